@@ -1,0 +1,50 @@
+# hzeval — `make help` lists the targets.
+PY      ?= python3
+VENV    ?= .venv
+BIN     := $(VENV)/bin
+DB      ?= hzeval.duckdb
+YEAR    ?= 2025
+AS_OF   ?= 2026-01-05
+export HZEVAL_DB := $(DB)
+
+.DEFAULT_GOAL := help
+.PHONY: help demo test venv dev samples docs bench clean
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(BIN)/hzeval: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e .
+	@touch $@
+
+$(VENV)/.dev: $(BIN)/hzeval
+	$(BIN)/pip install -q -e '.[dev]'
+	@touch $@
+
+venv: $(BIN)/hzeval ## create .venv with the runtime dependencies
+
+dev: $(VENV)/.dev ## create .venv with the dev extras
+
+demo: venv ## build the sample warehouse from data_samples/ and assess $(YEAR)
+	rm -f $(DB) $(DB).wal
+	$(BIN)/hzeval load data_samples/
+	$(BIN)/hzeval assess --year $(YEAR) --as-of $(AS_OF)
+	$(BIN)/hzeval supervise --as-of $(AS_OF) --limit 15
+	$(BIN)/hzeval gate
+
+test: dev ## run the whole test suite
+	$(BIN)/python -m pytest -q
+
+samples: venv ## regenerate the committed sample drop (deterministic)
+	$(BIN)/python -m hzeval.samples --out data_samples --scale 1 --committed
+
+docs: venv ## regenerate docs/contract.md from hzeval/contract.py
+	$(BIN)/python -m hzeval.contract > docs/contract.md
+
+bench: venv ## run the benchmarks and print figures
+	$(BIN)/python benchmarks/bench_assess.py
+
+clean: ## remove the venv, warehouses and rendered reports
+	rm -rf $(VENV) *.duckdb *.duckdb.wal reports/*/ .pytest_cache
