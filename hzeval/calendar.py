@@ -21,6 +21,7 @@ import numpy as np
 import polars as pl
 
 from hzeval.errors import CalendarError
+from hzeval.sqlutil import frame
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +89,7 @@ class WorkCalendar:
 
     @classmethod
     def from_warehouse(cls, con) -> "WorkCalendar":
-        return cls(con.execute("select day, year, is_workday, wd_index, source from calendar order by day").pl())
+        return cls(frame(con, "select day, year, is_workday, wd_index, source from calendar order by day"))
 
     def _pos(self, d: dt.date, purpose: str | None = None) -> int:
         key = np.datetime64(d, "D")
@@ -151,7 +152,7 @@ create or replace macro wd_between(a, b) as (
 def install(con) -> None:
     """(Re)build the ``calendar`` table from ``calendar_overrides`` and create the macros."""
     try:
-        ov = con.execute("select date, is_workday from calendar_overrides where date is not null and is_workday is not null").pl()
+        ov = frame(con, "select date, is_workday from calendar_overrides where date is not null and is_workday is not null")
     except Exception:  # table absent in a bare connection
         ov = None
     frame = build(ov)

@@ -104,9 +104,3 @@ def connect(path: str | os.PathLike | None = None, read_only: bool = False, crea
         yield con
     finally:
         con.close()
-
-
-def fetch_scalar(con, sql: str, params=None):
-    """Run a query and fully fetch its single value (DuckDB 2.0 keeps open results)."""
-    rows = con.execute(sql, params or {}).fetchall()
-    return rows[0][0] if rows else None

@@ -1,0 +1,141 @@
+"""``hzeval assess``: one assessment run = metrics + scores + grades + gates, in one transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import uuid
+
+import polars as pl
+from rich.table import Table
+
+from hzeval import __version__
+from hzeval.metrics import Window, compute_items, roll_up
+from hzeval.scheme import Scheme, load_scheme
+from hzeval.scoring import AgencyInfo, score_all
+from hzeval.warehouse import connect
+
+log = logging.getLogger(__name__)
+
+
+def inputs_fingerprint(con) -> tuple[str, list[dict]]:
+    """sha256 over the loaded files (table, sha256) and the list itself."""
+    rows = con.execute(
+        "select table_name, sha256, file, rows_loaded from loads order by table_name, sha256"
+    ).fetchall()
+    listing = [{"table": t, "sha256": s, "file": f, "rows": n} for t, s, f, n in rows]
+    digest = hashlib.sha256("\n".join(f"{t}:{s}" for t, s, _, _ in rows).encode()).hexdigest()
+    return digest, listing
+
+
+def new_run_id(year: int, started: dt.datetime) -> str:
+    return f"{year}-{started:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+
+
+def assess_in(con, year: int, as_of: dt.datetime, scheme: Scheme, run_id: str | None = None) -> str:
+    """Compute and write one run with ``con`` (the caller owns the transaction)."""
+    started = dt.datetime.now().replace(microsecond=0)
+    run_id = run_id or new_run_id(year, started)
+    window = Window.for_year(year, as_of, scheme)
+    compute_items(con, window)
+    values, evidence = roll_up(con, run_id, year)
+
+    agencies = [
+        AgencyInfo(code, level, bool(auth))
+        for code, level, auth in con.execute(
+            "select agency_code, level, coalesce(is_authority, false) from agencies order by agency_code"
+        ).fetchall()
+    ]
+    vals = {(r["agency_code"], r["metric_id"]): r["value"] for r in values.iter_rows(named=True)}
+    counts = {(r["agency_code"], r["metric_id"]): r["count"] for r in values.iter_rows(named=True)}
+    kinds: dict[str, set[str]] = {}
+    for code, kind in con.execute(
+        "select distinct agency_code, kind from incidents where occurred_at >= $s and occurred_at < $e and occurred_at <= $t",
+        {"s": window.start, "e": window.end, "t": as_of},
+    ).fetchall():
+        kinds.setdefault(code, set()).add(kind)
+    scores, grades = score_all(scheme, agencies, vals, counts, kinds)
+
+    scores_df = pl.DataFrame(
+        [(run_id, year, s.agency_code, s.dimension, s.indicator, s.points, s.max_points) for s in scores],
+        schema={"run_id": pl.String, "year": pl.Int32, "agency_code": pl.String, "dimension": pl.String,
+                "indicator": pl.String, "points": pl.Float64, "max_points": pl.Float64},
+        orient="row",
+    )
+    grades_df = pl.DataFrame(
+        [(run_id, year, g.agency_code, g.total, g.grade, g.vetoed, g.rank, g.peer_group) for g in grades],
+        schema={"run_id": pl.String, "year": pl.Int32, "agency_code": pl.String, "total": pl.Float64,
+                "grade": pl.String, "vetoed": pl.Boolean, "rank": pl.Int32, "peer_group": pl.String},
+        orient="row",
+    )
+    digest, listing = inputs_fingerprint(con)
+    for name, frame in (("metric_values", values), ("evidence", evidence), ("scores", scores_df), ("grades", grades_df)):
+        con.register("_frame", frame.to_arrow())
+        cols = ", ".join(frame.columns)
+        con.execute(f"insert into {name} ({cols}) select {cols} from _frame")
+        con.unregister("_frame")
+    con.execute(
+        """
+        insert into project_gates
+        select $run_id, project_id, owner_code, failed_conditions = '', nullif(failed_conditions, ''),
+               accepted_at is not null and failed_conditions <> '', nullif(failed_resources, ''), checked_at
+        from int_project_gates
+        """,
+        {"run_id": run_id},
+    )
+    con.execute(
+        """
+        insert into runs values ($run_id, $started, $finished, $year, $as_of, $scheme_sha, $inputs_sha,
+                                 $version, 'finished', $scheme_name, $scheme_file, $inputs)
+        """,
+        {
+            "run_id": run_id, "started": started, "finished": dt.datetime.now().replace(microsecond=0),
+            "year": year, "as_of": as_of, "scheme_sha": scheme.sha256, "inputs_sha": digest,
+            "version": __version__, "scheme_name": scheme.name, "scheme_file": scheme.source,
+            "inputs": json.dumps(listing, ensure_ascii=False),
+        },
+    )
+    log.info("run %s: %d metric values, %d evidence rows, %d graded", run_id, values.height, evidence.height, grades_df.height)
+    return run_id
+
+
+def run_assessment(db, year: int, as_of: dt.datetime, scheme_path=None) -> str:
+    """Assess ``year`` as of ``as_of`` and commit the run atomically; returns the run id."""
+    scheme = load_scheme(scheme_path, year=year)
+    with connect(db, create=False) as con:
+        con.execute("begin transaction")
+        try:
+            run_id = assess_in(con, year, as_of, scheme)
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
+    return run_id
+
+
+def print_ranking(db, run_id: str, console) -> None:
+    with connect(db, read_only=True) as con:
+        run = con.execute("select year, as_of, scheme_name from runs where run_id = $r", {"r": run_id}).fetchall()[0]
+        rows = con.execute(
+            """
+            select g.peer_group, g.rank, g.agency_code, a.agency_name, g.total, g.grade, g.vetoed
+            from grades as g left join agencies as a using (agency_code)
+            where g.run_id = $r
+            order by g.peer_group desc, g.rank, g.agency_code
+            """,
+            {"r": run_id},
+        ).fetchall()
+        dist = con.execute(
+            "select grade, count(*) from grades where run_id = $r group by grade order by min(total) desc", {"r": run_id}
+        ).fetchall()
+    console.print(f"[bold]{run[0]} 年度评估[/bold]  截至 {run[1]:%Y-%m-%d %H:%M}  方案：{run[2]}  运行：{run_id}")
+    for group in dict.fromkeys(r[0] for r in rows):
+        t = Table(title=f"{group}排名 / ranking ({group})", show_lines=False)
+        for col, just in (("名次", "right"), ("机构代码", "left"), ("机构名称", "left"), ("总分", "right"), ("等级", "left")):
+            t.add_column(col, justify=just)
+        for _, rank, code, name, total, grade, vetoed in (r for r in rows if r[0] == group):
+            t.add_row(str(rank), code, name or "（未登记）", f"{total:.2f}", grade + ("（一票否决）" if vetoed else ""))
+        console.print(t)
+    console.print("等级分布 / grades: " + "，".join(f"{g} {n}" for g, n in dist))

@@ -1,0 +1,248 @@
+"""Run the metric SQL against the warehouse.
+
+Layers (dbt-style): ``sql/_staging.sql`` (snapshot of the year, authority, first
+successes) → family files (one block per metric, yielding items) → the generic
+roll-up here (``metric_items`` → ``metric_values`` and ``evidence``).
+
+Each metric block yields one row per item with the columns ``ITEM_COLUMNS``. Status is
+``ok`` / ``late`` / ``fail`` / ``pending`` or ``uncovered`` (its deadline falls in a
+year the calendar lacks → :class:`CalendarError`). For count metrics every row is one
+violation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+
+import polars as pl
+
+from hzeval.errors import CalendarError
+from hzeval.metrics.registry import FAMILIES, METRICS
+from hzeval.sqlutil import frame
+
+log = logging.getLogger(__name__)
+
+ITEM_COLUMNS = ("agency_code", "record_table", "record_id", "status", "reason", "due_at", "done_at", "num", "den")
+
+#: metrics whose items carry a working-day deadline (used by supervision)
+DEADLINE_METRICS = (
+    "catalog_update_timeliness",
+    "catalog_review_timeliness",
+    "share_reply_timeliness",
+    "share_implementation_timeliness",
+    "demand_confirmation_timeliness",
+    "objection_timeliness",
+    "open_reply_timeliness",
+    "rectification_on_time",
+)
+
+MACROS = """
+create or replace temp macro known(ts, as_of) as case when ts <= as_of then ts end;
+create or replace temp macro item_status(done, due, as_of) as case
+    when due is null then 'uncovered'
+    when done is not null and done <= as_of then case when done <= due then 'ok' else 'late' end
+    when as_of > due then 'late'
+    else 'pending' end;
+create or replace temp macro period_step(freq) as case freq
+    when '每日' then interval 1 day when '每周' then interval 7 day when '每月' then interval 1 month
+    when '每季度' then interval 3 month when '每半年' then interval 6 month when '每年' then interval 1 year end;
+create or replace temp macro period_start(freq, ts) as case freq
+    when '每日' then date_trunc('day', ts) when '每周' then date_trunc('week', ts)
+    when '每月' then date_trunc('month', ts) when '每季度' then date_trunc('quarter', ts)
+    when '每半年' then date_trunc('year', ts) + case when month(ts) > 6 then interval 6 month else interval 0 month end
+    when '每年' then date_trunc('year', ts) end;
+create or replace temp macro period_label(freq, ts) as case freq
+    when '每日' then strftime(ts, '%Y-%m-%d') when '每周' then strftime(ts, '%G-W%V')
+    when '每月' then strftime(ts, '%Y-%m') when '每季度' then strftime(ts, '%Y') || 'Q' || quarter(ts)
+    when '每半年' then strftime(ts, '%Y') || case when month(ts) > 6 then 'H2' else 'H1' end
+    when '每年' then strftime(ts, '%Y') end;
+"""
+
+_MARKER = re.compile(r"^-- (metric|step): (\w+)\s*$", re.M)
+_PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
+
+
+@dataclass(frozen=True)
+class Block:
+    kind: str  # "metric" | "step"
+    name: str
+    sql: str
+    family: str
+
+    @property
+    def params(self) -> set[str]:
+        return set(_PARAM.findall(self.sql))
+
+
+@cache
+def load_blocks(family: str) -> tuple[Block, ...]:
+    text = resources.files("hzeval.metrics").joinpath("sql", f"{family}.sql").read_text(encoding="utf-8")
+    marks = list(_MARKER.finditer(text))
+    blocks = []
+    for i, m in enumerate(marks):
+        end = marks[i + 1].start() if i + 1 < len(marks) else len(text)
+        sql = text[m.end():end].strip().rstrip(";").strip()
+        blocks.append(Block(m.group(1), m.group(2), sql, family))
+    return tuple(blocks)
+
+
+def metric_sql(metric_id: str) -> Block:
+    fam = METRICS[metric_id].family
+    for b in load_blocks(fam):
+        if b.kind == "metric" and b.name == metric_id:
+            return b
+    raise KeyError(f"metric {metric_id} has no SQL block in sql/{fam}.sql")
+
+
+@dataclass
+class Window:
+    """What to measure: items triggered in [start, end) and known at ``as_of``."""
+
+    start: dt.datetime
+    end: dt.datetime
+    as_of: dt.datetime
+    year: int | None = None
+    deadlines: dict[str, int] = field(default_factory=dict)
+    open_plan_due: dt.datetime | None = None
+    security_required: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def for_year(cls, year: int, as_of: dt.datetime, scheme) -> "Window":
+        return cls(
+            start=dt.datetime(year, 1, 1),
+            end=dt.datetime(year + 1, 1, 1),
+            as_of=as_of,
+            year=year,
+            deadlines={k: v.days for k, v in scheme.deadlines.items()},
+            open_plan_due=scheme.open_plan_due_at(year),
+            security_required=dict(scheme.security_required),
+        )
+
+    def params(self) -> dict:
+        cutoff = min(self.end, self.as_of)
+        p = {
+            "year_start": self.start,
+            "year_end": self.end,
+            "as_of": self.as_of,
+            "cutoff": cutoff,
+            "snapshot_limit": min((self.end - dt.timedelta(days=1)).date(), self.as_of.date()),
+            "year": self.year if self.year is not None else self.as_of.year,
+            "open_plan_due": self.open_plan_due or dt.datetime(self.as_of.year, 4, 1),
+        }
+        p.update({f"d_{k}": int(v) for k, v in self.deadlines.items()})
+        return p
+
+
+def _run(con, block: Block, params: dict):
+    missing = block.params - params.keys()
+    if missing:
+        raise KeyError(f"{block.family}.sql/{block.name} needs parameters {sorted(missing)}")
+    bound = {k: params[k] for k in block.params}
+    con.execute(block.sql, bound)
+
+
+def prepare(con, window: Window) -> None:
+    """Macros, scheme tables and the staging layer for one window (temp objects only)."""
+    con.execute(MACROS)
+    req = pl.DataFrame(
+        {"record_type": list(window.security_required), "required": list(window.security_required.values())},
+        schema={"record_type": pl.String, "required": pl.Int64},
+    )
+    con.register("_req", req.to_arrow())
+    con.execute("create or replace temp table scheme_security_required as select * from _req")
+    con.unregister("_req")
+    params = window.params()
+    for b in load_blocks("_staging"):
+        _run(con, b, params)
+
+
+def compute_items(con, window: Window, metric_ids=None) -> None:
+    """Fill temp table ``metric_items`` (metric_id + ITEM_COLUMNS) for the window."""
+    prepare(con, window)
+    params = window.params()
+    con.execute(
+        "create or replace temp table metric_items (metric_id varchar, agency_code varchar, record_table varchar, "
+        "record_id varchar, status varchar, reason varchar, due_at timestamp, done_at timestamp, num double, den double)"
+    )
+    wanted = set(metric_ids) if metric_ids is not None else set(METRICS)
+    for fam in FAMILIES:
+        for b in load_blocks(fam):
+            if b.kind == "step":
+                _run(con, b, params)
+            elif b.name in wanted:
+                cols = ", ".join(ITEM_COLUMNS)
+                insert = Block(b.kind, b.name, f"insert into metric_items select $metric_id, {cols} from (\n{b.sql}\n)", b.family)
+                _run(con, insert, {**params, "metric_id": b.name})
+    _check_calendar(con)
+
+
+def _check_calendar(con) -> None:
+    rows = con.execute(
+        "select metric_id, min(reason) from metric_items where status = 'uncovered' group by 1 order by 2 limit 1"
+    ).fetchall()
+    if not rows:
+        return
+    metric_id, trigger = rows[0]
+    last = con.execute("select max(year), min(year) from calendar").fetchall()[0]
+    trigger_year = int(str(trigger)[:4]) if trigger else last[0] + 1
+    year = trigger_year if trigger_year > last[0] or trigger_year < last[1] else last[0] + 1
+    raise CalendarError(year, f"{METRICS[metric_id].name_zh}的期限，触发日 {trigger}")
+
+
+def roll_up(con, run_id: str, year: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``metric_values`` (every registered agency × metric) and ``evidence`` frames from ``metric_items``."""
+    kinds = pl.DataFrame({"metric_id": list(METRICS), "kind": [m.kind for m in METRICS.values()]})
+    con.register("_kinds", kinds.to_arrow())
+    values = frame(
+        con,
+        """
+        with items as (
+            select
+                i.metric_id, i.agency_code, i.status,
+                coalesce(i.num, case when i.status = 'ok' then 1 else 0 end) as num,
+                coalesce(i.den, case when i.status in ('ok', 'late', 'fail') then 1 else 0 end) as den
+            from metric_items as i
+        ),
+        grid as (
+            select a.agency_code, k.metric_id, k.kind
+            from (select agency_code from agencies union select distinct agency_code from metric_items) as a
+            cross join _kinds as k
+        ),
+        agg as (
+            select metric_id, agency_code,
+                   sum(num) as numerator, sum(den) as denominator,
+                   count(*) filter (where status in ('late', 'fail')) as failed
+            from items
+            group by all
+        )
+        select
+            $run_id as run_id, $year as year, g.agency_code, g.metric_id,
+            case when g.kind = 'rate' then coalesce(a.numerator, 0) end as numerator,
+            case when g.kind = 'rate' then coalesce(a.denominator, 0) end as denominator,
+            case when g.kind = 'rate' and a.denominator > 0 then a.numerator / a.denominator end as value,
+            coalesce(a.failed, 0) as count
+        from grid as g
+        left join agg as a using (metric_id, agency_code)
+        where g.agency_code is not null
+        order by g.agency_code, g.metric_id
+        """,
+        {"run_id": run_id, "year": year},
+    )
+    con.unregister("_kinds")
+    evidence = frame(
+        con,
+        """
+        select $run_id as run_id, metric_id, agency_code, record_table, record_id,
+               reason, due_at, done_at
+        from metric_items
+        where status in ('late', 'fail')
+        order by metric_id, agency_code, record_id
+        """,
+        {"run_id": run_id},
+    )
+    return values, evidence

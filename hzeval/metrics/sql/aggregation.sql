@@ -1,0 +1,91 @@
+-- Aggregation family: 第十八至二十条.
+-- Every block yields: agency_code, record_table, record_id, status, reason, due_at, done_at, num, den.
+
+-- metric: aggregation_coverage
+-- grain: one row per resource published in the year's snapshot, charged to its provider
+with aggregated as (
+    select resource_code, max(coalesce(finished_at, started_at)) as last_success_at
+    from aggregation_log
+    where status = '成功'
+      and coalesce(finished_at, started_at) >= $year_start
+      and coalesce(finished_at, started_at) < $year_end
+      and coalesce(finished_at, started_at) <= $as_of
+    group by resource_code
+)
+select
+    p.provider_code as agency_code,
+    'catalog_snapshot' as record_table,
+    p.resource_code as record_id,
+    case when a.resource_code is not null then 'ok' else 'fail' end as status,
+    case when a.resource_code is null then '已发布资源年内无成功汇聚' end as reason,
+    null::timestamp as due_at,
+    a.last_success_at as done_at,
+    null::double as num,
+    null::double as den
+from stg_published as p
+left join aggregated as a using (resource_code);
+
+-- metric: update_timeliness
+-- grain: one row per (published resource, update period) that ended by min(year end, as-of);
+-- 实时 counts as 每日, 不定期 and empty frequencies are not measured
+with resources as (
+    select
+        provider_code,
+        resource_code,
+        case update_frequency when '实时' then '每日' else update_frequency end as freq,
+        greatest(coalesce(cast(published_date as timestamp), $year_start), $year_start) as anchor
+    from stg_published
+    where update_frequency in ('实时', '每日', '每周', '每月', '每季度', '每半年', '每年')
+),
+periods as (
+    select
+        provider_code,
+        resource_code,
+        freq,
+        unnest(generate_series(
+            period_start(freq, anchor),
+            $cutoff - period_step(freq),
+            period_step(freq)
+        )) as period_start
+    from resources
+    where anchor < $cutoff
+),
+successes as (
+    select distinct
+        l.resource_code,
+        period_start(r.freq, coalesce(l.finished_at, l.started_at)) as period_start
+    from aggregation_log as l
+    join resources as r using (resource_code)
+    where l.status = '成功'
+      and coalesce(l.finished_at, l.started_at) <= $cutoff
+)
+select
+    p.provider_code as agency_code,
+    'catalog_snapshot' as record_table,
+    p.resource_code || ' ' || period_label(p.freq, p.period_start) as record_id,
+    case when s.resource_code is not null then 'ok' else 'fail' end as status,
+    case when s.resource_code is null
+         then period_label(p.freq, p.period_start) || '（' || p.freq || '）期间无成功汇聚' end as reason,
+    p.period_start + period_step(p.freq) as due_at,
+    null::timestamp as done_at,
+    null::double as num,
+    null::double as den
+from periods as p
+left join successes as s using (resource_code, period_start);
+
+-- metric: aggregation_quality
+-- grain: one row per aggregation job started in the year that received rows, charged to the pushing agency
+select
+    agency_code,
+    'aggregation_log' as record_table,
+    job_id as record_id,
+    case when coalesce(rows_rejected, 0) > 0 then 'fail' else 'ok' end as status,
+    case when coalesce(rows_rejected, 0) > 0
+         then '资源 ' || resource_code || ' 拒收 ' || rows_rejected || ' / ' || rows_received || ' 行' end as reason,
+    null::timestamp as due_at,
+    finished_at as done_at,
+    cast(rows_received - least(coalesce(rows_rejected, 0), rows_received) as double) as num,
+    cast(rows_received as double) as den
+from aggregation_log
+where started_at >= $year_start and started_at < $year_end and started_at <= $as_of
+  and rows_received > 0;

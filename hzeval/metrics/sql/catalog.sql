@@ -1,0 +1,180 @@
+-- Catalogue family: 第十一至十五条 and 第三十二、三十三条.
+-- Every block yields one row per item: agency_code, record_table, record_id, status
+-- ('ok' | 'late' | 'fail' | 'pending' | 'uncovered'), reason, due_at, done_at, num, den.
+
+-- metric: catalog_completeness
+-- grain: one row per resource published in the year's snapshot, charged to its provider
+with checked as (
+    select
+        provider_code,
+        resource_code,
+        snapshot_date,
+        concat_ws('、',
+            case when nullif(trim(data_form), '') is null then '数据形式' end,
+            case when nullif(trim(share_content), '') is null then '共享内容' end,
+            case when share_type is null then '共享类型' end,
+            case when share_type = '有条件共享' and nullif(trim(share_condition), '') is null then '共享条件' end,
+            case when nullif(trim(share_scope), '') is null then '共享范围' end,
+            case when open_type is null then '开放属性' end,
+            case when update_frequency is null then '更新周期' end,
+            case when nullif(trim(collector_code), '') is null then '采集部门' end,
+            case when nullif(trim(verifier_code), '') is null then '核准部门' end,
+            case when nullif(trim(provider_code), '') is null then '提供部门' end
+        ) as missing
+    from stg_published
+)
+select
+    provider_code as agency_code,
+    'catalog_snapshot' as record_table,
+    resource_code as record_id,
+    case when missing = '' then 'ok' else 'fail' end as status,
+    case when missing <> '' then '目录缺少必填要素：' || missing || '（快照 ' || snapshot_date || '）' end as reason,
+    null::timestamp as due_at,
+    null::timestamp as done_at,
+    null::double as num,
+    null::double as den
+from checked;
+
+-- metric: catalog_share_basis
+-- grain: one row per published 有条件共享 or 不予共享 resource, charged to its provider
+select
+    provider_code as agency_code,
+    'catalog_snapshot' as record_table,
+    resource_code as record_id,
+    case
+        when share_type = '有条件共享'
+             and nullif(trim(share_condition), '') is not null
+             and nullif(trim(share_basis), '') is not null then 'ok'
+        when share_type = '不予共享'
+             and nullif(trim(share_basis), '') is not null
+             and coalesce(nonshare_filed, false) then 'ok'
+        else 'fail'
+    end as status,
+    case
+        when share_type = '有条件共享' then '有条件共享未明确' || concat_ws('和',
+            case when nullif(trim(share_condition), '') is null then '共享条件' end,
+            case when nullif(trim(share_basis), '') is null then '依据' end)
+        else '不予共享' || concat_ws('且',
+            case when nullif(trim(share_basis), '') is null then '未提供依据' end,
+            case when not coalesce(nonshare_filed, false) then '未报主管部门备案' end)
+    end as reason,
+    null::timestamp as due_at,
+    null::timestamp as done_at,
+    null::double as num,
+    null::double as den
+from stg_published
+where share_type in ('有条件共享', '不予共享');
+
+-- metric: catalog_open_basis
+-- grain: one row per published 有条件开放 or 不予开放 resource, charged to its provider
+select
+    provider_code as agency_code,
+    'catalog_snapshot' as record_table,
+    resource_code as record_id,
+    case when nullif(trim(open_basis), '') is not null then 'ok' else 'fail' end as status,
+    open_type || '未向主管部门提供依据' as reason,
+    null::timestamp as due_at,
+    null::timestamp as done_at,
+    null::double as num,
+    null::double as den
+from stg_published
+where open_type in ('有条件开放', '不予开放');
+
+-- metric: catalog_update_timeliness
+-- grain: one row per basis change effective in the year, charged to the registering agency
+with changes as (
+    select change_id, agency_code, effective_date,
+           wd_due_at(effective_date, $d_catalog_update) as due_at
+    from basis_changes
+    where effective_date >= cast($year_start as date)
+      and effective_date < cast($year_end as date)
+      and effective_date <= cast($as_of as date)
+),
+first_submission as (
+    select change_id, min(event_time) as done_at
+    from catalog_events
+    where change_id is not null
+      and event_type in ('编制提交', '变更提交', '下架提交')
+      and event_time <= $as_of
+    group by change_id
+)
+select
+    c.agency_code,
+    'basis_changes' as record_table,
+    c.change_id as record_id,
+    item_status(s.done_at, c.due_at, $as_of) as status,
+    case item_status(s.done_at, c.due_at, $as_of)
+        when 'uncovered' then cast(c.effective_date as varchar)
+        when 'late' then case when s.done_at is null then '依据变化后逾期未更新目录'
+                              else '依据变化后超过 ' || $d_catalog_update || ' 个工作日才提交目录更新' end
+    end as reason,
+    c.due_at,
+    s.done_at,
+    null::double as num,
+    null::double as den
+from changes as c
+left join first_submission as s using (change_id);
+
+-- metric: catalog_review_timeliness
+-- grain: one row per catalogue submission in the year, charged to the authority
+with submissions as (
+    select event_id, resource_code, event_time,
+           wd_due_at(event_time, $d_catalog_review) as due_at
+    from catalog_events
+    where event_type in ('编制提交', '变更提交', '下架提交')
+      and event_time >= $year_start and event_time < $year_end and event_time <= $as_of
+),
+reviews as (
+    select resource_code, event_time
+    from catalog_events
+    where event_type in ('审定通过', '审定驳回') and event_time <= $as_of
+),
+first_review as (
+    select s.event_id, min(r.event_time) as done_at
+    from submissions as s
+    join reviews as r on r.resource_code = s.resource_code and r.event_time >= s.event_time
+    group by s.event_id
+)
+select
+    (select agency_code from stg_authority) as agency_code,
+    'catalog_events' as record_table,
+    s.event_id as record_id,
+    item_status(f.done_at, s.due_at, $as_of) as status,
+    case item_status(f.done_at, s.due_at, $as_of)
+        when 'uncovered' then cast(cast(s.event_time as date) as varchar)
+        when 'late' then case when f.done_at is null then '资源 ' || s.resource_code || ' 的目录提交逾期未审定'
+                              else '资源 ' || s.resource_code || ' 的目录提交超过 ' || $d_catalog_review || ' 个工作日才审定' end
+    end as reason,
+    s.due_at,
+    f.done_at,
+    null::double as num,
+    null::double as den
+from submissions as s
+left join first_review as f using (event_id);
+
+-- metric: one_source_conflicts
+-- grain: one row per (agency, item_code) where the item is authoritative for more than one provider
+with marked as (
+    select distinct i.item_code, p.provider_code
+    from stg_items as i
+    join stg_published as p using (resource_code)
+    where i.is_authoritative
+),
+conflicts as (
+    select item_code, string_agg(provider_code, '、' order by provider_code) as providers
+    from marked
+    group by item_code
+    having count(*) > 1
+)
+select
+    m.provider_code as agency_code,
+    'catalog_items' as record_table,
+    m.item_code as record_id,
+    'fail' as status,
+    '数据元 ' || m.item_code || ' 被多个部门标为数源：' || c.providers as reason,
+    null::timestamp as due_at,
+    null::timestamp as done_at,
+    null::double as num,
+    null::double as den
+from marked as m
+join conflicts as c using (item_code);

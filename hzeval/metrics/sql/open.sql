@@ -1,0 +1,88 @@
+-- Open-data family: 第三十六、三十七条.
+-- Every block yields: agency_code, record_table, record_id, status, reason, due_at, done_at, num, den.
+
+-- metric: open_plan_filed
+-- grain: one row per graded agency: its open plan for the year, due by the scheme's date
+with plans as (
+    select agency_code, min(filed_at) as filed_at
+    from open_plans
+    where year = $year and filed_at <= $as_of
+    group by agency_code
+)
+select
+    a.agency_code,
+    'open_plans' as record_table,
+    a.agency_code || '/' || $year as record_id,
+    item_status(p.filed_at, $open_plan_due, $as_of) as status,
+    case item_status(p.filed_at, $open_plan_due, $as_of)
+        when 'late' then case when p.filed_at is null then $year || ' 年度开放计划未备案'
+                              else $year || ' 年度开放计划逾期备案' end
+    end as reason,
+    $open_plan_due as due_at,
+    p.filed_at as done_at,
+    null::double as num,
+    null::double as den
+from stg_graded_agencies as a
+left join plans as p using (agency_code);
+
+-- metric: open_catalog_foreign_data
+-- grain: one row per (agency, resource) the agency offers for opening while another agency provides it
+select
+    o.agency_code,
+    'open_applications' as record_table,
+    o.resource_code as record_id,
+    'fail' as status,
+    '开放资源 ' || o.resource_code || ' 由 ' || any_value(s.provider_code) || ' 提供，不应纳入本机构开放目录' as reason,
+    null::timestamp as due_at,
+    min(o.submitted_at) as done_at,
+    null::double as num,
+    null::double as den
+from open_applications as o
+join stg_snapshot as s using (resource_code)
+where o.submitted_at >= $year_start and o.submitted_at < $year_end and o.submitted_at <= $as_of
+  and s.provider_code <> o.agency_code
+group by o.agency_code, o.resource_code;
+
+-- metric: open_reply_timeliness
+-- grain: one row per open application submitted in the year, charged to the receiving agency
+with apps as (
+    select
+        open_app_id,
+        agency_code,
+        submitted_at,
+        known(replied_at, $as_of) as done_at,
+        wd_due_at(submitted_at, $d_open_reply) as due_at
+    from open_applications
+    where submitted_at >= $year_start and submitted_at < $year_end and submitted_at <= $as_of
+)
+select
+    agency_code,
+    'open_applications' as record_table,
+    open_app_id as record_id,
+    item_status(done_at, due_at, $as_of) as status,
+    case item_status(done_at, due_at, $as_of)
+        when 'uncovered' then cast(cast(submitted_at as date) as varchar)
+        when 'late' then case when done_at is null then '开放申请逾期未答复'
+                              else '开放申请超过 ' || $d_open_reply || ' 个工作日才答复' end
+    end as reason,
+    due_at,
+    done_at,
+    null::double as num,
+    null::double as den
+from apps;
+
+-- metric: open_agreement
+-- grain: one row per approved open application replied in the year, charged to the agency
+select
+    agency_code,
+    'open_applications' as record_table,
+    open_app_id as record_id,
+    case when agreement_signed_at <= $as_of then 'ok' else 'fail' end as status,
+    case when not coalesce(agreement_signed_at <= $as_of, false) then '同意开放但未签订公共数据利用协议' end as reason,
+    null::timestamp as due_at,
+    known(agreement_signed_at, $as_of) as done_at,
+    null::double as num,
+    null::double as den
+from open_applications
+where decision in ('同意', '部分同意')
+  and replied_at >= $year_start and replied_at < $year_end and replied_at <= $as_of;

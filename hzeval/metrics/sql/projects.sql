@@ -1,0 +1,102 @@
+-- Projects family: 第四十四条 (the project data gate).
+
+-- step: int_project_gates
+-- grain: one row per fiscally funded project known at $as_of, with its gate conditions checked at
+-- acceptance (if accepted by $as_of) or at $as_of
+create or replace temp table int_project_gates as
+with projects_known as (
+    select
+        project_id, project_name, owner_code, approved_at, data_list_submitted_at,
+        case when accepted_at <= $as_of then accepted_at end as accepted_at,
+        case when accepted_at <= $as_of then accepted_at else $as_of end as checked_at
+    from projects
+    where coalesce(fiscal_funded, true)
+      and coalesce(least(approved_at, data_list_submitted_at, acceptance_requested_at, accepted_at), $as_of) <= $as_of
+),
+snapshot_dates as (
+    select distinct snapshot_date from catalog_snapshot
+),
+checked_snapshot as (
+    select p.project_id, max(d.snapshot_date) as snapshot_date
+    from projects_known as p
+    left join snapshot_dates as d on d.snapshot_date <= cast(p.checked_at as date)
+    group by p.project_id
+),
+resources as (
+    select
+        p.project_id,
+        l.resource_code,
+        coalesce(s.status = '已发布', false) as g2,
+        coalesce(f.first_success_at <= p.checked_at, false) as g3,
+        coalesce(s.status = '已发布' and (
+            s.share_type is distinct from '不予共享'
+            or (nullif(trim(s.share_basis), '') is not null and coalesce(s.nonshare_filed, false))
+        ), false) as g4
+    from projects_known as p
+    join project_data_list as l using (project_id)
+    join checked_snapshot as cs using (project_id)
+    left join catalog_snapshot as s
+      on s.snapshot_date = cs.snapshot_date and s.resource_code = l.resource_code
+    left join stg_first_success as f on f.resource_code = l.resource_code
+),
+per_project as (
+    select
+        project_id,
+        string_agg(case when not g2 then resource_code end, ',' order by resource_code) as g2_failed,
+        string_agg(case when not g3 then resource_code end, ',' order by resource_code) as g3_failed,
+        string_agg(case when not g4 then resource_code end, ',' order by resource_code) as g4_failed
+    from resources
+    group by project_id
+),
+judged as (
+    select
+        p.*,
+        case
+            when p.data_list_submitted_at is not null and p.data_list_submitted_at <= $as_of
+                 and (p.approved_at is null or p.data_list_submitted_at <= p.approved_at) then true
+            when p.approved_at is null or p.approved_at > $as_of then null
+            else false
+        end as g1,
+        r.g2_failed, r.g3_failed, r.g4_failed
+    from projects_known as p
+    left join per_project as r using (project_id)
+)
+select
+    project_id, project_name, owner_code, approved_at, accepted_at, checked_at, g1,
+    g2_failed, g3_failed, g4_failed,
+    concat_ws(';',
+        case when g1 = false then 'G1' end,
+        case when g2_failed is not null then 'G2' end,
+        case when g3_failed is not null then 'G3' end,
+        case when g4_failed is not null then 'G4' end) as failed_conditions,
+    concat_ws('; ',
+        case when g2_failed is not null then 'G2 未编目: ' || g2_failed end,
+        case when g3_failed is not null then 'G3 未汇聚: ' || g3_failed end,
+        case when g4_failed is not null then 'G4 未共享: ' || g4_failed end) as failed_resources
+from judged;
+
+-- metric: project_gate
+-- grain: one row per fiscal project accepted in the year (full gate) or approved in the year and
+-- not yet accepted (only G1 decidable), charged to the owner
+select
+    owner_code as agency_code,
+    'projects' as record_table,
+    project_id as record_id,
+    case
+        when accepted_at is not null then case when failed_conditions = '' then 'ok' else 'fail' end
+        when g1 = false then 'fail'
+        else 'pending'
+    end as status,
+    case
+        when accepted_at is not null and failed_conditions <> '' then
+            '项目验收时未通过数据门禁：' || failed_conditions
+            || case when failed_resources <> '' then '（' || failed_resources || '）' else '' end
+        when accepted_at is null and g1 = false then '立项时未提交项目数据清单（G1）'
+    end as reason,
+    approved_at as due_at,
+    accepted_at as done_at,
+    null::double as num,
+    null::double as den
+from int_project_gates
+where (accepted_at >= $year_start and accepted_at < $year_end)
+   or (accepted_at is null and approved_at >= $year_start and approved_at < $year_end);

@@ -1,0 +1,65 @@
+-- Security family: 第四十一、四十七条. The required counts come from the scheme
+-- (temp table scheme_security_required: record_type, required).
+
+-- metric: security_practice
+-- grain: one row per graded agency and required record type
+with done as (
+    select agency_code, record_type, count(*) as n
+    from security_records
+    where done_at >= $year_start and done_at < $year_end and done_at <= $as_of
+    group by agency_code, record_type
+)
+select
+    a.agency_code,
+    'security_records' as record_table,
+    a.agency_code || '/' || r.record_type as record_id,
+    case when coalesce(d.n, 0) >= r.required then 'ok' else 'fail' end as status,
+    case when coalesce(d.n, 0) < r.required
+         then r.record_type || '完成 ' || coalesce(d.n, 0) || ' 次，应至少 ' || r.required || ' 次' end as reason,
+    null::timestamp as due_at,
+    null::timestamp as done_at,
+    cast(least(coalesce(d.n, 0), r.required) as double) as num,
+    cast(r.required as double) as den
+from stg_graded_agencies as a
+cross join scheme_security_required as r
+left join done as d on d.agency_code = a.agency_code and d.record_type = r.record_type
+where r.required > 0;
+
+-- metric: rectification_on_time
+-- grain: one row per rectification notice issued in the year, due by the end of its deadline date
+with notices as (
+    select
+        notice_id,
+        agency_code,
+        cast(deadline as timestamp) + interval 1 day as due_at,
+        known(completed_at, $as_of) as done_at
+    from rectifications
+    where issued_at >= $year_start and issued_at < $year_end and issued_at <= $as_of
+)
+select
+    agency_code,
+    'rectifications' as record_table,
+    notice_id as record_id,
+    item_status(done_at, due_at, $as_of) as status,
+    case when item_status(done_at, due_at, $as_of) = 'late'
+         then case when done_at is null then '整改逾期未完成' else '整改超过期限才完成' end end as reason,
+    due_at,
+    done_at,
+    null::double as num,
+    null::double as den
+from notices;
+
+-- metric: security_incidents
+-- grain: one row per security incident that occurred in the year, charged to the agency
+select
+    agency_code,
+    'incidents' as record_table,
+    incident_id as record_id,
+    'fail' as status,
+    '安全事件：' || kind || coalesce('（' || severity || '）', '') as reason,
+    null::timestamp as due_at,
+    occurred_at as done_at,
+    null::double as num,
+    null::double as den
+from incidents
+where occurred_at >= $year_start and occurred_at < $year_end and occurred_at <= $as_of;

@@ -1,0 +1,280 @@
+-- Sharing family: 第二十三至二十八条.
+-- Every block yields: agency_code, record_table, record_id, status, reason, due_at, done_at, num, den.
+
+-- metric: share_reply_timeliness
+-- grain: one row per 有条件共享 application in the catalogue submitted in the year, charged to the provider
+with apps as (
+    select
+        a.application_id,
+        a.provider_code,
+        a.submitted_at,
+        known(a.replied_at, $as_of) as done_at,
+        wd_due_at(a.submitted_at, $d_share_reply) as due_at
+    from share_applications as a
+    left join stg_snapshot as s using (resource_code)
+    where coalesce(a.share_type, s.share_type) = '有条件共享'
+      and coalesce(a.in_catalog, true)
+      and a.submitted_at >= $year_start and a.submitted_at < $year_end and a.submitted_at <= $as_of
+)
+select
+    provider_code as agency_code,
+    'share_applications' as record_table,
+    application_id as record_id,
+    item_status(done_at, due_at, $as_of) as status,
+    case item_status(done_at, due_at, $as_of)
+        when 'uncovered' then cast(cast(submitted_at as date) as varchar)
+        when 'late' then case when done_at is null then '有条件共享申请逾期未答复'
+                              else '有条件共享申请超过 ' || $d_share_reply || ' 个工作日才答复' end
+    end as reason,
+    due_at,
+    done_at,
+    null::double as num,
+    null::double as den
+from apps;
+
+-- metric: share_implementation_timeliness
+-- grain: one row per approved 有条件共享 application replied in the year, charged to the provider
+with apps as (
+    select
+        a.application_id,
+        a.provider_code,
+        a.replied_at,
+        known(a.implemented_at, $as_of) as done_at,
+        wd_due_at(a.replied_at, $d_share_implement) as due_at
+    from share_applications as a
+    left join stg_snapshot as s using (resource_code)
+    where coalesce(a.share_type, s.share_type) = '有条件共享'
+      and coalesce(a.in_catalog, true)
+      and a.decision in ('同意', '部分同意')
+      and a.replied_at >= $year_start and a.replied_at < $year_end and a.replied_at <= $as_of
+)
+select
+    provider_code as agency_code,
+    'share_applications' as record_table,
+    application_id as record_id,
+    item_status(done_at, due_at, $as_of) as status,
+    case item_status(done_at, due_at, $as_of)
+        when 'uncovered' then cast(cast(replied_at as date) as varchar)
+        when 'late' then case when done_at is null then '同意共享后逾期未完成实施'
+                              else '同意共享后超过 ' || $d_share_implement || ' 个工作日才完成实施' end
+    end as reason,
+    due_at,
+    done_at,
+    null::double as num,
+    null::double as den
+from apps;
+
+-- metric: refusal_basis
+-- grain: one row per refused application replied in the year, charged to the provider
+select
+    provider_code as agency_code,
+    'share_applications' as record_table,
+    application_id as record_id,
+    case when nullif(trim(refusal_basis), '') is not null then 'ok' else 'fail' end as status,
+    '拒绝共享未提供法律、法规、规章依据' as reason,
+    null::timestamp as due_at,
+    replied_at as done_at,
+    null::double as num,
+    null::double as den
+from share_applications
+where decision = '拒绝'
+  and replied_at >= $year_start and replied_at < $year_end and replied_at <= $as_of;
+
+-- metric: demand_confirmation_timeliness
+-- grain: one row per not-in-catalogue demand submitted in the year, charged to the provider
+with demands as (
+    select
+        application_id,
+        provider_code,
+        submitted_at,
+        known(confirmed_at, $as_of) as done_at,
+        wd_due_at(submitted_at, $d_demand_confirm) as due_at
+    from share_applications
+    where in_catalog = false
+      and submitted_at >= $year_start and submitted_at < $year_end and submitted_at <= $as_of
+)
+select
+    provider_code as agency_code,
+    'share_applications' as record_table,
+    application_id as record_id,
+    item_status(done_at, due_at, $as_of) as status,
+    case item_status(done_at, due_at, $as_of)
+        when 'uncovered' then cast(cast(submitted_at as date) as varchar)
+        when 'late' then case when done_at is null then '目录外共享需求逾期未确认'
+                              else '目录外共享需求超过 ' || $d_demand_confirm || ' 个工作日才确认' end
+    end as reason,
+    due_at,
+    done_at,
+    null::double as num,
+    null::double as den
+from demands;
+
+-- metric: grant_minimality
+-- grain: one row per approved application replied in the year, charged to the provider
+with grants as (
+    select
+        application_id,
+        provider_code,
+        replied_at,
+        concat_ws('、',
+            case when nullif(trim(scenario), '') is null then '应用场景' end,
+            case when nullif(trim(requested_items), '') is null then '所需数据' end,
+            case when nullif(trim(share_mode), '') is null then '共享模式' end,
+            case when valid_until is null then '截止时间' end
+        ) as missing
+    from share_applications
+    where decision in ('同意', '部分同意')
+      and replied_at >= $year_start and replied_at < $year_end and replied_at <= $as_of
+)
+select
+    provider_code as agency_code,
+    'share_applications' as record_table,
+    application_id as record_id,
+    case when missing = '' then 'ok' else 'fail' end as status,
+    case when missing <> '' then '授权未核定：' || missing end as reason,
+    null::timestamp as due_at,
+    replied_at as done_at,
+    null::double as num,
+    null::double as den
+from grants;
+
+-- metric: out_of_scope_calls
+-- grain: one row per API call in the year without an approved, unexpired grant, charged to the consumer
+with grants as (
+    select applicant_code, resource_code, replied_at, valid_until
+    from share_applications
+    where decision in ('同意', '部分同意') and replied_at <= $as_of
+),
+calls as (
+    select call_id, consumer_code, resource_code, called_at
+    from api_calls
+    where called_at >= $year_start and called_at < $year_end and called_at <= $as_of
+),
+violations as (
+    select c.*
+    from calls as c
+    where not exists (
+        select 1 from grants as g
+        where g.applicant_code = c.consumer_code
+          and g.resource_code = c.resource_code
+          and g.replied_at <= c.called_at
+          and (g.valid_until is null or cast(c.called_at as date) <= g.valid_until)
+    )
+),
+expired as (
+    select applicant_code, resource_code, max(valid_until) as last_valid_until
+    from grants
+    group by applicant_code, resource_code
+)
+select
+    v.consumer_code as agency_code,
+    'api_calls' as record_table,
+    v.call_id as record_id,
+    'fail' as status,
+    case when e.last_valid_until is not null and cast(v.called_at as date) > e.last_valid_until
+         then '调用资源 ' || v.resource_code || ' 超过授权截止时间 ' || e.last_valid_until
+         else '调用资源 ' || v.resource_code || ' 无有效共享授权' end as reason,
+    null::timestamp as due_at,
+    v.called_at as done_at,
+    null::double as num,
+    null::double as den
+from violations as v
+left join expired as e
+  on e.applicant_code = v.consumer_code and e.resource_code = v.resource_code;
+
+-- metric: cross_level_filing
+-- grain: one row per cross-level application submitted in the year, charged to the applicant
+select
+    applicant_code as agency_code,
+    'share_applications' as record_table,
+    application_id as record_id,
+    case when coalesce(filed_upper, false) and coalesce(filed_same, false) then 'ok' else 'fail' end as status,
+    '跨层级申请未' || concat_ws('和',
+        case when not coalesce(filed_upper, false) then '向上一级主管部门备案' end,
+        case when not coalesce(filed_same, false) then '向同级主管部门备案' end) as reason,
+    null::timestamp as due_at,
+    submitted_at as done_at,
+    null::double as num,
+    null::double as den
+from share_applications
+where cross_level
+  and submitted_at >= $year_start and submitted_at < $year_end and submitted_at <= $as_of;
+
+-- metric: usage_feedback
+-- grain: one row per approved grant active in at least one quarter of the year that ended by
+-- min(year end, as-of), charged to the applicant
+with quarters as (
+    select
+        q,
+        $year_start + to_months(3 * (q - 1)) as q_start,
+        $year_start + to_months(3 * q) as q_end
+    from range(1, 5) as t(q)
+),
+active as (
+    select
+        g.application_id,
+        g.applicant_code,
+        strftime($year_start, '%Y') || 'Q' || q.q as period,
+        q.q_end
+    from share_applications as g
+    join quarters as q
+      on g.replied_at < q.q_end
+     and (g.valid_until is null or g.valid_until >= cast(q.q_start as date))
+    where g.decision in ('同意', '部分同意')
+      and g.replied_at <= $as_of
+      and q.q_end <= $cutoff
+),
+feedback as (
+    select distinct application_id, period
+    from share_feedback
+    where submitted_at <= $as_of
+),
+judged as (
+    select
+        a.application_id,
+        a.applicant_code,
+        string_agg(case when f.application_id is null then a.period end, '、' order by a.period) as missing,
+        max(a.q_end) as last_quarter_end
+    from active as a
+    left join feedback as f using (application_id, period)
+    group by a.application_id, a.applicant_code
+)
+select
+    applicant_code as agency_code,
+    'share_applications' as record_table,
+    application_id as record_id,
+    case when missing is null then 'ok' else 'fail' end as status,
+    case when missing is not null then '未反馈使用情况：' || missing end as reason,
+    last_quarter_end as due_at,
+    null::timestamp as done_at,
+    null::double as num,
+    null::double as den
+from judged;
+
+-- metric: objection_timeliness
+-- grain: one row per objection raised in the year, charged to the provider
+with raised as (
+    select
+        objection_id,
+        provider_code,
+        raised_at,
+        known(resolved_at, $as_of) as done_at,
+        wd_due_at(raised_at, $d_objection) as due_at
+    from objections
+    where raised_at >= $year_start and raised_at < $year_end and raised_at <= $as_of
+)
+select
+    provider_code as agency_code,
+    'objections' as record_table,
+    objection_id as record_id,
+    item_status(done_at, due_at, $as_of) as status,
+    case item_status(done_at, due_at, $as_of)
+        when 'uncovered' then cast(cast(raised_at as date) as varchar)
+        when 'late' then case when done_at is null then '数据异议逾期未处理'
+                              else '数据异议超过 ' || $d_objection || ' 个工作日才处理' end
+    end as reason,
+    due_at,
+    done_at,
+    null::double as num,
+    null::double as den
+from raised;

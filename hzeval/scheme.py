@@ -1,0 +1,217 @@
+"""Scoring schemes (DESIGN §6): YAML files validated into a pydantic model.
+
+``hzeval/schemes/<year>.yaml`` is the default for a year; ``--scheme`` replaces it.
+A bad scheme raises :class:`~hzeval.errors.SchemeError` naming the file and the problem.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from hzeval.errors import SchemeError
+from hzeval.metrics.registry import METRICS
+
+NaPolicy = Literal["exclude", "full"]
+
+#: deadline parameters the metric SQL binds (working days) and their defaults' articles
+DEADLINE_KEYS = {
+    "catalog_update": 12,
+    "catalog_review": 12,
+    "share_reply": 24,
+    "share_implement": 24,
+    "demand_confirm": 24,
+    "objection": 28,
+    "open_reply": 37,
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Deadline(_Strict):
+    days: int = Field(gt=0, le=250)
+    article: int
+
+
+class Indicator(_Strict):
+    metric: str
+    points: float = Field(gt=0)
+    target: float = Field(1.0, ge=0, le=1)
+    floor: float = Field(0.0, ge=0, le=1)
+    na: NaPolicy | None = None
+
+    @model_validator(mode="after")
+    def _floor_below_target(self):
+        if self.floor >= self.target:
+            raise ValueError(f"指标 {self.metric} 的 floor ({self.floor}) 必须小于 target ({self.target}) / floor must be below target")
+        return self
+
+
+class Dimension(_Strict):
+    name: str
+    weight: float = Field(gt=0)
+    indicators: list[Indicator] = Field(min_length=1)
+
+
+class Deduction(_Strict):
+    metric: str
+    per: float = Field(gt=0, description="points per counted violation")
+    cap: float = Field(gt=0, description="at most this many points")
+    dimension: str = "扣分项"
+
+
+class Veto(_Strict):
+    incident_kind: str
+    grade: str = "不合格"
+    article: int = 47
+
+
+class Band(_Strict):
+    grade: str
+    min: float = Field(ge=0, le=100)
+    max: float | None = Field(None, gt=0)  # exclusive; None = up to 100 inclusive
+
+
+class Scheme(_Strict):
+    name: str
+    year: int | None = None
+    na_policy: NaPolicy = "exclude"
+    deadlines: dict[str, Deadline]
+    open_plan_due: str = "03-31"
+    security_required: dict[str, int] = Field(default_factory=lambda: {"安全检查": 2, "数据备份": 4})
+    dimensions: list[Dimension] = Field(min_length=1)
+    deductions: list[Deduction] = Field(default_factory=list)
+    veto: list[Veto] = Field(default_factory=list)
+    grades: list[Band] = Field(min_length=2)
+    peer_groups: dict[str, str] = Field(default_factory=lambda: {"市级": "市级", "县区": "县区"})
+    #: filled by load_scheme
+    sha256: str = ""
+    source: str = ""
+
+    @field_validator("open_plan_due")
+    @classmethod
+    def _month_day(cls, v: str) -> str:
+        try:
+            dt.date.fromisoformat(f"2024-{v}")
+        except ValueError as exc:
+            raise ValueError(f"open_plan_due 应为 MM-DD 形式，得到 {v!r} / must be MM-DD") from exc
+        return v
+
+    @field_validator("deadlines")
+    @classmethod
+    def _deadlines_complete(cls, v: dict[str, Deadline]) -> dict[str, Deadline]:
+        unknown = set(v) - set(DEADLINE_KEYS)
+        missing = set(DEADLINE_KEYS) - set(v)
+        if unknown:
+            raise ValueError(f"未知的期限参数 unknown deadline keys: {sorted(unknown)}")
+        if missing:
+            raise ValueError(f"缺少期限参数 missing deadline keys: {sorted(missing)}")
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        total = sum(d.weight for d in self.dimensions)
+        if abs(total - 100) > 1e-9:
+            raise ValueError(f"维度权重之和为 {total:g}，应为 100 / dimension weights sum to {total:g}, not 100")
+        names = [d.name for d in self.dimensions]
+        if len(set(names)) != len(names):
+            raise ValueError(f"维度名称重复 / duplicate dimension names: {names}")
+        seen: set[str] = set()
+        for d in self.dimensions:
+            for ind in d.indicators:
+                m = METRICS.get(ind.metric)
+                if m is None:
+                    raise ValueError(f"未知指标 unknown metric id: {ind.metric!r}（维度 {d.name}）")
+                if m.kind != "rate":
+                    raise ValueError(f"{ind.metric} 是计数指标，只能用于扣分 / is a count metric: use it in deductions")
+                if ind.metric in seen:
+                    raise ValueError(f"指标重复 / indicator listed twice: {ind.metric}")
+                seen.add(ind.metric)
+        for ded in self.deductions:
+            m = METRICS.get(ded.metric)
+            if m is None:
+                raise ValueError(f"未知指标 unknown metric id in deductions: {ded.metric!r}")
+            if m.kind != "count":
+                raise ValueError(f"扣分项 {ded.metric} 须为计数指标 / deductions take count metrics")
+        self._check_bands()
+        return self
+
+    def _check_bands(self) -> None:
+        bands = sorted(self.grades, key=lambda b: b.min)
+        if bands[0].min != 0:
+            raise ValueError(f"等级区间须从 0 分开始 / grade bands must start at 0 (lowest is {bands[0].min:g})")
+        for lo, hi in zip(bands, bands[1:]):
+            lo_max = lo.max if lo.max is not None else 100.0
+            if lo_max > hi.min:
+                raise ValueError(f"等级区间重叠 / overlapping grade bands: {lo.grade} [{lo.min:g}, {lo_max:g}) 与 {hi.grade} 自 {hi.min:g}")
+            if lo_max < hi.min:
+                raise ValueError(f"等级区间有缺口 / gap between grade bands {lo.grade} and {hi.grade}")
+        if bands[-1].max is not None and bands[-1].max < 100:
+            raise ValueError("最高等级区间须覆盖到 100 分 / the top band must reach 100")
+        if len({b.grade for b in bands}) != len(bands):
+            raise ValueError("等级名称重复 / duplicate grade names")
+
+    # ------------------------------------------------------------------ helpers
+
+    def open_plan_due_at(self, year: int) -> dt.datetime:
+        """Plans are due by the end (24:00) of ``open_plan_due`` in the assessed year."""
+        d = dt.date.fromisoformat(f"{year}-{self.open_plan_due}")
+        return dt.datetime.combine(d + dt.timedelta(days=1), dt.time())
+
+    def grade_for(self, total: float) -> str:
+        for b in sorted(self.grades, key=lambda b: -b.min):
+            if total >= b.min:
+                return b.grade
+        return sorted(self.grades, key=lambda b: b.min)[0].grade
+
+    @property
+    def fail_grade(self) -> str:
+        return sorted(self.grades, key=lambda b: b.min)[0].grade
+
+
+def default_scheme_path(year: int) -> Path:
+    p = resources.files("hzeval").joinpath("schemes", f"{year}.yaml")
+    return Path(str(p))
+
+
+def load_scheme(path: str | Path | None = None, year: int | None = None) -> Scheme:
+    """Load and validate a scheme file (default: the packaged one for ``year``)."""
+    if path is None:
+        if year is None:
+            raise SchemeError("未指定评分方案", "no scheme given")
+        path = default_scheme_path(year)
+        if not path.exists():
+            available = sorted(p.stem for p in path.parent.glob("*.yaml"))
+            raise SchemeError(
+                f"没有 {year} 年的默认评分方案（现有：{', '.join(available)}），请用 --scheme 指定",
+                f"no packaged scheme for {year} (have: {', '.join(available)}); pass --scheme FILE",
+                year=year,
+            )
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+        data = yaml.safe_load(raw.decode("utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise SchemeError(f"无法读取评分方案 {path}：{exc}", f"cannot read scheme {path}: {exc}", file=str(path)) from exc
+    if not isinstance(data, dict):
+        raise SchemeError(f"评分方案 {path} 不是 YAML 映射", f"scheme {path} is not a YAML mapping", file=str(path))
+    data = {**data, "sha256": hashlib.sha256(raw).hexdigest(), "source": str(path)}
+    try:
+        return Scheme.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(x) for x in first["loc"]) or "(scheme)"
+        msg = first["msg"].removeprefix("Value error, ")
+        raise SchemeError(
+            f"评分方案 {path} 无效：{loc}：{msg}",
+            f"invalid scheme {path}: {loc}: {msg}",
+            file=str(path),
+        ) from exc
