@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+import duckdb
 import numpy as np
 import polars as pl
 
@@ -153,15 +154,15 @@ def install(con) -> None:
     """(Re)build the ``calendar`` table from ``calendar_overrides`` and create the macros."""
     try:
         ov = frame(con, "select date, is_workday from calendar_overrides where date is not null and is_workday is not null")
-    except Exception:  # table absent in a bare connection
+    except duckdb.CatalogException:  # no calendar_overrides table in a bare connection
         ov = None
-    frame = build(ov)
+    cal = build(ov)
     con.execute("create or replace table calendar (day date primary key, year integer, is_workday boolean, wd_index bigint, source varchar)")
-    con.register("_calendar_frame", frame.to_arrow())
+    con.register("_calendar_frame", cal.to_arrow())
     con.execute("insert into calendar select day, year, is_workday, wd_index, source from _calendar_frame")
     con.unregister("_calendar_frame")
     con.execute(MACROS)
-    log.debug("calendar: %d days, %s..%s", frame.height, frame["day"][0], frame["day"][-1])
+    log.debug("calendar: %d days, %s..%s", cal.height, cal["day"][0], cal["day"][-1])
 
 
 def covered_years(con) -> list[int]:

@@ -182,6 +182,14 @@ def default_scheme_path(year: int) -> Path:
     return Path(str(p))
 
 
+def latest_scheme_for(year: int) -> Scheme:
+    """The packaged scheme for ``year``, else the newest one before it (else the oldest)."""
+    folder = default_scheme_path(year).parent
+    years = sorted(int(p.stem) for p in folder.glob("*.yaml") if p.stem.isdigit())
+    earlier = [y for y in years if y <= year]
+    return load_scheme(year=earlier[-1] if earlier else years[0])
+
+
 def load_scheme(path: str | Path | None = None, year: int | None = None) -> Scheme:
     """Load and validate a scheme file (default: the packaged one for ``year``)."""
     if path is None:

@@ -138,7 +138,7 @@ class Window:
         return p
 
 
-def _run(con, block: Block, params: dict):
+def run_block(con, block: Block, params: dict):
     missing = block.params - params.keys()
     if missing:
         raise KeyError(f"{block.family}.sql/{block.name} needs parameters {sorted(missing)}")
@@ -158,7 +158,7 @@ def prepare(con, window: Window) -> None:
     con.unregister("_req")
     params = window.params()
     for b in load_blocks("_staging"):
-        _run(con, b, params)
+        run_block(con, b, params)
 
 
 def compute_items(con, window: Window, metric_ids=None) -> None:
@@ -173,11 +173,11 @@ def compute_items(con, window: Window, metric_ids=None) -> None:
     for fam in FAMILIES:
         for b in load_blocks(fam):
             if b.kind == "step":
-                _run(con, b, params)
+                run_block(con, b, params)
             elif b.name in wanted:
                 cols = ", ".join(ITEM_COLUMNS)
                 insert = Block(b.kind, b.name, f"insert into metric_items select $metric_id, {cols} from (\n{b.sql}\n)", b.family)
-                _run(con, insert, {**params, "metric_id": b.name})
+                run_block(con, insert, {**params, "metric_id": b.name})
     _check_calendar(con)
 
 

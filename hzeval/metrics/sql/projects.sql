@@ -28,10 +28,9 @@ resources as (
         l.resource_code,
         coalesce(s.status = '已发布', false) as g2,
         coalesce(f.first_success_at <= p.checked_at, false) as g3,
-        coalesce(s.status = '已发布' and (
-            s.share_type is distinct from '不予共享'
-            or (nullif(trim(s.share_basis), '') is not null and coalesce(s.nonshare_filed, false))
-        ), false) as g4
+        -- judged on the resource's catalogue entry; a resource missing from it already fails G2
+        s.share_type is distinct from '不予共享'
+            or (nullif(trim(s.share_basis), '') is not null and coalesce(s.nonshare_filed, false)) as g4
     from projects_known as p
     join project_data_list as l using (project_id)
     join checked_snapshot as cs using (project_id)

@@ -1,0 +1,132 @@
+"""``hzeval supervise``: the authority's 督办 list of open items as of a time.
+
+The items come from the very metric SQL that grades agencies (the deadline metrics of
+:data:`hzeval.metrics.DEADLINE_METRICS`), run over every trigger up to the as-of time, so
+the list and the assessment can never disagree. An item is listed while it is not done at
+the as-of time: overdue (逾期) once the as-of time passes its deadline, due soon (即将到期)
+when at most one working day is left, otherwise open (未到期).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+from rich.table import Table
+
+from hzeval.errors import HzevalError
+from hzeval.metrics import DEADLINE_METRICS, METRICS, Window, compute_items
+from hzeval.scheme import latest_scheme_for
+from hzeval.sqlutil import frame, neutralise
+
+CATEGORY = {
+    "catalog_update_timeliness": "目录更新",
+    "catalog_review_timeliness": "目录审定",
+    "share_reply_timeliness": "共享申请答复",
+    "share_implementation_timeliness": "共享实施",
+    "demand_confirmation_timeliness": "目录外需求确认",
+    "objection_timeliness": "数据异议处理",
+    "open_reply_timeliness": "开放申请答复",
+    "rectification_on_time": "限期整改",
+}
+
+COLUMNS = {
+    "category": "事项类别", "article": "条款", "agency_code": "机构代码", "agency_name": "机构名称",
+    "record_table": "来源表", "record_id": "事项编号", "due_date": "截止日期", "state": "状态",
+    "wd_overdue": "逾期工作日", "wd_left": "剩余工作日",
+}
+
+
+def supervision_items(con, as_of: dt.datetime, agency: str | None = None, scheme=None) -> pl.DataFrame:
+    """Every item not done at ``as_of``: one row per item with deadline and working days."""
+    scheme = scheme or latest_scheme_for(as_of.year)
+    window = Window(
+        start=dt.datetime(1900, 1, 1),
+        end=as_of + dt.timedelta(microseconds=1),
+        as_of=as_of,
+        deadlines={k: v.days for k, v in scheme.deadlines.items()},
+        security_required={},
+    )
+    compute_items(con, window, metric_ids=DEADLINE_METRICS)
+    meta = pl.DataFrame({
+        "metric_id": list(CATEGORY),
+        "category": list(CATEGORY.values()),
+        "article": [METRICS[m].article_zh for m in CATEGORY],
+    })
+    con.register("_meta", meta.to_arrow())
+    out = frame(
+        con,
+        """
+        select
+            m.category, m.article, i.metric_id, i.agency_code, a.agency_name, i.record_table, i.record_id,
+            cast(i.due_at - interval 1 day as date) as due_date,
+            i.due_at,
+            case when $as_of > i.due_at then '逾期'
+                 when wd_between(cast($as_of as date), cast(i.due_at - interval 1 day as date)) <= 1 then '即将到期'
+                 else '未到期' end as state,
+            case when $as_of > i.due_at
+                 then wd_between(cast(i.due_at - interval 1 day as date), cast($as_of as date)) end as wd_overdue,
+            case when $as_of <= i.due_at
+                 then wd_between(cast($as_of as date), cast(i.due_at - interval 1 day as date)) end as wd_left
+        from metric_items as i
+        join _meta as m using (metric_id)
+        left join agencies as a using (agency_code)
+        where i.done_at is null and i.status in ('late', 'pending')
+          and ($agency is null or i.agency_code = $agency)
+        order by (state = '逾期') desc, i.due_at, i.agency_code, i.record_id
+        """,
+        {"as_of": as_of, "agency": agency},
+    )
+    con.unregister("_meta")
+    return out
+
+
+def print_items(items: pl.DataFrame, as_of: dt.datetime, console, limit: int | None = None) -> None:
+    n_over = items.filter(pl.col("state") == "逾期").height
+    n_soon = items.filter(pl.col("state") == "即将到期").height
+    console.print(
+        f"[bold]督办清单[/bold] 截至 {as_of:%Y-%m-%d %H:%M}：未办结 {items.height} 项，"
+        f"其中逾期 {n_over} 项、即将到期 {n_soon} 项 / open {items.height}, overdue {n_over}, due soon {n_soon}"
+    )
+    if items.is_empty():
+        return
+    t = Table(show_lines=False)
+    for key in ("category", "article", "agency_code", "agency_name", "record_id", "due_date", "state"):
+        t.add_column(COLUMNS[key])
+    t.add_column("工作日", justify="right")
+    shown = items if limit is None else items.head(limit)
+    for r in shown.iter_rows(named=True):
+        days = f"逾期 {r['wd_overdue']}" if r["wd_overdue"] is not None else f"剩 {r['wd_left']}"
+        style = "red" if r["state"] == "逾期" else ("yellow" if r["state"] == "即将到期" else None)
+        t.add_row(r["category"], r["article"], r["agency_code"] or "", r["agency_name"] or "（未登记）",
+                  r["record_id"], f"{r['due_date']} 24:00", r["state"], days, style=style)
+    console.print(t)
+    if limit is not None and items.height > limit:
+        console.print(f"……另有 {items.height - limit} 项未显示（用 --csv/--xlsx 导出全部）/ {items.height - limit} more")
+
+
+def export_frame(items: pl.DataFrame) -> pl.DataFrame:
+    cols = [c for c in COLUMNS if c in items.columns]
+    out = items.select(cols).with_columns(
+        [neutralise(pl.col(c)) for c in cols if items.schema[c] == pl.String]
+    )
+    return out.rename({c: COLUMNS[c] for c in cols})
+
+
+def write_items(items: pl.DataFrame, path: Path) -> None:
+    """Write the list to CSV (UTF-8 with BOM, opens in Excel) or XLSX, atomically."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    data = export_frame(items)
+    try:
+        if path.suffix.lower() == ".xlsx":
+            data.write_excel(tmp, worksheet="督办清单", autofit=True, freeze_panes=(1, 0),
+                             header_format={"bold": True, "bg_color": "#DDEBF7"})
+        else:
+            tmp.write_bytes(b"\xef\xbb\xbf" + data.write_csv().encode("utf-8"))
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise HzevalError(f"无法写出 {path}：{exc.strerror}", f"cannot write {path}: {exc.strerror}", file=str(path)) from exc
+

@@ -1,0 +1,438 @@
+"""Metric SQL, one small fixture per behaviour; expectations worked out by hand from the rules.
+
+Calendar facts used (State Council notices): 2025-09-28 (Sun) and 2025-10-11 (Sat) were
+working days; 2025-10-01..08 holidays; 2026-01-01..03 holidays; 2026-01-04 (Sun) a working day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from conftest import insert
+from hzeval.errors import CalendarError
+from hzeval.metrics import Window, compute_items, roll_up
+from hzeval.scheme import load_scheme
+
+SCHEME = load_scheme(year=2025)
+AS_OF = dt.datetime(2026, 1, 5, 9, 0)
+
+
+def T(s: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(s)
+
+
+def run(con, metric: str, as_of: dt.datetime = AS_OF, year: int = 2025) -> dict[str, tuple]:
+    """record_id -> (status, agency, due_at, done_at) for one metric."""
+    compute_items(con, Window.for_year(year, as_of, SCHEME), metric_ids=[metric])
+    rows = con.execute(
+        "select record_id, status, agency_code, due_at, done_at from metric_items where metric_id = $m", {"m": metric}
+    ).fetchall()
+    return {r[0]: (r[1], r[2], r[3], r[4]) for r in rows}
+
+
+def value(con, metric: str, agency: str):
+    values, _ = roll_up(con, "r", 2025)
+    row = values.filter((values["metric_id"] == metric) & (values["agency_code"] == agency)).row(0, named=True)
+    return row["numerator"], row["denominator"], row["value"], row["count"]
+
+
+@pytest.fixture
+def reg(wh):
+    insert(wh, "agencies",
+           {"agency_code": "A", "agency_name": "甲局", "level": "市级"},
+           {"agency_code": "B", "agency_name": "乙局", "level": "市级"},
+           {"agency_code": "C", "agency_name": "惠城区", "level": "县区"},
+           {"agency_code": "Z", "agency_name": "数据局", "level": "市级", "is_authority": True})
+    return wh
+
+
+def snapshot(con, date: str, *resources: dict) -> None:
+    base = dict(snapshot_date=date, resource_name="资源", data_form="库表", share_content="全部", share_type="无条件共享",
+                share_scope="全市", open_type="无条件开放", update_frequency="每月", collector_code="A",
+                verifier_code="A", provider_code="A", status="已发布")
+    insert(con, "catalog_snapshot", *[{**base, **r} for r in resources])
+
+
+# ------------------------------------------------------------------ 第二十四条 share replies
+
+
+def test_share_reply_deadlines_on_holiday_edges(reg):
+    snapshot(reg, "2025-12-31", {"resource_code": "RC", "share_type": "有条件共享", "share_condition": "c", "share_basis": "b"})
+    app = dict(applicant_code="B", provider_code="A", share_type="有条件共享", resource_code="RX")
+    insert(reg, "share_applications",
+           # Fri 09-26 + 2 wd: Sun 09-28 (调休) and Mon 09-29 -> due end of 09-29
+           {**app, "application_id": "S1", "submitted_at": "2025-09-26 10:00", "replied_at": "2025-09-29 23:59"},
+           {**app, "application_id": "S2", "submitted_at": "2025-09-26 10:00", "replied_at": "2025-09-30 09:00"},
+           # 09-30 + 2 wd: 10-09, 10-10 -> due end of 10-10
+           {**app, "application_id": "S3", "submitted_at": "2025-09-30 15:00", "replied_at": "2025-10-10 18:00"},
+           # 12-30 + 2 wd: 12-31, 2026-01-04 (working Sunday) -> due end of 01-04; open at 01-05 09:00 -> late
+           {**app, "application_id": "S4", "submitted_at": "2025-12-30 10:00"},
+           # 12-31 + 2 wd: 01-04, 01-05 -> due end of 01-05; reply after as-of counts as not done -> pending
+           {**app, "application_id": "S5", "submitted_at": "2025-12-31 10:00", "replied_at": "2026-01-06 10:00"},
+           # previous year's item, unconditional data, demand outside the catalogue: not counted
+           {**app, "application_id": "S6", "submitted_at": "2024-12-31 10:00", "replied_at": "2025-01-10 10:00"},
+           {**app, "application_id": "S7", "share_type": "无条件共享", "submitted_at": "2025-05-06 10:00"},
+           {**app, "application_id": "S8", "in_catalog": False, "submitted_at": "2025-05-06 10:00"},
+           # share type taken from the catalogue when the application lacks it
+           {**app, "application_id": "S9", "share_type": None, "resource_code": "RC",
+            "submitted_at": "2025-05-06 10:00", "replied_at": "2025-05-08 10:00"})
+    got = run(reg, "share_reply_timeliness")
+    assert {k: v[0] for k, v in got.items()} == {"S1": "ok", "S2": "late", "S3": "ok", "S4": "late", "S5": "pending", "S9": "ok"}
+    assert got["S1"][2] == T("2025-09-30 00:00")
+    assert got["S3"][2] == T("2025-10-11 00:00")
+    assert got["S4"][2] == T("2026-01-05 00:00")
+    assert got["S5"][2] == T("2026-01-06 00:00") and got["S5"][3] is None
+    assert value(reg, "share_reply_timeliness", "A") == (3, 5, 0.6, 2)
+
+
+def test_open_item_exactly_at_deadline_is_pending_then_late(reg):
+    insert(reg, "share_applications", {"application_id": "S4", "applicant_code": "B", "provider_code": "A",
+                                       "share_type": "有条件共享", "submitted_at": "2025-12-30 10:00"})
+    assert run(reg, "share_reply_timeliness", as_of=T("2026-01-05 00:00"))["S4"][0] == "pending"
+    assert run(reg, "share_reply_timeliness", as_of=T("2026-01-05 00:00:01"))["S4"][0] == "late"
+
+
+def test_share_implementation_counts_from_reply(reg):
+    app = dict(applicant_code="B", provider_code="A", share_type="有条件共享", decision="同意",
+               submitted_at="2025-09-28 10:00")
+    insert(reg, "share_applications",
+           # reply 09-30 + 3 wd: 10-09, 10-10, 10-11 (调休 Saturday) -> due end of 10-11
+           {**app, "application_id": "I1", "replied_at": "2025-09-30 10:00", "implemented_at": "2025-10-11 20:00"},
+           {**app, "application_id": "I2", "replied_at": "2025-09-30 10:00", "implemented_at": "2025-10-13 08:00"},
+           {**app, "application_id": "I3", "replied_at": "2025-09-30 10:00", "decision": "拒绝"},
+           {**app, "application_id": "I4", "replied_at": "2025-09-30 10:00", "decision": "部分同意"})
+    got = run(reg, "share_implementation_timeliness")
+    assert {k: v[0] for k, v in got.items()} == {"I1": "ok", "I2": "late", "I4": "late"}
+    assert got["I1"][2] == T("2025-10-12 00:00")
+
+
+def test_refusal_basis_grant_minimality_cross_level(reg):
+    base = dict(applicant_code="B", provider_code="A", submitted_at="2025-03-03 10:00", replied_at="2025-03-04 10:00")
+    insert(reg, "share_applications",
+           {**base, "application_id": "R1", "decision": "拒绝", "refusal_basis": "《数据安全法》第X条"},
+           {**base, "application_id": "R2", "decision": "拒绝"},
+           {**base, "application_id": "G1", "decision": "同意", "scenario": "低保核查", "requested_items": "姓名;身份证号",
+            "share_mode": "接口", "valid_until": "2025-12-31"},
+           {**base, "application_id": "G2", "decision": "部分同意", "scenario": "低保核查", "share_mode": "接口"},
+           {**base, "application_id": "X1", "cross_level": True, "filed_upper": True, "filed_same": True},
+           {**base, "application_id": "X2", "cross_level": True, "filed_upper": True},
+           {**base, "application_id": "X3", "cross_level": False})
+    assert {k: v[0] for k, v in run(reg, "refusal_basis").items()} == {"R1": "ok", "R2": "fail"}
+    assert {k: v[0] for k, v in run(reg, "grant_minimality").items()} == {"G1": "ok", "G2": "fail"}
+    got = run(reg, "cross_level_filing")
+    assert {k: (v[0], v[1]) for k, v in got.items()} == {"X1": ("ok", "B"), "X2": ("fail", "B")}
+
+
+def test_demand_confirmation_five_working_days(reg):
+    base = dict(applicant_code="B", provider_code="A", in_catalog=False)
+    insert(reg, "share_applications",
+           # 09-30 + 5 wd: 10-09, 10-10, 10-11, 10-13, 10-14 -> due end of 10-14
+           {**base, "application_id": "D1", "submitted_at": "2025-09-30 10:00", "confirmed_at": "2025-10-14 17:00"},
+           {**base, "application_id": "D2", "submitted_at": "2025-09-30 10:00", "confirmed_at": "2025-10-15 09:00"})
+    got = run(reg, "demand_confirmation_timeliness")
+    assert got["D1"][:3] == ("ok", "A", T("2025-10-15 00:00"))
+    assert got["D2"][0] == "late"
+
+
+# ------------------------------------------------------------------ 第二十五条 calls, 第二十三条 feedback
+
+
+def test_out_of_scope_calls(reg):
+    insert(reg, "share_applications",
+           {"application_id": "G", "applicant_code": "B", "provider_code": "A", "resource_code": "R1",
+            "submitted_at": "2025-02-25 09:00", "replied_at": "2025-03-01 10:00", "decision": "同意",
+            "valid_until": "2025-06-30"},
+           {"application_id": "N", "applicant_code": "C", "provider_code": "A", "resource_code": "R1",
+            "submitted_at": "2025-02-25 09:00", "replied_at": "2025-03-01 10:00", "decision": "拒绝"})
+    call = dict(consumer_code="B", resource_code="R1")
+    insert(reg, "api_calls",
+           {**call, "call_id": "c1", "called_at": "2025-04-01 10:00"},   # within the grant
+           {**call, "call_id": "c2", "called_at": "2025-06-30 23:00"},   # valid_until is inclusive
+           {**call, "call_id": "c3", "called_at": "2025-07-01 00:10"},   # expired
+           {**call, "call_id": "c4", "called_at": "2025-02-28 10:00"},   # before approval
+           {**call, "call_id": "c5", "resource_code": "R2", "called_at": "2025-04-01 10:00"},  # other resource
+           {**call, "call_id": "c6", "consumer_code": "C", "called_at": "2025-04-01 10:00"},   # refused
+           {**call, "call_id": "c7", "called_at": "2024-12-01 10:00"})   # previous year
+    got = run(reg, "out_of_scope_calls")
+    assert {k: v[1] for k, v in got.items()} == {"c3": "B", "c4": "B", "c5": "B", "c6": "C"}
+    assert value(reg, "out_of_scope_calls", "B") == (None, None, None, 3)
+    _, evidence = roll_up(reg, "r", 2025)
+    reasons = dict(zip(evidence["record_id"], evidence["reason"]))
+    assert "超过授权截止时间" in reasons["c3"] and "无有效共享授权" in reasons["c5"]
+
+
+def test_usage_feedback_per_active_quarter(reg):
+    base = dict(provider_code="A", decision="同意", submitted_at="2025-01-01 09:00")
+    insert(reg, "share_applications",
+           {**base, "application_id": "F1", "applicant_code": "B", "replied_at": "2025-02-10 10:00"},
+           {**base, "application_id": "F2", "applicant_code": "B", "replied_at": "2025-11-01 10:00", "valid_until": "2025-12-31"},
+           {**base, "application_id": "F3", "applicant_code": "C", "submitted_at": "2024-04-01 09:00",
+            "replied_at": "2024-05-01 10:00", "valid_until": "2025-03-31"})
+    insert(reg, "share_feedback",
+           *[{"application_id": "F1", "period": f"2025Q{q}", "submitted_at": f"2025-{3 * q + 1:02d}-05 10:00"} for q in (1, 2, 3)],
+           {"application_id": "F2", "period": "2025Q4", "submitted_at": "2026-01-03 10:00"},
+           {"application_id": "F3", "period": "2025Q1", "submitted_at": "2025-04-03 10:00"})
+    got = run(reg, "usage_feedback")
+    assert {k: (v[0], v[1]) for k, v in got.items()} == {"F1": ("fail", "B"), "F2": ("ok", "B"), "F3": ("ok", "C")}
+    # at 2025-08-01 only Q1 and Q2 have ended: F1 has both, F2 is not active yet, F3 still ok
+    got = run(reg, "usage_feedback", as_of=T("2025-08-01 00:00"))
+    assert {k: v[0] for k, v in got.items()} == {"F1": "ok", "F3": "ok"}
+
+
+def test_objection_ten_working_days(reg):
+    base = dict(resource_code="R1", provider_code="A", raised_at="2025-09-26 09:00")
+    insert(reg, "objections",
+           # 09-26 + 10 wd: 09-28, 29, 30, 10-09, 10, 11, 13, 14, 15, 16 -> due end of 10-16
+           {**base, "objection_id": "O1", "resolved_at": "2025-10-16 18:00"},
+           {**base, "objection_id": "O2", "resolved_at": "2025-10-17 09:00"})
+    got = run(reg, "objection_timeliness")
+    assert got["O1"][:3] == ("ok", "A", T("2025-10-17 00:00")) and got["O2"][0] == "late"
+
+
+# ------------------------------------------------------------------ 第十一至十五条 catalogue
+
+
+def test_catalog_uses_latest_snapshot_on_or_before_year_end(reg):
+    snapshot(reg, "2025-11-30", {"resource_code": "R1"}, {"resource_code": "R2"})
+    snapshot(reg, "2025-12-31",
+             {"resource_code": "R1"},
+             {"resource_code": "R2", "share_scope": None},
+             {"resource_code": "R3", "share_type": "有条件共享", "share_basis": "依据"},      # no condition
+             {"resource_code": "R4", "status": "已下架", "data_form": None},                 # withdrawn
+             {"resource_code": "R5", "share_type": "不予共享", "share_basis": "依据", "nonshare_filed": True},
+             {"resource_code": "R6", "share_type": "不予共享", "share_basis": "依据", "nonshare_filed": False,
+              "open_type": "不予开放", "provider_code": "B", "collector_code": "B", "verifier_code": "B"},
+             {"resource_code": "R7", "open_type": "有条件开放", "open_basis": "第三十三条"})
+    snapshot(reg, "2026-01-31", {"resource_code": "R8", "data_form": None})
+    got = run(reg, "catalog_completeness")
+    assert {k: v[0] for k, v in got.items()} == {"R1": "ok", "R2": "fail", "R3": "fail", "R5": "ok", "R6": "ok", "R7": "ok"}
+    assert value(reg, "catalog_completeness", "A") == (3, 5, 0.6, 2)
+    got = run(reg, "catalog_share_basis")
+    assert {k: v[0] for k, v in got.items()} == {"R3": "fail", "R5": "ok", "R6": "fail"}
+    got = run(reg, "catalog_open_basis")
+    assert {k: (v[0], v[1]) for k, v in got.items()} == {"R6": ("fail", "B"), "R7": ("ok", "A")}
+    # an earlier as-of uses the snapshot of that time: both resources complete
+    got = run(reg, "catalog_completeness", as_of=T("2025-12-15 00:00"))
+    assert {k: v[0] for k, v in got.items()} == {"R1": "ok", "R2": "ok"}
+
+
+def test_catalog_update_within_15_working_days(reg):
+    insert(reg, "basis_changes",
+           {"change_id": "BC1", "agency_code": "A", "effective_date": "2025-09-15"},
+           {"change_id": "BC2", "agency_code": "A", "effective_date": "2025-09-15"},
+           {"change_id": "BC3", "agency_code": "B", "effective_date": "2025-12-20"},
+           {"change_id": "BC0", "agency_code": "B", "effective_date": "2024-12-20"})
+    ev = dict(resource_code="R1", agency_code="A", event_type="变更提交")
+    insert(reg, "catalog_events",
+           # 09-15 + 15 wd ends on Saturday 10-11 (调休)
+           {**ev, "event_id": "E1", "change_id": "BC1", "event_time": "2025-10-11 12:00"},
+           {**ev, "event_id": "E2", "change_id": "BC2", "event_time": "2025-10-12 10:00"})
+    got = run(reg, "catalog_update_timeliness")
+    assert got["BC1"][:3] == ("ok", "A", T("2025-10-12 00:00"))
+    assert got["BC2"][0] == "late"
+    # 12-20 (Sat) + 15 wd: 12-22..26 (5), 12-29..31 (8), 01-04 (9), 01-05..09 (14), 01-12 (15)
+    assert got["BC3"][:3] == ("pending", "B", T("2026-01-13 00:00"))
+    assert "BC0" not in got
+
+
+def test_catalog_review_charged_to_authority(reg):
+    ev = dict(agency_code="A")
+    insert(reg, "catalog_events",
+           {**ev, "event_id": "S1", "resource_code": "R1", "event_type": "编制提交", "event_time": "2025-09-26 09:00"},
+           {**ev, "event_id": "V1", "resource_code": "R1", "event_type": "审定通过", "event_time": "2025-10-10 16:00"},
+           {**ev, "event_id": "S2", "resource_code": "R2", "event_type": "变更提交", "event_time": "2025-06-02 09:00"},
+           {**ev, "event_id": "V0", "resource_code": "R2", "event_type": "审定驳回", "event_time": "2025-06-01 09:00"},
+           {**ev, "event_id": "V2", "resource_code": "R2", "event_type": "审定驳回", "event_time": "2025-06-10 09:00"})
+    got = run(reg, "catalog_review_timeliness")
+    # 09-26 + 5 wd: 09-28, 29, 30, 10-09, 10-10; 06-02 (Mon) + 5 wd ends Mon 06-09 (no holiday)
+    assert got["S1"][:4] == ("ok", "Z", T("2025-10-11 00:00"), T("2025-10-10 16:00"))
+    assert got["S2"][:4] == ("late", "Z", T("2025-06-10 00:00"), T("2025-06-10 09:00"))
+
+
+def test_one_source_conflicts(reg):
+    snapshot(reg, "2025-12-31",
+             {"resource_code": "R1"}, {"resource_code": "R2"},
+             {"resource_code": "R8", "provider_code": "B"},
+             {"resource_code": "R9", "provider_code": "C", "status": "已下架"})
+    item = dict(snapshot_date="2025-12-31", item_name="身份证号", is_authoritative=True)
+    insert(reg, "catalog_items",
+           {**item, "resource_code": "R1", "item_code": "E1"}, {**item, "resource_code": "R8", "item_code": "E1"},
+           {**item, "resource_code": "R1", "item_code": "E2"}, {**item, "resource_code": "R2", "item_code": "E2"},
+           {**item, "resource_code": "R2", "item_code": "E3"}, {**item, "resource_code": "R9", "item_code": "E3"},
+           {**item, "resource_code": "R8", "item_code": "E4", "is_authoritative": False},
+           {**item, "resource_code": "R2", "item_code": "E4"})
+    got = run(reg, "one_source_conflicts")
+    assert sorted(got) == ["E1"]
+    values, _ = roll_up(reg, "r", 2025)
+    counts = {r["agency_code"]: r["count"] for r in values.filter(values["metric_id"] == "one_source_conflicts").iter_rows(named=True)}
+    assert counts["A"] == 1 and counts["B"] == 1 and counts["C"] == 0
+
+
+# ------------------------------------------------------------------ 第十八至二十条 aggregation
+
+
+def test_aggregation_coverage_and_quality(reg):
+    snapshot(reg, "2025-12-31", {"resource_code": "R1"}, {"resource_code": "R2"}, {"resource_code": "R3"})
+    job = dict(agency_code="A", status="成功")
+    insert(reg, "aggregation_log",
+           {**job, "job_id": "J1", "resource_code": "R1", "started_at": "2025-04-01 01:00", "finished_at": "2025-04-01 01:10",
+            "rows_received": 1000, "rows_rejected": 10},
+           {**job, "job_id": "J2", "resource_code": "R2", "status": "失败", "started_at": "2025-04-01 01:00",
+            "rows_received": 500, "rows_rejected": 0},
+           {**job, "job_id": "J3", "resource_code": "R3", "started_at": "2024-12-30 01:00", "finished_at": "2024-12-30 02:00",
+            "rows_received": 100, "rows_rejected": 100},
+           {**job, "job_id": "J4", "resource_code": "R1", "started_at": "2025-05-01 01:00", "finished_at": "2025-05-01 02:00"})
+    got = run(reg, "aggregation_coverage")
+    assert {k: v[0] for k, v in got.items()} == {"R1": "ok", "R2": "fail", "R3": "fail"}
+    got = run(reg, "aggregation_quality")
+    assert {k: v[0] for k, v in got.items()} == {"J1": "fail", "J2": "ok"}
+    num, den, val, cnt = value(reg, "aggregation_quality", "A")
+    assert (num, den, cnt) == (1490, 1500, 1) and val == pytest.approx(1490 / 1500)
+
+
+def test_update_timeliness_periods(reg):
+    snapshot(reg, "2025-12-31",
+             {"resource_code": "M", "update_frequency": "每月", "published_date": "2025-03-15"},
+             {"resource_code": "Q", "update_frequency": "每季度", "published_date": "2024-06-01"},
+             {"resource_code": "W", "update_frequency": "每周", "published_date": "2025-12-24"},
+             {"resource_code": "I", "update_frequency": "不定期"})
+    ok = dict(agency_code="A", status="成功")
+    months = [3, 4, 5, 7, 8, 9, 10, 11]  # June and December missed
+    insert(reg, "aggregation_log",
+           *[{**ok, "job_id": f"m{m}", "resource_code": "M", "started_at": f"2025-{m:02d}-20 01:00",
+              "finished_at": f"2025-{m:02d}-20 02:00"} for m in months],
+           {**ok, "job_id": "m6f", "resource_code": "M", "status": "失败", "started_at": "2025-06-20 01:00",
+            "finished_at": "2025-06-20 02:00"},
+           *[{**ok, "job_id": f"q{q}", "resource_code": "Q", "started_at": f"2025-{3 * q - 1:02d}-10 01:00",
+              "finished_at": f"2025-{3 * q - 1:02d}-10 02:00"} for q in (1, 2, 4)],
+           {**ok, "job_id": "w1", "resource_code": "W", "started_at": "2025-12-27 01:00", "finished_at": "2025-12-27 02:00"})
+    got = run(reg, "update_timeliness")
+    statuses = {k: v[0] for k, v in got.items()}
+    # monthly from March (published 03-15) to December: 10 periods, June and December missed
+    assert sorted(k for k in statuses if k.startswith("M ")) == [f"M 2025-{m:02d}" for m in range(3, 13)]
+    assert sorted(k for k, s in statuses.items() if s == "fail") == ["M 2025-06", "M 2025-12", "Q 2025Q3"]
+    # weekly published Wed 12-24: only the week of Mon 12-22 has ended by the year end
+    assert [k for k in statuses if k.startswith("W ")] == ["W 2025-W52"] and statuses["W 2025-W52"] == "ok"
+    assert got["Q 2025Q3"][2] == T("2025-10-01 00:00")
+    assert value(reg, "update_timeliness", "A")[:2] == (12, 15)
+    # as of 2025-08-15 (July's snapshot) the monthly periods March..July have ended; June is missing
+    snapshot(reg, "2025-07-31", {"resource_code": "M", "update_frequency": "每月", "published_date": "2025-03-15"})
+    got = run(reg, "update_timeliness", as_of=T("2025-08-15 00:00"))
+    assert sorted(got) == [f"M 2025-{m:02d}" for m in range(3, 8)]
+    assert [k for k, v in got.items() if v[0] == "fail"] == ["M 2025-06"]
+
+
+# ------------------------------------------------------------------ 第三十六、三十七条 open data
+
+
+def test_open_plan_due_by_scheme_date(reg):
+    insert(reg, "open_plans",
+           {"agency_code": "A", "year": 2025, "filed_at": "2025-03-31 18:00"},
+           {"agency_code": "B", "year": 2025, "filed_at": "2025-04-01 09:00"},
+           {"agency_code": "C", "year": 2024, "filed_at": "2024-03-01 09:00"})
+    got = run(reg, "open_plan_filed")
+    assert {k: v[0] for k, v in got.items()} == {"A/2025": "ok", "B/2025": "late", "C/2025": "late"}
+    got = run(reg, "open_plan_filed", as_of=T("2025-03-01 00:00"))
+    assert got["C/2025"][0] == "pending"
+
+
+def test_open_replies_agreements_foreign_data(reg):
+    snapshot(reg, "2025-12-31", {"resource_code": "RA"}, {"resource_code": "RB", "provider_code": "B"})
+    base = dict(agency_code="A", submitted_at="2025-09-26 09:00")
+    insert(reg, "open_applications",
+           # 09-26 + 20 wd ends 10-30 (10-01..08 off, 10-11 worked, 10-12 off)
+           {**base, "open_app_id": "P1", "resource_code": "RA", "replied_at": "2025-10-30 17:00", "decision": "同意",
+            "agreement_signed_at": "2025-11-02 10:00"},
+           {**base, "open_app_id": "P2", "resource_code": "RA", "replied_at": "2025-10-31 09:00", "decision": "同意"},
+           {**base, "open_app_id": "P3", "resource_code": "RB"},
+           {**base, "open_app_id": "P4", "resource_code": "RB", "submitted_at": "2025-12-20 09:00"})
+    got = run(reg, "open_reply_timeliness")
+    assert got["P1"][:3] == ("ok", "A", T("2025-10-31 00:00"))
+    assert got["P2"][0] == "late" and got["P3"][0] == "late" and got["P4"][0] == "pending"
+    assert {k: v[0] for k, v in run(reg, "open_agreement").items()} == {"P1": "ok", "P2": "fail"}
+    assert list(run(reg, "open_catalog_foreign_data")) == ["RB"]
+    assert value(reg, "open_catalog_foreign_data", "A")[3] == 1
+
+
+# ------------------------------------------------------------------ 第四十四条 projects
+
+
+def test_project_gate(reg):
+    snapshot(reg, "2025-06-30", {"resource_code": "R1"}, {"resource_code": "R2"},
+             {"resource_code": "R7", "share_type": "不予共享", "share_basis": "依据", "nonshare_filed": False})
+    snapshot(reg, "2025-12-31", {"resource_code": "R1"}, {"resource_code": "R2"}, {"resource_code": "R3"},
+             {"resource_code": "R7", "share_type": "不予共享", "share_basis": "依据", "nonshare_filed": False})
+    insert(reg, "aggregation_log",
+           {"job_id": "J1", "resource_code": "R1", "agency_code": "A", "status": "成功",
+            "started_at": "2025-04-01 01:00", "finished_at": "2025-04-01 02:00"},
+           {"job_id": "J3", "resource_code": "R3", "agency_code": "A", "status": "成功",
+            "started_at": "2025-04-01 01:00", "finished_at": "2025-04-01 02:00"})
+    p = dict(project_name="项目", owner_code="A", fiscal_funded=True)
+    insert(reg, "projects",
+           {**p, "project_id": "P1", "approved_at": "2025-03-01 10:00", "data_list_submitted_at": "2025-02-20 10:00",
+            "accepted_at": "2025-10-01 10:00"},
+           {**p, "project_id": "P2", "approved_at": "2025-03-01 10:00", "data_list_submitted_at": "2025-03-05 10:00",
+            "accepted_at": "2025-11-01 10:00"},
+           {**p, "project_id": "P3", "approved_at": "2025-06-01 10:00", "data_list_submitted_at": "2025-05-20 10:00"},
+           {**p, "project_id": "P4", "approved_at": "2025-06-01 10:00"},
+           {**p, "project_id": "P5", "approved_at": "2024-03-01 10:00", "data_list_submitted_at": "2024-02-01 10:00",
+            "accepted_at": "2024-11-01 10:00"},
+           # R3 is catalogued only in the December snapshot, after this project's acceptance
+           {**p, "project_id": "P6", "approved_at": "2025-02-01 10:00", "data_list_submitted_at": "2025-01-20 10:00",
+            "accepted_at": "2025-07-15 10:00"},
+           {**p, "project_id": "P7", "fiscal_funded": False, "approved_at": "2025-06-01 10:00"})
+    insert(reg, "project_data_list", {"project_id": "P1", "resource_code": "R1"},
+           {"project_id": "P2", "resource_code": "R2"}, {"project_id": "P2", "resource_code": "R7"},
+           {"project_id": "P6", "resource_code": "R3"})
+    got = run(reg, "project_gate")
+    assert {k: v[0] for k, v in got.items()} == {"P1": "ok", "P2": "fail", "P3": "pending", "P4": "fail", "P6": "fail"}
+    gates = {r[0]: r[1:] for r in reg.execute(
+        "select project_id, failed_conditions, failed_resources from int_project_gates").fetchall()}
+    assert gates["P1"][0] == ""
+    assert gates["P2"][0] == "G1;G3;G4" and "R2,R7" in gates["P2"][1] and "G4 未共享: R7" in gates["P2"][1]
+    assert gates["P6"][0] == "G2"  # R3 aggregated in April, but not catalogued in the June snapshot
+    assert "P7" not in gates
+    assert value(reg, "project_gate", "A")[:2] == (1, 4)
+
+
+# ------------------------------------------------------------------ 第四十一、四十七条 security
+
+
+def test_security_practice_and_rectification(reg):
+    insert(reg, "security_records",
+           *[{"agency_code": "A", "record_type": "安全检查", "done_at": f"2025-{m:02d}-01 10:00"} for m in (3, 9, 11)],
+           *[{"agency_code": "A", "record_type": "数据备份", "done_at": f"2025-{m:02d}-01 10:00"} for m in (1, 4, 7)],
+           {"agency_code": "B", "record_type": "数据备份", "done_at": "2024-12-01 10:00"})
+    got = run(reg, "security_practice")
+    assert set(got) == {f"{a}/{t}" for a in "ABC" for t in ("安全检查", "数据备份")}  # not the authority
+    assert value(reg, "security_practice", "A")[:2] == (5, 6)  # min(3,2) + min(3,4) of 2 + 4
+    assert value(reg, "security_practice", "B")[:2] == (0, 6)
+    insert(reg, "rectifications",
+           {"notice_id": "N1", "agency_code": "A", "issued_at": "2025-05-06 10:00", "deadline": "2025-05-20",
+            "completed_at": "2025-05-20 22:00"},
+           {"notice_id": "N2", "agency_code": "A", "issued_at": "2025-05-06 10:00", "deadline": "2025-05-20",
+            "completed_at": "2025-05-21 08:00"},
+           {"notice_id": "N3", "agency_code": "A", "issued_at": "2025-12-20 10:00", "deadline": "2026-01-10"})
+    got = run(reg, "rectification_on_time")
+    assert {k: v[0] for k, v in got.items()} == {"N1": "ok", "N2": "late", "N3": "pending"}
+    assert got["N1"][2] == T("2025-05-21 00:00")
+
+
+# ------------------------------------------------------------------ calendar coverage
+
+
+def test_deadline_in_a_year_the_calendar_lacks(reg):
+    insert(reg, "share_applications", {"application_id": "S", "applicant_code": "B", "provider_code": "A",
+                                       "share_type": "有条件共享", "submitted_at": "2026-12-30 10:00"})
+    with pytest.raises(CalendarError) as err:
+        run(reg, "share_reply_timeliness", as_of=T("2027-01-10 00:00"), year=2026)
+    assert err.value.year == 2027 and "calendar_overrides" in str(err.value)
+    # the State Council notice for 2027 entered as overrides: 2027-01-01 off, the rest weekdays
+    insert(reg, "calendar_overrides", {"date": "2027-01-01", "is_workday": False, "note": "元旦"})
+    from hzeval import calendar
+    calendar.install(reg)
+    got = run(reg, "share_reply_timeliness", as_of=T("2027-01-10 00:00"), year=2026)
+    # 12-30 (Wed) + 2 wd: 12-31 (Thu), 2027-01-04 (Mon) -> due end of 01-04
+    assert got["S"][:3] == ("late", "A", T("2027-01-05 00:00"))
