@@ -58,23 +58,26 @@ def supervision_items(con, as_of: dt.datetime, agency: str | None = None, scheme
     out = frame(
         con,
         """
+        with open_items as (
+            select
+                m.category, m.article, i.metric_id, i.agency_code, a.agency_name, i.record_table, i.record_id,
+                cast(i.due_at - interval 1 day as date) as due_date,
+                i.due_at,
+                $as_of > i.due_at as overdue,
+                wd_between(cast(i.due_at - interval 1 day as date), cast($as_of as date)) as wd_since_due
+            from metric_items as i
+            join _meta as m using (metric_id)
+            left join agencies as a using (agency_code)
+            where i.done_at is null and i.status in ('late', 'pending')
+              and ($agency is null or i.agency_code = $agency)
+        )
         select
-            m.category, m.article, i.metric_id, i.agency_code, a.agency_name, i.record_table, i.record_id,
-            cast(i.due_at - interval 1 day as date) as due_date,
-            i.due_at,
-            case when $as_of > i.due_at then '逾期'
-                 when wd_between(cast($as_of as date), cast(i.due_at - interval 1 day as date)) <= 1 then '即将到期'
-                 else '未到期' end as state,
-            case when $as_of > i.due_at
-                 then wd_between(cast(i.due_at - interval 1 day as date), cast($as_of as date)) end as wd_overdue,
-            case when $as_of <= i.due_at
-                 then wd_between(cast($as_of as date), cast(i.due_at - interval 1 day as date)) end as wd_left
-        from metric_items as i
-        join _meta as m using (metric_id)
-        left join agencies as a using (agency_code)
-        where i.done_at is null and i.status in ('late', 'pending')
-          and ($agency is null or i.agency_code = $agency)
-        order by (state = '逾期') desc, i.due_at, i.agency_code, i.record_id
+            category, article, metric_id, agency_code, agency_name, record_table, record_id, due_date, due_at,
+            case when overdue then '逾期' when -wd_since_due <= 1 then '即将到期' else '未到期' end as state,
+            case when overdue then wd_since_due end as wd_overdue,
+            case when not overdue then -wd_since_due end as wd_left
+        from open_items
+        order by overdue desc, due_at, agency_code, record_id
         """,
         {"as_of": as_of, "agency": agency},
     )
@@ -109,7 +112,7 @@ def print_items(items: pl.DataFrame, as_of: dt.datetime, console, limit: int | N
 def export_frame(items: pl.DataFrame) -> pl.DataFrame:
     cols = [c for c in COLUMNS if c in items.columns]
     out = items.select(cols).with_columns(
-        [neutralise(pl.col(c)) for c in cols if items.schema[c] == pl.String]
+        [neutralise(pl.col(c)).alias(c) for c in cols if items.schema[c] == pl.String]
     )
     return out.rename({c: COLUMNS[c] for c in cols})
 

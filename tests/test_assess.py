@@ -1,0 +1,149 @@
+"""``assess`` runs, ``supervise`` lists and ``gate`` results on small warehouses."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from conftest import insert
+from hzeval import assess as assess_mod
+from hzeval.assess import run_assessment
+from hzeval.errors import CalendarError
+from hzeval.gate import evaluate_gates
+from hzeval.supervise import supervision_items, write_items
+from hzeval.warehouse import connect
+
+AS_OF = dt.datetime(2026, 1, 5, 9, 0)
+
+
+@pytest.fixture
+def db(tmp_path):
+    path = tmp_path / "w.duckdb"
+    with connect(path) as con:
+        insert(con, "agencies",
+               {"agency_code": "A", "agency_name": "甲局", "level": "市级"},
+               {"agency_code": "B", "agency_name": "乙局", "level": "市级"},
+               {"agency_code": "C", "agency_name": "惠城区", "level": "县区"},
+               {"agency_code": "Z", "agency_name": "数据局", "level": "市级", "is_authority": True})
+        app = dict(applicant_code="B", provider_code="A", share_type="有条件共享")
+        insert(con, "share_applications",
+               {**app, "application_id": "S1", "submitted_at": "2025-09-26 10:00", "replied_at": "2025-09-29 12:00"},
+               {**app, "application_id": "S4", "submitted_at": "2025-12-30 10:00"},
+               {**app, "application_id": "S5", "submitted_at": "2025-12-31 10:00"},
+               {**app, "application_id": "S0", "submitted_at": "2024-06-03 10:00"})
+        insert(con, "objections", {"objection_id": "O1", "resource_code": "R1", "provider_code": "C",
+                                   "raised_at": "2025-12-29 15:00"})
+        insert(con, "incidents", {"incident_id": "I1", "agency_code": "B", "occurred_at": "2025-07-01 10:00", "kind": "数据泄露"})
+        insert(con, "open_plans", {"agency_code": "A", "year": 2025, "filed_at": "2025-02-01 10:00"})
+    return path
+
+
+def test_assess_writes_one_complete_run(db):
+    run_id = run_assessment(db, 2025, AS_OF)
+    with connect(db, read_only=True) as con:
+        run = con.execute("select year, as_of, status, length(scheme_sha256), length(inputs_sha256), package_version "
+                          "from runs where run_id = $r", {"r": run_id}).fetchall()[0]
+        assert run[:5] == (2025, AS_OF, "finished", 64, 64)
+        grades = {r[0]: r[1:] for r in con.execute(
+            "select agency_code, grade, vetoed, peer_group, rank from grades where run_id = $r", {"r": run_id}).fetchall()}
+        assert set(grades) == {"A", "B", "C"}  # the authority is not graded
+        assert grades["B"][:2] == ("不合格", True)
+        assert grades["C"][2:] == ("县区", 1)
+        # share replies of A: S1 ok, S4 late, S5 pending -> 1/2
+        mv = con.execute("select numerator, denominator, value, count from metric_values where run_id = $r "
+                         "and agency_code = 'A' and metric_id = 'share_reply_timeliness'", {"r": run_id}).fetchall()
+        assert mv == [(1.0, 2.0, 0.5, 1)]
+        ev = con.execute("select record_id, due_at from evidence where run_id = $r and metric_id = 'share_reply_timeliness'",
+                         {"r": run_id}).fetchall()
+        assert ev == [("S4", dt.datetime(2026, 1, 5))]
+        # total = sum of the indicator rows (deductions included)
+        tot = con.execute("select g.total, round(sum(s.points), 2) from grades g join scores s using (run_id, agency_code) "
+                          "where run_id = $r and agency_code = 'A' group by g.total", {"r": run_id}).fetchall()[0]
+        assert tot[0] == pytest.approx(tot[1])
+
+
+def test_rerun_gives_the_same_numbers(db):
+    r1 = run_assessment(db, 2025, AS_OF)
+    r2 = run_assessment(db, 2025, AS_OF)
+    assert r1 != r2
+    with connect(db, read_only=True) as con:
+        q = "select agency_code, total, grade, rank from grades where run_id = $r order by 1"
+        assert con.execute(q, {"r": r1}).fetchall() == con.execute(q, {"r": r2}).fetchall()
+        q = "select inputs_sha256, scheme_sha256 from runs where run_id = $r"
+        assert con.execute(q, {"r": r1}).fetchall() == con.execute(q, {"r": r2}).fetchall()
+
+
+def test_failed_assess_leaves_no_partial_run(db, monkeypatch):
+    def boom(*a, **k):
+        raise RuntimeError("scoring exploded")
+
+    monkeypatch.setattr(assess_mod, "score_all", boom)
+    with pytest.raises(RuntimeError):
+        run_assessment(db, 2025, AS_OF)
+    with connect(db, read_only=True) as con:
+        for table in ("runs", "metric_values", "evidence", "scores", "grades", "project_gates"):
+            assert con.execute(f"select count(*) from {table}").fetchall() == [(0,)]
+
+
+def test_assess_stops_on_uncovered_year(db):
+    with connect(db) as con:
+        insert(con, "share_applications", {"application_id": "S9", "applicant_code": "B", "provider_code": "A",
+                                           "share_type": "有条件共享", "submitted_at": "2026-12-30 10:00"})
+    with pytest.raises(CalendarError) as err:
+        run_assessment(db, 2026, dt.datetime(2027, 1, 10), scheme_path=assess_mod.load_scheme(year=2025).source)
+    assert err.value.year == 2027
+    with connect(db, read_only=True) as con:
+        assert con.execute("select count(*) from runs").fetchall() == [(0,)]
+
+
+def test_supervision_list(db, tmp_path):
+    with connect(db) as con:
+        items = supervision_items(con, AS_OF)
+    rows = {r["record_id"]: r for r in items.iter_rows(named=True)}
+    assert set(rows) == {"S4", "S5", "S0", "O1"}  # S1 was answered; open items of any year are listed
+    # S4 due end of 2026-01-04 (a working Sunday): one working day (01-05) overdue at 01-05 09:00
+    assert (rows["S4"]["state"], rows["S4"]["due_date"], rows["S4"]["wd_overdue"]) == ("逾期", dt.date(2026, 1, 4), 1)
+    # S5 due end of 01-05: today is the last day
+    assert (rows["S5"]["state"], rows["S5"]["wd_left"]) == ("即将到期", 0)
+    # O1 12-29 + 10 wd: 12-30, 12-31, 01-04, 05, 06, 07, 08, 09, 12, 13 -> 6 working days left after 01-05
+    assert (rows["O1"]["state"], rows["O1"]["due_date"], rows["O1"]["wd_left"]) == ("未到期", dt.date(2026, 1, 13), 6)
+    assert rows["O1"]["article"] == "第二十八条" and rows["S4"]["agency_name"] == "甲局"
+    out = tmp_path / "list.csv"
+    write_items(items, out)
+    text = out.read_text(encoding="utf-8-sig")
+    assert text.splitlines()[0].startswith("事项类别,条款,机构代码")
+    assert "S4" in text
+
+
+def test_export_neutralises_formulas(db, tmp_path):
+    with connect(db) as con:
+        insert(con, "share_applications", {"application_id": "=HYPERLINK(\"x\")", "applicant_code": "B",
+                                           "provider_code": "A", "share_type": "有条件共享",
+                                           "submitted_at": "2025-12-31 11:00"})
+        items = supervision_items(con, AS_OF)
+    out = tmp_path / "list.xlsx"
+    write_items(items, out)
+    import openpyxl
+
+    ws = openpyxl.load_workbook(out)["督办清单"]
+    values = [c.value for c in ws["F"]]
+    assert "'=HYPERLINK(\"x\")" in values
+
+
+def test_gate_at_acceptance_or_now(db):
+    with connect(db) as con:
+        insert(con, "catalog_snapshot", {"snapshot_date": "2025-12-31", "resource_code": "R1", "resource_name": "r",
+                                         "provider_code": "A", "status": "已发布", "share_type": "无条件共享"})
+        insert(con, "projects",
+               {"project_id": "P1", "project_name": "一网统管", "owner_code": "A", "approved_at": "2025-03-01 10:00",
+                "data_list_submitted_at": "2025-02-01 10:00"},
+               {"project_id": "P2", "project_name": "智慧交通", "owner_code": "C", "approved_at": "2025-03-01 10:00",
+                "accepted_at": "2025-12-01 10:00"})
+        insert(con, "project_data_list", {"project_id": "P1", "resource_code": "R1"},
+               {"project_id": "P2", "resource_code": "R1"})
+        gates = {r["project_id"]: r for r in evaluate_gates(con, AS_OF).iter_rows(named=True)}
+    # P1 not accepted: checked now; R1 catalogued and shared, never aggregated
+    assert (gates["P1"]["passed"], gates["P1"]["failed_conditions"], gates["P1"]["accepted_while_failing"]) == (False, "G3", False)
+    # P2 accepted 12-01: no data list (G1), R1 not in any snapshot by then (G2), not aggregated (G3)
+    assert (gates["P2"]["failed_conditions"], gates["P2"]["accepted_while_failing"]) == ("G1;G2;G3", True)

@@ -1,0 +1,76 @@
+"""Working-day calendar (DESIGN §4): facts from the State Council holiday notices."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import pytest
+
+from hzeval import calendar
+from hzeval.calendar import WorkCalendar, deadline
+from hzeval.errors import CalendarError
+
+D = dt.date
+
+
+@pytest.mark.parametrize("start, n, due", [
+    (D(2025, 9, 26), 2, D(2025, 9, 29)),    # Fri; Sun 09-28 was a make-up working day
+    (D(2025, 9, 30), 2, D(2025, 10, 10)),   # 国庆+中秋 10-01..08 off
+    (D(2025, 9, 15), 15, D(2025, 10, 11)),  # ends on the make-up Saturday 10-11
+    (D(2025, 12, 30), 2, D(2026, 1, 4)),    # 元旦 2026-01-01..03 off, Sun 01-04 worked
+    (D(2025, 9, 27), 1, D(2025, 9, 28)),    # event on a day off: counting starts the next day
+    (D(2025, 1, 24), 1, D(2025, 1, 26)),    # Fri before 春节 2025; Sun 01-26 was worked
+    (D(2025, 1, 27), 1, D(2025, 2, 5)),     # 春节 01-28..02-04 off, Sat 02-08 worked later
+])
+def test_deadline_facts(start, n, due):
+    assert deadline(start, n) == dt.datetime.combine(due + dt.timedelta(days=1), dt.time())
+
+
+def test_deadline_is_end_of_day_regardless_of_event_time():
+    assert deadline(dt.datetime(2025, 9, 26, 23, 59), 2) == dt.datetime(2025, 9, 30)
+
+
+def test_sql_form_matches_python(wh):
+    cal = WorkCalendar.from_warehouse(wh)
+    starts = [D(2025, 9, 26), D(2025, 9, 30), D(2025, 9, 15), D(2025, 12, 30), D(2024, 2, 8)]
+    for s in starts:
+        for n in (1, 2, 5, 15, 20):
+            sql = wh.execute("select wd_due_date($d, $n)", {"d": s, "n": n}).fetchall()[0][0]
+            assert sql == cal.due_date(s, n)
+
+
+def test_working_days_between():
+    cal = WorkCalendar(calendar.build())
+    assert cal.working_days_between(D(2025, 9, 26), D(2025, 10, 10)) == 5  # 28, 29, 30, 10-09, 10-10
+    assert cal.working_days_between(D(2025, 10, 10), D(2025, 9, 26)) == -5
+
+
+def test_year_outside_calendar_names_year_and_fix():
+    with pytest.raises(CalendarError) as err:
+        deadline(D(2026, 12, 30), 5)
+    assert err.value.year == 2027
+    assert "2027" in err.value.zh and "calendar_overrides" in err.value.en
+    with pytest.raises(CalendarError) as err:
+        WorkCalendar(calendar.build()).is_workday(D(2003, 5, 1))
+    assert err.value.year == 2003
+
+
+def test_overrides_add_a_year_and_correct_days():
+    ov = pl.DataFrame({"date": [D(2027, 1, 1), D(2027, 2, 6), D(2025, 10, 10)],
+                       "is_workday": [False, True, False]})
+    cal = WorkCalendar(calendar.build(ov))
+    assert 2027 in cal.years
+    assert not cal.is_workday(D(2027, 1, 1))   # listed holiday
+    assert cal.is_workday(D(2027, 2, 6))       # listed make-up Saturday
+    assert not cal.is_workday(D(2027, 1, 2))   # ordinary Saturday
+    assert cal.is_workday(D(2027, 1, 4))       # ordinary Monday
+    assert not cal.is_workday(D(2025, 10, 10))  # an override on a bundled year wins
+    assert cal.due_date(D(2026, 12, 31), 1) == D(2027, 1, 4)
+
+
+def test_index_is_cumulative_and_monotonic():
+    frame = calendar.build()
+    assert frame["wd_index"].diff().drop_nulls().is_in([0, 1]).all()
+    assert frame.filter(pl.col("day") == D(2025, 10, 1))["wd_index"].item() == \
+        frame.filter(pl.col("day") == D(2025, 9, 30))["wd_index"].item()
