@@ -13,6 +13,7 @@ from rich.table import Table
 
 from hzeval import __version__
 from hzeval.metrics import Window, compute_items, roll_up
+from hzeval.publish import publish_run
 from hzeval.scheme import Scheme, load_scheme
 from hzeval.scoring import AgencyInfo, score_all
 from hzeval.warehouse import connect
@@ -112,6 +113,7 @@ def run_assessment(db, year: int, as_of: dt.datetime, scheme_path=None) -> str:
         except BaseException:
             con.execute("rollback")
             raise
+        publish_run(con, run_id, db)
     return run_id
 
 

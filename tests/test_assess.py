@@ -147,3 +147,20 @@ def test_gate_at_acceptance_or_now(db):
     assert (gates["P1"]["passed"], gates["P1"]["failed_conditions"], gates["P1"]["accepted_while_failing"]) == (False, "G3", False)
     # P2 accepted 12-01: no data list (G1), R1 not in any snapshot by then (G2), not aggregated (G3)
     assert (gates["P2"]["failed_conditions"], gates["P2"]["accepted_while_failing"]) == ("G1;G2;G3", True)
+
+
+def test_finished_run_is_published_for_readers(db):
+    from hzeval.publish import latest_published
+
+    run_id = run_assessment(db, 2025, AS_OF)
+    pub = latest_published(db)
+    assert pub.name == f"{run_id}.duckdb"
+    import duckdb
+
+    # a reader opens the published copy while the warehouse stays open for writing
+    with connect(db) as writer:
+        reader = duckdb.connect(str(pub), read_only=True)
+        assert reader.execute("select count(distinct run_id), count(*) from grades").fetchall() == [(1, 3)]
+        assert reader.execute("select count(*) from agencies").fetchall() == [(4,)]
+        reader.close()
+        assert writer.execute("select count(*) from runs").fetchall() == [(1,)]

@@ -1,0 +1,57 @@
+"""Publishing finished runs for readers (DESIGN §2).
+
+DuckDB lets one process write a file and then no other process may open it. Readers that
+live beside writers (dashboards, report workers, notebooks during a scheduled run) read
+``published/<run_id>.duckdb`` — a read-only copy of one finished run with the register
+and calendar it needs — and find the newest through ``published/LATEST``, a pointer
+swapped atomically after the copy is complete. A reader therefore never sees half a run
+or a mix of two.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from hzeval.warehouse import db_path
+
+log = logging.getLogger(__name__)
+
+RUN_TABLES = ("runs", "metric_values", "evidence", "scores", "grades", "project_gates")
+REFERENCE_TABLES = ("agencies", "calendar")
+
+
+def published_dir(db=None) -> Path:
+    return db_path(db).resolve().parent / "published"
+
+
+def publish_run(con, run_id: str, db=None) -> Path:
+    """Copy one finished run to ``published/<run_id>.duckdb`` and point ``LATEST`` at it."""
+    folder = published_dir(db)
+    folder.mkdir(parents=True, exist_ok=True)
+    final = folder / f"{run_id}.duckdb"
+    tmp = folder / f".{run_id}.duckdb.tmp"
+    tmp.unlink(missing_ok=True)
+    con.execute("attach $path as pub", {"path": str(tmp)})
+    try:
+        for t in RUN_TABLES:
+            con.execute(f"create table pub.{t} as select * from main.{t} where run_id = $r", {"r": run_id})
+        for t in REFERENCE_TABLES:
+            con.execute(f"create table pub.{t} as select * from main.{t}")
+    finally:
+        con.execute("detach pub")
+    os.replace(tmp, final)
+    pointer = folder / ".LATEST.tmp"
+    pointer.write_text(final.name + "\n", encoding="utf-8")
+    os.replace(pointer, folder / "LATEST")
+    log.info("published %s", final)
+    return final
+
+
+def latest_published(db=None) -> Path | None:
+    """The newest published run file, or None."""
+    pointer = published_dir(db) / "LATEST"
+    if not pointer.exists():
+        return None
+    return pointer.parent / pointer.read_text(encoding="utf-8").strip()
