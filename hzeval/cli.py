@@ -148,6 +148,25 @@ def deadline(obj: Ctx, start, days):
     console.print(f"{start} 起 {days} 个工作日：{due.isoformat()} 24:00 截止 / due end of {due.isoformat()}")
 
 
+@cli.command()
+@click.option("--drop", type=click.Path(exists=True, file_okay=False, path_type=Path), default=Path("data_samples"),
+              show_default=True, help="drop folder to load")
+@click.option("--year", type=int, default=2025, show_default=True)
+@click.option("--as-of", "as_of", default="2026-01-05", show_default=True)
+@click.pass_obj
+def demo(obj: Ctx, drop, year, as_of):
+    """演示：加载样例数据包并评估 / load the sample drop and assess a year."""
+    from hzeval.assess import print_ranking, run_assessment
+    from hzeval.ingest import load_paths, print_summary
+    from hzeval.warehouse import connect
+
+    with connect(obj.db) as con:
+        result = load_paths(con, [drop], progress=True)
+    print_summary(result, console)
+    run = run_assessment(obj.db, year=year, as_of=parse_as_of(as_of))
+    print_ranking(obj.db, run, console)
+
+
 def main(argv=None):
     debug = "--debug" in (argv if argv is not None else sys.argv)
     try:

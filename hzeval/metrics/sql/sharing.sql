@@ -151,15 +151,16 @@ calls as (
     where called_at >= $year_start and called_at < $year_end and called_at <= $as_of
 ),
 violations as (
+    -- anti-join written as a left join (DuckDB plans it as a hash join on the codes; a
+    -- correlated not-exists with the range predicates is ~20x slower on 5M calls)
     select c.*
     from calls as c
-    where not exists (
-        select 1 from grants as g
-        where g.applicant_code = c.consumer_code
-          and g.resource_code = c.resource_code
-          and g.replied_at <= c.called_at
-          and (g.valid_until is null or cast(c.called_at as date) <= g.valid_until)
-    )
+    left join grants as g
+      on g.applicant_code = c.consumer_code
+     and g.resource_code = c.resource_code
+     and g.replied_at <= c.called_at
+     and (g.valid_until is null or cast(c.called_at as date) <= g.valid_until)
+    where g.applicant_code is null
 ),
 expired as (
     select applicant_code, resource_code, max(valid_until) as last_valid_until
