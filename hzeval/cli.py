@@ -18,7 +18,8 @@ from hzeval import __version__
 from hzeval.errors import HzevalError
 
 log = logging.getLogger("hzeval")
-console = Console(stderr=False, highlight=False)
+# scheduler logs and pipes are not terminals: give tables room instead of rich's 80 columns
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True, highlight=False)
 
 

@@ -59,16 +59,14 @@ def print_gates(gates: pl.DataFrame, console) -> None:
         f"[bold]项目数据门禁（第四十四条）[/bold]：{gates.height} 个项目，未通过 {n_fail} 个，"
         f"其中带病验收 {n_flag} 个 / {gates.height} projects, {n_fail} failing, {n_flag} accepted while failing"
     )
+    console.print("；".join(f"{k} {v}" for k, v in CONDITIONS.items()))
     t = Table()
-    for col in ("项目编号", "项目名称", "建设单位", "核验时点", "结果", "未通过条件及资源"):
+    for col in ("项目编号", "项目名称", "建设单位", "核验时点", "结果", "未通过条件", "未通过资源"):
         t.add_column(col)
     for r in gates.iter_rows(named=True):
         result = "通过" if r["passed"] else ("带病验收" if r["accepted_while_failing"] else "未通过")
-        detail = ""
-        if r["failed_conditions"]:
-            conds = "；".join(f"{c} {CONDITIONS[c]}" for c in r["failed_conditions"].split(";"))
-            detail = conds + (f"\n{r['failed_resources']}" if r["failed_resources"] else "")
         when = f"{r['checked_at']:%Y-%m-%d}" + ("（验收）" if r["accepted_at"] else "（当前）")
-        t.add_row(r["project_id"], r["project_name"], r["owner_name"] or r["owner_code"], when, result, detail,
+        t.add_row(r["project_id"], r["project_name"], r["owner_name"] or r["owner_code"], when, result,
+                  r["failed_conditions"] or "", r["failed_resources"] or "",
                   style="red" if r["accepted_while_failing"] else None)
     console.print(t)

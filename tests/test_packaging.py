@@ -1,0 +1,60 @@
+"""pyproject.toml and environment.yml declare the same dependencies."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: conda-forge names that differ from the PyPI names
+CONDA_TO_PYPI: dict[str, str] = {}
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _parse(spec: str) -> tuple[str, str | None]:
+    m = re.match(r"^\s*([A-Za-z0-9_.\-]+)\s*(?:\[[^\]]*\])?\s*(?:>=\s*([0-9][^,;\s]*))?", spec)
+    assert m, spec
+    return _norm(CONDA_TO_PYPI.get(m.group(1), m.group(1))), m.group(2)
+
+
+def _pyproject() -> dict[str, str | None]:
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    specs = data["project"]["dependencies"] + data["project"]["optional-dependencies"]["dev"]
+    return dict(_parse(s) for s in specs)
+
+
+def _environment() -> dict[str, str | None]:
+    env = yaml.safe_load((ROOT / "environment.yml").read_text(encoding="utf-8"))
+    out = {}
+    for dep in env["dependencies"]:
+        if isinstance(dep, str):
+            name, floor = _parse(dep)
+            if name not in ("python", "pip"):
+                out[name] = floor
+    return out
+
+
+def test_same_dependency_names():
+    py, env = _pyproject(), _environment()
+    assert set(py) == set(env), f"only in pyproject: {set(py) - set(env)}; only in environment.yml: {set(env) - set(py)}"
+
+
+def test_same_version_floors():
+    py, env = _pyproject(), _environment()
+    diff = {k: (py[k], env.get(k)) for k in py if py[k] != env.get(k)}
+    assert not diff, f"version floors differ (pyproject, environment.yml): {diff}"
+
+
+def test_python_floor_matches():
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    env = yaml.safe_load((ROOT / "environment.yml").read_text(encoding="utf-8"))
+    floor = data["project"]["requires-python"].removeprefix(">=")
+    assert f"python>={floor}" in [d for d in env["dependencies"] if isinstance(d, str)]
+    assert any(isinstance(d, dict) and "-e ." in d.get("pip", []) for d in env["dependencies"])
