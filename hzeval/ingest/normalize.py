@@ -236,6 +236,21 @@ def parse_fast_timestamp(s: pl.Expr) -> pl.Expr:
     return s.str.to_datetime(_TS_FAST, time_unit="us", strict=False)
 
 
+def parse_time_series(s: pl.Series) -> pl.Series:
+    """Cleaned strings → naive local ``Datetime('us')``.
+
+    The exact ``YYYY-MM-DD HH:MM:SS`` spelling (what platform exports use) is parsed
+    for the whole column; only the rows it misses go through the regex path.
+    """
+    frame = pl.DataFrame({"s": s})
+    fast = frame.select(parse_fast_timestamp(pl.col("s"))).to_series()
+    miss = fast.is_null() & s.is_not_null()
+    if miss.any():
+        slow = frame.filter(miss).select(parse_timestamp(pl.col("s"))).to_series()
+        fast = fast.scatter(miss.arg_true(), slow)
+    return fast.alias(s.name)
+
+
 def parse_number(s: pl.Expr, integer: bool) -> pl.Expr:
     n = s.str.replace_all(",", "", literal=True).str.replace_all(r"\s", "")
     as_float = n.cast(pl.Float64, strict=False)
@@ -272,6 +287,15 @@ def parse_list(s: pl.Expr) -> pl.Expr:
     parts = parts.list.eval(pl.element().str.strip_chars()).list.eval(pl.element().filter(pl.element().str.len_bytes() > 0))
     joined = parts.list.join(";")
     return pl.when(joined.str.len_bytes() > 0).then(joined)
+
+
+def is_identifier(table: Table, col: Column) -> bool:
+    """Codes and ids (keys, references, ``*_code``/``*_id``): full-width forms are normalised.
+
+    Free text (names, bases, descriptions) keeps its full-width punctuation, as Chinese
+    text conventionally has it (``惠州市公安局（更名）``); only surrounding spaces go.
+    """
+    return col.name in table.key or col.ref is not None or col.name.endswith(("_code", "_id", "_codes"))
 
 
 def target_dtype(col: Column) -> pl.DataType:
@@ -339,12 +363,57 @@ def parse_frame(df: pl.DataFrame, table: Table, mapping: dict[str, str], line_of
     raw = raw.with_columns(pl.int_range(pl.len(), dtype=pl.Int64).add(line_offset).alias("_line"))
     present = [c for c in table.columns if c.name in raw.columns]
 
-    # which string columns hold full-width characters (one scan, so clean columns skip replace_many)
+    # which typed/identifier string columns hold full-width characters (one scan, so that
+    # clean columns skip replace_many)
     stringy = [c.name for c in present if raw.schema[c.name] == pl.String]
+    stringy = [n for n in stringy if is_identifier(table, table.column(n)) or table.column(n).type != "str"]
     fw = {}
     if stringy and raw.height:
         fw = raw.select([pl.col(n).str.contains(_FW_RE).any().alias(n) for n in stringy]).row(0, named=True)
 
+    # stage 1: cleaned strings (native Parquet columns as they are)
+    native = {c.name for c in present if raw.schema[c.name] != pl.String and _native(c, raw.schema[c.name])}
+    cleaned = raw.select(
+        pl.col(c.name) if c.name in native else clean(pl.col(c.name), bool(fw.get(c.name))).alias(c.name)
+        for c in present
+    )
+
+    # blank lines (every cell empty) are not data rows: drop them, keeping line numbers
+    if present and cleaned.height:
+        blank = cleaned.select(pl.all_horizontal(pl.all().is_null())).to_series()
+        if blank.any():
+            raw, cleaned = raw.filter(~blank), cleaned.filter(~blank)
+
+    # stage 2: typed values, null where empty or unparseable; one evaluation per column
+    value_exprs: list[pl.Expr] = []
+    times: list[Column] = []
+    for col in present:
+        dtype = target_dtype(col)
+        if col.name in native:
+            v = pl.col(col.name)
+            if col.type == "timestamp":
+                v = v.cast(pl.Datetime("us"))
+            elif col.type == "date" and isinstance(raw.schema[col.name], pl.Datetime):
+                v = v.dt.date()
+            value_exprs.append(v.cast(dtype).alias(col.name))
+        elif col.type in ("timestamp", "date"):
+            times.append(col)
+        else:
+            value_exprs.append(parse_column(col, pl.col(col.name))[0].cast(dtype).alias(col.name))
+    typed = cleaned.select(value_exprs) if value_exprs else pl.DataFrame()
+    for col in times:
+        ts = parse_time_series(cleaned[col.name])
+        typed = typed.with_columns((ts.dt.date() if col.type == "date" else ts).alias(col.name))
+
+    # stage 3: defaults and per-cell reasons (cheap null checks over the stages above)
+    comb = pl.concat(
+        [
+            raw.select("_line", *[pl.col(c.name).cast(pl.String).alias(f"__raw__{c.name}") for c in present]),
+            cleaned.select(pl.col(c.name).alias(f"__s__{c.name}") for c in present),
+            typed.select(pl.col(c.name).alias(f"__v__{c.name}") for c in present),
+        ],
+        how="horizontal",
+    )
     values: list[pl.Expr] = []
     errors: list[pl.Expr] = []
     raws: list[pl.Expr] = []
@@ -355,38 +424,21 @@ def parse_frame(df: pl.DataFrame, table: Table, mapping: dict[str, str], line_of
         if col.name not in raw.columns:
             values.append(default.alias(col.name))
             continue
-        src = raw.schema[col.name]
-        if src != pl.String and _native(col, src):
-            v = pl.col(col.name)
-            if col.type == "timestamp":
-                v = v.cast(pl.Datetime("us"))
-            elif col.type == "date":
-                v = v.dt.date() if isinstance(src, pl.Datetime) else v
-            s_null = pl.col(col.name).is_null()
-            value = v.cast(dtype)
-            bad = None
-        else:
-            s = clean(pl.col(col.name), bool(fw.get(col.name)))
-            parsed, reason = parse_column(col, s)
-            if col.type == "timestamp":
-                # cheap exact format first; the regex path only fills what it missed
-                parsed = pl.coalesce(parse_fast_timestamp(s), parsed)
-            s_null = s.is_null()
-            value = parsed.cast(dtype)
-            bad = (s.is_not_null() & value.is_null(), reason) if reason else None
-        value = pl.when(s_null).then(default).otherwise(value)
+        s_null = pl.col(f"__s__{col.name}").is_null()
+        v = pl.col(f"__v__{col.name}")
+        values.append((pl.when(s_null).then(default).otherwise(v) if col.default is not None else v).alias(col.name))
         err = pl.lit(None, dtype=pl.String)
-        if bad is not None:
-            err = pl.when(bad[0]).then(pl.lit(bad[1])).otherwise(err)
+        reason = None if col.name in native else parse_column(col, pl.col(f"__s__{col.name}"))[1]
+        if reason:
+            err = pl.when(~s_null & v.is_null()).then(pl.lit(reason)).otherwise(err)
         if col.required and col.default is None:
             err = pl.when(s_null).then(pl.lit(R_MISSING)).otherwise(err)
-        values.append(value.alias(col.name))
         name = f"__err__{col.name}"
         errors.append(err.alias(name))
         err_names.append(name)
-        raws.append(pl.col(col.name).cast(pl.String).alias(f"__raw__{col.name}"))
+        raws.append(pl.col(f"__raw__{col.name}"))
 
-    frame = raw.select(pl.col("_line"), *values, *errors, *raws)
+    frame = comb.select(pl.col("_line"), *values, *errors, *raws)
     reject_parts = []
     if err_names:
         any_bad = pl.any_horizontal([pl.col(n).is_not_null() for n in err_names])
@@ -407,8 +459,9 @@ def parse_frame(df: pl.DataFrame, table: Table, mapping: dict[str, str], line_of
 
     key = list(table.key)
     if key and good.height:
-        first = pl.struct(key).is_first_distinct()
-        if not good.select(first.all()).item():
+        kexpr = pl.col(key[0]) if len(key) == 1 else pl.struct(key)
+        first = kexpr.is_first_distinct()
+        if good.select(kexpr.n_unique()).item() < good.height:
             firsts = good.filter(first).select(*key, pl.col("_line").alias("__first_line"))
             dups = good.filter(~first).join(firsts, on=key, how="left", nulls_equal=True)
             reject_parts.append(dups.select(

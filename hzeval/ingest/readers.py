@@ -36,6 +36,17 @@ _BOM = b"\xef\xbb\xbf"
 _HEAD_BYTES = 1 << 20
 
 
+def _read_errors() -> tuple[type[BaseException], ...]:
+    import fastexcel
+    import pyarrow as pa
+
+    return (pl.exceptions.PolarsError, pa.ArrowException, fastexcel.FastExcelError, OSError, ValueError, EOFError)
+
+
+#: what readers raise for bad content (not for bugs in this package)
+READ_ERRORS = _read_errors()
+
+
 # --------------------------------------------------------------------------- discovery
 
 
@@ -103,14 +114,21 @@ class FilePlan:
     separator: str = ","
     size: int = 0
 
-    @property
-    def hints(self) -> tuple[str | None, ...]:
-        return (self.sheet, self.path.stem)
+
+def one_line(exc: BaseException, limit: int = 200) -> str:
+    """The first non-empty line of an exception message, shortened: CLI errors are one line."""
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    text = lines[0] if lines else type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def unreadable(file: str, zh: str, en: str, exc: Exception | None = None) -> InputFileError:
-    detail = f"：{exc}" if exc else ""
-    return InputFileError(f"文件 {file} 无法读取：{zh}{detail}", f"file {file} is unreadable: {en}{': ' + str(exc) if exc else ''}", file=file)
+def unreadable(file: str, zh: str, en: str, exc: BaseException | None = None) -> InputFileError:
+    detail = one_line(exc) if exc is not None else ""
+    return InputFileError(
+        f"文件 {file} 无法读取：{zh}" + (f"（{detail}）" if detail else ""),
+        f"file {file} is unreadable: {en}" + (f" ({detail})" if detail else ""),
+        file=file,
+    )
 
 
 def decode(data: bytes, file: str) -> tuple[str, str]:
@@ -259,7 +277,7 @@ def read_frame(plan: FilePlan, data: bytes) -> tuple[pl.DataFrame, str | None]:
             if plan.format == "csv":
                 df = pl.read_csv(
                     io.BytesIO(data), infer_schema=False, separator=plan.separator,
-                    has_header=True, missing_utf8_is_empty_string=False, raise_if_empty=True,
+                    has_header=True, raise_if_empty=True,
                 )
             else:
                 df = pl.read_ndjson(io.BytesIO(data), infer_schema_length=None)
@@ -271,8 +289,6 @@ def read_frame(plan: FilePlan, data: bytes) -> tuple[pl.DataFrame, str | None]:
             df = df.select(pl.all().cast(pl.String))
         else:
             df = _localise(pl.read_parquet(io.BytesIO(data)))
-    except InputFileError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - polars/arrow/calamine raise many kinds
+    except READ_ERRORS as exc:
         raise unreadable(file, "内容损坏或格式不符", "corrupt or malformed content", exc) from exc
     return df, encoding

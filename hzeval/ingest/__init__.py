@@ -1,0 +1,14 @@
+"""Ingest: read a drop (CSV/XLSX/Parquet/JSONL), validate and normalise it against
+:mod:`hzeval.contract`, quarantine bad rows in ``rejects`` and load the rest in one
+transaction (DESIGN §3).
+
+- :mod:`.readers` — file discovery, formats, encodings, header pass
+- :mod:`.normalize` — header recognition and vectorised value parsing
+- :mod:`.load` — the warehouse transaction (idempotence, replacement, calendar)
+- :mod:`.report` — load summary and unresolved references
+"""
+
+from hzeval.ingest.load import FileResult, LoadResult, load_paths
+from hzeval.ingest.report import print_summary, print_unresolved, unresolved_references
+
+__all__ = ["FileResult", "LoadResult", "load_paths", "print_summary", "print_unresolved", "unresolved_references"]
