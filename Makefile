@@ -32,7 +32,7 @@ demo: venv ## build the sample warehouse from data_samples/ and assess $(YEAR)
 	$(BIN)/hzeval load data_samples/
 	$(BIN)/hzeval assess --year $(YEAR) --as-of $(AS_OF)
 	$(BIN)/hzeval supervise --as-of $(AS_OF) --limit 15
-	$(BIN)/hzeval gate
+	$(BIN)/hzeval gate --as-of $(AS_OF)
 
 test: dev ## run the whole test suite
 	$(BIN)/python -m pytest -q
