@@ -12,6 +12,7 @@ import polars as pl
 from rich.table import Table
 
 from hzeval import __version__
+from hzeval.adjust import active as active_adjustments
 from hzeval.metrics import Window, compute_items, roll_up
 from hzeval.publish import publish_run
 from hzeval.scheme import Scheme, load_scheme
@@ -40,7 +41,8 @@ def assess_in(con, year: int, as_of: dt.datetime, scheme: Scheme, run_id: str | 
     started = dt.datetime.now().replace(microsecond=0)
     run_id = run_id or new_run_id(year, started)
     window = Window.for_year(year, as_of, scheme)
-    compute_items(con, window)
+    adjustments = active_adjustments(con, started)
+    compute_items(con, window, adjustments=adjustments)
     values, evidence = roll_up(con, run_id, year)
 
     agencies = [
@@ -86,6 +88,10 @@ def assess_in(con, year: int, as_of: dt.datetime, scheme: Scheme, run_id: str | 
         """,
         {"run_id": run_id},
     )
+    if adjustments.height:
+        con.register("_adj_ids", adjustments.select("adjustment_id").to_arrow())
+        con.execute("insert into run_adjustments select $run_id, adjustment_id from _adj_ids", {"run_id": run_id})
+        con.unregister("_adj_ids")
     con.execute(
         """
         insert into runs values ($run_id, $started, $finished, $year, $as_of, $scheme_sha, $inputs_sha,

@@ -168,6 +168,167 @@ def demo(obj: Ctx, drop, year, as_of):
     print_ranking(obj.db, run, console)
 
 
+@cli.command()
+@click.option("--year", type=int, required=True)
+@click.option("--agency", required=True, help="agency code")
+@click.option("--metric", default=None, help="only this metric id")
+@click.option("--run", "run_id", default=None, help="run id (default: the newest finished run of the year)")
+@click.option("--limit", type=int, default=10, show_default=True, help="evidence rows per metric")
+@click.pass_obj
+def explain(obj: Ctx, year, agency, metric, run_id, limit):
+    """失分说明：逐项说明扣分原因、条款和记录 / why an agency lost each point."""
+    from hzeval.explain import explanation, print_explanation
+    from hzeval.warehouse import connect
+
+    with connect(obj.db, read_only=True) as con:
+        exp = explanation(con, year, agency, metric=metric, run_id=run_id)
+    print_explanation(exp, console, limit=limit)
+
+
+@cli.group()
+def adjust():
+    """争议调整：豁免证据或更正记录（第四十五条）/ disputes and adjustments."""
+
+
+@adjust.command("excuse")
+@click.option("--metric", required=True, help="metric id of the evidence item")
+@click.option("--record-id", required=True, help="record id as listed in evidence")
+@click.option("--record-table", default=None)
+@click.option("--agency", default=None, help="agency the item is charged to")
+@click.option("--reason", required=True)
+@click.option("--by", "evaluator", required=True, help="evaluator proposing it")
+@click.pass_obj
+def adjust_excuse(obj: Ctx, metric, record_id, record_table, agency, reason, evaluator):
+    """提出豁免一条证据 / propose excusing an evidence item."""
+    from hzeval.adjust import propose_excuse
+    from hzeval.warehouse import connect
+
+    with connect(obj.db, create=False) as con:
+        adj = propose_excuse(con, metric_id=metric, record_id=record_id, record_table=record_table,
+                             agency_code=agency, reason=reason, evaluator=evaluator)
+    console.print(f"已登记 {adj}（待审批）/ proposed {adj}, awaiting approval")
+
+
+@adjust.command("correct")
+@click.option("--table", required=True)
+@click.option("--record-id", required=True, help="the record's key value")
+@click.option("--column", required=True)
+@click.option("--value", required=True, help="corrected value ('' for empty)")
+@click.option("--reason", required=True)
+@click.option("--by", "evaluator", required=True)
+@click.pass_obj
+def adjust_correct(obj: Ctx, table, record_id, column, value, reason, evaluator):
+    """提出更正一条记录的字段（仅用于评分）/ propose a corrected value for scoring."""
+    from hzeval.adjust import propose_correction
+    from hzeval.warehouse import connect
+
+    with connect(obj.db, create=False) as con:
+        adj = propose_correction(con, table=table, record_id=record_id, column=column, value=value,
+                                 reason=reason, evaluator=evaluator)
+    console.print(f"已登记 {adj}（待审批）/ proposed {adj}, awaiting approval")
+
+
+@adjust.command("approve")
+@click.argument("adjustment_id")
+@click.option("--by", "approver", required=True)
+@click.option("--note", default=None)
+@click.pass_obj
+def adjust_approve(obj: Ctx, adjustment_id, approver, note):
+    """审批调整（审批人须非提出人）/ approve an adjustment."""
+    from hzeval.adjust import approve
+    from hzeval.warehouse import connect
+
+    with connect(obj.db, create=False) as con:
+        approve(con, adjustment_id, approver, note)
+    console.print(f"{adjustment_id} 已审批，下次 assess 生效 / approved; applies from the next assess")
+
+
+@adjust.command("revoke")
+@click.argument("adjustment_id")
+@click.option("--by", "actor", required=True)
+@click.option("--reason", required=True)
+@click.pass_obj
+def adjust_revoke(obj: Ctx, adjustment_id, actor, reason):
+    """撤销调整（留痕）/ revoke an adjustment (recorded)."""
+    from hzeval.adjust import revoke
+    from hzeval.warehouse import connect
+
+    with connect(obj.db, create=False) as con:
+        revoke(con, adjustment_id, actor, reason)
+    console.print(f"{adjustment_id} 已撤销 / revoked")
+
+
+@adjust.command("list")
+@click.pass_obj
+def adjust_list(obj: Ctx):
+    """列出全部调整及其状态 / list adjustments."""
+    from rich.table import Table
+
+    from hzeval.adjust import list_adjustments
+    from hzeval.warehouse import connect
+
+    with connect(obj.db, read_only=True) as con:
+        rows = list_adjustments(con)
+    t = Table()
+    for c in ("编号", "类型", "对象", "理由", "提出人", "审批人", "状态"):
+        t.add_column(c)
+    for r in rows.iter_rows(named=True):
+        target = (f"{r['metric_id']} {r['record_id']}" if r["kind"] == "excuse"
+                  else f"{r['record_table']}.{r['column_name']} {r['record_id']} → {r['new_value']}")
+        state = "已撤销" if r["revoked_at"] else ("已生效" if r["approved_at"] else "待审批")
+        t.add_row(r["adjustment_id"], "豁免" if r["kind"] == "excuse" else "更正", target, r["reason"],
+                  r["evaluator"], r["approver"] or "", state)
+    console.print(t)
+
+
+@cli.command()
+@click.option("--port", type=int, default=5006, show_default=True)
+@click.option("--address", default="127.0.0.1", show_default=True, help="listen address")
+@click.option("--users", "users_file", type=click.Path(dir_okay=False, path_type=Path), envvar="HZEVAL_USERS",
+              default=None, help="users file (default users.json beside the warehouse, or $HZEVAL_USERS)")
+@click.option("--published", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="published runs folder (default published/ beside the warehouse)")
+@click.option("--allow-origin", multiple=True, help="extra host:port allowed to open the websocket (reverse proxy)")
+@click.pass_obj
+def dashboard(obj: Ctx, port, address, users_file, published, allow_origin):
+    """领导驾驶舱（需登录）/ serve the Panel dashboard over the published runs."""
+    from hzeval.dashboard.app import serve
+    from hzeval.dashboard.auth import cookie_secret, read_users
+    from hzeval.publish import published_dir
+    from hzeval.warehouse import db_path
+
+    folder = published or published_dir(obj.db)
+    users_file = users_file or db_path(obj.db).resolve().parent / "users.json"
+    cookie_secret()  # fail early, before the server starts
+    if not read_users(users_file):
+        raise HzevalError(f"用户文件 {users_file} 不存在或为空：先运行 hzeval user add 用户名 --role leader",
+                          f"no users in {users_file}: run 'hzeval user add NAME --role leader' first")
+    console.print(f"驾驶舱 / dashboard: http://{address}:{port}/  （已发布运行 / published runs: {folder}）")
+    serve(folder, users_file, port=port, address=address, allow_origin=tuple(allow_origin))
+
+
+@cli.group()
+def user():
+    """驾驶舱用户 / dashboard users."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--role", required=True, help="leader | evaluator | agency:CODE")
+@click.option("--users", "users_file", type=click.Path(dir_okay=False, path_type=Path), envvar="HZEVAL_USERS",
+              default=None, help="users file (default users.json beside the warehouse, or $HZEVAL_USERS)")
+@click.password_option("--password", prompt="密码 / password", confirmation_prompt="再次输入 / repeat")
+@click.pass_obj
+def user_add(obj: Ctx, name, role, users_file, password):
+    """添加或重设用户（密码加盐哈希保存）/ add or reset a user (salted PBKDF2 hash)."""
+    from hzeval.dashboard.auth import add_user
+    from hzeval.warehouse import db_path
+
+    users_file = users_file or db_path(obj.db).resolve().parent / "users.json"
+    add_user(users_file, name, password, role)
+    console.print(f"已保存用户 {name}（{role}）到 {users_file} / saved")
+
+
 def main(argv=None):
     debug = "--debug" in (argv if argv is not None else sys.argv)
     try:

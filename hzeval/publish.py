@@ -2,9 +2,9 @@
 
 DuckDB lets one process write a file and then no other process may open it. Readers that
 live beside writers (dashboards, report workers, notebooks during a scheduled run) read
-``published/<run_id>.duckdb`` — a read-only copy of one finished run with the register
-and calendar it needs — and find the newest through ``published/LATEST``, a pointer
-swapped atomically after the copy is complete. A reader therefore never sees half a run
+``published/<run_id>.duckdb`` — a read-only copy of one finished run with the register,
+the calendar and the input tables (all but ``api_calls``) that supervision and gates need —
+and find the newest through ``published/LATEST``, a pointer swapped atomically after the copy is complete. A reader therefore never sees half a run
 or a mix of two.
 """
 
@@ -14,12 +14,17 @@ import logging
 import os
 from pathlib import Path
 
+from hzeval.contract import TABLES
 from hzeval.warehouse import db_path
 
 log = logging.getLogger(__name__)
 
-RUN_TABLES = ("runs", "metric_values", "evidence", "scores", "grades", "project_gates")
-REFERENCE_TABLES = ("agencies", "calendar")
+RUN_TABLES = ("runs", "metric_values", "evidence", "scores", "grades", "project_gates", "run_adjustments")
+REFERENCE_TABLES = ("agencies", "calendar", "adjustments", "adjustment_events")
+#: input tables the 督办 list and the project gate recompute from at any as-of time (the dashboard's
+#: 督办 page reuses ``hzeval.supervise.supervision_items`` on the published copy). ``api_calls``, the
+#: large log, is left out: neither the deadline metrics nor the gate step read it.
+SOURCE_TABLES = tuple(t for t in TABLES if t not in REFERENCE_TABLES and t != "api_calls")
 
 
 def published_dir(db=None) -> Path:
@@ -37,7 +42,7 @@ def publish_run(con, run_id: str, db=None) -> Path:
     try:
         for t in RUN_TABLES:
             con.execute(f"create table pub.{t} as select * from main.{t} where run_id = $r", {"r": run_id})
-        for t in REFERENCE_TABLES:
+        for t in REFERENCE_TABLES + SOURCE_TABLES:
             con.execute(f"create table pub.{t} as select * from main.{t}")
     finally:
         con.execute("detach pub")

@@ -48,7 +48,7 @@ create table if not exists metric_values (
 );
 create table if not exists evidence (
   run_id varchar, metric_id varchar, agency_code varchar, record_table varchar,
-  record_id varchar, reason varchar, due_at timestamp, done_at timestamp
+  record_id varchar, reason varchar, due_at timestamp, done_at timestamp, adjustment_id varchar
 );
 create table if not exists scores (
   run_id varchar, year integer, agency_code varchar, dimension varchar, indicator varchar,
@@ -58,6 +58,15 @@ create table if not exists grades (
   run_id varchar, year integer, agency_code varchar, total double, grade varchar,
   vetoed boolean, rank integer, peer_group varchar
 );
+create table if not exists adjustments (
+  adjustment_id varchar primary key, kind varchar, metric_id varchar, agency_code varchar,
+  record_table varchar, record_id varchar, column_name varchar, new_value varchar,
+  reason varchar, evaluator varchar, created_at timestamp
+);
+create table if not exists adjustment_events (
+  adjustment_id varchar, action varchar, actor varchar, acted_at timestamp, note varchar
+);
+create table if not exists run_adjustments (run_id varchar, adjustment_id varchar);
 create table if not exists project_gates (
   run_id varchar, project_id varchar, owner_code varchar, passed boolean,
   failed_conditions varchar, accepted_while_failing boolean, failed_resources varchar,

@@ -161,13 +161,21 @@ def prepare(con, window: Window) -> None:
         run_block(con, b, params)
 
 
-def compute_items(con, window: Window, metric_ids=None) -> None:
-    """Fill temp table ``metric_items`` (metric_id + ITEM_COLUMNS) for the window."""
+def compute_items(con, window: Window, metric_ids=None, adjustments=None) -> None:
+    """Fill temp table ``metric_items`` (metric_id + ITEM_COLUMNS + adjustment_id) for the window.
+
+    ``adjustments`` (active rows of :mod:`hzeval.adjust`) correct input records before the
+    metrics run and excuse items after.
+    """
+    from hzeval.adjust import apply_corrections, apply_excuses
+
+    apply_corrections(con, adjustments)
     prepare(con, window)
     params = window.params()
     con.execute(
         "create or replace temp table metric_items (metric_id varchar, agency_code varchar, record_table varchar, "
-        "record_id varchar, status varchar, reason varchar, due_at timestamp, done_at timestamp, num double, den double)"
+        "record_id varchar, status varchar, reason varchar, due_at timestamp, done_at timestamp, num double, den double, "
+        "adjustment_id varchar)"
     )
     wanted = set(metric_ids) if metric_ids is not None else set(METRICS)
     for fam in FAMILIES:
@@ -176,9 +184,10 @@ def compute_items(con, window: Window, metric_ids=None) -> None:
                 run_block(con, b, params)
             elif b.name in wanted:
                 cols = ", ".join(ITEM_COLUMNS)
-                insert = Block(b.kind, b.name, f"insert into metric_items select $metric_id, {cols} from (\n{b.sql}\n)", b.family)
+                insert = Block(b.kind, b.name, f"insert into metric_items select $metric_id, {cols}, null from (\n{b.sql}\n)", b.family)
                 run_block(con, insert, {**params, "metric_id": b.name})
     _check_calendar(con)
+    apply_excuses(con, adjustments)
 
 
 def _check_calendar(con) -> None:
@@ -204,8 +213,8 @@ def roll_up(con, run_id: str, year: int) -> tuple[pl.DataFrame, pl.DataFrame]:
         with items as (
             select
                 i.metric_id, i.agency_code, i.status,
-                coalesce(i.num, case when i.status = 'ok' then 1 else 0 end) as num,
-                coalesce(i.den, case when i.status in ('ok', 'late', 'fail') then 1 else 0 end) as den
+                case when i.status = 'excused' then 0 else coalesce(i.num, case when i.status = 'ok' then 1 else 0 end) end as num,
+                case when i.status = 'excused' then 0 else coalesce(i.den, case when i.status in ('ok', 'late', 'fail') then 1 else 0 end) end as den
             from metric_items as i
         ),
         grid as (
@@ -238,9 +247,9 @@ def roll_up(con, run_id: str, year: int) -> tuple[pl.DataFrame, pl.DataFrame]:
         con,
         """
         select $run_id as run_id, metric_id, agency_code, record_table, record_id,
-               reason, due_at, done_at
+               reason, due_at, done_at, adjustment_id
         from metric_items
-        where status in ('late', 'fail')
+        where status in ('late', 'fail') or adjustment_id is not null
         order by metric_id, agency_code, record_id
         """,
         {"run_id": run_id},

@@ -92,7 +92,7 @@ select
             || case when failed_resources <> '' then '（' || failed_resources || '）' else '' end
         when accepted_at is null and g1 = false then '立项时未提交项目数据清单（G1）'
     end as reason,
-    approved_at as due_at,
+    null::timestamp as due_at,
     accepted_at as done_at,
     null::double as num,
     null::double as den

@@ -1,0 +1,219 @@
+"""Disputes and adjustments (第四十五条): excuse an evidence item or correct a record for scoring.
+
+Nothing is deleted. ``adjustments`` holds each proposal (immutable) and
+``adjustment_events`` its history (proposed → approved → revoked), each with who and when.
+An adjustment is *active* once approved by someone other than its evaluator and until
+revoked. ``assess`` applies the active ones and lists them in ``run_adjustments``:
+
+- ``excuse``: the evidence item (metric, record) is taken out of the rate and the counts
+  (status ``excused``) and stays visible in ``evidence`` with its ``adjustment_id``;
+- ``correct``: one column of one input record is read with a corrected value for scoring
+  (a temporary shadow of the table; the loaded record itself is untouched). Items computed
+  from a corrected record carry its ``adjustment_id`` in ``evidence``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import polars as pl
+
+from hzeval.contract import TABLES
+from hzeval.errors import HzevalError
+from hzeval.metrics.registry import METRICS
+from hzeval.sqlutil import frame, scalar
+
+log = logging.getLogger(__name__)
+
+
+class AdjustmentError(HzevalError):
+    """An adjustment request is invalid."""
+
+    exit_code = 6
+
+
+STATUS_SQL = """
+select
+    a.*,
+    (select max(acted_at) from adjustment_events e where e.adjustment_id = a.adjustment_id and e.action = 'approve') as approved_at,
+    (select any_value(actor) from adjustment_events e where e.adjustment_id = a.adjustment_id and e.action = 'approve') as approver,
+    (select max(acted_at) from adjustment_events e where e.adjustment_id = a.adjustment_id and e.action = 'revoke') as revoked_at,
+    (select any_value(actor) from adjustment_events e where e.adjustment_id = a.adjustment_id and e.action = 'revoke') as revoked_by
+from adjustments as a
+"""
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now().replace(microsecond=0)
+
+
+def _next_id(con) -> str:
+    n = scalar(con, "select count(*) from adjustments") + 1
+    return f"ADJ-{n:04d}"
+
+
+def _event(con, adjustment_id: str, action: str, actor: str, note: str | None) -> None:
+    con.execute(
+        "insert into adjustment_events values ($id, $action, $actor, $at, $note)",
+        {"id": adjustment_id, "action": action, "actor": actor, "at": _now(), "note": note},
+    )
+
+
+def _require(value: str | None, zh: str, en: str) -> str:
+    if value is None or not str(value).strip():
+        raise AdjustmentError(f"缺少{zh}", f"missing {en}")
+    return str(value).strip()
+
+
+def propose_excuse(con, *, metric_id: str, record_id: str, reason: str, evaluator: str,
+                   agency_code: str | None = None, record_table: str | None = None) -> str:
+    """Propose excusing one evidence item of a metric (as listed in ``evidence``)."""
+    if metric_id not in METRICS:
+        raise AdjustmentError(f"未知指标 {metric_id}", f"unknown metric {metric_id!r}", metric=metric_id)
+    reason = _require(reason, "理由", "reason")
+    evaluator = _require(evaluator, "评估人员", "evaluator")
+    adj_id = _next_id(con)
+    con.execute(
+        "insert into adjustments values ($id, 'excuse', $metric, $agency, $table, $record, null, null, $reason, $by, $at)",
+        {"id": adj_id, "metric": metric_id, "agency": agency_code, "table": record_table, "record": _require(record_id, "记录编号", "record id"),
+         "reason": reason, "by": evaluator, "at": _now()},
+    )
+    _event(con, adj_id, "propose", evaluator, reason)
+    return adj_id
+
+
+def propose_correction(con, *, table: str, record_id: str, column: str, value: str | None, reason: str,
+                       evaluator: str) -> str:
+    """Propose reading one column of one record (by its single-column key) with ``value``."""
+    t = TABLES.get(table)
+    if t is None or table == "calendar_overrides":
+        raise AdjustmentError(f"不能更正表 {table}", f"table {table!r} cannot be corrected", table=table)
+    if len(t.key) != 1:
+        raise AdjustmentError(
+            f"表 {table} 的记录由多列（{', '.join(t.key)}）确定，不能更正，请改用豁免（excuse）",
+            f"table {table} has a composite key ({', '.join(t.key)}); excuse the evidence item instead", table=table)
+    if column not in t.names or column in t.key:
+        raise AdjustmentError(f"表 {table} 没有可更正的列 {column}", f"table {table} has no correctable column {column!r}",
+                              table=table, column=column)
+    exists = scalar(con, f"select count(*) from {table} where {t.key[0]} = $id", {"id": record_id})
+    if not exists:
+        raise AdjustmentError(f"表 {table} 中没有记录 {record_id}", f"no record {record_id!r} in {table}", table=table)
+    parsed = parse_value(table, column, value)
+    reason = _require(reason, "理由", "reason")
+    evaluator = _require(evaluator, "评估人员", "evaluator")
+    adj_id = _next_id(con)
+    con.execute(
+        "insert into adjustments values ($id, 'correct', null, null, $table, $record, $column, $value, $reason, $by, $at)",
+        {"id": adj_id, "table": table, "record": record_id, "column": column,
+         "value": None if parsed is None else str(parsed), "reason": reason, "by": evaluator, "at": _now()},
+    )
+    _event(con, adj_id, "propose", evaluator, reason)
+    return adj_id
+
+
+def parse_value(table: str, column: str, value: str | None):
+    """Parse a corrected value with the same rules as ingest (all DESIGN §3 formats)."""
+    from hzeval.ingest.normalize import clean, parse_column
+
+    if value is None or not str(value).strip():
+        return None
+    col = TABLES[table].column(column)
+    expr, reason = parse_column(col, clean(pl.col("v"), True))
+    out = pl.DataFrame({"v": [str(value)]}).select(expr.alias("v"))["v"][0]
+    if out is None:
+        raise AdjustmentError(f"{column} 的值 {value!r} 无法解析（{reason}）", f"cannot parse {value!r} for {column}",
+                              column=column)
+    return out
+
+
+def get(con, adjustment_id: str) -> dict:
+    rows = frame(con, STATUS_SQL + " where a.adjustment_id = $id", {"id": adjustment_id})
+    if rows.is_empty():
+        raise AdjustmentError(f"没有调整 {adjustment_id}", f"no adjustment {adjustment_id!r}")
+    return rows.row(0, named=True)
+
+
+def approve(con, adjustment_id: str, approver: str, note: str | None = None) -> None:
+    adj = get(con, adjustment_id)
+    approver = _require(approver, "审批人", "approver")
+    if adj["revoked_at"] is not None:
+        raise AdjustmentError(f"{adjustment_id} 已撤销", f"{adjustment_id} was revoked")
+    if adj["approved_at"] is not None:
+        raise AdjustmentError(f"{adjustment_id} 已审批", f"{adjustment_id} is already approved")
+    if approver == adj["evaluator"]:
+        raise AdjustmentError("审批人不能是提出人", "the approver must not be the evaluator who proposed it")
+    _event(con, adjustment_id, "approve", approver, note)
+
+
+def revoke(con, adjustment_id: str, actor: str, reason: str) -> None:
+    adj = get(con, adjustment_id)
+    if adj["revoked_at"] is not None:
+        raise AdjustmentError(f"{adjustment_id} 已撤销", f"{adjustment_id} was already revoked")
+    _event(con, adjustment_id, "revoke", _require(actor, "撤销人", "actor"), _require(reason, "理由", "reason"))
+
+
+def list_adjustments(con) -> pl.DataFrame:
+    return frame(con, STATUS_SQL + " order by a.adjustment_id")
+
+
+def active(con, at: dt.datetime | None = None) -> pl.DataFrame:
+    """Adjustments approved and not revoked at ``at`` (default now)."""
+    at = at or _now()
+    return frame(
+        con,
+        f"select * from ({STATUS_SQL}) where approved_at <= $at and (revoked_at is null or revoked_at > $at) "
+        "order by adjustment_id",
+        {"at": at},
+    )
+
+
+# --------------------------------------------------------------------------- application
+
+
+def apply_corrections(con, adjustments: pl.DataFrame | None) -> None:
+    """Shadow corrected input tables with temp copies holding the corrected values."""
+    for name in TABLES:
+        con.execute(f"drop table if exists temp.{name}")
+    if adjustments is None or adjustments.is_empty():
+        return
+    corrections = adjustments.filter(pl.col("kind") == "correct")
+    for table in corrections["record_table"].unique().sort().to_list():
+        t = TABLES[table]  # validated on proposal: names below come from the contract, never from input
+        con.execute(f"create temp table {table} as select * from main.{table}")
+        for adj in corrections.filter(pl.col("record_table") == table).iter_rows(named=True):
+            col = t.column(adj["column_name"])
+            con.execute(
+                f"update temp.{table} set {col.name} = cast($v as {col.sql_type}) where {t.key[0]} = $id",
+                {"v": adj["new_value"], "id": adj["record_id"]},
+            )
+
+
+def apply_excuses(con, adjustments: pl.DataFrame | None) -> None:
+    """Mark excused items and tag items touched by any adjustment (temp table ``metric_items``)."""
+    con.execute("alter table metric_items add column if not exists adjustment_id varchar")
+    if adjustments is None or adjustments.is_empty():
+        return
+    adj = adjustments.select("adjustment_id", "kind", "metric_id", "agency_code", "record_table", "record_id")
+    con.register("_adj", adj.to_arrow())
+    con.execute(
+        """
+        update metric_items as i
+        set status = 'excused', adjustment_id = a.adjustment_id,
+            reason = '已豁免（' || a.adjustment_id || '）：' || coalesce(i.reason, '')
+        from _adj as a
+        where a.kind = 'excuse' and a.metric_id = i.metric_id and a.record_id = i.record_id
+          and (a.agency_code is null or a.agency_code = i.agency_code)
+          and (a.record_table is null or a.record_table = i.record_table)
+        """
+    )
+    con.execute(
+        """
+        update metric_items as i
+        set adjustment_id = a.adjustment_id,
+            reason = coalesce(i.reason || '；', '') || '按更正记录计算（' || a.adjustment_id || '）'
+        from _adj as a
+        where a.kind = 'correct' and a.record_table = i.record_table and a.record_id = i.record_id
+        """
+    )
+    con.unregister("_adj")

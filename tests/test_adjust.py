@@ -1,0 +1,118 @@
+"""Disputes and adjustments: excuses and corrections change scores by hand-worked points,
+are cited in the run's provenance, and revoking restores the score."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from conftest import insert
+from hzeval import adjust
+from hzeval.assess import run_assessment
+from hzeval.cli import main
+from hzeval.warehouse import connect
+
+AS_OF = dt.datetime(2026, 1, 5, 9, 0)
+
+
+@pytest.fixture
+def db(tmp_path):
+    """Agency A with two conditional share applications: S1 answered in time, S4 late.
+
+    Measured for A under the 2025 scheme: share_reply_timeliness (共享服务, the only measured
+    indicator there), open_plan_filed (数据开放, filed in time) and security_practice (安全与整改,
+    nothing done). Live weights 30 + 10 + 10 = 50 are scaled to 100: 60, 20, 20.
+    Without adjustment: replies 1/2 = 0.5 = floor -> 0; plan -> 20; security 0 -> total 20.
+    """
+    path = tmp_path / "w.duckdb"
+    with connect(path) as con:
+        insert(con, "agencies", {"agency_code": "A", "agency_name": "甲局", "level": "市级"},
+               {"agency_code": "Z", "agency_name": "数据局", "level": "市级", "is_authority": True})
+        app = dict(applicant_code="B", provider_code="A", share_type="有条件共享")
+        insert(con, "share_applications",
+               {**app, "application_id": "S1", "submitted_at": "2025-09-26 10:00", "replied_at": "2025-09-29 12:00"},
+               {**app, "application_id": "S4", "submitted_at": "2025-12-30 10:00"})
+        insert(con, "open_plans", {"agency_code": "A", "year": 2025, "filed_at": "2025-02-01 10:00"})
+    return path
+
+
+def grade(path, run_id):
+    with connect(path, read_only=True) as con:
+        total, g = con.execute("select total, grade from grades where run_id = $r and agency_code = 'A'",
+                               {"r": run_id}).fetchall()[0]
+        used = [r[0] for r in con.execute("select adjustment_id from run_adjustments where run_id = $r", {"r": run_id}).fetchall()]
+        ev = con.execute("select reason, adjustment_id from evidence where run_id = $r and record_id = 'S4'",
+                         {"r": run_id}).fetchall()
+    return total, g, used, ev
+
+
+def test_excuse_changes_score_and_revoke_restores(db):
+    r0 = run_assessment(db, 2025, AS_OF)
+    assert grade(db, r0)[:3] == (20.0, "不合格", [])
+    with connect(db) as con:
+        adj_id = adjust.propose_excuse(con, metric_id="share_reply_timeliness", record_id="S4", agency_code="A",
+                                       reason="平台故障致答复未留痕，经核实已电话答复", evaluator="评估员甲")
+    # proposed but not approved: not applied
+    assert grade(db, run_assessment(db, 2025, AS_OF))[0] == 20.0
+    with connect(db) as con:
+        adjust.approve(con, adj_id, "处长乙")
+    r1 = run_assessment(db, 2025, AS_OF)
+    total, g, used, ev = grade(db, r1)
+    assert (total, g, used) == (80.0, "良好", [adj_id])  # replies 1/1 -> all 60 points of 共享服务
+    assert ev[0][1] == adj_id and ev[0][0].startswith(f"已豁免（{adj_id}）")
+    with connect(db) as con:
+        adjust.revoke(con, adj_id, "处长乙", "复核后撤销")
+        events = [r[0] for r in con.execute("select action from adjustment_events where adjustment_id = $a order by acted_at, action desc",
+                                            {"a": adj_id}).fetchall()]
+        assert sorted(events) == ["approve", "propose", "revoke"]
+        assert con.execute("select count(*) from adjustments").fetchall() == [(1,)]  # nothing deleted
+    r2 = run_assessment(db, 2025, AS_OF)
+    assert grade(db, r2)[:3] == (20.0, "不合格", [])
+    # the earlier run still cites the adjustment it used
+    assert grade(db, r1)[2] == [adj_id]
+
+
+def test_correction_reads_corrected_record(db):
+    with connect(db) as con:
+        adj_id = adjust.propose_correction(con, table="share_applications", record_id="S4", column="replied_at",
+                                           value="2026/1/4 16:30", reason="答复时间漏录", evaluator="评估员甲")
+        adjust.approve(con, adj_id, "处长乙")
+    run = run_assessment(db, 2025, AS_OF)
+    total, g, used, ev = grade(db, run)
+    # S4 due end of 2026-01-04 (a working Sunday); replied 01-04 16:30 -> on time, 2/2
+    assert (total, used) == (80.0, [adj_id])
+    assert ev[0][1] == adj_id and "按更正记录计算" in ev[0][0]
+    with connect(db, read_only=True) as con:  # the loaded record itself is untouched
+        assert con.execute("select replied_at from share_applications where application_id = 'S4'").fetchall() == [(None,)]
+
+
+def test_adjustment_rules(db):
+    with connect(db) as con:
+        a = adjust.propose_excuse(con, metric_id="share_reply_timeliness", record_id="S4", reason="r", evaluator="甲")
+        with pytest.raises(adjust.AdjustmentError, match="approver"):
+            adjust.approve(con, a, "甲")
+        with pytest.raises(adjust.AdjustmentError, match="unknown metric"):
+            adjust.propose_excuse(con, metric_id="nope", record_id="S4", reason="r", evaluator="甲")
+        with pytest.raises(adjust.AdjustmentError, match="composite key"):
+            adjust.propose_correction(con, table="share_feedback", record_id="x", column="submitted_at", value="2025-01-01",
+                                      reason="r", evaluator="甲")
+        with pytest.raises(adjust.AdjustmentError, match="cannot parse"):
+            adjust.propose_correction(con, table="share_applications", record_id="S4", column="replied_at",
+                                      value="2025-02-30", reason="r", evaluator="甲")
+        with pytest.raises(adjust.AdjustmentError, match="no record"):
+            adjust.propose_correction(con, table="share_applications", record_id="S404", column="replied_at",
+                                      value="2025-02-03", reason="r", evaluator="甲")
+
+
+def test_cli_flow(db, capsys):
+    run_assessment(db, 2025, AS_OF)
+    base = ["--db", str(db), "adjust"]
+    main(base + ["excuse", "--metric", "share_reply_timeliness", "--record-id", "S4", "--reason", "核实", "--by", "甲"])
+    main(base + ["approve", "ADJ-0001", "--by", "乙"])
+    main(base + ["list"])
+    main(["--db", str(db), "assess", "--year", "2025", "--as-of", "2026-01-05T09:00"])
+    main(["--db", str(db), "explain", "--year", "2025", "--agency", "A"])
+    out = capsys.readouterr().out
+    assert "ADJ-0001" in out and "已生效" in out
+    assert "80.00" in out and "已调整 ADJ-0001" in out
