@@ -11,7 +11,7 @@ import uuid
 import polars as pl
 from rich.table import Table
 
-from hzeval import __version__
+from hzeval import __version__, faults
 from hzeval.adjust import active as active_adjustments
 from hzeval.metrics import Window, compute_items, roll_up
 from hzeval.publish import publish_run
@@ -115,6 +115,7 @@ def run_assessment(db, year: int, as_of: dt.datetime, scheme_path=None) -> str:
         con.execute("begin transaction")
         try:
             run_id = assess_in(con, year, as_of, scheme)
+            faults.checkpoint("assess-before-commit")
             con.execute("commit")
         except BaseException:
             con.execute("rollback")

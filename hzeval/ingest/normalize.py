@@ -143,6 +143,16 @@ def recognise(headers: list[str], file: str, hints: tuple[str | None, ...] = ())
     file stem) that starts with a table name decides; that table must then have all its
     required columns.
     """
+    seen: dict[str, str] = {}
+    for h in headers:
+        key = norm_header(h)
+        if key and key in seen:
+            raise InputFileError(
+                f"文件 {file}：表头「{h}」出现两次，无法确定使用哪一列",
+                f"file {file}: header {h!r} appears twice; cannot tell which column to use",
+                file=file, column=h,
+            )
+        seen[key] = h
     scored = []
     for t in TABLES.values():
         mapping, unknown = column_mapping(t, headers)
@@ -180,6 +190,8 @@ def recognise(headers: list[str], file: str, hints: tuple[str | None, ...] = ())
 _FW_FROM = [chr(c) for c in range(0xFF01, 0xFF5F)] + ["\u3000"]
 _FW_TO = [chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)] + [" "]
 _FW_RE = "[\uff01-\uff5e\u3000]"
+#: anything :func:`clean` would change: full-width forms, surrounding whitespace, empty text
+_DIRTY_RE = _FW_RE + r"|^\s|\s$|^$"
 
 _BOOL = {
     **dict.fromkeys(["true", "t", "1", "是", "y", "yes", "on", "对", "√"], True),
@@ -363,18 +375,23 @@ def parse_frame(df: pl.DataFrame, table: Table, mapping: dict[str, str], line_of
     raw = raw.with_columns(pl.int_range(pl.len(), dtype=pl.Int64).add(line_offset).alias("_line"))
     present = [c for c in table.columns if c.name in raw.columns]
 
-    # which typed/identifier string columns hold full-width characters (one scan, so that
-    # clean columns skip replace_many)
-    stringy = [c.name for c in present if raw.schema[c.name] == pl.String]
-    stringy = [n for n in stringy if is_identifier(table, table.column(n)) or table.column(n).type != "str"]
+    # which string columns clean() would change at all (one scan; clean columns are used as
+    # they are), and of those which typed/identifier ones hold full-width characters (so that
+    # the others skip replace_many)
+    strings = [c.name for c in present if raw.schema[c.name] == pl.String]
+    dirty = dict.fromkeys(strings, True)
+    if strings and raw.height:
+        dirty = raw.select([pl.col(n).str.contains(_DIRTY_RE).any().alias(n) for n in strings]).row(0, named=True)
+    stringy = [n for n in strings if dirty[n] and (is_identifier(table, table.column(n)) or table.column(n).type != "str")]
     fw = {}
     if stringy and raw.height:
         fw = raw.select([pl.col(n).str.contains(_FW_RE).any().alias(n) for n in stringy]).row(0, named=True)
 
-    # stage 1: cleaned strings (native Parquet columns as they are)
+    # stage 1: cleaned strings (native Parquet columns and already clean text as they are)
     native = {c.name for c in present if raw.schema[c.name] != pl.String and _native(c, raw.schema[c.name])}
     cleaned = raw.select(
-        pl.col(c.name) if c.name in native else clean(pl.col(c.name), bool(fw.get(c.name))).alias(c.name)
+        pl.col(c.name) if c.name in native or not dirty.get(c.name, True)
+        else clean(pl.col(c.name), bool(fw.get(c.name))).alias(c.name)
         for c in present
     )
 
@@ -406,9 +423,10 @@ def parse_frame(df: pl.DataFrame, table: Table, mapping: dict[str, str], line_of
         typed = typed.with_columns((ts.dt.date() if col.type == "date" else ts).alias(col.name))
 
     # stage 3: defaults and per-cell reasons (cheap null checks over the stages above)
+    # (the raw text of each cell is attached below, for the rejected rows only)
     comb = pl.concat(
         [
-            raw.select("_line", *[pl.col(c.name).cast(pl.String).alias(f"__raw__{c.name}") for c in present]),
+            raw.select("_line"),
             cleaned.select(pl.col(c.name).alias(f"__s__{c.name}") for c in present),
             typed.select(pl.col(c.name).alias(f"__v__{c.name}") for c in present),
         ],
@@ -416,7 +434,6 @@ def parse_frame(df: pl.DataFrame, table: Table, mapping: dict[str, str], line_of
     )
     values: list[pl.Expr] = []
     errors: list[pl.Expr] = []
-    raws: list[pl.Expr] = []
     err_names: list[str] = []
     for col in table.columns:
         dtype = target_dtype(col)
@@ -436,14 +453,19 @@ def parse_frame(df: pl.DataFrame, table: Table, mapping: dict[str, str], line_of
         name = f"__err__{col.name}"
         errors.append(err.alias(name))
         err_names.append(name)
-        raws.append(pl.col(f"__raw__{col.name}"))
 
-    frame = comb.select(pl.col("_line"), *values, *errors, *raws)
+    frame = comb.select(pl.col("_line"), *values, *errors)
     reject_parts = []
     if err_names:
         any_bad = pl.any_horizontal([pl.col(n).is_not_null() for n in err_names])
-        bad_rows = frame.filter(any_bad)
-        for col in present:
+        bad_mask = frame.select(any_bad).to_series()
+        bad_rows = frame.filter(bad_mask)
+        if bad_rows.height:
+            bad_rows = pl.concat(
+                [bad_rows, raw.filter(bad_mask).select(pl.col(c.name).cast(pl.String).alias(f"__raw__{c.name}") for c in present)],
+                how="horizontal",
+            )
+        for col in present if bad_rows.height else ():
             part = bad_rows.filter(pl.col(f"__err__{col.name}").is_not_null()).select(
                 pl.col("_line").alias("line"),
                 pl.lit(col.name).alias("column_name"),
@@ -452,7 +474,7 @@ def parse_frame(df: pl.DataFrame, table: Table, mapping: dict[str, str], line_of
             )
             if part.height:
                 reject_parts.append(part)
-        good = frame.filter(~any_bad) if bad_rows.height else frame
+        good = frame.filter(~bad_mask) if bad_rows.height else frame
     else:
         good = frame
     good = good.select("_line", *table.names)
@@ -461,7 +483,9 @@ def parse_frame(df: pl.DataFrame, table: Table, mapping: dict[str, str], line_of
     if key and good.height:
         kexpr = pl.col(key[0]) if len(key) == 1 else pl.struct(key)
         first = kexpr.is_first_distinct()
-        if good.select(kexpr.n_unique()).item() < good.height:
+        # distinct 64-bit hashes prove distinct keys (4x cheaper than n_unique on strings);
+        # a hash collision only sends the frame down the exact path below
+        if good.select(kexpr.hash().n_unique()).item() < good.height and good.select(kexpr.n_unique()).item() < good.height:
             firsts = good.filter(first).select(*key, pl.col("_line").alias("__first_line"))
             dups = good.filter(~first).join(firsts, on=key, how="left", nulls_equal=True)
             reject_parts.append(dups.select(
