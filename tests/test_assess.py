@@ -164,3 +164,23 @@ def test_finished_run_is_published_for_readers(db):
         assert reader.execute("select count(*) from agencies").fetchall() == [(4,)]
         reader.close()
         assert writer.execute("select count(*) from runs").fetchall() == [(1,)]
+
+
+def test_cli_calendar_message_for_uncovered_year(db):
+    import subprocess
+    import sys
+
+    with connect(db) as con:
+        insert(con, "share_applications", {"application_id": "S9", "applicant_code": "B", "provider_code": "A",
+                                           "share_type": "有条件共享", "submitted_at": "2026-12-30 10:00"})
+    proc = subprocess.run([sys.executable, "-m", "hzeval.cli", "--db", str(db), "assess", "--year", "2026",
+                           "--as-of", "2027-01-10"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 3
+    assert "2027" in proc.stderr and "calendar_overrides" in proc.stderr and "Traceback" not in proc.stderr
+    # with the 2027 notice loaded as overrides the same command succeeds
+    overrides = db.parent / "calendar_overrides_2027.csv"
+    overrides.write_text("date,is_workday,note\n2027-01-01,否,元旦\n", encoding="utf-8")
+    for args in (["load", "--quiet", str(overrides)], ["assess", "--year", "2026", "--as-of", "2027-01-10"]):
+        proc = subprocess.run([sys.executable, "-m", "hzeval.cli", "--db", str(db), *args],
+                              capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr
