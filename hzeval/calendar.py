@@ -27,6 +27,18 @@ from hzeval.sqlutil import frame
 log = logging.getLogger(__name__)
 
 
+#: index leap at a missing year (more working days than any deadline spans)
+GAP_LEAP = 100_000
+
+
+def first_uncovered_year(years, after: int) -> int:
+    """The first year after ``after`` that the calendar lacks."""
+    y = after + 1
+    while y in set(years):
+        y += 1
+    return y
+
+
 def bundled_years() -> range:
     """Years the bundled ``chinese_calendar`` data covers."""
     import chinese_calendar as cc
@@ -72,9 +84,16 @@ def build(overrides: pl.DataFrame | None = None) -> pl.DataFrame:
             is_workday=pl.coalesce("ov", "is_workday"),
             source=pl.when(pl.col("ov").is_not_null()).then(pl.lit("calendar_overrides")).otherwise("source"),
         ).drop("ov")
-    # a gap year (covered years not contiguous) breaks nothing: the index still counts
-    # only the working days that exist, and lookups into the gap fail as uncovered.
-    frame = frame.with_columns(wd_index=pl.col("is_workday").cast(pl.Int64).cum_sum())
+    # A gap (e.g. 2028 from overrides while 2027 is missing) must not be jumped over by a
+    # deadline: the index leaps by GAP_LEAP at every missing year, so index + n never reaches
+    # a day after the gap and the lookup fails as uncovered.
+    missing_before = pl.col("year").map_batches(
+        lambda y: pl.Series([sum(1 for m in range(first, v) if m not in years) for v in y.to_list()]),
+        return_dtype=pl.Int64,
+    ) if len(years) != last - first + 1 else pl.lit(0, pl.Int64)
+    frame = frame.with_columns(
+        wd_index=pl.col("is_workday").cast(pl.Int64).cum_sum() + missing_before * GAP_LEAP
+    )
     return frame.select("day", "year", "is_workday", "wd_index", "source")
 
 
@@ -108,8 +127,7 @@ class WorkCalendar:
         target = self._idx[self._pos(d)] + n
         j = int(np.searchsorted(self._idx, target))  # first day reaching the index = that working day
         if j >= len(self._idx) or self._idx[j] != target or not self._work[j]:
-            last = self._days[-1].astype(object)
-            raise CalendarError(last.year + 1, f"{d.isoformat()} 起 {n} 个工作日的期限")
+            raise CalendarError(first_uncovered_year(self.years, d.year), f"{d.isoformat()} 起 {n} 个工作日的期限")
         return self._days[j].astype(object)
 
     def deadline(self, start: dt.date | dt.datetime, n: int) -> dt.datetime:
@@ -138,6 +156,7 @@ def deadline(start: dt.date | dt.datetime, n: int, calendar: WorkCalendar | None
 
 MACROS = """
 create or replace macro wd_due_date(d, n) as (
+    -- the working day whose index is wd_index(d) + n; NULL when the calendar lacks it
     select c2.day from calendar c1 join calendar c2
       on c2.wd_index = c1.wd_index + n and c2.is_workday
     where c1.day = cast(d as date)

@@ -74,3 +74,17 @@ def test_index_is_cumulative_and_monotonic():
     assert frame["wd_index"].diff().drop_nulls().is_in([0, 1]).all()
     assert frame.filter(pl.col("day") == D(2025, 10, 1))["wd_index"].item() == \
         frame.filter(pl.col("day") == D(2025, 9, 30))["wd_index"].item()
+
+
+def test_deadline_never_jumps_over_a_missing_year(wh):
+    """2028 entered from overrides while 2027 is missing: a deadline from late 2026 is uncovered (2027)."""
+    ov = pl.DataFrame({"date": [D(2028, 1, 3)], "is_workday": [False]})
+    cal = WorkCalendar(calendar.build(ov))
+    with pytest.raises(CalendarError) as err:
+        cal.due_date(D(2026, 12, 30), 5)
+    assert err.value.year == 2027
+    assert cal.due_date(D(2028, 1, 3), 1) == D(2028, 1, 4)
+    wh.execute("insert into calendar_overrides (date, is_workday) values (date '2028-01-03', false)")
+    calendar.install(wh)
+    assert wh.execute("select wd_due_date(date '2026-12-30', 5), wd_due_date(date '2028-01-03', 1)").fetchall() == \
+        [(None, D(2028, 1, 4))]

@@ -21,6 +21,7 @@ from importlib import resources
 
 import polars as pl
 
+from hzeval.calendar import first_uncovered_year
 from hzeval.errors import CalendarError
 from hzeval.metrics.registry import FAMILIES, METRICS
 from hzeval.sqlutil import frame
@@ -197,9 +198,9 @@ def _check_calendar(con) -> None:
     if not rows:
         return
     metric_id, trigger = rows[0]
-    last = con.execute("select max(year), min(year) from calendar").fetchall()[0]
-    trigger_year = int(str(trigger)[:4]) if trigger else last[0] + 1
-    year = trigger_year if trigger_year > last[0] or trigger_year < last[1] else last[0] + 1
+    years = {r[0] for r in con.execute("select distinct year from calendar").fetchall()}
+    trigger_year = int(str(trigger)[:4]) if trigger else max(years)
+    year = trigger_year if trigger_year not in years else first_uncovered_year(years, trigger_year)
     raise CalendarError(year, f"{METRICS[metric_id].name_zh}的期限，触发日 {trigger}")
 
 
