@@ -17,6 +17,7 @@ $(BIN)/hzeval: pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e .
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (hzeval)" >/dev/null
 	@touch $@
 
 $(VENV)/.dev: $(BIN)/hzeval
@@ -33,6 +34,8 @@ demo: venv ## build the sample warehouse from data_samples/ and assess $(YEAR)
 	$(BIN)/hzeval assess --year $(YEAR) --as-of $(AS_OF)
 	$(BIN)/hzeval supervise --as-of $(AS_OF) --limit 15
 	$(BIN)/hzeval gate --as-of $(AS_OF)
+	$(BIN)/hzeval report --year $(YEAR) --format html,xlsx
+	@echo "reports: $(CURDIR)/reports/$(YEAR)/index.html"
 
 test: dev ## run the whole test suite
 	$(BIN)/python -m pytest -q
@@ -43,8 +46,9 @@ samples: venv ## regenerate the committed sample drop (deterministic)
 docs: venv ## regenerate docs/contract.md from hzeval/contract.py
 	$(BIN)/python -m hzeval.contract > docs/contract.md
 
-bench: venv ## run the benchmarks and print figures
-	$(BIN)/python benchmarks/bench_assess.py
+BENCH_SIZES ?= S,M,L
+bench: venv ## run the benchmarks (S, M, L drops; BENCH_SIZES=S,M to skip L) and write benchmarks/RESULTS.md
+	BENCH_SIZES=$(BENCH_SIZES) $(BIN)/python benchmarks/run_all.py
 
 clean: ## remove the venv, warehouses and rendered reports
 	rm -rf $(VENV) *.duckdb *.duckdb.wal reports/*/ .pytest_cache

@@ -14,6 +14,13 @@ hand-placed records (ids containing ``-E``) sits on holiday edges (2025 国庆 w
 as-of edge (open items at 2026-01-05, pending vs late).
 
     python -m hzeval.samples --out DIR --scale N --seed S [--committed] [--format parquet|csv|gbk]
+    python -m hzeval.samples --out DIR --size M|L        # benchmark drops (city / province)
+
+Named sizes (``SIZES``, used by ``benchmarks/``) widen the world beyond ``scale``: more
+resources per agency, more share applications and API calls per grant, only the last 12
+monthly snapshots, and for L the log tables (``aggregation_log``, ``api_calls``) ten times
+denser, generated and written chunk by chunk (``api_calls_000.parquet`` ...) so memory stays
+bounded. Without a size the generator is exactly what it was (the committed drop is unchanged).
 """
 
 from __future__ import annotations
@@ -118,6 +125,27 @@ SCENARIOS = ("一网通办身份核验", "惠企政策免申即享", "社会救�
 MODES = ("接口调用", "数据核验", "库表交换", "文件下载")
 
 
+@dataclass(frozen=True)
+class Size:
+    """A named benchmark size; the defaults reproduce plain ``scale`` generation."""
+
+    name: str = ""
+    scale: int = 1  # agency replicas (39 agencies in replica 0, 38 in each further one)
+    res_mult: float = 1.0  # resources per agency, times the base 2-8
+    apps_per_res: float = 2.6  # share applications per non-withdrawn resource
+    call_rate: float = 1.0  # API calls per grant-day, times the base rate (about one a week)
+    snapshots: int | None = None  # keep only the last N monthly snapshots (None: all 24)
+    log_chunks: int = 1  # aggregation_log and api_calls generated this many times (distinct ids)
+
+
+#: M: a city (~300 agencies, ~30k resources, 12 snapshots, ~1M aggregation jobs, ~100k share
+#: applications, ~5M API calls); L: a province's log volume (10x M on aggregation_log and api_calls)
+SIZES = {
+    "M": Size("M", scale=8, res_mult=18.0, apps_per_res=3.4, call_rate=1.48, snapshots=12),
+    "L": Size("L", scale=8, res_mult=18.0, apps_per_res=3.4, call_rate=1.48, snapshots=12, log_chunks=10),
+}
+PLAIN = Size()
+
 # --------------------------------------------------------------------------- calendar helpers
 
 class _Cal:
@@ -216,6 +244,7 @@ class _World:
     p: dict  # agency_code -> violation probability
     level: dict
     res: pl.DataFrame | None = None
+    size: Size = PLAIN
 
 
 def _rng(seed: int, name: str) -> np.random.Generator:
@@ -248,6 +277,8 @@ def _resources(w: _World, seed: int) -> pl.DataFrame:
             n = int(rng.integers(4, 7))
         else:
             n = int(rng.integers(2, 5))
+        if w.size.res_mult != 1.0:
+            n = max(1, int(round(n * w.size.res_mult)))
         kinds = rng.permutation(len(KINDS))
         for j in range(n):
             noun = nouns[j % len(nouns)]
@@ -304,6 +335,8 @@ def _resources(w: _World, seed: int) -> pl.DataFrame:
 
 def _catalog_snapshot(w: _World) -> pl.DataFrame:
     snaps = pl.date_range(dt.date(2024, 1, 1), dt.date(2025, 12, 1), "1mo", eager=True).dt.month_end().alias("snapshot_date")
+    if w.size.snapshots is not None:
+        snaps = snaps.tail(w.size.snapshots)
     r = w.res
     s = r.join(pl.DataFrame(snaps), how="cross").filter(pl.col("published_date") <= pl.col("snapshot_date"))
     active = pl.col("fixed_from").is_null() | (pl.col("snapshot_date") < pl.col("fixed_from"))
@@ -474,8 +507,9 @@ def _basis_and_events(w: _World, seed: int):
     return changes.select(TABLES["basis_changes"].names), ev.select(TABLES["catalog_events"].names)
 
 
-def _aggregation(w: _World, seed: int) -> pl.DataFrame:
-    rng = _rng(seed, "aggregation")
+def _aggregation(w: _World, seed: int, chunk: int = 0) -> pl.DataFrame:
+    """Aggregation jobs; ``chunk`` > 0 draws a further independent set (ids ``J<chunk>-...``) for dense logs."""
+    rng = _rng(seed, "aggregation" if chunk == 0 else f"aggregation-{chunk}")
     r = w.res
     parts = []
     end = np.datetime64("2026-01-04", "D")
@@ -523,6 +557,12 @@ def _aggregation(w: _World, seed: int) -> pl.DataFrame:
     agg = pl.concat(parts).with_columns(pl.col("started_at").cast(pl.Datetime("us")), pl.col("finished_at").cast(pl.Datetime("us")))
     # planted: a monthly job started 2024-12-31 23:50 finishing 2025-01-01 00:20 (counts for January, not December)
     agg = agg.filter(~((pl.col("resource_code") == "HZ004-R001") & (pl.col("started_at").dt.strftime("%Y-%m") == "2024-12")))
+    if chunk:
+        agg = agg.filter(pl.col("started_at") <= dt.datetime(2026, 1, 4, 23, 0)).with_columns(
+            finished_at=pl.when(pl.col("finished_at") > dt.datetime(2026, 1, 4, 23, 59)).then(None).otherwise("finished_at"))
+        agg = agg.sort("started_at", "resource_code").with_columns(
+            job_id=pl.format("J{}-{}", pl.lit(f"{chunk:02d}"), (pl.int_range(pl.len()) + 1).cast(pl.String).str.zfill(8)))
+        return agg.select(TABLES["aggregation_log"].names)
     agg = pl.concat([agg, _df({
         "resource_code": ["HZ004-R001"], "agency_code": ["HZ004"], "channel": ["接口对接"],
         "started_at": [dt.datetime(2024, 12, 31, 23, 50)], "finished_at": [dt.datetime(2025, 1, 1, 0, 20)],
@@ -546,7 +586,7 @@ def _share(w: _World, seed: int):
     pa = w.ag["p"].to_numpy()
     ag_i = {c: i for i, c in enumerate(codes)}
     weight = r["share_type"].replace_strict({"有条件共享": 3.0, "无条件共享": 1.0, "不予共享": 0.35}, return_dtype=pl.Float64).to_numpy()
-    n = int(round(r.height * 2.6))
+    n = int(round(r.height * w.size.apps_per_res))
     ri = rng.choice(r.height, n, p=weight / weight.sum())
     res_code = r["resource_code"].to_numpy()[ri]
     prov = np.array([ag_i[c] for c in r["provider_code"].to_numpy()])[ri]
@@ -699,8 +739,10 @@ def _feedback(apps, w, rng) -> pl.DataFrame:
     return x.select(TABLES["share_feedback"].names).sort("application_id", "period")
 
 
-def _api_calls(apps, w, rng) -> pl.DataFrame:
-    """Calls inside grants, plus out-of-scope calls by careless consumers."""
+def _api_calls(apps, w, rng, chunk: int = 0) -> pl.DataFrame:
+    """Calls inside grants, plus out-of-scope calls by careless consumers.
+
+    ``chunk`` > 0 (dense logs) draws a further independent set with ids ``C<chunk>-...``."""
     g = _grants(apps)
     cons = g["applicant_code"].to_numpy()
     pc = np.array([w.p[c] for c in cons])
@@ -709,6 +751,8 @@ def _api_calls(apps, w, rng) -> pl.DataFrame:
     stop = np.where(np.isnat(vu), CUTOFF, np.minimum((vu + np.timedelta64(1, "D")).astype("datetime64[s]") - np.timedelta64(60, "s"), CUTOFF))
     span = np.maximum((stop - start).astype(np.int64), 0)
     lam = span / 86400 * 0.14 * (w.ag.height / 39) ** 0  # ≈ one call a week per grant
+    if w.size.call_rate != 1.0:
+        lam = lam * w.size.call_rate
     cnt = rng.poisson(lam)
     idx = np.repeat(np.arange(g.height), cnt)
     t = start[idx] + (rng.random(len(idx)) * span[idx]).astype("timedelta64[s]")
@@ -749,8 +793,9 @@ def _api_calls(apps, w, rng) -> pl.DataFrame:
     rows = np.where(status == "成功", rng.integers(1, 500, n), 0)
     calls = calls.with_columns(pl.Series("status", status), pl.Series("rows_returned", rows.astype(np.int64)),
                                pl.col("called_at").dt.truncate("1s"))
+    prefix = "C" if chunk == 0 else f"C{chunk:02d}-"
     calls = calls.sort("called_at", "consumer_code", "resource_code").with_columns(
-        call_id=pl.format("C{}", (pl.int_range(pl.len()) + 1).cast(pl.String).str.zfill(8)))
+        call_id=pl.format("{}{}", pl.lit(prefix), (pl.int_range(pl.len()) + 1).cast(pl.String).str.zfill(8)))
     return calls.select(TABLES["api_calls"].names)
 
 
@@ -998,13 +1043,22 @@ def _calendar_overrides() -> pl.DataFrame:
     })
 
 
-def generate(seed: int = DEFAULT_SEED, scale: int = 1) -> dict[str, pl.DataFrame]:
-    """Every contract table as a typed polars frame (canonical values, local naive times)."""
+def generate(seed: int = DEFAULT_SEED, scale: int = 1, size: Size | None = None) -> dict[str, pl.DataFrame]:
+    """Every contract table as a typed polars frame (canonical values, local naive times).
+
+    With ``size`` its scale replaces ``scale``; the log tables hold chunk 0 only (see
+    :func:`log_chunks` for the others)."""
+    return _generate(seed, scale, size)[0]
+
+
+def _generate(seed: int, scale: int, size: Size | None):
+    size = size or PLAIN
+    scale = size.scale if size.name else scale
     if scale < 1:
         raise ValueError("scale must be >= 1")
     ag = _agencies(scale)
     w = _World(rng=_rng(seed, "world"), cal=_Cal(), ag=ag, p=dict(zip(ag["agency_code"], ag["p"])),
-               level=dict(zip(ag["agency_code"], ag["level"])))
+               level=dict(zip(ag["agency_code"], ag["level"])), size=size)
     w.res = _resources(w, seed)
     out: dict[str, pl.DataFrame] = {}
     out["agencies"] = ag.select(TABLES["agencies"].names)
@@ -1020,7 +1074,47 @@ def generate(seed: int = DEFAULT_SEED, scale: int = 1) -> dict[str, pl.DataFrame
     out["calendar_overrides"] = _calendar_overrides()
     missing = set(TABLES) - set(out)
     assert not missing, missing
-    return {t: out[t] for t in TABLES}
+    return {t: out[t] for t in TABLES}, w
+
+
+def log_chunks(seed: int, size: Size, w: "_World", apps: pl.DataFrame):
+    """Yield (chunk, aggregation_log, api_calls) for chunks 1.. of a dense-log size, one at a time."""
+    for k in range(1, size.log_chunks):
+        yield k, _aggregation(w, seed, chunk=k), _api_calls(apps, w, _rng(seed, f"share-calls-{k}"), chunk=k)
+
+
+def write_sized_drop(size: Size, out: Path | str, seed: int = DEFAULT_SEED, fmt: str = "parquet") -> tuple[list[Path], int]:
+    """Write a named-size drop; dense log tables go to ``<table>_000.parquet`` ... one chunk at a time.
+
+    Returns the files written and the total row count."""
+    out = Path(out)
+    frames, w = _generate(seed, size.scale, size)
+    rows = sum(df.height for df in frames.values())
+    if size.log_chunks == 1:
+        return write_drop(frames, out, fmt=fmt), rows
+    big = ("aggregation_log", "api_calls")
+    files = write_drop({k: v for k, v in frames.items() if k not in big}, out, fmt=fmt)
+    ext = "parquet" if fmt == "parquet" else "csv"
+    files += _write_chunk(frames["aggregation_log"], frames["api_calls"], out, 0, fmt, ext)
+    apps = frames["share_applications"]
+    del frames
+    for k, agg, calls in log_chunks(seed, size, w, apps):
+        rows += agg.height + calls.height
+        files += _write_chunk(agg, calls, out, k, fmt, ext)
+        del agg, calls
+    return files, rows
+
+
+def _write_chunk(agg, calls, out: Path, k: int, fmt: str, ext: str) -> list[Path]:
+    tmp = out / f".chunk{k:03d}"
+    written = write_drop({"aggregation_log": agg, "api_calls": calls}, tmp, fmt=fmt)
+    files = []
+    for f in written:
+        dest = out / f"{f.stem}_{k:03d}.{ext}"
+        f.replace(dest)
+        files.append(dest)
+    tmp.rmdir()
+    return files
 
 
 def profiles(scale: int = 1) -> pl.DataFrame:
@@ -1365,7 +1459,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--committed", action="store_true", help="the mixed-format committed drop (data_samples/)")
     ap.add_argument("--format", choices=["parquet", "csv", "gbk"], default="parquet",
                     help="single format for non-committed drops (default parquet)")
+    ap.add_argument("--size", choices=sorted(SIZES), help="named benchmark size (overrides --scale): M city, L province")
     a = ap.parse_args(argv)
+    if a.size:
+        if a.committed:
+            ap.error("--size and --committed exclude each other")
+        files, rows = write_sized_drop(SIZES[a.size], a.out, a.seed, a.format)
+        total = sum(f.stat().st_size for f in files)
+        print(f"wrote {len(files)} files, {rows} rows, {total / 1e6:.2f} MB to {a.out} (size {a.size})")
+        return 0
     frames = generate(a.seed, a.scale)
     files = write_drop(frames, a.out, committed=a.committed, fmt=a.format, seed=a.seed, scale=a.scale)
     total = sum(f.stat().st_size for f in files)

@@ -1,0 +1,63 @@
+"""PDF through headless Chromium (A4; the page CSS in :mod:`hzeval.reports.html` sets margins
+and page breaks; Chinese glyphs come from the system's Noto CJK fonts).
+
+Chromium runs with a fresh profile in a temporary folder, no network services, and prints a
+local ``file://`` page whose only script is the report folder's own plotly.js.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from hzeval.errors import HzevalError
+
+CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
+
+
+def find_chromium() -> str | None:
+    """The Chromium executable (``$HZEVAL_CHROMIUM`` or the first of :data:`CANDIDATES` on PATH)."""
+    env = os.environ.get("HZEVAL_CHROMIUM")
+    if env:
+        return env if shutil.which(env) else None
+    for name in CANDIDATES:
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def print_pdf(html_path: Path, pdf_path: Path, timeout: float = 120) -> Path:
+    """Print ``html_path`` to ``pdf_path`` atomically (temp file, then ``os.replace``)."""
+    exe = find_chromium()
+    if exe is None:
+        raise HzevalError(
+            "未找到 Chromium，无法生成 PDF（apt-get install chromium fonts-noto-cjk）",
+            "Chromium not found: cannot print PDF (apt-get install chromium fonts-noto-cjk)",
+        )
+    html_path, pdf_path = Path(html_path).resolve(), Path(pdf_path)
+    tmp = pdf_path.with_name(f".{pdf_path.name}.{os.getpid()}.tmp")
+    with tempfile.TemporaryDirectory(prefix="hzeval-chromium-") as profile:
+        cmd = [
+            exe, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+            "--run-all-compositor-stages-before-draw", "--virtual-time-budget=10000",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--no-first-run", "--disable-dev-shm-usage", f"--user-data-dir={profile}",
+            f"--print-to-pdf={tmp}", html_path.as_uri(),
+        ]
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired as exc:
+            tmp.unlink(missing_ok=True)
+            raise HzevalError(f"Chromium 打印 {html_path.name} 超时", f"Chromium timed out printing {html_path.name}") from exc
+    if proc.returncode != 0 or not tmp.exists() or tmp.stat().st_size == 0:
+        tmp.unlink(missing_ok=True)
+        tail = (proc.stderr or "").strip().splitlines()[-1:] or [""]
+        raise HzevalError(
+            f"Chromium 打印 {html_path.name} 失败：{tail[0]}", f"Chromium failed to print {html_path.name}: {tail[0]}"
+        )
+    os.replace(tmp, pdf_path)
+    return pdf_path

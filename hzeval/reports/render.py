@@ -1,0 +1,367 @@
+"""``hzeval report``: execute the template notebooks with papermill and write ``reports/<year>/``.
+
+One job per report (each graded agency, the bulletin, the gate report). Jobs run in a
+process pool (one worker per core by default); each worker executes its notebook with
+papermill in a fresh kernel, converts it with nbconvert (no code cells, no prompts, no
+markdown) and wraps the body in the official page template. Every file is written to a
+temporary name and then ``os.replace``d: a failed job leaves the previous file untouched,
+is reported with the failing cell's error, and does not stop the others.
+
+Reports read the *published* run file, passed to every notebook as a parameter so that all
+of a render reads the same run even if a new one is published meanwhile.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import multiprocessing
+import os
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from hzeval import __version__
+from hzeval.reports import data
+from hzeval.reports import html as h
+
+log = logging.getLogger(__name__)
+
+FORMATS = ("html", "pdf", "xlsx")
+KERNEL = "hzeval-python3"
+
+
+def notebooks_dir() -> Path:
+    """The template notebooks: ``$HZEVAL_NOTEBOOKS``, else ``notebooks/`` of the source tree."""
+    env = os.environ.get("HZEVAL_NOTEBOOKS")
+    return Path(env) if env else Path(__file__).resolve().parents[2] / "notebooks"
+
+
+@dataclass
+class Job:
+    kind: str  # agency | bulletin | gates
+    notebook: str
+    html: str
+    title: str
+    parameters: dict
+    pdf: bool = False
+    agency_code: str | None = None
+
+
+@dataclass
+class JobResult:
+    job: Job
+    ok: bool
+    error: str | None = None
+    files: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class RenderResult:
+    out_dir: Path
+    run_id: str
+    results: list[JobResult]
+    files: list[Path]
+    manifest: Path | None
+
+    @property
+    def failures(self) -> list[JobResult]:
+        return [r for r in self.results if not r.ok]
+
+
+# --------------------------------------------------------------------------- helpers
+
+def sha256_file(path: Path) -> str:
+    d = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            d.update(chunk)
+    return d.hexdigest()
+
+
+def write_atomic(path: Path, content: str | bytes) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        if isinstance(content, str):
+            tmp.write_text(content, encoding="utf-8")
+        else:
+            tmp.write_bytes(content)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def ensure_plotly_js(folder: Path) -> Path:
+    """One copy of plotly.min.js per report folder (copied when missing or different)."""
+    import plotly
+
+    src = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    dst = folder / h.PLOTLY_JS
+    if not dst.exists() or dst.stat().st_size != src.stat().st_size:
+        write_atomic(dst, src.read_bytes())
+    return dst
+
+
+def kernel_env() -> Path:
+    """A private kernelspec running this very interpreter, first on ``JUPYTER_PATH``, so report
+    kernels never pick up another Python's ``python3`` kernel."""
+    root = Path(tempfile.gettempdir()) / f"hzeval-kernels-{os.getuid()}-{hashlib.sha1(sys.executable.encode()).hexdigest()[:8]}"
+    spec = root / "kernels" / KERNEL / "kernel.json"
+    body = json.dumps({
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
+                 "--HistoryManager.enabled=False"],
+        "display_name": "Python 3 (hzeval)", "language": "python", "metadata": {"debugger": False},
+    })
+    if not spec.exists() or spec.read_text() != body:
+        write_atomic(spec, body)
+    paths = os.environ.get("JUPYTER_PATH", "").split(os.pathsep)
+    if str(root) not in paths:
+        os.environ["JUPYTER_PATH"] = os.pathsep.join([str(root), *[p for p in paths if p]])
+    return root
+
+
+def cell_error(exc) -> str:
+    """One line naming the failing cell and its error (papermill's execution error)."""
+    ename, evalue = getattr(exc, "ename", None), getattr(exc, "evalue", None)
+    if ename:
+        idx = getattr(exc, "exec_count", None)
+        return f"单元格 [{idx}] {ename}: {evalue}".strip()
+    return f"{type(exc).__name__}: {exc}"
+
+
+def notebook_to_html(nb, title: str) -> str:
+    """nbconvert the executed notebook (outputs only) and wrap it in the page template."""
+    from nbconvert import HTMLExporter
+
+    for cell in nb.cells:  # warnings on stderr are for the log, not for the reader
+        if cell.get("cell_type") == "code":
+            cell.outputs = [o for o in cell.get("outputs", []) if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+    exporter = HTMLExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True,
+                            exclude_output_prompt=True, exclude_markdown=True, exclude_raw=True)
+    body, _ = exporter.from_notebook_node(nb)
+    return h.page(title, body, footer=f"{h.AUTHORITY} · 由 hzeval {__version__} 生成", version=__version__)
+
+
+# --------------------------------------------------------------------------- worker
+
+def _worker_init() -> None:
+    """Pool worker: kernels inherit this process's stderr, where ipykernel chats; send it to
+    the void (errors come back through papermill). One thread per kernel: the pool already
+    runs one job per core."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    os.environ.setdefault("POLARS_MAX_THREADS", "1")
+    os.environ.setdefault("HZEVAL_READER_THREADS", "1")
+    logging.getLogger("papermill").setLevel(logging.ERROR)
+    import papermill  # noqa: F401 - import once per worker, not per job
+
+
+def execute_job(job: Job) -> JobResult:
+    """Run one notebook and write its HTML (and PDF) atomically. Runs in a pool worker."""
+    import papermill as pm
+
+    t0 = time.perf_counter()
+    timings: dict[str, float] = {}
+    try:
+        nb = pm.execute_notebook(
+            job.notebook, None, parameters=job.parameters, kernel_name=KERNEL, progress_bar=False,
+            log_output=False, report_mode=True, cwd=str(Path(job.html).parent),
+        )
+    except Exception as exc:  # noqa: BLE001 - reported per job; the others go on
+        return JobResult(job, False, cell_error(exc), timings={"execute": time.perf_counter() - t0})
+    t1 = time.perf_counter()
+    meta = nb.metadata.get("papermill", {})
+    try:
+        started = dt.datetime.fromisoformat(meta["start_time"])
+        first = min(dt.datetime.fromisoformat(c.metadata.papermill["start_time"]) for c in nb.cells
+                    if c.metadata.get("papermill", {}).get("start_time"))
+        timings["kernel_start"] = max((first - started).total_seconds(), 0.0)
+    except (KeyError, ValueError, TypeError):
+        timings["kernel_start"] = 0.0
+    timings["execute"] = t1 - t0 - timings["kernel_start"]
+    files = []
+    try:
+        write_atomic(Path(job.html), notebook_to_html(nb, job.title))
+        files.append(job.html)
+        t2 = time.perf_counter()
+        timings["convert"] = t2 - t1
+        if job.pdf:
+            from hzeval.reports.pdf import print_pdf
+
+            pdf = Path(job.html).with_suffix(".pdf")
+            print_pdf(Path(job.html), pdf)
+            files.append(str(pdf))
+            timings["pdf"] = time.perf_counter() - t2
+    except Exception as exc:  # noqa: BLE001
+        return JobResult(job, False, f"{type(exc).__name__}: {exc}", files, timings)
+    return JobResult(job, True, None, files, timings)
+
+
+# --------------------------------------------------------------------------- planning
+
+def plan_jobs(run: data.Run, out_dir: Path, agency: str | None = None, pdf: bool = False,
+              kinds: tuple[str, ...] = ("agency", "bulletin", "gates"), only=None) -> list[Job]:
+    """The jobs of a render: every graded agency (or ``agency`` alone, then nothing else; or the
+    agencies in ``only`` alongside the bulletin and gate report), the bulletin, the gate report."""
+    nbdir = notebooks_dir()
+    common = {"published": str(run.path.resolve()), "year": run.year, "plotly_js": h.PLOTLY_JS}
+    jobs = []
+    agencies = data.graded_agencies(run)
+    if agency:
+        data.agency_header(run, agency)  # clear error for an agency that is not graded
+        agencies = agencies.filter(agencies["agency_code"] == agency)
+    elif only is not None:
+        agencies = agencies.filter(agencies["agency_code"].is_in(list(only)))
+    if "agency" in kinds:
+        for code, name in agencies.select("agency_code", "agency_name").iter_rows():
+            jobs.append(Job("agency", str(nbdir / "agency_report.ipynb"), str(out_dir / "agencies" / f"{code}.html"),
+                            f"{name} {run.year} 年度公共数据管理评估报告", {**common, "agency_code": code}, pdf, code))
+    if not agency:
+        if "bulletin" in kinds:
+            jobs.append(Job("bulletin", str(nbdir / "city_bulletin.ipynb"), str(out_dir / "bulletin.html"),
+                            f"{run.year} 年度公共数据管理评估情况通报", common, pdf))
+        if "gates" in kinds:
+            jobs.append(Job("gates", str(nbdir / "gate_report.ipynb"), str(out_dir / "gates.html"),
+                            f"{run.year} 年度项目数据门禁报告", common, pdf))
+    return jobs
+
+
+def run_jobs(jobs: list[Job], workers: int, progress=None) -> list[JobResult]:
+    """Execute jobs in a pool; ``progress(result)`` is called as each finishes."""
+    kernel_env()
+    for folder in {Path(j.html).parent for j in jobs}:
+        folder.mkdir(parents=True, exist_ok=True)
+        ensure_plotly_js(folder)
+    results = []
+    ctx = multiprocessing.get_context("forkserver")
+    workers = max(1, min(workers, len(jobs)))
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init) as pool:
+        futures = {pool.submit(execute_job, j): j for j in jobs}
+        for fut in as_completed(futures):
+            try:
+                r = fut.result()
+            except Exception as exc:  # noqa: BLE001 - a crashed worker fails its job only
+                r = JobResult(futures[fut], False, f"{type(exc).__name__}: {exc}")
+            results.append(r)
+            if progress:
+                progress(r)
+    return results
+
+
+# --------------------------------------------------------------------------- index and manifest
+
+def write_index(run: data.Run, out_dir: Path) -> Path:
+    agencies = data.graded_agencies(run)
+    prov = run.provenance()
+
+    def link(rel: str, text: str) -> str:
+        p = out_dir / rel
+        if not p.exists():
+            return h.esc(text) + '<span class="more">（未生成）</span>'
+        pdf = p.with_suffix(".pdf")
+        extra = f' · <a href="{h.esc(pdf.relative_to(out_dir).as_posix())}">PDF</a>' if pdf.exists() else ""
+        return f'<a href="{h.esc(rel)}">{h.esc(text)}</a>{extra}'
+
+    rows = "".join(
+        f"<tr><td>{h.esc(r['peer_group'])}</td><td class=num>{r['rank']}</td><td>{h.esc(r['agency_code'])}</td>"
+        f"<td>{link('agencies/' + r['agency_code'] + '.html', r['agency_name'])}</td>"
+        f"<td class=num>{h.num(r['total'])}</td><td>{h.grade_badge(r['grade'], r['vetoed'])}</td></tr>"
+        for r in agencies.iter_rows(named=True)
+    )
+    body = (
+        h.masthead(f"{run.year} 年度评估报告目录", prov)
+        + h.heading("综合报告")
+        + f"<nav><ul><li>{link('bulletin.html', '全市评估情况通报')}</li><li>{link('gates.html', '项目数据门禁报告')}</li>"
+        + f"<li>{link('workbook.xlsx', '评分工作簿（XLSX）')}</li><li>{link('manifest.json', '生成清单（manifest.json）')}</li></ul></nav>"
+        + h.heading("各单位评估报告")
+        + '<table class="data"><thead><tr><th>分组</th><th class=num>名次</th><th>机构代码</th><th>机构名称</th>'
+        + f"<th class=num>总分</th><th>等级</th></tr></thead><tbody>{rows}</tbody></table>"
+    )
+    path = out_dir / "index.html"
+    write_atomic(path, h.page(f"{run.year} 年度评估报告目录", body, footer=f"{h.AUTHORITY} · hzeval {__version__}",
+                              version=__version__))
+    return path
+
+
+def write_manifest(run: data.Run, out_dir: Path, results: list[JobResult]) -> Path:
+    files = sorted(p for p in out_dir.rglob("*") if p.is_file() and not p.name.startswith(".") and p.name != "manifest.json")
+    manifest = {
+        "generator": f"hzeval {__version__}",
+        "generated_at": dt.datetime.now().isoformat(timespec="seconds"),
+        **run.provenance(),
+        "inputs": {"published_file": str(run.path.resolve()), "published_sha256": sha256_file(run.path),
+                   "inputs_sha256": run.inputs_sha256, "scheme_sha256": run.scheme_sha256,
+                   "notebooks": {p.name: sha256_file(p) for p in sorted(notebooks_dir().glob("*.ipynb"))}},
+        "files": [{"path": p.relative_to(out_dir).as_posix(), "bytes": p.stat().st_size, "sha256": sha256_file(p)}
+                  for p in files],
+        "failures": [{"report": Path(r.job.html).relative_to(out_dir).as_posix(), "error": r.error}
+                     for r in results if not r.ok],
+    }
+    path = out_dir / "manifest.json"
+    write_atomic(path, json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")
+    return path
+
+
+# --------------------------------------------------------------------------- entry point
+
+def render_reports(
+    year: int,
+    out: Path = Path("reports"),
+    formats: tuple[str, ...] = ("html", "xlsx"),
+    agency: str | None = None,
+    workers: int | None = None,
+    published: str | os.PathLike | None = None,
+    db=None,
+    progress=None,
+    on_start=None,
+    only=None,
+) -> RenderResult:
+    """Render ``reports/<year>/`` from the newest published run of ``year`` (or ``published``).
+
+    ``agency`` renders that agency's report alone; ``only`` limits the agency reports to the given
+    codes but still writes the bulletin, gate report and workbook (tests, previews)."""
+    unknown = set(formats) - set(FORMATS)
+    if unknown:
+        from hzeval.errors import HzevalError
+
+        raise HzevalError(f"未知的报告格式：{', '.join(sorted(unknown))}（可选 html,pdf,xlsx）",
+                          f"unknown format(s) {sorted(unknown)}: choose from html,pdf,xlsx")
+    workers = workers or os.cpu_count() or 1
+    out_dir = Path(out) / str(year)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with data.open_run(published, year, db) as run:
+        pdf = "pdf" in formats
+        jobs = plan_jobs(run, out_dir, agency, pdf=pdf, only=only) if ({"html", "pdf"} & set(formats)) else []
+        if on_start:
+            on_start(run, jobs)
+        results = run_jobs(jobs, workers, progress) if jobs else []
+        files = [Path(f) for r in results for f in r.files]
+        if "xlsx" in formats and not agency:
+            from hzeval.reports.workbook import write_workbook
+
+            files.append(write_workbook(run, out_dir / "workbook.xlsx"))
+        files.append(write_index(run, out_dir))
+        manifest = write_manifest(run, out_dir, results)
+        return RenderResult(out_dir, run.run_id, results, files, manifest)
+
+
+def timings_summary(results: list[JobResult]) -> dict[str, float]:
+    """Summed seconds per phase over the given results."""
+    out: dict[str, float] = {}
+    for r in results:
+        for k, v in r.timings.items():
+            out[k] = out.get(k, 0.0) + v
+    return out
+
+
+def results_json(results: list[JobResult]) -> list[dict]:
+    return [{**asdict(r), "job": asdict(r.job)} for r in results]

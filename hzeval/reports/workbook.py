@@ -1,0 +1,115 @@
+"""The score workbook (XLSX): 总分与等级, 指标得分, 扣分明细, 项目门禁, 督办清单, 运行信息.
+
+Headers formatted, header row frozen, auto-filter, column widths from the content (CJK
+characters count double). Text from inputs that starts with = + - @ is neutralised
+(:func:`hzeval.sqlutil.neutralise`) so a spreadsheet never evaluates it. Written atomically.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import unicodedata
+from pathlib import Path
+
+import polars as pl
+import xlsxwriter
+
+from hzeval.reports import data
+from hzeval.sqlutil import neutralise
+from hzeval.supervise import CATEGORY
+
+SHEETS = ("总分与等级", "指标得分", "扣分明细", "项目门禁", "督办清单", "运行信息")
+
+
+def _width(value) -> int:
+    text = "" if value is None else str(value)
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _sheets(run: data.Run) -> dict[str, tuple[pl.DataFrame, dict[str, str]]]:
+    grades = data.graded_agencies(run)
+    ind = data.indicator_table(run)
+    lost = data.lost_points(run)
+    gates = data.project_gates(run)
+    sup = data.supervision_list(run).filter(pl.col("metric_id").is_in(list(CATEGORY))).with_columns(
+        category=pl.col("metric_id").replace_strict(CATEGORY, default=None),
+        due_date=(pl.col("due_at") - pl.duration(days=1)).dt.date(),
+    )
+    mark = {True: "通过", False: "未通过"}
+    gates = gates.with_columns(
+        [pl.col(k).replace_strict(mark, return_dtype=pl.String) for k in data.GATE_CONDITIONS],
+        passed=pl.col("passed").replace_strict(mark, return_dtype=pl.String),
+        accepted_while_failing=pl.when(pl.col("accepted_while_failing")).then(pl.lit("是")).otherwise(pl.lit("")),
+    )
+    return {
+        "总分与等级": (grades.with_columns(vetoed=pl.when(pl.col("vetoed")).then(pl.lit("是")).otherwise(pl.lit(""))), {
+            "peer_group": "分组", "rank": "名次", "agency_code": "机构代码", "agency_name": "机构名称", "level": "层级",
+            "region": "区域", "total": "总分", "grade": "等级", "vetoed": "一票否决"}),
+        "指标得分": (ind, {
+            "agency_code": "机构代码", "agency_name": "机构名称", "dimension": "维度", "metric_id": "指标代码",
+            "metric_name": "指标", "article": "条款", "numerator": "分子", "denominator": "分母", "value": "指标值",
+            "count": "问题数", "points": "得分", "max_points": "满分", "lost": "失分"}),
+        "扣分明细": (lost, {
+            "agency_code": "机构代码", "agency_name": "机构名称", "metric_name": "指标", "article": "条款", "lost": "该指标失分",
+            "record_table": "来源表", "record_id": "事项编号", "reason": "问题", "due_at": "期限（次日0时）",
+            "done_at": "办结时间", "wd_late": "逾期工作日", "suggestion": "整改建议"}),
+        "项目门禁": (gates, {
+            "project_id": "项目编号", "project_name": "项目名称", "owner_code": "建设单位代码", "owner_name": "建设单位", "checked_at": "核验时点",
+            "passed": "结果", **{k: f"{k} {v}" for k, v in data.GATE_CONDITIONS.items()},
+            "failed_resources": "未通过资源", "accepted_while_failing": "带病验收"}),
+        "督办清单": (sup, {
+            "category": "事项类别", "article": "条款", "agency_code": "机构代码", "agency_name": "机构名称",
+            "record_table": "来源表", "record_id": "事项编号", "reason": "问题", "due_date": "截止日期",
+            "wd_late": "逾期工作日"}),
+        "运行信息": (pl.DataFrame({"item": list(run.provenance()), "value": [str(v) for v in run.provenance().values()]}),
+                 {"item": "项目", "value": "内容"}),
+    }
+
+
+def write_workbook(run: data.Run, path: Path) -> Path:
+    """Write the workbook for ``run`` to ``path`` atomically."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    wb = xlsxwriter.Workbook(str(tmp), {"remove_timezone": True})
+    try:
+        wb.set_properties({"title": f"{run.year} 年度公共数据管理评估评分工作簿", "author": "惠州市政务服务数据管理局",
+                           "comments": f"run {run.run_id}"})
+        head = wb.add_format({"bold": True, "bg_color": "#F2E6E6", "border": 1, "font_name": "等线", "valign": "vcenter"})
+        f_num = wb.add_format({"num_format": "0.00"})
+        f_rate = wb.add_format({"num_format": "0.0%"})
+        f_time = wb.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+        f_date = wb.add_format({"num_format": "yyyy-mm-dd"})
+        for name, (df, cols) in _sheets(run).items():
+            df = df.select(list(cols))
+            df = df.with_columns([neutralise(pl.col(c)).alias(c) for c, t in df.schema.items() if t == pl.String])
+            ws = wb.add_worksheet(name)
+            widths = [max(_width(label), 6) for label in cols.values()]
+            for j, label in enumerate(cols.values()):
+                ws.write_string(0, j, label, head)
+            for i, row in enumerate(df.iter_rows(), start=1):
+                for j, v in enumerate(row):
+                    if v is None:
+                        continue
+                    if isinstance(v, bool):
+                        ws.write_boolean(i, j, v)
+                    elif isinstance(v, dt.datetime):
+                        ws.write_datetime(i, j, v, f_time)
+                    elif isinstance(v, dt.date):
+                        ws.write_datetime(i, j, dt.datetime.combine(v, dt.time()), f_date)
+                    elif isinstance(v, (int, float)):
+                        fmt = f_rate if list(cols)[j] == "value" else (f_num if isinstance(v, float) else None)
+                        ws.write_number(i, j, v, fmt)
+                    else:
+                        ws.write_string(i, j, str(v))
+                    widths[j] = max(widths[j], min(_width(v if not isinstance(v, dt.datetime) else "2025-01-01 00:00"), 60))
+            for j, w in enumerate(widths):
+                ws.set_column(j, j, w + 2)
+            ws.freeze_panes(1, 0)
+            if df.height:
+                ws.autofilter(0, 0, df.height, len(cols) - 1)
+        wb.close()
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path

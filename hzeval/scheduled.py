@@ -1,0 +1,169 @@
+"""``hzeval run``: the unattended job (cron / systemd timer) — load → assess → report.
+
+- **One at a time**: an exclusive ``fcntl.flock`` on ``<warehouse>.lock``; a second run waits
+  (and says so) or, with ``--no-wait``, exits at once with a clear message.
+- **Idempotent**: loading the same bytes changes nothing; when nothing new was loaded and a
+  finished run with the same year, as-of time, inputs and scheme is already published, that
+  run is reused; when ``reports/<year>/manifest.json`` already describes that run with every
+  file intact, the reports are left as they are. Otherwise every file is rewritten atomically.
+- **Logged**: progress and failures go to a log file (default ``logs/hzeval-run.log``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import json
+import logging
+import time
+from pathlib import Path
+
+from hzeval.errors import HzevalError
+from hzeval.warehouse import db_path
+
+log = logging.getLogger("hzeval.run")
+
+
+class LockBusy(HzevalError):
+    exit_code = 75  # EX_TEMPFAIL: try again later
+
+
+@contextlib.contextmanager
+def run_lock(db, wait: bool = True, console=None):
+    """Hold ``<db>.lock`` exclusively for the duration of the block."""
+    path = Path(f"{db_path(db)}.lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "?"
+            if not wait:
+                raise LockBusy(
+                    f"另一个 hzeval run 正在运行（锁文件 {path}，{holder}），本次退出",
+                    f"another hzeval run holds {path} ({holder}); exiting (--no-wait)",
+                    path=str(path),
+                ) from None
+            msg = f"等待另一个 hzeval run 结束（锁文件 {path}，{holder}）… / waiting for the lock"
+            log.info(msg)
+            if console is not None:
+                console.print(msg)
+            fcntl.flock(fh, fcntl.LOCK_EX)
+        import os
+
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"pid {os.getpid()} since {dt.datetime.now():%Y-%m-%d %H:%M:%S}\n")
+        fh.flush()
+        try:
+            yield path
+        finally:
+            fh.seek(0)
+            fh.truncate()
+            fh.flush()
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _file_logging(log_file: Path) -> logging.Handler:
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(log_file, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setLevel(logging.INFO)
+    root = logging.getLogger("hzeval")
+    root.addHandler(handler)
+    if root.level == logging.NOTSET or root.level > logging.INFO:
+        root.setLevel(logging.INFO)
+    root.propagate = False  # the log file gets the detail; the terminal gets the summary lines
+    return handler
+
+
+def reusable_run(db, year: int, as_of: dt.datetime, scheme_sha: str) -> str | None:
+    """A finished, published run of the same year, as-of time, inputs and scheme, if any."""
+    from hzeval.assess import inputs_fingerprint
+    from hzeval.publish import published_dir
+    from hzeval.warehouse import connect
+
+    with connect(db, create=False) as con:
+        digest, _ = inputs_fingerprint(con)
+        rows = con.execute(
+            """select run_id from runs where status = 'finished' and year = $y and as_of = $t
+               and inputs_sha256 = $i and scheme_sha256 = $s order by finished_at desc""",
+            {"y": year, "t": as_of, "i": digest, "s": scheme_sha},
+        ).fetchall()
+    for (run_id,) in rows:
+        if (published_dir(db) / f"{run_id}.duckdb").exists():
+            return run_id
+    return None
+
+
+def reports_current(out_dir: Path, run_id: str, formats: tuple[str, ...]) -> bool:
+    """True when ``out_dir/manifest.json`` is for ``run_id``, had no failures, and every file it
+    lists is present with its recorded hash (and the requested formats are there)."""
+    from hzeval.reports.render import sha256_file
+
+    path = out_dir / "manifest.json"
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if manifest.get("run_id") != run_id or manifest.get("failures"):
+        return False
+    names = [f["path"] for f in manifest.get("files", [])]
+    if "pdf" in formats and not any(n.endswith(".pdf") for n in names):
+        return False
+    if "xlsx" in formats and "workbook.xlsx" not in names:
+        return False
+    return all((out_dir / f["path"]).exists() and sha256_file(out_dir / f["path"]) == f["sha256"]
+               for f in manifest.get("files", []))
+
+
+def scheduled_run(obj, drop: Path, year: int, as_of, scheme, formats, out: Path, workers, log_file: Path,
+                  wait: bool, console, render) -> None:
+    from hzeval.assess import run_assessment
+    from hzeval.cli import parse_as_of
+    from hzeval.ingest import load_paths
+    from hzeval.publish import published_dir
+    from hzeval.scheme import load_scheme
+    from hzeval.warehouse import connect
+
+    handler = _file_logging(Path(log_file))
+    t0 = time.perf_counter()
+    try:
+        with run_lock(obj.db, wait=wait, console=console):
+            t = parse_as_of(as_of)
+            log.info("run start: drop=%s year=%s as_of=%s db=%s", drop, year, t, db_path(obj.db))
+            with connect(obj.db) as con:
+                loaded = load_paths(con, [drop], progress=False)
+            new_files = [f for f in loaded.files if f.status == "loaded"]
+            log.info("load: %d files, %d new, %d rows loaded, %d rejected", len(loaded.files), len(new_files),
+                     loaded.rows_loaded, loaded.rows_rejected)
+            console.print(f"加载 / load: {len(new_files)} 个新文件，{loaded.rows_loaded} 行，拒收 {loaded.rows_rejected} 行")
+            sch = load_scheme(scheme, year=year)
+            run_id = None if new_files else reusable_run(obj.db, year, t, sch.sha256)
+            if run_id:
+                log.info("assess: inputs, scheme and as-of unchanged, reusing run %s", run_id)
+                console.print(f"评估 / assess: 输入未变，沿用运行 {run_id}")
+            else:
+                run_id = run_assessment(obj.db, year=year, as_of=t, scheme_path=scheme)
+                log.info("assess: run %s published", run_id)
+                console.print(f"评估 / assess: 运行 {run_id} 已发布")
+            out_dir = Path(out) / str(year)
+            if reports_current(out_dir, run_id, formats):
+                log.info("report: %s already current for run %s", out_dir, run_id)
+                console.print(f"报告 / reports: {out_dir} 已是最新（运行 {run_id}）")
+            else:
+                result = render(obj, year, None, formats, out, workers, published_dir(obj.db) / f"{run_id}.duckdb")
+                log.info("report: %d reports written to %s", len(result.results), result.out_dir)
+            log.info("run done in %.1f s", time.perf_counter() - t0)
+    except HzevalError as exc:
+        log.error("run failed: %s", exc.message)
+        raise
+    except Exception:
+        log.exception("run failed")
+        raise
+    finally:
+        logging.getLogger("hzeval").removeHandler(handler)
+        logging.getLogger("hzeval").propagate = True
+        handler.close()

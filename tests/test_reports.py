@@ -1,0 +1,278 @@
+"""Graded reports: data access over a published run, papermill rendering, workbook, PDF,
+atomic failure handling, the template notebooks under nbval, and the scheduled-run lock."""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import nbformat
+import openpyxl
+import pytest
+
+from hzeval.assess import run_assessment
+from hzeval.cli import main as cli_main
+from hzeval.ingest import load_paths
+from hzeval.metrics.registry import METRICS
+from hzeval.reports import data
+from hzeval.reports import html as h
+from hzeval.reports.pdf import find_chromium
+from hzeval.reports.render import render_reports, sha256_file
+from hzeval.warehouse import connect
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+AGENCY = "HZ021"  # 城市管理和综合执法局: loses points in several dimensions
+EXTERNAL_URL = re.compile(r"(?:https?:)?//[a-z0-9.-]+\.[a-z]{2,}", re.I)
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory):
+    """The sample drop loaded and assessed for 2024 (as of 2025-01-06) and 2025 (as of 2026-01-05)."""
+    root = tmp_path_factory.mktemp("reports_wh")
+    db = root / "wh.duckdb"
+    with connect(db) as con:
+        load_paths(con, [ROOT / "data_samples"], progress=False)
+    run_assessment(db, 2024, dt.datetime(2025, 1, 6))
+    run_assessment(db, 2025, dt.datetime(2026, 1, 5))
+    return db, root / "published"
+
+
+@pytest.fixture(scope="module")
+def rendered(warehouse, tmp_path_factory):
+    _, pub = warehouse
+    out = tmp_path_factory.mktemp("reports_out")
+    result = render_reports(2025, out=out, formats=("html", "xlsx"), published=pub, only=[AGENCY, "HZ002"], workers=2)
+    return result
+
+
+# --------------------------------------------------------------------------- data
+
+def test_every_metric_has_a_suggestion():
+    missing = [m for m in METRICS if not data.suggestions().get(m)]
+    assert not missing
+
+
+def test_find_published_picks_the_year(warehouse):
+    _, pub = warehouse
+    assert data.find_published(pub, 2025).name.startswith("2025-")
+    assert data.find_published(pub, 2024).name.startswith("2024-")
+    with pytest.raises(data.RunNotFoundError):
+        data.find_published(pub, 2019)
+
+
+def test_agency_data(warehouse):
+    _, pub = warehouse
+    with data.open_run(pub, 2025) as run:
+        head = data.agency_header(run, AGENCY)
+        grade = run.con.execute("select total, grade from grades where agency_code = $a", {"a": AGENCY}).fetchall()[0]
+        assert (head["total"], head["grade"]) == grade
+        ind = data.indicator_table(run, AGENCY)
+        assert set(ind["metric_id"]) <= set(METRICS)
+        lost = data.lost_by_metric(run, AGENCY)
+        assert not lost.is_empty() and (lost["lost"] > 0).all()
+        ev = data.lost_points(run, AGENCY)
+        assert set(ev["metric_id"]) <= set(lost["metric_id"]) and ev["article"].null_count() == 0
+        dims = data.dimension_scores(run, AGENCY)
+        assert dims["city_rate"].null_count() == 0
+        prev = data.previous_year(run, AGENCY)
+        assert prev is not None and prev["last_run_id"][0].startswith("2024-")
+    with pytest.raises(data.RunNotFoundError):
+        with data.open_run(pub, 2025) as run:
+            data.agency_header(run, "HZ999")
+
+
+def test_previous_year_absent_without_a_published_run(warehouse, tmp_path):
+    _, pub = warehouse
+    only = tmp_path / "published"
+    only.mkdir()
+    shutil.copy(data.find_published(pub, 2025), only)
+    with data.open_run(only, 2025) as run:
+        assert data.previous_year(run, AGENCY) is None
+
+
+def test_table_escapes_input_text():
+    import polars as pl
+
+    out = h.table(pl.DataFrame({"n": ["<script>alert(1)</script>"]}), {"n": "名称"})
+    assert "<script>" not in out and "&lt;script&gt;" in out
+
+
+# --------------------------------------------------------------------------- rendered reports
+
+def test_report_folder(rendered):
+    out = rendered.out_dir
+    assert not rendered.failures
+    for rel in ("agencies/HZ021.html", "agencies/HZ002.html", "bulletin.html", "gates.html", "workbook.xlsx",
+                "index.html", "manifest.json"):
+        assert (out / rel).is_file(), rel
+    index = (out / "index.html").read_text(encoding="utf-8")
+    for rel in ("agencies/HZ021.html", "bulletin.html", "gates.html", "workbook.xlsx"):
+        assert f'href="{rel}"' in index
+
+
+def test_manifest_hashes(rendered):
+    out = rendered.out_dir
+    m = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert m["run_id"] == rendered.run_id and m["inputs"]["published_sha256"] and not m["failures"]
+    listed = {f["path"]: f["sha256"] for f in m["files"]}
+    assert "agencies/HZ021.html" in listed and "workbook.xlsx" in listed
+    for rel, digest in listed.items():
+        assert sha256_file(out / rel) == digest, rel
+
+
+def test_html_is_offline_and_without_code(rendered):
+    for page in rendered.out_dir.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert not EXTERNAL_URL.search(text), (page, EXTERNAL_URL.search(text))
+        body = re.sub(r"<style>.*?</style>", "", text, flags=re.S)
+        assert "<link" not in body and "input_area" not in body and "InputArea" not in body
+        assert "data.open_run" not in text and "import plotly" not in text  # no code shown
+        assert len(text) < 500_000  # plotly.js is shared, not inlined
+        assert "惠州市公共数据管理年度评估报告" in text
+
+
+def test_one_plotly_js_per_folder(rendered):
+    folders = {p.parent for p in rendered.out_dir.rglob("*.html")}
+    for folder in folders:
+        assert len(list(folder.glob("plotly*.js"))) == 1, folder
+    text = (rendered.out_dir / "agencies" / "HZ021.html").read_text(encoding="utf-8")
+    assert text.count('<script src="plotly.min.js"></script>') == 1
+
+
+def test_agency_report_content(rendered, warehouse):
+    text = (rendered.out_dir / "agencies" / f"{AGENCY}.html").read_text(encoding="utf-8")
+    with data.open_run(warehouse[1], 2025) as run:
+        head = data.agency_header(run, AGENCY)
+    assert head["agency_name"] in text and head["grade"] in text and f"{head['total']:.2f}" in text
+    assert rendered.run_id in text and "整改建议" in text and "第十九条" in text
+    assert "与上年度比较" in text and "上年度总分" in text
+
+
+def test_workbook(rendered, warehouse):
+    wb = openpyxl.load_workbook(rendered.out_dir / "workbook.xlsx", read_only=True)
+    for sheet in ("总分与等级", "指标得分", "扣分明细", "项目门禁", "督办清单"):
+        assert sheet in wb.sheetnames
+    ws = wb["总分与等级"]
+    rows = list(ws.iter_rows(values_only=True))
+    header = rows[0]
+    by_code = {r[header.index("机构代码")]: r for r in rows[1:]}
+    with data.open_run(warehouse[1], 2025) as run:
+        total = run.con.execute("select total from grades where agency_code = $a", {"a": AGENCY}).fetchall()[0][0]
+        n = run.con.execute("select count(*) from grades").fetchall()[0][0]
+    assert by_code[AGENCY][header.index("总分")] == pytest.approx(total)
+    assert len(by_code) == n
+    wb.close()
+    wb = openpyxl.load_workbook(rendered.out_dir / "workbook.xlsx")
+    assert wb["扣分明细"].freeze_panes == "A2" and wb["扣分明细"].max_row > 10
+
+
+def test_hostile_names_stay_text(warehouse, tmp_path):
+    """An agency name with markup and a formula prefix: text in HTML, neutralised in XLSX."""
+    _, pub = warehouse
+    folder = tmp_path / "published"
+    folder.mkdir()
+    copy = folder / data.find_published(pub, 2025).name
+    shutil.copy(data.find_published(pub, 2025), copy)
+    evil = '=<script>alert("x")</script>局'
+    con = duckdb.connect(str(copy))
+    con.execute("update agencies set agency_name = $n where agency_code = $a", {"n": evil, "a": AGENCY})
+    con.close()
+    result = render_reports(2025, out=tmp_path / "out", formats=("html", "xlsx"), published=copy, only=[AGENCY])
+    assert not result.failures
+    for page in (result.out_dir / "agencies" / f"{AGENCY}.html", result.out_dir / "bulletin.html", result.out_dir / "index.html"):
+        text = page.read_text(encoding="utf-8")
+        assert "<script>alert" not in text and "&lt;script&gt;alert(" in text, page
+    ws = openpyxl.load_workbook(result.out_dir / "workbook.xlsx")["总分与等级"]
+    names = [c.value for c in ws["D"]]
+    assert "'" + evil in names
+
+
+def test_failure_keeps_previous_file_and_exits_nonzero(warehouse, tmp_path, monkeypatch, capsys):
+    """A notebook cell that raises: the old HTML stays byte-identical, the error names the cell."""
+    _, pub = warehouse
+    out = tmp_path / "reports"
+    first = render_reports(2025, out=out, formats=("html",), agency=AGENCY, published=pub)
+    assert not first.failures
+    page = out / "2025" / "agencies" / f"{AGENCY}.html"
+    before = page.read_bytes()
+
+    broken = tmp_path / "notebooks"
+    shutil.copytree(NOTEBOOKS, broken)
+    nb = nbformat.read(broken / "agency_report.ipynb", as_version=4)
+    nb.cells.insert(3, nbformat.v4.new_code_cell('raise RuntimeError("boom: 整改建议表缺失")'))
+    nbformat.write(nb, broken / "agency_report.ipynb")
+    monkeypatch.setenv("HZEVAL_NOTEBOOKS", str(broken))
+
+    with pytest.raises(SystemExit) as exit_info:
+        cli_main(["report", "--year", "2025", "--agency", AGENCY, "--published", str(pub), "--out", str(out)])
+    assert exit_info.value.code != 0
+    err = capsys.readouterr().err
+    assert "RuntimeError" in err and "boom: 整改建议表缺失" in err
+    assert page.read_bytes() == before
+    assert not list(page.parent.glob(".*.tmp"))
+    manifest = json.loads((out / "2025" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["failures"] and "boom" in manifest["failures"][0]["error"]
+
+
+@pytest.mark.skipif(find_chromium() is None or shutil.which("pdftotext") is None,
+                    reason="Chromium or pdftotext missing (apt-get install chromium fonts-noto-cjk poppler-utils; .ci/run does)")
+def test_pdf_holds_name_and_grade(warehouse, tmp_path):
+    _, pub = warehouse
+    result = render_reports(2025, out=tmp_path, formats=("html", "pdf"), agency=AGENCY, published=pub)
+    assert not result.failures, result.failures
+    pdf = tmp_path / "2025" / "agencies" / f"{AGENCY}.pdf"
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    with data.open_run(pub, 2025) as run:
+        head = data.agency_header(run, AGENCY)
+    squeezed = re.sub(r"\s+", "", text)
+    assert head["agency_name"] in squeezed and head["grade"] in squeezed
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
+    assert "A4" in info
+
+
+# --------------------------------------------------------------------------- notebooks
+
+def test_notebooks_have_one_typed_parameters_cell():
+    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+        assert len(tagged) == 1, path
+        assert re.search(r"^year: int = \d{4}$", tagged[0].source, re.M), path
+        assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), f"{path} has outputs"
+
+
+def test_notebooks_under_nbval(warehouse):
+    """The templates as committed run against the sample warehouse (nbval, current env)."""
+    _, pub = warehouse
+    env = {**os.environ, "HZEVAL_PUBLISHED": str(pub)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax", "--nbval-current-env",
+         str(NOTEBOOKS)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert "3 passed" in proc.stdout or "passed" in proc.stdout
+
+
+# --------------------------------------------------------------------------- scheduled run
+
+def test_run_lock_no_wait(warehouse, tmp_path, capsys):
+    db = tmp_path / "w.duckdb"
+    with open(f"{db}.lock", "a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        with pytest.raises(SystemExit) as exit_info:
+            cli_main(["--db", str(db), "run", "--drop", str(ROOT / "data_samples"), "--year", "2025",
+                      "--no-wait", "--log-file", str(tmp_path / "run.log")])
+    assert exit_info.value.code == 75
+    assert "另一个 hzeval run 正在运行" in capsys.readouterr().err
+    assert "run failed" in (tmp_path / "run.log").read_text(encoding="utf-8")
+    assert not db.exists()
