@@ -329,6 +329,88 @@ def user_add(obj: Ctx, name, role, users_file, password):
     console.print(f"已保存用户 {name}（{role}）到 {users_file} / saved")
 
 
+def _report_progress(total_hint: str = "报告"):
+    """A rich progress bar for ``render_reports``: returns (on_start, on_done, finish)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                   console=console, transient=False, disable=not console.is_terminal)
+    state = {}
+
+    def on_start(run, jobs):
+        console.print(f"渲染 {run.year} 年报告 / rendering {len(jobs)} reports from run {run.run_id}")
+        bar.start()
+        state["task"] = bar.add_task(total_hint, total=len(jobs))
+
+    def on_done(result):
+        mark = "✔" if result.ok else "✘"
+        bar.update(state["task"], advance=1, description=f"{mark} {Path(result.job.html).name}")
+        if not result.ok:
+            bar.console.print(f"[red]✘ {result.job.html}: {result.error}[/red]", markup=True, highlight=False)
+        elif not console.is_terminal:
+            console.print(f"✔ {result.job.html}")
+
+    return on_start, on_done, bar.stop
+
+
+def _render(obj, year, agency, formats, out, workers, published=None):
+    from hzeval.reports.render import render_reports
+
+    on_start, on_done, finish = _report_progress()
+    try:
+        result = render_reports(year, out=out, formats=formats, agency=agency, workers=workers,
+                                published=published, db=obj.db, progress=on_done, on_start=on_start)
+    finally:
+        finish()
+    ok = len(result.results) - len(result.failures)
+    console.print(f"报告目录 / reports: {result.out_dir}（{ok} 份成功）  index: {result.out_dir / 'index.html'}")
+    if result.failures:
+        for r in result.failures:
+            err_console.print(f"失败 | failed: {r.job.html}: {r.error}（保留原文件 / previous file kept）",
+                              markup=False, soft_wrap=True)
+        raise HzevalError(f"{len(result.failures)} 份报告生成失败", f"{len(result.failures)} report(s) failed")
+    return result
+
+
+def _formats(value: str) -> tuple[str, ...]:
+    return tuple(f.strip().lower() for f in value.split(",") if f.strip())
+
+
+@cli.command()
+@click.option("--year", type=int, required=True, help="assessment year")
+@click.option("--agency", default=None, help="only this agency's report")
+@click.option("--format", "formats", default="html,xlsx", show_default=True, help="html,pdf,xlsx")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"), show_default=True)
+@click.option("--workers", type=int, default=None, help="parallel notebooks (default: one per core)")
+@click.option("--published", type=click.Path(exists=True, path_type=Path), default=None,
+              help="published run file or folder (default: published/ beside the warehouse)")
+@click.pass_obj
+def report(obj: Ctx, year, agency, formats, out, workers, published):
+    """生成评估报告（HTML/PDF/XLSX）/ render the graded reports of a year."""
+    _render(obj, year, agency, _formats(formats), out, workers, published)
+
+
+@cli.command("run")
+@click.option("--drop", type=click.Path(exists=True, path_type=Path), required=True, help="drop folder to load")
+@click.option("--year", type=int, required=True, help="assessment year")
+@click.option("--as-of", "as_of", default=None, help="as-of time (ISO, local); default now")
+@click.option("--scheme", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None)
+@click.option("--format", "formats", default="html,xlsx", show_default=True, help="html,pdf,xlsx")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"), show_default=True)
+@click.option("--workers", type=int, default=None)
+@click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path), default=Path("logs/hzeval-run.log"),
+              show_default=True)
+@click.option("--no-wait", is_flag=True, help="exit at once if another run holds the lock")
+@click.pass_obj
+def run_cmd(obj: Ctx, drop, year, as_of, scheme, formats, out, workers, log_file, no_wait):
+    """定时任务：加载、评估、生成报告（加锁、幂等）/ scheduled job: load, assess, report."""
+    from hzeval.scheduled import scheduled_run
+
+    scheduled_run(obj, drop=drop, year=year, as_of=as_of, scheme=scheme, formats=_formats(formats), out=out,
+                  workers=workers, log_file=log_file, wait=not no_wait, console=console, render=_render)
+
+
+
 def main(argv=None):
     debug = "--debug" in (argv if argv is not None else sys.argv)
     try:
