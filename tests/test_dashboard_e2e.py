@@ -1,0 +1,239 @@
+"""End to end: the real ``hzeval dashboard`` server, driven by headless Chromium through Playwright.
+
+Screenshots of every page go to tests/artifacts/ (git-ignored). Every request the browser makes
+is recorded: nothing may leave the local server (no CDN).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+from dashboard_support import ARTIFACTS, OTHER, OWN, PASSWORDS, published  # noqa: F401 - fixture
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+playwright_api = pytest.importorskip("playwright.sync_api")
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs /usr/bin/chromium (.ci/run installs it)")
+
+#: text from the page including open shadow roots (Panel renders components in shadow DOM)
+DEEP_TEXT = """() => {
+  const out = [];
+  const walk = (n) => {
+    if (n.shadowRoot) walk(n.shadowRoot);
+    for (const c of n.childNodes) {
+      if (c.nodeType === Node.TEXT_NODE) out.push(c.textContent);
+      else if (c.nodeType === Node.ELEMENT_NODE && c.tagName !== 'SCRIPT' && c.tagName !== 'STYLE') {
+        if (c.tagName === 'INPUT') out.push(c.value || '');
+        walk(c);
+      }
+    }
+  };
+  walk(document.body);
+  return out.join('');
+}"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(published):  # noqa: F811
+    folder, users, db = published
+    port = _free_port()
+    env = {**os.environ, "HZEVAL_COOKIE_SECRET": secrets.token_hex(32)}
+    exe = Path(sys.executable).with_name("hzeval")
+    cmd = [str(exe) if exe.exists() else shutil.which("hzeval"), "--db", str(db), "dashboard",
+           "--port", str(port), "--users", str(users)]
+    log = open(folder.parent / "dashboard.log", "w")
+    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                break
+        except OSError:
+            if proc.poll() is not None:
+                break
+            time.sleep(0.2)
+    else:
+        proc.terminate()
+        pytest.fail("dashboard did not start")
+    if proc.poll() is not None:
+        pytest.fail("dashboard exited: " + (folder.parent / "dashboard.log").read_text())
+    yield f"http://127.0.0.1:{port}"
+    proc.terminate()
+    proc.wait(10)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def agency_names(published):  # noqa: F811
+    import duckdb
+
+    con = duckdb.connect(str(published[2]), read_only=True)
+    names = dict(con.execute("select agency_code, agency_name from agencies").fetchall())
+    con.close()
+    return names
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    pg = ctx.new_page()
+    pg.requests = []
+    pg.on("request", lambda r: pg.requests.append(r.url))
+    yield pg
+    outside = sorted({u for u in pg.requests if not (u.startswith(server) or u.startswith(("blob:", "data:")))})
+    ctx.close()
+    assert not outside, f"requests left the local server: {outside}"
+
+
+def login(page, server, user, next_path="/"):
+    page.goto(server + next_path)
+    page.wait_for_selector("#username")
+    page.fill("#username", user)
+    page.fill("#password", PASSWORDS[user])
+    page.click("#login-submit")
+
+
+def shot(page, name):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def text(page) -> str:
+    return page.evaluate(DEEP_TEXT)
+
+
+def go_to(page, label):
+    page.locator(".hz-pages button", has_text=label).first.click()
+
+
+# --------------------------------------------------------------------------- tests
+
+
+def test_login_page_blocks_data(server, agency_names, page):
+    for path in ("/", "/?page=机构详情&agency=HZ101", "/autoload.js", "/ws"):
+        try:
+            with urllib.request.urlopen(server + urllib.parse.quote(path, safe="/?=&"), timeout=10) as r:
+                body = r.read().decode("utf-8", "replace")
+                final = r.geturl()
+        except urllib.error.HTTPError as exc:
+            body, final = exc.read().decode("utf-8", "replace"), path
+            assert exc.code in (302, 401, 403, 404, 400), (path, exc.code)
+        if "/login" in final:
+            assert "登录" in body
+        for name in agency_names.values():
+            assert name not in body, (path, name)
+        for code in agency_names:
+            assert code not in body or code in path, (path, code)  # the login page echoes only ?next=
+    # a wrong password keeps the login page, with an error and no data
+    page.goto(server + "/login")
+    page.fill("#username", "boss")
+    page.fill("#password", "wrong-password")
+    page.click("#login-submit")
+    page.wait_for_selector("#login-error")
+    assert "用户名或密码错误" in page.inner_text("#login-error")
+    shot(page, "00_login")
+    assert not any(n in page.content() for n in agency_names.values())
+
+
+def test_leader_sees_every_agency_and_drills_down(server, agency_names, page, published):  # noqa: F811
+    from hzeval.dashboard.store import Store, User
+
+    graded = Store(published[0], User("t", "leader")).grades(Store(published[0], User("t", "leader")).latest_run_id())
+    login(page, server, "boss")
+    page.wait_for_selector(".hz-heatmap .main-svg", timeout=30_000)
+    page.wait_for_selector(".hz-ranking .tabulator-row", timeout=30_000)
+    shot(page, "01_overview")
+    body = text(page)
+    for name in graded["agency_name"]:
+        assert name in body, name
+    assert "当前逾期事项" in body and "县区排名" in body
+    # drill down: click an agency in the ranking
+    target = graded.filter(graded["agency_code"] == OTHER)["agency_name"][0]
+    page.locator(".hz-ranking .tabulator-cell", has_text=target).first.click()
+    page.wait_for_selector(f".hz-agency-head:has-text('{OTHER}')", timeout=15_000)
+    page.wait_for_selector(".hz-evidence .tabulator-row", timeout=15_000)
+    assert target in text(page)
+    assert f"agency={OTHER}" in page.url
+    shot(page, "02_agency_detail")
+    for label, sel, name in (("督办", ".hz-supervision .tabulator-row", "03_supervision"),
+                             ("项目门禁", ".hz-gates .tabulator-row", "04_gates"),
+                             ("方案模拟", ".hz-whatif-summary", "05_whatif")):
+        go_to(page, label)
+        page.wait_for_selector(sel, timeout=15_000)
+        shot(page, name)
+
+
+def test_agency_user_sees_only_its_own_agency(server, agency_names, page):
+    others = [n for c, n in agency_names.items() if c != OWN]
+    # asks for another agency's page by URL before logging in, and after
+    login(page, server, "hz101", f"/?page=机构详情&agency={OTHER}")
+    page.wait_for_selector(".hz-agency-head", timeout=30_000)
+    body = text(page)
+    assert agency_names[OWN] in body
+    leaked = [n for n in others if n in body]
+    assert not leaked, leaked
+    shot(page, "06_agency_user")
+    for url in (f"/?page=机构详情&agency={OTHER}", "/?page=总览", "/?page=方案模拟"):
+        page.goto(server + url)
+        page.wait_for_selector(".hz-main", timeout=30_000)
+        page.wait_for_timeout(800)
+        body = text(page)
+        assert not [n for n in others if n in body], url
+        assert "方案模拟" not in body and "县区排名" not in body
+    # the widget offers only its own agency
+    options = page.locator(".hz-agency select option").all_inner_texts()
+    assert len(options) == 1 and OWN in options[0]
+    # 督办 for an agency user: own items only
+    go_to(page, "督办")
+    page.wait_for_selector(".hz-sup-summary", timeout=15_000)
+    page.wait_for_timeout(500)
+    assert not [n for n in others if n in text(page)]
+
+
+def test_whatif_changes_a_grade_when_a_weight_changes(server, page):
+    login(page, server, "boss", "/?page=方案模拟")
+    page.wait_for_selector(".hz-whatif-summary:has-text('等级变化')", timeout=30_000)
+    assert "等级变化 0 家" in text(page)
+    box = page.locator(".hz-weight-2 input").first  # 共享服务
+    box.fill("80")
+    box.press("Enter")
+    page.wait_for_function(f"() => !({DEEP_TEXT})().includes('等级变化 0 家')", timeout=15_000)
+    body = text(page)
+    assert "等级变化" in body and "等级变化 0 家" not in body
+    shot(page, "07_whatif_changed")
+
+
+def test_evaluator_can_download_evidence(server, page):
+    login(page, server, "eva", f"/?page=机构详情&agency={OTHER}")
+    page.wait_for_selector(".hz-evidence-download", timeout=30_000)
+    with page.expect_download() as dl:
+        page.locator(".hz-evidence-download button, .hz-evidence-download a").first.click()
+    data = Path(dl.value.path()).read_bytes().decode("utf-8-sig")
+    assert data.splitlines()[0].startswith("指标,条款,机构代码")
+    assert all(OTHER in line for line in data.splitlines()[1:])
