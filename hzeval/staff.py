@@ -8,11 +8,14 @@ noted) and returns polars frames.
 from __future__ import annotations
 
 import datetime as dt
+import os
+from pathlib import Path
 
 import polars as pl
 
 from hzeval.calendar import WorkCalendar
 from hzeval.contract import TABLES
+from hzeval.errors import WarehouseError
 from hzeval.metrics import METRICS, Window, compute_items
 from hzeval.scheme import load_scheme
 from hzeval.sqlutil import frame
@@ -33,6 +36,33 @@ AGENCY_COLUMN = {
     "projects": "owner_code", "security_records": "agency_code", "incidents": "agency_code",
     "rectifications": "agency_code",
 }
+
+
+def find_warehouse(db: str | None = None) -> Path:
+    """The warehouse a notebook should read: ``db``, else ``$HZEVAL_DB``, else ``hzeval.duckdb`` in
+    the working folder or one of its parents (notebooks run from ``notebooks/``)."""
+    if db:
+        return Path(db)
+    if os.environ.get("HZEVAL_DB"):
+        return Path(os.environ["HZEVAL_DB"])
+    here = Path.cwd().resolve()
+    for folder in (here, *here.parents):
+        if (folder / "hzeval.duckdb").exists():
+            return folder / "hzeval.duckdb"
+    raise WarehouseError("找不到 hzeval.duckdb，请先运行 make demo 或设置 HZEVAL_DB",
+                         "no hzeval.duckdb found: run 'make demo' or set HZEVAL_DB")
+
+
+def open_warehouse(db: str | None = None):
+    """A read-only connection for notebooks (temp tables still work on it)."""
+    import duckdb
+
+    path = find_warehouse(db)
+    try:
+        return duckdb.connect(str(path), read_only=True)
+    except duckdb.IOException as exc:
+        raise WarehouseError(f"数据仓库 {path} 正被写入（例如定时任务），请稍后再试：{exc}",
+                             f"warehouse {path} is being written (e.g. by a scheduled run); retry later: {exc}") from exc
 
 
 # --------------------------------------------------------------------------- drop check
@@ -144,6 +174,30 @@ def deadline_steps(cal: WorkCalendar, start: dt.date | dt.datetime, n: int) -> p
         rows.append({"date": day, "weekday": "一二三四五六日"[day.weekday()], "kind": kind,
                      "holiday": name or "", "counted": note, "source": source})
     return pl.DataFrame(rows)
+
+
+#: the record and column whose day starts each working-day deadline
+TRIGGER = {
+    "catalog_update_timeliness": ("basis_changes", "change_id", "effective_date"),
+    "catalog_review_timeliness": ("catalog_events", "event_id", "event_time"),
+    "share_reply_timeliness": ("share_applications", "application_id", "submitted_at"),
+    "share_implementation_timeliness": ("share_applications", "application_id", "replied_at"),
+    "demand_confirmation_timeliness": ("share_applications", "application_id", "submitted_at"),
+    "objection_timeliness": ("objections", "objection_id", "raised_at"),
+    "open_reply_timeliness": ("open_applications", "open_app_id", "submitted_at"),
+}
+
+
+def deadline_explained(con, metric_id: str, record_id: str, scheme) -> pl.DataFrame:
+    """Step-by-step deadline of one item of a working-day metric (empty for other metrics)."""
+    if metric_id not in TRIGGER:
+        return pl.DataFrame()
+    table, key, column = TRIGGER[metric_id]  # names from the constant above, never from input
+    rows = con.execute(f"select {column} from {table} where {key} = $id", {"id": record_id}).fetchall()
+    if not rows or rows[0][0] is None:
+        return pl.DataFrame()
+    days = scheme.deadlines[METRICS[metric_id].deadline].days
+    return deadline_steps(WorkCalendar.from_warehouse(con), rows[0][0], days)
 
 
 def records_for(con, table: str, record_id: str) -> pl.DataFrame:

@@ -251,9 +251,10 @@ def test_notebooks_have_one_typed_parameters_cell():
 
 
 def test_notebooks_under_nbval(warehouse):
-    """The templates as committed run against the sample warehouse (nbval, current env)."""
-    _, pub = warehouse
-    env = {**os.environ, "HZEVAL_PUBLISHED": str(pub)}
+    """The templates as committed run against the sample warehouse (nbval, current env): the report
+    templates read the published run, the staff notebooks the warehouse itself (read-only)."""
+    db, pub = warehouse
+    env = {**os.environ, "HZEVAL_PUBLISHED": str(pub), "HZEVAL_DB": str(db)}
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax", "--nbval-current-env",
          str(NOTEBOOKS)],

@@ -53,3 +53,27 @@ def test_year_over_year(tmp_path):
     row = yoy["totals"].row(0, named=True)
     # 2024: no plan (0 of 数据开放), security 0 -> 0 points; 2025: plan filed -> 数据开放 scaled to 50 of 100
     assert (row["total_prev"], row["total"], row["change"]) == (0.0, 50.0, 50.0)
+
+
+def test_evidence_explorer_notebook_with_parameters(tmp_path):
+    """papermill runs the staff notebook for a disputed item and shows its deadline steps."""
+    import papermill as pm
+
+    from hzeval.assess import run_assessment
+    from hzeval.warehouse import connect
+
+    db = tmp_path / "w.duckdb"
+    with connect(db) as con:
+        insert(con, "agencies", {"agency_code": "A", "agency_name": "甲局", "level": "市级"})
+        insert(con, "share_applications", {"application_id": "S2", "applicant_code": "B", "provider_code": "A",
+                                           "share_type": "有条件共享", "submitted_at": "2025-09-30 10:00",
+                                           "replied_at": "2025-10-11 09:00"})
+    run_assessment(db, 2025, dt.datetime(2026, 1, 5))
+    out = tmp_path / "out.ipynb"
+    root = __import__("pathlib").Path(__file__).resolve().parents[1]
+    pm.execute_notebook(str(root / "notebooks" / "evidence_explorer.ipynb"), str(out), kernel_name="python3",
+                        parameters={"db": str(db), "agency_code": "A", "metric_id": "share_reply_timeliness"},
+                        progress_bar=False)
+    text = out.read_text(encoding="utf-8")
+    # 09-30 + 2 working days: the eight days of 国庆/中秋 are skipped, 10-09 and 10-10 count
+    assert "S2" in text and "第 2 个工作日" in text and "法定节假日" in text
