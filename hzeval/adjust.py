@@ -45,7 +45,7 @@ from adjustments as a
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now().replace(microsecond=0)
+    return dt.datetime.now()
 
 
 def _next_id(con) -> str:

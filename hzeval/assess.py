@@ -38,7 +38,7 @@ def new_run_id(year: int, started: dt.datetime) -> str:
 
 def assess_in(con, year: int, as_of: dt.datetime, scheme: Scheme, run_id: str | None = None) -> str:
     """Compute and write one run with ``con`` (the caller owns the transaction)."""
-    started = dt.datetime.now().replace(microsecond=0)
+    started = dt.datetime.now()  # full precision: runs of the same second stay ordered
     run_id = run_id or new_run_id(year, started)
     window = Window.for_year(year, as_of, scheme)
     adjustments = active_adjustments(con, started)
@@ -98,7 +98,7 @@ def assess_in(con, year: int, as_of: dt.datetime, scheme: Scheme, run_id: str | 
                                  $version, 'finished', $scheme_name, $scheme_file, $inputs)
         """,
         {
-            "run_id": run_id, "started": started, "finished": dt.datetime.now().replace(microsecond=0),
+            "run_id": run_id, "started": started, "finished": dt.datetime.now(),
             "year": year, "as_of": as_of, "scheme_sha": scheme.sha256, "inputs_sha": digest,
             "version": __version__, "scheme_name": scheme.name, "scheme_file": scheme.source,
             "inputs": json.dumps(listing, ensure_ascii=False),
