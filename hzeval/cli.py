@@ -7,6 +7,7 @@ shows the traceback for developers.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import logging
 import sys
 from pathlib import Path
@@ -426,6 +427,15 @@ def main(argv=None):
             raise
         err_console.print(f"错误 | error: {exc.message}", markup=False, soft_wrap=True)
         sys.exit(exc.exit_code)
+    except OSError as exc:  # disk full, permission denied, a path that is not a folder ...
+        if debug:
+            raise
+        target = exc.filename or ""
+        hint = {errno.ENOSPC: "磁盘已满 / disk full", errno.EACCES: "没有权限 / permission denied",
+                errno.EROFS: "只读文件系统 / read-only file system"}.get(exc.errno, exc.strerror or type(exc).__name__)
+        err_console.print(f"错误 | error: 无法读写 {target}：{hint} | cannot read or write {target}: {exc.strerror}",
+                          markup=False, soft_wrap=True)
+        sys.exit(74)
     except Exception as exc:  # noqa: BLE001 - last line of defence: no bare traceback
         if debug:
             raise

@@ -1,0 +1,55 @@
+"""CLI failure handling: one line, Chinese and English, a meaningful exit status, no traceback."""
+
+from __future__ import annotations
+
+import errno
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hzeval import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "hzeval.cli", *args], capture_output=True, text=True,
+                          timeout=300, cwd=cwd)
+
+
+def test_missing_warehouse_is_a_clear_error(tmp_path):
+    proc = run("--db", str(tmp_path / "none.duckdb"), "supervise", "--as-of", "2026-01-05")
+    assert proc.returncode == 5
+    assert "hzeval load" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_bad_as_of_is_a_clear_error(tmp_path):
+    proc = run("--db", str(tmp_path / "w.duckdb"), "assess", "--year", "2025", "--as-of", "5 Jan")
+    assert proc.returncode == 1 and "--as-of" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("code, words", [(errno.ENOSPC, "磁盘已满"), (errno.EACCES, "没有权限")])
+def test_disk_full_and_permission_errors_are_one_line(monkeypatch, capsys, code, words):
+    def fail(*a, **k):
+        raise OSError(code, "simulated", "/reports/2025/HZ002.html")
+
+    monkeypatch.setattr(cli, "parse_as_of", fail)
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["--db", "x.duckdb", "assess", "--year", "2025", "--as-of", "2026-01-05"])
+    assert exit_.value.code == 74
+    err = capsys.readouterr().err
+    assert words in err and "/reports/2025/HZ002.html" in err and "Traceback" not in err
+
+
+def test_output_path_that_is_not_a_folder(tmp_path):
+    from hzeval.warehouse import connect
+
+    with connect(tmp_path / "w.duckdb"):
+        pass
+    blocker = tmp_path / "afile"
+    blocker.write_text("x")
+    proc = run("--db", str(tmp_path / "w.duckdb"), "supervise", "--as-of", "2026-01-05", "--csv", str(blocker / "x.csv"))
+    assert proc.returncode == 1 and "无法写出" in proc.stderr and "x.csv" in proc.stderr
+    assert "Traceback" not in proc.stderr
