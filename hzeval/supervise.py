@@ -130,6 +130,9 @@ def write_items(items: pl.DataFrame, path: Path) -> None:
             tmp.write_bytes(b"\xef\xbb\xbf" + data.write_csv().encode("utf-8"))
         tmp.replace(path)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
         raise HzevalError(f"无法写出 {path}：{exc.strerror}", f"cannot write {path}: {exc.strerror}", file=str(path)) from exc
 
