@@ -157,22 +157,12 @@ def deadline(start: dt.date | dt.datetime, n: int, calendar: WorkCalendar | None
 MACROS = """
 create or replace macro wd_due_date(d, n) as (
     -- the working day whose index is wd_index(d) + n; NULL when the calendar lacks it.
-    -- Two list lookups built once per query from the calendar table (uncorrelated subqueries)
-    -- instead of a correlated join per row: 10x faster on 1M rows, same answers (the lists hold
-    -- NULL for days/indexes the calendar lacks, so gaps and GAP_LEAP behave as in the join):
-    -- days[k] = wd_index of the k-th day from the first covered day; workdays[i] = the working
-    -- day whose wd_index is the i-th index from the smallest.
-    case when cast(d as date) >= (select min(day) from calendar) and cast(d as date) <= (select max(day) from calendar)
-         then (select list(c.day order by g.i)
-                 from range((select min(wd_index) from calendar), (select max(wd_index) from calendar) + 1) as g(i)
-                 left join (select wd_index, day from calendar where is_workday) as c on c.wd_index = g.i)[
-                  nullif(greatest(
-                      (select list(c.wd_index order by g.day)
-                         from (select unnest(generate_series(min(day), max(day), interval 1 day))::date as day from calendar) as g
-                         left join calendar as c using (day))[cast(d as date) - (select min(day) from calendar) + 1]
-                      + n - (select min(wd_index) from calendar) + 1,
-                  0), 0)]
-    end
+    -- A join on the calendar's primary key and index: DuckDB decorrelates it into hash joins
+    -- (1M deadlines in well under a second, flat memory). A list-lookup variant measured faster
+    -- on a bare table but blew up to 8 GB inside the metric queries at city scale.
+    select c2.day from calendar c1 join calendar c2
+      on c2.wd_index = c1.wd_index + n and c2.is_workday
+    where c1.day = cast(d as date)
 );
 create or replace macro wd_due_at(d, n) as (cast(wd_due_date(d, n) as timestamp) + interval 1 day);
 create or replace macro wd_between(a, b) as (

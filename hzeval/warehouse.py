@@ -86,6 +86,8 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     exists = con.execute("select count(*) from information_schema.tables where table_name = 'calendar'").fetchall()[0][0]
     if not exists:
         calendar.install(con)
+    else:
+        con.execute(calendar.MACROS)  # a warehouse made by an older version gets the current macros
 
 
 @contextlib.contextmanager

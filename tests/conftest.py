@@ -39,3 +39,31 @@ def wh():
     ensure_schema(con)
     yield con
     con.close()
+
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def sample_warehouse(tmp_path_factory):
+    """The committed sample drop loaded and assessed for 2024 (as of 2025-01-06) and 2025 (as of
+    2026-01-05), built once per session. Do not write to it: take a copy with ``copy_sample``."""
+    from hzeval.assess import run_assessment
+    from hzeval.ingest import load_paths
+    from hzeval.warehouse import connect
+
+    db = tmp_path_factory.mktemp("sample") / "wh.duckdb"
+    with connect(db) as con:
+        load_paths(con, [ROOT / "data_samples"], progress=False)
+    run_assessment(db, 2024, dt.datetime(2025, 1, 6))
+    run_assessment(db, 2025, dt.datetime(2026, 1, 5))
+    return db
+
+
+def copy_sample(sample_db, tmp_path_factory, name: str):
+    """A private copy of the sample warehouse folder (warehouse + published runs); returns the db path."""
+    import shutil
+
+    target = tmp_path_factory.mktemp(name)
+    shutil.copytree(sample_db.parent, target, dirs_exist_ok=True)
+    return target / sample_db.name

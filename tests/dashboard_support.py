@@ -15,20 +15,14 @@ OWN, OTHER = "HZ101", "HZ102"
 
 
 @pytest.fixture(scope="session")
-def published(tmp_path_factory):
-    """(published folder, users file, warehouse path) built from data_samples/."""
-    from hzeval.assess import run_assessment
+def published(sample_warehouse, tmp_path_factory):
+    """(published folder, users file, warehouse path): a copy of the session's sample warehouse."""
+    from conftest import copy_sample
     from hzeval.dashboard.auth import add_user
-    from hzeval.ingest import load_paths
     from hzeval.publish import published_dir
-    from hzeval.warehouse import connect
 
-    base = tmp_path_factory.mktemp("dash")
-    db = base / "wh.duckdb"
-    with connect(db) as con:
-        load_paths(con, [ROOT / "data_samples"], progress=False)
-    run_assessment(db, 2024, dt.datetime(2025, 1, 6))
-    run_assessment(db, 2025, dt.datetime(2026, 1, 5))
+    db = copy_sample(sample_warehouse, tmp_path_factory, "dash")
+    base = db.parent
     users = base / "users.json"
     for name, pw in PASSWORDS.items():
         add_user(users, name, pw, ROLES[name], iterations=2_000)

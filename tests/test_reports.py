@@ -17,6 +17,7 @@ import duckdb
 import nbformat
 import openpyxl
 import pytest
+from conftest import copy_sample
 
 from hzeval.assess import run_assessment
 from hzeval.cli import main as cli_main
@@ -35,15 +36,10 @@ EXTERNAL_URL = re.compile(r"(?:https?:)?//[a-z0-9.-]+\.[a-z]{2,}", re.I)
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory):
-    """The sample drop loaded and assessed for 2024 (as of 2025-01-06) and 2025 (as of 2026-01-05)."""
-    root = tmp_path_factory.mktemp("reports_wh")
-    db = root / "wh.duckdb"
-    with connect(db) as con:
-        load_paths(con, [ROOT / "data_samples"], progress=False)
-    run_assessment(db, 2024, dt.datetime(2025, 1, 6))
-    run_assessment(db, 2025, dt.datetime(2026, 1, 5))
-    return db, root / "published"
+def warehouse(sample_warehouse, tmp_path_factory):
+    """A copy of the sample warehouse, assessed for 2024 (as of 2025-01-06) and 2025 (as of 2026-01-05)."""
+    db = copy_sample(sample_warehouse, tmp_path_factory, "reports_wh")
+    return db, db.parent / "published"
 
 
 @pytest.fixture(scope="module")
