@@ -51,7 +51,7 @@ def drop_shapes(sizes) -> list[str]:
     return lines
 
 
-def write_results(sizes) -> str:
+def write_results(sizes, extra: dict[str, str] | None = None) -> str:
     r = load_all()
     m = machine()
     out = [
@@ -104,6 +104,8 @@ def write_results(sizes) -> str:
         for p in sorted(prof, key=lambda p: -p["seconds"]):
             out.append(f"| {p['family']} | {p['block']} | {p['seconds']:.3f} | {'' if p['items'] is None else format(p['items'], ',')} |")
         out.append(f"| | total | {sum(p['seconds'] for p in prof):.2f} | |")
+    for script, text in (extra or {}).items():
+        out += ["", f"## {script}", "", "```", text.strip(), "```"]
     notes = HERE / "NOTES.md"
     if notes.exists():
         out += ["", notes.read_text(encoding="utf-8").strip()]
@@ -115,10 +117,16 @@ def write_results(sizes) -> str:
 def main() -> int:
     sizes = sizes_from_env()
     env = {**os.environ, "BENCH_SIZES": ",".join(sizes), "PYTHONPATH": str(HERE)}
-    for script in ("bench_deadline.py", "bench_load.py", "bench_assess.py", *extra_scripts()):
+    for script in ("bench_deadline.py", "bench_load.py", "bench_assess.py"):
         print(f"== {script}", flush=True)
         subprocess.run([PY, str(HERE / script)], cwd=ROOT, env=env, check=True)
-    print(write_results(sizes))
+    extra = {}
+    for script in extra_scripts():  # their printed figures go into RESULTS.md as they are
+        print(f"== {script}", flush=True)
+        proc = subprocess.run([PY, str(HERE / script)], cwd=ROOT, env=env, check=True, capture_output=True, text=True)
+        print(proc.stdout, end="", flush=True)
+        extra[script] = proc.stdout
+    print(write_results(sizes, extra))
     return 0
 
 

@@ -116,3 +116,24 @@ def test_cli_flow(db, capsys):
     out = capsys.readouterr().out
     assert "ADJ-0001" in out and "已生效" in out
     assert "80.00" in out and "已调整 ADJ-0001" in out
+
+
+def test_reports_and_dashboard_show_adjusted_items(db):
+    """The published run carries the adjustment: the report data and the dashboard evidence name it."""
+    from hzeval.dashboard.store import Store, User
+    from hzeval.publish import published_dir
+    from hzeval.reports import data
+
+    with connect(db) as con:
+        adj_id = adjust.propose_excuse(con, metric_id="share_reply_timeliness", record_id="S4", reason="核实",
+                                       evaluator="甲")
+        adjust.approve(con, adj_id, "乙")
+    run_id = run_assessment(db, 2025, AS_OF)
+    run = data.open_run(published_dir(db), 2025)
+    try:
+        items = data.adjusted_items(run, "A")
+        assert items.select("adjustment_id", "record_id").rows() == [(adj_id, "S4")]
+    finally:
+        run.close()
+    ev = Store(published_dir(db), User("eva", "evaluator")).evidence(run_id, "A")
+    assert ev.filter(ev["record_id"] == "S4")["adjustment_id"].to_list() == [adj_id]

@@ -272,7 +272,8 @@ class Store:
             raise PermissionError("只有评估人员可以导出证据 / only evaluators may export evidence")
         df = self.evidence(run_id, agency, metric, text)
         labels = {"metric_name": "指标", "article": "条款", "agency_code": "机构代码", "record_table": "来源表",
-                  "record_id": "记录编号", "reason": "原因", "due_at": "截止时间", "done_at": "办结时间"}
+                  "record_id": "记录编号", "reason": "原因", "due_at": "截止时间", "done_at": "办结时间",
+                  "adjustment_id": "争议调整"}
         out = df.select(list(labels)).with_columns(
             [neutralise(pl.col(c)).alias(c) for c in labels if df.schema[c] == pl.String]
         ).rename(labels)
@@ -417,7 +418,7 @@ def _evidence(path: str, agency: str | None) -> pl.DataFrame:
     if agency is None:
         agency = DENIED
     df = query(path, """
-        select metric_id, agency_code, record_table, record_id, reason, due_at, done_at
+        select metric_id, agency_code, record_table, record_id, reason, due_at, done_at, adjustment_id
         from evidence where agency_code = $agency
         order by metric_id, due_at, record_id
     """, {"agency": agency})

@@ -154,7 +154,7 @@ IND_TITLES = {"dimension": "维度", "metric_name": "指标", "article": "条款
               "numerator": "分子", "denominator": "分母", "count": "问题数", "points": "得分",
               "max_points": "满分", "lost": "失分"}
 EV_TITLES = {"metric_name": "指标", "article": "条款", "record_table": "来源表", "record_id": "记录编号",
-             "reason": "原因", "due_at": "截止时间", "done_at": "办结时间"}
+             "reason": "原因", "due_at": "截止时间", "done_at": "办结时间", "adjustment_id": "争议调整"}
 
 
 def agency_page(store: Store, run_id: str, agency: str | None) -> pn.Column:

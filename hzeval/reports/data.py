@@ -246,6 +246,11 @@ def lost_by_metric(run: Run, agency_code: str) -> pl.DataFrame:
     )
 
 
+def adjusted_items(run: Run, agency_code: str) -> pl.DataFrame:
+    """Evidence items of the agency that an approved adjustment (第四十五条) excused or corrected."""
+    return evidence_rows(run, agency_code).filter(pl.col("adjustment_id").is_not_null())
+
+
 def evidence_for(run: Run, agency_code: str, metric_id: str, limit: int | None = EVIDENCE_ROWS_SHOWN) -> tuple[pl.DataFrame, int]:
     """The evidence rows of one agency and metric (at most ``limit``) and the total count."""
     ev = lost_points(run, agency_code).filter(pl.col("metric_id") == metric_id)
@@ -412,6 +417,7 @@ def evidence_rows(run: Run, agency_code: str | None = None) -> pl.DataFrame:
         """
         select e.agency_code, coalesce(ag.agency_name, e.agency_code) as agency_name, e.metric_id,
                e.record_table, e.record_id, e.reason, e.due_at, e.done_at, e.done_at is null as not_done,
+               e.adjustment_id,
                case when e.due_at is not null then cd.wd_index - dd.wd_index end as wd_late,
                case when e.due_at is not null then
                    date_diff('day', cast(e.due_at as date), cast(coalesce(e.done_at, r.as_of) as date)) end as days_late
