@@ -145,7 +145,10 @@ def test_out_of_scope_calls(reg):
             "submitted_at": "2025-02-25 09:00", "replied_at": "2025-03-01 10:00", "decision": "同意",
             "valid_until": "2025-06-30"},
            {"application_id": "N", "applicant_code": "C", "provider_code": "A", "resource_code": "R1",
-            "submitted_at": "2025-02-25 09:00", "replied_at": "2025-03-01 10:00", "decision": "拒绝"})
+            "submitted_at": "2025-02-25 09:00", "replied_at": "2025-03-01 10:00", "decision": "拒绝"},
+           # an approval recorded without its reply time counts from the submission
+           {"application_id": "G3", "applicant_code": "C", "provider_code": "A", "resource_code": "R3",
+            "submitted_at": "2025-05-06 09:00", "decision": "同意"})
     call = dict(consumer_code="B", resource_code="R1")
     insert(reg, "api_calls",
            {**call, "call_id": "c1", "called_at": "2025-04-01 10:00"},   # within the grant
@@ -154,9 +157,11 @@ def test_out_of_scope_calls(reg):
            {**call, "call_id": "c4", "called_at": "2025-02-28 10:00"},   # before approval
            {**call, "call_id": "c5", "resource_code": "R2", "called_at": "2025-04-01 10:00"},  # other resource
            {**call, "call_id": "c6", "consumer_code": "C", "called_at": "2025-04-01 10:00"},   # refused
-           {**call, "call_id": "c7", "called_at": "2024-12-01 10:00"})   # previous year
+           {**call, "call_id": "c7", "called_at": "2024-12-01 10:00"},   # previous year
+           {**call, "call_id": "c8", "consumer_code": "C", "resource_code": "R3", "called_at": "2025-05-07 10:00"},
+           {**call, "call_id": "c9", "consumer_code": "C", "resource_code": "R3", "called_at": "2025-05-05 10:00"})
     got = run(reg, "out_of_scope_calls")
-    assert {k: v[1] for k, v in got.items()} == {"c3": "B", "c4": "B", "c5": "B", "c6": "C"}
+    assert {k: v[1] for k, v in got.items()} == {"c3": "B", "c4": "B", "c5": "B", "c6": "C", "c9": "C"}
     assert value(reg, "out_of_scope_calls", "B") == (None, None, None, 3)
     _, evidence = roll_up(reg, "r", 2025)
     reasons = dict(zip(evidence["record_id"], evidence["reason"]))

@@ -141,9 +141,10 @@ from grants;
 -- metric: out_of_scope_calls
 -- grain: one row per API call in the year without an approved, unexpired grant, charged to the consumer
 with grants as (
-    select applicant_code, resource_code, replied_at, valid_until
+    -- a grant counts from its reply; a recorded approval without a reply time from its submission
+    select applicant_code, resource_code, coalesce(replied_at, submitted_at) as replied_at, valid_until
     from share_applications
-    where decision in ('同意', '部分同意') and replied_at <= $as_of
+    where decision in ('同意', '部分同意') and coalesce(replied_at, submitted_at) <= $as_of
 ),
 calls as (
     select call_id, consumer_code, resource_code, called_at
