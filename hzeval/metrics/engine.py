@@ -49,6 +49,9 @@ create or replace temp macro item_status(done, due, as_of) as case
     when done is not null and done <= as_of then case when done <= due then 'ok' else 'late' end
     when as_of > due then 'late'
     else 'pending' end;
+create or replace temp macro deadline_reason(status, done, trigger_at, open_msg, late_msg) as case status
+    when 'uncovered' then cast(cast(trigger_at as date) as varchar)  -- read by the calendar check
+    when 'late' then case when done is null then open_msg else late_msg end end;
 create or replace temp macro period_step(freq) as case freq
     when '每日' then interval 1 day when '每周' then interval 7 day when '每月' then interval 1 month
     when '每季度' then interval 3 month when '每半年' then interval 6 month when '每年' then interval 1 year end;

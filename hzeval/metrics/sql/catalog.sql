@@ -103,11 +103,9 @@ select
     'basis_changes' as record_table,
     c.change_id as record_id,
     item_status(s.done_at, c.due_at, $as_of) as status,
-    case item_status(s.done_at, c.due_at, $as_of)
-        when 'uncovered' then cast(c.effective_date as varchar)
-        when 'late' then case when s.done_at is null then '依据变化后逾期未更新目录'
-                              else '依据变化后超过 ' || $d_catalog_update || ' 个工作日才提交目录更新' end
-    end as reason,
+    deadline_reason(item_status(s.done_at, c.due_at, $as_of), s.done_at, c.effective_date,
+                    '依据变化后逾期未更新目录',
+                    '依据变化后超过 ' || $d_catalog_update || ' 个工作日才提交目录更新') as reason,
     c.due_at,
     s.done_at,
     null::double as num,
@@ -140,11 +138,9 @@ select
     'catalog_events' as record_table,
     s.event_id as record_id,
     item_status(f.done_at, s.due_at, $as_of) as status,
-    case item_status(f.done_at, s.due_at, $as_of)
-        when 'uncovered' then cast(cast(s.event_time as date) as varchar)
-        when 'late' then case when f.done_at is null then '资源 ' || s.resource_code || ' 的目录提交逾期未审定'
-                              else '资源 ' || s.resource_code || ' 的目录提交超过 ' || $d_catalog_review || ' 个工作日才审定' end
-    end as reason,
+    deadline_reason(item_status(f.done_at, s.due_at, $as_of), f.done_at, s.event_time,
+                    '资源 ' || s.resource_code || ' 的目录提交逾期未审定',
+                    '资源 ' || s.resource_code || ' 的目录提交超过 ' || $d_catalog_review || ' 个工作日才审定') as reason,
     s.due_at,
     f.done_at,
     null::double as num,

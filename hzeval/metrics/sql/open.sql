@@ -60,11 +60,9 @@ select
     'open_applications' as record_table,
     open_app_id as record_id,
     item_status(done_at, due_at, $as_of) as status,
-    case item_status(done_at, due_at, $as_of)
-        when 'uncovered' then cast(cast(submitted_at as date) as varchar)
-        when 'late' then case when done_at is null then '开放申请逾期未答复'
-                              else '开放申请超过 ' || $d_open_reply || ' 个工作日才答复' end
-    end as reason,
+    deadline_reason(item_status(done_at, due_at, $as_of), done_at, submitted_at,
+                    '开放申请逾期未答复',
+                    '开放申请超过 ' || $d_open_reply || ' 个工作日才答复') as reason,
     due_at,
     done_at,
     null::double as num,

@@ -31,6 +31,7 @@ with notices as (
     select
         notice_id,
         agency_code,
+        issued_at,
         cast(deadline as timestamp) + interval 1 day as due_at,
         known(completed_at, $as_of) as done_at
     from rectifications
@@ -41,8 +42,8 @@ select
     'rectifications' as record_table,
     notice_id as record_id,
     item_status(done_at, due_at, $as_of) as status,
-    case when item_status(done_at, due_at, $as_of) = 'late'
-         then case when done_at is null then '整改逾期未完成' else '整改超过期限才完成' end end as reason,
+    deadline_reason(item_status(done_at, due_at, $as_of), done_at, issued_at,
+                    '整改逾期未完成', '整改超过期限才完成') as reason,
     due_at,
     done_at,
     null::double as num,

@@ -21,11 +21,9 @@ select
     'share_applications' as record_table,
     application_id as record_id,
     item_status(done_at, due_at, $as_of) as status,
-    case item_status(done_at, due_at, $as_of)
-        when 'uncovered' then cast(cast(submitted_at as date) as varchar)
-        when 'late' then case when done_at is null then '有条件共享申请逾期未答复'
-                              else '有条件共享申请超过 ' || $d_share_reply || ' 个工作日才答复' end
-    end as reason,
+    deadline_reason(item_status(done_at, due_at, $as_of), done_at, submitted_at,
+                    '有条件共享申请逾期未答复',
+                    '有条件共享申请超过 ' || $d_share_reply || ' 个工作日才答复') as reason,
     due_at,
     done_at,
     null::double as num,
@@ -53,11 +51,9 @@ select
     'share_applications' as record_table,
     application_id as record_id,
     item_status(done_at, due_at, $as_of) as status,
-    case item_status(done_at, due_at, $as_of)
-        when 'uncovered' then cast(cast(replied_at as date) as varchar)
-        when 'late' then case when done_at is null then '同意共享后逾期未完成实施'
-                              else '同意共享后超过 ' || $d_share_implement || ' 个工作日才完成实施' end
-    end as reason,
+    deadline_reason(item_status(done_at, due_at, $as_of), done_at, replied_at,
+                    '同意共享后逾期未完成实施',
+                    '同意共享后超过 ' || $d_share_implement || ' 个工作日才完成实施') as reason,
     due_at,
     done_at,
     null::double as num,
@@ -98,11 +94,9 @@ select
     'share_applications' as record_table,
     application_id as record_id,
     item_status(done_at, due_at, $as_of) as status,
-    case item_status(done_at, due_at, $as_of)
-        when 'uncovered' then cast(cast(submitted_at as date) as varchar)
-        when 'late' then case when done_at is null then '目录外共享需求逾期未确认'
-                              else '目录外共享需求超过 ' || $d_demand_confirm || ' 个工作日才确认' end
-    end as reason,
+    deadline_reason(item_status(done_at, due_at, $as_of), done_at, submitted_at,
+                    '目录外共享需求逾期未确认',
+                    '目录外共享需求超过 ' || $d_demand_confirm || ' 个工作日才确认') as reason,
     due_at,
     done_at,
     null::double as num,
@@ -270,11 +264,9 @@ select
     'objections' as record_table,
     objection_id as record_id,
     item_status(done_at, due_at, $as_of) as status,
-    case item_status(done_at, due_at, $as_of)
-        when 'uncovered' then cast(cast(raised_at as date) as varchar)
-        when 'late' then case when done_at is null then '数据异议逾期未处理'
-                              else '数据异议超过 ' || $d_objection || ' 个工作日才处理' end
-    end as reason,
+    deadline_reason(item_status(done_at, due_at, $as_of), done_at, raised_at,
+                    '数据异议逾期未处理',
+                    '数据异议超过 ' || $d_objection || ' 个工作日才处理') as reason,
     due_at,
     done_at,
     null::double as num,
