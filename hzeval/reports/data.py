@@ -170,6 +170,7 @@ def graded_agencies(run: Run) -> pl.DataFrame:
         """
         select g.agency_code, coalesce(a.agency_name, g.agency_code) as agency_name, a.level, a.region,
                g.total, g.grade, g.vetoed, g.rank, g.peer_group,
+               g.grade || case when g.vetoed then '（一票否决）' else '' end as grade_label,
                count(*) over (partition by g.peer_group) as peer_count
         from grades as g left join agencies as a using (agency_code)
         order by g.peer_group desc, g.rank, g.agency_code
