@@ -142,13 +142,20 @@ class WorkCalendar:
 _DEFAULT: WorkCalendar | None = None
 
 
-def deadline(start: dt.date | dt.datetime, n: int, calendar: WorkCalendar | None = None) -> dt.datetime:
-    """Deadline of an n-working-day period triggered at ``start`` (bundled calendar by default)."""
+def deadline(start: dt.date | dt.datetime, n: int, calendar=None) -> dt.datetime:
+    """Deadline of an n-working-day period triggered at ``start``.
+
+    ``calendar`` is a :class:`WorkCalendar`, or a DuckDB connection whose ``calendar`` table is
+    read (the same table the SQL macros use, overrides included); by default the bundled
+    ``chinese_calendar`` data.
+    """
     global _DEFAULT
     if calendar is None:
         if _DEFAULT is None:
             _DEFAULT = WorkCalendar(build())
         calendar = _DEFAULT
+    elif not isinstance(calendar, WorkCalendar):
+        calendar = WorkCalendar.from_warehouse(calendar)
     return calendar.deadline(start, n)
 
 

@@ -88,3 +88,12 @@ def test_deadline_never_jumps_over_a_missing_year(wh):
     calendar.install(wh)
     assert wh.execute("select wd_due_date(date '2026-12-30', 5), wd_due_date(date '2028-01-03', 1)").fetchall() == \
         [(None, D(2028, 1, 4))]
+
+
+def test_python_deadline_reads_the_warehouse_table(wh):
+    """deadline(start, n, con) uses the warehouse's calendar, overrides included, like the SQL form."""
+    wh.execute("insert into calendar_overrides (date, is_workday) values (date '2025-09-29', false)")
+    calendar.install(wh)
+    # with Monday 09-29 declared off, 09-26 + 2 ends on Tuesday 09-30 (Sun 09-28 still counts)
+    assert deadline(D(2025, 9, 26), 2, wh) == dt.datetime(2025, 10, 1)
+    assert wh.execute("select wd_due_date(date '2025-09-26', 2)").fetchall() == [(D(2025, 9, 30),)]
