@@ -106,6 +106,13 @@ class WorkCalendar:
         self._idx = self.frame["wd_index"].to_numpy()
         self._work = self.frame["is_workday"].to_numpy()
         self.years = sorted(set(self.frame["year"].to_list()))
+        # for whole columns (due_dates): day -> position by offset, working-day index -> day by a
+        # dense lookup array (NaT where no working day has that index, e.g. across a GAP_LEAP)
+        self._contiguous = len(self._days) == int((self._days[-1] - self._days[0]).astype(int)) + 1
+        lo = int(self._idx.min())
+        self._idx_lo = lo
+        self._day_by_idx = np.full(int(self._idx.max()) - lo + 1, np.datetime64("NaT"), dtype="datetime64[D]")
+        self._day_by_idx[self._idx[self._work] - lo] = self._days[self._work]
 
     @classmethod
     def from_warehouse(cls, con) -> "WorkCalendar":
@@ -129,6 +136,31 @@ class WorkCalendar:
         if j >= len(self._idx) or self._idx[j] != target or not self._work[j]:
             raise CalendarError(first_uncovered_year(self.years, d.year), f"{d.isoformat()} 起 {n} 个工作日的期限")
         return self._days[j].astype(object)
+
+    def due_dates(self, starts, n) -> np.ndarray:
+        """Vectorised :meth:`due_date` for whole columns: ``starts`` (dates or datetimes, array-like)
+        and ``n`` (int or array) → ``datetime64[D]`` array, from the same index (array lookups, no
+        Python per item). A start or due day the calendar lacks raises :class:`CalendarError`
+        naming the first such year."""
+        days = np.asarray(starts).astype("datetime64[D]")
+        if self._contiguous:
+            pos = (days - self._days[0]).astype(np.int64)
+            found = (pos >= 0) & (pos < len(self._days))
+        else:
+            pos = np.searchsorted(self._days, days)
+            found = pos < len(self._days)
+            found[found] = self._days[pos[found]] == days[found]
+        if not found.all():
+            raise CalendarError(int(days[~found][0].astype(object).year))
+        k = self._idx[pos] + np.asarray(n) - self._idx_lo
+        ok = (k >= 0) & (k < len(self._day_by_idx))
+        due = np.full(len(days), np.datetime64("NaT"), dtype="datetime64[D]")
+        due[ok] = self._day_by_idx[k[ok]]
+        bad = np.isnat(due)
+        if bad.any():
+            first = days[bad][0].astype(object)
+            raise CalendarError(first_uncovered_year(self.years, first.year), f"{first.isoformat()} 起的期限")
+        return due
 
     def deadline(self, start: dt.date | dt.datetime, n: int) -> dt.datetime:
         """Deadline instant (24:00 local of the Nth working day after ``start``)."""

@@ -97,3 +97,29 @@ def test_python_deadline_reads_the_warehouse_table(wh):
     # with Monday 09-29 declared off, 09-26 + 2 ends on Tuesday 09-30 (Sun 09-28 still counts)
     assert deadline(D(2025, 9, 26), 2, wh) == dt.datetime(2025, 10, 1)
     assert wh.execute("select wd_due_date(date '2025-09-26', 2)").fetchall() == [(D(2025, 9, 30),)]
+
+
+def test_vectorised_due_dates_match_single_items():
+    import numpy as np
+
+    cal = WorkCalendar(calendar.build())
+    starts = [D(2025, 9, 26), D(2025, 9, 30), D(2025, 9, 15), D(2025, 12, 30), D(2025, 1, 27)]
+    ns = [2, 2, 15, 2, 1]
+    got = cal.due_dates(np.array(starts, dtype="datetime64[D]"), np.array(ns))
+    assert [d.astype(object) for d in got] == [D(2025, 9, 29), D(2025, 10, 10), D(2025, 10, 11), D(2026, 1, 4), D(2025, 2, 5)]
+    with pytest.raises(CalendarError) as err:
+        cal.due_dates(np.array([D(2025, 1, 2), D(2026, 12, 30)], dtype="datetime64[D]"), 5)
+    assert err.value.year == 2027
+
+
+def test_vectorised_due_dates_across_a_missing_year():
+    import numpy as np
+
+    cal = WorkCalendar(calendar.build(pl.DataFrame({"date": [D(2028, 1, 3)], "is_workday": [False]})))
+    assert cal.due_dates(np.array([D(2028, 1, 3)], dtype="datetime64[D]"), 1)[0].astype(object) == D(2028, 1, 4)
+    with pytest.raises(CalendarError) as err:
+        cal.due_dates(np.array([D(2026, 12, 30)], dtype="datetime64[D]"), 5)
+    assert err.value.year == 2027
+    with pytest.raises(CalendarError) as err:
+        cal.due_dates(np.array([D(2027, 3, 1)], dtype="datetime64[D]"), 1)
+    assert err.value.year == 2027
