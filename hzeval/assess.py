@@ -15,7 +15,7 @@ from hzeval import __version__, faults
 from hzeval.adjust import active as active_adjustments
 from hzeval.metrics import Window, compute_items, roll_up
 from hzeval.publish import publish_run
-from hzeval.scheme import Scheme, latest_scheme_for, load_scheme
+from hzeval.scheme import Scheme, scheme_for
 from hzeval.scoring import AgencyInfo, score_all
 from hzeval.warehouse import connect
 
@@ -110,9 +110,7 @@ def assess_in(con, year: int, as_of: dt.datetime, scheme: Scheme, run_id: str | 
 
 def run_assessment(db, year: int, as_of: dt.datetime, scheme_path=None) -> str:
     """Assess ``year`` as of ``as_of`` and commit the run atomically; returns the run id."""
-    scheme = load_scheme(scheme_path) if scheme_path else latest_scheme_for(year)
-    if scheme_path is None and scheme.year != year:
-        log.warning("没有 %s 年的评分方案，沿用 %s / no packaged scheme for %s: using %s", year, scheme.name, year, scheme.source)
+    scheme = scheme_for(year, scheme_path)
     with connect(db, create=False) as con:
         con.execute("begin transaction")
         try:

@@ -125,7 +125,7 @@ def scheduled_run(obj, drop: Path, year: int, as_of, scheme, formats, out: Path,
     from hzeval.cli import parse_as_of
     from hzeval.ingest import load_paths
     from hzeval.publish import published_dir
-    from hzeval.scheme import load_scheme
+    from hzeval.scheme import scheme_for
     from hzeval.warehouse import connect
 
     handler = _file_logging(Path(log_file))
@@ -140,7 +140,7 @@ def scheduled_run(obj, drop: Path, year: int, as_of, scheme, formats, out: Path,
             log.info("load: %d files, %d new, %d rows loaded, %d rejected", len(loaded.files), len(new_files),
                      loaded.rows_loaded, loaded.rows_rejected)
             console.print(f"加载 / load: {len(new_files)} 个新文件，{loaded.rows_loaded} 行，拒收 {loaded.rows_rejected} 行")
-            sch = load_scheme(scheme, year=year)
+            sch = scheme_for(year, scheme)
             run_id = None if new_files else reusable_run(obj.db, year, t, sch.sha256)
             if run_id:
                 log.info("assess: inputs, scheme and as-of unchanged, reusing run %s", run_id)

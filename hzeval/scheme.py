@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 from importlib import resources
 from pathlib import Path
 from typing import Literal
@@ -180,6 +181,18 @@ class Scheme(_Strict):
 def default_scheme_path(year: int) -> Path:
     p = resources.files("hzeval").joinpath("schemes", f"{year}.yaml")
     return Path(str(p))
+
+
+def scheme_for(year: int, path: str | Path | None = None) -> Scheme:
+    """The scheme an assessment of ``year`` uses: ``path`` if given, else the packaged one for the
+    year, else (with a warning) the newest packaged one before it."""
+    if path:
+        return load_scheme(path)
+    scheme = latest_scheme_for(year)
+    if scheme.year != year:
+        logging.getLogger(__name__).warning(
+            "没有 %s 年的评分方案，沿用 %s / no packaged scheme for %s: using %s", year, scheme.name, year, scheme.source)
+    return scheme
 
 
 def latest_scheme_for(year: int) -> Scheme:

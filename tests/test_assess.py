@@ -11,6 +11,7 @@ from hzeval import assess as assess_mod
 from hzeval.assess import run_assessment
 from hzeval.errors import CalendarError
 from hzeval.gate import evaluate_gates
+from hzeval.scheme import load_scheme
 from hzeval.supervise import supervision_items, write_items
 from hzeval.warehouse import connect
 
@@ -91,7 +92,7 @@ def test_assess_stops_on_uncovered_year(db):
         insert(con, "share_applications", {"application_id": "S9", "applicant_code": "B", "provider_code": "A",
                                            "share_type": "有条件共享", "submitted_at": "2026-12-30 10:00"})
     with pytest.raises(CalendarError) as err:
-        run_assessment(db, 2026, dt.datetime(2027, 1, 10), scheme_path=assess_mod.load_scheme(year=2025).source)
+        run_assessment(db, 2026, dt.datetime(2027, 1, 10), scheme_path=load_scheme(year=2025).source)
     assert err.value.year == 2027
     with connect(db, read_only=True) as con:
         assert con.execute("select count(*) from runs").fetchall() == [(0,)]
