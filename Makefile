@@ -5,6 +5,8 @@ BIN     := $(VENV)/bin
 DB      ?= hzeval.duckdb
 YEAR    ?= 2025
 AS_OF   ?= 2026-01-05
+PREV_YEAR  ?= 2024
+PREV_AS_OF ?= 2025-01-06
 export HZEVAL_DB := $(DB)
 
 .DEFAULT_GOAL := help
@@ -28,9 +30,11 @@ venv: $(BIN)/hzeval ## create .venv with the runtime dependencies
 
 dev: $(VENV)/.dev ## create .venv with the dev extras
 
-demo: venv ## build the sample warehouse from data_samples/ and assess $(YEAR)
+demo: venv ## load data_samples/ into hzeval.duckdb, assess 2024 and 2025, print ranking, 督办 list and gates, render reports/
 	rm -f $(DB) $(DB).wal
 	$(BIN)/hzeval load data_samples/
+	@echo "assessing $(PREV_YEAR) first (reports compare with the previous year)"
+	$(BIN)/hzeval assess --year $(PREV_YEAR) --as-of $(PREV_AS_OF) > /dev/null
 	$(BIN)/hzeval assess --year $(YEAR) --as-of $(AS_OF)
 	$(BIN)/hzeval supervise --as-of $(AS_OF) --limit 15
 	$(BIN)/hzeval gate --as-of $(AS_OF)
