@@ -224,7 +224,3 @@ def install(con) -> None:
     con.unregister("_calendar_frame")
     con.execute(MACROS)
     log.debug("calendar: %d days, %s..%s", cal.height, cal["day"][0], cal["day"][-1])
-
-
-def covered_years(con) -> list[int]:
-    return [r[0] for r in con.execute("select distinct year from calendar order by 1").fetchall()]

@@ -95,14 +95,6 @@ def load_blocks(family: str) -> tuple[Block, ...]:
     return tuple(blocks)
 
 
-def metric_sql(metric_id: str) -> Block:
-    fam = METRICS[metric_id].family
-    for b in load_blocks(fam):
-        if b.kind == "metric" and b.name == metric_id:
-            return b
-    raise KeyError(f"metric {metric_id} has no SQL block in sql/{fam}.sql")
-
-
 @dataclass
 class Window:
     """What to measure: items triggered in [start, end) and known at ``as_of``."""
