@@ -12,7 +12,6 @@ import string
 from collections import Counter
 from pathlib import Path
 
-import duckdb
 import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -20,7 +19,6 @@ from hypothesis import strategies as st
 
 from hzeval.errors import InputFileError
 from hzeval.ingest import load_paths
-from hzeval.warehouse import ensure_schema
 
 log = logging.getLogger(__name__)
 OUTCOMES: Counter = Counter()
@@ -60,11 +58,9 @@ def attempt(con, path: Path) -> str:
 
 
 @pytest.fixture
-def con():
-    c = duckdb.connect()
-    ensure_schema(c)
-    yield c
-    c.close()
+def con(wh):
+    """The shared in-memory warehouse (conftest), under the name these tests use."""
+    return wh
 
 
 def _xlsx_merged(path: Path):
