@@ -16,7 +16,7 @@ from hzeval.adjust import active as active_adjustments
 from hzeval.metrics import Window, compute_items, roll_up
 from hzeval.publish import publish_run
 from hzeval.scheme import Scheme, scheme_for
-from hzeval.scoring import AgencyInfo, score_all
+from hzeval.scoring import NOT_GRADED, AgencyInfo, Incident, score_all
 from hzeval.warehouse import connect
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,24 @@ def new_run_id(year: int, started: dt.datetime) -> str:
     return f"{year}-{started:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
 
 
+def counted_incidents(con) -> dict[str, list[Incident]]:
+    """The year's incidents that count, per agency: the ``security_incidents`` items just computed
+    (so the window and as-of are the metric's own) minus those excused through an approved
+    adjustment (第四十六条 容错免责) — an excused incident neither vetoes nor deducts."""
+    out: dict[str, list[Incident]] = {}
+    for code, incident_id, kind, occurred_at in con.execute(
+        """
+        select i.agency_code, i.record_id, n.kind, n.occurred_at
+        from metric_items as i
+        join incidents as n on n.incident_id = i.record_id
+        where i.metric_id = 'security_incidents' and i.status <> 'excused'
+        order by i.agency_code, n.occurred_at, i.record_id
+        """
+    ).fetchall():
+        out.setdefault(code, []).append(Incident(kind, incident_id, occurred_at))
+    return out
+
+
 def assess_in(con, year: int, as_of: dt.datetime, scheme: Scheme, run_id: str | None = None) -> str:
     """Compute and write one run with ``con`` (the caller owns the transaction)."""
     started = dt.datetime.now()  # full precision: runs of the same second stay ordered
@@ -46,31 +64,27 @@ def assess_in(con, year: int, as_of: dt.datetime, scheme: Scheme, run_id: str | 
     values, evidence = roll_up(con, run_id, year)
 
     agencies = [
-        AgencyInfo(code, level, bool(auth))
-        for code, level, auth in con.execute(
-            "select agency_code, level, coalesce(is_authority, false) from agencies order by agency_code"
+        AgencyInfo(code, level, bool(auth), agency_type)
+        for code, level, auth, agency_type in con.execute(
+            "select agency_code, level, coalesce(is_authority, false), agency_type from agencies order by agency_code"
         ).fetchall()
     ]
     vals = {(r["agency_code"], r["metric_id"]): r["value"] for r in values.iter_rows(named=True)}
     counts = {(r["agency_code"], r["metric_id"]): r["count"] for r in values.iter_rows(named=True)}
-    kinds: dict[str, set[str]] = {}
-    for code, kind in con.execute(
-        "select distinct agency_code, kind from incidents where occurred_at >= $s and occurred_at < $e and occurred_at <= $t",
-        {"s": window.start, "e": window.end, "t": as_of},
-    ).fetchall():
-        kinds.setdefault(code, set()).add(kind)
-    scores, grades = score_all(scheme, agencies, vals, counts, kinds)
+    scores, grades = score_all(scheme, agencies, vals, counts, counted_incidents(con))
 
     scores_df = pl.DataFrame(
-        [(run_id, year, s.agency_code, s.dimension, s.indicator, s.points, s.max_points) for s in scores],
+        [(run_id, year, s.agency_code, s.dimension, s.indicator, s.points, s.max_points, s.basis) for s in scores],
         schema={"run_id": pl.String, "year": pl.Int32, "agency_code": pl.String, "dimension": pl.String,
-                "indicator": pl.String, "points": pl.Float64, "max_points": pl.Float64},
+                "indicator": pl.String, "points": pl.Float64, "max_points": pl.Float64, "basis": pl.String},
         orient="row",
     )
     grades_df = pl.DataFrame(
-        [(run_id, year, g.agency_code, g.total, g.grade, g.vetoed, g.rank, g.peer_group) for g in grades],
+        [(run_id, year, g.agency_code, g.total, g.grade, g.vetoed, g.rank, g.peer_group, g.veto_reason, g.graded)
+         for g in grades],
         schema={"run_id": pl.String, "year": pl.Int32, "agency_code": pl.String, "total": pl.Float64,
-                "grade": pl.String, "vetoed": pl.Boolean, "rank": pl.Int32, "peer_group": pl.String},
+                "grade": pl.String, "vetoed": pl.Boolean, "rank": pl.Int32, "peer_group": pl.String,
+                "veto_reason": pl.String, "graded": pl.Boolean},
         orient="row",
     )
     digest, listing = inputs_fingerprint(con)
@@ -131,13 +145,21 @@ def print_ranking(db, run_id: str, console) -> None:
             """
             select g.peer_group, g.rank, g.agency_code, a.agency_name, g.total, g.grade, g.vetoed
             from grades as g left join agencies as a using (agency_code)
-            where g.run_id = $r
+            where g.run_id = $r and coalesce(g.graded, true)
             order by g.peer_group desc, g.rank, g.agency_code
             """,
             {"r": run_id},
         ).fetchall()
         dist = con.execute(
-            "select grade, count(*) from grades where run_id = $r group by grade order by min(total) desc", {"r": run_id}
+            "select grade, count(*) from grades where run_id = $r and coalesce(graded, true) group by grade order by min(total) desc",
+            {"r": run_id},
+        ).fetchall()
+        ungraded = con.execute(
+            """
+            select g.agency_code, a.agency_name, g.total from grades as g left join agencies as a using (agency_code)
+            where g.run_id = $r and not coalesce(g.graded, true) order by g.agency_code
+            """,
+            {"r": run_id},
         ).fetchall()
     console.print(f"[bold]{run[0]} 年度评估[/bold]  截至 {run[1]:%Y-%m-%d %H:%M}  方案：{run[2]}  运行：{run_id}")
     for group in dict.fromkeys(r[0] for r in rows):
@@ -148,3 +170,5 @@ def print_ranking(db, run_id: str, console) -> None:
             t.add_row(str(rank), code, name or "（未登记）", f"{total:.2f}", grade + ("（一票否决）" if vetoed else ""))
         console.print(t)
     console.print("等级分布 / grades: " + "，".join(f"{g} {n}" for g, n in dist))
+    if ungraded:
+        console.print(f"{NOT_GRADED} / not graded: " + "，".join(f"{c} {n or ''}（{t:.2f} 分，仅供参考）" for c, n, t in ungraded))

@@ -124,6 +124,10 @@ V = {
             "法人": ("legal person", "company"),
             "非法人组织": ("unincorporated organisation", "organization", "organisation"),
         }),
+        Vocabulary("agency_type", "机构类型", {
+            "行政机关": ("administrative", "administrative organ"),
+            "参照执行": ("reference", "by reference", "参照"),
+        }),
         Vocabulary("record_type", "记录类型", {
             "安全检查": ("security check", "check"),
             "数据备份": ("backup", "data backup"),
@@ -195,7 +199,11 @@ TABLES: dict[str, Table] = {
             C("level", "层级", required=True, vocab="level"),
             C("region", "所属区域"),
             C("is_authority", "是否主管部门", "bool", default=False),
-        ), key=("agency_code",), doc="Register of public agencies; the authority has is_authority = true."),
+            C("agency_type", "机构类型", vocab="agency_type", default="行政机关",
+              doc="参照执行 = units of 第五十一条 (中央、省驻惠单位, 事业单位, 团体)"),
+        ), key=("agency_code",), doc=(
+            "Register of public agencies. Each level's authority has is_authority = true: 市级 agencies answer to the "
+            "市级 authority, a 县区 agency to the 县区 authority of its region (本级), else to the 市级 one.")),
         Table("catalog_snapshot", "目录快照", (
             C("snapshot_date", "快照日期", "date", True),
             C("resource_code", "资源代码", required=True, aliases=("资源编码", "目录代码")),
@@ -295,7 +303,17 @@ TABLES: dict[str, Table] = {
             C("resolved_at", "处理时间", "timestamp"),
             C("outcome", "处理结果", vocab="outcome"),
             C("notified_at", "告知时间", "timestamp"),
+            C("received_by", "受理机构代码", ref="agency",
+              doc="the agency that received a 数据主体 objection while handling business; empty = provider_code"),
         ), key=("objection_id",), doc="Objections to shared data (第二十八条)."),
+        Table("collection_list", "数据采集清单", (
+            C("agency_code", "机构代码", required=True, ref="agency"),
+            C("item_name", "数据项名称", required=True),
+            C("item_code", "数据元编码"),
+            C("resource_code", "资源代码", ref="resource", doc="the catalogue resource meant to hold the item"),
+            C("listed_at", "列入日期", "date"),
+        ), key=("agency_code", "item_name"),
+            doc="The data each agency must collect by its duties (第十五条 采集清单): what its catalogue is measured against."),
         Table("open_plans", "开放计划备案", (
             C("agency_code", "机构代码", required=True, ref="agency"),
             C("year", "年度", "int", True),
@@ -397,6 +415,8 @@ def render_markdown() -> str:
                 notes.append("also: " + ", ".join(c.aliases))
             if c.default is not None:
                 notes.append(f"empty = {c.default}")
+            if c.doc:
+                notes.append(c.doc)
             if c.ref:
                 notes.append(f"refers to {'agencies' if c.ref == 'agency' else 'catalog resources'}")
             out.append(f"| {c.name} | {c.zh} | {c.type} | {'*' if c.required else ''} | {'; '.join(notes)} |")

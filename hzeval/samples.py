@@ -58,6 +58,14 @@ PROFILES = {
 }
 
 AUTHORITY = "HZ001"
+#: 县区 authorities (第十一、十二条 本级): agencies of their region answer to them; other regions have none
+COUNTY_AUTHORITIES = {"HZ120": "惠城区"}
+#: 第五十一条 units (参照执行): a 中央驻惠单位 and a 事业单位
+REFERENCE_UNITS = ("HZ013", "HZ029")
+#: agencies with an empty catalogue (no resource ever published); HZ028 still files its plan and does its checks
+NO_CATALOGUE = ("HZ028", "HZ120")
+#: agencies that have not submitted a 采集清单 (collection list) to the authority
+NO_COLLECTION_LIST = ("HZ018", "HZ025", "HZ104", "HZ114")
 VETO_AGENCY = "HZ009"  # 数据泄露 in 2025
 LEAK_2024_AGENCY = "HZ007"  # 数据泄露 in 2024 (not the assessment year of the demo)
 
@@ -102,6 +110,9 @@ AGENCIES: list[tuple[str, str, str, str, str, tuple[str, ...]]] = [
     ("HZ113", "博罗县自然资源局", "县区", "博罗县", "negligent", ("博罗县土地利用", "博罗县河湖")),
     ("HZ114", "惠东县卫生健康局", "县区", "惠东县", "average", ("惠东县医疗机构",)),
     ("HZ115", "龙门县教育局", "县区", "龙门县", "negligent", ("龙门县学校",)),
+    ("HZ028", "惠州市信访局", "市级", "惠州市", "good", ()),
+    ("HZ029", "惠州市公共资源交易中心", "市级", "惠州市", "good", ("公共资源交易项目", "交易主体")),
+    ("HZ120", "惠州市惠城区政务服务数据管理局", "县区", "惠城区", "average", ()),
 ]
 
 KINDS = ("信息", "基本信息", "许可信息", "变更信息", "处罚信息", "统计数据", "名录", "证照信息", "业务办理数据")
@@ -255,13 +266,22 @@ def _agencies(scale: int) -> pl.DataFrame:
     rows = []
     for r in range(scale):
         for code, name, level, region, profile, nouns in AGENCIES:
-            if r and code == AUTHORITY:
+            if r and (code == AUTHORITY or code in COUNTY_AUTHORITIES):
                 continue
             c = code if r == 0 else f"{code}-{r:02d}"
             n = name if r == 0 else f"{name}（模拟{r:02d}）"
-            rows.append((c, n, level, region, code == AUTHORITY, profile, PROFILES[profile], code, r, list(nouns)))
-    return pl.DataFrame(rows, schema=["agency_code", "agency_name", "level", "region", "is_authority", "profile", "p",
-                                      "base_code", "replica", "nouns"], orient="row")
+            is_auth = code == AUTHORITY or code in COUNTY_AUTHORITIES
+            kind = "参照执行" if code in REFERENCE_UNITS else "行政机关"
+            rows.append((c, n, level, region, is_auth, kind, profile, PROFILES[profile], code, r, list(nouns)))
+    return pl.DataFrame(rows, schema=["agency_code", "agency_name", "level", "region", "is_authority", "agency_type", "profile",
+                                      "p", "base_code", "replica", "nouns"], orient="row")
+
+
+def _authority_of(ag: pl.DataFrame) -> dict[str, str]:
+    """Each agency's 本级 authority: the 县区 authority of its region, else the 市级 one (DESIGN §3)."""
+    county = {region: code for code, region in COUNTY_AUTHORITIES.items()}
+    return {code: (county.get(region, AUTHORITY) if level == "县区" else AUTHORITY)
+            for code, level, region in ag.select("agency_code", "level", "region").iter_rows()}
 
 
 def _resources(w: _World, seed: int) -> pl.DataFrame:
@@ -269,6 +289,8 @@ def _resources(w: _World, seed: int) -> pl.DataFrame:
     rng = _rng(seed, "resources")
     rows = []
     for code, level, is_auth, nouns, base in w.ag.select("agency_code", "level", "is_authority", "nouns", "base_code").iter_rows():
+        if base in NO_CATALOGUE:
+            continue  # no draws: the other agencies' resources stay as they were
         if is_auth:
             n = 3
         elif base.startswith("HZ0"):
@@ -470,9 +492,11 @@ def _basis_and_events(w: _World, seed: int):
         key = (s_res[i], str(s_day[i]))
         if key in edges_rev:
             rev_time[i] = _ts(edges_rev[key] + "T10:30")
+    auth_of = _authority_of(w.ag)
+    reviewer = np.array([auth_of.get(a, AUTHORITY) for a in s_ag], dtype=object)
     ev = _df({
         "resource_code": np.concatenate([s_res, s_res]).tolist(),
-        "agency_code": np.concatenate([s_ag, np.full(n, AUTHORITY, dtype=object)]).tolist(),
+        "agency_code": np.concatenate([s_ag, reviewer]).tolist(),
         "event_type": np.concatenate([s_type, rev_type.astype(object)]).tolist(),
         "event_time": np.concatenate([s_time, rev_time]),
         "change_id": np.concatenate([s_cid, np.full(n, None, dtype=object)]).tolist(),
@@ -485,7 +509,7 @@ def _basis_and_events(w: _World, seed: int):
         keep = ~np.isnat(re_t)
         more = _df({
             "resource_code": np.concatenate([s_res[rej][keep], s_res[rej][keep]]).tolist(),
-            "agency_code": np.concatenate([s_ag[rej][keep], np.full(keep.sum(), AUTHORITY, dtype=object)]).tolist(),
+            "agency_code": np.concatenate([s_ag[rej][keep], reviewer[rej][keep]]).tolist(),
             "event_type": ["变更提交"] * int(keep.sum()) + ["审定通过"] * int(keep.sum()),
             "event_time": np.concatenate([re_t[keep], ok_t[keep]]),
             "change_id": np.concatenate([s_cid[rej][keep], np.full(keep.sum(), None, dtype=object)]).tolist(),
@@ -833,7 +857,78 @@ def _objections(w: _World, seed: int) -> pl.DataFrame:
     o = o.with_columns(pl.col(c).cast(pl.Datetime("us")) for c in ("raised_at", "resolved_at", "notified_at"))
     o = o.sort("raised_at", "resource_code").with_columns(
         objection_id=pl.format("OB{}", (pl.int_range(pl.len()) + 1).cast(pl.String).str.zfill(5)))
-    return pl.concat([o.select(TABLES["objections"].names), edges.select(TABLES["objections"].names)])
+    o = _objection_receipt(w, seed, o)
+    edges = edges.with_columns(received_by=pl.Series(["HZ101", None, None, None], dtype=pl.String))
+    more = _df({
+        "objection_id": ["OB-E05", "OB-E06"],
+        "resource_code": ["HZ004-R001", "HZ005-R001"], "provider_code": ["HZ004", "HZ005"],
+        "raised_by": ["数据主体", "数据主体"],
+        "raised_at": [T(2025, 9, 26, 14, 0), T(2025, 11, 3, 9, 0)],
+        "resolved_at": [T(2025, 10, 15, 10, 0), T(2025, 11, 10, 16, 0)],
+        "outcome": [None, "更正"], "notified_at": [None, None], "received_by": ["HZ111", "HZ006"],
+    }, schema_overrides={"outcome": pl.String, "notified_at": pl.Datetime("us"), "raised_at": pl.Datetime("us"),
+                         "resolved_at": pl.Datetime("us")})
+    return pl.concat([o.select(TABLES["objections"].names), edges.select(TABLES["objections"].names),
+                      more.select(TABLES["objections"].names)])
+
+
+def _objection_receipt(w: _World, seed: int, o: pl.DataFrame) -> pl.DataFrame:
+    """第二十八条第二款: a 数据主体 objection is received by the agency handling the business (often not the
+    provider), which must verify and correct or confirm, and tell the applicant."""
+    rng = _rng(seed, "objections-receipt")
+    n = o.height
+    others = w.ag.filter(~pl.col("is_authority"))["agency_code"].to_numpy()
+    subject = (o["raised_by"] == "数据主体").to_numpy()
+    recv = np.where(rng.random(n) < 0.45, o["provider_code"].to_numpy(), others[rng.integers(0, len(others), n)]).astype(object)
+    recv = np.where(subject, recv, None)
+    pr = np.array([w.p.get(c, 0.0) if c else 0.0 for c in recv])
+    resolved = o["resolved_at"].is_not_null().to_numpy()
+    no_outcome = subject & resolved & (rng.random(n) < pr * 0.6)
+    not_told = subject & resolved & (rng.random(n) < pr * 0.8)
+    return o.with_columns(
+        received_by=pl.Series(recv.tolist(), dtype=pl.String),
+        outcome=pl.when(pl.Series(no_outcome)).then(None).otherwise("outcome"),
+        notified_at=pl.when(pl.Series(not_told)).then(None).otherwise("notified_at"),
+    )
+
+
+def _collection_list(w: _World, seed: int, items: pl.DataFrame) -> pl.DataFrame:
+    """第十五条 采集清单: what each agency's duties make it collect. Mostly the items its resources catalogue,
+    some listed by resource only, and gaps (items on the list that no resource of it catalogues)."""
+    rng = _rng(seed, "collection")
+    own = items.unique(["resource_code", "item_code"], keep="first", maintain_order=True).join(
+        w.res.select("resource_code", "provider_code", "resource_name"), on="resource_code", how="inner"
+    ).filter(~pl.col("item_code").is_in(list(COMMON_ITEMS) + ["DE09901"]))
+    by_ag = {a: g for (a,), g in own.group_by("provider_code", maintain_order=True)}
+    rows = []
+    listed0 = np.datetime64("2023-03-01", "D")
+    for code, p, base, nouns in w.ag.filter(~pl.col("is_authority")).select("agency_code", "p", "base_code", "nouns").iter_rows():
+        if base in NO_COLLECTION_LIST:
+            continue
+        g = by_ag.get(code)
+        if g is not None:
+            whole = set()
+            for rc, name in g.select("resource_code", "resource_name").unique(maintain_order=True).iter_rows():
+                if rng.random() < 0.2:
+                    whole.add(rc)
+                    rows.append((code, f"{name}（整表）", None, rc))
+            for rc, ic, iname in g.select("resource_code", "item_code", "item_name").iter_rows():
+                if rc not in whole:
+                    rows.append((code, iname, ic, rc if rng.random() < 0.5 else None))
+        k = int(rng.poisson(p * 8)) + (5 if base in NO_CATALOGUE else 0)
+        noun = nouns[0] if nouns else "信访事项"
+        for i in range(k):
+            ic = f"DE8{zlib.crc32(f'{code}/{i}'.encode()) % 9000 + 1000:04d}{i:02d}"
+            rows.append((code, f"{noun}采集项{i + 1}", ic, None))
+    n = len(rows)
+    listed = listed0 + rng.integers(0, 700, n).astype("timedelta64[D]")
+    late = rng.random(n) < 0.08  # listed in the second half of 2025: not yet on the 2024 list
+    listed = np.where(late, np.datetime64("2025-07-01", "D") + rng.integers(0, 150, n).astype("timedelta64[D]"), listed)
+    cl = _df({"agency_code": [r[0] for r in rows], "item_name": [r[1] for r in rows], "item_code": [r[2] for r in rows],
+              "resource_code": [r[3] for r in rows], "listed_at": listed.astype("datetime64[D]")},
+             schema_overrides={"item_code": pl.String, "resource_code": pl.String})
+    cl = cl.with_columns(pl.col("listed_at").cast(pl.Date)).unique(["agency_code", "item_name"], keep="first", maintain_order=True)
+    return cl.select(TABLES["collection_list"].names)
 
 
 def _open(w: _World, seed: int):
@@ -890,6 +985,10 @@ def _open(w: _World, seed: int):
     oa = oa.with_columns(pl.col(c).cast(pl.Datetime("us")) for c in ("submitted_at", "replied_at", "agreement_signed_at"))
     oa = oa.sort("submitted_at", "resource_code").with_columns(
         open_app_id=pl.format("OA{}", (pl.int_range(pl.len()) + 1).cast(pl.String).str.zfill(5)))
+    # 第三十七条 未通过审核的，要明确理由: careless agencies refuse without one
+    pr = oa["agency_code"].replace_strict(w.p, return_dtype=pl.Float64).to_numpy()
+    silent = (oa["decision"] == "拒绝").fill_null(False).to_numpy() & (_rng(seed, "open-reasons").random(oa.height) < pr * 1.5)
+    oa = oa.with_columns(reason=pl.when(pl.Series(silent)).then(None).otherwise("reason"))
     T = dt.datetime
     edges = _df({
         "open_app_id": ["OA-E01", "OA-E02", "OA-E03"],
@@ -1020,7 +1119,12 @@ def _security(w: _World, seed: int):
     # planted: deadline day itself (on time), open and not yet due (pending), open and overdue (late)
     rect += [("ZG-E01", "HZ016", _ts("2025-09-19T10:00"), _d("2025-10-08"), _ts("2025-10-08T21:30"), np.datetime64("NaT")),
              ("ZG-E02", "HZ105", _ts("2025-12-19T10:00"), _d("2026-01-19"), np.datetime64("NaT"), np.datetime64("NaT")),
-             ("ZG-E03", "HZ102", _ts("2025-11-14T10:00"), _d("2025-12-15"), np.datetime64("NaT"), _ts("2025-12-22T09:00"))]
+             ("ZG-E03", "HZ102", _ts("2025-11-14T10:00"), _d("2025-12-15"), np.datetime64("NaT"), _ts("2025-12-22T09:00")),
+             ("ZG-E04", "HZ021", _ts("2025-11-12T10:00"), _d("2025-12-12"), np.datetime64("NaT"), np.datetime64("NaT"))]
+    # 第四十七条 逾期未完成整改的 … 上报本级人民政府: the authority has not escalated some overdue notices
+    erng = _rng(seed, "escalation")
+    rect = [(i, a, t, d, done, np.datetime64("NaT") if (not np.isnat(esc) and erng.random() < 0.35) else esc)
+            for i, a, t, d, done, esc in rect]
     rf = _df({
         "notice_id": [x[0] for x in rect], "agency_code": [x[1] for x in rect],
         "issued_at": np.array([x[2] for x in rect], dtype="datetime64[s]"),
@@ -1068,6 +1172,7 @@ def _generate(seed: int, scale: int, size: Size | None):
     out["aggregation_log"] = _aggregation(w, seed)
     out["share_applications"], out["share_feedback"], out["api_calls"] = _share(w, seed)
     out["objections"] = _objections(w, seed)
+    out["collection_list"] = _collection_list(w, seed, out["catalog_items"])
     out["open_plans"], out["open_applications"] = _open(w, seed)
     out["projects"], out["project_data_list"] = _projects(w, seed)
     out["security_records"], out["incidents"], out["rectifications"] = _security(w, seed)
@@ -1191,7 +1296,9 @@ def _quirks(name: str, df: pl.DataFrame) -> pl.DataFrame:
     ts_cols = [c.name for c in TABLES[name].columns if c.type == "timestamp"]
     if name == "agencies":
         df = df.with_columns(_bool("is_authority", "是", "否"),
-                             pl.when(pl.col("agency_code") == "HZ111").then(pl.lit("县(区)")).otherwise("level").alias("level"))
+                             pl.when(pl.col("agency_code") == "HZ111").then(pl.lit("县(区)")).otherwise("level").alias("level"),
+                             pl.when((pl.col("agency_type") == "行政机关") & (_ROW % 2 == 0)).then(None)  # empty = 行政机关
+                             .otherwise("agency_type").alias("agency_type"))
     elif name == "catalog_snapshot":
         df = df.with_columns(_alias("share_type", "有条件共享", "conditional", 17), _alias("update_frequency", "每月", "monthly", 13),
                              _alias("open_type", "不予开放", "none", 19))
@@ -1236,6 +1343,10 @@ def _quirks(name: str, df: pl.DataFrame) -> pl.DataFrame:
         df = _insert(df, [{"objection_id": "OB-BAD1", "resource_code": "HZ002-R001", "provider_code": "HZ002",
                            "raised_by": "citizen", "raised_at": "2025/4/1 9:00", "resolved_at": "2025/4/3 9:00",
                            "outcome": "更正", "notified_at": "2025/4/3 15:00"}], 40)
+    elif name == "collection_list":
+        df = _stringify(df.with_columns(_styled("listed_at", ["std", "cn"], "date")))
+        df = _insert(df, [{"agency_code": None, "item_name": "婚姻登记证字号", "item_code": "DE8000001",
+                           "resource_code": None, "listed_at": "2024-03-01"}], 30)  # no agency_code → rejects
     elif name == "open_plans":
         df = df.with_columns(_styled("filed_at", ["std", "cn"]))
     elif name == "open_applications":
@@ -1342,7 +1453,7 @@ EDGES = [
     ("SA-E14", "share_applications", "received 2024-12-31 (counts in 2024), replied 2025-01-03 → late (due end of 2025-01-02); implementation counts in 2025 (replied in 2025)"),
     ("SA-E15", "share_applications", "not-in-catalogue demand received 2025-09-30, confirmed 10-15 → late (5 wd: 10-09..10-14)"),
     ("SA-BAD1..3, SA-DUP1", "share_applications", "bad rows → rejects (unparseable time, missing applicant_code, unknown share_type, duplicate key)"),
-    ("OB-E01", "objections", "raised 2025-12-19, unresolved; 10 wd due end of 2026-01-05 → pending at as-of"),
+    ("OB-E01", "objections", "数据主体 objection received by HZ101 on 2025-12-19, unresolved; 10 wd due end of 2026-01-05 → pending at as-of"),
     ("OB-E02", "objections", "raised 2025-12-15, unresolved; due end of 12-29 → late"),
     ("OB-E03", "objections", "raised Fri 2025-09-26, resolved 10-16 (10 wd incl. 09-28 and 10-11) → ok"),
     ("OB-E04", "objections", "raised 2025-09-26, resolved 10-17 → late"),
@@ -1365,6 +1476,12 @@ EDGES = [
     ("ZG-E01", "rectifications", "deadline 2025-10-08 (a holiday), completed 10-08 21:30 → on time (end of the deadline date)"),
     ("ZG-E02", "rectifications", "issued 2025-12-19, deadline 2026-01-19, open → pending"),
     ("ZG-E03", "rectifications", "deadline 2025-12-15, open and escalated → late"),
+    ("ZG-E04", "rectifications", "deadline 2025-12-12, open and not escalated → late, and on the authority's 督办 list (第四十七条 上报本级人民政府)"),
+    ("OB-E05", "objections", "数据主体 objection received by HZ111 (not the provider HZ004) on Fri 2025-09-26; resolved 10-15 inside 10 wd but with no outcome (更正/确认) → not done, late, charged to HZ111"),
+    ("OB-E06", "objections", "数据主体 objection received by HZ006, corrected 2025-11-10, applicant never told → objection_notification fails"),
+    ("HZ028", "agencies", "惠州市信访局: empty catalogue, open plan filed and security checks done → scores 0 on its standing catalogue obligations"),
+    ("HZ013, HZ029", "agencies", "参照执行 (第五十一条): a 中央驻惠单位 and a 事业单位, reported but not graded"),
+    ("HZ120", "agencies", "惠城区 authority: reviews 惠城区 agencies' catalogue submissions (本级); other 县区 have none and fall back to HZ001"),
     ("IN-2025-001", "incidents", f"{VETO_AGENCY} 数据泄露 on 2025-08-14 → the 2025 veto"),
     ("IN-2024-001", "incidents", f"{LEAK_2024_AGENCY} 数据泄露 in 2024 → vetoes 2024 only"),
 ]
@@ -1396,8 +1513,8 @@ def render_readme(frames: dict[str, pl.DataFrame], seed: int | None, scale: int)
         "|---|---|---|---|",
         *layout,
         "",
-        "Row counts are of the generated records; the CSV files of `share_applications`, `objections` and",
-        "`catalog_events` carry extra bad rows (below).",
+        "Row counts are of the generated records; the CSV files of `share_applications`, `objections`,",
+        "`catalog_events` and `collection_list` carry extra bad rows (below).",
         "",
         "## Deliberate quirks",
         "",
@@ -1412,7 +1529,9 @@ def render_readme(frames: dict[str, pl.DataFrame], seed: int | None, scale: int)
         "- Periods as `2025Q3`, `2025-Q3`, `2025年第3季度`; resource lists separated by `;` or `；`.",
         "- Bad rows for `rejects`: `SA-BAD1` (unparseable time `2025-02-30 10:00`), `SA-BAD2` (missing",
         "  applicant_code), `SA-BAD3` (unknown share_type `部分共享`), `SA-DUP1` twice (duplicate key),",
-        "  `OB-BAD1` (unknown raised_by `citizen`), `EV-BAD1` (unknown event_type `审核中`).",
+        "  `OB-BAD1` (unknown raised_by `citizen`), `EV-BAD1` (unknown event_type `审核中`), a",
+        "  `collection_list` row without agency_code.",
+        "- `agencies.agency_type` is empty (= 行政机关) on every other 行政机关 row.",
         "- `calendar_overrides` repeats the State Council adjustments for 2025 国庆 and 2026 元旦 (they agree",
         "  with the bundled calendar, so they change no deadline).",
         "",
@@ -1439,7 +1558,13 @@ def render_readme(frames: dict[str, pl.DataFrame], seed: int | None, scale: int)
         "missing valid_until, scenario, items or mode; calls after valid_until and without any grant;",
         "cross-level applications not filed; missing quarterly feedback; late objections; late and missing",
         "open plans; foreign resources in open applications; late open replies; missing agreements; project",
-        "gate failures G1–G4; missing security checks and backups; late and unfinished rectifications.",
+        "gate failures G1–G4; missing security checks and backups; late and unfinished rectifications;",
+        "数据主体 objections received by another agency, resolved without 更正/确认 or never told to the applicant;",
+        "refused open applications without a reason; overdue rectifications the authority has not escalated.",
+        "",
+        f"采集清单 (collection_list, 第十五条): every agency but {', '.join(NO_COLLECTION_LIST)} has one; most items",
+        "are catalogued by one of its resources, some are listed by resource only, careless agencies list items",
+        "no resource of theirs catalogues (gaps), and HZ028 has a list but an empty catalogue.",
         "",
         "## Hand-placed edge records",
         "",

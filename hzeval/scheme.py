@@ -16,10 +16,36 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from hzeval.contract import V
 from hzeval.errors import SchemeError
 from hzeval.metrics.registry import METRICS
 
 NaPolicy = Literal["exclude", "full"]
+
+#: Standing obligations (DESIGN §5): owed by every graded agency every year, so a 0 denominator
+#: scores 0 and they are never excluded. Read from the metric declarations (``obligation:
+#: standing``) once the registry carries them; until then this is the one list.
+_STANDING_FALLBACK = frozenset({"catalog_completeness", "aggregation_coverage", "open_plan_filed", "security_practice"})
+
+
+def standing_obligations() -> frozenset[str]:
+    declared = {m.id for m in METRICS.values() if getattr(m, "obligation", None) == "standing"}
+    if any(hasattr(m, "obligation") for m in METRICS.values()):
+        return frozenset(declared)
+    return _STANDING_FALLBACK
+
+
+STANDING = standing_obligations()
+
+
+def _check_basis(v: str, what: str) -> str:
+    """A basis names the document it comes from (《…》) — the authority's scheme is policy, not an article."""
+    v = (v or "").strip()
+    if not v:
+        raise ValueError(f"{what} 缺少 basis（依据）/ {what} needs a basis")
+    if "《" not in v or "》" not in v:
+        raise ValueError(f"{what} 的 basis 须写明出处文件（《…》），得到 {v!r} / a basis must name its document")
+    return v
 
 #: deadline parameters the metric SQL binds (working days) and their defaults' articles
 DEADLINE_KEYS = {
@@ -48,18 +74,32 @@ class Indicator(_Strict):
     target: float = Field(1.0, ge=0, le=1)
     floor: float = Field(0.0, ge=0, le=1)
     na: NaPolicy | None = None
+    #: where the points and target come from; default: the dimension's basis
+    basis: str | None = None
 
     @model_validator(mode="after")
     def _floor_below_target(self):
         if self.floor >= self.target:
             raise ValueError(f"指标 {self.metric} 的 floor ({self.floor}) 必须小于 target ({self.target}) / floor must be below target")
+        if self.basis is not None:
+            _check_basis(self.basis, f"指标 {self.metric}")
+        if self.na is not None and self.metric in STANDING:
+            raise ValueError(
+                f"{self.metric} 是常设义务（每个参评机构每年都应履行），无数据时计 0 分，不能设 na: {self.na} / "
+                f"{self.metric} is a standing obligation: it scores 0 on nothing measured and takes no na policy")
         return self
 
 
 class Dimension(_Strict):
     name: str
     weight: float = Field(gt=0)
+    basis: str
     indicators: list[Indicator] = Field(min_length=1)
+
+    @field_validator("basis")
+    @classmethod
+    def _basis(cls, v: str) -> str:
+        return _check_basis(v, "维度权重")
 
 
 class Deduction(_Strict):
@@ -67,12 +107,23 @@ class Deduction(_Strict):
     per: float = Field(gt=0, description="points per counted violation")
     cap: float = Field(gt=0, description="at most this many points")
     dimension: str = "扣分项"
+    basis: str
+
+    @model_validator(mode="after")
+    def _basis(self):
+        _check_basis(self.basis, f"扣分项 {self.metric}")
+        return self
 
 
 class Veto(_Strict):
     incident_kind: str
     grade: str = "不合格"
-    article: int = 47
+    basis: str
+
+    @model_validator(mode="after")
+    def _basis(self):
+        _check_basis(self.basis, f"一票否决 {self.incident_kind}")
+        return self
 
 
 class Band(_Strict):
@@ -87,7 +138,11 @@ class Scheme(_Strict):
     na_policy: NaPolicy = "exclude"
     deadlines: dict[str, Deadline]
     open_plan_due: str = "03-31"
+    #: records required per year and type; the rules say only 定期 (第四十一条), so the numbers are policy
     security_required: dict[str, int] = Field(default_factory=lambda: {"安全检查": 2, "数据备份": 4})
+    security_basis: str | None = None
+    #: agency types that get a grade and a rank (第四十三条 对行政机关…开展年度评估); others are reported only
+    graded: list[str] = Field(default_factory=lambda: ["行政机关"], min_length=1)
     dimensions: list[Dimension] = Field(min_length=1)
     deductions: list[Deduction] = Field(default_factory=list)
     veto: list[Veto] = Field(default_factory=list)
@@ -104,6 +159,26 @@ class Scheme(_Strict):
             dt.date.fromisoformat(f"2024-{v}")
         except ValueError as exc:
             raise ValueError(f"open_plan_due 应为 MM-DD 形式，得到 {v!r} / must be MM-DD") from exc
+        return v
+
+    @field_validator("graded")
+    @classmethod
+    def _graded_types(cls, v: list[str]) -> list[str]:
+        known = set(V["agency_type"].values)
+        bad = [x for x in v if x not in known]
+        if bad:
+            raise ValueError(f"graded 中的机构类型未知 unknown agency types: {bad}（可用 {sorted(known)}）")
+        return v
+
+    @field_validator("security_required")
+    @classmethod
+    def _record_types(cls, v: dict[str, int]) -> dict[str, int]:
+        known = set(V["record_type"].values)
+        bad = [x for x in v if x not in known]
+        if bad:
+            raise ValueError(f"security_required 中的记录类型未知 unknown record types: {bad}（可用 {sorted(known)}）")
+        if any(n < 0 for n in v.values()):
+            raise ValueError("security_required 的次数不能为负 / counts must not be negative")
         return v
 
     @field_validator("deadlines")
@@ -136,6 +211,8 @@ class Scheme(_Strict):
                 if ind.metric in seen:
                     raise ValueError(f"指标重复 / indicator listed twice: {ind.metric}")
                 seen.add(ind.metric)
+        if "security_practice" in seen:
+            _check_basis(self.security_basis or "", "security_required（安全记录要求次数）")
         for ded in self.deductions:
             m = METRICS.get(ded.metric)
             if m is None:
@@ -166,6 +243,21 @@ class Scheme(_Strict):
         """Plans are due by the end (24:00) of ``open_plan_due`` in the assessed year."""
         d = dt.date.fromisoformat(f"{year}-{self.open_plan_due}")
         return dt.datetime.combine(d + dt.timedelta(days=1), dt.time())
+
+    def indicator_basis(self, dimension: str, metric: str) -> str | None:
+        """The basis text of an indicator (its own, else its dimension's) or of a deduction."""
+        for d in self.dimensions:
+            if d.name == dimension:
+                for ind in d.indicators:
+                    if ind.metric == metric:
+                        return ind.basis or d.basis
+        for ded in self.deductions:
+            if ded.metric == metric and ded.dimension == dimension:
+                return ded.basis
+        return None
+
+    def is_graded(self, agency_type: str | None) -> bool:
+        return (agency_type or "行政机关") in self.graded
 
     def grade_for(self, total: float) -> str:
         for b in sorted(self.grades, key=lambda b: -b.min):

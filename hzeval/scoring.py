@@ -4,21 +4,33 @@ No I/O here. Rules:
 
 - an indicator earns ``points × (value − floor) / (target − floor)``, clipped to
   ``[0, points]`` (full at or above target, nothing at or below floor);
-- an indicator with nothing to measure (value NULL) is ``exclude``d — the dimension's
-  other indicators share its points — or scored ``full``; a dimension whose indicators are
-  all excluded gives its weight to the other dimensions in proportion;
+- a standing obligation (catalogue, aggregation, open plan, security practice: owed by every
+  graded agency every year) with nothing measured scores 0 — an agency that does nothing can
+  never score better than one that works and is sometimes late;
+- an event-driven indicator with nothing to measure (value NULL) is ``exclude``d — the
+  dimension's other indicators share its points — or scored ``full``; a dimension whose
+  indicators are all excluded gives its weight to the other dimensions in proportion;
 - each indicator's reported ``max_points`` is its share of 100 after that re-weighting, so
   ``total = Σ points − deductions`` (deductions: ``min(count × per, cap)``), clipped to [0, 100];
-- a veto (e.g. an incident of kind 数据泄露) sets the veto grade whatever the points;
+- a veto (e.g. an incident of kind 数据泄露) sets the veto grade whatever the points, and names
+  the incident, its date, its kind and the scheme's basis; an incident excused through an
+  approved adjustment is not passed in (it neither vetoes nor deducts);
+- only the scheme's graded agency types (default 行政机关) get a grade and a rank; the others
+  (参照执行) get their points with grade :data:`NOT_GRADED`; the authority is not scored;
 - ranks are within peer groups (市级 / 县区), vetoed agencies after the others, ties share
-  a rank; the authority is not graded.
+  a rank.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from hzeval.scheme import Indicator, Scheme
+from hzeval.scheme import STANDING, Indicator, Scheme
+
+#: grade text of an agency the scheme does not grade (第五十一条 参照执行 units by default)
+NOT_GRADED = "参照执行、不参与评级"
 
 
 @dataclass(frozen=True)
@@ -26,6 +38,17 @@ class AgencyInfo:
     code: str
     level: str | None
     is_authority: bool = False
+    #: agencies.agency_type; None = 行政机关
+    agency_type: str | None = None
+
+
+@dataclass(frozen=True)
+class Incident:
+    """An incident that counts (not excused) in the assessed year."""
+
+    kind: str
+    incident_id: str | None = None
+    occurred_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -35,6 +58,7 @@ class ScoreRow:
     indicator: str
     points: float | None
     max_points: float
+    basis: str | None = None
 
 
 @dataclass(frozen=True)
@@ -46,11 +70,17 @@ class GradeRow:
     rank: int | None
     peer_group: str | None
     veto_reason: str | None = None
+    graded: bool = True
 
 
 def indicator_fraction(value: float | None, ind: Indicator, na_policy: str) -> float | None:
-    """Share of the indicator's points earned (0..1); None when excluded."""
+    """Share of the indicator's points earned (0..1); None when excluded.
+
+    A standing obligation with nothing measured earns 0; an event-driven one follows the
+    indicator's ``na`` (else the scheme's ``na_policy``)."""
     if value is None:
+        if ind.metric in STANDING:
+            return 0.0
         policy = ind.na or na_policy
         return 1.0 if policy == "full" else None
     if value >= ind.target:
@@ -101,41 +131,63 @@ def score_agency(
     return rows, round(min(max(total, 0.0), 100.0), 2)
 
 
+def _incidents(items: Iterable[Incident | str]) -> list[Incident]:
+    """Incidents of one agency; a bare kind (older callers) stands for an incident without id or date."""
+    out = [i if isinstance(i, Incident) else Incident(kind=str(i)) for i in items]
+    return sorted(out, key=lambda i: (i.occurred_at or dt.datetime.min, i.incident_id or "", i.kind))
+
+
+def veto_reason(incident: Incident, basis: str) -> str:
+    """'一票否决：IN-2025-001（2025-08-14 数据泄露），依据《…》…' — the incident, its date, kind and basis."""
+    what = " ".join(x for x in (f"{incident.occurred_at:%Y-%m-%d}" if incident.occurred_at else "", incident.kind) if x)
+    head = f"{incident.incident_id}（{what}）" if incident.incident_id else f"发生{what}事件"
+    return f"一票否决：{head}，依据{basis}"
+
+
 def score_all(
     scheme: Scheme,
     agencies: list[AgencyInfo],
     values: dict[tuple[str, str], float | None],
     counts: dict[tuple[str, str], int],
-    incident_kinds: dict[str, set[str]],
+    incidents: Mapping[str, Iterable[Incident | str]],
 ) -> tuple[list[ScoreRow], list[GradeRow]]:
-    """Score every graded agency; ``values``/``counts`` are keyed by (agency_code, metric_id)."""
+    """Score every agency but the authority; ``values``/``counts`` are keyed by (agency_code, metric_id).
+
+    ``incidents``: agency → the year's incidents that count (excused ones left out), as
+    :class:`Incident` or bare kinds."""
     scores: list[ScoreRow] = []
     pre: list[GradeRow] = []
+    metric_ids = {ind.metric for d in scheme.dimensions for ind in d.indicators} | {d.metric for d in scheme.deductions}
     for ag in agencies:
         if ag.is_authority:
             continue
-        metric_ids = {ind.metric for d in scheme.dimensions for ind in d.indicators} | {d.metric for d in scheme.deductions}
         v = {m: values.get((ag.code, m)) for m in metric_ids}
         c = {m: counts.get((ag.code, m), 0) for m in metric_ids}
         rows, total = score_agency(scheme, v, c)
-        scores += [ScoreRow(ag.code, d, i, p, mx) for d, i, p, mx in rows]
-        kinds = incident_kinds.get(ag.code, set())
-        veto = next((vt for vt in scheme.veto if vt.incident_kind in kinds), None)
-        grade = veto.grade if veto else scheme.grade_for(total)
-        reason = f"发生{veto.incident_kind}事件，一票否决（第{veto.article}条）" if veto else None
-        pre.append(GradeRow(ag.code, total, grade, veto is not None, None, scheme.peer_groups.get(ag.level or "", ag.level), reason))
+        scores += [ScoreRow(ag.code, d, i, p, mx, scheme.indicator_basis(d, i)) for d, i, p, mx in rows]
+        if not scheme.is_graded(ag.agency_type):
+            pre.append(GradeRow(ag.code, total, NOT_GRADED, False, None, None, None, graded=False))
+            continue
+        hit = next(((vt, inc) for inc in _incidents(incidents.get(ag.code, ())) for vt in scheme.veto
+                    if vt.incident_kind == inc.kind), None)
+        grade = hit[0].grade if hit else scheme.grade_for(total)
+        reason = veto_reason(hit[1], hit[0].basis) if hit else None
+        pre.append(GradeRow(ag.code, total, grade, hit is not None, None, scheme.peer_groups.get(ag.level or "", ag.level), reason))
     return scores, rank(pre)
 
 
 def rank(rows: list[GradeRow]) -> list[GradeRow]:
-    """Competition ranking (1, 2, 2, 4) within each peer group; vetoed agencies last."""
+    """Competition ranking (1, 2, 2, 4) within each peer group; vetoed agencies last; ungraded ones unranked."""
     out = []
     groups: dict[str | None, list[GradeRow]] = {}
     for r in rows:
+        if not r.graded:
+            out.append(r)
+            continue
         groups.setdefault(r.peer_group, []).append(r)
     for group in groups.values():
         keyed = sorted(group, key=lambda r: (r.vetoed, -r.total, r.agency_code))
         for r in keyed:
             better = sum(1 for o in group if (o.vetoed, -o.total) < (r.vetoed, -r.total))
-            out.append(GradeRow(r.agency_code, r.total, r.grade, r.vetoed, better + 1, r.peer_group, r.veto_reason))
-    return sorted(out, key=lambda r: (r.peer_group or "", r.rank, r.agency_code))
+            out.append(GradeRow(r.agency_code, r.total, r.grade, r.vetoed, better + 1, r.peer_group, r.veto_reason, r.graded))
+    return sorted(out, key=lambda r: (not r.graded, r.peer_group or "", r.rank or 0, r.agency_code))

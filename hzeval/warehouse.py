@@ -52,11 +52,11 @@ create table if not exists evidence (
 );
 create table if not exists scores (
   run_id varchar, year integer, agency_code varchar, dimension varchar, indicator varchar,
-  points double, max_points double
+  points double, max_points double, basis varchar
 );
 create table if not exists grades (
   run_id varchar, year integer, agency_code varchar, total double, grade varchar,
-  vetoed boolean, rank integer, peer_group varchar
+  vetoed boolean, rank integer, peer_group varchar, veto_reason varchar, graded boolean
 );
 create table if not exists adjustments (
   adjustment_id varchar primary key, kind varchar, metric_id varchar, agency_code varchar,
@@ -74,6 +74,14 @@ create table if not exists project_gates (
 );
 """
 
+#: columns added after a table's first release: a warehouse made by an older version gains them
+#: (older runs keep NULL there: no basis recorded, veto reason unknown, graded unknown)
+MIGRATIONS = """
+alter table scores add column if not exists basis varchar;
+alter table grades add column if not exists veto_reason varchar;
+alter table grades add column if not exists graded boolean;
+"""
+
 
 def db_path(path: str | os.PathLike | None = None) -> Path:
     return Path(path or os.environ.get("HZEVAL_DB") or DEFAULT_DB)
@@ -82,7 +90,14 @@ def db_path(path: str | os.PathLike | None = None) -> Path:
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     for t in TABLES.values():
         con.execute(table_ddl(t))
+    have = set(con.execute(
+        "select table_name, column_name from information_schema.columns where table_schema = 'main'").fetchall())
+    for t in TABLES.values():
+        for c in t.columns:  # a column the contract gained since the warehouse was made
+            if (t.name, c.name) not in have:
+                con.execute(f"alter table {t.name} add column {c.name} {c.sql_type}")
     con.execute(SYSTEM_DDL)
+    con.execute(MIGRATIONS)
     exists = con.execute("select count(*) from information_schema.tables where table_name = 'calendar'").fetchall()[0][0]
     if not exists:
         calendar.install(con)

@@ -154,7 +154,10 @@ def test_exactly_one_leak_in_2025(frames):
 def test_profiles_spread(frames):
     prof = samples.profiles()
     assert prof.filter(pl.col("agency_code") == samples.AUTHORITY).height == 1
-    assert frames["agencies"].filter(pl.col("is_authority"))["agency_code"].to_list() == [samples.AUTHORITY]
+    # one authority per level and region (本级): the city's, and 惠城区's; the other 县区 fall back to the city's
+    assert frames["agencies"].filter(pl.col("is_authority"))["agency_code"].to_list() == [samples.AUTHORITY, "HZ120"]
+    assert frames["agencies"].filter(pl.col("is_authority") & (pl.col("level") == "市级"))["agency_code"].to_list() == [
+        samples.AUTHORITY]
     counts = dict(prof.group_by("profile").len().iter_rows())
     assert counts["very_negligent"] == 1 and counts["diligent"] >= 5 and counts["negligent"] >= 5
     assert 35 <= frames["agencies"].height <= 45
@@ -178,3 +181,25 @@ def test_holiday_edge_records(frames):
                 assert (df[c.name].drop_nulls() < samples.AS_OF).all(), (name, c.name)
     cal = frames["calendar_overrides"]
     assert cal["date"].dt.year().max() <= 2026
+
+
+def test_collection_list_reference_units_and_objection_receipt(frames):
+    ag = frames["agencies"]
+    assert sorted(ag.filter(pl.col("agency_type") == "参照执行")["agency_code"].to_list()) == ["HZ013", "HZ029"]
+    assert ag.filter(pl.col("agency_type") != "参照执行")["agency_type"].unique().to_list() == ["行政机关"]
+    cl = frames["collection_list"]
+    listed = set(cl["agency_code"].to_list())
+    for code in samples.NO_COLLECTION_LIST:
+        assert code not in listed
+    # HZ028: a list, but no resource in any snapshot
+    assert "HZ028" in listed and frames["catalog_snapshot"].filter(pl.col("provider_code") == "HZ028").height == 0
+    # some listed items are catalogued by one of the agency's resources, some are not (gaps)
+    items = set(frames["catalog_items"]["item_code"].to_list())
+    coded = cl.filter(pl.col("item_code").is_not_null())
+    assert coded.filter(pl.col("item_code").is_in(list(items))).height > 100
+    assert coded.filter(~pl.col("item_code").is_in(list(items))).height >= 10
+    ob = frames["objections"]
+    subject = ob.filter(pl.col("raised_by") == "数据主体")
+    assert subject["received_by"].null_count() < subject.height
+    assert subject.filter(pl.col("received_by") != pl.col("provider_code")).height > 0
+    assert ob.filter(pl.col("raised_by") == "使用机构")["received_by"].null_count() == ob.filter(pl.col("raised_by") == "使用机构").height

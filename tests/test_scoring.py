@@ -10,6 +10,7 @@ from hzeval.scoring import AgencyInfo, GradeRow, indicator_fraction, rank, score
 DEADLINES = {k: {"days": d, "article": a} for k, d, a in [
     ("catalog_update", 15, 12), ("catalog_review", 5, 12), ("share_reply", 2, 24), ("share_implement", 3, 24),
     ("demand_confirm", 5, 24), ("objection", 10, 28), ("open_reply", 20, 37)]}
+B = "《测试年度公共数据管理评估方案》第一项"
 BANDS = [{"grade": "优秀", "min": 90}, {"grade": "良好", "min": 80, "max": 90},
          {"grade": "合格", "min": 60, "max": 80}, {"grade": "不合格", "min": 0, "max": 60}]
 
@@ -19,14 +20,14 @@ def scheme(**over) -> Scheme:
         "name": "test",
         "deadlines": DEADLINES,
         "dimensions": [
-            {"name": "目录", "weight": 40, "indicators": [
+            {"name": "目录", "weight": 40, "basis": B, "indicators": [
                 {"metric": "catalog_completeness", "points": 6, "target": 1.0, "floor": 0.6},
                 {"metric": "catalog_share_basis", "points": 4, "target": 1.0, "floor": 0.5}]},
-            {"name": "共享", "weight": 60, "indicators": [
+            {"name": "共享", "weight": 60, "basis": B, "indicators": [
                 {"metric": "share_reply_timeliness", "points": 10, "target": 0.9, "floor": 0.5, "na": "full"}]},
         ],
-        "deductions": [{"metric": "out_of_scope_calls", "per": 0.5, "cap": 2}],
-        "veto": [{"incident_kind": "数据泄露"}],
+        "deductions": [{"metric": "out_of_scope_calls", "per": 0.5, "cap": 2, "basis": B}],
+        "veto": [{"incident_kind": "数据泄露", "basis": "《测试年度公共数据管理评估方案》否决事项第一项"}],
         "grades": BANDS,
     }
     data.update(over)
@@ -39,8 +40,13 @@ def test_linear_between_floor_and_target():
     assert indicator_fraction(0.6, ind, "exclude") == 0.0
     assert indicator_fraction(0.3, ind, "exclude") == 0.0
     assert indicator_fraction(1.0, ind, "exclude") == 1.0
-    assert indicator_fraction(None, ind, "exclude") is None
-    assert indicator_fraction(None, ind, "full") == 1.0
+    # nothing measured: catalog_completeness is a standing obligation -> 0 whatever the policy;
+    # catalog_share_basis is event-driven (no 有条件/不予共享 resource) -> the policy applies
+    assert indicator_fraction(None, ind, "exclude") == 0.0
+    assert indicator_fraction(None, ind, "full") == 0.0
+    event = scheme().dimensions[0].indicators[1]
+    assert indicator_fraction(None, event, "exclude") is None
+    assert indicator_fraction(None, event, "full") == 1.0
 
 
 def test_points_reweighting_and_deductions():
@@ -72,8 +78,8 @@ def test_exclude_gives_points_to_siblings_and_full_scores_full():
 def test_dimension_with_nothing_measured_gives_weight_to_others():
     s = scheme(na_policy="exclude")
     s2 = scheme(dimensions=[
-        {"name": "目录", "weight": 40, "indicators": [{"metric": "catalog_completeness", "points": 6, "floor": 0.6}]},
-        {"name": "共享", "weight": 60, "indicators": [{"metric": "share_reply_timeliness", "points": 10, "floor": 0.5}]},
+        {"name": "目录", "weight": 40, "basis": B, "indicators": [{"metric": "catalog_completeness", "points": 6, "floor": 0.6}]},
+        {"name": "共享", "weight": 60, "basis": B, "indicators": [{"metric": "share_reply_timeliness", "points": 10, "floor": 0.5}]},
     ])
     # 共享 has nothing to measure: 目录 is scaled to 100; completeness 0.8 -> 50
     rows, total = score_agency(s2, {"catalog_completeness": 0.8, "share_reply_timeliness": None}, {})
@@ -111,16 +117,31 @@ def test_competition_ranking_with_ties():
 
 
 @pytest.mark.parametrize("change, message", [
-    ({"dimensions": [{"name": "目录", "weight": 50, "indicators": [{"metric": "catalog_completeness", "points": 1}]}]},
+    ({"dimensions": [{"name": "目录", "weight": 50, "basis": B, "indicators": [{"metric": "catalog_completeness", "points": 1}]}]},
      "sum to 50"),
-    ({"dimensions": [{"name": "目录", "weight": 100, "indicators": [{"metric": "no_such_metric", "points": 1}]}]},
+    ({"dimensions": [{"name": "目录", "weight": 100, "basis": B, "indicators": [{"metric": "no_such_metric", "points": 1}]}]},
      "no_such_metric"),
-    ({"dimensions": [{"name": "目录", "weight": 100, "indicators": [{"metric": "out_of_scope_calls", "points": 1}]}]},
+    ({"dimensions": [{"name": "目录", "weight": 100, "basis": B, "indicators": [{"metric": "out_of_scope_calls", "points": 1}]}]},
      "count metric"),
     ({"grades": [{"grade": "优秀", "min": 85}, {"grade": "良好", "min": 80, "max": 90}, {"grade": "不合格", "min": 0, "max": 80}]},
      "overlapping"),
     ({"grades": [{"grade": "优秀", "min": 90}, {"grade": "不合格", "min": 0, "max": 80}]}, "gap"),
-    ({"deductions": [{"metric": "catalog_completeness", "per": 1, "cap": 2}]}, "count metrics"),
+    ({"deductions": [{"metric": "catalog_completeness", "per": 1, "cap": 2, "basis": B}]}, "count metrics"),
+    # a standing obligation cannot be excused for having nothing measured
+    ({"dimensions": [{"name": "目录", "weight": 100, "basis": B, "indicators": [
+        {"metric": "catalog_completeness", "points": 1, "na": "full"}]}]}, "standing obligation"),
+    ({"dimensions": [{"name": "汇聚", "weight": 100, "basis": B, "indicators": [
+        {"metric": "aggregation_coverage", "points": 1, "na": "exclude"}]}]}, "standing obligation"),
+    # policy is not law: every weight, deduction and veto names the document it comes from
+    ({"dimensions": [{"name": "目录", "weight": 100, "indicators": [{"metric": "catalog_completeness", "points": 1}]}]},
+     "dimensions.0.basis"),
+    ({"deductions": [{"metric": "out_of_scope_calls", "per": 1, "cap": 2}]}, "deductions.0.basis"),
+    ({"veto": [{"incident_kind": "数据泄露", "article": 47}]}, "veto.0"),
+    ({"veto": [{"incident_kind": "数据泄露", "basis": "第四十七条"}]}, "must name its document"),
+    ({"dimensions": [{"name": "安全", "weight": 100, "basis": B, "indicators": [{"metric": "security_practice", "points": 1}]}]},
+     "security_required"),
+    ({"security_required": {"安全巡检": 2}}, "unknown record types"),
+    ({"graded": ["事业单位"]}, "unknown agency types"),
     ({"deadlines": {k: v for k, v in DEADLINES.items() if k != "share_reply"}}, "share_reply"),
 ])
 def test_bad_schemes_are_rejected(tmp_path, change, message):
@@ -129,7 +150,7 @@ def test_bad_schemes_are_rejected(tmp_path, change, message):
     from hzeval.errors import SchemeError
 
     data = {"name": "bad", "deadlines": DEADLINES, "grades": BANDS,
-            "dimensions": [{"name": "目录", "weight": 100, "indicators": [{"metric": "catalog_completeness", "points": 1}]}]}
+            "dimensions": [{"name": "目录", "weight": 100, "basis": B, "indicators": [{"metric": "catalog_completeness", "points": 1}]}]}
     data.update(change)
     path = tmp_path / "bad.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
@@ -144,3 +165,100 @@ def test_packaged_schemes_are_valid():
         assert sum(d.weight for d in s.dimensions) == 100
         assert s.deadlines["share_reply"].days == 2 and s.deadlines["open_reply"].days == 20
         assert len(s.sha256) == 64
+
+
+# --------------------------------------------------------------------------- issue 11: credible grades
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from hzeval.scheme import STANDING, scheme_for  # noqa: E402
+from hzeval.scoring import NOT_GRADED, Incident  # noqa: E402
+
+
+def test_doing_nothing_but_the_plan_and_the_checks_is_not_excellent():
+    """The issue's example under the 2025 scheme: nothing catalogued, aggregated or shared; open plan
+    filed and security practice met. Before: every empty indicator was re-weighted away -> 100 优秀.
+    Now catalog_completeness and aggregation_coverage (standing) score 0 and keep their dimensions live:
+    live weights 目录 20 + 汇聚 25 + 开放 10 + 安全 10 = 65 (共享, 项目 have nothing to measure);
+    开放: only open_plan_filed measured -> 10 × 100/65 = 15.38; 安全: security_practice alone -> 15.38;
+    目录 and 汇聚 earn 0. Total 30.77 -> 不合格."""
+    rows, total = score_agency(scheme_for(2025), {"open_plan_filed": 1.0, "security_practice": 1.0}, {})
+    assert total == pytest.approx(30.77)
+    pts = {(d, i): (p, m) for d, i, p, m in rows}
+    assert pts[("目录管理", "catalog_completeness")][0] == 0.0
+    assert pts[("数据汇聚与更新", "aggregation_coverage")] == (0.0, pytest.approx(25 * 100 / 65 * 8 / 8, abs=1e-3))
+    assert scheme_for(2025).grade_for(total) == "不合格"
+
+
+def test_standing_set_is_the_four_obligations():
+    assert STANDING == {"catalog_completeness", "aggregation_coverage", "open_plan_filed", "security_practice"}
+
+
+_SCHEME_2025 = scheme_for(2025)
+_METRICS_2025 = sorted({i.metric for d in _SCHEME_2025.dimensions for i in d.indicators})
+_rate = st.one_of(st.none(), st.floats(0, 1, allow_nan=False))
+
+
+@settings(max_examples=300, deadline=None)
+@given(others=st.fixed_dictionaries({m: _rate for m in _METRICS_2025 if m not in STANDING}),
+       met=st.fixed_dictionaries({m: st.floats(0, 1, allow_nan=False) for m in sorted(STANDING)}),
+       counts=st.fixed_dictionaries({d.metric: st.integers(0, 30) for d in _SCHEME_2025.deductions}))
+def test_empty_standing_obligations_never_outrank_measured_ones(others, met, counts):
+    """For any values of the other metrics (the same for both), an agency whose standing obligations are
+    all empty (nothing catalogued, aggregated, filed or done) never outranks one that has them measured,
+    however poorly (a measured 0 ties with empty; anything above its floor beats it)."""
+    empty = {**others, **{m: None for m in STANDING}}
+    working = {**others, **met}
+    agencies = [AgencyInfo("EMPTY", "市级"), AgencyInfo("WORKS", "市级")]
+    values = {("EMPTY", m): v for m, v in empty.items()} | {("WORKS", m): v for m, v in working.items()}
+    cnt = {(a, m): n for a in ("EMPTY", "WORKS") for m, n in counts.items()}
+    _, grades = score_all(_SCHEME_2025, agencies, values, cnt, {})
+    g = {r.agency_code: r for r in grades}
+    assert g["EMPTY"].total <= g["WORKS"].total
+    assert g["EMPTY"].rank >= g["WORKS"].rank
+    # and with every standing obligation met (rate 1.0), strictly behind unless deductions floor both at 0
+    full = {("WORKS", m): 1.0 for m in STANDING}
+    _, grades = score_all(_SCHEME_2025, agencies, values | full, cnt, {})
+    g = {r.agency_code: r for r in grades}
+    assert g["EMPTY"].total < g["WORKS"].total or g["WORKS"].total == 0.0
+
+
+def test_reference_units_are_scored_but_neither_graded_nor_ranked():
+    s = scheme()
+    full = {"catalog_completeness": 1.0, "catalog_share_basis": 1.0, "share_reply_timeliness": 1.0}
+    agencies = [AgencyInfo("A", "市级"), AgencyInfo("R", "市级", agency_type="参照执行"),
+                AgencyInfo("B", "市级", agency_type="行政机关")]
+    values = {(a, m): v for a in "ARB" for m, v in full.items()}
+    values[("B", "catalog_completeness")] = 0.8  # 88 (see test_veto_grade_bands_and_authority_not_graded)
+    scores, grades = score_all(s, agencies, values, {}, {"R": [Incident("数据泄露", "IN-1")]})
+    g = {r.agency_code: r for r in grades}
+    assert (g["R"].total, g["R"].grade, g["R"].rank, g["R"].graded, g["R"].vetoed) == (100.0, NOT_GRADED, None, False, False)
+    assert (g["A"].rank, g["B"].rank) == (1, 2)  # R takes no place in the ranking
+    assert {r.indicator for r in scores if r.agency_code == "R"} >= set(full)
+    # a scheme that grades both types ranks R too (tied first with A)
+    both = scheme(graded=["行政机关", "参照执行"])
+    _, grades = score_all(both, agencies, values, {}, {})
+    assert {r.agency_code: r.rank for r in grades} == {"A": 1, "R": 1, "B": 3}
+
+
+def test_veto_names_incident_date_kind_and_basis():
+    import datetime as dt
+
+    s = scheme()
+    full = {"catalog_completeness": 1.0, "catalog_share_basis": 1.0, "share_reply_timeliness": 1.0}
+    values = {("A", m): v for m, v in full.items()}
+    inc = [Incident("系统故障", "IN-7", dt.datetime(2025, 3, 1, 9)), Incident("数据泄露", "IN-9", dt.datetime(2025, 8, 14, 22, 40))]
+    _, grades = score_all(s, [AgencyInfo("A", "市级")], values, {}, {"A": inc})
+    assert grades[0].vetoed and grades[0].grade == "不合格"
+    assert grades[0].veto_reason == "一票否决：IN-9（2025-08-14 数据泄露），依据《测试年度公共数据管理评估方案》否决事项第一项"
+    # no counting incident (e.g. the leak excused under an approved adjustment): no veto, no reason
+    _, grades = score_all(s, [AgencyInfo("A", "市级")], values, {}, {"A": inc[:1]})
+    assert (grades[0].vetoed, grades[0].grade, grades[0].veto_reason) == (False, "优秀", None)
+
+
+def test_scores_carry_their_basis():
+    s = scheme()
+    scores, _ = score_all(s, [AgencyInfo("A", "市级")], {}, {("A", "out_of_scope_calls"): 3}, {})
+    basis = {r.indicator: r.basis for r in scores}
+    assert basis["catalog_completeness"] == B and basis["out_of_scope_calls"] == B
