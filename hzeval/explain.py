@@ -26,7 +26,7 @@ def explanation(con, year: int, agency: str, metric: str | None = None, run_id: 
     head = frame(
         con,
         """
-        select g.agency_code, a.agency_name, g.total, g.grade, g.vetoed, g.rank, g.peer_group,
+        select g.agency_code, a.agency_name, g.total, g.grade, g.vetoed, g.rank, g.peer_group, g.veto_reason,
                r.year, r.as_of, r.scheme_name, r.run_id
         from grades g join runs r using (run_id) left join agencies a using (agency_code)
         where g.run_id = $r and g.agency_code = $a
@@ -77,9 +77,11 @@ def print_explanation(exp: dict, console, limit: int = 10) -> None:
     console.print(
         f"[bold]{h['agency_name'] or h['agency_code']}（{h['agency_code']}）{h['year']} 年度评估说明[/bold]\n"
         f"总分 {h['total']:.2f}，等级 {h['grade']}{'（一票否决）' if h['vetoed'] else ''}，"
-        f"{h['peer_group']}第 {h['rank']} 名；运行 {h['run_id']}，方案 {h['scheme_name']}，截至 {h['as_of']:%Y-%m-%d %H:%M}"
+        + (f"{h['peer_group']}第 {h['rank']} 名" if h["rank"] is not None else "不参与排名") + f"；运行 {h['run_id']}，方案 {h['scheme_name']}，截至 {h['as_of']:%Y-%m-%d %H:%M}"
     )
-    if h["vetoed"] and not exp["veto"].is_empty():
+    if h["vetoed"] and h.get("veto_reason"):
+        console.print(f"  [red]{h['veto_reason']}[/red]")  # incident, date, kind and the scheme's basis
+    elif h["vetoed"] and not exp["veto"].is_empty():  # a run made before veto reasons were stored
         for r in exp["veto"].iter_rows(named=True):
             console.print(f"  [red]一票否决[/red]：{r['occurred_at']:%Y-%m-%d} 发生{r['kind']}事件（{r['incident_id']}），第四十七条")
     ev = exp["evidence"]

@@ -21,9 +21,11 @@ def db(tmp_path):
     """Agency A with two conditional share applications: S1 answered in time, S4 late.
 
     Measured for A under the 2025 scheme: share_reply_timeliness (共享服务, the only measured
-    indicator there), open_plan_filed (数据开放, filed in time) and security_practice (安全与整改,
-    nothing done). Live weights 30 + 10 + 10 = 50 are scaled to 100: 60, 20, 20.
-    Without adjustment: replies 1/2 = 0.5 = floor -> 0; plan -> 20; security 0 -> total 20.
+    indicator there), open_plan_filed (数据开放, filed in time), security_practice (安全与整改,
+    nothing done) and the standing catalog_completeness (目录管理) and aggregation_coverage
+    (数据汇聚与更新), which score 0 on an empty catalogue. Live weights 20 + 25 + 30 + 10 + 10 = 95
+    are scaled to 100: 共享服务 30 × 100/95 = 31.58, 数据开放 10 × 100/95 = 10.53.
+    Without adjustment: replies 1/2 = 0.5 = floor -> 0; plan -> 10.53; the rest 0 -> total 10.53.
     """
     path = tmp_path / "w.duckdb"
     with connect(path) as con:
@@ -49,17 +51,17 @@ def grade(path, run_id):
 
 def test_excuse_changes_score_and_revoke_restores(db):
     r0 = run_assessment(db, 2025, AS_OF)
-    assert grade(db, r0)[:3] == (20.0, "不合格", [])
+    assert grade(db, r0)[:3] == (10.53, "不合格", [])
     with connect(db) as con:
         adj_id = adjust.propose_excuse(con, metric_id="share_reply_timeliness", record_id="S4", agency_code="A",
                                        reason="平台故障致答复未留痕，经核实已电话答复", evaluator="评估员甲")
     # proposed but not approved: not applied
-    assert grade(db, run_assessment(db, 2025, AS_OF))[0] == 20.0
+    assert grade(db, run_assessment(db, 2025, AS_OF))[0] == 10.53
     with connect(db) as con:
         adjust.approve(con, adj_id, "处长乙")
     r1 = run_assessment(db, 2025, AS_OF)
     total, g, used, ev = grade(db, r1)
-    assert (total, g, used) == (80.0, "良好", [adj_id])  # replies 1/1 -> all 60 points of 共享服务
+    assert (total, g, used) == (42.11, "不合格", [adj_id])  # replies 1/1 -> all 31.58 points of 共享服务
     assert ev[0][1] == adj_id and ev[0][0].startswith(f"已豁免（{adj_id}）")
     with connect(db) as con:
         adjust.revoke(con, adj_id, "处长乙", "复核后撤销")
@@ -68,7 +70,7 @@ def test_excuse_changes_score_and_revoke_restores(db):
         assert sorted(events) == ["approve", "propose", "revoke"]
         assert con.execute("select count(*) from adjustments").fetchall() == [(1,)]  # nothing deleted
     r2 = run_assessment(db, 2025, AS_OF)
-    assert grade(db, r2)[:3] == (20.0, "不合格", [])
+    assert grade(db, r2)[:3] == (10.53, "不合格", [])
     # the earlier run still cites the adjustment it used
     assert grade(db, r1)[2] == [adj_id]
 
@@ -81,7 +83,7 @@ def test_correction_reads_corrected_record(db):
     run = run_assessment(db, 2025, AS_OF)
     total, g, used, ev = grade(db, run)
     # S4 due end of 2026-01-04 (a working Sunday); replied 01-04 16:30 -> on time, 2/2
-    assert (total, used) == (80.0, [adj_id])
+    assert (total, used) == (42.11, [adj_id])
     assert ev[0][1] == adj_id and "按更正记录计算" in ev[0][0]
     with connect(db, read_only=True) as con:  # the loaded record itself is untouched
         assert con.execute("select replied_at from share_applications where application_id = 'S4'").fetchall() == [(None,)]
@@ -115,7 +117,7 @@ def test_cli_flow(db, capsys):
     main(["--db", str(db), "explain", "--year", "2025", "--agency", "A"])
     out = capsys.readouterr().out
     assert "ADJ-0001" in out and "已生效" in out
-    assert "80.00" in out and "已调整 ADJ-0001" in out
+    assert "42.11" in out and "已调整 ADJ-0001" in out
 
 
 def test_reports_and_dashboard_show_adjusted_items(db):
@@ -137,3 +139,31 @@ def test_reports_and_dashboard_show_adjusted_items(db):
         run.close()
     ev = Store(published_dir(db), User("eva", "evaluator")).evidence(run_id, "A")
     assert ev.filter(ev["record_id"] == "S4")["adjustment_id"].to_list() == [adj_id]
+
+
+def test_excused_incident_neither_vetoes_nor_deducts(db):
+    """第四十六条 容错免责: an incident excused through an approved adjustment does not veto and is not
+    counted in security_incidents (2 points each under the 2025 scheme). Without the excuse A is
+    vetoed, with the incident, its date, kind and the scheme's basis in grades.veto_reason."""
+    with connect(db) as con:
+        insert(con, "incidents", {"incident_id": "IN-1", "agency_code": "A", "occurred_at": "2025-08-14 22:40",
+                                  "kind": "数据泄露", "severity": "重大"})
+    r0 = run_assessment(db, 2025, AS_OF)
+    with connect(db, read_only=True) as con:
+        row = con.execute("select total, grade, vetoed, veto_reason, graded from grades where run_id = $r and agency_code = 'A'",
+                          {"r": r0}).fetchall()[0]
+        lost = con.execute("select points, basis from scores where run_id = $r and agency_code = 'A' and indicator = 'security_incidents'",
+                           {"r": r0}).fetchall()[0]
+    # 10.53 (see the fixture) - 2 for the incident = 8.53; vetoed whatever the points
+    assert row[:3] == (8.53, "不合格", True) and row[4] is True
+    assert row[3] == "一票否决：IN-1（2025-08-14 数据泄露），依据《惠州市2025年度公共数据管理评估方案》否决事项第一项（实施细则未规定一票否决，属本方案的评估政策）"
+    assert lost == (-2.0, "《惠州市2025年度公共数据管理评估方案》扣分细则第四项")
+    with connect(db) as con:
+        adj_id = adjust.propose_excuse(con, metric_id="security_incidents", record_id="IN-1", agency_code="A",
+                                       reason="创新试点中的偏差，程序合规、勤勉尽责（容错免责）", evaluator="评估员甲")
+        adjust.approve(con, adj_id, "处长乙")
+    r1 = run_assessment(db, 2025, AS_OF)
+    with connect(db, read_only=True) as con:
+        row = con.execute("select total, grade, vetoed, veto_reason from grades where run_id = $r and agency_code = 'A'",
+                          {"r": r1}).fetchall()[0]
+    assert row == (10.53, "不合格", False, None)

@@ -185,3 +185,42 @@ def test_cli_calendar_message_for_uncovered_year(db):
         proc = subprocess.run([sys.executable, "-m", "hzeval.cli", "--db", str(db), *args],
                               capture_output=True, text=True, timeout=120)
         assert proc.returncode == 0, proc.stderr
+
+
+def test_reference_units_get_scores_but_no_grade_or_rank(db):
+    """第四十三条 grades 行政机关; a 第五十一条 unit (参照执行) keeps its metrics and points, with grade
+    参照执行、不参与评级, no rank, graded = false, and takes no place in its peer group's ranking."""
+    with connect(db) as con:
+        insert(con, "agencies", {"agency_code": "R", "agency_name": "某事业单位", "level": "市级", "agency_type": "参照执行"})
+    run_id = run_assessment(db, 2025, AS_OF)
+    with connect(db, read_only=True) as con:
+        g = {r[0]: r[1:] for r in con.execute(
+            "select agency_code, grade, rank, graded, peer_group from grades where run_id = $r", {"r": run_id}).fetchall()}
+        n_scores = con.execute("select count(*) from scores where run_id = $r and agency_code = 'R'", {"r": run_id}).fetchall()[0][0]
+        ranks = sorted(r for code, (_, r, graded, _) in g.items() if graded)
+    assert g["R"] == ("参照执行、不参与评级", None, False, None)
+    assert g["A"][2] is True and n_scores > 0
+    assert ranks == [1, 1, 2]  # 市级 A, B (B vetoed, after A) and 县区 C: R is not counted
+
+
+def test_old_warehouse_gains_the_new_columns(tmp_path):
+    """A warehouse made before issue 11 (grades without veto_reason/graded, scores without basis,
+    agencies without agency_type) gains the columns when opened for writing; old rows keep NULL."""
+    import duckdb
+
+    path = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("create table grades (run_id varchar, year integer, agency_code varchar, total double, grade varchar, "
+                "vetoed boolean, rank integer, peer_group varchar)")
+    con.execute("insert into grades values ('r0', 2024, 'A', 91, '优秀', false, 1, '市级')")
+    con.execute("create table scores (run_id varchar, year integer, agency_code varchar, dimension varchar, "
+                "indicator varchar, points double, max_points double)")
+    con.execute("create table agencies (agency_code varchar, agency_name varchar, level varchar, region varchar, "
+                "is_authority boolean, _load_id bigint, _line bigint)")
+    con.close()
+    with connect(path) as con:
+        cols = {(t, c) for t, c in con.execute(
+            "select table_name, column_name from information_schema.columns where table_schema = 'main'").fetchall()}
+        assert {("grades", "veto_reason"), ("grades", "graded"), ("scores", "basis"), ("agencies", "agency_type"),
+                ("objections", "received_by")} <= cols
+        assert con.execute("select grade, veto_reason, graded from grades").fetchall() == [("优秀", None, None)]

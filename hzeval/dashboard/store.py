@@ -456,11 +456,21 @@ def _scoring_inputs(path: str, year: int, veto_kind: str | None):
     mv = query(path, "select agency_code, metric_id, cast(value as double) as value, count from metric_values")
     values = {(r[0], r[1]): r[2] for r in mv.iter_rows()}
     counts = {(r[0], r[1]): int(r[3] or 0) for r in mv.iter_rows()}
-    ags = query(path, "select agency_code, level, coalesce(is_authority, false) as auth from agencies order by agency_code")
-    agencies = [AgencyInfo(c, lv, bool(a)) for c, lv, a in ags.iter_rows()]
-    kinds: dict[str, set[str]] = {}
     tables = {r[0] for r in duckdb_tables(path)}
-    if "incidents" in tables:
+    has_type = "agency_type" in query(path, "select * from agencies limit 0").columns
+    ags = query(path, "select agency_code, level, coalesce(is_authority, false) as auth, "
+                + ("agency_type" if has_type else "null::varchar") + " as agency_type from agencies order by agency_code")
+    agencies = [AgencyInfo(c, lv, bool(a), t) for c, lv, a, t in ags.iter_rows()]
+    kinds: dict[str, set[str]] = {}
+    if "incidents" in tables and "adjustment_id" in query(path, "select * from evidence limit 0").columns:
+        # the incidents the run counted: its security_incidents evidence, less those excused (第四十六条)
+        inc = query(path, """
+            select distinct e.agency_code, n.kind from evidence as e join incidents as n on n.incident_id = e.record_id
+            where e.metric_id = 'security_incidents' and not coalesce(e.reason like '已豁免%', false)
+        """)
+        for code, kind in inc.iter_rows():
+            kinds.setdefault(code, set()).add(kind)
+    elif "incidents" in tables:
         run = query(path, "select as_of from runs").row(0)[0]
         inc = query(path, """
             select distinct agency_code, kind from incidents

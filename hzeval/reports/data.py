@@ -169,11 +169,13 @@ def graded_agencies(run: Run) -> pl.DataFrame:
         run.con,
         """
         select g.agency_code, coalesce(a.agency_name, g.agency_code) as agency_name, a.level, a.region,
-               g.total, g.grade, g.vetoed, g.rank, g.peer_group,
+               g.total, g.grade, g.vetoed, g.rank, g.veto_reason,
+               coalesce(g.peer_group, case when g.graded = false then '参照执行' end) as peer_group,
                g.grade || case when g.vetoed then '（一票否决）' else '' end as grade_label,
-               count(*) over (partition by g.peer_group) as peer_count
+               count(*) over (partition by g.peer_group) as peer_count,
+               coalesce(g.graded, true) as graded
         from grades as g left join agencies as a using (agency_code)
-        order by g.peer_group desc, g.rank, g.agency_code
+        order by coalesce(g.graded, true) desc, g.peer_group desc, g.rank, g.agency_code
         """,
     )
 
@@ -318,7 +320,7 @@ def previous_year(run: Run, agency_code: str) -> pl.DataFrame | None:
 
 def grade_distribution(run: Run) -> pl.DataFrame:
     """Number of agencies per grade, per peer group and in total."""
-    g = graded_agencies(run)
+    g = graded_agencies(run).filter(pl.col("graded"))
     groups = list(dict.fromkeys(g["peer_group"].drop_nulls()))
     rows = []
     for grade in GRADE_ORDER:

@@ -272,7 +272,7 @@ def write_index(run: data.Run, out_dir: Path) -> Path:
         return f'<a href="{h.esc(rel)}">{h.esc(text)}</a>{extra}'
 
     rows = "".join(
-        f"<tr><td>{h.esc(r['peer_group'])}</td><td class=num>{r['rank']}</td><td>{h.esc(r['agency_code'])}</td>"
+        f"<tr><td>{h.esc(r['peer_group'])}</td><td class=num>{r['rank'] if r['rank'] is not None else '—'}</td><td>{h.esc(r['agency_code'])}</td>"
         f"<td>{link('agencies/' + r['agency_code'] + '.html', r['agency_name'])}</td>"
         f"<td class=num>{h.num(r['total'])}</td><td>{h.grade_badge(r['grade'], r['vetoed'])}</td></tr>"
         for r in agencies.iter_rows(named=True)

@@ -45,7 +45,7 @@ def _sheets(run: data.Run) -> dict[str, tuple[pl.DataFrame, dict[str, str]]]:
     return {
         "总分与等级": (grades.with_columns(vetoed=pl.when(pl.col("vetoed")).then(pl.lit("是")).otherwise(pl.lit(""))), {
             "peer_group": "分组", "rank": "名次", "agency_code": "机构代码", "agency_name": "机构名称", "level": "层级",
-            "region": "区域", "total": "总分", "grade": "等级", "vetoed": "一票否决"}),
+            "region": "区域", "total": "总分", "grade": "等级", "vetoed": "一票否决", "veto_reason": "否决原因及依据"}),
         "指标得分": (ind, {
             "agency_code": "机构代码", "agency_name": "机构名称", "dimension": "维度", "metric_id": "指标代码",
             "metric_name": "指标", "article": "条款", "numerator": "分子", "denominator": "分母", "value": "指标值",
