@@ -17,20 +17,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from hzeval.errors import SchemeError
-from hzeval.metrics.registry import METRICS
+from hzeval.metrics.registry import DEADLINE_KEYS, METRICS
 
 NaPolicy = Literal["exclude", "full"]
 
-#: deadline parameters the metric SQL binds (working days) and their defaults' articles
-DEADLINE_KEYS = {
-    "catalog_update": 12,
-    "catalog_review": 12,
-    "share_reply": 24,
-    "share_implement": 24,
-    "demand_confirm": 24,
-    "objection": 28,
-    "open_reply": 37,
-}
 
 
 class _Strict(BaseModel):

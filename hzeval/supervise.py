@@ -16,20 +16,12 @@ import polars as pl
 from rich.table import Table
 
 from hzeval.errors import HzevalError
-from hzeval.metrics import DEADLINE_METRICS, METRICS, Window, compute_items
+from hzeval.metrics import DEADLINE_METRICS, METRICS, SUPERVISION_CATEGORY, Window, compute_items
 from hzeval.scheme import latest_scheme_for
 from hzeval.sqlutil import frame, neutralise
 
-CATEGORY = {
-    "catalog_update_timeliness": "目录更新",
-    "catalog_review_timeliness": "目录审定",
-    "share_reply_timeliness": "共享申请答复",
-    "share_implementation_timeliness": "共享实施",
-    "demand_confirmation_timeliness": "目录外需求确认",
-    "objection_timeliness": "数据异议处理",
-    "open_reply_timeliness": "开放申请答复",
-    "rectification_on_time": "限期整改",
-}
+#: 督办 category per metric, from the metrics' declarations (``-- category:``)
+CATEGORY = SUPERVISION_CATEGORY
 
 COLUMNS = {
     "category": "事项类别", "article": "条款", "agency_code": "机构代码", "agency_name": "机构名称",

@@ -14,33 +14,18 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 from dataclasses import dataclass, field
-from functools import cache
-from importlib import resources
 
 import polars as pl
 
 from hzeval.calendar import first_uncovered_year
 from hzeval.errors import CalendarError
-from hzeval.metrics.registry import FAMILIES, METRICS
+from hzeval.metrics.registry import FAMILIES, METRICS, Block, load_blocks
 from hzeval.sqlutil import frame
 
 log = logging.getLogger(__name__)
 
 ITEM_COLUMNS = ("agency_code", "record_table", "record_id", "status", "reason", "due_at", "done_at", "num", "den")
-
-#: metrics whose items carry a working-day deadline (used by supervision)
-DEADLINE_METRICS = (
-    "catalog_update_timeliness",
-    "catalog_review_timeliness",
-    "share_reply_timeliness",
-    "share_implementation_timeliness",
-    "demand_confirmation_timeliness",
-    "objection_timeliness",
-    "open_reply_timeliness",
-    "rectification_on_time",
-)
 
 MACROS = """
 create or replace temp macro known(ts, as_of) as case when ts <= as_of then ts end;
@@ -66,34 +51,6 @@ create or replace temp macro period_label(freq, ts) as case freq
     when '每半年' then strftime(ts, '%Y') || case when month(ts) > 6 then 'H2' else 'H1' end
     when '每年' then strftime(ts, '%Y') end;
 """
-
-_MARKER = re.compile(r"^-- (metric|step): (\w+)\s*$", re.M)
-_PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
-
-
-@dataclass(frozen=True)
-class Block:
-    kind: str  # "metric" | "step"
-    name: str
-    sql: str
-    family: str
-
-    @property
-    def params(self) -> set[str]:
-        return set(_PARAM.findall(self.sql))
-
-
-@cache
-def load_blocks(family: str) -> tuple[Block, ...]:
-    text = resources.files("hzeval.metrics").joinpath("sql", f"{family}.sql").read_text(encoding="utf-8")
-    marks = list(_MARKER.finditer(text))
-    blocks = []
-    for i, m in enumerate(marks):
-        end = marks[i + 1].start() if i + 1 < len(marks) else len(text)
-        sql = text[m.end():end].strip().rstrip(";").strip()
-        blocks.append(Block(m.group(1), m.group(2), sql, family))
-    return tuple(blocks)
-
 
 @dataclass
 class Window:
@@ -174,6 +131,9 @@ def compute_items(con, window: Window, metric_ids=None, adjustments=None) -> Non
         "adjustment_id varchar)"
     )
     wanted = set(metric_ids) if metric_ids is not None else set(METRICS)
+    unknown = wanted - set(METRICS)
+    if unknown:
+        raise KeyError(f"no SQL block declares metrics {sorted(unknown)}")
     for fam in FAMILIES:
         for b in load_blocks(fam):
             if b.kind == "step":

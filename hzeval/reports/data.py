@@ -16,12 +16,10 @@ import datetime as dt
 import os
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from pathlib import Path
 
 import duckdb
 import polars as pl
-import yaml
 
 from hzeval.errors import RunNotFoundError
 from hzeval.metrics.registry import METRICS
@@ -43,9 +41,10 @@ EVIDENCE_ROWS_SHOWN = 15
 
 @cache
 def suggestions() -> dict[str, str]:
-    """整改建议 per metric id, declared once in ``suggestions.yaml``."""
-    text = resources.files("hzeval.reports").joinpath("suggestions.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    """整改建议 per metric id, declared in the metric's SQL header, articles and deadlines from the rule profile."""
+    from hzeval.rules import suggestion
+
+    return {m: suggestion(m) for m in METRICS}
 
 
 def _metric_meta() -> pl.DataFrame:
