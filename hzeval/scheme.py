@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from hzeval.errors import SchemeError
-from hzeval.metrics.registry import DEADLINE_KEYS, METRICS
+from hzeval.metrics.registry import METRICS
+from hzeval.rules import RuleSet
 
 NaPolicy = Literal["exclude", "full"]
 
@@ -27,9 +28,12 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Deadline(_Strict):
-    days: int = Field(gt=0, le=250)
-    article: int
+class RuleEntry(_Strict):
+    """One rule profile in force from a date: a packaged profile's name or a path (relative to the scheme file)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    profile: str = Field(min_length=1)
+    from_: dt.date = Field(alias="from")
 
 
 class Indicator(_Strict):
@@ -75,7 +79,8 @@ class Scheme(_Strict):
     name: str
     year: int | None = None
     na_policy: NaPolicy = "exclude"
-    deadlines: dict[str, Deadline]
+    #: rule profiles in force, each from its start date (DESIGN §5a)
+    rules: list[RuleEntry] = Field(min_length=1)
     open_plan_due: str = "03-31"
     security_required: dict[str, int] = Field(default_factory=lambda: {"安全检查": 2, "数据备份": 4})
     dimensions: list[Dimension] = Field(min_length=1)
@@ -86,6 +91,15 @@ class Scheme(_Strict):
     #: filled by load_scheme
     sha256: str = ""
     source: str = ""
+    _ruleset: RuleSet | None = PrivateAttr(None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_deadlines(cls, data):
+        if isinstance(data, dict) and "deadlines" in data:
+            raise ValueError("deadlines 已由 rules 取代：期限和条款来自规则配置，例如 rules: [{profile: huizhou-draft-2022, "
+                             "from: 2022-01-01}] / 'deadlines' is replaced by 'rules' (rule profiles with start dates)")
+        return data
 
     @field_validator("open_plan_due")
     @classmethod
@@ -94,17 +108,6 @@ class Scheme(_Strict):
             dt.date.fromisoformat(f"2024-{v}")
         except ValueError as exc:
             raise ValueError(f"open_plan_due 应为 MM-DD 形式，得到 {v!r} / must be MM-DD") from exc
-        return v
-
-    @field_validator("deadlines")
-    @classmethod
-    def _deadlines_complete(cls, v: dict[str, Deadline]) -> dict[str, Deadline]:
-        unknown = set(v) - set(DEADLINE_KEYS)
-        missing = set(DEADLINE_KEYS) - set(v)
-        if unknown:
-            raise ValueError(f"未知的期限参数 unknown deadline keys: {sorted(unknown)}")
-        if missing:
-            raise ValueError(f"缺少期限参数 missing deadline keys: {sorted(missing)}")
         return v
 
     @model_validator(mode="after")
@@ -133,7 +136,19 @@ class Scheme(_Strict):
             if m.kind != "count":
                 raise ValueError(f"扣分项 {ded.metric} 须为计数指标 / deductions take count metrics")
         self._check_bands()
+        base = Path(self.source).parent if self.source else None
+        self._ruleset = RuleSet.build([(r.profile, r.from_) for r in self.rules], base)
+        self._ruleset.check_deadlines(sorted(self.scored_metrics))
         return self
+
+    @property
+    def ruleset(self) -> RuleSet:
+        """The rule profiles in force, by date."""
+        return self._ruleset
+
+    @property
+    def scored_metrics(self) -> set[str]:
+        return {i.metric for d in self.dimensions for i in d.indicators} | {d.metric for d in self.deductions}
 
     def _check_bands(self) -> None:
         bands = sorted(self.grades, key=lambda b: b.min)

@@ -67,11 +67,22 @@ create table if not exists adjustment_events (
   adjustment_id varchar, action varchar, actor varchar, acted_at timestamp, note varchar
 );
 create table if not exists run_adjustments (run_id varchar, adjustment_id varchar);
+create table if not exists run_rules (
+  run_id varchar, kind varchar, key varchar, profile varchar, title varchar, valid_from date, valid_to date,
+  days integer, article varchar, text varchar, period varchar
+);
 create table if not exists project_gates (
   run_id varchar, project_id varchar, owner_code varchar, passed boolean,
   failed_conditions varchar, accepted_while_failing boolean, failed_resources varchar,
   checked_at timestamp
 );
+"""
+
+#: columns added after a table's first release: a warehouse made by an older version gets them on open
+MIGRATIONS = """
+alter table evidence add column if not exists rule_profile varchar;
+alter table evidence add column if not exists article varchar;
+alter table runs add column if not exists rules_sha256 varchar;
 """
 
 
@@ -83,6 +94,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     for t in TABLES.values():
         con.execute(table_ddl(t))
     con.execute(SYSTEM_DDL)
+    con.execute(MIGRATIONS)
     exists = con.execute("select count(*) from information_schema.tables where table_name = 'calendar'").fetchall()[0][0]
     if not exists:
         calendar.install(con)

@@ -117,8 +117,11 @@ where open_type in ('有条件开放', '不予开放');
 -- grain: one row per basis change effective in the year, charged to the registering agency
 with changes as (
     select change_id, agency_code, effective_date,
-           wd_due_at(effective_date, $d_catalog_update) as due_at
+           wd_due_at(effective_date, r.days) as due_at,
+           r.profile, r.article, r.period
     from basis_changes
+    join rule_deadlines as r
+      on r.key = 'catalog_update' and effective_date >= r.valid_from and effective_date < r.valid_to
     where effective_date >= cast($year_start as date)
       and effective_date < cast($year_end as date)
       and effective_date <= cast($as_of as date)
@@ -138,11 +141,13 @@ select
     item_status(s.done_at, c.due_at, $as_of) as status,
     deadline_reason(item_status(s.done_at, c.due_at, $as_of), s.done_at, c.effective_date,
                     '依据变化后逾期未更新目录',
-                    '依据变化后超过 ' || $d_catalog_update || ' 个工作日才提交目录更新') as reason,
+                    '依据变化后超过 ' || c.period || '才提交目录更新') as reason,
     c.due_at,
     s.done_at,
     null::double as num,
-    null::double as den
+    null::double as den,
+    c.profile as rule_profile,
+    c.article
 from changes as c
 left join first_submission as s using (change_id);
 
@@ -160,8 +165,11 @@ left join first_submission as s using (change_id);
 -- grain: one row per catalogue submission in the year, charged to the authority
 with submissions as (
     select event_id, resource_code, event_time,
-           wd_due_at(event_time, $d_catalog_review) as due_at
+           wd_due_at(event_time, r.days) as due_at,
+           r.profile, r.article, r.period
     from catalog_events
+    join rule_deadlines as r
+      on r.key = 'catalog_review' and cast(event_time as date) >= r.valid_from and cast(event_time as date) < r.valid_to
     where event_type in ('编制提交', '变更提交', '下架提交')
       and event_time >= $year_start and event_time < $year_end and event_time <= $as_of
 ),
@@ -183,11 +191,13 @@ select
     item_status(f.done_at, s.due_at, $as_of) as status,
     deadline_reason(item_status(f.done_at, s.due_at, $as_of), f.done_at, s.event_time,
                     '资源 ' || s.resource_code || ' 的目录提交逾期未审定',
-                    '资源 ' || s.resource_code || ' 的目录提交超过 ' || $d_catalog_review || ' 个工作日才审定') as reason,
+                    '资源 ' || s.resource_code || ' 的目录提交超过 ' || s.period || '才审定') as reason,
     s.due_at,
     f.done_at,
     null::double as num,
-    null::double as den
+    null::double as den,
+    s.profile as rule_profile,
+    s.article
 from submissions as s
 left join first_review as f using (event_id);
 

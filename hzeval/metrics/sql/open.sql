@@ -77,8 +77,11 @@ with apps as (
         agency_code,
         submitted_at,
         known(replied_at, $as_of) as done_at,
-        wd_due_at(submitted_at, $d_open_reply) as due_at
+        wd_due_at(submitted_at, r.days) as due_at,
+        r.profile, r.article, r.period
     from open_applications
+    join rule_deadlines as r
+      on r.key = 'open_reply' and cast(submitted_at as date) >= r.valid_from and cast(submitted_at as date) < r.valid_to
     where submitted_at >= $year_start and submitted_at < $year_end and submitted_at <= $as_of
 )
 select
@@ -88,11 +91,13 @@ select
     item_status(done_at, due_at, $as_of) as status,
     deadline_reason(item_status(done_at, due_at, $as_of), done_at, submitted_at,
                     '开放申请逾期未答复',
-                    '开放申请超过 ' || $d_open_reply || ' 个工作日才答复') as reason,
+                    '开放申请超过 ' || period || '才答复') as reason,
     due_at,
     done_at,
     null::double as num,
-    null::double as den
+    null::double as den,
+    profile as rule_profile,
+    article
 from apps;
 
 -- metric: open_agreement

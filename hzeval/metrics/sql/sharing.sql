@@ -20,9 +20,13 @@ with apps as (
         a.provider_code,
         a.submitted_at,
         known(a.replied_at, $as_of) as done_at,
-        wd_due_at(a.submitted_at, $d_share_reply) as due_at
+        wd_due_at(a.submitted_at, r.days) as due_at,
+        r.profile, r.article, r.period
     from share_applications as a
     left join stg_snapshot as s using (resource_code)
+    -- the rule in force on the trigger day (DESIGN §5a)
+    join rule_deadlines as r
+      on r.key = 'share_reply' and cast(a.submitted_at as date) >= r.valid_from and cast(a.submitted_at as date) < r.valid_to
     where coalesce(a.share_type, s.share_type) = '有条件共享'
       and coalesce(a.in_catalog, true)
       and a.submitted_at >= $year_start and a.submitted_at < $year_end and a.submitted_at <= $as_of
@@ -34,11 +38,13 @@ select
     item_status(done_at, due_at, $as_of) as status,
     deadline_reason(item_status(done_at, due_at, $as_of), done_at, submitted_at,
                     '有条件共享申请逾期未答复',
-                    '有条件共享申请超过 ' || $d_share_reply || ' 个工作日才答复') as reason,
+                    '有条件共享申请超过 ' || period || '才答复') as reason,
     due_at,
     done_at,
     null::double as num,
-    null::double as den
+    null::double as den,
+    profile as rule_profile,
+    article
 from apps;
 
 -- metric: share_implementation_timeliness
@@ -58,9 +64,12 @@ with apps as (
         a.provider_code,
         a.replied_at,
         known(a.implemented_at, $as_of) as done_at,
-        wd_due_at(a.replied_at, $d_share_implement) as due_at
+        wd_due_at(a.replied_at, r.days) as due_at,
+        r.profile, r.article, r.period
     from share_applications as a
     left join stg_snapshot as s using (resource_code)
+    join rule_deadlines as r
+      on r.key = 'share_implement' and cast(a.replied_at as date) >= r.valid_from and cast(a.replied_at as date) < r.valid_to
     where coalesce(a.share_type, s.share_type) = '有条件共享'
       and coalesce(a.in_catalog, true)
       and a.decision in ('同意', '部分同意')
@@ -73,11 +82,13 @@ select
     item_status(done_at, due_at, $as_of) as status,
     deadline_reason(item_status(done_at, due_at, $as_of), done_at, replied_at,
                     '同意共享后逾期未完成实施',
-                    '同意共享后超过 ' || $d_share_implement || ' 个工作日才完成实施') as reason,
+                    '同意共享后超过 ' || period || '才完成实施') as reason,
     due_at,
     done_at,
     null::double as num,
-    null::double as den
+    null::double as den,
+    profile as rule_profile,
+    article
 from apps;
 
 -- metric: refusal_basis
@@ -120,8 +131,11 @@ with demands as (
         provider_code,
         submitted_at,
         known(confirmed_at, $as_of) as done_at,
-        wd_due_at(submitted_at, $d_demand_confirm) as due_at
+        wd_due_at(submitted_at, r.days) as due_at,
+        r.profile, r.article, r.period
     from share_applications
+    join rule_deadlines as r
+      on r.key = 'demand_confirm' and cast(submitted_at as date) >= r.valid_from and cast(submitted_at as date) < r.valid_to
     where in_catalog = false
       and submitted_at >= $year_start and submitted_at < $year_end and submitted_at <= $as_of
 )
@@ -132,11 +146,13 @@ select
     item_status(done_at, due_at, $as_of) as status,
     deadline_reason(item_status(done_at, due_at, $as_of), done_at, submitted_at,
                     '目录外共享需求逾期未确认',
-                    '目录外共享需求超过 ' || $d_demand_confirm || ' 个工作日才确认') as reason,
+                    '目录外共享需求超过 ' || period || '才确认') as reason,
     due_at,
     done_at,
     null::double as num,
-    null::double as den
+    null::double as den,
+    profile as rule_profile,
+    article
 from demands;
 
 -- metric: grant_minimality
@@ -332,8 +348,11 @@ with raised as (
         provider_code,
         raised_at,
         known(resolved_at, $as_of) as done_at,
-        wd_due_at(raised_at, $d_objection) as due_at
+        wd_due_at(raised_at, r.days) as due_at,
+        r.profile, r.article, r.period
     from objections
+    join rule_deadlines as r
+      on r.key = 'objection' and cast(raised_at as date) >= r.valid_from and cast(raised_at as date) < r.valid_to
     where raised_at >= $year_start and raised_at < $year_end and raised_at <= $as_of
 )
 select
@@ -343,9 +362,11 @@ select
     item_status(done_at, due_at, $as_of) as status,
     deadline_reason(item_status(done_at, due_at, $as_of), done_at, raised_at,
                     '数据异议逾期未处理',
-                    '数据异议超过 ' || $d_objection || ' 个工作日才处理') as reason,
+                    '数据异议超过 ' || period || '才处理') as reason,
     due_at,
     done_at,
     null::double as num,
-    null::double as den
+    null::double as den,
+    profile as rule_profile,
+    article
 from raised;
