@@ -47,8 +47,9 @@ test: dev ## run the whole test suite
 samples: venv ## regenerate the committed sample drop (deterministic)
 	$(BIN)/python -m hzeval.samples --out data_samples --scale 1 --committed
 
-docs: venv ## regenerate docs/contract.md from hzeval/contract.py
+docs: venv ## regenerate docs/contract.md and docs/metrics.md's metric table from the declarations
 	$(BIN)/python -m hzeval.contract > docs/contract.md
+	$(BIN)/python -m hzeval.metrics docs/metrics.md
 
 BENCH_SIZES ?= S,M,L
 bench: venv ## run the benchmarks (S, M, L drops; BENCH_SIZES=S,M to skip L) and write benchmarks/RESULTS.md

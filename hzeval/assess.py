@@ -106,16 +106,22 @@ def assess_in(con, year: int, as_of: dt.datetime, scheme: Scheme, run_id: str | 
         con.register("_adj_ids", adjustments.select("adjustment_id").to_arrow())
         con.execute("insert into run_adjustments select $run_id, adjustment_id from _adj_ids", {"run_id": run_id})
         con.unregister("_adj_ids")
+    rules = window.rules.run_rows(run_id)
+    con.register("_rules", rules.to_arrow())
+    con.execute(f"insert into run_rules ({', '.join(rules.columns)}) select * from _rules")
+    con.unregister("_rules")
     con.execute(
         """
-        insert into runs values ($run_id, $started, $finished, $year, $as_of, $scheme_sha, $inputs_sha,
-                                 $version, 'finished', $scheme_name, $scheme_file, $inputs)
+        insert into runs (run_id, started_at, finished_at, year, as_of, scheme_sha256, inputs_sha256,
+                          package_version, status, scheme_name, scheme_file, inputs, rules_sha256)
+        values ($run_id, $started, $finished, $year, $as_of, $scheme_sha, $inputs_sha,
+                $version, 'finished', $scheme_name, $scheme_file, $inputs, $rules_sha)
         """,
         {
             "run_id": run_id, "started": started, "finished": dt.datetime.now(),
             "year": year, "as_of": as_of, "scheme_sha": scheme.sha256, "inputs_sha": digest,
             "version": __version__, "scheme_name": scheme.name, "scheme_file": scheme.source,
-            "inputs": json.dumps(listing, ensure_ascii=False),
+            "inputs": json.dumps(listing, ensure_ascii=False), "rules_sha": window.rules.sha256,
         },
     )
     log.info("run %s: %d metric values, %d evidence rows, %d graded", run_id, values.height, evidence.height, grades_df.height)

@@ -17,29 +17,12 @@ from rich.console import Console
 
 from hzeval import __version__
 from hzeval.errors import HzevalError
+from hzeval.service import parse_as_of, render_year
 
 log = logging.getLogger("hzeval")
 # scheduler logs and pipes are not terminals: give tables room instead of rich's 80 columns
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True, highlight=False)
-
-
-def parse_as_of(value: str | None) -> dt.datetime:
-    """``--as-of``: an ISO date or date-time in local time; a bare date means its 00:00."""
-    if not value:
-        return dt.datetime.now().replace(microsecond=0)
-    try:
-        parsed = dt.datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise HzevalError(
-            f"--as-of 时间格式无效：{value}（应为 2026-01-05 或 2026-01-05T09:00）",
-            f"invalid --as-of time {value!r} (expected e.g. 2026-01-05 or 2026-01-05T09:00)",
-        ) from exc
-    if parsed.tzinfo is not None:
-        from zoneinfo import ZoneInfo
-
-        parsed = parsed.astimezone(ZoneInfo("Asia/Shanghai")).replace(tzinfo=None)
-    return parsed
 
 
 class Ctx:
@@ -167,6 +150,36 @@ def demo(obj: Ctx, drop, year, as_of):
     print_summary(result, console)
     run = run_assessment(obj.db, year=year, as_of=parse_as_of(as_of))
     print_ranking(obj.db, run, console)
+
+
+@cli.command("rules")
+@click.option("--year", type=int, default=None, help="assessment year (default: this year)")
+@click.option("--scheme", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="scheme file (default: the packaged scheme of the year)")
+def rules_cmd(year, scheme):
+    """列出某年度适用的规则配置：期限、天数、条款 / which rule profile, length and article apply over a year."""
+    from rich.table import Table
+
+    from hzeval.rules import year_overview
+    from hzeval.scheme import scheme_for
+
+    year = year or dt.date.today().year
+    sch = scheme_for(year, scheme)
+    deadlines, metrics = year_overview(sch.ruleset, year)
+    console.print(f"[bold]{year} 年度适用规则[/bold]（方案 {sch.name}；规则配置 "
+                  + "、".join(f"{s.profile.name} 自 {s.start}" for s in sch.ruleset.spans) + "）")
+    t = Table(title="期限 / deadlines")
+    for c in ("期限键", "规则配置", "适用起", "适用止", "期限", "条款", "原文"):
+        t.add_column(c)
+    for r in deadlines.iter_rows(named=True):
+        t.add_row(r["key"], r["profile"], str(r["from"]), str(r["to"]), r["period"], r["article"], r["text"])
+    console.print(t)
+    t = Table(title="指标 / metrics")
+    for c in ("指标", "名称", "规则配置", "适用起", "适用止", "期限键", "条款"):
+        t.add_column(c)
+    for r in metrics.iter_rows(named=True):
+        t.add_row(r["metric_id"], r["metric_name"], r["profile"], str(r["from"]), str(r["to"]), r["deadline"], r["article"])
+    console.print(t)
 
 
 @cli.command()
@@ -330,47 +343,8 @@ def user_add(obj: Ctx, name, role, users_file, password):
     console.print(f"已保存用户 {name}（{role}）到 {users_file} / saved")
 
 
-def _report_progress(total_hint: str = "报告"):
-    """A rich progress bar for ``render_reports``: returns (on_start, on_done, finish)."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                   console=console, transient=False, disable=not console.is_terminal)
-    state = {}
-
-    def on_start(run, jobs):
-        console.print(f"渲染 {run.year} 年报告 / rendering {len(jobs)} reports from run {run.run_id}")
-        bar.start()
-        state["task"] = bar.add_task(total_hint, total=len(jobs))
-
-    def on_done(result):
-        mark = "✔" if result.ok else "✘"
-        bar.update(state["task"], advance=1, description=f"{mark} {Path(result.job.html).name}")
-        if not result.ok:
-            bar.console.print(f"[red]✘ {result.job.html}: {result.error}[/red]", markup=True, highlight=False)
-        elif not console.is_terminal:
-            console.print(f"✔ {result.job.html}")
-
-    return on_start, on_done, bar.stop
-
-
 def _render(obj, year, agency, formats, out, workers, published=None):
-    from hzeval.reports.render import render_reports
-
-    on_start, on_done, finish = _report_progress()
-    try:
-        result = render_reports(year, out=out, formats=formats, agency=agency, workers=workers,
-                                published=published, db=obj.db, progress=on_done, on_start=on_start)
-    finally:
-        finish()
-    ok = len(result.results) - len(result.failures)
-    console.print(f"报告目录 / reports: {result.out_dir}（{ok} 份成功）  index: {result.out_dir / 'index.html'}")
-    if result.failures:
-        for r in result.failures:
-            err_console.print(f"失败 | failed: {r.job.html}: {r.error}（保留原文件 / previous file kept）",
-                              markup=False, soft_wrap=True)
-        raise HzevalError(f"{len(result.failures)} 份报告生成失败", f"{len(result.failures)} report(s) failed")
-    return result
+    return render_year(obj.db, year, agency, formats, out, workers, published, console=console, err_console=err_console)
 
 
 def _formats(value: str) -> tuple[str, ...]:
@@ -407,8 +381,8 @@ def run_cmd(obj: Ctx, drop, year, as_of, scheme, formats, out, workers, log_file
     """定时任务：加载、评估、生成报告（加锁、幂等）/ scheduled job: load, assess, report."""
     from hzeval.scheduled import scheduled_run
 
-    scheduled_run(obj, drop=drop, year=year, as_of=as_of, scheme=scheme, formats=_formats(formats), out=out,
-                  workers=workers, log_file=log_file, wait=not no_wait, console=console, render=_render)
+    scheduled_run(obj.db, drop=drop, year=year, as_of=as_of, scheme=scheme, formats=_formats(formats), out=out,
+                  workers=workers, log_file=log_file, wait=not no_wait, console=console, err_console=err_console)
 
 
 

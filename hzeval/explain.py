@@ -8,6 +8,7 @@ import polars as pl
 
 from hzeval.errors import RunNotFoundError
 from hzeval.metrics.registry import METRICS
+from hzeval.rules import run_metric_articles
 from hzeval.sqlutil import frame, scalar
 
 
@@ -50,7 +51,7 @@ def explanation(con, year: int, agency: str, metric: str | None = None, run_id: 
     evidence = frame(
         con,
         """
-        select metric_id, record_table, record_id, reason, due_at, done_at, adjustment_id
+        select metric_id, record_table, record_id, reason, due_at, done_at, adjustment_id, article
         from evidence where run_id = $r and agency_code = $a and ($m is null or metric_id = $m)
         order by metric_id, due_at nulls last, record_id
         """,
@@ -61,7 +62,8 @@ def explanation(con, year: int, agency: str, metric: str | None = None, run_id: 
         "select incident_id, kind, occurred_at from incidents where agency_code = $a and year(occurred_at) = $y",
         {"a": agency, "y": year},
     ) if head["vetoed"][0] else pl.DataFrame()
-    return {"head": head.row(0, named=True), "rows": rows, "evidence": evidence, "veto": veto}
+    articles = run_metric_articles(con, run_id, int(head["year"][0]))
+    return {"head": head.row(0, named=True), "rows": rows, "evidence": evidence, "veto": veto, "articles": articles}
 
 
 def _late_by(due, done) -> str:
@@ -94,16 +96,18 @@ def print_explanation(exp: dict, console, limit: int = 10) -> None:
         if lost <= 1e-9:
             continue
         lost_any = True
+        article = exp["articles"].get(r["metric_id"]) or m.article_zh
         if r["points"] < 0:
-            console.print(f"\n[bold]{m.name_zh}[/bold]（{m.article_zh}）扣 {lost:.2f} 分：{r['count']} 次违规")
+            console.print(f"\n[bold]{m.name_zh}[/bold]（{article}）扣 {lost:.2f} 分：{r['count']} 次违规")
         else:
             val = "无" if r["value"] is None else f"{r['value']:.1%}（{r['numerator']:,.0f}/{r['denominator']:,.0f}）"
-            console.print(f"\n[bold]{r['dimension']} · {m.name_zh}[/bold]（{m.article_zh}）"
+            console.print(f"\n[bold]{r['dimension']} · {m.name_zh}[/bold]（{article}）"
                           f"得 {r['points']:.2f} / {r['max_points']:.2f}，失 {lost:.2f} 分；实际 {val}")
         items = ev.filter(pl.col("metric_id") == r["metric_id"])
         for e in items.head(limit).iter_rows(named=True):
             adj = f" [已调整 {e['adjustment_id']}]" if e["adjustment_id"] else ""
-            console.print(f"  - {e['record_table']} {e['record_id']}：{e['reason'] or ''} {_late_by(e['due_at'], e['done_at'])}{adj}",
+            cite = f"〔{e['article']}〕" if e.get("article") else ""
+            console.print(f"  - {e['record_table']} {e['record_id']}：{e['reason'] or ''} {_late_by(e['due_at'], e['done_at'])}{cite}{adj}",
                           markup=False)
         if items.height > limit:
             console.print(f"  ……另有 {items.height - limit} 条证据（用 --limit 显示更多）")

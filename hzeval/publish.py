@@ -19,7 +19,7 @@ from hzeval.warehouse import db_path
 
 log = logging.getLogger(__name__)
 
-RUN_TABLES = ("runs", "metric_values", "evidence", "scores", "grades", "project_gates", "run_adjustments")
+RUN_TABLES = ("runs", "metric_values", "evidence", "scores", "grades", "project_gates", "run_adjustments", "run_rules")
 REFERENCE_TABLES = ("agencies", "calendar", "adjustments", "adjustment_events")
 #: input tables the 督办 list and the project gate recompute from at any as-of time (the dashboard's
 #: 督办 page reuses ``hzeval.supervise.supervision_items`` on the published copy). ``api_calls``, the

@@ -79,8 +79,8 @@ def _file_logging(log_file: Path) -> logging.Handler:
     return handler
 
 
-def reusable_run(db, year: int, as_of: dt.datetime, scheme_sha: str) -> str | None:
-    """A finished, published run of the same year, as-of time, inputs and scheme, if any."""
+def reusable_run(db, year: int, as_of: dt.datetime, scheme_sha: str, rules_sha: str | None = None) -> str | None:
+    """A finished, published run of the same year, as-of time, inputs, scheme and rule profiles, if any."""
     from hzeval.assess import inputs_fingerprint
     from hzeval.publish import published_dir
     from hzeval.warehouse import connect
@@ -89,8 +89,9 @@ def reusable_run(db, year: int, as_of: dt.datetime, scheme_sha: str) -> str | No
         digest, _ = inputs_fingerprint(con)
         rows = con.execute(
             """select run_id from runs where status = 'finished' and year = $y and as_of = $t
-               and inputs_sha256 = $i and scheme_sha256 = $s order by finished_at desc""",
-            {"y": year, "t": as_of, "i": digest, "s": scheme_sha},
+               and inputs_sha256 = $i and scheme_sha256 = $s
+               and ($rs is null or rules_sha256 = $rs) order by finished_at desc""",
+            {"y": year, "t": as_of, "i": digest, "s": scheme_sha, "rs": rules_sha},
         ).fetchall()
     for (run_id,) in rows:
         if (published_dir(db) / f"{run_id}.duckdb").exists():
@@ -119,34 +120,34 @@ def reports_current(out_dir: Path, run_id: str, formats: tuple[str, ...]) -> boo
                for f in manifest.get("files", []))
 
 
-def scheduled_run(obj, drop: Path, year: int, as_of, scheme, formats, out: Path, workers, log_file: Path,
-                  wait: bool, console, render) -> None:
+def scheduled_run(db, drop: Path, year: int, as_of, scheme, formats, out: Path, workers, log_file: Path,
+                  wait: bool, console, err_console=None) -> None:
     from hzeval.assess import run_assessment
-    from hzeval.cli import parse_as_of
     from hzeval.ingest import load_paths
     from hzeval.publish import published_dir
     from hzeval.scheme import scheme_for
+    from hzeval.service import parse_as_of, render_year
     from hzeval.warehouse import connect
 
     handler = _file_logging(Path(log_file))
     t0 = time.perf_counter()
     try:
-        with run_lock(obj.db, wait=wait, console=console):
+        with run_lock(db, wait=wait, console=console):
             t = parse_as_of(as_of)
-            log.info("run start: drop=%s year=%s as_of=%s db=%s", drop, year, t, db_path(obj.db))
-            with connect(obj.db) as con:
+            log.info("run start: drop=%s year=%s as_of=%s db=%s", drop, year, t, db_path(db))
+            with connect(db) as con:
                 loaded = load_paths(con, [drop], progress=False)
             new_files = [f for f in loaded.files if f.status == "loaded"]
             log.info("load: %d files, %d new, %d rows loaded, %d rejected", len(loaded.files), len(new_files),
                      loaded.rows_loaded, loaded.rows_rejected)
             console.print(f"加载 / load: {len(new_files)} 个新文件，{loaded.rows_loaded} 行，拒收 {loaded.rows_rejected} 行")
             sch = scheme_for(year, scheme)
-            run_id = None if new_files else reusable_run(obj.db, year, t, sch.sha256)
+            run_id = None if new_files else reusable_run(db, year, t, sch.sha256, sch.ruleset.sha256)
             if run_id:
                 log.info("assess: inputs, scheme and as-of unchanged, reusing run %s", run_id)
                 console.print(f"评估 / assess: 输入未变，沿用运行 {run_id}")
             else:
-                run_id = run_assessment(obj.db, year=year, as_of=t, scheme_path=scheme)
+                run_id = run_assessment(db, year=year, as_of=t, scheme_path=scheme)
                 log.info("assess: run %s published", run_id)
                 console.print(f"评估 / assess: 运行 {run_id} 已发布")
             out_dir = Path(out) / str(year)
@@ -154,7 +155,8 @@ def scheduled_run(obj, drop: Path, year: int, as_of, scheme, formats, out: Path,
                 log.info("report: %s already current for run %s", out_dir, run_id)
                 console.print(f"报告 / reports: {out_dir} 已是最新（运行 {run_id}）")
             else:
-                result = render(obj, year, None, formats, out, workers, published_dir(obj.db) / f"{run_id}.duckdb")
+                result = render_year(db, year, None, formats, out, workers, published_dir(db) / f"{run_id}.duckdb",
+                                     console=console, err_console=err_console)
                 log.info("report: %d reports written to %s", len(result.results), result.out_dir)
             log.info("run done in %.1f s", time.perf_counter() - t0)
     except HzevalError as exc:

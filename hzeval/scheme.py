@@ -14,28 +14,18 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from hzeval.contract import V
 from hzeval.errors import SchemeError
 from hzeval.metrics.registry import METRICS
+from hzeval.rules import RuleSet
 
 NaPolicy = Literal["exclude", "full"]
 
 #: Standing obligations (DESIGN §5): owed by every graded agency every year, so a 0 denominator
-#: scores 0 and they are never excluded. Read from the metric declarations (``obligation:
-#: standing``) once the registry carries them; until then this is the one list.
-_STANDING_FALLBACK = frozenset({"catalog_completeness", "aggregation_coverage", "open_plan_filed", "security_practice"})
-
-
-def standing_obligations() -> frozenset[str]:
-    declared = {m.id for m in METRICS.values() if getattr(m, "obligation", None) == "standing"}
-    if any(hasattr(m, "obligation") for m in METRICS.values()):
-        return frozenset(declared)
-    return _STANDING_FALLBACK
-
-
-STANDING = standing_obligations()
+#: scores 0 and they are never excluded — read from the metric declarations (``obligation: standing``)
+STANDING: frozenset[str] = frozenset(m.id for m in METRICS.values() if m.standing)
 
 
 def _check_basis(v: str, what: str) -> str:
@@ -47,25 +37,17 @@ def _check_basis(v: str, what: str) -> str:
         raise ValueError(f"{what} 的 basis 须写明出处文件（《…》），得到 {v!r} / a basis must name its document")
     return v
 
-#: deadline parameters the metric SQL binds (working days) and their defaults' articles
-DEADLINE_KEYS = {
-    "catalog_update": 12,
-    "catalog_review": 12,
-    "share_reply": 24,
-    "share_implement": 24,
-    "demand_confirm": 24,
-    "objection": 28,
-    "open_reply": 37,
-}
-
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Deadline(_Strict):
-    days: int = Field(gt=0, le=250)
-    article: int
+class RuleEntry(_Strict):
+    """One rule profile in force from a date: a packaged profile's name or a path (relative to the scheme file)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    profile: str = Field(min_length=1)
+    from_: dt.date = Field(alias="from")
 
 
 class Indicator(_Strict):
@@ -136,7 +118,8 @@ class Scheme(_Strict):
     name: str
     year: int | None = None
     na_policy: NaPolicy = "exclude"
-    deadlines: dict[str, Deadline]
+    #: rule profiles in force, each from its start date (DESIGN §5a)
+    rules: list[RuleEntry] = Field(min_length=1)
     open_plan_due: str = "03-31"
     #: records required per year and type; the rules say only 定期 (第四十一条), so the numbers are policy
     security_required: dict[str, int] = Field(default_factory=lambda: {"安全检查": 2, "数据备份": 4})
@@ -151,6 +134,15 @@ class Scheme(_Strict):
     #: filled by load_scheme
     sha256: str = ""
     source: str = ""
+    _ruleset: RuleSet | None = PrivateAttr(None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_deadlines(cls, data):
+        if isinstance(data, dict) and "deadlines" in data:
+            raise ValueError("deadlines 已由 rules 取代：期限和条款来自规则配置，例如 rules: [{profile: huizhou-draft-2022, "
+                             "from: 2022-01-01}] / 'deadlines' is replaced by 'rules' (rule profiles with start dates)")
+        return data
 
     @field_validator("open_plan_due")
     @classmethod
@@ -181,17 +173,6 @@ class Scheme(_Strict):
             raise ValueError("security_required 的次数不能为负 / counts must not be negative")
         return v
 
-    @field_validator("deadlines")
-    @classmethod
-    def _deadlines_complete(cls, v: dict[str, Deadline]) -> dict[str, Deadline]:
-        unknown = set(v) - set(DEADLINE_KEYS)
-        missing = set(DEADLINE_KEYS) - set(v)
-        if unknown:
-            raise ValueError(f"未知的期限参数 unknown deadline keys: {sorted(unknown)}")
-        if missing:
-            raise ValueError(f"缺少期限参数 missing deadline keys: {sorted(missing)}")
-        return v
-
     @model_validator(mode="after")
     def _consistent(self):
         total = sum(d.weight for d in self.dimensions)
@@ -220,7 +201,19 @@ class Scheme(_Strict):
             if m.kind != "count":
                 raise ValueError(f"扣分项 {ded.metric} 须为计数指标 / deductions take count metrics")
         self._check_bands()
+        base = Path(self.source).parent if self.source else None
+        self._ruleset = RuleSet.build([(r.profile, r.from_) for r in self.rules], base)
+        self._ruleset.check_deadlines(sorted(self.scored_metrics))
         return self
+
+    @property
+    def ruleset(self) -> RuleSet:
+        """The rule profiles in force, by date."""
+        return self._ruleset
+
+    @property
+    def scored_metrics(self) -> set[str]:
+        return {i.metric for d in self.dimensions for i in d.indicators} | {d.metric for d in self.deductions}
 
     def _check_bands(self) -> None:
         bands = sorted(self.grades, key=lambda b: b.min)

@@ -196,7 +196,8 @@ def deadline_explained(con, metric_id: str, record_id: str, scheme) -> pl.DataFr
     rows = con.execute(f"select {column} from {table} where {key} = $id", {"id": record_id}).fetchall()
     if not rows or rows[0][0] is None:
         return pl.DataFrame()
-    days = scheme.deadlines[METRICS[metric_id].deadline].days
+    # the rule in force on the trigger day (DESIGN §5a)
+    days = scheme.ruleset.in_force(rows[0][0]).deadlines[METRICS[metric_id].deadline].days
     return deadline_steps(WorkCalendar.from_warehouse(con), rows[0][0], days)
 
 

@@ -2,7 +2,8 @@
 
 The items come from the very metric SQL that grades agencies (the deadline metrics of
 :data:`hzeval.metrics.DEADLINE_METRICS`), run over every trigger up to the as-of time, so
-the list and the assessment can never disagree. An item is listed while it is not done at
+the list and the assessment can never disagree. Each item's article is the one of the rule profile
+in force on its trigger day. An item is listed while it is not done at
 the as-of time: overdue (逾期) once the as-of time passes its deadline, due soon (即将到期)
 when at most one working day is left, otherwise open (未到期).
 """
@@ -16,20 +17,12 @@ import polars as pl
 from rich.table import Table
 
 from hzeval.errors import HzevalError
-from hzeval.metrics import DEADLINE_METRICS, METRICS, Window, compute_items
+from hzeval.metrics import DEADLINE_METRICS, SUPERVISION_CATEGORY, Window, compute_items
 from hzeval.scheme import latest_scheme_for
 from hzeval.sqlutil import frame, neutralise
 
-CATEGORY = {
-    "catalog_update_timeliness": "目录更新",
-    "catalog_review_timeliness": "目录审定",
-    "share_reply_timeliness": "共享申请答复",
-    "share_implementation_timeliness": "共享实施",
-    "demand_confirmation_timeliness": "目录外需求确认",
-    "objection_timeliness": "数据异议处理",
-    "open_reply_timeliness": "开放申请答复",
-    "rectification_on_time": "限期整改",
-}
+#: 督办 category per metric, from the metrics' declarations (``-- category:``)
+CATEGORY = SUPERVISION_CATEGORY
 
 COLUMNS = {
     "category": "事项类别", "article": "条款", "agency_code": "机构代码", "agency_name": "机构名称",
@@ -45,22 +38,18 @@ def supervision_items(con, as_of: dt.datetime, agency: str | None = None, scheme
         start=dt.datetime(1900, 1, 1),
         end=as_of + dt.timedelta(microseconds=1),
         as_of=as_of,
-        deadlines={k: v.days for k, v in scheme.deadlines.items()},
+        rules=scheme.ruleset,
         security_required={},
     )
     compute_items(con, window, metric_ids=DEADLINE_METRICS)
-    meta = pl.DataFrame({
-        "metric_id": list(CATEGORY),
-        "category": list(CATEGORY.values()),
-        "article": [METRICS[m].article_zh for m in CATEGORY],
-    })
+    meta = pl.DataFrame({"metric_id": list(CATEGORY), "category": list(CATEGORY.values())})
     con.register("_meta", meta.to_arrow())
     out = frame(
         con,
         """
         with open_items as (
             select
-                m.category, m.article, i.metric_id, i.agency_code, a.agency_name, i.record_table, i.record_id,
+                m.category, i.article, i.metric_id, i.agency_code, a.agency_name, i.record_table, i.record_id,
                 cast(i.due_at - interval 1 day as date) as due_date,
                 i.due_at,
                 $as_of > i.due_at as overdue,

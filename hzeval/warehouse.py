@@ -67,6 +67,10 @@ create table if not exists adjustment_events (
   adjustment_id varchar, action varchar, actor varchar, acted_at timestamp, note varchar
 );
 create table if not exists run_adjustments (run_id varchar, adjustment_id varchar);
+create table if not exists run_rules (
+  run_id varchar, kind varchar, key varchar, profile varchar, title varchar, valid_from date, valid_to date,
+  days integer, article varchar, text varchar, period varchar
+);
 create table if not exists project_gates (
   run_id varchar, project_id varchar, owner_code varchar, passed boolean,
   failed_conditions varchar, accepted_while_failing boolean, failed_resources varchar,
@@ -74,9 +78,11 @@ create table if not exists project_gates (
 );
 """
 
-#: columns added after a table's first release: a warehouse made by an older version gains them
-#: (older runs keep NULL there: no basis recorded, veto reason unknown, graded unknown)
+#: columns added after a table's first release: a warehouse made by an older version gets them on open
 MIGRATIONS = """
+alter table evidence add column if not exists rule_profile varchar;
+alter table evidence add column if not exists article varchar;
+alter table runs add column if not exists rules_sha256 varchar;
 alter table scores add column if not exists basis varchar;
 alter table grades add column if not exists veto_reason varchar;
 alter table grades add column if not exists graded boolean;

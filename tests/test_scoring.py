@@ -7,9 +7,7 @@ import pytest
 from hzeval.scheme import Scheme, load_scheme
 from hzeval.scoring import AgencyInfo, GradeRow, indicator_fraction, rank, score_agency, score_all
 
-DEADLINES = {k: {"days": d, "article": a} for k, d, a in [
-    ("catalog_update", 15, 12), ("catalog_review", 5, 12), ("share_reply", 2, 24), ("share_implement", 3, 24),
-    ("demand_confirm", 5, 24), ("objection", 10, 28), ("open_reply", 20, 37)]}
+RULES = [{"profile": "huizhou-draft-2022", "from": "2022-01-01"}]
 B = "《测试年度公共数据管理评估方案》第一项"
 BANDS = [{"grade": "优秀", "min": 90}, {"grade": "良好", "min": 80, "max": 90},
          {"grade": "合格", "min": 60, "max": 80}, {"grade": "不合格", "min": 0, "max": 60}]
@@ -18,7 +16,7 @@ BANDS = [{"grade": "优秀", "min": 90}, {"grade": "良好", "min": 80, "max": 9
 def scheme(**over) -> Scheme:
     data = {
         "name": "test",
-        "deadlines": DEADLINES,
+        "rules": RULES,
         "dimensions": [
             {"name": "目录", "weight": 40, "basis": B, "indicators": [
                 {"metric": "catalog_completeness", "points": 6, "target": 1.0, "floor": 0.6},
@@ -142,14 +140,15 @@ def test_competition_ranking_with_ties():
      "security_required"),
     ({"security_required": {"安全巡检": 2}}, "unknown record types"),
     ({"graded": ["事业单位"]}, "unknown agency types"),
-    ({"deadlines": {k: v for k, v in DEADLINES.items() if k != "share_reply"}}, "share_reply"),
+    ({"deadlines": {"share_reply": {"days": 2}}}, "replaced by 'rules'"),
+    ({"rules": []}, "rules"),
 ])
 def test_bad_schemes_are_rejected(tmp_path, change, message):
     import yaml
 
     from hzeval.errors import SchemeError
 
-    data = {"name": "bad", "deadlines": DEADLINES, "grades": BANDS,
+    data = {"name": "bad", "rules": RULES, "grades": BANDS,
             "dimensions": [{"name": "目录", "weight": 100, "basis": B, "indicators": [{"metric": "catalog_completeness", "points": 1}]}]}
     data.update(change)
     path = tmp_path / "bad.yaml"
@@ -163,7 +162,8 @@ def test_packaged_schemes_are_valid():
     for year in (2024, 2025):
         s = load_scheme(year=year)
         assert sum(d.weight for d in s.dimensions) == 100
-        assert s.deadlines["share_reply"].days == 2 and s.deadlines["open_reply"].days == 20
+        draft = s.ruleset.in_force(None)
+        assert draft.deadlines["share_reply"].days == 2 and draft.deadlines["open_reply"].days == 20
         assert len(s.sha256) == 64
 
 

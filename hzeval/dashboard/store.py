@@ -251,9 +251,10 @@ class Store:
     def indicators(self, run_id: str, agency: str) -> pl.DataFrame:
         """The agency's indicator and deduction rows with value, points and points lost."""
         df = _indicators(self._path(run_id), self.user.agency_param(agency))
+        articles = _articles(self._path(run_id))
         names = pl.DataFrame({
             "indicator": list(METRICS), "metric_name": [m.name_zh for m in METRICS.values()],
-            "article": [m.article_zh for m in METRICS.values()],
+            "article": [articles.get(m, "") for m in METRICS],
         })
         return df.join(names, on="indicator", how="left")
 
@@ -418,13 +419,28 @@ def _evidence(path: str, agency: str | None) -> pl.DataFrame:
     if agency is None:
         agency = DENIED
     df = query(path, """
-        select metric_id, agency_code, record_table, record_id, reason, due_at, done_at, adjustment_id
-        from evidence where agency_code = $agency
+        select * from evidence where agency_code = $agency
         order by metric_id, due_at, record_id
     """, {"agency": agency})
+    # each item's article is the rule's in force on its trigger day; else the run's articles for the metric
+    item_article = pl.col("article") if "article" in df.columns else pl.lit(None, pl.String)
+    df = df.select("metric_id", "agency_code", "record_table", "record_id", "reason", "due_at", "done_at",
+                   "adjustment_id", item_article.alias("item_article"))
+    articles = _articles(path)
     names = pl.DataFrame({"metric_id": list(METRICS), "metric_name": [m.name_zh for m in METRICS.values()],
-                          "article": [m.article_zh for m in METRICS.values()]})
-    return df.join(names, on="metric_id", how="left")
+                          "article": [articles.get(m, "") for m in METRICS]})
+    return (df.join(names, on="metric_id", how="left")
+            .with_columns(article=pl.coalesce("item_article", "article")).drop("item_article"))
+
+
+@pn.cache(max_items=64)
+def _articles(path: str) -> dict[str, str]:
+    """Per metric, the articles of the rule profiles the published run applied."""
+    from hzeval.rules import run_metric_articles
+
+    with cursor(path) as cur:
+        run_id, year = cur.execute("select run_id, year from runs order by finished_at desc limit 1").fetchall()[0]
+        return run_metric_articles(cur, run_id, year)
 
 
 @pn.cache(max_items=64, ttl=60)

@@ -1,6 +1,7 @@
-"""Metrics (DESIGN §5): the registry and the SQL engine."""
+"""Metrics (DESIGN §5): the registry (derived from the SQL declarations) and the SQL engine."""
 
-from hzeval.metrics.engine import DEADLINE_METRICS, Window, compute_items, roll_up
-from hzeval.metrics.registry import FAMILIES, METRICS, Metric
+from hzeval.metrics.engine import Window, compute_items, roll_up
+from hzeval.metrics.registry import DEADLINE_KEYS, DEADLINE_METRICS, FAMILIES, METRICS, SUPERVISION_CATEGORY, Metric
 
-__all__ = ["DEADLINE_METRICS", "FAMILIES", "METRICS", "Metric", "Window", "compute_items", "roll_up"]
+__all__ = ["DEADLINE_KEYS", "DEADLINE_METRICS", "FAMILIES", "METRICS", "SUPERVISION_CATEGORY", "Metric", "Window",
+           "compute_items", "roll_up"]

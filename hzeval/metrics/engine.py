@@ -4,7 +4,8 @@ Layers (dbt-style): ``sql/_staging.sql`` (snapshot of the year, authority, first
 successes) → family files (one block per metric, yielding items) → the generic
 roll-up here (``metric_items`` → ``metric_values`` and ``evidence``).
 
-Each metric block yields one row per item with the columns ``ITEM_COLUMNS``. Status is
+Each metric block yields one row per item with the columns ``ITEM_COLUMNS`` (a deadline block also
+``rule_profile`` and ``article``, from the rule profile joined by trigger date). Status is
 ``ok`` / ``late`` / ``fail`` / ``pending`` or ``uncovered`` (its deadline falls in a
 year the calendar lacks → :class:`CalendarError`). For count metrics every row is one
 violation.
@@ -14,33 +15,19 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 from dataclasses import dataclass, field
-from functools import cache
-from importlib import resources
 
 import polars as pl
 
 from hzeval.calendar import first_uncovered_year
 from hzeval.errors import CalendarError
-from hzeval.metrics.registry import FAMILIES, METRICS
+from hzeval.metrics.registry import FAMILIES, METRICS, Block, load_blocks
+from hzeval.rules import RuleSet, default_rules, install
 from hzeval.sqlutil import frame
 
 log = logging.getLogger(__name__)
 
 ITEM_COLUMNS = ("agency_code", "record_table", "record_id", "status", "reason", "due_at", "done_at", "num", "den")
-
-#: metrics whose items carry a working-day deadline (used by supervision)
-DEADLINE_METRICS = (
-    "catalog_update_timeliness",
-    "catalog_review_timeliness",
-    "share_reply_timeliness",
-    "share_implementation_timeliness",
-    "demand_confirmation_timeliness",
-    "objection_timeliness",
-    "open_reply_timeliness",
-    "rectification_on_time",
-)
 
 MACROS = """
 create or replace temp macro known(ts, as_of) as case when ts <= as_of then ts end;
@@ -67,34 +54,6 @@ create or replace temp macro period_label(freq, ts) as case freq
     when '每年' then strftime(ts, '%Y') end;
 """
 
-_MARKER = re.compile(r"^-- (metric|step): (\w+)\s*$", re.M)
-_PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
-
-
-@dataclass(frozen=True)
-class Block:
-    kind: str  # "metric" | "step"
-    name: str
-    sql: str
-    family: str
-
-    @property
-    def params(self) -> set[str]:
-        return set(_PARAM.findall(self.sql))
-
-
-@cache
-def load_blocks(family: str) -> tuple[Block, ...]:
-    text = resources.files("hzeval.metrics").joinpath("sql", f"{family}.sql").read_text(encoding="utf-8")
-    marks = list(_MARKER.finditer(text))
-    blocks = []
-    for i, m in enumerate(marks):
-        end = marks[i + 1].start() if i + 1 < len(marks) else len(text)
-        sql = text[m.end():end].strip().rstrip(";").strip()
-        blocks.append(Block(m.group(1), m.group(2), sql, family))
-    return tuple(blocks)
-
-
 @dataclass
 class Window:
     """What to measure: items triggered in [start, end) and known at ``as_of``."""
@@ -103,7 +62,8 @@ class Window:
     end: dt.datetime
     as_of: dt.datetime
     year: int | None = None
-    deadlines: dict[str, int] = field(default_factory=dict)
+    #: the rule profiles in force by date (default: the packaged draft profile)
+    rules: RuleSet = field(default_factory=default_rules)
     open_plan_due: dt.datetime | None = None
     security_required: dict[str, int] = field(default_factory=dict)
 
@@ -114,7 +74,7 @@ class Window:
             end=dt.datetime(year + 1, 1, 1),
             as_of=as_of,
             year=year,
-            deadlines={k: v.days for k, v in scheme.deadlines.items()},
+            rules=scheme.ruleset,
             open_plan_due=scheme.open_plan_due_at(year),
             security_required=dict(scheme.security_required),
         )
@@ -130,8 +90,13 @@ class Window:
             "year": self.year if self.year is not None else self.as_of.year,
             "open_plan_due": self.open_plan_due or dt.datetime(self.as_of.year, 4, 1),
         }
-        p.update({f"d_{k}": int(v) for k, v in self.deadlines.items()})
         return p
+
+    @property
+    def rules_day(self) -> dt.date:
+        """The day whose profile gives the articles of items without a trigger-dated rule: the
+        window's last day (or the as-of day, if earlier)."""
+        return (min(self.end, self.as_of + dt.timedelta(microseconds=1)) - dt.timedelta(microseconds=1)).date()
 
 
 def run_block(con, block: Block, params: dict):
@@ -143,8 +108,9 @@ def run_block(con, block: Block, params: dict):
 
 
 def prepare(con, window: Window) -> None:
-    """Macros, scheme tables and the staging layer for one window (temp objects only)."""
+    """Macros, scheme and rule tables and the staging layer for one window (temp objects only)."""
     con.execute(MACROS)
+    install(con, window.rules)
     req = pl.DataFrame(
         {"record_type": list(window.security_required), "required": list(window.security_required.values())},
         schema={"record_type": pl.String, "required": pl.Int64},
@@ -171,17 +137,31 @@ def compute_items(con, window: Window, metric_ids=None, adjustments=None) -> Non
     con.execute(
         "create or replace temp table metric_items (metric_id varchar, agency_code varchar, record_table varchar, "
         "record_id varchar, status varchar, reason varchar, due_at timestamp, done_at timestamp, num double, den double, "
-        "adjustment_id varchar)"
+        "adjustment_id varchar, rule_profile varchar, article varchar)"
     )
     wanted = set(metric_ids) if metric_ids is not None else set(METRICS)
+    unknown = wanted - set(METRICS)
+    if unknown:
+        raise KeyError(f"no SQL block declares metrics {sorted(unknown)}")
     for fam in FAMILIES:
         for b in load_blocks(fam):
             if b.kind == "step":
                 run_block(con, b, params)
             elif b.name in wanted:
-                cols = ", ".join(ITEM_COLUMNS)
-                insert = Block(b.kind, b.name, f"insert into metric_items select $metric_id, {cols}, null from (\n{b.sql}\n)", b.family)
+                # by name: a deadline block adds rule_profile and article (joined by trigger date)
+                insert = Block(b.kind, b.name, f"insert into metric_items by name select $metric_id as metric_id, * from (\n{b.sql}\n)",
+                               b.family)
                 run_block(con, insert, {**params, "metric_id": b.name})
+    # items without a trigger-dated rule: the metric's articles under the profile in force on the window's last day
+    con.execute(
+        """
+        update metric_items as i set rule_profile = a.profile, article = a.article
+        from rule_articles as a
+        where i.rule_profile is null and a.metric_id = i.metric_id
+          and $day >= a.valid_from and $day < a.valid_to
+        """,
+        {"day": window.rules_day},
+    )
     _check_calendar(con)
     apply_excuses(con, adjustments)
 
@@ -243,7 +223,7 @@ def roll_up(con, run_id: str, year: int) -> tuple[pl.DataFrame, pl.DataFrame]:
         con,
         """
         select $run_id as run_id, metric_id, agency_code, record_table, record_id,
-               reason, due_at, done_at, adjustment_id
+               reason, due_at, done_at, adjustment_id, rule_profile, article
         from metric_items
         where status in ('late', 'fail') or adjustment_id is not null
         order by metric_id, agency_code, record_id

@@ -1,97 +1,299 @@
-"""The metric catalog (DESIGN §5), declared once.
+"""The metric catalog (DESIGN §5), derived from the declarations beside the SQL.
 
-Each metric names the article it enforces, who it is charged to, its family (the SQL
-file ``sql/<family>.sql`` holding a block ``-- metric: <id>``) and its kind:
-``rate`` (numerator / denominator) or ``count`` (violations). Exact semantics:
-``docs/metrics.md``.
+Every metric is declared once, in the header of its block in ``sql/<family>.sql``::
+
+    -- metric: share_reply_timeliness
+    -- name: 共享申请答复及时率
+    -- kind: rate
+    -- charged_to: provider
+    -- deadline: share_reply
+    -- obligation: event
+    -- category: 共享申请答复
+    -- doc: 有条件共享申请在期限内答复
+    -- suggestion: 有条件共享申请应在{deadline}内答复……（{article}）。
+    -- ok_when: replied_at within the share_reply deadline of submitted_at
+    -- grain: one row per 有条件共享 application in the catalogue submitted in the year,
+    --     charged to the provider
+    <the SQL>
+
+The family is the file's name. Required keys: ``name``, ``kind`` (rate | count),
+``charged_to``, ``obligation`` (standing: owed by every graded agency every year, a 0
+denominator scores 0; event: nothing to measure follows the scheme's policy), ``doc``
+(Chinese, what is measured), ``suggestion`` (Chinese 整改建议; ``{article}`` and
+``{deadline}`` are filled from the rule profile in force), ``ok_when`` (English, for
+``docs/metrics.md``) and ``grain``. Optional: ``deadline`` (a rule-profile deadline key) and
+``category`` (the 督办 category: the metric's open items are listed by ``supervise``).
+A line indented after ``--`` continues the key above it. Steps (``-- step: name``) carry only
+``grain``. Headers name no article and no number of days: those come from the rule profile
+(DESIGN §5a).
+
+Everything else that lists metrics is derived here: :data:`METRICS`, :data:`FAMILIES`,
+:data:`DEADLINE_METRICS`, :data:`SUPERVISION_CATEGORY`, :data:`DEADLINE_KEYS`, and the
+metric table of ``docs/metrics.md`` (``python -m hzeval.metrics docs/metrics.md``).
+A bad declaration raises :class:`DeclarationError` at import.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+from hzeval.errors import HzevalError
+
+
+class DeclarationError(HzevalError):
+    """A metric SQL file's declarations are invalid."""
+
+    exit_code = 4
+
+
+REQUIRED = ("name", "kind", "charged_to", "obligation", "doc", "suggestion", "ok_when", "grain")
+OPTIONAL = ("deadline", "category")
+STEP_KEYS = ("grain",)
+KINDS = ("rate", "count")
+OBLIGATIONS = ("standing", "event")
+
+_MARKER = re.compile(r"^-- (metric|step): (.*)$")
+_KEY = re.compile(r"^-- ([a-z_]+):(?: (.*))?$")
+_CONTINUED = re.compile(r"^--\s{2,}(\S.*)$")
+_IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
+_PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
+
+
+@dataclass(frozen=True)
+class Block:
+    """One named SQL block of a family file: a metric (yields items) or a step (builds a temp table)."""
+
+    kind: str  # "metric" | "step"
+    name: str
+    sql: str
+    family: str
+    line: int = 0
+    header: dict[str, str] = field(default_factory=dict, compare=False)
+
+    @property
+    def params(self) -> set[str]:
+        return set(_PARAM.findall(self.sql))
 
 
 @dataclass(frozen=True)
 class Metric:
     id: str
-    articles: tuple[int, ...]
     name_zh: str
     charged_to: str
     family: str
     kind: str  # "rate" | "count"
-    #: scheme deadline parameter (working days) this metric uses, if any
+    obligation: str  # "standing" | "event"
+    #: rule-profile deadline key (working days) this metric's items are due by, if any
     deadline: str | None = None
+    #: 督办 category: open items of this metric are listed by ``supervise``
+    category: str | None = None
     doc: str = ""
+    suggestion: str = ""
+    ok_when: str = ""
+    grain: str = ""
+
+    @property
+    def standing(self) -> bool:
+        return self.obligation == "standing"
+
+    @property
+    def articles(self) -> tuple[str, ...]:
+        """Articles the metric enforces, from the packaged default rule profile (e.g. ``('第二十四条',)``)."""
+        from hzeval.rules import articles_for
+
+        return articles_for(self.id)
 
     @property
     def article_zh(self) -> str:
-        return "、".join(f"第{_zh_number(a)}条" for a in self.articles)
+        return "、".join(self.articles)
 
 
-def _zh_number(n: int) -> str:
-    digits = "零一二三四五六七八九"
-    if n < 10:
-        return digits[n]
-    tens, ones = divmod(n, 10)
-    return ("" if tens == 1 else digits[tens]) + "十" + (digits[ones] if ones else "")
+def _err(path: str, line: int, zh: str, en: str) -> DeclarationError:
+    return DeclarationError(f"{path} 第 {line} 行：{zh}", f"{path} line {line}: {en}", file=path, line=line)
 
 
-METRICS: dict[str, Metric] = {
-    m.id: m
-    for m in [
-        Metric("catalog_completeness", (11, 13), "目录要素完整率", "provider", "catalog", "rate",
-               doc="已发布资源的必填要素（数据形式、共享内容、共享类型、共享条件、共享范围、开放属性、更新周期、采集/核准/提供部门）齐全"),
-        Metric("catalog_share_basis", (14,), "共享依据完备率", "provider", "catalog", "rate",
-               doc="有条件共享明确依据和条件；不予共享提供依据并备案"),
-        Metric("catalog_open_basis", (32, 33), "开放依据完备率", "provider", "catalog", "rate",
-               doc="有条件开放、不予开放资源提供依据"),
-        Metric("catalog_update_timeliness", (12,), "目录更新及时率", "agency", "catalog", "rate", "catalog_update",
-               doc="依据变化后 15 个工作日内提交目录更新"),
-        Metric("catalog_review_timeliness", (12,), "目录审定及时率", "authority", "catalog", "rate", "catalog_review",
-               doc="主管部门 5 个工作日内审定目录提交"),
-        Metric("one_source_conflicts", (15,), "一数多源冲突数", "each agency involved", "catalog", "count",
-               doc="同一数据元被多个部门标为数源"),
-        Metric("aggregation_coverage", (18,), "数据汇聚覆盖率", "provider", "aggregation", "rate",
-               doc="已发布资源年内至少一次成功汇聚"),
-        Metric("update_timeliness", (19,), "数据更新及时率", "provider", "aggregation", "rate",
-               doc="按目录更新周期，每个已结束周期内有成功汇聚"),
-        Metric("aggregation_quality", (20,), "汇聚数据质量", "provider", "aggregation", "rate",
-               doc="1 − 拒收行数 / 接收行数"),
-        Metric("share_reply_timeliness", (24,), "共享申请答复及时率", "provider", "sharing", "rate", "share_reply",
-               doc="有条件共享申请 2 个工作日内答复"),
-        Metric("share_implementation_timeliness", (24,), "共享实施及时率", "provider", "sharing", "rate", "share_implement",
-               doc="同意共享后 3 个工作日内完成实施"),
-        Metric("refusal_basis", (24,), "拒绝共享依据率", "provider", "sharing", "rate",
-               doc="拒绝共享提供法律、法规、规章依据"),
-        Metric("demand_confirmation_timeliness", (24,), "目录外需求确认及时率", "provider", "sharing", "rate", "demand_confirm",
-               doc="未编目数据共享需求 5 个工作日内确认"),
-        Metric("grant_minimality", (25,), "最小授权要素完整率", "provider", "sharing", "rate",
-               doc="同意的授权核定应用场景、所需数据、共享模式、截止时间"),
-        Metric("out_of_scope_calls", (25,), "超范围调用次数", "consumer", "sharing", "count",
-               doc="无有效授权或超过截止时间的接口调用"),
-        Metric("cross_level_filing", (26,), "跨层级申请备案率", "applicant", "sharing", "rate",
-               doc="跨层级、跨区域申请同时向上一级和同级主管部门备案"),
-        Metric("usage_feedback", (23,), "使用情况反馈率", "applicant", "sharing", "rate",
-               doc="获批授权在有效的每个季度提交使用情况反馈"),
-        Metric("objection_timeliness", (28,), "数据异议处理及时率", "provider", "sharing", "rate", "objection",
-               doc="收到异议 10 个工作日内处理或答复"),
-        Metric("open_plan_filed", (36,), "年度开放计划备案", "agency", "open", "rate",
-               doc="按方案规定日期备案年度开放计划"),
-        Metric("open_catalog_foreign_data", (36,), "开放非本机构数据数", "agency", "open", "count",
-               doc="通过共享获得的数据不得纳入本机构开放目录"),
-        Metric("open_reply_timeliness", (37,), "开放申请答复及时率", "agency", "open", "rate", "open_reply",
-               doc="开放申请 20 个工作日内答复"),
-        Metric("open_agreement", (37,), "开放利用协议签订率", "agency", "open", "rate",
-               doc="获取有条件开放数据签订利用协议"),
-        Metric("project_gate", (44,), "项目数据门禁通过率", "owner", "projects", "rate",
-               doc="立项前提交数据清单；验收前编目、汇聚、共享"),
-        Metric("security_practice", (41,), "安全检查与备份完成率", "agency", "security", "rate",
-               doc="按方案要求的次数开展安全检查和数据备份"),
-        Metric("rectification_on_time", (47,), "限期整改完成率", "agency", "security", "rate",
-               doc="整改通知在期限内完成"),
-        Metric("security_incidents", (41, 47), "安全事件数", "agency", "security", "count",
-               doc="年内发生的安全事件（数据泄露等由评分方案一票否决）"),
+def parse_family(text: str, family: str, path: str | None = None) -> tuple[Block, ...]:
+    """Split a family file into blocks and validate each block's header."""
+    path = path or f"hzeval/metrics/sql/{family}.sql"
+    lines = text.splitlines()
+    blocks: list[Block] = []
+    current: dict | None = None
+
+    def close(end: int) -> None:
+        if current is None:
+            return
+        sql = "\n".join(lines[current["body"]:end]).strip()
+        # drop trailing comment-only lines (they introduce the next block) and the semicolon
+        body = [ln for ln in sql.splitlines()]
+        while body and (not body[-1].strip() or body[-1].lstrip().startswith("--")):
+            body.pop()
+        sql = "\n".join(body).strip().rstrip(";").strip()
+        if not sql:
+            raise _err(path, current["line"], f"{current['kind']} {current['name']} 的声明后没有 SQL",
+                       f"{current['kind']} {current['name']}: header without a SQL block")
+        blocks.append(Block(current["kind"], current["name"], sql, family, current["line"], current["header"]))
+
+    i = 0
+    while i < len(lines):
+        ln = lines[i]
+        m = _MARKER.match(ln)
+        if not m:
+            if current is None and ln.strip() and not ln.lstrip().startswith("--"):
+                raise _err(path, i + 1, "SQL 语句前没有 -- metric: 或 -- step: 声明",
+                           "SQL without a '-- metric:' or '-- step:' header")
+            i += 1
+            continue
+        close(i)
+        kind, name = m.group(1), m.group(2).strip()
+        if not _IDENT.match(name):
+            raise _err(path, i + 1, f"名称 {name!r} 无效（小写字母、数字、下划线）", f"invalid {kind} id {name!r}")
+        header: dict[str, str] = {}
+        start = i + 1
+        i += 1
+        last = None
+        while i < len(lines):
+            ln = lines[i]
+            if _MARKER.match(ln):
+                break
+            c = _CONTINUED.match(ln)
+            if c and last is not None:
+                header[last] += " " + c.group(1).strip()
+                i += 1
+                continue
+            k = _KEY.match(ln)
+            if not k:
+                break
+            key, val = k.group(1), (k.group(2) or "").strip()
+            allowed = STEP_KEYS if kind == "step" else REQUIRED + OPTIONAL
+            if key not in allowed:
+                raise _err(path, i + 1, f"{kind} {name} 的声明有未知键 {key!r}（可用：{', '.join(allowed)}）",
+                           f"{kind} {name}: unknown header key {key!r} (allowed: {', '.join(allowed)})")
+            if key in header:
+                raise _err(path, i + 1, f"{kind} {name} 的声明重复了键 {key!r}", f"{kind} {name}: header key {key!r} twice")
+            if not val:
+                raise _err(path, i + 1, f"{kind} {name} 的声明键 {key!r} 没有值", f"{kind} {name}: header key {key!r} is empty")
+            header[key] = val
+            last = key
+            i += 1
+        if kind == "metric":
+            _check_metric_header(path, start, name, header)
+        current = {"kind": kind, "name": name, "header": header, "line": start, "body": i}
+    close(len(lines))
+    return tuple(blocks)
+
+
+def _check_metric_header(path: str, line: int, name: str, header: dict[str, str]) -> None:
+    missing = [k for k in REQUIRED if k not in header]
+    if missing:
+        raise _err(path, line, f"指标 {name} 的声明缺少 {', '.join(missing)}",
+                   f"metric {name}: header lacks {', '.join(missing)}")
+    if header["kind"] not in KINDS:
+        raise _err(path, line, f"指标 {name} 的 kind 须为 rate 或 count，得到 {header['kind']!r}",
+                   f"metric {name}: kind must be rate or count, not {header['kind']!r}")
+    if header["obligation"] not in OBLIGATIONS:
+        raise _err(path, line, f"指标 {name} 的 obligation 须为 standing 或 event，得到 {header['obligation']!r}",
+                   f"metric {name}: obligation must be standing or event, not {header['obligation']!r}")
+    if "deadline" in header and not _IDENT.match(header["deadline"]):
+        raise _err(path, line, f"指标 {name} 的 deadline {header['deadline']!r} 无效",
+                   f"metric {name}: invalid deadline key {header['deadline']!r}")
+    if re.search(r"第[一二三四五六七八九十百零]+条", " ".join(header.values())):
+        raise _err(path, line, f"指标 {name} 的声明不得写条款号（条款来自规则配置）",
+                   f"metric {name}: headers name no article (articles come from the rule profile)")
+
+
+def _sql_dir():
+    return resources.files("hzeval.metrics").joinpath("sql")
+
+
+def _family_names() -> tuple[str, ...]:
+    return tuple(sorted(p.name[:-4] for p in _sql_dir().iterdir()
+                        if p.name.endswith(".sql") and not p.name.startswith("_")))
+
+
+@cache
+def load_blocks(family: str) -> tuple[Block, ...]:
+    text = _sql_dir().joinpath(f"{family}.sql").read_text(encoding="utf-8")
+    return parse_family(text, family)
+
+
+def build_metrics(blocks_by_family: dict[str, tuple[Block, ...]]) -> dict[str, Metric]:
+    out: dict[str, Metric] = {}
+    for family, blocks in blocks_by_family.items():
+        for b in blocks:
+            if b.kind != "metric":
+                continue
+            if b.name in out:
+                raise _err(f"hzeval/metrics/sql/{family}.sql", b.line, f"指标 {b.name} 已在 {out[b.name].family}.sql 声明",
+                           f"metric {b.name} is already declared in {out[b.name].family}.sql")
+            h = b.header
+            out[b.name] = Metric(
+                id=b.name, name_zh=h["name"], charged_to=h["charged_to"], family=family, kind=h["kind"],
+                obligation=h["obligation"], deadline=h.get("deadline"), category=h.get("category"),
+                doc=h["doc"], suggestion=h["suggestion"], ok_when=h["ok_when"], grain=h["grain"],
+            )
+    return out
+
+
+FAMILIES: tuple[str, ...] = _family_names()
+load_blocks("_staging")  # a malformed staging file fails at import too
+METRICS: dict[str, Metric] = build_metrics({f: load_blocks(f) for f in FAMILIES})
+
+#: metrics whose open items ``supervise`` lists, with their 督办 category
+SUPERVISION_CATEGORY: dict[str, str] = {m.id: m.category for m in METRICS.values() if m.category}
+#: metrics whose items carry a deadline (used by supervision)
+DEADLINE_METRICS: tuple[str, ...] = tuple(SUPERVISION_CATEGORY)
+#: rule-profile deadline keys the metric SQL uses
+DEADLINE_KEYS: tuple[str, ...] = tuple(sorted({m.deadline for m in METRICS.values() if m.deadline}))
+#: standing obligations (a 0 denominator scores 0 points)
+STANDING: tuple[str, ...] = tuple(m.id for m in METRICS.values() if m.standing)
+
+
+# ---------------------------------------------------------------------- docs/metrics.md
+
+BEGIN = "<!-- generated by `python -m hzeval.metrics docs/metrics.md`: do not edit below -->"
+END = "<!-- end of generated metric table -->"
+
+
+def _cell(s: str | None) -> str:
+    return (s or "").replace("|", "\\|").replace("\n", " ")
+
+
+def render_table() -> str:
+    """The metric table of ``docs/metrics.md``, from the declarations."""
+    out = [
+        "| id | 名称 | family | kind | obligation | charged to | deadline key | item (grain) | ok when |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
-}
+    for fam in FAMILIES:
+        for m in METRICS.values():
+            if m.family == fam:
+                out.append("| " + " | ".join(_cell(x) for x in (
+                    m.id, m.name_zh, m.family, m.kind, m.obligation, m.charged_to, m.deadline or "",
+                    m.grain, m.ok_when)) + " |")
+    return "\n".join(out)
 
-FAMILIES = ("catalog", "aggregation", "sharing", "open", "projects", "security")
+
+def render_markdown(existing: str) -> str:
+    """``existing`` (docs/metrics.md) with its generated section replaced."""
+    if BEGIN not in existing or END not in existing:
+        raise DeclarationError("docs/metrics.md 缺少生成区标记", "docs/metrics.md lacks the generated-section markers")
+    head, rest = existing.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    return f"{head}{BEGIN}\n\n{render_table()}\n\n{END}{tail}"
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 1:
+        print(render_table())
+        return 0
+    path = Path(argv[0])
+    new = render_markdown(path.read_text(encoding="utf-8"))
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(new, encoding="utf-8")
+    tmp.replace(path)
+    return 0
+

@@ -16,12 +16,10 @@ import datetime as dt
 import os
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from pathlib import Path
 
 import duckdb
 import polars as pl
-import yaml
 
 from hzeval.errors import RunNotFoundError
 from hzeval.metrics.registry import METRICS
@@ -43,17 +41,23 @@ EVIDENCE_ROWS_SHOWN = 15
 
 @cache
 def suggestions() -> dict[str, str]:
-    """整改建议 per metric id, declared once in ``suggestions.yaml``."""
-    text = resources.files("hzeval.reports").joinpath("suggestions.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    """整改建议 per metric id, declared in the metric's SQL header, articles and deadlines from the
+    packaged rule profile (a run's own: :func:`_metric_meta`)."""
+    from hzeval.rules import suggestion
+
+    return {m: suggestion(m) for m in METRICS}
 
 
-def _metric_meta() -> pl.DataFrame:
-    sugg = suggestions()
+def _metric_meta(run: Run) -> pl.DataFrame:
+    """Name, kind, and the articles and 整改建议 of the rule profiles the run applied (``run_rules``)."""
+    from hzeval.rules import run_metric_articles, run_suggestions
+
+    arts = run_metric_articles(run.con, run.run_id, run.year)
+    sugg = run_suggestions(run.con, run.run_id, run.year)
     return pl.DataFrame({
         "metric_id": list(METRICS),
         "metric_name": [m.name_zh for m in METRICS.values()],
-        "article": [m.article_zh for m in METRICS.values()],
+        "article": [arts.get(k, "") for k in METRICS],
         "metric_kind": [m.kind for m in METRICS.values()],
         "suggestion": [sugg.get(k, "") for k in METRICS],
     })
@@ -211,7 +215,7 @@ def indicator_table(run: Run, agency_code: str | None = None) -> pl.DataFrame:
     )
     deduction = pl.col("dimension") == DEDUCTIONS
     return (
-        scores.join(_metric_meta(), on="metric_id", how="left", maintain_order="left")
+        scores.join(_metric_meta(run), on="metric_id", how="left", maintain_order="left")
         .with_columns(
             applicable=deduction | (pl.col("max_points") > 0),
             lost=pl.when(deduction).then(-pl.col("points")).otherwise(pl.col("max_points") - pl.col("points")),
@@ -346,7 +350,7 @@ def common_violations(run: Run) -> pl.DataFrame:
     return (
         ev.filter(pl.col("agencies") > 0)
         .join(n_ev, on="metric_id", how="left")
-        .join(_metric_meta(), on="metric_id", how="left")
+        .join(_metric_meta(run), on="metric_id", how="left")
         .with_columns(pl.col("points_lost").round(2), pl.col("evidence_rows").fill_null(0))
         .sort(["agencies", "points_lost"], descending=True)
         .select("metric_id", "metric_name", "article", "agencies", "points_lost", "evidence_rows", "suggestion")
@@ -363,7 +367,7 @@ def authority_timeliness(run: Run) -> pl.DataFrame:
         where a.is_authority and m.metric_id = 'catalog_review_timeliness'
         """,
     )
-    return out.join(_metric_meta(), on="metric_id", how="left")
+    return out.join(_metric_meta(run), on="metric_id", how="left")
 
 
 # --------------------------------------------------------------------------- project gates
@@ -415,12 +419,16 @@ def supervision_list(run: Run) -> pl.DataFrame:
 def evidence_rows(run: Run, agency_code: str | None = None) -> pl.DataFrame:
     """Evidence rows of the run (lost points or not) with article, suggestion and lateness in
     working days (``wd_late``) and calendar days (``days_late``; not done → up to the as-of time)."""
+    # the article of the rule in force on the item's trigger day (runs made before rule profiles lack it)
+    has_article = run.con.execute(
+        "select count(*) from information_schema.columns where table_name = 'evidence' and column_name = 'article'"
+    ).fetchall()[0][0]
     ev = frame(
         run.con,
         """
         select e.agency_code, coalesce(ag.agency_name, e.agency_code) as agency_name, e.metric_id,
                e.record_table, e.record_id, e.reason, e.due_at, e.done_at, e.done_at is null as not_done,
-               e.adjustment_id,
+               e.adjustment_id, {item_article} as item_article,
                case when e.due_at is not null then cd.wd_index - dd.wd_index end as wd_late,
                case when e.due_at is not null then
                    date_diff('day', cast(e.due_at as date), cast(coalesce(e.done_at, r.as_of) as date)) end as days_late
@@ -431,7 +439,11 @@ def evidence_rows(run: Run, agency_code: str | None = None) -> pl.DataFrame:
         left join calendar as cd on cd.day = cast(coalesce(e.done_at, r.as_of) as date)
         where $a is null or e.agency_code = $a
         order by e.agency_code, e.metric_id, e.due_at nulls last, e.record_id
-        """,
+        """.replace("{item_article}", "e.article" if has_article else "null::varchar"),
         {"a": agency_code},
     )
-    return ev.join(_metric_meta(), on="metric_id", how="left", maintain_order="left")
+    return (
+        ev.join(_metric_meta(run), on="metric_id", how="left", maintain_order="left")
+        .with_columns(article=pl.coalesce("item_article", "article"))
+        .drop("item_article")
+    )

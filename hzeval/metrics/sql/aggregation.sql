@@ -1,7 +1,15 @@
--- Aggregation family: 第十八至二十条.
+-- Aggregation family (collection and updating of catalogued data).
 -- Every block yields: agency_code, record_table, record_id, status, reason, due_at, done_at, num, den.
 
 -- metric: aggregation_coverage
+-- name: 数据汇聚覆盖率
+-- kind: rate
+-- charged_to: provider
+-- obligation: standing
+-- doc: 已发布资源年内至少一次成功汇聚
+-- suggestion: 对已发布但年内未成功汇聚的资源完成接口对接或前置机推送，确保按目录全量汇聚（{article}）。
+-- ok_when: ≥1 成功 job whose finished_at (else started_at) falls in Y and ≤ T; an agency with no
+--     published resource scores 0
 -- grain: one row per resource published in the year's snapshot, charged to its provider
 with aggregated as (
     select resource_code, max(coalesce(finished_at, started_at)) as last_success_at
@@ -26,8 +34,16 @@ from stg_published as p
 left join aggregated as a using (resource_code);
 
 -- metric: update_timeliness
--- grain: one row per (published resource, update period) that ended by min(year end, as-of);
--- 实时 counts as 每日, 不定期 and empty frequencies are not measured
+-- name: 数据更新及时率
+-- kind: rate
+-- charged_to: provider
+-- obligation: event
+-- doc: 按目录更新周期，每个已结束周期内有成功汇聚
+-- suggestion: 按目录声明的更新周期按时汇聚更新数据，排查失败任务并建立监控告警（{article}）。
+-- ok_when: a 成功 job with finished_at inside the period (每周 = ISO Mon–Sun; periods from the one
+--     holding max(published_date, Y-01-01) to the last ended by min(Y end, T))
+-- grain: one row per (published resource, update period) that ended by min(year end, as-of); 实时
+--     counts as 每日, 不定期 and empty frequencies are not measured
 with resources as (
     select
         provider_code,
@@ -74,7 +90,16 @@ from periods as p
 left join successes as s using (resource_code, period_start);
 
 -- metric: aggregation_quality
--- grain: one row per aggregation job started in the year that received rows, charged to the pushing agency
+-- name: 汇聚数据质量
+-- kind: rate
+-- charged_to: provider
+-- obligation: event
+-- doc: 1 − 拒收行数 / 接收行数
+-- suggestion: 在源头开展数据质量校验，整改被拒收数据，降低拒收率（{article}）。
+-- ok_when: numerator = Σ(received − rejected), denominator = Σ received; evidence = jobs with
+--     rejects
+-- grain: one row per aggregation job started in the year that received rows, charged to the pushing
+--     agency
 select
     agency_code,
     'aggregation_log' as record_table,

@@ -1,8 +1,17 @@
--- Catalogue family: 第十一至十五条 and 第三十二、三十三条.
+-- Catalogue family (resource catalogue, share and open attributes, one source).
 -- Every block yields one row per item: agency_code, record_table, record_id, status
 -- ('ok' | 'late' | 'fail' | 'pending' | 'uncovered'), reason, due_at, done_at, num, den.
 
 -- metric: catalog_completeness
+-- name: 目录要素完整率
+-- kind: rate
+-- charged_to: provider
+-- obligation: standing
+-- doc: 已发布资源的必填要素（数据形式、共享内容、共享类型、共享条件、共享范围、开放属性、更新周期、采集/核准/提供部门）齐全
+-- suggestion: 对照{article}补齐目录必填要素（数据形式、共享内容、共享类型、共享条件、共享范围、开放属性、更新周期、采集/核准/提供部门），并提交主管部门审定。
+-- ok_when: all of data_form, share_content, share_type, share_condition (only 有条件共享), share_scope,
+--     open_type, update_frequency, collector_code, verifier_code, provider_code filled; an agency
+--     with no published resource scores 0
 -- grain: one row per resource published in the year's snapshot, charged to its provider
 with checked as (
     select
@@ -36,6 +45,13 @@ select
 from checked;
 
 -- metric: catalog_share_basis
+-- name: 共享依据完备率
+-- kind: rate
+-- charged_to: provider
+-- obligation: event
+-- doc: 有条件共享明确依据和条件；不予共享提供依据并备案
+-- suggestion: 对有条件共享资源明确共享条件和依据；对不予共享资源提供法律、法规、规章依据并向主管部门备案（{article}）。
+-- ok_when: 有条件: share_condition and share_basis; 不予: share_basis and nonshare_filed
 -- grain: one row per published 有条件共享 or 不予共享 resource, charged to its provider
 select
     provider_code as agency_code,
@@ -66,6 +82,13 @@ from stg_published
 where share_type in ('有条件共享', '不予共享');
 
 -- metric: catalog_open_basis
+-- name: 开放依据完备率
+-- kind: rate
+-- charged_to: provider
+-- obligation: event
+-- doc: 有条件开放、不予开放资源提供依据
+-- suggestion: 对有条件开放、不予开放资源补充开放依据并报主管部门（{article}）。
+-- ok_when: open_basis filled
 -- grain: one row per published 有条件开放 or 不予开放 resource, charged to its provider
 select
     provider_code as agency_code,
@@ -81,11 +104,24 @@ from stg_published
 where open_type in ('有条件开放', '不予开放');
 
 -- metric: catalog_update_timeliness
+-- name: 目录更新及时率
+-- kind: rate
+-- charged_to: agency
+-- deadline: catalog_update
+-- obligation: event
+-- category: 目录更新
+-- doc: 依据变化后在规定期限内提交目录更新
+-- suggestion: 建立依据变化登记与目录更新联动机制，依据变化后 {deadline}内提交目录更新（{article}）。
+-- ok_when: first submission event (编制/变更/下架提交) with that change_id within the catalog_update
+--     deadline of effective_date
 -- grain: one row per basis change effective in the year, charged to the registering agency
 with changes as (
     select change_id, agency_code, effective_date,
-           wd_due_at(effective_date, $d_catalog_update) as due_at
+           wd_due_at(effective_date, r.days) as due_at,
+           r.profile, r.article, r.period
     from basis_changes
+    join rule_deadlines as r
+      on r.key = 'catalog_update' and effective_date >= r.valid_from and effective_date < r.valid_to
     where effective_date >= cast($year_start as date)
       and effective_date < cast($year_end as date)
       and effective_date <= cast($as_of as date)
@@ -105,20 +141,35 @@ select
     item_status(s.done_at, c.due_at, $as_of) as status,
     deadline_reason(item_status(s.done_at, c.due_at, $as_of), s.done_at, c.effective_date,
                     '依据变化后逾期未更新目录',
-                    '依据变化后超过 ' || $d_catalog_update || ' 个工作日才提交目录更新') as reason,
+                    '依据变化后超过 ' || c.period || '才提交目录更新') as reason,
     c.due_at,
     s.done_at,
     null::double as num,
-    null::double as den
+    null::double as den,
+    c.profile as rule_profile,
+    c.article
 from changes as c
 left join first_submission as s using (change_id);
 
 -- metric: catalog_review_timeliness
+-- name: 目录审定及时率
+-- kind: rate
+-- charged_to: authority
+-- deadline: catalog_review
+-- obligation: event
+-- category: 目录审定
+-- doc: 主管部门在规定期限内审定目录提交
+-- suggestion: 主管部门应在 {deadline}内完成目录审定，建议设置审定时限提醒（{article}）。
+-- ok_when: first 审定通过/审定驳回 of the same resource after the submission, within the catalog_review
+--     deadline
 -- grain: one row per catalogue submission in the year, charged to the authority
 with submissions as (
     select event_id, resource_code, event_time,
-           wd_due_at(event_time, $d_catalog_review) as due_at
+           wd_due_at(event_time, r.days) as due_at,
+           r.profile, r.article, r.period
     from catalog_events
+    join rule_deadlines as r
+      on r.key = 'catalog_review' and cast(event_time as date) >= r.valid_from and cast(event_time as date) < r.valid_to
     where event_type in ('编制提交', '变更提交', '下架提交')
       and event_time >= $year_start and event_time < $year_end and event_time <= $as_of
 ),
@@ -140,15 +191,25 @@ select
     item_status(f.done_at, s.due_at, $as_of) as status,
     deadline_reason(item_status(f.done_at, s.due_at, $as_of), f.done_at, s.event_time,
                     '资源 ' || s.resource_code || ' 的目录提交逾期未审定',
-                    '资源 ' || s.resource_code || ' 的目录提交超过 ' || $d_catalog_review || ' 个工作日才审定') as reason,
+                    '资源 ' || s.resource_code || ' 的目录提交超过 ' || s.period || '才审定') as reason,
     s.due_at,
     f.done_at,
     null::double as num,
-    null::double as den
+    null::double as den,
+    s.profile as rule_profile,
+    s.article
 from submissions as s
 left join first_review as f using (event_id);
 
 -- metric: one_source_conflicts
+-- name: 一数多源冲突数
+-- kind: count
+-- charged_to: each agency involved
+-- obligation: event
+-- doc: 同一数据元被多个部门标为数源
+-- suggestion: 会同相关部门核定数据元的唯一数源部门，撤销重复的数源标识（{article}）。
+-- ok_when: count: item_code marked is_authoritative on published resources of more than one
+--     provider in the snapshot (one per item_code per agency involved)
 -- grain: one row per (agency, item_code) where the item is authoritative for more than one provider
 with marked as (
     select distinct i.item_code, p.provider_code

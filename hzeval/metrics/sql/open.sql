@@ -1,7 +1,15 @@
--- Open-data family: 第三十六、三十七条.
+-- Open-data family (open plans, open catalogue, open applications).
 -- Every block yields: agency_code, record_table, record_id, status, reason, due_at, done_at, num, den.
 
 -- metric: open_plan_filed
+-- name: 年度开放计划备案
+-- kind: rate
+-- charged_to: agency
+-- obligation: standing
+-- doc: 按方案规定日期备案年度开放计划
+-- suggestion: 按评估方案规定日期编制并备案年度数据开放计划（{article}）。
+-- ok_when: open_plans row for Y filed by the scheme's date (open_plan_due, e.g. 03-31); not filed
+--     and date not yet passed = pending
 -- grain: one row per graded agency: its open plan for the year, due by the scheme's date
 with plans as (
     select agency_code, min(filed_at) as filed_at
@@ -26,7 +34,16 @@ from stg_graded_agencies as a
 left join plans as p using (agency_code);
 
 -- metric: open_catalog_foreign_data
--- grain: one row per (agency, resource) the agency offers for opening while another agency provides it
+-- name: 开放非本机构数据数
+-- kind: count
+-- charged_to: agency
+-- obligation: event
+-- doc: 通过共享获得的数据不得纳入本机构开放目录
+-- suggestion: 将通过共享获得的非本机构数据移出本机构开放目录（{article}）。
+-- ok_when: count: distinct resource an agency offers for opening (open application in Y) whose
+--     snapshot provider is another agency
+-- grain: one row per (agency, resource) the agency offers for opening while another agency provides
+--     it
 select
     o.agency_code,
     'open_applications' as record_table,
@@ -44,6 +61,15 @@ where o.submitted_at >= $year_start and o.submitted_at < $year_end and o.submitt
 group by o.agency_code, o.resource_code;
 
 -- metric: open_reply_timeliness
+-- name: 开放申请答复及时率
+-- kind: rate
+-- charged_to: agency
+-- deadline: open_reply
+-- obligation: event
+-- category: 开放申请答复
+-- doc: 开放申请在规定期限内答复
+-- suggestion: 开放申请应在 {deadline}内答复（{article}）。
+-- ok_when: replied_at within the open_reply deadline of submitted_at
 -- grain: one row per open application submitted in the year, charged to the receiving agency
 with apps as (
     select
@@ -51,8 +77,11 @@ with apps as (
         agency_code,
         submitted_at,
         known(replied_at, $as_of) as done_at,
-        wd_due_at(submitted_at, $d_open_reply) as due_at
+        wd_due_at(submitted_at, r.days) as due_at,
+        r.profile, r.article, r.period
     from open_applications
+    join rule_deadlines as r
+      on r.key = 'open_reply' and cast(submitted_at as date) >= r.valid_from and cast(submitted_at as date) < r.valid_to
     where submitted_at >= $year_start and submitted_at < $year_end and submitted_at <= $as_of
 )
 select
@@ -62,14 +91,23 @@ select
     item_status(done_at, due_at, $as_of) as status,
     deadline_reason(item_status(done_at, due_at, $as_of), done_at, submitted_at,
                     '开放申请逾期未答复',
-                    '开放申请超过 ' || $d_open_reply || ' 个工作日才答复') as reason,
+                    '开放申请超过 ' || period || '才答复') as reason,
     due_at,
     done_at,
     null::double as num,
-    null::double as den
+    null::double as den,
+    profile as rule_profile,
+    article
 from apps;
 
 -- metric: open_agreement
+-- name: 开放利用协议签订率
+-- kind: rate
+-- charged_to: agency
+-- obligation: event
+-- doc: 获取有条件开放数据签订利用协议
+-- suggestion: 提供有条件开放数据前与申请人签订数据利用协议（{article}）。
+-- ok_when: agreement_signed_at ≤ T
 -- grain: one row per approved open application replied in the year, charged to the agency
 select
     agency_code,

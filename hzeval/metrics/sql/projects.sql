@@ -1,8 +1,8 @@
--- Projects family: 第四十四条 (the project data gate).
+-- Projects family (the project data gate).
 
 -- step: int_project_gates
 -- grain: one row per fiscally funded project known at $as_of, with its gate conditions checked at
--- acceptance (if accepted by $as_of) or at $as_of
+--     acceptance (if accepted by $as_of) or at $as_of
 create or replace temp table int_project_gates as
 with projects_known as (
     select
@@ -75,8 +75,16 @@ select
 from judged;
 
 -- metric: project_gate
+-- name: 项目数据门禁通过率
+-- kind: rate
+-- charged_to: owner
+-- obligation: event
+-- doc: 立项前提交数据清单；验收前编目、汇聚、共享
+-- suggestion: 政务信息化项目立项时提交数据清单，验收前完成资源编目、汇聚和共享（{article}）。
+-- ok_when: passes G1–G4 (see Project gate below); approved in Y and not yet accepted: fail if G1
+--     failed, else pending
 -- grain: one row per fiscal project accepted in the year (full gate) or approved in the year and
--- not yet accepted (only G1 decidable), charged to the owner
+--     not yet accepted (only G1 decidable), charged to the owner
 select
     owner_code as agency_code,
     'projects' as record_table,

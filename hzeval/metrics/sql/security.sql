@@ -1,7 +1,15 @@
--- Security family: 第四十一、四十七条. The required counts come from the scheme
+-- Security family. The required counts come from the scheme
 -- (temp table scheme_security_required: record_type, required).
 
 -- metric: security_practice
+-- name: 安全检查与备份完成率
+-- kind: rate
+-- charged_to: agency
+-- obligation: standing
+-- doc: 按方案要求的次数开展安全检查和数据备份
+-- suggestion: 按方案要求的次数开展安全检查和数据备份，并留存记录（{article}）。
+-- ok_when: numerator = Σ min(done in Y ≤ T, required), denominator = Σ required (scheme: e.g. 安全检查
+--     2, 数据备份 4)
 -- grain: one row per graded agency and required record type
 with done as (
     select agency_code, record_type, count(*) as n
@@ -26,6 +34,14 @@ left join done as d on d.agency_code = a.agency_code and d.record_type = r.recor
 where r.required > 0;
 
 -- metric: rectification_on_time
+-- name: 限期整改完成率
+-- kind: rate
+-- charged_to: agency
+-- obligation: event
+-- category: 限期整改
+-- doc: 整改通知在期限内完成
+-- suggestion: 在整改通知规定期限内完成整改并报送整改结果（{article}）。
+-- ok_when: completed_at by the end of the deadline date
 -- grain: one row per rectification notice issued in the year, due by the end of its deadline date
 with notices as (
     select
@@ -51,6 +67,13 @@ select
 from notices;
 
 -- metric: security_incidents
+-- name: 安全事件数
+-- kind: count
+-- charged_to: agency
+-- obligation: event
+-- doc: 年内发生的安全事件（数据泄露等由评分方案一票否决）
+-- suggestion: 开展安全事件复盘，落实数据安全责任制和防护措施，杜绝数据泄露（{article}）。
+-- ok_when: count (the scheme's veto rules read the kinds, e.g. 数据泄露 → 不合格)
 -- grain: one row per security incident that occurred in the year, charged to the agency
 select
     agency_code,

@@ -1,17 +1,32 @@
--- Sharing family: 第二十三至二十八条.
+-- Sharing family (applications, grants, calls, feedback, objections).
 -- Every block yields: agency_code, record_table, record_id, status, reason, due_at, done_at, num, den.
 
 -- metric: share_reply_timeliness
--- grain: one row per 有条件共享 application in the catalogue submitted in the year, charged to the provider
+-- name: 共享申请答复及时率
+-- kind: rate
+-- charged_to: provider
+-- deadline: share_reply
+-- obligation: event
+-- category: 共享申请答复
+-- doc: 有条件共享申请在规定期限内答复
+-- suggestion: 有条件共享申请应在 {deadline}内答复，建议指定专人值守申请受理（{article}）。
+-- ok_when: replied_at within the share_reply deadline of submitted_at (share type from the
+--     application, else from the snapshot)
+-- grain: one row per 有条件共享 application in the catalogue submitted in the year, charged to the
+--     provider
 with apps as (
     select
         a.application_id,
         a.provider_code,
         a.submitted_at,
         known(a.replied_at, $as_of) as done_at,
-        wd_due_at(a.submitted_at, $d_share_reply) as due_at
+        wd_due_at(a.submitted_at, r.days) as due_at,
+        r.profile, r.article, r.period
     from share_applications as a
     left join stg_snapshot as s using (resource_code)
+    -- the rule in force on the trigger day (DESIGN §5a)
+    join rule_deadlines as r
+      on r.key = 'share_reply' and cast(a.submitted_at as date) >= r.valid_from and cast(a.submitted_at as date) < r.valid_to
     where coalesce(a.share_type, s.share_type) = '有条件共享'
       and coalesce(a.in_catalog, true)
       and a.submitted_at >= $year_start and a.submitted_at < $year_end and a.submitted_at <= $as_of
@@ -23,14 +38,25 @@ select
     item_status(done_at, due_at, $as_of) as status,
     deadline_reason(item_status(done_at, due_at, $as_of), done_at, submitted_at,
                     '有条件共享申请逾期未答复',
-                    '有条件共享申请超过 ' || $d_share_reply || ' 个工作日才答复') as reason,
+                    '有条件共享申请超过 ' || period || '才答复') as reason,
     due_at,
     done_at,
     null::double as num,
-    null::double as den
+    null::double as den,
+    profile as rule_profile,
+    article
 from apps;
 
 -- metric: share_implementation_timeliness
+-- name: 共享实施及时率
+-- kind: rate
+-- charged_to: provider
+-- deadline: share_implement
+-- obligation: event
+-- category: 共享实施
+-- doc: 同意共享后在规定期限内完成实施
+-- suggestion: 同意共享后 {deadline}内完成授权和实施，及时回填实施完成时间（{article}）。
+-- ok_when: implemented_at within the share_implement deadline of replied_at
 -- grain: one row per approved 有条件共享 application replied in the year, charged to the provider
 with apps as (
     select
@@ -38,9 +64,12 @@ with apps as (
         a.provider_code,
         a.replied_at,
         known(a.implemented_at, $as_of) as done_at,
-        wd_due_at(a.replied_at, $d_share_implement) as due_at
+        wd_due_at(a.replied_at, r.days) as due_at,
+        r.profile, r.article, r.period
     from share_applications as a
     left join stg_snapshot as s using (resource_code)
+    join rule_deadlines as r
+      on r.key = 'share_implement' and cast(a.replied_at as date) >= r.valid_from and cast(a.replied_at as date) < r.valid_to
     where coalesce(a.share_type, s.share_type) = '有条件共享'
       and coalesce(a.in_catalog, true)
       and a.decision in ('同意', '部分同意')
@@ -53,14 +82,23 @@ select
     item_status(done_at, due_at, $as_of) as status,
     deadline_reason(item_status(done_at, due_at, $as_of), done_at, replied_at,
                     '同意共享后逾期未完成实施',
-                    '同意共享后超过 ' || $d_share_implement || ' 个工作日才完成实施') as reason,
+                    '同意共享后超过 ' || period || '才完成实施') as reason,
     due_at,
     done_at,
     null::double as num,
-    null::double as den
+    null::double as den,
+    profile as rule_profile,
+    article
 from apps;
 
 -- metric: refusal_basis
+-- name: 拒绝共享依据率
+-- kind: rate
+-- charged_to: provider
+-- obligation: event
+-- doc: 拒绝共享提供法律、法规、规章依据
+-- suggestion: 拒绝共享须说明法律、法规、规章依据，补正已拒绝申请的依据（{article}）。
+-- ok_when: refusal_basis filled
 -- grain: one row per refused application replied in the year, charged to the provider
 select
     provider_code as agency_code,
@@ -77,6 +115,15 @@ where decision = '拒绝'
   and replied_at >= $year_start and replied_at < $year_end and replied_at <= $as_of;
 
 -- metric: demand_confirmation_timeliness
+-- name: 目录外需求确认及时率
+-- kind: rate
+-- charged_to: provider
+-- deadline: demand_confirm
+-- obligation: event
+-- category: 目录外需求确认
+-- doc: 未编目数据共享需求在规定期限内确认
+-- suggestion: 目录外数据共享需求应在 {deadline}内确认，并及时纳入目录（{article}）。
+-- ok_when: confirmed_at within the demand_confirm deadline of submitted_at
 -- grain: one row per not-in-catalogue demand submitted in the year, charged to the provider
 with demands as (
     select
@@ -84,8 +131,11 @@ with demands as (
         provider_code,
         submitted_at,
         known(confirmed_at, $as_of) as done_at,
-        wd_due_at(submitted_at, $d_demand_confirm) as due_at
+        wd_due_at(submitted_at, r.days) as due_at,
+        r.profile, r.article, r.period
     from share_applications
+    join rule_deadlines as r
+      on r.key = 'demand_confirm' and cast(submitted_at as date) >= r.valid_from and cast(submitted_at as date) < r.valid_to
     where in_catalog = false
       and submitted_at >= $year_start and submitted_at < $year_end and submitted_at <= $as_of
 )
@@ -96,14 +146,23 @@ select
     item_status(done_at, due_at, $as_of) as status,
     deadline_reason(item_status(done_at, due_at, $as_of), done_at, submitted_at,
                     '目录外共享需求逾期未确认',
-                    '目录外共享需求超过 ' || $d_demand_confirm || ' 个工作日才确认') as reason,
+                    '目录外共享需求超过 ' || period || '才确认') as reason,
     due_at,
     done_at,
     null::double as num,
-    null::double as den
+    null::double as den,
+    profile as rule_profile,
+    article
 from demands;
 
 -- metric: grant_minimality
+-- name: 最小授权要素完整率
+-- kind: rate
+-- charged_to: provider
+-- obligation: event
+-- doc: 同意的授权核定应用场景、所需数据、共享模式、截止时间
+-- suggestion: 按最小必要原则核定应用场景、所需数据、共享模式和截止时间后再授权（{article}）。
+-- ok_when: scenario, requested_items, share_mode and valid_until filled
 -- grain: one row per approved application replied in the year, charged to the provider
 with grants as (
     select
@@ -133,7 +192,17 @@ select
 from grants;
 
 -- metric: out_of_scope_calls
--- grain: one row per API call in the year without an approved, unexpired grant, charged to the consumer
+-- name: 超范围调用次数
+-- kind: count
+-- charged_to: consumer
+-- obligation: event
+-- doc: 无有效授权或超过截止时间的接口调用
+-- suggestion: 停止无授权或超期调用，补办共享申请或按截止时间停止调用，并核查调用系统的权限配置（{article}）。
+-- ok_when: count of calls with no approved grant (same applicant = consumer and resource,
+--     replied_at — or submitted_at when the reply time is missing — ≤ called_at) whose valid_until
+--     (a date, inclusive) is empty or not before the call day
+-- grain: one row per API call in the year without an approved, unexpired grant, charged to the
+--     consumer
 with grants as (
     -- a grant counts from its reply; a recorded approval without a reply time from its submission
     select applicant_code, resource_code, coalesce(replied_at, submitted_at) as replied_at, valid_until
@@ -179,6 +248,13 @@ left join expired as e
   on e.applicant_code = v.consumer_code and e.resource_code = v.resource_code;
 
 -- metric: cross_level_filing
+-- name: 跨层级申请备案率
+-- kind: rate
+-- charged_to: applicant
+-- obligation: event
+-- doc: 跨层级、跨区域申请同时向上一级和同级主管部门备案
+-- suggestion: 跨层级、跨区域共享申请应同时向上一级和同级主管部门备案（{article}）。
+-- ok_when: filed_upper and filed_same
 -- grain: one row per cross-level application submitted in the year, charged to the applicant
 select
     applicant_code as agency_code,
@@ -197,8 +273,16 @@ where cross_level
   and submitted_at >= $year_start and submitted_at < $year_end and submitted_at <= $as_of;
 
 -- metric: usage_feedback
+-- name: 使用情况反馈率
+-- kind: rate
+-- charged_to: applicant
+-- obligation: event
+-- doc: 获批授权在有效的每个季度提交使用情况反馈
+-- suggestion: 按季度提交共享数据使用情况反馈，建议纳入季度工作台账（{article}）。
+-- ok_when: a share_feedback row for every quarter the grant was active (approved before the
+--     quarter's end, valid_until empty or ≥ quarter start), submitted ≤ T
 -- grain: one row per approved grant active in at least one quarter of the year that ended by
--- min(year end, as-of), charged to the applicant
+--     min(year end, as-of), charged to the applicant
 with quarters as (
     select
         q,
@@ -248,6 +332,15 @@ select
 from judged;
 
 -- metric: objection_timeliness
+-- name: 数据异议处理及时率
+-- kind: rate
+-- charged_to: provider
+-- deadline: objection
+-- obligation: event
+-- category: 数据异议处理
+-- doc: 收到异议后在规定期限内处理或答复
+-- suggestion: 收到数据异议后 {deadline}内核实处理并告知异议方（{article}）。
+-- ok_when: resolved_at within the objection deadline of raised_at
 -- grain: one row per objection raised in the year, charged to the provider
 with raised as (
     select
@@ -255,8 +348,11 @@ with raised as (
         provider_code,
         raised_at,
         known(resolved_at, $as_of) as done_at,
-        wd_due_at(raised_at, $d_objection) as due_at
+        wd_due_at(raised_at, r.days) as due_at,
+        r.profile, r.article, r.period
     from objections
+    join rule_deadlines as r
+      on r.key = 'objection' and cast(raised_at as date) >= r.valid_from and cast(raised_at as date) < r.valid_to
     where raised_at >= $year_start and raised_at < $year_end and raised_at <= $as_of
 )
 select
@@ -266,9 +362,11 @@ select
     item_status(done_at, due_at, $as_of) as status,
     deadline_reason(item_status(done_at, due_at, $as_of), done_at, raised_at,
                     '数据异议逾期未处理',
-                    '数据异议超过 ' || $d_objection || ' 个工作日才处理') as reason,
+                    '数据异议超过 ' || period || '才处理') as reason,
     due_at,
     done_at,
     null::double as num,
-    null::double as den
+    null::double as den,
+    profile as rule_profile,
+    article
 from raised;

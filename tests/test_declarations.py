@@ -1,0 +1,131 @@
+"""Each metric is declared once, beside its SQL block; everything else that lists metrics is derived."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hzeval.metrics import registry
+from hzeval.metrics.registry import (
+    DEADLINE_KEYS, DEADLINE_METRICS, METRICS, STANDING, SUPERVISION_CATEGORY, DeclarationError, parse_family,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+GOOD = """\
+-- Test family.
+
+-- metric: demo_rate
+-- name: 演示率
+-- kind: rate
+-- charged_to: provider
+-- deadline: share_reply
+-- obligation: event
+-- category: 演示
+-- doc: 演示
+-- suggestion: 在{deadline}内完成（{article}）。
+-- ok_when: done in time,
+--     and nothing else
+-- grain: one row per thing
+select 1 as x;
+
+-- step: stg_demo
+-- grain: one row
+create or replace temp table stg_demo as select 1;
+"""
+
+
+def test_docs_metrics_md_is_generated():
+    doc = ROOT / "docs" / "metrics.md"
+    text = doc.read_text(encoding="utf-8")
+    assert text == registry.render_markdown(text), "docs/metrics.md is stale: run `make docs`"
+    for m in METRICS:
+        assert f"| {m} |" in text
+
+
+def test_header_parses_with_continuation_lines():
+    blocks = parse_family(GOOD, "demo")
+    assert [(b.kind, b.name) for b in blocks] == [("metric", "demo_rate"), ("step", "stg_demo")]
+    h = blocks[0].header
+    assert h["ok_when"] == "done in time, and nothing else"
+    assert blocks[0].sql == "select 1 as x"
+    assert blocks[1].sql == "create or replace temp table stg_demo as select 1"
+    m = registry.build_metrics({"demo": blocks})["demo_rate"]
+    assert (m.family, m.kind, m.deadline, m.category, m.obligation) == ("demo", "rate", "share_reply", "演示", "event")
+
+
+@pytest.mark.parametrize("text, needle", [
+    # SQL with no header before it
+    ("-- Family.\nselect 1;\n", "line 2: SQL without"),
+    # a header whose block is empty (the next block starts at once)
+    (GOOD.replace("select 1 as x;\n", ""), "demo_rate: header without a SQL block"),
+    # a misspelt key
+    (GOOD.replace("-- charged_to:", "-- charged:"), "unknown header key 'charged'"),
+    # a required key missing
+    (GOOD.replace("-- obligation: event\n", ""), "header lacks obligation"),
+    (GOOD.replace("-- kind: rate", "-- kind: ratio"), "kind must be rate or count"),
+    (GOOD.replace("-- obligation: event", "-- obligation: sometimes"), "obligation must be standing or event"),
+    # headers name no article: the rule profile maps metrics to articles
+    (GOOD.replace("-- doc: 演示", "-- doc: 第二十四条"), "headers name no article"),
+    (GOOD.replace("-- step: stg_demo\n-- grain: one row", "-- step: stg_demo\n-- kind: rate"), "step stg_demo: unknown header key"),
+    (GOOD.replace("-- metric: demo_rate", "-- metric: Demo-Rate"), "invalid metric id"),
+])
+def test_bad_declarations_fail_naming_file_and_line(text, needle):
+    with pytest.raises(DeclarationError) as exc:
+        parse_family(text, "demo")
+    assert "hzeval/metrics/sql/demo.sql" in exc.value.message
+    assert needle in exc.value.en
+
+
+def test_a_metric_declared_twice_fails():
+    blocks = parse_family(GOOD, "demo")
+    with pytest.raises(DeclarationError, match="already declared in demo.sql"):
+        registry.build_metrics({"demo": blocks, "other": blocks})
+
+
+def test_derived_lists():
+    # DESIGN §5 marks exactly these four as standing obligations
+    assert set(STANDING) == {"catalog_completeness", "aggregation_coverage", "open_plan_filed", "security_practice"}
+    # the deadline keys the SQL uses are those of DESIGN §5a that a metric needs
+    assert set(DEADLINE_KEYS) == {"catalog_update", "catalog_review", "share_reply", "share_implement",
+                                  "demand_confirm", "objection", "open_reply"}
+    # supervision lists every metric with a working-day deadline, plus rectification notices (dated deadline)
+    assert {m for m in METRICS if METRICS[m].deadline} | {"rectification_on_time"} == set(DEADLINE_METRICS)
+    assert SUPERVISION_CATEGORY["share_reply_timeliness"] == "共享申请答复"
+    assert all(m.family in registry.FAMILIES for m in METRICS.values())
+
+
+def test_every_block_is_a_registered_metric_and_the_reverse():
+    names = {b.name for fam in registry.FAMILIES for b in registry.load_blocks(fam) if b.kind == "metric"}
+    assert names == set(METRICS)
+
+
+def test_suggestions_use_only_known_placeholders():
+    for m in METRICS.values():
+        text = m.suggestion.format(article="A", deadline="D")
+        assert "{" not in text and "A" in text, m.id
+        assert ("D" in text) == ("{deadline}" in m.suggestion)
+        if "{deadline}" in m.suggestion:
+            assert m.deadline, f"{m.id}: a suggestion with {{deadline}} needs a deadline key"
+
+
+def test_unknown_metric_id_is_an_error_not_skipped(wh):
+    from hzeval.metrics import Window, compute_items
+    from hzeval.scheme import load_scheme
+    import datetime as dt
+
+    window = Window.for_year(2025, dt.datetime(2026, 1, 5), load_scheme(year=2025))
+    with pytest.raises(KeyError, match="share_reply_timelines"):
+        compute_items(wh, window, metric_ids=["share_reply_timelines"])
+
+
+def test_the_shipped_profile_maps_every_metric_to_its_articles():
+    from hzeval.rules import default_profile
+
+    profile = default_profile()
+    assert set(profile.articles) == set(METRICS)
+    assert METRICS["share_reply_timeliness"].article_zh == "第二十四条"
+    assert METRICS["catalog_open_basis"].article_zh == "第三十二条、第三十三条"
+    # every deadline key a metric needs is in the profile
+    assert set(DEADLINE_KEYS) <= set(profile.deadlines)
