@@ -62,11 +62,14 @@ def load(obj: Ctx, paths, quiet):
 def validate(obj: Ctx):
     """列出无法对应的机构/资源代码 / list unresolved references."""
     from hzeval.ingest import print_unresolved, unresolved_references
+    from hzeval.ingest.report import authority_gaps, print_authority_gaps
     from hzeval.warehouse import connect
 
     with connect(obj.db, create=False) as con:
         rows = unresolved_references(con)
+        gaps = authority_gaps(con)
     print_unresolved(rows, console)
+    print_authority_gaps(gaps, console)
 
 
 @cli.command()

@@ -126,6 +126,10 @@ class Scheme(_Strict):
     security_basis: str | None = None
     #: agency types that get a grade and a rank (第四十三条 对行政机关…开展年度评估); others are reported only
     graded: list[str] = Field(default_factory=lambda: ["行政机关"], min_length=1)
+    #: submissions whose review is timed (catalog_review_timeliness): 第十二条 speaks of updates; a scheme
+    #: may add 编制提交
+    catalog_review_events: list[Literal["编制提交", "变更提交", "下架提交"]] = Field(
+        default_factory=lambda: ["变更提交", "下架提交"], min_length=1)
     dimensions: list[Dimension] = Field(min_length=1)
     deductions: list[Deduction] = Field(default_factory=list)
     veto: list[Veto] = Field(default_factory=list)

@@ -140,6 +140,8 @@ def test_demand_confirmation_five_working_days(reg):
 
 
 def test_out_of_scope_calls(reg):
+    """第二十五条 is about obtaining data beyond a grant, not call volume: one violation episode per
+    (consumer, resource, cause), the cause being "no approved grant" or "grant G past valid_until"."""
     insert(reg, "share_applications",
            {"application_id": "G", "applicant_code": "B", "provider_code": "A", "resource_code": "R1",
             "submitted_at": "2025-02-25 09:00", "replied_at": "2025-03-01 10:00", "decision": "同意",
@@ -148,24 +150,48 @@ def test_out_of_scope_calls(reg):
             "submitted_at": "2025-02-25 09:00", "replied_at": "2025-03-01 10:00", "decision": "拒绝"},
            # an approval recorded without its reply time counts from the submission
            {"application_id": "G3", "applicant_code": "C", "provider_code": "A", "resource_code": "R3",
-            "submitted_at": "2025-05-06 09:00", "decision": "同意"})
+            "submitted_at": "2025-05-06 09:00", "decision": "同意"},
+           # a second grant of B on R1, expired too: calls after its end are a second episode
+           {"application_id": "G2", "applicant_code": "B", "provider_code": "A", "resource_code": "R1",
+            "submitted_at": "2025-07-10 09:00", "replied_at": "2025-07-14 10:00", "decision": "同意",
+            "valid_until": "2025-08-31"},
+           # 无条件共享 (第二十四条 按需申请并获取): the application is a grant from its submission, even
+           # though nobody recorded a reply
+           {"application_id": "U", "applicant_code": "C", "provider_code": "A", "resource_code": "R4",
+            "share_type": "无条件共享", "submitted_at": "2025-03-03 09:00"})
     call = dict(consumer_code="B", resource_code="R1")
     insert(reg, "api_calls",
-           {**call, "call_id": "c1", "called_at": "2025-04-01 10:00"},   # within the grant
+           {**call, "call_id": "c1", "called_at": "2025-04-01 10:00"},   # within G
            {**call, "call_id": "c2", "called_at": "2025-06-30 23:00"},   # valid_until is inclusive
-           {**call, "call_id": "c3", "called_at": "2025-07-01 00:10"},   # expired
-           {**call, "call_id": "c4", "called_at": "2025-02-28 10:00"},   # before approval
+           {**call, "call_id": "c3", "called_at": "2025-07-01 00:10"},   # G expired
+           {**call, "call_id": "c3b", "called_at": "2025-07-08 11:00"},  # G expired again: same episode
+           {**call, "call_id": "c3c", "called_at": "2025-07-20 11:00"},  # inside G2
+           {**call, "call_id": "c3d", "called_at": "2025-09-01 08:00"},  # G2 expired: second episode
+           {**call, "call_id": "c4", "called_at": "2025-02-28 10:00"},   # before approval: no grant yet
+           {**call, "call_id": "c4b", "called_at": "2025-01-15 10:00"},  # likewise, same episode
            {**call, "call_id": "c5", "resource_code": "R2", "called_at": "2025-04-01 10:00"},  # other resource
            {**call, "call_id": "c6", "consumer_code": "C", "called_at": "2025-04-01 10:00"},   # refused
            {**call, "call_id": "c7", "called_at": "2024-12-01 10:00"},   # previous year
            {**call, "call_id": "c8", "consumer_code": "C", "resource_code": "R3", "called_at": "2025-05-07 10:00"},
-           {**call, "call_id": "c9", "consumer_code": "C", "resource_code": "R3", "called_at": "2025-05-05 10:00"})
+           {**call, "call_id": "c9", "consumer_code": "C", "resource_code": "R3", "called_at": "2025-05-05 10:00"},
+           {**call, "call_id": "c10", "consumer_code": "C", "resource_code": "R4", "called_at": "2025-03-03 09:30"},  # covered by U
+           {**call, "call_id": "c11", "consumer_code": "C", "resource_code": "R4", "called_at": "2025-03-03 08:30"})  # before U
     got = run(reg, "out_of_scope_calls")
-    assert {k: v[1] for k, v in got.items()} == {"c3": "B", "c4": "B", "c5": "B", "c6": "C", "c9": "C"}
-    assert value(reg, "out_of_scope_calls", "B") == (None, None, None, 3)
+    # 12 uncovered calls (c3, c3b, c3d, c4, c4b, c5, c6, c9, c11) make 7 episodes
+    assert {k: v[1] for k, v in got.items()} == {
+        "B/R1/G": "B", "B/R1/G2": "B", "B/R1/无授权": "B", "B/R2/无授权": "B",
+        "C/R1/无授权": "C", "C/R3/无授权": "C", "C/R4/无授权": "C"}
+    assert value(reg, "out_of_scope_calls", "B") == (None, None, None, 4)
+    assert value(reg, "out_of_scope_calls", "C") == (None, None, None, 3)
     _, evidence = roll_up(reg, "r", 2025)
     reasons = dict(zip(evidence["record_id"], evidence["reason"]))
-    assert "超过授权截止时间" in reasons["c3"] and "无有效共享授权" in reasons["c5"]
+    assert reasons["B/R1/G"] == ("调用资源 R1 超过授权 G 的截止时间 2025-06-30：2025-07-01 00:10 至 2025-07-08 11:00 "
+                                 "共调用 2 次（首次 c3，末次 c3b）")
+    assert reasons["B/R1/G2"].startswith("调用资源 R1 超过授权 G2 的截止时间 2025-08-31：2025-09-01 08:00")
+    assert reasons["B/R1/无授权"] == ("调用资源 R1 无有效共享授权：2025-01-15 10:00 至 2025-02-28 10:00 "
+                                     "共调用 2 次（首次 c4b，末次 c4）")
+    done = dict(zip(evidence["record_id"], evidence["done_at"]))
+    assert done["B/R1/G"] == T("2025-07-08 11:00")  # the episode's last call
 
 
 def test_usage_feedback_per_active_quarter(reg):
@@ -194,6 +220,67 @@ def test_objection_ten_working_days(reg):
            {**base, "objection_id": "O2", "resolved_at": "2025-10-17 09:00"})
     got = run(reg, "objection_timeliness")
     assert got["O1"][:3] == ("ok", "A", T("2025-10-17 00:00")) and got["O2"][0] == "late"
+
+
+def test_data_subject_objections_charged_to_the_receiving_agency(reg):
+    """第二十八条第二款: a 数据主体 objection is handled by the agency that received it, within 10 working
+    days, and is done only with a 更正 or 确认; that agency tells the applicant (及时, no number)."""
+    base = dict(resource_code="R1", provider_code="A", raised_by="数据主体", raised_at="2025-09-26 09:00")
+    insert(reg, "objections",
+           # due end of 10-16 as above
+           {**base, "objection_id": "D1", "received_by": "C", "resolved_at": "2025-10-16 18:00", "outcome": "更正",
+            "notified_at": "2025-10-17 09:00"},
+           # resolved in time but with no outcome: not done -> late at as-of, charged to B
+           {**base, "objection_id": "D2", "received_by": "B", "resolved_at": "2025-10-15 10:00"},
+           # received_by empty -> the provider; confirmed in time, applicant never told
+           {**base, "objection_id": "D3", "resolved_at": "2025-10-10 10:00", "outcome": "确认"},
+           # told before the result existed: not a notification of the result
+           {**base, "objection_id": "D4", "received_by": "C", "resolved_at": "2025-10-14 10:00", "outcome": "更正",
+            "notified_at": "2025-10-13 10:00"},
+           # a 使用机构 objection stays with the provider, whatever received_by says
+           {**base, "objection_id": "U1", "raised_by": "使用机构", "received_by": "C", "resolved_at": "2025-10-16 10:00"},
+           # told after the as-of time: not known yet
+           {**base, "objection_id": "D5", "received_by": "C", "resolved_at": "2025-12-31 10:00", "outcome": "确认",
+            "notified_at": "2026-01-06 10:00"})
+    got = run(reg, "objection_timeliness")
+    assert {k: v[:2] for k, v in got.items()} == {
+        "D1": ("ok", "C"), "D2": ("late", "B"), "D3": ("ok", "A"), "D4": ("ok", "C"), "U1": ("ok", "A"),
+        "D5": ("late", "C")}  # D5 resolved 12-31, long after 10-16
+    assert got["D2"][3] is None  # resolved_at without outcome is no completion
+    _, evidence = roll_up(reg, "r", 2025)
+    assert dict(zip(evidence["record_id"], evidence["reason"]))["D2"] == "数据主体异议已处理但未作出更正或确认"
+    got = run(reg, "objection_notification")
+    # items: resolved 数据主体 objections with an outcome (D2 has none, U1 is 使用机构)
+    assert {k: v[:2] for k, v in got.items()} == {"D1": ("ok", "C"), "D3": ("fail", "A"), "D4": ("fail", "C"),
+                                                  "D5": ("fail", "C")}
+    assert got["D1"][2] is None  # the draft gives 及时 no number: no deadline
+    assert value(reg, "objection_notification", "C")[:3] == (1, 3, pytest.approx(1 / 3))
+
+
+def test_objection_notification_with_a_profile_deadline(reg, tmp_path):
+    """A rule profile that gives objection_notify a number (here 3 working days) times the notification."""
+    import yaml
+
+    from hzeval.rules import packaged_profile_path
+
+    prof = yaml.safe_load(packaged_profile_path("huizhou-draft-2022").read_text(encoding="utf-8"))
+    prof["title"] = "测试规则（告知 3 个工作日）"
+    prof["deadlines"]["objection_notify"] = {"days": 3, "article": "第二十八条", "text": "3 个工作日内告知异议申请人"}
+    (tmp_path / "notify3.yaml").write_text(yaml.safe_dump(prof, allow_unicode=True), encoding="utf-8")
+    scheme = tmp_path / "s.yaml"
+    data = yaml.safe_load(__import__("pathlib").Path(SCHEME.source).read_text(encoding="utf-8"))
+    data["rules"] = [{"profile": "./notify3.yaml", "from": "2022-01-01"}]
+    scheme.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    base = dict(resource_code="R1", provider_code="A", raised_by="数据主体", raised_at="2025-09-26 09:00",
+                received_by="C", outcome="更正")
+    insert(reg, "objections",
+           # resolved Tue 09-30: + 3 wd: [10-01..08 off] 10-09, 10-10, 10-11 (Sat, worked) -> due end of 10-11
+           {**base, "objection_id": "D1", "resolved_at": "2025-09-30 10:00", "notified_at": "2025-10-11 20:00"},
+           {**base, "objection_id": "D2", "resolved_at": "2025-09-30 10:00", "notified_at": "2025-10-13 08:00"})
+    compute_items(reg, Window.for_year(2025, AS_OF, load_scheme(scheme)), metric_ids=["objection_notification"])
+    got = dict(reg.execute("select record_id, status from metric_items").fetchall())
+    assert got == {"D1": "ok", "D2": "late"}
+    assert reg.execute("select due_at from metric_items where record_id = 'D1'").fetchall() == [(T("2025-10-12 00:00"),)]
 
 
 # ------------------------------------------------------------------ 第十一至十五条 catalogue
@@ -242,18 +329,103 @@ def test_catalog_update_within_15_working_days(reg):
     assert "BC0" not in got
 
 
-def test_catalog_review_charged_to_authority(reg):
-    ev = dict(agency_code="A")
+def test_catalog_update_per_listed_resource(reg):
+    """第十二条: a change of basis obliges updating each resource it concerns; one submission no longer
+    closes a change listing three resources."""
+    insert(reg, "basis_changes",
+           {"change_id": "BC4", "agency_code": "A", "effective_date": "2025-09-26", "resource_codes": "R1;R2;R3;R1"})
+    ev = dict(agency_code="A", event_type="变更提交", change_id="BC4")
     insert(reg, "catalog_events",
-           {**ev, "event_id": "S1", "resource_code": "R1", "event_type": "编制提交", "event_time": "2025-09-26 09:00"},
-           {**ev, "event_id": "V1", "resource_code": "R1", "event_type": "审定通过", "event_time": "2025-10-10 16:00"},
-           {**ev, "event_id": "S2", "resource_code": "R2", "event_type": "变更提交", "event_time": "2025-06-02 09:00"},
-           {**ev, "event_id": "V0", "resource_code": "R2", "event_type": "审定驳回", "event_time": "2025-06-01 09:00"},
-           {**ev, "event_id": "V2", "resource_code": "R2", "event_type": "审定驳回", "event_time": "2025-06-10 09:00"})
+           # 09-26 (Fri) + 15 wd: 09-28 (Sun, worked) 1, 09-29 2, 09-30 3, [10-01..08 off], 10-09 4, 10-10 5,
+           # 10-11 (Sat, worked) 6, 10-13..17 7-11, 10-20..23 12-15 -> due end of Thu 10-23
+           {**ev, "event_id": "E1", "resource_code": "R1", "event_time": "2025-10-23 17:00"},
+           {**ev, "event_id": "E2", "resource_code": "R2", "event_time": "2025-10-24 09:00"},
+           {**ev, "event_id": "E9", "resource_code": "R9", "event_time": "2025-10-01 09:00"})  # not listed
+    got = run(reg, "catalog_update_timeliness")
+    assert {k: v[0] for k, v in got.items()} == {"BC4/R1": "ok", "BC4/R2": "late", "BC4/R3": "late"}
+    assert got["BC4/R1"][2] == T("2025-10-24 00:00") and got["BC4/R3"][3] is None
+    assert value(reg, "catalog_update_timeliness", "A")[:3] == (1, 3, pytest.approx(1 / 3))
+    _, evidence = roll_up(reg, "r", 2025)
+    assert dict(zip(evidence["record_id"], evidence["reason"]))["BC4/R3"] == "依据变化后逾期未更新目录（资源 R3）"
+
+
+def test_catalog_review_update_submissions_charged_to_the_local_authority(reg):
+    """第十二条 times the review of updates (not first compilations, 第十一条) and the duty is 本级: a 县区
+    agency's submissions are reviewed by its region's authority, else by the 市级 one."""
+    insert(reg, "agencies",
+           {"agency_code": "D", "agency_name": "惠城区某局", "level": "县区", "region": "惠城区"},
+           {"agency_code": "Y", "agency_name": "惠城区数据局", "level": "县区", "region": "惠城区", "is_authority": True},
+           {"agency_code": "E", "agency_name": "博罗县某局", "level": "县区", "region": "博罗县"})
+    insert(reg, "catalog_events",
+           {"agency_code": "A", "event_id": "S1", "resource_code": "R1", "event_type": "编制提交", "event_time": "2025-09-26 09:00"},
+           {"agency_code": "Z", "event_id": "V1", "resource_code": "R1", "event_type": "审定通过", "event_time": "2025-10-10 16:00"},
+           {"agency_code": "A", "event_id": "S2", "resource_code": "R2", "event_type": "变更提交", "event_time": "2025-06-02 09:00"},
+           {"agency_code": "Z", "event_id": "V0", "resource_code": "R2", "event_type": "审定驳回", "event_time": "2025-06-01 09:00"},
+           {"agency_code": "Z", "event_id": "V2", "resource_code": "R2", "event_type": "审定驳回", "event_time": "2025-06-10 09:00"},
+           {"agency_code": "D", "event_id": "S3", "resource_code": "R5", "event_type": "下架提交", "event_time": "2025-09-30 15:00"},
+           {"agency_code": "Y", "event_id": "V3", "resource_code": "R5", "event_type": "审定通过", "event_time": "2025-10-14 18:00"},
+           {"agency_code": "E", "event_id": "S4", "resource_code": "R6", "event_type": "变更提交", "event_time": "2025-12-31 10:00"})
     got = run(reg, "catalog_review_timeliness")
-    # 09-26 + 5 wd: 09-28, 29, 30, 10-09, 10-10; 06-02 (Mon) + 5 wd ends Mon 06-09 (no holiday)
-    assert got["S1"][:4] == ("ok", "Z", T("2025-10-11 00:00"), T("2025-10-10 16:00"))
+    assert "S1" not in got  # a first compilation (编制提交) is not an update
+    # S2: 06-02 (Mon) + 5 wd: 06-03..06, 06-09 -> due end of 06-09; reviewed 06-10 -> late (V0 came before it)
     assert got["S2"][:4] == ("late", "Z", T("2025-06-10 00:00"), T("2025-06-10 09:00"))
+    # S3: 09-30 + 5 wd: [10-01..08 off] 10-09, 10-10, 10-11 (Sat, worked), 10-13, 10-14 -> due end of 10-14; ok,
+    # charged to 惠城区's authority Y
+    assert got["S3"][:4] == ("ok", "Y", T("2025-10-15 00:00"), T("2025-10-14 18:00"))
+    # S4: 12-31 + 5 wd: [01-01..03 off] 01-04 (Sun, worked), 01-05..08 -> due end of 2026-01-08: pending at
+    # 01-05 09:00; 博罗县 has no authority -> the 市级 one
+    assert got["S4"][:3] == ("pending", "Z", T("2026-01-09 00:00"))
+    # a scheme may widen the reviewed submissions to first compilations: S1 09-26 + 5 wd: 09-28, 29, 30,
+    # 10-09, 10-10 -> due end of 10-10; reviewed 10-10 16:00 -> ok
+    wide = SCHEME.model_copy(update={"catalog_review_events": ["编制提交", "变更提交", "下架提交"]})
+    compute_items(reg, Window.for_year(2025, AS_OF, wide), metric_ids=["catalog_review_timeliness"])
+    row = reg.execute("select status, agency_code, due_at from metric_items where record_id = 'S1'").fetchall()
+    assert row == [("ok", "Z", T("2025-10-11 00:00"))]
+
+
+def test_regions_without_an_authority_are_listed(reg):
+    from hzeval.ingest.report import authority_gaps
+
+    insert(reg, "agencies",
+           {"agency_code": "D", "agency_name": "惠城区某局", "level": "县区", "region": "惠城区"},
+           {"agency_code": "Y", "agency_name": "惠城区数据局", "level": "县区", "region": "惠城区", "is_authority": True},
+           {"agency_code": "E", "agency_name": "博罗县某局", "level": "县区", "region": "博罗县"},
+           {"agency_code": "F", "agency_name": "博罗县另一局", "level": "县区", "region": "博罗县"})
+    # C (县区, no region) and 博罗县 answer to the 市级 authority Z
+    assert authority_gaps(reg) == [{"region": "博罗县", "agencies": 2, "authority": "Z"},
+                                   {"region": None, "agencies": 1, "authority": "Z"}]
+
+
+def test_collection_list_coverage(reg):
+    """第十五条 采集清单 against what the agency's published resources catalogue (第十一条)."""
+    snapshot(reg, "2025-12-31", {"resource_code": "R1"}, {"resource_code": "R2"},
+             {"resource_code": "R3", "status": "已下架"}, {"resource_code": "R8", "provider_code": "B"})
+    item = dict(snapshot_date="2025-12-31")
+    insert(reg, "catalog_items",
+           {**item, "resource_code": "R1", "item_code": "E1", "item_name": "姓名"},
+           {**item, "resource_code": "R1", "item_code": "E2", "item_name": "身份证号"},
+           {**item, "resource_code": "R2", "item_code": "E5", "item_name": "地址"},
+           {**item, "resource_code": "R3", "item_code": "E6", "item_name": "电话"},
+           {**item, "resource_code": "R8", "item_code": "E7", "item_name": "车牌号"})
+    insert(reg, "collection_list",
+           {"agency_code": "A", "item_name": "姓名", "item_code": "E1"},                    # by code: R1 -> ok
+           {"agency_code": "A", "item_name": "电话", "item_code": "E6"},                    # R3 withdrawn -> fail
+           {"agency_code": "A", "item_name": "车牌号", "item_code": "E7"},                  # B's resource -> fail
+           {"agency_code": "A", "item_name": "地址", "resource_code": "R2"},                # by resource -> ok
+           {"agency_code": "A", "item_name": "婚姻状况"},                                   # by name, not held -> fail
+           {"agency_code": "A", "item_name": "身份证号", "listed_at": "2024-03-01"},        # by name -> ok
+           {"agency_code": "A", "item_name": "出生日期", "item_code": "E9", "listed_at": "2026-01-02"},  # not on the 2025 list
+           {"agency_code": "C", "item_name": "网格编码", "item_code": "E8"})                 # C catalogues nothing
+    got = run(reg, "collection_list_coverage")
+    assert {k: v[0] for k, v in got.items()} == {
+        "A/姓名": "ok", "A/电话": "fail", "A/车牌号": "fail", "A/地址": "ok", "A/婚姻状况": "fail", "A/身份证号": "ok",
+        "C/网格编码": "fail"}
+    assert value(reg, "collection_list_coverage", "A")[:3] == (3, 6, 0.5)
+    assert value(reg, "collection_list_coverage", "C")[:3] == (0, 1, 0.0)
+    # B submitted no list: nothing to measure (the indicator is excluded, reports say 未报送采集清单)
+    assert value(reg, "collection_list_coverage", "B")[:3] == (0, 0, None)
+    _, evidence = roll_up(reg, "r", 2025)
+    assert dict(zip(evidence["record_id"], evidence["reason"]))["A/电话"] == "采集清单数据项“电话”（E6）未由本机构已发布资源编目"
 
 
 def test_one_source_conflicts(reg):
@@ -361,6 +533,20 @@ def test_open_replies_agreements_foreign_data(reg):
     assert value(reg, "open_catalog_foreign_data", "A")[3] == 1
 
 
+def test_open_refusal_states_a_reason(reg):
+    """第三十七条: 未通过审核的，要明确理由."""
+    base = dict(agency_code="A", resource_code="RA", submitted_at="2025-09-26 09:00", replied_at="2025-10-20 10:00")
+    insert(reg, "open_applications",
+           {**base, "open_app_id": "F1", "decision": "拒绝", "reason": "涉及个人隐私，不符合开放条件"},
+           {**base, "open_app_id": "F2", "decision": "拒绝", "reason": "  "},
+           {**base, "open_app_id": "F3", "decision": "拒绝"},
+           {**base, "open_app_id": "F4", "decision": "同意"},
+           {**base, "open_app_id": "F5", "decision": "拒绝", "replied_at": "2024-12-30 10:00"})  # counted in 2024
+    got = run(reg, "open_refusal_reason")
+    assert {k: v[0] for k, v in got.items()} == {"F1": "ok", "F2": "fail", "F3": "fail"}
+    assert value(reg, "open_refusal_reason", "A")[:2] == (1, 3)
+
+
 # ------------------------------------------------------------------ 第四十四条 projects
 
 
@@ -411,9 +597,18 @@ def test_security_practice_and_rectification(reg):
            *[{"agency_code": "A", "record_type": "数据备份", "done_at": f"2025-{m:02d}-01 10:00"} for m in (1, 4, 7)],
            {"agency_code": "B", "record_type": "数据备份", "done_at": "2024-12-01 10:00"})
     got = run(reg, "security_practice")
-    assert set(got) == {f"{a}/{t}" for a in "ABC" for t in ("安全检查", "数据备份")}  # not the authority
-    assert value(reg, "security_practice", "A")[:2] == (5, 6)  # min(3,2) + min(3,4) of 2 + 4
-    assert value(reg, "security_practice", "B")[:2] == (0, 6)
+    # 第四十一条 names 风险评估 beside 安全检查 and 备份; the counts (2, 4, 1) are the 2025 scheme's
+    assert set(got) == {f"{a}/{t}" for a in "ABC" for t in ("安全检查", "数据备份", "风险评估")}  # not the authority
+    assert value(reg, "security_practice", "A")[:2] == (5, 7)  # min(3,2) + min(3,4) + min(0,1) of 2 + 4 + 1
+    assert value(reg, "security_practice", "B")[:2] == (0, 7)
+    _, evidence = roll_up(reg, "r", 2025)
+    reasons = dict(zip(evidence["record_id"], evidence["reason"]))
+    assert reasons["A/风险评估"] == "风险评估完成 0 次，评估方案要求至少 1 次"
+    assert reasons["A/数据备份"] == "数据备份完成 3 次，评估方案要求至少 4 次"
+    insert(reg, "security_records", {"agency_code": "A", "record_type": "风险评估", "done_at": "2025-12-31 23:00"},
+           {"agency_code": "A", "record_type": "风险评估", "done_at": "2026-01-02 10:00"})  # next year's
+    run(reg, "security_practice")
+    assert value(reg, "security_practice", "A")[:2] == (6, 7)
     insert(reg, "rectifications",
            {"notice_id": "N1", "agency_code": "A", "issued_at": "2025-05-06 10:00", "deadline": "2025-05-20",
             "completed_at": "2025-05-20 22:00"},

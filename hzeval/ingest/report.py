@@ -41,6 +41,46 @@ def unresolved_references(con) -> list[dict]:
     return [{("table" if n == "table_name" else "column" if n == "column_name" else n): v for n, v in zip(names, r)} for r in rows]
 
 
+def authority_gaps(con) -> list[dict]:
+    """县区 regions without a 县区 authority of their own (DESIGN §3 本级): their agencies' catalogue
+    reviews are charged to the 市级 authority. One row per region (None = 县区 agencies without a
+    region) with its number of agencies and the authority they fall back to."""
+    cur = con.execute(
+        """
+        with county as (
+            select distinct region from agencies where is_authority and level = '县区' and region is not null
+        ),
+        city as (
+            select coalesce(min(agency_code) filter (where level = '市级'), min(agency_code)) as code
+            from agencies where is_authority
+        )
+        select a.region, count(*) as agencies, (select code from city) as authority
+        from agencies as a
+        where a.level = '县区' and not coalesce(a.is_authority, false)
+          and (a.region is null or a.region not in (select region from county))
+        group by a.region
+        order by a.region nulls last
+        """
+    )
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+def print_authority_gaps(rows: list[dict], console: Console) -> None:
+    if not rows:
+        return
+    t = RichTable(title="没有本级主管部门的县区 / 县区 regions without their own authority")
+    for h in ("所属区域\nregion", "机构数\nagencies", "由市级主管部门审定\nreviewed by"):
+        t.add_column(h, overflow="fold")
+    for r in rows:
+        t.add_row(r["region"] or "（未填所属区域）", str(r["agencies"]), r["authority"] or "（未登记主管部门）")
+    console.print(t)
+    console.print(
+        f"{len(rows)} 个县区没有登记本级主管部门，其机构的目录审定计入市级主管部门 / "
+        f"{len(rows)} regions have no 县区 authority: their agencies' reviews are charged to the 市级 authority"
+    )
+
+
 def print_unresolved(rows: list[dict], console: Console, limit: int | None = 200) -> None:
     if not rows:
         console.print("所有机构代码和资源代码均可对应 / all references resolve")

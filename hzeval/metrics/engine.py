@@ -66,6 +66,8 @@ class Window:
     rules: RuleSet = field(default_factory=default_rules)
     open_plan_due: dt.datetime | None = None
     security_required: dict[str, int] = field(default_factory=dict)
+    #: submissions the 本级 authority must review in time (第十二条 covers updates, not first compilations)
+    review_events: tuple[str, ...] = ("变更提交", "下架提交")
 
     @classmethod
     def for_year(cls, year: int, as_of: dt.datetime, scheme) -> "Window":
@@ -77,6 +79,7 @@ class Window:
             rules=scheme.ruleset,
             open_plan_due=scheme.open_plan_due_at(year),
             security_required=dict(scheme.security_required),
+            review_events=tuple(scheme.catalog_review_events),
         )
 
     def params(self) -> dict:
@@ -89,6 +92,7 @@ class Window:
             "snapshot_limit": min((self.end - dt.timedelta(days=1)).date(), self.as_of.date()),
             "year": self.year if self.year is not None else self.as_of.year,
             "open_plan_due": self.open_plan_due or dt.datetime(self.as_of.year, 4, 1),
+            "review_events": list(self.review_events),
         }
         return p
 

@@ -32,12 +32,31 @@ from catalog_items as i
 join pick using (snapshot_date);
 
 -- step: stg_authority
--- grain: one row (the authority's agency code; a placeholder when the register lacks it)
+-- grain: one row (the 市级 authority's agency code — an authority of no stated level if the register
+--     has no 市级 one; a placeholder when the register lacks any)
 create or replace temp table stg_authority as
 select coalesce(
-    (select min(agency_code) from agencies where is_authority),
+    (select min(agency_code) from agencies where is_authority and level = '市级'),
+    (select min(agency_code) from agencies where is_authority and level is null),
     '(主管部门)'
 ) as agency_code;
+
+-- step: stg_agency_authority
+-- grain: one row per registered agency: its 本级 authority (DESIGN §3) — for a 县区 agency the 县区
+--     authority of its region, else (市级 agencies, and regions without one) the 市级 authority
+create or replace temp table stg_agency_authority as
+with county as (
+    select region, min(agency_code) as authority_code
+    from agencies
+    where is_authority and level = '县区' and region is not null
+    group by region
+)
+select
+    a.agency_code,
+    coalesce(case when a.level = '县区' then c.authority_code end, (select agency_code from stg_authority)) as authority_code,
+    a.level = '县区' and c.authority_code is null as falls_back
+from agencies as a
+left join county as c on c.region = a.region;
 
 -- step: stg_graded_agencies
 -- grain: one row per registered agency other than the authority

@@ -110,13 +110,16 @@ where open_type in ('有条件开放', '不予开放');
 -- deadline: catalog_update
 -- obligation: event
 -- category: 目录更新
--- doc: 依据变化后在规定期限内提交目录更新
+-- doc: 依据变化后在规定期限内提交目录更新（变化涉及的每个资源各计一项）
 -- suggestion: 建立依据变化登记与目录更新联动机制，依据变化后 {deadline}内提交目录更新（{article}）。
--- ok_when: first submission event (编制/变更/下架提交) with that change_id within the catalog_update
---     deadline of effective_date
--- grain: one row per basis change effective in the year, charged to the registering agency
+-- ok_when: per basis change and each resource it lists: the first submission event (编制/变更/下架提交)
+--     with that change_id for that resource within the catalog_update deadline of effective_date; a
+--     change listing no resource needs one submission with its change_id
+-- grain: one row per (basis change effective in the year, resource it lists), charged to the
+--     registering agency; a change listing no resource is one row
 with changes as (
     select change_id, agency_code, effective_date,
+           nullif(trim(unnest(string_split(coalesce(resource_codes, ''), ';'))), '') as resource_code,
            wd_due_at(effective_date, r.days) as due_at,
            r.profile, r.article, r.period
     from basis_changes
@@ -126,52 +129,73 @@ with changes as (
       and effective_date < cast($year_end as date)
       and effective_date <= cast($as_of as date)
 ),
-first_submission as (
-    select change_id, min(event_time) as done_at
+named as (
+    select *, count(resource_code) over (partition by change_id) as n_named
+    from changes
+),
+items as (
+    -- a list like 'R1;;R2' or 'R1;R1' names R1 and R2 once each; a change naming none is one item
+    select distinct change_id, agency_code, effective_date, resource_code, due_at, profile, article, period
+    from named
+    where resource_code is not null or n_named = 0
+),
+submissions as (
+    select change_id, resource_code, event_time
     from catalog_events
     where change_id is not null
       and event_type in ('编制提交', '变更提交', '下架提交')
       and event_time <= $as_of
-    group by change_id
+),
+first_submission as (
+    select i.change_id, i.resource_code, min(s.event_time) as done_at
+    from items as i
+    join submissions as s
+      on s.change_id = i.change_id and (i.resource_code is null or s.resource_code = i.resource_code)
+    group by i.change_id, i.resource_code
 )
 select
-    c.agency_code,
+    i.agency_code,
     'basis_changes' as record_table,
-    c.change_id as record_id,
-    item_status(s.done_at, c.due_at, $as_of) as status,
-    deadline_reason(item_status(s.done_at, c.due_at, $as_of), s.done_at, c.effective_date,
-                    '依据变化后逾期未更新目录',
-                    '依据变化后超过 ' || c.period || '才提交目录更新') as reason,
-    c.due_at,
+    i.change_id || coalesce('/' || i.resource_code, '') as record_id,
+    item_status(s.done_at, i.due_at, $as_of) as status,
+    deadline_reason(item_status(s.done_at, i.due_at, $as_of), s.done_at, i.effective_date,
+                    '依据变化后逾期未更新目录' || coalesce('（资源 ' || i.resource_code || '）', ''),
+                    '依据变化后超过 ' || i.period || '才提交目录更新' || coalesce('（资源 ' || i.resource_code || '）', '')) as reason,
+    i.due_at,
     s.done_at,
     null::double as num,
     null::double as den,
-    c.profile as rule_profile,
-    c.article
-from changes as c
-left join first_submission as s using (change_id);
+    i.profile as rule_profile,
+    i.article
+from items as i
+left join first_submission as s
+  on s.change_id = i.change_id and s.resource_code is not distinct from i.resource_code;
 
 -- metric: catalog_review_timeliness
 -- name: 目录审定及时率
 -- kind: rate
--- charged_to: authority
+-- charged_to: the 本级 authority
 -- deadline: catalog_review
 -- obligation: event
 -- category: 目录审定
--- doc: 主管部门在规定期限内审定目录提交
--- suggestion: 主管部门应在 {deadline}内完成目录审定，建议设置审定时限提醒（{article}）。
--- ok_when: first 审定通过/审定驳回 of the same resource after the submission, within the catalog_review
---     deadline
--- grain: one row per catalogue submission in the year, charged to the authority
+-- doc: 本级主管部门在规定期限内审定目录更新提交
+-- suggestion: 主管部门应在 {deadline}内完成目录更新的审定，建议设置审定时限提醒（{article}）。
+-- ok_when: update submissions only (变更提交, 下架提交; the scheme's catalog_review_events may widen
+--     this): the first 审定通过/审定驳回 of the same resource after the submission, within the
+--     catalog_review deadline; charged to the submitting agency's 本级 authority
+-- grain: one row per update submission in the year, charged to the submitting agency's 本级 authority
+--     (the 县区 authority of its region, else the 市级 one)
 with submissions as (
-    select event_id, resource_code, event_time,
-           wd_due_at(event_time, r.days) as due_at,
+    select e.event_id, e.resource_code, e.event_time,
+           coalesce(aa.authority_code, (select agency_code from stg_authority)) as authority_code,
+           wd_due_at(e.event_time, r.days) as due_at,
            r.profile, r.article, r.period
-    from catalog_events
+    from catalog_events as e
+    left join stg_agency_authority as aa using (agency_code)
     join rule_deadlines as r
-      on r.key = 'catalog_review' and cast(event_time as date) >= r.valid_from and cast(event_time as date) < r.valid_to
-    where event_type in ('编制提交', '变更提交', '下架提交')
-      and event_time >= $year_start and event_time < $year_end and event_time <= $as_of
+      on r.key = 'catalog_review' and cast(e.event_time as date) >= r.valid_from and cast(e.event_time as date) < r.valid_to
+    where list_contains($review_events, e.event_type)
+      and e.event_time >= $year_start and e.event_time < $year_end and e.event_time <= $as_of
 ),
 reviews as (
     select resource_code, event_time
@@ -185,13 +209,13 @@ first_review as (
     group by s.event_id
 )
 select
-    (select agency_code from stg_authority) as agency_code,
+    s.authority_code as agency_code,
     'catalog_events' as record_table,
     s.event_id as record_id,
     item_status(f.done_at, s.due_at, $as_of) as status,
     deadline_reason(item_status(f.done_at, s.due_at, $as_of), f.done_at, s.event_time,
-                    '资源 ' || s.resource_code || ' 的目录提交逾期未审定',
-                    '资源 ' || s.resource_code || ' 的目录提交超过 ' || s.period || '才审定') as reason,
+                    '资源 ' || s.resource_code || ' 的目录更新提交逾期未审定',
+                    '资源 ' || s.resource_code || ' 的目录更新提交超过 ' || s.period || '才审定') as reason,
     s.due_at,
     f.done_at,
     null::double as num,
@@ -200,6 +224,61 @@ select
     s.article
 from submissions as s
 left join first_review as f using (event_id);
+
+-- metric: collection_list_coverage
+-- name: 采集清单编目覆盖率
+-- kind: rate
+-- charged_to: agency
+-- obligation: event
+-- doc: 采集清单所列数据项已由本机构已发布资源编目（未报送采集清单的，本项不计）
+-- suggestion: 对照本机构采集清单（{article}），将清单所列数据项编入本机构公共数据资源目录并发布。
+-- ok_when: a collection-list item (listed_at on or before year end, or undated) is catalogued by a
+--     resource the agency provides, published in the year's snapshot: by item_code in the snapshot's
+--     catalog_items when given, else by resource_code, else by item_name; an agency with no list has
+--     no items (excluded: "未报送采集清单，本项不计")
+-- grain: one row per item on an agency's collection list, charged to that agency
+with listed as (
+    select agency_code, item_name, item_code, resource_code, listed_at
+    from collection_list
+    where coalesce(listed_at, date '1900-01-01') < cast($year_end as date)
+      and coalesce(listed_at, date '1900-01-01') <= cast($as_of as date)
+),
+held as (
+    -- the items each agency's published resources catalogue in the year's snapshot
+    select p.provider_code, p.resource_code, i.item_code, i.item_name
+    from stg_published as p
+    left join stg_items as i using (resource_code)
+),
+by_code as (select distinct provider_code, item_code from held where item_code is not null),
+by_resource as (select distinct provider_code, resource_code from held),
+by_name as (select distinct provider_code, item_name from held where item_name is not null),
+matched as (
+    select
+        l.agency_code, l.item_name, l.item_code, l.resource_code,
+        case
+            when l.item_code is not null then c.item_code is not null
+            when l.resource_code is not null then r.resource_code is not null
+            else n.item_name is not null
+        end as covered
+    from listed as l
+    left join by_code as c on c.provider_code = l.agency_code and c.item_code = l.item_code
+    left join by_resource as r on r.provider_code = l.agency_code and r.resource_code = l.resource_code
+    left join by_name as n on n.provider_code = l.agency_code and n.item_name = l.item_name
+)
+select
+    agency_code,
+    'collection_list' as record_table,
+    agency_code || '/' || item_name as record_id,
+    case when covered then 'ok' else 'fail' end as status,
+    case when not covered then '采集清单数据项“' || item_name || '”' ||
+        case when item_code is not null then '（' || item_code || '）'
+             when resource_code is not null then '（资源 ' || resource_code || '）' else '' end
+        || '未由本机构已发布资源编目' end as reason,
+    null::timestamp as due_at,
+    null::timestamp as done_at,
+    null::double as num,
+    null::double as den
+from matched;
 
 -- metric: one_source_conflicts
 -- name: 一数多源冲突数

@@ -122,3 +122,26 @@ select
 from open_applications
 where decision in ('同意', '部分同意')
   and replied_at >= $year_start and replied_at < $year_end and replied_at <= $as_of;
+
+-- metric: open_refusal_reason
+-- name: 开放申请拒绝说明理由率
+-- kind: rate
+-- charged_to: agency
+-- obligation: event
+-- doc: 未通过审核的开放申请明确理由
+-- suggestion: 对未通过审核的开放申请，应在答复中明确不予开放的理由（{article}）。
+-- ok_when: refused (拒绝) open applications replied in the year with a non-empty reason
+-- grain: one row per open application refused by a reply in the year, charged to the agency
+select
+    agency_code,
+    'open_applications' as record_table,
+    open_app_id as record_id,
+    case when nullif(trim(reason), '') is not null then 'ok' else 'fail' end as status,
+    case when nullif(trim(reason), '') is null then '拒绝开放申请未说明理由' end as reason,
+    null::timestamp as due_at,
+    replied_at as done_at,
+    null::double as num,
+    null::double as den
+from open_applications
+where decision = '拒绝'
+  and replied_at >= $year_start and replied_at < $year_end and replied_at <= $as_of;

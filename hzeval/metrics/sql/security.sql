@@ -2,14 +2,15 @@
 -- (temp table scheme_security_required: record_type, required).
 
 -- metric: security_practice
--- name: 安全检查与备份完成率
+-- name: 安全检查、备份与风险评估完成率
 -- kind: rate
 -- charged_to: agency
 -- obligation: standing
--- doc: 按方案要求的次数开展安全检查和数据备份
--- suggestion: 按方案要求的次数开展安全检查和数据备份，并留存记录（{article}）。
--- ok_when: numerator = Σ min(done in Y ≤ T, required), denominator = Σ required (scheme: e.g. 安全检查
---     2, 数据备份 4)
+-- doc: 按评估方案要求的次数开展安全检查、数据备份和风险评估（细则只要求“定期”，次数为方案规定）
+-- suggestion: 按评估方案要求的次数定期开展安全检查、数据备份和风险评估，并留存记录（{article}）。
+-- ok_when: numerator = Σ min(done in Y ≤ T, required), denominator = Σ required, per record type the
+--     scheme requires (security_required, e.g. 安全检查 2, 数据备份 4, 风险评估 1: the draft says only
+--     定期, so the counts are the scheme's policy, printed with its security_basis)
 -- grain: one row per graded agency and required record type
 with done as (
     select agency_code, record_type, count(*) as n
@@ -23,7 +24,7 @@ select
     a.agency_code || '/' || r.record_type as record_id,
     case when coalesce(d.n, 0) >= r.required then 'ok' else 'fail' end as status,
     case when coalesce(d.n, 0) < r.required
-         then r.record_type || '完成 ' || coalesce(d.n, 0) || ' 次，应至少 ' || r.required || ' 次' end as reason,
+         then r.record_type || '完成 ' || coalesce(d.n, 0) || ' 次，评估方案要求至少 ' || r.required || ' 次' end as reason,
     null::timestamp as due_at,
     null::timestamp as done_at,
     cast(least(coalesce(d.n, 0), r.required) as double) as num,

@@ -192,22 +192,33 @@ select
 from grants;
 
 -- metric: out_of_scope_calls
--- name: 超范围调用次数
+-- name: 超范围使用共享数据（事件数）
 -- kind: count
 -- charged_to: consumer
 -- obligation: event
--- doc: 无有效授权或超过截止时间的接口调用
+-- doc: 超出授权获取共享数据的事件：同一调用机构、同一资源、同一原因（无有效授权，或某授权已过截止时间）计一次
 -- suggestion: 停止无授权或超期调用，补办共享申请或按截止时间停止调用，并核查调用系统的权限配置（{article}）。
--- ok_when: count of calls with no approved grant (same applicant = consumer and resource,
---     replied_at — or submitted_at when the reply time is missing — ≤ called_at) whose valid_until
---     (a date, inclusive) is empty or not before the call day
--- grain: one row per API call in the year without an approved, unexpired grant, charged to the
---     consumer
+-- ok_when: count of episodes, one per (consumer, resource, cause), over the year's calls that no
+--     grant covers (same applicant = consumer and resource, granted on or before the call, valid_until
+--     — a date, inclusive — empty or not before the call day); the cause is "grant G past valid_until"
+--     when a grant G of that consumer and resource began before the call and had expired (the one with
+--     the latest valid_until), else "no approved grant". A grant begins at its reply (同意/部分同意; at
+--     submission when the reply time is missing); an application for a 无条件共享 resource (by the
+--     application's share type, else the snapshot's) is a grant from its submission
+-- grain: one row per (consumer, resource, cause) episode in the year, with its first and last call
+--     and the number of calls, charged to the consumer
 with grants as (
-    -- a grant counts from its reply; a recorded approval without a reply time from its submission
-    select applicant_code, resource_code, coalesce(replied_at, submitted_at) as replied_at, valid_until
-    from share_applications
-    where decision in ('同意', '部分同意') and coalesce(replied_at, submitted_at) <= $as_of
+    select
+        a.application_id, a.applicant_code, a.resource_code, a.valid_until,
+        case when coalesce(a.share_type, s.share_type) = '无条件共享' then a.submitted_at
+             else coalesce(a.replied_at, a.submitted_at) end as granted_at
+    from share_applications as a
+    left join stg_snapshot as s using (resource_code)
+    where a.resource_code is not null
+      and (coalesce(a.share_type, s.share_type) = '无条件共享' or a.decision in ('同意', '部分同意'))
+),
+live_grants as (
+    select * from grants where granted_at <= $as_of
 ),
 calls as (
     select call_id, consumer_code, resource_code, called_at
@@ -219,33 +230,54 @@ violations as (
     -- correlated not-exists with the range predicates is ~20x slower on 5M calls)
     select c.*
     from calls as c
-    left join grants as g
+    left join live_grants as g
       on g.applicant_code = c.consumer_code
      and g.resource_code = c.resource_code
-     and g.replied_at <= c.called_at
+     and g.granted_at <= c.called_at
      and (g.valid_until is null or cast(c.called_at as date) <= g.valid_until)
     where g.applicant_code is null
 ),
-expired as (
-    select applicant_code, resource_code, max(valid_until) as last_valid_until
-    from grants
-    group by applicant_code, resource_code
+classified as (
+    -- the cause of each uncovered call: the expired grant with the latest valid_until, if any
+    select
+        v.call_id, v.consumer_code, v.resource_code, v.called_at,
+        arg_max(g.application_id, strftime(g.valid_until, '%Y-%m-%d') || g.application_id) as grant_id,
+        max(g.valid_until) as valid_until
+    from violations as v
+    left join live_grants as g
+      on g.applicant_code = v.consumer_code
+     and g.resource_code = v.resource_code
+     and g.granted_at <= v.called_at
+     and g.valid_until < cast(v.called_at as date)
+    group by v.call_id, v.consumer_code, v.resource_code, v.called_at
+),
+episodes as (
+    select
+        consumer_code, resource_code, grant_id,
+        max(valid_until) as valid_until,
+        count(*) as calls,
+        min(called_at) as first_at,
+        max(called_at) as last_at,
+        arg_min(call_id, strftime(called_at, '%Y-%m-%d %H:%M:%S') || call_id) as first_call,
+        arg_max(call_id, strftime(called_at, '%Y-%m-%d %H:%M:%S') || call_id) as last_call
+    from classified
+    group by consumer_code, resource_code, grant_id
 )
 select
-    v.consumer_code as agency_code,
+    consumer_code as agency_code,
     'api_calls' as record_table,
-    v.call_id as record_id,
+    consumer_code || '/' || resource_code || '/' || coalesce(grant_id, '无授权') as record_id,
     'fail' as status,
-    case when e.last_valid_until is not null and cast(v.called_at as date) > e.last_valid_until
-         then '调用资源 ' || v.resource_code || ' 超过授权截止时间 ' || e.last_valid_until
-         else '调用资源 ' || v.resource_code || ' 无有效共享授权' end as reason,
+    case when grant_id is not null
+         then '调用资源 ' || resource_code || ' 超过授权 ' || grant_id || ' 的截止时间 ' || valid_until
+         else '调用资源 ' || resource_code || ' 无有效共享授权' end
+    || '：' || strftime(first_at, '%Y-%m-%d %H:%M') || ' 至 ' || strftime(last_at, '%Y-%m-%d %H:%M')
+    || ' 共调用 ' || calls || ' 次（首次 ' || first_call || '，末次 ' || last_call || '）' as reason,
     null::timestamp as due_at,
-    v.called_at as done_at,
+    last_at as done_at,
     null::double as num,
     null::double as den
-from violations as v
-left join expired as e
-  on e.applicant_code = v.consumer_code and e.resource_code = v.resource_code;
+from episodes;
 
 -- metric: cross_level_filing
 -- name: 跨层级申请备案率
@@ -334,34 +366,42 @@ from judged;
 -- metric: objection_timeliness
 -- name: 数据异议处理及时率
 -- kind: rate
--- charged_to: provider
+-- charged_to: 使用机构 objections: the provider; 数据主体 objections: received_by (else the provider)
 -- deadline: objection
 -- obligation: event
 -- category: 数据异议处理
--- doc: 收到异议后在规定期限内处理或答复
--- suggestion: 收到数据异议后 {deadline}内核实处理并告知异议方（{article}）。
--- ok_when: resolved_at within the objection deadline of raised_at
--- grain: one row per objection raised in the year, charged to the provider
+-- doc: 收到异议后在规定期限内处理或答复；数据主体异议须作出更正或确认
+-- suggestion: 收到数据异议后 {deadline}内核实处理；数据主体提出的异议由受理机构完成校核并作出更正或确认（{article}）。
+-- ok_when: 使用机构 (or unstated): resolved_at within the objection deadline of raised_at; 数据主体:
+--     resolved_at with an outcome (更正 or 确认) within the deadline — a resolution without an
+--     outcome is not done
+-- grain: one row per objection raised in the year, charged to the provider (使用机构) or to the
+--     agency that received it (数据主体)
 with raised as (
     select
-        objection_id,
-        provider_code,
-        raised_at,
-        known(resolved_at, $as_of) as done_at,
-        wd_due_at(raised_at, r.days) as due_at,
+        o.objection_id,
+        case when o.raised_by = '数据主体' then coalesce(o.received_by, o.provider_code) else o.provider_code end as agency_code,
+        o.raised_by,
+        o.raised_at,
+        known(o.resolved_at, $as_of) as resolved_at,
+        case when o.raised_by = '数据主体' and o.outcome is null then null
+             else known(o.resolved_at, $as_of) end as done_at,
+        wd_due_at(o.raised_at, r.days) as due_at,
         r.profile, r.article, r.period
-    from objections
+    from objections as o
     join rule_deadlines as r
-      on r.key = 'objection' and cast(raised_at as date) >= r.valid_from and cast(raised_at as date) < r.valid_to
-    where raised_at >= $year_start and raised_at < $year_end and raised_at <= $as_of
+      on r.key = 'objection' and cast(o.raised_at as date) >= r.valid_from and cast(o.raised_at as date) < r.valid_to
+    where o.raised_at >= $year_start and o.raised_at < $year_end and o.raised_at <= $as_of
 )
 select
-    provider_code as agency_code,
+    agency_code,
     'objections' as record_table,
     objection_id as record_id,
     item_status(done_at, due_at, $as_of) as status,
     deadline_reason(item_status(done_at, due_at, $as_of), done_at, raised_at,
-                    '数据异议逾期未处理',
+                    case when resolved_at is not null then '数据主体异议已处理但未作出更正或确认'
+                         when raised_by = '数据主体' then '数据主体异议逾期未完成校核'
+                         else '数据异议逾期未处理' end,
                     '数据异议超过 ' || period || '才处理') as reason,
     due_at,
     done_at,
@@ -370,3 +410,58 @@ select
     profile as rule_profile,
     article
 from raised;
+
+-- metric: objection_notification
+-- name: 异议处理结果告知率
+-- kind: rate
+-- charged_to: received_by (else the provider)
+-- deadline: objection_notify
+-- obligation: event
+-- category: 异议结果告知
+-- doc: 数据主体异议校核处理后将结果告知异议申请人
+-- suggestion: 数据主体异议校核完成后，应将更正或确认结果及时告知异议申请人并留痕（{article}）。
+-- ok_when: per 数据主体 objection raised in the year and resolved with an outcome by the as-of time:
+--     notified_at at or after resolved_at and not after the as-of time; when the rule profile gives
+--     objection_notify a number of working days, within that deadline of resolved_at, else (the
+--     draft: "及时", no number) at any time before the as-of time
+-- grain: one row per resolved 数据主体 objection (with outcome) raised in the year, charged to the
+--     agency that received it
+with resolved as (
+    select
+        o.objection_id,
+        coalesce(o.received_by, o.provider_code) as agency_code,
+        o.raised_at,
+        o.resolved_at,
+        case when o.notified_at >= o.resolved_at then known(o.notified_at, $as_of) end as done_at,
+        r.days,
+        case when r.days is not null then wd_due_at(o.resolved_at, r.days) end as due_at,
+        r.profile, r.article, r.period
+    from objections as o
+    join rule_deadlines as r
+      on r.key = 'objection_notify' and cast(o.raised_at as date) >= r.valid_from and cast(o.raised_at as date) < r.valid_to
+    where o.raised_by = '数据主体' and o.outcome is not null
+      and o.resolved_at <= $as_of
+      and o.raised_at >= $year_start and o.raised_at < $year_end and o.raised_at <= $as_of
+),
+judged as (
+    select *,
+           case when days is not null then item_status(done_at, due_at, $as_of)
+                when done_at is not null then 'ok'
+                else 'fail' end as status
+    from resolved
+)
+select
+    agency_code,
+    'objections' as record_table,
+    objection_id as record_id,
+    status,
+    case when status = 'uncovered' then cast(cast(resolved_at as date) as varchar)
+         when status in ('late', 'fail') and done_at is null then '异议处理结果未告知申请人'
+         when status = 'late' then '异议处理结果超过 ' || period || '才告知申请人' end as reason,
+    due_at,
+    done_at,
+    null::double as num,
+    null::double as den,
+    profile as rule_profile,
+    article
+from judged;
