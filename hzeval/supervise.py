@@ -6,6 +6,11 @@ the list and the assessment can never disagree. Each item's article is the one o
 in force on its trigger day. An item is listed while it is not done at
 the as-of time: overdue (逾期) once the as-of time passes its deadline, due soon (即将到期)
 when at most one working day is left, otherwise open (未到期).
+
+Two more duties are listed, from the same items: open plans of the as-of year not filed once the
+scheme's date has passed (``open_plan_filed``), and — the authority's own duty — rectifications
+overdue and not yet escalated to the government (第四十七条 上报本级人民政府), charged to the
+agency's 本级 authority.
 """
 
 from __future__ import annotations
@@ -23,6 +28,10 @@ from hzeval.sqlutil import frame, neutralise
 
 #: 督办 category per metric, from the metrics' declarations (``-- category:``)
 CATEGORY = SUPERVISION_CATEGORY
+#: the standing open-plan obligation, listed once the scheme's date has passed
+OPEN_PLAN_CATEGORY = "开放计划未备案"
+#: the authority's duty on overdue rectifications
+ESCALATION_CATEGORY = "逾期整改未上报政府"
 
 COLUMNS = {
     "category": "事项类别", "article": "条款", "agency_code": "机构代码", "agency_name": "机构名称",
@@ -39,23 +48,44 @@ def supervision_items(con, as_of: dt.datetime, agency: str | None = None, scheme
         end=as_of + dt.timedelta(microseconds=1),
         as_of=as_of,
         rules=scheme.ruleset,
+        open_plan_due=scheme.open_plan_due_at(as_of.year),
         security_required={},
     )
-    compute_items(con, window, metric_ids=DEADLINE_METRICS)
-    meta = pl.DataFrame({"metric_id": list(CATEGORY), "category": list(CATEGORY.values())})
+    compute_items(con, window, metric_ids=(*DEADLINE_METRICS, "open_plan_filed"))
+    categories = {**CATEGORY, "open_plan_filed": OPEN_PLAN_CATEGORY}
+    meta = pl.DataFrame({"metric_id": list(categories), "category": list(categories.values())})
     con.register("_meta", meta.to_arrow())
     out = frame(
         con,
         """
-        with open_items as (
+        with items as (
+            -- the open plan is listed once the scheme's date has passed, not before
+            select * from metric_items where metric_id <> 'open_plan_filed' or status = 'late'
+            union all
+            -- 第四十七条: an overdue, unfinished rectification the 本级 authority has not yet escalated
+            select i.* replace (
+                       coalesce(aa.authority_code, (select agency_code from stg_authority)) as agency_code,
+                       'escalation' as metric_id)
+            from metric_items as i
+            join rectifications as r on r.notice_id = i.record_id
+            left join stg_agency_authority as aa on aa.agency_code = i.agency_code
+            where i.metric_id = 'rectification_on_time' and i.status = 'late' and i.done_at is null
+              and (r.escalated_at is null or r.escalated_at > $as_of)
+        ),
+        meta as (
+            select * from _meta
+            union all
+            select 'escalation', $escalation
+        ),
+        open_items as (
             select
                 m.category, i.article, i.metric_id, i.agency_code, a.agency_name, i.record_table, i.record_id,
                 cast(i.due_at - interval 1 day as date) as due_date,
                 i.due_at,
                 $as_of > i.due_at as overdue,
                 wd_between(cast(i.due_at - interval 1 day as date), cast($as_of as date)) as wd_since_due
-            from metric_items as i
-            join _meta as m using (metric_id)
+            from items as i
+            join meta as m using (metric_id)
             left join agencies as a using (agency_code)
             where i.done_at is null and i.status in ('late', 'pending')
               and ($agency is null or i.agency_code = $agency)
@@ -68,7 +98,7 @@ def supervision_items(con, as_of: dt.datetime, agency: str | None = None, scheme
         from open_items
         order by overdue desc, due_at, agency_code, record_id
         """,
-        {"as_of": as_of, "agency": agency},
+        {"as_of": as_of, "agency": agency, "escalation": ESCALATION_CATEGORY},
     )
     con.unregister("_meta")
     return out

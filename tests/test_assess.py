@@ -224,3 +224,31 @@ def test_old_warehouse_gains_the_new_columns(tmp_path):
         assert {("grades", "veto_reason"), ("grades", "graded"), ("scores", "basis"), ("agencies", "agency_type"),
                 ("objections", "received_by")} <= cols
         assert con.execute("select grade, veto_reason, graded from grades").fetchall() == [("优秀", None, None)]
+
+
+def test_supervision_lists_unfiled_plans_and_unescalated_rectifications(db):
+    """After the scheme's date (03-31) an unfiled open plan is 督办; an overdue rectification not yet
+    escalated to the government (第四十七条 上报本级人民政府) is listed as the authority's own item."""
+    with connect(db) as con:
+        insert(con, "rectifications",
+               {"notice_id": "N1", "agency_code": "B", "issued_at": "2025-02-10 10:00", "deadline": "2025-03-14"},
+               {"notice_id": "N2", "agency_code": "C", "issued_at": "2025-02-10 10:00", "deadline": "2025-03-14",
+                "escalated_at": "2025-03-20 10:00"},
+               {"notice_id": "N3", "agency_code": "A", "issued_at": "2025-03-10 10:00", "deadline": "2025-04-30"})
+        items = supervision_items(con, dt.datetime(2025, 4, 2, 10, 0))
+    rows = [(r["category"], r["agency_code"], r["record_id"], r["state"], r["wd_overdue"]) for r in items.iter_rows(named=True)
+            if r["record_table"] in ("rectifications", "open_plans")]
+    # plans due end of 03-31; 04-01 and 04-02 are working days -> 2 overdue. A filed on 02-01.
+    # N1/N2 due end of 03-14 (Fri): 03-17..21, 03-24..28, 03-31, 04-01, 04-02 -> 13 working days overdue
+    assert sorted(rows) == sorted([
+        ("开放计划未备案", "B", "B/2025", "逾期", 2),
+        ("开放计划未备案", "C", "C/2025", "逾期", 2),
+        ("限期整改", "B", "N1", "逾期", 13),
+        ("限期整改", "C", "N2", "逾期", 13),
+        ("限期整改", "A", "N3", "未到期", None),
+        ("逾期整改未上报政府", "Z", "N1", "逾期", 13),  # N2 was escalated; N3 is not overdue
+    ])
+    # before the scheme's date, no plan is listed
+    with connect(db) as con:
+        early = supervision_items(con, dt.datetime(2025, 3, 20, 10, 0))
+    assert early.filter(early["record_table"] == "open_plans").is_empty()

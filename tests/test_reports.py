@@ -46,7 +46,7 @@ def warehouse(sample_warehouse, tmp_path_factory):
 def rendered(warehouse, tmp_path_factory):
     _, pub = warehouse
     out = tmp_path_factory.mktemp("reports_out")
-    result = render_reports(2025, out=out, formats=("html", "xlsx"), published=pub, only=[AGENCY, "HZ002"], workers=2)
+    result = render_reports(2025, out=out, formats=("html", "xlsx"), published=pub, only=[AGENCY, "HZ002", "HZ013"], workers=2)
     return result
 
 
@@ -55,6 +55,38 @@ def rendered(warehouse, tmp_path_factory):
 def test_every_metric_has_a_suggestion():
     missing = [m for m in METRICS if not data.suggestions().get(m)]
     assert not missing
+
+
+def test_sample_grades_are_credible(warehouse):
+    """Issue 11 on the sample drop: an empty catalogue is never 优秀/良好, 参照执行 units are not graded,
+    the veto names its incident and basis, an absent collection list is said to be not counted."""
+    import polars as pl
+
+    _, pub = warehouse
+    with data.open_run(pub, 2025) as run:
+        g = {r[0]: r[1:] for r in run.con.execute(
+            "select agency_code, grade, graded, rank, veto_reason from grades").fetchall()}
+        empty = {r[0] for r in run.con.execute(
+            """select a.agency_code from agencies as a where not coalesce(a.is_authority, false)
+               and a.agency_code not in (select provider_code from catalog_snapshot
+                                         where snapshot_date = (select max(snapshot_date) from catalog_snapshot)
+                                           and status = '已发布')""").fetchall()}
+        ind = data.indicator_table(run, "HZ025").filter(pl.col("metric_id") == "collection_list_coverage")
+        agencies = data.graded_agencies(run)
+        dist = data.grade_distribution(run)
+    assert empty == {"HZ028"} and g["HZ028"][0] not in ("优秀", "良好")
+    for code in ("HZ013", "HZ029"):
+        assert g[code][:3] == ("参照执行、不参与评级", False, None)
+    assert g["HZ009"][3].startswith("一票否决：IN-2025-001（2025-08-14 数据泄露），依据《惠州市2025年度公共数据管理评估方案》")
+    assert ind["note"].to_list() == ["未报送采集清单，本项不计"] and ind["points"].to_list() == [None]
+    # the bulletin's distribution counts graded agencies only; its ranking puts 参照执行 after them, unranked
+    assert sum(dist["合计"]) == sum(1 for v in g.values() if v[1])
+    assert agencies.filter(~agencies["graded"])["agency_code"].to_list() == ["HZ013", "HZ029"]
+
+
+def test_reference_unit_report_is_marked_not_graded(rendered):
+    text = (rendered.out_dir / "agencies" / "HZ013.html").read_text(encoding="utf-8")
+    assert "参照执行、不参与评级" in text and "评分依据" in text and "《惠州市2025年度公共数据管理评估方案》" in text
 
 
 def test_find_published_picks_the_year(warehouse):

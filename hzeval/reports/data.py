@@ -196,6 +196,11 @@ def agency_header(run: Run, agency_code: str) -> dict:
     return {**rows.row(0, named=True), **run.provenance()}
 
 
+#: what a report says for an indicator that is not scored because there was nothing to measure
+NA_NOTES = {"collection_list_coverage": "未报送采集清单，本项不计"}
+NA_NOTE = "本年度无可评估事项，本项不计"
+
+
 def indicator_table(run: Run, agency_code: str | None = None) -> pl.DataFrame:
     """One row per scored indicator and deduction: value, points, max, points lost
     (``agency_code=None`` → every graded agency, with its code and name)."""
@@ -203,7 +208,7 @@ def indicator_table(run: Run, agency_code: str | None = None) -> pl.DataFrame:
         run.con,
         """
         select s.agency_code, coalesce(a.agency_name, s.agency_code) as agency_name,
-               s.dimension, s.indicator as metric_id, s.points, s.max_points,
+               s.dimension, s.indicator as metric_id, s.points, s.max_points, s.basis,
                m.numerator, m.denominator, m.value, m.count
         from scores as s
         left join metric_values as m on m.agency_code = s.agency_code and m.metric_id = s.indicator
@@ -220,10 +225,14 @@ def indicator_table(run: Run, agency_code: str | None = None) -> pl.DataFrame:
             applicable=deduction | (pl.col("max_points") > 0),
             lost=pl.when(deduction).then(-pl.col("points")).otherwise(pl.col("max_points") - pl.col("points")),
         )
-        .with_columns(pl.col("lost").round(4).clip(lower_bound=0.0))
+        .with_columns(
+            pl.col("lost").round(4).clip(lower_bound=0.0),
+            note=pl.when(pl.col("applicable")).then(None)
+            .otherwise(pl.col("metric_id").replace_strict(NA_NOTES, default=NA_NOTE, return_dtype=pl.String)),
+        )
         .select("agency_code", "agency_name", "dimension", "metric_id", "metric_name", "article", "metric_kind",
                 "numerator", "denominator", "value", "count", "points", "max_points", "lost", "applicable",
-                "suggestion")
+                "suggestion", "note", "basis")
     )
 
 

@@ -49,7 +49,7 @@ def _sheets(run: data.Run) -> dict[str, tuple[pl.DataFrame, dict[str, str]]]:
         "指标得分": (ind, {
             "agency_code": "机构代码", "agency_name": "机构名称", "dimension": "维度", "metric_id": "指标代码",
             "metric_name": "指标", "article": "条款", "numerator": "分子", "denominator": "分母", "value": "指标值",
-            "count": "问题数", "points": "得分", "max_points": "满分", "lost": "失分"}),
+            "count": "问题数", "points": "得分", "max_points": "满分", "lost": "失分", "note": "说明", "basis": "评分依据"}),
         "扣分明细": (lost, {
             "agency_code": "机构代码", "agency_name": "机构名称", "metric_name": "指标", "article": "条款", "lost": "该指标失分",
             "record_table": "来源表", "record_id": "事项编号", "reason": "问题", "due_at": "期限（次日0时）",
