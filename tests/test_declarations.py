@@ -89,7 +89,7 @@ def test_derived_lists():
     assert set(STANDING) == {"catalog_completeness", "aggregation_coverage", "open_plan_filed", "security_practice"}
     # the deadline keys the SQL uses are those of DESIGN §5a that a metric needs
     assert set(DEADLINE_KEYS) == {"catalog_update", "catalog_review", "share_reply", "share_implement",
-                                  "demand_confirm", "objection", "open_reply"}
+                                  "demand_confirm", "objection", "objection_notify", "open_reply"}
     # supervision lists every metric with a working-day deadline, plus rectification notices (dated deadline)
     assert {m for m in METRICS if METRICS[m].deadline} | {"rectification_on_time"} == set(DEADLINE_METRICS)
     assert SUPERVISION_CATEGORY["share_reply_timeliness"] == "共享申请答复"
