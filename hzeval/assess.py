@@ -39,7 +39,7 @@ def new_run_id(year: int, started: dt.datetime) -> str:
 def counted_incidents(con) -> dict[str, list[Incident]]:
     """The year's incidents that count, per agency: the ``security_incidents`` items just computed
     (so the window and as-of are the metric's own) minus those excused through an approved
-    adjustment (第四十六条 容错免责) — an excused incident neither vetoes nor deducts."""
+    adjustment (容错免责) — an excused incident neither vetoes nor deducts."""
     out: dict[str, list[Incident]] = {}
     for code, incident_id, kind, occurred_at in con.execute(
         """

@@ -200,7 +200,7 @@ TABLES: dict[str, Table] = {
             C("region", "所属区域"),
             C("is_authority", "是否主管部门", "bool", default=False),
             C("agency_type", "机构类型", vocab="agency_type", default="行政机关",
-              doc="参照执行 = units of 第五十一条 (中央、省驻惠单位, 事业单位, 团体)"),
+              doc="参照执行 = 中央、省驻惠单位, 事业单位, 团体 (reported; graded only if the scheme says so)"),
         ), key=("agency_code",), doc=(
             "Register of public agencies. Each level's authority has is_authority = true: 市级 agencies answer to the "
             "市级 authority, a 县区 agency to the 县区 authority of its region (本级), else to the 市级 one.")),
@@ -313,7 +313,7 @@ TABLES: dict[str, Table] = {
             C("resource_code", "资源代码", ref="resource", doc="the catalogue resource meant to hold the item"),
             C("listed_at", "列入日期", "date"),
         ), key=("agency_code", "item_name"),
-            doc="The data each agency must collect by its duties (第十五条 采集清单): what its catalogue is measured against."),
+            doc="The data each agency must collect by its duties (采集清单): what its catalogue is measured against."),
         Table("open_plans", "开放计划备案", (
             C("agency_code", "机构代码", required=True, ref="agency"),
             C("year", "年度", "int", True),
@@ -355,7 +355,7 @@ TABLES: dict[str, Table] = {
             C("occurred_at", "发生时间", "timestamp", True),
             C("kind", "事件类型", required=True),
             C("severity", "严重程度"),
-        ), key=("incident_id",), doc="Security incidents; 数据泄露 vetoes the grade (第四十七条)."),
+        ), key=("incident_id",), doc="Security incidents; what they cost (deduction, veto) is the scheme's policy."),
         Table("rectifications", "整改通知", (
             C("notice_id", "通知编号", required=True),
             C("agency_code", "机构代码", required=True, ref="agency"),

@@ -85,7 +85,7 @@ def print_explanation(exp: dict, console, limit: int = 10) -> None:
         console.print(f"  [red]{h['veto_reason']}[/red]")  # incident, date, kind and the scheme's basis
     elif h["vetoed"] and not exp["veto"].is_empty():  # a run made before veto reasons were stored
         for r in exp["veto"].iter_rows(named=True):
-            console.print(f"  [red]一票否决[/red]：{r['occurred_at']:%Y-%m-%d} 发生{r['kind']}事件（{r['incident_id']}），第四十七条")
+            console.print(f"  [red]一票否决[/red]：{r['occurred_at']:%Y-%m-%d} 发生{r['kind']}事件（{r['incident_id']}）")
     ev = exp["evidence"]
     lost_any = False
     for r in exp["rows"].iter_rows(named=True):

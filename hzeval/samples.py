@@ -60,7 +60,7 @@ PROFILES = {
 AUTHORITY = "HZ001"
 #: 县区 authorities (第十一、十二条 本级): agencies of their region answer to them; other regions have none
 COUNTY_AUTHORITIES = {"HZ120": "惠城区"}
-#: 第五十一条 units (参照执行): a 中央驻惠单位 and a 事业单位
+#: 参照执行 units: a 中央驻惠单位 and a 事业单位
 REFERENCE_UNITS = ("HZ013", "HZ029")
 #: agencies with an empty catalogue (no resource ever published); HZ028 still files its plan and does its checks
 NO_CATALOGUE = ("HZ028", "HZ120")
@@ -873,7 +873,7 @@ def _objections(w: _World, seed: int) -> pl.DataFrame:
 
 
 def _objection_receipt(w: _World, seed: int, o: pl.DataFrame) -> pl.DataFrame:
-    """第二十八条第二款: a 数据主体 objection is received by the agency handling the business (often not the
+    """A 数据主体 objection is received by the agency handling the business (often not the
     provider), which must verify and correct or confirm, and tell the applicant."""
     rng = _rng(seed, "objections-receipt")
     n = o.height
@@ -893,7 +893,7 @@ def _objection_receipt(w: _World, seed: int, o: pl.DataFrame) -> pl.DataFrame:
 
 
 def _collection_list(w: _World, seed: int, items: pl.DataFrame) -> pl.DataFrame:
-    """第十五条 采集清单: what each agency's duties make it collect. Mostly the items its resources catalogue,
+    """采集清单: what each agency's duties make it collect. Mostly the items its resources catalogue,
     some listed by resource only, and gaps (items on the list that no resource of it catalogues)."""
     rng = _rng(seed, "collection")
     own = items.unique(["resource_code", "item_code"], keep="first", maintain_order=True).join(
@@ -985,7 +985,7 @@ def _open(w: _World, seed: int):
     oa = oa.with_columns(pl.col(c).cast(pl.Datetime("us")) for c in ("submitted_at", "replied_at", "agreement_signed_at"))
     oa = oa.sort("submitted_at", "resource_code").with_columns(
         open_app_id=pl.format("OA{}", (pl.int_range(pl.len()) + 1).cast(pl.String).str.zfill(5)))
-    # 第三十七条 未通过审核的，要明确理由: careless agencies refuse without one
+    # 未通过审核的，要明确理由: careless agencies refuse without one
     pr = oa["agency_code"].replace_strict(w.p, return_dtype=pl.Float64).to_numpy()
     silent = (oa["decision"] == "拒绝").fill_null(False).to_numpy() & (_rng(seed, "open-reasons").random(oa.height) < pr * 1.5)
     oa = oa.with_columns(reason=pl.when(pl.Series(silent)).then(None).otherwise("reason"))
@@ -1121,7 +1121,7 @@ def _security(w: _World, seed: int):
              ("ZG-E02", "HZ105", _ts("2025-12-19T10:00"), _d("2026-01-19"), np.datetime64("NaT"), np.datetime64("NaT")),
              ("ZG-E03", "HZ102", _ts("2025-11-14T10:00"), _d("2025-12-15"), np.datetime64("NaT"), _ts("2025-12-22T09:00")),
              ("ZG-E04", "HZ021", _ts("2025-11-12T10:00"), _d("2025-12-12"), np.datetime64("NaT"), np.datetime64("NaT"))]
-    # 第四十七条 逾期未完成整改的 … 上报本级人民政府: the authority has not escalated some overdue notices
+    # 逾期未完成整改的 … 上报本级人民政府: the authority has not escalated some overdue notices
     erng = _rng(seed, "escalation")
     rect = [(i, a, t, d, done, np.datetime64("NaT") if (not np.isnat(esc) and erng.random() < 0.35) else esc)
             for i, a, t, d, done, esc in rect]
@@ -1476,11 +1476,11 @@ EDGES = [
     ("ZG-E01", "rectifications", "deadline 2025-10-08 (a holiday), completed 10-08 21:30 → on time (end of the deadline date)"),
     ("ZG-E02", "rectifications", "issued 2025-12-19, deadline 2026-01-19, open → pending"),
     ("ZG-E03", "rectifications", "deadline 2025-12-15, open and escalated → late"),
-    ("ZG-E04", "rectifications", "deadline 2025-12-12, open and not escalated → late, and on the authority's 督办 list (第四十七条 上报本级人民政府)"),
+    ("ZG-E04", "rectifications", "deadline 2025-12-12, open and not escalated → late, and on the authority's 督办 list (上报本级人民政府)"),
     ("OB-E05", "objections", "数据主体 objection received by HZ111 (not the provider HZ004) on Fri 2025-09-26; resolved 10-15 inside 10 wd but with no outcome (更正/确认) → not done, late, charged to HZ111"),
     ("OB-E06", "objections", "数据主体 objection received by HZ006, corrected 2025-11-10, applicant never told → objection_notification fails"),
     ("HZ028", "agencies", "惠州市信访局: empty catalogue, open plan filed and security checks done → scores 0 on its standing catalogue obligations"),
-    ("HZ013, HZ029", "agencies", "参照执行 (第五十一条): a 中央驻惠单位 and a 事业单位, reported but not graded"),
+    ("HZ013, HZ029", "agencies", "参照执行: a 中央驻惠单位 and a 事业单位, reported but not graded"),
     ("HZ120", "agencies", "惠城区 authority: reviews 惠城区 agencies' catalogue submissions (本级); other 县区 have none and fall back to HZ001"),
     ("IN-2025-001", "incidents", f"{VETO_AGENCY} 数据泄露 on 2025-08-14 → the 2025 veto"),
     ("IN-2024-001", "incidents", f"{LEAK_2024_AGENCY} 数据泄露 in 2024 → vetoes 2024 only"),

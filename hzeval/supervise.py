@@ -9,7 +9,7 @@ when at most one working day is left, otherwise open (未到期).
 
 Two more duties are listed, from the same items: open plans of the as-of year not filed once the
 scheme's date has passed (``open_plan_filed``), and — the authority's own duty — rectifications
-overdue and not yet escalated to the government (第四十七条 上报本级人民政府), charged to the
+overdue and not yet escalated to the government (上报本级人民政府), charged to the
 agency's 本级 authority.
 """
 
@@ -62,7 +62,7 @@ def supervision_items(con, as_of: dt.datetime, agency: str | None = None, scheme
             -- the open plan is listed once the scheme's date has passed, not before
             select * from metric_items where metric_id <> 'open_plan_filed' or status = 'late'
             union all
-            -- 第四十七条: an overdue, unfinished rectification the 本级 authority has not yet escalated
+            -- an overdue, unfinished rectification the 本级 authority has not yet escalated
             select i.* replace (
                        coalesce(aa.authority_code, (select agency_code from stg_authority)) as agency_code,
                        'escalation' as metric_id)

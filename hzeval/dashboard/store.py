@@ -479,7 +479,7 @@ def _scoring_inputs(path: str, year: int, veto_kind: str | None):
     agencies = [AgencyInfo(c, lv, bool(a), t) for c, lv, a, t in ags.iter_rows()]
     kinds: dict[str, set[str]] = {}
     if "incidents" in tables and "adjustment_id" in query(path, "select * from evidence limit 0").columns:
-        # the incidents the run counted: its security_incidents evidence, less those excused (第四十六条)
+        # the incidents the run counted: its security_incidents evidence, less those excused (容错免责)
         inc = query(path, """
             select distinct e.agency_code, n.kind from evidence as e join incidents as n on n.incident_id = e.record_id
             where e.metric_id = 'security_incidents' and not coalesce(e.reason like '已豁免%', false)

@@ -66,7 +66,7 @@ class Window:
     rules: RuleSet = field(default_factory=default_rules)
     open_plan_due: dt.datetime | None = None
     security_required: dict[str, int] = field(default_factory=dict)
-    #: submissions the 本级 authority must review in time (第十二条 covers updates, not first compilations)
+    #: submissions the 本级 authority must review in time (the rules time the review of updates, not of first compilations)
     review_events: tuple[str, ...] = ("变更提交", "下架提交")
 
     @classmethod
