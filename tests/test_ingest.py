@@ -457,3 +457,32 @@ def test_progress_bar_only_for_large_drops():
     assert _progress(True, 10_000) is None
     assert _progress(False, PROGRESS_MIN_BYTES * 10) is None
     assert _progress(True, PROGRESS_MIN_BYTES * 10) is not None
+
+
+def test_collection_list_and_objection_receipt_inputs(con, tmp_path):
+    """Issue 11 inputs: a collection-list row without agency_code goes to rejects (the good rows load);
+    an objection received by an agency not in the register is kept and listed by validation;
+    agencies.agency_type takes aliases and defaults to 行政机关."""
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    (drop / "agencies.csv").write_text(
+        "机构代码,机构名称,层级,机构类型\nA1,甲局,市级,\nA2,某中心,市级,参照执行\nA3,驻惠单位,市级,by reference\n", encoding="utf-8")
+    (drop / "collection_list.csv").write_text(
+        "agency_code,item_name,item_code,resource_code,listed_at\n"
+        "A1,姓名,DE1,,2024-03-01\n"
+        ",婚姻登记证字号,DE2,,2024-03-01\n"
+        "A1,地址,,R1,2024年3月2日\n", encoding="utf-8")
+    (drop / "objections.csv").write_text(
+        "objection_id,resource_code,provider_code,raised_by,raised_at,received_by\n"
+        "O1,R1,A1,数据主体,2025-03-01 10:00,A9\n"
+        "O2,R1,A1,data subject,2025-03-02 10:00,A2\n", encoding="utf-8")
+    load_paths(con, [drop], progress=False)
+    assert rows(con, "select agency_code, agency_type from agencies order by 1") == [
+        ("A1", "行政机关"), ("A2", "参照执行"), ("A3", "参照执行")]
+    assert rows(con, "select agency_code, item_name, listed_at from collection_list order by item_name") == [
+        ("A1", "地址", dt.date(2024, 3, 2)), ("A1", "姓名", dt.date(2024, 3, 1))]
+    # line 3 of the file (header = line 1)
+    assert rejects(con, "collection_list") == [(3, "agency_code", None, "缺少必填值 / missing required value")]
+    got = unresolved_references(con)
+    assert {"table": "objections", "column": "received_by", "value": "A9", "rows": 1} in got
+    assert not [r for r in got if r["column"] == "received_by" and r["value"] == "A2"]
