@@ -374,9 +374,11 @@ def _agencies(path: str, agency: str | None) -> pl.DataFrame:
 
 @pn.cache(max_items=512)
 def _grades(path: str, agency: str | None) -> pl.DataFrame:
+    # a run published before veto reasons were stored has no veto_reason column
+    reason = "g.veto_reason" if "veto_reason" in query(path, "select * from grades limit 0").columns else "null::varchar"
     return query(path, f"""
         select g.run_id, g.year, g.agency_code, a.agency_name, g.peer_group,
-               cast(g.total as double) as total, g.grade, g.vetoed, g.rank
+               cast(g.total as double) as total, g.grade, g.vetoed, g.rank, {reason} as veto_reason
         from grades as g left join agencies as a using (agency_code)
         where {_AGENCY.format(col='g.agency_code')}
         order by g.peer_group desc, g.rank, g.agency_code

@@ -168,7 +168,9 @@ def agency_page(store: Store, run_id: str, agency: str | None) -> pn.Column:
     head = pn.pane.Markdown(
         f"## {g['agency_name'] or g['agency_code']}（{g['agency_code']}）\n"
         f"**{g['year']} 年度总分 {g['total']:.2f}，等级 {g['grade']}**"
-        f"{'（一票否决）' if g['vetoed'] else ''}，{g['peer_group']}第 {g['rank']} 名",
+        f"{'（一票否决）' if g['vetoed'] else ''}"
+        + (f"，{g['peer_group']}第 {g['rank']} 名" if g["rank"] is not None else "（不参与排名）")
+        + (f"\n\n{g['veto_reason']}" if g.get("veto_reason") else ""),
         css_classes=["hz-agency-head"],
     )
     ev_all = store.evidence(run_id, agency)
