@@ -8,7 +8,7 @@ import polars as pl
 
 from hzeval.errors import RunNotFoundError
 from hzeval.metrics.registry import METRICS
-from hzeval.rules import run_metric_articles
+from hzeval.rules import run_metric_articles, run_provision
 from hzeval.sqlutil import frame, scalar
 
 
@@ -62,8 +62,11 @@ def explanation(con, year: int, agency: str, metric: str | None = None, run_id: 
         "select incident_id, kind, occurred_at from incidents where agency_code = $a and year(occurred_at) = $y",
         {"a": agency, "y": year},
     ) if head["vetoed"][0] else pl.DataFrame()
-    articles = run_metric_articles(con, run_id, int(head["year"][0]))
-    return {"head": head.row(0, named=True), "rows": rows, "evidence": evidence, "veto": veto, "articles": articles}
+    year_ = int(head["year"][0])
+    articles = run_metric_articles(con, run_id, year_)
+    provisions = {k: run_provision(con, run_id, year_, k) for k in ("veto", "disputes")}
+    return {"head": head.row(0, named=True), "rows": rows, "evidence": evidence, "veto": veto, "articles": articles,
+            "provisions": provisions}
 
 
 def _late_by(due, done) -> str:
@@ -83,7 +86,7 @@ def print_explanation(exp: dict, console, limit: int = 10) -> None:
     )
     if h["vetoed"] and not exp["veto"].is_empty():
         for r in exp["veto"].iter_rows(named=True):
-            console.print(f"  [red]一票否决[/red]：{r['occurred_at']:%Y-%m-%d} 发生{r['kind']}事件（{r['incident_id']}），第四十七条")
+            console.print(f"  [red]一票否决[/red]：{r['occurred_at']:%Y-%m-%d} 发生{r['kind']}事件（{r['incident_id']}），{exp['provisions']['veto']}")
     ev = exp["evidence"]
     lost_any = False
     for r in exp["rows"].iter_rows(named=True):
@@ -113,7 +116,7 @@ def print_explanation(exp: dict, console, limit: int = 10) -> None:
         console.print("\n未失分。")
     adjusted = ev.filter(pl.col("adjustment_id").is_not_null())
     if adjusted.height:
-        console.print("\n[bold]已调整事项（第四十五条争议处理）[/bold]")
+        console.print(f"\n[bold]已调整事项（{exp['provisions']['disputes']}争议处理）[/bold]")
         for e in adjusted.iter_rows(named=True):
             console.print(f"  - [已调整 {e['adjustment_id']}] {METRICS[e['metric_id']].name_zh} {e['record_table']} "
                           f"{e['record_id']}：{e['reason'] or ''}", markup=False)

@@ -102,7 +102,7 @@ class Metric:
 
     @property
     def articles(self) -> tuple[str, ...]:
-        """Articles the metric enforces, from the packaged default rule profile (e.g. ``('第二十四条',)``)."""
+        """Articles the metric enforces, from the packaged default rule profile (a run's own: ``hzeval.rules``)."""
         from hzeval.rules import articles_for
 
         return articles_for(self.id)
