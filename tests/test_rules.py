@@ -218,3 +218,40 @@ def test_the_shipped_profile_quotes_the_draft():
         at = text.index(sentence)
         heading = text.rfind("条【", 0, at)
         assert text[:heading + 1].endswith(r.article), key
+
+
+# ---------------------------------------------------------------------- warehouse and entry points
+
+
+def test_an_older_warehouse_gets_the_new_columns(tmp_path):
+    import duckdb
+
+    path = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(path))
+    # the evidence and runs tables as released before rule profiles
+    con.execute("create table evidence (run_id varchar, metric_id varchar, agency_code varchar, record_table varchar,"
+                " record_id varchar, reason varchar, due_at timestamp, done_at timestamp, adjustment_id varchar)")
+    con.execute("insert into evidence values ('r1', 'share_reply_timeliness', 'A', 'share_applications', 'S1', 'x', null, null, null)")
+    con.execute("create table runs (run_id varchar primary key, started_at timestamp, finished_at timestamp, year integer,"
+                " as_of timestamp, scheme_sha256 varchar, inputs_sha256 varchar, package_version varchar, status varchar,"
+                " scheme_name varchar, scheme_file varchar, inputs json)")
+    con.close()
+    with connect(path) as con:
+        cols = {r[0] for r in con.execute(
+            "select column_name from information_schema.columns where table_name = 'evidence'").fetchall()}
+        run_cols = {r[0] for r in con.execute(
+            "select column_name from information_schema.columns where table_name = 'runs'").fetchall()}
+        kept = con.execute("select record_id, rule_profile, article from evidence").fetchall()
+    assert {"rule_profile", "article"} <= cols and "rules_sha256" in run_cols
+    assert kept == [("S1", None, None)]
+
+
+def test_scheduled_job_does_not_import_the_cli():
+    import ast
+
+    import hzeval.scheduled as scheduled
+
+    tree = ast.parse(Path(scheduled.__file__).read_text(encoding="utf-8"))
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)} | {
+        a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    assert "hzeval.cli" not in imported and "hzeval.service" in imported
