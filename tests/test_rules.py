@@ -83,11 +83,15 @@ def test_deadline_and_article_come_from_the_profile_on_the_trigger_day(db, two_p
             "select numerator, denominator from metric_values where run_id = $r and agency_code = 'A' "
             "and metric_id = 'share_reply_timeliness'", {"r": run_id}).fetchall()
         rules_sha = con.execute("select rules_sha256 from runs where run_id = $r", {"r": run_id}).fetchall()[0][0]
+        # an item without a deadline: the metric's articles under the profile in force at the year's end
+        plan = con.execute("select rule_profile, article from evidence where run_id = $r and metric_id = 'open_plan_filed'"
+                           " and agency_code = 'A'", {"r": run_id}).fetchall()
     # only X1 is late; X2 is on time
     assert value == [(1.0, 2.0)]
     assert ev == [("X1", "huizhou-draft-2022", "第二十四条", "有条件共享申请超过 2 个工作日才答复",
                    dt.datetime(2025, 8, 2))]
     assert re.fullmatch(r"[0-9a-f]{64}", rules_sha)
+    assert plan == [("national-2025-08", "第三十六条")]
     assert rules_sha == load_scheme(two_profiles).ruleset.sha256 != load_scheme(year=2025).ruleset.sha256
 
     # explain cites 第二十四条 for X1 (its evidence line) and 第十九条 for the rule X2 was judged by
