@@ -8,7 +8,7 @@ import polars as pl
 
 from hzeval.errors import RunNotFoundError
 from hzeval.metrics.registry import METRICS
-from hzeval.rules import run_metric_articles, run_provision
+from hzeval.rules import run_deadline_texts, run_metric_articles, run_provision
 from hzeval.sqlutil import frame, scalar
 
 
@@ -66,7 +66,7 @@ def explanation(con, year: int, agency: str, metric: str | None = None, run_id: 
     articles = run_metric_articles(con, run_id, year_)
     provisions = {k: run_provision(con, run_id, year_, k) for k in ("veto", "disputes")}
     return {"head": head.row(0, named=True), "rows": rows, "evidence": evidence, "veto": veto, "articles": articles,
-            "provisions": provisions}
+            "provisions": provisions, "deadlines": run_deadline_texts(con, run_id, year_)}
 
 
 def _late_by(due, done) -> str:
@@ -104,6 +104,8 @@ def print_explanation(exp: dict, console, limit: int = 10) -> None:
             val = "无" if r["value"] is None else f"{r['value']:.1%}（{r['numerator']:,.0f}/{r['denominator']:,.0f}）"
             console.print(f"\n[bold]{r['dimension']} · {m.name_zh}[/bold]（{article}）"
                           f"得 {r['points']:.2f} / {r['max_points']:.2f}，失 {lost:.2f} 分；实际 {val}")
+        if m.deadline and exp["deadlines"].get(m.deadline):
+            console.print(f"  依据：{exp['deadlines'][m.deadline]}", markup=False)
         items = ev.filter(pl.col("metric_id") == r["metric_id"])
         for e in items.head(limit).iter_rows(named=True):
             adj = f" [已调整 {e['adjustment_id']}]" if e["adjustment_id"] else ""

@@ -101,6 +101,10 @@ def test_deadline_and_article_come_from_the_profile_on_the_trigger_day(db, two_p
     print_explanation(exp, Console(file=out, width=300, highlight=False))
     text = out.getvalue()
     assert "共享申请答复及时率（第二十四条（至 2025-07-31）；第十九条（2025-08-01 起））" in text
+    # the rule sentences quoted from each profile, with the day the second took over
+    assert ("依据：第二十四条：有条件共享的公共数据，由公共管理和服务机构通过市“一网共享”平台向数源部门提出共享申请，"
+            "数源部门应当在 2 个工作日内予以答复（至 2025-07-31）；"
+            "第十九条：数源部门应当在 10 个工作日内予以答复（测试文本）（2025-08-01 起）") in text
     line = next(ln for ln in text.splitlines() if "X1" in ln)
     assert "〔第二十四条〕" in line and "第十九条" not in line
 

@@ -355,6 +355,22 @@ def run_metric_articles(con, run_id: str, year: int) -> dict[str, str]:
     return out
 
 
+def run_deadline_texts(con, run_id: str, year: int) -> dict[str, str]:
+    """Per deadline key, the rule sentence(s) the run applied over ``year`` (``article：text``), changes
+    inside the year spelt out."""
+    df = _run_rules(con, run_id)
+    if df is None:
+        return {k: deadline_text(k) for k in default_rules().in_force(None).deadlines}
+    ys, ye = dt.date(year, 1, 1), dt.date(year + 1, 1, 1)
+    out = {}
+    rows = df.filter(pl.col("kind") == "deadline").sort("key", "valid_from")
+    for key in rows["key"].unique(maintain_order=True):
+        parts = [(f"{r['article']}：{r['text']}", r["valid_from"], r["valid_to"])
+                 for r in rows.filter(pl.col("key") == key).iter_rows(named=True)]
+        out[key] = _spans_text(parts, ys, ye)
+    return out
+
+
 def run_suggestions(con, run_id: str, year: int) -> dict[str, str]:
     """Per metric id, its 整改建议 with the articles and deadline the run applied at the end of ``year``."""
     from hzeval.metrics.registry import METRICS
