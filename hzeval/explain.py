@@ -48,13 +48,16 @@ def explanation(con, year: int, agency: str, metric: str | None = None, run_id: 
         """,
         {"r": run_id, "a": agency, "m": metric},
     )
+    # a warehouse opened read-only before its first write since rule profiles lacks evidence.article
+    has_article = scalar(con, "select count(*) from information_schema.columns where table_name = 'evidence' "
+                              "and column_name = 'article'")
     evidence = frame(
         con,
         """
-        select metric_id, record_table, record_id, reason, due_at, done_at, adjustment_id, article
+        select metric_id, record_table, record_id, reason, due_at, done_at, adjustment_id, {article} as article
         from evidence where run_id = $r and agency_code = $a and ($m is null or metric_id = $m)
         order by metric_id, due_at nulls last, record_id
-        """,
+        """.replace("{article}", "article" if has_article else "null::varchar"),
         {"r": run_id, "a": agency, "m": metric},
     )
     veto = frame(
