@@ -263,3 +263,13 @@ def test_scheduled_job_does_not_import_the_cli():
     imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)} | {
         a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     assert "hzeval.cli" not in imported and "hzeval.service" in imported
+
+
+def test_a_deadline_without_days_is_refused_for_a_metric_that_needs_a_number(tmp_path):
+    data = yaml.safe_load(packaged_profile_path("huizhou-draft-2022").read_text(encoding="utf-8"))
+    data["deadlines"]["share_reply"]["days"] = None  # e.g. a text saying only "及时"
+    (tmp_path / "vague.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    path = scheme_with(tmp_path, [{"profile": "vague.yaml", "from": dt.date(2022, 1, 1)}])
+    with pytest.raises(SchemeError) as err:
+        load_scheme(path)
+    assert "vague.yaml" in str(err.value) and "deadlines.share_reply.days" in str(err.value)

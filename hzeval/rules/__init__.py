@@ -216,7 +216,8 @@ class RuleSet:
         return h.hexdigest()
 
     def check_deadlines(self, metric_ids) -> None:
-        """Every profile sets every deadline key the given metrics need (``ValueError`` naming file and key)."""
+        """Every profile sets every deadline key the given metrics need, with a number of days unless the
+        metric declares ``deadline_days: optional`` (``ValueError`` naming file and key)."""
         from hzeval.metrics.registry import METRICS
 
         for s in self.spans:
@@ -225,6 +226,9 @@ class RuleSet:
                 if key and key not in s.profile.deadlines:
                     raise ValueError(f"规则配置 {s.profile.source} 缺少期限 deadlines.{key}（指标 {m} 需要）"
                                      f" / rule profile {s.profile.source} lacks deadline key deadlines.{key} needed by {m}")
+                if key and METRICS[m].deadline_days_required and s.profile.deadlines[key].days is None:
+                    raise ValueError(f"规则配置 {s.profile.source} 的期限 deadlines.{key}.days 为空，指标 {m} 需要天数"
+                                     f" / rule profile {s.profile.source}: deadlines.{key}.days is null but {m} needs a number")
 
     # ------------------------------------------------------------------ tables
 
