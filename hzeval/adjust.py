@@ -1,4 +1,4 @@
-"""Disputes and adjustments (第四十五条): excuse an evidence item or correct a record for scoring.
+"""Disputes and adjustments (provision ``disputes`` of the rule profile): excuse an evidence item or correct a record for scoring.
 
 Nothing is deleted. ``adjustments`` holds each proposal (immutable) and
 ``adjustment_events`` its history (proposed → approved → revoked), each with who and when.

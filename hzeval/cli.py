@@ -112,13 +112,14 @@ def supervise(obj: Ctx, as_of, agency, limit, csv_path, xlsx_path):
 @click.option("--as-of", "as_of", default=None, help="as-of time for projects not yet accepted; default now")
 @click.pass_obj
 def gate(obj: Ctx, project, as_of):
-    """项目门禁（第四十四条）/ project data gate."""
+    """项目数据门禁 / project data gate."""
     from hzeval.gate import evaluate_gates, print_gates
     from hzeval.warehouse import connect
 
     with connect(obj.db, create=False) as con:
-        gates = evaluate_gates(con, parse_as_of(as_of), project=project)
-    print_gates(gates, console)
+        t = parse_as_of(as_of)
+        gates = evaluate_gates(con, t, project=project)
+    print_gates(gates, console, t)
 
 
 @cli.command()
@@ -204,7 +205,7 @@ def explain(obj: Ctx, year, agency, metric, run_id, limit):
 
 @cli.group()
 def adjust():
-    """争议调整：豁免证据或更正记录（第四十五条）/ disputes and adjustments."""
+    """争议调整：豁免证据或更正记录 / disputes and adjustments."""
 
 
 @adjust.command("excuse")

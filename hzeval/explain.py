@@ -8,7 +8,7 @@ import polars as pl
 
 from hzeval.errors import RunNotFoundError
 from hzeval.metrics.registry import METRICS
-from hzeval.rules import run_metric_articles
+from hzeval.rules import run_deadline_texts, run_metric_articles, run_provision
 from hzeval.sqlutil import frame, scalar
 
 
@@ -24,10 +24,14 @@ def latest_run(con, year: int) -> str:
 def explanation(con, year: int, agency: str, metric: str | None = None, run_id: str | None = None) -> dict:
     """Header, indicator rows (value, points, max, lost) and evidence per metric, from one run."""
     run_id = run_id or latest_run(con, year)
+    # a read-only warehouse from before veto reasons were stored has no grades.veto_reason
+    has_reason = bool(con.execute("select count(*) from information_schema.columns "
+                                  "where table_name = 'grades' and column_name = 'veto_reason'").fetchall()[0][0])
     head = frame(
         con,
-        """
-        select g.agency_code, a.agency_name, g.total, g.grade, g.vetoed, g.rank, g.peer_group, g.veto_reason,
+        f"""
+        select g.agency_code, a.agency_name, g.total, g.grade, g.vetoed, g.rank, g.peer_group,
+               {'g.veto_reason' if has_reason else 'null::varchar as veto_reason'},
                r.year, r.as_of, r.scheme_name, r.run_id
         from grades g join runs r using (run_id) left join agencies a using (agency_code)
         where g.run_id = $r and g.agency_code = $a
@@ -48,13 +52,16 @@ def explanation(con, year: int, agency: str, metric: str | None = None, run_id: 
         """,
         {"r": run_id, "a": agency, "m": metric},
     )
+    # a warehouse opened read-only before its first write since rule profiles lacks evidence.article
+    has_article = scalar(con, "select count(*) from information_schema.columns where table_name = 'evidence' "
+                              "and column_name = 'article'")
     evidence = frame(
         con,
         """
-        select metric_id, record_table, record_id, reason, due_at, done_at, adjustment_id, article
+        select metric_id, record_table, record_id, reason, due_at, done_at, adjustment_id, {article} as article
         from evidence where run_id = $r and agency_code = $a and ($m is null or metric_id = $m)
         order by metric_id, due_at nulls last, record_id
-        """,
+        """.replace("{article}", "article" if has_article else "null::varchar"),
         {"r": run_id, "a": agency, "m": metric},
     )
     veto = frame(
@@ -62,8 +69,11 @@ def explanation(con, year: int, agency: str, metric: str | None = None, run_id: 
         "select incident_id, kind, occurred_at from incidents where agency_code = $a and year(occurred_at) = $y",
         {"a": agency, "y": year},
     ) if head["vetoed"][0] else pl.DataFrame()
-    articles = run_metric_articles(con, run_id, int(head["year"][0]))
-    return {"head": head.row(0, named=True), "rows": rows, "evidence": evidence, "veto": veto, "articles": articles}
+    year_ = int(head["year"][0])
+    articles = run_metric_articles(con, run_id, year_)
+    provisions = {k: run_provision(con, run_id, year_, k) for k in ("veto", "disputes")}
+    return {"head": head.row(0, named=True), "rows": rows, "evidence": evidence, "veto": veto, "articles": articles,
+            "provisions": provisions, "deadlines": run_deadline_texts(con, run_id, year_)}
 
 
 def _late_by(due, done) -> str:
@@ -85,7 +95,7 @@ def print_explanation(exp: dict, console, limit: int = 10) -> None:
         console.print(f"  [red]{h['veto_reason']}[/red]")  # incident, date, kind and the scheme's basis
     elif h["vetoed"] and not exp["veto"].is_empty():  # a run made before veto reasons were stored
         for r in exp["veto"].iter_rows(named=True):
-            console.print(f"  [red]一票否决[/red]：{r['occurred_at']:%Y-%m-%d} 发生{r['kind']}事件（{r['incident_id']}）")
+            console.print(f"  [red]一票否决[/red]：{r['occurred_at']:%Y-%m-%d} 发生{r['kind']}事件（{r['incident_id']}），{exp['provisions']['veto']}")
     ev = exp["evidence"]
     lost_any = False
     for r in exp["rows"].iter_rows(named=True):
@@ -103,6 +113,8 @@ def print_explanation(exp: dict, console, limit: int = 10) -> None:
             val = "无" if r["value"] is None else f"{r['value']:.1%}（{r['numerator']:,.0f}/{r['denominator']:,.0f}）"
             console.print(f"\n[bold]{r['dimension']} · {m.name_zh}[/bold]（{article}）"
                           f"得 {r['points']:.2f} / {r['max_points']:.2f}，失 {lost:.2f} 分；实际 {val}")
+        if m.deadline and exp["deadlines"].get(m.deadline):
+            console.print(f"  依据：{exp['deadlines'][m.deadline]}", markup=False)
         items = ev.filter(pl.col("metric_id") == r["metric_id"])
         for e in items.head(limit).iter_rows(named=True):
             adj = f" [已调整 {e['adjustment_id']}]" if e["adjustment_id"] else ""
@@ -115,7 +127,7 @@ def print_explanation(exp: dict, console, limit: int = 10) -> None:
         console.print("\n未失分。")
     adjusted = ev.filter(pl.col("adjustment_id").is_not_null())
     if adjusted.height:
-        console.print("\n[bold]已调整事项（第四十五条争议处理）[/bold]")
+        console.print(f"\n[bold]已调整事项（{exp['provisions']['disputes']}争议处理）[/bold]")
         for e in adjusted.iter_rows(named=True):
             console.print(f"  - [已调整 {e['adjustment_id']}] {METRICS[e['metric_id']].name_zh} {e['record_table']} "
                           f"{e['record_id']}：{e['reason'] or ''}", markup=False)

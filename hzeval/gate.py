@@ -1,4 +1,4 @@
-"""``hzeval gate``: the project data gate of 第四十四条 (DESIGN §5).
+"""``hzeval gate``: the project data gate (metric ``project_gate``, DESIGN §5).
 
 Uses the same SQL step (``int_project_gates`` in ``metrics/sql/projects.sql``) as the
 ``project_gate`` metric and the run's ``project_gates`` table.
@@ -52,11 +52,14 @@ def evaluate_gates(con, as_of: dt.datetime, project: str | None = None) -> pl.Da
     return out
 
 
-def print_gates(gates: pl.DataFrame, console) -> None:
+def print_gates(gates: pl.DataFrame, console, as_of=None) -> None:
+    from hzeval.rules import articles_for
+
+    article = "、".join(articles_for("project_gate", as_of))
     n_fail = gates.filter(~pl.col("passed")).height
     n_flag = gates.filter(pl.col("accepted_while_failing")).height
     console.print(
-        f"[bold]项目数据门禁（第四十四条）[/bold]：{gates.height} 个项目，未通过 {n_fail} 个，"
+        f"[bold]项目数据门禁（{article}）[/bold]：{gates.height} 个项目，未通过 {n_fail} 个，"
         f"其中带病验收 {n_flag} 个 / {gates.height} projects, {n_fail} failing, {n_flag} accepted while failing"
     )
     console.print("；".join(f"{k} {v}" for k, v in CONDITIONS.items()))

@@ -79,13 +79,14 @@ def supervision_items(con, as_of: dt.datetime, agency: str | None = None, scheme
         ),
         open_items as (
             select
-                m.category, i.article, i.metric_id, i.agency_code, a.agency_name, i.record_table, i.record_id,
+                m.category, coalesce(i.article, r.article) as article, i.metric_id, i.agency_code, a.agency_name, i.record_table, i.record_id,
                 cast(i.due_at - interval 1 day as date) as due_date,
                 i.due_at,
                 $as_of > i.due_at as overdue,
                 wd_between(cast(i.due_at - interval 1 day as date), cast($as_of as date)) as wd_since_due
             from items as i
             join meta as m using (metric_id)
+            left join rule_articles_now as r using (metric_id)
             left join agencies as a using (agency_code)
             where i.done_at is null and i.status in ('late', 'pending')
               and ($agency is null or i.agency_code = $agency)

@@ -129,3 +129,13 @@ def test_the_shipped_profile_maps_every_metric_to_its_articles():
     assert METRICS["catalog_open_basis"].article_zh == "第三十二条、第三十三条"
     # every deadline key a metric needs is in the profile
     assert set(DEADLINE_KEYS) <= set(profile.deadlines)
+
+
+def test_deadline_days_header():
+    blocks = parse_family(GOOD.replace("-- obligation: event", "-- deadline_days: optional\n-- obligation: event"), "demo")
+    assert registry.build_metrics({"demo": blocks})["demo_rate"].deadline_days_required is False
+    assert registry.build_metrics({"demo": parse_family(GOOD, "demo")})["demo_rate"].deadline_days_required is True
+    with pytest.raises(DeclarationError, match="deadline_days must be required or optional"):
+        parse_family(GOOD.replace("-- obligation: event", "-- deadline_days: maybe\n-- obligation: event"), "demo")
+    with pytest.raises(DeclarationError, match="deadline_days without a deadline key"):
+        parse_family(GOOD.replace("-- deadline: share_reply", "-- deadline_days: optional"), "demo")

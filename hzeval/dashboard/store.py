@@ -258,6 +258,10 @@ class Store:
         })
         return df.join(names, on="indicator", how="left")
 
+    def article(self, run_id: str, metric_id: str) -> str:
+        """The articles the run's rule profiles give a metric."""
+        return _articles(self._path(run_id)).get(metric_id, "")
+
     def evidence(self, run_id: str, agency: str, metric: str | None = None, text: str | None = None) -> pl.DataFrame:
         df = _evidence(self._path(run_id), self.user.agency_param(agency))
         if metric:

@@ -265,7 +265,7 @@ def supervision_page(store: Store, agency_options: dict[str, str], now: dt.datet
 
 GATE_TITLES = {"project_id": "项目编号", "project_name": "项目名称", "owner_name": "建设单位", "result": "结果",
                "failed_conditions": "未通过条件", "failed_resources": "未通过资源", "checked_at": "核验时点"}
-CONDITIONS = "G1 立项时提交数据清单；G2 数据已编目；G3 数据已汇聚；G4 数据已共享（第四十四条）"
+CONDITIONS = "G1 立项时提交数据清单；G2 数据已编目；G3 数据已汇聚；G4 数据已共享"
 
 
 def gates_page(store: Store, run_id: str) -> pn.Column:
@@ -283,7 +283,7 @@ def gates_page(store: Store, run_id: str) -> pn.Column:
     fig = go.Figure(go.Bar(x=counts["failed_conditions"].to_list(), y=counts["len"].to_list(), marker_color="#c62828"))
     fig.update_layout(title="未通过条件分布", font=FONT, height=300, margin=dict(l=10, r=10, t=50, b=10))
     return pn.Column(
-        pn.pane.Markdown(f"## 项目门禁\n{CONDITIONS}"),
+        pn.pane.Markdown(f"## 项目门禁\n{CONDITIONS}（{store.article(run_id, 'project_gate')}）"),
         pn.Row(
             pn.indicators.Number(label="项目数", value=df.height, format="{value} 个", font_size="24pt"),
             pn.indicators.Number(label="未通过", value=fails.height, format="{value} 个", font_size="24pt"),

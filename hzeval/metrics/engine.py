@@ -156,13 +156,12 @@ def compute_items(con, window: Window, metric_ids=None, adjustments=None) -> Non
                 insert = Block(b.kind, b.name, f"insert into metric_items by name select $metric_id as metric_id, * from (\n{b.sql}\n)",
                                b.family)
                 run_block(con, insert, {**params, "metric_id": b.name})
-    # items without a trigger-dated rule: the metric's articles under the profile in force on the window's last day
+    # items without a trigger-dated rule take the metric's articles under the profile in force on the
+    # window's last day (joined where items are read: evidence, supervision; no update of every item)
     con.execute(
         """
-        update metric_items as i set rule_profile = a.profile, article = a.article
-        from rule_articles as a
-        where i.rule_profile is null and a.metric_id = i.metric_id
-          and $day >= a.valid_from and $day < a.valid_to
+        create or replace temp table rule_articles_now as
+        select metric_id, profile, article from rule_articles where $day >= valid_from and $day < valid_to
         """,
         {"day": window.rules_day},
     )
@@ -226,11 +225,13 @@ def roll_up(con, run_id: str, year: int) -> tuple[pl.DataFrame, pl.DataFrame]:
     evidence = frame(
         con,
         """
-        select $run_id as run_id, metric_id, agency_code, record_table, record_id,
-               reason, due_at, done_at, adjustment_id, rule_profile, article
-        from metric_items
-        where status in ('late', 'fail') or adjustment_id is not null
-        order by metric_id, agency_code, record_id
+        select $run_id as run_id, i.metric_id, i.agency_code, i.record_table, i.record_id,
+               i.reason, i.due_at, i.done_at, i.adjustment_id,
+               coalesce(i.rule_profile, r.profile) as rule_profile, coalesce(i.article, r.article) as article
+        from metric_items as i
+        left join rule_articles_now as r using (metric_id)
+        where i.status in ('late', 'fail') or i.adjustment_id is not null
+        order by i.metric_id, i.agency_code, i.record_id
         """,
         {"run_id": run_id},
     )

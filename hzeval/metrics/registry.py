@@ -21,7 +21,9 @@ The family is the file's name. Required keys: ``name``, ``kind`` (rate | count),
 denominator scores 0; event: nothing to measure follows the scheme's policy), ``doc``
 (Chinese, what is measured), ``suggestion`` (Chinese 整改建议; ``{article}`` and
 ``{deadline}`` are filled from the rule profile in force), ``ok_when`` (English, for
-``docs/metrics.md``) and ``grain``. Optional: ``deadline`` (a rule-profile deadline key) and
+``docs/metrics.md``) and ``grain``. Optional: ``deadline`` (a rule-profile deadline key),
+``deadline_days`` (``required``, the default: every profile in force must give the key a number of
+days; ``optional``: the metric's SQL handles a profile whose text sets no number, e.g. "及时") and
 ``category`` (the 督办 category: the metric's open items are listed by ``supervise``).
 A line indented after ``--`` continues the key above it. Steps (``-- step: name``) carry only
 ``grain``. Headers name no article and no number of days: those come from the rule profile
@@ -51,7 +53,7 @@ class DeclarationError(HzevalError):
 
 
 REQUIRED = ("name", "kind", "charged_to", "obligation", "doc", "suggestion", "ok_when", "grain")
-OPTIONAL = ("deadline", "category")
+OPTIONAL = ("deadline", "deadline_days", "category")
 STEP_KEYS = ("grain",)
 KINDS = ("rate", "count")
 OBLIGATIONS = ("standing", "event")
@@ -89,6 +91,8 @@ class Metric:
     obligation: str  # "standing" | "event"
     #: rule-profile deadline key (working days) this metric's items are due by, if any
     deadline: str | None = None
+    #: False when the metric's SQL handles a deadline without a number of days ("及时")
+    deadline_days_required: bool = True
     #: 督办 category: open items of this metric are listed by ``supervise``
     category: str | None = None
     doc: str = ""
@@ -102,7 +106,7 @@ class Metric:
 
     @property
     def articles(self) -> tuple[str, ...]:
-        """Articles the metric enforces, from the packaged default rule profile (e.g. ``('第二十四条',)``)."""
+        """Articles the metric enforces, from the packaged default rule profile (a run's own: ``hzeval.rules``)."""
         from hzeval.rules import articles_for
 
         return articles_for(self.id)
@@ -197,6 +201,12 @@ def _check_metric_header(path: str, line: int, name: str, header: dict[str, str]
     if header["obligation"] not in OBLIGATIONS:
         raise _err(path, line, f"指标 {name} 的 obligation 须为 standing 或 event，得到 {header['obligation']!r}",
                    f"metric {name}: obligation must be standing or event, not {header['obligation']!r}")
+    if header.get("deadline_days", "required") not in ("required", "optional"):
+        raise _err(path, line, f"指标 {name} 的 deadline_days 须为 required 或 optional",
+                   f"metric {name}: deadline_days must be required or optional")
+    if "deadline_days" in header and "deadline" not in header:
+        raise _err(path, line, f"指标 {name} 声明了 deadline_days 却没有 deadline",
+                   f"metric {name}: deadline_days without a deadline key")
     if "deadline" in header and not _IDENT.match(header["deadline"]):
         raise _err(path, line, f"指标 {name} 的 deadline {header['deadline']!r} 无效",
                    f"metric {name}: invalid deadline key {header['deadline']!r}")
@@ -232,7 +242,8 @@ def build_metrics(blocks_by_family: dict[str, tuple[Block, ...]]) -> dict[str, M
             h = b.header
             out[b.name] = Metric(
                 id=b.name, name_zh=h["name"], charged_to=h["charged_to"], family=family, kind=h["kind"],
-                obligation=h["obligation"], deadline=h.get("deadline"), category=h.get("category"),
+                obligation=h["obligation"], deadline=h.get("deadline"),
+                deadline_days_required=h.get("deadline_days", "required") == "required", category=h.get("category"),
                 doc=h["doc"], suggestion=h["suggestion"], ok_when=h["ok_when"], grain=h["grain"],
             )
     return out

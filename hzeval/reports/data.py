@@ -48,6 +48,15 @@ def suggestions() -> dict[str, str]:
     return {m: suggestion(m) for m in METRICS}
 
 
+def rule_article(run: Run, key: str) -> str:
+    """The articles the run's rule profiles give a metric id or a provision (``disputes``, ``veto`` ...)."""
+    from hzeval.rules import run_metric_articles, run_provision
+
+    if key in METRICS:
+        return run_metric_articles(run.con, run.run_id, run.year)[key]
+    return run_provision(run.con, run.run_id, run.year, key)
+
+
 def _metric_meta(run: Run) -> pl.DataFrame:
     """Name, kind, and the articles and 整改建议 of the rule profiles the run applied (``run_rules``)."""
     from hzeval.rules import run_metric_articles, run_suggestions
@@ -263,7 +272,7 @@ def lost_by_metric(run: Run, agency_code: str) -> pl.DataFrame:
 
 
 def adjusted_items(run: Run, agency_code: str) -> pl.DataFrame:
-    """Evidence items of the agency that an approved adjustment (第四十五条) excused or corrected."""
+    """Evidence items of the agency that an approved adjustment (dispute) excused or corrected."""
     return evidence_rows(run, agency_code).filter(pl.col("adjustment_id").is_not_null())
 
 
@@ -367,7 +376,7 @@ def common_violations(run: Run) -> pl.DataFrame:
 
 
 def authority_timeliness(run: Run) -> pl.DataFrame:
-    """The authority's own measured metrics (e.g. 第十二条 目录审定及时率); it is not graded."""
+    """The authority's own measured metrics (e.g. 目录审定及时率); it is not graded."""
     out = frame(
         run.con,
         """

@@ -61,13 +61,15 @@ class Profile(_Strict):
     unit: str = Field(min_length=1)
     deadlines: dict[str, DeadlineRule]
     articles: dict[str, list[str]] = Field(default_factory=dict)
+    #: articles cited for things that are not metrics (e.g. disputes, veto)
+    provisions: dict[str, list[str]] = Field(default_factory=dict)
     #: filled by load_profile
     name: str = ""
     source: str = ""
     sha256: str = ""
 
     def period(self, key: str) -> str:
-        """How the deadline reads in a sentence: ``2 个工作日`` (with the profile's unit), or its text."""
+        """How the deadline reads in a sentence: days and the profile's unit, or (no days) its text."""
         rule = self.deadlines[key]
         return f"{rule.days} {self.unit}" if rule.days is not None else rule.text
 
@@ -124,7 +126,7 @@ def _check_keys(profile: Profile, path: Path) -> None:
             raise RuleError(f"规则配置 {path} 无效：articles.{metric_id}：未知指标",
                             f"invalid rule profile {path}: articles.{metric_id}: unknown metric id",
                             file=str(path), key=f"articles.{metric_id}")
-    for metric_id, arts in profile.articles.items():
+    for metric_id, arts in [*profile.articles.items(), *profile.provisions.items()]:
         for a in arts:
             if not re.match(ARTICLE_PATTERN, a):
                 raise RuleError(f"规则配置 {path} 无效：articles.{metric_id}：条款 {a!r} 格式不对",
@@ -214,7 +216,8 @@ class RuleSet:
         return h.hexdigest()
 
     def check_deadlines(self, metric_ids) -> None:
-        """Every profile sets every deadline key the given metrics need (``ValueError`` naming file and key)."""
+        """Every profile sets every deadline key the given metrics need, with a number of days unless the
+        metric declares ``deadline_days: optional`` (``ValueError`` naming file and key)."""
         from hzeval.metrics.registry import METRICS
 
         for s in self.spans:
@@ -223,6 +226,9 @@ class RuleSet:
                 if key and key not in s.profile.deadlines:
                     raise ValueError(f"规则配置 {s.profile.source} 缺少期限 deadlines.{key}（指标 {m} 需要）"
                                      f" / rule profile {s.profile.source} lacks deadline key deadlines.{key} needed by {m}")
+                if key and METRICS[m].deadline_days_required and s.profile.deadlines[key].days is None:
+                    raise ValueError(f"规则配置 {s.profile.source} 的期限 deadlines.{key}.days 为空，指标 {m} 需要天数"
+                                     f" / rule profile {s.profile.source}: deadlines.{key}.days is null but {m} needs a number")
 
     # ------------------------------------------------------------------ tables
 
@@ -237,13 +243,15 @@ class RuleSet:
             for key, r in p.deadlines.items():
                 d_rows.append((p.name, p.title, key, r.days, r.article, r.text, p.period(key), lo, hi))
             for metric_id, arts in p.articles.items():
-                a_rows.append((p.name, p.title, metric_id, "、".join(arts), lo, hi))
+                a_rows.append((p.name, p.title, metric_id, "、".join(arts), lo, hi, "metric"))
+            for key, arts in p.provisions.items():
+                a_rows.append((p.name, p.title, key, "、".join(arts), lo, hi, "provision"))
         dl = pl.DataFrame(d_rows, orient="row", schema={
             "profile": pl.String, "title": pl.String, "key": pl.String, "days": pl.Int32, "article": pl.String,
             "text": pl.String, "period": pl.String, "valid_from": pl.Date, "valid_to": pl.Date})
         ar = pl.DataFrame(a_rows, orient="row", schema={
             "profile": pl.String, "title": pl.String, "metric_id": pl.String, "article": pl.String,
-            "valid_from": pl.Date, "valid_to": pl.Date})
+            "valid_from": pl.Date, "valid_to": pl.Date, "kind": pl.String})
         return dl, ar
 
     def run_rows(self, run_id: str) -> pl.DataFrame:
@@ -252,7 +260,7 @@ class RuleSet:
         dl, ar = self.rows(real_dates=True)
         dl = dl.select(pl.lit("deadline").alias("kind"), "key", "profile", "title", "valid_from", "valid_to",
                        "days", "article", "text", "period")
-        ar = ar.select(pl.lit("metric").alias("kind"), pl.col("metric_id").alias("key"), "profile", "title",
+        ar = ar.select("kind", pl.col("metric_id").alias("key"), "profile", "title",
                        "valid_from", "valid_to", pl.lit(None, pl.Int32).alias("days"), "article",
                        pl.lit(None, pl.String).alias("text"), pl.lit(None, pl.String).alias("period"))
         return pl.concat([dl, ar]).select(pl.lit(run_id).alias("run_id"), pl.all())
@@ -261,6 +269,7 @@ class RuleSet:
 def install(con, rules: RuleSet) -> None:
     """Temp tables ``rule_deadlines`` and ``rule_articles`` for the metric SQL's date joins."""
     dl, ar = rules.rows(real_dates=False)
+    ar = ar.filter(pl.col("kind") == "metric").drop("kind")
     for name, df in (("rule_deadlines", dl), ("rule_articles", ar)):
         con.register("_rules", df.to_arrow())
         con.execute(f"create or replace temp table {name} as select * from _rules")
@@ -281,7 +290,7 @@ def articles_for(metric_id: str, on_date=None, rules: RuleSet | None = None) -> 
 
 
 def deadline_text(key: str, on_date=None, rules: RuleSet | None = None) -> str:
-    """``第二十四条：数源部门应当在 2 个工作日内予以答复`` — the rule for a deadline key on ``on_date``."""
+    """``<article>：<sentence>`` — the rule for a deadline key on ``on_date``."""
     profile = (rules or default_rules()).in_force(on_date)
     r = profile.deadlines[key]
     return f"{r.article}：{r.text}"
@@ -316,7 +325,7 @@ def _run_rules(con, run_id: str) -> pl.DataFrame | None:
 
 
 def _spans_text(parts: list[tuple[str, dt.date | None, dt.date | None]], year_start: dt.date, year_end: dt.date) -> str:
-    """``第二十四条`` for one span; ``第二十四条（至 2025-07-31）；第十九条（2025-08-01 起）`` for several."""
+    """``A`` for one span; ``A（至 2025-07-31）；B（2025-08-01 起）`` for several (A, B: articles)."""
     inside = [(a, lo, hi) for a, lo, hi in parts
               if (lo is None or lo < year_end) and (hi is None or hi > year_start)]
     inside = inside or parts[-1:]
@@ -347,6 +356,22 @@ def run_metric_articles(con, run_id: str, year: int) -> dict[str, str]:
         rows = metric_rows.filter(pl.col("key") == m).sort("valid_from")
         parts = [(r["article"], r["valid_from"], r["valid_to"]) for r in rows.iter_rows(named=True)]
         out[m] = _spans_text(parts, ys, ye) if parts else ""
+    return out
+
+
+def run_deadline_texts(con, run_id: str, year: int) -> dict[str, str]:
+    """Per deadline key, the rule sentence(s) the run applied over ``year`` (``article：text``), changes
+    inside the year spelt out."""
+    df = _run_rules(con, run_id)
+    if df is None:
+        return {k: deadline_text(k) for k in default_rules().in_force(None).deadlines}
+    ys, ye = dt.date(year, 1, 1), dt.date(year + 1, 1, 1)
+    out = {}
+    rows = df.filter(pl.col("kind") == "deadline").sort("key", "valid_from")
+    for key in rows["key"].unique(maintain_order=True):
+        parts = [(f"{r['article']}：{r['text']}", r["valid_from"], r["valid_to"])
+                 for r in rows.filter(pl.col("key") == key).iter_rows(named=True)]
+        out[key] = _spans_text(parts, ys, ye)
     return out
 
 
@@ -391,3 +416,21 @@ def year_overview(rules: RuleSet, year: int) -> tuple[pl.DataFrame, pl.DataFrame
         "metric_id": pl.String, "metric_name": pl.String, "profile": pl.String, "from": pl.Date, "to": pl.Date,
         "deadline": pl.String, "article": pl.String}).sort("metric_id", "from", maintain_order=True)
     return dl, mt
+
+
+def provision(key: str, on_date=None, rules: RuleSet | None = None) -> str:
+    """The articles cited for a provision that is not a metric (``disputes``, ``veto`` ...)."""
+    profile = (rules or default_rules()).in_force(on_date)
+    return "、".join(profile.provisions.get(key, ()))
+
+
+def run_provision(con, run_id: str, year: int, key: str) -> str:
+    """A provision's articles as the run applied them at the end of ``year`` (default profile for older runs)."""
+    df = _run_rules(con, run_id)
+    if df is None:
+        return provision(key)
+    rows = df.filter((pl.col("kind") == "provision") & (pl.col("key") == key)
+                     & (pl.col("valid_from") <= dt.date(year, 12, 31))).sort("valid_from")
+    if rows.is_empty():
+        rows = df.filter((pl.col("kind") == "provision") & (pl.col("key") == key)).sort("valid_from").head(1)
+    return rows["article"][-1] if rows.height else ""
