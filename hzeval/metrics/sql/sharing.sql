@@ -416,6 +416,7 @@ from raised;
 -- kind: rate
 -- charged_to: received_by (else the provider)
 -- deadline: objection_notify
+-- deadline_days: optional
 -- obligation: event
 -- category: 异议结果告知
 -- doc: 数据主体异议校核处理后将结果告知异议申请人
