@@ -44,14 +44,16 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def dashboard_server(db: Path, users: Path, env: dict[str, str] | None = None, log_name: str = "dashboard.log"):
-    """The real ``hzeval dashboard`` in a subprocess; yields its base URL, stops it afterwards."""
+    """The real ``hzeval dashboard`` in a subprocess; yields its base URL, stops it afterwards
+    (``env`` adds to the environment; a None value removes the variable)."""
     port = free_port()
     exe = Path(sys.executable).with_name("hzeval")
     cmd = [str(exe) if exe.exists() else shutil.which("hzeval"), "--db", str(db), "dashboard",
            "--port", str(port), "--users", str(users)]
     log_path = db.parent / log_name
     with open(log_path, "w") as log:
-        proc = subprocess.Popen(cmd, env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT)
+        full_env = {k: v for k, v in {**os.environ, **(env or {})}.items() if v is not None}
+        proc = subprocess.Popen(cmd, env=full_env, stdout=log, stderr=subprocess.STDOUT)
         try:
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline and proc.poll() is None:

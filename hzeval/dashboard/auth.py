@@ -501,12 +501,13 @@ def make_provider(users_file: Path | str, throttle: Throttle | None = None, secr
             self.set_header("Cache-Control", "no-store")
             signed = self._signed()
             user = cookie_user(signed)
-            if user is not None:
-                sent = self.get_argument("csrf", "")
-                if not hmac.compare_digest(sent.encode(), logout_csrf_token(secret, signed).encode()):
-                    self.set_status(403)
-                    return self.write(logout_page(logout_csrf_token(secret, signed)))
-                end_sessions(users_file, user.name)
+            if user is None:  # nothing to end (a cross-site POST arrives without the SameSite cookie)
+                return self.write(logout_page())
+            sent = self.get_argument("csrf", "")
+            if not hmac.compare_digest(sent.encode(), logout_csrf_token(secret, signed).encode()):
+                self.set_status(403)
+                return self.write(logout_page(logout_csrf_token(secret, signed)))
+            end_sessions(users_file, user.name)
             for c in (LOGIN_COOKIE, "id_token", "access_token", "is_guest"):
                 self.clear_cookie(c, path=config.cookie_path or "/")
             self.write(logout_page())
