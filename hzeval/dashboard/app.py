@@ -56,6 +56,8 @@ class Dashboard:
     # ---- navigation
 
     def _on_run(self, *_):
+        if self.closed:
+            return
         options = self.store.agency_options(self.run_select.value)
         current = self.agency_select.value
         self.agency_select.options = options
@@ -161,11 +163,14 @@ def _recheck(dash: Dashboard, current_user, holder: dict) -> None:
     if ok or dash.closed:
         return
     log.info("closing dashboard session of %r: login no longer valid", dash.store.user.name)
-    dash.close(CLOSED_ZH)
     if holder.get("callback") is not None:
         holder["callback"].stop()
-    if pn.state.location is not None:
-        pn.state.location.param.update(reload=True, pathname="/login", search="")
+    if pn.state.location is not None:  # the browser goes to the login page
+        pn.state.location.param.update(pathname="/login", search="", hash="", reload=True)
+    try:
+        dash.close(CLOSED_ZH)
+    except Exception:  # noqa: BLE001 - the connections are dropped below in any case
+        log.exception("clearing a closed dashboard session failed")
     doc = pn.state.curdoc
     session = getattr(getattr(doc, "session_context", None), "session", None)
     if doc is not None and session is not None:
