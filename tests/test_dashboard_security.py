@@ -489,6 +489,7 @@ def test_removed_user_loses_open_session_and_cookie(site, new_page):
     assert out.returncode == 0, out.stderr
     # before: the open session kept showing the agency's data indefinitely
     page.wait_for_url("**/login**", timeout=60_000)
+    page.wait_for_selector("#username", timeout=30_000)  # the login page itself (the URL changes first)
     assert names["HZ102"] not in deep_text(page)
     # the old cookie in another browser: login page, no data
     other = new_page()
@@ -514,6 +515,7 @@ def test_logout_ends_the_cookie_everywhere(site, new_page):
     first.wait_for_selector("text=已退出登录", timeout=15_000)
     # before: the old cookie stayed valid for 24 h and the open session stayed open
     second.wait_for_url("**/login**", timeout=60_000)
+    second.wait_for_selector("#username", timeout=30_000)  # the login page itself (the URL changes first)
     assert names["HZ103"] not in deep_text(second)
     second.goto(base + "/")
     second.wait_for_selector("#username")
@@ -528,6 +530,7 @@ def test_role_change_closes_the_open_session(site, new_page):
     out = _cli("add", "hz101", "--role", "agency:HZ104", "--password", PASSWORDS["hz101"], users=users)
     assert out.returncode == 0, out.stderr
     page.wait_for_url("**/login**", timeout=60_000)
+    page.wait_for_selector("#username", timeout=30_000)  # the login page itself (the URL changes first)
     login(page, base, "hz101")  # logs in again with the new role
     page.wait_for_selector(".hz-agency-head:has-text('HZ104')", timeout=30_000)
 
