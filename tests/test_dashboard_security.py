@@ -24,8 +24,8 @@ from pathlib import Path
 import pytest
 from dashboard_support import ROLES, dashboard_server
 
-from hzeval.dashboard.auth import Throttle, identity, list_users, safe_next
-from hzeval.escape import html_text, markdown_text
+from hzeval import escape
+from hzeval.dashboard import auth
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -197,6 +197,37 @@ def ws_connect(base: str, token: str, cookies: str) -> str:
     return out[0] if out else "no answer"
 
 
+def ws_watch(base: str, token: str, cookies: str, timeout: float) -> tuple[threading.Thread, list[str]]:
+    """Hold the session's websocket open like a client ignoring every redirect; the result list
+    gets 'closed' when the server closes it, 'still open' after ``timeout`` seconds. Returns once
+    the websocket is open."""
+    connected = threading.Event()
+    from tornado.httpclient import HTTPRequest
+    from tornado.websocket import websocket_connect
+
+    async def go():
+        req = HTTPRequest(base.replace("http", "ws") + "/ws", headers={"Cookie": cookies, "Origin": base})
+        try:
+            conn = await websocket_connect(req, subprotocols=["bokeh", token])
+        finally:
+            connected.set()
+        end = time.monotonic() + timeout
+        while (left := end - time.monotonic()) > 0:
+            try:
+                if await asyncio.wait_for(conn.read_message(), left) is None:
+                    return "closed"
+            except asyncio.TimeoutError:
+                break
+        conn.close()
+        return "still open"
+
+    out: list[str] = []
+    worker = threading.Thread(target=lambda: out.append(asyncio.run(go())))
+    worker.start()
+    assert connected.wait(30), "websocket did not connect"
+    return worker, out
+
+
 # --------------------------------------------------------------------------- 1 session of another user
 
 
@@ -255,6 +286,8 @@ def test_hostile_names_never_run_in_the_browser(hostile_site, new_page):
         leader.wait_for_selector(".hz-agency-head", timeout=30_000)
         leader.wait_for_selector(".hz-evidence .tabulator-row, .hz-evidence", timeout=15_000)
         leader.wait_for_timeout(800)
+        # before: alert(document.domain) fired from the 机构详情 heading (and the 督办 summary)
+        assert leader.dialogs == [], (code, leader.dialogs)
         head = leader.locator(".hz-agency-head").first.evaluate(
             "e => (e.shadowRoot ? e.shadowRoot.textContent : e.textContent)")
         assert EVIL[code].replace("\n", " ") in head, (code, head)  # shown as text, on one line
@@ -271,7 +304,6 @@ def test_hostile_names_never_run_in_the_browser(hostile_site, new_page):
         agency.goto(f"{base}/?page={page_name}")
         agency.wait_for_selector(".hz-main", timeout=30_000)
         agency.wait_for_timeout(1000)
-    # before: alert(document.domain) fired from the 机构详情 heading and the 督办 summary
     assert leader.dialogs == [] and agency.dialogs == []
 
 
@@ -281,7 +313,7 @@ def test_markdown_text_leaves_no_markup():
     import panel as pn
 
     for value in [*EVIL.values(), EVIL_USER, "a_b_c *x* `y` ~z~ $x^2$ | t |"]:
-        escaped = markdown_text(value)
+        escaped = escape.markdown_text(value)
         assert "<" not in escaped and ">" not in escaped and "\n" not in escaped
         assert not re.search(r"[*_`\[\]()#|$~]", re.sub(r"&#\d+;", "", escaped)), escaped
         md = pn.pane.Markdown(f"## {escaped}（X）")
@@ -290,7 +322,7 @@ def test_markdown_text_leaves_no_markup():
         for tag in ("<img", "<script", "<iframe", "<svg", "<strong", "<em", "<code", 'href="javascript'):
             assert tag not in out, (value, out)
         assert out.count("<h2") == 1 and "<h1" not in out
-    assert html_text('<a href="x">&') == "&lt;a href=&quot;x&quot;&gt;&amp;"
+    assert escape.html_text('<a href="x">&') == "&lt;a href=&quot;x&quot;&gt;&amp;"
 
 
 # --------------------------------------------------------------------------- 4 open redirect
@@ -299,11 +331,11 @@ def test_markdown_text_leaves_no_markup():
 @pytest.mark.parametrize("bad", ["/\t/evil.example", "/\x0b/evil.example", "//evil.example", "/\\evil.example",
                                  "https://evil.example", "/ok/../\n/evil.example", "/\u2028/evil.example", ""])
 def test_next_only_a_same_site_path(bad):
-    assert safe_next(bad) == "/"
+    assert auth.safe_next(bad) == "/"
 
 
 def test_next_keeps_a_path_with_query():
-    assert safe_next("/?page=%E6%80%BB%E8%A7%88&run=2025-x") == "/?page=%E6%80%BB%E8%A7%88&run=2025-x"
+    assert auth.safe_next("/?page=%E6%80%BB%E8%A7%88&run=2025-x") == "/?page=%E6%80%BB%E8%A7%88&run=2025-x"
 
 
 @needs_chromium
@@ -378,7 +410,7 @@ def test_login_page_shows_no_text_from_the_url(site):
 
 def test_throttle_counts_attempts_before_checking():
     now = [0.0]
-    t = Throttle(free=5, pair_free=3, cap=30, window=900, clock=lambda: now[0])
+    t = auth.Throttle(free=5, pair_free=3, cap=30, window=900, clock=lambda: now[0])
     # 40 guesses at the same instant from one address: the first 3 may check a password (pair
     # key: 3 free); the 4th needs 2**(3-3) = 1 s after the 3rd, so all the others are refused
     answers = [t.attempt("boss", "10.0.0.1") for _ in range(40)]
@@ -405,7 +437,7 @@ def test_throttle_counts_attempts_before_checking():
 
 def test_throttle_spacing_doubles_up_to_the_cap():
     now = [0.0]
-    t = Throttle(free=5, pair_free=3, cap=30, window=900, clock=lambda: now[0])
+    t = auth.Throttle(free=5, pair_free=3, cap=30, window=900, clock=lambda: now[0])
     waits = []
     for _ in range(10):  # each try made at once, refused, then made again exactly when allowed
         w = t.attempt("boss", "10.0.0.1")
@@ -485,18 +517,22 @@ def test_removed_user_loses_open_session_and_cookie(site, new_page):
     page.wait_for_selector(".hz-agency-head", timeout=30_000)
     assert names["HZ102"] in deep_text(page)
     cookies = page.context.cookies()
+    watcher, watched = ws_watch(base, session_token(page), cookie_header(page), 60)
     out = _cli("remove", "gone", users=users)
     assert out.returncode == 0, out.stderr
     # before: the open session kept showing the agency's data indefinitely
     page.wait_for_url("**/login**", timeout=60_000)
     page.wait_for_selector("#username", timeout=30_000)  # the login page itself (the URL changes first)
     assert names["HZ102"] not in deep_text(page)
+    # a client ignoring the redirect is cut off by the server (before: its websocket stayed open)
+    watcher.join(70)
+    assert watched == ["closed"]
     # the old cookie in another browser: login page, no data
     other = new_page()
     other.context.add_cookies(cookies)
     other.goto(base + "/")
     other.wait_for_selector("#username")
-    assert "gone" not in [n for n, _ in list_users(users)]
+    assert "gone" not in [n for n, _ in auth.list_users(users)]
     assert _cli("remove", "gone", users=users).returncode != 0  # a second removal is a clear error
 
 
@@ -550,10 +586,10 @@ def test_cookie_of_an_old_session_version_is_no_login(tmp_path):
     f = tmp_path / "users.json"
     add_user(f, "a", "secret-pass-1", "leader", iterations=1000)
     old = cookie_value(f, "a")
-    assert identity(f, old).role == "leader"
+    assert auth.identity(f, old).role == "leader"
     end_sessions(f, "a")
-    assert identity(f, old) is None and identity(f, cookie_value(f, "a")).name == "a"
+    assert auth.identity(f, old) is None and auth.identity(f, cookie_value(f, "a")).name == "a"
     new = cookie_value(f, "a")
     add_user(f, "a", "secret-pass-2", "agency:HZ101", iterations=1000)  # reset: a new version too
-    assert identity(f, new) is None
+    assert auth.identity(f, new) is None
     assert json.loads(f.read_text())["a"]["epoch"] == 3
