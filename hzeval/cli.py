@@ -317,7 +317,7 @@ def dashboard(obj: Ctx, port, address, users_file, published, allow_origin):
 
     folder = published or published_dir(obj.db)
     users_file = users_file or db_path(obj.db).resolve().parent / "users.json"
-    cookie_secret()  # fail early, before the server starts
+    cookie_secret(users_file)  # fail early, before the server starts (creates the secret file if needed)
     if not read_users(users_file):
         raise HzevalError(f"用户文件 {users_file} 不存在或为空：先运行 hzeval user add 用户名 --role leader",
                           f"no users in {users_file}: run 'hzeval user add NAME --role leader' first")
@@ -345,6 +345,39 @@ def user_add(obj: Ctx, name, role, users_file, password):
     users_file = users_file or db_path(obj.db).resolve().parent / "users.json"
     add_user(users_file, name, password, role)
     console.print(f"已保存用户 {name}（{role}）到 {users_file} / saved")
+
+
+@user.command("remove")
+@click.argument("name")
+@click.option("--users", "users_file", type=click.Path(dir_okay=False, path_type=Path), envvar="HZEVAL_USERS",
+              default=None, help="users file (default users.json beside the warehouse, or $HZEVAL_USERS)")
+@click.pass_obj
+def user_remove(obj: Ctx, name, users_file):
+    """删除用户（其登录和已打开的驾驶舱会话随即失效）/ remove a user and end their sessions."""
+    from hzeval.dashboard.auth import RECHECK_SECONDS, remove_user
+    from hzeval.warehouse import db_path
+
+    users_file = users_file or db_path(obj.db).resolve().parent / "users.json"
+    remove_user(users_file, name)
+    console.print(f"已删除用户 {name}（{users_file}）；已打开的会话将在 {RECHECK_SECONDS:.0f} 秒内关闭 / removed; "
+                  f"open sessions close within {RECHECK_SECONDS:.0f} s", markup=False)
+
+
+@user.command("list")
+@click.option("--users", "users_file", type=click.Path(dir_okay=False, path_type=Path), envvar="HZEVAL_USERS",
+              default=None, help="users file (default users.json beside the warehouse, or $HZEVAL_USERS)")
+@click.pass_obj
+def user_list(obj: Ctx, users_file):
+    """列出用户及角色 / list users and their roles."""
+    from hzeval.dashboard.auth import list_users
+    from hzeval.warehouse import db_path
+
+    users_file = users_file or db_path(obj.db).resolve().parent / "users.json"
+    rows = list_users(users_file)
+    if not rows:
+        console.print(f"用户文件 {users_file} 中没有用户 / no users", markup=False)
+    for name, role in rows:
+        click.echo(f"{name}\t{role}")
 
 
 def _render(obj, year, agency, formats, out, workers, published=None):

@@ -6,20 +6,14 @@ is recorded: nothing may leave the local server (no CDN).
 
 from __future__ import annotations
 
-import os
 import secrets
-import shutil
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import pytest
-from dashboard_support import ARTIFACTS, OTHER, OWN, PASSWORDS, published  # noqa: F401 - fixture
+from dashboard_support import ARTIFACTS, OTHER, OWN, PASSWORDS, dashboard_server, published  # noqa: F401 - fixture
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -45,40 +39,11 @@ DEEP_TEXT = """() => {
 }"""
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(published):  # noqa: F811
     folder, users, db = published
-    port = _free_port()
-    env = {**os.environ, "HZEVAL_COOKIE_SECRET": secrets.token_hex(32)}
-    exe = Path(sys.executable).with_name("hzeval")
-    cmd = [str(exe) if exe.exists() else shutil.which("hzeval"), "--db", str(db), "dashboard",
-           "--port", str(port), "--users", str(users)]
-    log = open(folder.parent / "dashboard.log", "w")
-    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                break
-        except OSError:
-            if proc.poll() is not None:
-                break
-            time.sleep(0.2)
-    else:
-        proc.terminate()
-        pytest.fail("dashboard did not start")
-    if proc.poll() is not None:
-        pytest.fail("dashboard exited: " + (folder.parent / "dashboard.log").read_text())
-    yield f"http://127.0.0.1:{port}"
-    proc.terminate()
-    proc.wait(10)
-    log.close()
+    with dashboard_server(db, users, {"HZEVAL_COOKIE_SECRET": secrets.token_hex(32)}) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

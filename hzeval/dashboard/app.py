@@ -1,7 +1,9 @@
 """Assembles the dashboard: template, page routing by role, run selector, URL parameters; and serving.
 
 ``Dashboard(store)`` is the whole app for one user and can be built without a server; ``serve``
-runs it behind the login of :mod:`hzeval.dashboard.auth`.
+runs it behind the login of :mod:`hzeval.dashboard.auth`: signed Bokeh sessions, each bound to the
+user who opened it, re-checked against the users file every ``RECHECK_SECONDS`` and closed when
+that user logged out, was removed or got another role.
 URL parameters ``?page=机构详情&agency=HZ101&run=<run_id>`` open a page directly; what a user
 may see is still decided by the store.
 """
@@ -10,12 +12,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from functools import partial
 from pathlib import Path
 
 import panel as pn
 
 from hzeval.dashboard import views
 from hzeval.dashboard.store import Store, User
+from hzeval.escape import markdown_text
 
 log = logging.getLogger(__name__)
 
@@ -24,10 +28,13 @@ ROLE_ZH = {"leader": "领导", "evaluator": "评估人员"}
 
 
 class Dashboard:
-    def __init__(self, store: Store, args: dict[str, str] | None = None, now: dt.datetime | None = None):
+    def __init__(self, store: Store, args: dict[str, str] | None = None, now: dt.datetime | None = None,
+                 logout_csrf: str | None = None):
         args = args or {}
         self.store = store
         self.now = now
+        self.logout_csrf = logout_csrf
+        self.closed = False
         self.pages = views.pages_for(store)
         labels = store.run_labels()
         run = args.get("run") if args.get("run") in labels.values() else store.latest_run_id()
@@ -49,6 +56,8 @@ class Dashboard:
     # ---- navigation
 
     def _on_run(self, *_):
+        if self.closed:
+            return
         options = self.store.agency_options(self.run_select.value)
         current = self.agency_select.value
         self.agency_select.options = options
@@ -79,13 +88,15 @@ class Dashboard:
         return views.empty_note()
 
     def render(self, *_):
+        if self.closed:
+            return
         name = self.page_select.value
         self.agency_select.visible = name == "机构详情"
         try:
             content = self.page(name)
         except Exception as exc:  # noqa: BLE001 - a page error must not take down the session
             log.exception("page %s failed", name)
-            content = pn.pane.Alert(f"页面加载失败：{exc}", alert_type="danger")
+            content = pn.pane.Alert(f"页面加载失败：{markdown_text(exc)}", alert_type="danger")
         self.main.objects = [content]
         if pn.state.location is not None:
             query = {"page": name, "run": self.run_select.value}
@@ -96,12 +107,23 @@ class Dashboard:
     # ---- layout
 
     def sidebar(self) -> list:
+        from hzeval.dashboard.auth import logout_form
+
         u = self.store.user
-        role = ROLE_ZH.get(u.role) or f"机构用户（{u.scope}）"
-        return [
-            pn.pane.Markdown(f"**{u.name}**（{role}）  \n[退出登录](/logout)", css_classes=["hz-user"]),
-            self.run_select, self.page_select, self.agency_select,
-        ]
+        role = ROLE_ZH.get(u.role) or f"机构用户（{markdown_text(u.scope)}）"
+        out = [pn.pane.Markdown(f"**{markdown_text(u.name)}**（{role}）", css_classes=["hz-user"])]
+        if self.logout_csrf:  # logout is a POST with a token, never a link
+            out.append(pn.pane.HTML(logout_form(self.logout_csrf), css_classes=["hz-logout"]))
+        return [*out, self.run_select, self.page_select, self.agency_select]
+
+    def close(self, reason: str) -> None:
+        """End this session's view: no data stays on the page, no widget answers any more."""
+        self.closed = True
+        self.main.objects = [pn.pane.Alert(reason, alert_type="warning", css_classes=["hz-closed"])]
+        for w in (self.run_select, self.agency_select):
+            w.options = {}
+            w.disabled = True
+        self.page_select.disabled = True
 
     def template(self):
         return pn.template.BootstrapTemplate(
@@ -119,36 +141,83 @@ def session_args() -> dict[str, str]:
     return out
 
 
-def app_factory(folder: Path, users_file: Path):
-    """A Panel app function: one :class:`Dashboard` per browser session, for the logged-in user."""
-    from hzeval.dashboard.auth import COOKIE_DAYS, lookup
+CLOSED_ZH = "登录已失效（已退出登录、用户已删除或角色已变更），请重新登录。"
+
+
+def _drop_connections(session) -> None:
+    """Close every websocket of a Bokeh server session (a client ignoring the redirect is cut off)."""
+    for conn in list(getattr(session, "_subscribed_connections", ()) or ()):
+        try:
+            conn._socket.close()
+        except Exception:  # noqa: BLE001 - already gone
+            log.debug("closing a connection failed", exc_info=True)
+
+
+def _recheck(dash: Dashboard, current_user, holder: dict) -> None:
+    """Periodic: close the session when its login no longer holds (logout, removal, role change)."""
+    try:
+        ok = current_user() == dash.store.user
+    except Exception:  # noqa: BLE001 - an unreadable users file closes sessions rather than keep them
+        log.exception("re-checking a dashboard session failed")
+        ok = False
+    if ok or dash.closed:
+        return
+    log.info("closing dashboard session of %r: login no longer valid", dash.store.user.name)
+    if holder.get("callback") is not None:
+        holder["callback"].stop()
+    if pn.state.location is not None:  # the browser goes to the login page
+        pn.state.location.param.update(pathname="/login", search="", hash="", reload=True)
+    try:
+        dash.close(CLOSED_ZH)
+    except Exception:  # noqa: BLE001 - the connections are dropped below in any case
+        log.exception("clearing a closed dashboard session failed")
+    doc = pn.state.curdoc
+    session = getattr(getattr(doc, "session_context", None), "session", None)
+    if doc is not None and session is not None:
+        doc.add_timeout_callback(partial(_drop_connections, session), 1500)
+
+
+def app_factory(folder: Path, users_file: Path, secret: str | None = None, recheck: float | None = None):
+    """A Panel app function: one :class:`Dashboard` per browser session, for the logged-in user;
+    the session is bound to that user and re-checked every ``recheck`` seconds."""
+    from hzeval.dashboard import auth
+
+    secret = secret or auth.cookie_secret(users_file)
+    recheck = recheck or auth.RECHECK_SECONDS
 
     def create():
-        from tornado.web import decode_signed_value
-
-        from panel.config import config
-
-        raw = (pn.state.cookies or {}).get("user")
-        name = decode_signed_value(config.cookie_secret, "user", raw, max_age_days=COOKIE_DAYS) if raw else None
-        user = lookup(users_file, name.decode("utf-8") if name else None)
-        if user is None:  # no valid login: nothing but a pointer to the login page
-            return pn.pane.Markdown("请先[登录](/login)。")
-        return Dashboard(Store(folder, user), session_args()).template()
+        signed = (pn.state.cookies or {}).get(auth.LOGIN_COOKIE)
+        user = auth.signed_identity(secret, users_file, signed)
+        doc = pn.state.curdoc
+        context = getattr(doc, "session_context", None)
+        sid = getattr(context, "id", None)
+        if user is None or (sid is not None and not auth.OWNERS.bind(sid, user.name)):
+            return pn.pane.HTML('请先<a href="/login">登录</a>。')  # no valid login: nothing but a pointer
+        if sid is not None:
+            doc.on_session_destroyed(lambda ctx: auth.OWNERS.release(ctx.id))
+        dash = Dashboard(Store(folder, user), session_args(), logout_csrf=auth.logout_csrf_token(secret, signed))
+        holder: dict = {}
+        current_user = partial(auth.signed_identity, secret, users_file, signed)
+        holder["callback"] = pn.state.add_periodic_callback(
+            partial(_recheck, dash, current_user, holder), period=int(recheck * 1000))
+        return dash.template()
 
     return create
 
 
 def serve(folder: Path, users_file: Path, port: int = 5006, address: str = "127.0.0.1",
           allow_origin: tuple[str, ...] = (), show: bool = False, threaded: bool = False):
-    """Serve the dashboard (blocking unless ``threaded``) behind the login page."""
-    from hzeval.dashboard.auth import cookie_secret, make_provider
+    """Serve the dashboard (blocking unless ``threaded``) behind the login page, with signed
+    session ids (a session id the server did not issue is refused)."""
+    from hzeval.dashboard.auth import cookie_secret, make_provider, session_key
 
-    secret = cookie_secret()
+    secret = cookie_secret(users_file)
     origins = list(allow_origin) or [f"{address}:{port}", f"localhost:{port}", f"127.0.0.1:{port}"]
     pn.extension("plotly", "tabulator")
     return pn.serve(
-        {"/": app_factory(Path(folder), Path(users_file))},
+        {"/": app_factory(Path(folder), Path(users_file), secret)},
         port=port, address=address, websocket_origin=origins, show=show, threaded=threaded,
-        title=TITLE, cookie_secret=secret, auth_provider=make_provider(users_file),
+        title=TITLE, cookie_secret=secret, auth_provider=make_provider(users_file, secret=secret),
+        secret_key=session_key(secret), sign_sessions=True, generate_session_ids=True,
         start=True,
     )

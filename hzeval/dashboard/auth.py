@@ -1,38 +1,60 @@
-"""Dashboard login: a users file with salted PBKDF2 hashes, a signed cookie, slowed-down retries.
+"""Dashboard login: a users file with salted PBKDF2 hashes, signed cookies bound to a user's
+session version, signed Bokeh sessions bound to the user who opened them, throttled retries.
 
 Users file (JSON)::
 
-    {"zhang": {"salt": "<hex>", "hash": "<hex>", "iterations": 310000, "role": "leader"}, ...}
+    {"zhang": {"salt": "<hex>", "hash": "<hex>", "iterations": 310000, "role": "leader", "epoch": 3}, ...}
 
 Roles: ``leader``, ``evaluator`` (adds evidence export), ``agency:<code>``. Passwords are never
-stored, only PBKDF2-HMAC-SHA256 over a per-user random salt. The cookie is signed with
-``$HZEVAL_COOKIE_SECRET`` (never in the repository). Repeated failed logins for a user name or
-from an address are answered ever more slowly (:class:`Throttle`).
+stored, only PBKDF2-HMAC-SHA256 over a per-user random salt. ``epoch`` is the user's session
+version: the login cookie carries it, and logging out, resetting the user (``user add`` again)
+or removing the user changes it, which ends every cookie and every open dashboard session of
+that user (open sessions re-check it every :data:`RECHECK_SECONDS`).
 
-The tornado handlers render self-contained pages (no CDN, no external resources) and the
-provider plugs into Panel/Bokeh's ``auth_provider`` hook.
+Server secret: ``$HZEVAL_COOKIE_SECRET`` or ``$BOKEH_SECRET_KEY`` (at least 32 characters), else
+a random one generated once into ``.hzeval-dashboard.secret`` beside the users file (mode 600,
+never in the repository). It signs the login cookie and, through a derived key, Bokeh's
+session ids and tokens (``sign_sessions``).
+
+Every request's user is the cookie's user as the users file has it now (:func:`identity`);
+a Bokeh session id or token chosen by the client is accepted only for a session of that same
+user (:data:`OWNERS`), so a leaked dashboard URL or token gives nobody else the session.
+
+The tornado handlers render self-contained pages (no CDN, no external resources); login and
+logout are POST forms with a CSRF token, and the provider plugs into Panel/Bokeh's
+``auth_provider`` hook.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
 import hashlib
 import hmac
-import html
 import json
 import os
 import secrets
 import threading
 import time
+import unicodedata
 from pathlib import Path
 
 from hzeval.dashboard.store import User, valid_role
 from hzeval.errors import HzevalError
+from hzeval.escape import html_text
 
 ITERATIONS = 310_000
 COOKIE_ENV = "HZEVAL_COOKIE_SECRET"
+BOKEH_ENV = "BOKEH_SECRET_KEY"
 USERS_ENV = "HZEVAL_USERS"
+SECRET_FILE = ".hzeval-dashboard.secret"
 COOKIE_DAYS = 1
+#: seconds between two checks of an open session against the users file (removal, role change, logout)
+RECHECK_SECONDS = float(os.environ.get("HZEVAL_SESSION_RECHECK", "20"))
+LOGIN_COOKIE = "user"
+CSRF_COOKIE = "hz_csrf"
+MAX_NAME = 64
 
 
 # --------------------------------------------------------------------------- users file
@@ -55,26 +77,76 @@ def read_users(path: Path | str) -> dict[str, dict]:
     return data
 
 
+@contextlib.contextmanager
+def _editing(path: Path):
+    """Read-modify-write of the users file under an exclusive lock (CLI and server may both write)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path.with_name(f".{path.name}.lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        users = read_users(path)
+        yield users
+        tmp = path.with_name(f".{path.name}.tmp")
+        out = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(out, "w", encoding="utf-8") as f:
+            json.dump(users, f, ensure_ascii=False, indent=2)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def valid_name(name: str) -> bool:
+    return (0 < len(name) <= MAX_NAME and name != "guest"
+            and not any(c.isspace() or unicodedata.category(c)[0] in "CZ" for c in name))
+
+
 def add_user(path: Path | str, name: str, password: str, role: str, iterations: int = ITERATIONS) -> None:
-    """Add or replace a user (atomic write, file mode 600)."""
+    """Add or replace a user (atomic write, file mode 600). Replacing ends the user's sessions."""
     if not valid_role(role):
         raise HzevalError(f"无效角色 {role}（应为 leader、evaluator 或 agency:机构代码）",
                           f"invalid role {role!r} (leader, evaluator or agency:CODE)")
-    if not name or name == "guest" or any(c in name for c in " \t\r\n"):
-        raise HzevalError(f"无效用户名 {name!r}", f"invalid user name {name!r}")
+    if not valid_name(name):
+        raise HzevalError(f"无效用户名 {name!r}（1–{MAX_NAME} 个字符，不含空白和控制字符，不能是 guest）",
+                          f"invalid user name {name!r} (1-{MAX_NAME} characters, no spaces or control characters, not guest)")
     if len(password) < 8:
         raise HzevalError("密码至少 8 个字符", "password must have at least 8 characters")
-    p = Path(path)
-    users = read_users(p)
     salt = secrets.token_bytes(16)
-    users[name] = {"salt": salt.hex(), "hash": hash_password(password, salt, iterations),
-                   "iterations": iterations, "role": role}
-    p.parent.mkdir(parents=True, exist_ok=True)
-    tmp = p.with_name(f".{p.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(users, f, ensure_ascii=False, indent=2)
-    os.replace(tmp, p)
+    entry = {"salt": salt.hex(), "hash": hash_password(password, salt, iterations), "iterations": iterations,
+             "role": role}
+    with _editing(Path(path)) as users:
+        old = users.get(name)
+        entry["epoch"] = _epoch(old) + 1 if isinstance(old, dict) else 1
+        users[name] = entry
+
+
+def remove_user(path: Path | str, name: str) -> None:
+    """Remove a user: their cookies stop working at once, open sessions close at the next re-check."""
+    p = Path(path)
+    with _editing(p) as users:
+        if name not in users:
+            raise HzevalError(f"用户文件 {p} 中没有用户 {name}", f"no user {name!r} in {p}", file=str(p))
+        del users[name]
+
+
+def list_users(path: Path | str) -> list[tuple[str, str]]:
+    """(name, role) of every user, sorted by name."""
+    return sorted((n, str(e.get("role", "?"))) for n, e in read_users(path).items() if isinstance(e, dict))
+
+
+def end_sessions(path: Path | str, name: str) -> None:
+    """Logout: a new session version for ``name`` (every cookie and open session of it ends)."""
+    with _editing(Path(path)) as users:
+        if isinstance(users.get(name), dict):
+            users[name]["epoch"] = _epoch(users[name]) + 1
+
+
+def _epoch(entry: dict) -> int:
+    try:
+        return int(entry.get("epoch", 0))
+    except (TypeError, ValueError):
+        return -1
 
 
 _DUMMY_SALT = secrets.token_bytes(16)
@@ -93,7 +165,7 @@ def verify(users: dict[str, dict], name: str, password: str) -> User | None:
 
 
 def lookup(users_file: Path | str, name: str | None) -> User | None:
-    """The current role of a logged-in user (re-read each time: removals take effect)."""
+    """The current role of a user name (re-read each time: removals take effect)."""
     if not name:
         return None
     entry = read_users(users_file).get(name)
@@ -102,51 +174,171 @@ def lookup(users_file: Path | str, name: str | None) -> User | None:
     return User(name, entry["role"])
 
 
-def cookie_secret() -> str:
-    secret = os.environ.get(COOKIE_ENV, "")
-    if len(secret) < 32:
+def cookie_value(users_file: Path | str, name: str) -> str:
+    """What the login cookie carries for ``name``: its current session version and the name."""
+    return f"{_epoch(read_users(users_file).get(name) or {})}:{name}"
+
+
+def identity(users_file: Path | str, value: str | bytes | None) -> User | None:
+    """The user of a (verified) login cookie value, as the users file has it now; None when the
+    user is gone or the cookie's session version has ended (logout, reset)."""
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    if not value or ":" not in value:
+        return None
+    epoch, name = value.split(":", 1)
+    entry = read_users(users_file).get(name)
+    if not isinstance(entry, dict) or not valid_role(entry.get("role", "")) or str(_epoch(entry)) != epoch:
+        return None
+    return User(name, entry["role"])
+
+
+def signed_identity(secret: str, users_file: Path | str, signed: str | bytes | None) -> User | None:
+    """:func:`identity` of a login cookie as the browser holds it (signed; forged or expired: None)."""
+    if not signed:
+        return None
+    from tornado.web import decode_signed_value
+
+    try:
+        value = decode_signed_value(secret, LOGIN_COOKIE, signed, max_age_days=COOKIE_DAYS)
+    except Exception:  # noqa: BLE001 - a malformed cookie is no login
+        return None
+    return identity(users_file, value)
+
+
+# --------------------------------------------------------------------------- secrets
+
+
+def cookie_secret(users_file: Path | str | None = None) -> str:
+    """The server secret: from the environment, else the secret file beside ``users_file``
+    (created with mode 600 on first use)."""
+    for env in (COOKIE_ENV, BOKEH_ENV):
+        value = os.environ.get(env, "")
+        if value:
+            if len(value) < 32:
+                raise HzevalError(f"环境变量 {env} 太短：至少 32 个字符", f"{env} is too short: at least 32 characters")
+            return value
+    if users_file is None:
         raise HzevalError(
             f"请设置环境变量 {COOKIE_ENV}（至少 32 个字符的随机串，例如 python -c 'import secrets; print(secrets.token_hex(32))'）",
             f"set {COOKIE_ENV} to a random string of at least 32 characters",
         )
-    return secret
+    path = Path(users_file).parent / SECRET_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as f:
+            f.write(secrets.token_hex(32))
+    if path.stat().st_mode & 0o077:
+        raise HzevalError(f"密钥文件 {path} 权限过宽：请执行 chmod 600 {path}",
+                          f"secret file {path} is readable by others: chmod 600 it", file=str(path))
+    value = path.read_text(encoding="ascii").strip()
+    if len(value) < 32:
+        raise HzevalError(f"密钥文件 {path} 内容无效：删除后重新启动即可生成", f"secret file {path} is invalid: delete it",
+                          file=str(path))
+    return value
+
+
+def _derive(secret: str, purpose: str) -> str:
+    return hmac.new(secret.encode("utf-8"), purpose.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def session_key(secret: str) -> bytes:
+    """The key Bokeh signs session ids and tokens with (derived: never the cookie key itself)."""
+    return _derive(secret, "bokeh-session-ids").encode("ascii")
+
+
+def login_csrf_token(secret: str, nonce: str) -> str:
+    return _derive(secret, "login-csrf:" + nonce)
+
+
+def logout_csrf_token(secret: str, signed_cookie: str) -> str:
+    """The logout form's token: tied to the browser's own (HttpOnly) login cookie."""
+    return _derive(secret, "logout-csrf:" + signed_cookie)
+
+
+# --------------------------------------------------------------------------- session owners
+
+
+class SessionOwners:
+    """Which user each live Bokeh session belongs to (one server process)."""
+
+    def __init__(self):
+        self._owners: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def bind(self, session_id: str, name: str) -> bool:
+        """Record ``name`` as the owner; False when the session already belongs to someone else."""
+        with self._lock:
+            return self._owners.setdefault(session_id, name) == name
+
+    def owner(self, session_id: str) -> str | None:
+        with self._lock:
+            return self._owners.get(session_id)
+
+    def release(self, session_id: str) -> None:
+        with self._lock:
+            self._owners.pop(session_id, None)
+
+
+OWNERS = SessionOwners()
 
 
 # --------------------------------------------------------------------------- throttling
 
 
 class Throttle:
-    """Delay before checking a login: grows with recent failures per user name and per address.
+    """Login attempts, counted BEFORE the password is checked (under a lock, so parallel guesses
+    see each other), per user name and per (address, user name).
 
-    The first ``free`` failures in ``window`` seconds cost nothing, then the delay doubles from
-    1 s up to ``cap`` seconds. A success clears the user name's failures.
+    Per key, the first ``free`` attempts in ``window`` seconds pass; after that an attempt is
+    allowed only ``2 ** (n - free)`` seconds (at most ``cap``) after the previous one, and one
+    arriving sooner is refused without checking the password. A success clears the name's counts.
+    Keys include the user name, so failures for one name never slow down another user behind
+    the same address; per name, guessing is at most about ``window / cap`` tries per window.
     """
 
-    def __init__(self, free: int = 3, cap: float = 30.0, window: float = 900.0, clock=time.monotonic):
-        self.free, self.cap, self.window, self.clock = free, cap, window, clock
-        self._fails: dict[str, list[float]] = {}
+    def __init__(self, free: int = 5, pair_free: int = 3, cap: float = 30.0, window: float = 900.0,
+                 clock=time.monotonic, max_keys: int = 50_000):
+        self.free, self.pair_free, self.cap, self.window, self.clock = free, pair_free, cap, window, clock
+        self.max_keys = max_keys
+        self._tries: dict[tuple, list[float]] = {}
         self._lock = threading.Lock()
 
-    def _recent(self, key: str) -> int:
-        now = self.clock()
-        times = [t for t in self._fails.get(key, []) if now - t < self.window]
-        self._fails[key] = times
-        return len(times)
+    def _keys(self, name: str, address: str):
+        name = name[:MAX_NAME + 1]
+        return ((("u", name), self.free), (("p", address, name), self.pair_free))
 
-    def delay(self, name: str, address: str) -> float:
-        with self._lock:
-            n = max(self._recent(f"u:{name}"), self._recent(f"a:{address}"))
-        return 0.0 if n < self.free else min(2.0 ** (n - self.free), self.cap)
+    def _wait(self, key, free: int, now: float) -> float:
+        times = [t for t in self._tries.get(key, ()) if now - t < self.window]
+        if times:
+            self._tries[key] = times
+        else:
+            self._tries.pop(key, None)
+        if len(times) < free:
+            return 0.0
+        spacing = min(2.0 ** (len(times) - free), self.cap)
+        return max(0.0, times[-1] + spacing - now)
 
-    def failed(self, name: str, address: str) -> None:
+    def attempt(self, name: str, address: str) -> float:
+        """0 when this attempt may check the password (and is counted now), else the seconds to wait."""
         with self._lock:
             now = self.clock()
-            for key in (f"u:{name}", f"a:{address}"):
-                self._fails.setdefault(key, []).append(now)
+            keys = self._keys(name, address)
+            wait = max(self._wait(k, free, now) for k, free in keys)
+            if wait > 0:
+                return wait
+            if len(self._tries) >= self.max_keys:  # bounded memory under a flood of names
+                for k in [k for k, v in self._tries.items() if now - v[-1] >= self.window]:
+                    del self._tries[k]
+            for k, _ in keys:
+                self._tries.setdefault(k, []).append(now)
+            return 0.0
 
-    def succeeded(self, name: str) -> None:
+    def succeeded(self, name: str, address: str) -> None:
         with self._lock:
-            self._fails.pop(f"u:{name}", None)
+            for k, _ in self._keys(name, address):
+                self._tries.pop(k, None)
 
 
 # --------------------------------------------------------------------------- pages
@@ -160,67 +352,164 @@ button{margin-top:20px;width:100%;padding:10px;background:#1f5fa8;color:#fff;bor
 .err{color:#b00020;margin-top:12px}
 """
 
+#: the only messages the login page shows (never text from the request)
+LOGIN_ERRORS = {
+    "bad": "用户名或密码错误",
+    "csrf": "登录页面已过期，请重新输入后提交",
+    "wait": "尝试过于频繁，请 {} 秒后再试",
+}
 
-def login_page(error: str = "", next_url: str = "/") -> str:
-    err = f'<p class="err" id="login-error">{html.escape(error)}</p>' if error else ""
+
+def _page(title: str, body: str) -> str:
     return f"""<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">
-<title>登录 · 惠州市公共数据管理评估</title><style>{_STYLE}</style></head><body>
-<form class="box" method="post" action="/login" autocomplete="off">
+<meta name="referrer" content="no-referrer"><title>{html_text(title)}</title><style>{_STYLE}</style></head>
+<body>{body}</body></html>"""
+
+
+def login_page(error: str = "", next_url: str = "/", csrf: str = "") -> str:
+    err = f'<p class="err" id="login-error">{html_text(error)}</p>' if error else ""
+    return _page("登录 · 惠州市公共数据管理评估", f"""<form class="box" method="post" action="/login" autocomplete="off">
 <h1>惠州市公共数据管理评估<br>领导驾驶舱 · 登录</h1>
-<label for="username">用户名</label><input id="username" name="username" required autofocus>
+<label for="username">用户名</label><input id="username" name="username" required autofocus maxlength="{MAX_NAME}">
 <label for="password">密码</label><input id="password" name="password" type="password" required>
-<input type="hidden" name="next" value="{html.escape(next_url)}">
+<input type="hidden" name="next" value="{html_text(next_url)}"><input type="hidden" name="csrf" value="{html_text(csrf)}">
 <button type="submit" id="login-submit">登录</button>{err}
-</form></body></html>"""
+</form>""")
 
 
-def logout_page() -> str:
-    return f"""<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><title>已退出</title>
-<style>{_STYLE}</style></head><body><div class="box"><h1>已退出登录</h1><p><a href="/login">重新登录</a></p></div></body></html>"""
+def logout_form(csrf: str, label: str = "退出登录", css: str = "") -> str:
+    """The POST form that logs out (used by the logout page and the dashboard sidebar)."""
+    return (f'<form method="post" action="/logout" class="hz-logout {html_text(css)}" style="margin:0">'
+            f'<input type="hidden" name="csrf" value="{html_text(csrf)}">'
+            f'<button type="submit" id="logout-submit">{html_text(label)}</button></form>')
 
 
-def _safe_next(url: str | None) -> str:
-    if not url or not url.startswith("/") or url.startswith("//") or "\\" in url:
+def logout_page(csrf: str | None = None) -> str:
+    if csrf is None:
+        return _page("已退出", '<div class="box"><h1>已退出登录</h1><p><a href="/login">重新登录</a></p></div>')
+    return _page("退出登录", f'<div class="box"><h1>退出登录？</h1>{logout_form(csrf, "确认退出登录")}</div>')
+
+
+def safe_next(url: str | None) -> str:
+    """``url`` when it is a path on this site, else ``/``: starts with one ``/``, no ``//`` or
+    backslash anywhere, only printable non-space characters (a tab or vertical tab would let a
+    browser read ``/\\t/evil.example`` as ``//evil.example``), at most 2,000 characters."""
+    if not url or len(url) > 2000 or not url.startswith("/") or "//" in url or "\\" in url:
+        return "/"
+    if any(c.isspace() or unicodedata.category(c)[0] in "CZ" for c in url):
         return "/"
     return url
 
 
-def make_provider(users_file: Path | str, throttle: Throttle | None = None):
+_safe_next = safe_next  # older name
+
+
+def _session_refs(handler) -> tuple[str | None, str | None]:
+    """(session id, token) a request names: ``bokeh-session-id`` / ``Bokeh-Session-Id`` or a token
+    (``bokeh-token`` argument, or the websocket's ``Sec-WebSocket-Protocol: bokeh, <token>``)."""
+    sid = handler.get_argument("bokeh-session-id", None) or handler.request.headers.get("Bokeh-Session-Id")
+    token = handler.get_argument("bokeh-token", None)
+    proto = handler.request.headers.get("Sec-WebSocket-Protocol")
+    if proto:
+        parts = [p.strip() for p in proto.split(",")]
+        if len(parts) == 2:
+            token = parts[1]
+    return sid, token
+
+
+def make_provider(users_file: Path | str, throttle: Throttle | None = None, secret: str | None = None):
     """A Bokeh/Panel auth provider checking ``users_file`` (imported lazily: tornado/bokeh only here)."""
     import tornado.web
     from bokeh.server.auth_provider import AuthProvider
+    from bokeh.util.token import check_token_signature, get_session_id, get_token_payload
     from panel.config import config
 
     users_file = Path(users_file)
     throttle = throttle or Throttle()
+    secret = secret or cookie_secret(users_file)
+    bokeh_key = session_key(secret)
+
+    def cookie_user(signed: str | None) -> User | None:
+        return signed_identity(secret, users_file, signed)
+
+    def check_binding(handler, name: str) -> None:
+        """Refuse (403) a session id or token that belongs to another user or was chosen by the client."""
+        sid, token = _session_refs(handler)
+        if token is not None:
+            try:
+                ok = check_token_signature(token, secret_key=bokeh_key, signed=True)
+                payload = get_token_payload(token) if ok else {}
+                sid = get_session_id(token) if ok else None
+            except Exception:  # noqa: BLE001 - any malformed token is simply refused
+                ok, payload = False, {}
+            holder = cookie_user((payload.get("cookies") or {}).get(LOGIN_COOKIE)) if ok else None
+            if holder is None or holder.name != name:
+                raise tornado.web.HTTPError(403, reason="session token belongs to another login")
+            owner = OWNERS.owner(sid)
+            if owner is not None and owner != name:
+                raise tornado.web.HTTPError(403, reason="session belongs to another user")
+        elif sid is not None and OWNERS.owner(sid) != name:
+            raise tornado.web.HTTPError(403, reason="session belongs to another user")
 
     class LoginHandler(tornado.web.RequestHandler):
-        def get(self):
+        def _csrf(self) -> str:
+            nonce = self.get_cookie(CSRF_COOKIE)
+            if not nonce or len(nonce) != 32:
+                nonce = secrets.token_hex(16)
+                self.set_cookie(CSRF_COOKIE, nonce, httponly=True, samesite="Strict", path=config.cookie_path or "/")
+            return login_csrf_token(secret, nonce)
+
+        def _show(self, status: int, error: str = ""):
+            self.set_status(status)
             self.set_header("Cache-Control", "no-store")
-            self.write(login_page(self.get_argument("error", ""), _safe_next(self.get_argument("next", "/"))))
+            self.set_header("X-Frame-Options", "DENY")
+            self.write(login_page(error, safe_next(self.get_argument("next", "/")), self._csrf()))
+
+        def get(self):  # any ?error=... is ignored: the page shows only its own messages
+            self._show(200)
 
         async def post(self):
-            name = self.get_argument("username", "").strip()
+            nonce = self.get_cookie(CSRF_COOKIE) or ""
+            sent = self.get_argument("csrf", "")
+            if not nonce or not hmac.compare_digest(sent.encode(), login_csrf_token(secret, nonce).encode()):
+                return self._show(403, LOGIN_ERRORS["csrf"])
+            name = self.get_argument("username", "").strip()[:MAX_NAME + 1]
             password = self.get_argument("password", "")
             address = self.request.remote_ip or ""
-            wait = throttle.delay(name, address)
+            wait = throttle.attempt(name, address)
             if wait:
-                await asyncio.sleep(wait)
+                self.set_header("Retry-After", str(int(wait) + 1))
+                return self._show(429, LOGIN_ERRORS["wait"].format(int(wait) + 1))
             user = await asyncio.get_running_loop().run_in_executor(None, verify, read_users(users_file), name, password)
             if user is None:
-                throttle.failed(name, address)
-                self.set_status(401)
-                self.write(login_page("用户名或密码错误", _safe_next(self.get_argument("next", "/"))))
-                return
-            throttle.succeeded(name)
-            self.set_secure_cookie("user", user.name, expires_days=COOKIE_DAYS, httponly=True,
-                                   samesite="Strict", path=config.cookie_path)
-            self.redirect(_safe_next(self.get_argument("next", "/")))
+                return self._show(401, LOGIN_ERRORS["bad"])
+            throttle.succeeded(name, address)
+            self.set_secure_cookie(LOGIN_COOKIE, cookie_value(users_file, user.name), expires_days=COOKIE_DAYS,
+                                   httponly=True, samesite="Strict", path=config.cookie_path or "/")
+            self.redirect(safe_next(self.get_argument("next", "/")))
 
     class LogoutHandler(tornado.web.RequestHandler):
-        def get(self):
-            for c in ("user", "id_token", "access_token", "is_guest"):
-                self.clear_cookie(c, path=config.cookie_path)
+        def _signed(self) -> str | None:
+            return self.get_cookie(LOGIN_COOKIE)
+
+        def get(self):  # shows a confirmation form; a GET never logs anybody out
+            self.set_header("Cache-Control", "no-store")
+            signed = self._signed()
+            self.write(logout_page(logout_csrf_token(secret, signed) if cookie_user(signed) else None))
+
+        def post(self):
+            self.set_header("Cache-Control", "no-store")
+            signed = self._signed()
+            user = cookie_user(signed)
+            if user is None:  # nothing to end (a cross-site POST arrives without the SameSite cookie)
+                return self.write(logout_page())
+            sent = self.get_argument("csrf", "")
+            if not hmac.compare_digest(sent.encode(), logout_csrf_token(secret, signed).encode()):
+                self.set_status(403)
+                return self.write(logout_page(logout_csrf_token(secret, signed)))
+            end_sessions(users_file, user.name)
+            for c in (LOGIN_COOKIE, "id_token", "access_token", "is_guest"):
+                self.clear_cookie(c, path=config.cookie_path or "/")
             self.write(logout_page())
 
     class Provider(AuthProvider):
@@ -230,10 +519,11 @@ def make_provider(users_file: Path | str, throttle: Throttle | None = None):
         @property
         def get_user(self):
             def get_user(handler):
-                raw = handler.get_secure_cookie("user", max_age_days=COOKIE_DAYS)
-                name = raw.decode("utf-8") if raw else None
-                user = lookup(users_file, name)
-                return user.name if user else None
+                user = cookie_user(handler.get_cookie(LOGIN_COOKIE))
+                if user is None:
+                    return None
+                check_binding(handler, user.name)
+                return user.name
             return get_user
 
         @property

@@ -15,6 +15,7 @@ import polars as pl
 
 from hzeval.dashboard.store import Store
 from hzeval.errors import HzevalError
+from hzeval.escape import html_text, markdown_text
 from hzeval.metrics.registry import METRICS
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ def _fmt_pct(v) -> str:
 
 def heatmap_figure(df: pl.DataFrame, dimensions: list[str]) -> go.Figure:
     names = df.select("agency_code", "agency_name").unique(maintain_order=True)
-    labels = [f"{n or c}" for c, n in names.iter_rows()]
+    labels = [html_text(n or c) for c, n in names.iter_rows()]
     codes = names["agency_code"].to_list()
     lookup = {(r["agency_code"], r["dimension"]): r["rate"] for r in df.iter_rows(named=True)}
     z = [[lookup.get((c, d)) for d in dimensions] for c in codes]
@@ -75,7 +76,8 @@ def trend_figure(df: pl.DataFrame) -> go.Figure:
                                  name="全市平均", line=dict(width=4, color="#1f3b63")))
         if df["agency_code"].n_unique() == 1:  # one agency: its own line; the city-wide view keeps to the average
             fig.add_trace(go.Scatter(x=df["year"].to_list(), y=df["total"].to_list(), mode="lines+markers",
-                                     name=df["agency_name"][0] or df["agency_code"][0], line=dict(color="#c62828")))
+                                     name=html_text(df["agency_name"][0] or df["agency_code"][0]),
+                                     line=dict(color="#c62828")))
     fig.update_layout(title="历年总分趋势", font=FONT, height=380, xaxis=dict(title="年度", tickvals=years),
                       yaxis=dict(title="总分", range=[0, 100]), margin=dict(l=10, r=10, t=50, b=10))
     return fig
@@ -91,7 +93,7 @@ def distribution_figure(dist: dict[str, int]) -> go.Figure:
 
 def lost_points_figure(ind: pl.DataFrame) -> go.Figure:
     lost = ind.filter(pl.col("lost") > 0.005).sort("lost")
-    fig = go.Figure(go.Bar(x=lost["lost"].to_list(), y=[n or i for n, i in zip(lost["metric_name"], lost["indicator"])],
+    fig = go.Figure(go.Bar(x=lost["lost"].to_list(), y=[html_text(n or i) for n, i in zip(lost["metric_name"], lost["indicator"])],
                            orientation="h", marker_color="#c62828", hovertemplate="%{y}：失 %{x:.2f} 分<extra></extra>"))
     fig.update_layout(title="失分项", font=FONT, height=max(260, 26 * lost.height + 100),
                       margin=dict(l=10, r=10, t=50, b=10), xaxis=dict(title="失分"))
@@ -136,7 +138,8 @@ def overview_page(store: Store, run_id: str, on_agency=None, now: dt.datetime | 
                   css_classes=["hz-ranking"], name=f"{group}排名", selectable=False)
         if on_agency is not None:
             t.on_click(lambda e, g=g: on_agency(g["agency_code"][e.row]))
-        rankings.append(pn.Column(pn.pane.Markdown(f"### {group}排名（点击机构查看详情）"), t, sizing_mode="stretch_width"))
+        rankings.append(pn.Column(pn.pane.Markdown(f"### {markdown_text(group)}排名（点击机构查看详情）"), t,
+                                  sizing_mode="stretch_width"))
     dims = [d.name for d in store.scheme(run_id).dimensions]
     return pn.Column(
         kpi_cards(k),
@@ -166,11 +169,11 @@ def agency_page(store: Store, run_id: str, agency: str | None) -> pn.Column:
         pl.col(["points", "max_points", "lost"]).round(2),
     )
     head = pn.pane.Markdown(
-        f"## {g['agency_name'] or g['agency_code']}（{g['agency_code']}）\n"
-        f"**{g['year']} 年度总分 {g['total']:.2f}，等级 {g['grade']}**"
+        f"## {markdown_text(g['agency_name'] or g['agency_code'])}（{markdown_text(g['agency_code'])}）\n"
+        f"**{g['year']} 年度总分 {g['total']:.2f}，等级 {markdown_text(g['grade'])}**"
         f"{'（一票否决）' if g['vetoed'] else ''}"
-        + (f"，{g['peer_group']}第 {g['rank']} 名" if g["rank"] is not None else "（不参与排名）")
-        + (f"\n\n{g['veto_reason']}" if g.get("veto_reason") else ""),
+        + (f"，{markdown_text(g['peer_group'])}第 {g['rank']} 名" if g["rank"] is not None else "（不参与排名）")
+        + (f"\n\n{markdown_text(g['veto_reason'])}" if g.get("veto_reason") else ""),
         css_classes=["hz-agency-head"],
     )
     ev_all = store.evidence(run_id, agency)
@@ -226,7 +229,7 @@ def supervision_page(store: Store, agency_options: dict[str, str], now: dt.datet
         try:
             items = store.supervision(as_of.value, ag.value or None)
         except HzevalError as exc:
-            body.objects = [pn.pane.Alert(exc.message, alert_type="danger")]
+            body.objects = [pn.pane.Alert(markdown_text(exc.message), alert_type="danger")]
             return
         if items is None:
             body.objects = [empty_note("已发布的评估运行不含督办所需的原始数据，请重新运行 hzeval assess。")]
@@ -235,13 +238,14 @@ def supervision_page(store: Store, agency_options: dict[str, str], now: dt.datet
         soon = items.filter(pl.col("state") == "即将到期")
         who = next((k for k, v in opts.items() if v == ag.value), "")
         summary = pn.pane.Markdown(
-            f"{who}，截至 {as_of.value:%Y-%m-%d %H:%M}：未办结 **{items.height}** 项，其中逾期 **{over.height}** 项、"
+            f"{markdown_text(who)}，截至 {as_of.value:%Y-%m-%d %H:%M}：未办结 **{items.height}** 项，其中逾期 **{over.height}** 项、"
             f"即将到期 **{soon.height}** 项", css_classes=["hz-sup-summary"])
         by_agency = items.filter(pl.col("state") != "未到期").group_by("agency_name", "state").len()
         fig = go.Figure()
         for state, colour in (("逾期", "#c62828"), ("即将到期", "#f9a825")):
             s = by_agency.filter(pl.col("state") == state)
-            fig.add_trace(go.Bar(x=s["agency_name"].to_list(), y=s["len"].to_list(), name=state, marker_color=colour))
+            fig.add_trace(go.Bar(x=[html_text(n) for n in s["agency_name"]], y=s["len"].to_list(), name=state,
+                                 marker_color=colour))
         fig.update_layout(barmode="stack", title="按机构", font=FONT, height=340, margin=dict(l=10, r=10, t=50, b=10))
         by_article = items.group_by("article", "category", "state").len().sort(["article", "category", "state"])
         body.objects = [
@@ -320,12 +324,12 @@ def whatif_page(store: Store, run_id: str) -> pn.Column:
         try:
             df = store.whatif(run_id, {k: w.value for k, w in weights.items()}, {k: b.value for k, b in bands.items()})
         except ValueError as exc:
-            summary.object = f"**方案无效**：{exc}"
+            summary.object = f"**方案无效**：{markdown_text(exc)}"
             return
         changed = df.filter(pl.col("grade_changed"))
         moved = df.filter(pl.col("sim_rank") != pl.col("rank")).height
         summary.object = (f"等级变化 **{changed.height}** 家，名次变化 **{moved}** 家（模拟结果仅供参考，不保存，"
-                          f"官方结果以运行 {run_id} 为准）")
+                          f"官方结果以运行 {markdown_text(run_id)} 为准）")
         out = df.with_columns(pl.col(["total", "sim_total"]).round(2))
         cols = [c for c in WHATIF_TITLES if c in out.columns]
         result.value = out.select(cols).rename({c: WHATIF_TITLES[c] for c in cols}).to_pandas()
@@ -341,7 +345,7 @@ def whatif_page(store: Store, run_id: str) -> pn.Column:
     reset.on_click(do_reset)
     refresh()
     return pn.Column(
-        pn.pane.Markdown(f"## 方案模拟\n调整维度权重（按比例折算为 100 分）和等级分数线，对照官方运行 {run_id} 重新评分。"),
+        pn.pane.Markdown(f"## 方案模拟\n调整维度权重（按比例折算为 100 分）和等级分数线，对照官方运行 {markdown_text(run_id)} 重新评分。"),
         pn.Row(*weights.values()), pn.Row(*bands.values(), reset), summary, result_box,
         sizing_mode="stretch_width",
     )
