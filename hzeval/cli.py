@@ -440,7 +440,9 @@ def main(argv=None):
             raise
         target = exc.filename or ""
         hint = {errno.ENOSPC: "磁盘已满 / disk full", errno.EACCES: "没有权限 / permission denied",
-                errno.EROFS: "只读文件系统 / read-only file system"}.get(exc.errno, exc.strerror or type(exc).__name__)
+                errno.EROFS: "只读文件系统 / read-only file system",
+                errno.EFBIG: "文件超过大小限制（ulimit -f）/ file too large (file-size limit)",
+                errno.EDQUOT: "超出磁盘配额 / disk quota exceeded"}.get(exc.errno, exc.strerror or type(exc).__name__)
         err_console.print(f"错误 | error: 无法读写 {target}：{hint} | cannot read or write {target}: {exc.strerror}",
                           markup=False, soft_wrap=True)
         sys.exit(74)

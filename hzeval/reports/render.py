@@ -95,6 +95,10 @@ def write_atomic(path: Path, content: str | bytes) -> None:
         else:
             tmp.write_bytes(content)
         os.replace(tmp, path)
+    except OSError as exc:
+        if exc.filename is None:  # a failed write() names no file: say which one
+            raise OSError(exc.errno, exc.strerror, str(path)) from exc
+        raise
     finally:
         tmp.unlink(missing_ok=True)
 
