@@ -359,15 +359,25 @@ def test_killed_report_leaves_no_workers_and_no_temp_folders(sample_copy, tmp_pa
     else:
         pytest.fail("report never started a kernel")
     family |= {k.pid for k in main.children(recursive=True)}
-    assert list(temp.glob("hzeval-report-*"))
     kill9(proc)
+
+    def alive():
+        out = []
+        for pid in family:
+            try:
+                p = psutil.Process(pid)
+                if p.status() != psutil.STATUS_ZOMBIE:
+                    out.append(p)
+            except psutil.Error:
+                pass
+        return out
+
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        alive = [p for p in family if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
-        if not alive and not list(temp.glob("hzeval-report-*")):
-            break
+    while time.monotonic() < deadline and (alive() or list(temp.glob("hzeval-report-*"))):
         time.sleep(0.5)
-    alive = [" ".join(psutil.Process(p).cmdline())[:80] for p in family
-             if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
-    assert not alive, alive
+    left = alive()
+    names = [" ".join(p.cmdline())[:80] for p in left]
+    for p in left:  # never leave strays behind, even when the test fails
+        p.kill()
+    assert not names, names
     assert not list(temp.glob("hzeval-report-*")) and not list(temp.glob("**/hzeval-chromium-*"))

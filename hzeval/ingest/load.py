@@ -21,7 +21,7 @@ import polars as pl
 
 from hzeval import calendar, faults
 from hzeval.contract import Table
-from hzeval.errors import InputFileError
+from hzeval.errors import InputFileError, clip
 from hzeval.ingest import normalize, readers
 from hzeval.ingest.limits import Limits
 
@@ -105,7 +105,7 @@ def _load_one(con, plan: readers.FilePlan, limits: Limits) -> FileResult:
     load_id = _rows(con, "select nextval('load_seq')")[0][0]
     result = FileResult(plan.file, table.name, plan.format, encoding, STATUS_LOADED, sha, load_id=load_id)
     if unknown:
-        result.warnings.append(f"忽略未知列 / ignored unknown columns: {', '.join(unknown)}")
+        result.warnings.append(f"忽略未知列 / ignored unknown columns: {clip(', '.join(map(str, unknown)))}")
 
     good = parsed.good
     cols = ", ".join(table.names)

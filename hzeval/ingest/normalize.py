@@ -504,7 +504,7 @@ def parse_frame(df: pl.DataFrame, table: Table, mapping: dict[str, str], line_of
             part = bad_rows.filter(pl.col(f"__err__{col.name}").is_not_null()).select(
                 pl.col("_line").alias("line"),
                 pl.lit(col.name).alias("column_name"),
-                _clipped(pl.col(f"__raw__{col.name}")).alias("value"),
+                pl.col(f"__raw__{col.name}").alias("value"),
                 pl.col(f"__err__{col.name}").alias("reason"),
             )
             if part.height:
@@ -532,6 +532,7 @@ def parse_frame(df: pl.DataFrame, table: Table, mapping: dict[str, str], line_of
             good = good.filter(first)
     rejects = (
         pl.concat(reject_parts, how="vertical_relaxed").cast(REJECT_SCHEMA).sort("line", maintain_order=True)
+        .with_columns(_clipped(pl.col("value")).alias("value"))
         if reject_parts else pl.DataFrame(schema=REJECT_SCHEMA)
     )
     good = good.select(*table.names, "_line")
