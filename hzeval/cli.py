@@ -29,18 +29,18 @@ err_console = Console(stderr=True, highlight=False)
 
 
 @contextlib.contextmanager
-def reading(db, year: int | None = None):
+def reading(db, year: int | None = None, run_id: str | None = None):
     """A read-only connection for the CLI readers (``supervise``, ``explain``, ``gate``).
 
     The warehouse itself when it is free. While a writer holds it (``load``, ``assess``, ``run``),
-    the newest published run (of ``year``, else of the latest year) instead, with a message on
+    the published run ``run_id`` or the newest (of ``year``, else of the latest year) instead, with a message on
     stderr saying so; with nothing published yet, wait for the writer (polling, up to
     ``$HZEVAL_WAIT_SECONDS``, default 600 s), saying so once."""
     import duckdb
 
     from hzeval.calendar import MACROS
     from hzeval.errors import WarehouseBusy
-    from hzeval.publish import latest_published
+    from hzeval.publish import latest_published, published_dir
     from hzeval.warehouse import connect
 
     deadline = None
@@ -51,7 +51,9 @@ def reading(db, year: int | None = None):
             con = stack.enter_context(connect(db, read_only=True))
             break
         except WarehouseBusy:
-            pub = latest_published(db, year)
+            safe = run_id is not None and run_id.replace("-", "").replace("_", "").isalnum()  # a name, not a path
+            named = published_dir(db) / f"{run_id}.duckdb" if safe else None
+            pub = named if named is not None and named.is_file() else None if run_id else latest_published(db, year)
             if pub is not None:
                 break
             limit = float(os.environ.get("HZEVAL_WAIT_SECONDS", "600"))
@@ -239,7 +241,7 @@ def explain(obj: Ctx, year, agency, metric, run_id, limit):
     """失分说明：逐项说明扣分原因、条款和记录 / why an agency lost each point."""
     from hzeval.explain import explanation, print_explanation
 
-    with reading(obj.db, year) as con:
+    with reading(obj.db, year, run_id) as con:
         exp = explanation(con, year, agency, metric=metric, run_id=run_id)
     print_explanation(exp, console, limit=limit)
 
