@@ -215,6 +215,7 @@ def _worker_init(main_pid: int | None = None, tmp: str | None = None) -> None:
     if tmp is not None:
         tempfile.tempdir = tmp
         os.environ["TMPDIR"] = tmp
+        os.environ["JUPYTER_RUNTIME_DIR"] = tmp  # kernel connection files, too
     if main_pid is not None:
         threading.Thread(target=_watch_main, args=(main_pid, tmp or tempfile.gettempdir()), daemon=True,
                          name="hzeval-watch-main").start()
