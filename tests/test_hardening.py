@@ -330,13 +330,15 @@ def test_cli_readers_read_the_published_run_while_a_writer_holds_the_warehouse(s
         # with nothing published for the year, the reader waits for the writer, saying so
         shutil.rmtree(published_dir(sample_copy))
         waiting = hzeval("--db", str(sample_copy), "explain", "--year", "2025", "--agency", "HZ021",
-                         env={"HZEVAL_WAIT_SECONDS": "60"})
-        time.sleep(3)
-        assert waiting.poll() is None
+                         env={"HZEVAL_WAIT_SECONDS": "120"})
+        said = waiting.stderr.readline()  # the waiting message comes first (after the imports)
+        assert "等待写入结束" in said, said
+        time.sleep(1)
+        assert waiting.poll() is None  # still waiting for the writer
     finally:
         kill9(proc)
     out, err = waiting.communicate(timeout=120)
-    assert waiting.returncode == 0 and "等待写入结束" in err and "HZ021" in out
+    assert waiting.returncode == 0 and "HZ021" in out, err
 
 
 # --------------------------------------------------------------------------- item 10: report cleanup
