@@ -6,10 +6,13 @@ shows the traceback for developers.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import errno
 import logging
+import os
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -23,6 +26,52 @@ log = logging.getLogger("hzeval")
 # scheduler logs and pipes are not terminals: give tables room instead of rich's 80 columns
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True, highlight=False)
+
+
+@contextlib.contextmanager
+def reading(db, year: int | None = None, run_id: str | None = None):
+    """A read-only connection for the CLI readers (``supervise``, ``explain``, ``gate``).
+
+    The warehouse itself when it is free. While a writer holds it (``load``, ``assess``, ``run``),
+    the published run ``run_id`` or the newest (of ``year``, else of the latest year) instead, with a message on
+    stderr saying so; with nothing published yet, wait for the writer (polling, up to
+    ``$HZEVAL_WAIT_SECONDS``, default 600 s), saying so once."""
+    import duckdb
+
+    from hzeval.calendar import MACROS
+    from hzeval.errors import WarehouseBusy
+    from hzeval.publish import latest_published, published_dir
+    from hzeval.warehouse import connect
+
+    deadline = None
+    stack = contextlib.ExitStack()
+    pub = None
+    while True:
+        try:
+            con = stack.enter_context(connect(db, read_only=True))
+            break
+        except WarehouseBusy:
+            safe = run_id is not None and run_id.replace("-", "").replace("_", "").isalnum()  # a name, not a path
+            named = published_dir(db) / f"{run_id}.duckdb" if safe else None
+            pub = named if named is not None and named.is_file() else None if run_id else latest_published(db, year)
+            if pub is not None:
+                break
+            limit = float(os.environ.get("HZEVAL_WAIT_SECONDS", "600"))
+            if deadline is None:
+                deadline = time.monotonic() + limit
+                err_console.print(f"数据仓库正被写入且尚无已发布的运行，等待写入结束（至多 {limit:.0f} 秒）… | "
+                                  f"the warehouse is being written and nothing is published yet: waiting", markup=False)
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+    if pub is not None:
+        err_console.print(f"数据仓库正被写入，改读已发布的运行 {pub.stem}（该运行时的数据）| the warehouse is being written: "
+                          f"reading the published run {pub.stem} (data as of that run)", markup=False, soft_wrap=True)
+        con = duckdb.connect(str(pub), read_only=True)
+        stack.callback(con.close)
+        con.execute(MACROS.replace("create or replace macro", "create or replace temp macro"))
+    with stack:
+        yield con
 
 
 class Ctx:
@@ -95,10 +144,9 @@ def assess(obj: Ctx, year, as_of, scheme):
 def supervise(obj: Ctx, as_of, agency, limit, csv_path, xlsx_path):
     """督办清单：逾期和即将到期事项 / open and overdue items as of a time."""
     from hzeval.supervise import print_items, supervision_items, write_items
-    from hzeval.warehouse import connect
 
     t = parse_as_of(as_of)
-    with connect(obj.db, create=False) as con:
+    with reading(obj.db) as con:
         items = supervision_items(con, t, agency=agency)
     print_items(items, t, console, limit=limit)
     for path in (csv_path, xlsx_path):
@@ -114,9 +162,8 @@ def supervise(obj: Ctx, as_of, agency, limit, csv_path, xlsx_path):
 def gate(obj: Ctx, project, as_of):
     """项目数据门禁 / project data gate."""
     from hzeval.gate import evaluate_gates, print_gates
-    from hzeval.warehouse import connect
 
-    with connect(obj.db, create=False) as con:
+    with reading(obj.db) as con:
         t = parse_as_of(as_of)
         gates = evaluate_gates(con, t, project=project)
     print_gates(gates, console, t)
@@ -196,9 +243,8 @@ def rules_cmd(year, scheme):
 def explain(obj: Ctx, year, agency, metric, run_id, limit):
     """失分说明：逐项说明扣分原因、条款和记录 / why an agency lost each point."""
     from hzeval.explain import explanation, print_explanation
-    from hzeval.warehouse import connect
 
-    with connect(obj.db, read_only=True) as con:
+    with reading(obj.db, year, run_id) as con:
         exp = explanation(con, year, agency, metric=metric, run_id=run_id)
     print_explanation(exp, console, limit=limit)
 
@@ -443,7 +489,9 @@ def main(argv=None):
             raise
         target = exc.filename or ""
         hint = {errno.ENOSPC: "磁盘已满 / disk full", errno.EACCES: "没有权限 / permission denied",
-                errno.EROFS: "只读文件系统 / read-only file system"}.get(exc.errno, exc.strerror or type(exc).__name__)
+                errno.EROFS: "只读文件系统 / read-only file system",
+                errno.EFBIG: "文件超过大小限制（ulimit -f）/ file too large (file-size limit)",
+                errno.EDQUOT: "超出磁盘配额 / disk quota exceeded"}.get(exc.errno, exc.strerror or type(exc).__name__)
         err_console.print(f"错误 | error: 无法读写 {target}：{hint} | cannot read or write {target}: {exc.strerror}",
                           markup=False, soft_wrap=True)
         sys.exit(74)

@@ -36,6 +36,12 @@ TYPE_DOCS = {
     "vocab": "one of the listed values",
 }
 
+#: codes that name files and URLs (agency codes: report file names, dashboard links) follow one
+#: pattern (DESIGN §3): letters, digits, ``-`` and ``_``, at most 32 characters; anything else
+#: is a rejected row. Columns opt in with ``Column(pattern=CODE_PATTERN)``.
+CODE_PATTERN = r"^[A-Za-z0-9_-]{1,32}$"
+CODE_PATTERN_DOC = "letters, digits, - and _ only, at most 32 characters"
+
 
 @dataclass(frozen=True)
 class Vocabulary:
@@ -154,6 +160,8 @@ class Column:
     ref: str | None = None
     #: value used when the cell is empty (bools mostly)
     default: object = None
+    #: regular expression a (cleaned) value must match, else the row is rejected
+    pattern: str | None = None
 
     @property
     def sql_type(self) -> str:
@@ -194,7 +202,7 @@ TABLES: dict[str, Table] = {
     t.name: t
     for t in [
         Table("agencies", "机构", (
-            C("agency_code", "机构代码", required=True, aliases=("单位代码", "部门代码")),
+            C("agency_code", "机构代码", required=True, aliases=("单位代码", "部门代码"), pattern=CODE_PATTERN),
             C("agency_name", "机构名称", required=True, aliases=("单位名称", "部门名称")),
             C("level", "层级", required=True, vocab="level"),
             C("region", "所属区域"),
@@ -415,6 +423,8 @@ def render_markdown() -> str:
                 notes.append("also: " + ", ".join(c.aliases))
             if c.default is not None:
                 notes.append(f"empty = {c.default}")
+            if c.pattern == CODE_PATTERN:
+                notes.append(CODE_PATTERN_DOC)
             if c.doc:
                 notes.append(c.doc)
             if c.ref:

@@ -65,3 +65,20 @@ class WarehouseError(HzevalError):
 
 class RunNotFoundError(WarehouseError):
     """No finished assessment run matches the request."""
+
+
+#: at most this many characters of anything taken from an input file appear in a message
+ECHO_LIMIT = 200
+
+
+def clip(text: object, limit: int = ECHO_LIMIT) -> str:
+    """``text`` shortened to ``limit`` characters (with ``…``) and on one line, for echoing input
+    (headers, values, a refused file's content) in errors and the ``rejects`` table."""
+    s = " ".join(str(text).split()) if any(ch in str(text) for ch in "\r\n") else str(text)
+    return s if len(s) <= limit else s[: limit - 1] + "…"
+
+
+class WarehouseBusy(WarehouseError):
+    """Another process holds the warehouse open for writing (DuckDB allows one writer)."""
+
+    exit_code = 75  # EX_TEMPFAIL: try again later

@@ -6,14 +6,25 @@ live beside writers (dashboards, report workers, notebooks during a scheduled ru
 the calendar and the input tables (all but ``api_calls``) that supervision and gates need —
 and find the newest through ``published/LATEST``, a pointer swapped atomically after the copy is complete. A reader therefore never sees half a run
 or a mix of two.
+
+Pointers (DESIGN §7): ``LATEST-<year>`` names the newest published run of each year;
+``LATEST`` names the newest run of the latest year (the dashboard's default), so assessing
+2024 after 2025 changes neither ``LATEST-2025`` nor ``LATEST``.
+
+Recovery (issue 13): a writer killed between its commit and the end of the copy leaves a
+committed run that is not published and a ``.tmp`` copy. Every writer, on opening the
+warehouse (:func:`hzeval.warehouse.connect`), calls :func:`recover`: stale ``.tmp`` files go,
+and the newest finished run of each year is published (and pointed to) if it is not.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 from pathlib import Path
 
+from hzeval import faults
 from hzeval.contract import TABLES
 from hzeval.warehouse import db_path
 
@@ -55,17 +66,72 @@ def publish_run(con, run_id: str, db=None) -> Path:
             con.execute(f"create table pub.{t} as " + SUBSETS.get(t, f"select * from main.{t}"))
     finally:
         con.execute("detach pub")
+    faults.checkpoint("publish-before-replace")
     os.replace(tmp, final)
-    pointer = folder / ".LATEST.tmp"
-    pointer.write_text(final.name + "\n", encoding="utf-8")
-    os.replace(pointer, folder / "LATEST")
+    year = con.execute("select year from main.runs where run_id = $r", {"r": run_id}).fetchall()
+    _point(folder, final.name, year[0][0] if year else _run_year(final.name))
     log.info("published %s", final)
     return final
 
 
-def latest_published(db=None) -> Path | None:
-    """The newest published run file, or None."""
-    pointer = published_dir(db) / "LATEST"
+_YEAR_POINTER = re.compile(r"^LATEST-(\d{4})$")
+
+
+def _run_year(name: str) -> int | None:
+    head = name.split("-", 1)[0]
+    return int(head) if head.isdigit() else None
+
+
+def _swap(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _point(folder: Path, name: str, year: int | None) -> None:
+    """Point ``LATEST-<year>`` at ``name``, then ``LATEST`` at the latest year's run."""
+    if year is not None:
+        _swap(folder / f"LATEST-{year}", name)
+    years = sorted(int(m.group(1)) for p in folder.iterdir() if (m := _YEAR_POINTER.match(p.name)))
+    target = (folder / f"LATEST-{years[-1]}").read_text(encoding="utf-8").strip() if years else name
+    _swap(folder / "LATEST", target)
+
+
+def latest_published(db=None, year: int | None = None) -> Path | None:
+    """The newest published run file of ``year`` (default: of the latest year), or None."""
+    pointer = published_dir(db) / (f"LATEST-{year}" if year is not None else "LATEST")
     if not pointer.exists():
         return None
-    return pointer.parent / pointer.read_text(encoding="utf-8").strip()
+    path = pointer.parent / pointer.read_text(encoding="utf-8").strip()
+    return path if path.exists() else None
+
+
+def recover(con, db=None) -> list[str]:
+    """Finish what a killed writer left: remove stale ``.tmp`` files in ``published/`` and publish the
+    newest finished run of each year when it is not published (or not pointed to). Call only while
+    holding the warehouse for writing (then no other process can be publishing). Returns the run
+    ids published."""
+    folder = published_dir(db)
+    if folder.is_dir():
+        for stale in folder.glob(".*.tmp*"):
+            log.warning("removing stale %s (left by an interrupted publish)", stale)
+            stale.unlink(missing_ok=True)
+    rows = con.execute(
+        """select year, run_id from (
+               select year, run_id, row_number() over (partition by year order by finished_at desc, run_id desc) as n
+               from main.runs where status = 'finished')
+           where n = 1 order by year"""
+    ).fetchall()
+    done = []
+    for year, run_id in rows:
+        final = folder / f"{run_id}.duckdb"
+        if not final.exists():
+            log.warning("run %s was committed but not published: publishing it now", run_id)
+            publish_run(con, run_id, db)
+            done.append(run_id)
+        else:
+            pointer = folder / f"LATEST-{year}"
+            current = pointer.read_text(encoding="utf-8").strip() if pointer.exists() else None
+            if current != final.name:
+                _point(folder, final.name, year)
+    return done

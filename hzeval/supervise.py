@@ -129,10 +129,11 @@ def print_items(items: pl.DataFrame, as_of: dt.datetime, console, limit: int | N
         console.print(f"……另有 {items.height - limit} 项未显示（用 --csv/--xlsx 导出全部）/ {items.height - limit} more")
 
 
-def export_frame(items: pl.DataFrame) -> pl.DataFrame:
+def export_frame(items: pl.DataFrame, neutralised: bool = True) -> pl.DataFrame:
+    """The list as exported; CSV text is ``neutralise``d (XLSX uses a quote-prefix format instead)."""
     cols = [c for c in COLUMNS if c in items.columns]
     out = items.select(cols).with_columns(
-        [neutralise(pl.col(c)).alias(c) for c in cols if items.schema[c] == pl.String]
+        [neutralise(pl.col(c)).alias(c) for c in cols if neutralised and items.schema[c] == pl.String]
     )
     return out.rename({c: COLUMNS[c] for c in cols})
 
@@ -141,11 +142,14 @@ def write_items(items: pl.DataFrame, path: Path) -> None:
     """Write the list to CSV (UTF-8 with BOM, opens in Excel) or XLSX, atomically."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
-    data = export_frame(items)
+    xlsx = path.suffix.lower() == ".xlsx"
+    data = export_frame(items, neutralised=not xlsx)
     try:
-        if path.suffix.lower() == ".xlsx":
+        if xlsx:
+            # text cells as strings with a quote-prefix format: shown exactly, never a formula
             data.write_excel(tmp, worksheet="督办清单", autofit=True, freeze_panes=(1, 0),
-                             header_format={"bold": True, "bg_color": "#DDEBF7"})
+                             header_format={"bold": True, "bg_color": "#DDEBF7"},
+                             column_formats={c: {"quote_prefix": True} for c, t in data.schema.items() if t == pl.String})
         else:
             tmp.write_bytes(b"\xef\xbb\xbf" + data.write_csv().encode("utf-8"))
         tmp.replace(path)

@@ -16,7 +16,7 @@ import duckdb
 
 from hzeval import calendar
 from hzeval.contract import TABLES, table_ddl
-from hzeval.errors import WarehouseError
+from hzeval.errors import WarehouseBusy, WarehouseError
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +89,31 @@ alter table grades add column if not exists graded boolean;
 """
 
 
+#: operating-system causes DuckDB reports only inside its message text → what users are told
+OS_CAUSES = (
+    ("File too large", "文件超过大小限制（ulimit -f）", "file too large (file-size limit)"),
+    ("No space left on device", "磁盘已满", "disk full"),
+    ("Disk quota exceeded", "超出磁盘配额", "disk quota exceeded"),
+    ("Read-only file system", "只读文件系统", "read-only file system"),
+    ("Permission denied", "没有权限", "permission denied"),
+    ("No such file or directory", "文件或文件夹不存在", "no such file or folder"),
+)
+
+
+def os_cause(exc: BaseException) -> tuple[str, str] | None:
+    """(Chinese, English) for an OS-level cause named in a DuckDB or OS error, or None."""
+    text = str(exc)
+    for needle, zh, en in OS_CAUSES:
+        if needle.lower() in text.lower():
+            return zh, en
+    return None
+
+
+def is_lock_conflict(exc: BaseException) -> bool:
+    """Whether a DuckDB open failed because another process holds the file."""
+    return "lock" in str(exc).lower() and "conflicting" in str(exc).lower() or "Could not set lock" in str(exc)
+
+
 def db_path(path: str | os.PathLike | None = None) -> Path:
     return Path(path or os.environ.get("HZEVAL_DB") or DEFAULT_DB)
 
@@ -115,6 +140,12 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
 def connect(path: str | os.PathLike | None = None, read_only: bool = False, create: bool = True):
     """Open the warehouse (creating its schema when writable) and close it afterwards."""
     p = db_path(path)
+    if not p.resolve().parent.is_dir():
+        raise WarehouseError(
+            f"数据仓库所在文件夹 {p.resolve().parent} 不存在（--db {p}）",
+            f"the warehouse's folder {p.resolve().parent} does not exist (--db {p})",
+            path=str(p),
+        )
     if read_only or not create:
         if not p.exists():
             raise WarehouseError(
@@ -125,14 +156,49 @@ def connect(path: str | os.PathLike | None = None, read_only: bool = False, crea
     try:
         con = duckdb.connect(str(p), read_only=read_only)
     except duckdb.IOException as exc:
+        if is_lock_conflict(exc):
+            raise WarehouseBusy(
+                f"无法打开数据仓库 {p}：另一进程正在写入，请稍后再试",
+                f"cannot open warehouse {p}: another process is writing it; try again later",
+                path=str(p),
+            ) from exc
+        cause = os_cause(exc) or ("无法打开", "cannot open")
         raise WarehouseError(
-            f"无法打开数据仓库 {p}（可能正被另一进程写入）：{exc}",
-            f"cannot open warehouse {p} (another process may be writing it): {exc}",
+            f"无法打开数据仓库 {p}：{cause[0]}（{_short(exc)}）",
+            f"cannot open warehouse {p}: {cause[1]} ({_short(exc)})",
             path=str(p),
         ) from exc
     try:
         if not read_only:
             ensure_schema(con)
+            _recover_publish(con, p)
         yield con
+    except duckdb.Error as exc:
+        cause = os_cause(exc)
+        if cause is None:
+            raise
+        # the OS refused a write (file-size limit, disk full ...): name the file and the cause, not
+        # DuckDB's exception class; DuckDB has rolled the transaction back
+        raise WarehouseError(
+            f"写入数据仓库 {p} 失败，未保存任何更改：{cause[0]}",
+            f"writing the warehouse {p} failed, nothing was saved: {cause[1]} ({_short(exc)})",
+            path=str(p),
+        ) from exc
     finally:
         con.close()
+
+
+def _short(exc: BaseException, limit: int = 160) -> str:
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    text = lines[0] if lines else type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _recover_publish(con, path: Path) -> None:
+    """A writer's start: publish a committed run a killed writer left unpublished (issue 13)."""
+    from hzeval.publish import recover
+
+    try:
+        recover(con, path)
+    except (OSError, duckdb.Error) as exc:  # recovery must not stop the writer's own work
+        log.warning("publish recovery failed: %s", exc)

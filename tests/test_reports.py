@@ -220,8 +220,8 @@ def test_hostile_names_stay_text(warehouse, tmp_path):
         text = page.read_text(encoding="utf-8")
         assert "<script>alert" not in text and "&lt;script&gt;alert(" in text, page
     ws = openpyxl.load_workbook(result.out_dir / "workbook.xlsx")["总分与等级"]
-    names = [c.value for c in ws["D"]]
-    assert "'" + evil in names
+    cell = next(c for c in ws["D"] if c.value == evil)  # shown as written: no added apostrophe (issue 13)
+    assert cell.data_type == "s" and cell.quotePrefix
 
 
 def test_failure_keeps_previous_file_and_exits_nonzero(warehouse, tmp_path, monkeypatch, capsys):

@@ -21,8 +21,9 @@ import polars as pl
 
 from hzeval import calendar, faults
 from hzeval.contract import Table
-from hzeval.errors import InputFileError
+from hzeval.errors import InputFileError, clip
 from hzeval.ingest import normalize, readers
+from hzeval.ingest.limits import Limits
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +86,7 @@ def _key_condition(table: Table, left: str, right: str) -> str:
     return " and ".join(f"{left}.{k} = {right}.{k}" for k in table.key)
 
 
-def _load_one(con, plan: readers.FilePlan) -> FileResult:
+def _load_one(con, plan: readers.FilePlan, limits: Limits) -> FileResult:
     table = plan.table
     data = plan.path.read_bytes()
     sha = sha256_bytes(data)
@@ -98,13 +99,13 @@ def _load_one(con, plan: readers.FilePlan) -> FileResult:
     del data
     mapping, unknown = normalize.column_mapping(table, df.columns)
     normalize.check_mapping(table, mapping, plan.file)
-    parsed = normalize.parse_frame(df, table, mapping, readers.LINE_OFFSET[plan.format])
+    parsed = normalize.parse_frame(df, table, mapping, readers.LINE_OFFSET[plan.format], limits.max_field_chars)
     del df
 
     load_id = _rows(con, "select nextval('load_seq')")[0][0]
     result = FileResult(plan.file, table.name, plan.format, encoding, STATUS_LOADED, sha, load_id=load_id)
     if unknown:
-        result.warnings.append(f"忽略未知列 / ignored unknown columns: {', '.join(unknown)}")
+        result.warnings.append(f"忽略未知列 / ignored unknown columns: {clip(', '.join(map(str, unknown)))}")
 
     good = parsed.good
     cols = ", ".join(table.names)
@@ -170,12 +171,13 @@ def _progress(enabled: bool, total: int):
     )
 
 
-def load_paths(con, paths: list[Path], progress: bool = True) -> LoadResult:
+def load_paths(con, paths: list[Path], progress: bool = True, limits: Limits | None = None) -> LoadResult:
     """Load files and folders into the warehouse; all of them or (on error) nothing."""
     from hzeval.ingest.report import unresolved_references
 
+    limits = limits or Limits.from_env()
     files, skipped = readers.discover([Path(p) for p in paths])
-    plans = [readers.inspect_file(f) for f in files]  # header pass: raises before any write
+    plans = [readers.inspect_file(f, limits) for f in files]  # header pass: raises before any write
     result = LoadResult(skipped=[str(s) for s in skipped])
     for plan in plans:
         log.debug("%s: table %s (%s)", plan.file, plan.table.name, plan.format)
@@ -191,7 +193,7 @@ def load_paths(con, paths: list[Path], progress: bool = True) -> LoadResult:
             if bar is not None:
                 bar.update(task, description=plan.path.name)
             current = plan.file
-            result.files.append(_load_one(con, plan))
+            result.files.append(_load_one(con, plan, limits))
             if bar is not None:
                 bar.advance(task, plan.size)
         if any(f.table == "calendar_overrides" and f.status == STATUS_LOADED for f in result.files):
@@ -201,8 +203,8 @@ def load_paths(con, paths: list[Path], progress: bool = True) -> LoadResult:
     except BaseException as exc:
         try:
             con.execute("rollback")
-        except Exception:  # noqa: BLE001 - the original error matters more
-            log.exception("rollback failed")
+        except Exception:  # noqa: BLE001 - the original error matters more (a failed commit has no
+            log.debug("rollback failed", exc_info=True)  # transaction left to roll back)
         if isinstance(exc, (InputFileError, KeyboardInterrupt)):
             raise
         if isinstance(exc, pl.exceptions.PolarsError) and current:

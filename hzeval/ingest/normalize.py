@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from hzeval.contract import TABLES, V, Column, Table
-from hzeval.errors import InputFileError
+from hzeval.errors import ECHO_LIMIT, InputFileError, clip
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +28,14 @@ R_DATE = "日期无法解析 / unparseable date"
 R_NUMBER = "数字无法解析 / unparseable number"
 R_BOOL = "布尔值无法解析 / unparseable boolean"
 R_PERIOD = "期间无法解析（应为 2025Q3）/ unparseable period (expected e.g. 2025Q3)"
+R_CODE = "代码只能含字母、数字、- 和 _，至多 32 个字符 / code must be letters, digits, - or _, at most 32 characters"
+
+#: default for :func:`parse_frame`'s ``max_field_chars`` (see :mod:`hzeval.ingest.limits`)
+MAX_FIELD_CHARS = 100_000
+
+
+def r_too_long(limit: int) -> str:
+    return f"字段超过 {limit:,} 个字符 / field longer than {limit:,} characters"
 
 
 def r_vocab(col: Column) -> str:
@@ -120,8 +128,8 @@ def check_mapping(table: Table, mapping: dict[str, str], file: str) -> None:
         if col in seen:
             c = table.column(col)
             raise InputFileError(
-                f"文件 {file}：表 {table.name}（{table.zh}）的列 {_describe(c)} 出现两次（表头「{seen[col]}」和「{src}」）",
-                f"file {file}: column {col} of table {table.name} appears twice (headers {seen[col]!r} and {src!r})",
+                f"文件 {file}：表 {table.name}（{table.zh}）的列 {_describe(c)} 出现两次（表头「{clip(seen[col], 80)}」和「{clip(src, 80)}」）",
+                f"file {file}: column {col} of table {table.name} appears twice (headers {clip(seen[col], 80)!r} and {clip(src, 80)!r})",
                 file=file, table=table.name, column=col,
             )
         seen[col] = src
@@ -148,9 +156,9 @@ def recognise(headers: list[str], file: str, hints: tuple[str | None, ...] = ())
         key = norm_header(h)
         if key and key in seen:
             raise InputFileError(
-                f"文件 {file}：表头「{h}」出现两次，无法确定使用哪一列",
-                f"file {file}: header {h!r} appears twice; cannot tell which column to use",
-                file=file, column=h,
+                f"文件 {file}：表头「{clip(h, 80)}」出现两次，无法确定使用哪一列",
+                f"file {file}: header {clip(h, 80)!r} appears twice; cannot tell which column to use",
+                file=file, column=clip(h),
             )
         seen[key] = h
     scored = []
@@ -169,7 +177,8 @@ def recognise(headers: list[str], file: str, hints: tuple[str | None, ...] = ())
         mapping, unknown = column_mapping(hinted, headers)
         check_mapping(hinted, mapping, file)
         return Recognition(hinted, mapping, unknown)
-    shown = ", ".join(headers) if headers else "（空 / empty）"
+    # a refused file is echoed at most ECHO_LIMIT characters (a link to /etc/shadow, a 900 KB header)
+    shown = clip(", ".join(str(h) for h in headers), ECHO_LIMIT) if headers else "（空 / empty）"
     if scored:
         names = "、".join(s[1].name for s in scored if s[0] == scored[0][0])
         raise InputFileError(
@@ -366,14 +375,34 @@ class Parsed:
         return self.rejects["line"].n_unique() if self.rejects.height else 0
 
 
+def _clipped(value: pl.Expr) -> pl.Expr:
+    """A rejected cell as stored in ``rejects``: at most ECHO_LIMIT characters."""
+    return pl.when(value.str.len_chars() > ECHO_LIMIT).then(value.str.slice(0, ECHO_LIMIT - 1) + pl.lit("…")).otherwise(value)
+
+
 REJECT_SCHEMA = {"line": pl.Int64, "column_name": pl.String, "value": pl.String, "reason": pl.String}
 
 
-def parse_frame(df: pl.DataFrame, table: Table, mapping: dict[str, str], line_offset: int) -> Parsed:
-    """Parse one file's frame into good rows and one reject row per bad cell / duplicate row."""
+def parse_frame(df: pl.DataFrame, table: Table, mapping: dict[str, str], line_offset: int,
+                max_field_chars: int = MAX_FIELD_CHARS) -> Parsed:
+    """Parse one file's frame into good rows and one reject row per bad cell / duplicate row.
+
+    A cell longer than ``max_field_chars`` characters rejects its row; values that break a
+    column's ``pattern`` (agency codes, DESIGN §3) too. Reject values keep at most
+    :data:`~hzeval.errors.ECHO_LIMIT` characters."""
     raw = df.select([pl.col(src).alias(col) for src, col in mapping.items()])
     raw = raw.with_columns(pl.int_range(pl.len(), dtype=pl.Int64).add(line_offset).alias("_line"))
     present = [c for c in table.columns if c.name in raw.columns]
+    # over-long cells: bytes >= characters, so only columns with a long byte length are measured
+    text_cols = [c.name for c in present if raw.schema[c.name] == pl.String]
+    long_cols: list[str] = []
+    if text_cols and raw.height:
+        flags = raw.select([(pl.col(n).str.len_bytes() > max_field_chars).any().alias(n) for n in text_cols]).row(0, named=True)
+        long_cols = [n for n in text_cols if flags[n]]
+    too_long = (
+        raw.select([(pl.col(n).str.len_chars() > max_field_chars).fill_null(False).alias(f"__long__{n}") for n in long_cols])
+        if long_cols else None
+    )
 
     # which string columns clean() would change at all (one scan; clean columns are used as
     # they are), and of those which typed/identifier ones hold full-width characters (so that
@@ -400,6 +429,7 @@ def parse_frame(df: pl.DataFrame, table: Table, mapping: dict[str, str], line_of
         blank = cleaned.select(pl.all_horizontal(pl.all().is_null())).to_series()
         if blank.any():
             raw, cleaned = raw.filter(~blank), cleaned.filter(~blank)
+            too_long = too_long.filter(~blank) if too_long is not None else None
 
     # stage 2: typed values, null where empty or unparseable; one evaluation per column
     value_exprs: list[pl.Expr] = []
@@ -429,6 +459,7 @@ def parse_frame(df: pl.DataFrame, table: Table, mapping: dict[str, str], line_of
             raw.select("_line"),
             cleaned.select(pl.col(c.name).alias(f"__s__{c.name}") for c in present),
             typed.select(pl.col(c.name).alias(f"__v__{c.name}") for c in present),
+            *([too_long] if too_long is not None else []),
         ],
         how="horizontal",
     )
@@ -448,8 +479,12 @@ def parse_frame(df: pl.DataFrame, table: Table, mapping: dict[str, str], line_of
         reason = None if col.name in native else parse_column(col, pl.col(f"__s__{col.name}"))[1]
         if reason:
             err = pl.when(~s_null & v.is_null()).then(pl.lit(reason)).otherwise(err)
+        if col.pattern and col.name not in native:
+            err = pl.when(~s_null & ~pl.col(f"__s__{col.name}").str.contains(col.pattern)).then(pl.lit(R_CODE)).otherwise(err)
         if col.required and col.default is None:
             err = pl.when(s_null).then(pl.lit(R_MISSING)).otherwise(err)
+        if col.name in long_cols:
+            err = pl.when(pl.col(f"__long__{col.name}")).then(pl.lit(r_too_long(max_field_chars))).otherwise(err)
         name = f"__err__{col.name}"
         errors.append(err.alias(name))
         err_names.append(name)
@@ -497,6 +532,7 @@ def parse_frame(df: pl.DataFrame, table: Table, mapping: dict[str, str], line_of
             good = good.filter(first)
     rejects = (
         pl.concat(reject_parts, how="vertical_relaxed").cast(REJECT_SCHEMA).sort("line", maintain_order=True)
+        .with_columns(_clipped(pl.col("value")).alias("value"))
         if reject_parts else pl.DataFrame(schema=REJECT_SCHEMA)
     )
     good = good.select(*table.names, "_line")

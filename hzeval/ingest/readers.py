@@ -12,14 +12,19 @@ import csv
 import io
 import json
 import logging
+import re
+import struct
+import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
 from hzeval.contract import Table
-from hzeval.errors import InputFileError
+from hzeval.errors import InputFileError, clip
 from hzeval.ingest import normalize
+from hzeval.ingest.limits import Limits
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +71,15 @@ def discover(paths: list[Path]) -> tuple[list[Path], list[Path]]:
     skipped: list[Path] = []
     seen: set[Path] = set()
 
-    def add(f: Path) -> None:
+    def add(f: Path, root: Path | None = None) -> None:
         r = f.resolve()
+        if root is not None and not r.is_relative_to(root):
+            # a link (or a linked folder) inside the drop pointing elsewhere: never read it
+            raise InputFileError(
+                f"文件 {clip(f)} 是指向数据包文件夹之外的符号链接（{clip(r, 80)}），已拒绝；请复制文件本身到数据包中",
+                f"file {clip(f)} is a symbolic link leaving the drop folder ({clip(r, 80)}): refused; copy the file itself into the drop",
+                file=str(f),
+            )
         if r not in seen:
             seen.add(r)
             files.append(f)
@@ -75,12 +87,13 @@ def discover(paths: list[Path]) -> tuple[list[Path], list[Path]]:
     for p in paths:
         p = Path(p)
         if p.is_dir():
+            root = p.resolve()
             for f in sorted(p.rglob("*")):
                 rel = f.relative_to(p)
                 if not f.is_file() or any(_skipped_name(part) for part in rel.parts):
                     continue
                 if f.suffix.lower() in FORMATS:
-                    add(f)
+                    add(f, root)
                 else:
                     log.warning("skipping %s: unsupported file type", f)
                     skipped.append(f)
@@ -216,13 +229,110 @@ def _jsonl_header(path: Path, file: str) -> list[str]:
         obj = json.loads(text)
     except json.JSONDecodeError as exc:
         raise unreadable(file, "第一行不是有效的 JSON", "the first line is not valid JSON", exc) from exc
+    except RecursionError:
+        raise unreadable(file, "第一行 JSON 嵌套过深", "the first line's JSON is nested too deeply") from None
     if not isinstance(obj, dict):
         raise unreadable(file, "每行应为一个 JSON 对象", "each line must be a JSON object")
     return list(obj)
 
 
-def inspect_file(path: Path) -> FilePlan:
+_DIMENSION_RE = re.compile(rb'<(?:\w+:)?dimension\s+ref="([A-Z]{1,3})?(\d+)?(?::([A-Z]{1,3})(\d+))?"')
+
+
+def _column_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + (ch - 64)
+    return n
+
+
+def _part_size(raw, info: zipfile.ZipInfo, budget: int, on_chunk=None) -> int:
+    """Uncompressed size of one zip member, counted by inflating it in 1 MB steps (never trusting the
+    sizes the archive declares); stops as soon as ``budget`` bytes are exceeded."""
+    raw.seek(info.header_offset)
+    head = raw.read(30)
+    if len(head) < 30 or head[:4] != b"PK\x03\x04":
+        raise zipfile.BadZipFile(f"bad local header for {info.filename[:80]}")
+    name_len, extra_len = struct.unpack("<HH", head[26:30])
+    raw.seek(info.header_offset + 30 + name_len + extra_len)
+    left = info.compress_size
+    if info.compress_type == zipfile.ZIP_STORED:
+        return left
+    if info.compress_type != zipfile.ZIP_DEFLATED:
+        raise zipfile.BadZipFile(f"unsupported compression {info.compress_type}")
+    inflate = zlib.decompressobj(-15)
+    total = 0
+    while left > 0 and total <= budget:
+        chunk = raw.read(min(left, 1 << 20))
+        if not chunk:
+            break
+        left -= len(chunk)
+        data = inflate.decompress(chunk, 1 << 20)
+        while True:
+            total += len(data)
+            if on_chunk is not None:
+                on_chunk(data)
+            if total > budget or not inflate.unconsumed_tail:
+                break
+            data = inflate.decompress(inflate.unconsumed_tail, 1 << 20)
+    return total
+
+
+def check_xlsx(path: Path, file: str, limits: Limits) -> None:
+    """Zip-bomb guard, before any XLSX parser sees the file: the parts' real uncompressed size (inflated
+    in bounded steps), the sheets' declared dimension and their row count against ``limits``."""
+    rows = 0
+    dims: list[tuple[int, int]] = []
+
+    def count_rows(data: bytes) -> None:
+        nonlocal rows
+        rows += data.count(b"<row ") + data.count(b"<row>")
+        if not dims:
+            m = _DIMENSION_RE.search(data[:4096]) if b"dimension" in data[:4096] else None
+            if m:
+                cols = _column_number(m.group(3)) if m.group(3) else (_column_number(m.group(1)) if m.group(1) else 0)
+                last = int(m.group(4) or m.group(2) or 0)
+                dims.append((cols, last))
+                if cols > limits.max_columns:
+                    raise _too_wide(file, cols, limits)
+                if last > limits.max_xlsx_rows:
+                    raise _too_long(file, last, limits)
+
+    total = 0
+    try:
+        with open(path, "rb") as raw, zipfile.ZipFile(raw) as zf:
+            for info in zf.infolist():
+                sheet = info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")
+                dims.clear()
+                total += _part_size(raw, info, limits.max_xlsx_bytes - total, count_rows if sheet else None)
+                if total > limits.max_xlsx_bytes:
+                    mb = limits.max_xlsx_bytes // (1024 * 1024)
+                    raise unreadable(
+                        file, f"解压后超过 {mb} MB（疑似压缩炸弹；可设置 HZEVAL_MAX_XLSX_BYTES 调整上限）",
+                        f"uncompresses to more than {mb} MB (zip bomb?; raise HZEVAL_MAX_XLSX_BYTES if genuine)")
+                if rows > limits.max_xlsx_rows:
+                    raise _too_long(file, rows, limits)
+                rows = 0
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:
+        raise unreadable(file, "不是有效的 XLSX 工作簿", "not a valid XLSX workbook", exc) from exc
+
+
+def _too_long(file: str, rows: int, limits: Limits) -> InputFileError:
+    return unreadable(file, f"工作表有 {rows:,} 行，超过上限 {limits.max_xlsx_rows:,} 行（HZEVAL_MAX_XLSX_ROWS）",
+                      f"a sheet has {rows:,} rows, more than the limit of {limits.max_xlsx_rows:,} (HZEVAL_MAX_XLSX_ROWS)")
+
+
+def _too_wide(file: str, n: int, limits: Limits) -> InputFileError:
+    return InputFileError(
+        f"文件 {file}：表头有 {n:,} 列，超过上限 {limits.max_columns:,} 列，未加载（HZEVAL_MAX_COLUMNS）",
+        f"file {file}: the header has {n:,} columns, more than the limit of {limits.max_columns:,}; not loaded",
+        file=file,
+    )
+
+
+def inspect_file(path: Path, limits: Limits | None = None) -> FilePlan:
     """Header pass: format, table and column mapping; raises :class:`InputFileError`."""
+    limits = limits or Limits.from_env()
     file = str(path)
     fmt = FORMATS[path.suffix.lower()]
     sheet = None
@@ -230,11 +340,14 @@ def inspect_file(path: Path) -> FilePlan:
     if fmt == "csv":
         header, sep = _csv_header(path, file)
     elif fmt == "xlsx":
+        check_xlsx(path, file, limits)
         sheet, header = _xlsx_sheet(path, file)
     elif fmt == "parquet":
         header = _parquet_header(path, file)
     else:
         header = _jsonl_header(path, file)
+    if len(header) > limits.max_columns:
+        raise _too_wide(file, len(header), limits)
     rec = normalize.recognise(header, file, (sheet, path.stem))
     if rec.unknown:
         log.info("%s: columns not in table %s ignored: %s", file, rec.table.name, rec.unknown)

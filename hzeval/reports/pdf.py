@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from pathlib import Path
@@ -48,14 +49,28 @@ def print_pdf(html_path: Path, pdf_path: Path, timeout: float = 120) -> Path:
             "--no-first-run", "--disable-dev-shm-usage", f"--user-data-dir={profile}",
             f"--print-to-pdf={tmp}", html_path.as_uri(),
         ]
+        # its own process group: on a timeout the whole browser (zygotes, renderers) is killed, not
+        # only its first process, before its profile folder is removed
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
         try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-        except subprocess.TimeoutExpired as exc:
+            _, stderr = proc.communicate(timeout=timeout)
+        except BaseException as exc:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.wait()
             tmp.unlink(missing_ok=True)
-            raise HzevalError(f"Chromium 打印 {html_path.name} 超时", f"Chromium timed out printing {html_path.name}") from exc
+            if isinstance(exc, subprocess.TimeoutExpired):
+                raise HzevalError(f"Chromium 打印 {html_path.name} 超时", f"Chromium timed out printing {html_path.name}") from exc
+            raise
+        try:  # helpers the browser left behind (none normally) go before the profile folder
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
     if proc.returncode != 0 or not tmp.exists() or tmp.stat().st_size == 0:
         tmp.unlink(missing_ok=True)
-        tail = (proc.stderr or "").strip().splitlines()[-1:] or [""]
+        tail = (stderr or "").strip().splitlines()[-1:] or [""]
         raise HzevalError(
             f"Chromium 打印 {html_path.name} 失败：{tail[0]}", f"Chromium failed to print {html_path.name}: {tail[0]}"
         )

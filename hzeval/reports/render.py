@@ -19,14 +19,17 @@ import json
 import logging
 import multiprocessing
 import os
+import shutil
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from hzeval import __version__
+from hzeval.paths import inside
 from hzeval.reports import data
 from hzeval.reports import html as h
 
@@ -95,6 +98,10 @@ def write_atomic(path: Path, content: str | bytes) -> None:
         else:
             tmp.write_bytes(content)
         os.replace(tmp, path)
+    except OSError as exc:
+        if exc.filename is None:  # a failed write() names no file: say which one
+            raise OSError(exc.errno, exc.strerror, str(path)) from exc
+        raise
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -152,10 +159,66 @@ def notebook_to_html(nb, title: str) -> str:
 
 # --------------------------------------------------------------------------- worker
 
-def _worker_init() -> None:
+#: one temp folder per render, ``hzeval-report-<pid>-*``: every worker's temp files (Chromium
+#: profiles, kernel files) live under it, so one ``rmtree`` cleans a render however it ended
+TEMP_PREFIX = "hzeval-report-"
+
+
+def _alive(pid: int) -> bool:
+    import psutil
+
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def _kill_descendants() -> None:
+    """Kill this process's children and theirs (kernels run in sessions of their own, so a process
+    group would miss them)."""
+    import psutil
+
+    for child in psutil.Process().children(recursive=True):
+        try:
+            child.kill()
+        except psutil.Error:
+            pass
+
+
+def _watch_main(main_pid: int, tmp: str) -> None:
+    """Worker thread: when the ``report`` process is gone (killed, even by SIGKILL), kill this worker's
+    kernel and Chromium, remove the render's temp folder and exit; the forkserver then exits too
+    (it lives only while its children do)."""
+    while _alive(main_pid):
+        time.sleep(0.5)
+    _kill_descendants()
+    shutil.rmtree(tmp, ignore_errors=True)
+    os._exit(1)
+
+
+def sweep_stale_tempdirs(root: str | os.PathLike | None = None) -> list[Path]:
+    """Remove ``hzeval-report-<pid>-*`` folders of renders whose process is gone."""
+    removed = []
+    for d in Path(root or tempfile.gettempdir()).glob(f"{TEMP_PREFIX}*"):
+        pid = d.name[len(TEMP_PREFIX):].split("-", 1)[0]
+        if d.is_dir() and pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(d, ignore_errors=True)
+            removed.append(d)
+    return removed
+
+
+def _worker_init(main_pid: int | None = None, tmp: str | None = None) -> None:
     """Pool worker: kernels inherit this process's stderr, where ipykernel chats; send it to
     the void (errors come back through papermill). One thread per kernel: the pool already
-    runs one job per core."""
+    runs one job per core. Temp files go under the render's folder ``tmp``; a watcher thread
+    cleans up if the ``report`` process dies."""
+    if tmp is not None:
+        tempfile.tempdir = tmp
+        os.environ["TMPDIR"] = tmp
+        os.environ["JUPYTER_RUNTIME_DIR"] = tmp  # kernel connection files, too
+    if main_pid is not None:
+        threading.Thread(target=_watch_main, args=(main_pid, tmp or tempfile.gettempdir()), daemon=True,
+                         name="hzeval-watch-main").start()
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 2)
     os.close(devnull)
@@ -223,14 +286,14 @@ def plan_jobs(run: data.Run, out_dir: Path, agency: str | None = None, pdf: bool
         agencies = agencies.filter(agencies["agency_code"].is_in(list(only)))
     if "agency" in kinds:
         for code, name in agencies.select("agency_code", "agency_name").iter_rows():
-            jobs.append(Job("agency", str(nbdir / "agency_report.ipynb"), str(out_dir / "agencies" / f"{code}.html"),
+            jobs.append(Job("agency", str(nbdir / "agency_report.ipynb"), str(inside(out_dir, "agencies", f"{code}.html")),
                             f"{name} {run.year} 年度公共数据管理评估报告", {**common, "agency_code": code}, pdf, code))
     if not agency:
         if "bulletin" in kinds:
-            jobs.append(Job("bulletin", str(nbdir / "city_bulletin.ipynb"), str(out_dir / "bulletin.html"),
+            jobs.append(Job("bulletin", str(nbdir / "city_bulletin.ipynb"), str(inside(out_dir, "bulletin.html")),
                             f"{run.year} 年度公共数据管理评估情况通报", common, pdf))
         if "gates" in kinds:
-            jobs.append(Job("gates", str(nbdir / "gate_report.ipynb"), str(out_dir / "gates.html"),
+            jobs.append(Job("gates", str(nbdir / "gate_report.ipynb"), str(inside(out_dir, "gates.html")),
                             f"{run.year} 年度项目数据门禁报告", common, pdf))
     return jobs
 
@@ -240,20 +303,26 @@ def run_jobs(jobs: list[Job], workers: int, progress=None) -> list[JobResult]:
     kernel_env()
     for folder in {Path(j.html).parent for j in jobs}:
         folder.mkdir(parents=True, exist_ok=True)
-        ensure_plotly_js(folder)
+        ensure_plotly_js(folder)  # beside each report (paths checked by plan_jobs)
     results = []
     ctx = multiprocessing.get_context("forkserver")
     workers = max(1, min(workers, len(jobs)))
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init) as pool:
-        futures = {pool.submit(execute_job, j): j for j in jobs}
-        for fut in as_completed(futures):
-            try:
-                r = fut.result()
-            except Exception as exc:  # noqa: BLE001 - a crashed worker fails its job only
-                r = JobResult(futures[fut], False, f"{type(exc).__name__}: {exc}")
-            results.append(r)
-            if progress:
-                progress(r)
+    sweep_stale_tempdirs()
+    tmp = tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-")
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init,
+                                 initargs=(os.getpid(), tmp)) as pool:
+            futures = {pool.submit(execute_job, j): j for j in jobs}
+            for fut in as_completed(futures):
+                try:
+                    r = fut.result()
+                except Exception as exc:  # noqa: BLE001 - a crashed worker fails its job only
+                    r = JobResult(futures[fut], False, f"{type(exc).__name__}: {exc}")
+                results.append(r)
+                if progress:
+                    progress(r)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     return results
 
 
@@ -264,7 +333,7 @@ def write_index(run: data.Run, out_dir: Path) -> Path:
     prov = run.provenance()
 
     def link(rel: str, text: str) -> str:
-        p = out_dir / rel
+        p = inside(out_dir, rel)
         if not p.exists():
             return h.esc(text) + '<span class="more">（未生成）</span>'
         pdf = p.with_suffix(".pdf")
@@ -348,7 +417,7 @@ def render_reports(
         if "xlsx" in formats and not agency:
             from hzeval.reports.workbook import write_workbook
 
-            files.append(write_workbook(run, out_dir / "workbook.xlsx"))
+            files.append(write_workbook(run, inside(out_dir, "workbook.xlsx")))
         files.append(write_index(run, out_dir))
         manifest = write_manifest(run, out_dir, results)
         return RenderResult(out_dir, run.run_id, results, files, manifest)

@@ -1,14 +1,17 @@
 """The score workbook (XLSX): 总分与等级, 指标得分, 扣分明细, 项目门禁, 督办清单, 运行信息.
 
 Headers formatted, header row frozen, auto-filter, column widths from the content (CJK
-characters count double). Text from inputs that starts with = + - @ is neutralised
-(:func:`hzeval.sqlutil.neutralise`) so a spreadsheet never evaluates it. Written atomically.
+characters count double). Every text is written as a string cell (never a formula); text that
+starts with = + - @ (or tab/CR) also gets a quote-prefix cell format, so a spreadsheet shows it
+exactly as it is (no added apostrophe) and never turns it into a formula, even when the cell is
+edited. Written atomically.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import unicodedata
 from pathlib import Path
 
@@ -16,8 +19,10 @@ import polars as pl
 import xlsxwriter
 
 from hzeval.reports import data
-from hzeval.sqlutil import neutralise
 from hzeval.supervise import CATEGORY
+
+#: text a spreadsheet would read as a formula (the same first characters as ``sqlutil.neutralise``)
+FORMULA_LIKE = re.compile(r"^[=+\-@\t\r]")
 
 SHEETS = ("总分与等级", "指标得分", "扣分明细", "项目门禁", "督办清单", "运行信息")
 
@@ -71,7 +76,7 @@ def write_workbook(run: data.Run, path: Path) -> Path:
     """Write the workbook for ``run`` to ``path`` atomically."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    wb = xlsxwriter.Workbook(str(tmp), {"remove_timezone": True})
+    wb = xlsxwriter.Workbook(str(tmp), {"remove_timezone": True, "strings_to_formulas": False})
     try:
         wb.set_properties({"title": f"{run.year} 年度公共数据管理评估评分工作簿", "author": "惠州市政务服务数据管理局",
                            "comments": f"run {run.run_id}"})
@@ -80,9 +85,9 @@ def write_workbook(run: data.Run, path: Path) -> Path:
         f_rate = wb.add_format({"num_format": "0.0%"})
         f_time = wb.add_format({"num_format": "yyyy-mm-dd hh:mm"})
         f_date = wb.add_format({"num_format": "yyyy-mm-dd"})
+        f_text = wb.add_format({"quote_prefix": True})
         for name, (df, cols) in _sheets(run).items():
             df = df.select(list(cols))
-            df = df.with_columns([neutralise(pl.col(c)).alias(c) for c, t in df.schema.items() if t == pl.String])
             ws = wb.add_worksheet(name)
             widths = [max(_width(label), 6) for label in cols.values()]
             for j, label in enumerate(cols.values()):
@@ -101,14 +106,19 @@ def write_workbook(run: data.Run, path: Path) -> Path:
                         fmt = f_rate if list(cols)[j] == "value" else (f_num if isinstance(v, float) else None)
                         ws.write_number(i, j, v, fmt)
                     else:
-                        ws.write_string(i, j, str(v))
+                        text = str(v)
+                        ws.write_string(i, j, text, f_text if FORMULA_LIKE.match(text) else None)
                     widths[j] = max(widths[j], min(_width(v if not isinstance(v, dt.datetime) else "2025-01-01 00:00"), 60))
             for j, w in enumerate(widths):
                 ws.set_column(j, j, w + 2)
             ws.freeze_panes(1, 0)
             if df.height:
                 ws.autofilter(0, 0, df.height, len(cols) - 1)
-        wb.close()
+        try:
+            wb.close()
+        except xlsxwriter.exceptions.FileCreateError as exc:  # disk full, file-size limit: name the file
+            cause = exc.args[0] if exc.args and isinstance(exc.args[0], OSError) else None
+            raise OSError(getattr(cause, "errno", None), getattr(cause, "strerror", str(exc)), str(path)) from exc
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
