@@ -66,7 +66,29 @@ def validate(obj: Ctx):
 
     with connect(obj.db, create=False) as con:
         rows = unresolved_references(con)
+        gaps = _contact_gaps(con)
     print_unresolved(rows, console)
+    _print_contact_gaps(gaps)
+
+
+def _contact_gaps(con):
+    from hzeval.notify import contact_gaps
+
+    return contact_gaps(con)
+
+
+def _print_contact_gaps(gaps) -> None:
+    from rich.markup import escape
+
+    from hzeval.notify.compose import clean
+
+    if not gaps:
+        console.print("每个机构都登记了督办联系人 / every agency has a 督办 contact")
+        return
+    names = "、".join(f"{clean(name or '', 30)}（{code}）" for code, name in gaps[:50])
+    more = f" 等（仅列前 50 个）" if len(gaps) > 50 else ""
+    console.print(escape(f"未登记督办联系人（contacts 表，无邮箱或机器人地址）的机构 {len(gaps)} 个：{names}{more} / "
+                         f"{len(gaps)} agencies have no contact for 督办 notices"), soft_wrap=True)
 
 
 @cli.command()
@@ -102,6 +124,24 @@ def supervise(obj: Ctx, as_of, agency, limit, csv_path, xlsx_path):
         if path:
             write_items(items, path)
             console.print(f"已写出 / written: {path}")
+
+
+@cli.command()
+@click.option("--as-of", "as_of", default=None, help="as-of time (ISO, local); default now")
+@click.option("--dry-run", is_flag=True, help="print what would be sent; send and record nothing")
+@click.option("--agency", default=None, help="only this agency's items")
+@click.option("--summary", "summary_only", is_flag=True, help="with --dry-run: the table only, not the texts")
+@click.pass_obj
+def notify(obj: Ctx, as_of, dry_run, agency, summary_only):
+    """督办通知：按联系人发送即将到期和逾期事项（每项每级只发一次）/ send 督办 notices by mail and group robot."""
+    from hzeval.notify import print_result, raise_for_failures, send_notices
+    from hzeval.warehouse import connect
+
+    t = parse_as_of(as_of)
+    with connect(obj.db, read_only=dry_run, create=False) as con:
+        result = send_notices(con, t, dry_run=dry_run, agency=agency)
+    print_result(result, console, show_text=dry_run and not summary_only)
+    raise_for_failures(result)
 
 
 @cli.command()
@@ -410,13 +450,15 @@ def report(obj: Ctx, year, agency, formats, out, workers, published):
 @click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path), default=Path("logs/hzeval-run.log"),
               show_default=True)
 @click.option("--no-wait", is_flag=True, help="exit at once if another run holds the lock")
+@click.option("--notify", "notify_after", is_flag=True, help="send 督办 notices after assessing (hzeval notify)")
 @click.pass_obj
-def run_cmd(obj: Ctx, drop, year, as_of, scheme, formats, out, workers, log_file, no_wait):
+def run_cmd(obj: Ctx, drop, year, as_of, scheme, formats, out, workers, log_file, no_wait, notify_after):
     """定时任务：加载、评估、生成报告（加锁、幂等）/ scheduled job: load, assess, report."""
     from hzeval.scheduled import scheduled_run
 
     scheduled_run(obj.db, drop=drop, year=year, as_of=as_of, scheme=scheme, formats=_formats(formats), out=out,
-                  workers=workers, log_file=log_file, wait=not no_wait, console=console, err_console=err_console)
+                  workers=workers, log_file=log_file, wait=not no_wait, console=console, err_console=err_console,
+                  notify=notify_after)
 
 
 

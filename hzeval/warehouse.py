@@ -85,6 +85,18 @@ alter table evidence add column if not exists article varchar;
 alter table runs add column if not exists rules_sha256 varchar;
 """
 
+#: 督办 notices (DESIGN §7, ``hzeval notify``): one row per item, level and recipient per delivery
+#: attempt (status sent | failed), never updated or deleted. ``create if not exists`` is also the
+#: migration: a warehouse made before notices existed gets the table the next time it is opened.
+NOTICES_DDL = """
+create table if not exists notices (
+  notice_id varchar, agency_code varchar, item_key varchar, level varchar, channel varchar,
+  recipient varchar, sent_at timestamp, status varchar, error varchar, attempted_at timestamp,
+  next_attempt_at timestamp, as_of timestamp, metric_id varchar, record_table varchar,
+  record_id varchar, subject_agency varchar, due_at timestamp, contact_name varchar
+);
+"""
+
 
 def db_path(path: str | os.PathLike | None = None) -> Path:
     return Path(path or os.environ.get("HZEVAL_DB") or DEFAULT_DB)
@@ -95,6 +107,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(table_ddl(t))
     con.execute(SYSTEM_DDL)
     con.execute(MIGRATIONS)
+    con.execute(NOTICES_DDL)
     exists = con.execute("select count(*) from information_schema.tables where table_name = 'calendar'").fetchall()[0][0]
     if not exists:
         calendar.install(con)
