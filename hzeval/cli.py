@@ -134,12 +134,14 @@ def supervise(obj: Ctx, as_of, agency, limit, csv_path, xlsx_path):
 @click.pass_obj
 def notify(obj: Ctx, as_of, dry_run, agency, summary_only):
     """督办通知：按联系人发送即将到期和逾期事项（每项每级只发一次）/ send 督办 notices by mail and group robot."""
-    from hzeval.notify import print_result, raise_for_failures, send_notices
+    from hzeval.notify import print_result, publish_notified, raise_for_failures, send_notices
     from hzeval.warehouse import connect
 
     t = parse_as_of(as_of)
     with connect(obj.db, read_only=dry_run, create=False) as con:
         result = send_notices(con, t, dry_run=dry_run, agency=agency)
+        if not dry_run:
+            publish_notified(con, obj.db)
     print_result(result, console, show_text=dry_run and not summary_only)
     raise_for_failures(result)
 

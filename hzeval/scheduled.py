@@ -123,11 +123,12 @@ def reports_current(out_dir: Path, run_id: str, formats: tuple[str, ...]) -> boo
 def _notify_step(db, as_of: dt.datetime, console, scheme=None) -> None:
     """``--notify``: the 督办 notices as of the run's time, after assessing; failed deliveries are
     recorded (retried next run) and make the run end non-zero."""
-    from hzeval.notify import print_result, raise_for_failures, send_notices, summary_line
+    from hzeval.notify import print_result, publish_notified, raise_for_failures, send_notices, summary_line
     from hzeval.warehouse import connect
 
     with connect(db, create=False) as con:
         result = send_notices(con, as_of, scheme=scheme)
+        publish_notified(con, db)
     log.info("notify: %s", summary_line(result))
     print_result(result, console)
     raise_for_failures(result)

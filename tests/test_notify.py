@@ -30,6 +30,7 @@ import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import polars as pl
 import pytest
 from aiosmtpd.controller import Controller
 
@@ -522,3 +523,38 @@ def test_scheduled_run_notifies_after_assessing(tmp_path, drop, smtp_server, mon
     assert len(inbox.messages) == 1
     log_text = log_file.read_text(encoding="utf-8")
     assert "notify: 督办通知" in log_text and "pw-SECRET-42" not in log_text
+
+
+# --------------------------------------------------------------------------- dashboard 督办 page
+
+
+def test_dashboard_supervision_shows_when_each_item_was_notified(sample_warehouse, tmp_path_factory, smtp_server):
+    import panel as pn
+
+    from conftest import copy_sample
+    from hzeval.dashboard.store import Store, User
+    from hzeval.dashboard.views import supervision_page
+    from hzeval.notify import publish_notified
+    from hzeval.publish import published_dir
+
+    inbox, smtp = smtp_server
+    db = copy_sample(sample_warehouse, tmp_path_factory, "notify_dash")
+    as_of = dt.datetime(2026, 1, 5, 9, 0)
+    with connect(db) as c:
+        c.execute("update contacts set webhook = null")  # the sample's robots are placeholders
+        result = send_notices(c, as_of, agency="HZ101", now=dt.datetime(2026, 1, 5, 9, 5), smtp=smtp)
+        publish_notified(c, db)
+    notified = {i["record_id"] for o in result.by_status("sent") for i in o.notice.items}
+    assert notified and len(inbox.messages) == len(result.by_status("sent"))
+
+    own = Store(published_dir(db), User("u101", "agency:HZ101")).supervision(as_of)
+    shown = own.filter(pl.col("state") != "未到期")
+    assert set(shown["record_id"]) == notified
+    # the sample's one open HZ101 item: SA202500252, due 2025-02-08 24:00, overdue
+    assert shown.select("record_id", "notified").rows() == [("SA202500252", "逾期 01-05 09:05")]
+    other = Store(published_dir(db), User("u102", "agency:HZ102")).supervision(as_of)
+    assert set(other["agency_code"]) == {"HZ102"} and set(other["notified"]) == {""}  # HZ102 was not notified
+
+    page = supervision_page(Store(published_dir(db), User("boss", "leader")), {"龙门": "HZ101"}, now=as_of)
+    tables = [o for o in page.select(pn.widgets.Tabulator) if "已通知" in o.value.columns]
+    assert tables and (tables[0].value["已通知"] != "").sum() == len(notified)

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import polars as pl
 
@@ -318,6 +320,40 @@ def notified_items(con, agency: str | None = None) -> pl.DataFrame:
         where status = 'sent' and ($agency is null or subject_agency = $agency)
         group by all
     """, {"agency": agency})
+
+
+NOTIFIED_FILE = "notified.parquet"
+
+
+def publish_notified(con, db=None) -> Path:
+    """Write :func:`notified_items` to ``published/notified.parquet`` (atomic replace) for readers
+    that cannot open the live warehouse: the dashboard's 督办 page."""
+    from hzeval.publish import published_dir
+
+    folder = published_dir(db)
+    folder.mkdir(parents=True, exist_ok=True)
+    final, tmp = folder / NOTIFIED_FILE, folder / f".{NOTIFIED_FILE}.tmp"
+    notified_items(con).write_parquet(tmp)
+    os.replace(tmp, final)
+    return final
+
+
+def with_notified(items: pl.DataFrame, folder: Path | str) -> pl.DataFrame:
+    """``items`` (supervision rows) with a ``notified`` column: when each was notified, per level,
+    from ``<folder>/notified.parquet`` ("" when never). Adds information to the given rows only."""
+    path = Path(folder) / NOTIFIED_FILE
+    keys = ["metric_id", "record_table", "record_id", "agency_code"]
+    if items.is_empty() or not path.exists() or not set(keys) <= set(items.columns):
+        return items.with_columns(notified=pl.lit("", pl.String))
+    seen = pl.read_parquet(path)
+
+    def when(col: str, label: str) -> pl.Expr:
+        return pl.when(pl.col(col).is_not_null()).then(pl.lit(label) + pl.col(col).dt.strftime("%m-%d %H:%M"))
+
+    seen = seen.select(*keys, notified=pl.concat_str(
+        [when("notified_soon_at", "即将到期 "), when("notified_overdue_at", "逾期 "),
+         when("escalation_notice_at", "上报 ")], separator="；", ignore_nulls=True))
+    return items.join(seen, on=keys, how="left").with_columns(pl.col("notified").fill_null(""))
 
 
 def contact_gaps(con) -> list[tuple[str, str | None]]:
