@@ -558,3 +558,48 @@ def test_dashboard_supervision_shows_when_each_item_was_notified(sample_warehous
     page = supervision_page(Store(published_dir(db), User("boss", "leader")), {"龙门": "HZ101"}, now=as_of)
     tables = [o for o in page.select(pn.widgets.Tabulator) if "已通知" in o.value.columns]
     assert tables and (tables[0].value["已通知"] != "").sum() == len(notified)
+
+
+def test_starttls_login_with_env_credentials(tmp_path, con, monkeypatch, caplog):
+    """STARTTLS against a local server with a self-signed certificate (trusted through
+    HZEVAL_SMTP_CAFILE) that requires TLS before AUTH; the password comes from the environment."""
+    import ssl
+    import subprocess
+
+    from aiosmtpd.smtp import AuthResult
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(cert, key)
+    logins = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        logins.append((auth_data.login, session.ssl is not None))
+        return AuthResult(success=auth_data.login == b"duban" and auth_data.password == b"pw-SECRET-42", handled=False)
+
+    inbox = Inbox()
+    ctl = Controller(inbox, hostname="127.0.0.1", port=free_port(), tls_context=tls, require_starttls=True,
+                     authenticator=authenticator, auth_require_tls=True, auth_exclude_mechanism=["LOGIN"])
+    ctl.start()
+    try:
+        env = {"HZEVAL_SMTP_HOST": "127.0.0.1", "HZEVAL_SMTP_PORT": str(ctl.port), "HZEVAL_SMTP_SECURITY": "starttls",
+               "HZEVAL_SMTP_USER": "duban", "HZEVAL_SMTP_PASSWORD": "pw-SECRET-42",
+               "HZEVAL_SMTP_FROM": "duban@example.org", "HZEVAL_SMTP_CAFILE": str(cert)}
+        for k, v in env.items():
+            monkeypatch.setenv(k, v)
+        caplog.set_level(logging.DEBUG)
+        result = send_notices(con, AS_OF, now=NOW)
+        assert result.ok and len(inbox.to("a@example.org")) == 1
+        assert logins and all(who == b"duban" and over_tls for who, over_tls in logins)
+        # a wrong password is a recorded failure, and the password shows nowhere
+        monkeypatch.setenv("HZEVAL_SMTP_PASSWORD", "wrong-SECRET")
+        con.execute("delete from notices")
+        bad = send_notices(con, AS_OF, now=NOW)
+        assert {o.error for o in bad.by_status("failed")} == {"邮件服务器拒绝登录 / SMTP authentication failed (535)"}
+        stored = str(con.execute("select * from notices").fetchall())
+        assert "SECRET" not in stored and "SECRET" not in caplog.text
+    finally:
+        ctl.stop()

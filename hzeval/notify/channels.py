@@ -154,6 +154,8 @@ class Mailer:
     def __init__(self, config: SmtpConfig | None):
         self.config = config
         self._smtp: smtplib.SMTP | None = None
+        #: a session that could not be opened fails the run's other mails at once (no N timeouts)
+        self._open_error: SendError | None = None
 
     def _open(self) -> smtplib.SMTP:
         cfg = self.config
@@ -178,8 +180,14 @@ class Mailer:
 
     def send(self, to: str, subject: str, text: str, html: str) -> None:
         cfg = self.config
+        if self._open_error is not None:
+            raise SendError(str(self._open_error))
         if self._smtp is None:
-            self._smtp = self._open()
+            try:
+                self._smtp = self._open()
+            except SendError as exc:
+                self._open_error = exc
+                raise
         msg = EmailMessage()
         msg["Subject"] = " ".join(subject.split())
         msg["From"] = formataddr(("公共数据督办", cfg.sender))
