@@ -412,11 +412,12 @@ def print_result(result: NotifyResult, console, show_text: bool = False) -> None
         console.print(t)
     if show_text:
         shown = set()
-        for o in result.outcomes:
+        for o in result.outcomes:  # each distinct text once (an agency's recipients mostly get the same)
             n = o.notice
-            if (n.agency_code, len(n.items)) in shown:
+            key = (n.agency_code, tuple((i["item_key"], i["level"]) for i in n.items))
+            if key in shown:
                 continue
-            shown.add((n.agency_code, len(n.items)))
+            shown.add(key)
             console.print(f"\n[bold]{escape(subject(n))}[/bold]")
             console.print(escape(plain_text(n)), soft_wrap=True)
     if result.unreached:
