@@ -603,3 +603,19 @@ def test_starttls_login_with_env_credentials(tmp_path, con, monkeypatch, caplog)
         assert "SECRET" not in stored and "SECRET" not in caplog.text
     finally:
         ctl.stop()
+
+
+def test_published_runs_carry_no_contacts(sample_warehouse):
+    """Robot URLs carry keys: the contacts stay in the live warehouse, out of published copies."""
+    import duckdb
+
+    from hzeval.publish import latest_published
+
+    with connect(sample_warehouse, read_only=True) as c:
+        assert c.execute("select count(*) from contacts where webhook like '%key=%'").fetchall()[0][0] > 0
+    pub = duckdb.connect(str(latest_published(sample_warehouse)), read_only=True)
+    try:
+        tables = {r[0] for r in pub.execute("select table_name from information_schema.tables").fetchall()}
+    finally:
+        pub.close()
+    assert "share_applications" in tables and "contacts" not in tables
