@@ -51,10 +51,6 @@ def backoff(failures: int) -> dt.timedelta:
     return min(BACKOFF_FIRST * (2 ** max(failures - 1, 0)), BACKOFF_MAX)
 
 
-def item_key(metric_id: str, record_table: str, record_id: str, agency_code: str | None) -> str:
-    return f"{metric_id}|{record_table}|{record_id}|{agency_code or ''}"
-
-
 @dataclass
 class Outcome:
     notice: Notice
@@ -130,9 +126,8 @@ def _candidates(con, as_of: dt.datetime, agency: str | None, scheme) -> pl.DataF
     texts = {m: deadline_text(m, scheme) for m in out["metric_id"].unique().to_list()}
     return out.with_columns(
         pl.col("metric_id").replace_strict(texts, return_dtype=pl.String).alias("deadline_text"),
-        pl.struct("metric_id", "record_table", "record_id", "agency_code")
-        .map_elements(lambda s: item_key(s["metric_id"], s["record_table"], s["record_id"], s["agency_code"]),
-                      return_dtype=pl.String).alias("item_key"),
+        pl.concat_str([pl.col(c).fill_null("") for c in ("metric_id", "record_table", "record_id", "agency_code")],
+                      separator="|").alias("item_key"),  # the ledger's item key: metric|table|record|agency
     )
 
 
