@@ -62,33 +62,14 @@ def load(obj: Ctx, paths, quiet):
 def validate(obj: Ctx):
     """列出无法对应的机构/资源代码 / list unresolved references."""
     from hzeval.ingest import print_unresolved, unresolved_references
+    from hzeval.notify import contact_gaps, print_contact_gaps
     from hzeval.warehouse import connect
 
     with connect(obj.db, create=False) as con:
         rows = unresolved_references(con)
-        gaps = _contact_gaps(con)
+        gaps = contact_gaps(con)
     print_unresolved(rows, console)
-    _print_contact_gaps(gaps)
-
-
-def _contact_gaps(con):
-    from hzeval.notify import contact_gaps
-
-    return contact_gaps(con)
-
-
-def _print_contact_gaps(gaps) -> None:
-    from rich.markup import escape
-
-    from hzeval.notify.compose import clean
-
-    if not gaps:
-        console.print("每个机构都登记了督办联系人 / every agency has a 督办 contact")
-        return
-    names = "、".join(f"{clean(name or '', 30)}（{code}）" for code, name in gaps[:50])
-    more = f" 等（仅列前 50 个）" if len(gaps) > 50 else ""
-    console.print(escape(f"未登记督办联系人（contacts 表，无邮箱或机器人地址）的机构 {len(gaps)} 个：{names}{more} / "
-                         f"{len(gaps)} agencies have no contact for 督办 notices"), soft_wrap=True)
+    print_contact_gaps(gaps, console)
 
 
 @cli.command()

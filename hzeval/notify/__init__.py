@@ -37,7 +37,8 @@ log = logging.getLogger(__name__)
 BACKOFF_FIRST = dt.timedelta(minutes=15)
 BACKOFF_MAX = dt.timedelta(days=1)
 
-__all__ = ["NotifyError", "NotifyResult", "Outcome", "contact_gaps", "notified_items", "print_result", "send_notices"]
+__all__ = ["NotifyError", "NotifyResult", "Outcome", "contact_gaps", "notified_items", "print_contact_gaps",
+           "print_result", "publish_notified", "raise_for_failures", "send_notices", "summary_line", "with_notified"]
 
 
 class NotifyError(HzevalError):
@@ -363,6 +364,19 @@ def contact_gaps(con) -> list[tuple[str, str | None]]:
 
 
 # --------------------------------------------------------------------------- summary
+
+
+def print_contact_gaps(gaps: list[tuple[str, str | None]], console) -> None:
+    """``validate``'s lines on agencies without 督办 contacts."""
+    from rich.markup import escape
+
+    if not gaps:
+        console.print("每个机构都登记了督办联系人 / every agency has a 督办 contact")
+        return
+    names = "、".join(f"{clean(name or '', 30)}（{code}）" for code, name in gaps[:50])
+    more = " 等（仅列前 50 个）" if len(gaps) > 50 else ""
+    console.print(escape(f"未登记督办联系人（contacts 表，无邮箱或机器人地址）的机构 {len(gaps)} 个：{names}{more} / "
+                         f"{len(gaps)} agencies have no contact for 督办 notices"), soft_wrap=True)
 
 
 def summary_line(result: NotifyResult) -> str:
