@@ -45,6 +45,9 @@ AS_OF = dt.datetime(2025, 9, 29, 9, 0)
 NOW = dt.datetime(2025, 9, 29, 9, 5)
 HOSTILE = '<script>alert(1)</script>[点我](http://evil.example)*粗*<font color="warning">红</font>\n# 标题'
 KEY_A = "SECRETKEY-A-0123456789"
+#: the share_reply sentence of the packaged rule profile (hzeval/rules/huizhou-draft-2022.yaml)
+DRAFT_REPLY = ("有条件共享的公共数据，由公共管理和服务机构通过市“一网共享”平台向数源部门提出共享申请，"
+               "数源部门应当在 2 个工作日内予以答复")
 TOKEN_B = "SECRETTOKEN-B-abcdef"
 
 
@@ -186,7 +189,8 @@ def test_mail_and_robot_content_deadlines_and_articles(con, smtp_server, robots)
     assert "1. 限期整改 R2：截止 2025-09-24 24:00，已逾期 4 个工作日" in text
     assert "2. 共享申请答复 S2：截止 2025-09-25 24:00，已逾期 3 个工作日" in text
     assert "1. 共享申请答复 S1：截止 2025-09-29 24:00，今日 24:00 截止" in text
-    assert "依据 第二十四条：2 个工作日内办结" in text and "依据 第四十七条" in text
+    assert f"依据 第二十四条：{DRAFT_REPLY}" in text  # the draft profile's sentence
+    assert "依据 第四十七条：按整改通知规定的期限完成" in text
     assert "S3" not in text  # 2 working days left: not yet
     assert text.index("【已逾期】") < text.index("【即将到期】")
     assert "<td>共享申请答复 S2</td><td>2025-09-25 24:00</td><td>已逾期 3 个工作日</td>" in html_part
@@ -194,7 +198,7 @@ def test_mail_and_robot_content_deadlines_and_articles(con, smtp_server, robots)
     [robot] = robots.messages(KEY_A)
     assert robot["msgtype"] == "markdown" and set(robot["markdown"]) == {"content"}  # 企业微信 format
     content = robot["markdown"]["content"]
-    assert "共享申请答复 S2：截止 2025-09-25 24:00，已逾期 3 个工作日；第二十四条：2 个工作日内办结" in content
+    assert f"共享申请答复 S2：截止 2025-09-25 24:00，已逾期 3 个工作日；第二十四条：{DRAFT_REPLY}" in content
     assert "共享申请答复 S1：截止 2025-09-29 24:00，今日 24:00 截止" in content
 
     [robot_b] = robots.messages(TOKEN_B)
@@ -212,6 +216,32 @@ def test_mail_and_robot_content_deadlines_and_articles(con, smtp_server, robots)
 
     assert result.unreached == [("N", "丙局", 1)]  # S5's provider has no contact
     assert len(inbox.messages) == 4 and len(robots.received) == 2
+
+
+def test_article_and_deadline_text_from_the_profile_in_force_on_the_trigger_day(con, smtp_server, tmp_path):
+    """A scheme with a second profile from Sat 2025-09-27 giving share replies 1 working day and its
+    own sentence: S1 (received 09-26) keeps the draft's 2 days and text; S3 (received Mon 09-29
+    08:00) is due after 1 working day, end of 09-30 → 1 left at 09-29 09:00 → 即将到期, with the new text."""
+    import yaml
+
+    from hzeval.rules import packaged_profile_path
+    from hzeval.scheme import default_scheme_path, load_scheme
+
+    prof = yaml.safe_load(packaged_profile_path("huizhou-draft-2022").read_text(encoding="utf-8"))
+    prof["title"] = "测试规则（2025-09-27 起）"
+    prof["deadlines"]["share_reply"] = {"days": 1, "article": "第二十四条", "text": "数源部门应当在 1 个工作日内予以答复（测试）"}
+    (tmp_path / "later.yaml").write_text(yaml.safe_dump(prof, allow_unicode=True), encoding="utf-8")
+    sch = yaml.safe_load(default_scheme_path(2025).read_text(encoding="utf-8"))
+    sch["rules"] = [{"profile": "huizhou-draft-2022", "from": "2022-01-01"}, {"profile": "./later.yaml", "from": "2025-09-27"}]
+    (tmp_path / "scheme.yaml").write_text(yaml.safe_dump(sch, allow_unicode=True), encoding="utf-8")
+    scheme = load_scheme(tmp_path / "scheme.yaml")
+
+    inbox, smtp = smtp_server
+    send_notices(con, AS_OF, now=NOW, smtp=smtp, scheme=scheme)
+    text = parts(inbox.to("a@example.org")[0])[0]
+    assert f"共享申请答复 S1：截止 2025-09-29 24:00，今日 24:00 截止\n   依据 第二十四条：{DRAFT_REPLY}" in text
+    assert ("共享申请答复 S3：截止 2025-09-30 24:00，剩余 1 个工作日\n"
+            "   依据 第二十四条：数源部门应当在 1 个工作日内予以答复（测试）") in text
 
 
 def test_deadline_at_midnight_is_written_as_24_00_of_the_day_before(con, smtp_server):
@@ -387,12 +417,12 @@ def test_mail_without_smtp_configuration_fails_and_is_kept(con, robots, monkeypa
 
 def test_robot_message_size_limit_postpones_the_rest(con, smtp_server, robots):
     _, smtp = smtp_server
-    result = send_notices(con, AS_OF, now=NOW, smtp=smtp, robot_max_bytes=420)
+    result = send_notices(con, AS_OF, now=NOW, smtp=smtp, robot_max_bytes=500)
     [wecom] = [o for o in result.outcomes if o.notice.channel == "wecom"]
     assert len(wecom.notice.items) == 1 and wecom.postponed == 2
-    assert len(robots.messages(KEY_A)[0]["markdown"]["content"].encode()) <= 420
+    assert len(robots.messages(KEY_A)[0]["markdown"]["content"].encode()) <= 500
     assert "另有 2 项将在下次通知中列出" in robots.messages(KEY_A)[0]["markdown"]["content"]
-    nxt = send_notices(con, AS_OF, now=NOW + dt.timedelta(minutes=1), smtp=smtp, robot_max_bytes=420)
+    nxt = send_notices(con, AS_OF, now=NOW + dt.timedelta(minutes=1), smtp=smtp, robot_max_bytes=500)
     [wecom2] = [o for o in nxt.outcomes if o.notice.channel == "wecom"]
     assert len(wecom2.notice.items) == 1 and wecom2.postponed == 1
     assert wecom2.notice.items[0]["record_id"] != wecom.notice.items[0]["record_id"]
@@ -505,21 +535,22 @@ def test_scheduled_run_notifies_after_assessing(tmp_path, drop, smtp_server, mon
     db = tmp_path / "wh.duckdb"
     rendered = []
 
-    def render(obj, year, agency, formats, out, workers, published):
+    def render_year(db, year, agency, formats, out, workers, published=None, **_):  # reports are not under test here
         rendered.append(published)
         return SimpleNamespace(results=[], out_dir=out)
 
+    monkeypatch.setattr("hzeval.service.render_year", render_year)
     log_file = tmp_path / "run.log"
     from rich.console import Console
 
     kw = dict(drop=drop, year=2025, as_of="2025-09-29T09:00", scheme=None, formats=("html",), out=tmp_path / "reports",
-              workers=1, log_file=log_file, wait=True, console=Console(width=200), render=render, notify=True)
-    scheduled_run(SimpleNamespace(db=str(db)), **kw)
+              workers=1, log_file=log_file, wait=True, console=Console(width=200), notify=True)
+    scheduled_run(str(db), **kw)
     assert rendered and len(inbox.messages) == 1
     with connect(db, read_only=True) as c:
         assert c.execute("select count(*) from runs where status = 'finished'").fetchall() == [(1,)]
         assert c.execute("select record_id, level from notices order by all").fetchall() == [("S1", "即将到期"), ("S2", "逾期")]
-    scheduled_run(SimpleNamespace(db=str(db)), **kw)  # rerun: nothing sent twice
+    scheduled_run(str(db), **kw)  # rerun: nothing sent twice
     assert len(inbox.messages) == 1
     log_text = log_file.read_text(encoding="utf-8")
     assert "notify: 督办通知" in log_text and "pw-SECRET-42" not in log_text

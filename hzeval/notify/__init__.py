@@ -117,16 +117,23 @@ def _candidates(con, as_of: dt.datetime, agency: str | None, scheme) -> pl.DataF
                   and (r.escalated_at is null or r.escalated_at > $as_of)
                   and au.authority_code is not null and au.authority_code <> i.agency_code
             )
-            select x.*, t.agency_name as target_name
+            select x.*, t.agency_name as target_name, mi.rule_profile
             from (select * from own union all by name select * from escalations) x
             left join agencies t on t.agency_code = x.target
+            -- the rule profile each item's deadline came from (the metric SQL joined it by trigger day)
+            left join metric_items mi on mi.metric_id = x.metric_id and mi.record_table = x.record_table
+                                      and mi.record_id = x.record_id and mi.agency_code = x.agency_code
             order by x.target, x.level, x.due_at, x.record_id
         """, {"as_of": as_of})
     finally:
         con.unregister("_notify_items")
-    texts = {m: deadline_text(m, scheme) for m in out["metric_id"].unique().to_list()}
+    profiles = {s.profile.name: s.profile for s in scheme.ruleset.spans}
+    pairs = out.select("metric_id", "rule_profile", "due_date").unique(["metric_id", "rule_profile"])
+    texts = pl.DataFrame(
+        [(m, p, deadline_text(m, profiles.get(p) or scheme.ruleset.in_force(d))) for m, p, d in pairs.iter_rows()],
+        schema={"metric_id": pl.String, "rule_profile": pl.String, "deadline_text": pl.String}, orient="row")
+    out = out.join(texts, on=["metric_id", "rule_profile"], how="left", nulls_equal=True)
     return out.with_columns(
-        pl.col("metric_id").replace_strict(texts, return_dtype=pl.String).alias("deadline_text"),
         pl.concat_str([pl.col(c).fill_null("") for c in ("metric_id", "record_table", "record_id", "agency_code")],
                       separator="|").alias("item_key"),  # the ledger's item key: metric|table|record|agency
     )

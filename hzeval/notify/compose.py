@@ -51,14 +51,13 @@ def days_words(item: dict) -> str:
     return f"剩余 {n} 个工作日" if n else "今日 24:00 截止"
 
 
-def deadline_text(metric_id: str, scheme) -> str:
-    """How the rules word an item's deadline. The one place that knows where that text lives: the
-    scheme's working days for now; the rule profiles (``hzeval.rules``) take over here."""
+def deadline_text(metric_id: str, profile) -> str:
+    """How the rules word an item's deadline: the sentence the rule profile (``hzeval.rules``) in
+    force on the item's trigger day gives its deadline key. The one place notices take rule text
+    from. A rectification's deadline is the notice's own date, which no profile key gives."""
     key = METRICS[metric_id].deadline if metric_id in METRICS else None
-    rule = scheme.deadlines.get(key) if key else None
-    if rule is not None:
-        return f"{rule.days} 个工作日内办结"
-    return "在整改通知规定的期限内完成"
+    rule = profile.deadlines.get(key) if key and profile is not None else None
+    return rule.text if rule is not None else "按整改通知规定的期限完成"
 
 
 @dataclass
