@@ -2,7 +2,7 @@
 
 The items are :func:`hzeval.supervise.supervision_items` — the very SQL behind ``hzeval
 supervise`` and the dashboard's 督办 page. An item is notified once as 即将到期 and once as
-逾期; an overdue rectification not yet escalated (第四十七条) is also sent to its authority's own
+逾期; an overdue rectification not yet escalated (第四十七条 in the draft) is also sent to its authority's own
 contacts (level 逾期上报). One message goes to each recipient of an agency (its contacts: mail
 addresses and 企业微信 / 钉钉 robots) listing the items that recipient has not yet received.
 
@@ -29,6 +29,7 @@ from hzeval.notify import channels
 from hzeval.notify.channels import CHANNEL_ZH, Mailer, SendError, SmtpConfig, post_robot, robot_kind, robot_label, valid_email
 from hzeval.notify.compose import (ESCALATE, OVERDUE, SOON, Notice, clean, deadline_text, html_body, plain_text,
                                    robot_markdown, robot_payload, subject)
+from hzeval.rules import provision
 from hzeval.scheme import latest_scheme_for
 from hzeval.sqlutil import frame
 
@@ -216,6 +217,7 @@ def send_notices(con, as_of: dt.datetime, *, dry_run: bool = False, agency: str 
     cand = _candidates(con, as_of, agency, scheme)
     recipients = _recipients(con, result)
     sent, failing = _ledger(con)
+    escalation_article = provision("escalation", as_of, scheme.ruleset)
     mailer = None
     try:
         for (target,), rows in cand.partition_by("target", as_dict=True, maintain_order=True).items():
@@ -229,7 +231,7 @@ def send_notices(con, as_of: dt.datetime, *, dry_run: bool = False, agency: str 
                 if not todo:
                     continue
                 notice = Notice(target, items[0]["target_name"], rcpt.channel, rcpt.recipient, rcpt.address,
-                                rcpt.contact_name, as_of, todo)
+                                rcpt.contact_name, as_of, todo, escalation_article)
                 failures, next_at = failing.get((rcpt.channel, rcpt.recipient), (0, None))
                 if next_at is not None and now < next_at:
                     result.outcomes.append(Outcome(notice, "waiting", next_attempt_at=next_at))

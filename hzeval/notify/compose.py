@@ -18,7 +18,7 @@ from hzeval.metrics.registry import METRICS
 SOON, OVERDUE, ESCALATE = "即将到期", "逾期", "逾期上报"
 LEVELS = (SOON, OVERDUE, ESCALATE)
 #: the level's heading in a notice, in the order notices list them
-HEADINGS = {OVERDUE: "已逾期", SOON: "即将到期", ESCALATE: "整改逾期、尚未上报督办（第四十七条）"}
+HEADINGS = {OVERDUE: "已逾期", SOON: "即将到期", ESCALATE: "整改逾期、尚未上报督办"}
 ORDER = {OVERDUE: 0, ESCALATE: 1, SOON: 2}
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
@@ -72,10 +72,18 @@ class Notice:
     contact_name: str
     as_of: dt.datetime
     items: list[dict] = field(default_factory=list)
+    #: the articles the rule profile in force cites for escalation (provision ``escalation``)
+    escalation_article: str = ""
 
     @property
     def counts(self) -> dict[str, int]:
         return {lv: sum(1 for i in self.items if i["level"] == lv) for lv in LEVELS}
+
+
+def heading(notice: Notice, level: str) -> str:
+    if level == ESCALATE and notice.escalation_article:
+        return f"{HEADINGS[level]}（{clean(notice.escalation_article, 40)}）"
+    return HEADINGS[level]
 
 
 def _who(notice: Notice) -> str:
@@ -109,7 +117,7 @@ def _what(item: dict, plain=clean) -> str:
 ACTION = {
     OVERDUE: "请立即办结，并在平台登记办理时间。",
     SOON: "请在截止时间前办结。",
-    ESCALATE: "请核实并依规上报督办（第四十七条），已上报的请登记上报督办时间。",
+    ESCALATE: "请核实并依规上报督办，已上报的请登记上报督办时间。",
 }
 FOOTER = "本通知由公共数据管理评估系统（hzeval）按督办清单自动发送；事项已办结的，以平台登记的办理时间为准。"
 
@@ -117,7 +125,7 @@ FOOTER = "本通知由公共数据管理评估系统（hzeval）按督办清单�
 def plain_text(notice: Notice) -> str:
     lines = [f"{_who(notice)}：", f"截至 {notice.as_of:%Y-%m-%d %H:%M}，以下事项需要处理。", ""]
     for lv, rows in _groups(notice.items):
-        lines.append(f"【{HEADINGS[lv]}】{len(rows)} 项 — {ACTION[lv]}")
+        lines.append(f"【{heading(notice, lv)}】{len(rows)} 项 — {ACTION[lv]}")
         for n, i in enumerate(rows, 1):
             lines.append(f"{n}. {_what(i)}：截止 {deadline_words(i['due_date'])}，{days_words(i)}")
             lines.append(f"   依据 {clean(i['article'], 40)}：{clean(i['deadline_text'], 200)}")
@@ -135,7 +143,7 @@ def html_body(notice: Notice) -> str:
     ]
     for lv, rows in _groups(notice.items):
         colour = "#c62828" if lv != SOON else "#b26a00"
-        out.append(f'<h3 style="color:{colour}">{esc(HEADINGS[lv])}：{len(rows)} 项</h3><p>{esc(ACTION[lv])}</p>')
+        out.append(f'<h3 style="color:{colour}">{esc(heading(notice, lv))}：{len(rows)} 项</h3><p>{esc(ACTION[lv])}</p>')
         out.append('<table border="1" cellspacing="0" cellpadding="4"><tr><th>事项</th><th>截止时间</th>'
                    "<th>工作日</th><th>依据</th></tr>")
         for i in rows:
@@ -158,7 +166,7 @@ def robot_markdown(notice: Notice, max_bytes: int) -> tuple[str, list[dict]]:
     included: list[dict] = []
     size = len("\n".join(head).encode()) + len(tail_more.encode()) + 16
     for lv, rows in _groups(notice.items):
-        block_head = f"\n**{md(HEADINGS[lv])}**（{ACTION[lv]}）"
+        block_head = f"\n**{md(heading(notice, lv))}**（{ACTION[lv]}）"
         lines = []
         for i in rows:
             line = (f"- {_what(i, md)}：截止 {deadline_words(i['due_date'])}，{days_words(i)}；"
