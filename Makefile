@@ -38,6 +38,7 @@ demo: venv ## load data_samples/ into hzeval.duckdb, assess 2024 and 2025, print
 	$(BIN)/hzeval assess --year $(YEAR) --as-of $(AS_OF)
 	$(BIN)/hzeval supervise --as-of $(AS_OF) --limit 15
 	$(BIN)/hzeval gate --as-of $(AS_OF)
+	$(BIN)/hzeval notify --as-of $(AS_OF) --dry-run --summary
 	$(BIN)/hzeval report --year $(YEAR) --format html,xlsx
 	@echo "reports: $(CURDIR)/reports/$(YEAR)/index.html"
 

@@ -112,13 +112,16 @@ def validate(obj: Ctx):
     """列出无法对应的机构/资源代码 / list unresolved references."""
     from hzeval.ingest import print_unresolved, unresolved_references
     from hzeval.ingest.report import authority_gaps, print_authority_gaps
+    from hzeval.notify import contact_gaps, print_contact_gaps
     from hzeval.warehouse import connect
 
     with connect(obj.db, create=False) as con:
         rows = unresolved_references(con)
         gaps = authority_gaps(con)
+        contacts_missing = contact_gaps(con)
     print_unresolved(rows, console)
     print_authority_gaps(gaps, console)
+    print_contact_gaps(contacts_missing, console)
 
 
 @cli.command()
@@ -153,6 +156,26 @@ def supervise(obj: Ctx, as_of, agency, limit, csv_path, xlsx_path):
         if path:
             write_items(items, path)
             console.print(f"已写出 / written: {path}")
+
+
+@cli.command()
+@click.option("--as-of", "as_of", default=None, help="as-of time (ISO, local); default now")
+@click.option("--dry-run", is_flag=True, help="print what would be sent; send and record nothing")
+@click.option("--agency", default=None, help="only this agency's items")
+@click.option("--summary", "summary_only", is_flag=True, help="with --dry-run: the table only, not the texts")
+@click.pass_obj
+def notify(obj: Ctx, as_of, dry_run, agency, summary_only):
+    """督办通知：按联系人发送即将到期和逾期事项（每项每级只发一次）/ send 督办 notices by mail and group robot."""
+    from hzeval.notify import print_result, publish_notified, raise_for_failures, send_notices
+    from hzeval.warehouse import connect
+
+    t = parse_as_of(as_of)
+    with connect(obj.db, read_only=dry_run, create=False) as con:
+        result = send_notices(con, t, dry_run=dry_run, agency=agency)
+        if not dry_run:
+            publish_notified(con, obj.db)
+    print_result(result, console, show_text=dry_run and not summary_only)
+    raise_for_failures(result)
 
 
 @cli.command()
@@ -459,13 +482,15 @@ def report(obj: Ctx, year, agency, formats, out, workers, published):
 @click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path), default=Path("logs/hzeval-run.log"),
               show_default=True)
 @click.option("--no-wait", is_flag=True, help="exit at once if another run holds the lock")
+@click.option("--notify", "notify_after", is_flag=True, help="send 督办 notices after assessing (hzeval notify)")
 @click.pass_obj
-def run_cmd(obj: Ctx, drop, year, as_of, scheme, formats, out, workers, log_file, no_wait):
+def run_cmd(obj: Ctx, drop, year, as_of, scheme, formats, out, workers, log_file, no_wait, notify_after):
     """定时任务：加载、评估、生成报告（加锁、幂等）/ scheduled job: load, assess, report."""
     from hzeval.scheduled import scheduled_run
 
     scheduled_run(obj.db, drop=drop, year=year, as_of=as_of, scheme=scheme, formats=_formats(formats), out=out,
-                  workers=workers, log_file=log_file, wait=not no_wait, console=console, err_console=err_console)
+                  workers=workers, log_file=log_file, wait=not no_wait, console=console, err_console=err_console,
+                  notify=notify_after)
 
 
 

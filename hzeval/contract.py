@@ -139,6 +139,10 @@ V = {
             "数据备份": ("backup", "data backup"),
             "风险评估": ("risk assessment", "assessment"),
         }),
+        Vocabulary("contact_role", "角色", {
+            "数据专员": ("data officer", "专员"),
+            "分管领导": ("leader", "responsible leader", "领导"),
+        }),
     ]
 }
 
@@ -372,6 +376,16 @@ TABLES: dict[str, Table] = {
             C("completed_at", "完成时间", "timestamp"),
             C("escalated_at", "上报督办时间", "timestamp"),
         ), key=("notice_id",), doc="Rectification notices with a deadline date, due by its end (第四十七条)."),
+        Table("contacts", "督办联系人", (
+            C("agency_code", "机构代码", required=True, ref="agency"),
+            C("name", "联系人", required=True, aliases=("联系人姓名", "姓名")),
+            C("email", "邮箱", aliases=("电子邮箱", "邮件地址")),
+            C("webhook", "机器人地址", aliases=("群机器人地址", "webhook地址")),
+            C("role", "角色", vocab="contact_role"),
+        ), key=("agency_code", "name"),
+            doc="Who receives an agency's 督办 notices (hzeval notify): a mail address and/or the https URL of a "
+                "企业微信 / 钉钉 group robot (its key is a secret: keep the file out of public folders). "
+                "The authority's own contacts receive escalations (第四十七条)."),
         Table("calendar_overrides", "工作日调整", (
             C("date", "日期", "date", True),
             C("is_workday", "是否工作日", "bool", True),

@@ -35,7 +35,8 @@ REFERENCE_TABLES = ("agencies", "calendar", "adjustments", "adjustment_events")
 #: input tables the 督办 list and the project gate recompute from at any as-of time (the dashboard's
 #: 督办 page reuses ``hzeval.supervise.supervision_items`` on the published copy). ``api_calls``, the
 #: large log, is left out: neither the deadline metrics nor the gate step read it.
-SOURCE_TABLES = tuple(t for t in TABLES if t not in REFERENCE_TABLES and t != "api_calls")
+SOURCE_TABLES = tuple(t for t in TABLES if t not in REFERENCE_TABLES and t != "api_calls"
+                      and t != "contacts")  # contacts hold robot keys and mail addresses: never published
 #: tables published as a subset: the gate step reads only each resource's first successful
 #: aggregation (``stg_first_success``), so the published aggregation log holds just those jobs
 #: (1 row per resource instead of the whole log: at city scale 30k rows instead of 1.4M)

@@ -1137,6 +1137,36 @@ def _security(w: _World, seed: int):
     return sec.select(TABLES["security_records"].names), incidents.select(TABLES["incidents"].names), rf.select(TABLES["rectifications"].names)
 
 
+#: agencies the sample leaves without 督办 contacts, so ``validate`` and ``notify`` show the gap
+NO_CONTACTS = ("HZ021", "HZ115")
+_SURNAMES = "陈李张黄林王刘吴杨何郑罗叶钟邓曾"
+_GIVEN = ("敏", "伟", "芳", "静", "磊", "洋", "婷", "军", "丽", "强", "燕", "杰")
+
+
+def _contacts(ag: pl.DataFrame) -> pl.DataFrame:
+    """督办 contacts: every agency but :data:`NO_CONTACTS` has a 数据专员 with a mail address;
+    every third a group robot (企业微信 / 钉钉 in turn), 市级 ones every other a 分管领导. Addresses
+    are reserved example domains (RFC 2606) and robot URLs use the vendors' paths on example.org
+    with placeholder keys: nothing here reaches a real mailbox or group."""
+    rows = []
+    for k, (code, level, base) in enumerate(ag.select("agency_code", "level", "base_code").iter_rows()):
+        if base in NO_CONTACTS:
+            continue
+        slug = code.lower()
+        person = _SURNAMES[k % len(_SURNAMES)] + _GIVEN[k % len(_GIVEN)]
+        webhook = None
+        if k % 3 == 1:
+            webhook = (f"https://robot.example.org/cgi-bin/webhook/send?key=sample-{slug}" if k % 2
+                       else f"https://robot.example.org/robot/send?access_token=sample-{slug}")
+        rows.append((code, person, f"data.{slug}@example.org", None, "数据专员"))
+        if webhook:
+            rows.append((code, "督办工作群", None, webhook, "数据专员"))
+        if level == "市级" and k % 2 == 0:
+            lead = _SURNAMES[(k + 5) % len(_SURNAMES)] + _GIVEN[(k + 7) % len(_GIVEN)]
+            rows.append((code, lead, f"leader.{slug}@example.org", None, "分管领导"))
+    return pl.DataFrame(rows, schema=TABLES["contacts"].names, orient="row")
+
+
 def _calendar_overrides() -> pl.DataFrame:
     # consistent with the State Council notices (and the bundled calendar): they change nothing, they document
     return _df({
@@ -1177,6 +1207,7 @@ def _generate(seed: int, scale: int, size: Size | None):
     out["projects"], out["project_data_list"] = _projects(w, seed)
     out["security_records"], out["incidents"], out["rectifications"] = _security(w, seed)
     out["calendar_overrides"] = _calendar_overrides()
+    out["contacts"] = _contacts(ag)
     missing = set(TABLES) - set(out)
     assert not missing, missing
     return {t: out[t] for t in TABLES}, w

@@ -120,8 +120,22 @@ def reports_current(out_dir: Path, run_id: str, formats: tuple[str, ...]) -> boo
                for f in manifest.get("files", []))
 
 
+def _notify_step(db, as_of: dt.datetime, console, scheme=None) -> None:
+    """``--notify``: the 督办 notices as of the run's time, after assessing; failed deliveries are
+    recorded (retried next run) and make the run end non-zero."""
+    from hzeval.notify import print_result, publish_notified, raise_for_failures, send_notices, summary_line
+    from hzeval.warehouse import connect
+
+    with connect(db, create=False) as con:
+        result = send_notices(con, as_of, scheme=scheme)
+        publish_notified(con, db)
+    log.info("notify: %s", summary_line(result))
+    print_result(result, console)
+    raise_for_failures(result)
+
+
 def scheduled_run(db, drop: Path, year: int, as_of, scheme, formats, out: Path, workers, log_file: Path,
-                  wait: bool, console, err_console=None) -> None:
+                  wait: bool, console, err_console=None, notify: bool = False) -> None:
     from hzeval.assess import run_assessment
     from hzeval.ingest import load_paths
     from hzeval.publish import published_dir
@@ -158,6 +172,8 @@ def scheduled_run(db, drop: Path, year: int, as_of, scheme, formats, out: Path, 
                 result = render_year(db, year, None, formats, out, workers, published_dir(db) / f"{run_id}.duckdb",
                                      console=console, err_console=err_console)
                 log.info("report: %d reports written to %s", len(result.results), result.out_dir)
+            if notify:
+                _notify_step(db, t, console, sch)
             log.info("run done in %.1f s", time.perf_counter() - t0)
     except HzevalError as exc:
         log.error("run failed: %s", exc.message)

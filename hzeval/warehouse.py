@@ -88,6 +88,18 @@ alter table grades add column if not exists veto_reason varchar;
 alter table grades add column if not exists graded boolean;
 """
 
+#: 督办 notices (DESIGN §7, ``hzeval notify``): one row per item, level and recipient per delivery
+#: attempt (status sent | failed), never updated or deleted. ``create if not exists`` is also the
+#: migration: a warehouse made before notices existed gets the table the next time it is opened.
+NOTICES_DDL = """
+create table if not exists notices (
+  notice_id varchar, agency_code varchar, item_key varchar, level varchar, channel varchar,
+  recipient varchar, sent_at timestamp, status varchar, error varchar, attempted_at timestamp,
+  next_attempt_at timestamp, as_of timestamp, metric_id varchar, record_table varchar,
+  record_id varchar, subject_agency varchar, due_at timestamp, contact_name varchar
+);
+"""
+
 
 #: operating-system causes DuckDB reports only inside its message text → what users are told
 OS_CAUSES = (
@@ -129,6 +141,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
                 con.execute(f"alter table {t.name} add column {c.name} {c.sql_type}")
     con.execute(SYSTEM_DDL)
     con.execute(MIGRATIONS)
+    con.execute(NOTICES_DDL)
     exists = con.execute("select count(*) from information_schema.tables where table_name = 'calendar'").fetchall()[0][0]
     if not exists:
         calendar.install(con)

@@ -297,10 +297,12 @@ class Store:
         if src is None:
             return None
         as_of = as_of.replace(second=0, microsecond=0)
+        from hzeval.notify import with_notified  # when each item was notified (hzeval notify)
+
         if self.user.scope is None and agency is not None:  # leaders: one cached list, filtered
             items = _supervision(src["path"], as_of, None)
-            return items.filter(pl.col("agency_code") == agency)
-        return _supervision(src["path"], as_of, self.user.agency_param(agency))
+            return with_notified(items.filter(pl.col("agency_code") == agency), self.folder)
+        return with_notified(_supervision(src["path"], as_of, self.user.agency_param(agency)), self.folder)
 
     def gates(self, run_id: str) -> pl.DataFrame:
         return _gates(self._path(run_id), self.user.agency_param(), self.run(run_id)["has_sources"])

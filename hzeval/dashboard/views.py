@@ -213,7 +213,7 @@ def agency_page(store: Store, run_id: str, agency: str | None) -> pn.Column:
 
 SUP_TITLES = {"category": "事项类别", "article": "条款", "agency_name": "机构名称", "agency_code": "机构代码",
               "record_id": "事项编号", "due_date": "截止日期", "state": "状态", "wd_overdue": "逾期工作日",
-              "wd_left": "剩余工作日"}
+              "wd_left": "剩余工作日", "notified": "已通知"}
 
 
 def supervision_page(store: Store, agency_options: dict[str, str], now: dt.datetime | None = None) -> pn.Column:

@@ -1,0 +1,243 @@
+"""Delivery channels for 督办 notices: mail over SMTP and 企业微信 / 钉钉 group robots.
+
+Secrets stay out of the repository, the warehouse and the logs:
+
+- SMTP settings come from environment variables (:meth:`SmtpConfig.from_env`); the password is
+  only handed to ``smtplib.login`` and never formatted into a message.
+- A robot's URL carries its key; the ledger and every message name a robot by
+  :func:`robot_label` (host and a short hash), and :func:`scrub` removes the URL and its key from
+  any error text before it is stored or logged.
+
+Plain-text transports (SMTP without TLS, robots over ``http://``) are allowed only to loopback
+addresses, which is what the tests use.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import json
+import os
+import re
+import smtplib
+import socket
+import ssl
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+
+from hzeval.errors import HzevalError
+
+#: the robots' JSON message formats, recognised by host, else by the vendors' URL paths
+ROBOT_HOSTS = {"qyapi.weixin.qq.com": "wecom", "oapi.dingtalk.com": "dingtalk"}
+ROBOT_PATHS = {"/cgi-bin/webhook/send": "wecom", "/robot/send": "dingtalk"}
+CHANNEL_ZH = {"email": "邮件", "wecom": "企业微信机器人", "dingtalk": "钉钉机器人"}
+#: 企业微信 markdown content is limited to 4096 bytes (UTF-8); 钉钉 accepts more, we keep one budget
+ROBOT_MAX_BYTES = 4000
+EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                      r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+TIMEOUT = 15
+
+
+class SendError(Exception):
+    """One delivery failed; ``str()`` is a short, secret-free reason."""
+
+
+class ConfigError(HzevalError):
+    exit_code = 2
+
+
+def is_loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+# --------------------------------------------------------------------------- addresses
+
+
+def valid_email(addr: str | None) -> bool:
+    return bool(addr) and len(addr) <= 254 and EMAIL_RE.match(addr) is not None
+
+
+def robot_kind(url: str | None) -> str | None:
+    """``wecom`` / ``dingtalk`` for a usable robot URL (https, or http to loopback), else None."""
+    if not url or len(url) > 1000 or any(c.isspace() for c in url):
+        return None
+    try:
+        u = urllib.parse.urlsplit(url)
+        host = u.hostname
+    except ValueError:
+        return None
+    if u.scheme == "http" and not is_loopback(host):
+        return None
+    if u.scheme not in ("https", "http") or not host or u.username or u.password:
+        return None
+    return ROBOT_HOSTS.get(host.lower()) or ROBOT_PATHS.get(u.path.rstrip("/"))
+
+
+def robot_label(url: str) -> str:
+    """How a robot is named in the ledger, logs and summaries: host and a hash, never its key."""
+    host = urllib.parse.urlsplit(url).hostname or "?"
+    return f"{host}#{hashlib.sha256(url.encode('utf-8')).hexdigest()[:12]}"
+
+
+def scrub(text: str, *secrets: str | None) -> str:
+    """An error text without the given secrets (URLs, their query strings, passwords), one line, bounded."""
+    out = str(text)
+    for s in secrets:
+        if not s:
+            continue
+        out = out.replace(s, "***")
+        if "?" in s:
+            out = out.replace(s.split("?", 1)[1], "***")
+    out = re.sub(r"(key|access_token|token|sign|secret)=[^&\s'\"]+", r"\1=***", out, flags=re.I)
+    return " ".join(out.split())[:300]
+
+
+# --------------------------------------------------------------------------- mail
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str
+    port: int
+    security: str  # starttls | ssl | none (loopback only)
+    user: str | None
+    password: str | None
+    sender: str
+    cafile: str | None = None
+
+    def __repr__(self) -> str:  # never show the password
+        return f"SmtpConfig(host={self.host!r}, port={self.port}, security={self.security!r}, user={self.user!r})"
+
+    @classmethod
+    def from_env(cls, env=None) -> SmtpConfig | None:
+        """``HZEVAL_SMTP_HOST`` (none: mail is not configured), ``HZEVAL_SMTP_PORT``,
+        ``HZEVAL_SMTP_SECURITY`` (starttls, ssl; none only to loopback), ``HZEVAL_SMTP_USER``,
+        ``HZEVAL_SMTP_PASSWORD``, ``HZEVAL_SMTP_FROM``, ``HZEVAL_SMTP_CAFILE`` (an internal CA)."""
+        env = os.environ if env is None else env
+        host = (env.get("HZEVAL_SMTP_HOST") or "").strip()
+        if not host:
+            return None
+        security = (env.get("HZEVAL_SMTP_SECURITY") or "starttls").strip().lower()
+        if security not in ("starttls", "ssl", "none"):
+            raise ConfigError(f"HZEVAL_SMTP_SECURITY 只能是 starttls、ssl 或 none：{security}",
+                              f"HZEVAL_SMTP_SECURITY must be starttls, ssl or none, not {security!r}")
+        if security == "none" and not is_loopback(host):
+            raise ConfigError(f"不加密的 SMTP 只允许连接本机（HZEVAL_SMTP_HOST={host}），请用 starttls 或 ssl",
+                              f"unencrypted SMTP is only allowed to loopback, not {host}: use starttls or ssl")
+        port_text = (env.get("HZEVAL_SMTP_PORT") or "").strip()
+        try:
+            port = int(port_text) if port_text else {"ssl": 465, "starttls": 587, "none": 25}[security]
+        except ValueError:
+            raise ConfigError(f"HZEVAL_SMTP_PORT 不是端口号：{port_text}", f"HZEVAL_SMTP_PORT is not a port: {port_text!r}") from None
+        user = env.get("HZEVAL_SMTP_USER") or None
+        sender = (env.get("HZEVAL_SMTP_FROM") or user or "").strip()
+        if not valid_email(sender):
+            raise ConfigError("HZEVAL_SMTP_FROM（发件地址）缺失或无效", "HZEVAL_SMTP_FROM (sender address) missing or invalid")
+        return cls(host, port, security, user, env.get("HZEVAL_SMTP_PASSWORD") or None, sender,
+                   env.get("HZEVAL_SMTP_CAFILE") or None)
+
+
+class Mailer:
+    """One SMTP session per notify run, opened on the first message."""
+
+    def __init__(self, config: SmtpConfig | None):
+        self.config = config
+        self._smtp: smtplib.SMTP | None = None
+        #: a session that could not be opened fails the run's other mails at once (no N timeouts)
+        self._open_error: SendError | None = None
+
+    def _open(self) -> smtplib.SMTP:
+        cfg = self.config
+        if cfg is None:
+            raise SendError("未配置邮件服务器（环境变量 HZEVAL_SMTP_HOST）/ mail not configured")
+        ctx = ssl.create_default_context(cafile=cfg.cafile)
+        try:
+            if cfg.security == "ssl":
+                smtp = smtplib.SMTP_SSL(cfg.host, cfg.port, timeout=TIMEOUT, context=ctx)
+            else:
+                smtp = smtplib.SMTP(cfg.host, cfg.port, timeout=TIMEOUT)
+                if cfg.security == "starttls":
+                    smtp.starttls(context=ctx)
+            if cfg.user:
+                smtp.login(cfg.user, cfg.password or "")
+        except smtplib.SMTPAuthenticationError as exc:
+            raise SendError(f"邮件服务器拒绝登录 / SMTP authentication failed ({exc.smtp_code})") from None
+        except (OSError, smtplib.SMTPException, ssl.SSLError) as exc:
+            raise SendError(scrub(f"无法连接邮件服务器 {cfg.host}:{cfg.port} / cannot reach SMTP server: "
+                                  f"{type(exc).__name__}: {exc}", cfg.password)) from None
+        return smtp
+
+    def send(self, to: str, subject: str, text: str, html: str) -> None:
+        cfg = self.config
+        if self._open_error is not None:
+            raise SendError(str(self._open_error))
+        if self._smtp is None:
+            try:
+                self._smtp = self._open()
+            except SendError as exc:
+                self._open_error = exc
+                raise
+        msg = EmailMessage()
+        msg["Subject"] = " ".join(subject.split())
+        msg["From"] = formataddr(("公共数据督办", cfg.sender))
+        msg["To"] = to
+        msg["Message-ID"] = make_msgid(domain=cfg.sender.rsplit("@", 1)[1])
+        msg.set_content(text, charset="utf-8")
+        msg.add_alternative(html, subtype="html", charset="utf-8")
+        try:
+            refused = self._smtp.send_message(msg, to_addrs=[to])
+        except smtplib.SMTPRecipientsRefused:
+            raise SendError(f"邮件服务器拒收收件人 {to} / recipient refused") from None
+        except (OSError, smtplib.SMTPException) as exc:
+            self.close()
+            raise SendError(scrub(f"发送邮件失败 / sending failed: {type(exc).__name__}: {exc}", cfg.password)) from None
+        if refused:
+            raise SendError(f"邮件服务器拒收收件人 {to} / recipient refused")
+
+    def close(self) -> None:
+        if self._smtp is not None:
+            try:
+                self._smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                pass
+            self._smtp = None
+
+
+# --------------------------------------------------------------------------- robots
+
+
+def post_robot(url: str, payload: dict) -> None:
+    """POST a robot message; raise :class:`SendError` unless the robot answers ``errcode`` 0."""
+    if robot_kind(url) is None:
+        raise SendError("机器人地址无效（须为 https）/ invalid robot URL (https required)")
+    body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    req = urllib.request.Request(url, data=body, method="POST",
+                                 headers={"Content-Type": "application/json; charset=utf-8"})
+    label = robot_label(url)
+    try:
+        with urllib.request.urlopen(req, timeout=TIMEOUT) as resp:  # noqa: S310 - scheme checked above
+            raw = resp.read(65536)
+    except urllib.error.HTTPError as exc:
+        raise SendError(scrub(f"机器人 {label} 返回 HTTP {exc.code} / robot answered HTTP {exc.code}", url)) from None
+    except (urllib.error.URLError, OSError, socket.timeout) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise SendError(scrub(f"无法连接机器人 {label} / cannot reach robot: {reason}", url)) from None
+    try:
+        answer = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise SendError(f"机器人 {label} 的应答不是 JSON / robot answer is not JSON") from None
+    code = answer.get("errcode") if isinstance(answer, dict) else None
+    if code != 0:
+        msg = answer.get("errmsg") if isinstance(answer, dict) else None
+        raise SendError(scrub(f"机器人 {label} 拒收（errcode {code}：{msg}）/ robot refused the message", url))

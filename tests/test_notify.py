@@ -1,0 +1,652 @@
+"""督办 notices (``hzeval notify``) against a local SMTP server (aiosmtpd) and a local HTTP server
+standing in for the 企业微信 / 钉钉 robots.
+
+Deadlines worked out by hand (State Council notice: Sun 2025-09-28 is a working day, 10-01..10-08
+are holidays, Sat 10-11 works). The 2025 scheme gives a share reply 2 working days (第二十四条).
+
+As of Mon 2025-09-29 09:00:
+- S1, S4: received Fri 09-26 10:00 → 2 wd are Sun 09-28 and Mon 09-29 → due "2025-09-29 24:00"
+  (due_at 09-30 00:00); 0 working days left → 即将到期, "今日 24:00 截止".
+- S2: received Tue 09-23 10:00 → 09-24, 09-25 → due "2025-09-25 24:00"; working days after it up
+  to 09-29: 09-26, 09-28, 09-29 → 逾期 3.
+- S3: received Mon 09-29 08:00 → 09-30, (holidays), 10-09 → due "2025-10-09 24:00"; 2 left → 未到期,
+  not notified.
+- R1 (C, a 惠城区 agency): deadline Fri 09-19, open, not escalated → 逾期 09-22..26, 09-28, 09-29 = 7;
+  escalated to 惠城区's own authority ZC, not to the city authority Z (DESIGN §3 本级).
+- R2 (A): deadline Wed 09-24, open, escalated 09-26 → 逾期 09-25, 09-26, 09-28, 09-29 = 4 to A; no
+  escalation (already escalated).
+As of Tue 09-30 09:00: S1 and S4 are overdue by 1 (09-30); S3 has 1 working day left (10-01..08 are
+holidays, 10-09 is the next working day) → 即将到期.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+import json
+import logging
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import polars as pl
+import pytest
+from aiosmtpd.controller import Controller
+
+from conftest import insert
+from hzeval.notify import (NotifyError, backoff, contact_gaps, notified_items, print_result, raise_for_failures,
+                           send_notices)
+from hzeval.notify.channels import SmtpConfig, robot_kind, scrub
+from hzeval.notify.compose import md
+from hzeval.warehouse import connect
+
+AS_OF = dt.datetime(2025, 9, 29, 9, 0)
+NOW = dt.datetime(2025, 9, 29, 9, 5)
+HOSTILE = '<script>alert(1)</script>[点我](http://evil.example)*粗*<font color="warning">红</font>\n# 标题'
+KEY_A = "SECRETKEY-A-0123456789"
+#: the share_reply sentence of the packaged rule profile (hzeval/rules/huizhou-draft-2022.yaml)
+DRAFT_REPLY = ("有条件共享的公共数据，由公共管理和服务机构通过市“一网共享”平台向数源部门提出共享申请，"
+               "数源部门应当在 2 个工作日内予以答复")
+TOKEN_B = "SECRETTOKEN-B-abcdef"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# --------------------------------------------------------------------------- local servers
+
+
+class Inbox:
+    def __init__(self):
+        self.messages: list[tuple[list[str], email.message.EmailMessage]] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd hook
+        msg = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
+        self.messages.append((list(envelope.rcpt_tos), msg))
+        return "250 OK"
+
+    def to(self, addr: str) -> list[email.message.EmailMessage]:
+        return [m for rcpts, m in self.messages if addr in rcpts]
+
+
+def parts(msg) -> tuple[str, str]:
+    return msg.get_body(("plain",)).get_content(), msg.get_body(("html",)).get_content()
+
+
+@pytest.fixture
+def smtp_server():
+    inbox = Inbox()
+    ctl = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    ctl.start()
+    yield inbox, SmtpConfig("127.0.0.1", ctl.port, "none", None, None, "duban@example.org")
+    ctl.stop()
+
+
+class Robots:
+    """A local HTTP server receiving robot messages; ``answers`` maps a path to (status, errcode)."""
+
+    def __init__(self):
+        self.received: list[tuple[str, dict]] = []
+        self.answers: dict[str, tuple[int, int]] = {}
+        robots = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                path = self.path.split("?")[0]
+                status, code = robots.answers.get(path, (200, 0))
+                if status == 200:
+                    robots.received.append((self.path, json.loads(body)))
+                out = json.dumps({"errcode": code, "errmsg": "ok" if code == 0 else "invalid webhook url"}).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(out)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def url(self, kind: str, secret: str) -> str:
+        if kind == "wecom":
+            return f"http://127.0.0.1:{self.port}/cgi-bin/webhook/send?key={secret}"
+        return f"http://127.0.0.1:{self.port}/robot/send?access_token={secret}"
+
+    def messages(self, secret: str) -> list[dict]:
+        return [m for path, m in self.received if secret in path]
+
+
+@pytest.fixture
+def robots():
+    r = Robots()
+    r.thread.start()
+    yield r
+    r.server.shutdown()
+    r.server.server_close()
+
+
+# --------------------------------------------------------------------------- data
+
+
+def city(con, robots: Robots) -> None:
+    insert(con, "agencies",
+           {"agency_code": "A", "agency_name": "甲局", "level": "市级", "region": "惠州市"},
+           {"agency_code": "B", "agency_name": HOSTILE, "level": "市级", "region": "惠州市"},
+           {"agency_code": "C", "agency_name": "惠城区乙局", "level": "县区", "region": "惠城区"},
+           {"agency_code": "N", "agency_name": "丙局", "level": "市级", "region": "惠州市"},
+           {"agency_code": "Z", "agency_name": "市数据局", "level": "市级", "region": "惠州市", "is_authority": True},
+           {"agency_code": "ZC", "agency_name": "惠城区数据局", "level": "县区", "region": "惠城区", "is_authority": True})
+    app = dict(applicant_code="C", share_type="有条件共享", resource_code="RX")
+    insert(con, "share_applications",
+           {**app, "application_id": "S1", "provider_code": "A", "submitted_at": "2025-09-26 10:00"},
+           {**app, "application_id": "S2", "provider_code": "A", "submitted_at": "2025-09-23 10:00"},
+           {**app, "application_id": "S3", "provider_code": "A", "submitted_at": "2025-09-29 08:00"},
+           {**app, "application_id": "S4", "provider_code": "B", "submitted_at": "2025-09-26 10:00"},
+           {**app, "application_id": "S5", "provider_code": "N", "submitted_at": "2025-09-26 10:00"})
+    insert(con, "rectifications",
+           {"notice_id": "R1", "agency_code": "C", "issued_at": "2025-09-01 10:00", "deadline": "2025-09-19"},
+           {"notice_id": "R2", "agency_code": "A", "issued_at": "2025-09-01 10:00", "deadline": "2025-09-24",
+            "escalated_at": "2025-09-26 10:00"})
+    insert(con, "contacts",
+           {"agency_code": "A", "name": "陈敏", "email": "a@example.org", "role": "数据专员"},
+           {"agency_code": "A", "name": "甲局督办群", "webhook": robots.url("wecom", KEY_A)},
+           {"agency_code": "B", "name": "<b>王</b>", "email": "b@example.org", "webhook": robots.url("dingtalk", TOKEN_B)},
+           {"agency_code": "C", "name": "李伟", "email": "c@example.org"},
+           {"agency_code": "Z", "name": "市局", "email": "z@example.org"},
+           {"agency_code": "ZC", "name": "区局", "email": "zc@example.org"})
+
+
+@pytest.fixture
+def con(wh, robots):
+    city(wh, robots)
+    return wh
+
+
+def ledger(con) -> list[tuple]:
+    return con.execute("select record_id, level, channel, recipient, status from notices "
+                       "order by record_id, level, channel, recipient, attempted_at").fetchall()
+
+
+# --------------------------------------------------------------------------- content
+
+
+def test_mail_and_robot_content_deadlines_and_articles(con, smtp_server, robots):
+    inbox, smtp = smtp_server
+    result = send_notices(con, AS_OF, now=NOW, smtp=smtp)
+    assert result.ok
+
+    [mail] = inbox.to("a@example.org")
+    assert mail["Subject"] == "【督办提醒】甲局（A）：逾期 2 项、即将到期 1 项（截至 2025-09-29 09:00）"
+    text, html_part = parts(mail)
+    # oldest deadline first
+    assert "1. 限期整改 R2：截止 2025-09-24 24:00，已逾期 4 个工作日" in text
+    assert "2. 共享申请答复 S2：截止 2025-09-25 24:00，已逾期 3 个工作日" in text
+    assert "1. 共享申请答复 S1：截止 2025-09-29 24:00，今日 24:00 截止" in text
+    assert f"依据 第二十四条：{DRAFT_REPLY}" in text  # the draft profile's sentence
+    assert "依据 第四十七条：按整改通知规定的期限完成" in text
+    assert "S3" not in text  # 2 working days left: not yet
+    assert text.index("【已逾期】") < text.index("【即将到期】")
+    assert "<td>共享申请答复 S2</td><td>2025-09-25 24:00</td><td>已逾期 3 个工作日</td>" in html_part
+
+    [robot] = robots.messages(KEY_A)
+    assert robot["msgtype"] == "markdown" and set(robot["markdown"]) == {"content"}  # 企业微信 format
+    content = robot["markdown"]["content"]
+    assert f"共享申请答复 S2：截止 2025-09-25 24:00，已逾期 3 个工作日；第二十四条：{DRAFT_REPLY}" in content
+    assert "共享申请答复 S1：截止 2025-09-29 24:00，今日 24:00 截止" in content
+
+    [robot_b] = robots.messages(TOKEN_B)
+    assert robot_b["msgtype"] == "markdown" and set(robot_b["markdown"]) == {"title", "text"}  # 钉钉 format
+    assert "共享申请答复 S4：截止 2025-09-29 24:00，今日 24:00 截止" in robot_b["markdown"]["text"]
+
+    # 第四十七条: R1 (惠城区) is escalated to 惠城区's authority, not to the city's
+    [esc] = inbox.to("zc@example.org")
+    text, _ = parts(esc)
+    assert "整改逾期、尚未上报督办（第四十七条）" in text
+    assert "惠城区乙局（C）限期整改 R1：截止 2025-09-19 24:00，已逾期 7 个工作日" in text
+    assert inbox.to("z@example.org") == []  # R2 was escalated already; Z has no items of its own
+    [own] = inbox.to("c@example.org")
+    assert "限期整改 R1：截止 2025-09-19 24:00，已逾期 7 个工作日" in parts(own)[0]
+
+    assert result.unreached == [("N", "丙局", 1)]  # S5's provider has no contact
+    assert len(inbox.messages) == 4 and len(robots.received) == 2
+
+
+def test_article_and_deadline_text_from_the_profile_in_force_on_the_trigger_day(con, smtp_server, tmp_path):
+    """A scheme with a second profile from Sat 2025-09-27 giving share replies 1 working day and its
+    own sentence: S1 (received 09-26) keeps the draft's 2 days and text; S3 (received Mon 09-29
+    08:00) is due after 1 working day, end of 09-30 → 1 left at 09-29 09:00 → 即将到期, with the new text."""
+    import yaml
+
+    from hzeval.rules import packaged_profile_path
+    from hzeval.scheme import default_scheme_path, load_scheme
+
+    prof = yaml.safe_load(packaged_profile_path("huizhou-draft-2022").read_text(encoding="utf-8"))
+    prof["title"] = "测试规则（2025-09-27 起）"
+    prof["deadlines"]["share_reply"] = {"days": 1, "article": "第二十四条", "text": "数源部门应当在 1 个工作日内予以答复（测试）"}
+    (tmp_path / "later.yaml").write_text(yaml.safe_dump(prof, allow_unicode=True), encoding="utf-8")
+    sch = yaml.safe_load(default_scheme_path(2025).read_text(encoding="utf-8"))
+    sch["rules"] = [{"profile": "huizhou-draft-2022", "from": "2022-01-01"}, {"profile": "./later.yaml", "from": "2025-09-27"}]
+    (tmp_path / "scheme.yaml").write_text(yaml.safe_dump(sch, allow_unicode=True), encoding="utf-8")
+    scheme = load_scheme(tmp_path / "scheme.yaml")
+
+    inbox, smtp = smtp_server
+    send_notices(con, AS_OF, now=NOW, smtp=smtp, scheme=scheme)
+    text = parts(inbox.to("a@example.org")[0])[0]
+    assert f"共享申请答复 S1：截止 2025-09-29 24:00，今日 24:00 截止\n   依据 第二十四条：{DRAFT_REPLY}" in text
+    assert ("共享申请答复 S3：截止 2025-09-30 24:00，剩余 1 个工作日\n"
+            "   依据 第二十四条：数源部门应当在 1 个工作日内予以答复（测试）") in text
+
+
+def test_deadline_at_midnight_is_written_as_24_00_of_the_day_before(con, smtp_server):
+    inbox, smtp = smtp_server
+    send_notices(con, AS_OF, now=NOW, smtp=smtp)
+    due_at = con.execute("select due_at from notices where record_id = 'S1' limit 1").fetchall()[0][0]
+    assert due_at == dt.datetime(2025, 9, 30, 0, 0)
+    text = parts(inbox.to("a@example.org")[0])[0]
+    assert "2025-09-29 24:00" in text and "2025-09-30" not in text
+
+
+# --------------------------------------------------------------------------- exactly once
+
+
+def test_each_item_and_level_once_across_reruns(con, smtp_server, robots):
+    inbox, smtp = smtp_server
+    send_notices(con, AS_OF, now=NOW, smtp=smtp)
+    first = ledger(con)
+    n_mail, n_robot = len(inbox.messages), len(robots.received)
+
+    again = send_notices(con, AS_OF, now=NOW + dt.timedelta(hours=1), smtp=smtp)
+    assert again.outcomes == [] and again.ok
+    assert (len(inbox.messages), len(robots.received)) == (n_mail, n_robot)
+    assert ledger(con) == first
+
+    # a day later S1 and S4 turn overdue (1 working day: 09-30) and S3 falls due soon (1 working
+    # day left: 10-09, after the holidays); only they are sent
+    later = send_notices(con, dt.datetime(2025, 9, 30, 9, 0), now=NOW + dt.timedelta(days=1), smtp=smtp)
+    [mail] = inbox.messages[n_mail:][:1]
+    assert mail[0] == ["a@example.org"]
+    text = parts(mail[1])[0]
+    assert "共享申请答复 S1：截止 2025-09-29 24:00，已逾期 1 个工作日" in text
+    assert "共享申请答复 S3：截止 2025-10-09 24:00，剩余 1 个工作日" in text
+    assert "S2" not in text and "R2" not in text
+    sent_ids = sorted({(i["record_id"], i["level"]) for o in later.outcomes for i in o.notice.items})
+    assert sent_ids == [("S1", "逾期"), ("S3", "即将到期"), ("S4", "逾期")]
+    # and nothing more on a third run
+    assert send_notices(con, dt.datetime(2025, 9, 30, 10, 0), now=NOW + dt.timedelta(days=1, hours=1),
+                        smtp=smtp).outcomes == []
+    rows = con.execute("select record_id, level, count(*) from notices where channel = 'email' "
+                       "and recipient = 'a@example.org' group by all order by all").fetchall()
+    assert rows == [("R2", "逾期", 1), ("S1", "即将到期", 1), ("S1", "逾期", 1), ("S2", "逾期", 1), ("S3", "即将到期", 1)]
+
+
+def test_failed_send_is_recorded_retried_after_backoff_and_reported(con, smtp_server, robots):
+    inbox, smtp = smtp_server
+    closed = SmtpConfig("127.0.0.1", free_port(), "none", None, None, "duban@example.org")  # nothing listens
+    first = send_notices(con, AS_OF, now=NOW, smtp=closed)
+    assert not first.ok
+    failed = first.by_status("failed")
+    assert {o.notice.recipient for o in failed} == {"a@example.org", "b@example.org", "c@example.org", "zc@example.org"}
+    assert all(o.next_attempt_at == NOW + dt.timedelta(minutes=15) for o in failed)
+    with pytest.raises(NotifyError) as exc:
+        raise_for_failures(first)
+    assert exc.value.exit_code != 0 and "4 条督办通知发送失败" in exc.value.message
+    rows = con.execute("select status, error, next_attempt_at from notices where recipient = 'a@example.org'").fetchall()
+    assert len(rows) == 3 and all(r[0] == "failed" and "无法连接邮件服务器" in r[1] for r in rows)
+    assert len(robots.received) == 2  # the robots worked and are not resent below
+
+    # 5 minutes later: before the backoff time, nothing is attempted, still reported
+    early = send_notices(con, AS_OF, now=NOW + dt.timedelta(minutes=5), smtp=smtp)
+    assert len(early.by_status("waiting")) == 4 and not early.by_status("sent") and not early.ok
+    assert inbox.messages == []
+
+    # a second failure doubles the wait: 15 min after the first, then 30 min
+    second = send_notices(con, AS_OF, now=NOW + dt.timedelta(minutes=16), smtp=closed)
+    assert {o.next_attempt_at for o in second.by_status("failed")} == {NOW + dt.timedelta(minutes=46)}
+
+    # after the backoff, with the server reachable: delivered once, the robots are not resent
+    ok = send_notices(con, AS_OF, now=NOW + dt.timedelta(minutes=47), smtp=smtp)
+    assert ok.ok and len(ok.by_status("sent")) == 4
+    assert len(inbox.to("a@example.org")) == 1 and len(robots.received) == 2
+    assert "共享申请答复 S2：截止 2025-09-25 24:00，已逾期 3 个工作日" in parts(inbox.to("a@example.org")[0])[0]
+    assert send_notices(con, AS_OF, now=NOW + dt.timedelta(hours=2), smtp=smtp).outcomes == []
+
+
+def test_robot_refusal_is_a_failure(con, smtp_server, robots):
+    _, smtp = smtp_server
+    robots.answers["/robot/send"] = (200, 310000)  # 钉钉: e.g. keyword or signature check failed
+    robots.answers["/cgi-bin/webhook/send"] = (500, 0)
+    result = send_notices(con, AS_OF, now=NOW, smtp=smtp)
+    errors = {o.notice.channel: o.error for o in result.by_status("failed")}
+    assert set(errors) == {"wecom", "dingtalk"}
+    assert "errcode 310000" in errors["dingtalk"] and "HTTP 500" in errors["wecom"]
+    assert not result.ok
+
+
+def test_backoff_doubles_and_is_capped_at_a_day():
+    assert [backoff(n) for n in (1, 2, 3, 7)] == [dt.timedelta(minutes=m) for m in (15, 30, 60, 960)]
+    assert backoff(8) == dt.timedelta(days=1)  # 15 min × 2^7 = 32 h, capped
+    assert backoff(30) == dt.timedelta(days=1)
+
+
+# --------------------------------------------------------------------------- secrets and hostile text
+
+
+def test_no_secret_in_logs_ledger_or_summary(con, robots, caplog):
+    from rich.console import Console
+
+    robots.answers["/cgi-bin/webhook/send"] = (500, 0)
+    dead_robot = f"http://127.0.0.1:{free_port()}/robot/send?access_token={TOKEN_B}"  # connection refused
+    con.execute("update contacts set webhook = $u where agency_code = 'B'", {"u": dead_robot})
+    smtp = SmtpConfig("127.0.0.1", free_port(), "none", "duban", "pw-SECRET-42", "duban@example.org")
+    caplog.set_level(logging.DEBUG)
+    result = send_notices(con, AS_OF, now=NOW, smtp=smtp)
+    console = Console(record=True, width=200)
+    print_result(result, console)
+    with pytest.raises(NotifyError) as exc:
+        raise_for_failures(result)
+    stored = " ".join(str(v) for row in con.execute("select * from notices").fetchall() for v in row)
+    texts = {"logs": caplog.text, "ledger": stored, "summary": console.export_text(), "error": exc.value.message,
+             "repr": repr(smtp)}
+    for where, text in texts.items():
+        for secret in (KEY_A, TOKEN_B, "pw-SECRET-42"):
+            assert secret not in text, (where, secret)
+    assert "无法连接机器人" in stored and "HTTP 500" in stored  # the failures are there, without their keys
+
+
+def test_scrub_removes_keys_from_error_text():
+    url = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abc-123"
+    assert scrub(f"cannot POST {url}", url) == "cannot POST ***"
+    assert scrub("GET /x?access_token=zzz&sign=yyy failed") == "GET /x?access_token=***&sign=*** failed"
+
+
+def test_hostile_agency_name_escaped_in_mail_html_and_robot_markdown(con, smtp_server, robots):
+    inbox, smtp = smtp_server
+    send_notices(con, AS_OF, now=NOW, smtp=smtp)
+    [mail] = inbox.to("b@example.org")
+    text, html_part = parts(mail)
+    assert "<script>" not in html_part and "&lt;script&gt;alert(1)&lt;/script&gt;" in html_part
+    assert "<font" not in html_part and 'href' not in html_part
+    assert "\n# 标题" not in text and "\n" not in mail["Subject"]  # one line: no header or heading injection
+    [robot] = robots.messages(TOKEN_B)
+    body = robot["markdown"]["text"] + robot["markdown"]["title"]
+    for bad in ("<script", "<font", "[点我]", "](", "http://evil", "*粗*", "\n#"):
+        assert bad not in body, bad
+    assert "＜script＞alert（1）＜/script＞［点我］（http：//ev" in body  # shown, inert, bounded
+
+
+def test_markdown_escape_keeps_plain_chinese():
+    assert md("惠州市公安局") == "惠州市公安局"
+    assert md("a_b*c") == "a＿b＊c"
+
+
+def test_plain_http_and_unencrypted_smtp_only_to_loopback():
+    from hzeval.notify.channels import ConfigError
+
+    assert robot_kind("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k") == "wecom"
+    assert robot_kind("https://oapi.dingtalk.com/robot/send?access_token=t") == "dingtalk"
+    assert robot_kind("http://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k") is None
+    assert robot_kind("http://127.0.0.1:8080/robot/send?access_token=t") == "dingtalk"
+    assert robot_kind("https://example.org/other") is None
+    assert robot_kind("javascript:alert(1)") is None
+    with pytest.raises(ConfigError):
+        SmtpConfig.from_env({"HZEVAL_SMTP_HOST": "smtp.example.org", "HZEVAL_SMTP_SECURITY": "none",
+                             "HZEVAL_SMTP_FROM": "a@example.org"})
+    cfg = SmtpConfig.from_env({"HZEVAL_SMTP_HOST": "smtp.example.org", "HZEVAL_SMTP_USER": "duban@example.org",
+                               "HZEVAL_SMTP_PASSWORD": "p"})
+    assert (cfg.security, cfg.port, cfg.sender) == ("starttls", 587, "duban@example.org")
+    assert SmtpConfig.from_env({}) is None
+
+
+def test_mail_without_smtp_configuration_fails_and_is_kept(con, robots, monkeypatch):
+    monkeypatch.delenv("HZEVAL_SMTP_HOST", raising=False)
+    result = send_notices(con, AS_OF, now=NOW)
+    errors = {o.error for o in result.by_status("failed")}
+    assert errors == {"未配置邮件服务器（环境变量 HZEVAL_SMTP_HOST）/ mail not configured"}
+    assert len(result.by_status("sent")) == 2  # the robots
+
+
+# --------------------------------------------------------------------------- robots' size limit
+
+
+def test_robot_message_size_limit_postpones_the_rest(con, smtp_server, robots):
+    _, smtp = smtp_server
+    result = send_notices(con, AS_OF, now=NOW, smtp=smtp, robot_max_bytes=500)
+    [wecom] = [o for o in result.outcomes if o.notice.channel == "wecom"]
+    assert len(wecom.notice.items) == 1 and wecom.postponed == 2
+    assert len(robots.messages(KEY_A)[0]["markdown"]["content"].encode()) <= 500
+    assert "另有 2 项将在下次通知中列出" in robots.messages(KEY_A)[0]["markdown"]["content"]
+    nxt = send_notices(con, AS_OF, now=NOW + dt.timedelta(minutes=1), smtp=smtp, robot_max_bytes=500)
+    [wecom2] = [o for o in nxt.outcomes if o.notice.channel == "wecom"]
+    assert len(wecom2.notice.items) == 1 and wecom2.postponed == 1
+    assert wecom2.notice.items[0]["record_id"] != wecom.notice.items[0]["record_id"]
+
+
+# --------------------------------------------------------------------------- the ledger for the dashboard
+
+
+def test_notified_items_gives_when_each_item_was_notified(con, smtp_server):
+    _, smtp = smtp_server
+    send_notices(con, AS_OF, now=NOW, smtp=smtp)
+    send_notices(con, dt.datetime(2025, 9, 30, 9, 0), now=NOW + dt.timedelta(days=1), smtp=smtp)
+    got = {r["record_id"]: r for r in notified_items(con, "A").iter_rows(named=True)}
+    assert set(got) == {"S1", "S2", "S3", "R2"}
+    assert got["S1"]["notified_soon_at"] == NOW and got["S1"]["notified_overdue_at"] == NOW + dt.timedelta(days=1)
+    assert got["S2"]["notified_soon_at"] is None and got["S2"]["notified_overdue_at"] == NOW
+    r1 = notified_items(con, "C").row(0, named=True)
+    assert r1["record_id"] == "R1" and r1["escalation_notice_at"] == NOW
+
+
+def test_contact_gaps_lists_agencies_without_contacts(con):
+    assert contact_gaps(con) == [("N", "丙局")]
+
+
+# --------------------------------------------------------------------------- CLI, dry run, migration, scheduled run
+
+
+DROP = {
+    "agencies.csv": "agency_code,agency_name,level,region,is_authority\n"
+                    "A,甲局,市级,惠州市,否\nN,丙局,市级,惠州市,否\nZ,市数据局,市级,惠州市,是\n",
+    "share_applications.csv": "application_id,provider_code,applicant_code,share_type,submitted_at\n"
+                              "S1,A,N,有条件共享,2025-09-26 10:00\nS2,A,N,有条件共享,2025-09-23 10:00\n"
+                              "S5,N,A,有条件共享,2025-09-26 10:00\n",
+    "contacts.csv": "机构代码,联系人,邮箱,机器人地址,角色\nA,陈敏,a@example.org,,数据专员\nA,王军,,,分管领导\n"
+                    "Z,市局,z@example.org,,领导\n",
+}
+
+
+@pytest.fixture
+def drop(tmp_path):
+    d = tmp_path / "drop"
+    d.mkdir()
+    for name, text in DROP.items():
+        (d / name).write_text(text, encoding="utf-8")
+    return d
+
+
+def smtp_env(monkeypatch, smtp: SmtpConfig) -> None:
+    monkeypatch.setenv("HZEVAL_SMTP_HOST", smtp.host)
+    monkeypatch.setenv("HZEVAL_SMTP_PORT", str(smtp.port))
+    monkeypatch.setenv("HZEVAL_SMTP_SECURITY", "none")
+    monkeypatch.setenv("HZEVAL_SMTP_FROM", "duban@example.org")
+
+
+def test_cli_dry_run_prints_and_writes_nothing_then_sends_once(tmp_path, drop, smtp_server, monkeypatch, capsys):
+    from hzeval.cli import main
+    from hzeval.ingest import load_paths
+
+    inbox, smtp = smtp_server
+    smtp_env(monkeypatch, smtp)
+    db = tmp_path / "wh.duckdb"
+    with connect(db) as c:
+        load_paths(c, [drop], progress=False)
+        assert c.execute("select agency_code, name, role from contacts order by all").fetchall() == [
+            ("A", "王军", "分管领导"), ("A", "陈敏", "数据专员"), ("Z", "市局", "分管领导")]
+        c.execute("drop table notices")  # a warehouse made before notices existed
+    mtime = db.stat().st_mtime_ns
+
+    main(["--db", str(db), "notify", "--as-of", "2025-09-29T09:00", "--dry-run"])
+    out = capsys.readouterr().out
+    assert "共享申请答复 S1：截止 2025-09-29 24:00，今日 24:00 截止" in out
+    assert "将发送 1 条（邮件 1、群机器人 0）" in out and "丙局（N，1 项）" in out
+    assert inbox.messages == [] and db.stat().st_mtime_ns == mtime
+
+    main(["--db", str(db), "notify", "--as-of", "2025-09-29T09:00"])  # opens writable: notices is created
+    assert "已发送 1 条" in capsys.readouterr().out and len(inbox.messages) == 1
+    main(["--db", str(db), "notify", "--as-of", "2025-09-29T09:00"])
+    assert "已发送 0 条" in capsys.readouterr().out and len(inbox.messages) == 1
+
+    main(["--db", str(db), "validate"])
+    out = capsys.readouterr().out
+    assert "未登记督办联系人" in out and "丙局（N）" in out and "甲局（A）" not in out
+
+
+def test_cli_exit_status_non_zero_when_a_send_fails(tmp_path, drop, monkeypatch, capsys):
+    from hzeval.cli import main
+    from hzeval.ingest import load_paths
+
+    smtp_env(monkeypatch, SmtpConfig("127.0.0.1", free_port(), "none", None, None, "duban@example.org"))
+    db = tmp_path / "wh.duckdb"
+    with connect(db) as c:
+        load_paths(c, [drop], progress=False)
+    with pytest.raises(SystemExit) as exc:
+        main(["--db", str(db), "notify", "--as-of", "2025-09-29T09:00"])
+    assert exc.value.code == NotifyError.exit_code != 0
+    captured = capsys.readouterr()
+    assert "失败 1 条" in captured.out and "1 条督办通知发送失败" in captured.err
+    with connect(db, read_only=True) as c:
+        assert c.execute("select status, count(*) from notices group by all").fetchall() == [("failed", 2)]
+
+
+def test_scheduled_run_notifies_after_assessing(tmp_path, drop, smtp_server, monkeypatch):
+    from types import SimpleNamespace
+
+    from hzeval.scheduled import scheduled_run
+
+    inbox, smtp = smtp_server
+    smtp_env(monkeypatch, smtp)
+    monkeypatch.setenv("HZEVAL_SMTP_PASSWORD", "pw-SECRET-42")
+    db = tmp_path / "wh.duckdb"
+    rendered = []
+
+    def render_year(db, year, agency, formats, out, workers, published=None, **_):  # reports are not under test here
+        rendered.append(published)
+        return SimpleNamespace(results=[], out_dir=out)
+
+    monkeypatch.setattr("hzeval.service.render_year", render_year)
+    log_file = tmp_path / "run.log"
+    from rich.console import Console
+
+    kw = dict(drop=drop, year=2025, as_of="2025-09-29T09:00", scheme=None, formats=("html",), out=tmp_path / "reports",
+              workers=1, log_file=log_file, wait=True, console=Console(width=200), notify=True)
+    scheduled_run(str(db), **kw)
+    assert rendered and len(inbox.messages) == 1
+    with connect(db, read_only=True) as c:
+        assert c.execute("select count(*) from runs where status = 'finished'").fetchall() == [(1,)]
+        assert c.execute("select record_id, level from notices order by all").fetchall() == [("S1", "即将到期"), ("S2", "逾期")]
+    scheduled_run(str(db), **kw)  # rerun: nothing sent twice
+    assert len(inbox.messages) == 1
+    log_text = log_file.read_text(encoding="utf-8")
+    assert "notify: 督办通知" in log_text and "pw-SECRET-42" not in log_text
+
+
+# --------------------------------------------------------------------------- dashboard 督办 page
+
+
+def test_dashboard_supervision_shows_when_each_item_was_notified(sample_warehouse, tmp_path_factory, smtp_server):
+    import panel as pn
+
+    from conftest import copy_sample
+    from hzeval.dashboard.store import Store, User
+    from hzeval.dashboard.views import supervision_page
+    from hzeval.notify import publish_notified
+    from hzeval.publish import published_dir
+
+    inbox, smtp = smtp_server
+    db = copy_sample(sample_warehouse, tmp_path_factory, "notify_dash")
+    as_of = dt.datetime(2026, 1, 5, 9, 0)
+    with connect(db) as c:
+        c.execute("update contacts set webhook = null")  # the sample's robots are placeholders
+        result = send_notices(c, as_of, agency="HZ101", now=dt.datetime(2026, 1, 5, 9, 5), smtp=smtp)
+        publish_notified(c, db)
+    notified = {i["record_id"] for o in result.by_status("sent") for i in o.notice.items}
+    assert notified and len(inbox.messages) == len(result.by_status("sent"))
+
+    own = Store(published_dir(db), User("u101", "agency:HZ101")).supervision(as_of)
+    shown = own.filter(pl.col("state") != "未到期")
+    assert set(shown["record_id"]) == notified
+    # the sample's one open HZ101 item: SA202500252, due 2025-02-08 24:00, overdue
+    assert shown.select("record_id", "notified").rows() == [("SA202500252", "逾期 01-05 09:05")]
+    other = Store(published_dir(db), User("u102", "agency:HZ102")).supervision(as_of)
+    assert set(other["agency_code"]) == {"HZ102"} and set(other["notified"]) == {""}  # HZ102 was not notified
+
+    page = supervision_page(Store(published_dir(db), User("boss", "leader")), {"龙门": "HZ101"}, now=as_of)
+    tables = [o for o in page.select(pn.widgets.Tabulator) if "已通知" in o.value.columns]
+    assert tables and (tables[0].value["已通知"] != "").sum() == len(notified)
+
+
+def test_starttls_login_with_env_credentials(tmp_path, con, monkeypatch, caplog):
+    """STARTTLS against a local server with a self-signed certificate (trusted through
+    HZEVAL_SMTP_CAFILE) that requires TLS before AUTH; the password comes from the environment."""
+    import ssl
+    import subprocess
+
+    from aiosmtpd.smtp import AuthResult
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(cert, key)
+    logins = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        logins.append((auth_data.login, session.ssl is not None))
+        return AuthResult(success=auth_data.login == b"duban" and auth_data.password == b"pw-SECRET-42", handled=False)
+
+    inbox = Inbox()
+    ctl = Controller(inbox, hostname="127.0.0.1", port=free_port(), tls_context=tls, require_starttls=True,
+                     authenticator=authenticator, auth_require_tls=True, auth_exclude_mechanism=["LOGIN"])
+    ctl.start()
+    try:
+        env = {"HZEVAL_SMTP_HOST": "127.0.0.1", "HZEVAL_SMTP_PORT": str(ctl.port), "HZEVAL_SMTP_SECURITY": "starttls",
+               "HZEVAL_SMTP_USER": "duban", "HZEVAL_SMTP_PASSWORD": "pw-SECRET-42",
+               "HZEVAL_SMTP_FROM": "duban@example.org", "HZEVAL_SMTP_CAFILE": str(cert)}
+        for k, v in env.items():
+            monkeypatch.setenv(k, v)
+        caplog.set_level(logging.DEBUG)
+        result = send_notices(con, AS_OF, now=NOW)
+        assert result.ok and len(inbox.to("a@example.org")) == 1
+        assert logins and all(who == b"duban" and over_tls for who, over_tls in logins)
+        # a wrong password is a recorded failure, and the password shows nowhere
+        monkeypatch.setenv("HZEVAL_SMTP_PASSWORD", "wrong-SECRET")
+        con.execute("delete from notices")
+        bad = send_notices(con, AS_OF, now=NOW)
+        assert {o.error for o in bad.by_status("failed")} == {"邮件服务器拒绝登录 / SMTP authentication failed (535)"}
+        stored = str(con.execute("select * from notices").fetchall())
+        assert "SECRET" not in stored and "SECRET" not in caplog.text
+    finally:
+        ctl.stop()
+
+
+def test_published_runs_carry_no_contacts(sample_warehouse):
+    """Robot URLs carry keys: the contacts stay in the live warehouse, out of published copies."""
+    import duckdb
+
+    from hzeval.publish import latest_published
+
+    with connect(sample_warehouse, read_only=True) as c:
+        assert c.execute("select count(*) from contacts where webhook like '%key=%'").fetchall()[0][0] > 0
+    pub = duckdb.connect(str(latest_published(sample_warehouse)), read_only=True)
+    try:
+        tables = {r[0] for r in pub.execute("select table_name from information_schema.tables").fetchall()}
+    finally:
+        pub.close()
+    assert "share_applications" in tables and "contacts" not in tables
