@@ -99,17 +99,6 @@ def write_atomic(path: Path, content: str | bytes) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def ensure_plotly_js(folder: Path) -> Path:
-    """One copy of plotly.min.js per report folder (copied when missing or different)."""
-    import plotly
-
-    src = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-    dst = folder / h.PLOTLY_JS
-    if not dst.exists() or dst.stat().st_size != src.stat().st_size:
-        write_atomic(dst, src.read_bytes())
-    return dst
-
-
 def kernel_env() -> Path:
     """A private kernelspec running this very interpreter, first on ``JUPYTER_PATH``, so report
     kernels never pick up another Python's ``python3`` kernel."""
@@ -238,9 +227,8 @@ def plan_jobs(run: data.Run, out_dir: Path, agency: str | None = None, pdf: bool
 def run_jobs(jobs: list[Job], workers: int, progress=None) -> list[JobResult]:
     """Execute jobs in a pool; ``progress(result)`` is called as each finishes."""
     kernel_env()
-    for folder in {Path(j.html).parent for j in jobs}:
+    for folder in {Path(j.html).parent for j in jobs}:  # charts are inline SVG: no plotly.js to copy
         folder.mkdir(parents=True, exist_ok=True)
-        ensure_plotly_js(folder)
     results = []
     ctx = multiprocessing.get_context("forkserver")
     workers = max(1, min(workers, len(jobs)))
@@ -335,6 +323,10 @@ def render_reports(
 
         raise HzevalError(f"未知的报告格式：{', '.join(sorted(unknown))}（可选 html,pdf,xlsx）",
                           f"unknown format(s) {sorted(unknown)}: choose from html,pdf,xlsx")
+    if "pdf" in formats:  # before anything is rendered: no 40 failed reports for a missing browser
+        from hzeval.reports.pdf import preflight
+
+        preflight()
     workers = workers or os.cpu_count() or 1
     out_dir = Path(out) / str(year)
     out_dir.mkdir(parents=True, exist_ok=True)
