@@ -106,7 +106,8 @@ def test_points_lost_has_one_definition(run_wh):
 def test_veto_named_with_incident_date_kind_and_basis(run_wh):
     g = RunReader(run_wh).grade("A")
     assert g["grade_label"] == "不合格（一票否决）"
-    assert g["veto_text"] == "一票否决：2025-08-14 发生数据泄露事件（IN-1）；依据：《测试方案》一票否决规则"
+    # a run without run_rules: the packaged draft profile's veto provision (第四十七条, DESIGN §5 47(五))
+    assert g["veto_text"] == "一票否决：2025-08-14 发生数据泄露事件（IN-1）；依据：《测试方案》一票否决规则（第四十七条）"
     assert RunReader(run_wh).grade("B")["veto_text"] is None
     # a run that records the scheme's basis (grades.veto_reason) prints that basis
     run_wh.execute("alter table grades add column if not exists veto_reason varchar")
