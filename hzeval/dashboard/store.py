@@ -375,8 +375,9 @@ def modified_scheme(base: Scheme, weights: dict[str, float], bands: dict[str, fl
 
 @pn.cache(max_items=512)
 def _agencies(path: str, agency: str | None) -> pl.DataFrame:
-    with reader(path, agency) as r:
-        return r.grades().select("agency_code", "agency_name", "level", "peer_group")
+    with reader(path, agency) as r:  # the agency selector lists agencies by group and code
+        return r.grades().select("agency_code", "agency_name", "level", "peer_group").sort(
+            ["peer_group", "agency_code"], descending=[True, False])
 
 
 @pn.cache(max_items=512)
