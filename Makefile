@@ -10,7 +10,7 @@ PREV_AS_OF ?= 2025-01-06
 export HZEVAL_DB := $(DB)
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test venv dev samples docs bench clean
+.PHONY: help demo test venv dev samples docs bench clean screenshots
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -55,6 +55,9 @@ docs: venv ## regenerate docs/contract.md and docs/metrics.md's metric table fro
 BENCH_SIZES ?= S,M,L
 bench: venv ## run the benchmarks (S, M, L drops; BENCH_SIZES=S,M to skip L) and write benchmarks/RESULTS.md
 	BENCH_SIZES=$(BENCH_SIZES) $(BIN)/python benchmarks/run_all.py
+
+screenshots: dev ## dashboard pages (1440 and 390 px) and three reports → docs/screenshots/, with page timings
+	$(BIN)/python benchmarks/screenshots.py
 
 clean: ## remove the venv, warehouses and rendered reports
 	rm -rf $(VENV) *.duckdb *.duckdb.wal reports/*/ .pytest_cache

@@ -265,10 +265,10 @@ def rules_cmd(year, scheme):
 @click.pass_obj
 def explain(obj: Ctx, year, agency, metric, run_id, limit):
     """失分说明：逐项说明扣分原因、条款和记录 / why an agency lost each point."""
-    from hzeval.explain import explanation, print_explanation
+    from hzeval.explain import explanation, open_reader, print_explanation
 
-    with reading(obj.db, year, run_id) as con:
-        exp = explanation(con, year, agency, metric=metric, run_id=run_id)
+    with open_reader(obj.db, year, run_id, reading=reading) as run:
+        exp = explanation(run, agency, metric=metric)
     print_explanation(exp, console, limit=limit)
 
 

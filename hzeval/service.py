@@ -39,14 +39,17 @@ def _report_progress(console, total_hint: str = "报告"):
         console.print(f"渲染 {run.year} 年报告 / rendering {len(jobs)} reports from run {run.run_id}")
         bar.start()
         state["task"] = bar.add_task(total_hint, total=len(jobs))
+        state["total"] = len(jobs)
 
     def on_done(result):
         mark = "✔" if result.ok else "✘"
-        bar.update(state["task"], advance=1, description=f"{mark} {Path(result.job.html).name}")
+        state["done"] = state.get("done", 0) + 1
+        count = f"{state['done']}/{state['total']}"  # "12/40" on a terminal and in a log alike
+        bar.update(state["task"], advance=1, description=f"{count} {mark} {Path(result.job.html).name}")
         if not result.ok:
-            bar.console.print(f"[red]✘ {result.job.html}: {result.error}[/red]", markup=True, highlight=False)
+            bar.console.print(f"{count} ✘ {result.job.html}: {result.error}", style="red", markup=False, highlight=False)
         elif not console.is_terminal:
-            console.print(f"✔ {result.job.html}")
+            console.print(f"{count} ✔ {result.job.html}", markup=False, highlight=False)
 
     return on_start, on_done, bar.stop
 

@@ -35,7 +35,7 @@ ESCALATION_CATEGORY = "逾期整改未上报政府"
 
 COLUMNS = {
     "category": "事项类别", "article": "条款", "agency_code": "机构代码", "agency_name": "机构名称",
-    "record_table": "来源表", "record_id": "事项编号", "due_date": "截止日期", "state": "状态",
+    "record_table": "来源表", "record_id": "事项编号", "due_date": "截止时间", "state": "状态",
     "wd_overdue": "逾期工作日", "wd_left": "剩余工作日",
 }
 
@@ -130,7 +130,14 @@ def print_items(items: pl.DataFrame, as_of: dt.datetime, console, limit: int | N
 
 
 def export_frame(items: pl.DataFrame, neutralised: bool = True) -> pl.DataFrame:
-    """The list as exported; CSV text is ``neutralise``d (XLSX uses a quote-prefix format instead)."""
+    """The list for CSV/XLSX in the one vocabulary: 来源表 in Chinese, deadlines "YYYY-MM-DD 24:00".
+    CSV text is ``neutralise``d (XLSX uses a quote-prefix format instead)."""
+    from hzeval import present
+
+    if "due_at" in items.columns:
+        items = items.with_columns(due_date=pl.col("due_at").map_elements(present.deadline, return_dtype=pl.String))
+    if "record_table" in items.columns:
+        items = items.with_columns(pl.col("record_table").map_elements(present.table_zh, return_dtype=pl.String))
     cols = [c for c in COLUMNS if c in items.columns]
     out = items.select(cols).with_columns(
         [neutralise(pl.col(c)).alias(c) for c in cols if neutralised and items.schema[c] == pl.String]

@@ -115,6 +115,9 @@ def test_supervision_list(db, tmp_path):
     text = out.read_text(encoding="utf-8-sig")
     assert text.splitlines()[0].startswith("事项类别,条款,机构代码")
     assert "S4" in text
+    # the export writes the deadline as the end of its day and the source table in Chinese
+    s4 = next(line for line in text.splitlines() if ",S4," in line)
+    assert "2026-01-04 24:00" in s4 and "共享申请" in s4 and "share_applications" not in text
 
 
 def test_export_neutralises_formulas(db, tmp_path):

@@ -188,3 +188,141 @@ def test_agency_user_url_for_another_agency_shows_only_its_own(agency):
     # even a page built for the other agency directly holds nothing of it
     page = views.agency_page(agency, agency.latest_run_id(), OTHER)
     assert isinstance(page.objects[1], views.pn.pane.Alert)
+
+
+# --------------------------------------------------------------------------- what a leader reads
+
+
+def page_text(obj) -> str:
+    """Every text a page shows (Markdown, HTML, tables, chart labels and values, widget labels),
+    walked without a server."""
+    from surface_scan import visible_text
+
+    out = []
+
+    def walk(o):
+        if isinstance(o, views.pn.widgets.Tabulator):
+            df = o.value
+            out.extend(str(c) for c in df.columns)
+            out.extend(str(v) for v in df.astype(str).to_numpy().ravel())
+            cfg = getattr(o, "_configuration", None) or {}
+            out.append("" if cfg.get("locale") == "zh-cn" else "First Prev Next Last")  # Tabulator's defaults
+            return
+        if isinstance(o, views.pn.pane.Plotly):
+            fig = o.object
+            lay = fig.layout
+            out.extend(str(t) for t in (lay.title.text, lay.xaxis.title.text, lay.yaxis.title.text) if t)
+            for tr in fig.data:
+                for attr in ("x", "y", "text", "name"):
+                    v = getattr(tr, attr, None)
+                    if v is None:
+                        continue
+                    flat = list(v) if isinstance(v, (list, tuple)) else [v]
+                    flat = [y for x in flat for y in (x if isinstance(x, (list, tuple)) else [x])]
+                    # numbers on x/y are positions, not text; category labels and printed values are text
+                    out.extend(str(x) for x in flat if x is not None and (attr in ("text", "name") or isinstance(x, str)))
+            return
+        if isinstance(o, (views.pn.pane.Markdown, views.pn.pane.Alert)):
+            out.append(str(o.object))
+        elif isinstance(o, views.pn.pane.HTML):
+            out.append(visible_text(str(o.object)))
+        elif isinstance(o, views.pn.widgets.Widget):
+            out.append(str(getattr(o, "label", "") or ""))
+            opts = getattr(o, "options", None)
+            if isinstance(opts, dict):
+                out.extend(str(k) for k in opts)
+        inner = getattr(o, "_inner_layout", None)
+        for child in (inner.objects if inner is not None else getattr(o, "objects", [])):
+            walk(child)
+
+    walk(obj)
+    return "\n".join(out)
+
+
+def test_pages_read_in_one_vocabulary(leader):
+    """No page shows a raw table name, a raw datetime ("…00:00:00"), "-0.00", a count as "12.0" or
+    English pagination (issue 14)."""
+    from surface_scan import problems
+
+    d = Dashboard(leader, now=AS_OF)
+    found = []
+    for page in views.PAGES:
+        d.page_select.value = page
+        found += problems(page_text(d.main), page)
+    d.show_agency("HZ009")
+    found += problems(page_text(d.main), "机构详情 HZ009")
+    assert not found, "\n".join(found[:20])
+
+
+def test_veto_on_overview_and_agency_page(leader):
+    """HZ009 (数据泄露 IN-2025-001 on 2025-08-14 in the sample) is vetoed: the overview's KPI,
+    veto box, ranking and heat map say so, and so does its own page."""
+    run = leader.latest_run_id()
+    page = views.overview_page(leader, run)
+    text = page_text(page)
+    assert "一票否决" in text and "IN-2025-001" in text and "2025-08-14" in text and "数据泄露" in text
+    assert "不合格（一票否决）" in text
+    heat = next(o for o in page.objects if isinstance(o, views.pn.pane.Plotly) and "hz-heatmap" in o.css_classes)
+    ticks = heat.object.layout.yaxis.ticktext
+    vetoed = [t for t in ticks if "不合格（一票否决）" in t]
+    assert len(vetoed) == 1 and views.VETO_COLOUR in vetoed[0] and "惠州市卫生健康局" in vetoed[0]
+    assert [sh.line.color for sh in heat.object.layout.shapes] == [views.VETO_COLOUR]  # its row framed
+    # rows ordered by total, best first
+    hm = leader.heatmap(run).unique("agency_code", maintain_order=True)
+    assert hm["total"].to_list() == sorted(hm["total"].to_list(), reverse=True)
+    detail = page_text(views.agency_page(leader, run, "HZ009"))
+    assert "IN-2025-001" in detail and "不合格（一票否决）" in detail
+
+
+def test_overdue_kpi_is_at_the_run_as_of_not_the_wall_clock(leader, published):  # noqa: F811
+    """The KPI counts what `hzeval supervise --as-of <run as-of>` calls overdue, whatever the time now."""
+    from hzeval.supervise import supervision_items
+    from hzeval.warehouse import connect
+
+    run = leader.latest_run_id()
+    as_of = leader.run(run)["as_of"]
+    with connect(published[2], read_only=True) as con:
+        cli = supervision_items(con, as_of)
+    overdue = cli.filter(pl.col("state") == "逾期").height
+    assert leader.kpis(run)["overdue_now"] == overdue
+    assert leader.kpis(run, now=dt.datetime(2030, 1, 1))["overdue_now"] == overdue
+    assert f"逾期事项（截至 {as_of:%Y-%m-%d}）" in page_text(views.overview_page(leader, run))
+
+
+def test_evidence_filter_updates_the_table_in_place(leader):
+    run = leader.latest_run_id()
+    page = views.AgencyPage(store=leader, run_id=run, agency=OTHER)
+    page.content()
+    table, everything = page.ev_table, page.ev_table.value.shape[0]
+    metric = next(m for m in page.param.metric.objects if m)
+    page.metric = metric
+    assert page.ev_table is table and 0 < page.ev_table.value.shape[0] <= everything
+    n = leader.evidence(run, OTHER, metric).height
+    assert page.ev_count.object.startswith(f"共 {n} 条证据")
+
+
+def test_empty_states_in_words(agency):
+    """An agency user with no project reads 本机构无项目, not an empty chart."""
+    run = agency.latest_run_id()
+    page = views.gates_page(agency, run)
+    if agency.gates(run).is_empty():
+        assert "本机构无项目" in page_text(page)
+    else:
+        assert "项目数" in page_text(page)
+
+
+def test_whatif_lists_changed_grades_first_and_shows_the_weight_total(leader):
+    run = leader.latest_run_id()
+    w = leader.whatif(run, weights={"共享服务": 80})
+    flags = w["grade_changed"].to_list()
+    assert any(flags) and flags == sorted(flags, reverse=True)  # changed ones first
+    page = views.WhatIfPage(store=leader, run_id=run)
+    assert "权重合计 **100**" in page_text(page.content())
+    before = page.table
+    page.weights = {**page.weights, "共享服务": 80}
+    text = page_text(page.result())
+    assert "按比例折算为 100 分" in text and "等级变化 **0** 家" not in text
+    assert page.table is before  # the table is updated in place, not rebuilt
+    names = page.table.value["机构名称"].to_list()
+    changed = set(w.filter(pl.col("grade_changed"))["agency_name"])
+    assert set(names[:len(changed)]) == changed  # changed grades listed first

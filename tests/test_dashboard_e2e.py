@@ -137,7 +137,7 @@ def test_leader_sees_every_agency_and_drills_down(server, agency_names, page, pu
     body = text(page)
     for name in graded["agency_name"]:
         assert name in body, name
-    assert "当前逾期事项" in body and "县区排名" in body
+    assert "逾期事项（截至" in body and "县区排名" in body and "一票否决" in body
     # drill down: click an agency in the ranking
     target = graded.filter(graded["agency_code"] == OTHER)["agency_name"][0]
     page.locator(".hz-ranking .tabulator-cell", has_text=target).first.click()

@@ -18,6 +18,7 @@ import nbformat
 import openpyxl
 import pytest
 from conftest import copy_sample
+from surface_scan import problems, visible_text
 
 from hzeval.assess import run_assessment
 from hzeval.cli import main as cli_main
@@ -168,12 +169,12 @@ def test_html_is_offline_and_without_code(rendered):
         assert "惠州市公共数据管理年度评估报告" in text
 
 
-def test_one_plotly_js_per_folder(rendered):
-    folders = {p.parent for p in rendered.out_dir.rglob("*.html")}
-    for folder in folders:
-        assert len(list(folder.glob("plotly*.js"))) == 1, folder
-    text = (rendered.out_dir / "agencies" / "HZ021.html").read_text(encoding="utf-8")
-    assert text.count('<script src="plotly.min.js"></script>') == 1
+def test_agency_report_works_alone(rendered):
+    """Mailed alone, an agency report keeps its charts: inline SVG, no script, no file beside it."""
+    text = (rendered.out_dir / "agencies" / f"{AGENCY}.html").read_text(encoding="utf-8")
+    assert "<script" not in text and "plotly" not in text.lower()
+    assert text.count('class="svgchart"') >= 1 and 'viewbox="' in text.lower()
+    assert not list((rendered.out_dir / "agencies").glob("*.js"))
 
 
 def test_agency_report_content(rendered, warehouse):
@@ -201,6 +202,74 @@ def test_workbook(rendered, warehouse):
     wb.close()
     wb = openpyxl.load_workbook(rendered.out_dir / "workbook.xlsx")
     assert wb["扣分明细"].freeze_panes == "A2" and wb["扣分明细"].max_row > 10
+
+
+def test_no_raw_names_midnight_deadlines_or_negative_zero(rendered):
+    """Every rendered page and every workbook cell reads in the one vocabulary."""
+    found = []
+    for page in sorted(rendered.out_dir.rglob("*.html")):
+        found += problems(visible_text(page.read_text(encoding="utf-8")), page.name)
+    wb = openpyxl.load_workbook(rendered.out_dir / "workbook.xlsx", read_only=True)
+    for ws in wb.worksheets:
+        rows = list(ws.iter_rows(values_only=True))
+        due = rows[0].index("截止时间") if "截止时间" in rows[0] else None
+        for row in rows:
+            for v in row:
+                if isinstance(v, str):
+                    found += problems(v, ws.title)
+            if due is not None and row is not rows[0] and row[due] is not None:
+                if not re.fullmatch(r"\d{4}-\d{2}-\d{2} 24:00", str(row[due])):
+                    found.append(f"{ws.title}: deadline {row[due]!r} not written as the end of the day")
+    wb.close()
+    assert not found, "\n".join(found[:20])
+
+
+def test_veto_shown_wherever_the_grade_is(rendered, warehouse, tmp_path):
+    """HZ009's 数据泄露 on 2025-08-14 (IN-2025-001, sample drop) is named beside its grade in the
+    agency report, the bulletin ranking, the index and the workbook."""
+    out = rendered.out_dir
+    result = render_reports(2025, out=tmp_path, formats=("html",), published=warehouse[1], agency="HZ009", workers=1)
+    assert not result.failures
+    for page in (result.out_dir / "agencies" / "HZ009.html", out / "bulletin.html"):
+        text = visible_text(page.read_text(encoding="utf-8"))
+        assert "不合格（一票否决）" in text, page
+        assert "2025-08-14" in text and "数据泄露" in text and "IN-2025-001" in text, page
+        assert "依据" in text, page
+    wb = openpyxl.load_workbook(out / "workbook.xlsx", read_only=True)
+    rows = list(wb["总分与等级"].iter_rows(values_only=True))
+    header = rows[0]
+    hz009 = next(r for r in rows[1:] if r[header.index("机构代码")] == "HZ009")
+    assert hz009[header.index("等级")] == "不合格（一票否决）"
+    assert "IN-2025-001" in hz009[header.index("一票否决说明")] and "2025-08-14" in hz009[header.index("一票否决说明")]
+    wb.close()
+
+
+def test_workbook_supervision_is_the_cli_list_at_the_run_as_of(rendered, warehouse):
+    """督办清单 holds what `hzeval supervise --as-of <run as-of>` lists: every open item, earlier years too."""
+    from hzeval.supervise import supervision_items
+
+    db, _ = warehouse
+    with connect(db, read_only=True) as con:
+        cli = supervision_items(con, dt.datetime(2026, 1, 5))
+    wb = openpyxl.load_workbook(rendered.out_dir / "workbook.xlsx", read_only=True)
+    rows = list(wb["督办清单"].iter_rows(values_only=True))
+    wb.close()
+    header, items = rows[0], rows[1:]
+    assert len(items) == cli.height
+    states = [r[header.index("状态")] for r in items]
+    assert states.count("逾期") == cli.filter(cli["state"] == "逾期").height
+    assert sorted(r[header.index("事项编号")] for r in items) == sorted(cli["record_id"])
+    # earlier-year items stay on the list (deadlines written "YYYY-MM-DD 24:00")
+    deadlines = [r[header.index("截止时间")] for r in items]
+    assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2} 24:00", d) for d in deadlines)
+    assert any(d.startswith("2024-") for d in deadlines)
+
+
+def test_gate_report_labels(rendered):
+    text = (rendered.out_dir / "gates.html").read_text(encoding="utf-8")
+    assert "未通过（带病验收）" in text
+    assert 'class="ok">✔' in text and 'class="no">✘' in text
+    assert "white-space: nowrap" in text and 'class="nowrap">未通过' in text
 
 
 def test_hostile_names_stay_text(warehouse, tmp_path):
@@ -305,3 +374,27 @@ def test_run_lock_no_wait(warehouse, tmp_path, capsys):
     assert "另一个 hzeval run 正在运行" in capsys.readouterr().err
     assert "run failed" in (tmp_path / "run.log").read_text(encoding="utf-8")
     assert not db.exists()
+
+
+def test_pdf_preflight_fails_before_rendering_anything(warehouse, tmp_path, monkeypatch):
+    """No Chromium (or no CJK font): one clear error at once, and no report folder written."""
+    from hzeval.errors import HzevalError
+    from hzeval.reports import pdf
+
+    monkeypatch.setattr(pdf, "find_chromium", lambda: None)
+    with pytest.raises(HzevalError) as err:
+        render_reports(2025, out=tmp_path / "out", formats=("html", "pdf"), published=warehouse[1], workers=1)
+    assert "Chromium" in err.value.zh and "fonts-noto-cjk" in err.value.zh
+    assert not (tmp_path / "out").exists()
+    monkeypatch.setattr(pdf, "find_chromium", lambda: "/usr/bin/chromium")
+    monkeypatch.setattr(pdf, "cjk_font", lambda: None)
+    with pytest.raises(HzevalError, match="中文字体"):
+        render_reports(2025, out=tmp_path / "out", formats=("pdf",), published=warehouse[1], workers=1)
+
+
+def test_report_progress_counts(warehouse, tmp_path, capsys):
+    """`hzeval report` prints "n/N" as each report finishes (also when not on a terminal)."""
+    db, pub = warehouse
+    cli_main(["--db", str(db), "report", "--year", "2025", "--agency", AGENCY, "--format", "html",
+              "--out", str(tmp_path), "--published", str(pub)])
+    assert "1/1 ✔" in capsys.readouterr().out

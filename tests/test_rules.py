@@ -18,7 +18,7 @@ from rich.console import Console
 from conftest import insert
 from hzeval.assess import run_assessment
 from hzeval.errors import SchemeError
-from hzeval.explain import explanation, print_explanation
+from hzeval.explain import explanation, open_reader, print_explanation
 from hzeval.rules import RuleError, load_profile, packaged_profile_path, year_overview
 from hzeval.scheme import default_scheme_path, load_scheme
 from hzeval.warehouse import connect
@@ -95,8 +95,8 @@ def test_deadline_and_article_come_from_the_profile_on_the_trigger_day(db, two_p
     assert rules_sha == load_scheme(two_profiles).ruleset.sha256 != load_scheme(year=2025).ruleset.sha256
 
     # explain cites 第二十四条 for X1 (its evidence line) and 第十九条 for the rule X2 was judged by
-    with connect(db, read_only=True) as con:
-        exp = explanation(con, 2025, "A", metric="share_reply_timeliness", run_id=run_id)
+    with open_reader(db, 2025, run_id) as run:
+        exp = explanation(run, "A", metric="share_reply_timeliness")
     out = io.StringIO()
     print_explanation(exp, Console(file=out, width=300, highlight=False))
     text = out.getvalue()

@@ -80,7 +80,7 @@ class Dashboard:
         if name == "机构详情":
             return views.agency_page(self.store, run, self.agency_select.value)
         if name == "督办":
-            return views.supervision_page(self.store, self.store.agency_options(run), now=self.now)
+            return views.supervision_page(self.store, self.store.agency_options(run), now=self.now, run_id=run)
         if name == "项目门禁":
             return views.gates_page(self.store, run)
         if name == "方案模拟":
@@ -128,7 +128,7 @@ class Dashboard:
     def template(self):
         return pn.template.BootstrapTemplate(
             title=TITLE, sidebar=self.sidebar(), main=[self.main], header_background="#1f3b63",
-            sidebar_width=300,
+            sidebar_width=260, raw_css=[views.PAGE_CSS],
         )
 
 

@@ -8,9 +8,11 @@ Access control lives here, in the queries: a :class:`Store` is bound to a :class
 role ``agency:<code>`` every agency-bearing query is filtered to that code on the server,
 whatever agency the caller asks for (asking for another gives an empty result).
 
-All numbers leave as float (DECIMAL is cast to DOUBLE) so nothing reaches Bokeh as Decimal.
-No metric or scoring logic here: supervision is :func:`hzeval.supervise.supervision_items`,
-the what-if is :func:`hzeval.scoring.score_all`.
+Every read goes through :class:`hzeval.runs.RunReader` (the one read layer: points lost, the
+veto, evidence with Chinese table names, supervision at the run's as-of time); this module only
+caches per (file, agency) and shapes for the pages. All numbers leave as float (DECIMAL is cast
+to DOUBLE) so nothing reaches Bokeh as Decimal. No metric or scoring logic here: supervision is
+:func:`hzeval.supervise.supervision_items`, the what-if is :func:`hzeval.scoring.score_all`.
 """
 
 from __future__ import annotations
@@ -27,18 +29,16 @@ import duckdb
 import panel as pn
 import polars as pl
 
-from hzeval.calendar import MACROS as CALENDAR_MACROS
-from hzeval.errors import HzevalError
-from hzeval.metrics.registry import METRICS
+from hzeval import present
+from hzeval.errors import HzevalError, RunNotFoundError
+from hzeval.runs import DENIED, NOT_GRADED_GROUP, RunReader, agency_param  # noqa: F401 - DENIED re-exported
 from hzeval.scheme import Scheme, latest_scheme_for, load_scheme
-from hzeval.scoring import AgencyInfo, score_all
+from hzeval.scoring import score_all
 from hzeval.sqlutil import neutralise
 
 log = logging.getLogger(__name__)
 
 ROLES = ("leader", "evaluator")
-#: matches no agency code: what a query gets when the user may not see the agency asked for
-DENIED = "\x00denied"
 
 
 # --------------------------------------------------------------------------- users and roles
@@ -65,11 +65,7 @@ class User:
     def agency_param(self, requested: str | None = None) -> str | None:
         """The agency code a query may use: ``requested`` when allowed, the user's own when
         nothing was asked, :data:`DENIED` for another agency."""
-        if self.scope is None:
-            return requested
-        if requested is None or requested == self.scope:
-            return self.scope
-        return DENIED
+        return agency_param(self.scope, requested)
 
 
 def valid_role(role: str) -> bool:
@@ -97,6 +93,14 @@ def cursor(path: Path | str):
         cur.close()
 
 
+@contextlib.contextmanager
+def reader(path: Path | str, agency: str | None = None):
+    """A :class:`RunReader` on one published file limited to ``agency`` (None = every agency;
+    :data:`DENIED` = none): the caller passes what :meth:`User.agency_param` allows."""
+    with cursor(path) as cur:
+        yield RunReader(cur, path=path, scope=agency)
+
+
 def close_all() -> None:
     with _LOCK:
         for con in _CONNECTIONS.values():
@@ -122,22 +126,14 @@ def _mtime(path: Path) -> float:
 @pn.cache(max_items=256)
 def _run_meta(path: str, mtime: float) -> dict | None:
     try:
-        rows = query(path, "select run_id, year, as_of, finished_at, scheme_name, scheme_sha256, scheme_file, status from runs")
-        tables = {r[0] for r in duckdb_tables(path)}
-    except duckdb.Error as exc:  # a foreign or damaged file: skip it, the others still show
+        with reader(path) as r:
+            meta = {**r.info(), "scheme_file": r.scheme_file, "status": "finished", "has_sources": r.has_sources}
+    except (duckdb.Error, RunNotFoundError) as exc:  # a foreign, damaged or unfinished file: skip it
         log.warning("skipping %s: %s", path, exc)
         return None
-    if rows.height != 1:
-        return None
-    meta = rows.row(0, named=True)
+    meta.pop("published_file", None)
     meta["path"] = path
-    meta["has_sources"] = {"share_applications", "projects"} <= tables
     return meta
-
-
-def duckdb_tables(path: str) -> list[tuple]:
-    with cursor(path) as cur:
-        return cur.execute("select table_name from information_schema.tables where table_schema = 'main'").fetchall()
 
 
 # --------------------------------------------------------------------------- the store
@@ -212,22 +208,30 @@ class Store:
         return df.filter(pl.col("peer_group") == peer_group) if peer_group else df
 
     def peer_groups(self, run_id: str) -> list[str]:
-        return sorted(set(self.grades(run_id)["peer_group"].drop_nulls()), key=lambda g: (g != "市级", g))
+        # 参照执行 units (not graded, no rank) are listed last
+        return sorted(set(self.grades(run_id)["peer_group"].drop_nulls()),
+                      key=lambda g: (g == NOT_GRADED_GROUP, g != "市级", g))
 
     def kpis(self, run_id: str, now: dt.datetime | None = None) -> dict:
-        g = self.grades(run_id)
+        """Graded agencies, grade distribution, average, vetoed count and the items overdue at the
+        run's as-of time (like every other number on the page; ``now`` is accepted and ignored)."""
+        g = self.grades(run_id).filter(pl.col("graded"))  # 参照执行 units are not graded
         dist = {k: n for k, n in g.group_by("grade").len().iter_rows()}
-        sup = self.supervision(now or dt.datetime.now().replace(microsecond=0))
+        run = self.run(run_id)
+        sup = self.supervision(run["as_of"], run_id=run_id)
         overdue = sup.filter(pl.col("state") == "逾期").height if sup is not None else None
         return {
             "graded": g.height,
             "distribution": dist,
             "average": float(g["total"].mean()) if g.height else None,
+            "vetoed": g.filter(pl.col("vetoed")).height,
+            "as_of": run["as_of"],
             "overdue_now": overdue,
         }
 
     def heatmap(self, run_id: str) -> pl.DataFrame:
-        """Agency × dimension score rate (points / max points, %), deductions left out."""
+        """Agency × dimension score rate (points / max points, %; NULL = nothing applicable),
+        deductions left out, agencies ordered by total (best first)."""
         return _heatmap(self._path(run_id), self.user.agency_param())
 
     def trend(self, agency: str | None = None) -> pl.DataFrame:
@@ -249,18 +253,12 @@ class Store:
         return df.row(0, named=True) if df.height else None
 
     def indicators(self, run_id: str, agency: str) -> pl.DataFrame:
-        """The agency's indicator and deduction rows with value, points and points lost."""
-        df = _indicators(self._path(run_id), self.user.agency_param(agency))
-        articles = _articles(self._path(run_id))
-        names = pl.DataFrame({
-            "indicator": list(METRICS), "metric_name": [m.name_zh for m in METRICS.values()],
-            "article": [articles.get(m, "") for m in METRICS],
-        })
-        return df.join(names, on="indicator", how="left")
+        """The agency's indicator and deduction rows with value, points and points lost (most lost first)."""
+        return _indicators(self._path(run_id), self.user.agency_param(agency))
 
-    def article(self, run_id: str, metric_id: str) -> str:
-        """The articles the run's rule profiles give a metric."""
-        return _articles(self._path(run_id)).get(metric_id, "")
+    def article(self, run_id: str, key: str) -> str:
+        """The articles the run's rule profiles give a metric or a provision."""
+        return _article(self._path(run_id), key)
 
     def evidence(self, run_id: str, agency: str, metric: str | None = None, text: str | None = None) -> pl.DataFrame:
         df = _evidence(self._path(run_id), self.user.agency_param(agency))
@@ -276,9 +274,11 @@ class Store:
         if not self.user.can_export:
             raise PermissionError("只有评估人员可以导出证据 / only evaluators may export evidence")
         df = self.evidence(run_id, agency, metric, text)
-        labels = {"metric_name": "指标", "article": "条款", "agency_code": "机构代码", "record_table": "来源表",
-                  "record_id": "记录编号", "reason": "原因", "due_at": "截止时间", "done_at": "办结时间",
+        labels = {"metric_name": "指标", "article": "条款", "agency_code": "机构代码", "record_table_zh": "来源表",
+                  "record_id": "记录编号", "reason": "原因", "deadline": "截止时间", "done_text": "办结时间",
                   "adjustment_id": "争议调整"}
+        df = df.with_columns(deadline=pl.col("due_at").map_elements(present.deadline, return_dtype=pl.String),
+                             done_text=pl.col("done_at").map_elements(present.when, return_dtype=pl.String))
         out = df.select(list(labels)).with_columns(
             [neutralise(pl.col(c)).alias(c) for c in labels if df.schema[c] == pl.String]
         ).rename(labels)
@@ -291,10 +291,12 @@ class Store:
         runs = self.runs().filter(pl.col("has_sources"))
         return runs.row(0, named=True) if runs.height else None
 
-    def supervision(self, as_of: dt.datetime, agency: str | None = None) -> pl.DataFrame | None:
-        """``hzeval supervise`` as of ``as_of`` on the newest published data; None if none publishes the inputs."""
-        src = self.sources_run()
-        if src is None:
+    def supervision(self, as_of: dt.datetime, agency: str | None = None,
+                    run_id: str | None = None) -> pl.DataFrame | None:
+        """``hzeval supervise`` as of ``as_of`` on the newest published data (or on ``run_id``'s
+        file); None if it does not publish the inputs."""
+        src = self.run(run_id) if run_id else self.sources_run()
+        if src is None or not src["has_sources"]:
             return None
         as_of = as_of.replace(second=0, microsecond=0)
         from hzeval.notify import with_notified  # when each item was notified (hzeval notify)
@@ -305,7 +307,7 @@ class Store:
         return with_notified(_supervision(src["path"], as_of, self.user.agency_param(agency)), self.folder)
 
     def gates(self, run_id: str) -> pl.DataFrame:
-        return _gates(self._path(run_id), self.user.agency_param(), self.run(run_id)["has_sources"])
+        return _gates(self._path(run_id), self.user.agency_param())
 
     # ---- what-if
 
@@ -313,12 +315,7 @@ class Store:
         """The run's scheme: its file when it still has the recorded sha256, else the packaged one for the year."""
         r = self.run(run_id)
         f = r["scheme_file"]
-        if f and Path(f).exists():
-            s = load_scheme(f)
-            if s.sha256 == r["scheme_sha256"]:
-                return s
-            log.warning("scheme file %s changed since run %s", f, run_id)
-        return latest_scheme_for(r["year"])
+        return _scheme(f, _mtime(Path(f)) if f and Path(f).exists() else None, r["scheme_sha256"], r["year"], run_id)
 
     def whatif(self, run_id: str, weights: dict[str, float] | None = None,
                bands: dict[str, float] | None = None) -> pl.DataFrame:
@@ -330,8 +327,7 @@ class Store:
         """
         base = self.scheme(run_id)
         scheme = modified_scheme(base, weights or {}, bands or {})
-        values, counts, agencies, kinds = _scoring_inputs(
-            self._path(run_id), self.run(run_id)["year"], base.veto[0].incident_kind if base.veto else None)
+        values, counts, agencies, kinds = _scoring_inputs(self._path(run_id))
         _, grades = score_all(scheme, agencies, values, counts, kinds)
         sim = pl.DataFrame(
             [(g.agency_code, g.total, g.grade, g.rank) for g in grades],
@@ -343,7 +339,21 @@ class Store:
             (pl.col("sim_total") - pl.col("total")).round(2).alias("delta"),
             (pl.col("sim_grade") != pl.col("grade")).alias("grade_changed"),
         )
-        return out.sort(["peer_group", "sim_rank", "agency_code"], descending=[True, False, False])
+        # agencies whose grade changed first, then by group and simulated rank
+        return out.sort(["grade_changed", "peer_group", "sim_rank", "agency_code"],
+                        descending=[True, True, False, False])
+
+
+@pn.cache(max_items=32)
+def _scheme(file: str | None, mtime: float | None, sha256: str, year: int, run_id: str) -> Scheme:
+    """The run's scheme (cached per file version): its file when it still has the recorded sha256,
+    else the packaged one for the year."""
+    if file and mtime is not None:
+        s = load_scheme(file)
+        if s.sha256 == sha256:
+            return s
+        log.warning("scheme file %s changed since run %s", file, run_id)
+    return latest_scheme_for(year)
 
 
 def modified_scheme(base: Scheme, weights: dict[str, float], bands: dict[str, float]) -> Scheme:
@@ -365,147 +375,72 @@ def modified_scheme(base: Scheme, weights: dict[str, float], bands: dict[str, fl
 # --------------------------------------------------------------------------- cached queries
 # Every cached function takes the agency parameter, so one user's rows never serve another.
 
-_AGENCY = "($agency is null or {col} = $agency)"
 
 
 @pn.cache(max_items=512)
 def _agencies(path: str, agency: str | None) -> pl.DataFrame:
-    return query(path, f"""
-        select g.agency_code, a.agency_name, a.level, g.peer_group
-        from grades as g left join agencies as a using (agency_code)
-        where {_AGENCY.format(col='g.agency_code')}
-        order by g.peer_group desc, g.agency_code
-    """, {"agency": agency})
+    with reader(path, agency) as r:  # the agency selector lists agencies by group and code
+        return r.grades().select("agency_code", "agency_name", "level", "peer_group").sort(
+            ["peer_group", "agency_code"], descending=[True, False])
 
 
 @pn.cache(max_items=512)
 def _grades(path: str, agency: str | None) -> pl.DataFrame:
-    # a run published before veto reasons were stored has no veto_reason column
-    reason = "g.veto_reason" if "veto_reason" in query(path, "select * from grades limit 0").columns else "null::varchar"
-    return query(path, f"""
-        select g.run_id, g.year, g.agency_code, a.agency_name, g.peer_group,
-               cast(g.total as double) as total, g.grade, g.vetoed, g.rank, {reason} as veto_reason
-        from grades as g left join agencies as a using (agency_code)
-        where {_AGENCY.format(col='g.agency_code')}
-        order by g.peer_group desc, g.rank, g.agency_code
-    """, {"agency": agency})
+    with reader(path, agency) as r:
+        return floats(r.grades())
 
 
 @pn.cache(max_items=512)
 def _heatmap(path: str, agency: str | None) -> pl.DataFrame:
-    return query(path, f"""
-        select s.agency_code, a.agency_name, s.dimension,
-               cast(sum(s.points) as double) as points, cast(sum(s.max_points) as double) as max_points,
-               cast(case when sum(s.max_points) > 0 then 100 * sum(s.points) / sum(s.max_points) end as double) as rate
-        from scores as s left join agencies as a using (agency_code)
-        where s.max_points > 0 and {_AGENCY.format(col='s.agency_code')}
-        group by all
-        order by s.agency_code, s.dimension
-    """, {"agency": agency})
+    with reader(path, agency) as r:
+        order = r.grades().select("agency_code", "total", "grade_label", "vetoed")
+        m = r.dimension_matrix()
+    return (m.join(order, on="agency_code", how="inner")
+            .with_columns((pl.col("rate") * 100).alias("rate"))
+            .sort(["total", "agency_code"], descending=[True, False], maintain_order=True))
 
 
 @pn.cache(max_items=512)
 def _indicators(path: str, agency: str | None) -> pl.DataFrame:
     if agency is None:  # one agency's page: never all agencies at once
         agency = DENIED
-    return query(path, """
-        select s.dimension, s.indicator, cast(v.value as double) as value,
-               cast(v.numerator as double) as numerator, cast(v.denominator as double) as denominator,
-               cast(v.count as double) as count,
-               cast(s.points as double) as points, cast(s.max_points as double) as max_points,
-               cast(case when s.max_points > 0 then s.max_points - coalesce(s.points, 0)
-                         else -coalesce(s.points, 0) end as double) as lost
-        from scores as s
-        left join metric_values as v on v.agency_code = s.agency_code and v.metric_id = s.indicator
-        where s.agency_code = $agency
-        order by lost desc, s.dimension, s.indicator
-    """, {"agency": agency})
+    with reader(path, agency) as r:
+        df = r.scores(agency)
+    return floats(df).with_columns(pl.col("count").cast(pl.Float64)).sort(
+        ["lost", "dimension", "metric_id"], descending=[True, False, False], maintain_order=True)
 
 
 @pn.cache(max_items=512)
 def _evidence(path: str, agency: str | None) -> pl.DataFrame:
     if agency is None:
         agency = DENIED
-    df = query(path, """
-        select * from evidence where agency_code = $agency
-        order by metric_id, due_at, record_id
-    """, {"agency": agency})
-    # each item's article is the rule's in force on its trigger day; else the run's articles for the metric
-    item_article = pl.col("article") if "article" in df.columns else pl.lit(None, pl.String)
-    df = df.select("metric_id", "agency_code", "record_table", "record_id", "reason", "due_at", "done_at",
-                   "adjustment_id", item_article.alias("item_article"))
-    articles = _articles(path)
-    names = pl.DataFrame({"metric_id": list(METRICS), "metric_name": [m.name_zh for m in METRICS.values()],
-                          "article": [articles.get(m, "") for m in METRICS]})
-    return (df.join(names, on="metric_id", how="left")
-            .with_columns(article=pl.coalesce("item_article", "article")).drop("item_article"))
+    with reader(path, agency) as r:
+        return r.evidence(agency)
 
 
-@pn.cache(max_items=64)
-def _articles(path: str) -> dict[str, str]:
-    """Per metric, the articles of the rule profiles the published run applied."""
-    from hzeval.rules import run_metric_articles
-
-    with cursor(path) as cur:
-        run_id, year = cur.execute("select run_id, year from runs order by finished_at desc limit 1").fetchall()[0]
-        return run_metric_articles(cur, run_id, year)
+@pn.cache(max_items=256)
+def _article(path: str, key: str) -> str:
+    with reader(path) as r:
+        return r.rule_article(key)
 
 
 @pn.cache(max_items=64, ttl=60)
 def _supervision(path: str, as_of: dt.datetime, agency: str | None) -> pl.DataFrame:
-    from hzeval.supervise import supervision_items
-
-    with cursor(path) as cur:
-        cur.execute(CALENDAR_MACROS.replace("create or replace macro", "create or replace temp macro"))
-        return floats(supervision_items(cur, as_of, agency=agency))
+    with reader(path, agency) as r:
+        return floats(r.supervision(as_of))
 
 
 @pn.cache(max_items=128)
-def _gates(path: str, agency: str | None, has_projects: bool) -> pl.DataFrame:
-    name = "p.project_name" if has_projects else "cast(null as varchar)"
-    join = "left join projects as p using (project_id)" if has_projects else ""
-    return query(path, f"""
-        select g.project_id, {name} as project_name, g.owner_code, a.agency_name as owner_name, g.passed,
-               g.failed_conditions, g.failed_resources, g.accepted_while_failing, g.checked_at
-        from project_gates as g {join}
-        left join agencies as a on a.agency_code = g.owner_code
-        where {_AGENCY.format(col='g.owner_code')}
-        order by g.accepted_while_failing desc, g.passed, g.project_id
-    """, {"agency": agency})
+def _gates(path: str, agency: str | None) -> pl.DataFrame:
+    with reader(path, agency) as r:
+        return r.gates()
 
 
 @pn.cache(max_items=64)
-def _scoring_inputs(path: str, year: int, veto_kind: str | None):
+def _scoring_inputs(path: str):
     """Metric values, counts, agencies and incident kinds of the run, as :func:`score_all` takes them."""
-    mv = query(path, "select agency_code, metric_id, cast(value as double) as value, count from metric_values")
-    values = {(r[0], r[1]): r[2] for r in mv.iter_rows()}
-    counts = {(r[0], r[1]): int(r[3] or 0) for r in mv.iter_rows()}
-    tables = {r[0] for r in duckdb_tables(path)}
-    has_type = "agency_type" in query(path, "select * from agencies limit 0").columns
-    ags = query(path, "select agency_code, level, coalesce(is_authority, false) as auth, "
-                + ("agency_type" if has_type else "null::varchar") + " as agency_type from agencies order by agency_code")
-    agencies = [AgencyInfo(c, lv, bool(a), t) for c, lv, a, t in ags.iter_rows()]
-    kinds: dict[str, set[str]] = {}
-    if "incidents" in tables and "adjustment_id" in query(path, "select * from evidence limit 0").columns:
-        # the incidents the run counted: its security_incidents evidence, less those excused (容错免责)
-        inc = query(path, """
-            select distinct e.agency_code, n.kind from evidence as e join incidents as n on n.incident_id = e.record_id
-            where e.metric_id = 'security_incidents' and not coalesce(e.reason like '已豁免%', false)
-        """)
-        for code, kind in inc.iter_rows():
-            kinds.setdefault(code, set()).add(kind)
-    elif "incidents" in tables:
-        run = query(path, "select as_of from runs").row(0)[0]
-        inc = query(path, """
-            select distinct agency_code, kind from incidents
-            where occurred_at >= $s and occurred_at < $e and occurred_at <= $t
-        """, {"s": dt.datetime(year, 1, 1), "e": dt.datetime(year + 1, 1, 1), "t": run})
-        for code, kind in inc.iter_rows():
-            kinds.setdefault(code, set()).add(kind)
-    else:  # an older published file: the official veto flags stand in for the incidents
-        vetoed = query(path, "select agency_code from grades where vetoed")
-        kinds = {c: {veto_kind} for c in vetoed["agency_code"]} if veto_kind else {}
-    return values, counts, agencies, kinds
+    with reader(path) as r:
+        return r.scoring_inputs()
 
 
 def evidence_buffer(store: Store, run_id: str, agency: str, metric: str | None, text: str | None) -> io.BytesIO:

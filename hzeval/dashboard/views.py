@@ -1,6 +1,10 @@
-"""The dashboard's pages. Views only read the :class:`~hzeval.dashboard.store.Store`; no SQL, no
-metric or scoring logic here. Each page builder returns a Panel layout and can be built and
-inspected without a server (tests do).
+"""The dashboard's pages, for leaders at a glance. Views only read the
+:class:`~hzeval.dashboard.store.Store` (itself over :mod:`hzeval.runs`) and write values in the
+vocabulary of :mod:`hzeval.present`; no SQL, no metric or scoring logic here.
+
+Each page is a :class:`pn.viewable.Viewer` whose inputs are parameters and whose dynamic parts are
+``@param.depends`` methods (no hand-wired watchers); ``*_page`` functions build one as a plain
+layout, so a page can be built and inspected without a server (tests do).
 """
 
 from __future__ import annotations
@@ -9,22 +13,57 @@ import datetime as dt
 import io
 import logging
 
+import pandas as pd
 import panel as pn
+import param
 import plotly.graph_objects as go
 import polars as pl
 
+from hzeval import present
 from hzeval.dashboard.store import Store
 from hzeval.errors import HzevalError
 from hzeval.escape import html_text, markdown_text
-from hzeval.metrics.registry import METRICS
 
 log = logging.getLogger(__name__)
 
 PAGES = ("总览", "机构详情", "督办", "项目门禁", "方案模拟")
 AGENCY_PAGES = ("机构详情", "督办", "项目门禁")
 GRADE_COLOURS = {"优秀": "#2e7d32", "良好": "#1565c0", "合格": "#f9a825", "不合格": "#c62828"}
+#: a vetoed grade has its own colour wherever a grade is coloured
+VETO_COLOUR = "#6a1b9a"
+NA_COLOUR = "#bdbdbd"
 FONT = dict(family="Noto Sans CJK SC, Microsoft YaHei, sans-serif")
-PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
+PLOTLY_CONFIG = {"displaylogo": False, "responsive": True, "displayModeBar": False}
+#: Tabulator in Chinese (pagination and its tooltips)
+TABULATOR_ZH = {
+    "locale": "zh-cn",
+    "langs": {"zh-cn": {"pagination": {
+        "first": "首页", "first_title": "首页", "last": "末页", "last_title": "末页",
+        "prev": "上一页", "prev_title": "上一页", "next": "下一页", "next_title": "下一页",
+        "all": "全部", "page_size": "每页", "page_title": "第", "counter": {"showing": "显示", "of": "共", "rows": "行", "pages": "页"},
+    }, "data": {"loading": "加载中", "error": "出错"}}},
+}
+#: page CSS for the template (responsive: at phone width the cards stack and tables scroll in place)
+PAGE_CSS = """
+@media (max-width: 700px) {
+  /* phone: the sidebar starts collapsed (the ☰ button opens it above the page), the page takes the width */
+  #content { flex-direction: column; flex-wrap: nowrap; height: auto; }
+  #sidebar { max-width: none !important; width: 100% !important; height: auto; border-right: 0;
+             border-bottom: 1px solid var(--bs-border-color); }
+  #sidebar.show { display: none; }
+  #sidebar:not(.show):not(.collapsing) { display: block; }
+  #main { width: 100%; max-width: 100%; padding: 6px; }
+}
+"""
+CARDS_CSS = """<style>
+.cards { display: flex; flex-wrap: wrap; gap: 10px; font-family: "Noto Sans CJK SC", "Microsoft YaHei", sans-serif; }
+.card { flex: 1 1 160px; min-width: 140px; border: 1px solid #d9d9d9; border-radius: 6px; padding: 8px 14px; background: #fafafa; }
+.card .k { color: #555; font-size: 13px; } .card .v { font-size: 26px; font-weight: 700; line-height: 1.3; }
+.card.bad .v { color: #c62828; } .card.veto { border-color: #6a1b9a; } .card.veto .v { color: #6a1b9a; }
+.veto-box { border: 2px solid #6a1b9a; background: #f3e5f5; color: #2b0a3d; border-radius: 6px; padding: 6px 12px;
+            font-family: "Noto Sans CJK SC", "Microsoft YaHei", sans-serif; }
+.veto-box b { color: #6a1b9a; }
+</style>"""
 
 
 def pages_for(store: Store) -> tuple[str, ...]:
@@ -35,35 +74,103 @@ def empty_note(text: str = "无可显示的数据。") -> pn.pane.Alert:
     return pn.pane.Alert(text, alert_type="light", css_classes=["hz-empty"])
 
 
-def table(df: pl.DataFrame, titles: dict[str, str], **kw) -> pn.widgets.Tabulator:
-    """A read-only Tabulator over the columns of ``titles`` (Chinese headers)."""
+def cards(items: list[tuple[str, str, str]]) -> pn.pane.HTML:
+    """KPI cards (label, value text, css class) that wrap and stack on a narrow screen."""
+    body = "".join(f'<div class="card {cls}"><div class="k">{present.escape(k)}</div>'
+                   f'<div class="v">{present.escape(v)}</div></div>' for k, v, cls in items)
+    return pn.pane.HTML(CARDS_CSS + f'<div class="cards">{body}</div>', sizing_mode="stretch_width",
+                        css_classes=["hz-kpis"])
+
+
+def veto_box(rows: pl.DataFrame) -> pn.pane.HTML | None:
+    """The veto of every vetoed agency shown: incident id, date, kind, basis (DESIGN §6)."""
+    vetoed = rows.filter(pl.col("vetoed"))
+    if vetoed.is_empty():
+        return None
+    lines = "".join(
+        f"<div><b>{present.escape(r['agency_name'])}（{present.escape(r['agency_code'])}）"
+        f"{present.escape(present.grade_label(r['grade'], True))}</b>："
+        f"{present.escape(str(r['veto_text'] or '').removeprefix('一票否决：'))}</div>"
+        for r in vetoed.iter_rows(named=True))
+    return pn.pane.HTML(CARDS_CSS + f'<div class="veto-box">{lines}</div>', sizing_mode="stretch_width",
+                        css_classes=["hz-veto"])
+
+
+def display_frame(df: pl.DataFrame, titles: dict[str, str]) -> pd.DataFrame:
+    """The columns of ``titles`` as text in the one vocabulary (deadlines, points, integers,
+    Chinese table names), with Chinese headers."""
     cols = [c for c in titles if c in df.columns]
-    pdf = df.select(cols).rename({c: titles[c] for c in cols}).to_pandas()
-    opts = dict(show_index=False, disabled=True, layout="fit_data_table", sizing_mode="stretch_width",
-                pagination="local", page_size=20)
+    data = {titles[c]: [present.cell(c, v) for v in df[c].to_list()] for c in cols}
+    return pd.DataFrame(data, columns=[titles[c] for c in cols])
+
+
+def table(df: pl.DataFrame, titles: dict[str, str], numeric: tuple[str, ...] = (), **kw) -> pn.widgets.Tabulator:
+    """A read-only Tabulator over the columns of ``titles``: text formatted by :mod:`hzeval.present`,
+    long text wrapping (no clipped columns), pagination in Chinese."""
+    pdf = display_frame(df, titles)
+    wrap = {titles[c]: {"type": "textarea"} for c in titles if c in df.columns and c not in numeric}
+    align = {titles[c]: "right" for c in numeric if c in df.columns}
+    # numbers get a fixed width (wide enough for the heading and its sort arrow); text shares the rest
+    widths = {titles[c]: max(84, 22 * len(titles[c]) + 30) for c in numeric if c in df.columns}
+    widths.update(kw.pop("widths", {}))
+    opts = dict(show_index=False, disabled=True, layout="fit_columns", sizing_mode="stretch_width",
+                pagination="local", page_size=20, formatters=wrap, text_align=align, widths=widths,
+                configuration=TABULATOR_ZH, selectable=False)
     opts.update(kw)
     return pn.widgets.Tabulator(pdf, **opts)
 
 
-def _fmt_pct(v) -> str:
-    return "—" if v is None else f"{100 * v:.1f}%"
+def _grade_style(colour_of):
+    def style(column: pd.Series):
+        return [f"color: {colour_of(v)}; font-weight: 700" if colour_of(v) else "" for v in column]
+    return style
+
+
+def grade_colour(label: str | None) -> str | None:
+    if not label:
+        return None
+    if "一票否决" in label:
+        return VETO_COLOUR
+    return GRADE_COLOURS.get(label)
+
+
+def plot(fig: go.Figure, name: str) -> pn.pane.Plotly:
+    return pn.pane.Plotly(fig, config=PLOTLY_CONFIG, sizing_mode="stretch_width", css_classes=["hz-chart", name])
 
 
 # --------------------------------------------------------------------------- figures (pure)
 
 
 def heatmap_figure(df: pl.DataFrame, dimensions: list[str]) -> go.Figure:
-    names = df.select("agency_code", "agency_name").unique(maintain_order=True)
-    labels = [html_text(n or c) for c, n in names.iter_rows()]
+    """Agency × dimension score rates with values printed, agencies in the order of ``df`` (by
+    total), a 等级 column (vetoed in its own colour) and 不适用 cells in grey."""
+    names = df.select("agency_code", "agency_name", "grade_label", "vetoed").unique("agency_code", maintain_order=True)
+    labels = [html_text(n or c) for c, n in names.select("agency_code", "agency_name").iter_rows()]
     codes = names["agency_code"].to_list()
     lookup = {(r["agency_code"], r["dimension"]): r["rate"] for r in df.iter_rows(named=True)}
     z = [[lookup.get((c, d)) for d in dimensions] for c in codes]
+    text = [[present.DASH if v is None else present.percent(v / 100) for v in row] for row in z]
     fig = go.Figure(go.Heatmap(
-        z=z, x=dimensions, y=labels, zmin=0, zmax=100, colorscale="RdYlGn",
-        colorbar=dict(title="得分率%"), hovertemplate="%{y}<br>%{x}：%{z:.1f}%<extra></extra>",
+        z=z, x=dimensions, y=labels, zmin=0, zmax=100, colorscale="RdYlGn", text=text, texttemplate="%{text}",
+        textfont={"size": 11}, xgap=2, ygap=2, colorbar=dict(title="得分率%"),
+        hovertemplate="%{y}<br>%{x}：%{text}<extra></extra>",
     ))
-    fig.update_layout(title="机构 × 维度得分率", font=FONT, height=max(360, 22 * len(labels) + 120),
-                      margin=dict(l=10, r=10, t=50, b=10), yaxis=dict(autorange="reversed"))
+    na = [[1 if v is None else None for v in row] for row in z]
+    fig.add_trace(go.Heatmap(z=na, x=dimensions, y=labels, colorscale=[[0, NA_COLOUR], [1, NA_COLOUR]], showscale=False,
+                             text=[["不适用" if v is None else "" for v in row] for row in z], texttemplate="%{text}",
+                             textfont={"size": 10, "color": "#424242"}, xgap=2, ygap=2, hoverinfo="skip"))
+    # the grade beside each name; a vetoed agency's row is framed and labelled in the veto colour
+    ticks = [f'<span style="color:{VETO_COLOUR}"><b>{lab} · {html_text(g)}</b></span>' if v
+             else f"{lab} · {html_text(g)}"
+             for lab, g, v in zip(labels, names["grade_label"], names["vetoed"])]
+    fig.update_yaxes(tickmode="array", tickvals=labels, ticktext=ticks)
+    for i, vetoed in enumerate(names["vetoed"]):
+        if vetoed:
+            fig.add_shape(type="rect", xref="paper", x0=0, x1=1, yref="y", y0=i - 0.5, y1=i + 0.5,
+                          line=dict(color=VETO_COLOUR, width=3), fillcolor="rgba(0,0,0,0)")
+    fig.update_layout(title="机构 × 维度得分率（按总分排序；灰色为不适用）", font=FONT,
+                      height=max(360, 24 * len(labels) + 140), margin=dict(l=10, r=10, t=50, b=10),
+                      yaxis=dict(autorange="reversed", automargin=True), xaxis=dict(side="top"))
     return fig
 
 
@@ -78,191 +185,277 @@ def trend_figure(df: pl.DataFrame) -> go.Figure:
             fig.add_trace(go.Scatter(x=df["year"].to_list(), y=df["total"].to_list(), mode="lines+markers",
                                      name=html_text(df["agency_name"][0] or df["agency_code"][0]),
                                      line=dict(color="#c62828")))
-    fig.update_layout(title="历年总分趋势", font=FONT, height=380, xaxis=dict(title="年度", tickvals=years),
-                      yaxis=dict(title="总分", range=[0, 100]), margin=dict(l=10, r=10, t=50, b=10))
+    fig.update_layout(title="历年总分趋势", font=FONT, height=360, xaxis=dict(title="年度", tickvals=years),
+                      yaxis=dict(title="总分", range=[0, 100]), margin=dict(l=10, r=10, t=50, b=10),
+                      legend=dict(orientation="h", y=-0.25))
     return fig
 
 
-def distribution_figure(dist: dict[str, int]) -> go.Figure:
+def distribution_figure(dist: dict[str, int], vetoed: int = 0) -> go.Figure:
     grades = [g for g in GRADE_COLOURS if g in dist] + [g for g in dist if g not in GRADE_COLOURS]
+    text = [f"{dist[g]}（含一票否决 {vetoed}）" if g == "不合格" and vetoed else str(dist[g]) for g in grades]
     fig = go.Figure(go.Bar(x=grades, y=[dist[g] for g in grades], marker_color=[GRADE_COLOURS.get(g, "#888") for g in grades],
-                           text=[dist[g] for g in grades], textposition="auto"))
+                           text=text, textposition="auto", textangle=0))
     fig.update_layout(title="等级分布", font=FONT, height=260, margin=dict(l=10, r=10, t=50, b=10), yaxis=dict(title="机构数"))
     return fig
 
 
 def lost_points_figure(ind: pl.DataFrame) -> go.Figure:
     lost = ind.filter(pl.col("lost") > 0.005).sort("lost")
-    fig = go.Figure(go.Bar(x=lost["lost"].to_list(), y=[html_text(n or i) for n, i in zip(lost["metric_name"], lost["indicator"])],
-                           orientation="h", marker_color="#c62828", hovertemplate="%{y}：失 %{x:.2f} 分<extra></extra>"))
-    fig.update_layout(title="失分项", font=FONT, height=max(260, 26 * lost.height + 100),
-                      margin=dict(l=10, r=10, t=50, b=10), xaxis=dict(title="失分"))
+    fig = go.Figure(go.Bar(x=lost["lost"].to_list(), y=[html_text(n or i) for n, i in zip(lost["metric_name"], lost["metric_id"])],
+                           orientation="h", marker_color="#c62828", text=[present.points(v) for v in lost["lost"]],
+                           textposition="auto", textangle=0, hovertemplate="%{y}：失 %{x:.2f} 分<extra></extra>"))
+    fig.update_layout(title="失分项", font=FONT, height=max(260, 28 * lost.height + 100),
+                      margin=dict(l=10, r=10, t=50, b=10), xaxis=dict(title="失分"), yaxis=dict(automargin=True))
     return fig
 
 
-def plot(fig: go.Figure, name: str) -> pn.pane.Plotly:
-    return pn.pane.Plotly(fig, config=PLOTLY_CONFIG, sizing_mode="stretch_width", css_classes=["hz-chart", name])
+def overdue_by_agency_figure(items: pl.DataFrame) -> go.Figure:
+    """Overdue and due-soon items per agency as horizontal bars, most first (names read across)."""
+    by = (items.filter(pl.col("state") != "未到期")
+          .with_columns(pl.coalesce(pl.col("agency_name"), pl.col("agency_code"))
+                        .map_elements(html_text, return_dtype=pl.String).alias("who"))
+          .group_by("who").agg(over=(pl.col("state") == "逾期").sum(), soon=(pl.col("state") == "即将到期").sum())
+          .with_columns(n=pl.col("over") + pl.col("soon")).sort(["n", "over", "who"], descending=[False, False, True]))
+    fig = go.Figure()
+    for col, name, colour in (("over", "逾期", "#c62828"), ("soon", "即将到期", "#f9a825")):
+        fig.add_trace(go.Bar(y=by["who"].to_list(), x=by[col].to_list(), name=name, orientation="h", marker_color=colour,
+                             text=[str(v) if v else "" for v in by[col]], textposition="inside", textangle=0,
+                             insidetextanchor="middle"))
+    fig.update_layout(barmode="stack", title="按机构（逾期多者在上）", font=FONT, height=max(260, 26 * by.height + 130),
+                      margin=dict(l=10, r=10, t=80, b=10), xaxis=dict(title="事项数", dtick=1, rangemode="tozero"),
+                      yaxis=dict(automargin=True), legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom"))
+    return fig
+
+
+def gate_conditions_figure(fails: pl.DataFrame, conditions: dict[str, str]) -> go.Figure:
+    """Failed projects per condition G1–G4 (every condition shown, zero included)."""
+    labels = [f"{k} {v}" for k, v in conditions.items()]
+    counts = [fails.filter(pl.col("failed_conditions").str.contains(k, literal=True)).height for k in conditions]
+    fig = go.Figure(go.Bar(y=labels, x=counts, orientation="h", marker_color="#c62828", text=[str(c) for c in counts],
+                           textposition="auto", textangle=0))
+    fig.update_layout(title="未通过条件分布", font=FONT, height=260, margin=dict(l=10, r=10, t=50, b=10),
+                      xaxis=dict(title="项目数", rangemode="tozero", dtick=1 if max(counts + [0]) < 10 else None),
+                      yaxis=dict(autorange="reversed", automargin=True))
+    return fig
 
 
 # --------------------------------------------------------------------------- 总览
 
-
-def kpi_cards(k: dict) -> pn.Row:
-    dist = k["distribution"]
-    cards = [
-        pn.indicators.Number(label="参评机构", value=k["graded"], format="{value} 家", font_size="28pt"),
-        pn.indicators.Number(label="平均分", value=round(k["average"] or 0.0, 2), format="{value}", font_size="28pt"),
-        pn.indicators.Number(label="优秀 / 不合格", value=dist.get("优秀", 0),
-                             format=f"{{value}} / {dist.get('不合格', 0)} 家", font_size="28pt"),
-        pn.indicators.Number(label="当前逾期事项", value=k["overdue_now"] if k["overdue_now"] is not None else 0,
-                             format="{value} 项" if k["overdue_now"] is not None else "—", font_size="28pt",
-                             colors=[(0, "#2e7d32"), (10**9, "#c62828")]),
-    ]
-    return pn.Row(*cards, css_classes=["hz-kpis"])
+RANK_TITLES = {"rank": "名次", "agency_name": "机构名称", "total": "总分", "grade_label": "等级"}
 
 
-RANK_TITLES = {"rank": "名次", "agency_name": "机构名称", "agency_code": "机构代码", "total": "总分", "grade": "等级"}
+class OverviewPage(pn.viewable.Viewer):
+    """KPIs (as of the run), vetoes, rankings per peer group (every agency, no inner scroll),
+    the heat map and the trend."""
+
+    store = param.Parameter()
+    run_id = param.String()
+    on_agency = param.Callable(default=None)
+
+    @param.depends("run_id")
+    def content(self) -> pn.Column:
+        store, run_id = self.store, self.run_id
+        grades = store.grades(run_id)
+        if grades.is_empty():
+            return pn.Column(empty_note("本次评估没有可显示的参评机构。"))
+        k = store.kpis(run_id)
+        dist = k["distribution"]
+        as_of = present.day(k["as_of"])
+        kpis = cards([
+            ("参评机构", f"{present.integer(k['graded'])} 家", ""),
+            ("平均分", present.points(k["average"]), ""),
+            ("优秀 / 不合格", f"{dist.get('优秀', 0)} / {dist.get('不合格', 0)} 家", "bad" if dist.get("不合格") else ""),
+            ("一票否决", f"{k['vetoed']} 家", "veto" if k["vetoed"] else ""),
+            (f"逾期事项（截至 {as_of}）", present.DASH if k["overdue_now"] is None else f"{k['overdue_now']} 项",
+             "bad" if k["overdue_now"] else ""),
+        ])
+        rankings = []
+        for group in store.peer_groups(run_id):
+            g = grades.filter(pl.col("peer_group") == group)
+            t = table(g, RANK_TITLES, numeric=("rank", "total"), pagination=None, css_classes=["hz-ranking"],
+                      widths={"名次": 64, "总分": 76, "等级": 124})
+            t.style.apply(_grade_style(grade_colour), subset=["等级"])
+            if self.on_agency is not None:
+                t.on_click(lambda e, g=g: self.on_agency(g["agency_code"][e.row]))
+            rankings.append(pn.Column(pn.pane.Markdown(f"### {markdown_text(group)}排名（点击机构查看详情）"), t,
+                                      sizing_mode="stretch_width", min_width=320))
+        dims = [d.name for d in store.scheme(run_id).dimensions]
+        veto = veto_box(grades)
+        return pn.Column(
+            kpis, *([veto] if veto else []),
+            plot(distribution_figure(dist, k["vetoed"]), "hz-dist"),
+            pn.FlexBox(*rankings, flex_wrap="wrap", sizing_mode="stretch_width"),
+            plot(heatmap_figure(store.heatmap(run_id), dims), "hz-heatmap"),
+            plot(trend_figure(store.trend()), "hz-trend"),
+            sizing_mode="stretch_width",
+        )
+
+    def __panel__(self):
+        return self.content()
 
 
 def overview_page(store: Store, run_id: str, on_agency=None, now: dt.datetime | None = None) -> pn.Column:
-    grades = store.grades(run_id)
-    if grades.is_empty():
-        return pn.Column(empty_note())
-    k = store.kpis(run_id, now)
-    rankings = []
-    for group in store.peer_groups(run_id):
-        g = grades.filter(pl.col("peer_group") == group).with_columns(
-            pl.when(pl.col("vetoed")).then(pl.col("grade") + "（一票否决）").otherwise(pl.col("grade")).alias("grade")
-        )
-        t = table(g, RANK_TITLES, pagination=None, height=min(60 + 32 * g.height, 700), layout="fit_columns",
-                  css_classes=["hz-ranking"], name=f"{group}排名", selectable=False)
-        if on_agency is not None:
-            t.on_click(lambda e, g=g: on_agency(g["agency_code"][e.row]))
-        rankings.append(pn.Column(pn.pane.Markdown(f"### {markdown_text(group)}排名（点击机构查看详情）"), t,
-                                  sizing_mode="stretch_width"))
-    dims = [d.name for d in store.scheme(run_id).dimensions]
-    return pn.Column(
-        kpi_cards(k),
-        pn.Row(plot(distribution_figure(k["distribution"]), "hz-dist"), sizing_mode="stretch_width"),
-        pn.Row(*rankings, sizing_mode="stretch_width"),
-        plot(heatmap_figure(store.heatmap(run_id), dims), "hz-heatmap"),
-        plot(trend_figure(store.trend()), "hz-trend"),
-        sizing_mode="stretch_width",
-    )
+    return OverviewPage(store=store, run_id=run_id, on_agency=on_agency).content()
 
 
 # --------------------------------------------------------------------------- 机构详情
 
-IND_TITLES = {"dimension": "维度", "metric_name": "指标", "article": "条款", "value_pct": "指标值",
+IND_TITLES = {"dimension": "维度", "metric_name": "指标", "article": "条款", "value": "指标值",
               "numerator": "分子", "denominator": "分母", "count": "问题数", "points": "得分",
               "max_points": "满分", "lost": "失分"}
 EV_TITLES = {"metric_name": "指标", "article": "条款", "record_table": "来源表", "record_id": "记录编号",
-             "reason": "原因", "due_at": "截止时间", "done_at": "办结时间", "adjustment_id": "争议调整"}
+             "reason": "原因", "due_at": "截止时间", "done_at": "办结时间", "wd_late": "逾期工作日",
+             "adjustment_id": "争议调整"}
+
+
+class AgencyPage(pn.viewable.Viewer):
+    """One agency: grade (and veto), indicators with 满分 and 失分, lost points, trend, evidence
+    filtered by metric and text."""
+
+    store = param.Parameter()
+    run_id = param.String()
+    agency = param.String(allow_None=True)
+    metric = param.Selector(default="", objects=[""])
+    text = param.String(default="")
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self.grade = self.store.grade(self.run_id, self.agency) if self.agency else None
+        if self.grade is not None:
+            ev = self.store.evidence(self.run_id, self.agency)
+            names = dict(zip(ev["metric_id"], ev["metric_name"]))
+            opts = {"全部指标": ""} | {names.get(m) or m: m for m in sorted(names)}
+            self.param.metric.objects = list(opts.values())
+            self.metric_labels = opts
+
+    def evidence_frame(self) -> pl.DataFrame:
+        return self.store.evidence(self.run_id, self.agency, self.metric or None, self.text or None)
+
+    @param.depends("metric", "text", watch=True)
+    def _filter_evidence(self) -> None:
+        """A filter change updates the one evidence table in place (no new table per keystroke)."""
+        df = self.evidence_frame()
+        self.ev_count.object = f"共 {df.height} 条证据" + ("（本机构没有符合条件的未达标事项）" if df.is_empty() else "")
+        self.ev_table.value = display_frame(df, EV_TITLES)
+
+    def content(self) -> pn.Column:
+        g = self.grade
+        if g is None:
+            return pn.Column(pn.pane.Markdown("## 机构详情"), empty_note("无可显示的数据（无此机构或无权查看）。"))
+        store, run_id, agency = self.store, self.run_id, self.agency
+        ind = store.indicators(run_id, agency).with_columns(  # a deduction has no 满分
+            max_points=pl.when(pl.col("is_deduction")).then(None).otherwise(pl.col("max_points")))
+        head = pn.pane.Markdown(
+            f"## {markdown_text(g['agency_name'] or g['agency_code'])}（{markdown_text(g['agency_code'])}）\n"
+            f"**{g['year']} 年度总分 {present.points(g['total'])}，等级 {markdown_text(present.grade_label(g['grade'], g['vetoed']))}**"
+            + (f"，{markdown_text(g['peer_group'])}第 {g['rank']} 名" if g["rank"] is not None else "（不参与排名）")
+            + (f"\n\n{markdown_text(g['veto_text'])}" if g["vetoed"] and g.get("veto_text") else ""),
+            css_classes=["hz-agency-head"],
+        )
+        metric_sel = pn.widgets.Select.from_param(self.param.metric, label="指标", options=self.metric_labels, width=240,
+                                                  css_classes=["hz-ev-metric"])
+        text = pn.widgets.TextInput.from_param(self.param.text, label="记录编号 / 原因包含", placeholder="输入关键字",
+                                               width=240)
+        tools = [metric_sel, text]
+        if store.user.can_export:
+            tools.append(pn.widgets.FileDownload(
+                callback=lambda: io.BytesIO(store.evidence_csv(run_id, agency, self.metric or None, self.text or None)),
+                filename=f"证据_{agency}_{g['year']}.csv", label="下载证据 CSV", button_type="primary", width=180,
+                css_classes=["hz-evidence-download"],
+            ))
+        ev = self.evidence_frame()
+        self.ev_count = pn.pane.Markdown(f"共 {ev.height} 条证据", css_classes=["hz-ev-count"])
+        self.ev_table = table(ev, EV_TITLES, numeric=("wd_late",), page_size=15, css_classes=["hz-evidence"])
+        veto = veto_box(pl.DataFrame([g]))
+        return pn.Column(
+            head, *([veto] if veto else []),
+            table(ind, IND_TITLES, numeric=("value", "numerator", "denominator", "count", "points", "max_points", "lost"),
+                  pagination=None, css_classes=["hz-indicators"]),
+            plot(lost_points_figure(ind), "hz-lost"),
+            plot(trend_figure(store.trend(agency)), "hz-agency-trend"),
+            pn.pane.Markdown("### 证据（未达标事项）"),
+            pn.FlexBox(*tools, flex_wrap="wrap"),
+            self.ev_count, self.ev_table,
+            sizing_mode="stretch_width",
+        )
+
+    def __panel__(self):
+        return self.content()
 
 
 def agency_page(store: Store, run_id: str, agency: str | None) -> pn.Column:
-    g = store.grade(run_id, agency) if agency else None
-    if g is None:
-        return pn.Column(pn.pane.Markdown("## 机构详情"), empty_note("无可显示的数据（无此机构或无权查看）。"))
-    ind = store.indicators(run_id, agency).with_columns(
-        pl.col("value").map_elements(_fmt_pct, return_dtype=pl.String).alias("value_pct"),
-        pl.col(["points", "max_points", "lost"]).round(2),
-    )
-    head = pn.pane.Markdown(
-        f"## {markdown_text(g['agency_name'] or g['agency_code'])}（{markdown_text(g['agency_code'])}）\n"
-        f"**{g['year']} 年度总分 {g['total']:.2f}，等级 {markdown_text(g['grade'])}**"
-        f"{'（一票否决）' if g['vetoed'] else ''}"
-        + (f"，{markdown_text(g['peer_group'])}第 {g['rank']} 名" if g["rank"] is not None else "（不参与排名）")
-        + (f"\n\n{markdown_text(g['veto_reason'])}" if g.get("veto_reason") else ""),
-        css_classes=["hz-agency-head"],
-    )
-    ev_all = store.evidence(run_id, agency)
-    metric_opts = {"全部指标": ""} | {METRICS[m].name_zh if m in METRICS else m: m for m in ev_all["metric_id"].unique().sort()}
-    metric_sel = pn.widgets.Select(label="指标", options=metric_opts, value="", width=240, css_classes=["hz-ev-metric"])
-    text = pn.widgets.TextInput(label="记录编号 / 原因包含", placeholder="输入关键字", width=240)
-    ev_table = table(ev_all, EV_TITLES, pagination="remote", page_size=15, css_classes=["hz-evidence"])
-    count = pn.pane.Markdown(f"共 {ev_all.height} 条证据", css_classes=["hz-ev-count"])
-
-    def refresh(*_):
-        df = store.evidence(run_id, agency, metric_sel.value or None, text.value or None)
-        cols = [c for c in EV_TITLES if c in df.columns]
-        ev_table.value = df.select(cols).rename({c: EV_TITLES[c] for c in cols}).to_pandas()
-        count.object = f"共 {df.height} 条证据"
-
-    metric_sel.param.watch(refresh, "value")
-    text.param.watch(refresh, "value")
-    tools = [metric_sel, text]
-    if store.user.can_export:
-        tools.append(pn.widgets.FileDownload(
-            callback=lambda: io.BytesIO(store.evidence_csv(run_id, agency, metric_sel.value or None, text.value or None)),
-            filename=f"证据_{agency}_{g['year']}.csv", label="下载证据 CSV", button_type="primary", width=180,
-            css_classes=["hz-evidence-download"],
-        ))
-    return pn.Column(
-        head,
-        pn.Row(table(ind, IND_TITLES, pagination=None, css_classes=["hz-indicators"]), sizing_mode="stretch_width"),
-        plot(lost_points_figure(ind), "hz-lost"),
-        plot(trend_figure(store.trend(agency)), "hz-agency-trend"),
-        pn.pane.Markdown("### 证据（未达标事项）"),
-        pn.Row(*tools), count, ev_table,
-        sizing_mode="stretch_width",
-    )
+    return AgencyPage(store=store, run_id=run_id, agency=agency).content()
 
 
 # --------------------------------------------------------------------------- 督办
 
-SUP_TITLES = {"category": "事项类别", "article": "条款", "agency_name": "机构名称", "agency_code": "机构代码",
-              "record_id": "事项编号", "due_date": "截止日期", "state": "状态", "wd_overdue": "逾期工作日",
-              "wd_left": "剩余工作日", "notified": "已通知"}
+SUP_TITLES = {"category": "事项类别", "article": "条款", "agency_name": "机构名称", "record_id": "事项编号",
+              "due_at": "截止时间", "state": "状态", "wd_overdue": "逾期工作日", "wd_left": "剩余工作日",
+              "notified": "已通知"}
 
 
-def supervision_page(store: Store, agency_options: dict[str, str], now: dt.datetime | None = None) -> pn.Column:
-    now = now or dt.datetime.now().replace(second=0, microsecond=0)
-    as_of = pn.widgets.DatetimePicker(label="截至时间", value=now, width=220)
-    now_btn = pn.widgets.Button(label="现在", width=80, align="end")
-    opts = agency_options if store.user.is_agency else {"全部机构": ""} | agency_options
-    ag = pn.widgets.Select(label="机构", options=opts, value=next(iter(opts.values())), width=300,
-                           css_classes=["hz-sup-filter"])
-    body = pn.Column(sizing_mode="stretch_width")
+class SupervisionPage(pn.viewable.Viewer):
+    """督办 at a chosen time (default: the run's as-of time, like the rest of the dashboard)."""
 
-    def refresh(*_):
+    store = param.Parameter()
+    as_of = param.Date()
+    agency = param.String(default="")
+    agency_options = param.Dict(default={})
+
+    @param.depends("as_of", "agency")
+    def body(self) -> pn.Column:
+        store = self.store
         try:
-            items = store.supervision(as_of.value, ag.value or None)
+            items = store.supervision(self.as_of, self.agency or None)
         except HzevalError as exc:
-            body.objects = [pn.pane.Alert(markdown_text(exc.message), alert_type="danger")]
-            return
+            return pn.Column(pn.pane.Alert(markdown_text(exc.zh), alert_type="danger"))
         if items is None:
-            body.objects = [empty_note("已发布的评估运行不含督办所需的原始数据，请重新运行 hzeval assess。")]
-            return
+            return pn.Column(empty_note("已发布的评估运行不含督办所需的原始数据，请重新运行 hzeval assess。"))
         over = items.filter(pl.col("state") == "逾期")
         soon = items.filter(pl.col("state") == "即将到期")
-        who = next((k for k, v in opts.items() if v == ag.value), "")
+        who = next((k for k, v in self.agency_options.items() if v == self.agency), "")
         summary = pn.pane.Markdown(
-            f"{markdown_text(who)}，截至 {as_of.value:%Y-%m-%d %H:%M}：未办结 **{items.height}** 项，其中逾期 **{over.height}** 项、"
+            f"{markdown_text(who)}，截至 {present.when(self.as_of)}：未办结 **{items.height}** 项，其中逾期 **{over.height}** 项、"
             f"即将到期 **{soon.height}** 项", css_classes=["hz-sup-summary"])
-        by_agency = items.filter(pl.col("state") != "未到期").group_by("agency_name", "state").len()
-        fig = go.Figure()
-        for state, colour in (("逾期", "#c62828"), ("即将到期", "#f9a825")):
-            s = by_agency.filter(pl.col("state") == state)
-            fig.add_trace(go.Bar(x=[html_text(n) for n in s["agency_name"]], y=s["len"].to_list(), name=state,
-                                 marker_color=colour))
-        fig.update_layout(barmode="stack", title="按机构", font=FONT, height=340, margin=dict(l=10, r=10, t=50, b=10))
+        if items.is_empty():
+            return pn.Column(summary, empty_note("截至该时点没有未办结的督办事项。"), sizing_mode="stretch_width")
         by_article = items.group_by("article", "category", "state").len().sort(["article", "category", "state"])
-        body.objects = [
+        return pn.Column(
             summary,
-            pn.Row(plot(fig, "hz-sup-agency"),
-                   table(by_article, {"article": "条款", "category": "事项类别", "state": "状态", "len": "数量"},
-                         pagination=None, width=420, sizing_mode="fixed"),
-                   sizing_mode="stretch_width"),
-            table(items, SUP_TITLES, page_size=20, css_classes=["hz-supervision"]),
-        ]
+            pn.FlexBox(
+                pn.Column(plot(overdue_by_agency_figure(items), "hz-sup-agency"), sizing_mode="stretch_width", min_width=320),
+                pn.Column(table(by_article, {"article": "条款", "category": "事项类别", "state": "状态", "len": "数量"},
+                                numeric=("len",), pagination=None), min_width=320, sizing_mode="stretch_width"),
+                flex_wrap="wrap", sizing_mode="stretch_width"),
+            table(items, SUP_TITLES, numeric=("wd_overdue", "wd_left"), page_size=20, css_classes=["hz-supervision"]),
+            sizing_mode="stretch_width",
+        )
 
-    as_of.param.watch(refresh, "value")
-    ag.param.watch(refresh, "value")
-    now_btn.on_click(lambda e: setattr(as_of, "value", dt.datetime.now().replace(second=0, microsecond=0)))
-    refresh()
-    return pn.Column(pn.pane.Markdown("## 督办：逾期与即将到期事项"), pn.Row(as_of, now_btn, ag), body,
-                     sizing_mode="stretch_width")
+    def content(self) -> pn.Column:
+        picker = pn.widgets.DatetimeInput.from_param(self.param.as_of, label="截至时间（年-月-日 时:分）", width=220,
+                                                     format="%Y-%m-%d %H:%M")
+        now_btn = pn.widgets.Button(label="现在", width=80, align="end")
+        now_btn.on_click(lambda e: setattr(self, "as_of", dt.datetime.now().replace(second=0, microsecond=0)))
+        opts = self.agency_options
+        ag = pn.widgets.Select.from_param(self.param.agency, label="机构", options=opts, width=300,
+                                          css_classes=["hz-sup-filter"])
+        return pn.Column(pn.pane.Markdown("## 督办：逾期与即将到期事项"), pn.FlexBox(picker, now_btn, ag, flex_wrap="wrap"),
+                         pn.panel(self.body), sizing_mode="stretch_width")
+
+    def __panel__(self):
+        return self.content()
+
+
+def supervision_page(store: Store, agency_options: dict[str, str], now: dt.datetime | None = None,
+                     run_id: str | None = None) -> pn.Column:
+    """``now`` (or else the run's as-of time) is the initial 截至时间."""
+    run_id = run_id or store.latest_run_id()
+    start = now or (store.run(run_id)["as_of"] if run_id else dt.datetime.now())
+    opts = agency_options if store.user.is_agency else {"全部机构": ""} | agency_options
+    page = SupervisionPage(store=store, as_of=start.replace(second=0, microsecond=0), agency_options=opts,
+                           agency=next(iter(opts.values()), ""))
+    return page.content()
 
 
 # --------------------------------------------------------------------------- 项目门禁
@@ -273,29 +466,22 @@ CONDITIONS = "G1 立项时提交数据清单；G2 数据已编目；G3 数据已
 
 
 def gates_page(store: Store, run_id: str) -> pn.Column:
+    from hzeval.runs import GATE_CONDITIONS
+
     df = store.gates(run_id)
     if df.is_empty():
-        return pn.Column(pn.pane.Markdown("## 项目门禁"), empty_note("无项目门禁记录。"))
-    df = df.with_columns(
-        pl.when(pl.col("passed")).then(pl.lit("通过"))
-        .when(pl.col("accepted_while_failing")).then(pl.lit("带病验收"))
-        .otherwise(pl.lit("未通过")).alias("result")
-    )
+        note = "本机构无项目。" if store.user.is_agency else "本次评估没有项目门禁记录。"
+        return pn.Column(pn.pane.Markdown("## 项目门禁"), empty_note(note))
     fails = df.filter(~pl.col("passed"))
-    counts = (fails.select(pl.col("failed_conditions").str.split(";")).explode("failed_conditions")
-              .group_by("failed_conditions").len().sort("failed_conditions"))
-    fig = go.Figure(go.Bar(x=counts["failed_conditions"].to_list(), y=counts["len"].to_list(), marker_color="#c62828"))
-    fig.update_layout(title="未通过条件分布", font=FONT, height=300, margin=dict(l=10, r=10, t=50, b=10))
+    flagged = df.filter(pl.col("accepted_while_failing")).height
+    t = table(df, GATE_TITLES, css_classes=["hz-gates"])
+    t.style.apply(_grade_style(lambda v: "#2e7d32" if v == "通过" else ("#c62828" if v else None)), subset=["结果"])
     return pn.Column(
-        pn.pane.Markdown(f"## 项目门禁\n{CONDITIONS}（{store.article(run_id, 'project_gate')}）"),
-        pn.Row(
-            pn.indicators.Number(label="项目数", value=df.height, format="{value} 个", font_size="24pt"),
-            pn.indicators.Number(label="未通过", value=fails.height, format="{value} 个", font_size="24pt"),
-            pn.indicators.Number(label="带病验收", value=df.filter(pl.col("accepted_while_failing")).height,
-                                 format="{value} 个", font_size="24pt", colors=[(1, "#2e7d32"), (10**9, "#c62828")]),
-        ),
-        plot(fig, "hz-gates-chart"),
-        table(df, GATE_TITLES, css_classes=["hz-gates"]),
+        pn.pane.Markdown(f"## 项目门禁\n{CONDITIONS}（{markdown_text(store.article(run_id, 'project_gate'))}）"),
+        cards([("项目数", f"{df.height} 个", ""), ("未通过", f"{fails.height} 个", "bad" if fails.height else ""),
+               ("带病验收", f"{flagged} 个", "bad" if flagged else "")]),
+        plot(gate_conditions_figure(fails, GATE_CONDITIONS), "hz-gates-chart"),
+        t,
         sizing_mode="stretch_width",
     )
 
@@ -306,46 +492,87 @@ WHATIF_TITLES = {"peer_group": "组别", "agency_name": "机构名称", "total":
                  "delta": "分差", "grade": "官方等级", "sim_grade": "模拟等级", "rank": "官方名次", "sim_rank": "模拟名次"}
 
 
-def whatif_page(store: Store, run_id: str) -> pn.Column:
-    scheme = store.scheme(run_id)
-    weights = {d.name: pn.widgets.FloatInput(label=f"{d.name}权重", value=float(d.weight), start=0, end=100, step=1,
-                                             width=150, css_classes=["hz-weight", f"hz-weight-{i}"])
-               for i, d in enumerate(scheme.dimensions)}
-    ordered = sorted(scheme.grades, key=lambda b: -b.min)[:-1]
-    bands = {b.grade: pn.widgets.FloatInput(label=f"{b.grade}分数线", value=float(b.min), start=0, end=100, step=1,
-                                            width=150, css_classes=["hz-band", f"hz-band-{i}"])
-             for i, b in enumerate(ordered)}
-    reset = pn.widgets.Button(label="恢复官方方案", width=140, align="end")
-    summary = pn.pane.Markdown(css_classes=["hz-whatif-summary"])
-    result = table(pl.DataFrame(), WHATIF_TITLES)
-    result_box = pn.Column(result, sizing_mode="stretch_width")
+class WhatIfPage(pn.viewable.Viewer):
+    """Re-score the run with changed dimension weights and grade lines; agencies whose grade
+    changes are highlighted and listed first; the weight total is shown."""
 
-    def refresh(*_):
+    store = param.Parameter()
+    run_id = param.String()
+    weights = param.Dict(default={})
+    bands = param.Dict(default={})
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self.scheme = self.store.scheme(self.run_id)
+        self.ordered = sorted(self.scheme.grades, key=lambda b: -b.min)[:-1]
+        # the weight total, the summary and the table: built once, then updated by _rescore
+        self.weight_note = pn.pane.Markdown(css_classes=["hz-weight-total"])
+        self.summary = pn.pane.Markdown(css_classes=["hz-whatif-summary"])
+        self._flags: list[bool] = []
+        self.table = table(pl.DataFrame({c: [] for c in WHATIF_TITLES}), WHATIF_TITLES,
+                           numeric=("total", "sim_total", "delta", "rank", "sim_rank"), css_classes=["hz-whatif"],
+                           page_size=25)
+        self.table.style.apply(
+            lambda row: ["background-color: #ffe3e0; font-weight: 700"
+                         if row.name < len(self._flags) and self._flags[row.name] else "" for _ in row], axis=1)
+        self.param.update(weights={d.name: float(d.weight) for d in self.scheme.dimensions},
+                          bands={b.grade: float(b.min) for b in self.ordered})
+        self._inputs = {}
+        for i, d in enumerate(self.scheme.dimensions):
+            w = pn.widgets.FloatInput(label=f"{d.name}权重", value=float(d.weight), start=0, end=100, step=1, width=150,
+                                      css_classes=["hz-weight", f"hz-weight-{i}"])
+            w.param.watch(lambda e, k=d.name: self.param.update(weights={**self.weights, k: e.new}), "value")
+            self._inputs[("w", d.name)] = w
+        for i, b in enumerate(self.ordered):
+            w = pn.widgets.FloatInput(label=f"{b.grade}分数线", value=float(b.min), start=0, end=100, step=1, width=150,
+                                      css_classes=["hz-band", f"hz-band-{i}"])
+            w.param.watch(lambda e, k=b.grade: self.param.update(bands={**self.bands, k: e.new}), "value")
+            self._inputs[("b", b.grade)] = w
+
+    def reset(self, *_):
+        with param.parameterized.batch_call_watchers(self):
+            for d in self.scheme.dimensions:
+                self._inputs[("w", d.name)].value = float(d.weight)
+            for b in self.ordered:
+                self._inputs[("b", b.grade)].value = float(b.min)
+
+    @param.depends("weights", "bands", watch=True)
+    def _rescore(self) -> None:
+        """A weight or band change re-scores and updates the summary and the one table in place."""
+        total = sum(v or 0 for v in self.weights.values())
+        self.weight_note.object = (f"权重合计 **{present.number(total)}**"
+                                   + ("（按比例折算为 100 分）" if abs(total - 100) > 1e-9 else "（= 100）"))
         try:
-            df = store.whatif(run_id, {k: w.value for k, w in weights.items()}, {k: b.value for k, b in bands.items()})
+            df = self.store.whatif(self.run_id, self.weights, self.bands)
         except ValueError as exc:
-            summary.object = f"**方案无效**：{markdown_text(exc)}"
+            self.summary.object = f"**方案无效**：{markdown_text(str(exc).split(' / ')[0])}"
             return
-        changed = df.filter(pl.col("grade_changed"))
+        changed = df.filter(pl.col("grade_changed")).height
         moved = df.filter(pl.col("sim_rank") != pl.col("rank")).height
-        summary.object = (f"等级变化 **{changed.height}** 家，名次变化 **{moved}** 家（模拟结果仅供参考，不保存，"
-                          f"官方结果以运行 {markdown_text(run_id)} 为准）")
-        out = df.with_columns(pl.col(["total", "sim_total"]).round(2))
-        cols = [c for c in WHATIF_TITLES if c in out.columns]
-        result.value = out.select(cols).rename({c: WHATIF_TITLES[c] for c in cols}).to_pandas()
+        self.summary.object = (f"等级变化 **{changed}** 家（标红、排在最前），名次变化 **{moved}** 家（模拟结果仅供参考，不保存，"
+                               f"官方结果以运行 {markdown_text(self.run_id)} 为准）")
+        self._flags = df["grade_changed"].to_list()
+        self.table.value = display_frame(df, WHATIF_TITLES)
 
-    def do_reset(_):
-        for d in scheme.dimensions:
-            weights[d.name].value = float(d.weight)
-        for b in ordered:
-            bands[b.grade].value = float(b.min)
+    def result(self) -> pn.Column:
+        """The weight total, the summary and the table of the current weights and bands."""
+        return pn.Column(self.weight_note, self.summary, self.table, sizing_mode="stretch_width")
 
-    for w in (*weights.values(), *bands.values()):
-        w.param.watch(refresh, "value")
-    reset.on_click(do_reset)
-    refresh()
-    return pn.Column(
-        pn.pane.Markdown(f"## 方案模拟\n调整维度权重（按比例折算为 100 分）和等级分数线，对照官方运行 {markdown_text(run_id)} 重新评分。"),
-        pn.Row(*weights.values()), pn.Row(*bands.values(), reset), summary, result_box,
-        sizing_mode="stretch_width",
-    )
+    def content(self) -> pn.Column:
+        reset = pn.widgets.Button(label="恢复官方方案", width=140, align="end")
+        reset.on_click(self.reset)
+        weights = [v for (kind, _), v in self._inputs.items() if kind == "w"]
+        bands = [v for (kind, _), v in self._inputs.items() if kind == "b"]
+        return pn.Column(
+            pn.pane.Markdown(f"## 方案模拟\n调整维度权重（按比例折算为 100 分）和等级分数线，"
+                             f"对照官方运行 {markdown_text(self.run_id)} 重新评分。"),
+            pn.FlexBox(*weights, flex_wrap="wrap"), pn.FlexBox(*bands, reset, flex_wrap="wrap"),
+            self.result(), sizing_mode="stretch_width",
+        )
+
+    def __panel__(self):
+        return self.content()
+
+
+def whatif_page(store: Store, run_id: str) -> pn.Column:
+    return WhatIfPage(store=store, run_id=run_id).content()

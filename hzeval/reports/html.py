@@ -8,13 +8,12 @@ is in one place. Charts are plotly figures rendered to a ``<div>`` that loads th
 
 from __future__ import annotations
 
-import datetime as dt
-import html
-import math
 from collections.abc import Callable, Mapping
 from string import Template
 
 import polars as pl
+
+from hzeval import present
 
 PLOTLY_JS = "plotly.min.js"
 TITLE = "惠州市公共数据管理年度评估报告"
@@ -24,30 +23,20 @@ GRADE_CLASS = {"优秀": "g-a", "良好": "g-b", "合格": "g-c", "不合格": "
 
 def esc(value) -> str:
     """Text for HTML (``None`` → empty)."""
-    return "" if value is None else html.escape(str(value), quote=True)
+    return present.escape(value)
 
 
-def rate(v) -> str:
-    return "—" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v * 100:.1f}%"
+#: the vocabulary of :mod:`hzeval.present`, under the names the notebooks use
+rate = present.percent
+when = present.when
+deadline = present.deadline
+integer = present.integer
+points = present.points
 
 
 def num(v, digits: int = 2) -> str:
-    return "—" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.{digits}f}"
-
-
-def when(v) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, dt.datetime):
-        return f"{v:%Y-%m-%d %H:%M}"
-    return str(v)
-
-
-def deadline(v) -> str:
-    """``evidence.due_at`` is 24:00 of the deadline day, stored as 00:00 of the next day."""
-    if v is None:
-        return ""
-    return f"{(v - dt.timedelta(days=1)):%Y-%m-%d} 24:00"
+    """Points (two decimals, no "-0.00"); ``digits=0`` → an integer."""
+    return present.integer(v) if digits == 0 else present.points(v)
 
 
 def table(
@@ -57,8 +46,12 @@ def table(
     numeric: tuple[str, ...] = (),
     row_class: Callable[[dict], str | None] | None = None,
     caption: str | None = None,
+    classes: Mapping[str, Callable] | None = None,
+    nowrap: tuple[str, ...] = (),
 ) -> str:
-    """An escaped HTML table of ``df``'s ``columns`` (name → Chinese heading)."""
+    """An escaped HTML table of ``df``'s ``columns`` (name → Chinese heading). Cells are written by
+    ``formats`` or else :func:`hzeval.present.cell`; ``classes`` gives a cell's CSS class from its value."""
+    classes = classes or {}
     formats = formats or {}
     head = "".join(f'<th{" class=num" if c in numeric else ""}>{esc(label)}</th>' for c, label in columns.items())
     body = []
@@ -66,8 +59,11 @@ def table(
         cells = []
         for c in columns:
             v = row.get(c)
-            text = formats[c](v) if c in formats else ("" if v is None else v)
-            cells.append(f'<td{" class=num" if c in numeric else ""}>{esc(text)}</td>')
+            text = formats[c](v) if c in formats else present.cell(c, v)
+            cls_ = [k for k in ("num" if c in numeric else None, "nowrap" if c in nowrap else None,
+                                 classes[c](v) if c in classes else None) if k]
+            attr = ' class="' + " ".join(cls_) + '"' if cls_ else ""
+            cells.append(f"<td{attr}>{esc(text)}</td>")
         cls = row_class(row) if row_class else None
         body.append(f'<tr{f" class={cls}" if cls else ""}>{"".join(cells)}</tr>')
     cap = f"<caption>{esc(caption)}</caption>" if caption else ""
@@ -86,8 +82,15 @@ def paragraph(text: str, cls: str = "") -> str:
 
 
 def grade_badge(grade: str, vetoed: bool = False) -> str:
-    extra = "（一票否决）" if vetoed else ""
-    return f'<span class="grade {GRADE_CLASS.get(grade, "")}">{esc(grade)}{esc(extra)}</span>'
+    cls = "g-v" if vetoed else GRADE_CLASS.get(grade, "")
+    return f'<span class="grade {cls}">{esc(present.grade_label(grade, vetoed))}</span>'
+
+
+def veto_note(row: Mapping) -> str:
+    """The veto beside a grade: incident id, date, kind and the scheme's basis (DESIGN §6)."""
+    if not row.get("vetoed"):
+        return ""
+    return f'<div class="veto"><b>一票否决</b> {esc(str(row.get("veto_text") or "").removeprefix("一票否决："))}</div>'
 
 
 def facts(items: Mapping[str, str]) -> str:
@@ -99,7 +102,7 @@ def facts(items: Mapping[str, str]) -> str:
 def provenance(p: Mapping) -> str:
     """The run and scheme a report rests on (DESIGN §1: traceable to a run)."""
     rows = {
-        "评估年度": p["year"], "数据截至": p["as_of"], "评分方案": p["scheme_name"],
+        "评估年度": p["year"], "数据截至": present.when(p["as_of"]), "评分方案": p["scheme_name"],
         "方案 SHA-256": str(p["scheme_sha256"])[:16] + "…", "输入 SHA-256": str(p["inputs_sha256"])[:16] + "…",
         "评估运行": p["run_id"], "程序版本": p["package_version"],
     }
@@ -114,23 +117,71 @@ def masthead(subtitle: str, p: Mapping) -> str:
     )
 
 
-def plotly_script(js: str = PLOTLY_JS) -> str:
-    """Load the report folder's shared plotly.js (once per page, before the first chart)."""
-    return f'<script src="{esc(js)}"></script>'
+def bar_chart(labels: list[str], series: list[tuple[str, list[float | None], str]], *, unit: str = "%",
+              top: float = 100.0, value_text=None, title: str = "") -> str:
+    """A horizontal bar chart as inline SVG (no script: a report mailed alone keeps its charts;
+    it scales to the page width). ``series``: (name, values, colour); a None value prints "—"."""
+    value_text = value_text or (lambda v: present.DASH if v is None else f"{v:.1f}{unit}")
+    n_series = max(len(series), 1)
+    label_w, chart_w, bar_h, gap = 190, 480, 14, 10
+    row_h = n_series * bar_h + gap
+    legend_h = 24 if n_series > 1 else 0
+    title_h = 24 if title else 0
+    height = title_h + legend_h + row_h * len(labels) + 8
+    width = label_w + chart_w + 70
+    out = [f'<svg class="svgchart" viewBox="0 0 {width} {height}" role="img" preserveAspectRatio="xMinYMin meet" '
+           f'aria-label="{esc(title)}">']
+    if title:
+        out.append(f'<text x="0" y="16" class="t">{esc(title)}</text>')
+    if n_series > 1:
+        x = label_w
+        for name, _, colour in series:
+            out.append(f'<rect x="{x}" y="{title_h + 6}" width="12" height="12" fill="{colour}"/>'
+                       f'<text x="{x + 16}" y="{title_h + 16}">{esc(name)}</text>')
+            x += 30 + 14 * len(name)
+    y0 = title_h + legend_h
+    for i, label in enumerate(labels):
+        y = y0 + i * row_h
+        out.append(f'<text x="{label_w - 6}" y="{y + row_h / 2 + 2}" text-anchor="end">{esc(label)}</text>')
+        for j, (_, values, colour) in enumerate(series):
+            v = values[i]
+            w = 0 if v is None or top <= 0 else max(0.0, min(float(v) / top, 1.0)) * chart_w
+            by = y + j * bar_h
+            out.append(f'<rect x="{label_w}" y="{by}" width="{w:.1f}" height="{bar_h - 2}" fill="{colour}"/>'
+                       f'<text x="{label_w + w + 4:.1f}" y="{by + bar_h - 4}" class="v">{esc(value_text(v))}</text>')
+    out.append(f'<line x1="{label_w}" y1="{y0}" x2="{label_w}" y2="{height - 8}" stroke="#999"/></svg>')
+    return '<div class="chart">' + "".join(out) + "</div>"
 
 
-def figure(fig, div_id: str, height: int | None = None) -> str:
-    """A plotly figure as a ``<div>`` (plotly.js comes from :func:`plotly_script`)."""
-    fig.update_layout(
-        template="plotly_white",
-        font={"family": "Noto Sans CJK SC, Noto Sans SC, Microsoft YaHei, SimHei, sans-serif", "size": 12},
-        margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        **({"height": height} if height else {}),
-    )
-    return '<div class="chart">' + fig.to_html(
-        full_html=False, include_plotlyjs=False, div_id=div_id,
-        config={"displayModeBar": False, "responsive": True, "staticPlot": False},
-    ) + "</div>"
+def heat_colour(rate: float | None) -> str:
+    """Red (0%) → amber (60%) → green (100%); no colour for "nothing applicable"."""
+    if rate is None:
+        return ""
+    r = max(0.0, min(float(rate), 1.0))
+    stops = [(0.0, (198, 40, 40)), (0.6, (249, 168, 37)), (0.8, (253, 231, 160)), (1.0, (67, 160, 71))]
+    for (a, ca), (b, cb) in zip(stops, stops[1:]):
+        if r <= b:
+            t = 0 if b == a else (r - a) / (b - a)
+            rgb = [round(x + (y - x) * t) for x, y in zip(ca, cb)]
+            return "#%02x%02x%02x" % tuple(rgb)
+    return "#43a047"
+
+
+def heat_table(rows: list[tuple[str, str, bool]], dims: list[str], rates: list[list[float | None]]) -> str:
+    """Agency × dimension score rates as a coloured table with the values printed; N/A cells are
+    hatched grey and say 不适用; vetoed agencies are marked. ``rows``: (name, grade label, vetoed)."""
+    head = "".join(f"<th class=num>{esc(d)}</th>" for d in dims)
+    body = []
+    for (name, grade, vetoed), values in zip(rows, rates):
+        cells = "".join(
+            '<td class="na-cell">不适用</td>' if v is None
+            else f'<td class=num style="background:{heat_colour(v)}">{esc(present.percent(v))}</td>'
+            for v in values
+        )
+        cls = ' class="vetoed"' if vetoed else ""
+        body.append(f"<tr{cls}><td>{esc(name)}</td><td>{esc(grade)}</td>{cells}</tr>")
+    return (f'<div class="scroll"><table class="data heat"><thead><tr><th>机构名称</th><th>等级</th>{head}</tr></thead>'
+            f'<tbody>{"".join(body)}</tbody></table></div>')
 
 
 CSS = """
@@ -152,6 +203,17 @@ p.note { color: #555; font-size: 12px; margin: -4px 0 8px; }
 .fact { border: 1px solid #d9d9d9; border-radius: 4px; padding: 8px 14px; min-width: 120px; background: #fafafa; }
 .fact .k { font-size: 12px; color: #666; } .fact .v { font-size: 20px; font-weight: 700; }
 .grade { display: inline-block; padding: 0 8px; border-radius: 3px; color: #fff; font-weight: 700; }
+.g-v { background: #4a148c; }
+.veto { border: 2px solid #4a148c; background: #f3e5f5; color: #2b0a3d; padding: 6px 10px; margin: 8px 0; border-radius: 4px; }
+svg.svgchart { width: 100%; height: auto; max-width: 760px; font-size: 12px; font-family: "Noto Sans CJK SC", "Microsoft YaHei", sans-serif; }
+svg.svgchart .t { font-weight: 700; font-size: 14px; } svg.svgchart .v { fill: #333; font-size: 11px; }
+.scroll { overflow-x: auto; }
+table.heat td.na-cell { background: repeating-linear-gradient(45deg, #eee, #eee 4px, #ddd 4px, #ddd 8px); color: #666; text-align: center; }
+table.heat tr.vetoed td:first-child, table.heat tr.vetoed td:nth-child(2) { color: #4a148c; font-weight: 700; }
+td.ok { color: #1a7f37; font-weight: 700; } td.no { color: #b3000c; font-weight: 700; }
+table.data td.nowrap { white-space: nowrap; }
+@media (max-width: 600px) { body { padding: 10px; font-size: 13px; } .fact { min-width: 0; flex: 1 1 40%; }
+  table.data { font-size: 11.5px; } header.mast h1 { font-size: 20px; } }
 .g-a { background: #1a7f37; } .g-b { background: #2f6fb3; } .g-c { background: #b7791f; } .g-d { background: #b3000c; }
 table.data { border-collapse: collapse; width: 100%; margin: 6px 0 14px; font-size: 12.5px; }
 table.data caption { text-align: left; font-weight: 600; padding: 4px 0; }

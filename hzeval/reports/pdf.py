@@ -31,6 +31,38 @@ def find_chromium() -> str | None:
     return None
 
 
+#: apt packages a PDF render needs (README, "PDF")
+APT_PACKAGES = "chromium fonts-noto-cjk"
+
+
+def cjk_font() -> str | None:
+    """A Simplified Chinese font fontconfig knows (Noto / Source Han / WenQuanYi …), or None."""
+    fc = shutil.which("fc-list")
+    if fc is None:
+        return None
+    try:
+        out = subprocess.run([fc, ":lang=zh-cn", "family"], capture_output=True, text=True, timeout=20).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    families = [line.strip() for line in out.splitlines() if line.strip()]
+    return families[0] if families else None
+
+
+def preflight() -> None:
+    """Check, before anything is rendered, that a PDF can be printed: Chromium and a CJK font."""
+    missing = []
+    if find_chromium() is None:
+        missing.append(("Chromium", "Chromium"))
+    if cjk_font() is None:
+        missing.append(("中文字体（Noto CJK）", "a CJK font (Noto CJK)"))
+    if missing:
+        raise HzevalError(
+            f"无法生成 PDF：缺少{'、'.join(z for z, _ in missing)}，请先安装 apt-get install {APT_PACKAGES}（未生成任何报告）",
+            f"cannot print PDF: missing {', '.join(e for _, e in missing)}; install with apt-get install {APT_PACKAGES} "
+            "(nothing rendered)",
+        )
+
+
 def print_pdf(html_path: Path, pdf_path: Path, timeout: float = 120) -> Path:
     """Print ``html_path`` to ``pdf_path`` atomically (temp file, then ``os.replace``)."""
     exe = find_chromium()

@@ -14,6 +14,7 @@ of a render reads the same run even if a new one is published meanwhile.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import json
 import logging
@@ -104,17 +105,6 @@ def write_atomic(path: Path, content: str | bytes) -> None:
         raise
     finally:
         tmp.unlink(missing_ok=True)
-
-
-def ensure_plotly_js(folder: Path) -> Path:
-    """One copy of plotly.min.js per report folder (copied when missing or different)."""
-    import plotly
-
-    src = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-    dst = folder / h.PLOTLY_JS
-    if not dst.exists() or dst.stat().st_size != src.stat().st_size:
-        write_atomic(dst, src.read_bytes())
-    return dst
 
 
 def kernel_env() -> Path:
@@ -264,6 +254,9 @@ def execute_job(job: Job) -> JobResult:
             print_pdf(Path(job.html), pdf)
             files.append(str(pdf))
             timings["pdf"] = time.perf_counter() - t2
+    except OSError as exc:  # disk full, file-size limit ...: the file and the cause, in words
+        hint = OS_HINTS.get(exc.errno, exc.strerror or type(exc).__name__)
+        return JobResult(job, False, f"无法写入 {exc.filename or job.html}：{hint} | {exc.strerror}", files, timings)
     except Exception as exc:  # noqa: BLE001
         return JobResult(job, False, f"{type(exc).__name__}: {exc}", files, timings)
     return JobResult(job, True, None, files, timings)
@@ -298,12 +291,16 @@ def plan_jobs(run: data.Run, out_dir: Path, agency: str | None = None, pdf: bool
     return jobs
 
 
+#: why a report file could not be written, in words
+OS_HINTS = {errno.ENOSPC: "磁盘已满", errno.EACCES: "没有权限", errno.EROFS: "只读文件系统",
+            errno.EFBIG: "文件超过大小限制（ulimit -f）", errno.EDQUOT: "超出磁盘配额"}
+
+
 def run_jobs(jobs: list[Job], workers: int, progress=None) -> list[JobResult]:
     """Execute jobs in a pool; ``progress(result)`` is called as each finishes."""
     kernel_env()
-    for folder in {Path(j.html).parent for j in jobs}:
+    for folder in {Path(j.html).parent for j in jobs}:  # charts are inline SVG: no plotly.js to copy
         folder.mkdir(parents=True, exist_ok=True)
-        ensure_plotly_js(folder)  # beside each report (paths checked by plan_jobs)
     results = []
     ctx = multiprocessing.get_context("forkserver")
     workers = max(1, min(workers, len(jobs)))
@@ -404,6 +401,10 @@ def render_reports(
 
         raise HzevalError(f"未知的报告格式：{', '.join(sorted(unknown))}（可选 html,pdf,xlsx）",
                           f"unknown format(s) {sorted(unknown)}: choose from html,pdf,xlsx")
+    if "pdf" in formats:  # before anything is rendered: no 40 failed reports for a missing browser
+        from hzeval.reports.pdf import preflight
+
+        preflight()
     workers = workers or os.cpu_count() or 1
     out_dir = Path(out) / str(year)
     out_dir.mkdir(parents=True, exist_ok=True)

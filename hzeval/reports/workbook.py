@@ -1,5 +1,10 @@
 """The score workbook (XLSX): 总分与等级, 指标得分, 扣分明细, 项目门禁, 督办清单, 运行信息.
 
+Everything comes from the read layer (:mod:`hzeval.runs` via :mod:`hzeval.reports.data`) and is
+written in the one vocabulary (:mod:`hzeval.present`): deadlines as "YYYY-MM-DD 24:00" text, counts
+as integers, source tables and run information in Chinese, the veto explained beside the grade.
+督办清单 is the list ``hzeval supervise --as-of <run as-of>`` prints (every open item, all years).
+
 Headers formatted, header row frozen, auto-filter, column widths from the content (CJK
 characters count double). Every text is written as a string cell (never a formula); text that
 starts with = + - @ (or tab/CR) also gets a quote-prefix cell format, so a spreadsheet shows it
@@ -18,8 +23,8 @@ from pathlib import Path
 import polars as pl
 import xlsxwriter
 
+from hzeval import present
 from hzeval.reports import data
-from hzeval.supervise import CATEGORY
 
 #: text a spreadsheet would read as a formula (the same first characters as ``sqlutil.neutralise``)
 FORMULA_LIKE = re.compile(r"^[=+\-@\t\r]")
@@ -32,42 +37,47 @@ def _width(value) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
+def _ints(df: pl.DataFrame, *cols: str) -> pl.DataFrame:
+    """Counts as integers ("12", never "12.0")."""
+    return df.with_columns([pl.col(c).round(0).cast(pl.Int64) for c in cols if c in df.columns])
+
+
 def _sheets(run: data.Run) -> dict[str, tuple[pl.DataFrame, dict[str, str]]]:
     grades = data.graded_agencies(run)
-    ind = data.indicator_table(run)
-    lost = data.lost_points(run)
+    ind = _ints(data.indicator_table(run), "numerator", "denominator", "count")
+    lost = data.lost_points(run).with_columns(
+        deadline=pl.col("due_at").map_elements(present.deadline, return_dtype=pl.String))
     gates = data.project_gates(run)
-    sup = data.supervision_list(run).filter(pl.col("metric_id").is_in(list(CATEGORY))).with_columns(
-        category=pl.col("metric_id").replace_strict(CATEGORY, default=None),
-        due_date=(pl.col("due_at") - pl.duration(days=1)).dt.date(),
-    )
+    sup = data.supervision_list(run).with_columns(
+        deadline=pl.col("due_at").map_elements(present.deadline, return_dtype=pl.String))
     mark = {True: "通过", False: "未通过"}
     gates = gates.with_columns(
         [pl.col(k).replace_strict(mark, return_dtype=pl.String) for k in data.GATE_CONDITIONS],
-        passed=pl.col("passed").replace_strict(mark, return_dtype=pl.String),
         accepted_while_failing=pl.when(pl.col("accepted_while_failing")).then(pl.lit("是")).otherwise(pl.lit("")),
     )
+    info = run.info()
     return {
         "总分与等级": (grades.with_columns(vetoed=pl.when(pl.col("vetoed")).then(pl.lit("是")).otherwise(pl.lit(""))), {
             "peer_group": "分组", "rank": "名次", "agency_code": "机构代码", "agency_name": "机构名称", "level": "层级",
-            "region": "区域", "total": "总分", "grade": "等级", "vetoed": "一票否决", "veto_reason": "否决原因及依据"}),
+            "region": "区域", "total": "总分", "grade_label": "等级", "vetoed": "一票否决", "veto_text": "一票否决说明"}),
         "指标得分": (ind, {
             "agency_code": "机构代码", "agency_name": "机构名称", "dimension": "维度", "metric_id": "指标代码",
             "metric_name": "指标", "article": "条款", "numerator": "分子", "denominator": "分母", "value": "指标值",
             "count": "问题数", "points": "得分", "max_points": "满分", "lost": "失分", "note": "说明", "basis": "评分依据"}),
         "扣分明细": (lost, {
             "agency_code": "机构代码", "agency_name": "机构名称", "metric_name": "指标", "article": "条款", "lost": "该指标失分",
-            "record_table": "来源表", "record_id": "事项编号", "reason": "问题", "due_at": "期限（次日0时）",
-            "done_at": "办结时间", "wd_late": "逾期工作日", "suggestion": "整改建议"}),
+            "record_table_zh": "来源表", "record_id": "事项编号", "reason": "问题", "deadline": "截止时间",
+            "done_at": "办结时间", "wd_late": "逾期工作日", "adjustment_id": "争议调整", "suggestion": "整改建议"}),
         "项目门禁": (gates, {
             "project_id": "项目编号", "project_name": "项目名称", "owner_code": "建设单位代码", "owner_name": "建设单位", "checked_at": "核验时点",
-            "passed": "结果", **{k: f"{k} {v}" for k, v in data.GATE_CONDITIONS.items()},
+            "result": "结果", **{k: f"{k} {v}" for k, v in data.GATE_CONDITIONS.items()},
             "failed_resources": "未通过资源", "accepted_while_failing": "带病验收"}),
         "督办清单": (sup, {
             "category": "事项类别", "article": "条款", "agency_code": "机构代码", "agency_name": "机构名称",
-            "record_table": "来源表", "record_id": "事项编号", "reason": "问题", "due_date": "截止日期",
-            "wd_late": "逾期工作日"}),
-        "运行信息": (pl.DataFrame({"item": list(run.provenance()), "value": [str(v) for v in run.provenance().values()]}),
+            "record_id": "事项编号", "deadline": "截止时间", "state": "状态",
+            "wd_overdue": "逾期工作日", "wd_left": "剩余工作日"}),
+        "运行信息": (pl.DataFrame({"item": [present.RUN_INFO.get(k, k) for k in info],
+                                  "value": [present.when(v) if v is not None else "" for v in info.values()]}),
                  {"item": "项目", "value": "内容"}),
     }
 

@@ -1,0 +1,197 @@
+"""Screenshots of every dashboard page (1440 px and a 390 px phone) and of three reports, into
+docs/screenshots/; with page-open and interaction times at the sample size.
+
+    make screenshots          (= .venv/bin/python benchmarks/screenshots.py)
+
+Builds the committed sample drop in a temporary folder (assess 2024 and 2025), renders the
+reports, starts ``hzeval dashboard`` and drives headless Chromium (/usr/bin/chromium) through
+Playwright. Also scans each page's text for what no page may show (raw table names, raw
+datetimes, "-0.00", English pagination) and prints what it finds. Timings go to stdout as one
+benchmark line per page / interaction; sizes of the agency report with inline SVG charts and
+with plotly.js embedded are printed too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+import sys
+import tempfile
+import time
+import urllib.parse
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from bench_dashboard import ARGS, CHROMIUM, PAGES, start, wait_change  # noqa: E402
+from surface_scan import problems  # noqa: E402
+
+OUT = ROOT / "docs" / "screenshots"
+WIDTHS = {"1440": (1440, 900), "390": (390, 844)}
+SLUG = {"总览": "overview", "机构详情": "agency", "督办": "supervision", "项目门禁": "gates", "方案模拟": "whatif"}
+DEEP_TEXT = """() => {
+  const out = [];
+  const walk = (n) => {
+    if (n.shadowRoot) walk(n.shadowRoot);
+    for (const c of n.childNodes) {
+      if (c.nodeType === Node.TEXT_NODE) out.push(c.textContent);
+      else if (c.nodeType === Node.ELEMENT_NODE && c.tagName !== 'SCRIPT' && c.tagName !== 'STYLE') walk(c);
+    }
+  };
+  walk(document.body);
+  return out.join(' ');
+}"""
+
+
+def build(base: Path) -> tuple[Path, Path]:
+    from hzeval.assess import run_assessment
+    from hzeval.dashboard.auth import add_user
+    from hzeval.ingest import load_paths
+    from hzeval.warehouse import connect
+
+    db = base / "wh.duckdb"
+    with connect(db) as con:
+        load_paths(con, [ROOT / "data_samples"], progress=False)
+    run_assessment(db, 2024, dt.datetime(2025, 1, 6))
+    run_assessment(db, 2025, dt.datetime(2026, 1, 5))
+    users = base / "users.json"
+    add_user(users, "leader", "shot-pass-1", "leader", iterations=2000)
+    add_user(users, "hz101", "shot-pass-2", "agency:HZ101", iterations=2000)
+    return db, users
+
+
+def report_sizes(base: Path, db: Path) -> Path:
+    """Render the reports; print the agency report's size with inline SVG and with plotly.js embedded."""
+    import plotly
+
+    from hzeval.reports.render import render_reports
+
+    result = render_reports(2025, out=base / "reports", formats=("html",), published=db.parent / "published",
+                            only=["HZ009"], workers=2)
+    assert not result.failures, result.failures
+    report = result.out_dir / "agencies" / "HZ009.html"
+    js = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    svg = report.stat().st_size
+    print(f"agency report HZ009: inline SVG {svg / 1024:.0f} KB; with plotly.js embedded once it would be "
+          f"{(svg + js.stat().st_size) / 1024 / 1024:.2f} MB (plotly.min.js {js.stat().st_size / 1024 / 1024:.2f} MB) "
+          f"→ SVG chosen (limit 3 MB)")
+    return result.out_dir
+
+
+def full_height(page, width: int, height: int) -> None:
+    """Grow the viewport to the page's content (the template scrolls inside its main area, so a
+    full-page screenshot alone would stop at the window)."""
+    tall = page.evaluate("() => Math.max(...[...document.querySelectorAll('*')].map(e => e.scrollHeight))")
+    page.set_viewport_size({"width": width, "height": max(height, min(int(tall) + 80, 7000))})
+    page.wait_for_timeout(400)
+
+
+def login(page, base: str, user: str, password: str) -> None:
+    page.goto(base + "/login")
+    page.fill("#username", user)
+    page.fill("#password", password)
+    page.click("#login-submit")
+    page.wait_for_selector(".hz-main", timeout=120_000)
+
+
+def main() -> int:
+    from playwright.sync_api import sync_playwright
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    found: list[str] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        base_dir = Path(tmp)
+        db, users = build(base_dir)
+        reports = report_sizes(base_dir, db)
+        proc, base = start(db, users)
+        try:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+                for label, (w, h) in WIDTHS.items():
+                    ctx = browser.new_context(viewport={"width": w, "height": h}, locale="zh-CN")
+                    page = ctx.new_page()
+                    login(page, base, "leader", "shot-pass-1")
+                    for name, sels in PAGES.items():
+                        page.goto(base + "/?page=" + urllib.parse.quote(name) + ("&agency=HZ009" if name == "机构详情" else ""))
+                        for s in sels:
+                            page.wait_for_selector(s, timeout=120_000)
+                        page.wait_for_timeout(600)
+                        full_height(page, w, h)
+                        page.screenshot(path=str(OUT / f"dashboard_{SLUG[name]}_{label}.png"), full_page=True)
+                        found += problems(page.evaluate(DEEP_TEXT), f"{name} {label}px")
+                    ctx.close()
+                # an agency user with no project: the empty state in words
+                ctx = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
+                page = ctx.new_page()
+                login(page, base, "hz101", "shot-pass-2")
+                page.goto(base + "/?page=" + urllib.parse.quote("项目门禁"))
+                page.wait_for_selector(".hz-main", timeout=60_000)
+                page.wait_for_timeout(1500)
+                page.screenshot(path=str(OUT / "dashboard_gates_agency_user_1440.png"), full_page=True)
+                ctx.close()
+                # reports: agency (vetoed HZ009), bulletin, gates
+                for label, (w, h) in WIDTHS.items():
+                    ctx = browser.new_context(viewport={"width": w, "height": h}, locale="zh-CN")
+                    page = ctx.new_page()
+                    for rel, slug in (("agencies/HZ009.html", "agency_HZ009"), ("bulletin.html", "bulletin"),
+                                      ("gates.html", "gates")):
+                        page.goto((reports / rel).as_uri())
+                        page.wait_for_timeout(300)
+                        page.screenshot(path=str(OUT / f"report_{slug}_{label}.png"), full_page=True)
+                    ctx.close()
+                timings(browser, base)
+                browser.close()
+        finally:
+            proc.terminate()
+            proc.wait(10)
+    for line in found:
+        print("TEXT PROBLEM", line)
+    print(f"screenshots in {OUT}")
+    return 1 if found else 0
+
+
+def timings(browser, base: str, repeat: int = 3) -> None:
+    """Benchmark lines: page open → drawn, and three interactions → updated (median of ``repeat``)."""
+    ctx = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = ctx.new_page()
+    login(page, base, "leader", "shot-pass-1")
+    for name, sels in PAGES.items():
+        xs = []
+        for _ in range(repeat):
+            t = time.perf_counter()
+            page.goto(base + "/?page=" + urllib.parse.quote(name))
+            for s in sels:
+                page.wait_for_selector(s, timeout=120_000)
+            xs.append(time.perf_counter() - t)
+        print(f"bench page-open {name}: median {statistics.median(xs):.2f} s (n={repeat})")
+    xs = []
+    for i in range(repeat):
+        page.goto(base + "/?page=" + urllib.parse.quote("方案模拟"))
+        page.wait_for_selector(".hz-whatif-summary:has-text('等级变化')", timeout=120_000)
+        old = page.locator(".hz-whatif-summary p").first.inner_text()
+        box = page.locator(".hz-weight-2 input").first
+        t = time.perf_counter()
+        box.fill(str(60 + 10 * i))
+        box.press("Enter")
+        wait_change(page, ".hz-whatif-summary", old)
+        xs.append(time.perf_counter() - t)
+    print(f"bench interaction 方案模拟改权重: median {1000 * statistics.median(xs):.0f} ms (n={repeat})")
+    xs = []
+    for i in range(repeat):
+        page.goto(base + "/?page=" + urllib.parse.quote("督办"))
+        page.wait_for_selector(".hz-supervision .tabulator-row", timeout=120_000)
+        old = page.locator(".hz-sup-summary p").first.inner_text()
+        sel = page.locator(".hz-sup-filter select").first
+        opts = sel.locator("option").all_inner_texts()
+        t = time.perf_counter()
+        sel.select_option(label=opts[1 + i % (len(opts) - 1)])
+        wait_change(page, ".hz-sup-summary", old)
+        xs.append(time.perf_counter() - t)
+    print(f"bench interaction 督办机构筛选: median {1000 * statistics.median(xs):.0f} ms (n={repeat})")
+    ctx.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

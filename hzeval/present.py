@@ -1,0 +1,217 @@
+"""The one presentation vocabulary (DESIGN §2, §7): how every surface writes a value.
+
+Reports, the workbook, the dashboard, ``explain`` and the 督办 exports format through these
+functions only, so a deadline, a count, a score or a table name reads the same everywhere:
+
+- a deadline is the end (24:00) of a working day: ``evidence.due_at`` stores it as 00:00 of the
+  next day, so 2026-01-01 00:00 prints "2025-12-31 24:00" (:func:`deadline`);
+- counts are integers ("12", "1,766,193"), never "12.0" (:func:`integer`);
+- points have two decimals and never "-0.00" (:func:`points`);
+- rates are percentages with one decimal ("95.5%") (:func:`percent`);
+- tables, statuses and columns have one Chinese name each (:func:`table_zh`, :data:`STATUS_ZH`,
+  :data:`COLUMNS`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from decimal import Decimal
+
+from hzeval.contract import TABLES
+
+DASH = "—"
+
+#: every table an evidence row or a 督办 item may name, in Chinese (input tables from the contract)
+TABLE_ZH: dict[str, str] = {
+    **{t.name: t.zh for t in TABLES.values()},
+    "runs": "评估运行", "metric_values": "指标值", "evidence": "证据", "scores": "得分", "grades": "等级",
+    "project_gates": "项目门禁", "adjustments": "争议调整", "calendar": "工作日历", "open_plans": "开放计划备案",
+}
+
+#: item and gate statuses
+STATUS_ZH = {
+    "ok": "按时", "late": "逾期", "fail": "未达标", "pending": "未到期", "excused": "已豁免", "uncovered": "未覆盖",
+    "overdue": "逾期", "due_soon": "即将到期", True: "通过", False: "未通过",
+}
+
+#: one Chinese heading per column name used by the surfaces
+COLUMNS = {
+    "agency_code": "机构代码", "agency_name": "机构名称", "level": "层级", "region": "区域", "peer_group": "分组",
+    "rank": "名次", "total": "总分", "grade": "等级", "grade_label": "等级", "vetoed": "一票否决",
+    "veto_text": "一票否决说明", "graded": "参与评级",
+    "dimension": "维度", "metric_id": "指标代码", "metric_name": "指标", "article": "条款", "value": "指标值",
+    "numerator": "分子", "denominator": "分母", "count": "问题数", "points": "得分", "max_points": "满分",
+    "lost": "失分", "basis": "依据",
+    "record_table": "来源表", "record_table_zh": "来源表", "record_id": "事项编号", "reason": "问题",
+    "due_at": "截止时间", "deadline": "截止时间", "done_at": "办结时间", "wd_late": "逾期工作日",
+    "adjustment_id": "争议调整", "suggestion": "整改建议", "rule_profile": "规则版本",
+    "category": "事项类别", "due_date": "截止时间", "state": "状态", "wd_overdue": "逾期工作日",
+    "wd_left": "剩余工作日",
+    "project_id": "项目编号", "project_name": "项目名称", "owner_code": "建设单位代码", "owner_name": "建设单位",
+    "checked_at": "核验时点", "passed": "结果", "failed_conditions": "未通过条件", "failed_resources": "未通过资源",
+    "accepted_while_failing": "带病验收",
+}
+
+#: run information keys (workbook 运行信息, report masthead)
+RUN_INFO = {
+    "run_id": "评估运行编号", "year": "评估年度", "as_of": "数据截至", "finished_at": "完成时间",
+    "scheme_name": "评分方案", "scheme_sha256": "方案 SHA-256", "inputs_sha256": "输入数据 SHA-256",
+    "package_version": "程序版本", "published_file": "发布文件",
+}
+
+
+#: what a report says for an indicator that is not scored because there was nothing to measure
+NA_NOTES = {"collection_list_coverage": "未报送采集清单，本项不计"}
+NA_NOTE = "本年度无可评估事项，本项不计"
+
+
+def _missing(v) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v))
+
+
+def table_zh(name: str | None) -> str:
+    """Chinese name of a table (an unknown name is returned as is, never dropped)."""
+    if name is None:
+        return ""
+    return TABLE_ZH.get(name, name)
+
+
+def deadline(due_at) -> str:
+    """A deadline stored as 00:00 of the day after → "YYYY-MM-DD 24:00" of the deadline day.
+
+    A deadline that is not at midnight (none is today) keeps its time."""
+    if _missing(due_at):
+        return ""
+    if isinstance(due_at, dt.datetime):
+        if due_at.time() == dt.time(0, 0):
+            return f"{(due_at - dt.timedelta(days=1)):%Y-%m-%d} 24:00"
+        return f"{due_at:%Y-%m-%d %H:%M}"
+    if isinstance(due_at, dt.date):  # a due *date*: the end of that day
+        return f"{due_at:%Y-%m-%d} 24:00"
+    return str(due_at)
+
+
+def due_date(due_at) -> dt.date | None:
+    """The calendar day a deadline ends (for sorting and spreadsheets)."""
+    if _missing(due_at):
+        return None
+    if isinstance(due_at, dt.datetime):
+        return (due_at - dt.timedelta(days=1)).date() if due_at.time() == dt.time(0, 0) else due_at.date()
+    return due_at
+
+
+def when(v, empty: str = "") -> str:
+    """A point in time "YYYY-MM-DD HH:MM" (a date "YYYY-MM-DD")."""
+    if _missing(v):
+        return empty
+    if isinstance(v, dt.datetime):
+        return f"{v:%Y-%m-%d %H:%M}"
+    if isinstance(v, dt.date):
+        return f"{v:%Y-%m-%d}"
+    return str(v)
+
+
+def day(v) -> str:
+    if _missing(v):
+        return ""
+    return f"{v:%Y-%m-%d}" if isinstance(v, (dt.date, dt.datetime)) else str(v)
+
+
+def integer(v, empty: str = DASH) -> str:
+    """A count: "12", "1,766,193" (never "12.0")."""
+    if _missing(v):
+        return empty
+    return f"{int(round(float(v))):,}"
+
+
+def points(v, empty: str = DASH) -> str:
+    """Points with two decimals; never "-0.00"."""
+    if _missing(v):
+        return empty
+    x = round(float(v), 2)
+    if x == 0:
+        x = 0.0
+    return f"{x:.2f}"
+
+
+def signed_points(v, empty: str = DASH) -> str:
+    """A change in points: "+1.25", "-3.00", "0.00"."""
+    if _missing(v):
+        return empty
+    x = round(float(v), 2)
+    return "0.00" if x == 0 else f"{x:+.2f}"
+
+
+def percent(v, empty: str = DASH) -> str:
+    """A rate 0..1 as a percentage with one decimal: 0.9549 → "95.5%"."""
+    if _missing(v):
+        return empty
+    x = round(float(v) * 100, 1)
+    return f"{0.0 if x == 0 else x:.1f}%"
+
+
+def percent_points(v, empty: str = DASH) -> str:
+    """A change of a rate (0..1) in percentage points: "+2.5 个百分点"."""
+    if _missing(v):
+        return empty
+    x = round(float(v) * 100, 1)
+    return "0.0 个百分点" if x == 0 else f"{x:+.1f} 个百分点"
+
+
+def number(v, empty: str = DASH) -> str:
+    """Any figure: integers as integers, other numbers with two decimals."""
+    if _missing(v):
+        return empty
+    if isinstance(v, bool):
+        return "是" if v else "否"
+    if isinstance(v, int) or (isinstance(v, (float, Decimal)) and float(v).is_integer()):
+        return integer(v)
+    return points(v)
+
+
+def yes(v) -> str:
+    return "是" if v else ""
+
+
+def grade_label(grade: str | None, vetoed: bool = False) -> str:
+    if grade is None:
+        return DASH
+    return f"{grade}（一票否决）" if vetoed else grade
+
+
+def escape(value) -> str:
+    """Text for HTML (``None`` → empty): :func:`hzeval.escape.html_text`, the one escaping helper."""
+    from hzeval.escape import html_text
+
+    return html_text(value)
+
+
+def cell(column: str, v) -> str:
+    """The text of ``v`` in a column named ``column`` (by the naming conventions of the read layer)."""
+    if _missing(v):
+        return ""
+    if column in ("due_at", "deadline"):
+        return deadline(v)
+    if column == "record_table":
+        return table_zh(v)
+    if column in ("points", "max_points", "lost", "total", "sim_total", "points_lost"):
+        return points(v)
+    if column in ("delta",):
+        return signed_points(v)
+    if column in ("value", "rate", "city_rate"):
+        return percent(v)
+    if column in ("count", "numerator", "denominator", "wd_late", "wd_overdue", "wd_left", "rank", "evidence_rows",
+                  "agencies", "days_late"):
+        return integer(v)
+    if column in ("passed",):
+        return STATUS_ZH[bool(v)]
+    if isinstance(v, bool):
+        return "是" if v else "否"
+    if isinstance(v, dt.datetime):
+        return when(v)
+    if isinstance(v, dt.date):
+        return day(v)
+    if isinstance(v, (float, Decimal)):
+        return number(v)
+    return str(v)

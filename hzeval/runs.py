@@ -1,0 +1,623 @@
+"""The one read layer over a finished run (DESIGN §2, §7).
+
+Reports, the workbook, the dashboard store, ``explain``, the 督办 exports and the staff
+notebooks read a run only through :class:`RunReader`; nothing else queries the run tables
+(``runs``, ``grades``, ``scores``, ``metric_values``, ``evidence``, ``project_gates``). What the
+reader returns is data (polars frames with English column names); how it reads is
+:mod:`hzeval.present`.
+
+One definition of each thing a surface shows:
+
+- **points lost** (``lost``): for an indicator, ``max_points − points``; for a deduction
+  (``max_points = 0``, negative points), ``−points``; never below 0 (:data:`LOST_SQL`);
+- **the veto**: the incident (id, date, kind) and the scheme's basis, from ``grades.veto_reason``
+  when the run has it, else from the run's evidence of ``security_incidents`` (:meth:`RunReader.vetoes`);
+- **lateness**: working days from the deadline to done (or to the run's as-of) from the calendar;
+- **the 督办 list**: :func:`hzeval.supervise.supervision_items` at the run's as-of time, the very
+  list ``hzeval supervise --as-of <as_of>`` prints.
+
+Access control lives here: a reader bound to ``scope`` (an agency code; ``None`` = everything)
+filters every agency-bearing query to that agency in SQL; asking for another agency yields no
+rows (:func:`agency_param`).
+
+Columns other parts of the project add over time (``grades.veto_reason``, ``grades.graded``,
+``scores.basis``, ``evidence.rule_profile`` / ``article``) are selected when the run file has
+them, so one reader reads old and new files.
+
+A reader works on a published copy (``published/<run_id>.duckdb``, one run) — the normal case —
+or on the warehouse with a ``run_id`` (every run-table query is filtered by it).
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import os
+from functools import cache, cached_property
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from hzeval.errors import RunNotFoundError
+from hzeval.metrics.registry import METRICS
+from hzeval.present import NA_NOTE, NA_NOTES, table_zh
+from hzeval.publish import published_dir
+
+#: deduction indicators are stored under this pseudo-dimension in ``scores`` (scheme default)
+DEDUCTIONS = "扣分项"
+GRADE_ORDER = ("优秀", "良好", "合格", "不合格")
+GATE_CONDITIONS = {"G1": "立项时提交数据清单", "G2": "数据已编目", "G3": "数据已汇聚", "G4": "数据已共享"}
+#: matches no agency code: what a query gets when the user may not see the agency asked for
+DENIED = "\x00denied"
+#: the one definition of points lost, over ``scores as s`` (rounded to 4 places, never negative)
+LOST_SQL = ("greatest(round(case when s.max_points > 0 then s.max_points - coalesce(s.points, 0) "
+            "else -least(coalesce(s.points, 0), 0) end, 4), 0)")
+#: points lost below this are rounding noise
+LOST_EPS = 0.00005
+#: the metric whose evidence names the incidents a veto rests on
+VETO_METRIC = "security_incidents"
+#: an evidence row (``evidence as e``) excused by an approved adjustment (容错免责): an adjustment
+#: that is not a correction (a correction's reason says 按更正记录计算) — it neither vetoes nor deducts
+EXCUSED_SQL = "(e.adjustment_id is not null and not coalesce(e.reason like '%按更正记录计算%', false))"
+#: grade text of a unit the scheme does not grade (参照执行) and the peer group it is listed under
+NOT_GRADED_GROUP = "参照执行"
+
+
+def agency_param(scope: str | None, requested: str | None = None) -> str | None:
+    """The agency code a query may use for a user limited to ``scope``: ``requested`` when
+    allowed, the user's own when nothing was asked, :data:`DENIED` for another agency."""
+    if scope is None:
+        return requested
+    if requested is None or requested == scope:
+        return scope
+    return DENIED
+
+
+@cache
+def suggestions() -> dict[str, str]:
+    """整改建议 per metric id with the packaged rule profile's articles (a run's own: :meth:`RunReader.metric_meta`)."""
+    from hzeval.rules import suggestion
+
+    return {m: suggestion(m) for m in METRICS}
+
+
+def _frame(con, sql: str, params: dict | None = None) -> pl.DataFrame:
+    df = pl.from_arrow(con.sql(sql, params=params or None).to_arrow_table())
+    dec = [c for c, t in df.schema.items() if isinstance(t, pl.Decimal)]
+    return df.with_columns([pl.col(c).cast(pl.Float64) for c in dec]) if dec else df
+
+
+# --------------------------------------------------------------------------- finding published runs
+
+def run_year(path: Path) -> int | None:
+    head = Path(path).name.split("-", 1)[0]
+    return int(head) if head.isdigit() else None
+
+
+def published_runs(folder: Path, year: int | None = None) -> list[Path]:
+    """Published run files in ``folder`` (of ``year``), oldest first (run ids sort by start time)."""
+    files = [p for p in Path(folder).glob("*.duckdb") if not p.name.startswith(".")]
+    return sorted(p for p in files if year is None or run_year(p) == year)
+
+
+def find_published(published: str | os.PathLike | None = None, year: int | None = None, db=None) -> Path:
+    """Resolve which published run to read.
+
+    ``published`` may be a run file, a ``published/`` folder, or empty: then ``$HZEVAL_PUBLISHED``
+    (file or folder), else the ``published/`` folder beside the warehouse (``--db`` / ``$HZEVAL_DB``).
+    In a folder, ``LATEST`` wins when it is of ``year``; otherwise the newest run of ``year``.
+    """
+    target = Path(published or os.environ.get("HZEVAL_PUBLISHED") or published_dir(db))
+    if target.is_file():
+        return target
+    if not target.is_dir():
+        raise RunNotFoundError(f"没有已发布的评估结果：{target}", f"no published runs at {target}", path=str(target))
+    pointer = target / "LATEST"
+    if pointer.exists():
+        latest = target / pointer.read_text(encoding="utf-8").strip()
+        if latest.exists() and (year is None or run_year(latest) == year):
+            return latest
+    runs = published_runs(target, year)
+    if not runs:
+        what = f"{year} 年" if year else ""
+        raise RunNotFoundError(
+            f"{target} 中没有{what}已发布的评估结果，请先运行 hzeval assess --year {year or 'Y'}",
+            f"no published {year or ''} run in {target}: run 'hzeval assess --year {year or 'Y'}' first",
+            path=str(target),
+        )
+    return runs[-1]
+
+
+def open_run(published: str | os.PathLike | None = None, year: int | None = None, db=None,
+             scope: str | None = None) -> RunReader:
+    """Open a published run read-only (see :func:`find_published`)."""
+    path = find_published(published, year, db)
+    config = {"threads": int(os.environ["HZEVAL_READER_THREADS"])} if os.environ.get("HZEVAL_READER_THREADS") else {}
+    con = duckdb.connect(str(path), read_only=True, config=config)
+    try:
+        reader = RunReader(con, path=path, scope=scope, owns=True)
+    except BaseException:
+        con.close()
+        raise
+    if year is not None and reader.year != year:
+        reader.close()
+        raise RunNotFoundError(f"{path.name} 是 {reader.year} 年的评估，不是 {year} 年",
+                               f"{path.name} is a {reader.year} run, not {year}", path=str(path))
+    return reader
+
+
+# --------------------------------------------------------------------------- the reader
+
+class RunReader:
+    """One finished run, read-only, as seen by a user limited to ``scope`` (None = all agencies).
+
+    ``con`` is a DuckDB connection or cursor on a published run file (or on the warehouse, then
+    ``run_id`` picks the run; default the newest finished one)."""
+
+    def __init__(self, con, path: Path | str | None = None, scope: str | None = None,
+                 run_id: str | None = None, owns: bool = False, year: int | None = None):
+        self.con = con
+        self.path = Path(path) if path else None
+        self.scope = scope
+        self._owns = owns
+        rows = con.execute(
+            """select run_id, year, as_of, finished_at, scheme_name, scheme_sha256, inputs_sha256,
+                      package_version, scheme_file
+               from runs where status = 'finished' and ($r is null or run_id = $r) and ($y is null or year = $y)
+               order by finished_at desc, run_id desc""",
+            {"r": run_id, "y": year},
+        ).fetchall()
+        if not rows:
+            where = self.path or "warehouse"
+            what = run_id or (f"（{year} 年度）" if year else "")
+            raise RunNotFoundError(
+                f"{where} 中没有已完成的评估运行{what}，请先运行 hzeval assess" + (f" --year {year}" if year else ""),
+                f"no finished run {what} in {where}: run 'hzeval assess' first", path=str(where))
+        (self.run_id, self.year, self.as_of, self.finished_at, self.scheme_name, self.scheme_sha256,
+         self.inputs_sha256, self.package_version, self.scheme_file) = rows[0]
+
+    # ---- lifecycle
+
+    def close(self) -> None:
+        if self._owns:
+            self.con.close()
+
+    def __enter__(self) -> RunReader:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # ---- schema (tolerating columns other changes add)
+
+    @cached_property
+    def _schema(self) -> dict[str, set[str]]:
+        rows = self.con.execute(
+            "select table_name, column_name from information_schema.columns where table_schema = 'main'"
+        ).fetchall()
+        out: dict[str, set[str]] = {}
+        for t, c in rows:
+            out.setdefault(t, set()).add(c)
+        return out
+
+    def has_table(self, table: str) -> bool:
+        return table in self._schema
+
+    def has_column(self, table: str, column: str) -> bool:
+        return column in self._schema.get(table, set())
+
+    def _opt(self, alias: str, table: str, column: str, type_: str = "varchar") -> str:
+        """``alias.column`` when the table has it, else a typed NULL (``as column`` added)."""
+        if self.has_column(table, column):
+            return f"{alias}.{column} as {column}"
+        return f"cast(null as {type_}) as {column}"
+
+    def _unscoped(self) -> RunReader:
+        """This reader without the agency limit, for figures that are not agency data (a city
+        average, the what-if's inputs); callers filter what they return."""
+        other = copy.copy(self)
+        other.scope = None
+        other._owns = False
+        return other
+
+    def _agency(self, requested: str | None = None) -> str | None:
+        return agency_param(self.scope, requested)
+
+    def _q(self, sql: str, agency: str | None = None, **params) -> pl.DataFrame:
+        given = {"run": self.run_id, "agency": agency, **params}
+        return _frame(self.con, sql, {k: v for k, v in given.items() if f"${k}" in sql})
+
+    # ---- the run's rules (articles, deadlines, 整改建议 of the rule profiles it applied)
+
+    @cached_property
+    def _meta(self) -> pl.DataFrame:
+        from hzeval.rules import run_metric_articles, run_suggestions
+
+        arts = run_metric_articles(self.con, self.run_id, self.year)
+        sugg = run_suggestions(self.con, self.run_id, self.year)
+        return pl.DataFrame({
+            "metric_id": list(METRICS),
+            "metric_name": [m.name_zh for m in METRICS.values()],
+            "metric_article": [arts.get(k) or m.article_zh for k, m in METRICS.items()],
+            "metric_kind": [m.kind for m in METRICS.values()],
+            "suggestion": [sugg.get(k, "") for k in METRICS],
+        })
+
+    def metric_meta(self) -> pl.DataFrame:
+        """Metric id → Chinese name, the articles the run applied (``metric_article``), kind and 整改建议."""
+        return self._meta
+
+    def rule_article(self, key: str) -> str:
+        """The articles the run's rule profiles give a metric id or a provision (``disputes``, ``veto`` …)."""
+        from hzeval.rules import run_metric_articles, run_provision
+
+        if key in METRICS:
+            return run_metric_articles(self.con, self.run_id, self.year).get(key) or METRICS[key].article_zh
+        return run_provision(self.con, self.run_id, self.year, key)
+
+    def deadline_texts(self) -> dict[str, str]:
+        """Per deadline key, the rule sentence(s) the run applied over its year."""
+        from hzeval.rules import run_deadline_texts
+
+        return run_deadline_texts(self.con, self.run_id, self.year)
+
+    # ---- run information
+
+    def info(self) -> dict:
+        """The run a surface rests on (DESIGN §1: traceable): ids, times, scheme and input hashes."""
+        return {
+            "run_id": self.run_id, "year": self.year, "as_of": self.as_of, "finished_at": self.finished_at,
+            "scheme_name": self.scheme_name, "scheme_sha256": self.scheme_sha256,
+            "inputs_sha256": self.inputs_sha256, "package_version": self.package_version,
+            "published_file": self.path.name if self.path else "",
+        }
+
+    def provenance(self) -> dict:
+        """:meth:`info` with times as text (for page headers)."""
+        i = self.info()
+        return {**i, "as_of": f"{self.as_of:%Y-%m-%d %H:%M}", "finished_at": f"{self.finished_at:%Y-%m-%d %H:%M}"}
+
+    # ---- agencies, grades and the veto
+
+    def vetoes(self, agency: str | None = None) -> pl.DataFrame:
+        """One row per incident a vetoed agency's grade rests on: incident id, date, kind, basis.
+
+        From ``grades.veto_reason`` (the scheme's basis text) when the run has it; the incidents
+        are the run's unexcused ``security_incidents`` evidence (an incident excused under
+        容错免责 (through an approved adjustment) neither vetoes nor deducts, so it is not listed)."""
+        kind = "i.kind" if self.has_column("incidents", "kind") else "regexp_extract(e.reason, '安全事件：([^（]+)', 1)"
+        join = "left join incidents as i on i.incident_id = e.record_id" if self.has_table("incidents") else ""
+        reason = self._opt("g", "grades", "veto_reason")
+        reason_col = "g.veto_reason" if self.has_column("grades", "veto_reason") else "cast(null as varchar)"
+        return self._q(
+            f"""
+            select g.agency_code, e.record_id as incident_id, cast(e.done_at as date) as occurred_on,
+                   {kind} as kind, {reason}
+            from grades as g
+            join evidence as e on e.agency_code = g.agency_code and e.metric_id = $veto
+                              and e.run_id = g.run_id and not {EXCUSED_SQL}
+            {join}
+            where g.run_id = $run and g.vetoed and ($agency is null or g.agency_code = $agency)
+              -- a run that records the veto's reason names the incident(s) of the scheme's veto kinds
+              and (coalesce({reason_col}, '') not like '一票否决：%' or strpos({reason_col}, e.record_id) > 0)
+            order by g.agency_code, e.done_at, e.record_id
+            """,
+            self._agency(agency), veto=VETO_METRIC,
+        ).with_columns(
+            # grades.veto_reason reads "一票否决：IN-1（2025-08-14 数据泄露），依据《…》…": its basis part
+            basis=pl.coalesce(pl.col("veto_reason").str.extract(r"^一票否决：.*?，依据(.+)$", 1),
+                              pl.col("veto_reason"), pl.lit(self._veto_basis())),
+        ).drop("veto_reason")
+
+    def _veto_basis(self) -> str:
+        """The scheme's veto rule and the article the run's rule profile gives it (older runs: the scheme alone)."""
+        article = self.rule_article("veto")
+        return f"《{self.scheme_name}》一票否决规则" + (f"（{article}）" if article else "")
+
+    def grades(self, agency: str | None = None) -> pl.DataFrame:
+        """Every graded agency the reader may see: code, name, level, region, peer group, total,
+        grade, vetoed, rank, peer_count, graded, grade_label and ``veto_text`` (incident id, date,
+        kind and basis), ordered by peer group (市级 first) and rank."""
+        # a unit the scheme does not grade (grades.graded false: 参照执行) has no rank and is listed
+        # after the graded ones under the peer group 参照执行
+        graded = "coalesce(graded, true)" if self.has_column("grades", "graded") else "true"
+        df = self._q(
+            f"""
+            with g as (  -- the peer group's size counts every graded agency, before the agency filter
+                select * replace (coalesce(peer_group, case when not {graded} then $ungraded end) as peer_group),
+                       {graded} as graded_,
+                       count(*) over (partition by {graded}, peer_group) as peer_count
+                from grades where run_id = $run
+            )
+            select g.agency_code, coalesce(a.agency_name, g.agency_code) as agency_name, a.level, a.region,
+                   g.peer_group, cast(g.total as double) as total, g.grade, coalesce(g.vetoed, false) as vetoed,
+                   g.rank, g.peer_count, g.graded_ as graded,
+                   {self._opt("g", "grades", "veto_reason")}, g.year, g.run_id
+            from g left join agencies as a using (agency_code)
+            where ($agency is null or g.agency_code = $agency)
+            order by g.graded_ desc, g.peer_group = '市级' desc, g.peer_group, g.rank, g.total desc, g.agency_code
+            """,
+            self._agency(agency), ungraded=NOT_GRADED_GROUP,
+        )
+        veto = self.vetoes(agency)
+        text = (
+            veto.with_columns(one=pl.format("{} 发生{}事件（{}）", pl.col("occurred_on").dt.strftime("%Y-%m-%d"),
+                                            pl.col("kind"), pl.col("incident_id")))
+            .group_by("agency_code", maintain_order=True)
+            .agg(veto_incidents=pl.col("one").str.join("；"), veto_basis=pl.col("basis").first())
+            .with_columns(veto_text=pl.format("一票否决：{}；依据：{}", pl.col("veto_incidents"), pl.col("veto_basis")))
+        )
+        return (
+            df.join(text, on="agency_code", how="left", maintain_order="left")
+            .with_columns(
+                veto_text=pl.when(pl.col("vetoed")).then(
+                    pl.coalesce(pl.col("veto_text"), pl.col("veto_reason"), pl.lit(f"一票否决；依据：{self._veto_basis()}"))),
+                grade_label=pl.when(pl.col("vetoed")).then(pl.col("grade") + "（一票否决）").otherwise(pl.col("grade")),
+            )
+        )
+
+    def grade(self, agency: str) -> dict | None:
+        """One agency's row of :meth:`grades` (None when not graded or not visible)."""
+        df = self.grades(agency)
+        return df.row(0, named=True) if df.height else None
+
+    def agency_header(self, agency: str) -> dict:
+        """The header of one agency's report: its grade row and the run information."""
+        row = self.grade(agency)
+        if row is None:
+            raise RunNotFoundError(
+                f"{self.year} 年评估运行 {self.run_id} 中没有机构 {agency} 的评分（未登记、为主管部门或无权查看）",
+                f"agency {agency!r} is not graded in run {self.run_id}", agency=agency,
+            )
+        return {**row, **self.provenance()}
+
+    # ---- scores
+
+    def scores(self, agency: str | None = None) -> pl.DataFrame:
+        """One row per scored indicator and deduction: value, points, max, ``lost`` (the one
+        definition), applicable, is_deduction, metric name/article/suggestion, and the scheme's
+        ``basis`` when the run records it. Scheme order within each agency."""
+        df = self._q(
+            f"""
+            select s.agency_code, coalesce(a.agency_name, s.agency_code) as agency_name,
+                   s.dimension, s.indicator as metric_id,
+                   cast(s.points as double) as points, cast(s.max_points as double) as max_points,
+                   cast(m.numerator as double) as numerator, cast(m.denominator as double) as denominator,
+                   cast(m.value as double) as value, m.count,
+                   cast({LOST_SQL} as double) as lost,
+                   s.dimension = $ded as is_deduction,
+                   (s.dimension = $ded or s.max_points > 0) as applicable,
+                   {self._opt("s", "scores", "basis")}
+            from scores as s
+            left join metric_values as m on m.run_id = s.run_id and m.agency_code = s.agency_code
+                                         and m.metric_id = s.indicator
+            left join agencies as a on a.agency_code = s.agency_code
+            where s.run_id = $run and ($agency is null or s.agency_code = $agency)
+            order by s.agency_code, s.rowid
+            """,
+            self._agency(agency), ded=DEDUCTIONS,
+        )
+        return df.join(self.metric_meta(), on="metric_id", how="left", maintain_order="left").rename(
+            {"metric_article": "article"}).with_columns(
+            # an indicator not scored because there was nothing to measure says why
+            note=pl.when(pl.col("applicable")).then(None)
+            .otherwise(pl.col("metric_id").replace_strict(NA_NOTES, default=NA_NOTE, return_dtype=pl.String)))
+
+    def lost_by_metric(self, agency: str) -> pl.DataFrame:
+        """The agency's indicators with points lost, most first, with evidence count and suggestion."""
+        ind = self.scores(agency).filter(pl.col("lost") > LOST_EPS)
+        ev = self.evidence(agency).group_by("metric_id").agg(evidence_rows=pl.len())
+        return (
+            ind.join(ev, on="metric_id", how="left")
+            .with_columns(pl.col("evidence_rows").fill_null(0))
+            .sort(["lost", "metric_id"], descending=[True, False])
+        )
+
+    def dimension_matrix(self, agency: str | None = None) -> pl.DataFrame:
+        """Agency × dimension: points, max and rate (points / max), deductions left out.
+        ``rate`` is NULL where every indicator of the dimension was not applicable."""
+        return self._q(
+            """
+            select s.agency_code, coalesce(a.agency_name, s.agency_code) as agency_name, s.dimension,
+                   cast(sum(coalesce(s.points, 0)) as double) as points, cast(sum(s.max_points) as double) as max_points,
+                   cast(case when sum(s.max_points) > 0 then sum(coalesce(s.points, 0)) / sum(s.max_points) end as double) as rate
+            from scores as s left join agencies as a using (agency_code)
+            where s.run_id = $run and s.dimension <> $ded and ($agency is null or s.agency_code = $agency)
+            group by all
+            order by s.agency_code, min(s.rowid)
+            """,
+            self._agency(agency), ded=DEDUCTIONS,
+        )
+
+    def dimensions(self) -> list[str]:
+        """The scheme's dimensions in scheme order."""
+        rows = self.con.execute(
+            "select dimension from scores where run_id = $run and dimension <> $d group by dimension order by min(rowid)",
+            {"run": self.run_id, "d": DEDUCTIONS},
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def dimension_scores(self, agency: str) -> pl.DataFrame:
+        """One agency's dimension scores with the city average rate over all graded agencies
+        (the average is not agency data: it is computed over every agency, then filtered)."""
+        m = self._unscoped().dimension_matrix()
+        avg = m.group_by("dimension").agg(city_rate=pl.col("rate").mean())
+        own = self._agency(agency)
+        return (m.filter(pl.col("agency_code") == own).join(avg, on="dimension", how="left", maintain_order="left")
+                .select("dimension", "points", "max_points", "rate", "city_rate"))
+
+    def authority_metrics(self) -> pl.DataFrame:
+        """The authorities' own measured metrics (目录审定及时率): they are not graded."""
+        df = self._q("""
+            select a.agency_code, a.agency_name, m.metric_id, cast(m.numerator as double) as numerator,
+                   cast(m.denominator as double) as denominator, cast(m.value as double) as value, m.count
+            from metric_values as m join agencies as a using (agency_code)
+            where m.run_id = $run and a.is_authority and m.metric_id = 'catalog_review_timeliness'
+              and ($agency is null or a.agency_code = $agency)
+            order by a.agency_code
+        """, self._agency())
+        return df.join(self.metric_meta(), on="metric_id", how="left").rename({"metric_article": "article"})
+
+    # ---- evidence
+
+    def evidence(self, agency: str | None = None, metric: str | None = None) -> pl.DataFrame:
+        """Evidence rows of the run with the metric's name, article and suggestion, the source
+        table's Chinese name (``record_table_zh``), lateness in working days (``wd_late``) and
+        calendar days (``days_late``; not done → up to the as-of time), and the rule profile and
+        article that applied when the run records them."""
+        df = self._q(
+            f"""
+            select e.agency_code, coalesce(ag.agency_name, e.agency_code) as agency_name, e.metric_id,
+                   e.record_table, e.record_id, e.reason, e.due_at, e.done_at, e.done_at is null as not_done,
+                   e.adjustment_id,
+                   case when e.due_at is not null then cd.wd_index - dd.wd_index end as wd_late,
+                   case when e.due_at is not null then
+                       date_diff('day', cast(e.due_at as date), cast(coalesce(e.done_at, $as_of) as date)) end as days_late,
+                   {self._opt("e", "evidence", "rule_profile")}, {self._opt("e", "evidence", "article")}
+            from evidence as e
+            left join agencies as ag on ag.agency_code = e.agency_code
+            left join calendar as dd on dd.day = cast(e.due_at - interval 1 day as date)
+            left join calendar as cd on cd.day = cast(coalesce(e.done_at, $as_of) as date)
+            where e.run_id = $run and ($agency is null or e.agency_code = $agency) and ($metric is null or e.metric_id = $metric)
+            order by e.agency_code, e.metric_id, e.due_at nulls last, e.record_id
+            """,
+            self._agency(agency), metric=metric, as_of=self.as_of,
+        )
+        return (
+            df.join(self.metric_meta(), on="metric_id", how="left", maintain_order="left")
+            .with_columns(  # the article of the rule in force on the item's trigger day, else the metric's
+                article=pl.coalesce(pl.col("article"), pl.col("metric_article")),
+                record_table_zh=pl.col("record_table").replace_strict(
+                    {t: table_zh(t) for t in df["record_table"].drop_nulls().unique()}, default=pl.col("record_table"),
+                    return_dtype=pl.String),
+            )
+            .drop("metric_article")
+        )
+
+    def lost_evidence(self, agency: str | None = None) -> pl.DataFrame:
+        """Evidence behind every point lost, with the metric's points lost (``lost``), ordered by
+        agency, points lost, metric."""
+        lost = self.scores(agency).filter(pl.col("lost") > LOST_EPS).select(
+            "agency_code", "metric_id", pl.col("lost").round(2))
+        return self.evidence(agency).join(lost, on=["agency_code", "metric_id"], how="inner", maintain_order="left").sort(
+            ["agency_code", "lost", "metric_id"], descending=[False, True, False], maintain_order=True)
+
+    # ---- project gates
+
+    def gates(self, agency: str | None = None) -> pl.DataFrame:
+        """Every project (of the visible owners) with each condition G1–G4 passed or not, failed
+        resources, the 带病验收 flag and ``result`` (通过 / 未通过 / 带病验收)."""
+        name = ("(select any_value(x.project_name) from projects as x where x.project_id = p.project_id)"
+                if self.has_table("projects") else "cast(null as varchar)")
+        g = self._q(
+            f"""
+            select p.project_id, {name} as project_name, p.owner_code, coalesce(a.agency_name, p.owner_code) as owner_name,
+                   p.checked_at, p.passed, coalesce(p.failed_conditions, '') as failed_conditions,
+                   p.failed_resources, coalesce(p.accepted_while_failing, false) as accepted_while_failing
+            from project_gates as p left join agencies as a on a.agency_code = p.owner_code
+            where p.run_id = $run and ($agency is null or p.owner_code = $agency)
+            order by p.accepted_while_failing desc, p.passed, p.project_id
+            """,
+            self._agency(agency),
+        )
+        return g.with_columns(
+            *[pl.col("failed_conditions").str.contains(k, literal=True).not_().alias(k) for k in GATE_CONDITIONS],
+            result=pl.when(pl.col("passed")).then(pl.lit("通过"))
+            .when(pl.col("accepted_while_failing")).then(pl.lit("未通过（带病验收）"))
+            .otherwise(pl.lit("未通过")),
+        )
+
+    def gate_summary(self, agency: str | None = None) -> dict:
+        g = self.gates(agency)
+        return {
+            "projects": g.height, "passed": g.filter(pl.col("passed")).height,
+            "failed": g.filter(~pl.col("passed")).height,
+            "accepted_while_failing": g.filter(pl.col("accepted_while_failing")).height,
+            **{f"{k}_failed": g.filter(~pl.col(k)).height for k in GATE_CONDITIONS},
+        }
+
+    # ---- supervision
+
+    @property
+    def has_sources(self) -> bool:
+        """Whether the file carries the input tables the 督办 list recomputes from."""
+        return {"share_applications", "projects", "calendar"} <= set(self._schema)
+
+    def supervision(self, as_of: dt.datetime | None = None, agency: str | None = None) -> pl.DataFrame | None:
+        """The 督办 list at ``as_of`` (default: the run's as-of time): every item not done, from
+        :func:`hzeval.supervise.supervision_items` — what ``hzeval supervise --as-of`` lists over the
+        same inputs. None when the file lacks the input tables."""
+        if not self.has_sources:
+            return None
+        from hzeval.calendar import MACROS
+        from hzeval.supervise import supervision_items
+
+        as_of = (as_of or self.as_of).replace(second=0, microsecond=0)
+        self.con.execute(MACROS.replace("create or replace macro", "create or replace temp macro"))
+        items = supervision_items(self.con, as_of, agency=self._agency(agency))
+        dec = [c for c, t in items.schema.items() if isinstance(t, pl.Decimal)]
+        return items.with_columns([pl.col(c).cast(pl.Float64) for c in dec]) if dec else items
+
+    # ---- previous year
+
+    def previous(self) -> RunReader | None:
+        """The newest published run of ``year − 1`` beside this one (same scope), or None."""
+        if self.path is None:
+            return None
+        runs = published_runs(self.path.parent, self.year - 1)
+        return open_run(runs[-1], self.year - 1, scope=self.scope) if runs else None
+
+    def previous_year(self, agency: str) -> pl.DataFrame | None:
+        """This year against the newest published run of the year before: one row 总分 (with
+        grades) and one per dimension (rates); None without a previous run or agency."""
+        prev = self.previous()
+        if prev is None:
+            return None
+        with prev:
+            old_g = prev.grade(agency)
+            old_dim = prev.dimension_matrix(agency)
+            prev_id = prev.run_id
+        now_g = self.grade(agency)
+        if old_g is None or now_g is None:
+            return None
+        now_dim = self.dimension_matrix(agency)
+        rows = [("总分", now_g["total"], old_g["total"], now_g["grade_label"], old_g["grade_label"])]
+        old_rate = dict(zip(old_dim["dimension"], old_dim["rate"]))
+        rows += [(d, r, old_rate.get(d), None, None) for d, r in zip(now_dim["dimension"], now_dim["rate"])]
+        out = pl.DataFrame(rows, schema={"item": pl.String, "this_year": pl.Float64, "last_year": pl.Float64,
+                                         "grade": pl.String, "last_grade": pl.String}, orient="row")
+        return out.with_columns(change=pl.col("this_year") - pl.col("last_year"), last_run_id=pl.lit(prev_id))
+
+    # ---- what-if inputs
+
+    def scoring_inputs(self):
+        """Metric values, counts, agencies and unexcused incident kinds of the run, as
+        :func:`hzeval.scoring.score_all` takes them (the 方案模拟 re-scores these; not agency-filtered:
+        the store filters the result)."""
+        from hzeval.scoring import AgencyInfo
+
+        mv = self._q("select agency_code, metric_id, cast(value as double) as value, count from metric_values where run_id = $run")
+        values = {(r[0], r[1]): r[2] for r in mv.iter_rows()}
+        counts = {(r[0], r[1]): int(r[3] or 0) for r in mv.iter_rows()}
+        ags = self._q(f"""select a.agency_code, a.level, coalesce(a.is_authority, false) as auth,
+                                 {self._opt("a", "agencies", "agency_type")}
+                          from agencies as a order by a.agency_code""")
+        agencies = [AgencyInfo(c, lv, bool(a), t) for c, lv, a, t in ags.iter_rows()]
+        kinds: dict[str, set[str]] = {}
+        for code, kind in self._unscoped()._incident_kinds().iter_rows():
+            kinds.setdefault(code, set()).add(kind)
+        return values, counts, agencies, kinds
+
+    def _incident_kinds(self) -> pl.DataFrame:
+        """(agency, kind) of the incidents the run counted — its ``security_incidents`` evidence, less
+        those excused (容错免责), which ``assess`` does not veto on; the kind from ``incidents`` when
+        the file has it, else from the evidence's reason."""
+        kind = "regexp_extract(e.reason, '安全事件：([^（]+)', 1)"
+        join = ""
+        if self.has_column("incidents", "kind"):
+            kind, join = f"coalesce(i.kind, {kind})", "left join incidents as i on i.incident_id = e.record_id"
+        return self._q(f"""
+            select distinct e.agency_code, {kind} as kind from evidence as e {join}
+            where e.run_id = $run and e.metric_id = $veto and not {EXCUSED_SQL}
+        """, veto=VETO_METRIC)
