@@ -183,6 +183,7 @@ class SparkStatement:
     block: Block
     view: str | None
     sql: str
+    tables: frozenset[str] = frozenset()  # tables and views it reads (CTE names excluded)
 
 
 def to_spark(block: Block, params: dict, macros: dict[str, Macro] | None = None) -> SparkStatement:
@@ -202,7 +203,23 @@ def to_spark(block: Block, params: dict, macros: dict[str, Macro] | None = None)
     tree = bind_params(tree, params, where)
     tree = expand_macros(tree, macros)
     tree = _spark_fixes(tree)
-    return SparkStatement(block, view, tree.sql(dialect="spark", pretty=True))
+    ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
+    tables = frozenset(t.name.lower() for t in tree.find_all(exp.Table) if t.name and t.name.lower() not in ctes)
+    return SparkStatement(block, view, tree.sql(dialect="spark", pretty=True), tables)
+
+
+def plan(window: Window, metric_ids=None, macros: dict[str, Macro] | None = None) -> list[SparkStatement]:
+    """The Spark statements for ``window``, in order. For a subset of metrics only the steps
+    they need (directly or through other steps) are kept; for all metrics, every step."""
+    macros = all_macros() if macros is None else macros
+    stmts = [to_spark(b, p, macros) for b, p in statements(window, metric_ids)]
+    if metric_ids is None:
+        return stmts
+    needed: set[str] = set()
+    for st in reversed(stmts):
+        if st.view is None or st.view.lower() in needed:
+            needed |= st.tables
+    return [st for st in stmts if st.view is None or st.view.lower() in needed]
 
 
 #: make_interval(years, months, weeks, days, hours, mins, secs) position of each interval unit
@@ -373,13 +390,17 @@ class SparkEngine:
 
     # ------------------------------------------------------------------ inputs
 
-    def _register_inputs(self, con, window: Window, adjustments, folder: Path) -> None:
-        """Temp views for the contract's tables, the calendar and the scheme's small tables."""
+    def _register_inputs(self, con, stmts: list[SparkStatement], adjustments, folder: Path) -> None:
+        """Temp views for the contract's tables, the calendar and the scheme's small tables
+        that ``stmts`` read."""
         spark = self.spark
+        reads = set().union(*(st.tables for st in stmts)) - {st.view.lower() for st in stmts if st.view}
         corrected = set()
         if adjustments is not None and not adjustments.is_empty():
             corrected = set(adjustments.filter(adjustments["kind"] == "correct")["record_table"].to_list())
         for name, table in TABLES.items():
+            if name not in reads:
+                continue
             path = None
             if self.lake:
                 path = _lake_path(self.lake, name)
@@ -407,16 +428,21 @@ class SparkEngine:
         # small tables travel from the driver (no shared folder needed for them on a cluster): the
         # calendar, and the scheme's temp tables that engine.prepare made in DuckDB (whatever they
         # are: every temp table that is neither an input table nor a block's step)
-        self._from_duckdb(con, "calendar", "select * from main.calendar")
-        made_by_blocks = {_step_name(b) for b, _ in statements(window, [])} | {"metric_items"}
+        if "calendar" in reads:
+            self._from_duckdb(con, "calendar", "select * from main.calendar")
         for (name,) in con.execute(
             "select table_name from duckdb_tables() where temporary order by table_name"
         ).fetchall():
-            if name not in TABLES and name not in made_by_blocks:
+            if name.lower() in reads and name not in TABLES:
                 self._from_duckdb(con, name, f'select * from temp."{name}"')
+        unknown = reads - set(TABLES) - {"calendar"} - {
+            r[0].lower() for r in con.execute("select table_name from duckdb_tables() where temporary").fetchall()}
+        if unknown:
+            raise SparkEngineError(f"指标 SQL 读取未知的表 {', '.join(sorted(unknown))}",
+                                   f"the metric SQL reads unknown tables {', '.join(sorted(unknown))}")
 
     def _from_duckdb(self, con, name: str, sql: str) -> None:
-        arrow = con.execute(sql).to_arrow_table()
+        arrow = con.sql(sql).to_arrow_table()
         self.spark.createDataFrame(arrow).createOrReplaceTempView(name)
 
 
@@ -433,30 +459,31 @@ class SparkEngine:
         # DuckDB side: macros and the scheme's temp tables (shipped to Spark below); the staging
         # steps it also runs are recomputed on Spark and replaced by Spark's rows
         prepare(con, window)
+        staged = {_step_name(b) for b, _ in statements(window, []) if b.family == "_staging"}
         with _workdir(self.workdir) as folder:
             t0 = time.perf_counter()
-            self._register_inputs(con, window, adjustments, folder)
+            stmts = plan(window, metric_ids)
+            self._register_inputs(con, stmts, adjustments, folder)
             self.stats.export_s = time.perf_counter() - t0
             t0 = time.perf_counter()
-            macros = all_macros()
-            steps, metrics = [], []
-            cached = []
-            for block, params in statements(window, metric_ids):
-                stmt = to_spark(block, params, macros)
+            steps, metrics, cached = [], [], []
+            for stmt in stmts:
                 df = self._sql(stmt)
                 if stmt.view:
                     df = df.cache()
                     cached.append(df)
                     df.createOrReplaceTempView(stmt.view)
-                    steps.append((stmt.view, df))
+                    if stmt.view not in staged:  # DuckDB made the staging steps itself in prepare()
+                        steps.append((stmt.view, df))
                 else:
-                    metrics.append((block.name, df))
-            items = self._items(metrics)
-            arrow = items.toArrow()
-            step_frames = [(view, df.toArrow()) for view, df in steps]
+                    metrics.append((stmt.block.name, df))
+            try:
+                arrow = self._collect(self._items(metrics), "metric_items")
+                step_frames = [(view, self._collect(df, view)) for view, df in steps]
+            finally:
+                for df in cached:
+                    df.unpersist()
             self.stats.spark_s = time.perf_counter() - t0
-            for df in cached:
-                df.unpersist()
         t0 = time.perf_counter()
         _write_back(con, arrow, step_frames)
         self.stats.items = arrow.num_rows
@@ -474,6 +501,13 @@ class SparkEngine:
             where = f"{stmt.block.family}.sql/{stmt.block.name}"
             raise SparkEngineError(f"Spark 无法执行 {where}：{first}", f"Spark cannot run {where}: {first}",
                                    block=where) from exc
+
+    def _collect(self, df, what: str):
+        try:
+            return df.toArrow()
+        except Exception as exc:  # a failure at run time (Py4J/JVM errors)
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise SparkEngineError(f"Spark 计算 {what} 失败：{first}", f"Spark failed computing {what}: {first}") from exc
 
     def _items(self, metrics):
         from pyspark.sql import functions as F
