@@ -83,6 +83,8 @@ MIGRATIONS = """
 alter table evidence add column if not exists rule_profile varchar;
 alter table evidence add column if not exists article varchar;
 alter table runs add column if not exists rules_sha256 varchar;
+-- the engine that computed a run's metric items (duckdb | spark); runs made before it: NULL = duckdb
+alter table runs add column if not exists engine varchar;
 """
 
 

@@ -331,7 +331,10 @@ def session(master: str | None = None, *, remote: str | None = None, app_name: s
     }
     for k, v in settings.items():
         builder = builder.config(k, v)
-    return builder.getOrCreate()
+    spark = builder.getOrCreate()
+    if not remote:
+        spark.sparkContext.setLogLevel("ERROR")
+    return spark
 
 
 def _lake_path(lake: str, table: str) -> str | None:
