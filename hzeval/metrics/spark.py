@@ -21,6 +21,7 @@ DuckDB's temp table ``metric_items`` (and the step tables into DuckDB temp table
 from __future__ import annotations
 
 import contextlib
+import functools
 import datetime as dt
 import logging
 import os
@@ -37,7 +38,7 @@ from sqlglot import exp
 from hzeval import calendar
 from hzeval.contract import TABLES
 from hzeval.errors import HzevalError
-from hzeval.metrics.engine import ITEM_COLUMNS, MACROS, Block, Window, statements
+from hzeval.metrics.engine import MACROS, Block, Window, statements
 
 log = logging.getLogger(__name__)
 
@@ -47,13 +48,9 @@ _MACRO = re.compile(
     re.I | re.S,
 )
 
-#: columns of the item rows written back, with their DuckDB types (metric_items minus adjustment_id)
-ITEM_TYPES = {
-    "metric_id": "varchar", "agency_code": "varchar", "record_table": "varchar", "record_id": "varchar",
-    "status": "varchar", "reason": "varchar", "due_at": "timestamp", "done_at": "timestamp",
-    "num": "double", "den": "double",
-}
-_SPARK_TYPES = {"varchar": "STRING", "timestamp": "TIMESTAMP_NTZ", "double": "DOUBLE"}
+#: warehouse tables up to this many rows travel to Spark as Arrow through the driver; larger ones
+#: (the call and aggregation logs) are exported to Parquet and read by the executors
+SMALL_TABLE_ROWS = 100_000
 
 
 class SparkEngineError(HzevalError):
@@ -99,7 +96,9 @@ def parse_macros(text: str) -> dict[str, Macro]:
     return macros
 
 
+@functools.cache
 def all_macros() -> dict[str, Macro]:
+    """The engine's temp macros and the calendar's macros (parsed once per process)."""
     return {**parse_macros(MACROS), **parse_macros(calendar.MACROS)}
 
 
@@ -204,15 +203,25 @@ def to_spark(block: Block, params: dict, macros: dict[str, Macro] | None = None)
     tree = expand_macros(tree, macros)
     tree = _spark_fixes(tree)
     ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
-    tables = frozenset(t.name.lower() for t in tree.find_all(exp.Table) if t.name and t.name.lower() not in ctes)
+    tables = frozenset(t.name.lower() for t in tree.find_all(exp.Table)
+                       if isinstance(t.this, exp.Identifier) and t.name.lower() not in ctes)
     return SparkStatement(block, view, tree.sql(dialect="spark", pretty=True), tables)
+
+
+def _params_key(block: Block, params: dict) -> tuple:
+    return tuple(sorted((k, params[k]) for k in block.params if k in params))
+
+
+@functools.lru_cache(maxsize=512)
+def _to_spark_cached(block: Block, params_key: tuple) -> SparkStatement:
+    return to_spark(block, dict(params_key))
 
 
 def plan(window: Window, metric_ids=None, macros: dict[str, Macro] | None = None) -> list[SparkStatement]:
     """The Spark statements for ``window``, in order. For a subset of metrics only the steps
     they need (directly or through other steps) are kept; for all metrics, every step."""
-    macros = all_macros() if macros is None else macros
-    stmts = [to_spark(b, p, macros) for b, p in statements(window, metric_ids)]
+    stmts = [to_spark(b, p, macros) if macros is not None else _to_spark_cached(b, _params_key(b, p))
+             for b, p in statements(window, metric_ids)]
     if metric_ids is None:
         return stmts
     needed: set[str] = set()
@@ -417,6 +426,10 @@ class SparkEngine:
                 if path is None:
                     log.warning("lake %s has no table %s: read from the warehouse", self.lake, name)
             if path is None:
+                rows = con.execute(f"select count(*) from {name}").fetchall()[0][0]
+                if rows <= SMALL_TABLE_ROWS:  # through the driver: no file, no schema inference
+                    self._from_duckdb(con, name, f"select * from {name}")
+                    continue
                 path = str(folder / f"{name}.parquet")
                 con.execute(f"copy (select * from {name}) to '{_quote(path)}' (format parquet)")
             df = spark.read.parquet(path)
@@ -428,21 +441,18 @@ class SparkEngine:
                     table=name, path=path,
                 )
             df.createOrReplaceTempView(name)
-        # small tables travel from the driver (no shared folder needed for them on a cluster): the
-        # calendar, and the scheme's temp tables that engine.prepare made in DuckDB (whatever they
-        # are: every temp table that is neither an input table nor a block's step)
-        if "calendar" in reads:
-            self._from_duckdb(con, "calendar", "select * from main.calendar")
-        for (name,) in con.execute(
-            "select table_name from duckdb_tables() where temporary order by table_name"
-        ).fetchall():
-            if name.lower() in reads and name not in TABLES:
-                self._from_duckdb(con, name, f'select * from temp."{name}"')
-        unknown = reads - set(TABLES) - {"calendar"} - {
-            r[0].lower() for r in con.execute("select table_name from duckdb_tables() where temporary").fetchall()}
+        # every other table the blocks read comes from the warehouse session, through the driver (no
+        # shared folder needed on a cluster): the calendar, and whatever scheme and rule tables the
+        # DuckDB side made (temp or not), by name
+        known = {r[0].lower(): r[0] for r in con.execute(
+            "select table_name from duckdb_tables() union all select view_name from duckdb_views() where not internal"
+        ).fetchall()}
+        unknown = sorted(n for n in reads - set(TABLES) if n not in known)
         if unknown:
-            raise SparkEngineError(f"指标 SQL 读取未知的表 {', '.join(sorted(unknown))}",
-                                   f"the metric SQL reads unknown tables {', '.join(sorted(unknown))}")
+            raise SparkEngineError(f"指标 SQL 读取未知的表 {', '.join(unknown)}",
+                                   f"the metric SQL reads unknown tables {', '.join(unknown)}")
+        for name in sorted(reads - set(TABLES)):
+            self._from_duckdb(con, name, f'select * from "{known[name]}"')
 
     def _from_duckdb(self, con, name: str, sql: str) -> None:
         arrow = con.sql(sql).to_arrow_table()
@@ -454,14 +464,16 @@ class SparkEngine:
     def compute_items(self, con, window: Window, metric_ids=None, adjustments=None) -> None:
         """Spark's version of :func:`hzeval.metrics.engine.compute_items`: fills DuckDB's temp
         table ``metric_items`` with the same rows, and the step tables as DuckDB temp tables."""
-        from hzeval.adjust import apply_corrections, apply_excuses
-        from hzeval.metrics.engine import _check_calendar, prepare
+        from hzeval.adjust import apply_excuses
+        from hzeval.metrics.engine import _check_calendar
+        from hzeval.metrics.engine import compute_items as duckdb_compute_items
 
         self.stats = SparkRunStats()
-        apply_corrections(con, adjustments)
-        # DuckDB side: macros and the scheme's temp tables (shipped to Spark below); the staging
-        # steps it also runs are recomputed on Spark and replaced by Spark's rows
-        prepare(con, window)
+        # DuckDB side, no metric computed: corrections, macros, the scheme's and rules' temp tables
+        # (shipped to Spark below), the step tables and an empty metric_items with its columns.
+        # Spark then computes the steps again (from the same, or the lake's, tables) and the items.
+        duckdb_compute_items(con, window, metric_ids=[], adjustments=adjustments)
+        columns = _duckdb_columns(con, "metric_items")
         staged = {_step_name(b) for b, _ in statements(window, []) if b.family == "_staging"}
         with _workdir(self.workdir) as folder:
             t0 = time.perf_counter()
@@ -476,12 +488,12 @@ class SparkEngine:
                     df = df.cache()
                     cached.append(df)
                     df.createOrReplaceTempView(stmt.view)
-                    if stmt.view not in staged:  # DuckDB made the staging steps itself in prepare()
+                    if stmt.view not in staged:  # the staging steps only feed the metric blocks
                         steps.append((stmt.view, df))
                 else:
                     metrics.append((stmt.block.name, df))
             try:
-                arrow = self._collect(self._items(metrics), "metric_items")
+                arrow = self._collect(self._items(metrics, columns), "metric_items")
                 step_frames = [(view, self._collect(df, view)) for view, df in steps]
             finally:
                 for df in cached:
@@ -512,18 +524,42 @@ class SparkEngine:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise SparkEngineError(f"Spark 计算 {what} 失败：{first}", f"Spark failed computing {what}: {first}") from exc
 
-    def _items(self, metrics):
+    def _items(self, metrics, columns: dict[str, str]):
+        """One frame of every metric's rows with metric_items' columns and types (by name: a
+        block may yield extra columns that metric_items has, as DuckDB's ``insert … by name``)."""
         from pyspark.sql import functions as F
 
-        spark = self.spark
-        cols = ", ".join(f"{c} {_SPARK_TYPES[t]}" for c, t in ITEM_TYPES.items())
-        union = spark.createDataFrame([], cols)
+        types = {c: _spark_type(t, c) for c, t in columns.items()}
+        union = self.spark.createDataFrame([], ", ".join(f"`{c}` {t}" for c, t in types.items()))
         for metric_id, df in metrics:
-            union = union.unionByName(df.select(
-                F.lit(metric_id).alias("metric_id"),
-                *[F.col(c).cast(_SPARK_TYPES[ITEM_TYPES[c]]).alias(c) for c in ITEM_COLUMNS],
-            ))
+            extra = [c for c in df.columns if c not in types]
+            if extra:
+                raise SparkEngineError(f"指标 {metric_id} 的 SQL 输出了 metric_items 没有的列 {', '.join(extra)}",
+                                       f"metric {metric_id} yields columns metric_items lacks: {', '.join(extra)}")
+            cols = [F.lit(metric_id).alias("metric_id")] + [F.col(f"`{c}`").cast(types[c]).alias(c)
+                                                               for c in df.columns if c != "metric_id"]
+            union = union.unionByName(df.select(*cols), allowMissingColumns=True)
         return union
+
+
+_DUCK_TO_SPARK = {"VARCHAR": "STRING", "TIMESTAMP": "TIMESTAMP_NTZ", "DOUBLE": "DOUBLE", "BIGINT": "BIGINT",
+                  "INTEGER": "INT", "BOOLEAN": "BOOLEAN", "DATE": "DATE", "FLOAT": "FLOAT"}
+
+
+def _spark_type(duck_type: str, column: str) -> str:
+    try:
+        return _DUCK_TO_SPARK[duck_type.upper()]
+    except KeyError:
+        raise SparkEngineError(f"metric_items 列 {column} 的类型 {duck_type} 无 Spark 对应",
+                               f"metric_items column {column} has type {duck_type} without a Spark mapping") from None
+
+
+def _duckdb_columns(con, table: str) -> dict[str, str]:
+    rows = con.execute(
+        "select column_name, data_type from duckdb_columns() where table_name = $t and database_name = 'temp' order by column_index",
+        {"t": table},
+    ).fetchall()
+    return dict(rows)
 
 
 def _quote(path: str) -> str:
@@ -544,11 +580,9 @@ def _workdir(folder: str | None):
 
 
 def _write_back(con, items, steps) -> None:
-    """Items into DuckDB's temp ``metric_items`` (same DDL as the DuckDB engine), steps as temp tables."""
-    cols = ", ".join(f"{c} {t}" for c, t in ITEM_TYPES.items())
-    con.execute(f"create or replace temp table metric_items ({cols}, adjustment_id varchar)")
+    """Items into DuckDB's temp ``metric_items`` (made by the DuckDB side), steps as temp tables."""
     con.register("_spark_items", items)
-    con.execute(f"insert into metric_items select {', '.join(ITEM_TYPES)}, null from _spark_items")
+    con.execute("insert into metric_items by name select * from _spark_items")
     con.unregister("_spark_items")
     for view, arrow in steps:
         con.register("_spark_step", arrow)
