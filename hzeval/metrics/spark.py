@@ -11,18 +11,22 @@ parsed with sqlglot, and before it is written out in Spark's dialect:
   (``calendar``) joined like any other; no Python UDF runs on Spark;
 - a ``create or replace temp table X as …`` step becomes a cached temp view ``X``.
 
-Inputs are the contract's tables as Parquet: exported from the warehouse (after corrections,
-so adjustments apply as on DuckDB), or read from a lake folder (``--lake DIR``: ``DIR/<table>``
-as a Parquet file or folder, per the contract's names). The items come back as Parquet into
-DuckDB's temp table ``metric_items`` (and the step tables into DuckDB temp tables, for
-``project_gates``), so roll-up, scoring and publishing do not change.
+The DuckDB side first runs :func:`hzeval.metrics.engine.compute_items` for no metric: the
+corrections, macros, scheme and rule tables, the step tables and an empty ``metric_items``. Spark
+then reads the contract's tables (small ones as Arrow through the driver, large ones as Parquet
+exported from the warehouse, or all of them from a lake folder: ``--lake DIR`` with
+``DIR/<table>`` as a Parquet file or folder, per the contract's names), every other table a block
+reads (calendar, scheme and rule tables) from the DuckDB session by name, and runs the steps and
+metric blocks. The item rows come back as Arrow into ``metric_items`` (``insert … by name``, as
+the DuckDB engine), the family steps (``int_project_gates``) replace DuckDB's, so roll-up,
+scoring, gates and publishing do not change.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import datetime as dt
+import functools
 import logging
 import os
 import re
