@@ -436,7 +436,12 @@ class SparkEngine:
                     continue
                 path = str(folder / f"{name}.parquet")
                 con.execute(f"copy (select * from {name}) to '{_quote(path)}' (format parquet)")
-            df = spark.read.parquet(path)
+            try:
+                df = spark.read.parquet(path)
+            except Exception as exc:  # pyspark's AnalysisException (PATH_NOT_FOUND …)
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise SparkEngineError(f"Spark 无法读取表 {name}（{path}）：{first}",
+                                       f"Spark cannot read table {name} ({path}): {first}", table=name, path=path) from exc
             missing = [c for c in table.names if c not in df.columns]
             if missing:
                 raise SparkEngineError(
