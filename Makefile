@@ -23,7 +23,7 @@ $(BIN)/hzeval: pyproject.toml
 	@touch $@
 
 $(VENV)/.dev: $(BIN)/hzeval
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[dev,spark]'
 	@touch $@
 
 venv: $(BIN)/hzeval ## create .venv with the runtime dependencies

@@ -128,12 +128,25 @@ def validate(obj: Ctx):
 @click.option("--year", type=int, required=True, help="assessment year")
 @click.option("--as-of", "as_of", default=None, help="as-of time (ISO, local); default now")
 @click.option("--scheme", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None)
+@click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True,
+              help="engine computing the metric items (spark: pip install 'hzeval[spark]' and Java)")
+@click.option("--spark-master", default=None,
+              help="Spark master URL (default local[*]; spark://host:7077, yarn, or sc://host:15002 for Spark Connect)")
+@click.option("--lake", default=None, help="folder or URI of the contract's tables as Parquet (<table>.parquet or <table>/), "
+                                           "read by Spark instead of the warehouse's copies")
 @click.pass_obj
-def assess(obj: Ctx, year, as_of, scheme):
+def assess(obj: Ctx, year, as_of, scheme, engine, spark_master, lake):
     """年度评估：计算指标、评分、定级 / compute metrics, scores and grades as one run."""
     from hzeval.assess import print_ranking, run_assessment
 
-    run = run_assessment(obj.db, year=year, as_of=parse_as_of(as_of), scheme_path=scheme)
+    if engine != "spark" and (spark_master or lake):
+        raise HzevalError("--spark-master 和 --lake 只能与 --engine spark 一起使用",
+                          "--spark-master and --lake need --engine spark")
+    if engine == "spark":
+        from hzeval.metrics.spark import SparkEngine
+
+        engine = SparkEngine(master=spark_master, lake=lake)
+    run = run_assessment(obj.db, year=year, as_of=parse_as_of(as_of), scheme_path=scheme, engine=engine)
     print_ranking(obj.db, run, console)
 
 

@@ -86,6 +86,8 @@ alter table runs add column if not exists rules_sha256 varchar;
 alter table scores add column if not exists basis varchar;
 alter table grades add column if not exists veto_reason varchar;
 alter table grades add column if not exists graded boolean;
+-- the engine that computed a run's metric items (duckdb | spark); runs made before it: NULL = duckdb
+alter table runs add column if not exists engine varchar;
 """
 
 #: 督办 notices (DESIGN §7, ``hzeval notify``): one row per item, level and recipient per delivery
