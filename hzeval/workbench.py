@@ -112,3 +112,47 @@ def open_inputs(year: int | None = None, published: str | os.PathLike | None = N
         raise
     tables = tuple(t for t in (*TABLES, *LOAD_TABLES) if t in present)
     return Inputs(path, con, run_id, finished, tables)
+
+
+# --------------------------------------------------------------------------- JupyterLab
+
+
+def lab_kernel_env() -> Path:
+    """A ``python3`` kernelspec running this very interpreter, first on ``JUPYTER_PATH``: the staff
+    notebooks name ``python3`` and must get the hzeval environment, whatever other Python kernels
+    the user has installed."""
+    import hashlib
+    import json
+    import sys
+    import tempfile
+
+    root = Path(tempfile.gettempdir()) / f"hzeval-lab-{os.getuid()}-{hashlib.sha1(sys.executable.encode()).hexdigest()[:8]}"
+    spec = root / "kernels" / "python3" / "kernel.json"
+    body = json.dumps({"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                       "display_name": "Python 3 (hzeval)", "language": "python", "metadata": {"debugger": True}})
+    if not spec.exists() or spec.read_text(encoding="utf-8") != body:
+        spec.parent.mkdir(parents=True, exist_ok=True)
+        tmp = spec.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(body, encoding="utf-8")
+        os.replace(tmp, spec)
+    return root
+
+
+def lab_command(notebooks: Path, port: int, address: str, token: str, browser: bool) -> list[str]:
+    """The JupyterLab command line: ``notebooks`` as its root, bound to ``address`` (a port that is
+    taken is an error, not a silent move to another port), token required."""
+    import sys
+
+    return [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={notebooks}", f"--ServerApp.ip={address}",
+            f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
+            f"--ServerApp.open_browser={browser}", "--MappingKernelManager.default_kernel_name=python3",
+            *(["--allow-root"] if os.geteuid() == 0 else [])]  # containers and CI run as root
+
+
+def lab_environment(published: Path) -> dict[str, str]:
+    """The environment JupyterLab and its kernels get: the published runs' folder and the hzeval kernel."""
+    env = dict(os.environ)
+    env["HZEVAL_PUBLISHED"] = str(Path(published).resolve())
+    paths = [p for p in env.get("JUPYTER_PATH", "").split(os.pathsep) if p]
+    env["JUPYTER_PATH"] = os.pathsep.join([str(lab_kernel_env()), *paths])
+    return env
