@@ -188,8 +188,30 @@ class View:
     def _repr_html_(self) -> str:
         return CSS + '<div class="hz-view">' + "".join(p._repr_html_() for p in self.parts) + "</div>"
 
+    def __repr__(self) -> str:  # text/plain beside the HTML: titles and counts
+        lines = []
+        for p in self.parts:
+            if isinstance(p, Table):
+                lines.append(f"{p.title}：{count_note(p.shown, p.df.height)}" if p.title else count_note(p.shown, p.df.height))
+            elif isinstance(p, Text):
+                lines.append(" ".join(x for x in (p.title, p.text) if x))
+        return "\n".join(lines)
+
     def tables(self) -> list[Table]:
         return [p for p in self.parts if isinstance(p, Table)]
+
+
+@dataclass
+class Picker:
+    """What :func:`picker` showed (already displayed: showing it again does nothing)."""
+
+    view: View
+    dropdowns: dict | None = None
+    output: object = None
+    widget: object = None
+
+    def _ipython_display_(self) -> None:
+        pass
 
 
 def picker(render: Callable[..., View], interactive: bool = True,
@@ -206,7 +228,7 @@ def picker(render: Callable[..., View], interactive: bool = True,
     first = render(**values)
     if not interactive:
         display(first)
-        return None
+        return Picker(first)
     import ipywidgets as widgets
 
     dropdowns = {}
@@ -240,7 +262,9 @@ def picker(render: Callable[..., View], interactive: bool = True,
 
     for d in dropdowns.values():
         d.observe(changed, names="value")
-    display(widgets.VBox([widgets.HBox(list(dropdowns.values())), out]))
+    box = widgets.VBox([widgets.HBox(list(dropdowns.values())), out])
+    display(box)
+    return Picker(first, dropdowns, out, box)
 
 
 PICKER_LABELS = {"metric_id": "指标", "agency_code": "机构", "record_id": "事项", "table": "数据表",
