@@ -156,3 +156,24 @@ def lab_environment(published: Path) -> dict[str, str]:
     paths = [p for p in env.get("JUPYTER_PATH", "").split(os.pathsep) if p]
     env["JUPYTER_PATH"] = os.pathsep.join([str(lab_kernel_env()), *paths])
     return env
+
+
+# --------------------------------------------------------------------------- rendered gallery
+
+#: staff notebooks rendered by ``hzeval report`` into ``reports/<year>/notebooks/`` (code hidden):
+#: (notebook, title); the evidence explorer needs a person picking items, so it is not rendered
+GALLERY = (("drop_check", "{year} 年度数据包检查"), ("year_over_year", "{year} 年与上年评估结果对比"))
+
+
+def gallery_jobs(run, out_dir: Path, notebooks: Path) -> list:
+    """One report job per gallery notebook, reading the same published run as the rest of the render."""
+    from hzeval.reports.render import Job
+
+    params = {"published": str(run.path.resolve()), "year": run.year, "interactive": False}
+    return [Job("notebook", str(notebooks / f"{name}.ipynb"), str(out_dir / "notebooks" / f"{name}.html"),
+                title.format(year=run.year), params) for name, title in GALLERY]
+
+
+def gallery_links(year: int) -> list[tuple[str, str]]:
+    """(relative path, title) of the gallery pages, for the reports index."""
+    return [(f"notebooks/{name}.html", title.format(year=year)) for name, title in GALLERY]

@@ -233,3 +233,22 @@ def test_staff_notebooks_never_open_the_live_warehouse():
 def test_published_copy_is_read_only_for_notebooks(two_years):
     with workbench.open_inputs(2025, two_years) as inputs, pytest.raises(duckdb.Error):
         inputs.con.execute("create table x (a int)")
+
+
+def test_report_renders_the_staff_notebooks_with_code_hidden(two_years, tmp_path):
+    from hzeval.reports.render import render_reports
+
+    result = render_reports(2025, out=tmp_path, formats=("html",), published=two_years, only=[], workers=2)
+    assert not result.failures, [r.error for r in result.failures]
+    out = tmp_path / "2025"
+    drop = (out / "notebooks" / "drop_check.html").read_text(encoding="utf-8")
+    yoy = (out / "notebooks" / "year_over_year.html").read_text(encoding="utf-8")
+    assert "2025 年度数据包检查" in drop and "已加载文件" in drop and "按月份和机构的行数" in drop
+    assert "对比 2025 年" in yoy and "甲局" in yoy and "丙局" in yoy
+    for page in (drop, yoy):
+        assert "workbench.open_" not in page and "import " not in page  # code hidden
+        assert "widget-view" not in page  # static: no pickers
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert 'href="notebooks/drop_check.html"' in index and 'href="notebooks/year_over_year.html"' in index
+    manifest = (out / "manifest.json").read_text(encoding="utf-8")
+    assert "notebooks/drop_check.html" in manifest
