@@ -344,15 +344,15 @@ def unresolved(con, present: Sequence[str]) -> pl.DataFrame:
 
 def _zh_tables(df: pl.DataFrame) -> pl.DataFrame:
     """Chinese table and column names for rows that name an input table and column."""
-    zh = {t.name: t.zh for t in TABLES.values()}
-    cols = {(t.name, c.name): c.zh for t in TABLES.values() for c in t.columns}
     if df.is_empty():
         return df
+    zh = {t.name: t.zh for t in TABLES.values()}
     out = df.with_columns(pl.col("table_name").replace_strict(zh, default=pl.col("table_name")).alias("table_zh"))
     if "column_name" in df.columns:
-        out = out.with_columns(pl.struct("table_name", "column_name").map_elements(
-            lambda r: cols.get((r["table_name"], r["column_name"]), r["column_name"]), return_dtype=pl.String,
-        ).alias("column_name"))
+        cols = pl.DataFrame([(t.name, c.name, c.zh) for t in TABLES.values() for c in t.columns],
+                            schema=["table_name", "column_name", "column_zh"], orient="row")
+        out = (out.join(cols, on=["table_name", "column_name"], how="left", maintain_order="left")
+               .with_columns(pl.coalesce("column_zh", "column_name").alias("column_name")).drop("column_zh"))
     return out.select("table_zh", *[c for c in out.columns if c not in ("table_name", "table_zh")])
 
 
