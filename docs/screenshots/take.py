@@ -1,6 +1,6 @@
 """Regenerate docs/screenshots/: the staff notebooks as an evaluator sees them in JupyterLab.
 
-    make screenshots        (or: .venv/bin/python docs/screenshots/take.py)
+    make lab-screenshots        (or: .venv/bin/python docs/screenshots/take.py)
 
 Builds a private warehouse from data_samples/ (assessed for 2024 and 2025, as `make demo` does),
 starts JupyterLab the way `hzeval lab` does (127.0.0.1, a token, the hzeval kernel) on a free
@@ -92,7 +92,7 @@ def shoot(page, base: str, token: str, name: str) -> Path:
     errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").count()
     if errors:
         raise SystemExit(f"{name}: a cell failed in JupyterLab")
-    path = OUT / f"{name}.png"
+    path = OUT / f"lab_{name}.png"
     page.screenshot(path=str(path))
     return path
 
