@@ -289,8 +289,10 @@ def agency_names(con) -> dict[str, str]:
     return dict(con.execute("select agency_code, agency_name from agencies").fetchall())
 
 
-def table_options(present: Sequence[str]) -> list[tuple[str, str]]:
-    return [(f"{TABLES[t].zh}（{t}）", t) for t in COVERAGE_TABLES if t in present]
+def table_options() -> list[tuple[str, str]]:
+    """Every input table with a coverage view (the published ``input_coverage`` covers them all,
+    api_calls included)."""
+    return [(f"{TABLES[t].zh}（{t}）", t) for t in COVERAGE_TABLES]
 
 
 # --------------------------------------------------------------------------- drop check
