@@ -202,6 +202,30 @@ class View:
 
 
 @dataclass
+class Masthead:
+    """The reports' page head (issuer, title, the run it rests on), for the static gallery pages."""
+
+    subtitle: str
+    provenance: Mapping
+
+    def _repr_html_(self) -> str:
+        from hzeval.reports import html as report_html
+
+        return report_html.masthead(self.subtitle, self.provenance)
+
+    def __repr__(self) -> str:
+        return self.subtitle
+
+
+def show_masthead(subtitle: str, run, interactive: bool) -> None:
+    """Show the page head in static output (papermill, the gallery); nothing in JupyterLab."""
+    if not interactive:
+        from IPython.display import display
+
+        display(Masthead(f"{run.year} 年度{subtitle}", run.provenance()))
+
+
+@dataclass
 class Picker:
     """What :func:`picker` showed (already displayed: showing it again does nothing)."""
 

@@ -103,7 +103,10 @@ class Inputs:
 def open_inputs(year: int | None = None, published: str | os.PathLike | None = None) -> Inputs:
     """The input tables published with the newest run (of ``year``), open read-only."""
     path = data.find_published(published_folder(published), year)
-    con = duckdb.connect(str(path), read_only=True)
+    # the same configuration as the run readers' (DuckDB refuses a second connection to a file
+    # opened with another one: a notebook holds both on one file)
+    config = {"threads": int(os.environ["HZEVAL_READER_THREADS"])} if os.environ.get("HZEVAL_READER_THREADS") else {}
+    con = duckdb.connect(str(path), read_only=True, config=config)
     try:
         present = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
         run_id, finished = con.execute("select run_id, finished_at from runs limit 1").fetchall()[0]

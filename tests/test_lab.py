@@ -85,9 +85,11 @@ def test_lab_prints_the_token_and_binds_to_this_machine_only(lab):
 
 async def run_cell(base: str, kernel_id: str, code: str) -> tuple[str, list[dict]]:
     """Send one execute_request over the kernel websocket; return (status, iopub outputs)."""
+    from tornado.httpclient import HTTPRequest
     from tornado.websocket import websocket_connect
 
-    ws = await websocket_connect(f"{base.replace('http', 'ws')}/api/kernels/{kernel_id}/channels?token={TOKEN}")
+    url = f"{base.replace('http', 'ws')}/api/kernels/{kernel_id}/channels?token={TOKEN}"
+    ws = await websocket_connect(HTTPRequest(url, connect_timeout=120, request_timeout=120))  # a busy CI machine
     msg_id = uuid.uuid4().hex
     ws.write_message(json.dumps({
         "header": {"msg_id": msg_id, "username": "test", "session": uuid.uuid4().hex, "msg_type": "execute_request",
