@@ -25,6 +25,7 @@ from hzeval.calendar import WorkCalendar
 from hzeval.contract import TABLES
 from hzeval.ingest.report import REF_TARGETS
 from hzeval.metrics import METRICS
+from hzeval.rules import run_metric_articles
 from hzeval.sqlutil import frame
 
 #: the time column that places a row of each table in a month (coverage)
@@ -594,7 +595,8 @@ def evidence_view(run, agency: str, metric: str, limit: int = DEFAULT_LIMIT) -> 
     else:
         s = summary.row(0, named=True)
         value = ("—" if s["value"] is None else f"{s['value'] * 100:.1f}%") if m.kind == "rate" else cell_text(s["count"])
-        head = (f"{names.get(agency, agency)} · {m.name_zh}（{m.article_zh}）：{m.doc}。"
+        article = run_metric_articles(run.con, run.run_id, run.year).get(metric) or m.article_zh
+        head = (f"{names.get(agency, agency)} · {m.name_zh}（{article}）：{m.doc}。"
                 f"本次结果 {value}（分子 {cell_text(s['numerator'])}，分母 {cell_text(s['denominator'])}）。")
     return View(
         Text(f"{head} 数据来源：已发布的评估运行 {run.run_id}（数据截至 {run.as_of:%Y-%m-%d %H:%M}）。"),
@@ -620,7 +622,7 @@ def item_view(run, metric: str, record_id: str | None, scheme) -> View:
         parts.append(Table(records, f"原始记录（{TABLES[table].zh}）", labels={c: c for c in records.columns}))
     steps = deadline_explained(run.con, metric, record_id, scheme)
     if not steps.is_empty():
-        days = scheme.deadlines[METRICS[metric].deadline].days
+        days = steps.filter(pl.col("counted").str.starts_with("第")).height  # the rule in force on the trigger day
         parts.append(Table(steps, f"期限逐日计算（{days} 个工作日：事件当日不计，节假日不计，调休上班日计入，"
                                   f"截止于最后一个工作日 24:00）", limit=None,
                            bad=lambda r: r["counted"] == "不计"))
@@ -711,7 +713,7 @@ def yoy_agency_view(run, prev, agency_code: str) -> View:
     kinds = {k: m.kind for k, m in METRICS.items()}
     ind = ind.with_columns(
         pl.col("metric_id").replace_strict(kinds, default="rate").alias("_kind"),
-        pl.col("metric_id").replace_strict({k: m.article_zh for k, m in METRICS.items()}, default="").alias("article"),
+        pl.col("metric_id").replace_strict(run_metric_articles(run.con, run.run_id, run.year), default="").alias("article"),
     )
     rates = ind.filter(pl.col("_kind") == "rate").select("metric_name", "article", "value_prev", "value", "change")
     counts = ind.filter(pl.col("_kind") == "count").select("metric_name", "article", "count_prev", "count")
