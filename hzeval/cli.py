@@ -407,6 +407,36 @@ def dashboard(obj: Ctx, port, address, users_file, published, allow_origin):
     serve(folder, users_file, port=port, address=address, allow_origin=tuple(allow_origin))
 
 
+@cli.command()
+@click.option("--port", type=int, default=8888, show_default=True)
+@click.option("--address", default="127.0.0.1", show_default=True, help="listen address (default: this machine only)")
+@click.option("--notebooks", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="notebooks folder (default: notebooks/ of the project)")
+@click.option("--no-browser", is_flag=True, help="do not open a browser")
+@click.pass_obj
+def lab(obj: Ctx, port, address, notebooks, no_browser):
+    """分析工作台：在 notebooks/ 上启动 JupyterLab（hzeval 内核，读已发布的运行）/ start JupyterLab."""
+    import os
+    import secrets
+
+    from hzeval.publish import published_dir
+    from hzeval.reports.render import notebooks_dir
+    from hzeval.workbench import lab_command, lab_environment
+
+    folder = (notebooks or notebooks_dir()).resolve()
+    token = os.environ.get("HZEVAL_LAB_TOKEN") or secrets.token_hex(24)
+    published = published_dir(obj.db)
+    if not (published / "LATEST").exists():
+        err_console.print(f"提示 | note: {published} 中还没有已发布的评估结果，笔记本将无数据：先运行 make demo 或 hzeval assess",
+                          markup=False, soft_wrap=True)
+    argv = lab_command(folder, port, address, token, browser=not no_browser)
+    env = lab_environment(published)
+    console.print(f"JupyterLab（笔记本 / notebooks: {folder}；已发布运行 / published runs: {published}）", markup=False)
+    console.print(f"打开 / open: http://{address}:{port}/lab?token={token}", markup=False, soft_wrap=True)
+    sys.stdout.flush()
+    os.execve(argv[0], argv, env)
+
+
 @cli.group()
 def user():
     """驾驶舱用户 / dashboard users."""
