@@ -112,10 +112,11 @@ def _reject_later_duplicates(con, table: Table, load_id: int, file: str) -> int:
     key = list(table.key)
     kcols = ", ".join(key)
     cond = " and ".join(f"t.{k} is not distinct from d.{k}" for k in key)
-    rows = con.execute(f"""
+    found = _rows(con, f"""
         select {', '.join(f't.{k}' for k in key)}, t._line from {table.name} t
         join (select {kcols} from {table.name} where _load_id = ? group by all having count(*) > 1) d on {cond}
-        where t._load_id = ? order by t._line""", [load_id, load_id]).pl()
+        where t._load_id = ? order by t._line""", [load_id, load_id])
+    rows = pl.DataFrame(found, schema=[*key, "_line"], orient="row", infer_schema_length=None)
     if not rows.height:
         return 0  # distinct keys after all (a 64-bit hash collision)
     rejects = (
