@@ -17,7 +17,9 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 import polars as pl
+import pyarrow as pa
 
 from hzeval import calendar, faults
 from hzeval.contract import Table
@@ -153,9 +155,10 @@ def _replace_older(con, table: Table, load_id: int) -> int:
 
 def _load_one(con, plan: readers.FilePlan, limits: Limits) -> FileResult:
     """Stream one file into its table in batches of :func:`readers.batch_rows` rows (DESIGN §9):
-    each batch is parsed and its good rows and rejects inserted; duplicate keys across batches and
-    the replacement of older loads' rows are settled in SQL once the file is in. Memory stays that
-    of one batch whatever the file's size; the caller's transaction keeps it all or nothing."""
+    each batch is parsed and its good rows streamed into one INSERT, its rejects kept for one insert
+    after; duplicate keys across batches and the replacement of older loads' rows are settled in SQL
+    once the file is in. Memory stays about one batch (plus the rejects) whatever the file's size;
+    the caller's transaction keeps it all or nothing."""
     table = plan.table
     fp = readers.fingerprint(plan)  # sha256 (and CSV encoding) in one sequential pass
     sha = fp.sha256
@@ -170,38 +173,60 @@ def _load_one(con, plan: readers.FilePlan, limits: Limits) -> FileResult:
     had_rows = _rows(con, f"select exists (select 1 from {table.name})")[0][0]
     cols = ", ".join(table.names)
     key = list(table.key)
-    mapping = None
-    rows_in = 0
-    batches = 0
     hashes: list[pl.Series] = []
-    frames = readers.iter_frames(plan, fp)
-    for df in frames:
-        if fp.data is not None:
-            fp.data = None  # whole-file formats: the bytes are parsed, let them go
-        if mapping is None:
-            mapping, unknown = normalize.column_mapping(table, df.columns)
-            normalize.check_mapping(table, mapping, plan.file)
-            if unknown:
-                result.warnings.append(f"忽略未知列 / ignored unknown columns: {clip(', '.join(map(str, unknown)))}")
-        parsed = normalize.parse_frame(df, table, mapping, readers.LINE_OFFSET[plan.format] + rows_in, limits.max_field_chars)
-        rows_in += df.height
-        batches += 1
-        del df
-        good = parsed.good
-        if good.height:
-            # plain (large) strings: DuckDB scans them about twice as fast as Arrow string views
-            con.register("_hz_incoming", good.to_arrow(compat_level=pl.CompatLevel.oldest()))
-            try:
-                con.execute(f"insert into {table.name} ({cols}, _load_id, _line) select {cols}, {load_id}, _line from _hz_incoming")
-            finally:
-                con.unregister("_hz_incoming")
-            if key:
-                hashes.append(_key_hashes(good, key))
-            result.rows_loaded += good.height
-        if parsed.rejects.height:
-            _insert_rejects(con, parsed.rejects, load_id, plan.file, table)
-            result.rows_rejected += parsed.rows_rejected
-        del parsed, good
+    reject_parts: list[pl.DataFrame] = []
+    failure: list[BaseException] = []
+    schema = pl.DataFrame(schema={**{c.name: normalize.target_dtype(c) for c in table.columns}, "_line": pl.Int64}) \
+        .to_arrow(compat_level=pl.CompatLevel.oldest()).schema
+
+    def good_batches():
+        """Parse the file batch by batch, yielding the good rows as Arrow batches (plain large strings:
+        DuckDB scans them about twice as fast as string views); rejects and key hashes are kept aside."""
+        mapping = None
+        rows_in = 0
+        try:
+            for df in readers.iter_frames(plan, fp):
+                fp.data = None  # whole-file formats: the bytes are parsed, let them go
+                if mapping is None:
+                    mapping, unknown = normalize.column_mapping(table, df.columns)
+                    normalize.check_mapping(table, mapping, plan.file)
+                    if unknown:
+                        result.warnings.append(f"忽略未知列 / ignored unknown columns: {clip(', '.join(map(str, unknown)))}")
+                parsed = normalize.parse_frame(df, table, mapping, readers.LINE_OFFSET[plan.format] + rows_in, limits.max_field_chars)
+                rows_in += df.height
+                del df
+                if parsed.rejects.height:
+                    reject_parts.append(parsed.rejects)
+                    result.rows_rejected += parsed.rows_rejected
+                good = parsed.good
+                del parsed
+                if good.height:
+                    if key:
+                        hashes.append(_key_hashes(good, key))
+                    result.rows_loaded += good.height
+                    yield from good.to_arrow(compat_level=pl.CompatLevel.oldest()).cast(schema).to_batches()
+                del good
+        except BaseException as exc:  # DuckDB wraps what a scanned reader raises: keep the original
+            failure.append(exc)
+            raise
+
+    # one INSERT consuming a stream of batches: DuckDB writes its row groups out as they fill, so the
+    # uncommitted rows do not pile up in memory the way many small INSERTs in one transaction do
+    con.register("_hz_incoming", pa.RecordBatchReader.from_batches(schema, good_batches()))
+    try:
+        con.execute(f"insert into {table.name} ({cols}, _load_id, _line) select {cols}, {load_id}, _line from _hz_incoming")
+    except Exception:
+        if failure:
+            raise failure[0] from None
+        raise
+    finally:
+        try:
+            con.unregister("_hz_incoming")
+        except duckdb.Error:  # an aborted transaction refuses it; the rollback drops the view anyway
+            log.debug("unregister after a failed insert", exc_info=True)
+    if reject_parts:
+        _insert_rejects(con, pl.concat(reject_parts, how="vertical_relaxed"), load_id, plan.file, table)
+        reject_parts.clear()
 
     result.encoding = fp.encoding  # JSON Lines: known once read
     if key and len(hashes) > 1:
@@ -223,8 +248,8 @@ def _load_one(con, plan: readers.FilePlan, limits: Limits) -> FileResult:
         [load_id, plan.file, sha, table.name, result.rows_loaded, result.rows_rejected, result.rows_replaced,
          dt.datetime.now().replace(microsecond=0), plan.format, result.encoding],
     )
-    log.info("%s → %s: %d loaded, %d rejected, %d replaced (load %d, %d batches)", plan.file, table.name,
-             result.rows_loaded, result.rows_rejected, result.rows_replaced, load_id, batches)
+    log.info("%s → %s: %d loaded, %d rejected, %d replaced (load %d)", plan.file, table.name,
+             result.rows_loaded, result.rows_rejected, result.rows_replaced, load_id)
     return result
 
 
