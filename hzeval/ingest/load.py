@@ -232,7 +232,7 @@ def _load_one(con, plan: readers.FilePlan, limits: Limits) -> FileResult:
     if key and len(hashes) > 1:
         # distinct 64-bit hashes prove distinct keys across batches (8 bytes a row); a repeated
         # hash sends the file down the exact SQL path
-        all_hashes = pl.concat(hashes)
+        all_hashes = pl.concat(hashes, rechunk=False)  # no second copy of the hashes
         hashes.clear()
         if all_hashes.n_unique() < all_hashes.len():
             n = _reject_later_duplicates(con, table, load_id, plan.file)
