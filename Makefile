@@ -10,7 +10,7 @@ PREV_AS_OF ?= 2025-01-06
 export HZEVAL_DB := $(DB)
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test venv dev samples docs bench clean screenshots
+.PHONY: help demo test venv dev samples docs bench clean screenshots lab lab-screenshots
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -23,7 +23,7 @@ $(BIN)/hzeval: pyproject.toml
 	@touch $@
 
 $(VENV)/.dev: $(BIN)/hzeval
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[dev,spark]'
 	@touch $@
 
 venv: $(BIN)/hzeval ## create .venv with the runtime dependencies
@@ -41,6 +41,12 @@ demo: venv ## load data_samples/ into hzeval.duckdb, assess 2024 and 2025, print
 	$(BIN)/hzeval notify --as-of $(AS_OF) --dry-run --summary
 	$(BIN)/hzeval report --year $(YEAR) --format html,xlsx
 	@echo "reports: $(CURDIR)/reports/$(YEAR)/index.html"
+
+lab: venv ## start JupyterLab on notebooks/ (127.0.0.1, token printed) with the hzeval kernel; PORT=8888
+	$(BIN)/hzeval lab --port $(or $(PORT),8888)
+
+lab-screenshots: dev ## the staff notebooks in JupyterLab (headless Chromium) → docs/screenshots/
+	$(BIN)/python docs/screenshots/take.py
 
 test: dev ## run the whole test suite
 	$(BIN)/python -m pytest -q

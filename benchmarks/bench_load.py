@@ -4,6 +4,10 @@ Per format: M's two large tables (api_calls ~5M rows, aggregation_log ~1.4M rows
 fresh warehouse as Parquet, UTF-8 CSV (English headers) and GBK CSV (Chinese headers).
 Whole drops: every file of S, M, L into a fresh warehouse (kept under benchmarks/drops/ for
 bench_assess.py).
+Single files beside DuckDB (issue 16): M's api_calls as Parquet and as UTF-8 CSV, and (with L) one
+large api_calls Parquet file of ``BENCH_L_FILE_ROWS`` rows (default 20M), each loaded by ``hzeval``
+and by DuckDB's own ``create table … as select * from read_…(file)`` in the same run: time and peak
+RSS ratios (aims: ≤ 1.3× the time, ≤ 1.5× the memory; a 50M-row file under 2 GB).
 
     python benchmarks/bench_load.py            # BENCH_SIZES=S,M,L by default
 """
@@ -11,22 +15,64 @@ bench_assess.py).
 from __future__ import annotations
 
 import json
+import os
+
+from pathlib import Path
 
 from common import DROPS, PY, drop, measure, save, sizes_from_env, text_drop
 
 WORKER = str(DROPS.parent / "_load_worker.py")
 
 
-def load(db, paths) -> dict:
+def load(db, paths) -> dict:  # hzeval load in a fresh subprocess
     wall, rss, out = measure([PY, WORKER, str(db), *map(str, paths)])
     r = json.loads(out.strip().splitlines()[-1])
     r.update(wall=wall, peak_rss_mb=rss, rows_per_s=r["rows"] / r["seconds"])
     return r
 
 
+def duckdb_ctas(db, path) -> dict:
+    wall, rss, out = measure([PY, WORKER, "--duckdb-ctas", str(db), str(path)])
+    r = json.loads(out.strip().splitlines()[-1])
+    r.update(wall=wall, peak_rss_mb=rss, rows_per_s=r["rows"] / r["seconds"])
+    return r
+
+
+def large_file(rows: int) -> Path:
+    """One api_calls Parquet file of ``rows`` rows: M's calls repeated with distinct call ids (DuckDB COPY,
+    bounded memory)."""
+    out = DROPS / f"L-file-{rows // 1_000_000}M" / "api_calls.parquet"
+    if not out.exists():
+        out.parent.mkdir(parents=True, exist_ok=True)
+        src = drop("M") / "api_calls.parquet"
+        code = (
+            "import duckdb, sys; con = duckdb.connect(); "
+            f"n = con.execute(\"select count(*) from read_parquet('{src}')\").fetchall()[0][0]; "
+            f"k = -(-{rows} // n); "
+            "con.execute(f\"copy (select * replace (call_id || '-' || r as call_id) "
+            f"from read_parquet('{src}'), range({{k}}) t(r) limit {rows}) to '{out}.tmp' (format parquet)\")"
+        )
+        print(f"writing {rows:,}-row api_calls into {out} ...", flush=True)
+        measure([PY, "-c", code])
+        os.replace(f"{out}.tmp", out)
+    return out
+
+
+def side_by_side(name: str, path) -> dict:
+    db = DROPS / "_single.duckdb"
+    h = load(db, [path])
+    d = duckdb_ctas(db, path)
+    db.unlink(missing_ok=True)
+    r = {"hzeval": h, "duckdb": d, "time_ratio": h["seconds"] / d["seconds"], "rss_ratio": h["peak_rss_mb"] / d["peak_rss_mb"]}
+    print(f"single file {name:28s} {h['rows']:>11,d} rows: hzeval {h['seconds']:7.2f} s, {h['peak_rss_mb']:6,.0f} MB; "
+          f"DuckDB CTAS {d['seconds']:7.2f} s, {d['peak_rss_mb']:6,.0f} MB; ratio {r['time_ratio']:.2f}× time, "
+          f"{r['rss_ratio']:.2f}× memory", flush=True)
+    return r
+
+
 def main() -> None:
     sizes = sizes_from_env()
-    out = {"formats": {}, "drops": {}}
+    out = {"formats": {}, "drops": {}, "single": {}}
     if "M" in sizes:
         m = drop("M")
         cases = {
@@ -40,6 +86,12 @@ def main() -> None:
             print(f"load {fmt:10s} {r['rows']:>10,d} rows in {r['seconds']:6.2f} s = {r['rows_per_s']:>12,.0f} rows/s"
                   f"  (peak RSS {r['peak_rss_mb']:,.0f} MB)", flush=True)
         (DROPS / "_fmt.duckdb").unlink(missing_ok=True)
+        out["single"]["Parquet, M api_calls"] = side_by_side("Parquet, M api_calls", m / "api_calls.parquet")
+        out["single"]["UTF-8 CSV, M api_calls"] = side_by_side("UTF-8 CSV, M api_calls", text_drop("csv") / "api_calls.csv")
+    if "L" in sizes:
+        n = int(os.environ.get("BENCH_L_FILE_ROWS", 20_000_000))
+        label = f"Parquet, L single file ({n // 1_000_000}M rows)"
+        out["single"][label] = side_by_side(label, large_file(n))
     for size in sizes:
         d = drop(size)
         r = load(DROPS / f"{size}.duckdb", [d])

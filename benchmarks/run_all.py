@@ -78,6 +78,12 @@ def write_results(sizes, extra: dict[str, str] | None = None) -> str:
     for s, f in load.get("drops", {}).items():
         out.append(f"| load whole drop {s} ({f['rows']:,} rows, {f['files']} files) | {f['seconds']:.2f} s = {f['rows_per_s']:,.0f} rows/s, "
                    f"peak RSS {f['peak_rss_mb']:,.0f} MB | |")
+    for label, f in load.get("single", {}).items():
+        h, d = f["hzeval"], f["duckdb"]
+        aim = "≤ 1.3× time, ≤ 1.5× memory" + (", < 2 GB at 50M rows" if "L single" in label else "")
+        out.append(f"| load one file beside DuckDB's CTAS, {label} ({h['rows']:,} rows) | hzeval {h['seconds']:.2f} s "
+                   f"({h['rows_per_s']:,.0f} rows/s), {h['peak_rss_mb']:,.0f} MB; DuckDB {d['seconds']:.2f} s, "
+                   f"{d['peak_rss_mb']:,.0f} MB; **{f['time_ratio']:.2f}× time, {f['rss_ratio']:.2f}× memory** | {aim} |")
     a = r.get("assess", {})
     for s, f in a.get("assess", {}).items():
         aim = {"M": "< 10 s", "L": "< 60 s, < 8 GB"}.get(s, "")

@@ -54,13 +54,17 @@ def counted_incidents(con) -> dict[str, list[Incident]]:
     return out
 
 
-def assess_in(con, year: int, as_of: dt.datetime, scheme: Scheme, run_id: str | None = None) -> str:
-    """Compute and write one run with ``con`` (the caller owns the transaction)."""
+def assess_in(con, year: int, as_of: dt.datetime, scheme: Scheme, run_id: str | None = None, engine=None) -> str:
+    """Compute and write one run with ``con`` (the caller owns the transaction).
+
+    ``engine``: None or ``"duckdb"`` (the warehouse computes the metric items), or an object
+    with ``name`` and ``compute_items`` (e.g. :class:`hzeval.metrics.spark.SparkEngine`)."""
     started = dt.datetime.now()  # full precision: runs of the same second stay ordered
     run_id = run_id or new_run_id(year, started)
     window = Window.for_year(year, as_of, scheme)
     adjustments = active_adjustments(con, started)
-    compute_items(con, window, adjustments=adjustments)
+    engine_name = "duckdb" if engine in (None, "duckdb") else engine.name
+    (compute_items if engine_name == "duckdb" else engine.compute_items)(con, window, adjustments=adjustments)
     values, evidence = roll_up(con, run_id, year)
 
     agencies = [
@@ -113,28 +117,29 @@ def assess_in(con, year: int, as_of: dt.datetime, scheme: Scheme, run_id: str | 
     con.execute(
         """
         insert into runs (run_id, started_at, finished_at, year, as_of, scheme_sha256, inputs_sha256,
-                          package_version, status, scheme_name, scheme_file, inputs, rules_sha256)
+                          package_version, status, scheme_name, scheme_file, inputs, rules_sha256, engine)
         values ($run_id, $started, $finished, $year, $as_of, $scheme_sha, $inputs_sha,
-                $version, 'finished', $scheme_name, $scheme_file, $inputs, $rules_sha)
+                $version, 'finished', $scheme_name, $scheme_file, $inputs, $rules_sha, $engine)
         """,
         {
             "run_id": run_id, "started": started, "finished": dt.datetime.now(),
             "year": year, "as_of": as_of, "scheme_sha": scheme.sha256, "inputs_sha": digest,
             "version": __version__, "scheme_name": scheme.name, "scheme_file": scheme.source,
             "inputs": json.dumps(listing, ensure_ascii=False), "rules_sha": window.rules.sha256,
+            "engine": engine_name,
         },
     )
     log.info("run %s: %d metric values, %d evidence rows, %d graded", run_id, values.height, evidence.height, grades_df.height)
     return run_id
 
 
-def run_assessment(db, year: int, as_of: dt.datetime, scheme_path=None) -> str:
+def run_assessment(db, year: int, as_of: dt.datetime, scheme_path=None, engine=None) -> str:
     """Assess ``year`` as of ``as_of`` and commit the run atomically; returns the run id."""
     scheme = scheme_for(year, scheme_path)
     with connect(db, create=False) as con:
         con.execute("begin transaction")
         try:
-            run_id = assess_in(con, year, as_of, scheme)
+            run_id = assess_in(con, year, as_of, scheme, engine=engine)
             faults.checkpoint("assess-before-commit")
             con.execute("commit")
         except BaseException:

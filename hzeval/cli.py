@@ -128,12 +128,25 @@ def validate(obj: Ctx):
 @click.option("--year", type=int, required=True, help="assessment year")
 @click.option("--as-of", "as_of", default=None, help="as-of time (ISO, local); default now")
 @click.option("--scheme", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None)
+@click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True,
+              help="engine computing the metric items (spark: pip install 'hzeval[spark]' and Java)")
+@click.option("--spark-master", default=None,
+              help="Spark master URL (default local[*]; spark://host:7077, yarn, or sc://host:15002 for Spark Connect)")
+@click.option("--lake", default=None, help="folder or URI of the contract's tables as Parquet (<table>.parquet or <table>/), "
+                                           "read by Spark instead of the warehouse's copies")
 @click.pass_obj
-def assess(obj: Ctx, year, as_of, scheme):
+def assess(obj: Ctx, year, as_of, scheme, engine, spark_master, lake):
     """年度评估：计算指标、评分、定级 / compute metrics, scores and grades as one run."""
     from hzeval.assess import print_ranking, run_assessment
 
-    run = run_assessment(obj.db, year=year, as_of=parse_as_of(as_of), scheme_path=scheme)
+    if engine != "spark" and (spark_master or lake):
+        raise HzevalError("--spark-master 和 --lake 只能与 --engine spark 一起使用",
+                          "--spark-master and --lake need --engine spark")
+    if engine == "spark":
+        from hzeval.metrics.spark import SparkEngine
+
+        engine = SparkEngine(master=spark_master, lake=lake)
+    run = run_assessment(obj.db, year=year, as_of=parse_as_of(as_of), scheme_path=scheme, engine=engine)
     print_ranking(obj.db, run, console)
 
 
@@ -392,6 +405,36 @@ def dashboard(obj: Ctx, port, address, users_file, published, allow_origin):
                           f"no users in {users_file}: run 'hzeval user add NAME --role leader' first")
     console.print(f"驾驶舱 / dashboard: http://{address}:{port}/  （已发布运行 / published runs: {folder}）")
     serve(folder, users_file, port=port, address=address, allow_origin=tuple(allow_origin))
+
+
+@cli.command()
+@click.option("--port", type=int, default=8888, show_default=True)
+@click.option("--address", default="127.0.0.1", show_default=True, help="listen address (default: this machine only)")
+@click.option("--notebooks", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="notebooks folder (default: notebooks/ of the project)")
+@click.option("--no-browser", is_flag=True, help="do not open a browser")
+@click.pass_obj
+def lab(obj: Ctx, port, address, notebooks, no_browser):
+    """分析工作台：在 notebooks/ 上启动 JupyterLab（hzeval 内核，读已发布的运行）/ start JupyterLab."""
+    import os
+    import secrets
+
+    from hzeval.publish import published_dir
+    from hzeval.reports.render import notebooks_dir
+    from hzeval.workbench import lab_command, lab_environment
+
+    folder = (notebooks or notebooks_dir()).resolve()
+    token = os.environ.get("HZEVAL_LAB_TOKEN") or secrets.token_hex(24)
+    published = published_dir(obj.db)
+    if not (published / "LATEST").exists():
+        err_console.print(f"提示 | note: {published} 中还没有已发布的评估结果，笔记本将无数据：先运行 make demo 或 hzeval assess",
+                          markup=False, soft_wrap=True)
+    argv = lab_command(folder, port, address, token, browser=not no_browser)
+    env = lab_environment(published)
+    console.print(f"JupyterLab（笔记本 / notebooks: {folder}；已发布运行 / published runs: {published}）", markup=False)
+    console.print(f"打开 / open: http://{address}:{port}/lab?token={token}", markup=False, soft_wrap=True)
+    sys.stdout.flush()
+    os.execve(argv[0], argv, env)
 
 
 @cli.group()

@@ -37,6 +37,9 @@ REFERENCE_TABLES = ("agencies", "calendar", "adjustments", "adjustment_events")
 #: large log, is left out: neither the deadline metrics nor the gate step read it.
 SOURCE_TABLES = tuple(t for t in TABLES if t not in REFERENCE_TABLES and t != "api_calls"
                       and t != "contacts")  # contacts hold robot keys and mail addresses: never published
+#: for the staff notebooks (drop check): files loaded and rejected rows, and rows per table, month
+#: and agency of every input table (``input_coverage``, api_calls included) — see hzeval.staff
+LOAD_TABLES = ("loads", "rejects")
 #: tables published as a subset: the gate step reads only each resource's first successful
 #: aggregation (``stg_first_success``), so the published aggregation log holds just those jobs
 #: (1 row per resource instead of the whole log: at city scale 30k rows instead of 1.4M)
@@ -65,6 +68,11 @@ def publish_run(con, run_id: str, db=None) -> Path:
             con.execute(f"create table pub.{t} as select * from main.{t} where run_id = $r", {"r": run_id})
         for t in REFERENCE_TABLES + SOURCE_TABLES:
             con.execute(f"create table pub.{t} as " + SUBSETS.get(t, f"select * from main.{t}"))
+        from hzeval.staff import coverage_sql  # the notebooks' gaps view, declared beside them
+
+        for t in LOAD_TABLES:
+            con.execute(f"create table pub.{t} as select * from main.{t}")
+        con.execute(f"create table pub.input_coverage as {coverage_sql()}")
     finally:
         con.execute("detach pub")
     faults.checkpoint("publish-before-replace")

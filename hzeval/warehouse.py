@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
+import time
 from pathlib import Path
 
 import duckdb
@@ -86,6 +88,8 @@ alter table runs add column if not exists rules_sha256 varchar;
 alter table scores add column if not exists basis varchar;
 alter table grades add column if not exists veto_reason varchar;
 alter table grades add column if not exists graded boolean;
+-- the engine that computed a run's metric items (duckdb | spark); runs made before it: NULL = duckdb
+alter table runs add column if not exists engine varchar;
 """
 
 #: 督办 notices (DESIGN §7, ``hzeval notify``): one row per item, level and recipient per delivery
@@ -149,6 +153,66 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(calendar.MACROS)  # a warehouse made by an older version gets the current macros
 
 
+#: how long a writer waits for another process to let go of the warehouse (``$HZEVAL_LOCK_WAIT`` seconds)
+LOCK_WAIT_SECONDS = 10.0
+
+
+def lock_holder(p: Path, exc: Exception) -> tuple[bool, str]:
+    """(held by readers only, who) for a failed open: a read-only open succeeds beside readers and
+    fails beside a writer; DuckDB's message names the holder's PID, ``/proc`` its command line."""
+    reader = False
+    try:
+        duckdb.connect(str(p), read_only=True).close()
+        reader = True
+    except duckdb.Error:
+        pass
+    m = re.search(r"\(PID (\d+)\)", str(exc))
+    who = "未知进程 / unknown process"
+    if m:
+        who = f"PID {m.group(1)}"
+        with contextlib.suppress(OSError):
+            cmd = Path(f"/proc/{m.group(1)}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+            who += f" {cmd[:100]}"
+    return reader, who
+
+
+def _open(p: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """Open the file; a writer finding it held retries briefly, then names who holds it and how."""
+    wait = float(os.environ.get("HZEVAL_LOCK_WAIT", LOCK_WAIT_SECONDS))
+    t0, delay = time.monotonic(), 0.2
+    while True:
+        try:
+            return duckdb.connect(str(p), read_only=read_only)
+        except duckdb.IOException as exc:
+            if not is_lock_conflict(exc) or read_only or time.monotonic() - t0 >= wait:
+                failure = exc
+                break
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+    waited = f"{time.monotonic() - t0:.0f}"
+    if not is_lock_conflict(failure):
+        cause = os_cause(failure) or ("无法打开", "cannot open")
+        raise WarehouseError(
+            f"无法打开数据仓库 {p}：{cause[0]}（{_short(failure)}）",
+            f"cannot open warehouse {p}: {cause[1]} ({_short(failure)})",
+            path=str(p),
+        ) from failure
+    reader, who = lock_holder(p, failure)
+    if reader:
+        raise WarehouseBusy(
+            f"数据仓库 {p} 正被另一进程以只读方式打开（{who}，例如直接打开数据仓库的笔记本或脚本），等待 {waited} 秒后仍未释放："
+            "请关闭该连接后重试；笔记本请用 hzeval.workbench 读取已发布的副本",
+            f"warehouse {p} is held open read-only by another process ({who}, e.g. a notebook that opened the "
+            f"warehouse itself); still held after {waited}s: close it and retry (notebooks read published copies)",
+            path=str(p),
+        ) from failure
+    raise WarehouseBusy(
+        f"数据仓库 {p} 正被另一进程写入（{who}），等待 {waited} 秒后仍未结束：请待其完成后重试",
+        f"warehouse {p} is being written by another process ({who}); still held after {waited}s: retry when it is done",
+        path=str(p),
+    ) from failure
+
+
 @contextlib.contextmanager
 def connect(path: str | os.PathLike | None = None, read_only: bool = False, create: bool = True):
     """Open the warehouse (creating its schema when writable) and close it afterwards."""
@@ -166,21 +230,7 @@ def connect(path: str | os.PathLike | None = None, read_only: bool = False, crea
                 f"warehouse {p} does not exist: run 'hzeval load' first",
                 path=str(p),
             )
-    try:
-        con = duckdb.connect(str(p), read_only=read_only)
-    except duckdb.IOException as exc:
-        if is_lock_conflict(exc):
-            raise WarehouseBusy(
-                f"无法打开数据仓库 {p}：另一进程正在写入，请稍后再试",
-                f"cannot open warehouse {p}: another process is writing it; try again later",
-                path=str(p),
-            ) from exc
-        cause = os_cause(exc) or ("无法打开", "cannot open")
-        raise WarehouseError(
-            f"无法打开数据仓库 {p}：{cause[0]}（{_short(exc)}）",
-            f"cannot open warehouse {p}: {cause[1]} ({_short(exc)})",
-            path=str(p),
-        ) from exc
+    con = _open(p, read_only)
     try:
         if not read_only:
             ensure_schema(con)

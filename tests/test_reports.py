@@ -208,7 +208,12 @@ def test_no_raw_names_midnight_deadlines_or_negative_zero(rendered):
     """Every rendered page and every workbook cell reads in the one vocabulary."""
     found = []
     for page in sorted(rendered.out_dir.rglob("*.html")):
-        found += problems(visible_text(page.read_text(encoding="utf-8")), page.name)
+        seen = problems(visible_text(page.read_text(encoding="utf-8")), page.name)
+        if page.parent.name == "notebooks":
+            # the evaluators' analysis notebooks (static gallery) list the input files and tables by
+            # name on purpose (drop check, evidence explorer); every other rule holds for them too
+            seen = [p for p in seen if ": raw table/column name: " not in p]
+        found += seen
     wb = openpyxl.load_workbook(rendered.out_dir / "workbook.xlsx", read_only=True)
     for ws in wb.worksheets:
         rows = list(ws.iter_rows(values_only=True))
@@ -348,17 +353,18 @@ def test_notebooks_have_one_typed_parameters_cell():
 
 
 def test_notebooks_under_nbval(warehouse):
-    """The templates as committed run against the sample warehouse (nbval, current env): the report
-    templates read the published run, the staff notebooks the warehouse itself (read-only)."""
+    """Every notebook as committed runs against the sample warehouse's published runs (nbval, current
+    env): the report templates and the staff notebooks alike read published copies only."""
     db, pub = warehouse
     env = {**os.environ, "HZEVAL_PUBLISHED": str(pub), "HZEVAL_DB": str(db)}
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax", "--nbval-current-env",
+        [sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider", "--nbval-lax", "--nbval-current-env",
          str(NOTEBOOKS)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
-    assert "3 passed" in proc.stdout or "passed" in proc.stdout
+    ran = {Path(line.split("::")[0]).stem for line in proc.stdout.splitlines() if "::" in line and "PASSED" in line}
+    assert ran == {p.stem for p in NOTEBOOKS.glob("*.ipynb")}, ran  # every notebook, none skipped
 
 
 # --------------------------------------------------------------------------- scheduled run

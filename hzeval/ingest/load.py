@@ -17,7 +17,9 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 import polars as pl
+import pyarrow as pa
 
 from hzeval import calendar, faults
 from hzeval.contract import Table
@@ -86,72 +88,165 @@ def _key_condition(table: Table, left: str, right: str) -> str:
     return " and ".join(f"{left}.{k} = {right}.{k}" for k in table.key)
 
 
+def _insert_rejects(con, rejects: pl.DataFrame, load_id: int, file: str, table: Table) -> None:
+    rej = rejects.select(
+        pl.lit(load_id, dtype=pl.Int64).alias("load_id"),
+        pl.lit(file).alias("file"),
+        pl.lit(table.name).alias("table_name"),
+        "line", "column_name", "value", "reason",
+    )
+    con.register("_hz_rejects", rej.to_arrow())
+    try:
+        con.execute("insert into rejects select load_id, file, table_name, line, column_name, value, reason from _hz_rejects")
+    finally:
+        con.unregister("_hz_rejects")
+
+
+def _key_hashes(good: pl.DataFrame, key: list[str]) -> pl.Series:
+    kexpr = pl.col(key[0]) if len(key) == 1 else pl.struct(key)
+    return good.select(kexpr.hash(seed=0)).to_series()
+
+
+def _reject_later_duplicates(con, table: Table, load_id: int, file: str) -> int:
+    """Rows of this load whose key an earlier line of the same file (in an earlier batch) already
+    brought: reject them like :func:`normalize.parse_frame` does inside one batch, and delete them
+    from the table. Returns how many rows were rejected."""
+    key = list(table.key)
+    kcols = ", ".join(key)
+    cond = " and ".join(f"t.{k} is not distinct from d.{k}" for k in key)
+    found = _rows(con, f"""
+        select {', '.join(f't.{k}' for k in key)}, t._line from {table.name} t
+        join (select {kcols} from {table.name} where _load_id = ? group by all having count(*) > 1) d on {cond}
+        where t._load_id = ? order by t._line""", [load_id, load_id])
+    rows = pl.DataFrame(found, schema=[*key, "_line"], orient="row", infer_schema_length=None)
+    if not rows.height:
+        return 0  # distinct keys after all (a 64-bit hash collision)
+    rejects = (
+        normalize.duplicate_rejects(rows, key).cast(normalize.REJECT_SCHEMA)
+        .with_columns(normalize._clipped(pl.col("value")).alias("value"))
+    )
+    con.register("_hz_dups", rejects.select("line").to_arrow())
+    try:
+        con.execute(f"delete from {table.name} where _load_id = ? and _line in (select line from _hz_dups)", [load_id])
+    finally:
+        con.unregister("_hz_dups")
+    _insert_rejects(con, rejects, load_id, file, table)
+    return rejects.height
+
+
+def _replace_older(con, table: Table, load_id: int) -> int:
+    """Delete the rows of earlier loads whose key this load brings, recording each replaced load."""
+    cond = _key_condition(table, "t", "i")
+    con.execute(f"create or replace temp table _hz_keys as select distinct {', '.join(table.key)} from {table.name} where _load_id = ?", [load_id])
+    try:
+        old = _rows(con, f"""
+            select t._load_id, count(*) from {table.name} t join _hz_keys i on {cond}
+            where t._load_id is distinct from ? group by t._load_id order by t._load_id nulls first""", [load_id])
+        if old:
+            con.execute(f"delete from {table.name} t using _hz_keys i where {cond} and t._load_id is distinct from ?", [load_id])
+            con.executemany(
+                "insert into replacements (load_id, table_name, replaced_load_id, rows) values (?, ?, ?, ?)",
+                [[load_id, table.name, old_id, n] for old_id, n in old],
+            )
+    finally:
+        con.execute("drop table if exists _hz_keys")
+    return sum(n for _, n in old)
+
+
 def _load_one(con, plan: readers.FilePlan, limits: Limits) -> FileResult:
+    """Stream one file into its table in batches of :func:`readers.batch_rows` rows (DESIGN §9):
+    each batch is parsed and its good rows streamed into one INSERT, its rejects kept for one insert
+    after; duplicate keys across batches and the replacement of older loads' rows are settled in SQL
+    once the file is in. Memory stays about one batch (plus the rejects) whatever the file's size;
+    the caller's transaction keeps it all or nothing."""
     table = plan.table
-    data = plan.path.read_bytes()
-    sha = sha256_bytes(data)
+    fp = readers.fingerprint(plan)  # sha256 (and CSV encoding) in one sequential pass
+    sha = fp.sha256
     done = _rows(con, "select load_id, encoding from loads where sha256 = ? and table_name = ? order by load_id limit 1", [sha, table.name])
     if done:
         log.info("%s: same bytes already loaded as load %s; skipped", plan.file, done[0][0])
         return FileResult(plan.file, table.name, plan.format, done[0][1], STATUS_UNCHANGED, sha, load_id=None)
 
-    df, encoding = readers.read_frame(plan, data)
-    del data
-    mapping, unknown = normalize.column_mapping(table, df.columns)
-    normalize.check_mapping(table, mapping, plan.file)
-    parsed = normalize.parse_frame(df, table, mapping, readers.LINE_OFFSET[plan.format], limits.max_field_chars)
-    del df
-
     load_id = _rows(con, "select nextval('load_seq')")[0][0]
-    result = FileResult(plan.file, table.name, plan.format, encoding, STATUS_LOADED, sha, load_id=load_id)
-    if unknown:
-        result.warnings.append(f"忽略未知列 / ignored unknown columns: {clip(', '.join(map(str, unknown)))}")
-
-    good = parsed.good
+    result = FileResult(plan.file, table.name, plan.format, fp.encoding, STATUS_LOADED, sha, load_id=load_id)
+    # an empty table has nothing to replace: skip the key join on first loads
+    had_rows = _rows(con, f"select exists (select 1 from {table.name})")[0][0]
     cols = ", ".join(table.names)
-    # plain (large) strings: DuckDB scans them about twice as fast as Arrow string views
-    con.register("_hz_incoming", good.to_arrow(compat_level=pl.CompatLevel.oldest()))
-    try:
-        # an empty table has nothing to replace: skip the key join (a distinct over every incoming
-        # key, ~0.4 s on 5M rows) on first loads
-        has_rows = good.height and _rows(con, f"select exists (select 1 from {table.name})")[0][0]
-        if good.height:
-            cond = _key_condition(table, "t", "i")
-            old = [] if not has_rows else _rows(con, f"""
-                select t._load_id, count(*) from {table.name} t
-                join (select distinct {', '.join(table.key)} from _hz_incoming) i on {cond}
-                group by t._load_id order by t._load_id nulls first""")
-            if old:
-                con.execute(f"delete from {table.name} t using _hz_incoming i where {cond}")
-                con.executemany(
-                    "insert into replacements (load_id, table_name, replaced_load_id, rows) values (?, ?, ?, ?)",
-                    [[load_id, table.name, old_id, n] for old_id, n in old],
-                )
-                result.rows_replaced = sum(n for _, n in old)
-            con.execute(f"insert into {table.name} ({cols}, _load_id, _line) select {cols}, {load_id}, _line from _hz_incoming")
-        result.rows_loaded = good.height
-    finally:
-        con.unregister("_hz_incoming")
+    key = list(table.key)
+    hashes: list[pl.Series] = []
+    reject_parts: list[pl.DataFrame] = []
+    failure: list[BaseException] = []
+    schema = pl.DataFrame(schema={**{c.name: normalize.target_dtype(c) for c in table.columns}, "_line": pl.Int64}) \
+        .to_arrow(compat_level=pl.CompatLevel.oldest()).schema
 
-    if parsed.rejects.height:
-        rej = parsed.rejects.select(
-            pl.lit(load_id, dtype=pl.Int64).alias("load_id"),
-            pl.lit(plan.file).alias("file"),
-            pl.lit(table.name).alias("table_name"),
-            "line", "column_name", "value", "reason",
-        )
-        con.register("_hz_rejects", rej.to_arrow())
+    def good_batches():
+        """Parse the file batch by batch, yielding the good rows as Arrow batches (plain large strings:
+        DuckDB scans them about twice as fast as string views); rejects and key hashes are kept aside."""
+        mapping = None
+        rows_in = 0
         try:
-            con.execute("insert into rejects select load_id, file, table_name, line, column_name, value, reason from _hz_rejects")
-        finally:
-            con.unregister("_hz_rejects")
-        result.rows_rejected = parsed.rows_rejected
+            for df in readers.iter_frames(plan, fp):
+                fp.data = None  # whole-file formats: the bytes are parsed, let them go
+                if mapping is None:
+                    mapping, unknown = normalize.column_mapping(table, df.columns)
+                    normalize.check_mapping(table, mapping, plan.file)
+                    if unknown:
+                        result.warnings.append(f"忽略未知列 / ignored unknown columns: {clip(', '.join(map(str, unknown)))}")
+                parsed = normalize.parse_frame(df, table, mapping, readers.LINE_OFFSET[plan.format] + rows_in, limits.max_field_chars)
+                rows_in += df.height
+                del df
+                if parsed.rejects.height:
+                    reject_parts.append(parsed.rejects)
+                    result.rows_rejected += parsed.rows_rejected
+                good = parsed.good
+                del parsed
+                if good.height:
+                    if key:
+                        hashes.append(_key_hashes(good, key))
+                    result.rows_loaded += good.height
+                    yield from good.to_arrow(compat_level=pl.CompatLevel.oldest()).cast(schema).to_batches()
+                del good
+        except BaseException as exc:  # DuckDB wraps what a scanned reader raises: keep the original
+            failure.append(exc)
+            raise
+
+    # one INSERT consuming a stream of batches: DuckDB writes its row groups out as they fill, so the
+    # uncommitted rows do not pile up in memory the way many small INSERTs in one transaction do
+    con.register("_hz_incoming", pa.RecordBatchReader.from_batches(schema, good_batches()))
+    try:
+        con.execute(f"insert into {table.name} ({cols}, _load_id, _line) select {cols}, {load_id}, _line from _hz_incoming")
+    except Exception:
+        if failure:
+            raise failure[0] from None
+        raise
+    finally:
+        try:
+            con.unregister("_hz_incoming")
+        except duckdb.Error:  # an aborted transaction refuses it; the rollback drops the view anyway
+            log.debug("unregister after a failed insert", exc_info=True)
+    if reject_parts:
+        _insert_rejects(con, pl.concat(reject_parts, how="vertical_relaxed"), load_id, plan.file, table)
+        reject_parts.clear()
+
+    result.encoding = fp.encoding  # JSON Lines: known once read
+    if key and len(hashes) > 1:
+        # distinct 64-bit hashes prove distinct keys across batches (8 bytes a row); a repeated
+        # hash sends the file down the exact SQL path
+        all_hashes = pl.concat(hashes, rechunk=False)  # no second copy of the hashes
+        hashes.clear()
+        if all_hashes.n_unique() < all_hashes.len():
+            n = _reject_later_duplicates(con, table, load_id, plan.file)
+            result.rows_loaded -= n
+            result.rows_rejected += n
+        del all_hashes
+    if had_rows and result.rows_loaded:
+        result.rows_replaced = _replace_older(con, table, load_id)
 
     con.execute(
         "insert into loads (load_id, file, sha256, table_name, rows_loaded, rows_rejected, rows_replaced, loaded_at, file_format, encoding)"
         " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [load_id, plan.file, sha, table.name, result.rows_loaded, result.rows_rejected, result.rows_replaced,
-         dt.datetime.now().replace(microsecond=0), plan.format, encoding],
+         dt.datetime.now().replace(microsecond=0), plan.format, result.encoding],
     )
     log.info("%s → %s: %d loaded, %d rejected, %d replaced (load %d)", plan.file, table.name,
              result.rows_loaded, result.rows_rejected, result.rows_replaced, load_id)

@@ -383,6 +383,21 @@ def _clipped(value: pl.Expr) -> pl.Expr:
 REJECT_SCHEMA = {"line": pl.Int64, "column_name": pl.String, "value": pl.String, "reason": pl.String}
 
 
+def duplicate_rejects(good: pl.DataFrame, key: list[str]) -> pl.DataFrame:
+    """One reject row (line, column_name, value, reason) per row of ``good`` whose key an earlier
+    row (in frame order) already has; ``good`` holds the key columns and ``_line``."""
+    kexpr = pl.col(key[0]) if len(key) == 1 else pl.struct(key)
+    first = kexpr.is_first_distinct()
+    firsts = good.filter(first).select(*key, pl.col("_line").alias("__first_line"))
+    dups = good.filter(~first).join(firsts, on=key, how="left", nulls_equal=True)
+    return dups.select(
+        pl.col("_line").alias("line"),
+        pl.lit(",".join(key)).alias("column_name"),
+        pl.concat_str([pl.col(k).cast(pl.String) for k in key], separator=",", ignore_nulls=True).alias("value"),
+        r_duplicate().alias("reason"),
+    )
+
+
 def parse_frame(df: pl.DataFrame, table: Table, mapping: dict[str, str], line_offset: int,
                 max_field_chars: int = MAX_FIELD_CHARS) -> Parsed:
     """Parse one file's frame into good rows and one reject row per bad cell / duplicate row.
@@ -521,14 +536,7 @@ def parse_frame(df: pl.DataFrame, table: Table, mapping: dict[str, str], line_of
         # distinct 64-bit hashes prove distinct keys (4x cheaper than n_unique on strings);
         # a hash collision only sends the frame down the exact path below
         if good.select(kexpr.hash().n_unique()).item() < good.height and good.select(kexpr.n_unique()).item() < good.height:
-            firsts = good.filter(first).select(*key, pl.col("_line").alias("__first_line"))
-            dups = good.filter(~first).join(firsts, on=key, how="left", nulls_equal=True)
-            reject_parts.append(dups.select(
-                pl.col("_line").alias("line"),
-                pl.lit(",".join(key)).alias("column_name"),
-                pl.concat_str([pl.col(k).cast(pl.String) for k in key], separator=",", ignore_nulls=True).alias("value"),
-                r_duplicate().alias("reason"),
-            ))
+            reject_parts.append(duplicate_rejects(good, key))
             good = good.filter(first)
     rejects = (
         pl.concat(reject_parts, how="vertical_relaxed").cast(REJECT_SCHEMA).sort("line", maintain_order=True)

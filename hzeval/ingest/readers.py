@@ -405,3 +405,119 @@ def read_frame(plan: FilePlan, data: bytes) -> tuple[pl.DataFrame, str | None]:
     except READ_ERRORS as exc:
         raise unreadable(file, "内容损坏或格式不符", "corrupt or malformed content", exc) from exc
     return df, encoding
+
+
+# --------------------------------------------------------------------------- streaming read
+
+#: rows per batch when streaming a file (CSV/Parquet); ``HZEVAL_LOAD_BATCH_ROWS`` overrides
+BATCH_ROWS = 500_000
+_CHUNK = 4 << 20
+
+
+def batch_rows() -> int:
+    from hzeval.ingest.limits import _env_int
+
+    return _env_int("HZEVAL_LOAD_BATCH_ROWS", BATCH_ROWS)
+
+
+@dataclass
+class Fingerprint:
+    """One sequential pass over a file: its sha256 and (CSV/JSONL) its text encoding."""
+
+    sha256: str
+    encoding: str | None = None
+    #: the whole file, kept for the formats read whole (XLSX, JSON Lines)
+    data: bytes | None = None
+
+
+def fingerprint(plan: FilePlan) -> Fingerprint:
+    """sha256 of the file; for CSV also whether it is UTF-8 (validated incrementally while hashing,
+    in bounded chunks) so that the streaming read needs no second detection pass."""
+    import codecs
+    import hashlib
+
+    if plan.format in ("xlsx", "jsonl"):
+        data = plan.path.read_bytes()
+        return Fingerprint(hashlib.sha256(data).hexdigest(), None, data)
+    sha = hashlib.sha256()
+    if plan.format != "csv":
+        with open(plan.path, "rb") as fh:
+            while chunk := fh.read(_CHUNK):
+                sha.update(chunk)
+        return Fingerprint(sha.hexdigest())
+    dec = codecs.getincrementaldecoder("utf-8")()
+    utf8, bom, first = True, False, True
+    with open(plan.path, "rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            sha.update(chunk)
+            if first:
+                bom, first = chunk.startswith(_BOM), False
+            if utf8 and not (chunk.isascii() and not dec.getstate()[0]):
+                try:
+                    dec.decode(chunk)
+                except UnicodeDecodeError:
+                    utf8 = False
+    if utf8:
+        try:
+            dec.decode(b"", final=True)
+        except UnicodeDecodeError:
+            utf8 = False
+    if bom and not utf8:
+        raise unreadable(plan.file, "带 BOM 但不是有效的 UTF-8", "has a UTF-8 BOM but is not valid UTF-8")
+    return Fingerprint(sha.hexdigest(), "utf-8-sig" if bom else ("utf-8" if utf8 else "gb18030"))
+
+
+def _transcode(plan: FilePlan, out: Path) -> None:
+    """GB18030 → UTF-8 in bounded chunks (the streaming CSV reader reads UTF-8 only)."""
+    import codecs
+
+    dec = codecs.getincrementaldecoder("gb18030")()
+    try:
+        with open(plan.path, "rb") as src, open(out, "wb") as dst:
+            while chunk := src.read(_CHUNK):
+                dst.write(dec.decode(chunk).encode("utf-8"))
+            dst.write(dec.decode(b"", final=True).encode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise unreadable(plan.file, "编码无法识别（应为 UTF-8 或 GBK/GB18030）", "not decodable as UTF-8 or GBK/GB18030", exc) from exc
+
+
+def iter_frames(plan: FilePlan, fp: Fingerprint, rows: int | None = None):
+    """Yield the file as polars frames of at most ``rows`` rows, in file order (CSV and Parquet
+    stream through polars' readers; XLSX and JSON Lines are read whole — XLSX is bounded by
+    :class:`~hzeval.ingest.limits.Limits`)."""
+    import tempfile
+
+    rows = rows or batch_rows()
+    file = plan.file
+    if fp.data is not None:
+        df, enc = read_frame(plan, fp.data)
+        fp.encoding = enc
+        yield df
+        return
+    tmp = None
+    try:
+        if plan.format == "parquet":
+            lf = pl.scan_parquet(plan.path)
+            total = lf.select(pl.len()).collect().item()
+            # row slices (not collect_batches): each slice reads only its row groups, and the
+            # frames come out in file order with polars' plain parquet reader (lowest peak memory)
+            for off in range(0, total, rows):
+                yield _localise(lf.slice(off, rows).collect())
+            return
+        src = plan.path
+        if fp.encoding == "gb18030":
+            tmp = tempfile.TemporaryDirectory(prefix="hzeval-load-")
+            src = Path(tmp.name) / "utf8.csv"
+            _transcode(plan, src)
+        lf = pl.scan_csv(src, infer_schema=False, separator=plan.separator, has_header=True, raise_if_empty=True)
+        empty = True
+        for df in lf.collect_batches(chunk_size=rows, maintain_order=True):
+            empty = False
+            yield df
+        if empty:
+            yield lf.head(0).collect()
+    except READ_ERRORS as exc:
+        raise unreadable(file, "内容损坏或格式不符", "corrupt or malformed content", exc) from exc
+    finally:
+        if tmp is not None:
+            tmp.cleanup()

@@ -169,6 +169,19 @@ def compute_items(con, window: Window, metric_ids=None, adjustments=None) -> Non
     apply_excuses(con, adjustments)
 
 
+def statements(window: Window, metric_ids=None):
+    """The blocks another engine runs for ``window``, in order, with their bound parameters:
+    the staging steps, then each family's steps and wanted metrics (as :func:`compute_items`)."""
+    params = window.params()
+    wanted = set(metric_ids) if metric_ids is not None else set(METRICS)
+    for b in load_blocks("_staging"):
+        yield b, params
+    for fam in FAMILIES:
+        for b in load_blocks(fam):
+            if b.kind == "step" or b.name in wanted:
+                yield b, {**params, "metric_id": b.name}
+
+
 def _check_calendar(con) -> None:
     rows = con.execute(
         "select metric_id, min(reason) from metric_items where status = 'uncovered' group by 1 order by 2 limit 1"

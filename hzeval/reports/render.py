@@ -326,6 +326,8 @@ def run_jobs(jobs: list[Job], workers: int, progress=None) -> list[JobResult]:
 # --------------------------------------------------------------------------- index and manifest
 
 def write_index(run: data.Run, out_dir: Path) -> Path:
+    from hzeval.workbench import gallery_links
+
     agencies = data.graded_agencies(run)
     prov = run.provenance()
 
@@ -348,6 +350,8 @@ def write_index(run: data.Run, out_dir: Path) -> Path:
         + h.heading("综合报告")
         + f"<nav><ul><li>{link('bulletin.html', '全市评估情况通报')}</li><li>{link('gates.html', '项目数据门禁报告')}</li>"
         + f"<li>{link('workbook.xlsx', '评分工作簿（XLSX）')}</li><li>{link('manifest.json', '生成清单（manifest.json）')}</li></ul></nav>"
+        + h.heading("分析笔记本（静态版）")
+        + "<nav><ul>" + "".join(f"<li>{link(rel, text)}</li>" for rel, text in gallery_links(run.year)) + "</ul></nav>"
         + h.heading("各单位评估报告")
         + '<table class="data"><thead><tr><th>分组</th><th class=num>名次</th><th>机构代码</th><th>机构名称</th>'
         + f"<th class=num>总分</th><th>等级</th></tr></thead><tbody>{rows}</tbody></table>"
@@ -411,6 +415,10 @@ def render_reports(
     with data.open_run(published, year, db) as run:
         pdf = "pdf" in formats
         jobs = plan_jobs(run, out_dir, agency, pdf=pdf, only=only) if ({"html", "pdf"} & set(formats)) else []
+        if jobs and not agency:  # the staff notebooks of the year, rendered with code hidden
+            from hzeval.workbench import gallery_jobs
+
+            jobs += gallery_jobs(run, out_dir, notebooks_dir())
         if on_start:
             on_start(run, jobs)
         results = run_jobs(jobs, workers, progress) if jobs else []

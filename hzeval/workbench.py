@@ -1,0 +1,183 @@
+"""The notebook API: what a staff notebook opens (DESIGN §2).
+
+Notebooks never open the live warehouse: a scheduled ``hzeval run`` must be able to load,
+assess and publish while a notebook sits open for hours. They read the *published* copy of a
+finished run (``published/<run_id>.duckdb``, see :mod:`hzeval.publish`), read-only:
+
+    from hzeval import workbench
+    run = workbench.open_run(2025)      # the newest published 2025 run: grades, scores, evidence …
+    inputs = workbench.open_inputs()    # the input tables published with the newest run
+
+Interface note: the read layer is :class:`hzeval.runs.RunReader` (``hzeval.reports.data.Run`` is
+the same class: ``path``, ``con``, ``run_id``, ``year``, ``as_of``, ``finished_at``,
+``provenance()``, ``close()``, and grades, scores with points lost, evidence …) — the same object
+the reports, workbook, dashboard and ``explain`` read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from hzeval.contract import TABLES
+from hzeval.errors import RunNotFoundError
+from hzeval.reports import data
+from hzeval.sqlutil import frame
+
+#: bookkeeping tables of the warehouse that the drop check reads from the published copy
+LOAD_TABLES = ("loads", "rejects")
+
+
+def published_folder(published: str | os.PathLike | None = None) -> Path:
+    """Where the published runs are: ``published``, else ``$HZEVAL_PUBLISHED``, else ``published/``
+    beside ``$HZEVAL_DB``, else a ``published/`` folder in the working folder or one of its parents
+    (notebooks run from ``notebooks/``, the warehouse lives one level up)."""
+    for given in (published, os.environ.get("HZEVAL_PUBLISHED")):
+        if given:
+            return Path(given)
+    env_db = os.environ.get("HZEVAL_DB")
+    if env_db and (Path(env_db).is_absolute() or Path(env_db).exists()):
+        return Path(env_db).resolve().parent / "published"
+    here = Path.cwd().resolve()
+    for folder in (here, *here.parents):
+        if (folder / "published").is_dir():
+            return folder / "published"
+    raise RunNotFoundError(
+        "找不到已发布的评估结果（published/ 文件夹）：请先运行 make demo 或 hzeval assess，或设置 HZEVAL_PUBLISHED",
+        "no published/ folder found: run 'make demo' or 'hzeval assess', or set HZEVAL_PUBLISHED",
+        path=str(here),
+    )
+
+
+def open_run(year: int | None = None, published: str | os.PathLike | None = None) -> data.Run:
+    """The newest published run of ``year`` (any year when None), open read-only."""
+    return data.open_run(published_folder(published), year)
+
+
+def open_previous(run: data.Run) -> data.Run | None:
+    """The newest published run of the year before ``run``'s, from the same folder, or None."""
+    try:
+        return data.open_run(run.path.parent, run.year - 1)
+    except RunNotFoundError:
+        return None
+
+
+@dataclass
+class Inputs:
+    """A read-only view of the input tables as published with one finished run.
+
+    The published copy holds every input table except ``api_calls`` (the large log), and of
+    ``aggregation_log`` only each resource's first successful job; plus ``loads`` and ``rejects``.
+    """
+
+    path: Path
+    con: duckdb.DuckDBPyConnection
+    run_id: str
+    finished_at: dt.datetime
+    tables: tuple[str, ...] = field(default=())
+
+    def frame(self, sql: str, params: dict | None = None) -> pl.DataFrame:
+        return frame(self.con, sql, params)
+
+    def has(self, table: str) -> bool:
+        return table in self.tables
+
+    def note(self) -> str:
+        """Which copy the numbers come from (shown above every notebook)."""
+        return f"数据来源：已发布的评估运行 {self.run_id}（完成于 {self.finished_at:%Y-%m-%d %H:%M}），只读副本"
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Inputs:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def open_inputs(year: int | None = None, published: str | os.PathLike | None = None) -> Inputs:
+    """The input tables published with the newest run (of ``year``), open read-only."""
+    path = data.find_published(published_folder(published), year)
+    # the same configuration as the run readers' (DuckDB refuses a second connection to a file
+    # opened with another one: a notebook holds both on one file)
+    config = {"threads": int(os.environ["HZEVAL_READER_THREADS"])} if os.environ.get("HZEVAL_READER_THREADS") else {}
+    con = duckdb.connect(str(path), read_only=True, config=config)
+    try:
+        present = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
+        run_id, finished = con.execute("select run_id, finished_at from runs limit 1").fetchall()[0]
+    except Exception:
+        con.close()
+        raise
+    tables = tuple(t for t in (*TABLES, *LOAD_TABLES) if t in present)
+    return Inputs(path, con, run_id, finished, tables)
+
+
+# --------------------------------------------------------------------------- JupyterLab
+
+
+def lab_kernel_env() -> Path:
+    """A ``python3`` kernelspec running this very interpreter, first on ``JUPYTER_PATH``: the staff
+    notebooks name ``python3`` and must get the hzeval environment, whatever other Python kernels
+    the user has installed."""
+    import hashlib
+    import json
+    import sys
+    import tempfile
+
+    root = Path(tempfile.gettempdir()) / f"hzeval-lab-{os.getuid()}-{hashlib.sha1(sys.executable.encode()).hexdigest()[:8]}"
+    spec = root / "kernels" / "python3" / "kernel.json"
+    body = json.dumps({"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                       "display_name": "Python 3 (hzeval)", "language": "python", "metadata": {"debugger": True}})
+    if not spec.exists() or spec.read_text(encoding="utf-8") != body:
+        spec.parent.mkdir(parents=True, exist_ok=True)
+        tmp = spec.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(body, encoding="utf-8")
+        os.replace(tmp, spec)
+    return root
+
+
+def lab_command(notebooks: Path, port: int, address: str, token: str, browser: bool) -> list[str]:
+    """The JupyterLab command line: ``notebooks`` as its root, bound to ``address`` (a port that is
+    taken is an error, not a silent move to another port), token required."""
+    import sys
+
+    return [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={notebooks}", f"--ServerApp.ip={address}",
+            f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
+            f"--ServerApp.open_browser={browser}", "--MappingKernelManager.default_kernel_name=python3",
+            *(["--allow-root"] if os.geteuid() == 0 else [])]  # containers and CI run as root
+
+
+def lab_environment(published: Path) -> dict[str, str]:
+    """The environment JupyterLab and its kernels get: the published runs' folder and the hzeval kernel."""
+    env = dict(os.environ)
+    env["HZEVAL_PUBLISHED"] = str(Path(published).resolve())
+    paths = [p for p in env.get("JUPYTER_PATH", "").split(os.pathsep) if p]
+    env["JUPYTER_PATH"] = os.pathsep.join([str(lab_kernel_env()), *paths])
+    return env
+
+
+# --------------------------------------------------------------------------- rendered gallery
+
+#: staff notebooks rendered by ``hzeval report`` into ``reports/<year>/notebooks/`` (code hidden):
+#: (notebook, title); the evidence explorer needs a person picking items, so it is not rendered
+GALLERY = (("drop_check", "{year} 年度数据包检查"), ("year_over_year", "{year} 年与上年评估结果对比"))
+
+
+def gallery_jobs(run, out_dir: Path, notebooks: Path) -> list:
+    """One report job per gallery notebook, reading the same published run as the rest of the render."""
+    from hzeval.reports.render import Job
+
+    params = {"published": str(run.path.resolve()), "year": run.year, "interactive": False}
+    return [Job("notebook", str(notebooks / f"{name}.ipynb"), str(out_dir / "notebooks" / f"{name}.html"),
+                title.format(year=run.year), params) for name, title in GALLERY]
+
+
+def gallery_links(year: int) -> list[tuple[str, str]]:
+    """(relative path, title) of the gallery pages, for the reports index."""
+    return [(f"notebooks/{name}.html", title.format(year=year)) for name, title in GALLERY]
