@@ -154,6 +154,8 @@ def city(con, robots: Robots) -> None:
            {"notice_id": "R1", "agency_code": "C", "issued_at": "2025-09-01 10:00", "deadline": "2025-09-19"},
            {"notice_id": "R2", "agency_code": "A", "issued_at": "2025-09-01 10:00", "deadline": "2025-09-24",
             "escalated_at": "2025-09-26 10:00"})
+    # every graded agency filed its 2025 open plan (第三十六条), so 督办 lists no 开放计划未备案 item here
+    insert(con, "open_plans", *({"agency_code": code, "year": 2025, "filed_at": "2025-02-01 10:00"} for code in "ABCN"))
     insert(con, "contacts",
            {"agency_code": "A", "name": "陈敏", "email": "a@example.org", "role": "数据专员"},
            {"agency_code": "A", "name": "甲局督办群", "webhook": robots.url("wecom", KEY_A)},
@@ -456,6 +458,8 @@ DROP = {
     "share_applications.csv": "application_id,provider_code,applicant_code,share_type,submitted_at\n"
                               "S1,A,N,有条件共享,2025-09-26 10:00\nS2,A,N,有条件共享,2025-09-23 10:00\n"
                               "S5,N,A,有条件共享,2025-09-26 10:00\n",
+    # both filed their 2025 open plan (第三十六条): no 开放计划未备案 item in this 督办 list
+    "open_plans.csv": "agency_code,year,filed_at\nA,2025,2025-02-01 10:00\nN,2025,2025-02-01 10:00\n",
     "contacts.csv": "机构代码,联系人,邮箱,机器人地址,角色\nA,陈敏,a@example.org,,数据专员\nA,王军,,,分管领导\n"
                     "Z,市局,z@example.org,,领导\n",
 }
@@ -581,8 +585,8 @@ def test_dashboard_supervision_shows_when_each_item_was_notified(sample_warehous
     own = Store(published_dir(db), User("u101", "agency:HZ101")).supervision(as_of)
     shown = own.filter(pl.col("state") != "未到期")
     assert set(shown["record_id"]) == notified
-    # the sample's one open HZ101 item: SA202500252, due 2025-02-08 24:00, overdue
-    assert shown.select("record_id", "notified").rows() == [("SA202500252", "逾期 01-05 09:05")]
+    # the sample's one open HZ101 item: objection OB-E01, due 2026-01-05 24:00 (the as-of day), so 即将到期
+    assert shown.select("record_id", "notified").rows() == [("OB-E01", "即将到期 01-05 09:05")]
     other = Store(published_dir(db), User("u102", "agency:HZ102")).supervision(as_of)
     assert set(other["agency_code"]) == {"HZ102"} and set(other["notified"]) == {""}  # HZ102 was not notified
 

@@ -66,10 +66,16 @@ def diff(duck: list[tuple], spark: list[tuple]) -> str:
 
 # ------------------------------------------------------------------ the test_metrics fixtures
 
+#: tests of test_metrics.py that check no metric items (the register's authority gaps): nothing to compare
+NOT_METRIC_ITEMS = {"test_regions_without_an_authority_are_listed"}
+
+
 def metric_test_cases():
     """Every test of test_metrics.py, one case per parameter set of a parametrized one."""
     for name, test in sorted(vars(metric_tests).items()):
         if not (name.startswith("test_") and callable(test)):
+            continue
+        if name in NOT_METRIC_ITEMS:
             continue
         combos = [{}]
         for mark in (m for m in getattr(test, "pytestmark", []) if m.name == "parametrize"):

@@ -164,6 +164,8 @@ def _literal(value) -> exp.Expression:
         return exp.cast(exp.Literal.string(value.isoformat()), exp.DataType.build("date"))
     if isinstance(value, (int, float)):
         return exp.Literal.number(value)
+    if isinstance(value, (list, tuple)):  # e.g. $review_events: a list literal (array(...) in Spark)
+        return exp.Array(expressions=[_literal(v) for v in value])
     return exp.Literal.string(str(value))
 
 
@@ -213,7 +215,9 @@ def to_spark(block: Block, params: dict, macros: dict[str, Macro] | None = None)
 
 
 def _params_key(block: Block, params: dict) -> tuple:
-    return tuple(sorted((k, params[k]) for k in block.params if k in params))
+    # hashable for the cache: list parameters (e.g. $review_events) as tuples
+    return tuple(sorted((k, tuple(params[k]) if isinstance(params[k], list) else params[k])
+                        for k in block.params if k in params))
 
 
 @functools.lru_cache(maxsize=512)

@@ -117,17 +117,23 @@ where open_type in ('有条件开放', '不予开放');
 --     change listing no resource needs one submission with its change_id
 -- grain: one row per (basis change effective in the year, resource it lists), charged to the
 --     registering agency; a change listing no resource is one row
-with changes as (
+with listed as (
+    -- one row per listed code (the unnest at the top of its select, as Spark's explode needs)
     select change_id, agency_code, effective_date,
-           nullif(trim(unnest(string_split(coalesce(resource_codes, ''), ';'))), '') as resource_code,
-           wd_due_at(effective_date, r.days) as due_at,
-           r.profile, r.article, r.period
+           unnest(string_split(coalesce(resource_codes, ''), ';')) as listed_code
     from basis_changes
-    join rule_deadlines as r
-      on r.key = 'catalog_update' and effective_date >= r.valid_from and effective_date < r.valid_to
     where effective_date >= cast($year_start as date)
       and effective_date < cast($year_end as date)
       and effective_date <= cast($as_of as date)
+),
+changes as (
+    select l.change_id, l.agency_code, l.effective_date,
+           nullif(trim(l.listed_code), '') as resource_code,
+           wd_due_at(l.effective_date, r.days) as due_at,
+           r.profile, r.article, r.period
+    from listed as l
+    join rule_deadlines as r
+      on r.key = 'catalog_update' and l.effective_date >= r.valid_from and l.effective_date < r.valid_to
 ),
 named as (
     select *, count(resource_code) over (partition by change_id) as n_named
