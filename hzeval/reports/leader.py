@@ -1,0 +1,183 @@
+"""Files leaders receive offline (issue 17): the project approval reference.
+
+第四十三条 makes the yearly results "下一年度政务信息化项目审批的重要参考依据" and 第四十四条 gates
+projects on their data; ``approval_reference.html`` puts, per agency, what an approving office
+weighs — grade, rank, the veto, failed project gates, projects accepted while failing and
+rectifications still open — agencies needing scrutiny first, under the sentences of the two
+articles as the run's rule profile quotes them (``provision_texts``: no article text in code).
+
+Data only through :meth:`hzeval.runs.RunReader.approval_reference`; the same frame is the
+workbook's 项目审批参考 sheet. Written atomically, inside the output folder.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import polars as pl
+
+from hzeval import __version__, present
+from hzeval.errors import HzevalError
+from hzeval.reports import html as h
+from hzeval.runs import RunReader
+
+FILE = "approval_reference.html"
+#: the provisions the reference serves, in the order they are quoted
+PROVISIONS = ("assessment", "project_approval")
+#: column → Chinese heading (page and workbook sheet)
+COLUMNS = {
+    "scrutiny_order": "审查顺序", "agency_code": "机构代码", "agency_name": "机构名称", "peer_group": "分组",
+    "rank": "名次", "total": "总分", "grade_label": "等级", "attention": "需重点审查事项",
+    "veto_text": "一票否决说明", "projects": "项目数", "failed_projects": "门禁未通过项目数",
+    "failed_project_list": "门禁未通过项目（未满足条件）", "accepted_failing": "带病验收项目数",
+    "accepted_failing_list": "带病验收项目", "open_rectifications": "未完成整改数",
+    "overdue_rectifications": "逾期整改数", "rectification_list": "未完成整改通知",
+}
+NUMERIC = ("scrutiny_order", "rank", "total", "projects", "failed_projects", "accepted_failing",
+           "open_rectifications", "overdue_rectifications")
+
+
+def inside(out_dir: Path, path: Path) -> Path:
+    """``path`` resolved, refused unless it lies inside ``out_dir``."""
+    root, target = Path(out_dir).resolve(), Path(path).resolve()
+    if target != root and root not in target.parents:
+        raise HzevalError(f"输出路径 {path} 不在输出目录 {out_dir} 内", f"output path {path} is outside {out_dir}",
+                          path=str(path))
+    return target
+
+
+def reference_frame(run: RunReader) -> pl.DataFrame:
+    return run.approval_reference()
+
+
+def quotes(run: RunReader) -> list[str]:
+    """The sentences of 第四十三条 and 第四十四条 the reference serves, from the run's rule profile."""
+    return [t for t in (run.provision_text(k) for k in PROVISIONS) if t]
+
+
+def approval_reference_html(run: RunReader) -> str:
+    df = reference_frame(run)
+    basis = "".join(f'<blockquote class="rule">{h.esc(q)}</blockquote>' for q in quotes(run))
+    n_attention = df.filter(pl.col("attention").is_not_null()).height
+    facts = h.facts({
+        "参评单位": present.integer(df.height),
+        "需重点审查单位": present.integer(n_attention),
+        "带病验收项目": present.integer(df["accepted_failing"].sum()),
+        "门禁未通过项目": present.integer(df["failed_projects"].sum()),
+    })
+    rect_note = ("未完成整改为评估截止时点仍未办结的整改通知（与 hzeval supervise 同一清单）。"
+                 if df["open_rectifications"].dtype != pl.Null and run.has_sources
+                 else "本评估结果文件不含整改通知源数据，未列未完成整改。")
+    table = h.table(
+        df, COLUMNS, numeric=NUMERIC,
+        formats={"total": h.num, "rank": lambda v: f"{v}", "scrutiny_order": lambda v: f"{v}"},
+        row_class=lambda r: "attn" if r.get("attention") else None,
+    )
+    style = ("<style>blockquote.rule{margin:.4em 0;padding:.5em 1em;border-left:4px solid #9b1c1c;background:#faf5f5}"
+             "tr.attn td:first-child{border-left:4px solid #9b1c1c}</style>")
+    body = (
+        style + h.masthead(f"{run.year} 年度评估结果 · 下一年度政务信息化项目审批参考", run.provenance())
+        + h.heading("依据") + basis
+        + h.heading("概况") + facts
+        + h.heading("各单位审批参考", note="排序：一票否决、等级由低到高、带病验收项目数、门禁未通过项目数、"
+                                         "逾期与未完成整改数、总分由低到高；需重点审查的单位在前。" + rect_note)
+        + table
+    )
+    return h.page(f"{run.year} 年度项目审批参考", body, footer=f"{h.AUTHORITY} · 由 hzeval {__version__} 生成",
+                  version=__version__)
+
+
+def write_approval_reference(run: RunReader, out_dir: Path) -> Path:
+    from hzeval.reports.render import write_atomic
+
+    path = inside(out_dir, Path(out_dir) / FILE)
+    write_atomic(path, approval_reference_html(run))
+    return path
+
+
+# --------------------------------------------------------------------------- the offline dashboard
+
+DASHBOARD = "dashboard.html"
+DASHBOARDS = "dashboards"
+TITLE = "惠州市公共数据管理评估 · 领导驾驶舱（离线版）"
+
+
+def dashboard_layout(published_folder: Path, run_id: str | None = None, agency: str | None = None):
+    """The offline dashboard: the server's own pages (:mod:`hzeval.dashboard.views`) over the
+    server's own data layer (:class:`~hzeval.dashboard.store.Store`, itself over the RunReader).
+
+    ``agency`` None: a leader's view — ranking and heat map (总览), project gates, and per agency
+    (the selector) 机构详情 and its 督办 summary. ``agency`` a code: the store is bound to the
+    role ``agency:<code>``, so every query is filtered to it in the data layer and the file holds
+    that agency's rows only. Returns (layout, run_id)."""
+    import panel as pn
+
+    from hzeval.dashboard import views
+    from hzeval.dashboard.store import Store, User
+
+    store = Store(published_folder, User("offline", f"agency:{agency}" if agency else "leader"))
+    run_id = run_id or store.latest_run_id()
+    if run_id is None:
+        raise HzevalError(f"{published_folder} 中没有已发布的评估运行", f"no published run in {published_folder}")
+    run = store.run(run_id)
+    options = store.agency_options(run_id)
+    if agency and agency not in options.values():
+        raise HzevalError(f"评估运行 {run_id} 中没有机构 {agency} 的评分", f"agency {agency!r} not graded in run {run_id}",
+                          agency=agency)
+    select = pn.widgets.Select(name="机构", options=options, value=agency or next(iter(options.values()), None),
+                               css_classes=["hz-agency"], width=360)
+
+    def agency_part(code):
+        page = views.AgencyPage(store=store, run_id=run_id, agency=code).content()
+        sup = views.SupervisionPage(store=store, as_of=run["as_of"].replace(second=0, microsecond=0), agency=code,
+                                    agency_options={k: v for k, v in options.items() if v == code}).body()
+        return pn.Column(page, pn.pane.Markdown("## 督办：逾期与即将到期事项"), sup, sizing_mode="stretch_width")
+
+    header = pn.pane.Markdown(
+        f"# {TITLE}\n{run['year']} 年度（数据截至 {run['as_of']:%Y-%m-%d %H:%M}，评估运行 {run_id}）。"
+        "本文件离线打开，无需网络与服务器；数据随评估运行固定，不会更新。", css_classes=["hz-offline-head"])
+    parts = [header, pn.pane.HTML(views.CARDS_CSS)]
+    if agency is None:
+        parts.append(views.OverviewPage(store=store, run_id=run_id).content())
+    parts += [pn.pane.Markdown("## 机构详情与督办（选择机构）"), select, pn.panel(pn.bind(agency_part, select)),
+              views.gates_page(store, run_id)]
+    return pn.Column(*parts, sizing_mode="stretch_width"), run_id
+
+
+def save_dashboard(published_folder: Path, out_dir: Path, target: Path, run_id: str | None = None,
+                   agency: str | None = None) -> Path:
+    """Write one self-contained dashboard (Bokeh/Panel JS inline, widget states embedded) to
+    ``target`` inside ``out_dir``, atomically."""
+    import panel as pn
+    from bokeh.resources import INLINE
+
+    target = inside(out_dir, target)
+    layout, _ = dashboard_layout(published_folder, run_id, agency)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        layout.save(str(tmp), embed=True, resources=INLINE, title=TITLE, max_states=1000, embed_json=False)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target
+
+
+def dashboard_jobs(run: RunReader, out_dir: Path, agencies: pl.DataFrame, whole_city: bool = True) -> list:
+    """Render jobs (papermill, ``notebooks/leader_dashboard.ipynb``) for ``dashboard.html`` and
+    ``dashboards/<code>.html`` of each agency in ``agencies``."""
+    from hzeval.reports.render import Job, notebooks_dir
+
+    nb = str(notebooks_dir() / "leader_dashboard.ipynb")
+    common = {"published": str(run.path.resolve()), "year": run.year, "run_id": run.run_id,
+              "out_dir": str(Path(out_dir).resolve())}
+    jobs = []
+    if whole_city:
+        jobs.append(Job("dashboard", nb, str(inside(out_dir, Path(out_dir) / DASHBOARD)), f"{run.year} 年度领导驾驶舱（离线版）",
+                        {**common, "agency": "", "target": DASHBOARD}))
+    for code in agencies["agency_code"]:
+        rel = f"{DASHBOARDS}/{code}.html"
+        jobs.append(Job("dashboard", nb, str(inside(out_dir, Path(out_dir) / rel)), f"{code} {run.year} 年度驾驶舱（离线版）",
+                        {**common, "agency": code, "target": rel}, agency_code=code))
+    return jobs
