@@ -529,14 +529,15 @@ class RunReader:
 
     def approval_reference(self) -> pl.DataFrame:
         """Per graded agency the reader may see, what next year's project approvals weigh
-        (第四十三条: results are "下一年度政务信息化项目审批的重要参考依据"; 第四十四条: the gate):
+        (第四十三条: results are a reference for next year's approvals; 第四十四条: the gate):
         grade, rank, the veto, failed project gates (``failed_projects``, ``failed_project_list``),
         projects accepted while failing (``accepted_failing``, ``accepted_failing_list``), open
         rectifications at the run's as-of (``open_rectifications``, ``overdue_rectifications``,
         ``rectification_list``; null when the file lacks the input tables) and ``attention`` (why
-        it needs scrutiny). Ordered so agencies needing scrutiny come first: vetoed, then by grade
-        from 不合格 up, then by projects accepted while failing, failed projects, overdue and open
-        rectifications, then by total score (lowest first)."""
+        it needs scrutiny). Ordered so agencies needing scrutiny come first: vetoed, then those with
+        anything in ``attention`` before those without, each group by grade from 不合格 up, then by
+        projects accepted while failing, failed projects, overdue and open rectifications, then by
+        total score (lowest first)."""
         g = self.grades()
         gates = self.gates()
         failed = (
@@ -582,11 +583,12 @@ class RunReader:
             pl.when(pl.col("overdue_rectifications") > 0).then(pl.format("{} 项整改逾期未完成", pl.col("overdue_rectifications"))),
         ]
         df = df.with_columns(attention=pl.concat_str(reasons, separator="；", ignore_nulls=True))
-        return df.with_columns(attention=pl.when(pl.col("attention") == "").then(None).otherwise(pl.col("attention"))).sort(
-            ["vetoed", "grade_order", "accepted_failing", "failed_projects", "overdue_rectifications",
+        df = df.with_columns(attention=pl.when(pl.col("attention") == "").then(None).otherwise(pl.col("attention")))
+        return df.with_columns(needs=pl.col("attention").is_not_null()).sort(
+            ["vetoed", "needs", "grade_order", "accepted_failing", "failed_projects", "overdue_rectifications",
              "open_rectifications", "total", "agency_code"],
-            descending=[True, True, True, True, True, True, False, False], nulls_last=True, maintain_order=True,
-        ).drop("grade_order").with_row_index("scrutiny_order", offset=1)
+            descending=[True, True, True, True, True, True, True, False, False], nulls_last=True, maintain_order=True,
+        ).drop("grade_order", "needs").with_row_index("scrutiny_order", offset=1)
 
     # ---- supervision
 

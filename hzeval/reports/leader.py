@@ -1,7 +1,7 @@
 """Files leaders receive offline (issue 17): the project approval reference.
 
-第四十三条 makes the yearly results "下一年度政务信息化项目审批的重要参考依据" and 第四十四条 gates
-projects on their data; ``approval_reference.html`` puts, per agency, what an approving office
+第四十三条 makes the yearly results a reference for next year's project approvals and 第四十四条
+gates projects on their data; ``approval_reference.html`` puts, per agency, what an approving office
 weighs — grade, rank, the veto, failed project gates, projects accepted while failing and
 rectifications still open — agencies needing scrutiny first, under the sentences of the two
 articles as the run's rule profile quotes them (``provision_texts``: no article text in code).
