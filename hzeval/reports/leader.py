@@ -12,7 +12,6 @@ workbook's 项目审批参考 sheet. Written atomically, inside the output folde
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import polars as pl
@@ -94,90 +93,3 @@ def write_approval_reference(run: RunReader, out_dir: Path) -> Path:
     path = inside(out_dir, Path(out_dir) / FILE)
     write_atomic(path, approval_reference_html(run))
     return path
-
-
-# --------------------------------------------------------------------------- the offline dashboard
-
-DASHBOARD = "dashboard.html"
-DASHBOARDS = "dashboards"
-TITLE = "惠州市公共数据管理评估 · 领导驾驶舱（离线版）"
-
-
-def dashboard_layout(published_folder: Path, run_id: str | None = None, agency: str | None = None):
-    """The offline dashboard: the server's own pages (:mod:`hzeval.dashboard.views`) over the
-    server's own data layer (:class:`~hzeval.dashboard.store.Store`, itself over the RunReader).
-
-    ``agency`` None: a leader's view — ranking and heat map (总览), project gates, and per agency
-    (the selector) 机构详情 and its 督办 summary. ``agency`` a code: the store is bound to the
-    role ``agency:<code>``, so every query is filtered to it in the data layer and the file holds
-    that agency's rows only. Returns (layout, run_id)."""
-    import panel as pn
-
-    from hzeval.dashboard import views
-    from hzeval.dashboard.store import Store, User
-
-    store = Store(published_folder, User("offline", f"agency:{agency}" if agency else "leader"))
-    run_id = run_id or store.latest_run_id()
-    if run_id is None:
-        raise HzevalError(f"{published_folder} 中没有已发布的评估运行", f"no published run in {published_folder}")
-    run = store.run(run_id)
-    options = store.agency_options(run_id)
-    if agency and agency not in options.values():
-        raise HzevalError(f"评估运行 {run_id} 中没有机构 {agency} 的评分", f"agency {agency!r} not graded in run {run_id}",
-                          agency=agency)
-    select = pn.widgets.Select(name="机构", options=options, value=agency or next(iter(options.values()), None),
-                               css_classes=["hz-agency"], width=360)
-
-    def agency_part(code):
-        page = views.AgencyPage(store=store, run_id=run_id, agency=code).content()
-        sup = views.SupervisionPage(store=store, as_of=run["as_of"].replace(second=0, microsecond=0), agency=code,
-                                    agency_options={k: v for k, v in options.items() if v == code}).body()
-        return pn.Column(page, pn.pane.Markdown("## 督办：逾期与即将到期事项"), sup, sizing_mode="stretch_width")
-
-    header = pn.pane.Markdown(
-        f"# {TITLE}\n{run['year']} 年度（数据截至 {run['as_of']:%Y-%m-%d %H:%M}，评估运行 {run_id}）。"
-        "本文件离线打开，无需网络与服务器；数据随评估运行固定，不会更新。", css_classes=["hz-offline-head"])
-    parts = [header, pn.pane.HTML(views.CARDS_CSS)]
-    if agency is None:
-        parts.append(views.OverviewPage(store=store, run_id=run_id).content())
-    parts += [pn.pane.Markdown("## 机构详情与督办（选择机构）"), select, pn.panel(pn.bind(agency_part, select)),
-              views.gates_page(store, run_id)]
-    return pn.Column(*parts, sizing_mode="stretch_width"), run_id
-
-
-def save_dashboard(published_folder: Path, out_dir: Path, target: Path, run_id: str | None = None,
-                   agency: str | None = None) -> Path:
-    """Write one self-contained dashboard (Bokeh/Panel JS inline, widget states embedded) to
-    ``target`` inside ``out_dir``, atomically."""
-    import panel as pn
-    from bokeh.resources import INLINE
-
-    target = inside(out_dir, target)
-    layout, _ = dashboard_layout(published_folder, run_id, agency)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        layout.save(str(tmp), embed=True, resources=INLINE, title=TITLE, max_states=1000, embed_json=False)
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return target
-
-
-def dashboard_jobs(run: RunReader, out_dir: Path, agencies: pl.DataFrame, whole_city: bool = True) -> list:
-    """Render jobs (papermill, ``notebooks/leader_dashboard.ipynb``) for ``dashboard.html`` and
-    ``dashboards/<code>.html`` of each agency in ``agencies``."""
-    from hzeval.reports.render import Job, notebooks_dir
-
-    nb = str(notebooks_dir() / "leader_dashboard.ipynb")
-    common = {"published": str(run.path.resolve()), "year": run.year, "run_id": run.run_id,
-              "out_dir": str(Path(out_dir).resolve())}
-    jobs = []
-    if whole_city:
-        jobs.append(Job("dashboard", nb, str(inside(out_dir, Path(out_dir) / DASHBOARD)), f"{run.year} 年度领导驾驶舱（离线版）",
-                        {**common, "agency": "", "target": DASHBOARD}))
-    for code in agencies["agency_code"]:
-        rel = f"{DASHBOARDS}/{code}.html"
-        jobs.append(Job("dashboard", nb, str(inside(out_dir, Path(out_dir) / rel)), f"{code} {run.year} 年度驾驶舱（离线版）",
-                        {**common, "agency": code, "target": rel}, agency_code=code))
-    return jobs

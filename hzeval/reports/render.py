@@ -44,7 +44,7 @@ def notebooks_dir() -> Path:
 
 @dataclass
 class Job:
-    kind: str  # agency | bulletin | gates | dashboard (the notebook writes its own file)
+    kind: str  # agency | bulletin | gates
     notebook: str
     html: str
     title: str
@@ -178,9 +178,6 @@ def execute_job(job: Job) -> JobResult:
         timings["kernel_start"] = 0.0
     timings["execute"] = t1 - t0 - timings["kernel_start"]
     files = []
-    if job.kind == "dashboard":  # issue 17: the notebook saved the self-contained file itself (atomically)
-        timings["convert"] = 0.0
-        return JobResult(job, True, None, [job.html], timings)
     try:
         write_atomic(Path(job.html), notebook_to_html(nb, job.title))
         files.append(job.html)
@@ -201,7 +198,7 @@ def execute_job(job: Job) -> JobResult:
 # --------------------------------------------------------------------------- planning
 
 def plan_jobs(run: data.Run, out_dir: Path, agency: str | None = None, pdf: bool = False,
-              kinds: tuple[str, ...] = ("agency", "bulletin", "gates", "dashboard"), only=None) -> list[Job]:
+              kinds: tuple[str, ...] = ("agency", "bulletin", "gates"), only=None) -> list[Job]:
     """The jobs of a render: every graded agency (or ``agency`` alone, then nothing else; or the
     agencies in ``only`` alongside the bulletin and gate report), the bulletin, the gate report."""
     nbdir = notebooks_dir()
@@ -217,10 +214,6 @@ def plan_jobs(run: data.Run, out_dir: Path, agency: str | None = None, pdf: bool
         for code, name in agencies.select("agency_code", "agency_name").iter_rows():
             jobs.append(Job("agency", str(nbdir / "agency_report.ipynb"), str(out_dir / "agencies" / f"{code}.html"),
                             f"{name} {run.year} 年度公共数据管理评估报告", {**common, "agency_code": code}, pdf, code))
-    if "dashboard" in kinds:  # issue 17: offline dashboards, the city's and one per agency (that agency's data only)
-        from hzeval.reports.leader import dashboard_jobs
-
-        jobs += dashboard_jobs(run, out_dir, agencies, whole_city=not agency)
     if not agency:
         if "bulletin" in kinds:
             jobs.append(Job("bulletin", str(nbdir / "city_bulletin.ipynb"), str(out_dir / "bulletin.html"),
@@ -269,8 +262,7 @@ def write_index(run: data.Run, out_dir: Path) -> Path:
     rows = "".join(
         f"<tr><td>{h.esc(r['peer_group'])}</td><td class=num>{r['rank']}</td><td>{h.esc(r['agency_code'])}</td>"
         f"<td>{link('agencies/' + r['agency_code'] + '.html', r['agency_name'])}</td>"
-        f"<td class=num>{h.num(r['total'])}</td><td>{h.grade_badge(r['grade'], r['vetoed'])}</td>"
-        f"<td>{link('dashboards/' + r['agency_code'] + '.html', '离线驾驶舱')}</td></tr>"
+        f"<td class=num>{h.num(r['total'])}</td><td>{h.grade_badge(r['grade'], r['vetoed'])}</td></tr>"
         for r in agencies.iter_rows(named=True)
     )
     body = (
@@ -278,11 +270,10 @@ def write_index(run: data.Run, out_dir: Path) -> Path:
         + h.heading("综合报告")
         + f"<nav><ul><li>{link('bulletin.html', '全市评估情况通报')}</li><li>{link('gates.html', '项目数据门禁报告')}</li>"
         + f"<li>{link('approval_reference.html', '下一年度项目审批参考')}</li>"
-        + f"<li>{link('dashboard.html', '领导驾驶舱（离线版，可直接打开）')}</li>"
         + f"<li>{link('workbook.xlsx', '评分工作簿（XLSX）')}</li><li>{link('manifest.json', '生成清单（manifest.json）')}</li></ul></nav>"
         + h.heading("各单位评估报告")
         + '<table class="data"><thead><tr><th>分组</th><th class=num>名次</th><th>机构代码</th><th>机构名称</th>'
-        + f"<th class=num>总分</th><th>等级</th><th>本单位驾驶舱</th></tr></thead><tbody>{rows}</tbody></table>"
+        + f"<th class=num>总分</th><th>等级</th></tr></thead><tbody>{rows}</tbody></table>"
     )
     path = out_dir / "index.html"
     write_atomic(path, h.page(f"{run.year} 年度评估报告目录", body, footer=f"{h.AUTHORITY} · hzeval {__version__}",
