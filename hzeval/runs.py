@@ -537,6 +537,78 @@ class RunReader:
             **{f"{k}_failed": g.filter(~pl.col(k)).height for k in GATE_CONDITIONS},
         }
 
+    # ---- project approval reference (第四十三条, 第四十四条)
+
+    def provision_text(self, key: str) -> str:
+        """``<articles>：<sentence>`` the run's rule profiles quote for a provision (``assessment``,
+        ``project_approval`` …); '' when the profile quotes none."""
+        from hzeval.rules import run_provision_text
+
+        return run_provision_text(self.con, self.run_id, self.year, key)
+
+    def approval_reference(self) -> pl.DataFrame:
+        """Per graded agency the reader may see, what next year's project approvals weigh
+        (第四十三条: results are a reference for next year's approvals; 第四十四条: the gate):
+        grade, rank, the veto, failed project gates (``failed_projects``, ``failed_project_list``),
+        projects accepted while failing (``accepted_failing``, ``accepted_failing_list``), open
+        rectifications at the run's as-of (``open_rectifications``, ``overdue_rectifications``,
+        ``rectification_list``; null when the file lacks the input tables) and ``attention`` (why
+        it needs scrutiny). Ordered so agencies needing scrutiny come first: vetoed, then those with
+        anything in ``attention`` before those without, each group by grade from 不合格 up, then by
+        projects accepted while failing, failed projects, overdue and open rectifications, then by
+        total score (lowest first)."""
+        g = self.grades()
+        gates = self.gates()
+        failed = (
+            gates.filter(~pl.col("passed"))
+            .with_columns(item=pl.format("{}（{}）", pl.col("project_id"), pl.col("failed_conditions").str.replace_all(",", "、")))
+            .group_by("owner_code", maintain_order=True)
+            .agg(failed_projects=pl.len(), failed_project_list=pl.col("item").str.join("；"),
+                 accepted_failing=pl.col("accepted_while_failing").sum().cast(pl.Int64),
+                 accepted_failing_list=pl.col("project_id").filter(pl.col("accepted_while_failing")).str.join("；"))
+            .rename({"owner_code": "agency_code"})
+        )
+        projects = gates.group_by("owner_code").agg(projects=pl.len()).rename({"owner_code": "agency_code"})
+        sup = self.supervision()
+        if sup is not None:
+            rect = (
+                sup.filter(pl.col("metric_id") == "rectification_on_time")
+                .with_columns(item=pl.when(pl.col("state") == "逾期")
+                              .then(pl.format("{}（逾期 {} 个工作日）", pl.col("record_id"), pl.col("wd_overdue")))
+                              .otherwise(pl.format("{}（{}）", pl.col("record_id"), pl.col("state"))))
+                .group_by("agency_code", maintain_order=True)
+                .agg(open_rectifications=pl.len(), overdue_rectifications=(pl.col("state") == "逾期").sum().cast(pl.Int64),
+                     rectification_list=pl.col("item").str.join("；"))
+            )
+        else:
+            rect = pl.DataFrame(schema={"agency_code": pl.String, "open_rectifications": pl.Int64,
+                                        "overdue_rectifications": pl.Int64, "rectification_list": pl.String})
+        df = (
+            g.join(projects, on="agency_code", how="left").join(failed, on="agency_code", how="left")
+            .join(rect, on="agency_code", how="left")
+            .with_columns(
+                [pl.col(c).fill_null(0).cast(pl.Int64) for c in ("projects", "failed_projects", "accepted_failing")]
+                + ([pl.col(c).fill_null(0) for c in ("open_rectifications", "overdue_rectifications")]
+                   if sup is not None else []),
+                grade_order=pl.col("grade").replace_strict({k: i for i, k in enumerate(GRADE_ORDER)}, default=len(GRADE_ORDER),
+                                                           return_dtype=pl.Int32),
+            )
+        )
+        reasons = [
+            pl.when(pl.col("vetoed")).then(pl.lit("一票否决")),
+            pl.when(pl.col("grade") == GRADE_ORDER[-1]).then(pl.lit("等级不合格")),
+            pl.when(pl.col("accepted_failing") > 0).then(pl.format("{} 个项目带病验收", pl.col("accepted_failing"))),
+            pl.when(pl.col("failed_projects") > 0).then(pl.format("{} 个项目未通过数据门禁", pl.col("failed_projects"))),
+            pl.when(pl.col("overdue_rectifications") > 0).then(pl.format("{} 项整改逾期未完成", pl.col("overdue_rectifications"))),
+        ]
+        df = df.with_columns(attention=pl.concat_str(reasons, separator="；", ignore_nulls=True))
+        df = df.with_columns(attention=pl.when(pl.col("attention") == "").then(None).otherwise(pl.col("attention")))
+        return df.with_columns(needs=pl.col("attention").is_not_null()).sort(
+            ["vetoed", "needs", "grade_order", "accepted_failing", "failed_projects", "overdue_rectifications",
+             "open_rectifications", "total", "agency_code"],
+            descending=[True, True, True, True, True, True, True, False, False], nulls_last=True, maintain_order=True,
+        ).drop("grade_order", "needs").with_row_index("scrutiny_order", offset=1)
+
     # ---- supervision
 
     @property

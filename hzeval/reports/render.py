@@ -349,6 +349,7 @@ def write_index(run: data.Run, out_dir: Path) -> Path:
         h.masthead(f"{run.year} 年度评估报告目录", prov)
         + h.heading("综合报告")
         + f"<nav><ul><li>{link('bulletin.html', '全市评估情况通报')}</li><li>{link('gates.html', '项目数据门禁报告')}</li>"
+        + f"<li>{link('approval_reference.html', '下一年度项目审批参考')}</li>"
         + f"<li>{link('workbook.xlsx', '评分工作簿（XLSX）')}</li><li>{link('manifest.json', '生成清单（manifest.json）')}</li></ul></nav>"
         + h.heading("分析笔记本（静态版）")
         + "<nav><ul>" + "".join(f"<li>{link(rel, text)}</li>" for rel, text in gallery_links(run.year)) + "</ul></nav>"
@@ -427,6 +428,10 @@ def render_reports(
             from hzeval.reports.workbook import write_workbook
 
             files.append(write_workbook(run, inside(out_dir, "workbook.xlsx")))
+        if not agency and "html" in formats:  # issue 17: the project approval reference (第四十三条、第四十四条)
+            from hzeval.reports.leader import write_approval_reference
+
+            files.append(write_approval_reference(run, out_dir))
         files.append(write_index(run, out_dir))
         manifest = write_manifest(run, out_dir, results)
         return RenderResult(out_dir, run.run_id, results, files, manifest)

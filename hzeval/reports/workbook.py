@@ -29,7 +29,7 @@ from hzeval.reports import data
 #: text a spreadsheet would read as a formula (the same first characters as ``sqlutil.neutralise``)
 FORMULA_LIKE = re.compile(r"^[=+\-@\t\r]")
 
-SHEETS = ("总分与等级", "指标得分", "扣分明细", "项目门禁", "督办清单", "运行信息")
+SHEETS = ("总分与等级", "指标得分", "扣分明细", "项目门禁", "项目审批参考", "督办清单", "运行信息")
 
 
 def _width(value) -> int:
@@ -72,6 +72,7 @@ def _sheets(run: data.Run) -> dict[str, tuple[pl.DataFrame, dict[str, str]]]:
             "project_id": "项目编号", "project_name": "项目名称", "owner_code": "建设单位代码", "owner_name": "建设单位", "checked_at": "核验时点",
             "result": "结果", **{k: f"{k} {v}" for k, v in data.GATE_CONDITIONS.items()},
             "failed_resources": "未通过资源", "accepted_while_failing": "带病验收"}),
+        "项目审批参考": _approval_reference(run),
         "督办清单": (sup, {
             "category": "事项类别", "article": "条款", "agency_code": "机构代码", "agency_name": "机构名称",
             "record_id": "事项编号", "deadline": "截止时间", "state": "状态",
@@ -80,6 +81,17 @@ def _sheets(run: data.Run) -> dict[str, tuple[pl.DataFrame, dict[str, str]]]:
                                   "value": [present.when(v) if v is not None else "" for v in info.values()]}),
                  {"item": "项目", "value": "内容"}),
     }
+
+
+def _approval_reference(run: data.Run) -> tuple[pl.DataFrame, dict[str, str]]:
+    """The approval reference (issue 17), the sentences it serves in its last column's first rows."""
+    from hzeval.reports import leader
+
+    df = leader.reference_frame(run)
+    basis = leader.quotes(run)
+    df = df.with_columns(basis=pl.Series([basis[i] if i < len(basis) else None for i in range(df.height)],
+                                         dtype=pl.String))
+    return df, {**leader.COLUMNS, "basis": "依据（第四十三条、第四十四条）"}
 
 
 def write_workbook(run: data.Run, path: Path) -> Path:

@@ -63,6 +63,8 @@ class Profile(_Strict):
     articles: dict[str, list[str]] = Field(default_factory=dict)
     #: articles cited for things that are not metrics (e.g. disputes, veto)
     provisions: dict[str, list[str]] = Field(default_factory=dict)
+    #: the sentence quoted for a provision key (must also be in ``provisions``)
+    provision_texts: dict[str, str] = Field(default_factory=dict)
     #: filled by load_profile
     name: str = ""
     source: str = ""
@@ -109,6 +111,7 @@ def _load(path: Path) -> Profile:
         raise RuleError(f"规则配置 {path} 无效：{loc}：{msg}", f"invalid rule profile {path}: {loc}: {msg}",
                         file=str(path), key=loc) from exc
     _check_keys(profile, path)
+    _check_provision_texts(profile, path)
     return profile
 
 
@@ -132,6 +135,14 @@ def _check_keys(profile: Profile, path: Path) -> None:
                 raise RuleError(f"规则配置 {path} 无效：articles.{metric_id}：条款 {a!r} 格式不对",
                                 f"invalid rule profile {path}: articles.{metric_id}: {a!r} is not an article",
                                 file=str(path), key=f"articles.{metric_id}")
+
+
+def _check_provision_texts(profile: Profile, path: Path) -> None:
+    for key, text in profile.provision_texts.items():
+        if key not in profile.provisions or not text.strip():
+            raise RuleError(f"规则配置 {path} 无效：provision_texts.{key}：须为 provisions 中的键且不为空",
+                            f"invalid rule profile {path}: provision_texts.{key}: must be a key of provisions, non-empty",
+                            file=str(path), key=f"provision_texts.{key}")
 
 
 def load_profile(ref: str, base: Path | None = None) -> Profile:
@@ -243,15 +254,15 @@ class RuleSet:
             for key, r in p.deadlines.items():
                 d_rows.append((p.name, p.title, key, r.days, r.article, r.text, p.period(key), lo, hi))
             for metric_id, arts in p.articles.items():
-                a_rows.append((p.name, p.title, metric_id, "、".join(arts), lo, hi, "metric"))
+                a_rows.append((p.name, p.title, metric_id, "、".join(arts), lo, hi, "metric", None))
             for key, arts in p.provisions.items():
-                a_rows.append((p.name, p.title, key, "、".join(arts), lo, hi, "provision"))
+                a_rows.append((p.name, p.title, key, "、".join(arts), lo, hi, "provision", p.provision_texts.get(key)))
         dl = pl.DataFrame(d_rows, orient="row", schema={
             "profile": pl.String, "title": pl.String, "key": pl.String, "days": pl.Int32, "article": pl.String,
             "text": pl.String, "period": pl.String, "valid_from": pl.Date, "valid_to": pl.Date})
         ar = pl.DataFrame(a_rows, orient="row", schema={
             "profile": pl.String, "title": pl.String, "metric_id": pl.String, "article": pl.String,
-            "valid_from": pl.Date, "valid_to": pl.Date, "kind": pl.String})
+            "valid_from": pl.Date, "valid_to": pl.Date, "kind": pl.String, "text": pl.String})
         return dl, ar
 
     def run_rows(self, run_id: str) -> pl.DataFrame:
@@ -262,14 +273,14 @@ class RuleSet:
                        "days", "article", "text", "period")
         ar = ar.select("kind", pl.col("metric_id").alias("key"), "profile", "title",
                        "valid_from", "valid_to", pl.lit(None, pl.Int32).alias("days"), "article",
-                       pl.lit(None, pl.String).alias("text"), pl.lit(None, pl.String).alias("period"))
+                       "text", pl.lit(None, pl.String).alias("period"))
         return pl.concat([dl, ar]).select(pl.lit(run_id).alias("run_id"), pl.all())
 
 
 def install(con, rules: RuleSet) -> None:
     """Temp tables ``rule_deadlines`` and ``rule_articles`` for the metric SQL's date joins."""
     dl, ar = rules.rows(real_dates=False)
-    ar = ar.filter(pl.col("kind") == "metric").drop("kind")
+    ar = ar.filter(pl.col("kind") == "metric").drop("kind", "text")
     for name, df in (("rule_deadlines", dl), ("rule_articles", ar)):
         con.register("_rules", df.to_arrow())
         con.execute(f"create or replace temp table {name} as select * from _rules")
@@ -422,6 +433,25 @@ def provision(key: str, on_date=None, rules: RuleSet | None = None) -> str:
     """The articles cited for a provision that is not a metric (``disputes``, ``veto`` ...)."""
     profile = (rules or default_rules()).in_force(on_date)
     return "、".join(profile.provisions.get(key, ()))
+
+
+def provision_text(key: str, on_date=None, rules: RuleSet | None = None) -> str:
+    """``<articles>：<sentence>`` quoted for a provision by the profile in force on ``on_date`` ('' when it quotes none)."""
+    profile = (rules or default_rules()).in_force(on_date)
+    text = profile.provision_texts.get(key)
+    return f"{'、'.join(profile.provisions.get(key, ()))}：{text}" if text else ""
+
+
+def run_provision_text(con, run_id: str, year: int, key: str) -> str:
+    """``<articles>：<sentence>`` of a provision as the run's rule profiles quoted it at the end of ``year``
+    (older runs, whose ``run_rules`` carry no provision sentences: the packaged profile's)."""
+    df = _run_rules(con, run_id)
+    if df is not None:
+        rows = df.filter((pl.col("kind") == "provision") & (pl.col("key") == key)
+                         & (pl.col("valid_from") <= dt.date(year, 12, 31)) & pl.col("text").is_not_null()).sort("valid_from")
+        if rows.height:
+            return f"{rows['article'][-1]}：{rows['text'][-1]}"
+    return provision_text(key, dt.date(year, 12, 31))
 
 
 def run_provision(con, run_id: str, year: int, key: str) -> str:
