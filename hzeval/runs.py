@@ -556,8 +556,9 @@ class RunReader:
         it needs scrutiny). Ordered so agencies needing scrutiny come first: vetoed, then those with
         anything in ``attention`` before those without, each group by grade from 不合格 up, then by
         projects accepted while failing, failed projects, overdue and open rectifications, then by
-        total score (lowest first)."""
-        g = self.grades()
+        total score (lowest first). Units the scheme does not grade (参照执行) have no grade to weigh
+        and are left out."""
+        g = self.grades().filter(pl.col("graded"))
         gates = self.gates()
         failed = (
             gates.filter(~pl.col("passed"))
