@@ -14,13 +14,13 @@ view in ipywidgets dropdowns in JupyterLab and displays it plainly under papermi
 from __future__ import annotations
 
 import datetime as dt
-import html
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import polars as pl
 
+from hzeval import present
 from hzeval.calendar import WorkCalendar
 from hzeval.contract import TABLES
 from hzeval.ingest.report import REF_TARGETS
@@ -83,13 +83,8 @@ CSS = """<style>
 # --------------------------------------------------------------------------- presentation
 
 
-def esc(value) -> str:
-    return "" if value is None else html.escape(str(value), quote=True)
-
-
-def deadline_text(v) -> str:
-    """``due_at`` is 24:00 of the deadline day, stored as 00:00 of the next day (DESIGN §7)."""
-    return "" if v is None else f"{(v - dt.timedelta(days=1)):%Y-%m-%d} 24:00"
+esc = present.escape  # the one escaping helper (hzeval.escape)
+deadline_text = present.deadline  # "YYYY-MM-DD 24:00" (DESIGN §7)
 
 
 def cell_text(v) -> str:

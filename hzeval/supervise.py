@@ -21,6 +21,7 @@ from pathlib import Path
 import polars as pl
 from rich.table import Table
 
+from hzeval import present
 from hzeval.errors import HzevalError
 from hzeval.metrics import DEADLINE_METRICS, SUPERVISION_CATEGORY, Window, compute_items
 from hzeval.scheme import latest_scheme_for
@@ -123,7 +124,7 @@ def print_items(items: pl.DataFrame, as_of: dt.datetime, console, limit: int | N
         days = f"逾期 {r['wd_overdue']}" if r["wd_overdue"] is not None else f"剩 {r['wd_left']}"
         style = "red" if r["state"] == "逾期" else ("yellow" if r["state"] == "即将到期" else None)
         t.add_row(r["category"], r["article"], r["agency_code"] or "", r["agency_name"] or "（未登记）",
-                  r["record_id"], f"{r['due_date']} 24:00", r["state"], days, style=style)
+                  r["record_id"], present.deadline(r["due_date"]), r["state"], days, style=style)
     console.print(t)
     if limit is not None and items.height > limit:
         console.print(f"……另有 {items.height - limit} 项未显示（用 --csv/--xlsx 导出全部）/ {items.height - limit} more")
@@ -132,8 +133,6 @@ def print_items(items: pl.DataFrame, as_of: dt.datetime, console, limit: int | N
 def export_frame(items: pl.DataFrame, neutralised: bool = True) -> pl.DataFrame:
     """The list for CSV/XLSX in the one vocabulary: 来源表 in Chinese, deadlines "YYYY-MM-DD 24:00".
     CSV text is ``neutralise``d (XLSX uses a quote-prefix format instead)."""
-    from hzeval import present
-
     if "due_at" in items.columns:
         items = items.with_columns(due_date=pl.col("due_at").map_elements(present.deadline, return_dtype=pl.String))
     if "record_table" in items.columns:

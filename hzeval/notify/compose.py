@@ -40,7 +40,9 @@ def md(value, limit: int = 80) -> str:
 
 def deadline_words(due_date: dt.date) -> str:
     """A deadline the way the rules count it: the end of the day, ``2025-09-29 24:00``."""
-    return f"{due_date:%Y-%m-%d} 24:00"
+    from hzeval import present
+
+    return present.deadline(due_date)
 
 
 def days_words(item: dict) -> str:

@@ -17,7 +17,7 @@ from pathlib import Path
 import polars as pl
 
 from hzeval import __version__, present
-from hzeval.errors import HzevalError
+from hzeval.paths import inside
 from hzeval.reports import html as h
 from hzeval.runs import RunReader
 
@@ -35,15 +35,6 @@ COLUMNS = {
 }
 NUMERIC = ("scrutiny_order", "rank", "total", "projects", "failed_projects", "accepted_failing",
            "open_rectifications", "overdue_rectifications")
-
-
-def inside(out_dir: Path, path: Path) -> Path:
-    """``path`` resolved, refused unless it lies inside ``out_dir``."""
-    root, target = Path(out_dir).resolve(), Path(path).resolve()
-    if target != root and root not in target.parents:
-        raise HzevalError(f"输出路径 {path} 不在输出目录 {out_dir} 内", f"output path {path} is outside {out_dir}",
-                          path=str(path))
-    return target
 
 
 def reference_frame(run: RunReader) -> pl.DataFrame:
@@ -90,6 +81,6 @@ def approval_reference_html(run: RunReader) -> str:
 def write_approval_reference(run: RunReader, out_dir: Path) -> Path:
     from hzeval.reports.render import write_atomic
 
-    path = inside(out_dir, Path(out_dir) / FILE)
+    path = inside(out_dir, FILE)
     write_atomic(path, approval_reference_html(run))
     return path
