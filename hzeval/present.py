@@ -18,6 +18,8 @@ import datetime as dt
 import math
 from decimal import Decimal
 
+import polars as pl
+
 from hzeval.contract import TABLES
 
 DASH = "—"
@@ -90,6 +92,20 @@ def deadline(due_at) -> str:
     if isinstance(due_at, dt.date):  # a due *date*: the end of that day
         return f"{due_at:%Y-%m-%d} 24:00"
     return str(due_at)
+
+
+def deadline_expr(column: str) -> pl.Expr:
+    """:func:`deadline` for a whole timestamp column, as one polars expression (no per-row Python
+    over evidence or 督办 frames): 00:00 of the day after → "YYYY-MM-DD 24:00"; null stays null (an
+    empty cell)."""
+    c = pl.col(column)
+    return (pl.when(c.dt.time() == dt.time(0, 0)).then((c - pl.duration(days=1)).dt.strftime("%Y-%m-%d") + " 24:00")
+            .otherwise(c.dt.strftime("%Y-%m-%d %H:%M")))
+
+
+def when_expr(column: str) -> pl.Expr:
+    """:func:`when` for a whole timestamp column: "YYYY-MM-DD HH:MM"; null stays null."""
+    return pl.col(column).dt.strftime("%Y-%m-%d %H:%M")
 
 
 def due_date(due_at) -> dt.date | None:

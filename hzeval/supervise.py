@@ -134,9 +134,9 @@ def export_frame(items: pl.DataFrame, neutralised: bool = True) -> pl.DataFrame:
     """The list for CSV/XLSX in the one vocabulary: 来源表 in Chinese, deadlines "YYYY-MM-DD 24:00".
     CSV text is ``neutralise``d (XLSX uses a quote-prefix format instead)."""
     if "due_at" in items.columns:
-        items = items.with_columns(due_date=pl.col("due_at").map_elements(present.deadline, return_dtype=pl.String))
+        items = items.with_columns(due_date=present.deadline_expr("due_at"))
     if "record_table" in items.columns:
-        items = items.with_columns(pl.col("record_table").map_elements(present.table_zh, return_dtype=pl.String))
+        items = items.with_columns(pl.col("record_table").replace(present.TABLE_ZH))
     cols = [c for c in COLUMNS if c in items.columns]
     out = items.select(cols).with_columns(
         [neutralise(pl.col(c)).alias(c) for c in cols if neutralised and items.schema[c] == pl.String]

@@ -223,3 +223,20 @@ def test_ungraded_unit_has_no_rank_and_na_indicator_says_why(run_wh):
     assert notes == {"share_reply_timeliness": None, "project_gate": "本年度无可评估事项，本项不计",
                      "out_of_scope_calls": None}
     assert present.NA_NOTES["collection_list_coverage"] == "未报送采集清单，本项不计"
+
+
+def test_deadline_and_when_expressions_match_the_scalar_vocabulary():
+    """The vectorised forms used on whole evidence and 督办 frames write what present.deadline/when write."""
+    import datetime as dt
+
+    import polars as pl
+
+    from hzeval import present
+
+    values = [dt.datetime(2026, 1, 1), dt.datetime(2025, 10, 11, 9, 0), None, dt.datetime(2025, 3, 1)]
+    df = pl.DataFrame({"t": values}, schema={"t": pl.Datetime("us")})
+    got = df.select(d=present.deadline_expr("t"), w=present.when_expr("t"))
+    # 2026-01-01 00:00 is the end of 2025-12-31; 2025-03-01 00:00 the end of February (not a leap year)
+    assert got["d"].to_list() == ["2025-12-31 24:00", "2025-10-11 09:00", None, "2025-02-28 24:00"]
+    assert got["d"].to_list() == [present.deadline(v) if v else None for v in values]  # null: an empty cell
+    assert got["w"].to_list() == ["2026-01-01 00:00", "2025-10-11 09:00", None, "2025-03-01 00:00"]

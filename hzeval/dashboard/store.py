@@ -277,8 +277,7 @@ class Store:
         labels = {"metric_name": "指标", "article": "条款", "agency_code": "机构代码", "record_table_zh": "来源表",
                   "record_id": "记录编号", "reason": "原因", "deadline": "截止时间", "done_text": "办结时间",
                   "adjustment_id": "争议调整"}
-        df = df.with_columns(deadline=pl.col("due_at").map_elements(present.deadline, return_dtype=pl.String),
-                             done_text=pl.col("done_at").map_elements(present.when, return_dtype=pl.String))
+        df = df.with_columns(deadline=present.deadline_expr("due_at"), done_text=present.when_expr("done_at"))
         out = df.select(list(labels)).with_columns(
             [neutralise(pl.col(c)).alias(c) for c in labels if df.schema[c] == pl.String]
         ).rename(labels)

@@ -46,10 +46,10 @@ def _sheets(run: data.Run) -> dict[str, tuple[pl.DataFrame, dict[str, str]]]:
     grades = data.graded_agencies(run)
     ind = _ints(data.indicator_table(run), "numerator", "denominator", "count")
     lost = data.lost_points(run).with_columns(
-        deadline=pl.col("due_at").map_elements(present.deadline, return_dtype=pl.String))
+        deadline=present.deadline_expr("due_at"))
     gates = data.project_gates(run)
     sup = data.supervision_list(run).with_columns(
-        deadline=pl.col("due_at").map_elements(present.deadline, return_dtype=pl.String))
+        deadline=present.deadline_expr("due_at"))
     mark = {True: "通过", False: "未通过"}
     gates = gates.with_columns(
         [pl.col(k).replace_strict(mark, return_dtype=pl.String) for k in data.GATE_CONDITIONS],
