@@ -39,7 +39,7 @@ demo: venv ## load data_samples/ into hzeval.duckdb, assess 2024 and 2025, print
 	$(BIN)/hzeval supervise --as-of $(AS_OF) --limit 15
 	$(BIN)/hzeval gate --as-of $(AS_OF)
 	$(BIN)/hzeval notify --as-of $(AS_OF) --dry-run --summary
-	$(BIN)/hzeval report --year $(YEAR) --format html,xlsx
+	$(BIN)/hzeval report --year $(YEAR) --format html,xlsx,dashboard
 	@echo "reports: $(CURDIR)/reports/$(YEAR)/index.html"
 
 lab: venv ## start JupyterLab on notebooks/ (127.0.0.1, token printed) with the hzeval kernel; PORT=8888

@@ -503,14 +503,15 @@ def _formats(value: str) -> tuple[str, ...]:
 @cli.command()
 @click.option("--year", type=int, required=True, help="assessment year")
 @click.option("--agency", default=None, help="only this agency's report")
-@click.option("--format", "formats", default="html,xlsx", show_default=True, help="html,pdf,xlsx")
+@click.option("--format", "formats", default="html,xlsx,dashboard", show_default=True,
+              help="html,pdf,xlsx,dashboard (dashboard: the offline leader dashboards)")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"), show_default=True)
 @click.option("--workers", type=int, default=None, help="parallel notebooks (default: one per core)")
 @click.option("--published", type=click.Path(exists=True, path_type=Path), default=None,
               help="published run file or folder (default: published/ beside the warehouse)")
 @click.pass_obj
 def report(obj: Ctx, year, agency, formats, out, workers, published):
-    """生成评估报告（HTML/PDF/XLSX）/ render the graded reports of a year."""
+    """生成评估报告（HTML/PDF/XLSX、离线驾驶舱）/ render the graded reports and offline dashboards of a year."""
     _render(obj, year, agency, _formats(formats), out, workers, published)
 
 
@@ -519,7 +520,8 @@ def report(obj: Ctx, year, agency, formats, out, workers, published):
 @click.option("--year", type=int, required=True, help="assessment year")
 @click.option("--as-of", "as_of", default=None, help="as-of time (ISO, local); default now")
 @click.option("--scheme", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None)
-@click.option("--format", "formats", default="html,xlsx", show_default=True, help="html,pdf,xlsx")
+@click.option("--format", "formats", default="html,xlsx,dashboard", show_default=True,
+              help="html,pdf,xlsx,dashboard (dashboard: the offline leader dashboards)")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"), show_default=True)
 @click.option("--workers", type=int, default=None)
 @click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path), default=Path("logs/hzeval-run.log"),

@@ -116,6 +116,8 @@ def reports_current(out_dir: Path, run_id: str, formats: tuple[str, ...]) -> boo
         return False
     if "xlsx" in formats and "workbook.xlsx" not in names:
         return False
+    if "dashboard" in formats and "dashboard.html" not in names:
+        return False
     return all((out_dir / f["path"]).exists() and sha256_file(out_dir / f["path"]) == f["sha256"]
                for f in manifest.get("files", []))
 

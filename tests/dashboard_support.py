@@ -1,4 +1,5 @@
-"""Shared by the dashboard tests: a published sample warehouse (2024 and 2025 runs) and users."""
+"""Shared by the dashboard tests: a published sample warehouse (2024 and 2025 runs), users, the
+real server, and headless Chromium (one launch per module, text read through shadow roots)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,43 @@ ARTIFACTS = ROOT / "tests" / "artifacts"
 PASSWORDS = {"boss": "leader-pass-1", "eva": "evaluator-pass-1", "hz101": "agency-pass-101"}
 ROLES = {"boss": "leader", "eva": "evaluator", "hz101": "agency:HZ101"}
 OWN, OTHER = "HZ101", "HZ102"
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+needs_chromium = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs /usr/bin/chromium (.ci/run installs it)")
+
+#: text from the page including open shadow roots (Panel renders components in shadow DOM), and
+#: the values of input fields
+DEEP_TEXT = """() => {
+  const out = [];
+  const walk = (n) => {
+    if (n.shadowRoot) walk(n.shadowRoot);
+    for (const c of n.childNodes) {
+      if (c.nodeType === Node.TEXT_NODE) out.push(c.textContent);
+      else if (c.nodeType === Node.ELEMENT_NODE && c.tagName !== 'SCRIPT' && c.tagName !== 'STYLE') {
+        if (c.tagName === 'INPUT') out.push(c.value || '');
+        walk(c);
+      }
+    }
+  };
+  walk(document.body);
+  return out.join('');
+}"""
+
+
+def deep_text(page) -> str:
+    return page.evaluate(DEEP_TEXT)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium from Debian (never ``playwright install``), one per test module."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
 
 
 @pytest.fixture(scope="session")

@@ -13,30 +13,11 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from dashboard_support import ARTIFACTS, OTHER, OWN, PASSWORDS, dashboard_server, published  # noqa: F401 - fixture
+from dashboard_support import (  # noqa: F401 - fixtures
+    ARTIFACTS, DEEP_TEXT, OTHER, OWN, PASSWORDS, browser, dashboard_server, deep_text, needs_chromium, published)
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 playwright_api = pytest.importorskip("playwright.sync_api")
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs /usr/bin/chromium (.ci/run installs it)")
-
-#: text from the page including open shadow roots (Panel renders components in shadow DOM)
-DEEP_TEXT = """() => {
-  const out = [];
-  const walk = (n) => {
-    if (n.shadowRoot) walk(n.shadowRoot);
-    for (const c of n.childNodes) {
-      if (c.nodeType === Node.TEXT_NODE) out.push(c.textContent);
-      else if (c.nodeType === Node.ELEMENT_NODE && c.tagName !== 'SCRIPT' && c.tagName !== 'STYLE') {
-        if (c.tagName === 'INPUT') out.push(c.value || '');
-        walk(c);
-      }
-    }
-  };
-  walk(document.body);
-  return out.join('');
-}"""
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")
@@ -54,14 +35,6 @@ def agency_names(published):  # noqa: F811
     names = dict(con.execute("select agency_code, agency_name from agencies").fetchall())
     con.close()
     return names
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture
@@ -90,7 +63,7 @@ def shot(page, name):
 
 
 def text(page) -> str:
-    return page.evaluate(DEEP_TEXT)
+    return deep_text(page)
 
 
 def go_to(page, label):

@@ -22,16 +22,12 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from dashboard_support import ROLES, dashboard_server
+from dashboard_support import ROLES, browser, dashboard_server, deep_text, needs_chromium  # noqa: F401 - fixture
 
 from hzeval import escape
 from hzeval.dashboard import auth
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 playwright_api = pytest.importorskip("playwright.sync_api")
-needs_chromium = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs /usr/bin/chromium (.ci/run installs it)")
 
 PASSWORDS = {"boss": "leader-pass-1", "hz101": "agency-pass-101", "gone": "agency-pass-102",
              "victim": "victim-pass-1", "eva": "evaluator-pass-1", "twin": "twin-pass-11"}
@@ -46,20 +42,6 @@ EVIL = {
     "HZ104": "# 标题\n<iframe src=javascript:alert(5)>&amp;",
 }
 EVIL_USER = "<img/src=x/onerror=alert(6)>"
-
-DEEP_TEXT = """() => {
-  const out = [];
-  const walk = (n) => {
-    if (n.shadowRoot) walk(n.shadowRoot);
-    for (const c of n.childNodes) {
-      if (c.nodeType === Node.TEXT_NODE) out.push(c.textContent);
-      else if (c.nodeType === Node.ELEMENT_NODE && c.tagName !== 'SCRIPT' && c.tagName !== 'STYLE') walk(c);
-    }
-  };
-  walk(document.body);
-  return out.join('');
-}"""
-
 
 # --------------------------------------------------------------------------- fixtures
 
@@ -106,14 +88,6 @@ def hostile_site(sample_warehouse, tmp_path_factory):
         yield url, users, db
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
 @pytest.fixture
 def new_page(browser):
     contexts = []
@@ -137,10 +111,6 @@ def login(page, base, user, password=None, next_path="/"):
     page.fill("#username", user)
     page.fill("#password", password or PASSWORDS[user])
     page.click("#login-submit")
-
-
-def deep_text(page) -> str:
-    return page.evaluate(DEEP_TEXT)
 
 
 def wait_dashboard(page):

@@ -23,6 +23,7 @@ from hzeval import present
 from hzeval.dashboard.store import Store
 from hzeval.errors import HzevalError
 from hzeval.escape import html_text, markdown_text
+from hzeval.reports import html as report_html
 
 log = logging.getLogger(__name__)
 
@@ -134,21 +135,42 @@ def grade_colour(label: str | None) -> str | None:
     return GRADE_COLOURS.get(label)
 
 
-def plot(fig: go.Figure, name: str) -> pn.pane.Plotly:
+def plot(fig: go.Figure | str, name: str) -> pn.pane.Plotly | pn.pane.HTML:
+    """A chart: a plotly figure on the server; on an offline page (``offline=True``, the figure
+    functions return the reports' inline SVG or table instead) plain HTML, so the file carries no
+    plotly.js (4.8 MB, more than half of its opening time)."""
+    if isinstance(fig, str):
+        return pn.pane.HTML(f"<style>{report_html.CHART_CSS}</style>{fig}", sizing_mode="stretch_width",
+                            css_classes=["hz-chart", name])
     return pn.pane.Plotly(fig, config=PLOTLY_CONFIG, sizing_mode="stretch_width", css_classes=["hz-chart", name])
+
+
+def svg_title(title: str, body: str) -> str:
+    return f'<div class="chart"><div style="font-weight:700;margin:4px 0">{present.escape(title)}</div>{body}</div>'
+
+
+def count_text(v) -> str:
+    return present.DASH if v is None else present.integer(v)
 
 
 # --------------------------------------------------------------------------- figures (pure)
 
 
-def heatmap_figure(df: pl.DataFrame, dimensions: list[str]) -> go.Figure:
+HEATMAP_TITLE = "机构 × 维度得分率（按总分排序；灰色为不适用）"
+
+
+def heatmap_figure(df: pl.DataFrame, dimensions: list[str], offline: bool = False) -> go.Figure | str:
     """Agency × dimension score rates with values printed, agencies in the order of ``df`` (by
     total), a 等级 column (vetoed in its own colour) and 不适用 cells in grey."""
     names = df.select("agency_code", "agency_name", "grade_label", "vetoed").unique("agency_code", maintain_order=True)
-    labels = [html_text(n or c) for c, n in names.select("agency_code", "agency_name").iter_rows()]
     codes = names["agency_code"].to_list()
     lookup = {(r["agency_code"], r["dimension"]): r["rate"] for r in df.iter_rows(named=True)}
     z = [[lookup.get((c, d)) for d in dimensions] for c in codes]
+    if offline:
+        rows = [(n or c, g, v) for c, n, g, v in names.iter_rows()]
+        rates = [[None if v is None else v / 100 for v in row] for row in z]
+        return svg_title(HEATMAP_TITLE, report_html.heat_table(rows, dimensions, rates))
+    labels = [html_text(n or c) for c, n in names.select("agency_code", "agency_name").iter_rows()]
     text = [[present.DASH if v is None else present.percent(v / 100) for v in row] for row in z]
     fig = go.Figure(go.Heatmap(
         z=z, x=dimensions, y=labels, zmin=0, zmax=100, colorscale="RdYlGn", text=text, texttemplate="%{text}",
@@ -168,31 +190,43 @@ def heatmap_figure(df: pl.DataFrame, dimensions: list[str]) -> go.Figure:
         if vetoed:
             fig.add_shape(type="rect", xref="paper", x0=0, x1=1, yref="y", y0=i - 0.5, y1=i + 0.5,
                           line=dict(color=VETO_COLOUR, width=3), fillcolor="rgba(0,0,0,0)")
-    fig.update_layout(title="机构 × 维度得分率（按总分排序；灰色为不适用）", font=FONT,
+    fig.update_layout(title=HEATMAP_TITLE, font=FONT,
                       height=max(360, 24 * len(labels) + 140), margin=dict(l=10, r=10, t=50, b=10),
                       yaxis=dict(autorange="reversed", automargin=True), xaxis=dict(side="top"))
     return fig
 
 
-def trend_figure(df: pl.DataFrame) -> go.Figure:
-    fig = go.Figure()
+def trend_figure(df: pl.DataFrame, offline: bool = False) -> go.Figure | str:
+    """Totals by year: the city average over every agency in ``df``, or, when ``df`` holds one
+    agency (its page; an agency user's data), that agency's own line alone — an average over one
+    agency's rows is not the city's."""
     years = sorted(set(df["year"].to_list()))
+    one = df.height > 0 and df["agency_code"].n_unique() == 1
+    if one:
+        name, rows = df["agency_name"][0] or df["agency_code"][0], df.select("year", "total").sort("year")
+    else:
+        name, rows = "全市平均", df.group_by("year").agg(pl.col("total").mean()).sort("year")
+    colour = "#c62828" if one else "#1f3b63"
+    if offline:
+        by_year = dict(rows.iter_rows())
+        return report_html.bar_chart([f"{y} 年" for y in years], [(name, [by_year.get(y) for y in years], colour)],
+                                     top=100, value_text=present.points, title=f"历年总分趋势（{name}）")
+    fig = go.Figure()
     if df.height:
-        avg = df.group_by("year").agg(pl.col("total").mean()).sort("year")
-        fig.add_trace(go.Scatter(x=avg["year"].to_list(), y=avg["total"].to_list(), mode="lines+markers",
-                                 name="全市平均", line=dict(width=4, color="#1f3b63")))
-        if df["agency_code"].n_unique() == 1:  # one agency: its own line; the city-wide view keeps to the average
-            fig.add_trace(go.Scatter(x=df["year"].to_list(), y=df["total"].to_list(), mode="lines+markers",
-                                     name=html_text(df["agency_name"][0] or df["agency_code"][0]),
-                                     line=dict(color="#c62828")))
+        fig.add_trace(go.Scatter(x=rows["year"].to_list(), y=rows["total"].to_list(), mode="lines+markers",
+                                 name=html_text(name), line=dict(width=3, color=colour)))
     fig.update_layout(title="历年总分趋势", font=FONT, height=360, xaxis=dict(title="年度", tickvals=years),
                       yaxis=dict(title="总分", range=[0, 100]), margin=dict(l=10, r=10, t=50, b=10),
-                      legend=dict(orientation="h", y=-0.25))
+                      legend=dict(orientation="h", y=-0.25), showlegend=True)
     return fig
 
 
-def distribution_figure(dist: dict[str, int], vetoed: int = 0) -> go.Figure:
+def distribution_figure(dist: dict[str, int], vetoed: int = 0, offline: bool = False) -> go.Figure | str:
     grades = [g for g in GRADE_COLOURS if g in dist] + [g for g in dist if g not in GRADE_COLOURS]
+    if offline:
+        return report_html.bar_chart(grades, [("机构数", [dist[g] for g in grades], "#1f3b63")],
+                                     top=max(dist.values(), default=0), value_text=lambda v: f"{count_text(v)} 家",
+                                     title="等级分布" + (f"（不合格含一票否决 {vetoed} 家）" if vetoed else ""))
     text = [f"{dist[g]}（含一票否决 {vetoed}）" if g == "不合格" and vetoed else str(dist[g]) for g in grades]
     fig = go.Figure(go.Bar(x=grades, y=[dist[g] for g in grades], marker_color=[GRADE_COLOURS.get(g, "#888") for g in grades],
                            text=text, textposition="auto", textangle=0))
@@ -200,8 +234,13 @@ def distribution_figure(dist: dict[str, int], vetoed: int = 0) -> go.Figure:
     return fig
 
 
-def lost_points_figure(ind: pl.DataFrame) -> go.Figure:
+def lost_points_figure(ind: pl.DataFrame, offline: bool = False) -> go.Figure | str:
     lost = ind.filter(pl.col("lost") > 0.005).sort("lost")
+    if offline:
+        lost = lost.reverse()  # most lost first, read top-down
+        return report_html.bar_chart([n or i for n, i in zip(lost["metric_name"], lost["metric_id"])],
+                                     [("失分", lost["lost"].to_list(), "#c62828")], top=lost["lost"].max() or 0,
+                                     value_text=present.points, title="失分项" + ("（无）" if lost.is_empty() else ""))
     fig = go.Figure(go.Bar(x=lost["lost"].to_list(), y=[html_text(n or i) for n, i in zip(lost["metric_name"], lost["metric_id"])],
                            orientation="h", marker_color="#c62828", text=[present.points(v) for v in lost["lost"]],
                            textposition="auto", textangle=0, hovertemplate="%{y}：失 %{x:.2f} 分<extra></extra>"))
@@ -210,13 +249,18 @@ def lost_points_figure(ind: pl.DataFrame) -> go.Figure:
     return fig
 
 
-def overdue_by_agency_figure(items: pl.DataFrame) -> go.Figure:
+def overdue_by_agency_figure(items: pl.DataFrame, offline: bool = False) -> go.Figure | str:
     """Overdue and due-soon items per agency as horizontal bars, most first (names read across)."""
     by = (items.filter(pl.col("state") != "未到期")
-          .with_columns(pl.coalesce(pl.col("agency_name"), pl.col("agency_code"))
-                        .map_elements(html_text, return_dtype=pl.String).alias("who"))
+          .with_columns(pl.coalesce(pl.col("agency_name"), pl.col("agency_code")).alias("who"))
           .group_by("who").agg(over=(pl.col("state") == "逾期").sum(), soon=(pl.col("state") == "即将到期").sum())
           .with_columns(n=pl.col("over") + pl.col("soon")).sort(["n", "over", "who"], descending=[False, False, True]))
+    if offline:
+        by = by.reverse()  # most first, read top-down
+        return report_html.bar_chart(by["who"].to_list(), [("逾期", by["over"].to_list(), "#c62828"),
+                                                          ("即将到期", by["soon"].to_list(), "#f9a825")],
+                                     top=by["n"].max() or 0, value_text=count_text, title="按机构（逾期多者在上）")
+    by = by.with_columns(pl.col("who").map_elements(html_text, return_dtype=pl.String))
     fig = go.Figure()
     for col, name, colour in (("over", "逾期", "#c62828"), ("soon", "即将到期", "#f9a825")):
         fig.add_trace(go.Bar(y=by["who"].to_list(), x=by[col].to_list(), name=name, orientation="h", marker_color=colour,
@@ -228,10 +272,13 @@ def overdue_by_agency_figure(items: pl.DataFrame) -> go.Figure:
     return fig
 
 
-def gate_conditions_figure(fails: pl.DataFrame, conditions: dict[str, str]) -> go.Figure:
+def gate_conditions_figure(fails: pl.DataFrame, conditions: dict[str, str], offline: bool = False) -> go.Figure | str:
     """Failed projects per condition G1–G4 (every condition shown, zero included)."""
     labels = [f"{k} {v}" for k, v in conditions.items()]
     counts = [fails.filter(pl.col("failed_conditions").str.contains(k, literal=True)).height for k in conditions]
+    if offline:
+        return report_html.bar_chart(labels, [("项目数", counts, "#c62828")], top=max(counts + [0]),
+                                     value_text=count_text, title="未通过条件分布")
     fig = go.Figure(go.Bar(y=labels, x=counts, orientation="h", marker_color="#c62828", text=[str(c) for c in counts],
                            textposition="auto", textangle=0))
     fig.update_layout(title="未通过条件分布", font=FONT, height=260, margin=dict(l=10, r=10, t=50, b=10),
@@ -252,6 +299,8 @@ class OverviewPage(pn.viewable.Viewer):
     store = param.Parameter()
     run_id = param.String()
     on_agency = param.Callable(default=None)
+    #: inside a file without a server (:mod:`hzeval.reports.leader`): charts as inline SVG, no plotly.js
+    offline = param.Boolean(default=False)
 
     @param.depends("run_id")
     def content(self) -> pn.Column:
@@ -278,16 +327,17 @@ class OverviewPage(pn.viewable.Viewer):
             t.style.apply(_grade_style(grade_colour), subset=["等级"])
             if self.on_agency is not None:
                 t.on_click(lambda e, g=g: self.on_agency(g["agency_code"][e.row]))
-            rankings.append(pn.Column(pn.pane.Markdown(f"### {markdown_text(group)}排名（点击机构查看详情）"), t,
+            hint = "（点击机构查看详情）" if self.on_agency is not None else ""
+            rankings.append(pn.Column(pn.pane.Markdown(f"### {markdown_text(group)}排名{hint}"), t,
                                       sizing_mode="stretch_width", min_width=320))
         dims = [d.name for d in store.scheme(run_id).dimensions]
         veto = veto_box(grades)
         return pn.Column(
             kpis, *([veto] if veto else []),
-            plot(distribution_figure(dist, k["vetoed"]), "hz-dist"),
+            plot(distribution_figure(dist, k["vetoed"], self.offline), "hz-dist"),
             pn.FlexBox(*rankings, flex_wrap="wrap", sizing_mode="stretch_width"),
-            plot(heatmap_figure(store.heatmap(run_id), dims), "hz-heatmap"),
-            plot(trend_figure(store.trend()), "hz-trend"),
+            plot(heatmap_figure(store.heatmap(run_id), dims, self.offline), "hz-heatmap"),
+            plot(trend_figure(store.trend(), self.offline), "hz-trend"),
             sizing_mode="stretch_width",
         )
 
@@ -318,6 +368,9 @@ class AgencyPage(pn.viewable.Viewer):
     agency = param.String(allow_None=True)
     metric = param.Selector(default="", objects=[""])
     text = param.String(default="")
+    #: the page inside a file without a server (:mod:`hzeval.reports.leader`): no server-side filter
+    #: or download, the evidence table filters in the browser (header filters); charts as inline SVG
+    offline = param.Boolean(default=False)
 
     def __init__(self, **params):
         super().__init__(**params)
@@ -353,12 +406,14 @@ class AgencyPage(pn.viewable.Viewer):
             + (f"\n\n{markdown_text(g['veto_text'])}" if g["vetoed"] and g.get("veto_text") else ""),
             css_classes=["hz-agency-head"],
         )
-        metric_sel = pn.widgets.Select.from_param(self.param.metric, label="指标", options=self.metric_labels, width=240,
-                                                  css_classes=["hz-ev-metric"])
-        text = pn.widgets.TextInput.from_param(self.param.text, label="记录编号 / 原因包含", placeholder="输入关键字",
-                                               width=240)
-        tools = [metric_sel, text]
-        if store.user.can_export:
+        if self.offline:  # no server to filter or export: the table filters itself, per column
+            tools = [pn.pane.Markdown("在表头输入关键字即可筛选（离线文件，无需网络）。", css_classes=["hz-ev-hint"])]
+        else:
+            tools = [pn.widgets.Select.from_param(self.param.metric, label="指标", options=self.metric_labels, width=240,
+                                                  css_classes=["hz-ev-metric"]),
+                     pn.widgets.TextInput.from_param(self.param.text, label="记录编号 / 原因包含", placeholder="输入关键字",
+                                                     width=240)]
+        if store.user.can_export and not self.offline:
             tools.append(pn.widgets.FileDownload(
                 callback=lambda: io.BytesIO(store.evidence_csv(run_id, agency, self.metric or None, self.text or None)),
                 filename=f"证据_{agency}_{g['year']}.csv", label="下载证据 CSV", button_type="primary", width=180,
@@ -366,14 +421,16 @@ class AgencyPage(pn.viewable.Viewer):
             ))
         ev = self.evidence_frame()
         self.ev_count = pn.pane.Markdown(f"共 {ev.height} 条证据", css_classes=["hz-ev-count"])
-        self.ev_table = table(ev, EV_TITLES, numeric=("wd_late",), page_size=15, css_classes=["hz-evidence"])
+        filters = {"header_filters": {EV_TITLES[c]: {"type": "input", "func": "like", "placeholder": "筛选"}
+                                      for c in ("metric_name", "record_table", "record_id", "reason")}} if self.offline else {}
+        self.ev_table = table(ev, EV_TITLES, numeric=("wd_late",), page_size=15, css_classes=["hz-evidence"], **filters)
         veto = veto_box(pl.DataFrame([g]))
         return pn.Column(
             head, *([veto] if veto else []),
             table(ind, IND_TITLES, numeric=("value", "numerator", "denominator", "count", "points", "max_points", "lost"),
                   pagination=None, css_classes=["hz-indicators"]),
-            plot(lost_points_figure(ind), "hz-lost"),
-            plot(trend_figure(store.trend(agency)), "hz-agency-trend"),
+            plot(lost_points_figure(ind, self.offline), "hz-lost"),
+            plot(trend_figure(store.trend(agency), self.offline), "hz-agency-trend"),
             pn.pane.Markdown("### 证据（未达标事项）"),
             pn.FlexBox(*tools, flex_wrap="wrap"),
             self.ev_count, self.ev_table,
@@ -402,6 +459,8 @@ class SupervisionPage(pn.viewable.Viewer):
     as_of = param.Date()
     agency = param.String(default="")
     agency_options = param.Dict(default={})
+    #: inside a file without a server (:mod:`hzeval.reports.leader`): charts as inline SVG, no plotly.js
+    offline = param.Boolean(default=False)
 
     @param.depends("as_of", "agency")
     def body(self) -> pn.Column:
@@ -424,7 +483,8 @@ class SupervisionPage(pn.viewable.Viewer):
         return pn.Column(
             summary,
             pn.FlexBox(
-                pn.Column(plot(overdue_by_agency_figure(items), "hz-sup-agency"), sizing_mode="stretch_width", min_width=320),
+                pn.Column(plot(overdue_by_agency_figure(items, self.offline), "hz-sup-agency"), sizing_mode="stretch_width",
+                          min_width=320),
                 pn.Column(table(by_article, {"article": "条款", "category": "事项类别", "state": "状态", "len": "数量"},
                                 numeric=("len",), pagination=None), min_width=320, sizing_mode="stretch_width"),
                 flex_wrap="wrap", sizing_mode="stretch_width"),
@@ -465,7 +525,7 @@ GATE_TITLES = {"project_id": "项目编号", "project_name": "项目名称", "ow
 CONDITIONS = "G1 立项时提交数据清单；G2 数据已编目；G3 数据已汇聚；G4 数据已共享"
 
 
-def gates_page(store: Store, run_id: str) -> pn.Column:
+def gates_page(store: Store, run_id: str, offline: bool = False) -> pn.Column:
     from hzeval.runs import GATE_CONDITIONS
 
     df = store.gates(run_id)
@@ -480,7 +540,7 @@ def gates_page(store: Store, run_id: str) -> pn.Column:
         pn.pane.Markdown(f"## 项目门禁\n{CONDITIONS}（{markdown_text(store.article(run_id, 'project_gate'))}）"),
         cards([("项目数", f"{df.height} 个", ""), ("未通过", f"{fails.height} 个", "bad" if fails.height else ""),
                ("带病验收", f"{flagged} 个", "bad" if flagged else "")]),
-        plot(gate_conditions_figure(fails, GATE_CONDITIONS), "hz-gates-chart"),
+        plot(gate_conditions_figure(fails, GATE_CONDITIONS, offline), "hz-gates-chart"),
         t,
         sizing_mode="stretch_width",
     )

@@ -184,6 +184,20 @@ def heat_table(rows: list[tuple[str, str, bool]], dims: list[str], rates: list[l
             f'<tbody>{"".join(body)}</tbody></table></div>')
 
 
+#: the rules the charts (:func:`bar_chart`, :func:`heat_table`) need, alone: also used by the offline dashboards
+CHART_CSS = """
+svg.svgchart { width: 100%; height: auto; max-width: 760px; font-size: 12px; font-family: "Noto Sans CJK SC", "Microsoft YaHei", sans-serif; }
+svg.svgchart .t { font-weight: 700; font-size: 14px; } svg.svgchart .v { fill: #333; font-size: 11px; }
+.scroll { overflow-x: auto; }
+table.heat td.na-cell { background: repeating-linear-gradient(45deg, #eee, #eee 4px, #ddd 4px, #ddd 8px); color: #666; text-align: center; }
+table.heat tr.vetoed td:first-child, table.heat tr.vetoed td:nth-child(2) { color: #4a148c; font-weight: 700; }
+table.data { border-collapse: collapse; width: 100%; margin: 6px 0 14px; font-size: 12.5px; }
+table.data th { background: #f2e6e6; border: 1px solid #c9b3b3; padding: 4px 6px; text-align: left; white-space: nowrap; }
+table.data td { border: 1px solid #d9d9d9; padding: 3px 6px; vertical-align: top; word-break: break-word; }
+table.data td.num, table.data th.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+.chart { margin: 6px 0 12px; }
+"""
+
 CSS = """
 @page { size: A4; margin: 16mm 14mm 16mm 14mm; }
 * { box-sizing: border-box; }
@@ -205,26 +219,16 @@ p.note { color: #555; font-size: 12px; margin: -4px 0 8px; }
 .grade { display: inline-block; padding: 0 8px; border-radius: 3px; color: #fff; font-weight: 700; }
 .g-v { background: #4a148c; }
 .veto { border: 2px solid #4a148c; background: #f3e5f5; color: #2b0a3d; padding: 6px 10px; margin: 8px 0; border-radius: 4px; }
-svg.svgchart { width: 100%; height: auto; max-width: 760px; font-size: 12px; font-family: "Noto Sans CJK SC", "Microsoft YaHei", sans-serif; }
-svg.svgchart .t { font-weight: 700; font-size: 14px; } svg.svgchart .v { fill: #333; font-size: 11px; }
-.scroll { overflow-x: auto; }
-table.heat td.na-cell { background: repeating-linear-gradient(45deg, #eee, #eee 4px, #ddd 4px, #ddd 8px); color: #666; text-align: center; }
-table.heat tr.vetoed td:first-child, table.heat tr.vetoed td:nth-child(2) { color: #4a148c; font-weight: 700; }
 td.ok { color: #1a7f37; font-weight: 700; } td.no { color: #b3000c; font-weight: 700; }
 table.data td.nowrap { white-space: nowrap; }
 @media (max-width: 600px) { body { padding: 10px; font-size: 13px; } .fact { min-width: 0; flex: 1 1 40%; }
   table.data { font-size: 11.5px; } header.mast h1 { font-size: 20px; } }
 .g-a { background: #1a7f37; } .g-b { background: #2f6fb3; } .g-c { background: #b7791f; } .g-d { background: #b3000c; }
-table.data { border-collapse: collapse; width: 100%; margin: 6px 0 14px; font-size: 12.5px; }
 table.data caption { text-align: left; font-weight: 600; padding: 4px 0; }
-table.data th { background: #f2e6e6; border: 1px solid #c9b3b3; padding: 4px 6px; text-align: left; white-space: nowrap; }
-table.data td { border: 1px solid #d9d9d9; padding: 3px 6px; vertical-align: top; word-break: break-word; }
-table.data td.num, table.data th.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
 table.data td.empty { text-align: center; color: #777; }
 table.data tr.bad td { background: #fff1f0; } table.data tr.flag td { background: #ffe3e0; font-weight: 600; }
 table.data tr.na td { color: #888; }
 thead { display: table-header-group; } tr, .fact, .chart, .block { break-inside: avoid; page-break-inside: avoid; }
-.chart { margin: 6px 0 12px; }
 .sugg { background: #f6f8fa; border-left: 3px solid #2f6fb3; padding: 6px 10px; margin: 4px 0 8px; font-size: 13px; }
 .more { color: #666; font-size: 12px; }
 nav ul { columns: 2; } nav li { margin: 2px 0; }
@@ -252,4 +256,4 @@ $body
 
 def page(title: str, body: str, footer: str = "", version: str = "") -> str:
     """A whole HTML document around ``body`` (already safe HTML); CSS embedded, no external links."""
-    return PAGE.substitute(title=esc(title), body=body, footer=esc(footer), css=CSS, version=esc(version))
+    return PAGE.substitute(title=esc(title), body=body, footer=esc(footer), css=CSS + CHART_CSS, version=esc(version))

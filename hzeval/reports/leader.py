@@ -1,4 +1,5 @@
-"""Files leaders receive offline (issue 17): the project approval reference.
+"""Files leaders receive offline (issue 17): the project approval reference and the offline
+dashboards (``dashboard.html``, ``dashboards/<code>.html``).
 
 第四十三条 makes the yearly results a reference for next year's project approvals and 第四十四条
 gates projects on their data; ``approval_reference.html`` puts, per agency, what an approving office
@@ -17,6 +18,8 @@ from pathlib import Path
 import polars as pl
 
 from hzeval import __version__, present
+from hzeval.errors import HzevalError
+from hzeval.escape import markdown_text
 from hzeval.paths import inside
 from hzeval.reports import html as h
 from hzeval.runs import RunReader
@@ -84,3 +87,106 @@ def write_approval_reference(run: RunReader, out_dir: Path) -> Path:
     path = inside(out_dir, FILE)
     write_atomic(path, approval_reference_html(run))
     return path
+
+
+# --------------------------------------------------------------------------- offline dashboards
+
+DASHBOARD = "dashboard.html"
+DASHBOARDS = "dashboards"
+NOTEBOOK = "leader_dashboard.ipynb"
+TITLE = "公共数据管理评估 · 领导驾驶舱（离线版）"
+
+
+def dashboard_layout(published_folder: Path, run_id: str, agency: str | None = None):
+    """The offline dashboard: the server's own pages (:mod:`hzeval.dashboard.views`) over the
+    server's own data layer (:class:`~hzeval.dashboard.store.Store`, itself over the RunReader).
+
+    ``agency`` None — a leader's file: 总览 (KPIs, vetoes, rankings, heat map, trend), one agency
+    at a time chosen with a selector (机构详情 and that agency's 督办), the city's 督办 summary and
+    the project gates. ``agency`` a code — that agency's file: the store is bound to the role
+    ``agency:<code>``, so every query is filtered to it in the data layer (as on the server) and
+    the file holds that agency's rows only.
+
+    The selector is the only widget whose states are embedded (every other table is read-only
+    and filters in the browser), so the file holds one precomputed state per agency."""
+    import panel as pn
+
+    from hzeval.dashboard import views
+    from hzeval.dashboard.store import Store, User
+
+    store = Store(published_folder, User("offline", f"agency:{agency}" if agency else "leader"))
+    run = store.run(run_id)
+    as_of = run["as_of"].replace(second=0, microsecond=0)
+    options = store.agency_options(run_id)
+    if agency and agency not in options.values():
+        raise HzevalError(f"评估运行 {run_id} 中没有机构 {agency}", f"agency {agency!r} not in run {run_id}", agency=agency)
+
+    def agency_part(code: str | None) -> pn.Column:
+        if not code:
+            return pn.Column(views.empty_note("本次评估没有可显示的机构。"))
+        page = views.AgencyPage(store=store, run_id=run_id, agency=code, offline=True).content()
+        names = {v: k for k, v in options.items()}
+        sup = views.SupervisionPage(store=store, as_of=as_of, agency=code, agency_options={names[code]: code},
+                                    offline=True).body()
+        return pn.Column(page, pn.pane.Markdown("### 本机构督办：逾期与即将到期事项"), sup, sizing_mode="stretch_width")
+
+    header = pn.pane.Markdown(
+        f"# {run['year']} 年度{TITLE}\n"
+        f"数据截至 {present.when(run['as_of'])}（评估运行 {markdown_text(run_id)}）。"
+        "本文件可离线打开，无需网络与服务器；内容随评估运行固定，不会更新。",
+        css_classes=["hz-offline-head"])
+    parts: list = [header]
+    if agency is None:
+        first = next(iter(options.values()), None)
+        select = pn.widgets.Select(name="选择机构", options=options, value=first, width=360, css_classes=["hz-agency-select"])
+        parts += [views.OverviewPage(store=store, run_id=run_id, offline=True).content(),
+                  pn.pane.Markdown("## 机构详情与督办"), select, pn.panel(pn.bind(agency_part, select)),
+                  pn.pane.Markdown("## 全市督办：逾期与即将到期事项"),
+                  views.SupervisionPage(store=store, as_of=as_of, agency="", agency_options={"全部机构": ""},
+                                        offline=True).body()]
+    else:
+        parts.append(agency_part(agency))
+    parts.append(views.gates_page(store, run_id, offline=True))
+    return pn.Column(*parts, sizing_mode="stretch_width", styles={"max-width": "1400px", "margin": "0 auto"})
+
+
+def save_dashboard(published_folder: Path, out_dir: Path, target: str, run_id: str, agency: str | None = None) -> Path:
+    """Write one self-contained dashboard to ``out_dir/target``: Bokeh/Panel JS and every
+    stylesheet inline (:func:`hzeval.reports.inline.self_contained`), one embedded state per
+    agency, written atomically."""
+    import os
+
+    from bokeh.resources import INLINE
+
+    from hzeval.reports.inline import self_contained
+    from hzeval.reports.render import write_atomic
+
+    path = inside(out_dir, target)
+    layout = dashboard_layout(Path(published_folder), run_id, agency)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.raw.html")
+    try:
+        layout.save(str(tmp), embed=True, resources=INLINE, title=TITLE, max_states=2000, progress=False)
+        write_atomic(path, self_contained(tmp.read_text(encoding="utf-8")))
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def dashboard_jobs(run: RunReader, out_dir: Path, agencies: list[str], whole_city: bool = True) -> list:
+    """papermill jobs (``notebooks/leader_dashboard.ipynb``) for ``dashboard.html`` and
+    ``dashboards/<code>.html`` of each code in ``agencies``."""
+    from hzeval.reports.render import Job, notebooks_dir
+
+    nb = str(notebooks_dir() / NOTEBOOK)
+    common = {"published": str(run.path.resolve()), "year": run.year, "run_id": run.run_id,
+              "out_dir": str(Path(out_dir).resolve())}
+    jobs = []
+    if whole_city:
+        jobs.append(Job("dashboard", nb, str(inside(out_dir, DASHBOARD)), f"{run.year} 年度领导驾驶舱（离线版）",
+                        {**common, "agency": "", "target": DASHBOARD}, writes_itself=True))
+    for code in agencies:
+        rel = f"{DASHBOARDS}/{code}.html"
+        jobs.append(Job("dashboard", nb, str(inside(out_dir, rel)), f"{code} {run.year} 年度驾驶舱（离线版）",
+                        {**common, "agency": code, "target": rel}, agency_code=code, writes_itself=True))
+    return jobs

@@ -36,7 +36,9 @@ from hzeval.reports import html as h
 
 log = logging.getLogger(__name__)
 
-FORMATS = ("html", "pdf", "xlsx")
+#: html: the reports; pdf: each also printed; xlsx: the workbook; dashboard: the offline leader
+#: dashboards (``dashboard.html`` and ``dashboards/<code>.html``, issue 17)
+FORMATS = ("html", "pdf", "xlsx", "dashboard")
 KERNEL = "hzeval-python3"
 
 
@@ -55,6 +57,8 @@ class Job:
     parameters: dict
     pdf: bool = False
     agency_code: str | None = None
+    #: the notebook writes ``html`` itself (atomically); nothing to convert
+    writes_itself: bool = False
 
 
 @dataclass
@@ -243,7 +247,11 @@ def execute_job(job: Job) -> JobResult:
     timings["execute"] = t1 - t0 - timings["kernel_start"]
     files = []
     try:
-        write_atomic(Path(job.html), notebook_to_html(nb, job.title))
+        if job.writes_itself:
+            if not Path(job.html).is_file():
+                return JobResult(job, False, f"笔记本未写出 {job.html} | the notebook did not write its file", files, timings)
+        else:
+            write_atomic(Path(job.html), notebook_to_html(nb, job.title))
         files.append(job.html)
         t2 = time.perf_counter()
         timings["convert"] = t2 - t1
@@ -342,7 +350,8 @@ def write_index(run: data.Run, out_dir: Path) -> Path:
     rows = "".join(
         f"<tr><td>{h.esc(r['peer_group'])}</td><td class=num>{r['rank'] if r['rank'] is not None else '—'}</td><td>{h.esc(r['agency_code'])}</td>"
         f"<td>{link('agencies/' + r['agency_code'] + '.html', r['agency_name'])}</td>"
-        f"<td class=num>{h.num(r['total'])}</td><td>{h.grade_badge(r['grade'], r['vetoed'])}</td></tr>"
+        f"<td class=num>{h.num(r['total'])}</td><td>{h.grade_badge(r['grade'], r['vetoed'])}</td>"
+        f"<td>{link('dashboards/' + r['agency_code'] + '.html', '驾驶舱')}</td></tr>"
         for r in agencies.iter_rows(named=True)
     )
     body = (
@@ -350,12 +359,13 @@ def write_index(run: data.Run, out_dir: Path) -> Path:
         + h.heading("综合报告")
         + f"<nav><ul><li>{link('bulletin.html', '全市评估情况通报')}</li><li>{link('gates.html', '项目数据门禁报告')}</li>"
         + f"<li>{link('approval_reference.html', '下一年度项目审批参考')}</li>"
+        + f"<li>{link('dashboard.html', '领导驾驶舱（离线版，可直接打开，无需网络）')}</li>"
         + f"<li>{link('workbook.xlsx', '评分工作簿（XLSX）')}</li><li>{link('manifest.json', '生成清单（manifest.json）')}</li></ul></nav>"
         + h.heading("分析笔记本（静态版）")
         + "<nav><ul>" + "".join(f"<li>{link(rel, text)}</li>" for rel, text in gallery_links(run.year)) + "</ul></nav>"
         + h.heading("各单位评估报告")
         + '<table class="data"><thead><tr><th>分组</th><th class=num>名次</th><th>机构代码</th><th>机构名称</th>'
-        + f"<th class=num>总分</th><th>等级</th></tr></thead><tbody>{rows}</tbody></table>"
+        + f"<th class=num>总分</th><th>等级</th><th>离线驾驶舱</th></tr></thead><tbody>{rows}</tbody></table>"
     )
     path = out_dir / "index.html"
     write_atomic(path, h.page(f"{run.year} 年度评估报告目录", body, footer=f"{h.AUTHORITY} · hzeval {__version__}",
@@ -404,8 +414,8 @@ def render_reports(
     if unknown:
         from hzeval.errors import HzevalError
 
-        raise HzevalError(f"未知的报告格式：{', '.join(sorted(unknown))}（可选 html,pdf,xlsx）",
-                          f"unknown format(s) {sorted(unknown)}: choose from html,pdf,xlsx")
+        raise HzevalError(f"未知的报告格式：{', '.join(sorted(unknown))}（可选 {','.join(FORMATS)}）",
+                          f"unknown format(s) {sorted(unknown)}: choose from {','.join(FORMATS)}")
     if "pdf" in formats:  # before anything is rendered: no 40 failed reports for a missing browser
         from hzeval.reports.pdf import preflight
 
@@ -420,6 +430,11 @@ def render_reports(
             from hzeval.workbench import gallery_jobs
 
             jobs += gallery_jobs(run, out_dir, notebooks_dir())
+        if "dashboard" in formats:  # issue 17: the offline dashboards, the city's and each agency's
+            from hzeval.reports.leader import dashboard_jobs
+
+            codes = [j.agency_code for j in plan_jobs(run, out_dir, agency, kinds=("agency",), only=only)]
+            jobs += dashboard_jobs(run, out_dir, codes, whole_city=not agency)
         if on_start:
             on_start(run, jobs)
         results = run_jobs(jobs, workers, progress) if jobs else []

@@ -1,0 +1,203 @@
+"""The offline leader dashboards (issue 17 items 1, 2 and 4): ``dashboard.html`` and
+``dashboards/<code>.html`` rendered by papermill from ``notebooks/leader_dashboard.ipynb``, opened
+from ``file://`` in headless Chromium with every request blocked.
+
+Sample facts (samples.py, the 2025 run as of 2026-01-05): HZ009 has the 数据泄露 incident
+IN-2025-001 of 2025-08-14, so its grade is 不合格（一票否决）; HZ102 called other agencies'
+resources without a valid grant (HZ003-R001, HZ011-R001: out-of-scope calls charged to HZ102), so
+its own evidence names those resources.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import polars as pl
+import pytest
+from conftest import copy_sample
+from dashboard_support import DEEP_TEXT, browser, deep_text, needs_chromium  # noqa: F401 - fixture
+
+from hzeval.dashboard import views
+from hzeval.errors import HzevalError
+from hzeval.reports import inline, leader
+from hzeval.reports.render import render_reports
+from hzeval.runs import open_run
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+MB = 1_000_000
+
+
+@pytest.fixture(scope="module")
+def dashboards(sample_warehouse, tmp_path_factory):
+    db = copy_sample(sample_warehouse, tmp_path_factory, "leader_dash")
+    pub = db.parent / "published"
+    out = tmp_path_factory.mktemp("dash_out")
+    result = render_reports(2025, out=out, formats=("html", "dashboard"), published=pub, only=["HZ009", "HZ102"],
+                            workers=2)
+    assert not result.failures, [r.error for r in result.failures]
+    return out / "2025", pub
+
+
+@pytest.fixture(scope="module")
+def run_facts(dashboards):
+    _, pub = dashboards
+    with open_run(pub, 2025) as run:
+        rows = run.con.execute("select agency_code, agency_name from agencies").fetchall()
+        return {"grades": run.grades(), "evidence_102": run.evidence("HZ102"), "evidence_009": run.evidence("HZ009"),
+                "agencies": pl.DataFrame(rows, schema=["agency_code", "agency_name"], orient="row")}
+
+
+def offline_page(browser, path: Path):  # noqa: F811
+    """A page with every request other than the file itself refused; returns (page, requests)."""
+    ctx = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
+    requests: list[str] = []
+    target = path.resolve().as_uri()
+
+    def route(r):
+        requests.append(r.request.url)
+        return r.continue_() if r.request.url == target else r.abort()
+
+    ctx.route("**/*", route)
+    page = ctx.new_page()
+    page.goto(target)
+    return ctx, page, requests
+
+
+def agency_option(page, code: str) -> str:
+    return page.locator(".hz-agency-select select").evaluate(
+        "(e, c) => [...e.options].map(o => o.value).find(v => v.endsWith('（' + c + '）'))", code)
+
+
+@needs_chromium
+def test_city_dashboard_switches_agency_offline(dashboards, run_facts, browser):  # noqa: F811
+    """Opened from file:// with the network refused: the selector switches the agency page and its
+    numbers (the run's own total and grade, HZ009's veto), and nothing but the file was requested."""
+    folder, _ = dashboards
+    path = folder / "dashboard.html"
+    assert path.stat().st_size < 20 * MB
+    grades = run_facts["grades"]
+    ctx, page, requests = offline_page(browser, path)
+    try:
+        page.wait_for_selector(".hz-gates .tabulator-row", timeout=60_000)  # the last part of the page is drawn
+        text = deep_text(page)
+        assert "领导驾驶舱（离线版）" in text and "机构 × 维度得分率" in text and "全市督办" in text
+        first = grades.filter(pl.col("agency_code") == "HZ002").row(0, named=True)
+        assert "（HZ002）" in text
+        assert f"年度总分 {first['total']:.2f}" in text
+
+        page.locator(".hz-agency-select select").select_option(agency_option(page, "HZ009"))
+        page.wait_for_function(f"() => ({DEEP_TEXT})().includes('惠州市卫生健康局（HZ009）')", timeout=15_000)
+        after = deep_text(page)
+        hz009 = grades.filter(pl.col("agency_code") == "HZ009").row(0, named=True)
+        assert hz009["vetoed"] and f"年度总分 {hz009['total']:.2f}，等级 不合格（一票否决）" in after
+        assert "IN-2025-001" in after
+        assert f"年度总分 {first['total']:.2f}，" not in after.split("机构详情与督办", 1)[1].split("全市督办", 1)[0]
+
+        # the evidence table filters in the browser: typing in 记录编号's header filter keeps IN-2025-001's row
+        rows = page.locator(".hz-evidence .tabulator-row")
+        assert rows.count() == run_facts["evidence_009"].height
+        page.locator(".hz-evidence .tabulator-col[tabulator-field='记录编号'] .tabulator-header-filter input"
+                     ).press_sequentially("IN-2025-001")
+        for _ in range(50):  # Tabulator filters on keyup
+            if rows.count() == 1:
+                break
+            page.wait_for_timeout(100)
+        assert rows.count() == 1 and "IN-2025-001" in rows.first.inner_text()
+    finally:
+        ctx.close()
+    assert requests == [path.resolve().as_uri()], requests  # nothing left the file
+
+
+@needs_chromium
+def test_agency_dashboard_holds_that_agency_only(dashboards, run_facts, browser):  # noqa: F811
+    """``dashboards/HZ102.html``: no other agency's name anywhere in the file (embedded JSON
+    included); another agency's code appears only as the owner part of a resource id that HZ102's
+    own evidence names (the resource it called); HZ102's grade shows offline."""
+    folder, _ = dashboards
+    path = folder / "dashboards" / "HZ102.html"
+    raw = path.read_text(encoding="utf-8")
+    assert path.stat().st_size < 20 * MB
+    agencies = run_facts["agencies"]
+    own_name = agencies.filter(pl.col("agency_code") == "HZ102")["agency_name"][0]
+    assert own_name in raw
+    evidence = run_facts["evidence_102"]
+    own_text = " ".join(str(v) for v in evidence["record_id"].to_list() + evidence["reason"].to_list())
+    named_resources = set(re.findall(r"HZ\d{3}-R\d{3}", own_text))
+    assert {"HZ003-R001", "HZ011-R001"} <= named_resources  # the sample's out-of-scope calls
+    for code, name in agencies.iter_rows():
+        if code == "HZ102":
+            continue
+        assert name not in raw, name
+        for m in re.finditer(re.escape(code), raw):
+            resource = raw[m.start():m.start() + 10]
+            assert re.fullmatch(r"HZ\d{3}-R\d{3}", resource) and resource in named_resources, raw[m.start() - 80:m.end() + 40]
+    ctx, page, requests = offline_page(browser, path)
+    try:
+        page.wait_for_selector(".hz-agency-head", timeout=60_000)
+        text = deep_text(page)
+        grade = run_facts["grades"].filter(pl.col("agency_code") == "HZ102").row(0, named=True)
+        assert f"{own_name}（HZ102）" in text and f"年度总分 {grade['total']:.2f}" in text
+        assert page.locator(".hz-agency-select").count() == 0  # one agency: nothing to choose
+    finally:
+        ctx.close()
+    assert requests == [path.resolve().as_uri()], requests
+
+
+def test_index_and_manifest_list_the_dashboards(dashboards):
+    folder, _ = dashboards
+    index = (folder / "index.html").read_text(encoding="utf-8")
+    assert 'href="dashboard.html"' in index and 'href="dashboards/HZ009.html"' in index
+    assert 'href="dashboards/HZ102.html"' in index
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    paths = {f["path"] for f in manifest["files"]}
+    assert {"dashboard.html", "dashboards/HZ009.html", "dashboards/HZ102.html"} <= paths
+    assert not list(folder.rglob(".*.raw.html"))  # no temporary left behind
+
+
+def test_stylesheets_are_inlined_never_linked():
+    """Panel's CDN stylesheet becomes the installed CSS (its images as data: URLs); a stylesheet
+    from anywhere else is refused, not left as a link."""
+    import panel
+
+    url = f"https://cdn.holoviz.org/panel/{panel.__version__}/dist/css/loading.css?v={panel.__version__}"
+    doc = {"roots": [{"type": "object", "name": "ImportedStyleSheet", "id": "p1", "attributes": {"url": url}}]}
+    patch = json.dumps({"events": [{"kind": "ModelChanged", "new": doc["roots"][0]}]})
+    state = ["content", patch]
+    page = ('<html><head><link rel="icon" type="image/png" href="https://cdn.holoviz.org/x/favicon.ico"></head><body>'
+            '<script type="application/json" id="d1">' + json.dumps({"doc": doc, "state": [state]}) + "</script></body></html>")
+    out = inline.self_contained(page)
+    assert "cdn.holoviz.org" not in out and "favicon" not in out
+    body = json.loads(re.search(r'id="d1">(.*?)</script>', out, re.S).group(1))
+    sheet = body["doc"]["roots"][0]
+    assert sheet["name"] == "InlineStyleSheet" and sheet["id"] == "p1" and "data:image/svg+xml;base64," in sheet["attributes"]["css"]
+    assert json.loads(body["state"][0][1])["events"][0]["new"]["name"] == "InlineStyleSheet"
+    evil = page.replace("https://cdn.holoviz.org/panel/", "https://evil.example/panel-not/")
+    with pytest.raises(HzevalError):
+        inline.self_contained(evil)
+
+
+def test_trend_of_one_agency_is_not_called_the_city_average():
+    """An agency page's trend holds that agency's rows only: its line carries its name, never
+    全市平均; the city view averages every agency: (80 + 90) / 2 = 85.00 and (70 + 80) / 2 = 75.00."""
+    one = pl.DataFrame({"year": [2024, 2025], "agency_code": ["HZ001", "HZ001"], "agency_name": ["甲局", "甲局"],
+                        "total": [80.0, 90.0]})
+    svg = views.trend_figure(one, offline=True)
+    assert "甲局" in svg and "全市平均" not in svg and "80.00" in svg and "90.00" in svg
+    assert [t.name for t in views.trend_figure(one).data] == ["甲局"]
+    city = pl.DataFrame({"year": [2024, 2024, 2025, 2025], "agency_code": ["HZ001", "HZ002"] * 2,
+                         "agency_name": ["甲局", "乙局"] * 2, "total": [80.0, 70.0, 90.0, 80.0]})
+    svg = views.trend_figure(city, offline=True)
+    assert "全市平均" in svg and "75.00" in svg and "85.00" in svg and "甲局" not in svg
+
+
+def test_unknown_agency_is_a_clear_error(dashboards, tmp_path):
+    _, pub = dashboards
+    with open_run(pub, 2025) as run:
+        run_id = run.run_id
+    with pytest.raises(HzevalError, match="HZ999"):
+        leader.save_dashboard(pub, tmp_path, "dashboards/HZ999.html", run_id, "HZ999")
+    with pytest.raises(HzevalError):  # the target must stay inside the output folder
+        leader.save_dashboard(pub, tmp_path, "../outside.html", run_id, None)
+    assert not list(tmp_path.iterdir())
