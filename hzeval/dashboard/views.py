@@ -531,7 +531,7 @@ def gates_page(store: Store, run_id: str, offline: bool = False) -> pn.Column:
     df = store.gates(run_id)
     if df.is_empty():
         note = "本机构无项目。" if store.user.is_agency else "本次评估没有项目门禁记录。"
-        return pn.Column(pn.pane.Markdown("## 项目门禁"), empty_note(note))
+        return pn.Column(pn.pane.Markdown("## 项目门禁"), empty_note(note), css_classes=["hz-gates-page"])
     fails = df.filter(~pl.col("passed"))
     flagged = df.filter(pl.col("accepted_while_failing")).height
     t = table(df, GATE_TITLES, css_classes=["hz-gates"])
@@ -542,7 +542,7 @@ def gates_page(store: Store, run_id: str, offline: bool = False) -> pn.Column:
                ("带病验收", f"{flagged} 个", "bad" if flagged else "")]),
         plot(gate_conditions_figure(fails, GATE_CONDITIONS, offline), "hz-gates-chart"),
         t,
-        sizing_mode="stretch_width",
+        sizing_mode="stretch_width", css_classes=["hz-gates-page"],
     )
 
 

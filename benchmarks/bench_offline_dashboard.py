@@ -1,0 +1,117 @@
+"""The offline leader dashboards (issue 17): file size, build time and opening time in Chromium.
+
+    .venv/bin/python benchmarks/bench_offline_dashboard.py [--opens N]
+
+Builds the sample warehouse in a temporary folder (data_samples/, 2025 as of 2026-01-05) and,
+side by side in the same run:
+
+- ``dashboard.html`` as shipped (the server's pages, charts as inline SVG) and, as the baseline,
+  the same file with the server's plotly charts (plotly.js embedded, what ``save(embed=True)``
+  gives without the offline charts);
+- one agency's file ``dashboards/HZ009.html`` the same two ways.
+
+Each file is opened ``--opens`` times from ``file://`` in headless Chromium with every request
+refused; "open" is the time from navigation to the last section (the project-gate table) drawn,
+the median is reported. The aims: under 20 MB, open in under 3 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from dashboard_support import ARGS, CHROMIUM  # noqa: E402
+
+FIGURES = ("heatmap_figure", "trend_figure", "distribution_figure", "lost_points_figure", "overdue_by_agency_figure",
+           "gate_conditions_figure")
+
+
+def server_charts() -> None:
+    """The baseline: every figure function returns its plotly figure even on an offline page."""
+    from hzeval.dashboard import views
+
+    for name in FIGURES:
+        original = getattr(views, name)
+        setattr(views, name, lambda *a, offline=False, _original=original, **k: _original(*a, **k))
+
+
+def build(published: Path, out: Path, target: str, run_id: str, agency: str | None) -> tuple[Path, float]:
+    from hzeval.reports.leader import save_dashboard
+
+    t0 = time.perf_counter()
+    path = save_dashboard(published, out, target, run_id, agency)
+    return path, time.perf_counter() - t0
+
+
+def open_times(path: Path, n: int) -> list[float]:
+    from playwright.sync_api import sync_playwright
+
+    times = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        ctx = browser.new_context(viewport={"width": 1440, "height": 900})
+        target = path.resolve().as_uri()
+        ctx.route("**/*", lambda r: r.continue_() if r.request.url == target else r.abort())
+        for _ in range(n):
+            page = ctx.new_page()
+            t0 = time.perf_counter()
+            page.goto(target)
+            page.wait_for_selector(".hz-gates-page .tabulator-row, .hz-gates-page .hz-empty", timeout=120_000)
+            times.append(time.perf_counter() - t0)
+            page.close()
+        browser.close()
+    return times
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--opens", type=int, default=5)
+    args = ap.parse_args()
+
+    from hzeval.assess import run_assessment
+    from hzeval.ingest import load_paths
+    from hzeval.publish import published_dir
+    from hzeval.runs import open_run
+    from hzeval.warehouse import connect
+
+    with tempfile.TemporaryDirectory(prefix="hzeval-bench-") as tmp:
+        db = Path(tmp) / "bench.duckdb"
+        with connect(db) as con:
+            load_paths(con, [ROOT / "data_samples"], progress=False)
+        run_assessment(db, 2024, dt.datetime(2025, 1, 6))
+        run_assessment(db, 2025, dt.datetime(2026, 1, 5))
+        pub = published_dir(db)
+        with open_run(pub, 2025) as run:
+            run_id = run.run_id
+        rows = []
+        for variant in ("shipped (SVG charts)", "baseline (plotly charts)"):
+            if variant.startswith("baseline"):
+                server_charts()
+            out = Path(tmp) / variant.split()[0]
+            for label, target, agency in (("dashboard.html (40 agencies)", "dashboard.html", None),
+                                          ("dashboards/HZ009.html", "dashboards/HZ009.html", "HZ009")):
+                path, seconds = build(pub, out, target, run_id, agency)
+                opens = open_times(path, args.opens)
+                rows.append((label, variant, path.stat().st_size / 1e6, seconds, statistics.median(opens), min(opens),
+                             max(opens)))
+        load = os.getloadavg()
+        print(f"machine: {os.cpu_count()} cores, load average {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} (1/5/15 min); "
+              f"open = navigation to the last section drawn, file://, every request refused, median of {args.opens}")
+        print()
+        print("| file | charts | size | build (layout + embed + inline) | open, median (min–max) |")
+        print("|---|---|---:|---:|---:|")
+        for label, variant, mb, seconds, med, lo, hi in rows:
+            print(f"| {label} | {variant} | {mb:.1f} MB | {seconds:.1f} s | {med:.2f} s ({lo:.2f}–{hi:.2f}) |")
+
+
+if __name__ == "__main__":
+    main()
