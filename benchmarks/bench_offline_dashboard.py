@@ -37,11 +37,21 @@ FIGURES = ("heatmap_figure", "trend_figure", "distribution_figure", "lost_points
 
 def server_charts() -> None:
     """The baseline: every figure function returns its plotly figure even on an offline page."""
+    import inspect
+
     from hzeval.dashboard import views
 
+    def plotly_always(original):
+        signature = inspect.signature(original)
+
+        def figure(*args, **kwargs):
+            bound = signature.bind(*args, **kwargs)
+            bound.arguments["offline"] = False
+            return original(*bound.args, **bound.kwargs)
+        return figure
+
     for name in FIGURES:
-        original = getattr(views, name)
-        setattr(views, name, lambda *a, offline=False, _original=original, **k: _original(*a, **k))
+        setattr(views, name, plotly_always(getattr(views, name)))
 
 
 def build(published: Path, out: Path, target: str, run_id: str, agency: str | None) -> tuple[Path, float]:
