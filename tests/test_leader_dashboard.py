@@ -201,3 +201,29 @@ def test_unknown_agency_is_a_clear_error(dashboards, tmp_path):
     with pytest.raises(HzevalError):  # the target must stay inside the output folder
         leader.save_dashboard(pub, tmp_path, "../outside.html", run_id, None)
     assert not list(tmp_path.iterdir())
+
+
+def test_offline_lists_are_bounded(dashboards, monkeypatch):
+    """At city scale a file carries one state per agency, so long lists are bounded offline: the
+    evidence keeps the longest late first and says how many there are in all; the 督办 list keeps
+    the longest overdue first. (Bound lowered to 2 here; HZ009 has 3 evidence records.)"""
+    from hzeval.dashboard.store import Store, User
+
+    _, pub = dashboards
+    monkeypatch.setattr(views, "OFFLINE_ROWS", 2)
+    store = Store(pub, User("t", "leader"))
+    run_id = store.latest_run_id()
+    page = views.AgencyPage(store=store, run_id=run_id, agency="HZ009", offline=True)
+    page.content()
+    assert len(page.ev_table.value) == 2
+    assert page.ev_count.object.startswith("共 3 条证据（离线文件列出逾期最久的 2 条")
+    online = views.AgencyPage(store=store, run_id=run_id, agency="HZ009")
+    online.content()
+    assert len(online.ev_table.value) == 3  # the server lists all
+
+    as_of = store.run(run_id)["as_of"]
+    items = store.supervision(as_of)
+    sup = views.SupervisionPage(store=store, as_of=as_of, agency="", offline=True)
+    shown = sup._items_table(items)
+    assert len(shown) == 2 and "逾期最久的 2 项" in shown[0].object
+    assert list(shown[1].value["逾期工作日"]) == [str(v) for v in sorted(items["wd_overdue"].drop_nulls(), reverse=True)[:2]]

@@ -33,6 +33,10 @@ GRADE_COLOURS = {"优秀": "#2e7d32", "良好": "#1565c0", "合格": "#f9a825", 
 #: a vetoed grade has its own colour wherever a grade is coloured
 VETO_COLOUR = "#6a1b9a"
 NA_COLOUR = "#bdbdbd"
+#: rows of a long list an offline file carries (evidence per agency, 督办 items): the most late first;
+#: every row is in the agency's report and the workbook. Bounds the file at city scale (one
+#: precomputed state per agency).
+OFFLINE_ROWS = 200
 FONT = dict(family="Noto Sans CJK SC, Microsoft YaHei, sans-serif")
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True, "displayModeBar": False}
 #: Tabulator in Chinese (pagination and its tooltips)
@@ -420,7 +424,11 @@ class AgencyPage(pn.viewable.Viewer):
                 css_classes=["hz-evidence-download"],
             ))
         ev = self.evidence_frame()
-        self.ev_count = pn.pane.Markdown(f"共 {ev.height} 条证据", css_classes=["hz-ev-count"])
+        count = f"共 {ev.height} 条证据"
+        if self.offline and ev.height > OFFLINE_ROWS:
+            ev = ev.sort("wd_late", descending=True, nulls_last=True, maintain_order=True).head(OFFLINE_ROWS)
+            count += f"（离线文件列出逾期最久的 {OFFLINE_ROWS} 条；全部证据见本机构评估报告与评分工作簿）"
+        self.ev_count = pn.pane.Markdown(count, css_classes=["hz-ev-count"])
         filters = {"header_filters": {EV_TITLES[c]: {"type": "input", "func": "like", "placeholder": "筛选"}
                                       for c in ("metric_name", "record_table", "record_id", "reason")}} if self.offline else {}
         self.ev_table = table(ev, EV_TITLES, numeric=("wd_late",), page_size=15, css_classes=["hz-evidence"], **filters)
@@ -488,9 +496,19 @@ class SupervisionPage(pn.viewable.Viewer):
                 pn.Column(table(by_article, {"article": "条款", "category": "事项类别", "state": "状态", "len": "数量"},
                                 numeric=("len",), pagination=None), min_width=320, sizing_mode="stretch_width"),
                 flex_wrap="wrap", sizing_mode="stretch_width"),
-            table(items, SUP_TITLES, numeric=("wd_overdue", "wd_left"), page_size=20, css_classes=["hz-supervision"]),
+            *self._items_table(items),
             sizing_mode="stretch_width",
         )
+
+    def _items_table(self, items: pl.DataFrame) -> list:
+        note = []
+        if self.offline and items.height > OFFLINE_ROWS:  # overdue longest first, then due soonest
+            items = items.sort(["wd_overdue", "wd_left"], descending=[True, False], nulls_last=True,
+                               maintain_order=True).head(OFFLINE_ROWS)
+            note = [pn.pane.Markdown(f"离线文件列出逾期最久的 {OFFLINE_ROWS} 项；完整清单见评分工作簿的督办清单或 hzeval supervise。",
+                                     css_classes=["hz-sup-cap"])]
+        return [*note, table(items, SUP_TITLES, numeric=("wd_overdue", "wd_left"), page_size=20,
+                             css_classes=["hz-supervision"])]
 
     def content(self) -> pn.Column:
         picker = pn.widgets.DatetimeInput.from_param(self.param.as_of, label="截至时间（年-月-日 时:分）", width=220,
