@@ -495,6 +495,35 @@ class RunReader:
             .drop("metric_article")
         )
 
+    def evidence_record(self, metric: str, record_id: str) -> dict | None:
+        """One evidence item of ``metric`` by its record id (the first, when several agencies share
+        it): the row of :meth:`evidence`, or None."""
+        df = self._q(
+            """
+            select agency_code from evidence
+            where run_id = $run and metric_id = $metric and record_id = $record and ($agency is null or agency_code = $agency)
+            order by agency_code limit 1
+            """,
+            self._agency(), metric=metric, record=record_id,
+        )
+        if df.is_empty():
+            return None
+        rows = self.evidence(df["agency_code"][0], metric).filter(pl.col("record_id") == record_id)
+        return rows.row(0, named=True) if rows.height else None
+
+    def metric_values(self, agency: str | None = None, metric: str | None = None) -> pl.DataFrame:
+        """Every computed metric per agency (scored or not): numerator, denominator, value, count."""
+        return self._q(
+            """
+            select agency_code, metric_id, cast(numerator as double) as numerator,
+                   cast(denominator as double) as denominator, cast(value as double) as value, count
+            from metric_values
+            where run_id = $run and ($agency is null or agency_code = $agency) and ($metric is null or metric_id = $metric)
+            order by agency_code, metric_id
+            """,
+            self._agency(agency), metric=metric,
+        )
+
     def lost_evidence(self, agency: str | None = None) -> pl.DataFrame:
         """Evidence behind every point lost, with the metric's points lost (``lost``), ordered by
         agency, points lost, metric."""

@@ -492,18 +492,12 @@ def coverage_view(con, table: str, year: int | None) -> View:
 
 
 def metric_summary(run, agency: str, metric: str) -> pl.DataFrame:
-    return frame(run.con, """
-        select numerator, denominator, value, count from metric_values
-        where agency_code = $a and metric_id = $m
-    """, {"a": agency, "m": metric})
+    return run.metric_values(agency, metric).select("numerator", "denominator", "value", "count")
 
 
 def evidence(run, agency: str, metric: str) -> pl.DataFrame:
     """The run's evidence items of one agency and metric (failed, late, or adjusted), by deadline."""
-    return frame(run.con, """
-        select record_table, record_id, reason, due_at, done_at, adjustment_id from evidence
-        where agency_code = $a and metric_id = $m order by due_at nulls last, record_id
-    """, {"a": agency, "m": metric})
+    return run.evidence(agency, metric).select("record_table", "record_id", "reason", "due_at", "done_at", "adjustment_id")
 
 
 #: chinese_calendar names its holidays in English
@@ -604,11 +598,10 @@ def item_view(run, metric: str, record_id: str | None, scheme) -> View:
     """One evidence item: the records behind it and its deadline counted day by day."""
     if not record_id:
         return View(Text("该机构此指标没有失分事项。", "事项详情"))
-    rows = frame(run.con, "select record_table, reason from evidence where metric_id = $m and record_id = $r limit 1",
-                 {"m": metric, "r": record_id})
-    if rows.is_empty():
+    item = run.evidence_record(metric, record_id)
+    if item is None:
         return View(Text(f"运行中没有事项 {record_id}。", "事项详情"))
-    table, reason = rows.row(0)
+    table, reason = item["record_table"], item["reason"]
     records = records_for(run.con, table, record_id)
     parts = [Text(reason or "", f"事项 {record_id}")]
     if records.is_empty():
@@ -627,19 +620,22 @@ def item_view(run, metric: str, record_id: str | None, scheme) -> View:
 # --------------------------------------------------------------------------- year over year
 
 
+def _yoy_frames(run) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    totals = run.grades().select("agency_code", "agency_name", "peer_group", "total", "grade", "rank")
+    dims = run.scores().group_by("agency_code", "dimension").agg(pl.col("points").sum())
+    inds = run.metric_values().select("agency_code", "metric_id", "value", "count")
+    return totals, dims, inds
+
+
 def year_over_year(cur, prev=None) -> dict[str, pl.DataFrame]:
     """Totals, dimensions and indicators of two published runs (``cur`` and the year before's
-    ``prev``, each an open connection to one run; ``prev`` None leaves the previous columns empty)."""
-    totals = frame(cur, """
-        select g.agency_code, a.agency_name, g.peer_group, g.total, g.grade, g.rank
-        from grades g left join agencies a using (agency_code)
-    """)
-    dims = frame(cur, "select agency_code, dimension, sum(points) as points from scores group by all")
-    inds = frame(cur, "select agency_code, metric_id, value, count from metric_values")
+    ``prev``, each a :class:`~hzeval.runs.RunReader`; ``prev`` None leaves the previous columns empty)."""
+    totals, dims, inds = _yoy_frames(cur)
     if prev is not None:
-        p_tot = frame(prev, "select agency_code, total as total_prev, grade as grade_prev, rank as rank_prev from grades")
-        p_dim = frame(prev, "select agency_code, dimension, sum(points) as points_prev from scores group by all")
-        p_ind = frame(prev, "select agency_code, metric_id, value as value_prev, count as count_prev from metric_values")
+        p_tot, p_dim, p_ind = _yoy_frames(prev)
+        p_tot = p_tot.select("agency_code", total_prev="total", grade_prev="grade", rank_prev="rank")
+        p_dim = p_dim.rename({"points": "points_prev"})
+        p_ind = p_ind.rename({"value": "value_prev", "count": "count_prev"})
     else:
         p_tot = pl.DataFrame(schema={"agency_code": pl.String, "total_prev": pl.Float64, "grade_prev": pl.String,
                                      "rank_prev": pl.Int32})
@@ -673,7 +669,7 @@ def _signed(v) -> str:
 
 def yoy_view(run, prev, limit: int = DEFAULT_LIMIT) -> View:
     """Year over year for staff: the two runs compared, then totals, dimensions and indicators."""
-    y = year_over_year(run.con, prev.con if prev else None)
+    y = year_over_year(run, prev)
     names = agency_names(run.con)
     runs = [run] + ([prev] if prev else [])
     runs_df = pl.DataFrame({"year": [r.year for r in runs], "run_id": [r.run_id for r in runs],
@@ -702,7 +698,7 @@ def yoy_view(run, prev, limit: int = DEFAULT_LIMIT) -> View:
 
 def yoy_agency_view(run, prev, agency_code: str) -> View:
     """Every indicator of one agency against the year before (rates as percentages, counts as counts)."""
-    y = year_over_year(run.con, prev.con if prev else None)
+    y = year_over_year(run, prev)
     names = agency_names(run.con)
     ind = y["indicators"].filter(pl.col("agency_code") == agency_code)
     kinds = {k: m.kind for k, m in METRICS.items()}

@@ -148,7 +148,7 @@ def two_years(tmp_path_factory):
 
 def test_year_over_year(two_years):
     with workbench.open_run(2025, two_years) as run, workbench.open_previous(run) as prev:
-        yoy = staff.year_over_year(run.con, prev.con)
+        yoy = staff.year_over_year(run, prev)
         view = staff.yoy_view(run, prev)
         assert view.parts[0].text == f"对比 2025 年（运行 {run.run_id}）与 2024 年（运行 {prev.run_id}）"
     row = yoy["totals"].filter(pl.col("agency_code") == "A").row(0, named=True)
