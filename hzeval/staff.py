@@ -25,26 +25,10 @@ from hzeval.calendar import WorkCalendar
 from hzeval.contract import TABLES
 from hzeval.ingest.report import REF_TARGETS
 from hzeval.metrics import METRICS
+from hzeval.publish import AGENCY_COLUMN, COVERAGE_TABLES, TIME_COLUMN, coverage_sql  # noqa: F401 - the drop check's
 from hzeval.rules import run_metric_articles
 from hzeval.sqlutil import frame
 
-#: the time column that places a row of each table in a month (coverage)
-TIME_COLUMN = {
-    "catalog_snapshot": "snapshot_date", "catalog_items": "snapshot_date", "basis_changes": "effective_date",
-    "catalog_events": "event_time", "aggregation_log": "started_at", "share_applications": "submitted_at",
-    "share_feedback": "submitted_at", "api_calls": "called_at", "objections": "raised_at",
-    "open_plans": "filed_at", "open_applications": "submitted_at", "projects": "approved_at",
-    "security_records": "done_at", "incidents": "occurred_at", "rectifications": "issued_at",
-}
-#: the agency column of each table (coverage by agency)
-AGENCY_COLUMN = {
-    "catalog_snapshot": "provider_code", "basis_changes": "agency_code", "catalog_events": "agency_code",
-    "aggregation_log": "agency_code", "share_applications": "provider_code", "api_calls": "consumer_code",
-    "objections": "provider_code", "open_plans": "agency_code", "open_applications": "agency_code",
-    "projects": "owner_code", "security_records": "agency_code", "incidents": "agency_code",
-    "rectifications": "agency_code",
-}
-COVERAGE_TABLES = tuple(t for t in TIME_COLUMN if t in AGENCY_COLUMN and t in TABLES)
 
 #: Chinese headers of the columns the staff views show (input tables use the contract's own)
 LABELS = {
@@ -316,19 +300,6 @@ def table_options() -> list[tuple[str, str]]:
 
 
 # --------------------------------------------------------------------------- drop check
-
-
-def coverage_sql() -> str:
-    """Rows per table, month and agency of every input table with a time and an agency column
-    (published with each run as ``input_coverage``: the drop check's gaps view needs the whole
-    logs, which the published copy does not carry)."""
-    parts = []
-    for t in COVERAGE_TABLES:
-        tc, ac = TIME_COLUMN[t], AGENCY_COLUMN[t]  # names from the constants above, never from input
-        assert tc in TABLES[t].names and ac in TABLES[t].names
-        parts.append(f"select '{t}' as table_name, strftime({tc}, '%Y-%m') as month, {ac} as agency_code, "
-                     f"count(*) as rows from main.{t} where {tc} is not null group by all")
-    return " union all ".join(parts)
 
 
 def loads(con, last: int | None = None) -> pl.DataFrame:
