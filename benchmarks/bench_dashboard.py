@@ -27,9 +27,9 @@ import urllib.parse
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from dashboard_support import ARGS, CHROMIUM  # noqa: E402 - the tests' browser launch, one definition
 
 #: page → selectors that must all be present when the page is drawn
 PAGES = {

@@ -26,23 +26,14 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from bench_dashboard import ARGS, CHROMIUM, PAGES, start, wait_change  # noqa: E402
+from dashboard_support import DEEP_TEXT as DEEP_TEXT_JOINED  # noqa: E402
 from surface_scan import problems  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
 WIDTHS = {"1440": (1440, 900), "390": (390, 844)}
 SLUG = {"总览": "overview", "机构详情": "agency", "督办": "supervision", "项目门禁": "gates", "方案模拟": "whatif"}
-DEEP_TEXT = """() => {
-  const out = [];
-  const walk = (n) => {
-    if (n.shadowRoot) walk(n.shadowRoot);
-    for (const c of n.childNodes) {
-      if (c.nodeType === Node.TEXT_NODE) out.push(c.textContent);
-      else if (c.nodeType === Node.ELEMENT_NODE && c.tagName !== 'SCRIPT' && c.tagName !== 'STYLE') walk(c);
-    }
-  };
-  walk(document.body);
-  return out.join(' ');
-}"""
+#: the page's text through shadow roots, words apart (the scan looks for stray tokens between cells)
+DEEP_TEXT = DEEP_TEXT_JOINED.replace("out.join('')", "out.join(' ')")
 
 
 def build(base: Path) -> tuple[Path, Path]:
