@@ -18,7 +18,6 @@ the median is reported. The aims: under 20 MB, open in under 3 s.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import os
 import statistics
 import sys
@@ -87,18 +86,13 @@ def main() -> None:
     ap.add_argument("--opens", type=int, default=5)
     args = ap.parse_args()
 
-    from hzeval.assess import run_assessment
-    from hzeval.ingest import load_paths
+    from common import sample_warehouse
+
     from hzeval.publish import published_dir
     from hzeval.runs import open_run
-    from hzeval.warehouse import connect
 
     with tempfile.TemporaryDirectory(prefix="hzeval-bench-") as tmp:
-        db = Path(tmp) / "bench.duckdb"
-        with connect(db) as con:
-            load_paths(con, [ROOT / "data_samples"], progress=False)
-        run_assessment(db, 2024, dt.datetime(2025, 1, 6))
-        run_assessment(db, 2025, dt.datetime(2026, 1, 5))
+        db = sample_warehouse(Path(tmp), runs=((2024, "2025-01-06"), (2025, "2026-01-05")))
         pub = published_dir(db)
         with open_run(pub, 2025) as run:
             run_id = run.run_id

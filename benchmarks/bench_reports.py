@@ -12,7 +12,6 @@ template, and PDF printing when asked.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import os
 import sys
 import tempfile
@@ -28,17 +27,13 @@ def main() -> None:
     ap.add_argument("--pdf", action="store_true", help="also print every report to PDF")
     args = ap.parse_args()
 
-    from hzeval.assess import run_assessment
-    from hzeval.ingest import load_paths
+    from common import sample_warehouse
+
     from hzeval.reports import data
     from hzeval.reports.render import plan_jobs, run_jobs, timings_summary
-    from hzeval.warehouse import connect
 
     with tempfile.TemporaryDirectory(prefix="hzeval-bench-") as tmp:
-        db = Path(tmp) / "bench.duckdb"
-        with connect(db) as con:
-            load_paths(con, [ROOT / "data_samples"], progress=False)
-        run_assessment(db, 2025, dt.datetime(2026, 1, 5))
+        db = sample_warehouse(Path(tmp))
         out = Path(tmp) / "reports" / "2025"
         with data.open_run(None, 2025, db) as run:
             jobs = plan_jobs(run, out, pdf=args.pdf, kinds=("agency",))
