@@ -83,6 +83,7 @@ def test_city_dashboard_switches_agency_offline(dashboards, run_facts, browser):
         page.wait_for_selector(".hz-gates .tabulator-row", timeout=60_000)  # the last part of the page is drawn
         text = deep_text(page)
         assert "领导驾驶舱（离线版）" in text and "机构 × 维度得分率" in text and "全市督办" in text
+        assert "本机构离线驾驶舱" in text  # the way to the agency file (its 督办 and every row)
         first = grades.filter(pl.col("agency_code") == "HZ002").row(0, named=True)
         assert "（HZ002）" in text
         assert f"年度总分 {first['total']:.2f}" in text
@@ -93,7 +94,7 @@ def test_city_dashboard_switches_agency_offline(dashboards, run_facts, browser):
         hz009 = grades.filter(pl.col("agency_code") == "HZ009").row(0, named=True)
         assert hz009["vetoed"] and f"年度总分 {hz009['total']:.2f}，等级 不合格（一票否决）" in after
         assert "IN-2025-001" in after
-        assert f"年度总分 {first['total']:.2f}，" not in after.split("机构详情与督办", 1)[1].split("全市督办", 1)[0]
+        assert f"年度总分 {first['total']:.2f}，" not in after.split("机构详情（选择机构）", 1)[1].split("全市督办", 1)[0]
 
         # the evidence table filters in the browser: typing in 记录编号's header filter keeps IN-2025-001's row
         rows = page.locator(".hz-evidence .tabulator-row")
@@ -203,17 +204,16 @@ def test_unknown_agency_is_a_clear_error(dashboards, tmp_path):
     assert not list(tmp_path.iterdir())
 
 
-def test_offline_lists_are_bounded(dashboards, monkeypatch):
+def test_offline_lists_are_bounded(dashboards):
     """At city scale a file carries one state per agency, so long lists are bounded offline: the
     evidence keeps the longest late first and says how many there are in all; the 督办 list keeps
     the longest overdue first. (Bound lowered to 2 here; HZ009 has 3 evidence records.)"""
     from hzeval.dashboard.store import Store, User
 
     _, pub = dashboards
-    monkeypatch.setattr(views, "OFFLINE_ROWS", 2)
     store = Store(pub, User("t", "leader"))
     run_id = store.latest_run_id()
-    page = views.AgencyPage(store=store, run_id=run_id, agency="HZ009", offline=True)
+    page = views.AgencyPage(store=store, run_id=run_id, agency="HZ009", offline=True, offline_rows=2)
     page.content()
     assert len(page.ev_table.value) == 2
     assert page.ev_count.object.startswith("共 3 条证据（离线文件列出逾期最久的 2 条")
@@ -223,7 +223,7 @@ def test_offline_lists_are_bounded(dashboards, monkeypatch):
 
     as_of = store.run(run_id)["as_of"]
     items = store.supervision(as_of)
-    sup = views.SupervisionPage(store=store, as_of=as_of, agency="", offline=True)
+    sup = views.SupervisionPage(store=store, as_of=as_of, agency="", offline=True, offline_rows=2)
     shown = sup._items_table(items)
     assert len(shown) == 2 and "逾期最久的 2 项" in shown[0].object
     assert list(shown[1].value["逾期工作日"]) == [str(v) for v in sorted(items["wd_overdue"].drop_nulls(), reverse=True)[:2]]

@@ -375,6 +375,8 @@ class AgencyPage(pn.viewable.Viewer):
     #: the page inside a file without a server (:mod:`hzeval.reports.leader`): no server-side filter
     #: or download, the evidence table filters in the browser (header filters); charts as inline SVG
     offline = param.Boolean(default=False)
+    #: offline, the evidence rows carried (the longest late first)
+    offline_rows = param.Integer(default=OFFLINE_ROWS, bounds=(1, None))
 
     def __init__(self, **params):
         super().__init__(**params)
@@ -425,9 +427,9 @@ class AgencyPage(pn.viewable.Viewer):
             ))
         ev = self.evidence_frame()
         count = f"共 {ev.height} 条证据"
-        if self.offline and ev.height > OFFLINE_ROWS:
-            ev = ev.sort("wd_late", descending=True, nulls_last=True, maintain_order=True).head(OFFLINE_ROWS)
-            count += f"（离线文件列出逾期最久的 {OFFLINE_ROWS} 条；全部证据见本机构评估报告与评分工作簿）"
+        if self.offline and ev.height > self.offline_rows:
+            ev = ev.sort("wd_late", descending=True, nulls_last=True, maintain_order=True).head(self.offline_rows)
+            count += f"（离线文件列出逾期最久的 {self.offline_rows} 条；全部证据见本机构评估报告与评分工作簿）"
         self.ev_count = pn.pane.Markdown(count, css_classes=["hz-ev-count"])
         filters = {"header_filters": {EV_TITLES[c]: {"type": "input", "func": "like", "placeholder": "筛选"}
                                       for c in ("metric_name", "record_table", "record_id", "reason")}} if self.offline else {}
@@ -469,6 +471,8 @@ class SupervisionPage(pn.viewable.Viewer):
     agency_options = param.Dict(default={})
     #: inside a file without a server (:mod:`hzeval.reports.leader`): charts as inline SVG, no plotly.js
     offline = param.Boolean(default=False)
+    #: offline, the items carried (the longest overdue first)
+    offline_rows = param.Integer(default=OFFLINE_ROWS, bounds=(1, None))
 
     @param.depends("as_of", "agency")
     def body(self) -> pn.Column:
@@ -502,10 +506,10 @@ class SupervisionPage(pn.viewable.Viewer):
 
     def _items_table(self, items: pl.DataFrame) -> list:
         note = []
-        if self.offline and items.height > OFFLINE_ROWS:  # overdue longest first, then due soonest
+        if self.offline and items.height > self.offline_rows:  # overdue longest first, then due soonest
             items = items.sort(["wd_overdue", "wd_left"], descending=[True, False], nulls_last=True,
-                               maintain_order=True).head(OFFLINE_ROWS)
-            note = [pn.pane.Markdown(f"离线文件列出逾期最久的 {OFFLINE_ROWS} 项；完整清单见评分工作簿的督办清单或 hzeval supervise。",
+                               maintain_order=True).head(self.offline_rows)
+            note = [pn.pane.Markdown(f"离线文件列出逾期最久的 {self.offline_rows} 项；完整清单见评分工作簿的督办清单或 hzeval supervise。",
                                      css_classes=["hz-sup-cap"])]
         return [*note, table(items, SUP_TITLES, numeric=("wd_overdue", "wd_left"), page_size=20,
                              css_classes=["hz-supervision"])]

@@ -95,6 +95,10 @@ DASHBOARD = "dashboard.html"
 DASHBOARDS = "dashboards"
 NOTEBOOK = "leader_dashboard.ipynb"
 TITLE = "公共数据管理评估 · 领导驾驶舱（离线版）"
+#: evidence rows of an agency in the city file, where every agency is one precomputed state (at city
+#: scale, 305 agencies, the agency page with its 督办 block came to 40 MB with 200 rows, 26 MB with
+#: 10-20); its own file carries :data:`hzeval.dashboard.views.OFFLINE_ROWS` and its 督办 block
+CITY_ROWS = 10
 
 
 def dashboard_layout(published_folder: Path, run_id: str, agency: str | None = None):
@@ -121,11 +125,20 @@ def dashboard_layout(published_folder: Path, run_id: str, agency: str | None = N
     if agency and agency not in options.values():
         raise HzevalError(f"评估运行 {run_id} 中没有机构 {agency}", f"agency {agency!r} not in run {run_id}", agency=agency)
 
+    names = {v: k for k, v in options.items()}
+
     def agency_part(code: str | None) -> pn.Column:
+        """The selector's state in the city file: the agency page, lists cut to :data:`CITY_ROWS`
+        and the way to the agency's own file (its 督办 list and every row); the agency's file:
+        the page and its 督办, lists to :data:`~hzeval.dashboard.views.OFFLINE_ROWS`."""
         if not code:
             return pn.Column(views.empty_note("本次评估没有可显示的机构。"))
+        if agency is None:
+            page = views.AgencyPage(store=store, run_id=run_id, agency=code, offline=True, offline_rows=CITY_ROWS).content()
+            link = pn.pane.Markdown(f"本机构督办事项与完整证据：[本机构离线驾驶舱]({DASHBOARDS}/{code}.html)（与本文件同目录）。",
+                                    css_classes=["hz-agency-file"])
+            return pn.Column(page, link, sizing_mode="stretch_width")
         page = views.AgencyPage(store=store, run_id=run_id, agency=code, offline=True).content()
-        names = {v: k for k, v in options.items()}
         sup = views.SupervisionPage(store=store, as_of=as_of, agency=code, agency_options={names[code]: code},
                                     offline=True).body()
         return pn.Column(page, pn.pane.Markdown("### 本机构督办：逾期与即将到期事项"), sup, sizing_mode="stretch_width")
@@ -140,7 +153,7 @@ def dashboard_layout(published_folder: Path, run_id: str, agency: str | None = N
         first = next(iter(options.values()), None)
         select = pn.widgets.Select(name="选择机构", options=options, value=first, width=360, css_classes=["hz-agency-select"])
         parts += [views.OverviewPage(store=store, run_id=run_id, offline=True).content(),
-                  pn.pane.Markdown("## 机构详情与督办"), select, pn.panel(pn.bind(agency_part, select)),
+                  pn.pane.Markdown("## 机构详情（选择机构）"), select, pn.panel(pn.bind(agency_part, select)),
                   pn.pane.Markdown("## 全市督办：逾期与即将到期事项"),
                   views.SupervisionPage(store=store, as_of=as_of, agency="", agency_options={"全部机构": ""},
                                         offline=True).body()]
