@@ -227,6 +227,7 @@ def execute_job(job: Job) -> JobResult:
     import papermill as pm
 
     t0 = time.perf_counter()
+    started_wall = time.time()
     timings: dict[str, float] = {}
     try:
         nb = pm.execute_notebook(
@@ -247,8 +248,8 @@ def execute_job(job: Job) -> JobResult:
     timings["execute"] = t1 - t0 - timings["kernel_start"]
     files = []
     try:
-        if job.writes_itself:
-            if not Path(job.html).is_file():
+        if job.writes_itself:  # written by this run, not left from an earlier one
+            if not Path(job.html).is_file() or Path(job.html).stat().st_mtime < started_wall - 1:
                 return JobResult(job, False, f"笔记本未写出 {job.html} | the notebook did not write its file", files, timings)
         else:
             write_atomic(Path(job.html), notebook_to_html(nb, job.title))
