@@ -106,8 +106,8 @@ def dashboard_layout(published_folder: Path, run_id: str, agency: str | None = N
     server's own data layer (:class:`~hzeval.dashboard.store.Store`, itself over the RunReader).
 
     ``agency`` None — a leader's file: 总览 (KPIs, vetoes, rankings, heat map, trend), one agency
-    at a time chosen with a selector (机构详情 and that agency's 督办), the city's 督办 summary and
-    the project gates. ``agency`` a code — that agency's file: the store is bound to the role
+    at a time chosen with a selector (its 机构详情, linking to its own file), the city's 督办 summary
+    and the project gates. ``agency`` a code — that agency's file: the store is bound to the role
     ``agency:<code>``, so every query is filtered to it in the data layer (as on the server) and
     the file holds that agency's rows only.
 
