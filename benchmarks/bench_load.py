@@ -10,6 +10,7 @@ and by DuckDB's own ``create table … as select * from read_…(file)`` in the 
 RSS ratios (aims: ≤ 1.3× the time, ≤ 1.5× the memory; a 50M-row file under 2 GB).
 
     python benchmarks/bench_load.py            # BENCH_SIZES=S,M,L by default
+    BENCH_LOAD_ONLY=single BENCH_SIZES=M,L python benchmarks/bench_load.py   # only the single files beside DuckDB
 """
 
 from __future__ import annotations
@@ -72,8 +73,9 @@ def side_by_side(name: str, path) -> dict:
 
 def main() -> None:
     sizes = sizes_from_env()
+    only_single = os.environ.get("BENCH_LOAD_ONLY", "").strip().lower() == "single"
     out = {"formats": {}, "drops": {}, "single": {}}
-    if "M" in sizes:
+    if "M" in sizes and not only_single:
         m = drop("M")
         cases = {
             "Parquet": [m / "api_calls.parquet", m / "aggregation_log.parquet"],
@@ -86,13 +88,15 @@ def main() -> None:
             print(f"load {fmt:10s} {r['rows']:>10,d} rows in {r['seconds']:6.2f} s = {r['rows_per_s']:>12,.0f} rows/s"
                   f"  (peak RSS {r['peak_rss_mb']:,.0f} MB)", flush=True)
         (DROPS / "_fmt.duckdb").unlink(missing_ok=True)
+    if "M" in sizes:
+        m = drop("M")
         out["single"]["Parquet, M api_calls"] = side_by_side("Parquet, M api_calls", m / "api_calls.parquet")
         out["single"]["UTF-8 CSV, M api_calls"] = side_by_side("UTF-8 CSV, M api_calls", text_drop("csv") / "api_calls.csv")
     if "L" in sizes:
         n = int(os.environ.get("BENCH_L_FILE_ROWS", 20_000_000))
         label = f"Parquet, L single file ({n // 1_000_000}M rows)"
         out["single"][label] = side_by_side(label, large_file(n))
-    for size in sizes:
+    for size in () if only_single else sizes:
         d = drop(size)
         r = load(DROPS / f"{size}.duckdb", [d])
         out["drops"][size] = r

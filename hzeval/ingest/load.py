@@ -24,7 +24,7 @@ import pyarrow as pa
 from hzeval import calendar, faults
 from hzeval.contract import Table
 from hzeval.errors import InputFileError, clip
-from hzeval.ingest import normalize, readers
+from hzeval.ingest import normalize, readers, sqlpath
 from hzeval.ingest.limits import Limits
 
 log = logging.getLogger(__name__)
@@ -171,13 +171,82 @@ def _load_one(con, plan: readers.FilePlan, limits: Limits) -> FileResult:
     result = FileResult(plan.file, table.name, plan.format, fp.encoding, STATUS_LOADED, sha, load_id=load_id)
     # an empty table has nothing to replace: skip the key join on first loads
     had_rows = _rows(con, f"select exists (select 1 from {table.name})")[0][0]
+    sp = None
+    if plan.format == "parquet" and sqlpath.enabled():
+        try:
+            sp = sqlpath.prepare(con, plan.path, table, plan.mapping, limits.max_field_chars)
+        except duckdb.Error as exc:  # what DuckDB cannot describe, polars' reader judges
+            log.debug("%s: DuckDB cannot describe the file (%s); polars path", plan.file, readers.one_line(exc))
+    if sp is not None:
+        _load_sql(con, plan, sp, limits, load_id, result)
+    else:
+        _load_polars(con, plan, fp, limits, load_id, result)
+    if had_rows and result.rows_loaded:
+        result.rows_replaced = _replace_older(con, table, load_id)
+
+    con.execute(
+        "insert into loads (load_id, file, sha256, table_name, rows_loaded, rows_rejected, rows_replaced, loaded_at, file_format, encoding)"
+        " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [load_id, plan.file, sha, table.name, result.rows_loaded, result.rows_rejected, result.rows_replaced,
+         dt.datetime.now().replace(microsecond=0), plan.format, result.encoding],
+    )
+    log.info("%s → %s: %d loaded, %d rejected, %d replaced (load %d)", plan.file, table.name,
+             result.rows_loaded, result.rows_rejected, result.rows_replaced, load_id)
+    return result
+
+
+def _arrow_schema(table: Table) -> pa.Schema:
+    return pl.DataFrame(schema={**{c.name: normalize.target_dtype(c) for c in table.columns}, "_line": pl.Int64}) \
+        .to_arrow(compat_level=pl.CompatLevel.oldest()).schema
+
+
+def _load_sql(con, plan: readers.FilePlan, sp: sqlpath.SqlPlan, limits: Limits, load_id: int, result: FileResult) -> None:
+    """Parquet through DuckDB's reader (:mod:`hzeval.ingest.sqlpath`): the plain rows in one
+    ``insert … select … from read_parquet``, the others parsed by ``parse_frame`` in batches, then
+    duplicate keys settled over the file. Same rows, rejects and counts as :func:`_load_polars`."""
+    table = plan.table
+    cols = ", ".join(table.names)
+    try:
+        total = sqlpath.total_rows(con, plan.path)
+        if total and plan.unknown:
+            result.warnings.append(f"忽略未知列 / ignored unknown columns: {clip(', '.join(map(str, plan.unknown)))}")
+        plain = sqlpath.insert_plain(con, sp, plan.path, load_id) if total else 0
+        result.rows_loaded = plain
+        reject_parts: list[pl.DataFrame] = []
+        if plain < total:
+            schema = _arrow_schema(table)
+            for df, lines in sqlpath.other_rows(con, sp, plan.path, readers.batch_rows()):
+                parsed = normalize.parse_frame(df, table, plan.mapping, 0, limits.max_field_chars, lines=lines, dedupe=False)
+                if parsed.rejects.height:
+                    reject_parts.append(parsed.rejects)
+                    result.rows_rejected += parsed.rows_rejected
+                if parsed.good.height:
+                    result.rows_loaded += parsed.good.height
+                    con.register("_hz_other", parsed.good.to_arrow(compat_level=pl.CompatLevel.oldest()).cast(schema))
+                    try:
+                        con.execute(f"insert into {table.name} ({cols}, _load_id, _line) select {cols}, {int(load_id)}, _line from _hz_other")
+                    finally:
+                        con.unregister("_hz_other")
+                del parsed
+    except duckdb.Error as exc:
+        raise readers.unreadable(plan.file, "内容损坏或格式不符", "corrupt or malformed content", exc) from exc
+    if reject_parts:
+        _insert_rejects(con, pl.concat(reject_parts, how="vertical_relaxed"), load_id, plan.file, table)
+    if table.key and result.rows_loaded > 1 and sqlpath.has_duplicate_keys(con, table, load_id):
+        n = _reject_later_duplicates(con, table, load_id, plan.file)
+        result.rows_loaded -= n
+        result.rows_rejected += n
+
+
+def _load_polars(con, plan: readers.FilePlan, fp: readers.Fingerprint, limits: Limits, load_id: int, result: FileResult) -> None:
+    """Every other file: polars' readers in batches, each parsed by ``parse_frame``."""
+    table = plan.table
     cols = ", ".join(table.names)
     key = list(table.key)
     hashes: list[pl.Series] = []
     reject_parts: list[pl.DataFrame] = []
     failure: list[BaseException] = []
-    schema = pl.DataFrame(schema={**{c.name: normalize.target_dtype(c) for c in table.columns}, "_line": pl.Int64}) \
-        .to_arrow(compat_level=pl.CompatLevel.oldest()).schema
+    schema = _arrow_schema(table)
 
     def good_batches():
         """Parse the file batch by batch, yielding the good rows as Arrow batches (plain large strings:
@@ -239,18 +308,6 @@ def _load_one(con, plan: readers.FilePlan, limits: Limits) -> FileResult:
             result.rows_loaded -= n
             result.rows_rejected += n
         del all_hashes
-    if had_rows and result.rows_loaded:
-        result.rows_replaced = _replace_older(con, table, load_id)
-
-    con.execute(
-        "insert into loads (load_id, file, sha256, table_name, rows_loaded, rows_rejected, rows_replaced, loaded_at, file_format, encoding)"
-        " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [load_id, plan.file, sha, table.name, result.rows_loaded, result.rows_rejected, result.rows_replaced,
-         dt.datetime.now().replace(microsecond=0), plan.format, result.encoding],
-    )
-    log.info("%s → %s: %d loaded, %d rejected, %d replaced (load %d)", plan.file, table.name,
-             result.rows_loaded, result.rows_rejected, result.rows_replaced, load_id)
-    return result
 
 
 def _progress(enabled: bool, total: int):

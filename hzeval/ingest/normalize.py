@@ -286,12 +286,17 @@ def parse_bool(s: pl.Expr) -> pl.Expr:
     return s.str.to_lowercase().replace_strict(_BOOL, default=None, return_dtype=pl.Boolean)
 
 
-def parse_vocab(s: pl.Expr, col: Column) -> pl.Expr:
+def vocab_keys(col: Column) -> dict[str, str]:
+    """Lookup key (lowercase, whitespace runs as one space) -> canonical value of a vocabulary column."""
     amap = {k.lower(): v for k, v in V[col.vocab].alias_map().items()}
     # also accept the spellings after full-width normalisation (县（区） → 县(区))
     amap.update({unicodedata.normalize("NFKC", k).lower(): v for k, v in amap.items()})
+    return amap
+
+
+def parse_vocab(s: pl.Expr, col: Column) -> pl.Expr:
     key = s.str.to_lowercase().str.replace_all(r"\s+", " ")
-    return key.replace_strict(amap, default=None, return_dtype=pl.String)
+    return key.replace_strict(vocab_keys(col), default=None, return_dtype=pl.String)
 
 
 def parse_period(s: pl.Expr) -> pl.Expr:
@@ -399,14 +404,20 @@ def duplicate_rejects(good: pl.DataFrame, key: list[str]) -> pl.DataFrame:
 
 
 def parse_frame(df: pl.DataFrame, table: Table, mapping: dict[str, str], line_offset: int,
-                max_field_chars: int = MAX_FIELD_CHARS) -> Parsed:
+                max_field_chars: int = MAX_FIELD_CHARS, lines: pl.Series | None = None,
+                dedupe: bool = True) -> Parsed:
     """Parse one file's frame into good rows and one reject row per bad cell / duplicate row.
 
     A cell longer than ``max_field_chars`` characters rejects its row; values that break a
     column's ``pattern`` (agency codes, DESIGN §3) too. Reject values keep at most
-    :data:`~hzeval.errors.ECHO_LIMIT` characters."""
+    :data:`~hzeval.errors.ECHO_LIMIT` characters. ``lines`` (one Int64 per row, ascending) gives
+    rows that are not consecutive in the file their line numbers (``line_offset`` is then unused);
+    ``dedupe=False`` leaves duplicate keys to the caller (the SQL path settles them over the file)."""
     raw = df.select([pl.col(src).alias(col) for src, col in mapping.items()])
-    raw = raw.with_columns(pl.int_range(pl.len(), dtype=pl.Int64).add(line_offset).alias("_line"))
+    if lines is not None:
+        raw = raw.with_columns(lines.cast(pl.Int64).alias("_line"))
+    else:
+        raw = raw.with_columns(pl.int_range(pl.len(), dtype=pl.Int64).add(line_offset).alias("_line"))
     present = [c for c in table.columns if c.name in raw.columns]
     # over-long cells: bytes >= characters, so only columns with a long byte length are measured
     text_cols = [c.name for c in present if raw.schema[c.name] == pl.String]
@@ -530,7 +541,7 @@ def parse_frame(df: pl.DataFrame, table: Table, mapping: dict[str, str], line_of
     good = good.select("_line", *table.names)
 
     key = list(table.key)
-    if key and good.height:
+    if dedupe and key and good.height:
         kexpr = pl.col(key[0]) if len(key) == 1 else pl.struct(key)
         first = kexpr.is_first_distinct()
         # distinct 64-bit hashes prove distinct keys (4x cheaper than n_unique on strings);

@@ -1,0 +1,209 @@
+"""Parquet loaded by DuckDB's own reader (issue 16): the common rows never leave DuckDB.
+
+:func:`hzeval.ingest.normalize.parse_frame` defines what a cell means. This module does not
+re-implement it; it recognises in SQL the cells whose meaning is *obvious* — a native Parquet
+value of the contract's type, or text that cleaning would leave as it is — and lets DuckDB insert
+the rows made only of such cells straight from ``read_parquet`` into the table
+(``insert … select … from read_parquet(…) where <plain row>``). Every other row (anything cleaning
+would change, anything that could be rejected, blank rows) is read back from the same file and
+parsed by ``parse_frame`` in bounded batches, with its file line number. Duplicate keys are then
+settled over the whole file in SQL (earliest line wins, as in one ``parse_frame`` over the file).
+The result is the polars path's, row for row and reject for reject; ``tests/test_ingest_fastpath.py``
+loads hostile files both ways and compares everything written.
+
+A row is *plain* when every present column is:
+
+- a native Parquet column whose type the contract column takes without parsing (integers for an
+  ``int``, ``TIMESTAMP``/``DATE`` for a ``timestamp``, …; DESIGN §3), null only where the column may
+  be empty; or
+- text (``VARCHAR``) of a ``str`` column that is null (where allowed) or: at most
+  ``max_field_chars`` bytes (so not too long in characters), first and last character neither
+  whitespace (as polars' ``strip_chars`` counts it: Unicode White_Space) nor a control character,
+  ASCII only for identifiers (so no full-width forms to fold), and matching the column's
+  ``pattern`` if it has one;
+
+and not every present cell is null (a blank row is dropped by ``parse_frame``). Files with any
+other column (text in a typed column, vocabularies, time zones, nanoseconds, unsigned 64-bit…) take
+the polars path whole. ``HZEVAL_LOAD_SQL=0`` turns this path off.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from dataclasses import dataclass
+
+import polars as pl
+import pyarrow as pa
+
+from hzeval.contract import Column, Table
+from hzeval.ingest import normalize
+
+log = logging.getLogger(__name__)
+
+#: Unicode White_Space outside ASCII (what Rust's ``char::is_whitespace`` adds to \t\n\v\f\r and space)
+_WHITESPACE = (0x85, 0xA0, 0x1680, *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F, 0x3000)
+
+#: DuckDB source types a contract type takes as they are (exactly, as polars' cast does)
+_NATIVE = {
+    "timestamp": {"TIMESTAMP", "TIMESTAMP_MS", "TIMESTAMP_S", "DATE"},
+    "date": {"DATE", "TIMESTAMP"},
+    "int": {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER"},
+    "float": {"FLOAT", "DOUBLE", "TINYINT", "SMALLINT", "INTEGER", "UTINYINT", "USMALLINT", "UINTEGER"},
+    "bool": {"BOOLEAN"},
+}
+
+_ROW = "__hz_row"
+
+
+def enabled() -> bool:
+    return os.environ.get("HZEVAL_LOAD_SQL", "1").strip() not in ("0", "false", "no", "off")
+
+
+def quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+@dataclass
+class SqlPlan:
+    table: Table
+    #: contract column -> source column (as DuckDB names it)
+    source: dict[str, str]
+    #: contract column -> DuckDB source type
+    types: dict[str, str]
+    max_field_chars: int
+
+    def _cell_plain(self, col: Column) -> str:
+        x = quote(self.source[col.name])
+        if col.type == "vocab":
+            keys = ", ".join(_literal(k) for k in plain_vocab_keys(col, self.max_field_chars))
+            plain = f"{x} in ({keys})" if keys else "false"
+        elif self.types[col.name] == "VARCHAR":
+            last = f"{x}[-1]"
+            parts = [f"strlen({x}) <= {int(self.max_field_chars)}", f"ord({x}) > 32", f"ord({last}) > 32"]
+            if normalize.is_identifier(self.table, col):
+                parts.append(f"strlen({x}) = length({x})")  # ASCII: no full-width form to fold
+            else:
+                ws = ", ".join(str(c) for c in _WHITESPACE)
+                parts += [f"ord({x}) not in ({ws})", f"ord({last}) not in ({ws})"]
+            if col.pattern:
+                parts.append(f"regexp_matches({x}, {_literal(col.pattern)})")
+            plain = " and ".join(parts)
+        else:
+            plain = "true"
+        if col.required and col.default is None:
+            return f"({x} is not null and {plain})"
+        return f"({x} is null or ({plain}))"
+
+    def plain_row(self) -> str:
+        present = [c for c in self.table.columns if c.name in self.source]
+        cells = [self._cell_plain(c) for c in present]
+        cells.append("not (" + " and ".join(f"{quote(self.source[c.name])} is null" for c in present) + ")")
+        return "coalesce(" + " and ".join(cells) + ", false)"
+
+    def value(self, col: Column) -> str:
+        default = None if col.default is None else f"cast({_literal(col.default)} as {col.sql_type})"
+        if col.name not in self.source:
+            return f"cast({default or 'null'} as {col.sql_type})"
+        x = quote(self.source[col.name])
+        if col.type == "vocab":
+            keys = plain_vocab_keys(col, self.max_field_chars)
+            cases = " ".join(f"when {_literal(k)} then {_literal(v)}" for k, v in keys.items())
+            v = f"(case {x} {cases} end)" if keys else "cast(null as varchar)"
+        else:
+            v = f"cast({x} as {col.sql_type})"
+        return f"coalesce({v}, {default})" if default else v
+
+
+def plain_vocab_keys(col: Column, max_field_chars: int) -> dict[str, str]:
+    """The spellings of a vocabulary that parse to themselves as lookup keys (no full-width form, no
+    surrounding or repeated whitespace, lowercase): such a cell means ``keys[cell]`` without parsing.
+    Any other spelling (``Success``, ``县（区）``) goes through ``parse_frame``."""
+    out = {}
+    for k, v in normalize.vocab_keys(col).items():
+        if (k and k == k.strip() and k == k.lower() and " ".join(k.split()) == k and k.isprintable()
+                and not re.search(normalize._FW_RE, k) and len(k.encode()) <= max_field_chars):
+            out[k] = v
+    return out
+
+
+def prepare(con, path, table: Table, mapping: dict[str, str], max_field_chars: int) -> SqlPlan | None:
+    """The SQL plan for a Parquet file, or None when a column needs the polars path."""
+    cur = con.cursor()  # its own connection: a file DuckDB cannot read must not abort the load's transaction
+    try:
+        described = cur.execute("select column_name, column_type from (describe select * from read_parquet(?))", [str(path)]).fetchall()
+    finally:
+        cur.close()
+    types = dict(described)
+    if len(types) != len(described) or any(n.lower() in ("file_row_number", _ROW) for n in types):
+        return None
+    source: dict[str, str] = {}
+    ctypes: dict[str, str] = {}
+    for src, name in mapping.items():
+        col = table.column(name)
+        t = types.get(src)
+        if t is None:
+            return None
+        ok = t == "VARCHAR" if col.type in ("str", "vocab") else t in _NATIVE.get(col.type, ())
+        if not ok:
+            return None
+        source[name], ctypes[name] = src, t
+    if not source:
+        return None
+    return SqlPlan(table, source, ctypes, max_field_chars)
+
+
+def insert_plain(con, sp: SqlPlan, path, load_id: int) -> int:
+    """Insert the plain rows straight from the file; returns how many."""
+    cols = ", ".join(sp.table.names)
+    values = ", ".join(sp.value(c) for c in sp.table.columns)
+    return con.execute(
+        f"insert into {sp.table.name} ({cols}, _load_id, _line) "
+        f"select {values}, {int(load_id)}, file_row_number + 1 "
+        f"from read_parquet(?, file_row_number = true) where {sp.plain_row()}",
+        [str(path)],
+    ).fetchall()[0][0]
+
+
+def other_rows(con, sp: SqlPlan, path, batch_rows: int):
+    """The rows that are not plain, in file order, as (polars frame of the mapped source columns as
+    polars reads them, their line numbers) in batches of at most ``batch_rows`` rows."""
+    cur = con.cursor()  # its own connection: it reads the file while the load's transaction inserts
+    try:
+        cols = ", ".join(quote(s) for s in sp.source.values())
+        reader = cur.sql(
+            f"select {cols}, file_row_number + 1 as {_ROW} from read_parquet($path, file_row_number = true) "
+            f"where not {sp.plain_row()}",
+            params={"path": str(path)},
+        ).to_arrow_reader(batch_rows)
+        for batch in reader:
+            if batch.num_rows:
+                df = pl.from_arrow(pa.Table.from_batches([batch]))
+                yield df.drop(_ROW), df[_ROW]
+    finally:
+        cur.close()
+
+
+def total_rows(con, path) -> int:
+    return con.execute("select count(*) from read_parquet(?)", [str(path)]).fetchall()[0][0]
+
+
+def has_duplicate_keys(con, table: Table, load_id: int) -> bool:
+    """Whether two rows of this load may share a key: distinct 64-bit hashes of the keys prove they
+    do not (a collision only sends the load down the exact check)."""
+    keys = ", ".join(table.key)
+    n, distinct = con.execute(
+        f"select count(*), count(distinct hash({keys})) from {table.name} where _load_id = ?", [load_id]
+    ).fetchall()[0]
+    return distinct < n
