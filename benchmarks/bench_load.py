@@ -11,6 +11,7 @@ RSS ratios (aims: ≤ 1.3× the time, ≤ 1.5× the memory; a 50M-row file under
 
     python benchmarks/bench_load.py            # BENCH_SIZES=S,M,L by default
     BENCH_LOAD_ONLY=single BENCH_SIZES=M,L python benchmarks/bench_load.py   # only the single files beside DuckDB
+    BENCH_LOAD_REPEAT=5 …                      # alternate hzeval / DuckDB 5 times, report the medians
 """
 
 from __future__ import annotations
@@ -59,15 +60,33 @@ def large_file(rows: int) -> Path:
     return out
 
 
-def side_by_side(name: str, path) -> dict:
+def _median(values: list[float]) -> float:
+    v = sorted(values)
+    return (v[(len(v) - 1) // 2] + v[len(v) // 2]) / 2
+
+
+def side_by_side(name: str, path, repeat: int | None = None) -> dict:
+    """hzeval and DuckDB's CTAS on one file, alternating, ``BENCH_LOAD_REPEAT`` rounds (default 1);
+    the medians of the rounds (the shared machine's noise is larger than the gap being measured)."""
+    repeat = repeat or int(os.environ.get("BENCH_LOAD_REPEAT", "1"))
     db = DROPS / "_single.duckdb"
-    h = load(db, [path])
-    d = duckdb_ctas(db, path)
-    db.unlink(missing_ok=True)
-    r = {"hzeval": h, "duckdb": d, "time_ratio": h["seconds"] / d["seconds"], "rss_ratio": h["peak_rss_mb"] / d["peak_rss_mb"]}
+    hs, ds = [], []
+    for i in range(repeat):
+        for who in (("hzeval", "duckdb") if i % 2 == 0 else ("duckdb", "hzeval")):
+            if who == "hzeval":
+                hs.append(load(db, [path]))
+            else:
+                ds.append(duckdb_ctas(db, path))
+            db.unlink(missing_ok=True)
+    h = {**hs[0], **{k: _median([x[k] for x in hs]) for k in ("seconds", "wall", "peak_rss_mb", "rows_per_s")}}
+    d = {**ds[0], **{k: _median([x[k] for x in ds]) for k in ("seconds", "wall", "peak_rss_mb", "rows_per_s")}}
+    r = {"hzeval": h, "duckdb": d, "time_ratio": h["seconds"] / d["seconds"], "rss_ratio": h["peak_rss_mb"] / d["peak_rss_mb"],
+         "rounds": repeat, "samples": {"hzeval": [(x["seconds"], x["peak_rss_mb"]) for x in hs],
+                                       "duckdb": [(x["seconds"], x["peak_rss_mb"]) for x in ds]},
+         "load_avg": os.getloadavg()}
     print(f"single file {name:28s} {h['rows']:>11,d} rows: hzeval {h['seconds']:7.2f} s, {h['peak_rss_mb']:6,.0f} MB; "
           f"DuckDB CTAS {d['seconds']:7.2f} s, {d['peak_rss_mb']:6,.0f} MB; ratio {r['time_ratio']:.2f}× time, "
-          f"{r['rss_ratio']:.2f}× memory", flush=True)
+          f"{r['rss_ratio']:.2f}× memory (median of {repeat}; load average {r['load_avg'][0]:.2f})", flush=True)
     return r
 
 

@@ -199,11 +199,42 @@ def total_rows(con, path) -> int:
     return con.execute("select count(*) from read_parquet(?)", [str(path)]).fetchall()[0][0]
 
 
+#: DuckDB's memory limit while duplicate keys are counted: its hash aggregate spills to the
+#: warehouse's temporary folder past this (50M keys take ~2.6 GB in memory otherwise);
+#: ``HZEVAL_LOAD_CHECK_MB`` overrides. A lower limit already set is kept.
+CHECK_MEMORY_MB = 1024
+
+_UNITS = {"": 1, "b": 1, "bytes": 1, "kb": 1000, "mb": 1000 ** 2, "gb": 1000 ** 3, "tb": 1000 ** 4,
+          "kib": 1024, "mib": 1024 ** 2, "gib": 1024 ** 3, "tib": 1024 ** 4}
+
+
+def _bytes(setting: str) -> int | None:
+    m = re.fullmatch(r"\s*([0-9.]+)\s*([A-Za-z]*)\s*", setting or "")
+    if not m or m.group(2).lower() not in _UNITS:
+        return None
+    return int(float(m.group(1)) * _UNITS[m.group(2).lower()])
+
+
 def has_duplicate_keys(con, table: Table, load_id: int) -> bool:
     """Whether two rows of this load may share a key: distinct 64-bit hashes of the keys prove they
-    do not (a collision only sends the load down the exact check)."""
+    do not (a collision only sends the load down the exact check). Counted by a grouped hash
+    aggregate under a memory limit, so that it spills instead of growing with the file."""
+    from hzeval.ingest.limits import _env_int
+
     keys = ", ".join(table.key)
-    n, distinct = con.execute(
-        f"select count(*), count(distinct hash({keys})) from {table.name} where _load_id = ?", [load_id]
-    ).fetchall()[0]
-    return distinct < n
+    old = con.execute("select current_setting('memory_limit')").fetchall()[0][0]
+    cap = _env_int("HZEVAL_LOAD_CHECK_MB", CHECK_MEMORY_MB) * 1024 * 1024
+    current = _bytes(str(old))
+    limit = cap if current is None or current > cap else None
+    if limit is not None:
+        con.execute(f"set memory_limit = '{int(limit)}B'")
+    try:
+        return con.execute(
+            f"select exists (select 1 from {table.name} where _load_id = ? "
+            f"group by hash({keys}) having count(*) > 1)", [load_id]
+        ).fetchall()[0][0]
+    finally:
+        if limit is not None:  # back to the default, or as near as DuckDB's rounded text allows to what was set
+            con.execute("reset memory_limit")
+            if con.execute("select current_setting('memory_limit')").fetchall()[0][0] != old:
+                con.execute(f"set memory_limit = '{old}'")
