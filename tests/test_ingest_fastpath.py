@@ -286,3 +286,32 @@ def test_all_or_nothing_on_a_corrupt_file(tmp_path, monkeypatch):
         assert rows(con, "select count(*) from api_calls")[0][0] == 0
         assert rows(con, "select count(*) from loads")[0][0] == 0
         assert rows(con, "select count(*) from rejects")[0][0] == 0
+
+
+@pytest.mark.parametrize("numpy_rows", [sqlpath.NUMPY_CHECK_ROWS, 1])
+def test_plain_file_with_duplicate_keys(tmp_path, monkeypatch, spy, numpy_rows):
+    """Every row plain: the file's own key hashes (numpy, or DuckDB's aggregate above
+    NUMPY_CHECK_ROWS) find the repeated keys, which are then rejected as in the polars path."""
+    monkeypatch.setattr(sqlpath, "NUMPY_CHECK_ROWS", numpy_rows)
+    monkeypatch.setenv("HZEVAL_LOAD_CHECK_MB", "64")
+    f = write(tmp_path / "api_calls.parquet", {
+        "call_id": pa.array(["C1", "C2", "C1", "C3", "C2", "C1"]),
+        "called_at": pa.array([D(2025, 1, 2, 8, i) for i in range(6)], pa.timestamp("us")),
+        "consumer_code": pa.array(["HZ001"] * 6),
+        "resource_code": pa.array(["R1"] * 6),
+    })
+    (polars_snap, polars_res), (sql_snap, sql_res) = both_ways(tmp_path, monkeypatch, [[f]])
+    assert sql_snap == polars_snap
+    assert sql_res == polars_res
+    assert spy == [("api_calls.parquet", 6)]  # all six inserted by DuckDB, three then rejected
+    assert [(line, reason) for _, line, _, _, reason in sql_snap["rejects"]] == [(3, dup(1)), (5, dup(2)), (6, dup(1))]
+    assert [r[-1] for r in sql_snap["api_calls"]] == [1, 2, 4]
+    assert sql_res[0] == [(3, 3, 0, "loaded", [])]
+
+
+def test_memory_limit_restored(tmp_path, monkeypatch):
+    monkeypatch.setenv("HZEVAL_LOAD_SQL", "1")
+    with connect(tmp_path / "w.duckdb") as con:
+        before = rows(con, "select current_setting('memory_limit')")[0][0]
+        load_paths(con, [api_calls(tmp_path)], progress=False)
+        assert rows(con, "select current_setting('memory_limit')")[0][0] == before

@@ -210,6 +210,9 @@ def _load_sql(con, plan: readers.FilePlan, sp: sqlpath.SqlPlan, limits: Limits, 
         total = sqlpath.total_rows(con, plan.path)
         if total and plan.unknown:
             result.warnings.append(f"忽略未知列 / ignored unknown columns: {clip(', '.join(map(str, plan.unknown)))}")
+        # duplicate keys asked of the file first: the answer holds when every row is plain, and the
+        # hash aggregate's memory is given back before the insert takes its own
+        source_dups = bool(table.key) and total > 1 and sqlpath.source_duplicate_keys(con, sp, plan.path, total)
         plain = sqlpath.insert_plain(con, sp, plan.path, load_id) if total else 0
         result.rows_loaded = plain
         reject_parts: list[pl.DataFrame] = []
@@ -232,7 +235,7 @@ def _load_sql(con, plan: readers.FilePlan, sp: sqlpath.SqlPlan, limits: Limits, 
         raise readers.unreadable(plan.file, "内容损坏或格式不符", "corrupt or malformed content", exc) from exc
     if reject_parts:
         _insert_rejects(con, pl.concat(reject_parts, how="vertical_relaxed"), load_id, plan.file, table)
-    if table.key and result.rows_loaded > 1 and sqlpath.has_duplicate_keys(con, table, load_id):
+    if table.key and result.rows_loaded > 1 and (source_dups if plain == total else sqlpath.has_duplicate_keys(con, table, load_id)):
         n = _reject_later_duplicates(con, table, load_id, plan.file)
         result.rows_loaded -= n
         result.rows_rejected += n
