@@ -411,13 +411,17 @@ def read_frame(plan: FilePlan, data: bytes) -> tuple[pl.DataFrame, str | None]:
 
 #: rows per batch when streaming a file (CSV/Parquet); ``HZEVAL_LOAD_BATCH_ROWS`` overrides
 BATCH_ROWS = 500_000
+#: CSV batches are smaller: polars' CSV batches and their parse hold more per row than Parquet's
+#: (5M-row api_calls: 987 MB peak at 500k rows a batch, 876 MB at 100k for the same CPU time,
+#: 792 MB at 50k but 25 % more CPU; benchmarks/NOTES.md)
+CSV_BATCH_ROWS = 100_000
 _CHUNK = 4 << 20
 
 
-def batch_rows() -> int:
+def batch_rows(fmt: str | None = None) -> int:
     from hzeval.ingest.limits import _env_int
 
-    return _env_int("HZEVAL_LOAD_BATCH_ROWS", BATCH_ROWS)
+    return _env_int("HZEVAL_LOAD_BATCH_ROWS", CSV_BATCH_ROWS if fmt == "csv" else BATCH_ROWS)
 
 
 @dataclass
@@ -487,7 +491,7 @@ def iter_frames(plan: FilePlan, fp: Fingerprint, rows: int | None = None):
     :class:`~hzeval.ingest.limits.Limits`)."""
     import tempfile
 
-    rows = rows or batch_rows()
+    rows = rows or batch_rows(plan.format)
     file = plan.file
     if fp.data is not None:
         df, enc = read_frame(plan, fp.data)

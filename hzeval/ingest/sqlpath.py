@@ -2,12 +2,14 @@
 
 :func:`hzeval.ingest.normalize.parse_frame` defines what a cell means. This module does not
 re-implement it; it recognises in SQL the cells whose meaning is *obvious* — a native Parquet
-value of the contract's type, or text that cleaning would leave as it is — and lets DuckDB insert
-the rows made only of such cells straight from ``read_parquet`` into the table
-(``insert … select … from read_parquet(…) where <plain row>``). Every other row (anything cleaning
-would change, anything that could be rejected, blank rows) is read back from the same file and
-parsed by ``parse_frame`` in bounded batches, with its file line number. Duplicate keys are then
-settled over the whole file in SQL (earliest line wins, as in one ``parse_frame`` over the file).
+value of the contract's type, text that cleaning would leave as it is, a vocabulary spelling that
+is its own lookup key — and lets DuckDB insert the rows made only of such cells straight from
+``read_parquet`` into the table (``insert … select … from read_parquet(…) where <plain row>``).
+Every other row (anything cleaning would change, anything that could be rejected, blank rows) is
+read back from the same file and parsed by ``parse_frame`` in bounded batches, with its file line
+number. Duplicate keys are settled over the whole file in SQL (earliest line wins, as in one
+``parse_frame`` over the file); when every row is plain they are looked for first in the file's key
+hashes (a numpy array, 8 bytes a row, sorted in place), before the insert takes its memory.
 The result is the polars path's, row for row and reject for reject; ``tests/test_ingest_fastpath.py``
 loads hostile files both ways and compares everything written.
 
@@ -20,10 +22,12 @@ A row is *plain* when every present column is:
   ``max_field_chars`` bytes (so not too long in characters), first and last character neither
   whitespace (as polars' ``strip_chars`` counts it: Unicode White_Space) nor a control character,
   ASCII only for identifiers (so no full-width forms to fold), and matching the column's
-  ``pattern`` if it has one;
+  ``pattern`` if it has one; or
+- text of a ``vocab`` column spelled exactly as one of :func:`plain_vocab_keys` (``成功``,
+  ``success``; not ``Success`` or ``县（区）``, which ``parse_frame`` folds);
 
 and not every present cell is null (a blank row is dropped by ``parse_frame``). Files with any
-other column (text in a typed column, vocabularies, time zones, nanoseconds, unsigned 64-bit…) take
+other column (text in a typed column, time zones, nanoseconds, unsigned 64-bit, decimals…) take
 the polars path whole. ``HZEVAL_LOAD_SQL=0`` turns this path off.
 """
 
