@@ -231,7 +231,7 @@ def _load_sql(con, plan: readers.FilePlan, sp: sqlpath.SqlPlan, limits: Limits, 
                     finally:
                         con.unregister("_hz_other")
                 del parsed
-    except duckdb.Error as exc:
+    except (duckdb.Error, pa.ArrowException, OSError) as exc:  # DuckDB's reader, also through an Arrow stream
         raise readers.unreadable(plan.file, "内容损坏或格式不符", "corrupt or malformed content", exc) from exc
     if reject_parts:
         _insert_rejects(con, pl.concat(reject_parts, how="vertical_relaxed"), load_id, plan.file, table)
