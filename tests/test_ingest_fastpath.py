@@ -315,3 +315,17 @@ def test_memory_limit_restored(tmp_path, monkeypatch):
         before = rows(con, "select current_setting('memory_limit')")[0][0]
         load_paths(con, [api_calls(tmp_path)], progress=False)
         assert rows(con, "select current_setting('memory_limit')")[0][0] == before
+
+
+def test_unresolved_count_is_the_listing_length(tmp_path):
+    """load reports len(unresolved_references) through the cheaper count: same number."""
+    from hzeval.ingest.report import unresolved_count, unresolved_references
+
+    with connect(tmp_path / "w.duckdb") as con:
+        assert unresolved_count(con) == 0
+        res = load_paths(con, [api_calls(tmp_path)], progress=False)
+        # no agencies or catalogue loaded: consumer codes HZ001, HZ002 (folded from full width) and
+        # resource code HZ001-R1 are unresolved: 3 distinct (table, column, value)
+        assert res.unresolved == unresolved_count(con) == len(unresolved_references(con)) == 3
+        load_paths(con, [agencies(tmp_path)], progress=False)  # none of HZ-01… is HZ001
+        assert unresolved_count(con) == len(unresolved_references(con)) == 3

@@ -328,7 +328,7 @@ def _progress(enabled: bool, total: int):
 
 def load_paths(con, paths: list[Path], progress: bool = True, limits: Limits | None = None) -> LoadResult:
     """Load files and folders into the warehouse; all of them or (on error) nothing."""
-    from hzeval.ingest.report import unresolved_references
+    from hzeval.ingest.report import unresolved_count
 
     limits = limits or Limits.from_env()
     files, skipped = readers.discover([Path(p) for p in paths])
@@ -372,5 +372,5 @@ def load_paths(con, paths: list[Path], progress: bool = True, limits: Limits | N
     finally:
         if bar is not None:
             bar.stop()
-    result.unresolved = len(unresolved_references(con))
+    result.unresolved = unresolved_count(con)
     return result

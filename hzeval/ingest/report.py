@@ -29,6 +29,21 @@ def _ref_sql() -> str:
     return " union all ".join(parts) + " order by table_name, column_name, rows desc, value"
 
 
+def unresolved_count(con) -> int:
+    """``len(unresolved_references(con))`` without grouping, counting rows, sorting and fetching them
+    (what ``load`` reports after every call)."""
+    parts = []
+    for t in TABLES.values():
+        for c in t.columns:
+            if c.ref:
+                target, key = REF_TARGETS[c.ref]
+                parts.append(
+                    f"select count(distinct x.{c.name}) as n from {t.name} x "
+                    f"anti join (select distinct {key} as k from {target}) r on x.{c.name} = r.k"
+                )
+    return int(con.execute(f"select sum(n) from ({' union all '.join(parts)})").fetchall()[0][0] or 0)
+
+
 def unresolved_references(con) -> list[dict]:
     """Every referencing value (agency or resource code) that does not resolve.
 
