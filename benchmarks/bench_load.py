@@ -5,7 +5,7 @@ fresh warehouse as Parquet, UTF-8 CSV (English headers) and GBK CSV (Chinese hea
 Whole drops: every file of S, M, L into a fresh warehouse (kept under benchmarks/drops/ for
 bench_assess.py).
 Single files beside DuckDB (issue 16): M's api_calls as Parquet and as UTF-8 CSV, and (with L) one
-large api_calls Parquet file of ``BENCH_L_FILE_ROWS`` rows (default 20M), each loaded by ``hzeval``
+large api_calls Parquet file of ``BENCH_L_FILE_ROWS`` rows (default 50M), each loaded by ``hzeval``
 and by DuckDB's own ``create table … as select * from read_…(file)`` in the same run: time and peak
 RSS ratios (aims: ≤ 1.3× the time, ≤ 1.5× the memory; a 50M-row file under 2 GB).
 
@@ -112,7 +112,7 @@ def main() -> None:
         out["single"]["Parquet, M api_calls"] = side_by_side("Parquet, M api_calls", m / "api_calls.parquet")
         out["single"]["UTF-8 CSV, M api_calls"] = side_by_side("UTF-8 CSV, M api_calls", text_drop("csv") / "api_calls.csv")
     if "L" in sizes:
-        n = int(os.environ.get("BENCH_L_FILE_ROWS", 20_000_000))
+        n = int(os.environ.get("BENCH_L_FILE_ROWS", 50_000_000))
         label = f"Parquet, L single file ({n // 1_000_000}M rows)"
         out["single"][label] = side_by_side(label, large_file(n))
     for size in () if only_single else sizes:

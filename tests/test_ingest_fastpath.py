@@ -329,3 +329,15 @@ def test_unresolved_count_is_the_listing_length(tmp_path):
         assert res.unresolved == unresolved_count(con) == len(unresolved_references(con)) == 3
         load_paths(con, [agencies(tmp_path)], progress=False)  # none of HZ-01… is HZ001
         assert unresolved_count(con) == len(unresolved_references(con)) == 3
+
+
+def test_sample_drop_same_both_ways(tmp_path, monkeypatch, spy):
+    """The committed sample drop (its two Parquet files take the SQL path; the rest are CSV, XLSX,
+    JSON Lines) writes the same warehouse both ways."""
+    drop = Path(__file__).resolve().parent.parent / "data_samples"
+    (polars_snap, polars_res), (sql_snap, sql_res) = both_ways(tmp_path, monkeypatch, [[drop]])
+    assert sql_snap == polars_snap
+    assert sql_res == polars_res
+    assert sorted(name for name, _ in spy) == ["aggregation_log.parquet", "api_calls.parquet"]
+    assert sum(r[0] for r in sql_res[0]) == sum(len(sql_snap[k]) for k in TABLES)  # a first load: all rows are its own
+    assert len(sql_snap["api_calls"]) > 10_000
