@@ -154,11 +154,11 @@ def _replace_older(con, table: Table, load_id: int) -> int:
 
 
 def _load_one(con, plan: readers.FilePlan, limits: Limits) -> FileResult:
-    """Stream one file into its table in batches of :func:`readers.batch_rows` rows (DESIGN §9):
-    each batch is parsed and its good rows streamed into one INSERT, its rejects kept for one insert
-    after; duplicate keys across batches and the replacement of older loads' rows are settled in SQL
-    once the file is in. Memory stays about one batch (plus the rejects) whatever the file's size;
-    the caller's transaction keeps it all or nothing."""
+    """Stream one file into its table (DESIGN §9): Parquet through DuckDB's reader where its columns
+    allow (:func:`_load_sql`), everything else in polars batches of :func:`readers.batch_rows` rows
+    (:func:`_load_polars`); both write the same rows and rejects. The replacement of older loads'
+    rows is settled in SQL once the file is in. Memory stays about one batch (plus the rejects)
+    whatever the file's size; the caller's transaction keeps it all or nothing."""
     table = plan.table
     fp = readers.fingerprint(plan)  # sha256 (and CSV encoding) in one sequential pass
     sha = fp.sha256
