@@ -23,7 +23,7 @@ import polars as pl
 from hzeval import present
 from hzeval.calendar import WorkCalendar
 from hzeval.contract import TABLES
-from hzeval.ingest.report import REF_TARGETS
+from hzeval.ingest.report import unresolved_sql
 from hzeval.metrics import METRICS
 from hzeval.publish import AGENCY_COLUMN, COVERAGE_TABLES, TIME_COLUMN, coverage_sql  # noqa: F401 - the drop check's
 from hzeval.rules import run_metric_articles
@@ -319,20 +319,8 @@ def rejects_by_reason(con) -> pl.DataFrame:
 
 def unresolved(con, present: Sequence[str]) -> pl.DataFrame:
     """Agency and resource codes that do not resolve (as ``hzeval validate``), over the tables present."""
-    parts = []
-    for t in TABLES.values():
-        if t.name not in present:
-            continue
-        for c in t.columns:
-            if c.ref:
-                target, key = REF_TARGETS[c.ref]
-                parts.append(
-                    f"select '{t.name}' as table_name, '{c.name}' as column_name, x.{c.name} as value, count(*) as rows "
-                    f"from {t.name} x anti join (select distinct {key} as k from {target}) r on x.{c.name} = r.k "
-                    f"where x.{c.name} is not null group by x.{c.name}")
-    if not parts:
-        return pl.DataFrame()
-    return frame(con, " union all ".join(parts) + " order by table_name, column_name, rows desc, value")
+    sql = unresolved_sql(present)
+    return frame(con, sql) if sql else pl.DataFrame()
 
 
 def _zh_tables(df: pl.DataFrame) -> pl.DataFrame:

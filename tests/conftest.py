@@ -67,3 +67,19 @@ def copy_sample(sample_db, tmp_path_factory, name: str):
     target = tmp_path_factory.mktemp(name)
     shutil.copytree(sample_db.parent, target, dirs_exist_ok=True)
     return target / sample_db.name
+
+
+def load_snapshot(con) -> dict:
+    """Everything a load writes — every contract table, rejects, loads, replacements — without load
+    ids (which differ between warehouses) and file paths, for comparing two loads."""
+    def rows(sql):
+        return con.execute(sql).fetchall()
+
+    out = {}
+    for name, t in TABLES.items():
+        out[name] = rows(f"select {', '.join(t.names)}, _line from {name} order by _line, {', '.join(t.names)}")
+    out["rejects"] = rows("select table_name, line, column_name, value, reason from rejects order by table_name, line, column_name")
+    out["loads"] = rows("select table_name, sha256, rows_loaded, rows_rejected, rows_replaced, file_format, encoding "
+                        "from loads order by load_id")
+    out["replacements"] = rows("select table_name, rows from replacements order by load_id, replaced_load_id")
+    return out

@@ -16,6 +16,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from conftest import load_snapshot
 
 from hzeval.contract import TABLES
 from hzeval.ingest import load_paths, normalize, sqlpath
@@ -32,17 +33,6 @@ def dup(line: int) -> str:
 
 def rows(con, sql, params=None):
     return con.execute(sql, params or []).fetchall()
-
-
-def snapshot(con) -> dict:
-    out = {}
-    for name, t in TABLES.items():
-        out[name] = rows(con, f"select {', '.join(t.names)}, _line from {name} order by _line, {', '.join(t.names)}")
-    out["rejects"] = rows(con, "select table_name, line, column_name, value, reason from rejects order by table_name, line, column_name")
-    out["loads"] = rows(con, "select table_name, sha256, rows_loaded, rows_rejected, rows_replaced, file_format, encoding "
-                             "from loads order by load_id")
-    out["replacements"] = rows(con, "select table_name, rows from replacements order by load_id, replaced_load_id")
-    return out
 
 
 def write(path: Path, columns: dict[str, pa.Array]) -> Path:
@@ -151,7 +141,7 @@ def both_ways(tmp_path, monkeypatch, steps, batch=None, **limits):
             for files in steps:
                 r = load_paths(con, files, progress=False, limits=Limits.from_env(**limits))
                 results.append([(f.rows_loaded, f.rows_rejected, f.rows_replaced, f.status, f.warnings) for f in r.files])
-            out.append((snapshot(con), results))
+            out.append((load_snapshot(con), results))
     return out
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from conftest import load_snapshot
 
 from hzeval.contract import TABLES
 from hzeval.errors import InputFileError
@@ -44,18 +45,6 @@ def counts(con) -> dict[str, int]:
     return {n: rows(con, f"select count(*) from {n}")[0][0] for n in [*TABLES, "loads", "rejects", "replacements"]}
 
 
-def snapshot(con) -> dict:
-    """Everything a load writes, without load ids (which differ between warehouses) and file paths."""
-    out = {}
-    for name, t in TABLES.items():
-        out[name] = rows(con, f"select {', '.join(t.names)}, _line from {name} order by _line, {', '.join(t.names)}")
-    out["rejects"] = rows(con, "select table_name, line, column_name, value, reason from rejects order by table_name, line, column_name")
-    out["loads"] = rows(con, "select table_name, sha256, rows_loaded, rows_rejected, rows_replaced, file_format, encoding "
-                             "from loads order by load_id")
-    out["replacements"] = rows(con, "select table_name, rows from replacements order by load_id, replaced_load_id")
-    return out
-
-
 def load(con, *paths, **limits):
     return load_paths(con, [Path(p) for p in paths], progress=False, limits=Limits.from_env(**limits) if limits else None)
 
@@ -81,12 +70,12 @@ def test_batched_load_equals_whole_file_load(tmp_path, monkeypatch, names, batch
     with connect(tmp_path / "whole.duckdb") as con:
         for f in files:
             load(con, f)
-        whole = snapshot(con)
+        whole = load_snapshot(con)
     monkeypatch.setenv("HZEVAL_LOAD_BATCH_ROWS", str(batch))
     with connect(tmp_path / "batched.duckdb") as con:
         for f in files:
             load(con, f)
-        batched = snapshot(con)
+        batched = load_snapshot(con)
     assert batched == whole
     assert any(whole[t] for t in TABLES)  # the fixtures load something
 

@@ -14,34 +14,33 @@ STATUS_TEXT = {"loaded": "已加载 loaded", "unchanged": "相同内容已跳过
 FORMAT_TEXT = {"csv": "CSV", "xlsx": "XLSX", "parquet": "Parquet", "jsonl": "JSONL"}
 
 
-def _ref_sql() -> str:
-    parts = []
+def ref_columns(present=None):
+    """(table, column, target table, target key) of every referencing column (agency or resource
+    code) of the contract's tables (those in ``present`` when given)."""
     for t in TABLES.values():
-        for c in t.columns:
-            if not c.ref:
-                continue
-            target, key = REF_TARGETS[c.ref]
-            parts.append(
-                f"select '{t.name}' as table_name, '{c.name}' as column_name, x.{c.name} as value, count(*) as rows "
-                f"from {t.name} x anti join (select distinct {key} as k from {target}) r on x.{c.name} = r.k "
-                f"where x.{c.name} is not null group by x.{c.name}"
-            )
-    return " union all ".join(parts) + " order by table_name, column_name, rows desc, value"
-
-
-def unresolved_count(con) -> int:
-    """``len(unresolved_references(con))`` without grouping, counting rows, sorting and fetching them
-    (what ``load`` reports after every call)."""
-    parts = []
-    for t in TABLES.values():
+        if present is not None and t.name not in present:
+            continue
         for c in t.columns:
             if c.ref:
                 target, key = REF_TARGETS[c.ref]
-                parts.append(
-                    f"select count(distinct x.{c.name}) as n from {t.name} x "
-                    f"anti join (select distinct {key} as k from {target}) r on x.{c.name} = r.k"
-                )
-    return int(con.execute(f"select sum(n) from ({' union all '.join(parts)})").fetchall()[0][0] or 0)
+                yield t.name, c.name, target, key
+
+
+def unresolved_sql(present=None, order: bool = True) -> str | None:
+    """Each referencing value that does not resolve, with its rows (table_name, column_name, value,
+    rows); None when no table of ``present`` references anything. Names come from the contract."""
+    parts = [f"select '{t}' as table_name, '{c}' as column_name, x.{c} as value, count(*) as rows "
+             f"from {t} x anti join (select distinct {key} as k from {target}) r on x.{c} = r.k "
+             f"where x.{c} is not null group by x.{c}" for t, c, target, key in ref_columns(present)]
+    if not parts:
+        return None
+    return " union all ".join(parts) + (" order by table_name, column_name, rows desc, value" if order else "")
+
+
+def unresolved_count(con) -> int:
+    """``len(unresolved_references(con))`` without sorting or fetching the values (what ``load``
+    reports after every call)."""
+    return int(con.execute(f"select count(*) from ({unresolved_sql(order=False)})").fetchall()[0][0] or 0)
 
 
 def unresolved_references(con) -> list[dict]:
@@ -50,7 +49,7 @@ def unresolved_references(con) -> list[dict]:
     Agency codes must exist in ``agencies.agency_code``; resource codes in
     ``catalog_snapshot.resource_code`` of any snapshot. Rows stay in the warehouse.
     """
-    cur = con.execute(_ref_sql())
+    cur = con.execute(unresolved_sql())
     names = [d[0] for d in cur.description]
     rows = cur.fetchall()
     return [{("table" if n == "table_name" else "column" if n == "column_name" else n): v for n, v in zip(names, r)} for r in rows]
