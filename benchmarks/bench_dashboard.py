@@ -96,6 +96,55 @@ def timed(fn) -> float:
     return time.perf_counter() - t
 
 
+def measure(page, base: str, repeat: int) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """Seconds per page from navigation to drawn, and per interaction from the change to the updated
+    content, ``repeat`` times each, on a logged-in ``page`` of the dashboard at ``base``."""
+    opened: dict[str, list[float]] = {k: [] for k in PAGES}
+    for _ in range(repeat):
+        for name, sels in PAGES.items():
+            def open_page(name=name, sels=sels):
+                page.goto(base + "/?page=" + urllib.parse.quote(name))
+                for s in sels:
+                    page.wait_for_selector(s, timeout=120_000)
+            opened[name].append(timed(open_page))
+    interactions = {"证据筛选（机构详情）": [], "督办机构筛选": [], "方案模拟改权重": []}
+    for i in range(repeat):
+        # evidence filter: pick a metric in the select, wait for the count line to change
+        page.goto(base + "/?page=" + urllib.parse.quote("机构详情"))
+        page.wait_for_selector(".hz-evidence .tabulator-row", timeout=120_000)
+        sel = page.locator(".hz-ev-metric select").first
+        opts = sel.locator("option").all_inner_texts()
+        old = page.locator(".hz-ev-count p").first.inner_text()
+
+        def filt():
+            sel.select_option(label=opts[1])  # 全部指标 → the first metric
+            wait_change(page, ".hz-ev-count", old)
+        interactions["证据筛选（机构详情）"].append(timed(filt))
+        # supervision: agency filter
+        page.goto(base + "/?page=" + urllib.parse.quote("督办"))
+        page.wait_for_selector(".hz-supervision .tabulator-row", timeout=120_000)
+        old = page.locator(".hz-sup-summary p").first.inner_text()
+        sup_sel = page.locator(".hz-sup-filter select").first
+        sopts = sup_sel.locator("option").all_inner_texts()
+
+        def sup():
+            sup_sel.select_option(label=sopts[1 + i % (len(sopts) - 1)])
+            wait_change(page, ".hz-sup-summary", old)
+        interactions["督办机构筛选"].append(timed(sup))
+        # what-if: weight change
+        page.goto(base + "/?page=" + urllib.parse.quote("方案模拟"))
+        page.wait_for_selector(".hz-whatif-summary:has-text('等级变化')", timeout=120_000)
+        old = page.locator(".hz-whatif-summary p").first.inner_text()
+        box = page.locator(".hz-weight-2 input").first
+
+        def whatif():
+            box.fill(str(60 + 10 * i))
+            box.press("Enter")
+            wait_change(page, ".hz-whatif-summary", old)
+        interactions["方案模拟改权重"].append(timed(whatif))
+    return opened, interactions
+
+
 def run_scale(scale: int, repeat: int) -> None:
     from playwright.sync_api import sync_playwright
 
@@ -112,51 +161,9 @@ def run_scale(scale: int, repeat: int) -> None:
                 page.fill("#password", "bench-pass-1")
                 page.click("#login-submit")
                 page.wait_for_selector(".hz-heatmap .main-svg", timeout=120_000)
-                opened: dict[str, list[float]] = {k: [] for k in PAGES}
-                for _ in range(repeat):
-                    for name, sels in PAGES.items():
-                        def open_page(name=name, sels=sels):
-                            page.goto(base + "/?page=" + urllib.parse.quote(name))
-                            for s in sels:
-                                page.wait_for_selector(s, timeout=120_000)
-                        opened[name].append(timed(open_page))
+                opened, interactions = measure(page, base, repeat)
                 for name, xs in opened.items():
                     print(f"  open {name:<6} → drawn: median {statistics.median(xs):.2f} s (n={len(xs)})")
-                interactions = {"证据筛选（机构详情）": [], "督办机构筛选": [], "方案模拟改权重": []}
-                for i in range(repeat):
-                    # evidence filter: pick a metric in the select, wait for the count line to change
-                    page.goto(base + "/?page=" + urllib.parse.quote("机构详情"))
-                    page.wait_for_selector(".hz-evidence .tabulator-row", timeout=120_000)
-                    sel = page.locator(".hz-ev-metric select").first
-                    opts = sel.locator("option").all_inner_texts()
-                    old = page.locator(".hz-ev-count p").first.inner_text()
-
-                    def filt():
-                        sel.select_option(label=opts[1])  # 全部指标 → the first metric
-                        wait_change(page, ".hz-ev-count", old)
-                    interactions["证据筛选（机构详情）"].append(timed(filt))
-                    # supervision: agency filter
-                    page.goto(base + "/?page=" + urllib.parse.quote("督办"))
-                    page.wait_for_selector(".hz-supervision .tabulator-row", timeout=120_000)
-                    old = page.locator(".hz-sup-summary p").first.inner_text()
-                    sup_sel = page.locator(".hz-sup-filter select").first
-                    sopts = sup_sel.locator("option").all_inner_texts()
-
-                    def sup():
-                        sup_sel.select_option(label=sopts[1 + i % (len(sopts) - 1)])
-                        wait_change(page, ".hz-sup-summary", old)
-                    interactions["督办机构筛选"].append(timed(sup))
-                    # what-if: weight change
-                    page.goto(base + "/?page=" + urllib.parse.quote("方案模拟"))
-                    page.wait_for_selector(".hz-whatif-summary:has-text('等级变化')", timeout=120_000)
-                    old = page.locator(".hz-whatif-summary p").first.inner_text()
-                    box = page.locator(".hz-weight-2 input").first
-
-                    def whatif():
-                        box.fill(str(60 + 10 * i))
-                        box.press("Enter")
-                        wait_change(page, ".hz-whatif-summary", old)
-                    interactions["方案模拟改权重"].append(timed(whatif))
                 for name, xs in interactions.items():
                     print(f"  {name} → updated: median {1000 * statistics.median(xs):.0f} ms (n={len(xs)})")
                 browser.close()

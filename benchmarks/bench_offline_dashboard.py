@@ -86,13 +86,13 @@ def main() -> None:
     ap.add_argument("--opens", type=int, default=5)
     args = ap.parse_args()
 
-    from common import sample_warehouse
+    from common import SAMPLE_RUNS, sample_warehouse
 
     from hzeval.publish import published_dir
     from hzeval.runs import open_run
 
     with tempfile.TemporaryDirectory(prefix="hzeval-bench-") as tmp:
-        db = sample_warehouse(Path(tmp), runs=((2024, "2025-01-06"), (2025, "2026-01-05")))
+        db = sample_warehouse(Path(tmp), SAMPLE_RUNS)
         pub = published_dir(db)
         with open_run(pub, 2025) as run:
             run_id = run.run_id

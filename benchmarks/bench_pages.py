@@ -12,14 +12,11 @@ Browser timings (websocket and drawing included) are in ``benchmarks/screenshots
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,16 +50,9 @@ print(json.dumps({k: statistics.median(v) for k, v in out.items()}))
 
 
 def build(base: Path) -> Path:
-    from hzeval.assess import run_assessment
-    from hzeval.ingest import load_paths
-    from hzeval.warehouse import connect
+    from common import SAMPLE_RUNS, sample_warehouse
 
-    db = base / "wh.duckdb"
-    with connect(db) as con:
-        load_paths(con, [ROOT / "data_samples"], progress=False)
-    run_assessment(db, 2024, dt.datetime(2025, 1, 6))
-    run_assessment(db, 2025, dt.datetime(2026, 1, 5))
-    return base / "published"
+    return sample_warehouse(base, SAMPLE_RUNS).parent / "published"
 
 
 def measure(checkout: Path, folder: Path, repeat: int) -> dict[str, float]:

@@ -89,16 +89,20 @@ def sizes_from_env(default: str = "S,M,L") -> list[str]:
     return [s.strip() for s in os.environ.get("BENCH_SIZES", default).split(",") if s.strip()]
 
 
-def sample_warehouse(folder: Path, runs=((2025, "2026-01-05"),)) -> Path:
-    """The committed sample drop loaded into ``folder/bench.duckdb`` and assessed for each
-    (year, as-of) of ``runs`` (published beside it); returns the warehouse path."""
+#: the sample's two assessed years, as the demo and the tests assess them
+SAMPLE_RUNS = ((2024, "2025-01-06"), (2025, "2026-01-05"))
+
+
+def sample_warehouse(folder: Path, runs=((2025, "2026-01-05"),), name: str = "bench.duckdb") -> Path:
+    """The committed sample drop loaded into ``folder/name`` and assessed for each (year, as-of)
+    of ``runs`` (published beside it); returns the warehouse path."""
     import datetime as dt
 
     from hzeval.assess import run_assessment
     from hzeval.ingest import load_paths
     from hzeval.warehouse import connect
 
-    db = Path(folder) / "bench.duckdb"
+    db = Path(folder) / name
     with connect(db) as con:
         load_paths(con, [ROOT / "data_samples"], progress=False)
     for year, as_of in runs:

@@ -13,11 +13,9 @@ with plotly.js embedded are printed too.
 
 from __future__ import annotations
 
-import datetime as dt
 import statistics
 import sys
 import tempfile
-import time
 import urllib.parse
 from pathlib import Path
 
@@ -25,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from bench_dashboard import ARGS, CHROMIUM, PAGES, start, wait_change  # noqa: E402
+from bench_dashboard import ARGS, CHROMIUM, PAGES, measure, start  # noqa: E402
 from dashboard_support import DEEP_TEXT as DEEP_TEXT_JOINED  # noqa: E402
 from surface_scan import problems  # noqa: E402
 
@@ -37,16 +35,11 @@ DEEP_TEXT = DEEP_TEXT_JOINED.replace("out.join('')", "out.join(' ')")
 
 
 def build(base: Path) -> tuple[Path, Path]:
-    from hzeval.assess import run_assessment
-    from hzeval.dashboard.auth import add_user
-    from hzeval.ingest import load_paths
-    from hzeval.warehouse import connect
+    from common import SAMPLE_RUNS, sample_warehouse
 
-    db = base / "wh.duckdb"
-    with connect(db) as con:
-        load_paths(con, [ROOT / "data_samples"], progress=False)
-    run_assessment(db, 2024, dt.datetime(2025, 1, 6))
-    run_assessment(db, 2025, dt.datetime(2026, 1, 5))
+    from hzeval.dashboard.auth import add_user
+
+    db = sample_warehouse(base, SAMPLE_RUNS)
     users = base / "users.json"
     add_user(users, "leader", "shot-pass-1", "leader", iterations=2000)
     add_user(users, "hz101", "shot-pass-2", "agency:HZ101", iterations=2000)
@@ -144,45 +137,17 @@ def main() -> int:
 
 
 def timings(browser, base: str, repeat: int = 3) -> None:
-    """Benchmark lines: page open → drawn, and three interactions → updated (median of ``repeat``)."""
+    """Benchmark lines: page open → drawn, and the interactions → updated (median of ``repeat``),
+    measured as ``bench_dashboard.measure`` does."""
     ctx = browser.new_context(viewport={"width": 1440, "height": 900})
     page = ctx.new_page()
     login(page, base, "leader", "shot-pass-1")
-    for name, sels in PAGES.items():
-        xs = []
-        for _ in range(repeat):
-            t = time.perf_counter()
-            page.goto(base + "/?page=" + urllib.parse.quote(name))
-            for s in sels:
-                page.wait_for_selector(s, timeout=120_000)
-            xs.append(time.perf_counter() - t)
-        print(f"bench page-open {name}: median {statistics.median(xs):.2f} s (n={repeat})")
-    xs = []
-    for i in range(repeat):
-        page.goto(base + "/?page=" + urllib.parse.quote("方案模拟"))
-        page.wait_for_selector(".hz-whatif-summary:has-text('等级变化')", timeout=120_000)
-        old = page.locator(".hz-whatif-summary p").first.inner_text()
-        box = page.locator(".hz-weight-2 input").first
-        t = time.perf_counter()
-        box.fill(str(60 + 10 * i))
-        box.press("Enter")
-        wait_change(page, ".hz-whatif-summary", old)
-        xs.append(time.perf_counter() - t)
-    print(f"bench interaction 方案模拟改权重: median {1000 * statistics.median(xs):.0f} ms (n={repeat})")
-    xs = []
-    for i in range(repeat):
-        page.goto(base + "/?page=" + urllib.parse.quote("督办"))
-        page.wait_for_selector(".hz-supervision .tabulator-row", timeout=120_000)
-        old = page.locator(".hz-sup-summary p").first.inner_text()
-        sel = page.locator(".hz-sup-filter select").first
-        opts = sel.locator("option").all_inner_texts()
-        t = time.perf_counter()
-        sel.select_option(label=opts[1 + i % (len(opts) - 1)])
-        wait_change(page, ".hz-sup-summary", old)
-        xs.append(time.perf_counter() - t)
-    print(f"bench interaction 督办机构筛选: median {1000 * statistics.median(xs):.0f} ms (n={repeat})")
+    opened, interactions = measure(page, base, repeat)
+    for name, xs in opened.items():
+        print(f"bench page-open {name}: median {statistics.median(xs):.2f} s (n={len(xs)})")
+    for name, xs in interactions.items():
+        print(f"bench interaction {name}: median {1000 * statistics.median(xs):.0f} ms (n={len(xs)})")
     ctx.close()
-
 
 if __name__ == "__main__":
     sys.exit(main())

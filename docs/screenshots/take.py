@@ -11,7 +11,6 @@ stopped.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import secrets
 import shutil
@@ -30,16 +29,10 @@ VIEWPORT = {"width": 1440, "height": 2000}
 
 
 def build_warehouse(folder: Path) -> Path:
-    from hzeval.assess import run_assessment
-    from hzeval.ingest import load_paths
-    from hzeval.warehouse import connect
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from common import SAMPLE_RUNS, sample_warehouse
 
-    db = folder / "hzeval.duckdb"
-    with connect(db) as con:
-        load_paths(con, [ROOT / "data_samples"], progress=False)
-    run_assessment(db, 2024, dt.datetime(2025, 1, 6))
-    run_assessment(db, 2025, dt.datetime(2026, 1, 5))
-    return folder / "published"
+    return sample_warehouse(folder, SAMPLE_RUNS, name="hzeval.duckdb").parent / "published"
 
 
 def free_port() -> int:
