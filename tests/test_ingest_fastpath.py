@@ -1,5 +1,5 @@
-"""Parquet through DuckDB's reader (hzeval/ingest/sqlpath.py, issue 16) writes exactly what the polars
-path writes: the same good rows with the same line numbers, the same rejects (line, column, value,
+"""Parquet (and simple CSV: tests/test_ingest_csvpath.py) through DuckDB's reader
+(hzeval/ingest/sqlpath.py, issue 16) writes exactly what the polars path writes: the same good rows with the same line numbers, the same rejects (line, column, value,
 reason), the same counts, replacements and idempotence.
 
 Each case loads hostile Parquet files twice — ``HZEVAL_LOAD_SQL=0`` (every row through
@@ -323,12 +323,15 @@ def test_unresolved_count_is_the_listing_length(tmp_path):
 
 
 def test_sample_drop_same_both_ways(tmp_path, monkeypatch, spy):
-    """The committed sample drop (its two Parquet files take the SQL path; the rest are CSV, XLSX,
-    JSON Lines) writes the same warehouse both ways."""
+    """The committed sample drop (its two Parquet files and 14 of its 16 CSV files take the SQL path;
+    the rest are XLSX and JSON Lines) writes the same warehouse both ways."""
     drop = Path(__file__).resolve().parent.parent / "data_samples"
     (polars_snap, polars_res), (sql_snap, sql_res) = both_ways(tmp_path, monkeypatch, [[drop]])
     assert sql_snap == polars_snap
     assert sql_res == polars_res
-    assert sorted(name for name, _ in spy) == ["aggregation_log.parquet", "api_calls.parquet"]
+    # agencies.csv is GBK and basis_changes.csv has a list column (resource_codes): polars path
+    csv = sorted(f.name for f in drop.glob("*.csv") if f.name not in ("agencies.csv", "basis_changes.csv"))
+    assert len(csv) == 14
+    assert sorted(name for name, _ in spy) == sorted(["aggregation_log.parquet", "api_calls.parquet", *csv])
     assert sum(r[0] for r in sql_res[0]) == sum(len(sql_snap[k]) for k in TABLES)  # a first load: all rows are its own
     assert len(sql_snap["api_calls"]) > 10_000

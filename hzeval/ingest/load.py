@@ -153,7 +153,7 @@ def _replace_older(con, table: Table, load_id: int) -> int:
     return sum(n for _, n in old)
 
 
-def _load_one(con, plan: readers.FilePlan, limits: Limits) -> FileResult:
+def _load_one(con, plan: readers.FilePlan, limits: Limits, polars_only: frozenset[str] = frozenset()) -> FileResult:
     """Stream one file into its table (DESIGN §9): Parquet through DuckDB's reader where its columns
     allow (:func:`_load_sql`), everything else in polars batches of :func:`readers.batch_rows` rows
     (:func:`_load_polars`); both write the same rows and rejects. The replacement of older loads'
@@ -177,6 +177,9 @@ def _load_one(con, plan: readers.FilePlan, limits: Limits) -> FileResult:
             sp = sqlpath.prepare(con, plan.path, table, plan.mapping, limits.max_field_chars)
         except duckdb.Error as exc:  # what DuckDB cannot describe, polars' reader judges
             log.debug("%s: DuckDB cannot describe the file (%s); polars path", plan.file, readers.one_line(exc))
+    elif plan.format == "csv" and sqlpath.enabled() and fp.records is not None and plan.file not in polars_only:
+        header, _ = readers.csv_header(plan.path, plan.file)
+        sp = sqlpath.prepare_csv(plan.path, header, plan.separator, fp.records, table, plan.mapping, limits.max_field_chars)
     if sp is not None:
         _load_sql(con, plan, sp, limits, load_id, result)
     else:
@@ -200,26 +203,42 @@ def _arrow_schema(table: Table) -> pa.Schema:
         .to_arrow(compat_level=pl.CompatLevel.oldest()).schema
 
 
+class CsvRefused(Exception):
+    """DuckDB's reader did not read a CSV file as polars' does (it refused a row, or read another
+    number of rows than the file's lines): the load is rolled back and retried with that file on the
+    polars path (:func:`load_paths`)."""
+
+    def __init__(self, file: str, why: str):
+        super().__init__(f"{file}: {why}")
+        self.file = file
+
+
 def _load_sql(con, plan: readers.FilePlan, sp: sqlpath.SqlPlan, limits: Limits, load_id: int, result: FileResult) -> None:
-    """Parquet through DuckDB's reader (:mod:`hzeval.ingest.sqlpath`): the plain rows in one
-    ``insert … select … from read_parquet``, the others parsed by ``parse_frame`` in batches, then
-    duplicate keys settled over the file. Same rows, rejects and counts as :func:`_load_polars`."""
+    """A file through DuckDB's reader (:mod:`hzeval.ingest.sqlpath`): the plain rows in one
+    ``insert … select … from read_parquet`` (or ``read_csv``), the others parsed by ``parse_frame``
+    in batches, then duplicate keys settled over the file. Same rows, rejects and counts as
+    :func:`_load_polars`; a CSV file DuckDB reads otherwise raises :class:`CsvRefused`."""
     table = plan.table
     cols = ", ".join(table.names)
+    csv = sp.total is not None
     try:
-        total = sqlpath.total_rows(con, plan.path)
+        total = sqlpath.total_rows(con, sp, plan.path)
         if total and plan.unknown:
             result.warnings.append(f"忽略未知列 / ignored unknown columns: {clip(', '.join(map(str, plan.unknown)))}")
-        # duplicate keys asked of the file first: the answer holds when every row is plain, and the
-        # hash aggregate's memory is given back before the insert takes its own
-        source_dups = bool(table.key) and total > 1 and sqlpath.source_duplicate_keys(con, sp, plan.path, total)
+        # Parquet: duplicate keys asked of the file first: the answer holds when every row is plain,
+        # and the hash aggregate's memory is given back before the insert takes its own (a CSV file
+        # is read once more instead: its inserted keys are checked afterwards)
+        source_dups = not csv and bool(table.key) and total > 1 and sqlpath.source_duplicate_keys(con, sp, plan.path, total)
         plain = sqlpath.insert_plain(con, sp, plan.path, load_id) if total else 0
         result.rows_loaded = plain
+        read = plain
         reject_parts: list[pl.DataFrame] = []
         if plain < total:
             schema = _arrow_schema(table)
+            mapping = {src: name for name, src in sp.source.items()}
             for df, lines in sqlpath.other_rows(con, sp, plan.path, readers.batch_rows()):
-                parsed = normalize.parse_frame(df, table, plan.mapping, 0, limits.max_field_chars, lines=lines, dedupe=False)
+                read += df.height
+                parsed = normalize.parse_frame(df, table, mapping, 0, limits.max_field_chars, lines=lines, dedupe=False)
                 if parsed.rejects.height:
                     reject_parts.append(parsed.rejects)
                     result.rows_rejected += parsed.rows_rejected
@@ -232,13 +251,22 @@ def _load_sql(con, plan: readers.FilePlan, sp: sqlpath.SqlPlan, limits: Limits, 
                         con.unregister("_hz_other")
                 del parsed
     except (duckdb.Error, pa.ArrowException, OSError) as exc:  # DuckDB's reader, also through an Arrow stream
+        if csv and not isinstance(exc, OSError):
+            raise CsvRefused(plan.file, readers.one_line(exc)) from exc
         raise readers.unreadable(plan.file, "内容损坏或格式不符", "corrupt or malformed content", exc) from exc
+    if csv and read != total:  # a blank line DuckDB skipped…: its line numbers would be wrong
+        raise CsvRefused(plan.file, f"{read:,} rows read, {total:,} lines")
     if reject_parts:
         _insert_rejects(con, pl.concat(reject_parts, how="vertical_relaxed"), load_id, plan.file, table)
-    if table.key and result.rows_loaded > 1 and (source_dups if plain == total else sqlpath.has_duplicate_keys(con, table, load_id)):
-        n = _reject_later_duplicates(con, table, load_id, plan.file)
-        result.rows_loaded -= n
-        result.rows_rejected += n
+    if table.key and result.rows_loaded > 1:
+        if csv:
+            dups = sqlpath.loaded_duplicate_keys(con, table, load_id, result.rows_loaded)
+        else:
+            dups = source_dups if plain == total else sqlpath.has_duplicate_keys(con, table, load_id)
+        if dups:
+            n = _reject_later_duplicates(con, table, load_id, plan.file)
+            result.rows_loaded -= n
+            result.rows_rejected += n
 
 
 def _load_polars(con, plan: readers.FilePlan, fp: readers.Fingerprint, limits: Limits, load_id: int, result: FileResult) -> None:
@@ -327,16 +355,32 @@ def _progress(enabled: bool, total: int):
 
 
 def load_paths(con, paths: list[Path], progress: bool = True, limits: Limits | None = None) -> LoadResult:
-    """Load files and folders into the warehouse; all of them or (on error) nothing."""
-    from hzeval.ingest.report import unresolved_count
+    """Load files and folders into the warehouse; all of them or (on error) nothing.
 
+    A CSV file that DuckDB's reader turns out to read otherwise than polars' (:class:`CsvRefused`,
+    found only once it was read) rolls the whole load back, and the load starts again with that file
+    on the polars path: the same all-or-nothing load, read twice."""
     limits = limits or Limits.from_env()
     files, skipped = readers.discover([Path(p) for p in paths])
     plans = [readers.inspect_file(f, limits) for f in files]  # header pass: raises before any write
-    result = LoadResult(skipped=[str(s) for s in skipped])
     for plan in plans:
         log.debug("%s: table %s (%s)", plan.file, plan.table.name, plan.format)
+    polars_only: set[str] = set()
+    while True:
+        try:
+            return _load_all(con, plans, skipped, progress, limits, frozenset(polars_only))
+        except CsvRefused as refused:
+            if refused.file in polars_only:  # pragma: no cover - the polars path raises no CsvRefused
+                raise
+            log.info("%s; loading again with that file read by polars", refused)
+            polars_only.add(refused.file)
 
+
+def _load_all(con, plans: list[readers.FilePlan], skipped: list[Path], progress: bool, limits: Limits,
+              polars_only: frozenset[str]) -> LoadResult:
+    from hzeval.ingest.report import unresolved_count
+
+    result = LoadResult(skipped=[str(s) for s in skipped])
     bar = _progress(progress, sum(p.size for p in plans))
     current = None
     con.execute("begin")
@@ -348,7 +392,7 @@ def load_paths(con, paths: list[Path], progress: bool = True, limits: Limits | N
             if bar is not None:
                 bar.update(task, description=plan.path.name)
             current = plan.file
-            result.files.append(_load_one(con, plan, limits))
+            result.files.append(_load_one(con, plan, limits, polars_only))
             if bar is not None:
                 bar.advance(task, plan.size)
         if any(f.table == "calendar_overrides" and f.status == STATUS_LOADED for f in result.files):
@@ -360,7 +404,7 @@ def load_paths(con, paths: list[Path], progress: bool = True, limits: Limits | N
             con.execute("rollback")
         except Exception:  # noqa: BLE001 - the original error matters more (a failed commit has no
             log.debug("rollback failed", exc_info=True)  # transaction left to roll back)
-        if isinstance(exc, (InputFileError, KeyboardInterrupt)):
+        if isinstance(exc, (InputFileError, KeyboardInterrupt, CsvRefused)):
             raise
         if isinstance(exc, pl.exceptions.PolarsError) and current:
             raise InputFileError(

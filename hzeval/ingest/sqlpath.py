@@ -79,6 +79,18 @@ def _literal(value) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
+#: contract types whose CSV text can be plain (``list`` and ``period`` cells always need parsing)
+CSV_TYPES = ("str", "vocab", "timestamp", "date", "int", "float", "bool")
+
+#: the one spelling of a typed value in text that ``parse_frame`` and DuckDB's cast read alike: the
+#: value's own rendering by DuckDB (``cast(try_cast(x as T) as varchar) = x``: no sign but a leading
+#: minus, no leading zero, no space, ``YYYY-MM-DD HH:MM:SS`` with whole seconds) of the length given
+#: here (4-digit years; none for integers); ``float`` text must match the pattern. Anything else is
+#: parsed by ``parse_frame``. (A length test inside ``case`` keeps DuckDB's filter fast.)
+_CANONICAL_LENGTH = {"timestamp": 19, "date": 10, "int": None}
+_FLOAT_SPELLING = r"-?[0-9]{1,15}(\.[0-9]{1,15})?"
+
+
 @dataclass
 class SqlPlan:
     table: Table
@@ -87,6 +99,14 @@ class SqlPlan:
     #: contract column -> DuckDB source type
     types: dict[str, str]
     max_field_chars: int
+    #: the file's rows in file order (a FROM item with a ``$path`` parameter), and the SQL of a row's
+    #: line number over it
+    scan: str
+    line: str
+    #: the same rows without line numbers (for the passes that need none)
+    bare: str
+    #: the number of rows, when the header pass knows it (CSV); else counted from the file
+    total: int | None = None
 
     def _cell_plain(self, col: Column) -> str | None:
         """SQL true for a plain cell of ``col`` (None: every cell is plain)."""
@@ -94,6 +114,24 @@ class SqlPlan:
         if col.type == "vocab":
             keys = ", ".join(_literal(k) for k in plain_vocab_keys(col, self.max_field_chars))
             plain = f"{x} in ({keys})" if keys else "false"
+        elif self.types[col.name] == "VARCHAR" and col.type == "bool":
+            keys = ", ".join(_literal(k) for k in plain_bool_keys(self.max_field_chars))
+            plain = f"{x} in ({keys})" if keys else "false"
+        elif self.types[col.name] == "VARCHAR" and col.type in _CANONICAL_LENGTH:
+            n = _CANONICAL_LENGTH[col.type]
+            if n is not None and n > self.max_field_chars:
+                plain = "false"
+            else:
+                size = f"strlen({x}) = {n}" if n is not None else f"strlen({x}) <= {int(self.max_field_chars)}"
+                same = f"cast(try_cast({x} as {col.sql_type}) as varchar) = {x}"
+                if col.pattern:
+                    same += f" and regexp_matches({x}, {_literal(col.pattern)})"
+                plain = f"(case when {size} then {same} else false end)"
+        elif self.types[col.name] == "VARCHAR" and col.type == "float":
+            plain = (f"strlen({x}) <= {int(self.max_field_chars)} and regexp_full_match({x}, {_literal(_FLOAT_SPELLING)}) "
+                     f"and try_cast({x} as {col.sql_type}) is not null")
+            if col.pattern:
+                plain += f" and regexp_matches({x}, {_literal(col.pattern)})"
         elif self.types[col.name] == "VARCHAR":
             last = f"substr({x}, -1)"
             parts = [f"strlen({x}) <= {int(self.max_field_chars)}", f"ord({x}) > 32", f"ord({last}) > 32"]
@@ -125,10 +163,12 @@ class SqlPlan:
         if col.name not in self.source:
             return f"cast({default or 'null'} as {col.sql_type})"
         x = quote(self.source[col.name])
-        if col.type == "vocab":
-            keys = plain_vocab_keys(col, self.max_field_chars)
+        if col.type == "vocab" or (col.type == "bool" and self.types[col.name] == "VARCHAR"):
+            keys = plain_vocab_keys(col, self.max_field_chars) if col.type == "vocab" else plain_bool_keys(self.max_field_chars)
             cases = " ".join(f"when {_literal(k)} then {_literal(v)}" for k, v in keys.items())
-            v = f"(case {x} {cases} end)" if keys else "cast(null as varchar)"
+            v = f"(case {x} {cases} end)" if keys else f"cast(null as {col.sql_type})"
+        elif self.types[col.name] == "VARCHAR" and col.type in ("timestamp", "date", "int", "float"):
+            v = f"try_cast({x} as {col.sql_type})"  # the cast of a plain cell; null for the others' keys
         else:
             v = f"cast({x} as {col.sql_type})"
         return f"coalesce({v}, {default})" if default else v
@@ -144,6 +184,39 @@ def plain_vocab_keys(col: Column, max_field_chars: int) -> dict[str, str]:
                 and not re.search(normalize._FW_RE, k) and len(k.encode()) <= max_field_chars):
             out[k] = v
     return out
+
+
+def plain_bool_keys(max_field_chars: int) -> dict[str, bool]:
+    """The spellings ``parse_bool`` reads without changing them (``true``, ``是``, ``1``…)."""
+    return {k: v for k, v in normalize._BOOL.items() if k == k.strip().lower() and len(k.encode()) <= max_field_chars}
+
+
+def prepare_csv(path, header: list[str], separator: str, records: int | None, table: Table,
+                mapping: dict[str, str], max_field_chars: int) -> SqlPlan | None:
+    """The SQL plan for a CSV file, or None when it needs the polars path.
+
+    Only files whose every line is one record (``records`` from :func:`readers.fingerprint`: UTF-8,
+    no quote character, no blank line, no bare CR, no NUL) are read by DuckDB: there its reader and
+    polars' split the same records into the same fields — on the separator and the line ends, with
+    no quoting rule to interpret — so record i is line i + 2 both ways. The reader is strict (a row
+    with too few or too many fields is an error, and the file then takes the polars path, which
+    judges it). Columns are read as text by position (``c0``, ``c1``…), never by the header's words."""
+    if records is None or len(set(header)) != len(header) or not header:
+        return None
+    names = {h: f"c{i}" for i, h in enumerate(header)}
+    source: dict[str, str] = {}
+    for src, name in mapping.items():
+        if src not in names or table.column(name).type not in CSV_TYPES:
+            return None
+        source[name] = names[src]
+    if not source:
+        return None
+    columns = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names.values()) + "}"
+    reader = (f"read_csv($path, header = true, auto_detect = false, columns = {columns}, delim = {_literal(separator)}, "
+              "quote = '', escape = '', comment = '', strict_mode = true, null_padding = false, ignore_errors = false)")
+    return SqlPlan(table, source, dict.fromkeys(source, "VARCHAR"), max_field_chars,
+                   scan=f"(select *, row_number() over () as {_ROW} from {reader})", line=f"{_ROW} + 1",
+                   bare=reader, total=records)
 
 
 def prepare(con, path, table: Table, mapping: dict[str, str], max_field_chars: int) -> SqlPlan | None:
@@ -169,7 +242,8 @@ def prepare(con, path, table: Table, mapping: dict[str, str], max_field_chars: i
         source[name], ctypes[name] = src, t
     if not source:
         return None
-    return SqlPlan(table, source, ctypes, max_field_chars)
+    return SqlPlan(table, source, ctypes, max_field_chars, scan="read_parquet($path, file_row_number = true)",
+                   line="file_row_number + 1", bare="read_parquet($path)")
 
 
 def insert_plain(con, sp: SqlPlan, path, load_id: int) -> int:
@@ -178,9 +252,8 @@ def insert_plain(con, sp: SqlPlan, path, load_id: int) -> int:
     values = ", ".join(sp.value(c) for c in sp.table.columns)
     return con.execute(
         f"insert into {sp.table.name} ({cols}, _load_id, _line) "
-        f"select {values}, {int(load_id)}, file_row_number + 1 "
-        f"from read_parquet(?, file_row_number = true) where {sp.plain_row()}",
-        [str(path)],
+        f"select {values}, {int(load_id)}, {sp.line} from {sp.scan} where {sp.plain_row()}",
+        {"path": str(path)},
     ).fetchall()[0][0]
 
 
@@ -191,8 +264,7 @@ def other_rows(con, sp: SqlPlan, path, batch_rows: int):
     try:
         cols = ", ".join(quote(s) for s in sp.source.values())
         reader = cur.sql(
-            f"select {cols}, file_row_number + 1 as {_ROW} from read_parquet($path, file_row_number = true) "
-            f"where not coalesce({sp.plain_row()}, false)",
+            f"select {cols}, {sp.line} as {_ROW} from {sp.scan} where not coalesce({sp.plain_row()}, false)",
             params={"path": str(path)},
         ).to_arrow_reader(batch_rows)
         for batch in reader:
@@ -203,8 +275,10 @@ def other_rows(con, sp: SqlPlan, path, batch_rows: int):
         cur.close()
 
 
-def total_rows(con, path) -> int:
-    return con.execute("select count(*) from read_parquet(?)", [str(path)]).fetchall()[0][0]
+def total_rows(con, sp: SqlPlan, path) -> int:
+    if sp.total is not None:
+        return sp.total
+    return con.execute(f"select count(*) from {sp.bare}", {"path": str(path)}).fetchall()[0][0]
 
 
 #: DuckDB's memory limit while duplicate keys are counted: its hash aggregate spills to the
@@ -239,23 +313,46 @@ def source_duplicate_keys(con, sp: SqlPlan, path, total: int) -> bool:
     """The same question asked of the file before anything is inserted (while memory is low), over
     every row's key as a plain row would store it: the answer for the load when every row is plain."""
     keys = ", ".join(sp.value(sp.table.column(k)) for k in sp.table.key)
-    hashes = f"select hash({keys}) as h from read_parquet($path)"
-    if total > NUMPY_CHECK_ROWS:
-        return _any_repeated(con, hashes, {"path": str(path)})
+    hashes = f"select hash({keys}) as h from {sp.bare}"
+    params = {"path": str(path)}
+    if total <= NUMPY_CHECK_ROWS:
+        cur = con.cursor()  # reads only the file: outside the load's transaction
+        try:
+            found = _sorted_repeated(cur, hashes, params, total)
+        finally:
+            cur.close()
+        if found is not None:
+            return found
+    return _any_repeated(con, hashes, params)  # many rows, or the file changed under us: count what is there
+
+
+def loaded_duplicate_keys(con, table: Table, load_id: int, rows: int) -> bool:
+    """:func:`has_duplicate_keys` for ``rows`` rows just inserted (in the load's transaction), by the
+    sorted hashes while they fit :data:`NUMPY_CHECK_ROWS`."""
+    if rows <= NUMPY_CHECK_ROWS:
+        found = _sorted_repeated(con, f"select hash({', '.join(table.key)}) as h from {table.name} "
+                                      f"where _load_id = {int(load_id)}", None, rows)
+        if found is not None:
+            return found
+    return has_duplicate_keys(con, table, load_id)
+
+
+def _sorted_repeated(con, hashes: str, params, total: int) -> bool | None:
+    """Whether a value of ``h`` repeats, in a numpy array of the ``total`` hashes sorted in place
+    (8 bytes a row); None when the query yields another number of rows."""
     import numpy as np
 
     found = np.empty(total, dtype=np.uint64)
     at = 0
-    cur = con.cursor()  # reads only the file: outside the load's transaction
-    try:
-        for batch in cur.sql(hashes, params={"path": str(path)}).to_arrow_reader(1 << 20):
-            part = batch.column(0).to_numpy(zero_copy_only=False)
-            found[at:at + len(part)] = part
-            at += len(part)
-    finally:
-        cur.close()
-    if at != total:  # the file changed under us: let DuckDB count what is there
-        return _any_repeated(con, hashes, {"path": str(path)})
+    for batch in con.sql(hashes, params=params).to_arrow_reader(1 << 20):
+        col = batch.column(0)  # a hash is never null: its values buffer is the array (no pandas import)
+        part = np.frombuffer(col.buffers()[1], dtype=np.uint64, count=len(col), offset=col.offset * 8)
+        if at + len(part) > total:
+            return None
+        found[at:at + len(part)] = part
+        at += len(part)
+    if at != total:
+        return None
     found.sort()
     return bool((found[1:] == found[:-1]).any())
 
