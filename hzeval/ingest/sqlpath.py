@@ -133,13 +133,16 @@ class SqlPlan:
             if col.pattern:
                 plain += f" and regexp_matches({x}, {_literal(col.pattern)})"
         elif self.types[col.name] == "VARCHAR":
-            last = f"substr({x}, -1)"
-            parts = [f"strlen({x}) <= {int(self.max_field_chars)}", f"ord({x}) > 32", f"ord({last}) > 32"]
+            # the first character is above U+0020 when the text sorts at or after '!' (UTF-8 keeps
+            # code point order); cheaper than ord(), and most first characters are decided by it
+            last = f"ord(substr({x}, -1))"
+            parts = [f"strlen({x}) <= {int(self.max_field_chars)}", f"{x} >= '!'"]
             if normalize.is_identifier(self.table, col):
-                parts.append(f"strlen({x}) = length({x})")  # ASCII: no full-width form to fold
+                parts += [f"strlen({x}) = length({x})", f"{last} > 32"]  # ASCII: no full-width form to fold
             else:
                 ws = ", ".join(str(c) for c in _WHITESPACE)
-                parts += [f"ord({x}) not in ({ws})", f"ord({last}) not in ({ws})"]
+                parts += [f"({x} < '\u0085' or {x} >= '\u3001' or ord({x}) not in ({ws}))",  # outside U+0085..U+3000: no space
+                          f"{last} not in ({', '.join(str(c) for c in range(33))}, {ws})"]
             if col.pattern:
                 parts.append(f"regexp_matches({x}, {_literal(col.pattern)})")
             plain = " and ".join(parts)
