@@ -1,17 +1,18 @@
-"""Parquet loaded by DuckDB's own reader (issue 16): the common rows never leave DuckDB.
+"""Parquet and simple CSV loaded by DuckDB's own readers (issue 16): the common rows never leave DuckDB.
 
 :func:`hzeval.ingest.normalize.parse_frame` defines what a cell means. This module does not
 re-implement it; it recognises in SQL the cells whose meaning is *obvious* — a native Parquet
 value of the contract's type, text that cleaning would leave as it is, a vocabulary spelling that
-is its own lookup key — and lets DuckDB insert the rows made only of such cells straight from
-``read_parquet`` into the table (``insert … select … from read_parquet(…) where <plain row>``).
-Every other row (anything cleaning would change, anything that could be rejected, blank rows) is
-read back from the same file and parsed by ``parse_frame`` in bounded batches, with its file line
-number. Duplicate keys are settled over the whole file in SQL (earliest line wins, as in one
-``parse_frame`` over the file); when every row is plain they are looked for first in the file's key
-hashes (a numpy array, 8 bytes a row, sorted in place), before the insert takes its memory.
+is its own lookup key, a typed value spelled exactly as DuckDB renders it — and lets DuckDB insert
+the rows made only of such cells straight from ``read_parquet``/``read_csv`` into the table
+(``insert … select … from read_parquet(…) where <plain row>``). Every other row (anything
+cleaning would change, anything that could be rejected, blank rows) is read back from the same
+file and parsed by ``parse_frame`` in bounded batches, with its file line number. Duplicate keys
+are settled over the whole file in SQL (earliest line wins, as in one ``parse_frame`` over the
+file); they are looked for first in the key hashes (a numpy array, 8 bytes a row, sorted in
+place): of a Parquet file before the insert takes its memory, of a CSV file's inserted rows after.
 The result is the polars path's, row for row and reject for reject; ``tests/test_ingest_fastpath.py``
-loads hostile files both ways and compares everything written.
+and ``tests/test_ingest_csvpath.py`` load hostile files both ways and compare everything written.
 
 A row is *plain* when every present column is:
 
@@ -24,11 +25,16 @@ A row is *plain* when every present column is:
   ASCII only for identifiers (so no full-width forms to fold), and matching the column's
   ``pattern`` if it has one; or
 - text of a ``vocab`` column spelled exactly as one of :func:`plain_vocab_keys` (``成功``,
-  ``success``; not ``Success`` or ``县（区）``, which ``parse_frame`` folds);
+  ``success``; not ``Success`` or ``县（区）``, which ``parse_frame`` folds), or of a ``bool``
+  column as one of :func:`plain_bool_keys`; or
+- text of a ``timestamp``/``date``/``int`` column that is DuckDB's own rendering of the value it
+  casts to (``2025-03-01 09:00:00``, ``2025-03-01``, ``-12``; not ``2025/3/1``, ``007`` or ``+5``),
+  or of a ``float`` column matching ``-?d+(.d+)?``: the spellings ``parse_frame`` reads alike;
 
-and not every present cell is null (a blank row is dropped by ``parse_frame``). Files with any
-other column (text in a typed column, time zones, nanoseconds, unsigned 64-bit, decimals…) take
-the polars path whole. ``HZEVAL_LOAD_SQL=0`` turns this path off.
+and not every present cell is null (a blank row is dropped by ``parse_frame``). Parquet files with
+any other column (text in a typed column, time zones, nanoseconds, unsigned 64-bit, decimals…)
+take the polars path whole. A CSV file is read by DuckDB only when :func:`prepare_csv` allows it
+(every line one record). ``HZEVAL_LOAD_SQL=0`` turns this path off.
 """
 
 from __future__ import annotations
@@ -141,7 +147,7 @@ class SqlPlan:
                 parts += [f"strlen({x}) = length({x})", f"{last} > 32"]  # ASCII: no full-width form to fold
             else:
                 ws = ", ".join(str(c) for c in _WHITESPACE)
-                parts += [f"({x} < '\u0085' or {x} >= '\u3001' or ord({x}) not in ({ws}))",  # outside U+0085..U+3000: no space
+                parts += [f"({x} < chr(133) or {x} >= chr(12289) or ord({x}) not in ({ws}))",  # outside U+0085..U+3000: no space
                           f"{last} not in ({', '.join(str(c) for c in range(33))}, {ws})"]
             if col.pattern:
                 parts.append(f"regexp_matches({x}, {_literal(col.pattern)})")
