@@ -5,7 +5,7 @@ fresh warehouse as Parquet, UTF-8 CSV (English headers) and GBK CSV (Chinese hea
 Whole drops: every file of S, M, L into a fresh warehouse (kept under benchmarks/drops/ for
 bench_assess.py).
 Single files beside DuckDB (issue 16): M's api_calls as Parquet and as UTF-8 CSV, and (with L) one
-large api_calls Parquet file of ``BENCH_L_FILE_ROWS`` rows (default 50M), each loaded by ``hzeval``
+large api_calls file of ``BENCH_L_FILE_ROWS`` rows (default 50M) as Parquet and as CSV, each loaded by ``hzeval``
 and by DuckDB's own ``create table … as select * from read_…(file)`` in the same run: time and peak
 RSS ratios (aims: ≤ 1.3× the time, ≤ 1.5× the memory; a 50M-row file under 2 GB).
 
@@ -56,6 +56,19 @@ def large_file(rows: int) -> Path:
         )
         print(f"writing {rows:,}-row api_calls into {out} ...", flush=True)
         measure([PY, "-c", code])
+        os.replace(f"{out}.tmp", out)
+    return out
+
+
+def large_csv(rows: int) -> Path:
+    """The same ``rows`` rows as :func:`large_file`, as UTF-8 CSV (DuckDB COPY, header line)."""
+    out = DROPS / f"L-csv-{rows // 1_000_000}M" / "api_calls.csv"
+    if not out.exists():
+        out.parent.mkdir(parents=True, exist_ok=True)
+        src = large_file(rows)
+        print(f"writing {rows:,}-row api_calls as CSV into {out} ...", flush=True)
+        measure([PY, "-c", f"import duckdb; duckdb.connect().execute(\"copy (select * from read_parquet('{src}')) "
+                           f"to '{out}.tmp' (format csv, header true)\")"])
         os.replace(f"{out}.tmp", out)
     return out
 
@@ -115,6 +128,8 @@ def main() -> None:
         n = int(os.environ.get("BENCH_L_FILE_ROWS", 50_000_000))
         label = f"Parquet, L single file ({n // 1_000_000}M rows)"
         out["single"][label] = side_by_side(label, large_file(n))
+        label = f"UTF-8 CSV, L single file ({n // 1_000_000}M rows)"
+        out["single"][label] = side_by_side(label, large_csv(n))
     for size in () if only_single else sizes:
         d = drop(size)
         r = load(DROPS / f"{size}.duckdb", [d])

@@ -273,3 +273,18 @@ def test_random_quote_free_files_same_both_ways(tmp_path, monkeypatch, spy, seed
     assert sql_snap == polars_snap
     assert [name for name, _ in spy.done] == expected
     assert spy.refused == refused
+
+
+@pytest.mark.parametrize("sort_rows", [2, 3, 1000])
+def test_duplicate_keys_found_in_hash_partitions(tmp_path, monkeypatch, spy, sort_rows):
+    """The inserted keys' hashes are sorted SORT_ROWS at a time (hash partitions beyond): a
+    duplicate is found in whichever partition both copies fall, and rejected as by the polars path."""
+    monkeypatch.setattr(sqlpath, "SORT_ROWS", sort_rows)
+    ids = ["C1", "C2", "C3", "C4", "C5", "C3", "C6", "C7", "C1"]
+    f = write(tmp_path / "d", "api_calls.csv", "\n".join(
+        [HEADER, *(f"{c},2025-03-01 09:00:0{i},,HZ001,R1,成功,{i}" for i, c in enumerate(ids))]) + "\n")
+    (polars_snap, polars_res), (sql_snap, sql_res) = both_ways(tmp_path, monkeypatch, [[f]])
+    assert sql_snap == polars_snap and sql_res == polars_res
+    assert spy.done == [("api_calls.csv", 9)]  # all plain; lines 7 (C3) and 10 (C1) rejected afterwards
+    assert [(line, reason) for _, line, _, _, reason in sql_snap["rejects"]] == [
+        (7, "键重复，与第 4 行相同 / duplicate key, same as line 4"), (10, "键重复，与第 2 行相同 / duplicate key, same as line 2")]

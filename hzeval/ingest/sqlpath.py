@@ -346,9 +346,30 @@ def loaded_duplicate_keys(con, table: Table, load_id: int, rows: int) -> bool:
     return has_duplicate_keys(con, table, load_id)
 
 
+#: key hashes sorted at a time (8 bytes each: 128 MB); more rows are checked in that many hash
+#: partitions, one scan each (50M rows: 4 partitions of ~100 MB instead of one array of 400 MB)
+SORT_ROWS = 16_000_000
+
+
 def _sorted_repeated(con, hashes: str, params, total: int) -> bool | None:
-    """Whether a value of ``h`` repeats, in a numpy array of the ``total`` hashes sorted in place
-    (8 bytes a row); None when the query yields another number of rows."""
+    """Whether a value of ``h`` repeats, in numpy arrays of the hashes sorted in place (8 bytes a
+    row, at most :data:`SORT_ROWS` rows at a time); None when the query yields another number of
+    rows than ``total``."""
+    parts = max(1, -(-total // SORT_ROWS))
+    if parts == 1:
+        return _sorted_part(con, hashes, params, total)
+    counts = dict(con.execute(f"select h % {parts}, count(*) from ({hashes}) group by all", params).fetchall())
+    if sum(counts.values()) != total:
+        return None
+    for k in range(parts):
+        if counts.get(k, 0) > 1:
+            found = _sorted_part(con, f"select h from ({hashes}) where h % {parts} = {k}", params, counts[k])
+            if found is not False:
+                return found
+    return False
+
+
+def _sorted_part(con, hashes: str, params, total: int) -> bool | None:
     import numpy as np
 
     found = np.empty(total, dtype=np.uint64)
