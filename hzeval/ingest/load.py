@@ -231,12 +231,12 @@ def _load_sql(con, plan: readers.FilePlan, sp: sqlpath.SqlPlan, limits: Limits, 
         source_dups = not csv and bool(table.key) and total > 1 and sqlpath.source_duplicate_keys(con, sp, plan.path, total)
         plain = sqlpath.insert_plain(con, sp, plan.path, load_id) if total else 0
         result.rows_loaded = plain
-        read = plain
+        read = plain  # rows of the file DuckDB read: the plain ones, then the others
         reject_parts: list[pl.DataFrame] = []
         if plain < total:
             schema = _arrow_schema(table)
             mapping = {src: name for name, src in sp.source.items()}
-            for df, lines in sqlpath.other_rows(con, sp, plan.path, readers.batch_rows()):
+            for df, lines in sqlpath.other_rows(con, sp, plan.path, readers.batch_rows(), load_id):
                 read += df.height
                 parsed = normalize.parse_frame(df, table, mapping, 0, limits.max_field_chars, lines=lines, dedupe=False)
                 if parsed.rejects.height:

@@ -44,6 +44,7 @@ import os
 import re
 from dataclasses import dataclass
 
+import duckdb
 import polars as pl
 import pyarrow as pa
 
@@ -106,9 +107,9 @@ class SqlPlan:
     types: dict[str, str]
     max_field_chars: int
     #: the file's rows in file order (a FROM item with a ``$path`` parameter), and the SQL of a row's
-    #: line number over it
+    #: line number over it (None: the reader has none, the line is the row's place in the file: CSV)
     scan: str
-    line: str
+    line: str | None
     #: the same rows without line numbers (for the passes that need none)
     bare: str
     #: the number of rows, when the header pass knows it (CSV); else counted from the file
@@ -224,8 +225,7 @@ def prepare_csv(path, header: list[str], separator: str, records: int | None, ta
     reader = (f"read_csv($path, header = true, auto_detect = false, columns = {columns}, delim = {_literal(separator)}, "
               "quote = '', escape = '', comment = '', strict_mode = true, null_padding = false, ignore_errors = false)")
     return SqlPlan(table, source, dict.fromkeys(source, "VARCHAR"), max_field_chars,
-                   scan=f"(select *, row_number() over () as {_ROW} from {reader})", line=f"{_ROW} + 1",
-                   bare=reader, total=records)
+                   scan=reader, line=None, bare=reader, total=records)
 
 
 def prepare(con, path, table: Table, mapping: dict[str, str], max_field_chars: int) -> SqlPlan | None:
@@ -256,32 +256,67 @@ def prepare(con, path, table: Table, mapping: dict[str, str], max_field_chars: i
 
 
 def insert_plain(con, sp: SqlPlan, path, load_id: int) -> int:
-    """Insert the plain rows straight from the file; returns how many."""
+    """Insert the plain rows straight from the file; returns how many.
+
+    A reader without line numbers (CSV) inserts *every* row in one statement, the plain ones under
+    ``load_id`` and the others (to be parsed by :func:`other_rows`, then deleted) under ``-load_id``:
+    DuckDB keeps a single table's insertion order (a parallel scan, unlike ``row_number() over ()``,
+    which made the CSV insert serial and twice as slow), so the rows' ``rowid`` order is the file's,
+    and each row's line is its place after the header."""
     cols = ", ".join(sp.table.names)
     values = ", ".join(sp.value(c) for c in sp.table.columns)
-    return con.execute(
-        f"insert into {sp.table.name} ({cols}, _load_id, _line) "
-        f"select {values}, {int(load_id)}, {sp.line} from {sp.scan} where {sp.plain_row()}",
-        {"path": str(path)},
+    params = {"path": str(path)}
+    lid = int(load_id)
+    if sp.line is not None:
+        return con.execute(
+            f"insert into {sp.table.name} ({cols}, _load_id, _line) "
+            f"select {values}, {lid}, {sp.line} from {sp.scan} where {sp.plain_row()}", params,
+        ).fetchall()[0][0]
+    t = sp.table.name
+    n = con.execute(
+        f"insert into {t} ({cols}, _load_id, _line) select {values}, "
+        f"case when coalesce({sp.plain_row()}, false) then {lid} else {-lid} end, null from {sp.scan}", params,
     ).fetchall()[0][0]
+    if not n:
+        return 0
+    con.execute(f"update {t} set _line = rowid - (select min(rowid) from {t} where _load_id in ({lid}, {-lid})) + 2 "
+                f"where _load_id in ({lid}, {-lid})")
+    return con.execute(f"select count(*) from {t} where _load_id = {lid}").fetchall()[0][0]
 
 
-def other_rows(con, sp: SqlPlan, path, batch_rows: int):
+def other_rows(con, sp: SqlPlan, path, batch_rows: int, load_id: int):
     """The rows that are not plain, in file order, as (polars frame of the mapped source columns as
-    polars reads them, their line numbers) in batches of at most ``batch_rows`` rows."""
+    polars reads them, their line numbers) in batches of at most ``batch_rows`` rows. For CSV the
+    lines are those :func:`insert_plain` gave the rows it marked, which are then deleted."""
+    cols = ", ".join(quote(s) for s in sp.source.values())
+    lines = None
+    if sp.line is None:
+        lid = -int(load_id)
+        lines = pl.from_arrow(con.sql(f"select _line from {sp.table.name} where _load_id = {lid} order by _line")
+                              .to_arrow_table()).to_series()
+        con.execute(f"delete from {sp.table.name} where _load_id = {lid}")
     cur = con.cursor()  # its own connection: it reads the file while the load's transaction inserts
+    at = 0
     try:
-        cols = ", ".join(quote(s) for s in sp.source.values())
+        numbered = f", {sp.line} as {_ROW}" if sp.line is not None else ""
         reader = cur.sql(
-            f"select {cols}, {sp.line} as {_ROW} from {sp.scan} where not coalesce({sp.plain_row()}, false)",
+            f"select {cols}{numbered} from {sp.scan} where not coalesce({sp.plain_row()}, false)",
             params={"path": str(path)},
         ).to_arrow_reader(batch_rows)
         for batch in reader:
             if batch.num_rows:
                 df = pl.from_arrow(pa.Table.from_batches([batch]))
-                yield df.drop(_ROW), df[_ROW]
+                if lines is None:
+                    yield df.drop(_ROW), df[_ROW]
+                else:
+                    if at + df.height > lines.len():
+                        raise duckdb.InvalidInputException("more rows that are not plain than marked")
+                    yield df, lines.slice(at, df.height)
+                    at += df.height
     finally:
         cur.close()
+    if lines is not None and at != lines.len():
+        raise duckdb.InvalidInputException(f"{at:,} rows that are not plain read back, {lines.len():,} marked")
 
 
 def total_rows(con, sp: SqlPlan, path) -> int:
