@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 from conftest import load_snapshot
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from hzeval.errors import InputFileError
 from hzeval.ingest import load, load_paths, normalize, readers, sqlpath
@@ -129,12 +131,12 @@ def test_hostile_cells_same_both_ways(tmp_path, monkeypatch, spy):
     rej = [(line, col, reason) for _, line, col, _, reason in sql_snap["rejects"]]
     assert rej == [
         (5, "call_id", normalize.R_MISSING),
-        (6, "call_id", f"键重复，与第 2 行相同 / duplicate key, same as line 2"),
+        (6, "call_id", "键重复，与第 2 行相同 / duplicate key, same as line 2"),
         (8, "called_at", normalize.R_TIME),
         (14, "rows_returned", normalize.R_NUMBER),
         (15, "called_at", normalize.R_TIME),
         (18, "rows_returned", normalize.R_NUMBER),
-        (20, "call_id", f"键重复，与第 3 行相同 / duplicate key, same as line 3"),
+        (20, "call_id", "键重复，与第 3 行相同 / duplicate key, same as line 3"),
     ]
     good = {r[0]: r for r in sql_snap["api_calls"]}
     assert sorted(r[-1] for r in good.values()) == [2, 3, 4, 7, 9, 10, 11, 12, 13, 16, 19]
@@ -288,3 +290,23 @@ def test_duplicate_keys_found_in_hash_partitions(tmp_path, monkeypatch, spy, sor
     assert spy.done == [("api_calls.csv", 9)]  # all plain; lines 7 (C3) and 10 (C1) rejected afterwards
     assert [(line, reason) for _, line, _, _, reason in sql_snap["rejects"]] == [
         (7, "键重复，与第 4 行相同 / duplicate key, same as line 4"), (10, "键重复，与第 2 行相同 / duplicate key, same as line 2")]
+
+
+_CELL_CHARS = st.sampled_from(list("0123456789-: .,\t\r\nCHZa成功是否") + ["\u3000", "\u00a0", "１", "Ｃ", "\x01", "年", "+"])
+_CELL = st.text(alphabet=_CELL_CHARS, max_size=22) | st.sampled_from(
+    ["2025-03-01 09:00:00", "2027-01-01", "true", "false", "是", "成功", "C1", "HZ001", "-3", "12", ""])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(table=st.sampled_from([("api_calls.csv", HEADER), ("calendar_overrides.csv", "date,is_workday,note")]),
+       rows=st.lists(st.lists(_CELL, min_size=1, max_size=8), max_size=10), eol=st.sampled_from(["\n", "\r\n"]))
+def test_hypothesis_unquoted_files_same_both_ways(tmp_path_factory, table, rows, eol):
+    """Random unquoted files (cells with separators, CRs, LFs, spaces, full-width and control
+    characters, short and long rows): whichever reader takes them, the warehouse is the polars path's."""
+    name, header = table
+    folder = tmp_path_factory.mktemp("hyp")
+    f = write(folder / "d", name, eol.join([header, *(",".join(r) for r in rows)]) + eol)
+    with pytest.MonkeyPatch.context() as mp:
+        (polars_snap, polars_res), (sql_snap, sql_res) = both_ways(folder, mp, [[f]])
+    assert sql_res == polars_res
+    assert sql_snap == polars_snap
