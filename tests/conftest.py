@@ -83,3 +83,67 @@ def load_snapshot(con) -> dict:
                         "from loads order by load_id")
     out["replacements"] = rows("select table_name, rows from replacements order by load_id, replaced_load_id")
     return out
+
+
+def load_both_ways(folder, monkeypatch, steps, batch=None, **limits):
+    """Load ``steps`` (lists of files, one load each) into fresh warehouses with DuckDB's readers off
+    (``HZEVAL_LOAD_SQL=0``: every row through polars and ``parse_frame``), then on. Returns both
+    (snapshot, per step: (loaded, rejected, replaced, status, encoding, warnings) per file, or the
+    message of the error that refused the load)."""
+    from hzeval.errors import InputFileError
+    from hzeval.ingest import load_paths
+    from hzeval.ingest.limits import Limits
+    from hzeval.warehouse import connect
+
+    if batch:
+        monkeypatch.setenv("HZEVAL_LOAD_BATCH_ROWS", str(batch))
+    out = []
+    for flag in ("0", "1"):
+        monkeypatch.setenv("HZEVAL_LOAD_SQL", flag)
+        results = []
+        with connect(folder / f"w{flag}.duckdb") as con:
+            for files in steps:
+                try:
+                    r = load_paths(con, files, progress=False, limits=Limits.from_env(**limits))
+                except InputFileError as exc:
+                    results.append(str(exc))
+                    continue
+                results.append([(f.rows_loaded, f.rows_rejected, f.rows_replaced, f.status, f.encoding, f.warnings)
+                                for f in r.files])
+            out.append((load_snapshot(con), results))
+    return out
+
+
+class SqlPathSpy:
+    """Which files DuckDB's readers loaded (name, rows DuckDB inserted itself) and which CSV files
+    they read and refused (loaded again by polars)."""
+
+    def __init__(self):
+        self.done: list[tuple[str, int]] = []
+        self.refused: list[str] = []
+        self.plain = 0
+
+
+@pytest.fixture
+def spy(monkeypatch):
+    from hzeval.ingest import load, sqlpath
+
+    seen = SqlPathSpy()
+    real_insert, real_load = sqlpath.insert_plain, load._load_sql
+
+    def insert(con, sp, path, load_id):
+        seen.plain = real_insert(con, sp, path, load_id)
+        return seen.plain
+
+    def load_sql(con, plan, sp, limits, load_id, result):
+        seen.plain = 0
+        try:
+            real_load(con, plan, sp, limits, load_id, result)
+        except load.CsvRefused:
+            seen.refused.append(plan.path.name)
+            raise
+        seen.done.append((plan.path.name, seen.plain))
+
+    monkeypatch.setattr(sqlpath, "insert_plain", insert)
+    monkeypatch.setattr(load, "_load_sql", load_sql)
+    return seen

@@ -16,49 +16,14 @@ import random
 from pathlib import Path
 
 import pytest
-from conftest import load_snapshot
+from conftest import load_both_ways
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hzeval.errors import InputFileError
-from hzeval.ingest import load, load_paths, normalize, readers, sqlpath
-from hzeval.ingest.limits import Limits
-from hzeval.warehouse import connect
+from hzeval.ingest import normalize, readers, sqlpath
 
 D = dt.datetime
 HEADER = "call_id,called_at,application_id,consumer_code,resource_code,status,rows_returned"
-
-
-class Spy:
-    """Which CSV files DuckDB loaded (name, rows it inserted itself) and which it read and refused."""
-
-    def __init__(self):
-        self.done: list[tuple[str, int]] = []
-        self.refused: list[str] = []
-        self.plain = 0
-
-
-@pytest.fixture
-def spy(monkeypatch):
-    seen = Spy()
-    real_insert, real_load = sqlpath.insert_plain, load._load_sql
-
-    def insert(con, sp, path, load_id):
-        seen.plain = real_insert(con, sp, path, load_id)
-        return seen.plain
-
-    def load_sql(con, plan, sp, limits, load_id, result):
-        seen.plain = 0
-        try:
-            real_load(con, plan, sp, limits, load_id, result)
-        except load.CsvRefused:
-            seen.refused.append(plan.path.name)
-            raise
-        seen.done.append((plan.path.name, seen.plain))
-
-    monkeypatch.setattr(sqlpath, "insert_plain", insert)
-    monkeypatch.setattr(load, "_load_sql", load_sql)
-    return seen
 
 
 def write(folder: Path, name: str, data: bytes | str) -> Path:
@@ -66,28 +31,6 @@ def write(folder: Path, name: str, data: bytes | str) -> Path:
     p = folder / name
     p.write_bytes(data.encode() if isinstance(data, str) else data)
     return p
-
-
-def both_ways(tmp_path, monkeypatch, steps, batch=None, **limits):
-    """Load ``steps`` (lists of files, one load each) with the SQL path off, then on. Returns both
-    (snapshot, per-step results or the error's message)."""
-    if batch:
-        monkeypatch.setenv("HZEVAL_LOAD_BATCH_ROWS", str(batch))
-    out = []
-    for flag in ("0", "1"):
-        monkeypatch.setenv("HZEVAL_LOAD_SQL", flag)
-        results = []
-        with connect(tmp_path / f"w{flag}.duckdb") as con:
-            for files in steps:
-                try:
-                    r = load_paths(con, files, progress=False, limits=Limits.from_env(**limits))
-                except InputFileError as exc:
-                    results.append(str(exc))
-                    continue
-                results.append([(f.rows_loaded, f.rows_rejected, f.rows_replaced, f.status, f.encoding, f.warnings)
-                                for f in r.files])
-            out.append((load_snapshot(con), results))
-    return out
 
 
 def test_hostile_cells_same_both_ways(tmp_path, monkeypatch, spy):
@@ -121,7 +64,7 @@ def test_hostile_cells_same_both_ways(tmp_path, monkeypatch, spy):
     del lines[11]
     lines.insert(11, "C12,2025-03-01 09:00:08,,HZ001,HZ001-R1,成功,1234")  # 12 plain
     f = write(tmp_path / "ok", "api_calls.csv", "\n".join(lines) + "\n")
-    (polars_snap, polars_res), (sql_snap, sql_res) = both_ways(tmp_path, monkeypatch, [[f], [f]])
+    (polars_snap, polars_res), (sql_snap, sql_res) = load_both_ways(tmp_path, monkeypatch, [[f], [f]])
     assert sql_snap == polars_snap
     assert sql_res == polars_res
     # plain rows inserted by DuckDB: lines 2, 6, 12, 20 (line 20 "C2" is plain text, rejected
@@ -149,7 +92,7 @@ def test_hostile_cells_same_both_ways(tmp_path, monkeypatch, spy):
 
     spy.done.clear()
     (tmp_path / "r").mkdir()
-    (polars_snap, polars_res), (sql_snap, sql_res) = both_ways(tmp_path / "r", monkeypatch, [[ragged]])
+    (polars_snap, polars_res), (sql_snap, sql_res) = load_both_ways(tmp_path / "r", monkeypatch, [[ragged]])
     assert sql_snap == polars_snap and sql_res == polars_res
     assert spy.done == [] and spy.refused == ["api_calls.csv"]  # DuckDB's strict reader refused line 12
 
@@ -169,7 +112,7 @@ def test_hostile_cells_same_both_ways(tmp_path, monkeypatch, spy):
     ("a short row", HEADER + "\nC1,2025-03-01 09:00:00,,HZ001,R1,成功\nC2,2025-03-01 09:00:00,,HZ001,R1,成功,1\n", "refused"),
     ("a long row", HEADER + "\nC1,2025-03-01 09:00:00,,HZ001,R1,成功,1,2\n", "refused"),
 ])
-def test_reader_edges_same_both_ways(tmp_path, monkeypatch, spy, name, data, path):
+def test_reader_edges_same_load_both_ways(tmp_path, monkeypatch, spy, name, data, path):
     """Line ends, BOM, separators: the same warehouse both ways. Files with quotes, bare CRs or NULs
     never reach DuckDB's reader (a line may not be one record); blank lines (which DuckDB skips: one
     row fewer than the lines) and rows of the wrong width (its strict reader stops) are read by DuckDB
@@ -177,7 +120,7 @@ def test_reader_edges_same_both_ways(tmp_path, monkeypatch, spy, name, data, pat
     f = write(tmp_path / "d", "api_calls.csv", data)
     plan = readers.inspect_file(f)
     assert (readers.fingerprint(plan).records is None) == (path == "polars")
-    (polars_snap, polars_res), (sql_snap, sql_res) = both_ways(tmp_path, monkeypatch, [[f]])
+    (polars_snap, polars_res), (sql_snap, sql_res) = load_both_ways(tmp_path, monkeypatch, [[f]])
     assert sql_snap == polars_snap
     assert sql_res == polars_res
     assert [n for n, _ in spy.done] == (["api_calls.csv"] if path == "duckdb" else [])
@@ -208,7 +151,7 @@ def test_line_guard_across_chunk_boundaries(tmp_path, monkeypatch, chunk):
             assert readers.fingerprint(readers.inspect_file(f)).records == 4, cut
 
 
-def test_typed_text_columns_same_both_ways(tmp_path, monkeypatch, spy):
+def test_typed_text_columns_same_load_both_ways(tmp_path, monkeypatch, spy):
     """Dates, booleans, vocabularies and defaults as text: calendar_overrides (date, bool) and
     catalog_items-like spellings read alike by DuckDB's cast and parse_frame."""
     f = write(tmp_path / "d", "calendar_overrides.csv", "\n".join([
@@ -222,7 +165,7 @@ def test_typed_text_columns_same_both_ways(tmp_path, monkeypatch, spy):
         "2027-02-08, 1 ,空格",          # 8 spaces → parse_frame
         "2027-01-01,true,重复",         # 9 duplicate of line 2
     ]) + "\n")
-    (polars_snap, polars_res), (sql_snap, sql_res) = both_ways(tmp_path, monkeypatch, [[f]])
+    (polars_snap, polars_res), (sql_snap, sql_res) = load_both_ways(tmp_path, monkeypatch, [[f]])
     assert sql_snap == polars_snap
     assert sql_res == polars_res
     assert spy.done == [("calendar_overrides.csv", 3)]  # lines 2, 3 and 9 (9 rejected afterwards)
@@ -241,7 +184,7 @@ _ALPHABET = ["C1", "C2", "C1 ", " C3", "Ｃ４", "", "", "x", "调用", "成功"
 
 
 @pytest.mark.parametrize("seed", range(10))
-def test_random_quote_free_files_same_both_ways(tmp_path, monkeypatch, spy, seed):
+def test_random_quote_free_files_same_load_both_ways(tmp_path, monkeypatch, spy, seed):
     """Random api_calls and aggregation_log files over an alphabet of hostile cells, with random line
     ends, and now and then a short row, a blank line or a quoted cell, loaded one after another into
     one warehouse: identical warehouses and results both ways, and DuckDB read exactly the files with
@@ -269,7 +212,7 @@ def test_random_quote_free_files_same_both_ways(tmp_path, monkeypatch, spy, seed
         else:
             assert readers.fingerprint(readers.inspect_file(f)).records == len(rows)
         (expected if flaw is None else refused if flaw in ("short", "blank") else []).append(name)
-    (polars_snap, polars_res), (sql_snap, sql_res) = both_ways(tmp_path, monkeypatch, steps, batch=rng.choice([None, 7]),
+    (polars_snap, polars_res), (sql_snap, sql_res) = load_both_ways(tmp_path, monkeypatch, steps, batch=rng.choice([None, 7]),
                                                                max_field_chars=rng.choice([10, 500]))
     assert sql_res == polars_res
     assert sql_snap == polars_snap
@@ -285,7 +228,7 @@ def test_duplicate_keys_found_in_hash_partitions(tmp_path, monkeypatch, spy, sor
     ids = ["C1", "C2", "C3", "C4", "C5", "C3", "C6", "C7", "C1"]
     f = write(tmp_path / "d", "api_calls.csv", "\n".join(
         [HEADER, *(f"{c},2025-03-01 09:00:0{i},,HZ001,R1,成功,{i}" for i, c in enumerate(ids))]) + "\n")
-    (polars_snap, polars_res), (sql_snap, sql_res) = both_ways(tmp_path, monkeypatch, [[f]])
+    (polars_snap, polars_res), (sql_snap, sql_res) = load_both_ways(tmp_path, monkeypatch, [[f]])
     assert sql_snap == polars_snap and sql_res == polars_res
     assert spy.done == [("api_calls.csv", 9)]  # all plain; lines 7 (C3) and 10 (C1) rejected afterwards
     assert [(line, reason) for _, line, _, _, reason in sql_snap["rejects"]] == [
@@ -300,13 +243,13 @@ _CELL = st.text(alphabet=_CELL_CHARS, max_size=22) | st.sampled_from(
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(table=st.sampled_from([("api_calls.csv", HEADER), ("calendar_overrides.csv", "date,is_workday,note")]),
        rows=st.lists(st.lists(_CELL, min_size=1, max_size=8), max_size=10), eol=st.sampled_from(["\n", "\r\n"]))
-def test_hypothesis_unquoted_files_same_both_ways(tmp_path_factory, table, rows, eol):
+def test_hypothesis_unquoted_files_same_load_both_ways(tmp_path_factory, table, rows, eol):
     """Random unquoted files (cells with separators, CRs, LFs, spaces, full-width and control
     characters, short and long rows): whichever reader takes them, the warehouse is the polars path's."""
     name, header = table
     folder = tmp_path_factory.mktemp("hyp")
     f = write(folder / "d", name, eol.join([header, *(",".join(r) for r in rows)]) + eol)
     with pytest.MonkeyPatch.context() as mp:
-        (polars_snap, polars_res), (sql_snap, sql_res) = both_ways(folder, mp, [[f]])
+        (polars_snap, polars_res), (sql_snap, sql_res) = load_both_ways(folder, mp, [[f]])
     assert sql_res == polars_res
     assert sql_snap == polars_snap

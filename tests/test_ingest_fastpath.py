@@ -16,11 +16,10 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from conftest import load_snapshot
+from conftest import load_both_ways
 
 from hzeval.contract import TABLES
 from hzeval.ingest import load_paths, normalize, sqlpath
-from hzeval.ingest.limits import Limits
 from hzeval.warehouse import connect
 
 D = dt.datetime
@@ -114,49 +113,18 @@ def agencies(tmp_path: Path, name="agencies.parquet") -> Path:
     })
 
 
-@pytest.fixture
-def spy(monkeypatch):
-    calls = []
-    real = sqlpath.insert_plain
-
-    def wrapped(con, sp, path, load_id):
-        n = real(con, sp, path, load_id)
-        calls.append((Path(path).name, n))
-        return n
-
-    monkeypatch.setattr(sqlpath, "insert_plain", wrapped)
-    return calls
-
-
-def both_ways(tmp_path, monkeypatch, steps, batch=None, **limits):
-    """Load ``steps`` (lists of files, one load each) with the SQL path off, then on; return both
-    snapshots and the per-step (loaded, rejected, replaced, status, warnings)."""
-    if batch:
-        monkeypatch.setenv("HZEVAL_LOAD_BATCH_ROWS", str(batch))
-    out = []
-    for flag in ("0", "1"):
-        monkeypatch.setenv("HZEVAL_LOAD_SQL", flag)
-        results = []
-        with connect(tmp_path / f"w{flag}.duckdb") as con:
-            for files in steps:
-                r = load_paths(con, files, progress=False, limits=Limits.from_env(**limits))
-                results.append([(f.rows_loaded, f.rows_rejected, f.rows_replaced, f.status, f.warnings) for f in r.files])
-            out.append((load_snapshot(con), results))
-    return out
-
-
 @pytest.mark.parametrize("batch", [None, 2, 3])
-def test_api_calls_hostile_cells_same_both_ways(tmp_path, monkeypatch, spy, batch):
+def test_api_calls_hostile_cells_same_load_both_ways(tmp_path, monkeypatch, spy, batch):
     f = api_calls(tmp_path)
-    (polars_snap, polars_res), (sql_snap, sql_res) = both_ways(tmp_path, monkeypatch, [[f], [f]], batch, max_field_chars=10)
+    (polars_snap, polars_res), (sql_snap, sql_res) = load_both_ways(tmp_path, monkeypatch, [[f], [f]], batch, max_field_chars=10)
     assert sql_snap == polars_snap
     assert sql_res == polars_res
     # DuckDB inserted the plain rows itself: lines 1, 6, 8, 15 and 16 (ASCII codes without surrounding
     # space, status 成功, called_at present; 6 and 16 are rejected afterwards as duplicates); every
     # other line has a cell that cleaning changes, a missing required value, or more than 10 bytes
-    assert spy == [("api_calls.parquet", 5)]
+    assert spy.done == [("api_calls.parquet", 5)]
     # the second load of the same bytes is skipped as unchanged (idempotence), both ways
-    assert sql_res[1] == [(0, 0, 0, "unchanged", [])]
+    assert sql_res[1] == [(0, 0, 0, "unchanged", None, [])]
 
     rej = [(line, col, reason) for _, line, col, _, reason in sql_snap["rejects"]]
     missing = normalize.R_MISSING
@@ -181,16 +149,16 @@ def test_api_calls_hostile_cells_same_both_ways(tmp_path, monkeypatch, spy, batc
     assert good["\x01C12"][-1] == 12     # a control character is not whitespace
     assert good["C18"][5] is None        # spaces only → null
     assert good["C19"][5] == "调" * 10   # 10 characters: not too long
-    assert sql_res[0] == [(10, 9, 0, "loaded", ["忽略未知列 / ignored unknown columns: extra_column"])]
+    assert sql_res[0] == [(10, 9, 0, "loaded", None, ["忽略未知列 / ignored unknown columns: extra_column"])]
 
 
 @pytest.mark.parametrize("batch", [None, 2])
-def test_agencies_patterns_vocabularies_defaults_same_both_ways(tmp_path, monkeypatch, spy, batch):
+def test_agencies_patterns_vocabularies_defaults_same_load_both_ways(tmp_path, monkeypatch, spy, batch):
     f = agencies(tmp_path)
-    (polars_snap, polars_res), (sql_snap, sql_res) = both_ways(tmp_path, monkeypatch, [[f]], batch)
+    (polars_snap, polars_res), (sql_snap, sql_res) = load_both_ways(tmp_path, monkeypatch, [[f]], batch)
     assert sql_snap == polars_snap
     assert sql_res == polars_res
-    assert spy
+    assert spy.done
     rej = [(line, col, reason) for _, line, col, _, reason in sql_snap["rejects"]]
     bad_level = normalize.r_vocab(TABLES["agencies"].column("level"))
     assert rej == [
@@ -210,7 +178,7 @@ def test_agencies_patterns_vocabularies_defaults_same_both_ways(tmp_path, monkey
     assert got["hz-11"][2] == "县区"
 
 
-def test_replacement_same_both_ways(tmp_path, monkeypatch, spy):
+def test_replacement_same_load_both_ways(tmp_path, monkeypatch, spy):
     first = agencies(tmp_path)
     second_dir = tmp_path / "second"
     second_dir.mkdir()
@@ -220,15 +188,15 @@ def test_replacement_same_both_ways(tmp_path, monkeypatch, spy):
         "level": pa.array(["市级", "市级", "县区", "市级"], pa.large_string()),
         "is_authority": pa.array([False, False, True, None], pa.bool_()),
     })
-    (polars_snap, polars_res), (sql_snap, sql_res) = both_ways(tmp_path, monkeypatch, [[first], [second]])
+    (polars_snap, polars_res), (sql_snap, sql_res) = load_both_ways(tmp_path, monkeypatch, [[first], [second]])
     assert sql_snap == polars_snap
     assert sql_res == polars_res
     # HZ-01 replaces the first load's row; HZ-07 and HZ-08 were rejected there (level bogus / missing),
     # so they and HZ-99 are new
-    assert sql_res[1] == [(4, 0, 1, "loaded", [])]
+    assert sql_res[1] == [(4, 0, 1, "loaded", None, [])]
     assert sql_snap["replacements"] == [("agencies", 1)]
     assert [(r[0], r[1], r[-1]) for r in sql_snap["agencies"] if r[0] in ("HZ-01", "HZ-08")] == [("HZ-01", "新名", 1), ("HZ-08", "新名8", 4)]
-    assert len(spy) == 2
+    assert len(spy.done) == 2
 
 
 def test_native_types_and_fallback_files(tmp_path, monkeypatch, spy):
@@ -249,10 +217,10 @@ def test_native_types_and_fallback_files(tmp_path, monkeypatch, spy):
         "finished_at": pa.array([D(2025, 1, 2, 9), None, None], pa.timestamp("ms")),
         "status": pa.array(["成功", "失败", "成功"]),
     })
-    (polars_snap, polars_res), (sql_snap, sql_res) = both_ways(tmp_path, monkeypatch, [[calls, log]])
+    (polars_snap, polars_res), (sql_snap, sql_res) = load_both_ways(tmp_path, monkeypatch, [[calls, log]])
     assert sql_snap == polars_snap
     assert sql_res == polars_res
-    assert [name for name, _ in spy] == ["api_calls.parquet"]  # aggregation_log: polars path
+    assert [name for name, _ in spy.done] == ["api_calls.parquet"]  # aggregation_log: polars path
     assert [r[:2] for r in sql_snap["api_calls"]] == [("C1", D(2025, 1, 2)), ("C2", D(2025, 1, 3))]
     # line 3 of the log: its time does not parse, so it is rejected for that, not as a duplicate of J2
     assert [(t, line, col) for t, line, col, _, _ in sql_snap["rejects"]] == [
@@ -291,13 +259,13 @@ def test_plain_file_with_duplicate_keys(tmp_path, monkeypatch, spy, numpy_rows):
         "consumer_code": pa.array(["HZ001"] * 6),
         "resource_code": pa.array(["R1"] * 6),
     })
-    (polars_snap, polars_res), (sql_snap, sql_res) = both_ways(tmp_path, monkeypatch, [[f]])
+    (polars_snap, polars_res), (sql_snap, sql_res) = load_both_ways(tmp_path, monkeypatch, [[f]])
     assert sql_snap == polars_snap
     assert sql_res == polars_res
-    assert spy == [("api_calls.parquet", 6)]  # all six inserted by DuckDB, three then rejected
+    assert spy.done == [("api_calls.parquet", 6)]  # all six inserted by DuckDB, three then rejected
     assert [(line, reason) for _, line, _, _, reason in sql_snap["rejects"]] == [(3, dup(1)), (5, dup(2)), (6, dup(1))]
     assert [r[-1] for r in sql_snap["api_calls"]] == [1, 2, 4]
-    assert sql_res[0] == [(3, 3, 0, "loaded", [])]
+    assert sql_res[0] == [(3, 3, 0, "loaded", None, [])]
 
 
 def test_memory_limit_restored(tmp_path, monkeypatch):
@@ -322,16 +290,16 @@ def test_unresolved_count_is_the_listing_length(tmp_path):
         assert unresolved_count(con) == len(unresolved_references(con)) == 3
 
 
-def test_sample_drop_same_both_ways(tmp_path, monkeypatch, spy):
+def test_sample_drop_same_load_both_ways(tmp_path, monkeypatch, spy):
     """The committed sample drop (its two Parquet files and 14 of its 16 CSV files take the SQL path;
     the rest are XLSX and JSON Lines) writes the same warehouse both ways."""
     drop = Path(__file__).resolve().parent.parent / "data_samples"
-    (polars_snap, polars_res), (sql_snap, sql_res) = both_ways(tmp_path, monkeypatch, [[drop]])
+    (polars_snap, polars_res), (sql_snap, sql_res) = load_both_ways(tmp_path, monkeypatch, [[drop]])
     assert sql_snap == polars_snap
     assert sql_res == polars_res
     # agencies.csv is GBK and basis_changes.csv has a list column (resource_codes): polars path
     csv = sorted(f.name for f in drop.glob("*.csv") if f.name not in ("agencies.csv", "basis_changes.csv"))
     assert len(csv) == 14
-    assert sorted(name for name, _ in spy) == sorted(["aggregation_log.parquet", "api_calls.parquet", *csv])
+    assert sorted(name for name, _ in spy.done) == sorted(["aggregation_log.parquet", "api_calls.parquet", *csv])
     assert sum(r[0] for r in sql_res[0]) == sum(len(sql_snap[k]) for k in TABLES)  # a first load: all rows are its own
     assert len(sql_snap["api_calls"]) > 10_000
