@@ -102,6 +102,7 @@ def test_hostile_cells_same_both_ways(tmp_path, monkeypatch, spy):
     ("no final newline", HEADER + "\nC1,2025-03-01 09:00:00,,HZ001,R1,成功,1", "duckdb"),
     ("BOM", "\ufeff" + HEADER + "\nC1,2025-03-01 09:00:00,,HZ001,R1,成功,1\n", "duckdb"),
     ("header only", HEADER + "\n", "duckdb"),
+    ("header only, an unknown column", HEADER + ",extra\n", "duckdb"),
     ("tab separated", HEADER.replace(",", "\t") + "\nC1\t2025-03-01 09:00:00\t\tHZ001\tR1\t成功,失败\t1\n", "duckdb"),
     ("a quoted cell", HEADER + '\nC1,2025-03-01 09:00:00,,HZ001,R1,"成功",1\n', "polars"),
     ("a quoted newline", HEADER + '\nC1,2025-03-01 09:00:00,,HZ001,R1,"成\n功",1\nC2,2025-03-01 09:00:00,,HZ001,R1,成功,1\n', "polars"),
@@ -112,7 +113,7 @@ def test_hostile_cells_same_both_ways(tmp_path, monkeypatch, spy):
     ("a short row", HEADER + "\nC1,2025-03-01 09:00:00,,HZ001,R1,成功\nC2,2025-03-01 09:00:00,,HZ001,R1,成功,1\n", "refused"),
     ("a long row", HEADER + "\nC1,2025-03-01 09:00:00,,HZ001,R1,成功,1,2\n", "refused"),
 ])
-def test_reader_edges_same_load_both_ways(tmp_path, monkeypatch, spy, name, data, path):
+def test_reader_edges_same_both_ways(tmp_path, monkeypatch, spy, name, data, path):
     """Line ends, BOM, separators: the same warehouse both ways. Files with quotes, bare CRs or NULs
     never reach DuckDB's reader (a line may not be one record); blank lines (which DuckDB skips: one
     row fewer than the lines) and rows of the wrong width (its strict reader stops) are read by DuckDB
@@ -151,7 +152,7 @@ def test_line_guard_across_chunk_boundaries(tmp_path, monkeypatch, chunk):
             assert readers.fingerprint(readers.inspect_file(f)).records == 4, cut
 
 
-def test_typed_text_columns_same_load_both_ways(tmp_path, monkeypatch, spy):
+def test_typed_text_columns_same_both_ways(tmp_path, monkeypatch, spy):
     """Dates, booleans, vocabularies and defaults as text: calendar_overrides (date, bool) and
     catalog_items-like spellings read alike by DuckDB's cast and parse_frame."""
     f = write(tmp_path / "d", "calendar_overrides.csv", "\n".join([
@@ -184,7 +185,7 @@ _ALPHABET = ["C1", "C2", "C1 ", " C3", "Ｃ４", "", "", "x", "调用", "成功"
 
 
 @pytest.mark.parametrize("seed", range(10))
-def test_random_quote_free_files_same_load_both_ways(tmp_path, monkeypatch, spy, seed):
+def test_random_quote_free_files_same_both_ways(tmp_path, monkeypatch, spy, seed):
     """Random api_calls and aggregation_log files over an alphabet of hostile cells, with random line
     ends, and now and then a short row, a blank line or a quoted cell, loaded one after another into
     one warehouse: identical warehouses and results both ways, and DuckDB read exactly the files with
@@ -243,7 +244,7 @@ _CELL = st.text(alphabet=_CELL_CHARS, max_size=22) | st.sampled_from(
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(table=st.sampled_from([("api_calls.csv", HEADER), ("calendar_overrides.csv", "date,is_workday,note")]),
        rows=st.lists(st.lists(_CELL, min_size=1, max_size=8), max_size=10), eol=st.sampled_from(["\n", "\r\n"]))
-def test_hypothesis_unquoted_files_same_load_both_ways(tmp_path_factory, table, rows, eol):
+def test_hypothesis_unquoted_files_same_both_ways(tmp_path_factory, table, rows, eol):
     """Random unquoted files (cells with separators, CRs, LFs, spaces, full-width and control
     characters, short and long rows): whichever reader takes them, the warehouse is the polars path's."""
     name, header = table

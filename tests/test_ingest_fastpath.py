@@ -114,7 +114,7 @@ def agencies(tmp_path: Path, name="agencies.parquet") -> Path:
 
 
 @pytest.mark.parametrize("batch", [None, 2, 3])
-def test_api_calls_hostile_cells_same_load_both_ways(tmp_path, monkeypatch, spy, batch):
+def test_api_calls_hostile_cells_same_both_ways(tmp_path, monkeypatch, spy, batch):
     f = api_calls(tmp_path)
     (polars_snap, polars_res), (sql_snap, sql_res) = load_both_ways(tmp_path, monkeypatch, [[f], [f]], batch, max_field_chars=10)
     assert sql_snap == polars_snap
@@ -153,7 +153,7 @@ def test_api_calls_hostile_cells_same_load_both_ways(tmp_path, monkeypatch, spy,
 
 
 @pytest.mark.parametrize("batch", [None, 2])
-def test_agencies_patterns_vocabularies_defaults_same_load_both_ways(tmp_path, monkeypatch, spy, batch):
+def test_agencies_patterns_vocabularies_defaults_same_both_ways(tmp_path, monkeypatch, spy, batch):
     f = agencies(tmp_path)
     (polars_snap, polars_res), (sql_snap, sql_res) = load_both_ways(tmp_path, monkeypatch, [[f]], batch)
     assert sql_snap == polars_snap
@@ -178,7 +178,7 @@ def test_agencies_patterns_vocabularies_defaults_same_load_both_ways(tmp_path, m
     assert got["hz-11"][2] == "县区"
 
 
-def test_replacement_same_load_both_ways(tmp_path, monkeypatch, spy):
+def test_replacement_same_both_ways(tmp_path, monkeypatch, spy):
     first = agencies(tmp_path)
     second_dir = tmp_path / "second"
     second_dir.mkdir()
@@ -290,7 +290,7 @@ def test_unresolved_count_is_the_listing_length(tmp_path):
         assert unresolved_count(con) == len(unresolved_references(con)) == 3
 
 
-def test_sample_drop_same_load_both_ways(tmp_path, monkeypatch, spy):
+def test_sample_drop_same_both_ways(tmp_path, monkeypatch, spy):
     """The committed sample drop (its two Parquet files and 14 of its 16 CSV files take the SQL path;
     the rest are XLSX and JSON Lines) writes the same warehouse both ways."""
     drop = Path(__file__).resolve().parent.parent / "data_samples"

@@ -223,7 +223,7 @@ def _load_sql(con, plan: readers.FilePlan, sp: sqlpath.SqlPlan, limits: Limits, 
     csv = sp.total is not None
     try:
         total = sqlpath.total_rows(con, sp, plan.path)
-        if total and plan.unknown:
+        if plan.unknown and (total or csv):  # as the polars path: its CSV reader yields a header-only frame
             result.warnings.append(f"忽略未知列 / ignored unknown columns: {clip(', '.join(map(str, plan.unknown)))}")
         # Parquet: duplicate keys asked of the file first: the answer holds when every row is plain,
         # and the hash aggregate's memory is given back before the insert takes its own (a CSV file
