@@ -254,3 +254,20 @@ def test_hypothesis_unquoted_files_same_both_ways(tmp_path_factory, table, rows,
         (polars_snap, polars_res), (sql_snap, sql_res) = load_both_ways(folder, mp, [[f]])
     assert sql_res == polars_res
     assert sql_snap == polars_snap
+
+
+def test_insertion_order_kept_and_setting_restored(tmp_path, spy):
+    """The CSV rows' lines come from their order in the table, which DuckDB keeps only with
+    preserve_insertion_order: a connection that turned it off gets it back off after the load."""
+    from hzeval.ingest import load_paths
+    from hzeval.warehouse import connect
+
+    f = write(tmp_path / "d", "api_calls.csv", "\n".join(
+        [HEADER, *(f"C{i},2025-03-01 09:00:00,,HZ001,R1,成功,{i}" for i in range(1, 6))]) + "\n")
+    with connect(tmp_path / "w.duckdb") as con:
+        con.execute("set preserve_insertion_order = false")
+        load_paths(con, [f], progress=False)
+        assert con.execute("select current_setting('preserve_insertion_order')").fetchall() == [(False,)]
+        # C1 on line 2 … C5 on line 6
+        assert con.execute("select call_id, _line from api_calls order by _line").fetchall() == [(f"C{i}", i + 1) for i in range(1, 6)]
+    assert spy.done == [("api_calls.csv", 5)]

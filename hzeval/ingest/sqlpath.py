@@ -273,10 +273,17 @@ def insert_plain(con, sp: SqlPlan, path, load_id: int) -> int:
             f"select {values}, {lid}, {sp.line} from {sp.scan} where {sp.plain_row()}", params,
         ).fetchall()[0][0]
     t = sp.table.name
-    n = con.execute(
-        f"insert into {t} ({cols}, _load_id, _line) select {values}, "
-        f"case when coalesce({sp.plain_row()}, false) then {lid} else {-lid} end, null from {sp.scan}", params,
-    ).fetchall()[0][0]
+    ordered = con.execute("select current_setting('preserve_insertion_order')").fetchall()[0][0]
+    if not ordered:  # a caller's connection may have turned it off: the line numbers need it
+        con.execute("set preserve_insertion_order = true")
+    try:
+        n = con.execute(
+            f"insert into {t} ({cols}, _load_id, _line) select {values}, "
+            f"case when coalesce({sp.plain_row()}, false) then {lid} else {-lid} end, null from {sp.scan}", params,
+        ).fetchall()[0][0]
+    finally:
+        if not ordered:
+            con.execute("set preserve_insertion_order = false")
     if not n:
         return 0
     con.execute(f"update {t} set _line = rowid - (select min(rowid) from {t} where _load_id in ({lid}, {-lid})) + 2 "
