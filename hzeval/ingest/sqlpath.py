@@ -142,14 +142,14 @@ class SqlPlan:
         elif self.types[col.name] == "VARCHAR":
             # the first character is above U+0020 when the text sorts at or after '!' (UTF-8 keeps
             # code point order); cheaper than ord(), and most first characters are decided by it
-            last = f"ord(substr({x}, -1))"
             parts = [f"strlen({x}) <= {int(self.max_field_chars)}", f"{x} >= '!'"]
-            if normalize.is_identifier(self.table, col):
-                parts += [f"strlen({x}) = length({x})", f"{last} > 32"]  # ASCII: no full-width form to fold
+            if normalize.is_identifier(self.table, col):  # ASCII: no full-width form to fold
+                parts += [f"strlen({x}) = length({x})", f"substr({x}, -1) >= '!'"]
             else:
                 ws = ", ".join(str(c) for c in _WHITESPACE)
+                last = f"ord(substr({x}, -1))"
                 parts += [f"({x} < chr(133) or {x} >= chr(12289) or ord({x}) not in ({ws}))",  # outside U+0085..U+3000: no space
-                          f"{last} not in ({', '.join(str(c) for c in range(33))}, {ws})"]
+                          f"({last} > 12288 or ({last} > 32 and {last} not in ({ws})))"]
             if col.pattern:
                 parts.append(f"regexp_matches({x}, {_literal(col.pattern)})")
             plain = " and ".join(parts)
