@@ -154,8 +154,10 @@ def _replace_older(con, table: Table, load_id: int) -> int:
 
 
 def _load_one(con, plan: readers.FilePlan, limits: Limits, polars_only: frozenset[str] = frozenset()) -> FileResult:
-    """Stream one file into its table (DESIGN §9): Parquet through DuckDB's reader where its columns
-    allow (:func:`_load_sql`), everything else in polars batches of :func:`readers.batch_rows` rows
+    """Stream one file into its table (DESIGN §9): Parquet, and CSV whose every line is one record,
+    through DuckDB's readers where the columns allow (:func:`_load_sql`; a CSV file listed in
+    ``polars_only`` was refused by DuckDB in an earlier attempt), everything else in polars batches
+    of :func:`readers.batch_rows` rows
     (:func:`_load_polars`); both write the same rows and rejects. The replacement of older loads'
     rows is settled in SQL once the file is in. Memory stays about one batch (plus the rejects)
     whatever the file's size; the caller's transaction keeps it all or nothing."""
@@ -226,8 +228,8 @@ def _load_sql(con, plan: readers.FilePlan, sp: sqlpath.SqlPlan, limits: Limits, 
         if plan.unknown and (total or csv):  # as the polars path: its CSV reader yields a header-only frame
             result.warnings.append(f"忽略未知列 / ignored unknown columns: {clip(', '.join(map(str, plan.unknown)))}")
         # Parquet: duplicate keys asked of the file first: the answer holds when every row is plain,
-        # and the hash aggregate's memory is given back before the insert takes its own (a CSV file
-        # is read once more instead: its inserted keys are checked afterwards)
+        # and the hashes' memory is given back before the insert takes its own (CSV: a first pass
+        # would parse the whole file again; its keys are checked once inserted, in the table)
         source_dups = not csv and bool(table.key) and total > 1 and sqlpath.source_duplicate_keys(con, sp, plan.path, total)
         plain = sqlpath.insert_plain(con, sp, plan.path, load_id) if total else 0
         result.rows_loaded = plain
