@@ -398,7 +398,8 @@ class SparkEngine:
     ``master``: Spark master URL (default ``local[*]``), or ``sc://host:port`` for Spark
     Connect. ``lake``: folder (or Hadoop URI) of the contract's tables as Parquet; without it
     the warehouse's tables are exported to ``workdir`` (a temp folder by default: on a
-    cluster pass a folder every executor can read). ``spark``: an existing SparkSession.
+    cluster pass a folder every executor and this machine can read; the executors also write the
+    items there). ``spark``: an existing SparkSession. ``stats``: what the last run cost.
     """
 
     name = "spark"
