@@ -135,6 +135,9 @@ def test_sample_drop_identical_items_and_run(sample_warehouse, tmp_path_factory,
         got = items(con)
         assert len(duck) > 10_000 and len({r[0] for r in duck}) >= 25  # every metric family has items
         assert got == duck, diff(duck, got)
+        # local mode: the executors wrote the items as Parquet and DuckDB read them; one job per block
+        assert engine.stats.items_via == "parquet" and engine.stats.items == len(got)
+        assert {r[0] for r in got} <= {b for b, _ in engine.stats.blocks}
         # scoring and gates downstream of the items do not change
         engines = dict(con.execute("select run_id, coalesce(engine, 'duckdb') from runs").fetchall())
         assert engines[run_id] == "spark" and engines[duck_run] == "duckdb"
@@ -143,6 +146,23 @@ def test_sample_drop_identical_items_and_run(sample_warehouse, tmp_path_factory,
                             ("project_gates", "project_id, passed, failed_conditions, failed_resources")):
             q = f"select {cols} from {table} where run_id = $r order by all"
             assert con.execute(q, {"r": run_id}).fetchall() == con.execute(q, {"r": duck_run}).fetchall(), table
+
+
+def test_items_through_the_driver_without_a_shared_folder(sample_warehouse, tmp_path_factory, spark, monkeypatch):
+    """Spark Connect or a cluster whose executors do not share a folder with this machine: the
+    items come back as Arrow through the driver, the same rows as DuckDB's."""
+    db = copy_sample(sample_warehouse, tmp_path_factory, "spark_arrow")
+    window = Window.for_year(2024, dt.datetime(2025, 1, 6), scheme_for(2024, None))
+    assert SparkEngine(master="sc://nowhere:15002", spark=spark)._shares_files() is False
+    monkeypatch.setattr(SparkEngine, "_shares_files", lambda self: False)
+    with connect(db) as con:
+        compute_items(con, window)
+        duck = items(con)
+        engine = SparkEngine(spark=spark)
+        engine.compute_items(con, window)
+        got = items(con)
+    assert engine.stats.items_via == "arrow" and engine.stats.items == len(got) > 1_000
+    assert got == duck, diff(duck, got)
 
 
 def test_lake_of_parquet_tables(sample_warehouse, tmp_path_factory, tmp_path, spark):

@@ -17,9 +17,12 @@ then reads the contract's tables (small ones as Arrow through the driver, large 
 exported from the warehouse, or all of them from a lake folder: ``--lake DIR`` with
 ``DIR/<table>`` as a Parquet file or folder, per the contract's names), every other table a block
 reads (calendar, scheme and rule tables) from the DuckDB session by name, and runs the steps and
-metric blocks. The item rows come back as Arrow into ``metric_items`` (``insert … by name``, as
-the DuckDB engine), the family steps (``int_project_gates``) replace DuckDB's, so roll-up,
-scoring, gates and publishing do not change.
+metric blocks, one Spark job per metric block. Each block's item rows come back into
+``metric_items`` (``insert … by name``, as the DuckDB engine): written by the executors as
+Parquet into the work folder and read by DuckDB when this machine can read that folder (local
+mode, or a shared ``workdir``), else collected as Arrow through the driver (Spark Connect, a
+cluster without a shared folder). The family steps (``int_project_gates``) replace DuckDB's, so
+roll-up, scoring, gates and publishing do not change.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ import re
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlglot
@@ -55,6 +58,10 @@ _MACRO = re.compile(
 #: warehouse tables up to this many rows travel to Spark as Arrow through the driver; larger ones
 #: (the call and aggregation logs) are exported to Parquet and read by the executors
 SMALL_TABLE_ROWS = 100_000
+
+#: Spark's broadcast-join threshold for the session (Spark's default is 10 MB): the small tables of
+#: a province (grants, register, calendar, rule profiles) stay broadcast under it
+BROADCAST_THRESHOLD = "64MB"
 
 
 class SparkEngineError(HzevalError):
@@ -344,6 +351,11 @@ def session(master: str | None = None, *, remote: str | None = None, app_name: s
         "spark.sql.timestampType": "TIMESTAMP_NTZ",
         "spark.sql.parquet.inferTimestampNTZ.enabled": "true",
         "spark.sql.ansi.enabled": "false",
+        # the grants, register and scheme tables travel as Arrow (see SMALL_TABLE_ROWS), and Spark
+        # sizes such a relation by its uncompressed rows: at the default 10 MB the ~100k grants of a
+        # city were planned as a sort-merge join that shuffled the 5M calls of out_of_scope_calls;
+        # 64 MB keeps them a broadcast (benchmarks/NOTES.md, "Spark engine")
+        "spark.sql.autoBroadcastJoinThreshold": BROADCAST_THRESHOLD,
         **(conf or {}),
     }
     for k, v in settings.items():
@@ -374,6 +386,10 @@ class SparkRunStats:
     spark_s: float = 0.0
     writeback_s: float = 0.0
     items: int = 0
+    #: (block, seconds) of each metric block's Spark job, in plan order (steps run inside them)
+    blocks: list = field(default_factory=list)
+    #: how the items came back: "parquet" (written by Spark, read by DuckDB) or "arrow" (driver)
+    items_via: str = ""
 
 
 class SparkEngine:
@@ -382,7 +398,8 @@ class SparkEngine:
     ``master``: Spark master URL (default ``local[*]``), or ``sc://host:port`` for Spark
     Connect. ``lake``: folder (or Hadoop URI) of the contract's tables as Parquet; without it
     the warehouse's tables are exported to ``workdir`` (a temp folder by default: on a
-    cluster pass a folder every executor can read). ``spark``: an existing SparkSession.
+    cluster pass a folder every executor and this machine can read; the executors also write the
+    items there). ``spark``: an existing SparkSession. ``stats``: what the last run cost.
     """
 
     name = "spark"
@@ -505,19 +522,30 @@ class SparkEngine:
                         steps.append((stmt.view, df))
                 else:
                     metrics.append((stmt.block.name, df))
+            via_files = self._shares_files()
+            self.stats.items_via = "parquet" if via_files else "arrow"
             try:
-                arrow = self._collect(self._items(metrics, columns), "metric_items")
+                parts = []
+                for metric_id, df in metrics:  # one job per block: its time is logged, its rows stream out
+                    tb = time.perf_counter()
+                    frame = self._item_frame(metric_id, df, columns)
+                    if via_files:
+                        parts.append(self._write(frame, folder / "items" / metric_id, metric_id))
+                    else:
+                        parts.append(self._collect(frame, metric_id))
+                    self.stats.blocks.append((metric_id, time.perf_counter() - tb))
+                    log.debug("spark: %s %.2fs", metric_id, self.stats.blocks[-1][1])
                 step_frames = [(view, self._collect(df, view)) for view, df in steps]
             finally:
                 for df in cached:
                     df.unpersist()
             self.stats.spark_s = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        _write_back(con, arrow, step_frames)
-        self.stats.items = arrow.num_rows
-        self.stats.writeback_s = time.perf_counter() - t0
-        log.info("spark: export %.2fs, spark %.2fs, write-back %.2fs, %d items",
-                 self.stats.export_s, self.stats.spark_s, self.stats.writeback_s, self.stats.items)
+            t0 = time.perf_counter()
+            self.stats.items = _write_back(con, parts, step_frames)
+            self.stats.writeback_s = time.perf_counter() - t0
+        log.info("spark: export %.2fs, spark %.2fs, write-back %.2fs, %d items (%s)",
+                 self.stats.export_s, self.stats.spark_s, self.stats.writeback_s, self.stats.items,
+                 self.stats.items_via)
         _check_calendar(con)
         apply_excuses(con, adjustments)
 
@@ -530,6 +558,26 @@ class SparkEngine:
             raise SparkEngineError(f"Spark 无法执行 {where}：{first}", f"Spark cannot run {where}: {first}",
                                    block=where) from exc
 
+    def _shares_files(self) -> bool:
+        """Whether Spark's output files can be read by this process's DuckDB: local mode, or a
+        ``workdir`` given (a folder the executors and this machine share). Not over Spark Connect."""
+        if self.master and self.master.startswith("sc://"):
+            return False
+        try:
+            master = self.spark.sparkContext.master
+        except Exception:  # Spark Connect sessions have no SparkContext
+            return False
+        return master.startswith("local") or self.workdir is not None
+
+    def _write(self, df, path: Path, what: str) -> Path:
+        """``df`` written as a Parquet folder at ``path`` by the executors (nothing through the driver)."""
+        try:
+            df.write.mode("overwrite").parquet(str(path))
+        except Exception as exc:  # a failure at run time (Py4J/JVM errors)
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise SparkEngineError(f"Spark 计算 {what} 失败：{first}", f"Spark failed computing {what}: {first}") from exc
+        return path
+
     def _collect(self, df, what: str):
         try:
             return df.toArrow()
@@ -537,22 +585,19 @@ class SparkEngine:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise SparkEngineError(f"Spark 计算 {what} 失败：{first}", f"Spark failed computing {what}: {first}") from exc
 
-    def _items(self, metrics, columns: dict[str, str]):
-        """One frame of every metric's rows with metric_items' columns and types (by name: a
-        block may yield extra columns that metric_items has, as DuckDB's ``insert … by name``)."""
+    def _item_frame(self, metric_id: str, df, columns: dict[str, str]):
+        """A metric's rows with metric_items' columns and types, by name (a block may yield only
+        some of metric_items' columns, as DuckDB's ``insert … by name``; the others stay NULL)."""
         from pyspark.sql import functions as F
 
         types = {c: _spark_type(t, c) for c, t in columns.items()}
-        union = self.spark.createDataFrame([], ", ".join(f"`{c}` {t}" for c, t in types.items()))
-        for metric_id, df in metrics:
-            extra = [c for c in df.columns if c not in types]
-            if extra:
-                raise SparkEngineError(f"指标 {metric_id} 的 SQL 输出了 metric_items 没有的列 {', '.join(extra)}",
-                                       f"metric {metric_id} yields columns metric_items lacks: {', '.join(extra)}")
-            cols = [F.lit(metric_id).alias("metric_id")] + [F.col(f"`{c}`").cast(types[c]).alias(c)
-                                                               for c in df.columns if c != "metric_id"]
-            union = union.unionByName(df.select(*cols), allowMissingColumns=True)
-        return union
+        extra = [c for c in df.columns if c not in types]
+        if extra:
+            raise SparkEngineError(f"指标 {metric_id} 的 SQL 输出了 metric_items 没有的列 {', '.join(extra)}",
+                                   f"metric {metric_id} yields columns metric_items lacks: {', '.join(extra)}")
+        cols = [F.lit(metric_id).alias("metric_id")] + [F.col(f"`{c}`").cast(types[c]).alias(c)
+                                                           for c in df.columns if c != "metric_id"]
+        return df.select(*cols)
 
 
 _DUCK_TO_SPARK = {"VARCHAR": "STRING", "TIMESTAMP": "TIMESTAMP_NTZ", "DOUBLE": "DOUBLE", "BIGINT": "BIGINT",
@@ -592,15 +637,27 @@ def _workdir(folder: str | None):
         shutil.rmtree(path, ignore_errors=True)
 
 
-def _write_back(con, items, steps) -> None:
-    """Items into DuckDB's temp ``metric_items`` (made by the DuckDB side), steps as temp tables."""
-    con.register("_spark_items", items)
-    con.execute("insert into metric_items by name select * from _spark_items")
-    con.unregister("_spark_items")
+def _write_back(con, parts, steps) -> int:
+    """Items into DuckDB's temp ``metric_items`` (made by the DuckDB side), steps as temp tables;
+    returns the number of items. ``parts``: per metric, a Parquet folder Spark wrote or an Arrow
+    table collected through the driver."""
+    before = con.execute("select count(*) from metric_items").fetchall()[0][0]
+    for part in parts:
+        if isinstance(part, Path):
+            files = sorted(str(f) for f in part.glob("*.parquet"))
+            if not files:  # a metric without rows may leave no data file
+                continue
+            con.execute("insert into metric_items by name select * from read_parquet($files, union_by_name = true)",
+                        {"files": files})
+        else:
+            con.register("_spark_items", part)
+            con.execute("insert into metric_items by name select * from _spark_items")
+            con.unregister("_spark_items")
     for view, arrow in steps:
         con.register("_spark_step", arrow)
         con.execute(f"create or replace temp table {view} as select * from _spark_step")
         con.unregister("_spark_step")
+    return con.execute("select count(*) from metric_items").fetchall()[0][0] - before
 
 
 def _step_name(block: Block) -> str | None:
