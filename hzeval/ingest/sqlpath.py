@@ -201,6 +201,14 @@ def plain_bool_keys(max_field_chars: int) -> dict[str, bool]:
     return {k: v for k, v in normalize._BOOL.items() if k == k.strip().lower() and len(k.encode()) <= max_field_chars}
 
 
+#: up to this many rows a CSV file's line numbers are written after its one parallel insert from the
+#: rows' order in the table (an UPDATE, whose undo data DuckDB holds until commit: ~15 bytes a row);
+#: above it they are numbered as DuckDB reads the file (``row_number() over ()``, which makes the
+#: scan serial). 5M rows: 7.0 s and 607 MB against 8.6 s and 495 MB; 50M rows: 71.6 s and 2,084 MB
+#: against ~75 s and 1,324 MB (benchmarks/NOTES.md)
+NUMBERED_ROWS = 10_000_000
+
+
 def prepare_csv(path, header: list[str], separator: str, records: int | None, table: Table,
                 mapping: dict[str, str], max_field_chars: int) -> SqlPlan | None:
     """The SQL plan for a CSV file, or None when it needs the polars path.
@@ -224,6 +232,10 @@ def prepare_csv(path, header: list[str], separator: str, records: int | None, ta
     columns = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names.values()) + "}"
     reader = (f"read_csv($path, header = true, auto_detect = false, columns = {columns}, delim = {_literal(separator)}, "
               "quote = '', escape = '', comment = '', strict_mode = true, null_padding = false, ignore_errors = false)")
+    if records > NUMBERED_ROWS:  # numbered while read: a serial scan, but no UPDATE of every row
+        return SqlPlan(table, source, dict.fromkeys(source, "VARCHAR"), max_field_chars,
+                       scan=f"(select *, row_number() over () as {_ROW} from {reader})", line=f"{_ROW} + 1",
+                       bare=reader, total=records)
     return SqlPlan(table, source, dict.fromkeys(source, "VARCHAR"), max_field_chars,
                    scan=reader, line=None, bare=reader, total=records)
 
@@ -258,12 +270,11 @@ def prepare(con, path, table: Table, mapping: dict[str, str], max_field_chars: i
 def insert_plain(con, sp: SqlPlan, path, load_id: int) -> int:
     """Insert the plain rows straight from the file; returns how many.
 
-    A reader without line numbers (CSV) inserts *every* row in one statement (when some rows are not
-    plain), the plain ones under ``load_id`` and the others (to be parsed by :func:`other_rows`, then
-    deleted) under ``-load_id``:
-    DuckDB keeps a single table's insertion order (a parallel scan, unlike ``row_number() over ()``,
-    which made the CSV insert serial and twice as slow), so the rows' ``rowid`` order is the file's,
-    and each row's line is its place after the header."""
+    A reader without line numbers (CSV up to :data:`NUMBERED_ROWS` rows) inserts the plain rows in
+    one parallel statement; DuckDB keeps a single table's insertion order, so the rows' ``rowid``
+    order is the file's and each row's line is its place after the header, written afterwards.
+    When some rows are not plain, every row is inserted instead, the plain ones under ``load_id``
+    and the others (to be parsed by :func:`other_rows`, then deleted) under ``-load_id``."""
     cols = ", ".join(sp.table.names)
     values = ", ".join(sp.value(c) for c in sp.table.columns)
     params = {"path": str(path)}
