@@ -386,8 +386,8 @@ def source_duplicate_keys(con, sp: SqlPlan, path, total: int) -> bool:
     params = {"path": str(path)}
     if total <= NUMPY_CHECK_ROWS:
         cur = con.cursor()  # reads only the file: outside the load's transaction
-        try:
-            found = _sorted_repeated(cur, hashes, params, total)
+        try:  # one array: its memory is given back before the insert takes its own
+            found = _sorted_repeated(cur, hashes, params, total, parts=1)
         finally:
             cur.close()
         if found is not None:
@@ -406,16 +406,18 @@ def loaded_duplicate_keys(con, table: Table, load_id: int, rows: int) -> bool:
     return has_duplicate_keys(con, table, load_id)
 
 
-#: key hashes sorted at a time (8 bytes each: 128 MB); more rows are checked in that many hash
-#: partitions, one scan each (50M rows: 4 partitions of ~100 MB instead of one array of 400 MB)
+#: key hashes sorted at a time after an insert (8 bytes each: 128 MB, on top of the insert's memory);
+#: more rows are checked in that many hash partitions, one scan each (50M rows: 4 partitions of
+#: ~100 MB instead of one array of 400 MB). A Parquet file's hashes, sorted before its insert, are
+#: one array: 5 scans of 50M keys cost 8 s more than the memory they save there
 SORT_ROWS = 16_000_000
 
 
-def _sorted_repeated(con, hashes: str, params, total: int) -> bool | None:
+def _sorted_repeated(con, hashes: str, params, total: int, parts: int | None = None) -> bool | None:
     """Whether a value of ``h`` repeats, in numpy arrays of the hashes sorted in place (8 bytes a
-    row, at most :data:`SORT_ROWS` rows at a time); None when the query yields another number of
-    rows than ``total``."""
-    parts = max(1, -(-total // SORT_ROWS))
+    row, at most :data:`SORT_ROWS` rows at a time unless ``parts`` says how many partitions); None
+    when the query yields another number of rows than ``total``."""
+    parts = parts or max(1, -(-total // SORT_ROWS))
     if parts == 1:
         return _sorted_part(con, hashes, params, total)
     counts = dict(con.execute(f"select h % {parts}, count(*) from ({hashes}) group by all", params).fetchall())
