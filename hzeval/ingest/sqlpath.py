@@ -204,8 +204,8 @@ def plain_bool_keys(max_field_chars: int) -> dict[str, bool]:
 #: up to this many rows a CSV file's line numbers are written after its one parallel insert from the
 #: rows' order in the table (an UPDATE, whose undo data DuckDB holds until commit: ~15 bytes a row);
 #: above it they are numbered as DuckDB reads the file (``row_number() over ()``, which makes the
-#: scan serial). 5M rows: 7.0 s and 607 MB against 8.6 s and 495 MB; 50M rows: 71.6 s and 2,084 MB
-#: against ~75 s and 1,324 MB (benchmarks/NOTES.md)
+#: scan serial). 5M rows: the insert 4.8 s against 8.4 s; 50M rows, the whole load: 71.6 s and 2,084 MB
+#: against 109.9 s and 1,249 MB (benchmarks/NOTES.md)
 NUMBERED_ROWS = 10_000_000
 
 
