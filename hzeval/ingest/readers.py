@@ -439,8 +439,9 @@ class Fingerprint:
 
 
 def fingerprint(plan: FilePlan) -> Fingerprint:
-    """sha256 of the file; for CSV also whether it is UTF-8 (validated incrementally while hashing,
-    in bounded chunks) so that the streaming read needs no second detection pass."""
+    """sha256 of the file; for CSV also whether it is UTF-8 (validated while hashing, in bounded
+    chunks, so that the streaming read needs no second detection pass) and, when every line is one
+    record, how many lines follow the header (``records``: DuckDB's reader may then read it)."""
     import hashlib
 
     if plan.format in ("xlsx", "jsonl"):
