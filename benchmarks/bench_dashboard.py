@@ -96,6 +96,21 @@ def timed(fn) -> float:
     return time.perf_counter() - t
 
 
+def select_timed(page, base: str, name: str, ready: str, select: str, summary: str, pick) -> float:
+    """Open page ``name``, wait for ``ready``, then time choosing ``pick(options)`` in the ``select``
+    until the ``summary`` line changes."""
+    page.goto(base + "/?page=" + urllib.parse.quote(name))
+    page.wait_for_selector(ready, timeout=120_000)
+    old = page.locator(summary + " p").first.inner_text()
+    sel = page.locator(select).first
+    label = pick(sel.locator("option").all_inner_texts())
+
+    def choose():
+        sel.select_option(label=label)
+        wait_change(page, summary, old)
+    return timed(choose)
+
+
 def measure(page, base: str, repeat: int) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
     """Seconds per page from navigation to drawn, and per interaction from the change to the updated
     content, ``repeat`` times each, on a logged-in ``page`` of the dashboard at ``base``."""
@@ -109,28 +124,13 @@ def measure(page, base: str, repeat: int) -> tuple[dict[str, list[float]], dict[
             opened[name].append(timed(open_page))
     interactions = {"证据筛选（机构详情）": [], "督办机构筛选": [], "方案模拟改权重": []}
     for i in range(repeat):
-        # evidence filter: pick a metric in the select, wait for the count line to change
-        page.goto(base + "/?page=" + urllib.parse.quote("机构详情"))
-        page.wait_for_selector(".hz-evidence .tabulator-row", timeout=120_000)
-        sel = page.locator(".hz-ev-metric select").first
-        opts = sel.locator("option").all_inner_texts()
-        old = page.locator(".hz-ev-count p").first.inner_text()
-
-        def filt():
-            sel.select_option(label=opts[1])  # 全部指标 → the first metric
-            wait_change(page, ".hz-ev-count", old)
-        interactions["证据筛选（机构详情）"].append(timed(filt))
-        # supervision: agency filter
-        page.goto(base + "/?page=" + urllib.parse.quote("督办"))
-        page.wait_for_selector(".hz-supervision .tabulator-row", timeout=120_000)
-        old = page.locator(".hz-sup-summary p").first.inner_text()
-        sup_sel = page.locator(".hz-sup-filter select").first
-        sopts = sup_sel.locator("option").all_inner_texts()
-
-        def sup():
-            sup_sel.select_option(label=sopts[1 + i % (len(sopts) - 1)])
-            wait_change(page, ".hz-sup-summary", old)
-        interactions["督办机构筛选"].append(timed(sup))
+        # evidence filter: the first metric in the select; supervision: the agency filter
+        interactions["证据筛选（机构详情）"].append(select_timed(
+            page, base, "机构详情", ".hz-evidence .tabulator-row", ".hz-ev-metric select", ".hz-ev-count",
+            lambda opts: opts[1]))  # 全部指标 → the first metric
+        interactions["督办机构筛选"].append(select_timed(
+            page, base, "督办", ".hz-supervision .tabulator-row", ".hz-sup-filter select", ".hz-sup-summary",
+            lambda opts: opts[1 + i % (len(opts) - 1)]))
         # what-if: weight change
         page.goto(base + "/?page=" + urllib.parse.quote("方案模拟"))
         page.wait_for_selector(".hz-whatif-summary:has-text('等级变化')", timeout=120_000)
