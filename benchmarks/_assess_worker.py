@@ -5,7 +5,7 @@ import json
 import sys
 import time
 
-from hzeval.assess import run_assessment
+from hzeval.assessment.assess import run_assessment
 
 db, year, as_of = sys.argv[1], int(sys.argv[2]), dt.datetime.fromisoformat(sys.argv[3])
 t0 = time.perf_counter()

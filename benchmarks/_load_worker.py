@@ -29,7 +29,7 @@ if ctas:
     sys.exit(0)
 
 from hzeval.ingest import load_paths  # noqa: E402
-from hzeval.warehouse import connect  # noqa: E402
+from hzeval.store.warehouse import connect  # noqa: E402
 
 with connect(db) as con:
     t0 = time.perf_counter()

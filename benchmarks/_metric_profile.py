@@ -7,8 +7,8 @@ import time
 
 from hzeval.metrics.engine import ITEM_COLUMNS, Block, Window, load_blocks, prepare, run_block
 from hzeval.metrics.registry import FAMILIES
-from hzeval.scheme import load_scheme
-from hzeval.warehouse import connect
+from hzeval.assessment.scheme import load_scheme
+from hzeval.store.warehouse import connect
 
 db, year, as_of = sys.argv[1], int(sys.argv[2]), dt.datetime.fromisoformat(sys.argv[3])
 window = Window.for_year(year, as_of, load_scheme(None, year=year))

@@ -12,7 +12,7 @@ import os
 import sys
 import time
 
-from hzeval.assess import run_assessment
+from hzeval.assessment.assess import run_assessment
 from hzeval.metrics.spark import SparkEngine, session
 
 db, year, as_of = sys.argv[1], int(sys.argv[2]), dt.datetime.fromisoformat(sys.argv[3])

@@ -42,10 +42,10 @@ PAGES = {
 
 
 def build(scale: int, base: Path) -> tuple[Path, Path]:
-    from hzeval.assess import run_assessment
+    from hzeval.assessment.assess import run_assessment
     from hzeval.dashboard.auth import add_user
     from hzeval.ingest import load_paths
-    from hzeval.warehouse import connect
+    from hzeval.store.warehouse import connect
 
     drop = ROOT / "data_samples"
     if scale != 1:

@@ -23,8 +23,8 @@ import numpy as np
 import polars as pl
 
 from common import save
-from hzeval.calendar import WorkCalendar
-from hzeval.warehouse import ensure_schema
+from hzeval.store.calendar import WorkCalendar
+from hzeval.store.warehouse import ensure_schema
 
 N_ITEMS = int(os.environ.get("BENCH_DEADLINE_ITEMS", 1_000_000))
 SAMPLE = int(os.environ.get("BENCH_LOOP_SAMPLE", 20_000))

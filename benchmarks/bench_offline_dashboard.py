@@ -54,7 +54,7 @@ def server_charts() -> None:
 
 
 def build(published: Path, out: Path, target: str, run_id: str, agency: str | None) -> tuple[Path, float]:
-    from hzeval.reports.leader import save_dashboard
+    from hzeval.dashboard.offline import save_dashboard
 
     t0 = time.perf_counter()
     path = save_dashboard(published, out, target, run_id, agency)
@@ -88,7 +88,7 @@ def main() -> None:
 
     from common import SAMPLE_RUNS, sample_warehouse
 
-    from hzeval.publish import published_dir
+    from hzeval.store.published import published_dir
     from hzeval.runs import open_run
 
     with tempfile.TemporaryDirectory(prefix="hzeval-bench-") as tmp:

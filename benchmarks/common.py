@@ -98,9 +98,9 @@ def sample_warehouse(folder: Path, runs=((2025, "2026-01-05"),), name: str = "be
     of ``runs`` (published beside it); returns the warehouse path."""
     import datetime as dt
 
-    from hzeval.assess import run_assessment
+    from hzeval.assessment.assess import run_assessment
     from hzeval.ingest import load_paths
-    from hzeval.warehouse import connect
+    from hzeval.store.warehouse import connect
 
     db = Path(folder) / name
     with connect(db) as con:

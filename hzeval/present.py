@@ -197,8 +197,8 @@ def grade_label(grade: str | None, vetoed: bool = False) -> str:
 
 
 def escape(value) -> str:
-    """Text for HTML (``None`` → empty): :func:`hzeval.escape.html_text`, the one escaping helper."""
-    from hzeval.escape import html_text
+    """Text for HTML (``None`` → empty): :func:`hzeval.util.escape.html_text`, the one escaping helper."""
+    from hzeval.util.escape import html_text
 
     return html_text(value)
 

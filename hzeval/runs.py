@@ -13,7 +13,7 @@ One definition of each thing a surface shows:
 - **the veto**: the incident (id, date, kind) and the scheme's basis, from ``grades.veto_reason``
   when the run has it, else from the run's evidence of ``security_incidents`` (:meth:`RunReader.vetoes`);
 - **lateness**: working days from the deadline to done (or to the run's as-of) from the calendar;
-- **the 督办 list**: :func:`hzeval.supervise.supervision_items` at the run's as-of time, the very
+- **the 督办 list**: :func:`hzeval.assessment.supervise.supervision_items` at the run's as-of time, the very
   list ``hzeval supervise --as-of <as_of>`` prints.
 
 Access control lives here: a reader bound to ``scope`` (an agency code; ``None`` = everything)
@@ -42,7 +42,7 @@ import polars as pl
 from hzeval.errors import RunNotFoundError
 from hzeval.metrics.registry import METRICS
 from hzeval.present import NA_NOTE, NA_NOTES, table_zh
-from hzeval.publish import published_dir
+from hzeval.store.published import published_dir
 
 #: deduction indicators are stored under this pseudo-dimension in ``scores`` (scheme default)
 DEDUCTIONS = "扣分项"
@@ -648,12 +648,12 @@ class RunReader:
 
     def supervision(self, as_of: dt.datetime | None = None, agency: str | None = None) -> pl.DataFrame | None:
         """The 督办 list at ``as_of`` (default: the run's as-of time): every item not done, from
-        :func:`hzeval.supervise.supervision_items` — what ``hzeval supervise --as-of`` lists over the
+        :func:`hzeval.assessment.supervise.supervision_items` — what ``hzeval supervise --as-of`` lists over the
         same inputs. None when the file lacks the input tables."""
         if not self.has_sources:
             return None
-        from hzeval.calendar import MACROS
-        from hzeval.supervise import supervision_items
+        from hzeval.store.calendar import MACROS
+        from hzeval.assessment.supervise import supervision_items
 
         as_of = (as_of or self.as_of).replace(second=0, microsecond=0)
         self.con.execute(MACROS.replace("create or replace macro", "create or replace temp macro"))
@@ -695,9 +695,9 @@ class RunReader:
 
     def scoring_inputs(self):
         """Metric values, counts, agencies and unexcused incident kinds of the run, as
-        :func:`hzeval.scoring.score_all` takes them (the 方案模拟 re-scores these; not agency-filtered:
+        :func:`hzeval.assessment.scoring.score_all` takes them (the 方案模拟 re-scores these; not agency-filtered:
         the store filters the result)."""
-        from hzeval.scoring import AgencyInfo
+        from hzeval.assessment.scoring import AgencyInfo
 
         mv = self._q("select agency_code, metric_id, cast(value as double) as value, count from metric_values where run_id = $run")
         values = {(r[0], r[1]): r[2] for r in mv.iter_rows()}

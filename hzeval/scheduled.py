@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from hzeval.errors import HzevalError
-from hzeval.warehouse import db_path
+from hzeval.store.warehouse import db_path
 
 log = logging.getLogger("hzeval.run")
 
@@ -81,9 +81,9 @@ def _file_logging(log_file: Path) -> logging.Handler:
 
 def reusable_run(db, year: int, as_of: dt.datetime, scheme_sha: str, rules_sha: str | None = None) -> str | None:
     """A finished, published run of the same year, as-of time, inputs, scheme and rule profiles, if any."""
-    from hzeval.assess import inputs_fingerprint
-    from hzeval.publish import published_dir
-    from hzeval.warehouse import connect
+    from hzeval.assessment.assess import inputs_fingerprint
+    from hzeval.store.published import published_dir
+    from hzeval.store.warehouse import connect
 
     with connect(db, create=False) as con:
         digest, _ = inputs_fingerprint(con)
@@ -126,7 +126,7 @@ def _notify_step(db, as_of: dt.datetime, console, scheme=None) -> None:
     """``--notify``: the 督办 notices as of the run's time, after assessing; failed deliveries are
     recorded (retried next run) and make the run end non-zero."""
     from hzeval.notify import print_result, publish_notified, raise_for_failures, send_notices, summary_line
-    from hzeval.warehouse import connect
+    from hzeval.store.warehouse import connect
 
     with connect(db, create=False) as con:
         result = send_notices(con, as_of, scheme=scheme)
@@ -138,12 +138,12 @@ def _notify_step(db, as_of: dt.datetime, console, scheme=None) -> None:
 
 def scheduled_run(db, drop: Path, year: int, as_of, scheme, formats, out: Path, workers, log_file: Path,
                   wait: bool, console, err_console=None, notify: bool = False) -> None:
-    from hzeval.assess import run_assessment
+    from hzeval.assessment.assess import run_assessment
     from hzeval.ingest import load_paths
-    from hzeval.publish import published_dir
-    from hzeval.scheme import scheme_for
-    from hzeval.service import parse_as_of, render_year
-    from hzeval.warehouse import connect
+    from hzeval.store.published import published_dir
+    from hzeval.assessment.scheme import scheme_for
+    from hzeval.services import parse_as_of, render_year
+    from hzeval.store.warehouse import connect
 
     handler = _file_logging(Path(log_file))
     t0 = time.perf_counter()

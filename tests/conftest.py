@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from hzeval.contract import TABLES
-from hzeval.warehouse import ensure_schema
+from hzeval.store.warehouse import ensure_schema
 
 _POLARS = {"str": pl.String, "vocab": pl.String, "period": pl.String, "list": pl.String, "int": pl.Int64,
            "float": pl.Float64, "bool": pl.Boolean, "date": pl.Date, "timestamp": pl.Datetime("us")}
@@ -48,9 +48,9 @@ ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
 def sample_warehouse(tmp_path_factory):
     """The committed sample drop loaded and assessed for 2024 (as of 2025-01-06) and 2025 (as of
     2026-01-05), built once per session. Do not write to it: take a copy with ``copy_sample``."""
-    from hzeval.assess import run_assessment
+    from hzeval.assessment.assess import run_assessment
     from hzeval.ingest import load_paths
-    from hzeval.warehouse import connect
+    from hzeval.store.warehouse import connect
 
     db = tmp_path_factory.mktemp("sample") / "wh.duckdb"
     with connect(db) as con:
@@ -93,7 +93,7 @@ def load_both_ways(folder, monkeypatch, steps, batch=None, **limits):
     from hzeval.errors import InputFileError
     from hzeval.ingest import load_paths
     from hzeval.ingest.limits import Limits
-    from hzeval.warehouse import connect
+    from hzeval.store.warehouse import connect
 
     if batch:
         monkeypatch.setenv("HZEVAL_LOAD_BATCH_ROWS", str(batch))

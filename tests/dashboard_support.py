@@ -64,7 +64,7 @@ def published(sample_warehouse, tmp_path_factory):
     """(published folder, users file, warehouse path): a copy of the session's sample warehouse."""
     from conftest import copy_sample
     from hzeval.dashboard.auth import add_user
-    from hzeval.publish import published_dir
+    from hzeval.store.published import published_dir
 
     db = copy_sample(sample_warehouse, tmp_path_factory, "dash")
     base = db.parent

@@ -8,10 +8,10 @@ import datetime as dt
 import pytest
 
 from conftest import insert
-from hzeval import adjust
-from hzeval.assess import run_assessment
-from hzeval.cli import main
-from hzeval.warehouse import connect
+from hzeval.assessment import adjust
+from hzeval.assessment.assess import run_assessment
+from hzeval.cli.main import main
+from hzeval.store.warehouse import connect
 
 AS_OF = dt.datetime(2026, 1, 5, 9, 0)
 
@@ -123,7 +123,7 @@ def test_cli_flow(db, capsys):
 def test_reports_and_dashboard_show_adjusted_items(db):
     """The published run carries the adjustment: the report data and the dashboard evidence name it."""
     from hzeval.dashboard.store import Store, User
-    from hzeval.publish import published_dir
+    from hzeval.store.published import published_dir
     from hzeval.reports import data
 
     with connect(db) as con:

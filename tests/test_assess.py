@@ -7,13 +7,13 @@ import datetime as dt
 import pytest
 
 from conftest import insert
-from hzeval import assess as assess_mod
-from hzeval.assess import run_assessment
+from hzeval.assessment import assess as assess_mod
+from hzeval.assessment.assess import run_assessment
 from hzeval.errors import CalendarError
-from hzeval.gate import evaluate_gates
-from hzeval.scheme import load_scheme
-from hzeval.supervise import supervision_items, write_items
-from hzeval.warehouse import connect
+from hzeval.assessment.gate import evaluate_gates
+from hzeval.assessment.scheme import load_scheme
+from hzeval.assessment.supervise import supervision_items, write_items
+from hzeval.store.warehouse import connect
 
 AS_OF = dt.datetime(2026, 1, 5, 9, 0)
 
@@ -155,7 +155,7 @@ def test_gate_at_acceptance_or_now(db):
 
 
 def test_finished_run_is_published_for_readers(db):
-    from hzeval.publish import latest_published
+    from hzeval.store.published import latest_published
 
     run_id = run_assessment(db, 2025, AS_OF)
     pub = latest_published(db)
@@ -178,7 +178,7 @@ def test_cli_calendar_message_for_uncovered_year(db):
     with connect(db) as con:
         insert(con, "share_applications", {"application_id": "S9", "applicant_code": "B", "provider_code": "A",
                                            "share_type": "有条件共享", "submitted_at": "2026-12-30 10:00"})
-    proc = subprocess.run([sys.executable, "-m", "hzeval.cli", "--db", str(db), "assess", "--year", "2026",
+    proc = subprocess.run([sys.executable, "-m", "hzeval.cli.main", "--db", str(db), "assess", "--year", "2026",
                            "--as-of", "2027-01-10"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 3
     assert "2027" in proc.stderr and "calendar_overrides" in proc.stderr and "Traceback" not in proc.stderr
@@ -186,7 +186,7 @@ def test_cli_calendar_message_for_uncovered_year(db):
     overrides = db.parent / "calendar_overrides_2027.csv"
     overrides.write_text("date,is_workday,note\n2027-01-01,否,元旦\n", encoding="utf-8")
     for args in (["load", "--quiet", str(overrides)], ["assess", "--year", "2026", "--as-of", "2027-01-10"]):
-        proc = subprocess.run([sys.executable, "-m", "hzeval.cli", "--db", str(db), *args],
+        proc = subprocess.run([sys.executable, "-m", "hzeval.cli.main", "--db", str(db), *args],
                               capture_output=True, text=True, timeout=120)
         assert proc.returncode == 0, proc.stderr
 

@@ -7,8 +7,8 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from hzeval import calendar
-from hzeval.calendar import WorkCalendar, deadline
+from hzeval.store import calendar
+from hzeval.store.calendar import WorkCalendar, deadline
 from hzeval.errors import CalendarError
 
 D = dt.date

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from hzeval import cli
+from hzeval.cli import main as cli
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def run(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "hzeval.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "hzeval.cli.main", *args], capture_output=True, text=True,
                           timeout=300, cwd=cwd)
 
 
@@ -44,7 +44,7 @@ def test_disk_full_and_permission_errors_are_one_line(monkeypatch, capsys, code,
 
 
 def test_output_path_that_is_not_a_folder(tmp_path):
-    from hzeval.warehouse import connect
+    from hzeval.store.warehouse import connect
 
     with connect(tmp_path / "w.duckdb"):
         pass

@@ -15,10 +15,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from hzeval.assess import run_assessment
+from hzeval.assessment.assess import run_assessment
 from hzeval.ingest import load_paths
-from hzeval.publish import latest_published
-from hzeval.warehouse import connect
+from hzeval.store.published import latest_published
+from hzeval.store.warehouse import connect
 
 ROOT = Path(__file__).resolve().parents[1]
 READ = "select count(distinct run_id), count(*), min(run_id) from grades"
@@ -43,7 +43,7 @@ def read_latest(db):
 
 def test_reader_answers_while_writer_holds_the_warehouse(db):
     first = read_latest(db)
-    proc = subprocess.Popen([sys.executable, "-m", "hzeval.cli", "--db", str(db), "assess", "--year", "2025",
+    proc = subprocess.Popen([sys.executable, "-m", "hzeval.cli.main", "--db", str(db), "assess", "--year", "2025",
                              "--as-of", "2026-01-05"], stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "HZEVAL_FAULT": "assess-before-commit"})
     try:
@@ -73,7 +73,7 @@ def test_readers_never_see_a_mix_while_a_run_is_published(db):
     threads = [threading.Thread(target=reader) for _ in range(2)]
     for t in threads:
         t.start()
-    proc = subprocess.run([sys.executable, "-m", "hzeval.cli", "--db", str(db), "assess", "--year", "2025",
+    proc = subprocess.run([sys.executable, "-m", "hzeval.cli.main", "--db", str(db), "assess", "--year", "2025",
                            "--as-of", "2026-01-05"], capture_output=True, text=True, timeout=300)
     time.sleep(0.3)
     stop.set()

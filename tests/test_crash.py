@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from hzeval.ingest import load_paths
-from hzeval.warehouse import connect
+from hzeval.store.warehouse import connect
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "data_samples"
@@ -26,7 +26,7 @@ COUNTS = "select (select count(*) from loads), (select count(*) from api_calls),
 
 
 def hzeval(*args, env=None, **kw):
-    return subprocess.Popen([sys.executable, "-m", "hzeval.cli", *args], stdout=subprocess.PIPE,
+    return subprocess.Popen([sys.executable, "-m", "hzeval.cli.main", *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})}, **kw)
 
 

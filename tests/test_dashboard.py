@@ -75,8 +75,8 @@ def test_values_are_floats_not_decimal(leader):
 
 
 def test_supervision_is_the_cli_logic(leader, published):  # noqa: F811
-    from hzeval.supervise import supervision_items
-    from hzeval.warehouse import connect
+    from hzeval.assessment.supervise import supervision_items
+    from hzeval.store.warehouse import connect
 
     with connect(published[2], read_only=True) as con:
         cli = supervision_items(con, AS_OF)
@@ -276,8 +276,8 @@ def test_veto_on_overview_and_agency_page(leader):
 
 def test_overdue_kpi_is_at_the_run_as_of_not_the_wall_clock(leader, published):  # noqa: F811
     """The KPI counts what `hzeval supervise --as-of <run as-of>` calls overdue, whatever the time now."""
-    from hzeval.supervise import supervision_items
-    from hzeval.warehouse import connect
+    from hzeval.assessment.supervise import supervision_items
+    from hzeval.store.warehouse import connect
 
     run = leader.latest_run_id()
     as_of = leader.run(run)["as_of"]

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from dashboard_support import ROLES, browser, dashboard_server, deep_text, needs_chromium  # noqa: F401 - fixture
 
-from hzeval import escape
+from hzeval.util import escape
 from hzeval.dashboard import auth
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -74,8 +74,8 @@ def site(sample_warehouse, tmp_path_factory):
 def hostile_site(sample_warehouse, tmp_path_factory):
     """The sample drop with hostile agency names (and a hostile user name), assessed again."""
     from conftest import copy_sample
-    from hzeval.assess import run_assessment
-    from hzeval.warehouse import connect
+    from hzeval.assessment.assess import run_assessment
+    from hzeval.store.warehouse import connect
 
     db = copy_sample(sample_warehouse, tmp_path_factory, "dashxss")
     with connect(db) as con:

@@ -112,7 +112,7 @@ def test_suggestions_use_only_known_placeholders():
 
 def test_unknown_metric_id_is_an_error_not_skipped(wh):
     from hzeval.metrics import Window, compute_items
-    from hzeval.scheme import load_scheme
+    from hzeval.assessment.scheme import load_scheme
     import datetime as dt
 
     window = Window.for_year(2025, dt.datetime(2026, 1, 5), load_scheme(year=2025))

@@ -29,11 +29,11 @@ from conftest import copy_sample
 from hzeval.errors import InputFileError, WarehouseError
 from hzeval.ingest import load_paths
 from hzeval.ingest.limits import Limits
-from hzeval.paths import UnsafePathError, inside
-from hzeval.publish import latest_published, published_dir
+from hzeval.util.paths import UnsafePathError, inside
+from hzeval.store.published import latest_published, published_dir
 from hzeval.reports import data
 from hzeval.reports.render import render_reports
-from hzeval.warehouse import connect
+from hzeval.store.warehouse import connect
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "data_samples"
@@ -41,7 +41,7 @@ AGENCIES_HEADER = "agency_code,agency_name,level"
 
 
 def hzeval(*args, env=None, preexec_fn=None, **kw):
-    return subprocess.Popen([sys.executable, "-m", "hzeval.cli", *args], stdout=subprocess.PIPE,
+    return subprocess.Popen([sys.executable, "-m", "hzeval.cli.main", *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})},
                             preexec_fn=preexec_fn, **kw)
 
@@ -281,7 +281,7 @@ def test_file_size_limit_names_the_file_and_the_cause(sample_copy, tmp_path):
 
 
 def test_per_year_latest_pointer(sample_copy):
-    from hzeval.assess import run_assessment
+    from hzeval.assessment.assess import run_assessment
     import datetime as dt
 
     pub = published_dir(sample_copy)

@@ -23,7 +23,7 @@ from hzeval.contract import TABLES
 from hzeval.errors import InputFileError
 from hzeval.ingest import load_paths, print_summary, print_unresolved, unresolved_references
 from hzeval.ingest import normalize
-from hzeval.warehouse import connect
+from hzeval.store.warehouse import connect
 
 FIX = Path(__file__).parent / "fixtures" / "ingest"
 ROOT = Path(__file__).resolve().parents[1]
@@ -427,7 +427,7 @@ def test_timestamp_roundtrip_property(when, offset_hours):
 
 def test_cli_bad_file_one_line_error(tmp_path):
     exe = ROOT / ".venv" / "bin" / "hzeval"
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "hzeval.cli"]
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "hzeval.cli.main"]
     bad = FIX / "agencies_missing_required_column.csv"
     p = subprocess.run([*cmd, "--db", str(tmp_path / "tmp.duckdb"), "load", str(bad)],
                        capture_output=True, text=True, timeout=120)
@@ -440,7 +440,7 @@ def test_cli_bad_file_one_line_error(tmp_path):
 
 def test_cli_load_and_validate(tmp_path):
     exe = ROOT / ".venv" / "bin" / "hzeval"
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "hzeval.cli"]
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "hzeval.cli.main"]
     db = str(tmp_path / "tmp.duckdb")
     p = subprocess.run([*cmd, "--db", db, "load", str(FIX / "share_applications_bad_rows.csv")],
                        capture_output=True, text=True, timeout=120)

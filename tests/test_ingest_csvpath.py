@@ -265,7 +265,7 @@ def test_insertion_order_kept_and_setting_restored(tmp_path, spy):
     """The CSV rows' lines come from their order in the table, which DuckDB keeps only with
     preserve_insertion_order: a connection that turned it off gets it back off after the load."""
     from hzeval.ingest import load_paths
-    from hzeval.warehouse import connect
+    from hzeval.store.warehouse import connect
 
     f = write(tmp_path / "d", "api_calls.csv", "\n".join(
         [HEADER, *(f"C{i},2025-03-01 09:00:00,,HZ001,R1,成功,{i}" for i in range(1, 6))]) + "\n")

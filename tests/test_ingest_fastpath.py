@@ -20,7 +20,7 @@ from conftest import load_both_ways
 
 from hzeval.contract import TABLES
 from hzeval.ingest import load_paths, normalize, sqlpath
-from hzeval.warehouse import connect
+from hzeval.store.warehouse import connect
 
 D = dt.datetime
 TOO_LONG_10 = normalize.r_too_long(10)

@@ -20,7 +20,7 @@ from hzeval.contract import TABLES
 from hzeval.errors import InputFileError
 from hzeval.ingest import load_paths, normalize, readers
 from hzeval.ingest.limits import Limits
-from hzeval.warehouse import connect
+from hzeval.store.warehouse import connect
 
 FIX = Path(__file__).parent / "fixtures" / "ingest"
 API_HEADER = "call_id,called_at,application_id,consumer_code,resource_code,status,rows_returned"

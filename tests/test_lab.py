@@ -43,7 +43,7 @@ def lab(sample_warehouse, tmp_path_factory):
     log = tmp_path_factory.mktemp("lab") / "lab.log"
     with open(log, "w") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "hzeval.cli", "--db", str(sample_warehouse), "lab", "--no-browser", "--port", str(port)],
+            [sys.executable, "-m", "hzeval.cli.main", "--db", str(sample_warehouse), "lab", "--no-browser", "--port", str(port)],
             env={**os.environ, "HZEVAL_LAB_TOKEN": TOKEN, "HZEVAL_PUBLISHED": ""}, stdout=out, stderr=subprocess.STDOUT,
             cwd=tmp_path_factory.mktemp("elsewhere"),  # not the project: the notebooks folder and runs come from the CLI
         )

@@ -19,8 +19,8 @@ import pytest
 from conftest import copy_sample
 
 from hzeval.errors import HzevalError
-from hzeval.gate import evaluate_gates
-from hzeval.reports import leader
+from hzeval.assessment.gate import evaluate_gates
+from hzeval.dashboard import offline as leader
 from hzeval.reports.render import render_reports
 from hzeval.runs import open_run
 
@@ -154,7 +154,7 @@ def test_page_workbook_and_index(rendered, reference):
 
 
 def test_output_path_stays_inside(tmp_path):
-    from hzeval.paths import inside  # the one output-path check the reference is written through
+    from hzeval.util.paths import inside  # the one output-path check the reference is written through
 
     with pytest.raises(HzevalError):
         inside(tmp_path / "reports", "..", "elsewhere.html")

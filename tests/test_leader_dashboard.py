@@ -21,7 +21,8 @@ from dashboard_support import DEEP_TEXT, browser, deep_text, needs_chromium  # n
 
 from hzeval.dashboard import views
 from hzeval.errors import HzevalError
-from hzeval.reports import inline, leader
+from hzeval.dashboard import inline
+from hzeval.dashboard import offline as leader
 from hzeval.reports.render import render_reports
 from hzeval.runs import open_run
 

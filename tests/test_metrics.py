@@ -13,7 +13,7 @@ import pytest
 from conftest import insert
 from hzeval.errors import CalendarError
 from hzeval.metrics import Window, compute_items, roll_up
-from hzeval.scheme import load_scheme
+from hzeval.assessment.scheme import load_scheme
 
 SCHEME = load_scheme(year=2025)
 AS_OF = dt.datetime(2026, 1, 5, 9, 0)
@@ -631,7 +631,7 @@ def test_deadline_in_a_year_the_calendar_lacks(reg):
     assert err.value.year == 2027 and "calendar_overrides" in str(err.value)
     # the State Council notice for 2027 entered as overrides: 2027-01-01 off, the rest weekdays
     insert(reg, "calendar_overrides", {"date": "2027-01-01", "is_workday": False, "note": "元旦"})
-    from hzeval import calendar
+    from hzeval.store import calendar
     calendar.install(reg)
     got = run(reg, "share_reply_timeliness", as_of=T("2027-01-10 00:00"), year=2026)
     # 12-30 (Wed) + 2 wd: 12-31 (Thu), 2027-01-04 (Mon) -> due end of 01-04

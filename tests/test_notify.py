@@ -39,7 +39,7 @@ from hzeval.notify import (NotifyError, backoff, contact_gaps, notified_items, p
                            send_notices)
 from hzeval.notify.channels import SmtpConfig, robot_kind, scrub
 from hzeval.notify.compose import md
-from hzeval.warehouse import connect
+from hzeval.store.warehouse import connect
 
 AS_OF = dt.datetime(2025, 9, 29, 9, 0)
 NOW = dt.datetime(2025, 9, 29, 9, 5)
@@ -227,7 +227,7 @@ def test_article_and_deadline_text_from_the_profile_in_force_on_the_trigger_day(
     import yaml
 
     from hzeval.rules import packaged_profile_path
-    from hzeval.scheme import default_scheme_path, load_scheme
+    from hzeval.assessment.scheme import default_scheme_path, load_scheme
 
     prof = yaml.safe_load(packaged_profile_path("huizhou-draft-2022").read_text(encoding="utf-8"))
     prof["title"] = "测试规则（2025-09-27 起）"
@@ -482,7 +482,7 @@ def smtp_env(monkeypatch, smtp: SmtpConfig) -> None:
 
 
 def test_cli_dry_run_prints_and_writes_nothing_then_sends_once(tmp_path, drop, smtp_server, monkeypatch, capsys):
-    from hzeval.cli import main
+    from hzeval.cli.main import main
     from hzeval.ingest import load_paths
 
     inbox, smtp = smtp_server
@@ -512,7 +512,7 @@ def test_cli_dry_run_prints_and_writes_nothing_then_sends_once(tmp_path, drop, s
 
 
 def test_cli_exit_status_non_zero_when_a_send_fails(tmp_path, drop, monkeypatch, capsys):
-    from hzeval.cli import main
+    from hzeval.cli.main import main
     from hzeval.ingest import load_paths
 
     smtp_env(monkeypatch, SmtpConfig("127.0.0.1", free_port(), "none", None, None, "duban@example.org"))
@@ -543,7 +543,7 @@ def test_scheduled_run_notifies_after_assessing(tmp_path, drop, smtp_server, mon
         rendered.append(published)
         return SimpleNamespace(results=[], out_dir=out)
 
-    monkeypatch.setattr("hzeval.service.render_year", render_year)
+    monkeypatch.setattr("hzeval.services.render_year", render_year)
     log_file = tmp_path / "run.log"
     from rich.console import Console
 
@@ -570,7 +570,7 @@ def test_dashboard_supervision_shows_when_each_item_was_notified(sample_warehous
     from hzeval.dashboard.store import Store, User
     from hzeval.dashboard.views import supervision_page
     from hzeval.notify import publish_notified
-    from hzeval.publish import published_dir
+    from hzeval.store.published import published_dir
 
     inbox, smtp = smtp_server
     db = copy_sample(sample_warehouse, tmp_path_factory, "notify_dash")
@@ -644,7 +644,7 @@ def test_published_runs_carry_no_contacts(sample_warehouse):
     """Robot URLs carry keys: the contacts stay in the live warehouse, out of published copies."""
     import duckdb
 
-    from hzeval.publish import latest_published
+    from hzeval.store.published import latest_published
 
     with connect(sample_warehouse, read_only=True) as c:
         assert c.execute("select count(*) from contacts where webhook like '%key=%'").fetchall()[0][0] > 0

@@ -167,7 +167,7 @@ def test_explain_names_the_veto_and_writes_deadlines_one_way(sample_warehouse, c
     and every deadline as "YYYY-MM-DD 24:00"."""
     import re
 
-    from hzeval.cli import main
+    from hzeval.cli.main import main
 
     main(["--db", str(sample_warehouse), "explain", "--year", "2025", "--agency", "HZ009", "--limit", "50"])
     out = capsys.readouterr().out

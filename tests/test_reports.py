@@ -20,15 +20,15 @@ import pytest
 from conftest import copy_sample
 from surface_scan import problems, visible_text
 
-from hzeval.assess import run_assessment
-from hzeval.cli import main as cli_main
+from hzeval.assessment.assess import run_assessment
+from hzeval.cli.main import main as cli_main
 from hzeval.ingest import load_paths
 from hzeval.metrics.registry import METRICS
 from hzeval.reports import data
-from hzeval.reports import html as h
+from hzeval import pages as h
 from hzeval.reports.pdf import find_chromium
 from hzeval.reports.render import render_reports, sha256_file
-from hzeval.warehouse import connect
+from hzeval.store.warehouse import connect
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -251,7 +251,7 @@ def test_veto_shown_wherever_the_grade_is(rendered, warehouse, tmp_path):
 
 def test_workbook_supervision_is_the_cli_list_at_the_run_as_of(rendered, warehouse):
     """督办清单 holds what `hzeval supervise --as-of <run as-of>` lists: every open item, earlier years too."""
-    from hzeval.supervise import supervision_items
+    from hzeval.assessment.supervise import supervision_items
 
     db, _ = warehouse
     with connect(db, read_only=True) as con:

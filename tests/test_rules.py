@@ -16,12 +16,12 @@ import yaml
 from rich.console import Console
 
 from conftest import insert
-from hzeval.assess import run_assessment
+from hzeval.assessment.assess import run_assessment
 from hzeval.errors import SchemeError
-from hzeval.explain import explanation, open_reader, print_explanation
+from hzeval.assessment.explain import explanation, open_reader, print_explanation
 from hzeval.rules import RuleError, load_profile, packaged_profile_path, year_overview
-from hzeval.scheme import default_scheme_path, load_scheme
-from hzeval.warehouse import connect
+from hzeval.assessment.scheme import default_scheme_path, load_scheme
+from hzeval.store.warehouse import connect
 
 AS_OF = dt.datetime(2026, 1, 5, 9, 0)
 
@@ -110,7 +110,7 @@ def test_deadline_and_article_come_from_the_profile_on_the_trigger_day(db, two_p
 
     # the agency report's data: the indicator row cites both, the evidence row of X1 the draft's article,
     # and the suggestion uses the length in force at the year's end (10 working days, 第十九条)
-    from hzeval.publish import published_dir
+    from hzeval.store.published import published_dir
     from hzeval.reports import data
 
     with data.open_run(published_dir(db) / f"{run_id}.duckdb", 2025) as run:
@@ -122,7 +122,7 @@ def test_deadline_and_article_come_from_the_profile_on_the_trigger_day(db, two_p
 
 
 def test_supervise_uses_the_rule_of_each_items_trigger_day(db, two_profiles):
-    from hzeval.supervise import supervision_items
+    from hzeval.assessment.supervise import supervision_items
 
     with connect(db) as con:
         insert(con, "share_applications",
@@ -137,7 +137,7 @@ def test_supervise_uses_the_rule_of_each_items_trigger_day(db, two_profiles):
 def test_rules_command_shows_a_change_inside_the_year(two_profiles):
     from click.testing import CliRunner
 
-    from hzeval.cli import cli
+    from hzeval.cli.main import cli
 
     deadlines, metrics = year_overview(load_scheme(two_profiles).ruleset, 2025)
     share = deadlines.filter(deadlines["key"] == "share_reply").select("profile", "from", "to", "days", "article").rows()
@@ -262,7 +262,7 @@ def test_scheduled_job_does_not_import_the_cli():
     tree = ast.parse(Path(scheduled.__file__).read_text(encoding="utf-8"))
     imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)} | {
         a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
-    assert "hzeval.cli" not in imported and "hzeval.service" in imported
+    assert "hzeval.cli.main" not in imported and "hzeval.services" in imported
 
 
 def test_a_deadline_without_days_is_refused_for_a_metric_that_needs_a_number(tmp_path):

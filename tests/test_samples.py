@@ -164,7 +164,7 @@ def test_profiles_spread(frames):
 
 
 def test_holiday_edge_records(frames):
-    from hzeval.calendar import deadline
+    from hzeval.store.calendar import deadline
 
     sa = frames["share_applications"].filter(pl.col("application_id").str.starts_with("SA-E"))
     rec = {r["application_id"]: r for r in sa.iter_rows(named=True)}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from hzeval.scheme import Scheme, load_scheme
-from hzeval.scoring import AgencyInfo, GradeRow, indicator_fraction, rank, score_agency, score_all
+from hzeval.assessment.scheme import Scheme, load_scheme
+from hzeval.assessment.scoring import AgencyInfo, GradeRow, indicator_fraction, rank, score_agency, score_all
 
 RULES = [{"profile": "huizhou-draft-2022", "from": "2022-01-01"}]
 B = "《测试年度公共数据管理评估方案》第一项"
@@ -172,8 +172,8 @@ def test_packaged_schemes_are_valid():
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from hzeval.scheme import STANDING, scheme_for  # noqa: E402
-from hzeval.scoring import NOT_GRADED, Incident  # noqa: E402
+from hzeval.assessment.scheme import STANDING, scheme_for  # noqa: E402
+from hzeval.assessment.scoring import NOT_GRADED, Incident  # noqa: E402
 
 
 def test_doing_nothing_but_the_plan_and_the_checks_is_not_excellent():

@@ -29,8 +29,8 @@ from hzeval.errors import CalendarError, HzevalError  # noqa: E402
 from hzeval.metrics import Window, compute_items  # noqa: E402
 from hzeval.metrics.spark import SparkEngine, SparkEngineError, plan, to_spark  # noqa: E402
 from hzeval.metrics.engine import Block  # noqa: E402
-from hzeval.scheme import scheme_for  # noqa: E402
-from hzeval.warehouse import connect  # noqa: E402
+from hzeval.assessment.scheme import scheme_for  # noqa: E402
+from hzeval.store.warehouse import connect  # noqa: E402
 
 reg = metric_tests.reg  # the register fixture of test_metrics.py, used by its tests below
 
@@ -123,7 +123,7 @@ def test_sample_drop_identical_items_and_run(sample_warehouse, tmp_path_factory,
     db = copy_sample(sample_warehouse, tmp_path_factory, "spark_sample")
     year, as_of = 2025, dt.datetime(2026, 1, 5)
     scheme = scheme_for(year, None)
-    from hzeval.assess import assess_in
+    from hzeval.assessment.assess import assess_in
 
     with connect(db) as con:
         (duck_run,) = con.execute("select run_id from runs where year = 2025").fetchall()[0]
@@ -198,7 +198,7 @@ def test_lake_of_parquet_tables(sample_warehouse, tmp_path_factory, tmp_path, sp
 
 
 def test_cli_engine_spark_and_options(sample_warehouse, tmp_path_factory, spark, capsys):
-    from hzeval import cli
+    from hzeval.cli import main as cli
 
     db = copy_sample(sample_warehouse, tmp_path_factory, "spark_cli")
     with pytest.raises(SystemExit) as ex:

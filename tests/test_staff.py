@@ -12,7 +12,11 @@ import polars as pl
 import pytest
 from conftest import insert
 
-from hzeval import calendar, staff, workbench
+from hzeval import workbench
+
+from hzeval.store import calendar
+
+from hzeval.workbench import staff
 from hzeval.metrics import METRICS
 
 D = dt.date
@@ -130,8 +134,8 @@ def test_coverage_lists_every_agency_and_marks_gaps(wh):
 
 @pytest.fixture(scope="module")
 def two_years(tmp_path_factory):
-    from hzeval.assess import run_assessment
-    from hzeval.warehouse import connect
+    from hzeval.assessment.assess import run_assessment
+    from hzeval.store.warehouse import connect
 
     db = tmp_path_factory.mktemp("yoy") / "w.duckdb"
     with connect(db) as con:
@@ -174,7 +178,7 @@ def test_year_over_year_without_the_previous_year(two_years, tmp_path):
 
 
 def test_evidence_view_and_item_deadline(two_years):
-    from hzeval.scheme import latest_scheme_for
+    from hzeval.assessment.scheme import latest_scheme_for
 
     with workbench.open_run(2025, two_years) as run:
         view = staff.evidence_view(run, "C", "share_reply_timeliness")
@@ -225,7 +229,7 @@ def test_staff_notebooks_with_parameters(two_years, tmp_path, interactive):
 
 
 def test_staff_notebooks_never_open_the_live_warehouse():
-    """DESIGN §2: they read published runs through hzeval.workbench; nothing in them names the warehouse."""
+    """DESIGN §2: they read published runs through hzeval.workbench.session; nothing in them names the warehouse."""
     for name in NOTEBOOKS:
         text = (ROOT / "notebooks" / f"{name}.ipynb").read_text(encoding="utf-8")
         assert "workbench.open_" in text, name

@@ -16,7 +16,7 @@ from conftest import copy_sample
 
 from hzeval import workbench
 from hzeval.errors import RunNotFoundError, WarehouseError
-from hzeval.warehouse import connect
+from hzeval.store.warehouse import connect
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -43,7 +43,7 @@ def warehouse(sample_warehouse, tmp_path_factory):
 
 
 def hzeval(*args, env=None, timeout=600):
-    return subprocess.run([sys.executable, "-m", "hzeval.cli", *args], capture_output=True, text=True, timeout=timeout,
+    return subprocess.run([sys.executable, "-m", "hzeval.cli.main", *args], capture_output=True, text=True, timeout=timeout,
                           env={**os.environ, **(env or {})})
 
 

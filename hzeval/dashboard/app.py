@@ -19,7 +19,7 @@ import panel as pn
 
 from hzeval.dashboard import views
 from hzeval.dashboard.store import Store, User
-from hzeval.escape import markdown_text
+from hzeval.util.escape import markdown_text
 
 log = logging.getLogger(__name__)
 

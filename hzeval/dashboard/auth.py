@@ -42,7 +42,7 @@ from pathlib import Path
 
 from hzeval.dashboard.store import User, valid_role
 from hzeval.errors import HzevalError
-from hzeval.escape import html_text
+from hzeval.util.escape import html_text
 
 ITERATIONS = 310_000
 COOKIE_ENV = "HZEVAL_COOKIE_SECRET"

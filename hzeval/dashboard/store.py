@@ -12,7 +12,7 @@ Every read goes through :class:`hzeval.runs.RunReader` (the one read layer: poin
 veto, evidence with Chinese table names, supervision at the run's as-of time); this module only
 caches per (file, agency) and shapes for the pages. All numbers leave as float (DECIMAL is cast
 to DOUBLE) so nothing reaches Bokeh as Decimal. No metric or scoring logic here: supervision is
-:func:`hzeval.supervise.supervision_items`, the what-if is :func:`hzeval.scoring.score_all`.
+:func:`hzeval.assessment.supervise.supervision_items`, the what-if is :func:`hzeval.assessment.scoring.score_all`.
 """
 
 from __future__ import annotations
@@ -32,9 +32,9 @@ import polars as pl
 from hzeval import present
 from hzeval.errors import HzevalError, RunNotFoundError
 from hzeval.runs import DENIED, NOT_GRADED_GROUP, RunReader, agency_param  # noqa: F401 - DENIED re-exported
-from hzeval.scheme import Scheme, latest_scheme_for, load_scheme
-from hzeval.scoring import score_all
-from hzeval.sqlutil import neutralise
+from hzeval.assessment.scheme import Scheme, latest_scheme_for, load_scheme
+from hzeval.assessment.scoring import score_all
+from hzeval.util.frame import neutralise
 
 log = logging.getLogger(__name__)
 

@@ -22,8 +22,8 @@ import polars as pl
 from hzeval import present
 from hzeval.dashboard.store import Store
 from hzeval.errors import HzevalError
-from hzeval.escape import html_text, markdown_text
-from hzeval.reports import html as report_html
+from hzeval.util.escape import html_text, markdown_text
+from hzeval import pages as report_html
 
 log = logging.getLogger(__name__)
 
@@ -303,7 +303,7 @@ class OverviewPage(pn.viewable.Viewer):
     store = param.Parameter()
     run_id = param.String()
     on_agency = param.Callable(default=None)
-    #: inside a file without a server (:mod:`hzeval.reports.leader`): charts as inline SVG, no plotly.js
+    #: inside a file without a server (:mod:`hzeval.dashboard.offline`): charts as inline SVG, no plotly.js
     offline = param.Boolean(default=False)
 
     @param.depends("run_id")
@@ -372,7 +372,7 @@ class AgencyPage(pn.viewable.Viewer):
     agency = param.String(allow_None=True)
     metric = param.Selector(default="", objects=[""])
     text = param.String(default="")
-    #: the page inside a file without a server (:mod:`hzeval.reports.leader`): no server-side filter
+    #: the page inside a file without a server (:mod:`hzeval.dashboard.offline`): no server-side filter
     #: or download, the evidence table filters in the browser (header filters); charts as inline SVG
     offline = param.Boolean(default=False)
     #: offline, the evidence rows carried (the longest late first)
@@ -469,7 +469,7 @@ class SupervisionPage(pn.viewable.Viewer):
     as_of = param.Date()
     agency = param.String(default="")
     agency_options = param.Dict(default={})
-    #: inside a file without a server (:mod:`hzeval.reports.leader`): charts as inline SVG, no plotly.js
+    #: inside a file without a server (:mod:`hzeval.dashboard.offline`): charts as inline SVG, no plotly.js
     offline = param.Boolean(default=False)
     #: offline, the items carried (the longest overdue first)
     offline_rows = param.Integer(default=OFFLINE_ROWS, bounds=(1, None))

@@ -21,7 +21,9 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
-from hzeval import calendar, faults
+from hzeval.store import calendar
+
+from hzeval.util import faults
 from hzeval.contract import Table
 from hzeval.errors import InputFileError, clip
 from hzeval.ingest import normalize, readers, sqlpath

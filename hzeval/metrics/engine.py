@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from hzeval.calendar import first_uncovered_year
+from hzeval.store.calendar import first_uncovered_year
 from hzeval.errors import CalendarError
 from hzeval.metrics.registry import FAMILIES, METRICS, Block, load_blocks
 from hzeval.rules import RuleSet, default_rules, install
-from hzeval.sqlutil import frame
+from hzeval.util.frame import frame
 
 log = logging.getLogger(__name__)
 
@@ -130,10 +130,10 @@ def prepare(con, window: Window) -> None:
 def compute_items(con, window: Window, metric_ids=None, adjustments=None) -> None:
     """Fill temp table ``metric_items`` (metric_id + ITEM_COLUMNS + adjustment_id) for the window.
 
-    ``adjustments`` (active rows of :mod:`hzeval.adjust`) correct input records before the
+    ``adjustments`` (active rows of :mod:`hzeval.assessment.adjust`) correct input records before the
     metrics run and excuse items after.
     """
-    from hzeval.adjust import apply_corrections, apply_excuses
+    from hzeval.assessment.adjust import apply_corrections, apply_excuses
 
     apply_corrections(con, adjustments)
     prepare(con, window)

@@ -6,7 +6,7 @@ parsed with sqlglot, and before it is written out in Spark's dialect:
 - bound ``$params`` become literals (timestamps as ``TIMESTAMP_NTZ``, like DuckDB's naive
   ``TIMESTAMP``);
 - calls of the DuckDB macros (:data:`hzeval.metrics.engine.MACROS` and the calendar macros
-  :data:`hzeval.calendar.MACROS`) are expanded in the syntax tree: the macro's body with its
+  :data:`hzeval.store.calendar.MACROS`) are expanded in the syntax tree: the macro's body with its
   parameters replaced by the call's arguments. The working-day calendar is therefore a table
   (``calendar``) joined like any other; no Python UDF runs on Spark;
 - a ``create or replace temp table X as …`` step becomes a cached temp view ``X``.
@@ -42,7 +42,7 @@ from pathlib import Path
 import sqlglot
 from sqlglot import exp
 
-from hzeval import calendar
+from hzeval.store import calendar
 from hzeval.contract import TABLES
 from hzeval.errors import HzevalError
 from hzeval.metrics.engine import MACROS, Block, Window, statements
@@ -494,7 +494,7 @@ class SparkEngine:
     def compute_items(self, con, window: Window, metric_ids=None, adjustments=None) -> None:
         """Spark's version of :func:`hzeval.metrics.engine.compute_items`: fills DuckDB's temp
         table ``metric_items`` with the same rows, and the step tables as DuckDB temp tables."""
-        from hzeval.adjust import apply_excuses
+        from hzeval.assessment.adjust import apply_excuses
         from hzeval.metrics.engine import _check_calendar
         from hzeval.metrics.engine import compute_items as duckdb_compute_items
 

@@ -1,6 +1,6 @@
 """``hzeval notify``: 督办 notices by mail and group robot, each item and level sent once.
 
-The items are :func:`hzeval.supervise.supervision_items` — the very SQL behind ``hzeval
+The items are :func:`hzeval.assessment.supervise.supervision_items` — the very SQL behind ``hzeval
 supervise`` and the dashboard's 督办 page. An item is notified once as 即将到期 and once as
 逾期; an overdue rectification not yet escalated (第四十七条 in the draft) is also sent to its authority's own
 contacts (level 逾期上报). One message goes to each recipient of an agency (its contacts: mail
@@ -30,8 +30,8 @@ from hzeval.notify.channels import CHANNEL_ZH, Mailer, SendError, SmtpConfig, po
 from hzeval.notify.compose import (ESCALATE, OVERDUE, SOON, Notice, clean, deadline_text, html_body, plain_text,
                                    robot_markdown, robot_payload, subject)
 from hzeval.rules import provision
-from hzeval.scheme import latest_scheme_for
-from hzeval.sqlutil import frame
+from hzeval.assessment.scheme import latest_scheme_for
+from hzeval.util.frame import frame
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ class NotifyResult:
 def _candidates(con, as_of: dt.datetime, agency: str | None, scheme) -> pl.DataFrame:
     """Items to notify: (target agency, level, item) rows from the supervision list, plus the
     escalations of overdue, unescalated rectifications to the responsible authority."""
-    from hzeval.supervise import supervision_items
+    from hzeval.assessment.supervise import supervision_items
 
     items = supervision_items(con, as_of, agency=agency, scheme=scheme)
     items = items.filter(pl.col("state").is_in([SOON, OVERDUE]))
@@ -333,7 +333,7 @@ NOTIFIED_FILE = "notified.parquet"
 def publish_notified(con, db=None) -> Path:
     """Write :func:`notified_items` to ``published/notified.parquet`` (atomic replace) for readers
     that cannot open the live warehouse: the dashboard's 督办 page."""
-    from hzeval.publish import published_dir
+    from hzeval.store.published import published_dir
 
     folder = published_dir(db)
     folder.mkdir(parents=True, exist_ok=True)

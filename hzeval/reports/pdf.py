@@ -1,4 +1,4 @@
-"""PDF through headless Chromium (A4; the page CSS in :mod:`hzeval.reports.html` sets margins
+"""PDF through headless Chromium (A4; the page CSS in :mod:`hzeval.pages` sets margins
 and page breaks; Chinese glyphs come from the system's Noto CJK fonts).
 
 Chromium runs with a fresh profile in a temporary folder, no network services, and prints a

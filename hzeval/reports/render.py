@@ -30,9 +30,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from hzeval import __version__
-from hzeval.paths import inside
+from hzeval.util.paths import inside
 from hzeval.reports import data
-from hzeval.reports import html as h
+from hzeval import pages as h
 
 log = logging.getLogger(__name__)
 
@@ -432,7 +432,7 @@ def render_reports(
 
             jobs += gallery_jobs(run, out_dir, notebooks_dir())
         if "dashboard" in formats:  # issue 17: the offline dashboards, the city's and each agency's
-            from hzeval.reports.leader import dashboard_jobs
+            from hzeval.dashboard.offline import dashboard_jobs
 
             codes = [j.agency_code for j in plan_jobs(run, out_dir, agency, kinds=("agency",), only=only)]
             jobs += dashboard_jobs(run, out_dir, codes, whole_city=not agency)
@@ -445,7 +445,7 @@ def render_reports(
 
             files.append(write_workbook(run, inside(out_dir, "workbook.xlsx")))
         if not agency and "html" in formats:  # issue 17: the project approval reference (第四十三条、第四十四条)
-            from hzeval.reports.leader import write_approval_reference
+            from hzeval.dashboard.offline import write_approval_reference
 
             files.append(write_approval_reference(run, out_dir))
         files.append(write_index(run, out_dir))

@@ -85,7 +85,7 @@ def _sheets(run: data.Run) -> dict[str, tuple[pl.DataFrame, dict[str, str]]]:
 
 def _approval_reference(run: data.Run) -> tuple[pl.DataFrame, dict[str, str]]:
     """The approval reference (issue 17), the sentences it serves in its last column's first rows."""
-    from hzeval.reports import leader
+    from hzeval.dashboard import offline as leader
 
     df = leader.reference_frame(run)
     basis = leader.quotes(run)

@@ -329,7 +329,7 @@ def _run_rules(con, run_id: str) -> pl.DataFrame | None:
     has = con.execute("select count(*) from information_schema.tables where table_name = 'run_rules'").fetchall()[0][0]
     if not has:
         return None
-    from hzeval.sqlutil import frame
+    from hzeval.util.frame import frame
 
     df = frame(con, "select * from run_rules where run_id = $r order by kind, key, valid_from", {"r": run_id})
     return df if df.height else None

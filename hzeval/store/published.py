@@ -13,7 +13,7 @@ Pointers (DESIGN §7): ``LATEST-<year>`` names the newest published run of each 
 
 Recovery (issue 13): a writer killed between its commit and the end of the copy leaves a
 committed run that is not published and a ``.tmp`` copy. Every writer, on opening the
-warehouse (:func:`hzeval.warehouse.connect`), calls :func:`recover`: stale ``.tmp`` files go,
+warehouse (:func:`hzeval.store.warehouse.connect`), calls :func:`recover`: stale ``.tmp`` files go,
 and the newest finished run of each year is published (and pointed to) if it is not.
 """
 
@@ -24,21 +24,21 @@ import os
 import re
 from pathlib import Path
 
-from hzeval import faults
+from hzeval.util import faults
 from hzeval.contract import TABLES
-from hzeval.warehouse import db_path
+from hzeval.store.warehouse import db_path
 
 log = logging.getLogger(__name__)
 
 RUN_TABLES = ("runs", "metric_values", "evidence", "scores", "grades", "project_gates", "run_adjustments", "run_rules")
 REFERENCE_TABLES = ("agencies", "calendar", "adjustments", "adjustment_events")
 #: input tables the 督办 list and the project gate recompute from at any as-of time (the dashboard's
-#: 督办 page reuses ``hzeval.supervise.supervision_items`` on the published copy). ``api_calls``, the
+#: 督办 page reuses ``hzeval.assessment.supervise.supervision_items`` on the published copy). ``api_calls``, the
 #: large log, is left out: neither the deadline metrics nor the gate step read it.
 SOURCE_TABLES = tuple(t for t in TABLES if t not in REFERENCE_TABLES and t != "api_calls"
                       and t != "contacts")  # contacts hold robot keys and mail addresses: never published
 #: for the staff notebooks (drop check): files loaded and rejected rows, and rows per table, month
-#: and agency of every input table (``input_coverage``, api_calls included) — see hzeval.staff
+#: and agency of every input table (``input_coverage``, api_calls included) — see hzeval.workbench.staff
 LOAD_TABLES = ("loads", "rejects")
 #: tables published as a subset: the gate step reads only each resource's first successful
 #: aggregation (``stg_first_success``), so the published aggregation log holds just those jobs

@@ -19,9 +19,9 @@ import polars as pl
 
 from hzeval import __version__, present
 from hzeval.errors import HzevalError
-from hzeval.escape import markdown_text
-from hzeval.paths import inside
-from hzeval.reports import html as h
+from hzeval.util.escape import markdown_text
+from hzeval.util.paths import inside
+from hzeval import pages as h
 from hzeval.runs import RunReader
 
 FILE = "approval_reference.html"
@@ -165,13 +165,13 @@ def dashboard_layout(published_folder: Path, run_id: str, agency: str | None = N
 
 def save_dashboard(published_folder: Path, out_dir: Path, target: str, run_id: str, agency: str | None = None) -> Path:
     """Write one self-contained dashboard to ``out_dir/target``: Bokeh/Panel JS and every
-    stylesheet inline (:func:`hzeval.reports.inline.self_contained`), one embedded state per
+    stylesheet inline (:func:`hzeval.dashboard.inline.self_contained`), one embedded state per
     agency, written atomically."""
     import os
 
     from bokeh.resources import INLINE
 
-    from hzeval.reports.inline import self_contained
+    from hzeval.dashboard.inline import self_contained
     from hzeval.reports.render import write_atomic
 
     path = inside(out_dir, target)

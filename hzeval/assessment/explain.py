@@ -20,7 +20,7 @@ from hzeval.runs import LOST_EPS, RunReader, open_run, published_dir
 def open_reader(db, year: int, run_id: str | None = None, reading=None):
     """The run to explain, as a :class:`RunReader`.
 
-    With ``reading`` (the CLI's :func:`hzeval.cli.reading`): on the connection it gives — the
+    With ``reading`` (the CLI's :func:`hzeval.cli.main.reading`): on the connection it gives — the
     warehouse when free, else the published run (saying so on stderr) or, with nothing published,
     after waiting for the writer. Without it: the run's published copy
     (``published/<run_id>.duckdb``, or the newest of ``year``) when there is one, else the
@@ -42,7 +42,7 @@ def open_reader(db, year: int, run_id: str | None = None, reading=None):
         with reader:
             yield reader
         return
-    from hzeval.warehouse import connect
+    from hzeval.store.warehouse import connect
 
     with connect(db, read_only=True) as con:
         yield RunReader(con, run_id=run_id, year=year)

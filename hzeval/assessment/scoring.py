@@ -27,7 +27,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from hzeval.scheme import STANDING, Indicator, Scheme
+from hzeval.assessment.scheme import STANDING, Indicator, Scheme
 
 #: grade text of an agency the scheme does not grade (第五十一条 参照执行 units by default)
 NOT_GRADED = "参照执行、不参与评级"

@@ -2,7 +2,7 @@
 
 Notebooks never open the live warehouse: a scheduled ``hzeval run`` must be able to load,
 assess and publish while a notebook sits open for hours. They read the *published* copy of a
-finished run (``published/<run_id>.duckdb``, see :mod:`hzeval.publish`), read-only:
+finished run (``published/<run_id>.duckdb``, see :mod:`hzeval.store.published`), read-only:
 
     from hzeval import workbench
     run = workbench.open_run(2025)      # the newest published 2025 run: grades, scores, evidence …
@@ -27,7 +27,7 @@ import polars as pl
 from hzeval.contract import TABLES
 from hzeval.errors import RunNotFoundError
 from hzeval.reports import data
-from hzeval.sqlutil import frame
+from hzeval.util.frame import frame
 
 #: bookkeeping tables of the warehouse that the drop check reads from the published copy
 LOAD_TABLES = ("loads", "rejects")

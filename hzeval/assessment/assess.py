@@ -11,13 +11,15 @@ import uuid
 import polars as pl
 from rich.table import Table
 
-from hzeval import __version__, faults
-from hzeval.adjust import active as active_adjustments
+from hzeval import __version__
+
+from hzeval.util import faults
+from hzeval.assessment.adjust import active as active_adjustments
 from hzeval.metrics import Window, compute_items, roll_up
-from hzeval.publish import publish_run
-from hzeval.scheme import Scheme, scheme_for
-from hzeval.scoring import NOT_GRADED, AgencyInfo, Incident, score_all
-from hzeval.warehouse import connect
+from hzeval.store.published import publish_run
+from hzeval.assessment.scheme import Scheme, scheme_for
+from hzeval.assessment.scoring import NOT_GRADED, AgencyInfo, Incident, score_all
+from hzeval.store.warehouse import connect
 
 log = logging.getLogger(__name__)
 

@@ -24,8 +24,8 @@ from rich.table import Table
 from hzeval import present
 from hzeval.errors import HzevalError
 from hzeval.metrics import DEADLINE_METRICS, SUPERVISION_CATEGORY, Window, compute_items
-from hzeval.scheme import latest_scheme_for
-from hzeval.sqlutil import frame, neutralise
+from hzeval.assessment.scheme import latest_scheme_for
+from hzeval.util.frame import frame, neutralise
 
 #: 督办 category per metric, from the metrics' declarations (``-- category:``)
 CATEGORY = SUPERVISION_CATEGORY

@@ -1,7 +1,7 @@
 """Evaluation staff's workbench: queries and views behind the staff notebooks.
 
 ``notebooks/drop_check.ipynb``, ``evidence_explorer.ipynb`` and ``year_over_year.ipynb`` are thin:
-they open a published run with :mod:`hzeval.workbench` (never the live warehouse, DESIGN §2) and
+they open a published run with :mod:`hzeval.workbench.session` (never the live warehouse, DESIGN §2) and
 display what these functions return. No metric logic lives here or in the notebooks: items,
 values and scores are the run's own rows; the deadline table recounts one item's working days
 the way the rules count them, from the warehouse calendar.
@@ -21,13 +21,13 @@ from dataclasses import dataclass
 import polars as pl
 
 from hzeval import present
-from hzeval.calendar import WorkCalendar
+from hzeval.store.calendar import WorkCalendar
 from hzeval.contract import TABLES
 from hzeval.ingest.report import unresolved_sql
 from hzeval.metrics import METRICS
-from hzeval.publish import AGENCY_COLUMN, COVERAGE_TABLES, TIME_COLUMN, coverage_sql  # noqa: F401 - the drop check's
+from hzeval.store.published import AGENCY_COLUMN, COVERAGE_TABLES, TIME_COLUMN, coverage_sql  # noqa: F401 - the drop check's
 from hzeval.rules import run_metric_articles
-from hzeval.sqlutil import frame
+from hzeval.util.frame import frame
 
 
 #: Chinese headers of the columns the staff views show (input tables use the contract's own)
@@ -67,7 +67,7 @@ CSS = """<style>
 # --------------------------------------------------------------------------- presentation
 
 
-esc = present.escape  # the one escaping helper (hzeval.escape)
+esc = present.escape  # the one escaping helper (hzeval.util.escape)
 deadline_text = present.deadline  # "YYYY-MM-DD 24:00" (DESIGN §7)
 
 
@@ -189,7 +189,7 @@ class Masthead:
     provenance: Mapping
 
     def _repr_html_(self) -> str:
-        from hzeval.reports import html as report_html
+        from hzeval import pages as report_html
 
         return report_html.masthead(self.subtitle, self.provenance)
 

@@ -20,7 +20,7 @@ from rich.console import Console
 
 from hzeval import __version__
 from hzeval.errors import HzevalError
-from hzeval.service import parse_as_of, render_year
+from hzeval.services import parse_as_of, render_year
 
 log = logging.getLogger("hzeval")
 # scheduler logs and pipes are not terminals: give tables room instead of rich's 80 columns
@@ -38,10 +38,10 @@ def reading(db, year: int | None = None, run_id: str | None = None):
     ``$HZEVAL_WAIT_SECONDS``, default 600 s), saying so once."""
     import duckdb
 
-    from hzeval.calendar import MACROS
+    from hzeval.store.calendar import MACROS
     from hzeval.errors import WarehouseBusy
-    from hzeval.publish import latest_published, published_dir
-    from hzeval.warehouse import connect
+    from hzeval.store.published import latest_published, published_dir
+    from hzeval.store.warehouse import connect
 
     deadline = None
     stack = contextlib.ExitStack()
@@ -99,7 +99,7 @@ def load(obj: Ctx, paths, quiet):
     """加载数据包（文件夹或文件）/ load drop folders or files into the warehouse."""
     from hzeval.ingest import load_paths, print_summary
 
-    from hzeval.warehouse import connect
+    from hzeval.store.warehouse import connect
 
     with connect(obj.db) as con:
         result = load_paths(con, list(paths), progress=not quiet)
@@ -113,7 +113,7 @@ def validate(obj: Ctx):
     from hzeval.ingest import print_unresolved, unresolved_references
     from hzeval.ingest.report import authority_gaps, print_authority_gaps
     from hzeval.notify import contact_gaps, print_contact_gaps
-    from hzeval.warehouse import connect
+    from hzeval.store.warehouse import connect
 
     with connect(obj.db, create=False) as con:
         rows = unresolved_references(con)
@@ -137,7 +137,7 @@ def validate(obj: Ctx):
 @click.pass_obj
 def assess(obj: Ctx, year, as_of, scheme, engine, spark_master, lake):
     """年度评估：计算指标、评分、定级 / compute metrics, scores and grades as one run."""
-    from hzeval.assess import print_ranking, run_assessment
+    from hzeval.assessment.assess import print_ranking, run_assessment
 
     if engine != "spark" and (spark_master or lake):
         raise HzevalError("--spark-master 和 --lake 只能与 --engine spark 一起使用",
@@ -159,7 +159,7 @@ def assess(obj: Ctx, year, as_of, scheme, engine, spark_master, lake):
 @click.pass_obj
 def supervise(obj: Ctx, as_of, agency, limit, csv_path, xlsx_path):
     """督办清单：逾期和即将到期事项 / open and overdue items as of a time."""
-    from hzeval.supervise import print_items, supervision_items, write_items
+    from hzeval.assessment.supervise import print_items, supervision_items, write_items
 
     t = parse_as_of(as_of)
     with reading(obj.db) as con:
@@ -180,7 +180,7 @@ def supervise(obj: Ctx, as_of, agency, limit, csv_path, xlsx_path):
 def notify(obj: Ctx, as_of, dry_run, agency, summary_only):
     """督办通知：按联系人发送即将到期和逾期事项（每项每级只发一次）/ send 督办 notices by mail and group robot."""
     from hzeval.notify import print_result, publish_notified, raise_for_failures, send_notices
-    from hzeval.warehouse import connect
+    from hzeval.store.warehouse import connect
 
     t = parse_as_of(as_of)
     with connect(obj.db, read_only=dry_run, create=False) as con:
@@ -197,7 +197,7 @@ def notify(obj: Ctx, as_of, dry_run, agency, summary_only):
 @click.pass_obj
 def gate(obj: Ctx, project, as_of):
     """项目数据门禁 / project data gate."""
-    from hzeval.gate import evaluate_gates, print_gates
+    from hzeval.assessment.gate import evaluate_gates, print_gates
 
     with reading(obj.db) as con:
         t = parse_as_of(as_of)
@@ -211,8 +211,8 @@ def gate(obj: Ctx, project, as_of):
 @click.pass_obj
 def deadline(obj: Ctx, start, days):
     """计算工作日期限 / working-day deadline from the warehouse calendar."""
-    from hzeval.calendar import WorkCalendar
-    from hzeval.warehouse import connect
+    from hzeval.store.calendar import WorkCalendar
+    from hzeval.store.warehouse import connect
 
     with connect(obj.db, create=False) as con:
         cal = WorkCalendar.from_warehouse(con)
@@ -228,9 +228,9 @@ def deadline(obj: Ctx, start, days):
 @click.pass_obj
 def demo(obj: Ctx, drop, year, as_of):
     """演示：加载样例数据包并评估 / load the sample drop and assess a year."""
-    from hzeval.assess import print_ranking, run_assessment
+    from hzeval.assessment.assess import print_ranking, run_assessment
     from hzeval.ingest import load_paths, print_summary
-    from hzeval.warehouse import connect
+    from hzeval.store.warehouse import connect
 
     with connect(obj.db) as con:
         result = load_paths(con, [drop], progress=True)
@@ -248,7 +248,7 @@ def rules_cmd(year, scheme):
     from rich.table import Table
 
     from hzeval.rules import year_overview
-    from hzeval.scheme import scheme_for
+    from hzeval.assessment.scheme import scheme_for
 
     year = year or dt.date.today().year
     sch = scheme_for(year, scheme)
@@ -278,7 +278,7 @@ def rules_cmd(year, scheme):
 @click.pass_obj
 def explain(obj: Ctx, year, agency, metric, run_id, limit):
     """失分说明：逐项说明扣分原因、条款和记录 / why an agency lost each point."""
-    from hzeval.explain import explanation, open_reader, print_explanation
+    from hzeval.assessment.explain import explanation, open_reader, print_explanation
 
     with open_reader(obj.db, year, run_id, reading=reading) as run:
         exp = explanation(run, agency, metric=metric)
@@ -300,8 +300,8 @@ def adjust():
 @click.pass_obj
 def adjust_excuse(obj: Ctx, metric, record_id, record_table, agency, reason, evaluator):
     """提出豁免一条证据 / propose excusing an evidence item."""
-    from hzeval.adjust import propose_excuse
-    from hzeval.warehouse import connect
+    from hzeval.assessment.adjust import propose_excuse
+    from hzeval.store.warehouse import connect
 
     with connect(obj.db, create=False) as con:
         adj = propose_excuse(con, metric_id=metric, record_id=record_id, record_table=record_table,
@@ -319,8 +319,8 @@ def adjust_excuse(obj: Ctx, metric, record_id, record_table, agency, reason, eva
 @click.pass_obj
 def adjust_correct(obj: Ctx, table, record_id, column, value, reason, evaluator):
     """提出更正一条记录的字段（仅用于评分）/ propose a corrected value for scoring."""
-    from hzeval.adjust import propose_correction
-    from hzeval.warehouse import connect
+    from hzeval.assessment.adjust import propose_correction
+    from hzeval.store.warehouse import connect
 
     with connect(obj.db, create=False) as con:
         adj = propose_correction(con, table=table, record_id=record_id, column=column, value=value,
@@ -335,8 +335,8 @@ def adjust_correct(obj: Ctx, table, record_id, column, value, reason, evaluator)
 @click.pass_obj
 def adjust_approve(obj: Ctx, adjustment_id, approver, note):
     """审批调整（审批人须非提出人）/ approve an adjustment."""
-    from hzeval.adjust import approve
-    from hzeval.warehouse import connect
+    from hzeval.assessment.adjust import approve
+    from hzeval.store.warehouse import connect
 
     with connect(obj.db, create=False) as con:
         approve(con, adjustment_id, approver, note)
@@ -350,8 +350,8 @@ def adjust_approve(obj: Ctx, adjustment_id, approver, note):
 @click.pass_obj
 def adjust_revoke(obj: Ctx, adjustment_id, actor, reason):
     """撤销调整（留痕）/ revoke an adjustment (recorded)."""
-    from hzeval.adjust import revoke
-    from hzeval.warehouse import connect
+    from hzeval.assessment.adjust import revoke
+    from hzeval.store.warehouse import connect
 
     with connect(obj.db, create=False) as con:
         revoke(con, adjustment_id, actor, reason)
@@ -364,8 +364,8 @@ def adjust_list(obj: Ctx):
     """列出全部调整及其状态 / list adjustments."""
     from rich.table import Table
 
-    from hzeval.adjust import list_adjustments
-    from hzeval.warehouse import connect
+    from hzeval.assessment.adjust import list_adjustments
+    from hzeval.store.warehouse import connect
 
     with connect(obj.db, read_only=True) as con:
         rows = list_adjustments(con)
@@ -394,8 +394,8 @@ def dashboard(obj: Ctx, port, address, users_file, published, allow_origin):
     """领导驾驶舱（需登录）/ serve the Panel dashboard over the published runs."""
     from hzeval.dashboard.app import serve
     from hzeval.dashboard.auth import cookie_secret, read_users
-    from hzeval.publish import published_dir
-    from hzeval.warehouse import db_path
+    from hzeval.store.published import published_dir
+    from hzeval.store.warehouse import db_path
 
     folder = published or published_dir(obj.db)
     users_file = users_file or db_path(obj.db).resolve().parent / "users.json"
@@ -419,7 +419,7 @@ def lab(obj: Ctx, port, address, notebooks, no_browser):
     import os
     import secrets
 
-    from hzeval.publish import published_dir
+    from hzeval.store.published import published_dir
     from hzeval.reports.render import notebooks_dir
     from hzeval.workbench import lab_command, lab_environment
 
@@ -452,7 +452,7 @@ def user():
 def user_add(obj: Ctx, name, role, users_file, password):
     """添加或重设用户（密码加盐哈希保存）/ add or reset a user (salted PBKDF2 hash)."""
     from hzeval.dashboard.auth import add_user
-    from hzeval.warehouse import db_path
+    from hzeval.store.warehouse import db_path
 
     users_file = users_file or db_path(obj.db).resolve().parent / "users.json"
     add_user(users_file, name, password, role)
@@ -467,7 +467,7 @@ def user_add(obj: Ctx, name, role, users_file, password):
 def user_remove(obj: Ctx, name, users_file):
     """删除用户（其登录和已打开的驾驶舱会话随即失效）/ remove a user and end their sessions."""
     from hzeval.dashboard.auth import RECHECK_SECONDS, remove_user
-    from hzeval.warehouse import db_path
+    from hzeval.store.warehouse import db_path
 
     users_file = users_file or db_path(obj.db).resolve().parent / "users.json"
     remove_user(users_file, name)
@@ -482,7 +482,7 @@ def user_remove(obj: Ctx, name, users_file):
 def user_list(obj: Ctx, users_file):
     """列出用户及角色 / list users and their roles."""
     from hzeval.dashboard.auth import list_users
-    from hzeval.warehouse import db_path
+    from hzeval.store.warehouse import db_path
 
     users_file = users_file or db_path(obj.db).resolve().parent / "users.json"
     rows = list_users(users_file)

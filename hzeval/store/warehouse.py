@@ -2,7 +2,7 @@
 
 Writers (``load``, ``assess``) hold the file only while they work: :func:`connect`
 is used as a context manager. Readers that live beside writers read a published copy
-(see :mod:`hzeval.publish`), never the live file.
+(see :mod:`hzeval.store.published`), never the live file.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from hzeval import calendar
+from hzeval.store import calendar
 from hzeval.contract import TABLES, table_ddl
 from hzeval.errors import WarehouseBusy, WarehouseError
 
@@ -201,7 +201,7 @@ def _open(p: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
     if reader:
         raise WarehouseBusy(
             f"数据仓库 {p} 正被另一进程以只读方式打开（{who}，例如直接打开数据仓库的笔记本或脚本），等待 {waited} 秒后仍未释放："
-            "请关闭该连接后重试；笔记本请用 hzeval.workbench 读取已发布的副本",
+            "请关闭该连接后重试；笔记本请用 hzeval.workbench.session 读取已发布的副本",
             f"warehouse {p} is held open read-only by another process ({who}, e.g. a notebook that opened the "
             f"warehouse itself); still held after {waited}s: close it and retry (notebooks read published copies)",
             path=str(p),
@@ -259,7 +259,7 @@ def _short(exc: BaseException, limit: int = 160) -> str:
 
 def _recover_publish(con, path: Path) -> None:
     """A writer's start: publish a committed run a killed writer left unpublished (issue 13)."""
-    from hzeval.publish import recover
+    from hzeval.store.published import recover
 
     try:
         recover(con, path)

@@ -22,7 +22,7 @@ import numpy as np
 import polars as pl
 
 from hzeval.errors import CalendarError
-from hzeval.sqlutil import frame
+from hzeval.util.frame import frame
 
 log = logging.getLogger(__name__)
 

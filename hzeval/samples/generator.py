@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from hzeval.calendar import build as build_calendar
+from hzeval.store.calendar import build as build_calendar
 from hzeval.contract import TABLES
 
 YEARS = (2024, 2025)
@@ -160,7 +160,7 @@ PLAIN = Size()
 # --------------------------------------------------------------------------- calendar helpers
 
 class _Cal:
-    """Working-day arithmetic on numpy arrays (the calendar of hzeval.calendar)."""
+    """Working-day arithmetic on numpy arrays (the calendar of hzeval.store.calendar)."""
 
     def __init__(self):
         f = build_calendar().filter(pl.col("year").is_between(2023, 2026))

@@ -22,7 +22,7 @@ import polars as pl
 from hzeval.contract import TABLES
 from hzeval.errors import HzevalError
 from hzeval.metrics.registry import METRICS
-from hzeval.sqlutil import frame, scalar
+from hzeval.util.frame import frame, scalar
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from hzeval.errors import HzevalError
 from hzeval.metrics.engine import Window, load_blocks, prepare, run_block
-from hzeval.sqlutil import frame
+from hzeval.util.frame import frame
 
 CONDITIONS = {
     "G1": "立项时提交数据清单",

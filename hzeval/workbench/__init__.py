@@ -1,0 +1,18 @@
+"""The staff's notebook surface (``from hzeval import workbench``): published runs and inputs for
+JupyterLab (:mod:`hzeval.workbench.session`) and the staff notebooks' views (:mod:`hzeval.workbench.staff`)."""
+
+from hzeval.workbench.session import (
+    Inputs,
+    gallery_jobs,
+    gallery_links,
+    lab_command,
+    lab_environment,
+    lab_kernel_env,
+    open_inputs,
+    open_previous,
+    open_run,
+    published_folder,
+)
+
+__all__ = ["Inputs", "gallery_jobs", "gallery_links", "lab_command", "lab_environment", "lab_kernel_env",
+           "open_inputs", "open_previous", "open_run", "published_folder"]
