@@ -50,7 +50,7 @@ def report_sizes(base: Path, db: Path) -> Path:
     """Render the reports; print the agency report's size with inline SVG and with plotly.js embedded."""
     import plotly
 
-    from hzeval.reports.render import render_reports
+    from hzeval.services import render_reports
 
     result = render_reports(2025, out=base / "reports", formats=("html",), published=db.parent / "published",
                             only=["HZ009"], workers=2)

@@ -102,7 +102,7 @@ def reusable_run(db, year: int, as_of: dt.datetime, scheme_sha: str, rules_sha: 
 def reports_current(out_dir: Path, run_id: str, formats: tuple[str, ...]) -> bool:
     """True when ``out_dir/manifest.json`` is for ``run_id``, had no failures, and every file it
     lists is present with its recorded hash (and the requested formats are there)."""
-    from hzeval.reports.render import sha256_file
+    from hzeval.util.paths import sha256_file
 
     path = out_dir / "manifest.json"
     try:

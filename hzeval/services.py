@@ -1,9 +1,15 @@
 """Service functions shared by the CLI and the scheduled job (``hzeval.scheduled`` calls these,
-never the CLI module)."""
+never the CLI module).
+
+:func:`render_reports` is where the surfaces meet: it gathers every surface's jobs (the reports',
+the offline dashboards', the staff notebooks' gallery) and hands them to the renderer
+(:func:`hzeval.reports.render.run_jobs`); the surfaces never import one another. Surfaces are
+imported inside the functions that need them, so that commands which render nothing start fast."""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 from hzeval.errors import HzevalError
@@ -56,8 +62,6 @@ def _report_progress(console, total_hint: str = "报告"):
 
 def render_year(db, year, agency, formats, out, workers, published=None, *, console, err_console=None):
     """Render a year's reports with a progress bar; failures are listed and raise one error."""
-    from hzeval.reports.render import render_reports
-
     err_console = err_console or console
     on_start, on_done, finish = _report_progress(console)
     try:
@@ -73,3 +77,56 @@ def render_year(db, year, agency, formats, out, workers, published=None, *, cons
                               markup=False, soft_wrap=True)
         raise HzevalError(f"{len(result.failures)} 份报告生成失败", f"{len(result.failures)} report(s) failed")
     return result
+
+
+def render_reports(
+    year: int,
+    out: Path = Path("reports"),
+    formats: tuple[str, ...] = ("html", "xlsx"),
+    agency: str | None = None,
+    workers: int | None = None,
+    published: str | os.PathLike | None = None,
+    db=None,
+    progress=None,
+    on_start=None,
+    only=None,
+):
+    """Render ``reports/<year>/`` from the newest published run of ``year`` (or ``published``).
+
+    ``agency`` renders that agency's report alone; ``only`` limits the agency reports to the given
+    codes but still writes the bulletin, gate report and workbook (tests, previews)."""
+    from hzeval.dashboard import offline
+    from hzeval.reports import approval, data, pdf, render
+    from hzeval.reports.workbook import write_workbook
+    from hzeval.util.notebooks import notebooks_dir
+    from hzeval.util.paths import inside
+    from hzeval.workbench import gallery_jobs, gallery_links
+
+    unknown = set(formats) - set(render.FORMATS)
+    if unknown:
+        raise HzevalError(f"未知的报告格式：{', '.join(sorted(unknown))}（可选 {','.join(render.FORMATS)}）",
+                          f"unknown format(s) {sorted(unknown)}: choose from {','.join(render.FORMATS)}")
+    if "pdf" in formats:  # before anything is rendered: no 40 failed reports for a missing browser
+        pdf.preflight()
+    workers = workers or os.cpu_count() or 1
+    out_dir = Path(out) / str(year)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with data.open_run(published, year, db) as run:
+        to_pdf = "pdf" in formats
+        jobs = render.plan_jobs(run, out_dir, agency, pdf=to_pdf, only=only) if ({"html", "pdf"} & set(formats)) else []
+        if jobs and not agency:  # the staff notebooks of the year, rendered with code hidden
+            jobs += gallery_jobs(run, out_dir, notebooks_dir())
+        if "dashboard" in formats:  # issue 17: the offline dashboards, the city's and each agency's
+            codes = [j.agency_code for j in render.plan_jobs(run, out_dir, agency, kinds=("agency",), only=only)]
+            jobs += offline.dashboard_jobs(run, out_dir, codes, whole_city=not agency)
+        if on_start:
+            on_start(run, jobs)
+        results = render.run_jobs(jobs, workers, progress) if jobs else []
+        files = [Path(f) for r in results for f in r.files]
+        if "xlsx" in formats and not agency:
+            files.append(write_workbook(run, inside(out_dir, "workbook.xlsx")))
+        if not agency and "html" in formats:  # issue 17: the project approval reference (第四十三条、第四十四条)
+            files.append(approval.write_approval_reference(run, out_dir))
+        files.append(render.write_index(run, out_dir, gallery_links(run.year)))
+        manifest = render.write_manifest(run, out_dir, results)
+        return render.RenderResult(out_dir, run.run_id, results, files, manifest)

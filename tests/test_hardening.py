@@ -32,7 +32,7 @@ from hzeval.ingest.limits import Limits
 from hzeval.util.paths import UnsafePathError, inside
 from hzeval.store.published import latest_published, published_dir
 from hzeval.reports import data
-from hzeval.reports.render import render_reports
+from hzeval.services import render_reports
 from hzeval.store.warehouse import connect
 
 ROOT = Path(__file__).resolve().parents[1]

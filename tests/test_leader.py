@@ -20,8 +20,8 @@ from conftest import copy_sample
 
 from hzeval.errors import HzevalError
 from hzeval.assessment.gate import evaluate_gates
-from hzeval.dashboard import offline as leader
-from hzeval.reports.render import render_reports
+from hzeval.reports import approval as leader
+from hzeval.services import render_reports
 from hzeval.runs import open_run
 
 AS_OF = dt.datetime(2026, 1, 5)

@@ -23,7 +23,7 @@ from hzeval.dashboard import views
 from hzeval.errors import HzevalError
 from hzeval.dashboard import inline
 from hzeval.dashboard import offline as leader
-from hzeval.reports.render import render_reports
+from hzeval.services import render_reports
 from hzeval.runs import open_run
 
 playwright_api = pytest.importorskip("playwright.sync_api")

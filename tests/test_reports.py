@@ -27,7 +27,8 @@ from hzeval.metrics.registry import METRICS
 from hzeval.reports import data
 from hzeval import pages as h
 from hzeval.reports.pdf import find_chromium
-from hzeval.reports.render import render_reports, sha256_file
+from hzeval.services import render_reports
+from hzeval.util.paths import sha256_file
 from hzeval.store.warehouse import connect
 
 ROOT = Path(__file__).resolve().parents[1]

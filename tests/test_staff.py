@@ -242,7 +242,7 @@ def test_published_copy_is_read_only_for_notebooks(two_years):
 
 
 def test_report_renders_the_staff_notebooks_with_code_hidden(two_years, tmp_path):
-    from hzeval.reports.render import render_reports
+    from hzeval.services import render_reports
 
     result = render_reports(2025, out=tmp_path, formats=("html",), published=two_years, only=[], workers=2)
     assert not result.failures, [r.error for r in result.failures]

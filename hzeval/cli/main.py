@@ -420,7 +420,7 @@ def lab(obj: Ctx, port, address, notebooks, no_browser):
     import secrets
 
     from hzeval.store.published import published_dir
-    from hzeval.reports.render import notebooks_dir
+    from hzeval.util.notebooks import notebooks_dir
     from hzeval.workbench import lab_command, lab_environment
 
     folder = (notebooks or notebooks_dir()).resolve()

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import panel as pn
 
-from hzeval.dashboard import views
+from hzeval.dashboard import auth, views
 from hzeval.dashboard.store import Store, User
 from hzeval.util.escape import markdown_text
 
@@ -107,13 +107,11 @@ class Dashboard:
     # ---- layout
 
     def sidebar(self) -> list:
-        from hzeval.dashboard.auth import logout_form
-
         u = self.store.user
         role = ROLE_ZH.get(u.role) or f"机构用户（{markdown_text(u.scope)}）"
         out = [pn.pane.Markdown(f"**{markdown_text(u.name)}**（{role}）", css_classes=["hz-user"])]
         if self.logout_csrf:  # logout is a POST with a token, never a link
-            out.append(pn.pane.HTML(logout_form(self.logout_csrf), css_classes=["hz-logout"]))
+            out.append(pn.pane.HTML(auth.logout_form(self.logout_csrf), css_classes=["hz-logout"]))
         return [*out, self.run_select, self.page_select, self.agency_select]
 
     def close(self, reason: str) -> None:
@@ -180,8 +178,6 @@ def _recheck(dash: Dashboard, current_user, holder: dict) -> None:
 def app_factory(folder: Path, users_file: Path, secret: str | None = None, recheck: float | None = None):
     """A Panel app function: one :class:`Dashboard` per browser session, for the logged-in user;
     the session is bound to that user and re-checked every ``recheck`` seconds."""
-    from hzeval.dashboard import auth
-
     secret = secret or auth.cookie_secret(users_file)
     recheck = recheck or auth.RECHECK_SECONDS
 
@@ -209,15 +205,13 @@ def serve(folder: Path, users_file: Path, port: int = 5006, address: str = "127.
           allow_origin: tuple[str, ...] = (), show: bool = False, threaded: bool = False):
     """Serve the dashboard (blocking unless ``threaded``) behind the login page, with signed
     session ids (a session id the server did not issue is refused)."""
-    from hzeval.dashboard.auth import cookie_secret, make_provider, session_key
-
-    secret = cookie_secret(users_file)
+    secret = auth.cookie_secret(users_file)
     origins = list(allow_origin) or [f"{address}:{port}", f"localhost:{port}", f"127.0.0.1:{port}"]
     pn.extension("plotly", "tabulator")
     return pn.serve(
         {"/": app_factory(Path(folder), Path(users_file), secret)},
         port=port, address=address, websocket_origin=origins, show=show, threaded=threaded,
-        title=TITLE, cookie_secret=secret, auth_provider=make_provider(users_file, secret=secret),
-        secret_key=session_key(secret), sign_sessions=True, generate_session_ids=True,
+        title=TITLE, cookie_secret=secret, auth_provider=auth.make_provider(users_file, secret=secret),
+        secret_key=auth.session_key(secret), sign_sessions=True, generate_session_ids=True,
         start=True,
     )

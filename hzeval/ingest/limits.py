@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from hzeval.errors import HzevalError
+
 
 def _env_int(name: str, default: int) -> int:
     raw = os.environ.get(name, "").strip()
@@ -19,8 +21,6 @@ def _env_int(name: str, default: int) -> int:
     try:
         value = int(raw)
     except ValueError:
-        from hzeval.errors import HzevalError
-
         raise HzevalError(f"环境变量 {name} 应为正整数：{raw[:40]}", f"{name} must be a positive integer: {raw[:40]!r}") from None
     return max(value, 1)
 

@@ -28,6 +28,7 @@ from hzeval.contract import Table
 from hzeval.errors import InputFileError, clip
 from hzeval.ingest import normalize, readers, sqlpath
 from hzeval.ingest.limits import Limits
+from hzeval.ingest.report import unresolved_count
 
 log = logging.getLogger(__name__)
 
@@ -382,8 +383,6 @@ def load_paths(con, paths: list[Path], progress: bool = True, limits: Limits | N
 
 def _load_all(con, plans: list[readers.FilePlan], skipped: list[Path], progress: bool, limits: Limits,
               polars_only: frozenset[str]) -> LoadResult:
-    from hzeval.ingest.report import unresolved_count
-
     result = LoadResult(skipped=[str(s) for s in skipped])
     bar = _progress(progress, sum(p.size for p in plans))
     current = None

@@ -24,7 +24,7 @@ import polars as pl
 from hzeval.contract import Table
 from hzeval.errors import InputFileError, clip
 from hzeval.ingest import normalize
-from hzeval.ingest.limits import Limits
+from hzeval.ingest.limits import Limits, _env_int
 
 log = logging.getLogger(__name__)
 
@@ -419,8 +419,6 @@ _CHUNK = 4 << 20
 
 
 def batch_rows(fmt: str | None = None) -> int:
-    from hzeval.ingest.limits import _env_int
-
     return _env_int("HZEVAL_LOAD_BATCH_ROWS", CSV_BATCH_ROWS if fmt == "csv" else BATCH_ROWS)
 
 

@@ -50,6 +50,7 @@ import pyarrow as pa
 
 from hzeval.contract import Column, Table
 from hzeval.ingest import normalize
+from hzeval.ingest.limits import _env_int
 
 log = logging.getLogger(__name__)
 
@@ -452,8 +453,6 @@ def _sorted_part(con, hashes: str, params, total: int) -> bool | None:
 def _any_repeated(con, hashes: str, params=None) -> bool:
     """Whether a value of ``h`` repeats, by a grouped hash aggregate under a memory limit (it spills
     to the warehouse's temporary folder instead of growing with the file)."""
-    from hzeval.ingest.limits import _env_int
-
     old = con.execute("select current_setting('memory_limit')").fetchall()[0][0]
     cap = _env_int("HZEVAL_LOAD_CHECK_MB", CHECK_MEMORY_MB) * 1024 * 1024
     current = _bytes(str(old))

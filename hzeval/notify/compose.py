@@ -13,6 +13,7 @@ import html
 import re
 from dataclasses import dataclass, field
 
+from hzeval import present
 from hzeval.metrics.registry import METRICS
 
 SOON, OVERDUE, ESCALATE = "即将到期", "逾期", "逾期上报"
@@ -40,8 +41,6 @@ def md(value, limit: int = 80) -> str:
 
 def deadline_words(due_date: dt.date) -> str:
     """A deadline the way the rules count it: the end of the day, ``2025-09-29 24:00``."""
-    from hzeval import present
-
     return present.deadline(due_date)
 
 

@@ -30,35 +30,19 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from hzeval import __version__
-from hzeval.util.paths import inside
-from hzeval.reports import data
 from hzeval import pages as h
+from hzeval.reports import data
+from hzeval.reports.pdf import print_pdf
+from hzeval.util.notebooks import KERNEL, Job, notebooks_dir
+from hzeval.util.paths import inside, sha256_file, write_atomic
 
 log = logging.getLogger(__name__)
 
 #: html: the reports; pdf: each also printed; xlsx: the workbook; dashboard: the offline leader
 #: dashboards (``dashboard.html`` and ``dashboards/<code>.html``, issue 17)
 FORMATS = ("html", "pdf", "xlsx", "dashboard")
-KERNEL = "hzeval-python3"
 
 
-def notebooks_dir() -> Path:
-    """The template notebooks: ``$HZEVAL_NOTEBOOKS``, else ``notebooks/`` of the source tree."""
-    env = os.environ.get("HZEVAL_NOTEBOOKS")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "notebooks"
-
-
-@dataclass
-class Job:
-    kind: str  # agency | bulletin | gates
-    notebook: str
-    html: str
-    title: str
-    parameters: dict
-    pdf: bool = False
-    agency_code: str | None = None
-    #: the notebook writes ``html`` itself (atomically); nothing to convert
-    writes_itself: bool = False
 
 
 @dataclass
@@ -84,32 +68,6 @@ class RenderResult:
 
 
 # --------------------------------------------------------------------------- helpers
-
-def sha256_file(path: Path) -> str:
-    d = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            d.update(chunk)
-    return d.hexdigest()
-
-
-def write_atomic(path: Path, content: str | bytes) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        if isinstance(content, str):
-            tmp.write_text(content, encoding="utf-8")
-        else:
-            tmp.write_bytes(content)
-        os.replace(tmp, path)
-    except OSError as exc:
-        if exc.filename is None:  # a failed write() names no file: say which one
-            raise OSError(exc.errno, exc.strerror, str(path)) from exc
-        raise
-    finally:
-        tmp.unlink(missing_ok=True)
-
 
 def kernel_env() -> Path:
     """A private kernelspec running this very interpreter, first on ``JUPYTER_PATH``, so report
@@ -257,7 +215,6 @@ def execute_job(job: Job) -> JobResult:
         t2 = time.perf_counter()
         timings["convert"] = t2 - t1
         if job.pdf:
-            from hzeval.reports.pdf import print_pdf
 
             pdf = Path(job.html).with_suffix(".pdf")
             print_pdf(Path(job.html), pdf)
@@ -334,9 +291,9 @@ def run_jobs(jobs: list[Job], workers: int, progress=None) -> list[JobResult]:
 
 # --------------------------------------------------------------------------- index and manifest
 
-def write_index(run: data.Run, out_dir: Path) -> Path:
-    from hzeval.workbench import gallery_links
-
+def write_index(run: data.Run, out_dir: Path, gallery: list[tuple[str, str]] = ()) -> Path:
+    """``index.html``: the combined reports, ``gallery`` (relative path, title) of the rendered staff
+    notebooks, and each agency's report and offline dashboard."""
     agencies = data.graded_agencies(run)
     prov = run.provenance()
 
@@ -363,7 +320,7 @@ def write_index(run: data.Run, out_dir: Path) -> Path:
         + f"<li>{link('dashboard.html', '领导驾驶舱（离线版，可直接打开，无需网络）')}</li>"
         + f"<li>{link('workbook.xlsx', '评分工作簿（XLSX）')}</li><li>{link('manifest.json', '生成清单（manifest.json）')}</li></ul></nav>"
         + h.heading("分析笔记本（静态版）")
-        + "<nav><ul>" + "".join(f"<li>{link(rel, text)}</li>" for rel, text in gallery_links(run.year)) + "</ul></nav>"
+        + "<nav><ul>" + "".join(f"<li>{link(rel, text)}</li>" for rel, text in gallery) + "</ul></nav>"
         + h.heading("各单位评估报告")
         + '<table class="data"><thead><tr><th>分组</th><th class=num>名次</th><th>机构代码</th><th>机构名称</th>'
         + f"<th class=num>总分</th><th>等级</th><th>离线驾驶舱</th></tr></thead><tbody>{rows}</tbody></table>"
@@ -391,66 +348,6 @@ def write_manifest(run: data.Run, out_dir: Path, results: list[JobResult]) -> Pa
     path = out_dir / "manifest.json"
     write_atomic(path, json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")
     return path
-
-
-# --------------------------------------------------------------------------- entry point
-
-def render_reports(
-    year: int,
-    out: Path = Path("reports"),
-    formats: tuple[str, ...] = ("html", "xlsx"),
-    agency: str | None = None,
-    workers: int | None = None,
-    published: str | os.PathLike | None = None,
-    db=None,
-    progress=None,
-    on_start=None,
-    only=None,
-) -> RenderResult:
-    """Render ``reports/<year>/`` from the newest published run of ``year`` (or ``published``).
-
-    ``agency`` renders that agency's report alone; ``only`` limits the agency reports to the given
-    codes but still writes the bulletin, gate report and workbook (tests, previews)."""
-    unknown = set(formats) - set(FORMATS)
-    if unknown:
-        from hzeval.errors import HzevalError
-
-        raise HzevalError(f"未知的报告格式：{', '.join(sorted(unknown))}（可选 {','.join(FORMATS)}）",
-                          f"unknown format(s) {sorted(unknown)}: choose from {','.join(FORMATS)}")
-    if "pdf" in formats:  # before anything is rendered: no 40 failed reports for a missing browser
-        from hzeval.reports.pdf import preflight
-
-        preflight()
-    workers = workers or os.cpu_count() or 1
-    out_dir = Path(out) / str(year)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    with data.open_run(published, year, db) as run:
-        pdf = "pdf" in formats
-        jobs = plan_jobs(run, out_dir, agency, pdf=pdf, only=only) if ({"html", "pdf"} & set(formats)) else []
-        if jobs and not agency:  # the staff notebooks of the year, rendered with code hidden
-            from hzeval.workbench import gallery_jobs
-
-            jobs += gallery_jobs(run, out_dir, notebooks_dir())
-        if "dashboard" in formats:  # issue 17: the offline dashboards, the city's and each agency's
-            from hzeval.dashboard.offline import dashboard_jobs
-
-            codes = [j.agency_code for j in plan_jobs(run, out_dir, agency, kinds=("agency",), only=only)]
-            jobs += dashboard_jobs(run, out_dir, codes, whole_city=not agency)
-        if on_start:
-            on_start(run, jobs)
-        results = run_jobs(jobs, workers, progress) if jobs else []
-        files = [Path(f) for r in results for f in r.files]
-        if "xlsx" in formats and not agency:
-            from hzeval.reports.workbook import write_workbook
-
-            files.append(write_workbook(run, inside(out_dir, "workbook.xlsx")))
-        if not agency and "html" in formats:  # issue 17: the project approval reference (第四十三条、第四十四条)
-            from hzeval.dashboard.offline import write_approval_reference
-
-            files.append(write_approval_reference(run, out_dir))
-        files.append(write_index(run, out_dir))
-        manifest = write_manifest(run, out_dir, results)
-        return RenderResult(out_dir, run.run_id, results, files, manifest)
 
 
 def timings_summary(results: list[JobResult]) -> dict[str, float]:

@@ -24,7 +24,7 @@ import polars as pl
 import xlsxwriter
 
 from hzeval import present
-from hzeval.reports import data
+from hzeval.reports import approval, data
 
 #: text a spreadsheet would read as a formula (the same first characters as ``sqlutil.neutralise``)
 FORMULA_LIKE = re.compile(r"^[=+\-@\t\r]")
@@ -85,13 +85,11 @@ def _sheets(run: data.Run) -> dict[str, tuple[pl.DataFrame, dict[str, str]]]:
 
 def _approval_reference(run: data.Run) -> tuple[pl.DataFrame, dict[str, str]]:
     """The approval reference (issue 17), the sentences it serves in its last column's first rows."""
-    from hzeval.dashboard import offline as leader
-
-    df = leader.reference_frame(run)
-    basis = leader.quotes(run)
+    df = approval.reference_frame(run)
+    basis = approval.quotes(run)
     df = df.with_columns(basis=pl.Series([basis[i] if i < len(basis) else None for i in range(df.height)],
                                          dtype=pl.String))
-    return df, {**leader.COLUMNS, "basis": "依据（第四十三条、第四十四条）"}
+    return df, {**approval.COLUMNS, "basis": "依据（第四十三条、第四十四条）"}
 
 
 def write_workbook(run: data.Run, path: Path) -> Path:

@@ -1,4 +1,5 @@
-"""Output paths built from data stay inside their output folder (issue 13, DESIGN §3).
+"""Output files: paths built from data stay inside their output folder (issue 13, DESIGN §3), and
+every file is written whole or not at all (:func:`write_atomic`).
 
 Agency codes name report files. The contract already rejects codes outside
 ``contract.CODE_PATTERN`` at load; :func:`inside` is the second wall: every output path that
@@ -8,6 +9,7 @@ links, to lie inside the output folder.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -34,3 +36,30 @@ def inside(root: str | os.PathLike, *parts: str) -> Path:
             path=str(path),
         )
     return path
+
+
+def sha256_file(path: Path) -> str:
+    d = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            d.update(chunk)
+    return d.hexdigest()
+
+
+def write_atomic(path: Path, content: str | bytes) -> None:
+    """Write ``content`` to a temporary file beside ``path``, then rename it over ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        if isinstance(content, str):
+            tmp.write_text(content, encoding="utf-8")
+        else:
+            tmp.write_bytes(content)
+        os.replace(tmp, path)
+    except OSError as exc:
+        if exc.filename is None:  # a failed write() names no file: say which one
+            raise OSError(exc.errno, exc.strerror, str(path)) from exc
+        raise
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -8,8 +8,7 @@ finished run (``published/<run_id>.duckdb``, see :mod:`hzeval.store.published`),
     run = workbench.open_run(2025)      # the newest published 2025 run: grades, scores, evidence …
     inputs = workbench.open_inputs()    # the input tables published with the newest run
 
-Interface note: the read layer is :class:`hzeval.runs.RunReader` (``hzeval.reports.data.Run`` is
-the same class: ``path``, ``con``, ``run_id``, ``year``, ``as_of``, ``finished_at``,
+Interface note: the read layer is :class:`hzeval.runs.RunReader` (``path``, ``con``, ``run_id``, ``year``, ``as_of``, ``finished_at``,
 ``provenance()``, ``close()``, and grades, scores with points lost, evidence …) — the same object
 the reports, workbook, dashboard and ``explain`` read.
 """
@@ -26,8 +25,9 @@ import polars as pl
 
 from hzeval.contract import TABLES
 from hzeval.errors import RunNotFoundError
-from hzeval.reports import data
+from hzeval import runs
 from hzeval.util.frame import frame
+from hzeval.util.notebooks import Job
 
 #: bookkeeping tables of the warehouse that the drop check reads from the published copy
 LOAD_TABLES = ("loads", "rejects")
@@ -54,15 +54,15 @@ def published_folder(published: str | os.PathLike | None = None) -> Path:
     )
 
 
-def open_run(year: int | None = None, published: str | os.PathLike | None = None) -> data.Run:
+def open_run(year: int | None = None, published: str | os.PathLike | None = None) -> runs.RunReader:
     """The newest published run of ``year`` (any year when None), open read-only."""
-    return data.open_run(published_folder(published), year)
+    return runs.open_run(published_folder(published), year)
 
 
-def open_previous(run: data.Run) -> data.Run | None:
+def open_previous(run: runs.RunReader) -> runs.RunReader | None:
     """The newest published run of the year before ``run``'s, from the same folder, or None."""
     try:
-        return data.open_run(run.path.parent, run.year - 1)
+        return runs.open_run(run.path.parent, run.year - 1)
     except RunNotFoundError:
         return None
 
@@ -103,7 +103,7 @@ class Inputs:
 
 def open_inputs(year: int | None = None, published: str | os.PathLike | None = None) -> Inputs:
     """The input tables published with the newest run (of ``year``), open read-only."""
-    path = data.find_published(published_folder(published), year)
+    path = runs.find_published(published_folder(published), year)
     # the same configuration as the run readers' (DuckDB refuses a second connection to a file
     # opened with another one: a notebook holds both on one file)
     config = {"threads": int(os.environ["HZEVAL_READER_THREADS"])} if os.environ.get("HZEVAL_READER_THREADS") else {}
@@ -171,8 +171,6 @@ GALLERY = (("drop_check", "{year} 年度数据包检查"), ("year_over_year", "{
 
 def gallery_jobs(run, out_dir: Path, notebooks: Path) -> list:
     """One report job per gallery notebook, reading the same published run as the rest of the render."""
-    from hzeval.reports.render import Job
-
     params = {"published": str(run.path.resolve()), "year": run.year, "interactive": False}
     return [Job("notebook", str(notebooks / f"{name}.ipynb"), str(out_dir / "notebooks" / f"{name}.html"),
                 title.format(year=run.year), params) for name, title in GALLERY]
