@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic import ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from hzeval.contract import V
 from hzeval.errors import SchemeError
 from hzeval.metrics.registry import METRICS
-from hzeval.rules import RuleSet
+from hzeval.rules import RuleSet, Strict
 
 NaPolicy = Literal["exclude", "full"]
 
@@ -38,11 +38,7 @@ def _check_basis(v: str, what: str) -> str:
     return v
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class RuleEntry(_Strict):
+class RuleEntry(Strict):
     """One rule profile in force from a date: a packaged profile's name or a path (relative to the scheme file)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
@@ -50,7 +46,7 @@ class RuleEntry(_Strict):
     from_: dt.date = Field(alias="from")
 
 
-class Indicator(_Strict):
+class Indicator(Strict):
     metric: str
     points: float = Field(gt=0)
     target: float = Field(1.0, ge=0, le=1)
@@ -72,7 +68,7 @@ class Indicator(_Strict):
         return self
 
 
-class Dimension(_Strict):
+class Dimension(Strict):
     name: str
     weight: float = Field(gt=0)
     basis: str
@@ -84,7 +80,7 @@ class Dimension(_Strict):
         return _check_basis(v, "维度权重")
 
 
-class Deduction(_Strict):
+class Deduction(Strict):
     metric: str
     per: float = Field(gt=0, description="points per counted violation")
     cap: float = Field(gt=0, description="at most this many points")
@@ -97,7 +93,7 @@ class Deduction(_Strict):
         return self
 
 
-class Veto(_Strict):
+class Veto(Strict):
     incident_kind: str
     grade: str = "不合格"
     basis: str
@@ -108,13 +104,13 @@ class Veto(_Strict):
         return self
 
 
-class Band(_Strict):
+class Band(Strict):
     grade: str
     min: float = Field(ge=0, le=100)
     max: float | None = Field(None, gt=0)  # exclusive; None = up to 100 inclusive
 
 
-class Scheme(_Strict):
+class Scheme(Strict):
     name: str
     year: int | None = None
     na_policy: NaPolicy = "exclude"

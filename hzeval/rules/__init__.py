@@ -46,17 +46,20 @@ class RuleError(HzevalError):
     exit_code = 4
 
 
-class _Strict(BaseModel):
+class Strict(BaseModel):
+    """The strict base of every declaration model (rule profiles, metric headers, schemes): unknown keys
+    are refused and a validated declaration does not change."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class DeadlineRule(_Strict):
+class DeadlineRule(Strict):
     days: int | None = Field(ge=1, le=250)
     article: str = Field(pattern=ARTICLE_PATTERN)
     text: str = Field(min_length=1)
 
 
-class Profile(_Strict):
+class Profile(Strict):
     title: str = Field(min_length=1)
     unit: str = Field(min_length=1)
     deadlines: dict[str, DeadlineRule]
