@@ -77,7 +77,7 @@ def agency_param(scope: str | None, requested: str | None = None) -> str | None:
 @cache
 def suggestions() -> dict[str, str]:
     """整改建议 per metric id with the packaged rule profile's articles (a run's own: :meth:`RunReader.metric_meta`)."""
-    from hzeval.rules import suggestion
+    from hzeval.metrics.profiles import suggestion
 
     return {m: suggestion(m) for m in METRICS}
 
@@ -232,7 +232,7 @@ class RunReader:
 
     @cached_property
     def _meta(self) -> pl.DataFrame:
-        from hzeval.rules import run_metric_articles, run_suggestions
+        from hzeval.metrics.profiles import run_metric_articles, run_suggestions
 
         arts = run_metric_articles(self.con, self.run_id, self.year)
         sugg = run_suggestions(self.con, self.run_id, self.year)
@@ -250,7 +250,8 @@ class RunReader:
 
     def rule_article(self, key: str) -> str:
         """The articles the run's rule profiles give a metric id or a provision (``disputes``, ``veto`` …)."""
-        from hzeval.rules import run_metric_articles, run_provision
+        from hzeval.metrics.profiles import run_metric_articles
+        from hzeval.rules import run_provision
 
         if key in METRICS:
             return run_metric_articles(self.con, self.run_id, self.year).get(key) or METRICS[key].article_zh

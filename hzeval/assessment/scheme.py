@@ -202,8 +202,8 @@ class Scheme(Strict):
                 raise ValueError(f"扣分项 {ded.metric} 须为计数指标 / deductions take count metrics")
         self._check_bands()
         base = Path(self.source).parent if self.source else None
-        self._ruleset = RuleSet.build([(r.profile, r.from_) for r in self.rules], base)
-        self._ruleset.check_deadlines(sorted(self.scored_metrics))
+        self._ruleset = RuleSet.build([(r.profile, r.from_) for r in self.rules], base, metric_ids=METRICS)
+        self._ruleset.check_deadlines(METRICS[m] for m in sorted(self.scored_metrics))
         return self
 
     @property

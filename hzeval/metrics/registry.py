@@ -44,6 +44,7 @@ from importlib import resources
 from pathlib import Path
 
 from hzeval.errors import HzevalError
+from hzeval.rules import articles_for
 
 
 class DeclarationError(HzevalError):
@@ -107,8 +108,6 @@ class Metric:
     @property
     def articles(self) -> tuple[str, ...]:
         """Articles the metric enforces, from the packaged default rule profile (a run's own: ``hzeval.rules``)."""
-        from hzeval.rules import articles_for
-
         return articles_for(self.id)
 
     @property
