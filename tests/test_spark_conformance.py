@@ -92,15 +92,15 @@ def metric_test_cases():
 def test_metric_fixture_items_identical(name, kwargs, request, engine, monkeypatch):
     calls = []
 
-    def both(con, window, metric_ids=None, adjustments=None):
+    def both(con, window, metric_ids=None):
         duck_err = spark_err = None
         try:
-            compute_items(con, window, metric_ids, adjustments)
+            compute_items(con, window, metric_ids)
         except CalendarError as exc:
             duck_err = exc
         duck = None if duck_err else items(con)
         try:
-            engine.compute_items(con, window, metric_ids, adjustments)
+            engine.compute_items(con, window, metric_ids)
         except CalendarError as exc:
             spark_err = exc
         calls.append(metric_ids)

@@ -15,6 +15,7 @@ from hzeval import __version__
 
 from hzeval.util import faults
 from hzeval.assessment.adjust import active as active_adjustments
+from hzeval.assessment.adjust import compute_adjusted_items
 from hzeval.metrics import Window, compute_items, roll_up
 from hzeval.store.published import publish_run
 from hzeval.assessment.scheme import Scheme, scheme_for
@@ -66,7 +67,7 @@ def assess_in(con, year: int, as_of: dt.datetime, scheme: Scheme, run_id: str | 
     window = Window.for_year(year, as_of, scheme)
     adjustments = active_adjustments(con, started)
     engine_name = "duckdb" if engine in (None, "duckdb") else engine.name
-    (compute_items if engine_name == "duckdb" else engine.compute_items)(con, window, adjustments=adjustments)
+    compute_adjusted_items(con, window, adjustments, compute_items if engine_name == "duckdb" else engine.compute_items)
     values, evidence = roll_up(con, run_id, year)
 
     agencies = [
