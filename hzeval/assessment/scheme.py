@@ -18,14 +18,12 @@ from pydantic import ConfigDict, Field, PrivateAttr, ValidationError, field_vali
 
 from hzeval.contract import V
 from hzeval.errors import SchemeError
-from hzeval.metrics.registry import METRICS
+# STANDING (re-exported for scoring): the standing obligations of DESIGN §5, owed by every graded agency
+# every year, so a 0 denominator scores 0 and they are never excluded (``obligation: standing``)
+from hzeval.metrics.registry import METRICS, STANDING
 from hzeval.rules import RuleSet, Strict
 
 NaPolicy = Literal["exclude", "full"]
-
-#: Standing obligations (DESIGN §5): owed by every graded agency every year, so a 0 denominator
-#: scores 0 and they are never excluded — read from the metric declarations (``obligation: standing``)
-STANDING: frozenset[str] = frozenset(m.id for m in METRICS.values() if m.standing)
 
 
 def _check_basis(v: str, what: str) -> str:

@@ -34,12 +34,15 @@ a model's header.
 Everything else that lists metrics is derived here: :data:`METRICS`, :data:`FAMILIES`,
 :data:`DEADLINE_METRICS`, :data:`SUPERVISION_CATEGORY`, :data:`DEADLINE_KEYS`, and the
 metric table of ``docs/metrics.md`` (``python -m hzeval.metrics docs/metrics.md``).
-A bad declaration raises :class:`DeclarationError` at import.
+The catalog is parsed on first use (:func:`registry`, cached), not at import: those names are
+read-only views filled when first read. A bad declaration raises :class:`DeclarationError` then.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -51,6 +54,7 @@ from pydantic_core import PydanticCustomError
 
 from hzeval.errors import HzevalError
 from hzeval.rules import Strict, articles_for
+from hzeval.util.lazy import LazyFrozenSet, LazyMapping, LazyTuple
 
 
 class DeclarationError(HzevalError):
@@ -323,18 +327,49 @@ def build_metrics(blocks_by_family: dict[str, tuple[Block, ...]]) -> dict[str, M
     return out
 
 
-FAMILIES: tuple[str, ...] = _family_names()
-load_blocks("_staging")  # a malformed staging file fails at import too
-METRICS: dict[str, Metric] = build_metrics({f: load_blocks(f) for f in FAMILIES})
+@dataclass(frozen=True)
+class Registry:
+    """The catalog and the lists derived from it."""
 
+    families: tuple[str, ...]
+    metrics: dict[str, Metric]
+    supervision_category: dict[str, str]
+    deadline_metrics: tuple[str, ...]
+    deadline_keys: tuple[str, ...]
+    standing: frozenset[str]
+
+
+@cache
+def registry() -> Registry:
+    """The catalog, parsed from ``sql/*.sql`` on first use (not at import); a bad declaration raises
+    :class:`DeclarationError` here."""
+    families = _family_names()
+    load_blocks("_staging")  # a malformed staging file fails with the catalog too
+    metrics = build_metrics({f: load_blocks(f) for f in families})
+    category = {m.id: m.category for m in metrics.values() if m.category}
+    return Registry(
+        families=families,
+        metrics=metrics,
+        supervision_category=category,
+        deadline_metrics=tuple(category),
+        deadline_keys=tuple(sorted({m.deadline for m in metrics.values() if m.deadline})),
+        standing=frozenset(m.id for m in metrics.values() if m.standing),
+    )
+
+
+# The names users import: read-only views of registry(), built when first read.
+#: metric families (the ``sql/<family>.sql`` files, staging aside)
+FAMILIES: Sequence[str] = LazyTuple(lambda: registry().families)
+#: every metric by id, in family and file order
+METRICS: Mapping[str, Metric] = LazyMapping(lambda: registry().metrics)
 #: metrics whose open items ``supervise`` lists, with their 督办 category
-SUPERVISION_CATEGORY: dict[str, str] = {m.id: m.category for m in METRICS.values() if m.category}
+SUPERVISION_CATEGORY: Mapping[str, str] = LazyMapping(lambda: registry().supervision_category)
 #: metrics whose items carry a deadline (used by supervision)
-DEADLINE_METRICS: tuple[str, ...] = tuple(SUPERVISION_CATEGORY)
+DEADLINE_METRICS: Sequence[str] = LazyTuple(lambda: registry().deadline_metrics)
 #: rule-profile deadline keys the metric SQL uses
-DEADLINE_KEYS: tuple[str, ...] = tuple(sorted({m.deadline for m in METRICS.values() if m.deadline}))
+DEADLINE_KEYS: Sequence[str] = LazyTuple(lambda: registry().deadline_keys)
 #: standing obligations (a 0 denominator scores 0 points)
-STANDING: tuple[str, ...] = tuple(m.id for m in METRICS.values() if m.standing)
+STANDING: AbstractSet[str] = LazyFrozenSet(lambda: registry().standing)
 
 
 # ---------------------------------------------------------------------- docs/metrics.md
