@@ -40,7 +40,7 @@ import duckdb
 import polars as pl
 
 from hzeval.errors import RunNotFoundError
-from hzeval.metrics.registry import METRICS
+from hzeval.metrics.registry import METRICS, VETO_METRIC
 from hzeval.present import NA_NOTE, NA_NOTES, table_zh
 from hzeval.store.published import published_dir
 
@@ -55,8 +55,6 @@ LOST_SQL = ("greatest(round(case when s.max_points > 0 then s.max_points - coale
             "else -least(coalesce(s.points, 0), 0) end, 4), 0)")
 #: points lost below this are rounding noise
 LOST_EPS = 0.00005
-#: the metric whose evidence names the incidents a veto rests on
-VETO_METRIC = "security_incidents"
 #: an evidence row (``evidence as e``) excused by an approved adjustment (容错免责): an adjustment
 #: that is not a correction (a correction's reason says 按更正记录计算) — it neither vetoes nor deducts
 EXCUSED_SQL = "(e.adjustment_id is not null and not coalesce(e.reason like '%按更正记录计算%', false))"

@@ -16,7 +16,7 @@ from hzeval import __version__
 from hzeval.util import faults
 from hzeval.assessment.adjust import active as active_adjustments
 from hzeval.assessment.adjust import compute_adjusted_items
-from hzeval.metrics import Window, compute_items, roll_up
+from hzeval.metrics import VETO_METRIC, Window, compute_items, roll_up
 from hzeval.store.published import publish_run
 from hzeval.assessment.scheme import Scheme, scheme_for
 from hzeval.assessment.scoring import NOT_GRADED, AgencyInfo, Incident, score_all
@@ -40,7 +40,7 @@ def new_run_id(year: int, started: dt.datetime) -> str:
 
 
 def counted_incidents(con) -> dict[str, list[Incident]]:
-    """The year's incidents that count, per agency: the ``security_incidents`` items just computed
+    """The year's incidents that count, per agency: the ``VETO_METRIC`` (security_incidents) items just computed
     (so the window and as-of are the metric's own) minus those excused through an approved
     adjustment (容错免责) — an excused incident neither vetoes nor deducts."""
     out: dict[str, list[Incident]] = {}
@@ -49,9 +49,10 @@ def counted_incidents(con) -> dict[str, list[Incident]]:
         select i.agency_code, i.record_id, n.kind, n.occurred_at
         from metric_items as i
         join incidents as n on n.incident_id = i.record_id
-        where i.metric_id = 'security_incidents' and i.status <> 'excused'
+        where i.metric_id = $veto and i.status <> 'excused'
         order by i.agency_code, n.occurred_at, i.record_id
-        """
+        """,
+        {"veto": VETO_METRIC},
     ).fetchall():
         out.setdefault(code, []).append(Incident(kind, incident_id, occurred_at))
     return out

@@ -327,6 +327,11 @@ def build_metrics(blocks_by_family: dict[str, tuple[Block, ...]]) -> dict[str, M
     return out
 
 
+#: the metric whose items are the year's incidents (one per ``incidents`` record): what a veto rests
+#: on — assess counts its unexcused items, a run's reader names them from its evidence
+VETO_METRIC = "security_incidents"
+
+
 @dataclass(frozen=True)
 class Registry:
     """The catalog and the lists derived from it."""
@@ -346,6 +351,10 @@ def registry() -> Registry:
     families = _family_names()
     load_blocks("_staging")  # a malformed staging file fails with the catalog too
     metrics = build_metrics({f: load_blocks(f) for f in families})
+    if VETO_METRIC not in metrics or metrics[VETO_METRIC].kind != "count":
+        raise DeclarationError(f"没有声明一票否决所依据的计数指标 {VETO_METRIC}",
+                               f"no count metric {VETO_METRIC} (the incidents a veto rests on) is declared",
+                               key=VETO_METRIC)
     category = {m.id: m.category for m in metrics.values() if m.category}
     return Registry(
         families=families,
