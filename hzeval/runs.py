@@ -40,7 +40,7 @@ import duckdb
 import polars as pl
 
 from hzeval.errors import RunNotFoundError
-from hzeval.metrics.registry import METRICS
+from hzeval.metrics.registry import METRICS, VETO_METRIC
 from hzeval.present import NA_NOTE, NA_NOTES, table_zh
 from hzeval.store.published import published_dir
 
@@ -55,8 +55,6 @@ LOST_SQL = ("greatest(round(case when s.max_points > 0 then s.max_points - coale
             "else -least(coalesce(s.points, 0), 0) end, 4), 0)")
 #: points lost below this are rounding noise
 LOST_EPS = 0.00005
-#: the metric whose evidence names the incidents a veto rests on
-VETO_METRIC = "security_incidents"
 #: an evidence row (``evidence as e``) excused by an approved adjustment (容错免责): an adjustment
 #: that is not a correction (a correction's reason says 按更正记录计算) — it neither vetoes nor deducts
 EXCUSED_SQL = "(e.adjustment_id is not null and not coalesce(e.reason like '%按更正记录计算%', false))"
@@ -77,7 +75,7 @@ def agency_param(scope: str | None, requested: str | None = None) -> str | None:
 @cache
 def suggestions() -> dict[str, str]:
     """整改建议 per metric id with the packaged rule profile's articles (a run's own: :meth:`RunReader.metric_meta`)."""
-    from hzeval.rules import suggestion
+    from hzeval.metrics.profiles import suggestion
 
     return {m: suggestion(m) for m in METRICS}
 
@@ -232,7 +230,7 @@ class RunReader:
 
     @cached_property
     def _meta(self) -> pl.DataFrame:
-        from hzeval.rules import run_metric_articles, run_suggestions
+        from hzeval.metrics.profiles import run_metric_articles, run_suggestions
 
         arts = run_metric_articles(self.con, self.run_id, self.year)
         sugg = run_suggestions(self.con, self.run_id, self.year)
@@ -250,7 +248,8 @@ class RunReader:
 
     def rule_article(self, key: str) -> str:
         """The articles the run's rule profiles give a metric id or a provision (``disputes``, ``veto`` …)."""
-        from hzeval.rules import run_metric_articles, run_provision
+        from hzeval.metrics.profiles import run_metric_articles
+        from hzeval.rules import run_provision
 
         if key in METRICS:
             return run_metric_articles(self.con, self.run_id, self.year).get(key) or METRICS[key].article_zh

@@ -139,3 +139,20 @@ def test_deadline_days_header():
         parse_family(GOOD.replace("-- obligation: event", "-- deadline_days: maybe\n-- obligation: event"), "demo")
     with pytest.raises(DeclarationError, match="deadline_days without a deadline key"):
         parse_family(GOOD.replace("-- deadline: share_reply", "-- deadline_days: optional"), "demo")
+
+
+def test_the_registry_is_built_on_first_use_not_at_import():
+    import subprocess
+    import sys
+
+    code = ("import hzeval.metrics, hzeval.assessment.assess, hzeval.runs\n"
+            "from hzeval.metrics import registry as r\n"
+            "assert r.registry.cache_info().currsize == 0 and r.load_blocks.cache_info().currsize == 0\n"
+            "assert 'share_reply_timeliness' in r.METRICS and r.registry.cache_info().currsize == 1\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    # the names users import are views of registry(): equal to its collections
+    built = registry.registry()
+    assert dict(METRICS) == built.metrics and registry.FAMILIES == built.families
+    assert STANDING == built.standing and DEADLINE_KEYS == built.deadline_keys
+    assert dict(SUPERVISION_CATEGORY) == built.supervision_category and DEADLINE_METRICS == built.deadline_metrics

@@ -92,15 +92,15 @@ def metric_test_cases():
 def test_metric_fixture_items_identical(name, kwargs, request, engine, monkeypatch):
     calls = []
 
-    def both(con, window, metric_ids=None, adjustments=None):
+    def both(con, window, metric_ids=None):
         duck_err = spark_err = None
         try:
-            compute_items(con, window, metric_ids, adjustments)
+            compute_items(con, window, metric_ids)
         except CalendarError as exc:
             duck_err = exc
         duck = None if duck_err else items(con)
         try:
-            engine.compute_items(con, window, metric_ids, adjustments)
+            engine.compute_items(con, window, metric_ids)
         except CalendarError as exc:
             spark_err = exc
         calls.append(metric_ids)
@@ -266,3 +266,38 @@ def test_working_day_deadline_is_a_calendar_join(spark, wh):
     assert "calendar" in st.tables and "wd_due_at" not in st.sql.lower()
     assert wh.execute("select record_id, status, due_at from metric_items").fetchall() == [
         ("S1", "late", dt.datetime(2025, 10, 11))]
+
+
+def test_adjustments_applied_around_either_engine(spark, wh, tmp_path):
+    """Corrections and excuses are the assessment's (adjust.compute_adjusted_items), around whichever
+    engine computes: the same items, the corrected record read and the excused item marked."""
+    from hzeval.assessment import adjust
+
+    insert(wh, "agencies", {"agency_code": "A", "agency_name": "甲局", "level": "市级"})
+    app = {"applicant_code": "A", "provider_code": "A", "share_type": "有条件共享"}
+    insert(wh, "share_applications",
+           {**app, "application_id": "S1", "submitted_at": "2025-09-01 10:00", "replied_at": "2025-09-10 10:00"},
+           {**app, "application_id": "S2", "submitted_at": "2025-09-02 10:00", "replied_at": "2025-09-20 10:00"})
+    fix = adjust.propose_correction(wh, table="share_applications", record_id="S1", column="replied_at",
+                                    value="2025-09-01 12:00", reason="核实", evaluator="甲")
+    excuse = adjust.propose_excuse(wh, metric_id="share_reply_timeliness", record_id="S2", reason="核实",
+                                   evaluator="甲")
+    for a in (fix, excuse):
+        adjust.approve(wh, a, "乙")
+    adjustments = adjust.active(wh)
+    window = Window.for_year(2025, dt.datetime(2026, 1, 5), scheme_for(2025, None))
+    got = {}
+    for name, compute in (("duckdb", compute_items), ("spark", SparkEngine(spark=spark).compute_items)):
+        def one_metric(con, w, compute=compute):
+            compute(con, w, ["share_reply_timeliness"])
+
+        adjust.compute_adjusted_items(wh, window, adjustments, one_metric)
+        got[name] = items(wh)
+    assert got["spark"] == got["duckdb"], diff(got["duckdb"], got["spark"])
+    rows = wh.execute("select record_id, status, adjustment_id from metric_items order by 1").fetchall()
+    assert rows == [("S1", "ok", fix), ("S2", "excused", excuse)]
+    # a lake's tables do not go through the corrections: refused for the corrected table
+    wh.execute(f"copy main.share_applications to '{tmp_path / 'share_applications.parquet'}' (format parquet)")
+    with pytest.raises(SparkEngineError, match="share_applications"):
+        lake = SparkEngine(spark=spark, lake=str(tmp_path))
+        adjust.compute_adjusted_items(wh, window, adjustments, lake.compute_items)

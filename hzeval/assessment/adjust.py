@@ -3,7 +3,8 @@
 Nothing is deleted. ``adjustments`` holds each proposal (immutable) and
 ``adjustment_events`` its history (proposed → approved → revoked), each with who and when.
 An adjustment is *active* once approved by someone other than its evaluator and until
-revoked. ``assess`` applies the active ones and lists them in ``run_adjustments``:
+revoked. ``assess`` applies the active ones around the metric engine (:func:`compute_adjusted_items`;
+the engines themselves know nothing of adjustments) and lists them in ``run_adjustments``:
 
 - ``excuse``: the evidence item (metric, record) is taken out of the rate and the counts
   (status ``excused``) and stays visible in ``evidence`` with its ``adjustment_id``;
@@ -16,11 +17,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 
 import polars as pl
 
 from hzeval.contract import TABLES
 from hzeval.errors import HzevalError
+from hzeval.ingest.normalize import clean, parse_column
+from hzeval.metrics import Window
 from hzeval.metrics.registry import METRICS
 from hzeval.util.frame import frame, scalar
 
@@ -114,8 +118,6 @@ def propose_correction(con, *, table: str, record_id: str, column: str, value: s
 
 def parse_value(table: str, column: str, value: str | None):
     """Parse a corrected value with the same rules as ingest (all DESIGN §3 formats)."""
-    from hzeval.ingest.normalize import clean, parse_column
-
     if value is None or not str(value).strip():
         return None
     col = TABLES[table].column(column)
@@ -169,6 +171,16 @@ def active(con, at: dt.datetime | None = None) -> pl.DataFrame:
 
 
 # --------------------------------------------------------------------------- application
+
+
+def compute_adjusted_items(con, window: Window, adjustments: pl.DataFrame | None,
+                           compute: Callable[..., None]) -> None:
+    """Temp table ``metric_items`` for ``window`` with ``adjustments`` (active rows) applied: the corrected
+    records shadow the loaded ones while ``compute`` (an engine's ``compute_items(con, window)``, DuckDB's or
+    Spark's) runs, and the excused items are marked after it."""
+    apply_corrections(con, adjustments)
+    compute(con, window)
+    apply_excuses(con, adjustments)
 
 
 def apply_corrections(con, adjustments: pl.DataFrame | None) -> None:

@@ -15,7 +15,8 @@ from hzeval import __version__
 
 from hzeval.util import faults
 from hzeval.assessment.adjust import active as active_adjustments
-from hzeval.metrics import Window, compute_items, roll_up
+from hzeval.assessment.adjust import compute_adjusted_items
+from hzeval.metrics import VETO_METRIC, Window, compute_items, roll_up
 from hzeval.store.published import publish_run
 from hzeval.assessment.scheme import Scheme, scheme_for
 from hzeval.assessment.scoring import NOT_GRADED, AgencyInfo, Incident, score_all
@@ -39,7 +40,7 @@ def new_run_id(year: int, started: dt.datetime) -> str:
 
 
 def counted_incidents(con) -> dict[str, list[Incident]]:
-    """The year's incidents that count, per agency: the ``security_incidents`` items just computed
+    """The year's incidents that count, per agency: the ``VETO_METRIC`` (security_incidents) items just computed
     (so the window and as-of are the metric's own) minus those excused through an approved
     adjustment (容错免责) — an excused incident neither vetoes nor deducts."""
     out: dict[str, list[Incident]] = {}
@@ -48,9 +49,10 @@ def counted_incidents(con) -> dict[str, list[Incident]]:
         select i.agency_code, i.record_id, n.kind, n.occurred_at
         from metric_items as i
         join incidents as n on n.incident_id = i.record_id
-        where i.metric_id = 'security_incidents' and i.status <> 'excused'
+        where i.metric_id = $veto and i.status <> 'excused'
         order by i.agency_code, n.occurred_at, i.record_id
-        """
+        """,
+        {"veto": VETO_METRIC},
     ).fetchall():
         out.setdefault(code, []).append(Incident(kind, incident_id, occurred_at))
     return out
@@ -66,7 +68,7 @@ def assess_in(con, year: int, as_of: dt.datetime, scheme: Scheme, run_id: str | 
     window = Window.for_year(year, as_of, scheme)
     adjustments = active_adjustments(con, started)
     engine_name = "duckdb" if engine in (None, "duckdb") else engine.name
-    (compute_items if engine_name == "duckdb" else engine.compute_items)(con, window, adjustments=adjustments)
+    compute_adjusted_items(con, window, adjustments, compute_items if engine_name == "duckdb" else engine.compute_items)
     values, evidence = roll_up(con, run_id, year)
 
     agencies = [

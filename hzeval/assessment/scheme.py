@@ -14,18 +14,16 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic import ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from hzeval.contract import V
 from hzeval.errors import SchemeError
-from hzeval.metrics.registry import METRICS
-from hzeval.rules import RuleSet
+# STANDING (re-exported for scoring): the standing obligations of DESIGN §5, owed by every graded agency
+# every year, so a 0 denominator scores 0 and they are never excluded (``obligation: standing``)
+from hzeval.metrics.registry import METRICS, STANDING
+from hzeval.rules import RuleSet, Strict
 
 NaPolicy = Literal["exclude", "full"]
-
-#: Standing obligations (DESIGN §5): owed by every graded agency every year, so a 0 denominator
-#: scores 0 and they are never excluded — read from the metric declarations (``obligation: standing``)
-STANDING: frozenset[str] = frozenset(m.id for m in METRICS.values() if m.standing)
 
 
 def _check_basis(v: str, what: str) -> str:
@@ -38,11 +36,7 @@ def _check_basis(v: str, what: str) -> str:
     return v
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class RuleEntry(_Strict):
+class RuleEntry(Strict):
     """One rule profile in force from a date: a packaged profile's name or a path (relative to the scheme file)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
@@ -50,7 +44,7 @@ class RuleEntry(_Strict):
     from_: dt.date = Field(alias="from")
 
 
-class Indicator(_Strict):
+class Indicator(Strict):
     metric: str
     points: float = Field(gt=0)
     target: float = Field(1.0, ge=0, le=1)
@@ -72,7 +66,7 @@ class Indicator(_Strict):
         return self
 
 
-class Dimension(_Strict):
+class Dimension(Strict):
     name: str
     weight: float = Field(gt=0)
     basis: str
@@ -84,7 +78,7 @@ class Dimension(_Strict):
         return _check_basis(v, "维度权重")
 
 
-class Deduction(_Strict):
+class Deduction(Strict):
     metric: str
     per: float = Field(gt=0, description="points per counted violation")
     cap: float = Field(gt=0, description="at most this many points")
@@ -97,7 +91,7 @@ class Deduction(_Strict):
         return self
 
 
-class Veto(_Strict):
+class Veto(Strict):
     incident_kind: str
     grade: str = "不合格"
     basis: str
@@ -108,13 +102,13 @@ class Veto(_Strict):
         return self
 
 
-class Band(_Strict):
+class Band(Strict):
     grade: str
     min: float = Field(ge=0, le=100)
     max: float | None = Field(None, gt=0)  # exclusive; None = up to 100 inclusive
 
 
-class Scheme(_Strict):
+class Scheme(Strict):
     name: str
     year: int | None = None
     na_policy: NaPolicy = "exclude"
@@ -206,8 +200,8 @@ class Scheme(_Strict):
                 raise ValueError(f"扣分项 {ded.metric} 须为计数指标 / deductions take count metrics")
         self._check_bands()
         base = Path(self.source).parent if self.source else None
-        self._ruleset = RuleSet.build([(r.profile, r.from_) for r in self.rules], base)
-        self._ruleset.check_deadlines(sorted(self.scored_metrics))
+        self._ruleset = RuleSet.build([(r.profile, r.from_) for r in self.rules], base, metric_ids=METRICS)
+        self._ruleset.check_deadlines(METRICS[m] for m in sorted(self.scored_metrics))
         return self
 
     @property

@@ -247,7 +247,7 @@ def rules_cmd(year, scheme):
     """列出某年度适用的规则配置：期限、天数、条款 / which rule profile, length and article apply over a year."""
     from rich.table import Table
 
-    from hzeval.rules import year_overview
+    from hzeval.metrics.profiles import year_overview
     from hzeval.assessment.scheme import scheme_for
 
     year = year or dt.date.today().year

@@ -2,6 +2,7 @@
 
 from hzeval.metrics.engine import Window, compute_items, roll_up
 from hzeval.metrics.registry import DEADLINE_KEYS, DEADLINE_METRICS, FAMILIES, METRICS, SUPERVISION_CATEGORY, Metric
+from hzeval.metrics.registry import VETO_METRIC
 
-__all__ = ["DEADLINE_KEYS", "DEADLINE_METRICS", "FAMILIES", "METRICS", "SUPERVISION_CATEGORY", "Metric", "Window",
-           "compute_items", "roll_up"]
+__all__ = ["DEADLINE_KEYS", "DEADLINE_METRICS", "FAMILIES", "METRICS", "SUPERVISION_CATEGORY", "VETO_METRIC", "Metric",
+           "Window", "compute_items", "roll_up"]

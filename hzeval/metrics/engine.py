@@ -127,15 +127,13 @@ def prepare(con, window: Window) -> None:
         run_block(con, b, params)
 
 
-def compute_items(con, window: Window, metric_ids=None, adjustments=None) -> None:
+def compute_items(con, window: Window, metric_ids=None) -> None:
     """Fill temp table ``metric_items`` (metric_id + ITEM_COLUMNS + adjustment_id) for the window.
 
-    ``adjustments`` (active rows of :mod:`hzeval.assessment.adjust`) correct input records before the
-    metrics run and excuse items after.
+    The blocks read the input tables as ``con`` sees them: an assessment applies its adjustments
+    around this call (:func:`hzeval.assessment.adjust.compute_adjusted_items`: corrected records shadow
+    the loaded ones before, excuses mark items after); ``adjustment_id`` stays NULL here.
     """
-    from hzeval.assessment.adjust import apply_corrections, apply_excuses
-
-    apply_corrections(con, adjustments)
     prepare(con, window)
     params = window.params()
     con.execute(
@@ -165,8 +163,7 @@ def compute_items(con, window: Window, metric_ids=None, adjustments=None) -> Non
         """,
         {"day": window.rules_day},
     )
-    _check_calendar(con)
-    apply_excuses(con, adjustments)
+    check_calendar(con)
 
 
 def statements(window: Window, metric_ids=None):
@@ -182,7 +179,8 @@ def statements(window: Window, metric_ids=None):
                 yield b, {**params, "metric_id": b.name}
 
 
-def _check_calendar(con) -> None:
+def check_calendar(con) -> None:
+    """A :class:`CalendarError` for the earliest item whose deadline falls in a year the calendar lacks."""
     rows = con.execute(
         "select metric_id, min(reason) from metric_items where status = 'uncovered' group by 1 order by 2 limit 1"
     ).fetchall()

@@ -27,23 +27,34 @@ days; ``optional``: the metric's SQL handles a profile whose text sets no number
 ``category`` (the 督办 category: the metric's open items are listed by ``supervise``).
 A line indented after ``--`` continues the key above it. Steps (``-- step: name``) carry only
 ``grain``. Headers name no article and no number of days: those come from the rule profile
-(DESIGN §5a).
+(DESIGN §5a). The keys and their values are validated by :class:`MetricHeader` (and
+:class:`StepHeader`), pydantic models on the rules' strict base, as sqlmesh's ``ModelMeta`` validates
+a model's header.
 
 Everything else that lists metrics is derived here: :data:`METRICS`, :data:`FAMILIES`,
 :data:`DEADLINE_METRICS`, :data:`SUPERVISION_CATEGORY`, :data:`DEADLINE_KEYS`, and the
 metric table of ``docs/metrics.md`` (``python -m hzeval.metrics docs/metrics.md``).
-A bad declaration raises :class:`DeclarationError` at import.
+The catalog is parsed on first use (:func:`registry`, cached), not at import: those names are
+read-only views filled when first read. A bad declaration raises :class:`DeclarationError` then.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
 
 from hzeval.errors import HzevalError
+from hzeval.rules import Strict, articles_for
+from hzeval.util.lazy import LazyFrozenSet, LazyMapping, LazyTuple
 
 
 class DeclarationError(HzevalError):
@@ -52,17 +63,53 @@ class DeclarationError(HzevalError):
     exit_code = 4
 
 
-REQUIRED = ("name", "kind", "charged_to", "obligation", "doc", "suggestion", "ok_when", "grain")
-OPTIONAL = ("deadline", "deadline_days", "category")
-STEP_KEYS = ("grain",)
-KINDS = ("rate", "count")
-OBLIGATIONS = ("standing", "event")
-
 _MARKER = re.compile(r"^-- (metric|step): (.*)$")
 _KEY = re.compile(r"^-- ([a-z_]+):(?: (.*))?$")
 _CONTINUED = re.compile(r"^--\s{2,}(\S.*)$")
-_IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
+_IDENT_PATTERN = r"^[a-z][a-z0-9_]*$"
+_IDENT = re.compile(_IDENT_PATTERN)
 _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
+_ARTICLE = re.compile(r"第[一二三四五六七八九十百零]+条")
+
+
+class MetricHeader(Strict):
+    """The declaration of a metric block: the ``-- key: value`` lines under ``-- metric: <id>``."""
+
+    name: str
+    kind: Literal["rate", "count"]
+    charged_to: str
+    obligation: Literal["standing", "event"]
+    doc: str
+    suggestion: str
+    ok_when: str
+    grain: str
+    #: a rule-profile deadline key
+    deadline: str | None = Field(None, pattern=_IDENT_PATTERN)
+    #: ``optional``: the metric's SQL handles a profile whose text sets no number of days ("及时")
+    deadline_days: Literal["required", "optional"] = "required"
+    #: the 督办 category (the metric's open items are listed by ``supervise``)
+    category: str | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if "deadline_days" in self.model_fields_set and self.deadline is None:
+            raise PydanticCustomError("deadline_days_without_deadline", "deadline_days without a deadline key")
+        if _ARTICLE.search(" ".join(str(getattr(self, k)) for k in self.model_fields_set)):
+            raise PydanticCustomError("article_in_header", "headers name no article")
+        return self
+
+
+class StepHeader(Strict):
+    """The declaration of a step block (``-- step: <name>``): its grain only."""
+
+    grain: str | None = None
+
+
+REQUIRED = tuple(k for k, f in MetricHeader.model_fields.items() if f.is_required())
+OPTIONAL = tuple(k for k, f in MetricHeader.model_fields.items() if not f.is_required())
+STEP_KEYS = tuple(StepHeader.model_fields)
+KINDS = ("rate", "count")
+OBLIGATIONS = ("standing", "event")
 
 
 @dataclass(frozen=True)
@@ -75,6 +122,8 @@ class Block:
     family: str
     line: int = 0
     header: dict[str, str] = field(default_factory=dict, compare=False)
+    #: the validated header (metric blocks; None for steps and blocks built by hand)
+    meta: MetricHeader | None = field(default=None, compare=False)
 
     @property
     def params(self) -> set[str]:
@@ -107,8 +156,6 @@ class Metric:
     @property
     def articles(self) -> tuple[str, ...]:
         """Articles the metric enforces, from the packaged default rule profile (a run's own: ``hzeval.rules``)."""
-        from hzeval.rules import articles_for
-
         return articles_for(self.id)
 
     @property
@@ -116,8 +163,8 @@ class Metric:
         return "、".join(self.articles)
 
 
-def _err(path: str, line: int, zh: str, en: str) -> DeclarationError:
-    return DeclarationError(f"{path} 第 {line} 行：{zh}", f"{path} line {line}: {en}", file=path, line=line)
+def _err(path: str, line: int, zh: str, en: str, key: str | None = None) -> DeclarationError:
+    return DeclarationError(f"{path} 第 {line} 行：{zh}", f"{path} line {line}: {en}", file=path, line=line, key=key)
 
 
 def parse_family(text: str, family: str, path: str | None = None) -> tuple[Block, ...]:
@@ -139,7 +186,8 @@ def parse_family(text: str, family: str, path: str | None = None) -> tuple[Block
         if not sql:
             raise _err(path, current["line"], f"{current['kind']} {current['name']} 的声明后没有 SQL",
                        f"{current['kind']} {current['name']}: header without a SQL block")
-        blocks.append(Block(current["kind"], current["name"], sql, family, current["line"], current["header"]))
+        blocks.append(Block(current["kind"], current["name"], sql, family, current["line"], current["header"],
+                            current["meta"]))
 
     i = 0
     while i < len(lines):
@@ -156,6 +204,7 @@ def parse_family(text: str, family: str, path: str | None = None) -> tuple[Block
         if not _IDENT.match(name):
             raise _err(path, i + 1, f"名称 {name!r} 无效（小写字母、数字、下划线）", f"invalid {kind} id {name!r}")
         header: dict[str, str] = {}
+        key_lines: dict[str, int] = {}
         start = i + 1
         i += 1
         last = None
@@ -172,47 +221,76 @@ def parse_family(text: str, family: str, path: str | None = None) -> tuple[Block
             if not k:
                 break
             key, val = k.group(1), (k.group(2) or "").strip()
-            allowed = STEP_KEYS if kind == "step" else REQUIRED + OPTIONAL
-            if key not in allowed:
-                raise _err(path, i + 1, f"{kind} {name} 的声明有未知键 {key!r}（可用：{', '.join(allowed)}）",
-                           f"{kind} {name}: unknown header key {key!r} (allowed: {', '.join(allowed)})")
             if key in header:
                 raise _err(path, i + 1, f"{kind} {name} 的声明重复了键 {key!r}", f"{kind} {name}: header key {key!r} twice")
             if not val:
                 raise _err(path, i + 1, f"{kind} {name} 的声明键 {key!r} 没有值", f"{kind} {name}: header key {key!r} is empty")
             header[key] = val
+            key_lines[key] = i + 1
             last = key
             i += 1
-        if kind == "metric":
-            _check_metric_header(path, start, name, header)
-        current = {"kind": kind, "name": name, "header": header, "line": start, "body": i}
+        meta = _validate_header(path, start, kind, name, header, key_lines)
+        current = {"kind": kind, "name": name, "header": header, "meta": meta, "line": start, "body": i}
     close(len(lines))
     return tuple(blocks)
 
 
-def _check_metric_header(path: str, line: int, name: str, header: dict[str, str]) -> None:
-    missing = [k for k in REQUIRED if k not in header]
+#: the order header errors are reported in when a header has several
+_FIELD_ORDER = ("kind", "obligation", "deadline_days", "deadline")
+
+
+def _validate_header(path: str, line: int, kind: str, name: str, header: dict[str, str],
+                     key_lines: dict[str, int]) -> MetricHeader | None:
+    """The header validated by :class:`MetricHeader` (metrics) or :class:`StepHeader` (steps); the first
+    problem as a :class:`DeclarationError` naming the file, the line (of the key, when one key is at
+    fault) and the key."""
+    model = MetricHeader if kind == "metric" else StepHeader
+    try:
+        meta = model.model_validate(header)
+    except ValidationError as exc:
+        raise _header_error(path, line, kind, name, exc.errors(), header, key_lines, tuple(model.model_fields)) from exc
+    return meta if isinstance(meta, MetricHeader) else None
+
+
+def _header_error(path: str, line: int, kind: str, name: str, errors, header: dict[str, str],
+                  key_lines: dict[str, int], allowed: tuple[str, ...]) -> DeclarationError:
+    def key_of(e) -> str | None:
+        return str(e["loc"][0]) if e["loc"] else None
+
+    extra = sorted((key_lines.get(key_of(e), line), key_of(e)) for e in errors if e["type"] == "extra_forbidden")
+    if extra:
+        at, key = extra[0]
+        return _err(path, at, f"{kind} {name} 的声明有未知键 {key!r}（可用：{', '.join(allowed)}）",
+                    f"{kind} {name}: unknown header key {key!r} (allowed: {', '.join(allowed)})", key=key)
+    missing = [key_of(e) for e in errors if e["type"] == "missing"]
     if missing:
-        raise _err(path, line, f"指标 {name} 的声明缺少 {', '.join(missing)}",
-                   f"metric {name}: header lacks {', '.join(missing)}")
-    if header["kind"] not in KINDS:
-        raise _err(path, line, f"指标 {name} 的 kind 须为 rate 或 count，得到 {header['kind']!r}",
-                   f"metric {name}: kind must be rate or count, not {header['kind']!r}")
-    if header["obligation"] not in OBLIGATIONS:
-        raise _err(path, line, f"指标 {name} 的 obligation 须为 standing 或 event，得到 {header['obligation']!r}",
-                   f"metric {name}: obligation must be standing or event, not {header['obligation']!r}")
-    if header.get("deadline_days", "required") not in ("required", "optional"):
-        raise _err(path, line, f"指标 {name} 的 deadline_days 须为 required 或 optional",
-                   f"metric {name}: deadline_days must be required or optional")
-    if "deadline_days" in header and "deadline" not in header:
-        raise _err(path, line, f"指标 {name} 声明了 deadline_days 却没有 deadline",
-                   f"metric {name}: deadline_days without a deadline key")
-    if "deadline" in header and not _IDENT.match(header["deadline"]):
-        raise _err(path, line, f"指标 {name} 的 deadline {header['deadline']!r} 无效",
-                   f"metric {name}: invalid deadline key {header['deadline']!r}")
-    if re.search(r"第[一二三四五六七八九十百零]+条", " ".join(header.values())):
-        raise _err(path, line, f"指标 {name} 的声明不得写条款号（条款来自规则配置）",
-                   f"metric {name}: headers name no article (articles come from the rule profile)")
+        return _err(path, line, f"指标 {name} 的声明缺少 {', '.join(missing)}",
+                    f"metric {name}: header lacks {', '.join(missing)}", key=missing[0])
+    by_key = {key_of(e): e for e in errors}
+    key = next((k for k in _FIELD_ORDER if k in by_key), key_of(errors[0]))
+    e = by_key.get(key, errors[0])
+    value = header.get(key) if key else None
+    if e["type"] == "deadline_days_without_deadline":
+        return _err(path, line, f"指标 {name} 声明了 deadline_days 却没有 deadline",
+                    f"metric {name}: deadline_days without a deadline key", key="deadline_days")
+    if e["type"] == "article_in_header":
+        return _err(path, line, f"指标 {name} 的声明不得写条款号（条款来自规则配置）",
+                    f"metric {name}: headers name no article (articles come from the rule profile)")
+    if key == "kind":
+        return _err(path, line, f"指标 {name} 的 kind 须为 rate 或 count，得到 {value!r}",
+                    f"metric {name}: kind must be rate or count, not {value!r}", key=key)
+    if key == "obligation":
+        return _err(path, line, f"指标 {name} 的 obligation 须为 standing 或 event，得到 {value!r}",
+                    f"metric {name}: obligation must be standing or event, not {value!r}", key=key)
+    if key == "deadline_days":
+        return _err(path, line, f"指标 {name} 的 deadline_days 须为 required 或 optional",
+                    f"metric {name}: deadline_days must be required or optional", key=key)
+    if key == "deadline":
+        return _err(path, line, f"指标 {name} 的 deadline {value!r} 无效",
+                    f"metric {name}: invalid deadline key {value!r}", key=key)
+    at = key_lines.get(key, line) if key else line
+    return _err(path, at, f"{kind} {name} 的声明键 {key!r} 无效：{e['msg']}",
+                f"{kind} {name}: header key {key!r}: {e['msg']}", key=key)
 
 
 def _sql_dir():
@@ -239,28 +317,68 @@ def build_metrics(blocks_by_family: dict[str, tuple[Block, ...]]) -> dict[str, M
             if b.name in out:
                 raise _err(f"hzeval/metrics/sql/{family}.sql", b.line, f"指标 {b.name} 已在 {out[b.name].family}.sql 声明",
                            f"metric {b.name} is already declared in {out[b.name].family}.sql")
-            h = b.header
+            h = b.meta if b.meta is not None else MetricHeader.model_validate(b.header)
             out[b.name] = Metric(
-                id=b.name, name_zh=h["name"], charged_to=h["charged_to"], family=family, kind=h["kind"],
-                obligation=h["obligation"], deadline=h.get("deadline"),
-                deadline_days_required=h.get("deadline_days", "required") == "required", category=h.get("category"),
-                doc=h["doc"], suggestion=h["suggestion"], ok_when=h["ok_when"], grain=h["grain"],
+                id=b.name, name_zh=h.name, charged_to=h.charged_to, family=family, kind=h.kind,
+                obligation=h.obligation, deadline=h.deadline,
+                deadline_days_required=h.deadline_days == "required", category=h.category,
+                doc=h.doc, suggestion=h.suggestion, ok_when=h.ok_when, grain=h.grain,
             )
     return out
 
 
-FAMILIES: tuple[str, ...] = _family_names()
-load_blocks("_staging")  # a malformed staging file fails at import too
-METRICS: dict[str, Metric] = build_metrics({f: load_blocks(f) for f in FAMILIES})
+#: the metric whose items are the year's incidents (one per ``incidents`` record): what a veto rests
+#: on — assess counts its unexcused items, a run's reader names them from its evidence
+VETO_METRIC = "security_incidents"
 
+
+@dataclass(frozen=True)
+class Registry:
+    """The catalog and the lists derived from it."""
+
+    families: tuple[str, ...]
+    metrics: dict[str, Metric]
+    supervision_category: dict[str, str]
+    deadline_metrics: tuple[str, ...]
+    deadline_keys: tuple[str, ...]
+    standing: frozenset[str]
+
+
+@cache
+def registry() -> Registry:
+    """The catalog, parsed from ``sql/*.sql`` on first use (not at import); a bad declaration raises
+    :class:`DeclarationError` here."""
+    families = _family_names()
+    load_blocks("_staging")  # a malformed staging file fails with the catalog too
+    metrics = build_metrics({f: load_blocks(f) for f in families})
+    if VETO_METRIC not in metrics or metrics[VETO_METRIC].kind != "count":
+        raise DeclarationError(f"没有声明一票否决所依据的计数指标 {VETO_METRIC}",
+                               f"no count metric {VETO_METRIC} (the incidents a veto rests on) is declared",
+                               key=VETO_METRIC)
+    category = {m.id: m.category for m in metrics.values() if m.category}
+    return Registry(
+        families=families,
+        metrics=metrics,
+        supervision_category=category,
+        deadline_metrics=tuple(category),
+        deadline_keys=tuple(sorted({m.deadline for m in metrics.values() if m.deadline})),
+        standing=frozenset(m.id for m in metrics.values() if m.standing),
+    )
+
+
+# The names users import: read-only views of registry(), built when first read.
+#: metric families (the ``sql/<family>.sql`` files, staging aside)
+FAMILIES: Sequence[str] = LazyTuple(lambda: registry().families)
+#: every metric by id, in family and file order
+METRICS: Mapping[str, Metric] = LazyMapping(lambda: registry().metrics)
 #: metrics whose open items ``supervise`` lists, with their 督办 category
-SUPERVISION_CATEGORY: dict[str, str] = {m.id: m.category for m in METRICS.values() if m.category}
+SUPERVISION_CATEGORY: Mapping[str, str] = LazyMapping(lambda: registry().supervision_category)
 #: metrics whose items carry a deadline (used by supervision)
-DEADLINE_METRICS: tuple[str, ...] = tuple(SUPERVISION_CATEGORY)
+DEADLINE_METRICS: Sequence[str] = LazyTuple(lambda: registry().deadline_metrics)
 #: rule-profile deadline keys the metric SQL uses
-DEADLINE_KEYS: tuple[str, ...] = tuple(sorted({m.deadline for m in METRICS.values() if m.deadline}))
+DEADLINE_KEYS: Sequence[str] = LazyTuple(lambda: registry().deadline_keys)
 #: standing obligations (a 0 denominator scores 0 points)
-STANDING: tuple[str, ...] = tuple(m.id for m in METRICS.values() if m.standing)
+STANDING: AbstractSet[str] = LazyFrozenSet(lambda: registry().standing)
 
 
 # ---------------------------------------------------------------------- docs/metrics.md

@@ -12,7 +12,9 @@ parsed with sqlglot, and before it is written out in Spark's dialect:
 - a ``create or replace temp table X as …`` step becomes a cached temp view ``X``.
 
 The DuckDB side first runs :func:`hzeval.metrics.engine.compute_items` for no metric: the
-corrections, macros, scheme and rule tables, the step tables and an empty ``metric_items``. Spark
+macros, scheme and rule tables, the step tables and an empty ``metric_items`` (an assessment's
+corrections are already in place, as temp tables shadowing the records they correct:
+:func:`hzeval.assessment.adjust.compute_adjusted_items`, which also marks the excused items after). Spark
 then reads the contract's tables (small ones as Arrow through the driver, large ones as Parquet
 exported from the warehouse, or all of them from a lake folder: ``--lake DIR`` with
 ``DIR/<table>`` as a Parquet file or folder, per the contract's names), every other table a block
@@ -45,7 +47,8 @@ from sqlglot import exp
 from hzeval.store import calendar
 from hzeval.contract import TABLES
 from hzeval.errors import HzevalError
-from hzeval.metrics.engine import MACROS, Block, Window, statements
+from hzeval.metrics.engine import MACROS, Block, Window, check_calendar, statements
+from hzeval.metrics.engine import compute_items as duckdb_compute_items
 
 log = logging.getLogger(__name__)
 
@@ -427,14 +430,12 @@ class SparkEngine:
 
     # ------------------------------------------------------------------ inputs
 
-    def _register_inputs(self, con, stmts: list[SparkStatement], adjustments, folder: Path) -> None:
+    def _register_inputs(self, con, stmts: list[SparkStatement], folder: Path) -> None:
         """Temp views for the contract's tables, the calendar and the scheme's small tables
         that ``stmts`` read."""
         spark = self.spark
         reads = set().union(*(st.tables for st in stmts)) - {st.view.lower() for st in stmts if st.view}
-        corrected = set()
-        if adjustments is not None and not adjustments.is_empty():
-            corrected = set(adjustments.filter(adjustments["kind"] == "correct")["record_table"].to_list())
+        corrected = _shadowed_tables(con)
         for name, table in TABLES.items():
             if name not in reads:
                 continue
@@ -491,24 +492,20 @@ class SparkEngine:
 
     # ------------------------------------------------------------------ compute
 
-    def compute_items(self, con, window: Window, metric_ids=None, adjustments=None) -> None:
+    def compute_items(self, con, window: Window, metric_ids=None) -> None:
         """Spark's version of :func:`hzeval.metrics.engine.compute_items`: fills DuckDB's temp
         table ``metric_items`` with the same rows, and the step tables as DuckDB temp tables."""
-        from hzeval.assessment.adjust import apply_excuses
-        from hzeval.metrics.engine import _check_calendar
-        from hzeval.metrics.engine import compute_items as duckdb_compute_items
-
         self.stats = SparkRunStats()
-        # DuckDB side, no metric computed: corrections, macros, the scheme's and rules' temp tables
-        # (shipped to Spark below), the step tables and an empty metric_items with its columns.
-        # Spark then computes the steps again (from the same, or the lake's, tables) and the items.
-        duckdb_compute_items(con, window, metric_ids=[], adjustments=adjustments)
+        # DuckDB side, no metric computed: macros, the scheme's and rules' temp tables (shipped to
+        # Spark below), the step tables and an empty metric_items with its columns. Spark then
+        # computes the steps again (from the same, or the lake's, tables) and the items.
+        duckdb_compute_items(con, window, metric_ids=[])
         columns = _duckdb_columns(con, "metric_items")
         staged = {_step_name(b) for b, _ in statements(window, []) if b.family == "_staging"}
         with _workdir(self.workdir) as folder:
             t0 = time.perf_counter()
             stmts = plan(window, metric_ids)
-            self._register_inputs(con, stmts, adjustments, folder)
+            self._register_inputs(con, stmts, folder)
             self.stats.export_s = time.perf_counter() - t0
             t0 = time.perf_counter()
             steps, metrics, cached = [], [], []
@@ -546,8 +543,7 @@ class SparkEngine:
         log.info("spark: export %.2fs, spark %.2fs, write-back %.2fs, %d items (%s)",
                  self.stats.export_s, self.stats.spark_s, self.stats.writeback_s, self.stats.items,
                  self.stats.items_via)
-        _check_calendar(con)
-        apply_excuses(con, adjustments)
+        check_calendar(con)
 
     def _sql(self, stmt: SparkStatement):
         try:
@@ -618,6 +614,13 @@ def _duckdb_columns(con, table: str) -> dict[str, str]:
         {"t": table},
     ).fetchall()
     return dict(rows)
+
+
+def _shadowed_tables(con) -> set[str]:
+    """Contract tables that ``con`` reads through a temp table of the same name (an assessment's
+    corrected records): Spark must read those from the warehouse session, never from a lake."""
+    rows = con.execute("select table_name from duckdb_tables() where temporary").fetchall()
+    return {r[0] for r in rows} & set(TABLES)
 
 
 def _quote(path: str) -> str:

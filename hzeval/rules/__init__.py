@@ -12,6 +12,11 @@ it as two temp tables joined by each item's trigger date (:func:`install`):
 (with the real start dates) in ``run_rules``, and surfaces read articles and deadline texts from
 there (:func:`run_metric_articles`, :func:`run_suggestions`). The first profile also covers any
 date before its start (items older than every listed profile are judged by the first one).
+
+The rules never read the metric catalog (``hzeval.metrics`` sits a floor above): what they check or
+print about metrics is handed in (the metric ids a profile may map, the metrics whose deadlines a
+scheme needs). What each metric cites under the profiles in force (its articles, its 整改建议, the
+year's overview) is :mod:`hzeval.metrics.profiles`.
 """
 
 from __future__ import annotations
@@ -19,16 +24,19 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import Protocol
 
 import polars as pl
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hzeval.errors import HzevalError
+from hzeval.util.frame import frame
 
 DEFAULT_PROFILE = "huizhou-draft-2022"
 DEFAULT_FROM = dt.date(2022, 1, 1)
@@ -46,17 +54,20 @@ class RuleError(HzevalError):
     exit_code = 4
 
 
-class _Strict(BaseModel):
+class Strict(BaseModel):
+    """The strict base of every declaration model (rule profiles, metric headers, schemes): unknown keys
+    are refused and a validated declaration does not change."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class DeadlineRule(_Strict):
+class DeadlineRule(Strict):
     days: int | None = Field(ge=1, le=250)
     article: str = Field(pattern=ARTICLE_PATTERN)
     text: str = Field(min_length=1)
 
 
-class Profile(_Strict):
+class Profile(Strict):
     title: str = Field(min_length=1)
     unit: str = Field(min_length=1)
     deadlines: dict[str, DeadlineRule]
@@ -110,22 +121,18 @@ def _load(path: Path) -> Profile:
         msg = first["msg"].removeprefix("Value error, ")
         raise RuleError(f"规则配置 {path} 无效：{loc}：{msg}", f"invalid rule profile {path}: {loc}: {msg}",
                         file=str(path), key=loc) from exc
-    _check_keys(profile, path)
-    _check_provision_texts(profile, path)
     return profile
 
 
-def _check_keys(profile: Profile, path: Path) -> None:
-    from hzeval.metrics.registry import METRICS
-
+def _check_keys(profile: Profile, path: Path, metric_ids: Collection[str] | None) -> None:
     for key in profile.deadlines:
         if key not in KNOWN_DEADLINE_KEYS:
             raise RuleError(f"规则配置 {path} 无效：deadlines.{key}：未知的期限键（可用：{', '.join(KNOWN_DEADLINE_KEYS)}）",
                             f"invalid rule profile {path}: deadlines.{key}: unknown deadline key "
                             f"(known: {', '.join(KNOWN_DEADLINE_KEYS)})", file=str(path), key=f"deadlines.{key}")
 
-    for metric_id in profile.articles:
-        if metric_id not in METRICS:
+    for metric_id in profile.articles if metric_ids is not None else ():
+        if metric_id not in metric_ids:
             raise RuleError(f"规则配置 {path} 无效：articles.{metric_id}：未知指标",
                             f"invalid rule profile {path}: articles.{metric_id}: unknown metric id",
                             file=str(path), key=f"articles.{metric_id}")
@@ -145,19 +152,36 @@ def _check_provision_texts(profile: Profile, path: Path) -> None:
                             file=str(path), key=f"provision_texts.{key}")
 
 
-def load_profile(ref: str, base: Path | None = None) -> Profile:
-    """Load and validate a profile by packaged name or path."""
+def load_profile(ref: str, base: Path | None = None, metric_ids: Collection[str] | None = None) -> Profile:
+    """Load and validate a profile by packaged name or path; with ``metric_ids`` (the metric catalog's),
+    ``articles`` may map only those (:func:`hzeval.metrics.profiles.load_profile` passes them)."""
     path = resolve(ref, base)
     if not path.exists():
         available = sorted(p.stem for p in packaged_profile_path(DEFAULT_PROFILE).parent.glob("*.yaml"))
         raise RuleError(f"找不到规则配置 {ref}（{path}；内置：{', '.join(available)}）",
                         f"rule profile {ref} not found ({path}; packaged: {', '.join(available)})",
                         file=str(path), key=ref)
-    return _load(path.resolve())
+    profile = _load(path.resolve())
+    _check_keys(profile, path.resolve(), metric_ids)
+    _check_provision_texts(profile, path.resolve())
+    return profile
 
 
 def default_profile() -> Profile:
     return load_profile(DEFAULT_PROFILE)
+
+
+class MetricNeeds(Protocol):
+    """What the rules read of a metric's declaration (:class:`hzeval.metrics.registry.Metric` is one)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def deadline(self) -> str | None: ...
+
+    @property
+    def deadline_days_required(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -183,9 +207,11 @@ class RuleSet:
     spans: tuple[Span, ...]
 
     @classmethod
-    def build(cls, entries: list[tuple[str, dt.date]], base: Path | None = None, where: str = "rules") -> "RuleSet":
+    def build(cls, entries: list[tuple[str, dt.date]], base: Path | None = None, where: str = "rules",
+              metric_ids: Collection[str] | None = None) -> "RuleSet":
         """From ``[(profile ref, start date)]`` in the scheme's order; raises ``ValueError`` for an
-        empty, unordered or overlapping list (the scheme validation wraps it naming the file)."""
+        empty, unordered or overlapping list (the scheme validation wraps it naming the file).
+        ``metric_ids``: the metric catalog the profiles' ``articles`` may map (see :func:`load_profile`)."""
         if not entries:
             raise ValueError(f"{where}：至少列出一个规则配置 / list at least one rule profile")
         for i, ((_, a), (ref_b, b)) in enumerate(zip(entries, entries[1:]), start=1):
@@ -195,7 +221,7 @@ class RuleSet:
         spans = []
         for i, (ref, start) in enumerate(entries):
             end = entries[i + 1][1] if i + 1 < len(entries) else None
-            spans.append(Span(load_profile(ref, base), start, end, ref))
+            spans.append(Span(load_profile(ref, base, metric_ids), start, end, ref))
         return cls(tuple(spans))
 
     def in_force(self, on=None) -> Profile:
@@ -226,18 +252,17 @@ class RuleSet:
             h.update(f"{s.start.isoformat()}:{s.profile.sha256}\n".encode())
         return h.hexdigest()
 
-    def check_deadlines(self, metric_ids) -> None:
+    def check_deadlines(self, metrics: Iterable[MetricNeeds]) -> None:
         """Every profile sets every deadline key the given metrics need, with a number of days unless the
         metric declares ``deadline_days: optional`` (``ValueError`` naming file and key)."""
-        from hzeval.metrics.registry import METRICS
-
+        metrics = list(metrics)
         for s in self.spans:
-            for m in metric_ids:
-                key = METRICS[m].deadline
+            for metric in metrics:
+                m, key = metric.id, metric.deadline
                 if key and key not in s.profile.deadlines:
                     raise ValueError(f"规则配置 {s.profile.source} 缺少期限 deadlines.{key}（指标 {m} 需要）"
                                      f" / rule profile {s.profile.source} lacks deadline key deadlines.{key} needed by {m}")
-                if key and METRICS[m].deadline_days_required and s.profile.deadlines[key].days is None:
+                if key and metric.deadline_days_required and s.profile.deadlines[key].days is None:
                     raise ValueError(f"规则配置 {s.profile.source} 的期限 deadlines.{key}.days 为空，指标 {m} 需要天数"
                                      f" / rule profile {s.profile.source}: deadlines.{key}.days is null but {m} needs a number")
 
@@ -307,35 +332,18 @@ def deadline_text(key: str, on_date=None, rules: RuleSet | None = None) -> str:
     return f"{r.article}：{r.text}"
 
 
-def suggestion(metric_id: str, on_date=None, rules: RuleSet | None = None) -> str:
-    """The metric's 整改建议 (declared in its SQL header) with ``{article}`` and ``{deadline}``
-    filled from the profile in force on ``on_date``."""
-    from hzeval.metrics.registry import METRICS
-
-    m = METRICS[metric_id]
-    profile = (rules or default_rules()).in_force(on_date)
-    return _fill(m, "、".join(profile.articles.get(metric_id, ())),
-                 profile.period(m.deadline) if m.deadline and m.deadline in profile.deadlines else None)
-
-
-def _fill(m, article: str, period: str | None) -> str:
-    return m.suggestion.format(article=article, deadline=period or "规定期限")
-
-
 # ---------------------------------------------------------------------- reading a run's rules
 
-def _run_rules(con, run_id: str) -> pl.DataFrame | None:
+def run_rules(con, run_id: str) -> pl.DataFrame | None:
     """The run's ``run_rules`` rows, or None for a run (or published copy) made before they existed."""
     has = con.execute("select count(*) from information_schema.tables where table_name = 'run_rules'").fetchall()[0][0]
     if not has:
         return None
-    from hzeval.util.frame import frame
-
     df = frame(con, "select * from run_rules where run_id = $r order by kind, key, valid_from", {"r": run_id})
     return df if df.height else None
 
 
-def _spans_text(parts: list[tuple[str, dt.date | None, dt.date | None]], year_start: dt.date, year_end: dt.date) -> str:
+def spans_text(parts: list[tuple[str, dt.date | None, dt.date | None]], year_start: dt.date, year_end: dt.date) -> str:
     """``A`` for one span; ``A（至 2025-07-31）；B（2025-08-01 起）`` for several (A, B: articles)."""
     inside = [(a, lo, hi) for a, lo, hi in parts
               if (lo is None or lo < year_end) and (hi is None or hi > year_start)]
@@ -353,27 +361,10 @@ def _spans_text(parts: list[tuple[str, dt.date | None, dt.date | None]], year_st
     return "；".join(texts)
 
 
-def run_metric_articles(con, run_id: str, year: int) -> dict[str, str]:
-    """Per metric id, the articles the run applied over ``year`` (changes inside the year spelt out)."""
-    from hzeval.metrics.registry import METRICS
-
-    df = _run_rules(con, run_id)
-    if df is None:
-        return {m: METRICS[m].article_zh for m in METRICS}
-    ys, ye = dt.date(year, 1, 1), dt.date(year + 1, 1, 1)
-    out = {}
-    metric_rows = df.filter(pl.col("kind") == "metric")
-    for m in METRICS:
-        rows = metric_rows.filter(pl.col("key") == m).sort("valid_from")
-        parts = [(r["article"], r["valid_from"], r["valid_to"]) for r in rows.iter_rows(named=True)]
-        out[m] = _spans_text(parts, ys, ye) if parts else ""
-    return out
-
-
 def run_deadline_texts(con, run_id: str, year: int) -> dict[str, str]:
     """Per deadline key, the rule sentence(s) the run applied over ``year`` (``article：text``), changes
     inside the year spelt out."""
-    df = _run_rules(con, run_id)
+    df = run_rules(con, run_id)
     if df is None:
         return {k: deadline_text(k) for k in default_rules().in_force(None).deadlines}
     ys, ye = dt.date(year, 1, 1), dt.date(year + 1, 1, 1)
@@ -382,51 +373,27 @@ def run_deadline_texts(con, run_id: str, year: int) -> dict[str, str]:
     for key in rows["key"].unique(maintain_order=True):
         parts = [(f"{r['article']}：{r['text']}", r["valid_from"], r["valid_to"])
                  for r in rows.filter(pl.col("key") == key).iter_rows(named=True)]
-        out[key] = _spans_text(parts, ys, ye)
+        out[key] = spans_text(parts, ys, ye)
     return out
-
-
-def run_suggestions(con, run_id: str, year: int) -> dict[str, str]:
-    """Per metric id, its 整改建议 with the articles and deadline the run applied at the end of ``year``."""
-    from hzeval.metrics.registry import METRICS
-
-    df = _run_rules(con, run_id)
-    if df is None:
-        return {m: suggestion(m) for m in METRICS}
-    last_day = dt.date(year, 12, 31)
-    live = df.filter((pl.col("valid_from") <= last_day) | (pl.col("valid_from") == pl.col("valid_from").min()))
-    live = live.filter(pl.col("valid_from") == pl.col("valid_from").max().over("kind", "key"))
-    arts = {r["key"]: r["article"] for r in live.filter(pl.col("kind") == "metric").iter_rows(named=True)}
-    periods = {r["key"]: r["period"] for r in live.filter(pl.col("kind") == "deadline").iter_rows(named=True)}
-    return {m: _fill(METRICS[m], arts.get(m, ""), periods.get(METRICS[m].deadline)) for m in METRICS}
 
 
 # ---------------------------------------------------------------------- `hzeval rules`
 
-def year_overview(rules: RuleSet, year: int) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(deadlines, metrics) in force over ``year``: one row per key (or metric) and span of the
-    year it applies to, with the profile, its period of the year, length and article."""
+def year_deadlines(rules: RuleSet, year: int) -> pl.DataFrame:
+    """The deadlines in force over ``year``: one row per key and span of the year it applies to, with
+    the profile, its period of the year, length and article (the metrics' half of ``hzeval rules``:
+    :func:`hzeval.metrics.profiles.year_overview`)."""
     ys, ye = dt.date(year, 1, 1), dt.date(year + 1, 1, 1)
-    d_rows, m_rows = [], []
-    from hzeval.metrics.registry import METRICS
-
+    d_rows = []
     for s in rules.between(ys, ye):
         lo = max(s.start, ys)
         hi = min(s.end or ye, ye) - dt.timedelta(days=1)
         p = s.profile
         for key, r in p.deadlines.items():
             d_rows.append((key, p.name, lo, hi, r.days, p.period(key) if r.days is not None else "（无天数）", r.article, r.text))
-        for m in METRICS:
-            arts = p.articles.get(m)
-            m_rows.append((m, METRICS[m].name_zh, p.name, lo, hi, METRICS[m].deadline or "",
-                           "、".join(arts) if arts else "（未映射）"))
-    dl = pl.DataFrame(d_rows, orient="row", schema={
+    return pl.DataFrame(d_rows, orient="row", schema={
         "key": pl.String, "profile": pl.String, "from": pl.Date, "to": pl.Date, "days": pl.Int32, "period": pl.String,
         "article": pl.String, "text": pl.String}).sort("key", "from", maintain_order=True)
-    mt = pl.DataFrame(m_rows, orient="row", schema={
-        "metric_id": pl.String, "metric_name": pl.String, "profile": pl.String, "from": pl.Date, "to": pl.Date,
-        "deadline": pl.String, "article": pl.String}).sort("metric_id", "from", maintain_order=True)
-    return dl, mt
 
 
 def provision(key: str, on_date=None, rules: RuleSet | None = None) -> str:
@@ -445,7 +412,7 @@ def provision_text(key: str, on_date=None, rules: RuleSet | None = None) -> str:
 def run_provision_text(con, run_id: str, year: int, key: str) -> str:
     """``<articles>：<sentence>`` of a provision as the run's rule profiles quoted it at the end of ``year``
     (older runs, whose ``run_rules`` carry no provision sentences: the packaged profile's)."""
-    df = _run_rules(con, run_id)
+    df = run_rules(con, run_id)
     if df is not None:
         rows = df.filter((pl.col("kind") == "provision") & (pl.col("key") == key)
                          & (pl.col("valid_from") <= dt.date(year, 12, 31)) & pl.col("text").is_not_null()).sort("valid_from")
@@ -456,7 +423,7 @@ def run_provision_text(con, run_id: str, year: int, key: str) -> str:
 
 def run_provision(con, run_id: str, year: int, key: str) -> str:
     """A provision's articles as the run applied them at the end of ``year`` (default profile for older runs)."""
-    df = _run_rules(con, run_id)
+    df = run_rules(con, run_id)
     if df is None:
         return provision(key)
     rows = df.filter((pl.col("kind") == "provision") & (pl.col("key") == key)

@@ -26,7 +26,7 @@ from hzeval.contract import TABLES
 from hzeval.ingest.report import unresolved_sql
 from hzeval.metrics import METRICS
 from hzeval.store.published import AGENCY_COLUMN, COVERAGE_TABLES, TIME_COLUMN, coverage_sql  # noqa: F401 - the drop check's
-from hzeval.rules import run_metric_articles
+from hzeval.metrics.profiles import run_metric_articles
 from hzeval.util.frame import frame
 
 
