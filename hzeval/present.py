@@ -9,7 +9,9 @@ functions only, so a deadline, a count, a score or a table name reads the same e
 - points have two decimals and never "-0.00" (:func:`points`);
 - rates are percentages with one decimal ("95.5%") (:func:`percent`);
 - tables, statuses and columns have one Chinese name each (:func:`table_zh`, :data:`STATUS_ZH`,
-  :data:`COLUMNS`).
+  :data:`COLUMNS`: the reports, the dashboard and the staff notebooks head a column alike); a
+  comparison with the year before heads ``<column>_prev`` 上年… and, beside it, ``<column>``
+  本年… (:data:`THIS_YEAR`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from decimal import Decimal
 import polars as pl
 
 from hzeval.contract import TABLES
+from hzeval.util.escape import html_text
 
 DASH = "—"
 
@@ -37,7 +40,9 @@ STATUS_ZH = {
     "overdue": "逾期", "due_soon": "即将到期", True: "通过", False: "未通过",
 }
 
-#: one Chinese heading per column name used by the surfaces
+#: one Chinese heading per column name used by the surfaces (a column that means something else
+#: has another name: ``reject_reason`` is why a row was refused, ``reason`` the problem an item
+#: was charged for; ``unresolved_value`` a code that resolves to nothing, ``value`` a metric's value)
 COLUMNS = {
     "agency_code": "机构代码", "agency_name": "机构名称", "level": "层级", "region": "区域", "peer_group": "分组",
     "rank": "名次", "total": "总分", "grade": "等级", "grade_label": "等级", "vetoed": "一票否决",
@@ -53,7 +58,21 @@ COLUMNS = {
     "project_id": "项目编号", "project_name": "项目名称", "owner_code": "建设单位代码", "owner_name": "建设单位",
     "checked_at": "核验时点", "passed": "结果", "failed_conditions": "未通过条件", "failed_resources": "未通过资源",
     "accepted_while_failing": "带病验收",
+    # the staff notebooks: loads and rejects, unresolved codes, catalogue snapshots, deadline steps, runs
+    "file": "文件", "table_name": "表", "table_zh": "表", "file_format": "格式", "encoding": "编码",
+    "rows_loaded": "加载行数", "rows_rejected": "拒收行数", "rows_replaced": "替换行数", "loaded_at": "加载时间",
+    "column_name": "列", "reject_reason": "原因", "rows": "行数", "example_file": "示例文件", "example_line": "示例行号",
+    "unresolved_value": "值", "resource_code": "资源代码", "resource_name": "资源名称", "provider_code": "提供部门代码",
+    "status": "状态", "now_status": "现状态", "field": "字段", "before_value": "变化前", "after_value": "变化后",
+    "date": "日期", "weekday": "星期", "kind": "类型", "holiday": "节假日", "counted": "是否计入",
+    "change": "变化", "year": "年度", "run_id": "评估运行", "as_of": "数据截至", "finished_at": "完成时间",
+    "total_agencies": "机构数",
 }
+#: columns compared with the year before: ``<column>_prev`` is headed 上年…
+COMPARED = ("total", "grade", "rank", "points", "value", "count")
+COLUMNS.update({f"{c}_prev": f"上年{COLUMNS[c]}" for c in COMPARED})
+#: the headings of the current year's columns beside their ``_prev`` (a table comparing two years)
+THIS_YEAR = {c: f"本年{COLUMNS[c]}" for c in COMPARED}
 
 #: run information keys (workbook 运行信息, report masthead)
 RUN_INFO = {
@@ -198,8 +217,6 @@ def grade_label(grade: str | None, vetoed: bool = False) -> str:
 
 def escape(value) -> str:
     """Text for HTML (``None`` → empty): :func:`hzeval.util.escape.html_text`, the one escaping helper."""
-    from hzeval.util.escape import html_text
-
     return html_text(value)
 
 

@@ -30,6 +30,7 @@ or on the warehouse with a ``run_id`` (every run-table query is filtered by it).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as dt
 import os
@@ -39,22 +40,32 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from hzeval.assessment.gate import GATE_CONDITIONS
+from hzeval.assessment.scoring import LOST_EPS, AgencyInfo
+from hzeval.assessment.supervise import supervision_items
 from hzeval.errors import RunNotFoundError
 from hzeval.metrics.registry import METRICS, VETO_METRIC
 from hzeval.present import NA_NOTE, NA_NOTES, table_zh
-from hzeval.store.published import published_dir
+from hzeval.metrics.profiles import run_metric_articles, run_suggestions, suggestion
+from hzeval.rules import run_deadline_texts, run_provision, run_provision_text
+from hzeval.store.calendar import MACROS
+from hzeval.store.published import (NOTIFIED_FILE, find_published, published_dir, published_runs, resolve_run,
+                                    run_year)
+from hzeval.store.warehouse import connect
+from hzeval.util.frame import floats, frame
+
+__all__ = ["DEDUCTIONS", "DENIED", "EXCUSED_SQL", "GATE_CONDITIONS", "GRADE_ORDER", "LOST_EPS", "LOST_SQL",
+           "NOT_GRADED_GROUP", "VETO_METRIC", "RunReader", "agency_param", "connect_published", "find_published",
+           "open_reader", "open_run", "published_dir", "published_runs", "run_year", "suggestions", "with_notified"]
 
 #: deduction indicators are stored under this pseudo-dimension in ``scores`` (scheme default)
 DEDUCTIONS = "扣分项"
 GRADE_ORDER = ("优秀", "良好", "合格", "不合格")
-GATE_CONDITIONS = {"G1": "立项时提交数据清单", "G2": "数据已编目", "G3": "数据已汇聚", "G4": "数据已共享"}
 #: matches no agency code: what a query gets when the user may not see the agency asked for
 DENIED = "\x00denied"
 #: the one definition of points lost, over ``scores as s`` (rounded to 4 places, never negative)
 LOST_SQL = ("greatest(round(case when s.max_points > 0 then s.max_points - coalesce(s.points, 0) "
             "else -least(coalesce(s.points, 0), 0) end, 4), 0)")
-#: points lost below this are rounding noise
-LOST_EPS = 0.00005
 #: an evidence row (``evidence as e``) excused by an approved adjustment (容错免责): an adjustment
 #: that is not a correction (a correction's reason says 按更正记录计算) — it neither vetoes nor deducts
 EXCUSED_SQL = "(e.adjustment_id is not null and not coalesce(e.reason like '%按更正记录计算%', false))"
@@ -75,64 +86,26 @@ def agency_param(scope: str | None, requested: str | None = None) -> str | None:
 @cache
 def suggestions() -> dict[str, str]:
     """整改建议 per metric id with the packaged rule profile's articles (a run's own: :meth:`RunReader.metric_meta`)."""
-    from hzeval.metrics.profiles import suggestion
-
     return {m: suggestion(m) for m in METRICS}
 
 
-def _frame(con, sql: str, params: dict | None = None) -> pl.DataFrame:
-    df = pl.from_arrow(con.sql(sql, params=params or None).to_arrow_table())
-    dec = [c for c, t in df.schema.items() if isinstance(t, pl.Decimal)]
-    return df.with_columns([pl.col(c).cast(pl.Float64) for c in dec]) if dec else df
+# --------------------------------------------------------------------------- opening published runs
+# (which run: :func:`hzeval.store.published.resolve_run`, the one resolver; re-exported here with
+# :func:`find_published`, :func:`published_runs` and :func:`run_year` for the reports and notebooks)
 
 
-# --------------------------------------------------------------------------- finding published runs
-
-def run_year(path: Path) -> int | None:
-    head = Path(path).name.split("-", 1)[0]
-    return int(head) if head.isdigit() else None
-
-
-def published_runs(folder: Path, year: int | None = None) -> list[Path]:
-    """Published run files in ``folder`` (of ``year``), oldest first (run ids sort by start time)."""
-    files = [p for p in Path(folder).glob("*.duckdb") if not p.name.startswith(".")]
-    return sorted(p for p in files if year is None or run_year(p) == year)
-
-
-def find_published(published: str | os.PathLike | None = None, year: int | None = None, db=None) -> Path:
-    """Resolve which published run to read.
-
-    ``published`` may be a run file, a ``published/`` folder, or empty: then ``$HZEVAL_PUBLISHED``
-    (file or folder), else the ``published/`` folder beside the warehouse (``--db`` / ``$HZEVAL_DB``).
-    In a folder, ``LATEST`` wins when it is of ``year``; otherwise the newest run of ``year``.
-    """
-    target = Path(published or os.environ.get("HZEVAL_PUBLISHED") or published_dir(db))
-    if target.is_file():
-        return target
-    if not target.is_dir():
-        raise RunNotFoundError(f"没有已发布的评估结果：{target}", f"no published runs at {target}", path=str(target))
-    pointer = target / "LATEST"
-    if pointer.exists():
-        latest = target / pointer.read_text(encoding="utf-8").strip()
-        if latest.exists() and (year is None or run_year(latest) == year):
-            return latest
-    runs = published_runs(target, year)
-    if not runs:
-        what = f"{year} 年" if year else ""
-        raise RunNotFoundError(
-            f"{target} 中没有{what}已发布的评估结果，请先运行 hzeval assess --year {year or 'Y'}",
-            f"no published {year or ''} run in {target}: run 'hzeval assess --year {year or 'Y'}' first",
-            path=str(target),
-        )
-    return runs[-1]
+def connect_published(path: str | os.PathLike) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to one published run file, configured as every reader's (DuckDB refuses
+    a second connection to a file opened with another configuration: a notebook holds several)."""
+    config = {"threads": int(os.environ["HZEVAL_READER_THREADS"])} if os.environ.get("HZEVAL_READER_THREADS") else {}
+    return duckdb.connect(str(path), read_only=True, config=config)
 
 
 def open_run(published: str | os.PathLike | None = None, year: int | None = None, db=None,
              scope: str | None = None) -> RunReader:
-    """Open a published run read-only (see :func:`find_published`)."""
+    """Open a published run read-only (which one: :func:`find_published`)."""
     path = find_published(published, year, db)
-    config = {"threads": int(os.environ["HZEVAL_READER_THREADS"])} if os.environ.get("HZEVAL_READER_THREADS") else {}
-    con = duckdb.connect(str(path), read_only=True, config=config)
+    con = connect_published(path)
     try:
         reader = RunReader(con, path=path, scope=scope, owns=True)
     except BaseException:
@@ -143,6 +116,46 @@ def open_run(published: str | os.PathLike | None = None, year: int | None = None
         raise RunNotFoundError(f"{path.name} 是 {reader.year} 年的评估，不是 {year} 年",
                                f"{path.name} is a {reader.year} run, not {year}", path=str(path))
     return reader
+
+
+@contextlib.contextmanager
+def open_reader(db, year: int, run_id: str | None = None, reading=None):
+    """The run ``explain`` reads, as a :class:`RunReader`.
+
+    With ``reading`` (the CLI's reader: a context manager ``reading(db, year, run_id)`` giving a
+    connection — the warehouse when free, else the published run, saying so on stderr, or, with
+    nothing published, after waiting for the writer): a reader on that connection. Without it: the
+    run's published copy (``published/<run_id>.duckdb``, or the latest of ``year``) when there is
+    one, else the warehouse opened read-only."""
+    if reading is not None:
+        with reading(db, year, run_id) as con:
+            yield RunReader(con, run_id=run_id, year=year)
+        return
+    path = resolve_run(published_dir(db), year=year, run_id=run_id)
+    if path is not None:
+        with open_run(path, year) as reader:
+            yield reader
+        return
+    with connect(db, read_only=True) as con:
+        yield RunReader(con, run_id=run_id, year=year)
+
+
+def with_notified(items: pl.DataFrame, folder: Path | str) -> pl.DataFrame:
+    """``items`` (supervision rows) with a ``notified`` column: when each was notified, per level,
+    from ``<folder>/notified.parquet`` ("" when never). Adds information to the given rows only."""
+    path = Path(folder) / NOTIFIED_FILE
+    keys = ["metric_id", "record_table", "record_id", "agency_code"]
+    if items.is_empty() or not path.exists() or not set(keys) <= set(items.columns):
+        return items.with_columns(notified=pl.lit("", pl.String))
+    seen = pl.read_parquet(path)
+
+    def when(col: str, label: str) -> pl.Expr:
+        return pl.when(pl.col(col).is_not_null()).then(pl.lit(label) + pl.col(col).dt.strftime("%m-%d %H:%M"))
+
+    seen = seen.select(*keys, notified=pl.concat_str(
+        [when("notified_soon_at", "即将到期 "), when("notified_overdue_at", "逾期 "),
+         when("escalation_notice_at", "上报 ")], separator="；", ignore_nulls=True))
+    return items.join(seen, on=keys, how="left").with_columns(pl.col("notified").fill_null(""))
 
 
 # --------------------------------------------------------------------------- the reader
@@ -224,14 +237,12 @@ class RunReader:
 
     def _q(self, sql: str, agency: str | None = None, **params) -> pl.DataFrame:
         given = {"run": self.run_id, "agency": agency, **params}
-        return _frame(self.con, sql, {k: v for k, v in given.items() if f"${k}" in sql})
+        return frame(self.con, sql, {k: v for k, v in given.items() if f"${k}" in sql}, as_float=True)
 
     # ---- the run's rules (articles, deadlines, 整改建议 of the rule profiles it applied)
 
     @cached_property
     def _meta(self) -> pl.DataFrame:
-        from hzeval.metrics.profiles import run_metric_articles, run_suggestions
-
         arts = run_metric_articles(self.con, self.run_id, self.year)
         sugg = run_suggestions(self.con, self.run_id, self.year)
         return pl.DataFrame({
@@ -248,17 +259,12 @@ class RunReader:
 
     def rule_article(self, key: str) -> str:
         """The articles the run's rule profiles give a metric id or a provision (``disputes``, ``veto`` …)."""
-        from hzeval.metrics.profiles import run_metric_articles
-        from hzeval.rules import run_provision
-
         if key in METRICS:
             return run_metric_articles(self.con, self.run_id, self.year).get(key) or METRICS[key].article_zh
         return run_provision(self.con, self.run_id, self.year, key)
 
     def deadline_texts(self) -> dict[str, str]:
         """Per deadline key, the rule sentence(s) the run applied over its year."""
-        from hzeval.rules import run_deadline_texts
-
         return run_deadline_texts(self.con, self.run_id, self.year)
 
     # ---- run information
@@ -570,8 +576,6 @@ class RunReader:
     def provision_text(self, key: str) -> str:
         """``<articles>：<sentence>`` the run's rule profiles quote for a provision (``assessment``,
         ``project_approval`` …); '' when the profile quotes none."""
-        from hzeval.rules import run_provision_text
-
         return run_provision_text(self.con, self.run_id, self.year, key)
 
     def approval_reference(self) -> pl.DataFrame:
@@ -651,23 +655,18 @@ class RunReader:
         same inputs. None when the file lacks the input tables."""
         if not self.has_sources:
             return None
-        from hzeval.store.calendar import MACROS
-        from hzeval.assessment.supervise import supervision_items
-
         as_of = (as_of or self.as_of).replace(second=0, microsecond=0)
         self.con.execute(MACROS.replace("create or replace macro", "create or replace temp macro"))
-        items = supervision_items(self.con, as_of, agency=self._agency(agency))
-        dec = [c for c, t in items.schema.items() if isinstance(t, pl.Decimal)]
-        return items.with_columns([pl.col(c).cast(pl.Float64) for c in dec]) if dec else items
+        return floats(supervision_items(self.con, as_of, agency=self._agency(agency)))
 
     # ---- previous year
 
     def previous(self) -> RunReader | None:
-        """The newest published run of ``year − 1`` beside this one (same scope), or None."""
+        """The latest published run of ``year − 1`` beside this one (same scope), or None."""
         if self.path is None:
             return None
-        runs = published_runs(self.path.parent, self.year - 1)
-        return open_run(runs[-1], self.year - 1, scope=self.scope) if runs else None
+        path = resolve_run(self.path.parent, year=self.year - 1)
+        return open_run(path, self.year - 1, scope=self.scope) if path is not None else None
 
     def previous_year(self, agency: str) -> pl.DataFrame | None:
         """This year against the newest published run of the year before: one row 总分 (with
@@ -696,8 +695,6 @@ class RunReader:
         """Metric values, counts, agencies and unexcused incident kinds of the run, as
         :func:`hzeval.assessment.scoring.score_all` takes them (the 方案模拟 re-scores these; not agency-filtered:
         the store filters the result)."""
-        from hzeval.assessment.scoring import AgencyInfo
-
         mv = self._q("select agency_code, metric_id, cast(value as double) as value, count from metric_values where run_id = $run")
         values = {(r[0], r[1]): r[2] for r in mv.iter_rows()}
         counts = {(r[0], r[1]): int(r[3] or 0) for r in mv.iter_rows()}

@@ -18,7 +18,8 @@ from rich.console import Console
 from conftest import insert
 from hzeval.assessment.assess import run_assessment
 from hzeval.errors import SchemeError
-from hzeval.assessment.explain import explanation, open_reader, print_explanation
+from hzeval.assessment.explain import explanation, print_explanation
+from hzeval.runs import open_reader
 from hzeval.metrics.profiles import load_profile, year_overview
 from hzeval.rules import RuleError, packaged_profile_path
 from hzeval.assessment.scheme import default_scheme_path, load_scheme

@@ -74,7 +74,7 @@ def test_table_is_tidy():
                        "record_id": ["S1", "S2", "S3"], "due_at": [dt.datetime(2025, 10, 11), None, None],
                        "done_at": [None, dt.datetime(2025, 10, 11, 9, 5), None], "rows": [1234567, 2, 3]})
     t = staff.Table(df, "事项", limit=2)
-    assert t.headers == ["事项编号", "期限", "办结时间", "行数"]  # internal columns dropped, Chinese headers
+    assert t.headers == ["事项编号", "截止时间", "办结时间", "行数"]  # internal columns dropped, Chinese headers
     html = t._repr_html_()
     assert "显示前 2 条，共 3 条" in html
     assert "S3" not in html

@@ -15,12 +15,17 @@ from hzeval.errors import HzevalError
 from hzeval.metrics.engine import Window, load_blocks, prepare, run_block
 from hzeval.util.frame import frame
 
-CONDITIONS = {
-    "G1": "立项时提交数据清单",
-    "G2": "数据已编目（目录发布）",
-    "G3": "数据已汇聚（成功汇聚）",
-    "G4": "数据已共享（非不予共享，或不予共享有依据并备案）",
-}
+#: the gate's conditions and their names, as every surface heads them (reports, workbook, dashboard)
+GATE_CONDITIONS = {"G1": "立项时提交数据清单", "G2": "数据已编目", "G3": "数据已汇聚", "G4": "数据已共享"}
+#: what a condition checks, where its name alone does not say (``hzeval gate`` prints it)
+GATE_CHECKS = {"G2": "目录发布", "G3": "成功汇聚", "G4": "非不予共享，或不予共享有依据并备案"}
+#: each condition with what it checks: "数据已编目（目录发布）"
+CONDITIONS = {k: f"{v}（{GATE_CHECKS[k]}）" if k in GATE_CHECKS else v for k, v in GATE_CONDITIONS.items()}
+
+
+def conditions_text(detailed: bool = False) -> str:
+    """The conditions in one line: "G1 立项时提交数据清单；G2 数据已编目；…" (``detailed``: with what each checks)."""
+    return "；".join(f"{k} {v}" for k, v in (CONDITIONS if detailed else GATE_CONDITIONS).items())
 
 
 def evaluate_gates(con, as_of: dt.datetime, project: str | None = None) -> pl.DataFrame:
@@ -62,7 +67,7 @@ def print_gates(gates: pl.DataFrame, console, as_of=None) -> None:
         f"[bold]项目数据门禁（{article}）[/bold]：{gates.height} 个项目，未通过 {n_fail} 个，"
         f"其中带病验收 {n_flag} 个 / {gates.height} projects, {n_fail} failing, {n_flag} accepted while failing"
     )
-    console.print("；".join(f"{k} {v}" for k, v in CONDITIONS.items()))
+    console.print(conditions_text(detailed=True))
     t = Table()
     for col in ("项目编号", "项目名称", "建设单位", "核验时点", "结果", "未通过条件", "未通过资源"):
         t.add_column(col)

@@ -31,6 +31,8 @@ from hzeval.assessment.scheme import STANDING, Indicator, Scheme
 
 #: grade text of an agency the scheme does not grade (第五十一条 参照执行 units by default)
 NOT_GRADED = "参照执行、不参与评级"
+#: points are rounded to 4 places (:func:`score_agency`): points lost below this are rounding noise
+LOST_EPS = 0.00005
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ def reading(db, year: int | None = None, run_id: str | None = None):
 
     from hzeval.store.calendar import MACROS
     from hzeval.errors import WarehouseBusy
-    from hzeval.store.published import latest_published, published_dir
+    from hzeval.store.published import published_dir, resolve_run
     from hzeval.store.warehouse import connect
 
     deadline = None
@@ -51,9 +51,7 @@ def reading(db, year: int | None = None, run_id: str | None = None):
             con = stack.enter_context(connect(db, read_only=True))
             break
         except WarehouseBusy:
-            safe = run_id is not None and run_id.replace("-", "").replace("_", "").isalnum()  # a name, not a path
-            named = published_dir(db) / f"{run_id}.duckdb" if safe else None
-            pub = named if named is not None and named.is_file() else None if run_id else latest_published(db, year)
+            pub = resolve_run(published_dir(db), year=year, run_id=run_id)
             if pub is not None:
                 break
             limit = float(os.environ.get("HZEVAL_WAIT_SECONDS", "600"))
@@ -278,7 +276,8 @@ def rules_cmd(year, scheme):
 @click.pass_obj
 def explain(obj: Ctx, year, agency, metric, run_id, limit):
     """失分说明：逐项说明扣分原因、条款和记录 / why an agency lost each point."""
-    from hzeval.assessment.explain import explanation, open_reader, print_explanation
+    from hzeval.assessment.explain import explanation, print_explanation
+    from hzeval.runs import open_reader
 
     with open_reader(obj.db, year, run_id, reading=reading) as run:
         exp = explanation(run, agency, metric=metric)

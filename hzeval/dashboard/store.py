@@ -31,10 +31,12 @@ import polars as pl
 
 from hzeval import present
 from hzeval.errors import HzevalError, RunNotFoundError
-from hzeval.runs import DENIED, NOT_GRADED_GROUP, RunReader, agency_param  # noqa: F401 - DENIED re-exported
+from hzeval.runs import (DENIED, NOT_GRADED_GROUP, RunReader, agency_param,  # noqa: F401 - DENIED re-exported
+                         with_notified)
 from hzeval.assessment.scheme import Scheme, latest_scheme_for, load_scheme
 from hzeval.assessment.scoring import score_all
-from hzeval.util.frame import neutralise
+from hzeval.store.published import published_runs, resolve_run
+from hzeval.util.frame import floats, frame, neutralise  # noqa: F401 - floats re-exported
 
 log = logging.getLogger(__name__)
 
@@ -108,15 +110,10 @@ def close_all() -> None:
         _CONNECTIONS.clear()
 
 
-def floats(df: pl.DataFrame) -> pl.DataFrame:
-    """DECIMAL columns → Float64 (Bokeh cannot serialise Decimal)."""
-    dec = [c for c, t in df.schema.items() if isinstance(t, pl.Decimal)]
-    return df.with_columns([pl.col(c).cast(pl.Float64) for c in dec]) if dec else df
-
-
 def query(path: Path | str, sql: str, params: dict | None = None) -> pl.DataFrame:
+    """One query on a published file, numbers as float (:func:`hzeval.util.frame.frame`)."""
     with cursor(path) as cur:
-        return floats(pl.from_arrow(cur.sql(sql, params=params or None).to_arrow_table()))
+        return frame(cur, sql, params, as_float=True)
 
 
 def _mtime(path: Path) -> float:
@@ -151,9 +148,7 @@ class Store:
     def runs(self) -> pl.DataFrame:
         """Every published finished run, newest first (run metadata is not agency data)."""
         metas = []
-        for p in sorted(self.folder.glob("*.duckdb")):
-            if p.name.startswith("."):
-                continue
+        for p in published_runs(self.folder):
             m = _run_meta(str(p), _mtime(p))
             if m and m["status"] == "finished":
                 metas.append(m)
@@ -163,13 +158,16 @@ class Store:
         df = pl.DataFrame(metas, schema=schema) if metas else pl.DataFrame(schema=schema)
         return df.sort(["finished_at", "run_id"], descending=True)
 
-    def latest_run_id(self) -> str | None:
-        pointer = self.folder / "LATEST"
+    def latest_run_id(self, year: int | None = None) -> str | None:
+        """The run to show by default: the latest of ``year`` (None: of the latest year) by the one
+        resolver (:func:`hzeval.store.published.resolve_run`) when it is readable, else the newest
+        readable run (of ``year``)."""
         runs = self.runs()
-        if pointer.exists():
-            name = pointer.read_text(encoding="utf-8").strip().removesuffix(".duckdb")
-            if name in runs["run_id"].to_list():
-                return name
+        if year is not None:
+            runs = runs.filter(pl.col("year") == year)
+        path = resolve_run(self.folder, year=year)
+        if path is not None and path.stem in runs["run_id"].to_list():
+            return path.stem
         return runs["run_id"][0] if runs.height else None
 
     def run_labels(self) -> dict[str, str]:
@@ -240,7 +238,8 @@ class Store:
         if runs.is_empty():
             return pl.DataFrame(schema={"year": pl.Int32, "agency_code": pl.String, "agency_name": pl.String,
                                         "total": pl.Float64, "grade": pl.String, "run_id": pl.String})
-        newest = runs.sort("finished_at", descending=True).unique("year", keep="first").sort("year")
+        latest = [self.latest_run_id(y) for y in sorted(set(runs["year"]))]
+        newest = runs.filter(pl.col("run_id").is_in(latest)).sort("year")
         param = self.user.agency_param(agency)
         frames = [_grades(r["path"], param).select("year", "agency_code", "agency_name", "total", "grade", "run_id")
                   for r in newest.iter_rows(named=True)]
@@ -298,8 +297,7 @@ class Store:
         if src is None or not src["has_sources"]:
             return None
         as_of = as_of.replace(second=0, microsecond=0)
-        from hzeval.notify import with_notified  # when each item was notified (hzeval notify)
-
+        # with when each item was notified (hzeval notify)
         if self.user.scope is None and agency is not None:  # leaders: one cached list, filtered
             items = _supervision(src["path"], as_of, None)
             return with_notified(items.filter(pl.col("agency_code") == agency), self.folder)

@@ -20,6 +20,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from hzeval import present
+from hzeval.assessment.gate import GATE_CONDITIONS, conditions_text
 from hzeval.dashboard.store import Store
 from hzeval.errors import HzevalError
 from hzeval.util.escape import html_text, markdown_text
@@ -544,12 +545,10 @@ def supervision_page(store: Store, agency_options: dict[str, str], now: dt.datet
 
 GATE_TITLES = {"project_id": "项目编号", "project_name": "项目名称", "owner_name": "建设单位", "result": "结果",
                "failed_conditions": "未通过条件", "failed_resources": "未通过资源", "checked_at": "核验时点"}
-CONDITIONS = "G1 立项时提交数据清单；G2 数据已编目；G3 数据已汇聚；G4 数据已共享"
+CONDITIONS = conditions_text()
 
 
 def gates_page(store: Store, run_id: str, offline: bool = False) -> pn.Column:
-    from hzeval.runs import GATE_CONDITIONS
-
     df = store.gates(run_id)
     if df.is_empty():
         note = "本机构无项目。" if store.user.is_agency else "本次评估没有项目门禁记录。"

@@ -31,6 +31,8 @@ from hzeval.notify.compose import (ESCALATE, OVERDUE, SOON, Notice, clean, deadl
                                    robot_markdown, robot_payload, subject)
 from hzeval.rules import provision
 from hzeval.assessment.scheme import latest_scheme_for
+from hzeval.assessment.supervise import supervision_items
+from hzeval.store.published import NOTIFIED_FILE, published_dir
 from hzeval.util.frame import frame
 
 log = logging.getLogger(__name__)
@@ -39,7 +41,7 @@ BACKOFF_FIRST = dt.timedelta(minutes=15)
 BACKOFF_MAX = dt.timedelta(days=1)
 
 __all__ = ["NotifyError", "NotifyResult", "Outcome", "contact_gaps", "notified_items", "print_contact_gaps",
-           "print_result", "publish_notified", "raise_for_failures", "send_notices", "summary_line", "with_notified"]
+           "print_result", "publish_notified", "raise_for_failures", "send_notices", "summary_line"]
 
 
 class NotifyError(HzevalError):
@@ -86,8 +88,6 @@ class NotifyResult:
 def _candidates(con, as_of: dt.datetime, agency: str | None, scheme) -> pl.DataFrame:
     """Items to notify: (target agency, level, item) rows from the supervision list, plus the
     escalations of overdue, unescalated rectifications to the responsible authority."""
-    from hzeval.assessment.supervise import supervision_items
-
     items = supervision_items(con, as_of, agency=agency, scheme=scheme)
     items = items.filter(pl.col("state").is_in([SOON, OVERDUE]))
     if items.is_empty():
@@ -327,38 +327,15 @@ def notified_items(con, agency: str | None = None) -> pl.DataFrame:
     """, {"agency": agency})
 
 
-NOTIFIED_FILE = "notified.parquet"
-
-
 def publish_notified(con, db=None) -> Path:
     """Write :func:`notified_items` to ``published/notified.parquet`` (atomic replace) for readers
-    that cannot open the live warehouse: the dashboard's 督办 page."""
-    from hzeval.store.published import published_dir
-
+    that cannot open the live warehouse: the dashboard's 督办 page (:func:`hzeval.runs.with_notified`)."""
     folder = published_dir(db)
     folder.mkdir(parents=True, exist_ok=True)
     final, tmp = folder / NOTIFIED_FILE, folder / f".{NOTIFIED_FILE}.tmp"
     notified_items(con).write_parquet(tmp)
     os.replace(tmp, final)
     return final
-
-
-def with_notified(items: pl.DataFrame, folder: Path | str) -> pl.DataFrame:
-    """``items`` (supervision rows) with a ``notified`` column: when each was notified, per level,
-    from ``<folder>/notified.parquet`` ("" when never). Adds information to the given rows only."""
-    path = Path(folder) / NOTIFIED_FILE
-    keys = ["metric_id", "record_table", "record_id", "agency_code"]
-    if items.is_empty() or not path.exists() or not set(keys) <= set(items.columns):
-        return items.with_columns(notified=pl.lit("", pl.String))
-    seen = pl.read_parquet(path)
-
-    def when(col: str, label: str) -> pl.Expr:
-        return pl.when(pl.col(col).is_not_null()).then(pl.lit(label) + pl.col(col).dt.strftime("%m-%d %H:%M"))
-
-    seen = seen.select(*keys, notified=pl.concat_str(
-        [when("notified_soon_at", "即将到期 "), when("notified_overdue_at", "逾期 "),
-         when("escalation_notice_at", "上报 ")], separator="；", ignore_nulls=True))
-    return items.join(seen, on=keys, how="left").with_columns(pl.col("notified").fill_null(""))
 
 
 def contact_gaps(con) -> list[tuple[str, str | None]]:

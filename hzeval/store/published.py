@@ -11,6 +11,11 @@ Pointers (DESIGN §7): ``LATEST-<year>`` names the newest published run of each 
 ``LATEST`` names the newest run of the latest year (the dashboard's default), so assessing
 2024 after 2025 changes neither ``LATEST-2025`` nor ``LATEST``.
 
+Which run a reader reads is decided in one place, :func:`resolve_run` (latest of the latest year,
+latest of a year, or a run by id — a safe name, never a path): the CLI readers, ``explain``, the
+read layer (:mod:`hzeval.runs`), the dashboard's store, the staff notebooks and the notices all
+call it (:func:`find_published` is the same rule, raising when there is no such run).
+
 Recovery (issue 13): a writer killed between its commit and the end of the copy leaves a
 committed run that is not published and a ``.tmp`` copy. Every writer, on opening the
 warehouse (:func:`hzeval.store.warehouse.connect`), calls :func:`recover`: stale ``.tmp`` files go,
@@ -24,9 +29,10 @@ import os
 import re
 from pathlib import Path
 
-from hzeval.util import faults
 from hzeval.contract import TABLES
+from hzeval.errors import RunNotFoundError
 from hzeval.store.warehouse import db_path
+from hzeval.util import faults
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +43,13 @@ REFERENCE_TABLES = ("agencies", "calendar", "adjustments", "adjustment_events")
 #: large log, is left out: neither the deadline metrics nor the gate step read it.
 SOURCE_TABLES = tuple(t for t in TABLES if t not in REFERENCE_TABLES and t != "api_calls"
                       and t != "contacts")  # contacts hold robot keys and mail addresses: never published
-#: for the staff notebooks (drop check): files loaded and rejected rows, and rows per table, month
-#: and agency of every input table (``input_coverage``, api_calls included) — see hzeval.workbench.staff
+#: the warehouse's bookkeeping tables published for the staff notebooks (drop check): files loaded and
+#: rejected rows; with them ``input_coverage``, rows per table, month and agency of every input table
+#: (api_calls included) — see hzeval.workbench.staff
 LOAD_TABLES = ("loads", "rejects")
+#: beside the run files: when each 督办 item was notified (written by ``hzeval notify``, read by the
+#: dashboard's 督办 page through :func:`hzeval.runs.with_notified`)
+NOTIFIED_FILE = "notified.parquet"
 #: tables published as a subset: the gate step reads only each resource's first successful
 #: aggregation (``stg_first_success``), so the published aggregation log holds just those jobs
 #: (1 row per resource instead of the whole log: at city scale 30k rows instead of 1.4M)
@@ -76,7 +86,7 @@ def publish_run(con, run_id: str, db=None) -> Path:
     faults.checkpoint("publish-before-replace")
     os.replace(tmp, final)
     year = con.execute("select year from main.runs where run_id = $r", {"r": run_id}).fetchall()
-    _point(folder, final.name, year[0][0] if year else _run_year(final.name))
+    _point(folder, final.name, year[0][0] if year else run_year(final))
     log.info("published %s", final)
     return final
 
@@ -116,8 +126,9 @@ def coverage_sql() -> str:
 _YEAR_POINTER = re.compile(r"^LATEST-(\d{4})$")
 
 
-def _run_year(name: str) -> int | None:
-    head = name.split("-", 1)[0]
+def run_year(path: str | os.PathLike) -> int | None:
+    """The year a run file (or run id) names: run ids start with their year (``2025-20260105T…``)."""
+    head = Path(path).name.split("-", 1)[0]
     return int(head) if head.isdigit() else None
 
 
@@ -136,13 +147,105 @@ def _point(folder: Path, name: str, year: int | None) -> None:
     _swap(folder / "LATEST", target)
 
 
-def latest_published(db=None, year: int | None = None) -> Path | None:
-    """The newest published run file of ``year`` (default: of the latest year), or None."""
-    pointer = published_dir(db) / (f"LATEST-{year}" if year is not None else "LATEST")
-    if not pointer.exists():
+# --------------------------------------------------------------------------- which run to read
+
+
+def safe_run_id(run_id: str | None) -> bool:
+    """Whether ``run_id`` is a name (letters, digits, ``-`` and ``_``), never a path."""
+    return bool(run_id) and run_id.replace("-", "").replace("_", "").isalnum()
+
+
+def published_runs(folder: str | os.PathLike, year: int | None = None) -> list[Path]:
+    """Published run files in ``folder`` (of ``year``), oldest first (run ids sort by start time)."""
+    files = [p for p in Path(folder).glob("*.duckdb") if not p.name.startswith(".")]
+    return sorted(p for p in files if year is None or run_year(p) == year)
+
+
+def published_folder(published: str | os.PathLike | None = None, db=None, *, search: bool = False) -> Path:
+    """Where a reader finds the published runs: ``published`` (a folder, or a run file), else
+    ``$HZEVAL_PUBLISHED``, else ``published/`` beside the warehouse (``db``, ``$HZEVAL_DB``,
+    ``./hzeval.duckdb``).
+
+    ``search`` is for the notebooks, which have no ``--db`` and run from ``notebooks/``: without
+    ``db``, ``$HZEVAL_DB`` counts only when absolute or existing, else the ``published/`` folder in
+    the working folder or the nearest of its parents; :class:`RunNotFoundError` when there is none."""
+    for given in (published, os.environ.get("HZEVAL_PUBLISHED")):
+        if given:
+            return Path(given)
+    if not search or db is not None:
+        return published_dir(db)
+    env_db = os.environ.get("HZEVAL_DB")
+    if env_db and (Path(env_db).is_absolute() or Path(env_db).exists()):
+        return published_dir(env_db)
+    here = Path.cwd().resolve()
+    for folder in (here, *here.parents):
+        if (folder / "published").is_dir():
+            return folder / "published"
+    raise RunNotFoundError(
+        "找不到已发布的评估结果（published/ 文件夹）：请先运行 make demo 或 hzeval assess，或设置 HZEVAL_PUBLISHED",
+        "no published/ folder found: run 'make demo' or 'hzeval assess', or set HZEVAL_PUBLISHED",
+        path=str(here),
+    )
+
+
+def _latest(folder: Path, year: int | None) -> Path | None:
+    """The latest published run of ``year`` (None: of the latest year) in ``folder``.
+
+    The one rule of "latest" (issue 24 adds "the latest official run, else the latest trial" here):
+    what the pointers say — ``LATEST-<year>``, then ``LATEST`` when it is of ``year`` (``LATEST`` alone
+    without a year) — else, in a folder without pointers, the newest run file of ``year`` by name."""
+    for name in ((f"LATEST-{year}", "LATEST") if year is not None else ("LATEST",)):
+        pointer = folder / name
+        if pointer.exists():
+            path = folder / pointer.read_text(encoding="utf-8").strip()
+            if path.is_file() and (year is None or run_year(path) == year):
+                return path
+    runs = published_runs(folder, year)
+    return runs[-1] if runs else None
+
+
+def resolve_run(published: str | os.PathLike | None = None, *, year: int | None = None,
+                run_id: str | None = None, db=None) -> Path | None:
+    """Which published run to read: the one resolver (DESIGN §2, §7). None when there is none.
+
+    ``published`` is a run file (read as given), a folder of published runs, or None
+    (:func:`published_folder`: ``$HZEVAL_PUBLISHED``, else ``published/`` beside the warehouse ``db``).
+    With ``run_id``: that run's file when ``run_id`` is a safe name (:func:`safe_run_id`) and is
+    published (its year is the file's own: readers check it). Otherwise the latest run of ``year``,
+    else of the latest year (:func:`_latest`)."""
+    target = published_folder(published, db)
+    if target.is_file():
+        return target
+    if not target.is_dir():
         return None
-    path = pointer.parent / pointer.read_text(encoding="utf-8").strip()
-    return path if path.exists() else None
+    if run_id is not None:
+        path = target / f"{run_id}.duckdb" if safe_run_id(run_id) else None
+        return path if path is not None and path.is_file() else None
+    return _latest(target, year)
+
+
+def find_published(published: str | os.PathLike | None = None, year: int | None = None, db=None, *,
+                   run_id: str | None = None) -> Path:
+    """:func:`resolve_run`, raising :class:`RunNotFoundError` (saying what to do) when there is no such run."""
+    path = resolve_run(published, year=year, run_id=run_id, db=db)
+    if path is not None:
+        return path
+    target = published_folder(published, db)
+    if not target.is_dir():
+        raise RunNotFoundError(f"没有已发布的评估结果：{target}", f"no published runs at {target}", path=str(target))
+    if run_id is not None:
+        raise RunNotFoundError(f"未找到已发布的评估运行 {run_id}", f"no published run {run_id}", path=str(target))
+    what = f"{year} 年" if year else ""
+    raise RunNotFoundError(
+        f"{target} 中没有{what}已发布的评估结果，请先运行 hzeval assess --year {year or 'Y'}",
+        f"no published {year or ''} run in {target}: run 'hzeval assess --year {year or 'Y'}' first",
+        path=str(target),
+    )
+
+
+def latest_published(db=None, year: int | None = None) -> Path | None:
+    """The latest published run file of ``year`` (default: of the latest year) beside the warehouse, or None."""
+    return resolve_run(published_dir(db), year=year)
 
 
 def recover(con, db=None) -> list[str]:

@@ -5,9 +5,19 @@ from __future__ import annotations
 import polars as pl
 
 
-def frame(con, sql: str, params: dict | None = None) -> pl.DataFrame:
-    """Run a query and return its whole result as a polars frame."""
-    return pl.from_arrow(con.sql(sql, params=params or None).to_arrow_table())
+def frame(con, sql: str, params: dict | None = None, *, as_float: bool = False) -> pl.DataFrame:
+    """Run a query and return its whole result as a polars frame: the one query-to-frame helper.
+
+    ``as_float``: DECIMAL columns come back as Float64 (:func:`floats`), as the read layer and the
+    dashboard want them."""
+    df = pl.from_arrow(con.sql(sql, params=params or None).to_arrow_table())
+    return floats(df) if as_float else df
+
+
+def floats(df: pl.DataFrame) -> pl.DataFrame:
+    """DECIMAL columns → Float64 (sums of DECIMAL stay DECIMAL in DuckDB; Bokeh cannot serialise Decimal)."""
+    dec = [c for c, t in df.schema.items() if isinstance(t, pl.Decimal)]
+    return df.with_columns([pl.col(c).cast(pl.Float64) for c in dec]) if dec else df
 
 
 def scalar(con, sql: str, params: dict | None = None):

@@ -8,7 +8,11 @@ finished run (``published/<run_id>.duckdb``, see :mod:`hzeval.store.published`),
     run = workbench.open_run(2025)      # the newest published 2025 run: grades, scores, evidence …
     inputs = workbench.open_inputs()    # the input tables published with the newest run
 
-Interface note: the read layer is :class:`hzeval.runs.RunReader` (``path``, ``con``, ``run_id``, ``year``, ``as_of``, ``finished_at``,
+Which run: :func:`hzeval.store.published.resolve_run`, the one resolver (the folder found with
+``search``, as notebooks have no ``--db``).
+
+Interface note: the read layer is :class:`hzeval.runs.RunReader` (``hzeval.reports.data.Run`` is
+the same class: ``path``, ``con``, ``run_id``, ``year``, ``as_of``, ``finished_at``,
 ``provenance()``, ``close()``, and grades, scores with points lost, evidence …) — the same object
 the reports, workbook, dashboard and ``explain`` read.
 """
@@ -23,35 +27,21 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from hzeval import runs
 from hzeval.contract import TABLES
 from hzeval.errors import RunNotFoundError
-from hzeval import runs
+from hzeval.store.published import LOAD_TABLES
+from hzeval.store.published import published_folder as find_folder
 from hzeval.util.frame import frame
 from hzeval.util.notebooks import Job
-
-#: bookkeeping tables of the warehouse that the drop check reads from the published copy
-LOAD_TABLES = ("loads", "rejects")
 
 
 def published_folder(published: str | os.PathLike | None = None) -> Path:
     """Where the published runs are: ``published``, else ``$HZEVAL_PUBLISHED``, else ``published/``
     beside ``$HZEVAL_DB``, else a ``published/`` folder in the working folder or one of its parents
-    (notebooks run from ``notebooks/``, the warehouse lives one level up)."""
-    for given in (published, os.environ.get("HZEVAL_PUBLISHED")):
-        if given:
-            return Path(given)
-    env_db = os.environ.get("HZEVAL_DB")
-    if env_db and (Path(env_db).is_absolute() or Path(env_db).exists()):
-        return Path(env_db).resolve().parent / "published"
-    here = Path.cwd().resolve()
-    for folder in (here, *here.parents):
-        if (folder / "published").is_dir():
-            return folder / "published"
-    raise RunNotFoundError(
-        "找不到已发布的评估结果（published/ 文件夹）：请先运行 make demo 或 hzeval assess，或设置 HZEVAL_PUBLISHED",
-        "no published/ folder found: run 'make demo' or 'hzeval assess', or set HZEVAL_PUBLISHED",
-        path=str(here),
-    )
+    (notebooks run from ``notebooks/``, the warehouse lives one level up):
+    :func:`hzeval.store.published.published_folder` with ``search``."""
+    return find_folder(published, search=True)
 
 
 def open_run(year: int | None = None, published: str | os.PathLike | None = None) -> runs.RunReader:
@@ -104,10 +94,7 @@ class Inputs:
 def open_inputs(year: int | None = None, published: str | os.PathLike | None = None) -> Inputs:
     """The input tables published with the newest run (of ``year``), open read-only."""
     path = runs.find_published(published_folder(published), year)
-    # the same configuration as the run readers' (DuckDB refuses a second connection to a file
-    # opened with another one: a notebook holds both on one file)
-    config = {"threads": int(os.environ["HZEVAL_READER_THREADS"])} if os.environ.get("HZEVAL_READER_THREADS") else {}
-    con = duckdb.connect(str(path), read_only=True, config=config)
+    con = runs.connect_published(path)  # as the run readers' (a notebook holds both on one file)
     try:
         present = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
         run_id, finished = con.execute("select run_id, finished_at from runs limit 1").fetchall()[0]

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from hzeval import pages as report_html
 from hzeval import present
 from hzeval.store.calendar import WorkCalendar
 from hzeval.contract import TABLES
@@ -30,23 +31,6 @@ from hzeval.metrics.profiles import run_metric_articles
 from hzeval.util.frame import frame
 
 
-#: Chinese headers of the columns the staff views show (input tables use the contract's own)
-LABELS = {
-    "file": "文件", "table_name": "表", "table_zh": "表", "file_format": "格式", "encoding": "编码",
-    "rows_loaded": "加载行数", "rows_rejected": "拒收行数", "rows_replaced": "替换行数", "loaded_at": "加载时间",
-    "column_name": "列", "reason": "原因", "rows": "行数", "example_file": "示例文件", "example_line": "示例行号",
-    "value": "值", "agency_code": "机构代码", "agency_name": "机构名称", "resource_code": "资源代码",
-    "resource_name": "资源名称", "provider_code": "提供部门代码", "status": "状态", "now_status": "现状态",
-    "field": "字段", "before_value": "变化前", "after_value": "变化后",
-    "record_id": "事项编号", "due_at": "期限", "done_at": "办结时间", "adjustment_id": "调整编号",
-    "date": "日期", "weekday": "星期", "kind": "类型", "holiday": "节假日", "counted": "是否计入",
-    "peer_group": "分组", "total_prev": "上年总分", "total": "本年总分", "change": "变化",
-    "grade_prev": "上年等级", "grade": "本年等级", "rank_prev": "上年名次", "rank": "本年名次",
-    "dimension": "维度", "points_prev": "上年得分", "points": "本年得分",
-    "metric_name": "指标", "article": "条款", "value_prev": "上年值", "count_prev": "上年次数", "count": "本年次数",
-    "numerator": "分子", "denominator": "分母", "year": "年度", "run_id": "评估运行", "as_of": "数据截至",
-    "finished_at": "完成时间", "total_agencies": "机构数",
-}
 #: columns never shown to staff (bookkeeping, or raw codes already shown by a name)
 INTERNAL = {"load_id", "record_table", "metric_id", "late", "ok", "num", "den", "sha256", "run_id_prev", "source"}
 #: how many rows a view shows before "显示前 N 条，共 M 条"
@@ -103,7 +87,8 @@ DEFAULT_FORMATS: dict[str, Callable] = {
 
 @dataclass
 class Table:
-    """One tidy table: Chinese headers, internal columns dropped, at most ``limit`` rows."""
+    """One tidy table: Chinese headers (:data:`hzeval.present.COLUMNS`, or the contract's names of
+    input columns), internal columns dropped, at most ``limit`` rows."""
 
     df: pl.DataFrame
     title: str = ""
@@ -115,13 +100,13 @@ class Table:
 
     @property
     def columns(self) -> list[str]:
-        labels = {**LABELS, **(self.labels or {})}
+        labels = {**present.COLUMNS, **(self.labels or {})}  # the one label table
         return [c for c in self.df.columns if c not in INTERNAL and not c.startswith("_")
                 and (c in labels or not c.isascii())]
 
     @property
     def headers(self) -> list[str]:
-        labels = {**LABELS, **(self.labels or {})}
+        labels = {**present.COLUMNS, **(self.labels or {})}  # the one label table
         return [labels.get(c, c) for c in self.columns]
 
     @property
@@ -189,8 +174,6 @@ class Masthead:
     provenance: Mapping
 
     def _repr_html_(self) -> str:
-        from hzeval import pages as report_html
-
         return report_html.masthead(self.subtitle, self.provenance)
 
     def __repr__(self) -> str:
@@ -312,7 +295,8 @@ def loads(con, last: int | None = None) -> pl.DataFrame:
 
 def rejects_by_reason(con) -> pl.DataFrame:
     return frame(con, """
-        select table_name, column_name, reason, count(*) as rows, min(file) as example_file, min(line) as example_line
+        select table_name, column_name, reason as reject_reason, count(*) as rows, min(file) as example_file,
+               min(line) as example_line
         from rejects group by all order by rows desc, table_name, column_name
     """)
 
@@ -320,7 +304,7 @@ def rejects_by_reason(con) -> pl.DataFrame:
 def unresolved(con, present: Sequence[str]) -> pl.DataFrame:
     """Agency and resource codes that do not resolve (as ``hzeval validate``), over the tables present."""
     sql = unresolved_sql(present)
-    return frame(con, sql) if sql else pl.DataFrame()
+    return frame(con, sql).rename({"value": "unresolved_value"}) if sql else pl.DataFrame()
 
 
 def _zh_tables(df: pl.DataFrame) -> pl.DataFrame:
@@ -647,11 +631,11 @@ def yoy_view(run, prev, limit: int = DEFAULT_LIMIT) -> View:
     return View(
         Text(head, "对比的评估运行"),
         Table(runs_df, limit=None),
-        Table(y["totals"], "总分与等级（降幅最大的在前）", limit=limit, formats={"change": _signed},
-              bad=lambda r: (r["change"] or 0) < 0),
+        Table(y["totals"], "总分与等级（降幅最大的在前）", labels=present.THIS_YEAR, limit=limit,
+              formats={"change": _signed}, bad=lambda r: (r["change"] or 0) < 0),
         Table(wide, "各维度得分变化（本年 − 上年）", labels={c: c for c in wide.columns if not c.isascii()},
               formats={c: _signed for c in wide.columns if not c.isascii()}, limit=limit),
-        Table(moved, "变化最大的指标（比率类，按变化幅度）", formats=rate, limit=limit, labels={"value": "本年值"}),
+        Table(moved, "变化最大的指标（比率类，按变化幅度）", formats=rate, limit=limit, labels=present.THIS_YEAR),
     )
 
 
@@ -670,8 +654,8 @@ def yoy_agency_view(run, prev, agency_code: str) -> View:
     rate = {"value_prev": _pct, "value": _pct, "change": lambda v: f"{v * 100:+.1f} 个百分点"}
     return View(
         Table(rates, f"{names.get(agency_code, agency_code)}：比率类指标", formats=rate, limit=None,
-              labels={"value": "本年值"}, bad=lambda r: (r["change"] or 0) < 0),
-        Table(counts, f"{names.get(agency_code, agency_code)}：次数类指标", limit=None),
+              labels=present.THIS_YEAR, bad=lambda r: (r["change"] or 0) < 0),
+        Table(counts, f"{names.get(agency_code, agency_code)}：次数类指标", labels=present.THIS_YEAR, limit=None),
     )
 
 
