@@ -19,14 +19,10 @@ import logging
 import time
 from pathlib import Path
 
-from hzeval.errors import HzevalError
+from hzeval.errors import HzevalError, LockBusy
 from hzeval.store.warehouse import db_path
 
 log = logging.getLogger("hzeval.run")
-
-
-class LockBusy(HzevalError):
-    exit_code = 75  # EX_TEMPFAIL: try again later
 
 
 @contextlib.contextmanager

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from hzeval.errors import HzevalError
+from hzeval.errors import HzevalError, RefusedError
 
 
 def parse_as_of(value: str | None) -> dt.datetime:
@@ -16,7 +16,7 @@ def parse_as_of(value: str | None) -> dt.datetime:
     try:
         parsed = dt.datetime.fromisoformat(value)
     except ValueError as exc:
-        raise HzevalError(
+        raise RefusedError(
             f"--as-of 时间格式无效：{value}（应为 2026-01-05 或 2026-01-05T09:00）",
             f"invalid --as-of time {value!r} (expected e.g. 2026-01-05 or 2026-01-05T09:00)",
         ) from exc

@@ -27,7 +27,7 @@ def test_missing_warehouse_is_a_clear_error(tmp_path):
 
 def test_bad_as_of_is_a_clear_error(tmp_path):
     proc = run("--db", str(tmp_path / "w.duckdb"), "assess", "--year", "2025", "--as-of", "5 Jan")
-    assert proc.returncode == 1 and "--as-of" in proc.stderr and "Traceback" not in proc.stderr
+    assert proc.returncode == 5 and "--as-of" in proc.stderr and "Traceback" not in proc.stderr
 
 
 @pytest.mark.parametrize("code, words", [(errno.ENOSPC, "磁盘已满"), (errno.EACCES, "没有权限")])
@@ -51,5 +51,5 @@ def test_output_path_that_is_not_a_folder(tmp_path):
     blocker = tmp_path / "afile"
     blocker.write_text("x")
     proc = run("--db", str(tmp_path / "w.duckdb"), "supervise", "--as-of", "2026-01-05", "--csv", str(blocker / "x.csv"))
-    assert proc.returncode == 1 and "无法写出" in proc.stderr and "x.csv" in proc.stderr
+    assert proc.returncode == 74 and "无法写出" in proc.stderr and "x.csv" in proc.stderr
     assert "Traceback" not in proc.stderr

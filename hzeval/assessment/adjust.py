@@ -20,17 +20,11 @@ import logging
 import polars as pl
 
 from hzeval.contract import TABLES
-from hzeval.errors import HzevalError
+from hzeval.errors import AdjustmentError
 from hzeval.metrics.registry import METRICS
 from hzeval.util.frame import frame, scalar
 
 log = logging.getLogger(__name__)
-
-
-class AdjustmentError(HzevalError):
-    """An adjustment request is invalid."""
-
-    exit_code = 6
 
 
 STATUS_SQL = """

@@ -11,7 +11,7 @@ import datetime as dt
 import polars as pl
 from rich.table import Table
 
-from hzeval.errors import HzevalError
+from hzeval.errors import RefusedError
 from hzeval.metrics.engine import Window, load_blocks, prepare, run_block
 from hzeval.util.frame import frame
 
@@ -48,7 +48,7 @@ def evaluate_gates(con, as_of: dt.datetime, project: str | None = None) -> pl.Da
         {"project": project},
     )
     if project is not None and out.is_empty():
-        raise HzevalError(f"未找到项目 {project}（或非财政资金项目）", f"no fiscal project {project!r}", project=project)
+        raise RefusedError(f"未找到项目 {project}（或非财政资金项目）", f"no fiscal project {project!r}", project=project)
     return out
 
 

@@ -22,7 +22,7 @@ import polars as pl
 from rich.table import Table
 
 from hzeval import present
-from hzeval.errors import HzevalError
+from hzeval.errors import OutputError
 from hzeval.metrics import DEADLINE_METRICS, SUPERVISION_CATEGORY, Window, compute_items
 from hzeval.assessment.scheme import latest_scheme_for
 from hzeval.util.frame import frame, neutralise
@@ -164,5 +164,5 @@ def write_items(items: pl.DataFrame, path: Path) -> None:
             tmp.unlink(missing_ok=True)
         except OSError:
             pass
-        raise HzevalError(f"无法写出 {path}：{exc.strerror}", f"cannot write {path}: {exc.strerror}", file=str(path)) from exc
+        raise OutputError(f"无法写出 {path}：{exc.strerror}", f"cannot write {path}: {exc.strerror}", file=str(path)) from exc
 

@@ -19,7 +19,7 @@ import click
 from rich.console import Console
 
 from hzeval import __version__
-from hzeval.errors import HzevalError
+from hzeval.errors import ConfigError, ExitCode, HzevalError, UsageError
 from hzeval.services import parse_as_of, render_year
 
 log = logging.getLogger("hzeval")
@@ -140,7 +140,7 @@ def assess(obj: Ctx, year, as_of, scheme, engine, spark_master, lake):
     from hzeval.assessment.assess import print_ranking, run_assessment
 
     if engine != "spark" and (spark_master or lake):
-        raise HzevalError("--spark-master 和 --lake 只能与 --engine spark 一起使用",
+        raise UsageError("--spark-master 和 --lake 只能与 --engine spark 一起使用",
                           "--spark-master and --lake need --engine spark")
     if engine == "spark":
         from hzeval.metrics.spark import SparkEngine
@@ -401,7 +401,7 @@ def dashboard(obj: Ctx, port, address, users_file, published, allow_origin):
     users_file = users_file or db_path(obj.db).resolve().parent / "users.json"
     cookie_secret(users_file)  # fail early, before the server starts (creates the secret file if needed)
     if not read_users(users_file):
-        raise HzevalError(f"用户文件 {users_file} 不存在或为空：先运行 hzeval user add 用户名 --role leader",
+        raise ConfigError(f"用户文件 {users_file} 不存在或为空：先运行 hzeval user add 用户名 --role leader",
                           f"no users in {users_file}: run 'hzeval user add NAME --role leader' first")
     console.print(f"驾驶舱 / dashboard: http://{address}:{port}/  （已发布运行 / published runs: {folder}）")
     serve(folder, users_file, port=port, address=address, allow_origin=tuple(allow_origin))
@@ -545,15 +545,15 @@ def main(argv=None):
         cli.main(args=argv, prog_name="hzeval", standalone_mode=False)
     except click.exceptions.Abort:
         err_console.print("已中断 | aborted")
-        sys.exit(130)
+        sys.exit(int(ExitCode.INTERRUPTED))
     except click.ClickException as exc:
         exc.show()
-        sys.exit(exc.exit_code)
+        sys.exit(int(exc.exit_code))
     except HzevalError as exc:
         if debug:
             raise
         err_console.print(f"错误 | error: {exc.message}", markup=False, soft_wrap=True)
-        sys.exit(exc.exit_code)
+        sys.exit(int(exc.exit_code))
     except OSError as exc:  # disk full, permission denied, a path that is not a folder ...
         if debug:
             raise
@@ -564,7 +564,7 @@ def main(argv=None):
                 errno.EDQUOT: "超出磁盘配额 / disk quota exceeded"}.get(exc.errno, exc.strerror or type(exc).__name__)
         err_console.print(f"错误 | error: 无法读写 {target}：{hint} | cannot read or write {target}: {exc.strerror}",
                           markup=False, soft_wrap=True)
-        sys.exit(74)
+        sys.exit(int(ExitCode.IO))
     except Exception as exc:  # noqa: BLE001 - last line of defence: no bare traceback
         if debug:
             raise
@@ -572,7 +572,7 @@ def main(argv=None):
             f"内部错误，请加 --debug 重试并报告 | internal error, rerun with --debug and report it: "
             f"{type(exc).__name__}: {exc}", markup=False, soft_wrap=True,
         )
-        sys.exit(70)
+        sys.exit(int(ExitCode.INTERNAL))
 
 
 if __name__ == "__main__":  # pragma: no cover

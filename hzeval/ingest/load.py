@@ -210,7 +210,8 @@ def _arrow_schema(table: Table) -> pa.Schema:
 class CsvRefused(Exception):
     """DuckDB's reader did not read a CSV file as polars' does (it refused a row, or read another
     number of rows than the file's lines): the load is rolled back and retried with that file on the
-    polars path (:func:`load_paths`)."""
+    polars path (:func:`load_paths`). Internal control flow, never seen by users: not an
+    :class:`~hzeval.errors.HzevalError`, so it stays here rather than in :mod:`hzeval.errors`."""
 
     def __init__(self, file: str, why: str):
         super().__init__(f"{file}: {why}")

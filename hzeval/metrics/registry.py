@@ -43,13 +43,7 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from hzeval.errors import HzevalError
-
-
-class DeclarationError(HzevalError):
-    """A metric SQL file's declarations are invalid."""
-
-    exit_code = 4
+from hzeval.errors import DeclarationError
 
 
 REQUIRED = ("name", "kind", "charged_to", "obligation", "doc", "suggestion", "ok_when", "grain")

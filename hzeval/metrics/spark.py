@@ -44,7 +44,7 @@ from sqlglot import exp
 
 from hzeval.store import calendar
 from hzeval.contract import TABLES
-from hzeval.errors import HzevalError
+from hzeval.errors import SparkEngineError
 from hzeval.metrics.engine import MACROS, Block, Window, statements
 
 log = logging.getLogger(__name__)
@@ -62,10 +62,6 @@ SMALL_TABLE_ROWS = 100_000
 #: Spark's broadcast-join threshold for the session (Spark's default is 10 MB): the small tables of
 #: a province (grants, register, calendar, rule profiles) stay broadcast under it
 BROADCAST_THRESHOLD = "64MB"
-
-
-class SparkEngineError(HzevalError):
-    """The Spark engine cannot run (missing pyspark/Java, a lake table, a transpile gap)."""
 
 
 # --------------------------------------------------------------------------- transpiling

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import polars as pl
 
-from hzeval.errors import HzevalError
+from hzeval.errors import NotifyError
 from hzeval.notify import channels
 from hzeval.notify.channels import CHANNEL_ZH, Mailer, SendError, SmtpConfig, post_robot, robot_kind, robot_label, valid_email
 from hzeval.notify.compose import (ESCALATE, OVERDUE, SOON, Notice, clean, deadline_text, html_body, plain_text,
@@ -40,12 +40,6 @@ BACKOFF_MAX = dt.timedelta(days=1)
 
 __all__ = ["NotifyError", "NotifyResult", "Outcome", "contact_gaps", "notified_items", "print_contact_gaps",
            "print_result", "publish_notified", "raise_for_failures", "send_notices", "summary_line", "with_notified"]
-
-
-class NotifyError(HzevalError):
-    """Some notices were not delivered (failed now, or waiting for their retry time)."""
-
-    exit_code = 6
 
 
 def backoff(failures: int) -> dt.timedelta:
