@@ -29,7 +29,8 @@ class ExitCode(IntEnum):
 
 #: what each status means (Chinese, English), for the README's table
 EXIT_MEANING = {
-    ExitCode.OK: ("成功（装载时坏行进入 rejects 也算成功）", "success (a load whose bad rows went to rejects succeeded)"),
+    ExitCode.OK: ("成功（装载时坏行进入 rejects 也算成功）",
+                  "success (a load whose bad rows went to rejects succeeded)"),
     ExitCode.INTERNAL: ("内部错误（请加 --debug 重试并报告），或尚未归类的错误",
                         "internal error (rerun with --debug and report it), or an error not yet given a class"),
     ExitCode.USAGE: ("用法错误：未知命令或选项、缺少参数、不能同时使用的选项",

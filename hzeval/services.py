@@ -4,8 +4,8 @@ never the CLI module)."""
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
+from hzeval.cli.console import report_progress
 from hzeval.errors import HzevalError, RefusedError
 
 
@@ -27,39 +27,12 @@ def parse_as_of(value: str | None) -> dt.datetime:
     return parsed
 
 
-def _report_progress(console, total_hint: str = "报告"):
-    """A rich progress bar for ``render_reports``: returns (on_start, on_done, finish)."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                   console=console, transient=False, disable=not console.is_terminal)
-    state = {}
-
-    def on_start(run, jobs):
-        console.print(f"渲染 {run.year} 年报告 / rendering {len(jobs)} reports from run {run.run_id}")
-        bar.start()
-        state["task"] = bar.add_task(total_hint, total=len(jobs))
-        state["total"] = len(jobs)
-
-    def on_done(result):
-        mark = "✔" if result.ok else "✘"
-        state["done"] = state.get("done", 0) + 1
-        count = f"{state['done']}/{state['total']}"  # "12/40" on a terminal and in a log alike
-        bar.update(state["task"], advance=1, description=f"{count} {mark} {Path(result.job.html).name}")
-        if not result.ok:
-            bar.console.print(f"{count} ✘ {result.job.html}: {result.error}", style="red", markup=False, highlight=False)
-        elif not console.is_terminal:
-            console.print(f"{count} ✔ {result.job.html}", markup=False, highlight=False)
-
-    return on_start, on_done, bar.stop
-
-
 def render_year(db, year, agency, formats, out, workers, published=None, *, console, err_console=None):
     """Render a year's reports with a progress bar; failures are listed and raise one error."""
     from hzeval.reports.render import render_reports
 
     err_console = err_console or console
-    on_start, on_done, finish = _report_progress(console)
+    on_start, on_done, finish = report_progress(console)
     try:
         result = render_reports(year, out=out, formats=formats, agency=agency, workers=workers,
                                 published=published, db=db, progress=on_done, on_start=on_start)

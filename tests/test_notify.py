@@ -35,8 +35,9 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from conftest import insert
+from hzeval.cli.console import print_result
 from hzeval.errors import NotifyError
-from hzeval.notify import (backoff, contact_gaps, notified_items, print_result, raise_for_failures,
+from hzeval.notify import (backoff, contact_gaps, notified_items, raise_for_failures,
                            send_notices)
 from hzeval.notify.channels import SmtpConfig, robot_kind, scrub
 from hzeval.notify.compose import md

@@ -18,7 +18,8 @@ from rich.console import Console
 from conftest import insert
 from hzeval.assessment.assess import run_assessment
 from hzeval.errors import RuleError, SchemeError
-from hzeval.assessment.explain import explanation, open_reader, print_explanation
+from hzeval.assessment.explain import explanation, open_reader
+from hzeval.cli.console import print_explanation
 from hzeval.rules import load_profile, packaged_profile_path, year_overview
 from hzeval.assessment.scheme import default_scheme_path, load_scheme
 from hzeval.store.warehouse import connect

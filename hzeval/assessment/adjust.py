@@ -21,6 +21,7 @@ import polars as pl
 
 from hzeval.contract import TABLES
 from hzeval.errors import AdjustmentError
+from hzeval.ingest.normalize import clean, parse_column
 from hzeval.metrics.registry import METRICS
 from hzeval.util.frame import frame, scalar
 
@@ -108,8 +109,6 @@ def propose_correction(con, *, table: str, record_id: str, column: str, value: s
 
 def parse_value(table: str, column: str, value: str | None):
     """Parse a corrected value with the same rules as ingest (all DESIGN §3 formats)."""
-    from hzeval.ingest.normalize import clean, parse_column
-
     if value is None or not str(value).strip():
         return None
     col = TABLES[table].column(column)
@@ -149,6 +148,24 @@ def revoke(con, adjustment_id: str, actor: str, reason: str) -> None:
 
 def list_adjustments(con) -> pl.DataFrame:
     return frame(con, STATUS_SQL + " order by a.adjustment_id")
+
+
+#: ``adjustment_overview``'s columns, in order
+OVERVIEW_COLUMNS = ("adjustment_id", "kind", "target", "reason", "evaluator", "approver", "state")
+
+
+def adjustment_overview(con) -> pl.DataFrame:
+    """``hzeval adjust list``: each adjustment with its kind (豁免 | 更正), what it targets, who proposed
+    and approved it and its state (待审批 | 已生效 | 已撤销), as text."""
+    rows = []
+    for r in list_adjustments(con).iter_rows(named=True):
+        excuse = r["kind"] == "excuse"
+        target = (f"{r['metric_id']} {r['record_id']}" if excuse
+                  else f"{r['record_table']}.{r['column_name']} {r['record_id']} → {r['new_value']}")
+        state = "已撤销" if r["revoked_at"] else ("已生效" if r["approved_at"] else "待审批")
+        rows.append((r["adjustment_id"], "豁免" if excuse else "更正", target, r["reason"], r["evaluator"],
+                     r["approver"] or "", state))
+    return pl.DataFrame(rows, schema={c: pl.String for c in OVERVIEW_COLUMNS}, orient="row")
 
 
 def active(con, at: dt.datetime | None = None) -> pl.DataFrame:

@@ -16,16 +16,15 @@ import time
 from pathlib import Path
 
 import click
-from rich.console import Console
 
 from hzeval import __version__
 from hzeval.errors import ConfigError, ExitCode, HzevalError, UsageError
+from hzeval.cli import console as show
+from hzeval.cli.console import err as err_console
+from hzeval.cli.console import out as console
 from hzeval.services import parse_as_of, render_year
 
 log = logging.getLogger("hzeval")
-# scheduler logs and pipes are not terminals: give tables room instead of rich's 80 columns
-console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
-err_console = Console(stderr=True, highlight=False)
 
 
 @contextlib.contextmanager
@@ -97,31 +96,30 @@ def cli(ctx, db, debug):
 @click.pass_obj
 def load(obj: Ctx, paths, quiet):
     """加载数据包（文件夹或文件）/ load drop folders or files into the warehouse."""
-    from hzeval.ingest import load_paths, print_summary
-
+    from hzeval.ingest import load_paths
     from hzeval.store.warehouse import connect
 
     with connect(obj.db) as con:
-        result = load_paths(con, list(paths), progress=not quiet)
-    print_summary(result, console)
+        result = load_paths(con, list(paths), progress=show.load_progress(not quiet))
+    show.print_summary(result, console)
 
 
 @cli.command()
 @click.pass_obj
 def validate(obj: Ctx):
     """列出无法对应的机构/资源代码 / list unresolved references."""
-    from hzeval.ingest import print_unresolved, unresolved_references
-    from hzeval.ingest.report import authority_gaps, print_authority_gaps
-    from hzeval.notify import contact_gaps, print_contact_gaps
+    from hzeval.ingest import unresolved_references
+    from hzeval.ingest.report import authority_gaps
+    from hzeval.notify import contact_gaps
     from hzeval.store.warehouse import connect
 
     with connect(obj.db, create=False) as con:
         rows = unresolved_references(con)
         gaps = authority_gaps(con)
         contacts_missing = contact_gaps(con)
-    print_unresolved(rows, console)
-    print_authority_gaps(gaps, console)
-    print_contact_gaps(contacts_missing, console)
+    show.print_unresolved(rows, console)
+    show.print_authority_gaps(gaps, console)
+    show.print_contact_gaps(contacts_missing, console)
 
 
 @cli.command()
@@ -137,7 +135,7 @@ def validate(obj: Ctx):
 @click.pass_obj
 def assess(obj: Ctx, year, as_of, scheme, engine, spark_master, lake):
     """年度评估：计算指标、评分、定级 / compute metrics, scores and grades as one run."""
-    from hzeval.assessment.assess import print_ranking, run_assessment
+    from hzeval.assessment.assess import ranking, run_assessment
 
     if engine != "spark" and (spark_master or lake):
         raise UsageError("--spark-master 和 --lake 只能与 --engine spark 一起使用",
@@ -147,7 +145,7 @@ def assess(obj: Ctx, year, as_of, scheme, engine, spark_master, lake):
 
         engine = SparkEngine(master=spark_master, lake=lake)
     run = run_assessment(obj.db, year=year, as_of=parse_as_of(as_of), scheme_path=scheme, engine=engine)
-    print_ranking(obj.db, run, console)
+    show.print_ranking(ranking(obj.db, run), console)
 
 
 @cli.command()
@@ -159,12 +157,12 @@ def assess(obj: Ctx, year, as_of, scheme, engine, spark_master, lake):
 @click.pass_obj
 def supervise(obj: Ctx, as_of, agency, limit, csv_path, xlsx_path):
     """督办清单：逾期和即将到期事项 / open and overdue items as of a time."""
-    from hzeval.assessment.supervise import print_items, supervision_items, write_items
+    from hzeval.assessment.supervise import supervision_items, write_items
 
     t = parse_as_of(as_of)
     with reading(obj.db) as con:
         items = supervision_items(con, t, agency=agency)
-    print_items(items, t, console, limit=limit)
+    show.print_items(items, t, console, limit=limit)
     for path in (csv_path, xlsx_path):
         if path:
             write_items(items, path)
@@ -179,7 +177,7 @@ def supervise(obj: Ctx, as_of, agency, limit, csv_path, xlsx_path):
 @click.pass_obj
 def notify(obj: Ctx, as_of, dry_run, agency, summary_only):
     """督办通知：按联系人发送即将到期和逾期事项（每项每级只发一次）/ send 督办 notices by mail and group robot."""
-    from hzeval.notify import print_result, publish_notified, raise_for_failures, send_notices
+    from hzeval.notify import publish_notified, raise_for_failures, send_notices
     from hzeval.store.warehouse import connect
 
     t = parse_as_of(as_of)
@@ -187,7 +185,7 @@ def notify(obj: Ctx, as_of, dry_run, agency, summary_only):
         result = send_notices(con, t, dry_run=dry_run, agency=agency)
         if not dry_run:
             publish_notified(con, obj.db)
-    print_result(result, console, show_text=dry_run and not summary_only)
+    show.print_result(result, console, show_text=dry_run and not summary_only)
     raise_for_failures(result)
 
 
@@ -197,12 +195,12 @@ def notify(obj: Ctx, as_of, dry_run, agency, summary_only):
 @click.pass_obj
 def gate(obj: Ctx, project, as_of):
     """项目数据门禁 / project data gate."""
-    from hzeval.assessment.gate import evaluate_gates, print_gates
+    from hzeval.assessment.gate import evaluate_gates
 
     with reading(obj.db) as con:
         t = parse_as_of(as_of)
         gates = evaluate_gates(con, t, project=project)
-    print_gates(gates, console, t)
+    show.print_gates(gates, console, t)
 
 
 @cli.command()
@@ -228,15 +226,15 @@ def deadline(obj: Ctx, start, days):
 @click.pass_obj
 def demo(obj: Ctx, drop, year, as_of):
     """演示：加载样例数据包并评估 / load the sample drop and assess a year."""
-    from hzeval.assessment.assess import print_ranking, run_assessment
-    from hzeval.ingest import load_paths, print_summary
+    from hzeval.assessment.assess import ranking, run_assessment
+    from hzeval.ingest import load_paths
     from hzeval.store.warehouse import connect
 
     with connect(obj.db) as con:
-        result = load_paths(con, [drop], progress=True)
-    print_summary(result, console)
+        result = load_paths(con, [drop], progress=show.load_progress())
+    show.print_summary(result, console)
     run = run_assessment(obj.db, year=year, as_of=parse_as_of(as_of))
-    print_ranking(obj.db, run, console)
+    show.print_ranking(ranking(obj.db, run), console)
 
 
 @cli.command("rules")
@@ -245,28 +243,12 @@ def demo(obj: Ctx, drop, year, as_of):
               help="scheme file (default: the packaged scheme of the year)")
 def rules_cmd(year, scheme):
     """列出某年度适用的规则配置：期限、天数、条款 / which rule profile, length and article apply over a year."""
-    from rich.table import Table
-
-    from hzeval.rules import year_overview
     from hzeval.assessment.scheme import scheme_for
+    from hzeval.rules import year_overview
 
     year = year or dt.date.today().year
     sch = scheme_for(year, scheme)
-    deadlines, metrics = year_overview(sch.ruleset, year)
-    console.print(f"[bold]{year} 年度适用规则[/bold]（方案 {sch.name}；规则配置 "
-                  + "、".join(f"{s.profile.name} 自 {s.start}" for s in sch.ruleset.spans) + "）")
-    t = Table(title="期限 / deadlines")
-    for c in ("期限键", "规则配置", "适用起", "适用止", "期限", "条款", "原文"):
-        t.add_column(c)
-    for r in deadlines.iter_rows(named=True):
-        t.add_row(r["key"], r["profile"], str(r["from"]), str(r["to"]), r["period"], r["article"], r["text"])
-    console.print(t)
-    t = Table(title="指标 / metrics")
-    for c in ("指标", "名称", "规则配置", "适用起", "适用止", "期限键", "条款"):
-        t.add_column(c)
-    for r in metrics.iter_rows(named=True):
-        t.add_row(r["metric_id"], r["metric_name"], r["profile"], str(r["from"]), str(r["to"]), r["deadline"], r["article"])
-    console.print(t)
+    show.print_rules(year, sch, *year_overview(sch.ruleset, year), console)
 
 
 @cli.command()
@@ -278,11 +260,11 @@ def rules_cmd(year, scheme):
 @click.pass_obj
 def explain(obj: Ctx, year, agency, metric, run_id, limit):
     """失分说明：逐项说明扣分原因、条款和记录 / why an agency lost each point."""
-    from hzeval.assessment.explain import explanation, open_reader, print_explanation
+    from hzeval.assessment.explain import explanation, open_reader
 
     with open_reader(obj.db, year, run_id, reading=reading) as run:
         exp = explanation(run, agency, metric=metric)
-    print_explanation(exp, console, limit=limit)
+    show.print_explanation(exp, console, limit=limit)
 
 
 @cli.group()
@@ -362,23 +344,12 @@ def adjust_revoke(obj: Ctx, adjustment_id, actor, reason):
 @click.pass_obj
 def adjust_list(obj: Ctx):
     """列出全部调整及其状态 / list adjustments."""
-    from rich.table import Table
-
-    from hzeval.assessment.adjust import list_adjustments
+    from hzeval.assessment.adjust import adjustment_overview
     from hzeval.store.warehouse import connect
 
     with connect(obj.db, read_only=True) as con:
-        rows = list_adjustments(con)
-    t = Table()
-    for c in ("编号", "类型", "对象", "理由", "提出人", "审批人", "状态"):
-        t.add_column(c)
-    for r in rows.iter_rows(named=True):
-        target = (f"{r['metric_id']} {r['record_id']}" if r["kind"] == "excuse"
-                  else f"{r['record_table']}.{r['column_name']} {r['record_id']} → {r['new_value']}")
-        state = "已撤销" if r["revoked_at"] else ("已生效" if r["approved_at"] else "待审批")
-        t.add_row(r["adjustment_id"], "豁免" if r["kind"] == "excuse" else "更正", target, r["reason"],
-                  r["evaluator"], r["approver"] or "", state)
-    console.print(t)
+        rows = adjustment_overview(con)
+    show.print_adjustments(rows, console)
 
 
 @cli.command()
