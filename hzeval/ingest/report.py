@@ -1,4 +1,5 @@
-"""Load summary and unresolved-reference listing (DESIGN §3 "listed by validation")."""
+"""Unresolved references and 县区 authority gaps, as data (DESIGN §3 "listed by validation"), and the load
+summary's labels; :mod:`hzeval.cli.console` shows them."""
 
 from __future__ import annotations
 
