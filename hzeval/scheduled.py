@@ -16,17 +16,21 @@ import datetime as dt
 import fcntl
 import json
 import logging
+import os
 import time
 from pathlib import Path
 
-from hzeval.errors import HzevalError
-from hzeval.store.warehouse import db_path
+import hzeval.services as services  # looked up when called: tests put a stand-in for render_year
+from hzeval.assessment.assess import inputs_fingerprint, run_assessment
+from hzeval.assessment.scheme import scheme_for
+from hzeval.cli.console import print_result
+from hzeval.errors import HzevalError, LockBusy
+from hzeval.ingest import load_paths
+from hzeval.notify import publish_notified, raise_for_failures, send_notices, summary_line
+from hzeval.store.published import published_dir
+from hzeval.store.warehouse import connect, db_path
 
 log = logging.getLogger("hzeval.run")
-
-
-class LockBusy(HzevalError):
-    exit_code = 75  # EX_TEMPFAIL: try again later
 
 
 @contextlib.contextmanager
@@ -51,8 +55,6 @@ def run_lock(db, wait: bool = True, console=None):
             if console is not None:
                 console.print(msg)
             fcntl.flock(fh, fcntl.LOCK_EX)
-        import os
-
         fh.seek(0)
         fh.truncate()
         fh.write(f"pid {os.getpid()} since {dt.datetime.now():%Y-%m-%d %H:%M:%S}\n")
@@ -81,10 +83,6 @@ def _file_logging(log_file: Path) -> logging.Handler:
 
 def reusable_run(db, year: int, as_of: dt.datetime, scheme_sha: str, rules_sha: str | None = None) -> str | None:
     """A finished, published run of the same year, as-of time, inputs, scheme and rule profiles, if any."""
-    from hzeval.assessment.assess import inputs_fingerprint
-    from hzeval.store.published import published_dir
-    from hzeval.store.warehouse import connect
-
     with connect(db, create=False) as con:
         digest, _ = inputs_fingerprint(con)
         rows = con.execute(
@@ -125,9 +123,6 @@ def reports_current(out_dir: Path, run_id: str, formats: tuple[str, ...]) -> boo
 def _notify_step(db, as_of: dt.datetime, console, scheme=None) -> None:
     """``--notify``: the 督办 notices as of the run's time, after assessing; failed deliveries are
     recorded (retried next run) and make the run end non-zero."""
-    from hzeval.notify import print_result, publish_notified, raise_for_failures, send_notices, summary_line
-    from hzeval.store.warehouse import connect
-
     with connect(db, create=False) as con:
         result = send_notices(con, as_of, scheme=scheme)
         publish_notified(con, db)
@@ -138,18 +133,11 @@ def _notify_step(db, as_of: dt.datetime, console, scheme=None) -> None:
 
 def scheduled_run(db, drop: Path, year: int, as_of, scheme, formats, out: Path, workers, log_file: Path,
                   wait: bool, console, err_console=None, notify: bool = False) -> None:
-    from hzeval.assessment.assess import run_assessment
-    from hzeval.ingest import load_paths
-    from hzeval.store.published import published_dir
-    from hzeval.assessment.scheme import scheme_for
-    from hzeval.services import parse_as_of, render_year
-    from hzeval.store.warehouse import connect
-
     handler = _file_logging(Path(log_file))
     t0 = time.perf_counter()
     try:
         with run_lock(db, wait=wait, console=console):
-            t = parse_as_of(as_of)
+            t = services.parse_as_of(as_of)
             log.info("run start: drop=%s year=%s as_of=%s db=%s", drop, year, t, db_path(db))
             with connect(db) as con:
                 loaded = load_paths(con, [drop], progress=False)
@@ -171,7 +159,7 @@ def scheduled_run(db, drop: Path, year: int, as_of, scheme, formats, out: Path, 
                 log.info("report: %s already current for run %s", out_dir, run_id)
                 console.print(f"报告 / reports: {out_dir} 已是最新（运行 {run_id}）")
             else:
-                result = render_year(db, year, None, formats, out, workers, published_dir(db) / f"{run_id}.duckdb",
+                result = services.render_year(db, year, None, formats, out, workers, published_dir(db) / f"{run_id}.duckdb",
                                      console=console, err_console=err_console)
                 log.info("report: %d reports written to %s", len(result.results), result.out_dir)
             if notify:

@@ -11,6 +11,7 @@ from conftest import insert
 from hzeval.assessment import adjust
 from hzeval.assessment.assess import run_assessment
 from hzeval.cli.main import main
+from hzeval.errors import AdjustmentError
 from hzeval.store.warehouse import connect
 
 AS_OF = dt.datetime(2026, 1, 5, 9, 0)
@@ -92,17 +93,17 @@ def test_correction_reads_corrected_record(db):
 def test_adjustment_rules(db):
     with connect(db) as con:
         a = adjust.propose_excuse(con, metric_id="share_reply_timeliness", record_id="S4", reason="r", evaluator="甲")
-        with pytest.raises(adjust.AdjustmentError, match="approver"):
+        with pytest.raises(AdjustmentError, match="approver"):
             adjust.approve(con, a, "甲")
-        with pytest.raises(adjust.AdjustmentError, match="unknown metric"):
+        with pytest.raises(AdjustmentError, match="unknown metric"):
             adjust.propose_excuse(con, metric_id="nope", record_id="S4", reason="r", evaluator="甲")
-        with pytest.raises(adjust.AdjustmentError, match="composite key"):
+        with pytest.raises(AdjustmentError, match="composite key"):
             adjust.propose_correction(con, table="share_feedback", record_id="x", column="submitted_at", value="2025-01-01",
                                       reason="r", evaluator="甲")
-        with pytest.raises(adjust.AdjustmentError, match="cannot parse"):
+        with pytest.raises(AdjustmentError, match="cannot parse"):
             adjust.propose_correction(con, table="share_applications", record_id="S4", column="replied_at",
                                       value="2025-02-30", reason="r", evaluator="甲")
-        with pytest.raises(adjust.AdjustmentError, match="no record"):
+        with pytest.raises(AdjustmentError, match="no record"):
             adjust.propose_correction(con, table="share_applications", record_id="S404", column="replied_at",
                                       value="2025-02-03", reason="r", evaluator="甲")
 

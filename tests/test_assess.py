@@ -180,7 +180,7 @@ def test_cli_calendar_message_for_uncovered_year(db):
                                            "share_type": "有条件共享", "submitted_at": "2026-12-30 10:00"})
     proc = subprocess.run([sys.executable, "-m", "hzeval.cli.main", "--db", str(db), "assess", "--year", "2026",
                            "--as-of", "2027-01-10"], capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 3
+    assert proc.returncode == 5
     assert "2027" in proc.stderr and "calendar_overrides" in proc.stderr and "Traceback" not in proc.stderr
     # with the 2027 notice loaded as overrides the same command succeeds
     overrides = db.parent / "calendar_overrides_2027.csv"

@@ -8,8 +8,9 @@ import pytest
 
 from hzeval.metrics import registry
 from hzeval.metrics.registry import (
-    DEADLINE_KEYS, DEADLINE_METRICS, METRICS, STANDING, SUPERVISION_CATEGORY, DeclarationError, parse_family,
+    DEADLINE_KEYS, DEADLINE_METRICS, METRICS, STANDING, SUPERVISION_CATEGORY, parse_family,
 )
+from hzeval.errors import DeclarationError
 
 ROOT = Path(__file__).resolve().parents[1]
 

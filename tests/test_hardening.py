@@ -26,10 +26,10 @@ import pytest
 import xlsxwriter
 from conftest import copy_sample
 
-from hzeval.errors import InputFileError, WarehouseError
+from hzeval.errors import InputFileError, UnsafePathError, WarehouseError
 from hzeval.ingest import load_paths
 from hzeval.ingest.limits import Limits
-from hzeval.util.paths import UnsafePathError, inside
+from hzeval.util.paths import inside
 from hzeval.store.published import latest_published, published_dir
 from hzeval.reports import data
 from hzeval.services import render_reports
@@ -250,7 +250,7 @@ def test_deeply_nested_first_jsonl_line_is_a_clear_error(wh, tmp_path):
     with pytest.raises(InputFileError, match="嵌套过深"):
         load_file(wh, tmp_path, "share_feedback.jsonl", line)
     code, _, err = run_cli("--db", str(tmp_path / "w.duckdb"), "load", str(tmp_path / "share_feedback.jsonl"))
-    assert code == 2 and "嵌套过深" in err and "RecursionError" not in err
+    assert code == 3 and "嵌套过深" in err and "RecursionError" not in err
 
 
 def test_missing_warehouse_folder_is_reported_as_such(tmp_path):

@@ -21,7 +21,8 @@ from rich.console import Console
 
 from hzeval.contract import TABLES
 from hzeval.errors import InputFileError
-from hzeval.ingest import load_paths, print_summary, print_unresolved, unresolved_references
+from hzeval.cli.console import print_summary, print_unresolved
+from hzeval.ingest import load_paths, unresolved_references
 from hzeval.ingest import normalize
 from hzeval.store.warehouse import connect
 
@@ -452,7 +453,8 @@ def test_cli_load_and_validate(tmp_path):
 
 
 def test_progress_bar_only_for_large_drops():
-    from hzeval.ingest.load import PROGRESS_MIN_BYTES, _progress
+    from hzeval.cli.console import PROGRESS_MIN_BYTES
+    from hzeval.cli.console import load_bar as _progress
 
     assert _progress(True, 10_000) is None
     assert _progress(False, PROGRESS_MIN_BYTES * 10) is None

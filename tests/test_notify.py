@@ -35,7 +35,9 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from conftest import insert
-from hzeval.notify import (NotifyError, backoff, contact_gaps, notified_items, print_result, raise_for_failures,
+from hzeval.cli.console import print_result
+from hzeval.errors import NotifyError
+from hzeval.notify import (backoff, contact_gaps, notified_items, raise_for_failures,
                            send_notices)
 from hzeval.notify.channels import SmtpConfig, robot_kind, scrub
 from hzeval.notify.compose import md
@@ -389,7 +391,7 @@ def test_markdown_escape_keeps_plain_chinese():
 
 
 def test_plain_http_and_unencrypted_smtp_only_to_loopback():
-    from hzeval.notify.channels import ConfigError
+    from hzeval.errors import ConfigError
 
     assert robot_kind("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k") == "wecom"
     assert robot_kind("https://oapi.dingtalk.com/robot/send?access_token=t") == "dingtalk"

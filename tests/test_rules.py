@@ -17,11 +17,12 @@ from rich.console import Console
 
 from conftest import insert
 from hzeval.assessment.assess import run_assessment
-from hzeval.errors import SchemeError
-from hzeval.assessment.explain import explanation, print_explanation
+from hzeval.errors import RuleError, SchemeError
+from hzeval.assessment.explain import explanation
+from hzeval.cli.console import print_explanation
 from hzeval.runs import open_reader
 from hzeval.metrics.profiles import load_profile, year_overview
-from hzeval.rules import RuleError, packaged_profile_path
+from hzeval.rules import packaged_profile_path
 from hzeval.assessment.scheme import default_scheme_path, load_scheme
 from hzeval.store.warehouse import connect
 

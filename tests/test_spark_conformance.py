@@ -25,9 +25,9 @@ import duckdb  # noqa: E402
 
 import test_metrics as metric_tests  # noqa: E402  (its fixtures, run under both engines below)
 from conftest import copy_sample, insert  # noqa: E402
-from hzeval.errors import CalendarError, HzevalError  # noqa: E402
+from hzeval.errors import CalendarError, HzevalError, SparkEngineError  # noqa: E402
 from hzeval.metrics import Window, compute_items  # noqa: E402
-from hzeval.metrics.spark import SparkEngine, SparkEngineError, plan, to_spark  # noqa: E402
+from hzeval.metrics.spark import SparkEngine, plan, to_spark  # noqa: E402
 from hzeval.metrics.engine import Block  # noqa: E402
 from hzeval.assessment.scheme import scheme_for  # noqa: E402
 from hzeval.store.warehouse import connect  # noqa: E402

@@ -22,19 +22,13 @@ from collections.abc import Callable
 import polars as pl
 
 from hzeval.contract import TABLES
-from hzeval.errors import HzevalError
+from hzeval.errors import AdjustmentError
 from hzeval.ingest.normalize import clean, parse_column
 from hzeval.metrics import Window
 from hzeval.metrics.registry import METRICS
 from hzeval.util.frame import frame, scalar
 
 log = logging.getLogger(__name__)
-
-
-class AdjustmentError(HzevalError):
-    """An adjustment request is invalid."""
-
-    exit_code = 6
 
 
 STATUS_SQL = """
@@ -157,6 +151,24 @@ def revoke(con, adjustment_id: str, actor: str, reason: str) -> None:
 
 def list_adjustments(con) -> pl.DataFrame:
     return frame(con, STATUS_SQL + " order by a.adjustment_id")
+
+
+#: ``adjustment_overview``'s columns, in order
+OVERVIEW_COLUMNS = ("adjustment_id", "kind", "target", "reason", "evaluator", "approver", "state")
+
+
+def adjustment_overview(con) -> pl.DataFrame:
+    """``hzeval adjust list``: each adjustment with its kind (豁免 | 更正), what it targets, who proposed
+    and approved it and its state (待审批 | 已生效 | 已撤销), as text."""
+    rows = []
+    for r in list_adjustments(con).iter_rows(named=True):
+        excuse = r["kind"] == "excuse"
+        target = (f"{r['metric_id']} {r['record_id']}" if excuse
+                  else f"{r['record_table']}.{r['column_name']} {r['record_id']} → {r['new_value']}")
+        state = "已撤销" if r["revoked_at"] else ("已生效" if r["approved_at"] else "待审批")
+        rows.append((r["adjustment_id"], "豁免" if excuse else "更正", target, r["reason"], r["evaluator"],
+                     r["approver"] or "", state))
+    return pl.DataFrame(rows, schema={c: pl.String for c in OVERVIEW_COLUMNS}, orient="row")
 
 
 def active(con, at: dt.datetime | None = None) -> pl.DataFrame:

@@ -8,8 +8,9 @@ import json
 import logging
 import uuid
 
+from dataclasses import dataclass
+
 import polars as pl
-from rich.table import Table
 
 from hzeval import __version__
 
@@ -19,7 +20,7 @@ from hzeval.assessment.adjust import compute_adjusted_items
 from hzeval.metrics import VETO_METRIC, Window, compute_items, roll_up
 from hzeval.store.published import publish_run
 from hzeval.assessment.scheme import Scheme, scheme_for
-from hzeval.assessment.scoring import NOT_GRADED, AgencyInfo, Incident, score_all
+from hzeval.assessment.scoring import AgencyInfo, Incident, score_all
 from hzeval.store.warehouse import connect
 
 log = logging.getLogger(__name__)
@@ -153,10 +154,28 @@ def run_assessment(db, year: int, as_of: dt.datetime, scheme_path=None, engine=N
     return run_id
 
 
-def print_ranking(db, run_id: str, console) -> None:
+@dataclass(frozen=True)
+class Ranking:
+    """What ``assess`` shows of a run (:func:`hzeval.cli.console.print_ranking`)."""
+
+    run_id: str
+    year: int
+    as_of: dt.datetime
+    scheme_name: str
+    #: graded units, by peer group (市级 first), rank, code: peer_group, rank, agency_code, agency_name,
+    #: total, grade, vetoed
+    rows: list[dict]
+    #: (grade, units), best grade first
+    grades: list[tuple[str, int]]
+    #: units with points but no grade (参照执行): (code, name, total)
+    ungraded: list[tuple[str, str | None, float]]
+
+
+def ranking(db, run_id: str) -> Ranking:
+    """The ranking of a finished run, read from the warehouse."""
     with connect(db, read_only=True) as con:
         run = con.execute("select year, as_of, scheme_name from runs where run_id = $r", {"r": run_id}).fetchall()[0]
-        rows = con.execute(
+        cur = con.execute(
             """
             select g.peer_group, g.rank, g.agency_code, a.agency_name, g.total, g.grade, g.vetoed
             from grades as g left join agencies as a using (agency_code)
@@ -164,9 +183,12 @@ def print_ranking(db, run_id: str, console) -> None:
             order by g.peer_group desc, g.rank, g.agency_code
             """,
             {"r": run_id},
-        ).fetchall()
+        )
+        names = [d[0] for d in cur.description]
+        rows = [dict(zip(names, r)) for r in cur.fetchall()]
         dist = con.execute(
-            "select grade, count(*) from grades where run_id = $r and coalesce(graded, true) group by grade order by min(total) desc",
+            "select grade, count(*) from grades where run_id = $r and coalesce(graded, true) group by grade "
+            "order by min(total) desc",
             {"r": run_id},
         ).fetchall()
         ungraded = con.execute(
@@ -176,14 +198,4 @@ def print_ranking(db, run_id: str, console) -> None:
             """,
             {"r": run_id},
         ).fetchall()
-    console.print(f"[bold]{run[0]} 年度评估[/bold]  截至 {run[1]:%Y-%m-%d %H:%M}  方案：{run[2]}  运行：{run_id}")
-    for group in dict.fromkeys(r[0] for r in rows):
-        t = Table(title=f"{group}排名 / ranking ({group})", show_lines=False)
-        for col, just in (("名次", "right"), ("机构代码", "left"), ("机构名称", "left"), ("总分", "right"), ("等级", "left")):
-            t.add_column(col, justify=just)
-        for _, rank, code, name, total, grade, vetoed in (r for r in rows if r[0] == group):
-            t.add_row(str(rank), code, name or "（未登记）", f"{total:.2f}", grade + ("（一票否决）" if vetoed else ""))
-        console.print(t)
-    console.print("等级分布 / grades: " + "，".join(f"{g} {n}" for g, n in dist))
-    if ungraded:
-        console.print(f"{NOT_GRADED} / not graded: " + "，".join(f"{c} {n or ''}（{t:.2f} 分，仅供参考）" for c, n, t in ungraded))
+    return Ranking(run_id, run[0], run[1], run[2], rows, [tuple(d) for d in dist], [tuple(u) for u in ungraded])

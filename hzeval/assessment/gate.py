@@ -9,9 +9,8 @@ from __future__ import annotations
 import datetime as dt
 
 import polars as pl
-from rich.table import Table
 
-from hzeval.errors import HzevalError
+from hzeval.errors import RefusedError
 from hzeval.metrics.engine import Window, load_blocks, prepare, run_block
 from hzeval.util.frame import frame
 
@@ -53,28 +52,5 @@ def evaluate_gates(con, as_of: dt.datetime, project: str | None = None) -> pl.Da
         {"project": project},
     )
     if project is not None and out.is_empty():
-        raise HzevalError(f"未找到项目 {project}（或非财政资金项目）", f"no fiscal project {project!r}", project=project)
+        raise RefusedError(f"未找到项目 {project}（或非财政资金项目）", f"no fiscal project {project!r}", project=project)
     return out
-
-
-def print_gates(gates: pl.DataFrame, console, as_of=None) -> None:
-    from hzeval.rules import articles_for
-
-    article = "、".join(articles_for("project_gate", as_of))
-    n_fail = gates.filter(~pl.col("passed")).height
-    n_flag = gates.filter(pl.col("accepted_while_failing")).height
-    console.print(
-        f"[bold]项目数据门禁（{article}）[/bold]：{gates.height} 个项目，未通过 {n_fail} 个，"
-        f"其中带病验收 {n_flag} 个 / {gates.height} projects, {n_fail} failing, {n_flag} accepted while failing"
-    )
-    console.print(conditions_text(detailed=True))
-    t = Table()
-    for col in ("项目编号", "项目名称", "建设单位", "核验时点", "结果", "未通过条件", "未通过资源"):
-        t.add_column(col)
-    for r in gates.iter_rows(named=True):
-        result = "通过" if r["passed"] else ("带病验收" if r["accepted_while_failing"] else "未通过")
-        when = f"{r['checked_at']:%Y-%m-%d}" + ("（验收）" if r["accepted_at"] else "（当前）")
-        t.add_row(r["project_id"], r["project_name"], r["owner_name"] or r["owner_code"], when, result,
-                  r["failed_conditions"] or "", r["failed_resources"] or "",
-                  style="red" if r["accepted_while_failing"] else None)
-    console.print(t)

@@ -19,10 +19,9 @@ import datetime as dt
 from pathlib import Path
 
 import polars as pl
-from rich.table import Table
 
 from hzeval import present
-from hzeval.errors import HzevalError
+from hzeval.errors import OutputError
 from hzeval.metrics import DEADLINE_METRICS, SUPERVISION_CATEGORY, Window, compute_items
 from hzeval.assessment.scheme import latest_scheme_for
 from hzeval.util.frame import frame, neutralise
@@ -106,30 +105,6 @@ def supervision_items(con, as_of: dt.datetime, agency: str | None = None, scheme
     return out
 
 
-def print_items(items: pl.DataFrame, as_of: dt.datetime, console, limit: int | None = None) -> None:
-    n_over = items.filter(pl.col("state") == "逾期").height
-    n_soon = items.filter(pl.col("state") == "即将到期").height
-    console.print(
-        f"[bold]督办清单[/bold] 截至 {as_of:%Y-%m-%d %H:%M}：未办结 {items.height} 项，"
-        f"其中逾期 {n_over} 项、即将到期 {n_soon} 项 / open {items.height}, overdue {n_over}, due soon {n_soon}"
-    )
-    if items.is_empty():
-        return
-    t = Table(show_lines=False)
-    for key in ("category", "article", "agency_code", "agency_name", "record_id", "due_date", "state"):
-        t.add_column(COLUMNS[key])
-    t.add_column("工作日", justify="right")
-    shown = items if limit is None else items.head(limit)
-    for r in shown.iter_rows(named=True):
-        days = f"逾期 {r['wd_overdue']}" if r["wd_overdue"] is not None else f"剩 {r['wd_left']}"
-        style = "red" if r["state"] == "逾期" else ("yellow" if r["state"] == "即将到期" else None)
-        t.add_row(r["category"], r["article"], r["agency_code"] or "", r["agency_name"] or "（未登记）",
-                  r["record_id"], present.deadline(r["due_date"]), r["state"], days, style=style)
-    console.print(t)
-    if limit is not None and items.height > limit:
-        console.print(f"……另有 {items.height - limit} 项未显示（用 --csv/--xlsx 导出全部）/ {items.height - limit} more")
-
-
 def export_frame(items: pl.DataFrame, neutralised: bool = True) -> pl.DataFrame:
     """The list for CSV/XLSX in the one vocabulary: 来源表 in Chinese, deadlines "YYYY-MM-DD 24:00".
     CSV text is ``neutralise``d (XLSX uses a quote-prefix format instead)."""
@@ -164,5 +139,5 @@ def write_items(items: pl.DataFrame, path: Path) -> None:
             tmp.unlink(missing_ok=True)
         except OSError:
             pass
-        raise HzevalError(f"无法写出 {path}：{exc.strerror}", f"cannot write {path}: {exc.strerror}", file=str(path)) from exc
+        raise OutputError(f"无法写出 {path}：{exc.strerror}", f"cannot write {path}: {exc.strerror}", file=str(path)) from exc
 

@@ -1,86 +1,51 @@
-"""Command line: ``hzeval [--db PATH] COMMAND`` (DESIGN §8).
+"""Command line: ``hzeval [--db PATH] COMMAND`` (DESIGN §8) — the click group and its commands.
 
-Failures print one line (Chinese | English) on stderr and exit non-zero; ``--debug``
-shows the traceback for developers.
+A command reads its options, calls the package and shows what it returns: what it needs opened
+comes from :mod:`.requires`, its shared options from :mod:`.params`, every table and progress
+display from :mod:`.console`. Failures print one line (Chinese | English) on stderr and exit with a
+status of :class:`hzeval.errors.ExitCode`; ``--debug`` shows the traceback for developers.
+
+The dashboard, the lab, the reports and the Spark engine are imported inside their commands: they
+bring panel, JupyterLab, papermill or pyspark with them.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import errno
 import logging
 import os
+import secrets
 import sys
-import time
 from pathlib import Path
 
 import click
-from rich.console import Console
 
 from hzeval import __version__
-from hzeval.errors import HzevalError
+from hzeval.assessment.adjust import adjustment_overview, approve, propose_correction, propose_excuse, revoke
+from hzeval.assessment.assess import ranking, run_assessment
+from hzeval.assessment.explain import explanation
+from hzeval.assessment.gate import evaluate_gates
+from hzeval.assessment.scheme import scheme_for
+from hzeval.assessment.supervise import supervision_items, write_items
+from hzeval.cli import console, params, requires
+from hzeval.cli.requires import Ctx
+from hzeval.errors import ConfigError, ExitCode, HzevalError, UsageError
+from hzeval.ingest import authority_gaps, load_paths, unresolved_references
+from hzeval.runs import open_reader
+from hzeval.notify import contact_gaps, publish_notified, raise_for_failures, send_notices
+from hzeval.metrics.profiles import year_overview
+from hzeval.scheduled import scheduled_run
 from hzeval.services import parse_as_of, render_year
+from hzeval.store.calendar import WorkCalendar
+from hzeval.store.published import published_dir
 
 log = logging.getLogger("hzeval")
-# scheduler logs and pipes are not terminals: give tables room instead of rich's 80 columns
-console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
-err_console = Console(stderr=True, highlight=False)
-
-
-@contextlib.contextmanager
-def reading(db, year: int | None = None, run_id: str | None = None):
-    """A read-only connection for the CLI readers (``supervise``, ``explain``, ``gate``).
-
-    The warehouse itself when it is free. While a writer holds it (``load``, ``assess``, ``run``),
-    the published run ``run_id`` or the newest (of ``year``, else of the latest year) instead, with a message on
-    stderr saying so; with nothing published yet, wait for the writer (polling, up to
-    ``$HZEVAL_WAIT_SECONDS``, default 600 s), saying so once."""
-    import duckdb
-
-    from hzeval.store.calendar import MACROS
-    from hzeval.errors import WarehouseBusy
-    from hzeval.store.published import published_dir, resolve_run
-    from hzeval.store.warehouse import connect
-
-    deadline = None
-    stack = contextlib.ExitStack()
-    pub = None
-    while True:
-        try:
-            con = stack.enter_context(connect(db, read_only=True))
-            break
-        except WarehouseBusy:
-            pub = resolve_run(published_dir(db), year=year, run_id=run_id)
-            if pub is not None:
-                break
-            limit = float(os.environ.get("HZEVAL_WAIT_SECONDS", "600"))
-            if deadline is None:
-                deadline = time.monotonic() + limit
-                err_console.print(f"数据仓库正被写入且尚无已发布的运行，等待写入结束（至多 {limit:.0f} 秒）… | "
-                                  f"the warehouse is being written and nothing is published yet: waiting", markup=False)
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.5)
-    if pub is not None:
-        err_console.print(f"数据仓库正被写入，改读已发布的运行 {pub.stem}（该运行时的数据）| the warehouse is being written: "
-                          f"reading the published run {pub.stem} (data as of that run)", markup=False, soft_wrap=True)
-        con = duckdb.connect(str(pub), read_only=True)
-        stack.callback(con.close)
-        con.execute(MACROS.replace("create or replace macro", "create or replace temp macro"))
-    with stack:
-        yield con
-
-
-class Ctx:
-    def __init__(self, db: str | None, debug: bool):
-        self.db = db
-        self.debug = debug
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--db", envvar="HZEVAL_DB", default=None, help="warehouse file (default ./hzeval.duckdb or $HZEVAL_DB)")
-@click.option("--debug", is_flag=True, help="show tracebacks and debug logging")
+@params.db
+@params.debug
 @click.version_option(__version__, prog_name="hzeval")
 @click.pass_context
 def cli(ctx, db, debug):
@@ -89,199 +54,151 @@ def cli(ctx, db, debug):
     ctx.obj = Ctx(db, debug)
 
 
+# --------------------------------------------------------------------------- load, validate
+
+
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--quiet", is_flag=True, help="no progress bar")
-@click.pass_obj
-def load(obj: Ctx, paths, quiet):
+@requires.writer(create=True)
+def load(obj: Ctx, con, paths, quiet):
     """加载数据包（文件夹或文件）/ load drop folders or files into the warehouse."""
-    from hzeval.ingest import load_paths, print_summary
-
-    from hzeval.store.warehouse import connect
-
-    with connect(obj.db) as con:
-        result = load_paths(con, list(paths), progress=not quiet)
-    print_summary(result, console)
+    console.print_summary(load_paths(con, list(paths), progress=console.load_progress(not quiet)))
 
 
 @cli.command()
-@click.pass_obj
-def validate(obj: Ctx):
+@requires.writer()
+def validate(obj: Ctx, con):
     """列出无法对应的机构/资源代码 / list unresolved references."""
-    from hzeval.ingest import print_unresolved, unresolved_references
-    from hzeval.ingest.report import authority_gaps, print_authority_gaps
-    from hzeval.notify import contact_gaps, print_contact_gaps
-    from hzeval.store.warehouse import connect
+    console.print_unresolved(unresolved_references(con))
+    console.print_authority_gaps(authority_gaps(con))
+    console.print_contact_gaps(contact_gaps(con))
 
-    with connect(obj.db, create=False) as con:
-        rows = unresolved_references(con)
-        gaps = authority_gaps(con)
-        contacts_missing = contact_gaps(con)
-    print_unresolved(rows, console)
-    print_authority_gaps(gaps, console)
-    print_contact_gaps(contacts_missing, console)
+
+# --------------------------------------------------------------------------- assess, demo, rules
 
 
 @cli.command()
-@click.option("--year", type=int, required=True, help="assessment year")
-@click.option("--as-of", "as_of", default=None, help="as-of time (ISO, local); default now")
-@click.option("--scheme", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None)
+@params.year
+@params.as_of
+@params.scheme
 @click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True,
               help="engine computing the metric items (spark: pip install 'hzeval[spark]' and Java)")
 @click.option("--spark-master", default=None,
               help="Spark master URL (default local[*]; spark://host:7077, yarn, or sc://host:15002 for Spark Connect)")
-@click.option("--lake", default=None, help="folder or URI of the contract's tables as Parquet (<table>.parquet or <table>/), "
-                                           "read by Spark instead of the warehouse's copies")
+@click.option("--lake", default=None, help="folder or URI of the contract's tables as Parquet (<table>.parquet or "
+                                           "<table>/), read by Spark instead of the warehouse's copies")
 @click.pass_obj
 def assess(obj: Ctx, year, as_of, scheme, engine, spark_master, lake):
     """年度评估：计算指标、评分、定级 / compute metrics, scores and grades as one run."""
-    from hzeval.assessment.assess import print_ranking, run_assessment
-
     if engine != "spark" and (spark_master or lake):
-        raise HzevalError("--spark-master 和 --lake 只能与 --engine spark 一起使用",
-                          "--spark-master and --lake need --engine spark")
+        raise UsageError("--spark-master 和 --lake 只能与 --engine spark 一起使用",
+                         "--spark-master and --lake need --engine spark")
     if engine == "spark":
-        from hzeval.metrics.spark import SparkEngine
+        from hzeval.metrics.spark import SparkEngine  # pyspark, when installed
 
         engine = SparkEngine(master=spark_master, lake=lake)
     run = run_assessment(obj.db, year=year, as_of=parse_as_of(as_of), scheme_path=scheme, engine=engine)
-    print_ranking(obj.db, run, console)
+    console.print_ranking(ranking(obj.db, run))
 
 
 @cli.command()
-@click.option("--as-of", "as_of", default=None, help="as-of time (ISO, local); default now")
-@click.option("--agency", default=None, help="only this agency")
+@click.option("--drop", type=click.Path(exists=True, file_okay=False, path_type=Path), default=Path("data_samples"),
+              show_default=True, help="drop folder to load")
+@params.year.but(required=False, default=2025, show_default=True)
+@params.as_of.but(default="2026-01-05", show_default=True, help="as-of time (ISO, local)")
+@click.pass_obj
+def demo(obj: Ctx, drop, year, as_of):
+    """演示：加载样例数据包并评估 / load the sample drop and assess a year."""
+    with requires.open_warehouse(obj.db, create=True) as con:  # closed before assess opens it again
+        result = load_paths(con, [drop], progress=console.load_progress())
+    console.print_summary(result)
+    run = run_assessment(obj.db, year=year, as_of=parse_as_of(as_of))
+    console.print_ranking(ranking(obj.db, run))
+
+
+@cli.command("rules")
+@params.year.but(required=False, default=None, help="assessment year (default: this year)")
+@params.scheme
+def rules_cmd(year, scheme):
+    """列出某年度适用的规则配置：期限、天数、条款 / which rule profile, length and article apply over a year."""
+    year = year or dt.date.today().year
+    sch = scheme_for(year, scheme)
+    console.print_rules(year, sch, *year_overview(sch.ruleset, year))
+
+
+# --------------------------------------------------------------------------- supervise, notify, gate, deadline
+
+
+@cli.command()
+@params.as_of
+@params.agency
 @click.option("--limit", type=int, default=None, help="show at most N rows on screen")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), default=None)
 @click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False, path_type=Path), default=None)
 @click.pass_obj
 def supervise(obj: Ctx, as_of, agency, limit, csv_path, xlsx_path):
     """督办清单：逾期和即将到期事项 / open and overdue items as of a time."""
-    from hzeval.assessment.supervise import print_items, supervision_items, write_items
-
     t = parse_as_of(as_of)
-    with reading(obj.db) as con:
+    with requires.reading(obj.db) as con:  # closed before the files are written
         items = supervision_items(con, t, agency=agency)
-    print_items(items, t, console, limit=limit)
+    console.print_items(items, t, limit=limit)
     for path in (csv_path, xlsx_path):
         if path:
             write_items(items, path)
-            console.print(f"已写出 / written: {path}")
+            console.out.print(f"已写出 / written: {path}")
 
 
 @cli.command()
-@click.option("--as-of", "as_of", default=None, help="as-of time (ISO, local); default now")
+@params.as_of
 @click.option("--dry-run", is_flag=True, help="print what would be sent; send and record nothing")
-@click.option("--agency", default=None, help="only this agency's items")
+@params.agency
 @click.option("--summary", "summary_only", is_flag=True, help="with --dry-run: the table only, not the texts")
-@click.pass_obj
-def notify(obj: Ctx, as_of, dry_run, agency, summary_only):
+@requires.writer(read_only_if="dry_run")
+def notify(obj: Ctx, con, as_of, dry_run, agency, summary_only):
     """督办通知：按联系人发送即将到期和逾期事项（每项每级只发一次）/ send 督办 notices by mail and group robot."""
-    from hzeval.notify import print_result, publish_notified, raise_for_failures, send_notices
-    from hzeval.store.warehouse import connect
-
-    t = parse_as_of(as_of)
-    with connect(obj.db, read_only=dry_run, create=False) as con:
-        result = send_notices(con, t, dry_run=dry_run, agency=agency)
-        if not dry_run:
-            publish_notified(con, obj.db)
-    print_result(result, console, show_text=dry_run and not summary_only)
+    result = send_notices(con, parse_as_of(as_of), dry_run=dry_run, agency=agency)
+    if not dry_run:
+        publish_notified(con, obj.db)
+    console.print_result(result, show_text=dry_run and not summary_only)
     raise_for_failures(result)
 
 
 @cli.command()
 @click.option("--project", default=None, help="only this project")
-@click.option("--as-of", "as_of", default=None, help="as-of time for projects not yet accepted; default now")
-@click.pass_obj
-def gate(obj: Ctx, project, as_of):
+@params.as_of.but(help="as-of time for projects not yet accepted; default now")
+@requires.reader
+def gate(obj: Ctx, con, project, as_of):
     """项目数据门禁 / project data gate."""
-    from hzeval.assessment.gate import evaluate_gates, print_gates
-
-    with reading(obj.db) as con:
-        t = parse_as_of(as_of)
-        gates = evaluate_gates(con, t, project=project)
-    print_gates(gates, console, t)
+    t = parse_as_of(as_of)
+    console.print_gates(evaluate_gates(con, t, project=project), as_of=t)
 
 
 @cli.command()
 @click.option("--start", required=True, help="start date or time, e.g. 2025-09-26")
 @click.option("--days", type=int, required=True, help="working days")
-@click.pass_obj
-def deadline(obj: Ctx, start, days):
+@requires.writer()
+def deadline(obj: Ctx, con, start, days):
     """计算工作日期限 / working-day deadline from the warehouse calendar."""
-    from hzeval.store.calendar import WorkCalendar
-    from hzeval.store.warehouse import connect
+    due = WorkCalendar.from_warehouse(con).due_date(parse_as_of(start), days)
+    console.out.print(f"{start} 起 {days} 个工作日：{due.isoformat()} 24:00 截止 / due end of {due.isoformat()}")
 
-    with connect(obj.db, create=False) as con:
-        cal = WorkCalendar.from_warehouse(con)
-    due = cal.due_date(parse_as_of(start), days)
-    console.print(f"{start} 起 {days} 个工作日：{due.isoformat()} 24:00 截止 / due end of {due.isoformat()}")
+
+# --------------------------------------------------------------------------- explain, adjust
 
 
 @cli.command()
-@click.option("--drop", type=click.Path(exists=True, file_okay=False, path_type=Path), default=Path("data_samples"),
-              show_default=True, help="drop folder to load")
-@click.option("--year", type=int, default=2025, show_default=True)
-@click.option("--as-of", "as_of", default="2026-01-05", show_default=True)
-@click.pass_obj
-def demo(obj: Ctx, drop, year, as_of):
-    """演示：加载样例数据包并评估 / load the sample drop and assess a year."""
-    from hzeval.assessment.assess import print_ranking, run_assessment
-    from hzeval.ingest import load_paths, print_summary
-    from hzeval.store.warehouse import connect
-
-    with connect(obj.db) as con:
-        result = load_paths(con, [drop], progress=True)
-    print_summary(result, console)
-    run = run_assessment(obj.db, year=year, as_of=parse_as_of(as_of))
-    print_ranking(obj.db, run, console)
-
-
-@cli.command("rules")
-@click.option("--year", type=int, default=None, help="assessment year (default: this year)")
-@click.option("--scheme", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="scheme file (default: the packaged scheme of the year)")
-def rules_cmd(year, scheme):
-    """列出某年度适用的规则配置：期限、天数、条款 / which rule profile, length and article apply over a year."""
-    from rich.table import Table
-
-    from hzeval.metrics.profiles import year_overview
-    from hzeval.assessment.scheme import scheme_for
-
-    year = year or dt.date.today().year
-    sch = scheme_for(year, scheme)
-    deadlines, metrics = year_overview(sch.ruleset, year)
-    console.print(f"[bold]{year} 年度适用规则[/bold]（方案 {sch.name}；规则配置 "
-                  + "、".join(f"{s.profile.name} 自 {s.start}" for s in sch.ruleset.spans) + "）")
-    t = Table(title="期限 / deadlines")
-    for c in ("期限键", "规则配置", "适用起", "适用止", "期限", "条款", "原文"):
-        t.add_column(c)
-    for r in deadlines.iter_rows(named=True):
-        t.add_row(r["key"], r["profile"], str(r["from"]), str(r["to"]), r["period"], r["article"], r["text"])
-    console.print(t)
-    t = Table(title="指标 / metrics")
-    for c in ("指标", "名称", "规则配置", "适用起", "适用止", "期限键", "条款"):
-        t.add_column(c)
-    for r in metrics.iter_rows(named=True):
-        t.add_row(r["metric_id"], r["metric_name"], r["profile"], str(r["from"]), str(r["to"]), r["deadline"], r["article"])
-    console.print(t)
-
-
-@cli.command()
-@click.option("--year", type=int, required=True)
-@click.option("--agency", required=True, help="agency code")
+@params.year
+@params.agency.but(required=True, help="agency code")
 @click.option("--metric", default=None, help="only this metric id")
 @click.option("--run", "run_id", default=None, help="run id (default: the newest finished run of the year)")
 @click.option("--limit", type=int, default=10, show_default=True, help="evidence rows per metric")
 @click.pass_obj
 def explain(obj: Ctx, year, agency, metric, run_id, limit):
     """失分说明：逐项说明扣分原因、条款和记录 / why an agency lost each point."""
-    from hzeval.assessment.explain import explanation, print_explanation
-    from hzeval.runs import open_reader
-
-    with open_reader(obj.db, year, run_id, reading=reading) as run:
+    with open_reader(obj.db, year, run_id, reading=requires.reading) as run:
         exp = explanation(run, agency, metric=metric)
-    print_explanation(exp, console, limit=limit)
+    console.print_explanation(exp, limit=limit)
 
 
 @cli.group()
@@ -294,18 +211,14 @@ def adjust():
 @click.option("--record-id", required=True, help="record id as listed in evidence")
 @click.option("--record-table", default=None)
 @click.option("--agency", default=None, help="agency the item is charged to")
-@click.option("--reason", required=True)
+@params.reason
 @click.option("--by", "evaluator", required=True, help="evaluator proposing it")
-@click.pass_obj
-def adjust_excuse(obj: Ctx, metric, record_id, record_table, agency, reason, evaluator):
+@requires.writer()
+def adjust_excuse(obj: Ctx, con, metric, record_id, record_table, agency, reason, evaluator):
     """提出豁免一条证据 / propose excusing an evidence item."""
-    from hzeval.assessment.adjust import propose_excuse
-    from hzeval.store.warehouse import connect
-
-    with connect(obj.db, create=False) as con:
-        adj = propose_excuse(con, metric_id=metric, record_id=record_id, record_table=record_table,
-                             agency_code=agency, reason=reason, evaluator=evaluator)
-    console.print(f"已登记 {adj}（待审批）/ proposed {adj}, awaiting approval")
+    adj = propose_excuse(con, metric_id=metric, record_id=record_id, record_table=record_table,
+                         agency_code=agency, reason=reason, evaluator=evaluator)
+    console.out.print(f"已登记 {adj}（待审批）/ proposed {adj}, awaiting approval")
 
 
 @adjust.command("correct")
@@ -313,112 +226,79 @@ def adjust_excuse(obj: Ctx, metric, record_id, record_table, agency, reason, eva
 @click.option("--record-id", required=True, help="the record's key value")
 @click.option("--column", required=True)
 @click.option("--value", required=True, help="corrected value ('' for empty)")
-@click.option("--reason", required=True)
+@params.reason
 @click.option("--by", "evaluator", required=True)
-@click.pass_obj
-def adjust_correct(obj: Ctx, table, record_id, column, value, reason, evaluator):
+@requires.writer()
+def adjust_correct(obj: Ctx, con, table, record_id, column, value, reason, evaluator):
     """提出更正一条记录的字段（仅用于评分）/ propose a corrected value for scoring."""
-    from hzeval.assessment.adjust import propose_correction
-    from hzeval.store.warehouse import connect
-
-    with connect(obj.db, create=False) as con:
-        adj = propose_correction(con, table=table, record_id=record_id, column=column, value=value,
-                                 reason=reason, evaluator=evaluator)
-    console.print(f"已登记 {adj}（待审批）/ proposed {adj}, awaiting approval")
+    adj = propose_correction(con, table=table, record_id=record_id, column=column, value=value,
+                             reason=reason, evaluator=evaluator)
+    console.out.print(f"已登记 {adj}（待审批）/ proposed {adj}, awaiting approval")
 
 
 @adjust.command("approve")
 @click.argument("adjustment_id")
 @click.option("--by", "approver", required=True)
 @click.option("--note", default=None)
-@click.pass_obj
-def adjust_approve(obj: Ctx, adjustment_id, approver, note):
+@requires.writer()
+def adjust_approve(obj: Ctx, con, adjustment_id, approver, note):
     """审批调整（审批人须非提出人）/ approve an adjustment."""
-    from hzeval.assessment.adjust import approve
-    from hzeval.store.warehouse import connect
-
-    with connect(obj.db, create=False) as con:
-        approve(con, adjustment_id, approver, note)
-    console.print(f"{adjustment_id} 已审批，下次 assess 生效 / approved; applies from the next assess")
+    approve(con, adjustment_id, approver, note)
+    console.out.print(f"{adjustment_id} 已审批，下次 assess 生效 / approved; applies from the next assess")
 
 
 @adjust.command("revoke")
 @click.argument("adjustment_id")
 @click.option("--by", "actor", required=True)
-@click.option("--reason", required=True)
-@click.pass_obj
-def adjust_revoke(obj: Ctx, adjustment_id, actor, reason):
+@params.reason
+@requires.writer()
+def adjust_revoke(obj: Ctx, con, adjustment_id, actor, reason):
     """撤销调整（留痕）/ revoke an adjustment (recorded)."""
-    from hzeval.assessment.adjust import revoke
-    from hzeval.store.warehouse import connect
-
-    with connect(obj.db, create=False) as con:
-        revoke(con, adjustment_id, actor, reason)
-    console.print(f"{adjustment_id} 已撤销 / revoked")
+    revoke(con, adjustment_id, actor, reason)
+    console.out.print(f"{adjustment_id} 已撤销 / revoked")
 
 
 @adjust.command("list")
-@click.pass_obj
-def adjust_list(obj: Ctx):
+@requires.live_reader
+def adjust_list(obj: Ctx, con):
     """列出全部调整及其状态 / list adjustments."""
-    from rich.table import Table
+    console.print_adjustments(adjustment_overview(con))
 
-    from hzeval.assessment.adjust import list_adjustments
-    from hzeval.store.warehouse import connect
 
-    with connect(obj.db, read_only=True) as con:
-        rows = list_adjustments(con)
-    t = Table()
-    for c in ("编号", "类型", "对象", "理由", "提出人", "审批人", "状态"):
-        t.add_column(c)
-    for r in rows.iter_rows(named=True):
-        target = (f"{r['metric_id']} {r['record_id']}" if r["kind"] == "excuse"
-                  else f"{r['record_table']}.{r['column_name']} {r['record_id']} → {r['new_value']}")
-        state = "已撤销" if r["revoked_at"] else ("已生效" if r["approved_at"] else "待审批")
-        t.add_row(r["adjustment_id"], "豁免" if r["kind"] == "excuse" else "更正", target, r["reason"],
-                  r["evaluator"], r["approver"] or "", state)
-    console.print(t)
+# --------------------------------------------------------------------------- dashboard, lab, users
 
 
 @cli.command()
 @click.option("--port", type=int, default=5006, show_default=True)
-@click.option("--address", default="127.0.0.1", show_default=True, help="listen address")
-@click.option("--users", "users_file", type=click.Path(dir_okay=False, path_type=Path), envvar="HZEVAL_USERS",
-              default=None, help="users file (default users.json beside the warehouse, or $HZEVAL_USERS)")
+@params.address
+@params.users
 @click.option("--published", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="published runs folder (default published/ beside the warehouse)")
 @click.option("--allow-origin", multiple=True, help="extra host:port allowed to open the websocket (reverse proxy)")
 @click.pass_obj
 def dashboard(obj: Ctx, port, address, users_file, published, allow_origin):
     """领导驾驶舱（需登录）/ serve the Panel dashboard over the published runs."""
-    from hzeval.dashboard.app import serve
+    from hzeval.dashboard.app import serve  # panel
     from hzeval.dashboard.auth import cookie_secret, read_users
-    from hzeval.store.published import published_dir
-    from hzeval.store.warehouse import db_path
 
     folder = published or published_dir(obj.db)
-    users_file = users_file or db_path(obj.db).resolve().parent / "users.json"
     cookie_secret(users_file)  # fail early, before the server starts (creates the secret file if needed)
     if not read_users(users_file):
-        raise HzevalError(f"用户文件 {users_file} 不存在或为空：先运行 hzeval user add 用户名 --role leader",
+        raise ConfigError(f"用户文件 {users_file} 不存在或为空：先运行 hzeval user add 用户名 --role leader",
                           f"no users in {users_file}: run 'hzeval user add NAME --role leader' first")
-    console.print(f"驾驶舱 / dashboard: http://{address}:{port}/  （已发布运行 / published runs: {folder}）")
+    console.out.print(f"驾驶舱 / dashboard: http://{address}:{port}/  （已发布运行 / published runs: {folder}）")
     serve(folder, users_file, port=port, address=address, allow_origin=tuple(allow_origin))
 
 
 @cli.command()
 @click.option("--port", type=int, default=8888, show_default=True)
-@click.option("--address", default="127.0.0.1", show_default=True, help="listen address (default: this machine only)")
+@params.address
 @click.option("--notebooks", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
               help="notebooks folder (default: notebooks/ of the project)")
 @click.option("--no-browser", is_flag=True, help="do not open a browser")
 @click.pass_obj
 def lab(obj: Ctx, port, address, notebooks, no_browser):
     """分析工作台：在 notebooks/ 上启动 JupyterLab（hzeval 内核，读已发布的运行）/ start JupyterLab."""
-    import os
-    import secrets
-
-    from hzeval.store.published import published_dir
     from hzeval.util.notebooks import notebooks_dir
     from hzeval.workbench import lab_command, lab_environment
 
@@ -426,12 +306,13 @@ def lab(obj: Ctx, port, address, notebooks, no_browser):
     token = os.environ.get("HZEVAL_LAB_TOKEN") or secrets.token_hex(24)
     published = published_dir(obj.db)
     if not (published / "LATEST").exists():
-        err_console.print(f"提示 | note: {published} 中还没有已发布的评估结果，笔记本将无数据：先运行 make demo 或 hzeval assess",
-                          markup=False, soft_wrap=True)
+        console.err.print(f"提示 | note: {published} 中还没有已发布的评估结果，笔记本将无数据：先运行 make demo 或 "
+                          "hzeval assess", markup=False, soft_wrap=True)
     argv = lab_command(folder, port, address, token, browser=not no_browser)
     env = lab_environment(published)
-    console.print(f"JupyterLab（笔记本 / notebooks: {folder}；已发布运行 / published runs: {published}）", markup=False)
-    console.print(f"打开 / open: http://{address}:{port}/lab?token={token}", markup=False, soft_wrap=True)
+    console.out.print(f"JupyterLab（笔记本 / notebooks: {folder}；已发布运行 / published runs: {published}）",
+                      markup=False)
+    console.out.print(f"打开 / open: http://{address}:{port}/lab?token={token}", markup=False, soft_wrap=True)
     sys.stdout.flush()
     os.execve(argv[0], argv, env)
 
@@ -444,85 +325,66 @@ def user():
 @user.command("add")
 @click.argument("name")
 @click.option("--role", required=True, help="leader | evaluator | agency:CODE")
-@click.option("--users", "users_file", type=click.Path(dir_okay=False, path_type=Path), envvar="HZEVAL_USERS",
-              default=None, help="users file (default users.json beside the warehouse, or $HZEVAL_USERS)")
+@params.users
 @click.password_option("--password", prompt="密码 / password", confirmation_prompt="再次输入 / repeat")
-@click.pass_obj
-def user_add(obj: Ctx, name, role, users_file, password):
+def user_add(name, role, users_file, password):
     """添加或重设用户（密码加盐哈希保存）/ add or reset a user (salted PBKDF2 hash)."""
     from hzeval.dashboard.auth import add_user
-    from hzeval.store.warehouse import db_path
 
-    users_file = users_file or db_path(obj.db).resolve().parent / "users.json"
     add_user(users_file, name, password, role)
-    console.print(f"已保存用户 {name}（{role}）到 {users_file} / saved")
+    console.out.print(f"已保存用户 {name}（{role}）到 {users_file} / saved")
 
 
 @user.command("remove")
 @click.argument("name")
-@click.option("--users", "users_file", type=click.Path(dir_okay=False, path_type=Path), envvar="HZEVAL_USERS",
-              default=None, help="users file (default users.json beside the warehouse, or $HZEVAL_USERS)")
-@click.pass_obj
-def user_remove(obj: Ctx, name, users_file):
+@params.users
+def user_remove(name, users_file):
     """删除用户（其登录和已打开的驾驶舱会话随即失效）/ remove a user and end their sessions."""
     from hzeval.dashboard.auth import RECHECK_SECONDS, remove_user
-    from hzeval.store.warehouse import db_path
 
-    users_file = users_file or db_path(obj.db).resolve().parent / "users.json"
     remove_user(users_file, name)
-    console.print(f"已删除用户 {name}（{users_file}）；已打开的会话将在 {RECHECK_SECONDS:.0f} 秒内关闭 / removed; "
-                  f"open sessions close within {RECHECK_SECONDS:.0f} s", markup=False)
+    console.out.print(f"已删除用户 {name}（{users_file}）；已打开的会话将在 {RECHECK_SECONDS:.0f} 秒内关闭 / removed; "
+                      f"open sessions close within {RECHECK_SECONDS:.0f} s", markup=False)
 
 
 @user.command("list")
-@click.option("--users", "users_file", type=click.Path(dir_okay=False, path_type=Path), envvar="HZEVAL_USERS",
-              default=None, help="users file (default users.json beside the warehouse, or $HZEVAL_USERS)")
-@click.pass_obj
-def user_list(obj: Ctx, users_file):
+@params.users
+def user_list(users_file):
     """列出用户及角色 / list users and their roles."""
     from hzeval.dashboard.auth import list_users
-    from hzeval.store.warehouse import db_path
 
-    users_file = users_file or db_path(obj.db).resolve().parent / "users.json"
     rows = list_users(users_file)
     if not rows:
-        console.print(f"用户文件 {users_file} 中没有用户 / no users", markup=False)
+        console.out.print(f"用户文件 {users_file} 中没有用户 / no users", markup=False)
     for name, role in rows:
         click.echo(f"{name}\t{role}")
 
 
-def _render(obj, year, agency, formats, out, workers, published=None):
-    return render_year(obj.db, year, agency, formats, out, workers, published, console=console, err_console=err_console)
-
-
-def _formats(value: str) -> tuple[str, ...]:
-    return tuple(f.strip().lower() for f in value.split(",") if f.strip())
+# --------------------------------------------------------------------------- report, run
 
 
 @cli.command()
-@click.option("--year", type=int, required=True, help="assessment year")
-@click.option("--agency", default=None, help="only this agency's report")
-@click.option("--format", "formats", default="html,xlsx,dashboard", show_default=True,
-              help="html,pdf,xlsx,dashboard (dashboard: the offline leader dashboards)")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"), show_default=True)
-@click.option("--workers", type=int, default=None, help="parallel notebooks (default: one per core)")
+@params.year
+@params.agency
+@params.formats
+@params.out
+@params.workers
 @click.option("--published", type=click.Path(exists=True, path_type=Path), default=None,
               help="published run file or folder (default: published/ beside the warehouse)")
 @click.pass_obj
 def report(obj: Ctx, year, agency, formats, out, workers, published):
     """生成评估报告（HTML/PDF/XLSX、离线驾驶舱）/ render the graded reports and offline dashboards of a year."""
-    _render(obj, year, agency, _formats(formats), out, workers, published)
+    render_year(obj.db, year, agency, formats, out, workers, published, console=console.out, err_console=console.err)
 
 
 @cli.command("run")
 @click.option("--drop", type=click.Path(exists=True, path_type=Path), required=True, help="drop folder to load")
-@click.option("--year", type=int, required=True, help="assessment year")
-@click.option("--as-of", "as_of", default=None, help="as-of time (ISO, local); default now")
-@click.option("--scheme", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None)
-@click.option("--format", "formats", default="html,xlsx,dashboard", show_default=True,
-              help="html,pdf,xlsx,dashboard (dashboard: the offline leader dashboards)")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"), show_default=True)
-@click.option("--workers", type=int, default=None)
+@params.year
+@params.as_of
+@params.scheme
+@params.formats
+@params.out
+@params.workers
 @click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path), default=Path("logs/hzeval-run.log"),
               show_default=True)
 @click.option("--no-wait", is_flag=True, help="exit at once if another run holds the lock")
@@ -530,12 +392,18 @@ def report(obj: Ctx, year, agency, formats, out, workers, published):
 @click.pass_obj
 def run_cmd(obj: Ctx, drop, year, as_of, scheme, formats, out, workers, log_file, no_wait, notify_after):
     """定时任务：加载、评估、生成报告（加锁、幂等）/ scheduled job: load, assess, report."""
-    from hzeval.scheduled import scheduled_run
-
-    scheduled_run(obj.db, drop=drop, year=year, as_of=as_of, scheme=scheme, formats=_formats(formats), out=out,
-                  workers=workers, log_file=log_file, wait=not no_wait, console=console, err_console=err_console,
+    scheduled_run(obj.db, drop=drop, year=year, as_of=as_of, scheme=scheme, formats=formats, out=out,
+                  workers=workers, log_file=log_file, wait=not no_wait, console=console.out, err_console=console.err,
                   notify=notify_after)
 
+
+# --------------------------------------------------------------------------- entry point
+
+#: what the OS said, in Chinese and English, for the errors an output most often meets
+OS_HINTS = {errno.ENOSPC: "磁盘已满 / disk full", errno.EACCES: "没有权限 / permission denied",
+            errno.EROFS: "只读文件系统 / read-only file system",
+            errno.EFBIG: "文件超过大小限制（ulimit -f）/ file too large (file-size limit)",
+            errno.EDQUOT: "超出磁盘配额 / disk quota exceeded"}
 
 
 def main(argv=None):
@@ -543,35 +411,32 @@ def main(argv=None):
     try:
         cli.main(args=argv, prog_name="hzeval", standalone_mode=False)
     except click.exceptions.Abort:
-        err_console.print("已中断 | aborted")
-        sys.exit(130)
+        console.err.print("已中断 | aborted")
+        sys.exit(int(ExitCode.INTERRUPTED))
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
     except HzevalError as exc:
         if debug:
             raise
-        err_console.print(f"错误 | error: {exc.message}", markup=False, soft_wrap=True)
-        sys.exit(exc.exit_code)
+        console.err.print(f"错误 | error: {exc.message}", markup=False, soft_wrap=True)
+        sys.exit(int(exc.exit_code))
     except OSError as exc:  # disk full, permission denied, a path that is not a folder ...
         if debug:
             raise
         target = exc.filename or ""
-        hint = {errno.ENOSPC: "磁盘已满 / disk full", errno.EACCES: "没有权限 / permission denied",
-                errno.EROFS: "只读文件系统 / read-only file system",
-                errno.EFBIG: "文件超过大小限制（ulimit -f）/ file too large (file-size limit)",
-                errno.EDQUOT: "超出磁盘配额 / disk quota exceeded"}.get(exc.errno, exc.strerror or type(exc).__name__)
-        err_console.print(f"错误 | error: 无法读写 {target}：{hint} | cannot read or write {target}: {exc.strerror}",
+        hint = OS_HINTS.get(exc.errno, exc.strerror or type(exc).__name__)
+        console.err.print(f"错误 | error: 无法读写 {target}：{hint} | cannot read or write {target}: {exc.strerror}",
                           markup=False, soft_wrap=True)
-        sys.exit(74)
+        sys.exit(int(ExitCode.IO))
     except Exception as exc:  # noqa: BLE001 - last line of defence: no bare traceback
         if debug:
             raise
-        err_console.print(
+        console.err.print(
             f"内部错误，请加 --debug 重试并报告 | internal error, rerun with --debug and report it: "
             f"{type(exc).__name__}: {exc}", markup=False, soft_wrap=True,
         )
-        sys.exit(70)
+        sys.exit(int(ExitCode.INTERNAL))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -5,10 +5,10 @@ transaction (DESIGN §3).
 - :mod:`.readers` — file discovery, formats, encodings, header pass
 - :mod:`.normalize` — header recognition and vectorised value parsing
 - :mod:`.load` — the warehouse transaction (idempotence, replacement, calendar)
-- :mod:`.report` — load summary and unresolved references
+- :mod:`.report` — unresolved references and authority gaps (shown by :mod:`hzeval.cli.console`)
 """
 
 from hzeval.ingest.load import FileResult, LoadResult, load_paths
-from hzeval.ingest.report import print_summary, print_unresolved, unresolved_references
+from hzeval.ingest.report import authority_gaps, unresolved_references
 
-__all__ = ["FileResult", "LoadResult", "load_paths", "print_summary", "print_unresolved", "unresolved_references"]
+__all__ = ["FileResult", "LoadResult", "authority_gaps", "load_paths", "unresolved_references"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,9 +32,6 @@ from hzeval.ingest.limits import Limits
 from hzeval.ingest.report import unresolved_count
 
 log = logging.getLogger(__name__)
-
-#: show a progress bar only for drops larger than this
-PROGRESS_MIN_BYTES = 8 * 1024 * 1024
 
 STATUS_LOADED = "loaded"
 STATUS_UNCHANGED = "unchanged"
@@ -211,7 +209,8 @@ def _arrow_schema(table: Table) -> pa.Schema:
 class CsvRefused(Exception):
     """DuckDB's reader did not read a CSV file as polars' does (it refused a row, or read another
     number of rows than the file's lines): the load is rolled back and retried with that file on the
-    polars path (:func:`load_paths`)."""
+    polars path (:func:`load_paths`). Internal control flow, never seen by users: not an
+    :class:`~hzeval.errors.HzevalError`, so it stays here rather than in :mod:`hzeval.errors`."""
 
     def __init__(self, file: str, why: str):
         super().__init__(f"{file}: {why}")
@@ -346,20 +345,13 @@ def _load_polars(con, plan: readers.FilePlan, fp: readers.Fingerprint, limits: L
         del all_hashes
 
 
-def _progress(enabled: bool, total: int):
-    """A rich progress bar over bytes, or None for small drops / when disabled."""
-    if not enabled or total <= PROGRESS_MIN_BYTES:
-        return None
-    from rich.console import Console
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
-
-    return Progress(
-        TextColumn("加载 / loading {task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
-        console=Console(stderr=True), transient=True,
-    )
+#: ``progress(file, done, total)``: called before each file with its name, the bytes of the files before it
+#: and of all files; once more at the end, loaded or not, with ``file`` None (the CLI's bar:
+#: :func:`hzeval.cli.console.load_progress`)
+Progress = Callable[[str | None, int, int], None]
 
 
-def load_paths(con, paths: list[Path], progress: bool = True, limits: Limits | None = None) -> LoadResult:
+def load_paths(con, paths: list[Path], progress: Progress | None = None, limits: Limits | None = None) -> LoadResult:
     """Load files and folders into the warehouse; all of them or (on error) nothing.
 
     A CSV file that DuckDB's reader turns out to read otherwise than polars' (:class:`CsvRefused`,
@@ -381,23 +373,19 @@ def load_paths(con, paths: list[Path], progress: bool = True, limits: Limits | N
             polars_only.add(refused.file)
 
 
-def _load_all(con, plans: list[readers.FilePlan], skipped: list[Path], progress: bool, limits: Limits,
+def _load_all(con, plans: list[readers.FilePlan], skipped: list[Path], progress: Progress | None, limits: Limits,
               polars_only: frozenset[str]) -> LoadResult:
     result = LoadResult(skipped=[str(s) for s in skipped])
-    bar = _progress(progress, sum(p.size for p in plans))
+    total, done = sum(p.size for p in plans), 0
     current = None
     con.execute("begin")
     try:
-        if bar is not None:
-            bar.start()
-            task = bar.add_task("", total=sum(p.size for p in plans))
         for plan in plans:
-            if bar is not None:
-                bar.update(task, description=plan.path.name)
+            if progress:
+                progress(plan.path.name, done, total)
             current = plan.file
             result.files.append(_load_one(con, plan, limits, polars_only))
-            if bar is not None:
-                bar.advance(task, plan.size)
+            done += plan.size
         if any(f.table == "calendar_overrides" and f.status == STATUS_LOADED for f in result.files):
             calendar.install(con)
         faults.checkpoint("load-before-commit")
@@ -417,7 +405,7 @@ def _load_all(con, plans: list[readers.FilePlan], skipped: list[Path], progress:
             ) from exc
         raise
     finally:
-        if bar is not None:
-            bar.stop()
+        if progress:
+            progress(None, done, total)
     result.unresolved = unresolved_count(con)
     return result

@@ -1,9 +1,7 @@
-"""Load summary and unresolved-reference listing (DESIGN §3 "listed by validation")."""
+"""Unresolved references and 县区 authority gaps, as data (DESIGN §3 "listed by validation"), and the load
+summary's labels; :mod:`hzeval.cli.console` shows them."""
 
 from __future__ import annotations
-
-from rich.console import Console
-from rich.table import Table as RichTable
 
 from hzeval.contract import TABLES
 
@@ -78,78 +76,3 @@ def authority_gaps(con) -> list[dict]:
     )
     names = [d[0] for d in cur.description]
     return [dict(zip(names, r)) for r in cur.fetchall()]
-
-
-def print_authority_gaps(rows: list[dict], console: Console) -> None:
-    if not rows:
-        return
-    t = RichTable(title="没有本级主管部门的县区 / 县区 regions without their own authority")
-    for h in ("所属区域\nregion", "机构数\nagencies", "由市级主管部门审定\nreviewed by"):
-        t.add_column(h, overflow="fold")
-    for r in rows:
-        t.add_row(r["region"] or "（未填所属区域）", str(r["agencies"]), r["authority"] or "（未登记主管部门）")
-    console.print(t)
-    console.print(
-        f"{len(rows)} 个县区没有登记本级主管部门，其机构的目录审定计入市级主管部门 / "
-        f"{len(rows)} regions have no 县区 authority: their agencies' reviews are charged to the 市级 authority"
-    )
-
-
-def print_unresolved(rows: list[dict], console: Console, limit: int | None = 200) -> None:
-    if not rows:
-        console.print("所有机构代码和资源代码均可对应 / all references resolve")
-        return
-    shown = rows if limit is None else rows[:limit]
-    t = RichTable(title="无法对应的引用 / unresolved references")
-    for h in ("表\ntable", "列\ncolumn", "值\nvalue", "行数\nrows"):
-        t.add_column(h, justify="right" if h.startswith("行数") else "left", overflow="fold")
-    for r in shown:
-        t.add_row(r["table"], r["column"], str(r["value"]), f"{r['rows']:,}")
-    console.print(t)
-    total_rows = sum(r["rows"] for r in rows)
-    more = f"（仅显示前 {len(shown)} 项 / first {len(shown)} shown）" if len(shown) < len(rows) else ""
-    console.print(
-        f"共 {len(rows)} 个代码、{total_rows:,} 行无法对应{more}；数据已保留，待机构名录或目录到位后会自动对应 / "
-        f"{len(rows)} unresolved codes in {total_rows:,} rows; rows are kept and resolve once the register or catalogue arrives"
-    )
-
-
-def print_summary(result, console: Console) -> None:
-    """The per-file table, totals, rejects hint and unresolved count of a load."""
-    t = RichTable(title="加载结果 / load summary")
-    t.add_column("文件\nfile", overflow="fold")
-    t.add_column("表\ntable", overflow="fold")
-    t.add_column("格式/编码\nformat", overflow="fold")
-    for h in ("加载\nloaded", "拒收\nrejected", "替换\nreplaced"):
-        t.add_column(h, justify="right", no_wrap=True)
-    t.add_column("状态\nstatus", overflow="fold")
-    for f in result.files:
-        fmt = FORMAT_TEXT.get(f.file_format, f.file_format)
-        if f.encoding:
-            fmt += f" / {f.encoding}"
-        t.add_row(f.file, f.table, fmt, f"{f.rows_loaded:,}", f"{f.rows_rejected:,}", f"{f.rows_replaced:,}",
-                  STATUS_TEXT.get(f.status, f.status))
-    console.print(t)
-    n_loaded = sum(1 for f in result.files if f.status == "loaded")
-    console.print(
-        f"合计 / total：{len(result.files)} 个文件（{n_loaded} 个已加载），加载 {result.rows_loaded:,} 行，"
-        f"拒收 {result.rows_rejected:,} 行，替换 {result.rows_replaced:,} 行 / "
-        f"{len(result.files)} files ({n_loaded} loaded), {result.rows_loaded:,} rows loaded, "
-        f"{result.rows_rejected:,} rejected, {result.rows_replaced:,} replaced"
-    )
-    for f in result.files:
-        for w in f.warnings:
-            console.print(f"[yellow]提示 / warning[/yellow] {f.file}: {w}", markup=True, highlight=False)
-    for s in result.skipped:
-        console.print(f"[yellow]提示 / warning[/yellow] 跳过不支持的文件 / skipped unsupported file: {s}")
-    if result.rows_rejected:
-        ids = ", ".join(str(i) for i in result.load_ids)
-        console.print(
-            f"有 {result.rows_rejected:,} 行被拒收，原因见 rejects 表 / {result.rows_rejected:,} rows rejected, see table rejects: "
-            f"select * from rejects where load_id in ({ids}) order by file, line"
-        )
-    if result.unresolved:
-        console.print(
-            f"有 {result.unresolved:,} 个机构/资源代码无法对应（数据已保留），运行 hzeval validate 查看 / "
-            f"{result.unresolved:,} unresolved agency/resource codes (rows kept): run 'hzeval validate'"
-        )

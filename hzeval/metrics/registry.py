@@ -52,15 +52,9 @@ from typing import Literal
 from pydantic import Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
-from hzeval.errors import HzevalError
+from hzeval.errors import DeclarationError
 from hzeval.rules import Strict, articles_for
 from hzeval.util.lazy import LazyFrozenSet, LazyMapping, LazyTuple
-
-
-class DeclarationError(HzevalError):
-    """A metric SQL file's declarations are invalid."""
-
-    exit_code = 4
 
 
 _MARKER = re.compile(r"^-- (metric|step): (.*)$")

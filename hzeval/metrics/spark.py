@@ -46,7 +46,7 @@ from sqlglot import exp
 
 from hzeval.store import calendar
 from hzeval.contract import TABLES
-from hzeval.errors import HzevalError
+from hzeval.errors import SparkEngineError
 from hzeval.metrics.engine import MACROS, Block, Window, check_calendar, statements
 from hzeval.metrics.engine import compute_items as duckdb_compute_items
 
@@ -65,10 +65,6 @@ SMALL_TABLE_ROWS = 100_000
 #: Spark's broadcast-join threshold for the session (Spark's default is 10 MB): the small tables of
 #: a province (grants, register, calendar, rule profiles) stay broadcast under it
 BROADCAST_THRESHOLD = "64MB"
-
-
-class SparkEngineError(HzevalError):
-    """The Spark engine cannot run (missing pyspark/Java, a lake table, a transpile gap)."""
 
 
 # --------------------------------------------------------------------------- transpiling

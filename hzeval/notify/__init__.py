@@ -24,10 +24,10 @@ from pathlib import Path
 
 import polars as pl
 
-from hzeval.errors import HzevalError
+from hzeval.errors import NotifyError
 from hzeval.notify import channels
 from hzeval.notify.channels import CHANNEL_ZH, Mailer, SendError, SmtpConfig, post_robot, robot_kind, robot_label, valid_email
-from hzeval.notify.compose import (ESCALATE, OVERDUE, SOON, Notice, clean, deadline_text, html_body, plain_text,
+from hzeval.notify.compose import (OVERDUE, SOON, Notice, clean, deadline_text, html_body, plain_text,
                                    robot_markdown, robot_payload, subject)
 from hzeval.rules import provision
 from hzeval.assessment.scheme import latest_scheme_for
@@ -40,14 +40,8 @@ log = logging.getLogger(__name__)
 BACKOFF_FIRST = dt.timedelta(minutes=15)
 BACKOFF_MAX = dt.timedelta(days=1)
 
-__all__ = ["NotifyError", "NotifyResult", "Outcome", "contact_gaps", "notified_items", "print_contact_gaps",
-           "print_result", "publish_notified", "raise_for_failures", "send_notices", "summary_line"]
-
-
-class NotifyError(HzevalError):
-    """Some notices were not delivered (failed now, or waiting for their retry time)."""
-
-    exit_code = 6
+__all__ = ["NotifyResult", "Outcome", "contact_gaps", "notified_items", "publish_notified", "raise_for_failures",
+           "send_notices", "summary_line"]
 
 
 def backoff(failures: int) -> dt.timedelta:
@@ -352,19 +346,6 @@ def contact_gaps(con) -> list[tuple[str, str | None]]:
 # --------------------------------------------------------------------------- summary
 
 
-def print_contact_gaps(gaps: list[tuple[str, str | None]], console) -> None:
-    """``validate``'s lines on agencies without 督办 contacts."""
-    from rich.markup import escape
-
-    if not gaps:
-        console.print("每个机构都登记了督办联系人 / every agency has a 督办 contact")
-        return
-    names = "、".join(f"{clean(name or '', 30)}（{code}）" for code, name in gaps[:50])
-    more = " 等（仅列前 50 个）" if len(gaps) > 50 else ""
-    console.print(escape(f"未登记督办联系人（contacts 表，无邮箱或机器人地址）的机构 {len(gaps)} 个：{names}{more} / "
-                         f"{len(gaps)} agencies have no contact for 督办 notices"), soft_wrap=True)
-
-
 def summary_line(result: NotifyResult) -> str:
     done = result.by_status("dry-run" if result.dry_run else "sent")
     failed, waiting = result.by_status("failed"), result.by_status("waiting")
@@ -383,46 +364,6 @@ def summary_line(result: NotifyResult) -> str:
     if result.unreached:
         parts.append(f"{len(result.unreached)} 个有待办事项的机构没有督办联系人")
     return "；".join(parts)
-
-
-def print_result(result: NotifyResult, console, show_text: bool = False) -> None:
-    from rich.markup import escape
-    from rich.table import Table
-
-    status_zh = {"sent": "已发送", "failed": "失败", "waiting": "待重试", "dry-run": "将发送"}
-    if result.outcomes:
-        t = Table(title="督办通知 / notices")
-        for h in ("机构", "渠道", "收件人", "逾期", "即将到期", "逾期上报", "结果"):
-            t.add_column(h, overflow="fold")
-        for o in result.outcomes:
-            n, c = o.notice, o.notice.counts
-            detail = status_zh[o.status]
-            if o.error:
-                detail += f"：{o.error}"
-            if o.next_attempt_at:
-                detail += f"（{o.next_attempt_at:%m-%d %H:%M} 后重试）"
-            t.add_row(escape(f"{clean(n.agency_name or '', 30)}（{n.agency_code}）"), CHANNEL_ZH[n.channel],
-                      escape(f"{clean(n.contact_name, 20)} {n.recipient}"), str(c[OVERDUE]), str(c[SOON]),
-                      str(c[ESCALATE]), escape(detail))
-        console.print(t)
-    if show_text:
-        shown = set()
-        for o in result.outcomes:  # each distinct text once (an agency's recipients mostly get the same)
-            n = o.notice
-            key = (n.agency_code, tuple((i["item_key"], i["level"]) for i in n.items))
-            if key in shown:
-                continue
-            shown.add(key)
-            console.print(f"\n[bold]{escape(subject(n))}[/bold]")
-            console.print(escape(plain_text(n)), soft_wrap=True)
-    if result.unreached:
-        names = "、".join(f"{clean(name or '', 30)}（{code}，{k} 项）" for code, name, k in result.unreached[:30])
-        more = f" 等 {len(result.unreached)} 个" if len(result.unreached) > 30 else ""
-        console.print(escape(f"没有督办联系人、无法通知的机构 / agencies without contacts: {names}{more}"), soft_wrap=True)
-    if result.bad_contacts:
-        rows = "；".join(f"{code} {clean(name, 20)}：{why}" for code, name, why in result.bad_contacts[:20])
-        console.print(escape(f"无法使用的联系人 / unusable contacts: {rows}"), soft_wrap=True)
-    console.print(escape(summary_line(result)))
 
 
 def raise_for_failures(result: NotifyResult) -> None:

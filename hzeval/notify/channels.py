@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 
-from hzeval.errors import HzevalError
+from hzeval.errors import ConfigError
 
 #: the robots' JSON message formats, recognised by host, else by the vendors' URL paths
 ROBOT_HOSTS = {"qyapi.weixin.qq.com": "wecom", "oapi.dingtalk.com": "dingtalk"}
@@ -43,11 +43,10 @@ TIMEOUT = 15
 
 
 class SendError(Exception):
-    """One delivery failed; ``str()`` is a short, secret-free reason."""
+    """One delivery failed; ``str()`` is a short, secret-free reason.
 
-
-class ConfigError(HzevalError):
-    exit_code = 2
+    Internal control flow, not an :class:`~hzeval.errors.HzevalError`: each is caught where the delivery
+    is attempted and recorded in ``notices``; the user sees :class:`~hzeval.errors.NotifyError` for the run."""
 
 
 def is_loopback(host: str | None) -> bool:

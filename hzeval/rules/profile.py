@@ -35,7 +35,7 @@ import polars as pl
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from hzeval.errors import HzevalError
+from hzeval.errors import RuleError
 from hzeval.util.frame import frame
 
 DEFAULT_PROFILE = "huizhou-draft-2022"
@@ -46,12 +46,6 @@ KNOWN_DEADLINE_KEYS = ("catalog_update", "catalog_review", "share_reply", "share
 _BEFORE_ALL = dt.date(1, 1, 1)
 _AFTER_ALL = dt.date(9999, 12, 31)
 ARTICLE_PATTERN = r"^第[一二三四五六七八九十百零]+条(第[一二三四五六七八九十]+款)?(（[一二三四五六七八九十]+）)?$"
-
-
-class RuleError(HzevalError):
-    """A rule profile, or a scheme's list of profiles, is invalid."""
-
-    exit_code = 4
 
 
 class Strict(BaseModel):

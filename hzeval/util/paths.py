@@ -13,13 +13,7 @@ import hashlib
 import os
 from pathlib import Path
 
-from hzeval.errors import HzevalError, clip
-
-
-class UnsafePathError(HzevalError):
-    """A path built from data would leave its output folder."""
-
-    exit_code = 2
+from hzeval.errors import UnsafePathError, clip
 
 
 def inside(root: str | os.PathLike, *parts: str) -> Path:

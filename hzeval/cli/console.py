@@ -1,0 +1,394 @@
+"""Every table and progress display of the command line (floor 7; DESIGN §2 "terminal output").
+
+Domain modules return data (frames, dicts, dataclasses) and never import rich; the functions here
+show that data on a rich console. ``out`` is the standard output, ``err`` the standard error. Each
+``print_*`` takes the console to print on (default ``out``), so tests can record what is shown.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import polars as pl
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import (BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+                           TimeRemainingColumn)
+from rich.table import Table
+
+from hzeval import present
+from hzeval.assessment.assess import Ranking
+from hzeval.assessment.gate import CONDITIONS
+from hzeval.assessment.scoring import NOT_GRADED
+from hzeval.assessment.supervise import COLUMNS as SUPERVISION_COLUMNS
+from hzeval.ingest.load import LoadResult
+from hzeval.ingest.report import FORMAT_TEXT, STATUS_TEXT
+from hzeval.metrics.registry import METRICS
+from hzeval.notify import NotifyResult, summary_line
+from hzeval.notify.channels import CHANNEL_ZH
+from hzeval.notify.compose import ESCALATE, OVERDUE, SOON, clean, plain_text, subject
+from hzeval.rules import articles_for
+from hzeval.runs import LOST_EPS
+
+# scheduler logs and pipes are not terminals: give tables room instead of rich's 80 columns
+out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, highlight=False)
+
+#: show a progress bar only for drops larger than this
+PROGRESS_MIN_BYTES = 8 * 1024 * 1024
+
+
+# --------------------------------------------------------------------------- progress
+
+
+def load_bar(enabled: bool, total: int) -> Progress | None:
+    """A rich progress bar over bytes, or None for small drops / when disabled."""
+    if not enabled or total <= PROGRESS_MIN_BYTES:
+        return None
+    return Progress(
+        TextColumn("加载 / loading {task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
+        console=err, transient=True,
+    )
+
+
+def load_progress(enabled: bool = True) -> Callable[[str | None, int, int], None]:
+    """The loader's ``progress`` callback (:func:`hzeval.ingest.load.load_paths`): a bar on stderr over
+    the bytes of a large drop, started at the first file and gone at the end."""
+    state: dict = {}
+
+    def progress(file: str | None, done: int, total: int) -> None:
+        if "bar" not in state:
+            state["bar"] = bar = load_bar(enabled, total)
+            if bar is not None:
+                bar.start()
+                state["task"] = bar.add_task("", total=total)
+        bar = state["bar"]
+        if file is None:  # the end, loaded or not (a retried load starts a new bar)
+            state.clear()
+            if bar is not None:
+                bar.stop()
+        elif bar is not None:
+            bar.update(state["task"], completed=done, description=file)
+
+    return progress
+
+
+def report_progress(console: Console, total_hint: str = "报告"):
+    """A rich progress bar for ``render_reports``: returns (on_start, on_done, finish)."""
+    bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                   console=console, transient=False, disable=not console.is_terminal)
+    state = {}
+
+    def on_start(run, jobs):
+        console.print(f"渲染 {run.year} 年报告 / rendering {len(jobs)} reports from run {run.run_id}")
+        bar.start()
+        state["task"] = bar.add_task(total_hint, total=len(jobs))
+        state["total"] = len(jobs)
+
+    def on_done(result):
+        mark = "✔" if result.ok else "✘"
+        state["done"] = state.get("done", 0) + 1
+        count = f"{state['done']}/{state['total']}"  # "12/40" on a terminal and in a log alike
+        bar.update(state["task"], advance=1, description=f"{count} {mark} {Path(result.job.html).name}")
+        if not result.ok:
+            bar.console.print(f"{count} ✘ {result.job.html}: {result.error}", style="red", markup=False,
+                              highlight=False)
+        elif not console.is_terminal:
+            console.print(f"{count} ✔ {result.job.html}", markup=False, highlight=False)
+
+    return on_start, on_done, bar.stop
+
+
+# --------------------------------------------------------------------------- load, validate
+
+
+def print_summary(result: LoadResult, console: Console = out) -> None:
+    """The per-file table, totals, rejects hint and unresolved count of a load."""
+    t = Table(title="加载结果 / load summary")
+    t.add_column("文件\nfile", overflow="fold")
+    t.add_column("表\ntable", overflow="fold")
+    t.add_column("格式/编码\nformat", overflow="fold")
+    for h in ("加载\nloaded", "拒收\nrejected", "替换\nreplaced"):
+        t.add_column(h, justify="right", no_wrap=True)
+    t.add_column("状态\nstatus", overflow="fold")
+    for f in result.files:
+        fmt = FORMAT_TEXT.get(f.file_format, f.file_format)
+        if f.encoding:
+            fmt += f" / {f.encoding}"
+        t.add_row(f.file, f.table, fmt, f"{f.rows_loaded:,}", f"{f.rows_rejected:,}", f"{f.rows_replaced:,}",
+                  STATUS_TEXT.get(f.status, f.status))
+    console.print(t)
+    n_loaded = sum(1 for f in result.files if f.status == "loaded")
+    console.print(
+        f"合计 / total：{len(result.files)} 个文件（{n_loaded} 个已加载），加载 {result.rows_loaded:,} 行，"
+        f"拒收 {result.rows_rejected:,} 行，替换 {result.rows_replaced:,} 行 / "
+        f"{len(result.files)} files ({n_loaded} loaded), {result.rows_loaded:,} rows loaded, "
+        f"{result.rows_rejected:,} rejected, {result.rows_replaced:,} replaced"
+    )
+    for f in result.files:
+        for w in f.warnings:
+            console.print(f"[yellow]提示 / warning[/yellow] {f.file}: {w}", markup=True, highlight=False)
+    for s in result.skipped:
+        console.print(f"[yellow]提示 / warning[/yellow] 跳过不支持的文件 / skipped unsupported file: {s}")
+    if result.rows_rejected:
+        ids = ", ".join(str(i) for i in result.load_ids)
+        console.print(
+            f"有 {result.rows_rejected:,} 行被拒收，原因见 rejects 表 / {result.rows_rejected:,} rows rejected, "
+            f"see table rejects: select * from rejects where load_id in ({ids}) order by file, line"
+        )
+    if result.unresolved:
+        console.print(
+            f"有 {result.unresolved:,} 个机构/资源代码无法对应（数据已保留），运行 hzeval validate 查看 / "
+            f"{result.unresolved:,} unresolved agency/resource codes (rows kept): run 'hzeval validate'"
+        )
+
+
+def print_unresolved(rows: list[dict], console: Console = out, limit: int | None = 200) -> None:
+    if not rows:
+        console.print("所有机构代码和资源代码均可对应 / all references resolve")
+        return
+    shown = rows if limit is None else rows[:limit]
+    t = Table(title="无法对应的引用 / unresolved references")
+    for h in ("表\ntable", "列\ncolumn", "值\nvalue", "行数\nrows"):
+        t.add_column(h, justify="right" if h.startswith("行数") else "left", overflow="fold")
+    for r in shown:
+        t.add_row(r["table"], r["column"], str(r["value"]), f"{r['rows']:,}")
+    console.print(t)
+    total_rows = sum(r["rows"] for r in rows)
+    more = f"（仅显示前 {len(shown)} 项 / first {len(shown)} shown）" if len(shown) < len(rows) else ""
+    console.print(
+        f"共 {len(rows)} 个代码、{total_rows:,} 行无法对应{more}；数据已保留，待机构名录或目录到位后会自动对应 / "
+        f"{len(rows)} unresolved codes in {total_rows:,} rows; rows are kept and resolve once the register or "
+        f"catalogue arrives"
+    )
+
+
+def print_authority_gaps(rows: list[dict], console: Console = out) -> None:
+    if not rows:
+        return
+    t = Table(title="没有本级主管部门的县区 / 县区 regions without their own authority")
+    for h in ("所属区域\nregion", "机构数\nagencies", "由市级主管部门审定\nreviewed by"):
+        t.add_column(h, overflow="fold")
+    for r in rows:
+        t.add_row(r["region"] or "（未填所属区域）", str(r["agencies"]), r["authority"] or "（未登记主管部门）")
+    console.print(t)
+    console.print(
+        f"{len(rows)} 个县区没有登记本级主管部门，其机构的目录审定计入市级主管部门 / "
+        f"{len(rows)} regions have no 县区 authority: their agencies' reviews are charged to the 市级 authority"
+    )
+
+
+def print_contact_gaps(gaps: list[tuple[str, str | None]], console: Console = out) -> None:
+    """``validate``'s lines on agencies without 督办 contacts."""
+    if not gaps:
+        console.print("每个机构都登记了督办联系人 / every agency has a 督办 contact")
+        return
+    names = "、".join(f"{clean(name or '', 30)}（{code}）" for code, name in gaps[:50])
+    more = " 等（仅列前 50 个）" if len(gaps) > 50 else ""
+    console.print(escape(f"未登记督办联系人（contacts 表，无邮箱或机器人地址）的机构 {len(gaps)} 个：{names}{more} / "
+                         f"{len(gaps)} agencies have no contact for 督办 notices"), soft_wrap=True)
+
+
+# --------------------------------------------------------------------------- assess, rules
+
+
+def print_ranking(ranking: Ranking, console: Console = out) -> None:
+    """The run's header, one ranking table per peer group, the grade counts and the ungraded units."""
+    r = ranking
+    console.print(f"[bold]{r.year} 年度评估[/bold]  截至 {r.as_of:%Y-%m-%d %H:%M}  方案：{r.scheme_name}  "
+                  f"运行：{r.run_id}")
+    for group in dict.fromkeys(row["peer_group"] for row in r.rows):
+        t = Table(title=f"{group}排名 / ranking ({group})", show_lines=False)
+        for col, just in (("名次", "right"), ("机构代码", "left"), ("机构名称", "left"), ("总分", "right"),
+                          ("等级", "left")):
+            t.add_column(col, justify=just)
+        for row in (row for row in r.rows if row["peer_group"] == group):
+            t.add_row(str(row["rank"]), row["agency_code"], row["agency_name"] or "（未登记）", f"{row['total']:.2f}",
+                      row["grade"] + ("（一票否决）" if row["vetoed"] else ""))
+        console.print(t)
+    console.print("等级分布 / grades: " + "，".join(f"{g} {n}" for g, n in r.grades))
+    if r.ungraded:
+        console.print(f"{NOT_GRADED} / not graded: "
+                      + "，".join(f"{c} {n or ''}（{t:.2f} 分，仅供参考）" for c, n, t in r.ungraded))
+
+
+def print_rules(year: int, scheme, deadlines: pl.DataFrame, metrics: pl.DataFrame, console: Console = out) -> None:
+    """``hzeval rules``: the profiles in force over ``year`` and what each deadline and metric rests on
+    (the frames of :func:`hzeval.rules.year_overview`)."""
+    console.print(f"[bold]{year} 年度适用规则[/bold]（方案 {scheme.name}；规则配置 "
+                  + "、".join(f"{s.profile.name} 自 {s.start}" for s in scheme.ruleset.spans) + "）")
+    t = Table(title="期限 / deadlines")
+    for c in ("期限键", "规则配置", "适用起", "适用止", "期限", "条款", "原文"):
+        t.add_column(c)
+    for r in deadlines.iter_rows(named=True):
+        t.add_row(r["key"], r["profile"], str(r["from"]), str(r["to"]), r["period"], r["article"], r["text"])
+    console.print(t)
+    t = Table(title="指标 / metrics")
+    for c in ("指标", "名称", "规则配置", "适用起", "适用止", "期限键", "条款"):
+        t.add_column(c)
+    for r in metrics.iter_rows(named=True):
+        t.add_row(r["metric_id"], r["metric_name"], r["profile"], str(r["from"]), str(r["to"]), r["deadline"],
+                  r["article"])
+    console.print(t)
+
+
+def print_adjustments(rows: pl.DataFrame, console: Console = out) -> None:
+    """``hzeval adjust list``: the frame of :func:`hzeval.assessment.adjust.adjustment_overview`."""
+    t = Table()
+    for c in ("编号", "类型", "对象", "理由", "提出人", "审批人", "状态"):
+        t.add_column(c)
+    for r in rows.iter_rows():
+        t.add_row(*r)
+    console.print(t)
+
+
+# --------------------------------------------------------------------------- supervise, gate, explain
+
+
+def print_items(items: pl.DataFrame, as_of: dt.datetime, console: Console = out, limit: int | None = None) -> None:
+    n_over = items.filter(pl.col("state") == "逾期").height
+    n_soon = items.filter(pl.col("state") == "即将到期").height
+    console.print(
+        f"[bold]督办清单[/bold] 截至 {as_of:%Y-%m-%d %H:%M}：未办结 {items.height} 项，"
+        f"其中逾期 {n_over} 项、即将到期 {n_soon} 项 / open {items.height}, overdue {n_over}, due soon {n_soon}"
+    )
+    if items.is_empty():
+        return
+    t = Table(show_lines=False)
+    for key in ("category", "article", "agency_code", "agency_name", "record_id", "due_date", "state"):
+        t.add_column(SUPERVISION_COLUMNS[key])
+    t.add_column("工作日", justify="right")
+    shown = items if limit is None else items.head(limit)
+    for r in shown.iter_rows(named=True):
+        days = f"逾期 {r['wd_overdue']}" if r["wd_overdue"] is not None else f"剩 {r['wd_left']}"
+        style = "red" if r["state"] == "逾期" else ("yellow" if r["state"] == "即将到期" else None)
+        t.add_row(r["category"], r["article"], r["agency_code"] or "", r["agency_name"] or "（未登记）",
+                  r["record_id"], present.deadline(r["due_date"]), r["state"], days, style=style)
+    console.print(t)
+    if limit is not None and items.height > limit:
+        more = items.height - limit
+        console.print(f"……另有 {more} 项未显示（用 --csv/--xlsx 导出全部）/ {more} more")
+
+
+def print_gates(gates: pl.DataFrame, console: Console = out, as_of=None) -> None:
+    article = "、".join(articles_for("project_gate", as_of))
+    n_fail = gates.filter(~pl.col("passed")).height
+    n_flag = gates.filter(pl.col("accepted_while_failing")).height
+    console.print(
+        f"[bold]项目数据门禁（{article}）[/bold]：{gates.height} 个项目，未通过 {n_fail} 个，"
+        f"其中带病验收 {n_flag} 个 / {gates.height} projects, {n_fail} failing, {n_flag} accepted while failing"
+    )
+    console.print("；".join(f"{k} {v}" for k, v in CONDITIONS.items()))
+    t = Table()
+    for col in ("项目编号", "项目名称", "建设单位", "核验时点", "结果", "未通过条件", "未通过资源"):
+        t.add_column(col)
+    for r in gates.iter_rows(named=True):
+        result = "通过" if r["passed"] else ("带病验收" if r["accepted_while_failing"] else "未通过")
+        when = f"{r['checked_at']:%Y-%m-%d}" + ("（验收）" if r["accepted_at"] else "（当前）")
+        t.add_row(r["project_id"], r["project_name"], r["owner_name"] or r["owner_code"], when, result,
+                  r["failed_conditions"] or "", r["failed_resources"] or "",
+                  style="red" if r["accepted_while_failing"] else None)
+    console.print(t)
+
+
+def _late_by(due, done) -> str:
+    if due is None:
+        return ""
+    if done is None:
+        return f"（期限 {present.deadline(due)}，未办结）"
+    return f"（期限 {present.deadline(due)}，办结于 {present.when(done)}）"
+
+
+def print_explanation(exp: dict, console: Console = out, limit: int = 10) -> None:
+    """``hzeval explain``: the dict of :func:`hzeval.assessment.explain.explanation`."""
+    h = exp["head"]
+    console.print(
+        f"[bold]{h['agency_name'] or h['agency_code']}（{h['agency_code']}）{h['year']} 年度评估说明[/bold]\n"
+        f"总分 {present.points(h['total'])}，等级 {present.grade_label(h['grade'], h['vetoed'])}，"
+        + (f"{h['peer_group']}第 {h['rank']} 名" if h["rank"] is not None else "不参与排名")
+        + f"；运行 {h['run_id']}，方案 {h['scheme_name']}，截至 {h['as_of']}",
+        markup=True,
+    )
+    if h["vetoed"]:
+        console.print(f"  [red]{h['veto_text']}[/red]")
+    ev = exp["evidence"]
+    lost_any = False
+    for r in exp["rows"].iter_rows(named=True):
+        if r["lost"] is None or r["lost"] <= LOST_EPS:
+            continue
+        lost_any = True
+        name, article = r["metric_name"] or r["metric_id"], r["article"] or ""
+        if r["is_deduction"]:
+            console.print(f"\n[bold]{name}[/bold]（{article}）扣 {present.points(r['lost'])} 分："
+                          f"{present.integer(r['count'])} 次违规")
+        else:
+            val = "无" if r["value"] is None else (
+                f"{present.percent(r['value'])}"
+                f"（{present.integer(r['numerator'])}/{present.integer(r['denominator'])}）")
+            console.print(f"\n[bold]{r['dimension']} · {name}[/bold]（{article}）"
+                          f"得 {present.points(r['points'])} / {present.points(r['max_points'])}，"
+                          f"失 {present.points(r['lost'])} 分；实际 {val}")
+        key = METRICS[r["metric_id"]].deadline if r["metric_id"] in METRICS else None
+        if key and exp["deadlines"].get(key):
+            console.print(f"  依据：{exp['deadlines'][key]}", markup=False)
+        items = ev.filter(pl.col("metric_id") == r["metric_id"])
+        for e in items.head(limit).iter_rows(named=True):
+            adj = f" [已调整 {e['adjustment_id']}]" if e["adjustment_id"] else ""
+            cite = f"〔{e['article']}〕" if e["article"] and e["article"] != article else ""
+            console.print(f"  - {e['record_table_zh']} {e['record_id']}：{e['reason'] or ''} "
+                          f"{_late_by(e['due_at'], e['done_at'])}{cite}{adj}", markup=False)
+        if items.height > limit:
+            console.print(f"  ……另有 {items.height - limit} 条证据（用 --limit 显示更多）")
+    if not lost_any:
+        console.print("\n未失分。")
+    adjusted = ev.filter(pl.col("adjustment_id").is_not_null())
+    if adjusted.height:
+        console.print(f"\n[bold]已调整事项（{exp['disputes']}争议处理）[/bold]")
+        for e in adjusted.iter_rows(named=True):
+            console.print(f"  - [已调整 {e['adjustment_id']}] {e['metric_name']} {e['record_table_zh']} "
+                          f"{e['record_id']}：{e['reason'] or ''}", markup=False)
+
+
+# --------------------------------------------------------------------------- notify
+
+
+def print_result(result: NotifyResult, console: Console = out, show_text: bool = False) -> None:
+    """``hzeval notify``: one row per notice and its outcome; with ``show_text`` each distinct text."""
+    status_zh = {"sent": "已发送", "failed": "失败", "waiting": "待重试", "dry-run": "将发送"}
+    if result.outcomes:
+        t = Table(title="督办通知 / notices")
+        for h in ("机构", "渠道", "收件人", "逾期", "即将到期", "逾期上报", "结果"):
+            t.add_column(h, overflow="fold")
+        for o in result.outcomes:
+            n, c = o.notice, o.notice.counts
+            detail = status_zh[o.status]
+            if o.error:
+                detail += f"：{o.error}"
+            if o.next_attempt_at:
+                detail += f"（{o.next_attempt_at:%m-%d %H:%M} 后重试）"
+            t.add_row(escape(f"{clean(n.agency_name or '', 30)}（{n.agency_code}）"), CHANNEL_ZH[n.channel],
+                      escape(f"{clean(n.contact_name, 20)} {n.recipient}"), str(c[OVERDUE]), str(c[SOON]),
+                      str(c[ESCALATE]), escape(detail))
+        console.print(t)
+    if show_text:
+        shown = set()
+        for o in result.outcomes:  # each distinct text once (an agency's recipients mostly get the same)
+            n = o.notice
+            key = (n.agency_code, tuple((i["item_key"], i["level"]) for i in n.items))
+            if key in shown:
+                continue
+            shown.add(key)
+            console.print(f"\n[bold]{escape(subject(n))}[/bold]")
+            console.print(escape(plain_text(n)), soft_wrap=True)
+    if result.unreached:
+        names = "、".join(f"{clean(name or '', 30)}（{code}，{k} 项）" for code, name, k in result.unreached[:30])
+        more = f" 等 {len(result.unreached)} 个" if len(result.unreached) > 30 else ""
+        console.print(escape(f"没有督办联系人、无法通知的机构 / agencies without contacts: {names}{more}"),
+                      soft_wrap=True)
+    if result.bad_contacts:
+        rows = "；".join(f"{code} {clean(name, 20)}：{why}" for code, name, why in result.bad_contacts[:20])
+        console.print(escape(f"无法使用的联系人 / unusable contacts: {rows}"), soft_wrap=True)
+    console.print(escape(summary_line(result)))
