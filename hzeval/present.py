@@ -19,11 +19,14 @@ from __future__ import annotations
 import datetime as dt
 import math
 from decimal import Decimal
+from pathlib import Path
 
 import polars as pl
 
 from hzeval.contract import TABLES
+from hzeval.errors import OutputError
 from hzeval.util.escape import html_text
+from hzeval.util.frame import neutralise
 
 DASH = "—"
 
@@ -248,3 +251,51 @@ def cell(column: str, v) -> str:
     if isinstance(v, (float, Decimal)):
         return number(v)
     return str(v)
+
+
+# --------------------------------------------------------------------------- the 督办 list as a file
+
+#: columns of the 督办 list (``hzeval supervise``, its CSV/XLSX, the dashboard)
+SUPERVISION_COLUMNS = {
+    "category": "事项类别", "article": "条款", "agency_code": "机构代码", "agency_name": "机构名称",
+    "record_table": "来源表", "record_id": "事项编号", "due_date": "截止时间", "state": "状态",
+    "wd_overdue": "逾期工作日", "wd_left": "剩余工作日",
+}
+
+
+def supervision_export(items: pl.DataFrame, neutralised: bool = True) -> pl.DataFrame:
+    """The list for CSV/XLSX in the one vocabulary: 来源表 in Chinese, deadlines "YYYY-MM-DD 24:00".
+    CSV text is ``neutralise``d (XLSX uses a quote-prefix format instead)."""
+    if "due_at" in items.columns:
+        items = items.with_columns(due_date=deadline_expr("due_at"))
+    if "record_table" in items.columns:
+        items = items.with_columns(pl.col("record_table").replace(TABLE_ZH))
+    cols = [c for c in SUPERVISION_COLUMNS if c in items.columns]
+    out = items.select(cols).with_columns(
+        [neutralise(pl.col(c)).alias(c) for c in cols if neutralised and items.schema[c] == pl.String]
+    )
+    return out.rename({c: SUPERVISION_COLUMNS[c] for c in cols})
+
+
+def write_supervision(items: pl.DataFrame, path: Path) -> None:
+    """Write the list to CSV (UTF-8 with BOM, opens in Excel) or XLSX, atomically."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    xlsx = path.suffix.lower() == ".xlsx"
+    data = supervision_export(items, neutralised=not xlsx)
+    try:
+        if xlsx:
+            # text cells as strings with a quote-prefix format: shown exactly, never a formula
+            data.write_excel(tmp, worksheet="督办清单", autofit=True, freeze_panes=(1, 0),
+                             header_format={"bold": True, "bg_color": "#DDEBF7"},
+                             column_formats={c: {"quote_prefix": True} for c, t in data.schema.items() if t == pl.String})
+        else:
+            tmp.write_bytes(b"\xef\xbb\xbf" + data.write_csv().encode("utf-8"))
+        tmp.replace(path)
+    except OSError as exc:
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
+        raise OutputError(f"无法写出 {path}：{exc.strerror}", f"cannot write {path}: {exc.strerror}", file=str(path)) from exc
+

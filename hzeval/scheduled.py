@@ -28,7 +28,8 @@ from hzeval.errors import HzevalError, LockBusy
 from hzeval.ingest import load_paths
 from hzeval.notify import publish_notified, raise_for_failures, send_notices, summary_line
 from hzeval.store.published import published_dir
-from hzeval.store.warehouse import connect, db_path
+from hzeval.store.location import db_path
+from hzeval.store.warehouse import connect
 
 log = logging.getLogger("hzeval.run")
 

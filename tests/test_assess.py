@@ -12,7 +12,8 @@ from hzeval.assessment.assess import run_assessment
 from hzeval.errors import CalendarError
 from hzeval.assessment.gate import evaluate_gates
 from hzeval.assessment.scheme import load_scheme
-from hzeval.assessment.supervise import supervision_items, write_items
+from hzeval.assessment.supervise import supervision_items
+from hzeval.present import write_supervision
 from hzeval.store.warehouse import connect
 
 AS_OF = dt.datetime(2026, 1, 5, 9, 0)
@@ -111,7 +112,7 @@ def test_supervision_list(db, tmp_path):
     assert (rows["O1"]["state"], rows["O1"]["due_date"], rows["O1"]["wd_left"]) == ("未到期", dt.date(2026, 1, 13), 6)
     assert rows["O1"]["article"] == "第二十八条" and rows["S4"]["agency_name"] == "甲局"
     out = tmp_path / "list.csv"
-    write_items(items, out)
+    write_supervision(items, out)
     text = out.read_text(encoding="utf-8-sig")
     assert text.splitlines()[0].startswith("事项类别,条款,机构代码")
     assert "S4" in text
@@ -127,7 +128,7 @@ def test_export_neutralises_formulas(db, tmp_path):
                                            "submitted_at": "2025-12-31 11:00"})
         items = supervision_items(con, AS_OF)
     out = tmp_path / "list.xlsx"
-    write_items(items, out)
+    write_supervision(items, out)
     import openpyxl
 
     ws = openpyxl.load_workbook(out)["督办清单"]

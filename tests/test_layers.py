@@ -119,7 +119,7 @@ ARROWS = arrows()
 def test_the_reader_sees_the_imports_it_must_judge():
     """The checks below are only as good as this reading: known arrows must be found."""
     pairs = {(a.source, a.target) for a in ARROWS}
-    assert ("hzeval.store.published", "hzeval.store.warehouse") in pairs
+    assert ("hzeval.store.warehouse", "hzeval.store.published") in pairs
     assert ("hzeval.reports.workbook", "hzeval.reports.approval") in pairs
     assert any(a.source.startswith("hzeval.cli") and a.in_function for a in ARROWS)  # the entry's lazy loads
     assert len(MODULES) > 60

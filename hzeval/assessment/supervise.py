@@ -16,15 +16,12 @@ agency's 本级 authority.
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import polars as pl
 
-from hzeval import present
-from hzeval.errors import OutputError
 from hzeval.metrics import DEADLINE_METRICS, SUPERVISION_CATEGORY, Window, compute_items
 from hzeval.assessment.scheme import latest_scheme_for
-from hzeval.util.frame import frame, neutralise
+from hzeval.util.frame import frame
 
 #: 督办 category per metric, from the metrics' declarations (``-- category:``)
 CATEGORY = SUPERVISION_CATEGORY
@@ -33,11 +30,6 @@ OPEN_PLAN_CATEGORY = "开放计划未备案"
 #: the authority's duty on overdue rectifications
 ESCALATION_CATEGORY = "逾期整改未上报政府"
 
-COLUMNS = {
-    "category": "事项类别", "article": "条款", "agency_code": "机构代码", "agency_name": "机构名称",
-    "record_table": "来源表", "record_id": "事项编号", "due_date": "截止时间", "state": "状态",
-    "wd_overdue": "逾期工作日", "wd_left": "剩余工作日",
-}
 
 
 def supervision_items(con, as_of: dt.datetime, agency: str | None = None, scheme=None) -> pl.DataFrame:
@@ -103,41 +95,3 @@ def supervision_items(con, as_of: dt.datetime, agency: str | None = None, scheme
     )
     con.unregister("_meta")
     return out
-
-
-def export_frame(items: pl.DataFrame, neutralised: bool = True) -> pl.DataFrame:
-    """The list for CSV/XLSX in the one vocabulary: 来源表 in Chinese, deadlines "YYYY-MM-DD 24:00".
-    CSV text is ``neutralise``d (XLSX uses a quote-prefix format instead)."""
-    if "due_at" in items.columns:
-        items = items.with_columns(due_date=present.deadline_expr("due_at"))
-    if "record_table" in items.columns:
-        items = items.with_columns(pl.col("record_table").replace(present.TABLE_ZH))
-    cols = [c for c in COLUMNS if c in items.columns]
-    out = items.select(cols).with_columns(
-        [neutralise(pl.col(c)).alias(c) for c in cols if neutralised and items.schema[c] == pl.String]
-    )
-    return out.rename({c: COLUMNS[c] for c in cols})
-
-
-def write_items(items: pl.DataFrame, path: Path) -> None:
-    """Write the list to CSV (UTF-8 with BOM, opens in Excel) or XLSX, atomically."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    xlsx = path.suffix.lower() == ".xlsx"
-    data = export_frame(items, neutralised=not xlsx)
-    try:
-        if xlsx:
-            # text cells as strings with a quote-prefix format: shown exactly, never a formula
-            data.write_excel(tmp, worksheet="督办清单", autofit=True, freeze_panes=(1, 0),
-                             header_format={"bold": True, "bg_color": "#DDEBF7"},
-                             column_formats={c: {"quote_prefix": True} for c, t in data.schema.items() if t == pl.String})
-        else:
-            tmp.write_bytes(b"\xef\xbb\xbf" + data.write_csv().encode("utf-8"))
-        tmp.replace(path)
-    except OSError as exc:
-        try:
-            tmp.unlink(missing_ok=True)
-        except OSError:
-            pass
-        raise OutputError(f"无法写出 {path}：{exc.strerror}", f"cannot write {path}: {exc.strerror}", file=str(path)) from exc
-

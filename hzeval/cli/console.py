@@ -23,7 +23,7 @@ from hzeval import present
 from hzeval.assessment.assess import Ranking
 from hzeval.assessment.gate import CONDITIONS
 from hzeval.assessment.scoring import NOT_GRADED
-from hzeval.assessment.supervise import COLUMNS as SUPERVISION_COLUMNS
+from hzeval.present import SUPERVISION_COLUMNS
 from hzeval.ingest.load import LoadResult
 from hzeval.ingest.report import FORMAT_TEXT, STATUS_TEXT
 from hzeval.metrics.registry import METRICS

@@ -27,7 +27,8 @@ from hzeval.assessment.assess import ranking, run_assessment
 from hzeval.assessment.explain import explanation
 from hzeval.assessment.gate import evaluate_gates
 from hzeval.assessment.scheme import scheme_for
-from hzeval.assessment.supervise import supervision_items, write_items
+from hzeval.assessment.supervise import supervision_items
+from hzeval.present import write_supervision
 from hzeval.cli import console, params, requires
 from hzeval.cli.requires import Ctx
 from hzeval.errors import ConfigError, ExitCode, HzevalError, UsageError
@@ -145,7 +146,7 @@ def supervise(obj: Ctx, as_of, agency, limit, csv_path, xlsx_path):
     console.print_items(items, t, limit=limit)
     for path in (csv_path, xlsx_path):
         if path:
-            write_items(items, path)
+            write_supervision(items, path)
             console.out.print(f"已写出 / written: {path}")
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from hzeval.store.warehouse import db_path
+from hzeval.store.location import db_path
 
 
 class Option:

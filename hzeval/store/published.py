@@ -31,7 +31,7 @@ from pathlib import Path
 
 from hzeval.contract import TABLES
 from hzeval.errors import RunNotFoundError
-from hzeval.store.warehouse import db_path
+from hzeval.store.location import db_path
 from hzeval.util import faults
 
 log = logging.getLogger(__name__)

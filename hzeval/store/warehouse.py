@@ -19,10 +19,11 @@ import duckdb
 from hzeval.store import calendar
 from hzeval.contract import TABLES, table_ddl
 from hzeval.errors import WarehouseBusy, WarehouseError
+from hzeval.store.location import db_path
+from hzeval.store.published import recover
 
 log = logging.getLogger(__name__)
 
-DEFAULT_DB = "hzeval.duckdb"
 
 #: bookkeeping and output tables; names and columns are a public contract
 SYSTEM_DDL = """
@@ -128,10 +129,6 @@ def os_cause(exc: BaseException) -> tuple[str, str] | None:
 def is_lock_conflict(exc: BaseException) -> bool:
     """Whether a DuckDB open failed because another process holds the file."""
     return "lock" in str(exc).lower() and "conflicting" in str(exc).lower() or "Could not set lock" in str(exc)
-
-
-def db_path(path: str | os.PathLike | None = None) -> Path:
-    return Path(path or os.environ.get("HZEVAL_DB") or DEFAULT_DB)
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
@@ -259,8 +256,6 @@ def _short(exc: BaseException, limit: int = 160) -> str:
 
 def _recover_publish(con, path: Path) -> None:
     """A writer's start: publish a committed run a killed writer left unpublished (issue 13)."""
-    from hzeval.store.published import recover
-
     try:
         recover(con, path)
     except (OSError, duckdb.Error) as exc:  # recovery must not stop the writer's own work
