@@ -29,27 +29,41 @@ class ExitCode(IntEnum):
 
 #: what each status means (Chinese, English), for the README's table
 EXIT_MEANING = {
-    ExitCode.OK: ("成功（装载时坏行进入 rejects 也算成功）",
-                  "success (a load whose bad rows went to rejects succeeded)"),
-    ExitCode.INTERNAL: ("内部错误（请加 --debug 重试并报告），或尚未归类的错误",
-                        "internal error (rerun with --debug and report it), or an error not yet given a class"),
-    ExitCode.USAGE: ("用法错误：未知命令或选项、缺少参数、不能同时使用的选项",
-                     "usage (click): unknown command or option, missing argument, options that do not go together"),
-    ExitCode.BAD_INPUT: ("输入文件无法装载（无法读取、未知的表、缺列），或数据中的值会指向输出文件夹之外",
-                         "bad input file (unreadable, unknown table, missing column), or a value from data that "
-                         "would leave its output folder"),
-    ExitCode.BAD_CONFIG: ("配置错误：评分方案、规则配置、指标声明、邮件设置、用户文件、Spark 引擎",
-                          "bad configuration: scheme, rule profile, metric declaration, mail settings, users file, "
-                          "Spark engine"),
-    ExitCode.REFUSED: ("请求被拒绝：年度（含工作日历未覆盖的年份）、--as-of 时间、运行或调整的状态、数据仓库不存在",
-                       "refused request: year (also one the calendar does not cover), --as-of time, run or "
-                       "adjustment state, no warehouse"),
+    ExitCode.OK: (
+        "成功（装载时坏行进入 rejects 也算成功）",
+        "success (a load whose bad rows went to rejects succeeded)",
+    ),
+    ExitCode.INTERNAL: (
+        "内部错误（请加 --debug 重试并报告），或尚未归类的错误",
+        "internal error (rerun with --debug and report it), or an error not yet given a class",
+    ),
+    ExitCode.USAGE: (
+        "用法错误：未知命令或选项、缺少参数、不能同时使用的选项",
+        "usage (click): unknown command or option, missing argument, options that do not go together",
+    ),
+    ExitCode.BAD_INPUT: (
+        "输入文件无法装载（无法读取、未知的表、缺列），或数据中的值会指向输出文件夹之外",
+        "bad input file (unreadable, unknown table, missing column), or a value from data that "
+        "would leave its output folder",
+    ),
+    ExitCode.BAD_CONFIG: (
+        "配置错误：评分方案、规则配置、指标声明、邮件设置、用户文件、Spark 引擎",
+        "bad configuration: scheme, rule profile, metric declaration, mail settings, users file, Spark engine",
+    ),
+    ExitCode.REFUSED: (
+        "请求被拒绝：年度（含工作日历未覆盖的年份）、--as-of 时间、运行或调整的状态、数据仓库不存在",
+        "refused request: year (also one the calendar does not cover), --as-of time, run or "
+        "adjustment state, no warehouse",
+    ),
     ExitCode.DELIVERY: ("督办通知有发送失败或等待重试", "delivery failures (notify)"),
-    ExitCode.IO: ("输出文件无法写出：磁盘已满、没有权限、只读文件系统、文件大小限制",
-                  "an output file could not be written: disk full, permission denied, read-only file system, "
-                  "file-size limit"),
-    ExitCode.BUSY: ("数据仓库或定时任务的锁正被另一进程占用，请稍后重试",
-                    "the warehouse or the scheduled run's lock is held by another process: try again later"),
+    ExitCode.IO: (
+        "输出文件无法写出：磁盘已满、没有权限、只读文件系统、文件大小限制",
+        "an output file could not be written: disk full, permission denied, read-only file system, file-size limit",
+    ),
+    ExitCode.BUSY: (
+        "数据仓库或定时任务的锁正被另一进程占用，请稍后重试",
+        "the warehouse or the scheduled run's lock is held by another process: try again later",
+    ),
     ExitCode.INTERRUPTED: ("已中断（Ctrl-C）", "interrupted (Ctrl-C)"),
 }
 

@@ -53,19 +53,26 @@ def table(
     ``formats`` or else :func:`hzeval.present.cell`; ``classes`` gives a cell's CSS class from its value."""
     classes = classes or {}
     formats = formats or {}
-    head = "".join(f'<th{" class=num" if c in numeric else ""}>{esc(label)}</th>' for c, label in columns.items())
+    head = "".join(f"<th{' class=num' if c in numeric else ''}>{esc(label)}</th>" for c, label in columns.items())
     body = []
     for row in df.iter_rows(named=True):
         cells = []
         for c in columns:
             v = row.get(c)
             text = formats[c](v) if c in formats else present.cell(c, v)
-            cls_ = [k for k in ("num" if c in numeric else None, "nowrap" if c in nowrap else None,
-                                 classes[c](v) if c in classes else None) if k]
+            cls_ = [
+                k
+                for k in (
+                    "num" if c in numeric else None,
+                    "nowrap" if c in nowrap else None,
+                    classes[c](v) if c in classes else None,
+                )
+                if k
+            ]
             attr = ' class="' + " ".join(cls_) + '"' if cls_ else ""
             cells.append(f"<td{attr}>{esc(text)}</td>")
         cls = row_class(row) if row_class else None
-        body.append(f'<tr{f" class={cls}" if cls else ""}>{"".join(cells)}</tr>')
+        body.append(f"<tr{f' class={cls}' if cls else ''}>{''.join(cells)}</tr>")
     cap = f"<caption>{esc(caption)}</caption>" if caption else ""
     if not body:
         body.append(f'<tr><td colspan="{len(columns)}" class="empty">（无）</td></tr>')
@@ -78,7 +85,7 @@ def heading(text: str, level: int = 2, note: str | None = None) -> str:
 
 
 def paragraph(text: str, cls: str = "") -> str:
-    return f'<p{f" class={cls}" if cls else ""}>{esc(text)}</p>'
+    return f"<p{f' class={cls}' if cls else ''}>{esc(text)}</p>"
 
 
 def grade_badge(grade: str, vetoed: bool = False) -> str:
@@ -95,16 +102,22 @@ def veto_note(row: Mapping) -> str:
 
 def facts(items: Mapping[str, str]) -> str:
     """A row of key figures (label → value), values already plain text."""
-    cells = "".join(f'<div class="fact"><div class="k">{esc(k)}</div><div class="v">{v}</div></div>' for k, v in items.items())
+    cells = "".join(
+        f'<div class="fact"><div class="k">{esc(k)}</div><div class="v">{v}</div></div>' for k, v in items.items()
+    )
     return f'<div class="facts">{cells}</div>'
 
 
 def provenance(p: Mapping) -> str:
     """The run and scheme a report rests on (DESIGN §1: traceable to a run)."""
     rows = {
-        "评估年度": p["year"], "数据截至": present.when(p["as_of"]), "评分方案": p["scheme_name"],
-        "方案 SHA-256": str(p["scheme_sha256"])[:16] + "…", "输入 SHA-256": str(p["inputs_sha256"])[:16] + "…",
-        "评估运行": p["run_id"], "程序版本": p["package_version"],
+        "评估年度": p["year"],
+        "数据截至": present.when(p["as_of"]),
+        "评分方案": p["scheme_name"],
+        "方案 SHA-256": str(p["scheme_sha256"])[:16] + "…",
+        "输入 SHA-256": str(p["inputs_sha256"])[:16] + "…",
+        "评估运行": p["run_id"],
+        "程序版本": p["package_version"],
     }
     cells = "".join(f"<span><b>{esc(k)}</b> {esc(v)}</span>" for k, v in rows.items())
     return f'<div class="prov">{cells}</div>'
@@ -113,12 +126,19 @@ def provenance(p: Mapping) -> str:
 def masthead(subtitle: str, p: Mapping) -> str:
     return (
         f'<header class="mast"><div class="issuer">{esc(AUTHORITY)}</div>'
-        f"<h1>{esc(TITLE)}</h1><div class=\"sub\">{esc(subtitle)}</div>{provenance(p)}</header>"
+        f'<h1>{esc(TITLE)}</h1><div class="sub">{esc(subtitle)}</div>{provenance(p)}</header>'
     )
 
 
-def bar_chart(labels: list[str], series: list[tuple[str, list[float | None], str]], *, unit: str = "%",
-              top: float = 100.0, value_text=None, title: str = "") -> str:
+def bar_chart(
+    labels: list[str],
+    series: list[tuple[str, list[float | None], str]],
+    *,
+    unit: str = "%",
+    top: float = 100.0,
+    value_text=None,
+    title: str = "",
+) -> str:
     """A horizontal bar chart as inline SVG (no script: a report mailed alone keeps its charts;
     it scales to the page width). ``series``: (name, values, colour); a None value prints "—"."""
     value_text = value_text or (lambda v: present.DASH if v is None else f"{v:.1f}{unit}")
@@ -129,15 +149,19 @@ def bar_chart(labels: list[str], series: list[tuple[str, list[float | None], str
     title_h = 24 if title else 0
     height = title_h + legend_h + row_h * len(labels) + 8
     width = label_w + chart_w + 70
-    out = [f'<svg class="svgchart" viewBox="0 0 {width} {height}" role="img" preserveAspectRatio="xMinYMin meet" '
-           f'aria-label="{esc(title)}">']
+    out = [
+        f'<svg class="svgchart" viewBox="0 0 {width} {height}" role="img" preserveAspectRatio="xMinYMin meet" '
+        f'aria-label="{esc(title)}">'
+    ]
     if title:
         out.append(f'<text x="0" y="16" class="t">{esc(title)}</text>')
     if n_series > 1:
         x = label_w
         for name, _, colour in series:
-            out.append(f'<rect x="{x}" y="{title_h + 6}" width="12" height="12" fill="{colour}"/>'
-                       f'<text x="{x + 16}" y="{title_h + 16}">{esc(name)}</text>')
+            out.append(
+                f'<rect x="{x}" y="{title_h + 6}" width="12" height="12" fill="{colour}"/>'
+                f'<text x="{x + 16}" y="{title_h + 16}">{esc(name)}</text>'
+            )
             x += 30 + 14 * len(name)
     y0 = title_h + legend_h
     for i, label in enumerate(labels):
@@ -147,8 +171,10 @@ def bar_chart(labels: list[str], series: list[tuple[str, list[float | None], str
             v = values[i]
             w = 0 if v is None or top <= 0 else max(0.0, min(float(v) / top, 1.0)) * chart_w
             by = y + j * bar_h
-            out.append(f'<rect x="{label_w}" y="{by}" width="{w:.1f}" height="{bar_h - 2}" fill="{colour}"/>'
-                       f'<text x="{label_w + w + 4:.1f}" y="{by + bar_h - 4}" class="v">{esc(value_text(v))}</text>')
+            out.append(
+                f'<rect x="{label_w}" y="{by}" width="{w:.1f}" height="{bar_h - 2}" fill="{colour}"/>'
+                f'<text x="{label_w + w + 4:.1f}" y="{by + bar_h - 4}" class="v">{esc(value_text(v))}</text>'
+            )
     out.append(f'<line x1="{label_w}" y1="{y0}" x2="{label_w}" y2="{height - 8}" stroke="#999"/></svg>')
     return '<div class="chart">' + "".join(out) + "</div>"
 
@@ -174,14 +200,17 @@ def heat_table(rows: list[tuple[str, str, bool]], dims: list[str], rates: list[l
     body = []
     for (name, grade, vetoed), values in zip(rows, rates):
         cells = "".join(
-            '<td class="na-cell">不适用</td>' if v is None
+            '<td class="na-cell">不适用</td>'
+            if v is None
             else f'<td class=num style="background:{heat_colour(v)}">{esc(present.percent(v))}</td>'
             for v in values
         )
         cls = ' class="vetoed"' if vetoed else ""
         body.append(f"<tr{cls}><td>{esc(name)}</td><td>{esc(grade)}</td>{cells}</tr>")
-    return (f'<div class="scroll"><table class="data heat"><thead><tr><th>机构名称</th><th>等级</th>{head}</tr></thead>'
-            f'<tbody>{"".join(body)}</tbody></table></div>')
+    return (
+        f'<div class="scroll"><table class="data heat"><thead><tr><th>机构名称</th><th>等级</th>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table></div>"
+    )
 
 
 #: the rules the charts (:func:`bar_chart`, :func:`heat_table`) need, alone: also used by the offline dashboards

@@ -33,42 +33,118 @@ DASH = "—"
 #: every table an evidence row or a 督办 item may name, in Chinese (input tables from the contract)
 TABLE_ZH: dict[str, str] = {
     **{t.name: t.zh for t in TABLES.values()},
-    "runs": "评估运行", "metric_values": "指标值", "evidence": "证据", "scores": "得分", "grades": "等级",
-    "project_gates": "项目门禁", "adjustments": "争议调整", "calendar": "工作日历", "open_plans": "开放计划备案",
+    "runs": "评估运行",
+    "metric_values": "指标值",
+    "evidence": "证据",
+    "scores": "得分",
+    "grades": "等级",
+    "project_gates": "项目门禁",
+    "adjustments": "争议调整",
+    "calendar": "工作日历",
+    "open_plans": "开放计划备案",
 }
 
 #: item and gate statuses
 STATUS_ZH = {
-    "ok": "按时", "late": "逾期", "fail": "未达标", "pending": "未到期", "excused": "已豁免", "uncovered": "未覆盖",
-    "overdue": "逾期", "due_soon": "即将到期", True: "通过", False: "未通过",
+    "ok": "按时",
+    "late": "逾期",
+    "fail": "未达标",
+    "pending": "未到期",
+    "excused": "已豁免",
+    "uncovered": "未覆盖",
+    "overdue": "逾期",
+    "due_soon": "即将到期",
+    True: "通过",
+    False: "未通过",
 }
 
 #: one Chinese heading per column name used by the surfaces (a column that means something else
 #: has another name: ``reject_reason`` is why a row was refused, ``reason`` the problem an item
 #: was charged for; ``unresolved_value`` a code that resolves to nothing, ``value`` a metric's value)
 COLUMNS = {
-    "agency_code": "机构代码", "agency_name": "机构名称", "level": "层级", "region": "区域", "peer_group": "分组",
-    "rank": "名次", "total": "总分", "grade": "等级", "grade_label": "等级", "vetoed": "一票否决",
-    "veto_text": "一票否决说明", "graded": "参与评级",
-    "dimension": "维度", "metric_id": "指标代码", "metric_name": "指标", "article": "条款", "value": "指标值",
-    "numerator": "分子", "denominator": "分母", "count": "问题数", "points": "得分", "max_points": "满分",
-    "lost": "失分", "basis": "依据",
-    "record_table": "来源表", "record_table_zh": "来源表", "record_id": "事项编号", "reason": "问题",
-    "due_at": "截止时间", "deadline": "截止时间", "done_at": "办结时间", "wd_late": "逾期工作日",
-    "adjustment_id": "争议调整", "suggestion": "整改建议", "rule_profile": "规则版本",
-    "category": "事项类别", "due_date": "截止时间", "state": "状态", "wd_overdue": "逾期工作日",
+    "agency_code": "机构代码",
+    "agency_name": "机构名称",
+    "level": "层级",
+    "region": "区域",
+    "peer_group": "分组",
+    "rank": "名次",
+    "total": "总分",
+    "grade": "等级",
+    "grade_label": "等级",
+    "vetoed": "一票否决",
+    "veto_text": "一票否决说明",
+    "graded": "参与评级",
+    "dimension": "维度",
+    "metric_id": "指标代码",
+    "metric_name": "指标",
+    "article": "条款",
+    "value": "指标值",
+    "numerator": "分子",
+    "denominator": "分母",
+    "count": "问题数",
+    "points": "得分",
+    "max_points": "满分",
+    "lost": "失分",
+    "basis": "依据",
+    "record_table": "来源表",
+    "record_table_zh": "来源表",
+    "record_id": "事项编号",
+    "reason": "问题",
+    "due_at": "截止时间",
+    "deadline": "截止时间",
+    "done_at": "办结时间",
+    "wd_late": "逾期工作日",
+    "adjustment_id": "争议调整",
+    "suggestion": "整改建议",
+    "rule_profile": "规则版本",
+    "category": "事项类别",
+    "due_date": "截止时间",
+    "state": "状态",
+    "wd_overdue": "逾期工作日",
     "wd_left": "剩余工作日",
-    "project_id": "项目编号", "project_name": "项目名称", "owner_code": "建设单位代码", "owner_name": "建设单位",
-    "checked_at": "核验时点", "passed": "结果", "failed_conditions": "未通过条件", "failed_resources": "未通过资源",
+    "project_id": "项目编号",
+    "project_name": "项目名称",
+    "owner_code": "建设单位代码",
+    "owner_name": "建设单位",
+    "checked_at": "核验时点",
+    "passed": "结果",
+    "failed_conditions": "未通过条件",
+    "failed_resources": "未通过资源",
     "accepted_while_failing": "带病验收",
     # the staff notebooks: loads and rejects, unresolved codes, catalogue snapshots, deadline steps, runs
-    "file": "文件", "table_name": "表", "table_zh": "表", "file_format": "格式", "encoding": "编码",
-    "rows_loaded": "加载行数", "rows_rejected": "拒收行数", "rows_replaced": "替换行数", "loaded_at": "加载时间",
-    "column_name": "列", "reject_reason": "原因", "rows": "行数", "example_file": "示例文件", "example_line": "示例行号",
-    "unresolved_value": "值", "resource_code": "资源代码", "resource_name": "资源名称", "provider_code": "提供部门代码",
-    "status": "状态", "now_status": "现状态", "field": "字段", "before_value": "变化前", "after_value": "变化后",
-    "date": "日期", "weekday": "星期", "kind": "类型", "holiday": "节假日", "counted": "是否计入",
-    "change": "变化", "year": "年度", "run_id": "评估运行", "as_of": "数据截至", "finished_at": "完成时间",
+    "file": "文件",
+    "table_name": "表",
+    "table_zh": "表",
+    "file_format": "格式",
+    "encoding": "编码",
+    "rows_loaded": "加载行数",
+    "rows_rejected": "拒收行数",
+    "rows_replaced": "替换行数",
+    "loaded_at": "加载时间",
+    "column_name": "列",
+    "reject_reason": "原因",
+    "rows": "行数",
+    "example_file": "示例文件",
+    "example_line": "示例行号",
+    "unresolved_value": "值",
+    "resource_code": "资源代码",
+    "resource_name": "资源名称",
+    "provider_code": "提供部门代码",
+    "status": "状态",
+    "now_status": "现状态",
+    "field": "字段",
+    "before_value": "变化前",
+    "after_value": "变化后",
+    "date": "日期",
+    "weekday": "星期",
+    "kind": "类型",
+    "holiday": "节假日",
+    "counted": "是否计入",
+    "change": "变化",
+    "year": "年度",
+    "run_id": "评估运行",
+    "as_of": "数据截至",
+    "finished_at": "完成时间",
     "total_agencies": "机构数",
 }
 #: columns compared with the year before: ``<column>_prev`` is headed 上年…
@@ -79,9 +155,15 @@ THIS_YEAR = {c: f"本年{COLUMNS[c]}" for c in COMPARED}
 
 #: run information keys (workbook 运行信息, report masthead)
 RUN_INFO = {
-    "run_id": "评估运行编号", "year": "评估年度", "as_of": "数据截至", "finished_at": "完成时间",
-    "scheme_name": "评分方案", "scheme_sha256": "方案 SHA-256", "inputs_sha256": "输入数据 SHA-256",
-    "package_version": "程序版本", "published_file": "发布文件",
+    "run_id": "评估运行编号",
+    "year": "评估年度",
+    "as_of": "数据截至",
+    "finished_at": "完成时间",
+    "scheme_name": "评分方案",
+    "scheme_sha256": "方案 SHA-256",
+    "inputs_sha256": "输入数据 SHA-256",
+    "package_version": "程序版本",
+    "published_file": "发布文件",
 }
 
 
@@ -121,8 +203,11 @@ def deadline_expr(column: str) -> pl.Expr:
     over evidence or 督办 frames): 00:00 of the day after → "YYYY-MM-DD 24:00"; null stays null (an
     empty cell)."""
     c = pl.col(column)
-    return (pl.when(c.dt.time() == dt.time(0, 0)).then((c - pl.duration(days=1)).dt.strftime("%Y-%m-%d") + " 24:00")
-            .otherwise(c.dt.strftime("%Y-%m-%d %H:%M")))
+    return (
+        pl.when(c.dt.time() == dt.time(0, 0))
+        .then((c - pl.duration(days=1)).dt.strftime("%Y-%m-%d") + " 24:00")
+        .otherwise(c.dt.strftime("%Y-%m-%d %H:%M"))
+    )
 
 
 def when_expr(column: str) -> pl.Expr:
@@ -237,8 +322,18 @@ def cell(column: str, v) -> str:
         return signed_points(v)
     if column in ("value", "rate", "city_rate"):
         return percent(v)
-    if column in ("count", "numerator", "denominator", "wd_late", "wd_overdue", "wd_left", "rank", "evidence_rows",
-                  "agencies", "days_late"):
+    if column in (
+        "count",
+        "numerator",
+        "denominator",
+        "wd_late",
+        "wd_overdue",
+        "wd_left",
+        "rank",
+        "evidence_rows",
+        "agencies",
+        "days_late",
+    ):
         return integer(v)
     if column in ("passed",):
         return STATUS_ZH[bool(v)]
@@ -257,9 +352,16 @@ def cell(column: str, v) -> str:
 
 #: columns of the 督办 list (``hzeval supervise``, its CSV/XLSX, the dashboard)
 SUPERVISION_COLUMNS = {
-    "category": "事项类别", "article": "条款", "agency_code": "机构代码", "agency_name": "机构名称",
-    "record_table": "来源表", "record_id": "事项编号", "due_date": "截止时间", "state": "状态",
-    "wd_overdue": "逾期工作日", "wd_left": "剩余工作日",
+    "category": "事项类别",
+    "article": "条款",
+    "agency_code": "机构代码",
+    "agency_name": "机构名称",
+    "record_table": "来源表",
+    "record_id": "事项编号",
+    "due_date": "截止时间",
+    "state": "状态",
+    "wd_overdue": "逾期工作日",
+    "wd_left": "剩余工作日",
 }
 
 
@@ -286,9 +388,14 @@ def write_supervision(items: pl.DataFrame, path: Path) -> None:
     try:
         if xlsx:
             # text cells as strings with a quote-prefix format: shown exactly, never a formula
-            data.write_excel(tmp, worksheet="督办清单", autofit=True, freeze_panes=(1, 0),
-                             header_format={"bold": True, "bg_color": "#DDEBF7"},
-                             column_formats={c: {"quote_prefix": True} for c, t in data.schema.items() if t == pl.String})
+            data.write_excel(
+                tmp,
+                worksheet="督办清单",
+                autofit=True,
+                freeze_panes=(1, 0),
+                header_format={"bold": True, "bg_color": "#DDEBF7"},
+                column_formats={c: {"quote_prefix": True} for c, t in data.schema.items() if t == pl.String},
+            )
         else:
             tmp.write_bytes(b"\xef\xbb\xbf" + data.write_csv().encode("utf-8"))
         tmp.replace(path)
@@ -297,5 +404,6 @@ def write_supervision(items: pl.DataFrame, path: Path) -> None:
             tmp.unlink(missing_ok=True)
         except OSError:
             pass
-        raise OutputError(f"无法写出 {path}：{exc.strerror}", f"cannot write {path}: {exc.strerror}", file=str(path)) from exc
-
+        raise OutputError(
+            f"无法写出 {path}：{exc.strerror}", f"cannot write {path}: {exc.strerror}", file=str(path)
+        ) from exc

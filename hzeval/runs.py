@@ -44,19 +44,37 @@ from hzeval.assessment.gate import GATE_CONDITIONS
 from hzeval.assessment.scoring import LOST_EPS, AgencyInfo
 from hzeval.assessment.supervise import supervision_items
 from hzeval.errors import RunNotFoundError
+from hzeval.metrics.profiles import run_metric_articles, run_suggestions, suggestion
 from hzeval.metrics.registry import METRICS, VETO_METRIC
 from hzeval.present import NA_NOTE, NA_NOTES, table_zh
-from hzeval.metrics.profiles import run_metric_articles, run_suggestions, suggestion
 from hzeval.rules import run_deadline_texts, run_provision, run_provision_text
 from hzeval.store.calendar import MACROS
-from hzeval.store.published import (NOTIFIED_FILE, find_published, published_dir, published_runs, resolve_run,
-                                    run_year)
+from hzeval.store.published import NOTIFIED_FILE, find_published, published_dir, published_runs, resolve_run, run_year
 from hzeval.store.warehouse import connect
 from hzeval.util.frame import floats, frame
 
-__all__ = ["DEDUCTIONS", "DENIED", "EXCUSED_SQL", "GATE_CONDITIONS", "GRADE_ORDER", "LOST_EPS", "LOST_SQL",
-           "NOT_GRADED_GROUP", "VETO_METRIC", "RunReader", "agency_param", "connect_published", "find_published",
-           "open_reader", "open_run", "published_dir", "published_runs", "run_year", "suggestions", "with_notified"]
+__all__ = [
+    "DEDUCTIONS",
+    "DENIED",
+    "EXCUSED_SQL",
+    "GATE_CONDITIONS",
+    "GRADE_ORDER",
+    "LOST_EPS",
+    "LOST_SQL",
+    "NOT_GRADED_GROUP",
+    "VETO_METRIC",
+    "RunReader",
+    "agency_param",
+    "connect_published",
+    "find_published",
+    "open_reader",
+    "open_run",
+    "published_dir",
+    "published_runs",
+    "run_year",
+    "suggestions",
+    "with_notified",
+]
 
 #: deduction indicators are stored under this pseudo-dimension in ``scores`` (scheme default)
 DEDUCTIONS = "扣分项"
@@ -64,8 +82,10 @@ GRADE_ORDER = ("优秀", "良好", "合格", "不合格")
 #: matches no agency code: what a query gets when the user may not see the agency asked for
 DENIED = "\x00denied"
 #: the one definition of points lost, over ``scores as s`` (rounded to 4 places, never negative)
-LOST_SQL = ("greatest(round(case when s.max_points > 0 then s.max_points - coalesce(s.points, 0) "
-            "else -least(coalesce(s.points, 0), 0) end, 4), 0)")
+LOST_SQL = (
+    "greatest(round(case when s.max_points > 0 then s.max_points - coalesce(s.points, 0) "
+    "else -least(coalesce(s.points, 0), 0) end, 4), 0)"
+)
 #: an evidence row (``evidence as e``) excused by an approved adjustment (容错免责): an adjustment
 #: that is not a correction (a correction's reason says 按更正记录计算) — it neither vetoes nor deducts
 EXCUSED_SQL = "(e.adjustment_id is not null and not coalesce(e.reason like '%按更正记录计算%', false))"
@@ -101,8 +121,9 @@ def connect_published(path: str | os.PathLike) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(path), read_only=True, config=config)
 
 
-def open_run(published: str | os.PathLike | None = None, year: int | None = None, db=None,
-             scope: str | None = None) -> RunReader:
+def open_run(
+    published: str | os.PathLike | None = None, year: int | None = None, db=None, scope: str | None = None
+) -> RunReader:
     """Open a published run read-only (which one: :func:`find_published`)."""
     path = find_published(published, year, db)
     con = connect_published(path)
@@ -113,8 +134,11 @@ def open_run(published: str | os.PathLike | None = None, year: int | None = None
         raise
     if year is not None and reader.year != year:
         reader.close()
-        raise RunNotFoundError(f"{path.name} 是 {reader.year} 年的评估，不是 {year} 年",
-                               f"{path.name} is a {reader.year} run, not {year}", path=str(path))
+        raise RunNotFoundError(
+            f"{path.name} 是 {reader.year} 年的评估，不是 {year} 年",
+            f"{path.name} is a {reader.year} run, not {year}",
+            path=str(path),
+        )
     return reader
 
 
@@ -152,13 +176,23 @@ def with_notified(items: pl.DataFrame, folder: Path | str) -> pl.DataFrame:
     def when(col: str, label: str) -> pl.Expr:
         return pl.when(pl.col(col).is_not_null()).then(pl.lit(label) + pl.col(col).dt.strftime("%m-%d %H:%M"))
 
-    seen = seen.select(*keys, notified=pl.concat_str(
-        [when("notified_soon_at", "即将到期 "), when("notified_overdue_at", "逾期 "),
-         when("escalation_notice_at", "上报 ")], separator="；", ignore_nulls=True))
+    seen = seen.select(
+        *keys,
+        notified=pl.concat_str(
+            [
+                when("notified_soon_at", "即将到期 "),
+                when("notified_overdue_at", "逾期 "),
+                when("escalation_notice_at", "上报 "),
+            ],
+            separator="；",
+            ignore_nulls=True,
+        ),
+    )
     return items.join(seen, on=keys, how="left").with_columns(pl.col("notified").fill_null(""))
 
 
 # --------------------------------------------------------------------------- the reader
+
 
 class RunReader:
     """One finished run, read-only, as seen by a user limited to ``scope`` (None = all agencies).
@@ -166,8 +200,15 @@ class RunReader:
     ``con`` is a DuckDB connection or cursor on a published run file (or on the warehouse, then
     ``run_id`` picks the run; default the newest finished one)."""
 
-    def __init__(self, con, path: Path | str | None = None, scope: str | None = None,
-                 run_id: str | None = None, owns: bool = False, year: int | None = None):
+    def __init__(
+        self,
+        con,
+        path: Path | str | None = None,
+        scope: str | None = None,
+        run_id: str | None = None,
+        owns: bool = False,
+        year: int | None = None,
+    ):
         self.con = con
         self.path = Path(path) if path else None
         self.scope = scope
@@ -184,9 +225,20 @@ class RunReader:
             what = run_id or (f"（{year} 年度）" if year else "")
             raise RunNotFoundError(
                 f"{where} 中没有已完成的评估运行{what}，请先运行 hzeval assess" + (f" --year {year}" if year else ""),
-                f"no finished run {what} in {where}: run 'hzeval assess' first", path=str(where))
-        (self.run_id, self.year, self.as_of, self.finished_at, self.scheme_name, self.scheme_sha256,
-         self.inputs_sha256, self.package_version, self.scheme_file) = rows[0]
+                f"no finished run {what} in {where}: run 'hzeval assess' first",
+                path=str(where),
+            )
+        (
+            self.run_id,
+            self.year,
+            self.as_of,
+            self.finished_at,
+            self.scheme_name,
+            self.scheme_sha256,
+            self.inputs_sha256,
+            self.package_version,
+            self.scheme_file,
+        ) = rows[0]
 
     # ---- lifecycle
 
@@ -245,13 +297,15 @@ class RunReader:
     def _meta(self) -> pl.DataFrame:
         arts = run_metric_articles(self.con, self.run_id, self.year)
         sugg = run_suggestions(self.con, self.run_id, self.year)
-        return pl.DataFrame({
-            "metric_id": list(METRICS),
-            "metric_name": [m.name_zh for m in METRICS.values()],
-            "metric_article": [arts.get(k) or m.article_zh for k, m in METRICS.items()],
-            "metric_kind": [m.kind for m in METRICS.values()],
-            "suggestion": [sugg.get(k, "") for k in METRICS],
-        })
+        return pl.DataFrame(
+            {
+                "metric_id": list(METRICS),
+                "metric_name": [m.name_zh for m in METRICS.values()],
+                "metric_article": [arts.get(k) or m.article_zh for k, m in METRICS.items()],
+                "metric_kind": [m.kind for m in METRICS.values()],
+                "suggestion": [sugg.get(k, "") for k in METRICS],
+            }
+        )
 
     def metric_meta(self) -> pl.DataFrame:
         """Metric id → Chinese name, the articles the run applied (``metric_article``), kind and 整改建议."""
@@ -272,9 +326,14 @@ class RunReader:
     def info(self) -> dict:
         """The run a surface rests on (DESIGN §1: traceable): ids, times, scheme and input hashes."""
         return {
-            "run_id": self.run_id, "year": self.year, "as_of": self.as_of, "finished_at": self.finished_at,
-            "scheme_name": self.scheme_name, "scheme_sha256": self.scheme_sha256,
-            "inputs_sha256": self.inputs_sha256, "package_version": self.package_version,
+            "run_id": self.run_id,
+            "year": self.year,
+            "as_of": self.as_of,
+            "finished_at": self.finished_at,
+            "scheme_name": self.scheme_name,
+            "scheme_sha256": self.scheme_sha256,
+            "inputs_sha256": self.inputs_sha256,
+            "package_version": self.package_version,
             "published_file": self.path.name if self.path else "",
         }
 
@@ -295,8 +354,9 @@ class RunReader:
         join = "left join incidents as i on i.incident_id = e.record_id" if self.has_table("incidents") else ""
         reason = self._opt("g", "grades", "veto_reason")
         reason_col = "g.veto_reason" if self.has_column("grades", "veto_reason") else "cast(null as varchar)"
-        return self._q(
-            f"""
+        return (
+            self._q(
+                f"""
             select g.agency_code, e.record_id as incident_id, cast(e.done_at as date) as occurred_on,
                    {kind} as kind, {reason}
             from grades as g
@@ -308,12 +368,19 @@ class RunReader:
               and (coalesce({reason_col}, '') not like '一票否决：%' or strpos({reason_col}, e.record_id) > 0)
             order by g.agency_code, e.done_at, e.record_id
             """,
-            self._agency(agency), veto=VETO_METRIC,
-        ).with_columns(
-            # grades.veto_reason reads "一票否决：IN-1（2025-08-14 数据泄露），依据《…》…": its basis part
-            basis=pl.coalesce(pl.col("veto_reason").str.extract(r"^一票否决：.*?，依据(.+)$", 1),
-                              pl.col("veto_reason"), pl.lit(self._veto_basis())),
-        ).drop("veto_reason")
+                self._agency(agency),
+                veto=VETO_METRIC,
+            )
+            .with_columns(
+                # grades.veto_reason reads "一票否决：IN-1（2025-08-14 数据泄露），依据《…》…": its basis part
+                basis=pl.coalesce(
+                    pl.col("veto_reason").str.extract(r"^一票否决：.*?，依据(.+)$", 1),
+                    pl.col("veto_reason"),
+                    pl.lit(self._veto_basis()),
+                ),
+            )
+            .drop("veto_reason")
+        )
 
     def _veto_basis(self) -> str:
         """The scheme's veto rule and the article the run's rule profile gives it (older runs: the scheme alone)."""
@@ -343,23 +410,28 @@ class RunReader:
             where ($agency is null or g.agency_code = $agency)
             order by g.graded_ desc, g.peer_group = '市级' desc, g.peer_group, g.rank, g.total desc, g.agency_code
             """,
-            self._agency(agency), ungraded=NOT_GRADED_GROUP,
+            self._agency(agency),
+            ungraded=NOT_GRADED_GROUP,
         )
         veto = self.vetoes(agency)
         text = (
-            veto.with_columns(one=pl.format("{} 发生{}事件（{}）", pl.col("occurred_on").dt.strftime("%Y-%m-%d"),
-                                            pl.col("kind"), pl.col("incident_id")))
+            veto.with_columns(
+                one=pl.format(
+                    "{} 发生{}事件（{}）",
+                    pl.col("occurred_on").dt.strftime("%Y-%m-%d"),
+                    pl.col("kind"),
+                    pl.col("incident_id"),
+                )
+            )
             .group_by("agency_code", maintain_order=True)
             .agg(veto_incidents=pl.col("one").str.join("；"), veto_basis=pl.col("basis").first())
             .with_columns(veto_text=pl.format("一票否决：{}；依据：{}", pl.col("veto_incidents"), pl.col("veto_basis")))
         )
-        return (
-            df.join(text, on="agency_code", how="left", maintain_order="left")
-            .with_columns(
-                veto_text=pl.when(pl.col("vetoed")).then(
-                    pl.coalesce(pl.col("veto_text"), pl.col("veto_reason"), pl.lit(f"一票否决；依据：{self._veto_basis()}"))),
-                grade_label=pl.when(pl.col("vetoed")).then(pl.col("grade") + "（一票否决）").otherwise(pl.col("grade")),
-            )
+        return df.join(text, on="agency_code", how="left", maintain_order="left").with_columns(
+            veto_text=pl.when(pl.col("vetoed")).then(
+                pl.coalesce(pl.col("veto_text"), pl.col("veto_reason"), pl.lit(f"一票否决；依据：{self._veto_basis()}"))
+            ),
+            grade_label=pl.when(pl.col("vetoed")).then(pl.col("grade") + "（一票否决）").otherwise(pl.col("grade")),
         )
 
     def grade(self, agency: str) -> dict | None:
@@ -373,7 +445,8 @@ class RunReader:
         if row is None:
             raise RunNotFoundError(
                 f"{self.year} 年评估运行 {self.run_id} 中没有机构 {agency} 的评分（未登记、为主管部门或无权查看）",
-                f"agency {agency!r} is not graded in run {self.run_id}", agency=agency,
+                f"agency {agency!r} is not graded in run {self.run_id}",
+                agency=agency,
             )
         return {**row, **self.provenance()}
 
@@ -401,13 +474,19 @@ class RunReader:
             where s.run_id = $run and ($agency is null or s.agency_code = $agency)
             order by s.agency_code, s.rowid
             """,
-            self._agency(agency), ded=DEDUCTIONS,
+            self._agency(agency),
+            ded=DEDUCTIONS,
         )
-        return df.join(self.metric_meta(), on="metric_id", how="left", maintain_order="left").rename(
-            {"metric_article": "article"}).with_columns(
-            # an indicator not scored because there was nothing to measure says why
-            note=pl.when(pl.col("applicable")).then(None)
-            .otherwise(pl.col("metric_id").replace_strict(NA_NOTES, default=NA_NOTE, return_dtype=pl.String)))
+        return (
+            df.join(self.metric_meta(), on="metric_id", how="left", maintain_order="left")
+            .rename({"metric_article": "article"})
+            .with_columns(
+                # an indicator not scored because there was nothing to measure says why
+                note=pl.when(pl.col("applicable"))
+                .then(None)
+                .otherwise(pl.col("metric_id").replace_strict(NA_NOTES, default=NA_NOTE, return_dtype=pl.String))
+            )
+        )
 
     def lost_by_metric(self, agency: str) -> pl.DataFrame:
         """The agency's indicators with points lost, most first, with evidence count and suggestion."""
@@ -432,7 +511,8 @@ class RunReader:
             group by all
             order by s.agency_code, min(s.rowid)
             """,
-            self._agency(agency), ded=DEDUCTIONS,
+            self._agency(agency),
+            ded=DEDUCTIONS,
         )
 
     def dimensions(self) -> list[str]:
@@ -449,19 +529,25 @@ class RunReader:
         m = self._unscoped().dimension_matrix()
         avg = m.group_by("dimension").agg(city_rate=pl.col("rate").mean())
         own = self._agency(agency)
-        return (m.filter(pl.col("agency_code") == own).join(avg, on="dimension", how="left", maintain_order="left")
-                .select("dimension", "points", "max_points", "rate", "city_rate"))
+        return (
+            m.filter(pl.col("agency_code") == own)
+            .join(avg, on="dimension", how="left", maintain_order="left")
+            .select("dimension", "points", "max_points", "rate", "city_rate")
+        )
 
     def authority_metrics(self) -> pl.DataFrame:
         """The authorities' own measured metrics (目录审定及时率): they are not graded."""
-        df = self._q("""
+        df = self._q(
+            """
             select a.agency_code, a.agency_name, m.metric_id, cast(m.numerator as double) as numerator,
                    cast(m.denominator as double) as denominator, cast(m.value as double) as value, m.count
             from metric_values as m join agencies as a using (agency_code)
             where m.run_id = $run and a.is_authority and m.metric_id = 'catalog_review_timeliness'
               and ($agency is null or a.agency_code = $agency)
             order by a.agency_code
-        """, self._agency())
+        """,
+            self._agency(),
+        )
         return df.join(self.metric_meta(), on="metric_id", how="left").rename({"metric_article": "article"})
 
     # ---- evidence
@@ -487,15 +573,19 @@ class RunReader:
             where e.run_id = $run and ($agency is null or e.agency_code = $agency) and ($metric is null or e.metric_id = $metric)
             order by e.agency_code, e.metric_id, e.due_at nulls last, e.record_id
             """,
-            self._agency(agency), metric=metric, as_of=self.as_of,
+            self._agency(agency),
+            metric=metric,
+            as_of=self.as_of,
         )
         return (
             df.join(self.metric_meta(), on="metric_id", how="left", maintain_order="left")
             .with_columns(  # the article of the rule in force on the item's trigger day, else the metric's
                 article=pl.coalesce(pl.col("article"), pl.col("metric_article")),
                 record_table_zh=pl.col("record_table").replace_strict(
-                    {t: table_zh(t) for t in df["record_table"].drop_nulls().unique()}, default=pl.col("record_table"),
-                    return_dtype=pl.String),
+                    {t: table_zh(t) for t in df["record_table"].drop_nulls().unique()},
+                    default=pl.col("record_table"),
+                    return_dtype=pl.String,
+                ),
             )
             .drop("metric_article")
         )
@@ -509,7 +599,9 @@ class RunReader:
             where run_id = $run and metric_id = $metric and record_id = $record and ($agency is null or agency_code = $agency)
             order by agency_code limit 1
             """,
-            self._agency(), metric=metric, record=record_id,
+            self._agency(),
+            metric=metric,
+            record=record_id,
         )
         if df.is_empty():
             return None
@@ -526,24 +618,34 @@ class RunReader:
             where run_id = $run and ($agency is null or agency_code = $agency) and ($metric is null or metric_id = $metric)
             order by agency_code, metric_id
             """,
-            self._agency(agency), metric=metric,
+            self._agency(agency),
+            metric=metric,
         )
 
     def lost_evidence(self, agency: str | None = None) -> pl.DataFrame:
         """Evidence behind every point lost, with the metric's points lost (``lost``), ordered by
         agency, points lost, metric."""
-        lost = self.scores(agency).filter(pl.col("lost") > LOST_EPS).select(
-            "agency_code", "metric_id", pl.col("lost").round(2))
-        return self.evidence(agency).join(lost, on=["agency_code", "metric_id"], how="inner", maintain_order="left").sort(
-            ["agency_code", "lost", "metric_id"], descending=[False, True, False], maintain_order=True)
+        lost = (
+            self.scores(agency)
+            .filter(pl.col("lost") > LOST_EPS)
+            .select("agency_code", "metric_id", pl.col("lost").round(2))
+        )
+        return (
+            self.evidence(agency)
+            .join(lost, on=["agency_code", "metric_id"], how="inner", maintain_order="left")
+            .sort(["agency_code", "lost", "metric_id"], descending=[False, True, False], maintain_order=True)
+        )
 
     # ---- project gates
 
     def gates(self, agency: str | None = None) -> pl.DataFrame:
         """Every project (of the visible owners) with each condition G1–G4 passed or not, failed
         resources, the 带病验收 flag and ``result`` (通过 / 未通过 / 带病验收)."""
-        name = ("(select any_value(x.project_name) from projects as x where x.project_id = p.project_id)"
-                if self.has_table("projects") else "cast(null as varchar)")
+        name = (
+            "(select any_value(x.project_name) from projects as x where x.project_id = p.project_id)"
+            if self.has_table("projects")
+            else "cast(null as varchar)"
+        )
         g = self._q(
             f"""
             select p.project_id, {name} as project_name, p.owner_code, coalesce(a.agency_name, p.owner_code) as owner_name,
@@ -557,15 +659,18 @@ class RunReader:
         )
         return g.with_columns(
             *[pl.col("failed_conditions").str.contains(k, literal=True).not_().alias(k) for k in GATE_CONDITIONS],
-            result=pl.when(pl.col("passed")).then(pl.lit("通过"))
-            .when(pl.col("accepted_while_failing")).then(pl.lit("未通过（带病验收）"))
+            result=pl.when(pl.col("passed"))
+            .then(pl.lit("通过"))
+            .when(pl.col("accepted_while_failing"))
+            .then(pl.lit("未通过（带病验收）"))
             .otherwise(pl.lit("未通过")),
         )
 
     def gate_summary(self, agency: str | None = None) -> dict:
         g = self.gates(agency)
         return {
-            "projects": g.height, "passed": g.filter(pl.col("passed")).height,
+            "projects": g.height,
+            "passed": g.filter(pl.col("passed")).height,
             "failed": g.filter(~pl.col("passed")).height,
             "accepted_while_failing": g.filter(pl.col("accepted_while_failing")).height,
             **{f"{k}_failed": g.filter(~pl.col(k)).height for k in GATE_CONDITIONS},
@@ -594,11 +699,16 @@ class RunReader:
         gates = self.gates()
         failed = (
             gates.filter(~pl.col("passed"))
-            .with_columns(item=pl.format("{}（{}）", pl.col("project_id"), pl.col("failed_conditions").str.replace_all(",", "、")))
+            .with_columns(
+                item=pl.format("{}（{}）", pl.col("project_id"), pl.col("failed_conditions").str.replace_all(",", "、"))
+            )
             .group_by("owner_code", maintain_order=True)
-            .agg(failed_projects=pl.len(), failed_project_list=pl.col("item").str.join("；"),
-                 accepted_failing=pl.col("accepted_while_failing").sum().cast(pl.Int64),
-                 accepted_failing_list=pl.col("project_id").filter(pl.col("accepted_while_failing")).str.join("；"))
+            .agg(
+                failed_projects=pl.len(),
+                failed_project_list=pl.col("item").str.join("；"),
+                accepted_failing=pl.col("accepted_while_failing").sum().cast(pl.Int64),
+                accepted_failing_list=pl.col("project_id").filter(pl.col("accepted_while_failing")).str.join("；"),
+            )
             .rename({"owner_code": "agency_code"})
         )
         projects = gates.group_by("owner_code").agg(projects=pl.len()).rename({"owner_code": "agency_code"})
@@ -606,41 +716,77 @@ class RunReader:
         if sup is not None:
             rect = (
                 sup.filter(pl.col("metric_id") == "rectification_on_time")
-                .with_columns(item=pl.when(pl.col("state") == "逾期")
-                              .then(pl.format("{}（逾期 {} 个工作日）", pl.col("record_id"), pl.col("wd_overdue")))
-                              .otherwise(pl.format("{}（{}）", pl.col("record_id"), pl.col("state"))))
+                .with_columns(
+                    item=pl.when(pl.col("state") == "逾期")
+                    .then(pl.format("{}（逾期 {} 个工作日）", pl.col("record_id"), pl.col("wd_overdue")))
+                    .otherwise(pl.format("{}（{}）", pl.col("record_id"), pl.col("state")))
+                )
                 .group_by("agency_code", maintain_order=True)
-                .agg(open_rectifications=pl.len(), overdue_rectifications=(pl.col("state") == "逾期").sum().cast(pl.Int64),
-                     rectification_list=pl.col("item").str.join("；"))
+                .agg(
+                    open_rectifications=pl.len(),
+                    overdue_rectifications=(pl.col("state") == "逾期").sum().cast(pl.Int64),
+                    rectification_list=pl.col("item").str.join("；"),
+                )
             )
         else:
-            rect = pl.DataFrame(schema={"agency_code": pl.String, "open_rectifications": pl.Int64,
-                                        "overdue_rectifications": pl.Int64, "rectification_list": pl.String})
+            rect = pl.DataFrame(
+                schema={
+                    "agency_code": pl.String,
+                    "open_rectifications": pl.Int64,
+                    "overdue_rectifications": pl.Int64,
+                    "rectification_list": pl.String,
+                }
+            )
         df = (
-            g.join(projects, on="agency_code", how="left").join(failed, on="agency_code", how="left")
+            g.join(projects, on="agency_code", how="left")
+            .join(failed, on="agency_code", how="left")
             .join(rect, on="agency_code", how="left")
             .with_columns(
                 [pl.col(c).fill_null(0).cast(pl.Int64) for c in ("projects", "failed_projects", "accepted_failing")]
-                + ([pl.col(c).fill_null(0) for c in ("open_rectifications", "overdue_rectifications")]
-                   if sup is not None else []),
-                grade_order=pl.col("grade").replace_strict({k: i for i, k in enumerate(GRADE_ORDER)}, default=len(GRADE_ORDER),
-                                                           return_dtype=pl.Int32),
+                + (
+                    [pl.col(c).fill_null(0) for c in ("open_rectifications", "overdue_rectifications")]
+                    if sup is not None
+                    else []
+                ),
+                grade_order=pl.col("grade").replace_strict(
+                    {k: i for i, k in enumerate(GRADE_ORDER)}, default=len(GRADE_ORDER), return_dtype=pl.Int32
+                ),
             )
         )
         reasons = [
             pl.when(pl.col("vetoed")).then(pl.lit("一票否决")),
             pl.when(pl.col("grade") == GRADE_ORDER[-1]).then(pl.lit("等级不合格")),
             pl.when(pl.col("accepted_failing") > 0).then(pl.format("{} 个项目带病验收", pl.col("accepted_failing"))),
-            pl.when(pl.col("failed_projects") > 0).then(pl.format("{} 个项目未通过数据门禁", pl.col("failed_projects"))),
-            pl.when(pl.col("overdue_rectifications") > 0).then(pl.format("{} 项整改逾期未完成", pl.col("overdue_rectifications"))),
+            pl.when(pl.col("failed_projects") > 0).then(
+                pl.format("{} 个项目未通过数据门禁", pl.col("failed_projects"))
+            ),
+            pl.when(pl.col("overdue_rectifications") > 0).then(
+                pl.format("{} 项整改逾期未完成", pl.col("overdue_rectifications"))
+            ),
         ]
         df = df.with_columns(attention=pl.concat_str(reasons, separator="；", ignore_nulls=True))
         df = df.with_columns(attention=pl.when(pl.col("attention") == "").then(None).otherwise(pl.col("attention")))
-        return df.with_columns(needs=pl.col("attention").is_not_null()).sort(
-            ["vetoed", "needs", "grade_order", "accepted_failing", "failed_projects", "overdue_rectifications",
-             "open_rectifications", "total", "agency_code"],
-            descending=[True, True, True, True, True, True, True, False, False], nulls_last=True, maintain_order=True,
-        ).drop("grade_order", "needs").with_row_index("scrutiny_order", offset=1)
+        return (
+            df.with_columns(needs=pl.col("attention").is_not_null())
+            .sort(
+                [
+                    "vetoed",
+                    "needs",
+                    "grade_order",
+                    "accepted_failing",
+                    "failed_projects",
+                    "overdue_rectifications",
+                    "open_rectifications",
+                    "total",
+                    "agency_code",
+                ],
+                descending=[True, True, True, True, True, True, True, False, False],
+                nulls_last=True,
+                maintain_order=True,
+            )
+            .drop("grade_order", "needs")
+            .with_row_index("scrutiny_order", offset=1)
+        )
 
     # ---- supervision
 
@@ -685,8 +831,17 @@ class RunReader:
         rows = [("总分", now_g["total"], old_g["total"], now_g["grade_label"], old_g["grade_label"])]
         old_rate = dict(zip(old_dim["dimension"], old_dim["rate"]))
         rows += [(d, r, old_rate.get(d), None, None) for d, r in zip(now_dim["dimension"], now_dim["rate"])]
-        out = pl.DataFrame(rows, schema={"item": pl.String, "this_year": pl.Float64, "last_year": pl.Float64,
-                                         "grade": pl.String, "last_grade": pl.String}, orient="row")
+        out = pl.DataFrame(
+            rows,
+            schema={
+                "item": pl.String,
+                "this_year": pl.Float64,
+                "last_year": pl.Float64,
+                "grade": pl.String,
+                "last_grade": pl.String,
+            },
+            orient="row",
+        )
         return out.with_columns(change=pl.col("this_year") - pl.col("last_year"), last_run_id=pl.lit(prev_id))
 
     # ---- what-if inputs
@@ -695,7 +850,9 @@ class RunReader:
         """Metric values, counts, agencies and unexcused incident kinds of the run, as
         :func:`hzeval.assessment.scoring.score_all` takes them (the 方案模拟 re-scores these; not agency-filtered:
         the store filters the result)."""
-        mv = self._q("select agency_code, metric_id, cast(value as double) as value, count from metric_values where run_id = $run")
+        mv = self._q(
+            "select agency_code, metric_id, cast(value as double) as value, count from metric_values where run_id = $run"
+        )
         values = {(r[0], r[1]): r[2] for r in mv.iter_rows()}
         counts = {(r[0], r[1]): int(r[3] or 0) for r in mv.iter_rows()}
         ags = self._q(f"""select a.agency_code, a.level, coalesce(a.is_authority, false) as auth,
@@ -715,7 +872,10 @@ class RunReader:
         join = ""
         if self.has_column("incidents", "kind"):
             kind, join = f"coalesce(i.kind, {kind})", "left join incidents as i on i.incident_id = e.record_id"
-        return self._q(f"""
+        return self._q(
+            f"""
             select distinct e.agency_code, {kind} as kind from evidence as e {join}
             where e.run_id = $run and e.metric_id = $veto and not {EXCUSED_SQL}
-        """, veto=VETO_METRIC)
+        """,
+            veto=VETO_METRIC,
+        )

@@ -27,8 +27,8 @@ from hzeval.cli.console import print_result
 from hzeval.errors import HzevalError, LockBusy
 from hzeval.ingest import load_paths
 from hzeval.notify import publish_notified, raise_for_failures, send_notices, summary_line
-from hzeval.store.published import published_dir
 from hzeval.store.location import db_path
+from hzeval.store.published import published_dir
 from hzeval.store.warehouse import connect
 
 log = logging.getLogger("hzeval.run")
@@ -117,8 +117,10 @@ def reports_current(out_dir: Path, run_id: str, formats: tuple[str, ...]) -> boo
         return False
     if "dashboard" in formats and "dashboard.html" not in names:
         return False
-    return all((out_dir / f["path"]).exists() and sha256_file(out_dir / f["path"]) == f["sha256"]
-               for f in manifest.get("files", []))
+    return all(
+        (out_dir / f["path"]).exists() and sha256_file(out_dir / f["path"]) == f["sha256"]
+        for f in manifest.get("files", [])
+    )
 
 
 def _notify_step(db, as_of: dt.datetime, console, scheme=None) -> None:
@@ -132,8 +134,21 @@ def _notify_step(db, as_of: dt.datetime, console, scheme=None) -> None:
     raise_for_failures(result)
 
 
-def scheduled_run(db, drop: Path, year: int, as_of, scheme, formats, out: Path, workers, log_file: Path,
-                  wait: bool, console, err_console=None, notify: bool = False) -> None:
+def scheduled_run(
+    db,
+    drop: Path,
+    year: int,
+    as_of,
+    scheme,
+    formats,
+    out: Path,
+    workers,
+    log_file: Path,
+    wait: bool,
+    console,
+    err_console=None,
+    notify: bool = False,
+) -> None:
     handler = _file_logging(Path(log_file))
     t0 = time.perf_counter()
     try:
@@ -143,9 +158,16 @@ def scheduled_run(db, drop: Path, year: int, as_of, scheme, formats, out: Path, 
             with connect(db) as con:
                 loaded = load_paths(con, [drop], progress=False)
             new_files = [f for f in loaded.files if f.status == "loaded"]
-            log.info("load: %d files, %d new, %d rows loaded, %d rejected", len(loaded.files), len(new_files),
-                     loaded.rows_loaded, loaded.rows_rejected)
-            console.print(f"加载 / load: {len(new_files)} 个新文件，{loaded.rows_loaded} 行，拒收 {loaded.rows_rejected} 行")
+            log.info(
+                "load: %d files, %d new, %d rows loaded, %d rejected",
+                len(loaded.files),
+                len(new_files),
+                loaded.rows_loaded,
+                loaded.rows_rejected,
+            )
+            console.print(
+                f"加载 / load: {len(new_files)} 个新文件，{loaded.rows_loaded} 行，拒收 {loaded.rows_rejected} 行"
+            )
             sch = scheme_for(year, scheme)
             run_id = None if new_files else reusable_run(db, year, t, sch.sha256, sch.ruleset.sha256)
             if run_id:
@@ -160,8 +182,17 @@ def scheduled_run(db, drop: Path, year: int, as_of, scheme, formats, out: Path, 
                 log.info("report: %s already current for run %s", out_dir, run_id)
                 console.print(f"报告 / reports: {out_dir} 已是最新（运行 {run_id}）")
             else:
-                result = services.render_year(db, year, None, formats, out, workers, published_dir(db) / f"{run_id}.duckdb",
-                                     console=console, err_console=err_console)
+                result = services.render_year(
+                    db,
+                    year,
+                    None,
+                    formats,
+                    out,
+                    workers,
+                    published_dir(db) / f"{run_id}.duckdb",
+                    console=console,
+                    err_console=err_console,
+                )
                 log.info("report: %d reports written to %s", len(result.results), result.out_dir)
             if notify:
                 _notify_step(db, t, console, sch)

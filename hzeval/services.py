@@ -39,16 +39,28 @@ def render_year(db, year, agency, formats, out, workers, published=None, *, cons
     err_console = err_console or console
     on_start, on_done, finish = report_progress(console)
     try:
-        result = render_reports(year, out=out, formats=formats, agency=agency, workers=workers,
-                                published=published, db=db, progress=on_done, on_start=on_start)
+        result = render_reports(
+            year,
+            out=out,
+            formats=formats,
+            agency=agency,
+            workers=workers,
+            published=published,
+            db=db,
+            progress=on_done,
+            on_start=on_start,
+        )
     finally:
         finish()
     ok = len(result.results) - len(result.failures)
     console.print(f"报告目录 / reports: {result.out_dir}（{ok} 份成功）  index: {result.out_dir / 'index.html'}")
     if result.failures:
         for r in result.failures:
-            err_console.print(f"失败 | failed: {r.job.html}: {r.error}（保留原文件 / previous file kept）",
-                              markup=False, soft_wrap=True)
+            err_console.print(
+                f"失败 | failed: {r.job.html}: {r.error}（保留原文件 / previous file kept）",
+                markup=False,
+                soft_wrap=True,
+            )
         raise HzevalError(f"{len(result.failures)} 份报告生成失败", f"{len(result.failures)} report(s) failed")
     return result
 
@@ -78,8 +90,10 @@ def render_reports(
 
     unknown = set(formats) - set(render.FORMATS)
     if unknown:
-        raise HzevalError(f"未知的报告格式：{', '.join(sorted(unknown))}（可选 {','.join(render.FORMATS)}）",
-                          f"unknown format(s) {sorted(unknown)}: choose from {','.join(render.FORMATS)}")
+        raise HzevalError(
+            f"未知的报告格式：{', '.join(sorted(unknown))}（可选 {','.join(render.FORMATS)}）",
+            f"unknown format(s) {sorted(unknown)}: choose from {','.join(render.FORMATS)}",
+        )
     if "pdf" in formats:  # before anything is rendered: no 40 failed reports for a missing browser
         pdf.preflight()
     workers = workers or os.cpu_count() or 1

@@ -11,8 +11,17 @@ import pytest
 from hzeval.contract import TABLES
 from hzeval.store.warehouse import ensure_schema
 
-_POLARS = {"str": pl.String, "vocab": pl.String, "period": pl.String, "list": pl.String, "int": pl.Int64,
-           "float": pl.Float64, "bool": pl.Boolean, "date": pl.Date, "timestamp": pl.Datetime("us")}
+_POLARS = {
+    "str": pl.String,
+    "vocab": pl.String,
+    "period": pl.String,
+    "list": pl.String,
+    "int": pl.Int64,
+    "float": pl.Float64,
+    "bool": pl.Boolean,
+    "date": pl.Date,
+    "timestamp": pl.Datetime("us"),
+}
 
 
 def _coerce(value, type_):
@@ -72,15 +81,20 @@ def copy_sample(sample_db, tmp_path_factory, name: str):
 def load_snapshot(con) -> dict:
     """Everything a load writes — every contract table, rejects, loads, replacements — without load
     ids (which differ between warehouses) and file paths, for comparing two loads."""
+
     def rows(sql):
         return con.execute(sql).fetchall()
 
     out = {}
     for name, t in TABLES.items():
         out[name] = rows(f"select {', '.join(t.names)}, _line from {name} order by _line, {', '.join(t.names)}")
-    out["rejects"] = rows("select table_name, line, column_name, value, reason from rejects order by table_name, line, column_name")
-    out["loads"] = rows("select table_name, sha256, rows_loaded, rows_rejected, rows_replaced, file_format, encoding "
-                        "from loads order by load_id")
+    out["rejects"] = rows(
+        "select table_name, line, column_name, value, reason from rejects order by table_name, line, column_name"
+    )
+    out["loads"] = rows(
+        "select table_name, sha256, rows_loaded, rows_rejected, rows_replaced, file_format, encoding "
+        "from loads order by load_id"
+    )
     out["replacements"] = rows("select table_name, rows from replacements order by load_id, replaced_load_id")
     return out
 
@@ -108,8 +122,12 @@ def load_both_ways(folder, monkeypatch, steps, batch=None, **limits):
                 except InputFileError as exc:
                     results.append(str(exc))
                     continue
-                results.append([(f.rows_loaded, f.rows_rejected, f.rows_replaced, f.status, f.encoding, f.warnings)
-                                for f in r.files])
+                results.append(
+                    [
+                        (f.rows_loaded, f.rows_rejected, f.rows_replaced, f.status, f.encoding, f.warnings)
+                        for f in r.files
+                    ]
+                )
             out.append((load_snapshot(con), results))
     return out
 

@@ -4,7 +4,6 @@ real server, and headless Chromium (one launch per module, text read through sha
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import os
 import shutil
 import socket
@@ -21,8 +20,14 @@ PASSWORDS = {"boss": "leader-pass-1", "eva": "evaluator-pass-1", "hz101": "agenc
 ROLES = {"boss": "leader", "eva": "evaluator", "hz101": "agency:HZ101"}
 OWN, OTHER = "HZ101", "HZ102"
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 needs_chromium = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs /usr/bin/chromium (.ci/run installs it)")
 
 #: text from the page including open shadow roots (Panel renders components in shadow DOM), and
@@ -63,6 +68,7 @@ def browser():
 def published(sample_warehouse, tmp_path_factory):
     """(published folder, users file, warehouse path): a copy of the session's sample warehouse."""
     from conftest import copy_sample
+
     from hzeval.dashboard.auth import add_user
     from hzeval.store.published import published_dir
 
@@ -86,8 +92,16 @@ def dashboard_server(db: Path, users: Path, env: dict[str, str] | None = None, l
     (``env`` adds to the environment; a None value removes the variable)."""
     port = free_port()
     exe = Path(sys.executable).with_name("hzeval")
-    cmd = [str(exe) if exe.exists() else shutil.which("hzeval"), "--db", str(db), "dashboard",
-           "--port", str(port), "--users", str(users)]
+    cmd = [
+        str(exe) if exe.exists() else shutil.which("hzeval"),
+        "--db",
+        str(db),
+        "dashboard",
+        "--port",
+        str(port),
+        "--users",
+        str(users),
+    ]
     log_path = db.parent / log_name
     with open(log_path, "w") as log:
         full_env = {k: v for k, v in {**os.environ, **(env or {})}.items() if v is not None}

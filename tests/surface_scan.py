@@ -27,8 +27,13 @@ def visible_text(page: str) -> str:
 
 def problems(text: str, where: str = "") -> list[str]:
     out = []
-    for name, rx in (("raw table/column name", RAW_NAMES), ("English UI word", ENGLISH_UI),
-                     ("raw datetime (00:00:00)", MIDNIGHT), ("-0.00", NEG_ZERO), ("count as float", FLOAT_COUNT)):
+    for name, rx in (
+        ("raw table/column name", RAW_NAMES),
+        ("English UI word", ENGLISH_UI),
+        ("raw datetime (00:00:00)", MIDNIGHT),
+        ("-0.00", NEG_ZERO),
+        ("count as float", FLOAT_COUNT),
+    ):
         for m in rx.finditer(text):
-            out.append(f"{where}: {name}: …{text[max(m.start() - 30, 0):m.end() + 30]}…")
+            out.append(f"{where}: {name}: …{text[max(m.start() - 30, 0) : m.end() + 30]}…")
     return out

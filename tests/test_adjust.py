@@ -6,8 +6,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-
 from conftest import insert
+
 from hzeval.assessment import adjust
 from hzeval.assessment.assess import run_assessment
 from hzeval.cli.main import main
@@ -30,23 +30,37 @@ def db(tmp_path):
     """
     path = tmp_path / "w.duckdb"
     with connect(path) as con:
-        insert(con, "agencies", {"agency_code": "A", "agency_name": "甲局", "level": "市级"},
-               {"agency_code": "Z", "agency_name": "数据局", "level": "市级", "is_authority": True})
+        insert(
+            con,
+            "agencies",
+            {"agency_code": "A", "agency_name": "甲局", "level": "市级"},
+            {"agency_code": "Z", "agency_name": "数据局", "level": "市级", "is_authority": True},
+        )
         app = dict(applicant_code="B", provider_code="A", share_type="有条件共享")
-        insert(con, "share_applications",
-               {**app, "application_id": "S1", "submitted_at": "2025-09-26 10:00", "replied_at": "2025-09-29 12:00"},
-               {**app, "application_id": "S4", "submitted_at": "2025-12-30 10:00"})
+        insert(
+            con,
+            "share_applications",
+            {**app, "application_id": "S1", "submitted_at": "2025-09-26 10:00", "replied_at": "2025-09-29 12:00"},
+            {**app, "application_id": "S4", "submitted_at": "2025-12-30 10:00"},
+        )
         insert(con, "open_plans", {"agency_code": "A", "year": 2025, "filed_at": "2025-02-01 10:00"})
     return path
 
 
 def grade(path, run_id):
     with connect(path, read_only=True) as con:
-        total, g = con.execute("select total, grade from grades where run_id = $r and agency_code = 'A'",
-                               {"r": run_id}).fetchall()[0]
-        used = [r[0] for r in con.execute("select adjustment_id from run_adjustments where run_id = $r", {"r": run_id}).fetchall()]
-        ev = con.execute("select reason, adjustment_id from evidence where run_id = $r and record_id = 'S4'",
-                         {"r": run_id}).fetchall()
+        total, g = con.execute(
+            "select total, grade from grades where run_id = $r and agency_code = 'A'", {"r": run_id}
+        ).fetchall()[0]
+        used = [
+            r[0]
+            for r in con.execute(
+                "select adjustment_id from run_adjustments where run_id = $r", {"r": run_id}
+            ).fetchall()
+        ]
+        ev = con.execute(
+            "select reason, adjustment_id from evidence where run_id = $r and record_id = 'S4'", {"r": run_id}
+        ).fetchall()
     return total, g, used, ev
 
 
@@ -54,8 +68,14 @@ def test_excuse_changes_score_and_revoke_restores(db):
     r0 = run_assessment(db, 2025, AS_OF)
     assert grade(db, r0)[:3] == (10.53, "不合格", [])
     with connect(db) as con:
-        adj_id = adjust.propose_excuse(con, metric_id="share_reply_timeliness", record_id="S4", agency_code="A",
-                                       reason="平台故障致答复未留痕，经核实已电话答复", evaluator="评估员甲")
+        adj_id = adjust.propose_excuse(
+            con,
+            metric_id="share_reply_timeliness",
+            record_id="S4",
+            agency_code="A",
+            reason="平台故障致答复未留痕，经核实已电话答复",
+            evaluator="评估员甲",
+        )
     # proposed but not approved: not applied
     assert grade(db, run_assessment(db, 2025, AS_OF))[0] == 10.53
     with connect(db) as con:
@@ -66,8 +86,13 @@ def test_excuse_changes_score_and_revoke_restores(db):
     assert ev[0][1] == adj_id and ev[0][0].startswith(f"已豁免（{adj_id}）")
     with connect(db) as con:
         adjust.revoke(con, adj_id, "处长乙", "复核后撤销")
-        events = [r[0] for r in con.execute("select action from adjustment_events where adjustment_id = $a order by acted_at, action desc",
-                                            {"a": adj_id}).fetchall()]
+        events = [
+            r[0]
+            for r in con.execute(
+                "select action from adjustment_events where adjustment_id = $a order by acted_at, action desc",
+                {"a": adj_id},
+            ).fetchall()
+        ]
         assert sorted(events) == ["approve", "propose", "revoke"]
         assert con.execute("select count(*) from adjustments").fetchall() == [(1,)]  # nothing deleted
     r2 = run_assessment(db, 2025, AS_OF)
@@ -78,8 +103,15 @@ def test_excuse_changes_score_and_revoke_restores(db):
 
 def test_correction_reads_corrected_record(db):
     with connect(db) as con:
-        adj_id = adjust.propose_correction(con, table="share_applications", record_id="S4", column="replied_at",
-                                           value="2026/1/4 16:30", reason="答复时间漏录", evaluator="评估员甲")
+        adj_id = adjust.propose_correction(
+            con,
+            table="share_applications",
+            record_id="S4",
+            column="replied_at",
+            value="2026/1/4 16:30",
+            reason="答复时间漏录",
+            evaluator="评估员甲",
+        )
         adjust.approve(con, adj_id, "处长乙")
     run = run_assessment(db, 2025, AS_OF)
     total, g, used, ev = grade(db, run)
@@ -87,7 +119,9 @@ def test_correction_reads_corrected_record(db):
     assert (total, used) == (42.11, [adj_id])
     assert ev[0][1] == adj_id and "按更正记录计算" in ev[0][0]
     with connect(db, read_only=True) as con:  # the loaded record itself is untouched
-        assert con.execute("select replied_at from share_applications where application_id = 'S4'").fetchall() == [(None,)]
+        assert con.execute("select replied_at from share_applications where application_id = 'S4'").fetchall() == [
+            (None,)
+        ]
 
 
 def test_adjustment_rules(db):
@@ -98,14 +132,35 @@ def test_adjustment_rules(db):
         with pytest.raises(AdjustmentError, match="unknown metric"):
             adjust.propose_excuse(con, metric_id="nope", record_id="S4", reason="r", evaluator="甲")
         with pytest.raises(AdjustmentError, match="composite key"):
-            adjust.propose_correction(con, table="share_feedback", record_id="x", column="submitted_at", value="2025-01-01",
-                                      reason="r", evaluator="甲")
+            adjust.propose_correction(
+                con,
+                table="share_feedback",
+                record_id="x",
+                column="submitted_at",
+                value="2025-01-01",
+                reason="r",
+                evaluator="甲",
+            )
         with pytest.raises(AdjustmentError, match="cannot parse"):
-            adjust.propose_correction(con, table="share_applications", record_id="S4", column="replied_at",
-                                      value="2025-02-30", reason="r", evaluator="甲")
+            adjust.propose_correction(
+                con,
+                table="share_applications",
+                record_id="S4",
+                column="replied_at",
+                value="2025-02-30",
+                reason="r",
+                evaluator="甲",
+            )
         with pytest.raises(AdjustmentError, match="no record"):
-            adjust.propose_correction(con, table="share_applications", record_id="S404", column="replied_at",
-                                      value="2025-02-03", reason="r", evaluator="甲")
+            adjust.propose_correction(
+                con,
+                table="share_applications",
+                record_id="S404",
+                column="replied_at",
+                value="2025-02-03",
+                reason="r",
+                evaluator="甲",
+            )
 
 
 def test_cli_flow(db, capsys):
@@ -124,12 +179,13 @@ def test_cli_flow(db, capsys):
 def test_reports_and_dashboard_show_adjusted_items(db):
     """The published run carries the adjustment: the report data and the dashboard evidence name it."""
     from hzeval.dashboard.store import Store, User
-    from hzeval.store.published import published_dir
     from hzeval.reports import data
+    from hzeval.store.published import published_dir
 
     with connect(db) as con:
-        adj_id = adjust.propose_excuse(con, metric_id="share_reply_timeliness", record_id="S4", reason="核实",
-                                       evaluator="甲")
+        adj_id = adjust.propose_excuse(
+            con, metric_id="share_reply_timeliness", record_id="S4", reason="核实", evaluator="甲"
+        )
         adjust.approve(con, adj_id, "乙")
     run_id = run_assessment(db, 2025, AS_OF)
     run = data.open_run(published_dir(db), 2025)
@@ -147,24 +203,47 @@ def test_excused_incident_neither_vetoes_nor_deducts(db):
     counted in security_incidents (2 points each under the 2025 scheme). Without the excuse A is
     vetoed, with the incident, its date, kind and the scheme's basis in grades.veto_reason."""
     with connect(db) as con:
-        insert(con, "incidents", {"incident_id": "IN-1", "agency_code": "A", "occurred_at": "2025-08-14 22:40",
-                                  "kind": "数据泄露", "severity": "重大"})
+        insert(
+            con,
+            "incidents",
+            {
+                "incident_id": "IN-1",
+                "agency_code": "A",
+                "occurred_at": "2025-08-14 22:40",
+                "kind": "数据泄露",
+                "severity": "重大",
+            },
+        )
     r0 = run_assessment(db, 2025, AS_OF)
     with connect(db, read_only=True) as con:
-        row = con.execute("select total, grade, vetoed, veto_reason, graded from grades where run_id = $r and agency_code = 'A'",
-                          {"r": r0}).fetchall()[0]
-        lost = con.execute("select points, basis from scores where run_id = $r and agency_code = 'A' and indicator = 'security_incidents'",
-                           {"r": r0}).fetchall()[0]
+        row = con.execute(
+            "select total, grade, vetoed, veto_reason, graded from grades where run_id = $r and agency_code = 'A'",
+            {"r": r0},
+        ).fetchall()[0]
+        lost = con.execute(
+            "select points, basis from scores where run_id = $r and agency_code = 'A' and indicator = 'security_incidents'",
+            {"r": r0},
+        ).fetchall()[0]
     # 10.53 (see the fixture) - 2 for the incident = 8.53; vetoed whatever the points
     assert row[:3] == (8.53, "不合格", True) and row[4] is True
-    assert row[3] == "一票否决：IN-1（2025-08-14 数据泄露），依据《惠州市2025年度公共数据管理评估方案》否决事项第一项（实施细则未规定一票否决，属本方案的评估政策）"
+    assert (
+        row[3]
+        == "一票否决：IN-1（2025-08-14 数据泄露），依据《惠州市2025年度公共数据管理评估方案》否决事项第一项（实施细则未规定一票否决，属本方案的评估政策）"
+    )
     assert lost == (-2.0, "《惠州市2025年度公共数据管理评估方案》扣分细则第四项")
     with connect(db) as con:
-        adj_id = adjust.propose_excuse(con, metric_id="security_incidents", record_id="IN-1", agency_code="A",
-                                       reason="创新试点中的偏差，程序合规、勤勉尽责（容错免责）", evaluator="评估员甲")
+        adj_id = adjust.propose_excuse(
+            con,
+            metric_id="security_incidents",
+            record_id="IN-1",
+            agency_code="A",
+            reason="创新试点中的偏差，程序合规、勤勉尽责（容错免责）",
+            evaluator="评估员甲",
+        )
         adjust.approve(con, adj_id, "处长乙")
     r1 = run_assessment(db, 2025, AS_OF)
     with connect(db, read_only=True) as con:
-        row = con.execute("select total, grade, vetoed, veto_reason from grades where run_id = $r and agency_code = 'A'",
-                          {"r": r1}).fetchall()[0]
+        row = con.execute(
+            "select total, grade, vetoed, veto_reason from grades where run_id = $r and agency_code = 'A'", {"r": r1}
+        ).fetchall()[0]
     assert row == (10.53, "不合格", False, None)

@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-
 from conftest import insert
+
 from hzeval.assessment import assess as assess_mod
 from hzeval.assessment.assess import run_assessment
-from hzeval.errors import CalendarError
 from hzeval.assessment.gate import evaluate_gates
 from hzeval.assessment.scheme import load_scheme
 from hzeval.assessment.supervise import supervision_items
+from hzeval.errors import CalendarError
 from hzeval.present import write_supervision
 from hzeval.store.warehouse import connect
 
@@ -23,20 +23,33 @@ AS_OF = dt.datetime(2026, 1, 5, 9, 0)
 def db(tmp_path):
     path = tmp_path / "w.duckdb"
     with connect(path) as con:
-        insert(con, "agencies",
-               {"agency_code": "A", "agency_name": "甲局", "level": "市级"},
-               {"agency_code": "B", "agency_name": "乙局", "level": "市级"},
-               {"agency_code": "C", "agency_name": "惠城区", "level": "县区"},
-               {"agency_code": "Z", "agency_name": "数据局", "level": "市级", "is_authority": True})
+        insert(
+            con,
+            "agencies",
+            {"agency_code": "A", "agency_name": "甲局", "level": "市级"},
+            {"agency_code": "B", "agency_name": "乙局", "level": "市级"},
+            {"agency_code": "C", "agency_name": "惠城区", "level": "县区"},
+            {"agency_code": "Z", "agency_name": "数据局", "level": "市级", "is_authority": True},
+        )
         app = dict(applicant_code="B", provider_code="A", share_type="有条件共享")
-        insert(con, "share_applications",
-               {**app, "application_id": "S1", "submitted_at": "2025-09-26 10:00", "replied_at": "2025-09-29 12:00"},
-               {**app, "application_id": "S4", "submitted_at": "2025-12-30 10:00"},
-               {**app, "application_id": "S5", "submitted_at": "2025-12-31 10:00"},
-               {**app, "application_id": "S0", "submitted_at": "2024-06-03 10:00"})
-        insert(con, "objections", {"objection_id": "O1", "resource_code": "R1", "provider_code": "C",
-                                   "raised_at": "2025-12-29 15:00"})
-        insert(con, "incidents", {"incident_id": "I1", "agency_code": "B", "occurred_at": "2025-07-01 10:00", "kind": "数据泄露"})
+        insert(
+            con,
+            "share_applications",
+            {**app, "application_id": "S1", "submitted_at": "2025-09-26 10:00", "replied_at": "2025-09-29 12:00"},
+            {**app, "application_id": "S4", "submitted_at": "2025-12-30 10:00"},
+            {**app, "application_id": "S5", "submitted_at": "2025-12-31 10:00"},
+            {**app, "application_id": "S0", "submitted_at": "2024-06-03 10:00"},
+        )
+        insert(
+            con,
+            "objections",
+            {"objection_id": "O1", "resource_code": "R1", "provider_code": "C", "raised_at": "2025-12-29 15:00"},
+        )
+        insert(
+            con,
+            "incidents",
+            {"incident_id": "I1", "agency_code": "B", "occurred_at": "2025-07-01 10:00", "kind": "数据泄露"},
+        )
         insert(con, "open_plans", {"agency_code": "A", "year": 2025, "filed_at": "2025-02-01 10:00"})
     return path
 
@@ -44,24 +57,39 @@ def db(tmp_path):
 def test_assess_writes_one_complete_run(db):
     run_id = run_assessment(db, 2025, AS_OF)
     with connect(db, read_only=True) as con:
-        run = con.execute("select year, as_of, status, length(scheme_sha256), length(inputs_sha256), package_version "
-                          "from runs where run_id = $r", {"r": run_id}).fetchall()[0]
+        run = con.execute(
+            "select year, as_of, status, length(scheme_sha256), length(inputs_sha256), package_version "
+            "from runs where run_id = $r",
+            {"r": run_id},
+        ).fetchall()[0]
         assert run[:5] == (2025, AS_OF, "finished", 64, 64)
-        grades = {r[0]: r[1:] for r in con.execute(
-            "select agency_code, grade, vetoed, peer_group, rank from grades where run_id = $r", {"r": run_id}).fetchall()}
+        grades = {
+            r[0]: r[1:]
+            for r in con.execute(
+                "select agency_code, grade, vetoed, peer_group, rank from grades where run_id = $r", {"r": run_id}
+            ).fetchall()
+        }
         assert set(grades) == {"A", "B", "C"}  # the authority is not graded
         assert grades["B"][:2] == ("不合格", True)
         assert grades["C"][2:] == ("县区", 1)
         # share replies of A: S1 ok, S4 late, S5 pending -> 1/2
-        mv = con.execute("select numerator, denominator, value, count from metric_values where run_id = $r "
-                         "and agency_code = 'A' and metric_id = 'share_reply_timeliness'", {"r": run_id}).fetchall()
+        mv = con.execute(
+            "select numerator, denominator, value, count from metric_values where run_id = $r "
+            "and agency_code = 'A' and metric_id = 'share_reply_timeliness'",
+            {"r": run_id},
+        ).fetchall()
         assert mv == [(1.0, 2.0, 0.5, 1)]
-        ev = con.execute("select record_id, due_at from evidence where run_id = $r and metric_id = 'share_reply_timeliness'",
-                         {"r": run_id}).fetchall()
+        ev = con.execute(
+            "select record_id, due_at from evidence where run_id = $r and metric_id = 'share_reply_timeliness'",
+            {"r": run_id},
+        ).fetchall()
         assert ev == [("S4", dt.datetime(2026, 1, 5))]
         # total = sum of the indicator rows (deductions included)
-        tot = con.execute("select g.total, round(sum(s.points), 2) from grades g join scores s using (run_id, agency_code) "
-                          "where run_id = $r and agency_code = 'A' group by g.total", {"r": run_id}).fetchall()[0]
+        tot = con.execute(
+            "select g.total, round(sum(s.points), 2) from grades g join scores s using (run_id, agency_code) "
+            "where run_id = $r and agency_code = 'A' group by g.total",
+            {"r": run_id},
+        ).fetchall()[0]
         assert tot[0] == pytest.approx(tot[1])
 
 
@@ -90,8 +118,17 @@ def test_failed_assess_leaves_no_partial_run(db, monkeypatch):
 
 def test_assess_stops_on_uncovered_year(db):
     with connect(db) as con:
-        insert(con, "share_applications", {"application_id": "S9", "applicant_code": "B", "provider_code": "A",
-                                           "share_type": "有条件共享", "submitted_at": "2026-12-30 10:00"})
+        insert(
+            con,
+            "share_applications",
+            {
+                "application_id": "S9",
+                "applicant_code": "B",
+                "provider_code": "A",
+                "share_type": "有条件共享",
+                "submitted_at": "2026-12-30 10:00",
+            },
+        )
     with pytest.raises(CalendarError) as err:
         run_assessment(db, 2026, dt.datetime(2027, 1, 10), scheme_path=load_scheme(year=2025).source)
     assert err.value.year == 2027
@@ -123,9 +160,17 @@ def test_supervision_list(db, tmp_path):
 
 def test_export_neutralises_formulas(db, tmp_path):
     with connect(db) as con:
-        insert(con, "share_applications", {"application_id": "=HYPERLINK(\"x\")", "applicant_code": "B",
-                                           "provider_code": "A", "share_type": "有条件共享",
-                                           "submitted_at": "2025-12-31 11:00"})
+        insert(
+            con,
+            "share_applications",
+            {
+                "application_id": '=HYPERLINK("x")',
+                "applicant_code": "B",
+                "provider_code": "A",
+                "share_type": "有条件共享",
+                "submitted_at": "2025-12-31 11:00",
+            },
+        )
         items = supervision_items(con, AS_OF)
     out = tmp_path / "list.xlsx"
     write_supervision(items, out)
@@ -139,18 +184,49 @@ def test_export_neutralises_formulas(db, tmp_path):
 
 def test_gate_at_acceptance_or_now(db):
     with connect(db) as con:
-        insert(con, "catalog_snapshot", {"snapshot_date": "2025-12-31", "resource_code": "R1", "resource_name": "r",
-                                         "provider_code": "A", "status": "已发布", "share_type": "无条件共享"})
-        insert(con, "projects",
-               {"project_id": "P1", "project_name": "一网统管", "owner_code": "A", "approved_at": "2025-03-01 10:00",
-                "data_list_submitted_at": "2025-02-01 10:00"},
-               {"project_id": "P2", "project_name": "智慧交通", "owner_code": "C", "approved_at": "2025-03-01 10:00",
-                "accepted_at": "2025-12-01 10:00"})
-        insert(con, "project_data_list", {"project_id": "P1", "resource_code": "R1"},
-               {"project_id": "P2", "resource_code": "R1"})
+        insert(
+            con,
+            "catalog_snapshot",
+            {
+                "snapshot_date": "2025-12-31",
+                "resource_code": "R1",
+                "resource_name": "r",
+                "provider_code": "A",
+                "status": "已发布",
+                "share_type": "无条件共享",
+            },
+        )
+        insert(
+            con,
+            "projects",
+            {
+                "project_id": "P1",
+                "project_name": "一网统管",
+                "owner_code": "A",
+                "approved_at": "2025-03-01 10:00",
+                "data_list_submitted_at": "2025-02-01 10:00",
+            },
+            {
+                "project_id": "P2",
+                "project_name": "智慧交通",
+                "owner_code": "C",
+                "approved_at": "2025-03-01 10:00",
+                "accepted_at": "2025-12-01 10:00",
+            },
+        )
+        insert(
+            con,
+            "project_data_list",
+            {"project_id": "P1", "resource_code": "R1"},
+            {"project_id": "P2", "resource_code": "R1"},
+        )
         gates = {r["project_id"]: r for r in evaluate_gates(con, AS_OF).iter_rows(named=True)}
     # P1 not accepted: checked now; R1 catalogued and shared, never aggregated
-    assert (gates["P1"]["passed"], gates["P1"]["failed_conditions"], gates["P1"]["accepted_while_failing"]) == (False, "G3", False)
+    assert (gates["P1"]["passed"], gates["P1"]["failed_conditions"], gates["P1"]["accepted_while_failing"]) == (
+        False,
+        "G3",
+        False,
+    )
     # P2 accepted 12-01: no data list (G1), R1 not in any snapshot by then (G2), not aggregated (G3)
     assert (gates["P2"]["failed_conditions"], gates["P2"]["accepted_while_failing"]) == ("G1;G2;G3", True)
 
@@ -177,18 +253,35 @@ def test_cli_calendar_message_for_uncovered_year(db):
     import sys
 
     with connect(db) as con:
-        insert(con, "share_applications", {"application_id": "S9", "applicant_code": "B", "provider_code": "A",
-                                           "share_type": "有条件共享", "submitted_at": "2026-12-30 10:00"})
-    proc = subprocess.run([sys.executable, "-m", "hzeval.cli.main", "--db", str(db), "assess", "--year", "2026",
-                           "--as-of", "2027-01-10"], capture_output=True, text=True, timeout=120)
+        insert(
+            con,
+            "share_applications",
+            {
+                "application_id": "S9",
+                "applicant_code": "B",
+                "provider_code": "A",
+                "share_type": "有条件共享",
+                "submitted_at": "2026-12-30 10:00",
+            },
+        )
+    proc = subprocess.run(
+        [sys.executable, "-m", "hzeval.cli.main", "--db", str(db), "assess", "--year", "2026", "--as-of", "2027-01-10"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 5
     assert "2027" in proc.stderr and "calendar_overrides" in proc.stderr and "Traceback" not in proc.stderr
     # with the 2027 notice loaded as overrides the same command succeeds
     overrides = db.parent / "calendar_overrides_2027.csv"
     overrides.write_text("date,is_workday,note\n2027-01-01,否,元旦\n", encoding="utf-8")
     for args in (["load", "--quiet", str(overrides)], ["assess", "--year", "2026", "--as-of", "2027-01-10"]):
-        proc = subprocess.run([sys.executable, "-m", "hzeval.cli.main", "--db", str(db), *args],
-                              capture_output=True, text=True, timeout=120)
+        proc = subprocess.run(
+            [sys.executable, "-m", "hzeval.cli.main", "--db", str(db), *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert proc.returncode == 0, proc.stderr
 
 
@@ -196,12 +289,22 @@ def test_reference_units_get_scores_but_no_grade_or_rank(db):
     """第四十三条 grades 行政机关; a 第五十一条 unit (参照执行) keeps its metrics and points, with grade
     参照执行、不参与评级, no rank, graded = false, and takes no place in its peer group's ranking."""
     with connect(db) as con:
-        insert(con, "agencies", {"agency_code": "R", "agency_name": "某事业单位", "level": "市级", "agency_type": "参照执行"})
+        insert(
+            con,
+            "agencies",
+            {"agency_code": "R", "agency_name": "某事业单位", "level": "市级", "agency_type": "参照执行"},
+        )
     run_id = run_assessment(db, 2025, AS_OF)
     with connect(db, read_only=True) as con:
-        g = {r[0]: r[1:] for r in con.execute(
-            "select agency_code, grade, rank, graded, peer_group from grades where run_id = $r", {"r": run_id}).fetchall()}
-        n_scores = con.execute("select count(*) from scores where run_id = $r and agency_code = 'R'", {"r": run_id}).fetchall()[0][0]
+        g = {
+            r[0]: r[1:]
+            for r in con.execute(
+                "select agency_code, grade, rank, graded, peer_group from grades where run_id = $r", {"r": run_id}
+            ).fetchall()
+        }
+        n_scores = con.execute(
+            "select count(*) from scores where run_id = $r and agency_code = 'R'", {"r": run_id}
+        ).fetchall()[0][0]
         ranks = sorted(r for code, (_, r, graded, _) in g.items() if graded)
     assert g["R"] == ("参照执行、不参与评级", None, False, None)
     assert g["A"][2] is True and n_scores > 0
@@ -215,19 +318,34 @@ def test_old_warehouse_gains_the_new_columns(tmp_path):
 
     path = tmp_path / "old.duckdb"
     con = duckdb.connect(str(path))
-    con.execute("create table grades (run_id varchar, year integer, agency_code varchar, total double, grade varchar, "
-                "vetoed boolean, rank integer, peer_group varchar)")
+    con.execute(
+        "create table grades (run_id varchar, year integer, agency_code varchar, total double, grade varchar, "
+        "vetoed boolean, rank integer, peer_group varchar)"
+    )
     con.execute("insert into grades values ('r0', 2024, 'A', 91, '优秀', false, 1, '市级')")
-    con.execute("create table scores (run_id varchar, year integer, agency_code varchar, dimension varchar, "
-                "indicator varchar, points double, max_points double)")
-    con.execute("create table agencies (agency_code varchar, agency_name varchar, level varchar, region varchar, "
-                "is_authority boolean, _load_id bigint, _line bigint)")
+    con.execute(
+        "create table scores (run_id varchar, year integer, agency_code varchar, dimension varchar, "
+        "indicator varchar, points double, max_points double)"
+    )
+    con.execute(
+        "create table agencies (agency_code varchar, agency_name varchar, level varchar, region varchar, "
+        "is_authority boolean, _load_id bigint, _line bigint)"
+    )
     con.close()
     with connect(path) as con:
-        cols = {(t, c) for t, c in con.execute(
-            "select table_name, column_name from information_schema.columns where table_schema = 'main'").fetchall()}
-        assert {("grades", "veto_reason"), ("grades", "graded"), ("scores", "basis"), ("agencies", "agency_type"),
-                ("objections", "received_by")} <= cols
+        cols = {
+            (t, c)
+            for t, c in con.execute(
+                "select table_name, column_name from information_schema.columns where table_schema = 'main'"
+            ).fetchall()
+        }
+        assert {
+            ("grades", "veto_reason"),
+            ("grades", "graded"),
+            ("scores", "basis"),
+            ("agencies", "agency_type"),
+            ("objections", "received_by"),
+        } <= cols
         assert con.execute("select grade, veto_reason, graded from grades").fetchall() == [("优秀", None, None)]
 
 
@@ -235,24 +353,37 @@ def test_supervision_lists_unfiled_plans_and_unescalated_rectifications(db):
     """After the scheme's date (03-31) an unfiled open plan is 督办; an overdue rectification not yet
     escalated to the government (第四十七条 上报本级人民政府) is listed as the authority's own item."""
     with connect(db) as con:
-        insert(con, "rectifications",
-               {"notice_id": "N1", "agency_code": "B", "issued_at": "2025-02-10 10:00", "deadline": "2025-03-14"},
-               {"notice_id": "N2", "agency_code": "C", "issued_at": "2025-02-10 10:00", "deadline": "2025-03-14",
-                "escalated_at": "2025-03-20 10:00"},
-               {"notice_id": "N3", "agency_code": "A", "issued_at": "2025-03-10 10:00", "deadline": "2025-04-30"})
+        insert(
+            con,
+            "rectifications",
+            {"notice_id": "N1", "agency_code": "B", "issued_at": "2025-02-10 10:00", "deadline": "2025-03-14"},
+            {
+                "notice_id": "N2",
+                "agency_code": "C",
+                "issued_at": "2025-02-10 10:00",
+                "deadline": "2025-03-14",
+                "escalated_at": "2025-03-20 10:00",
+            },
+            {"notice_id": "N3", "agency_code": "A", "issued_at": "2025-03-10 10:00", "deadline": "2025-04-30"},
+        )
         items = supervision_items(con, dt.datetime(2025, 4, 2, 10, 0))
-    rows = [(r["category"], r["agency_code"], r["record_id"], r["state"], r["wd_overdue"]) for r in items.iter_rows(named=True)
-            if r["record_table"] in ("rectifications", "open_plans")]
+    rows = [
+        (r["category"], r["agency_code"], r["record_id"], r["state"], r["wd_overdue"])
+        for r in items.iter_rows(named=True)
+        if r["record_table"] in ("rectifications", "open_plans")
+    ]
     # plans due end of 03-31; 04-01 and 04-02 are working days -> 2 overdue. A filed on 02-01.
     # N1/N2 due end of 03-14 (Fri): 03-17..21, 03-24..28, 03-31, 04-01, 04-02 -> 13 working days overdue
-    assert sorted(rows) == sorted([
-        ("开放计划未备案", "B", "B/2025", "逾期", 2),
-        ("开放计划未备案", "C", "C/2025", "逾期", 2),
-        ("限期整改", "B", "N1", "逾期", 13),
-        ("限期整改", "C", "N2", "逾期", 13),
-        ("限期整改", "A", "N3", "未到期", None),
-        ("逾期整改未上报政府", "Z", "N1", "逾期", 13),  # N2 was escalated; N3 is not overdue
-    ])
+    assert sorted(rows) == sorted(
+        [
+            ("开放计划未备案", "B", "B/2025", "逾期", 2),
+            ("开放计划未备案", "C", "C/2025", "逾期", 2),
+            ("限期整改", "B", "N1", "逾期", 13),
+            ("限期整改", "C", "N2", "逾期", 13),
+            ("限期整改", "A", "N3", "未到期", None),
+            ("逾期整改未上报政府", "Z", "N1", "逾期", 13),  # N2 was escalated; N3 is not overdue
+        ]
+    )
     # before the scheme's date, no plan is listed
     with connect(db) as con:
         early = supervision_items(con, dt.datetime(2025, 3, 20, 10, 0))

@@ -7,22 +7,25 @@ import datetime as dt
 import polars as pl
 import pytest
 
+from hzeval.errors import CalendarError
 from hzeval.store import calendar
 from hzeval.store.calendar import WorkCalendar, deadline
-from hzeval.errors import CalendarError
 
 D = dt.date
 
 
-@pytest.mark.parametrize("start, n, due", [
-    (D(2025, 9, 26), 2, D(2025, 9, 29)),    # Fri; Sun 09-28 was a make-up working day
-    (D(2025, 9, 30), 2, D(2025, 10, 10)),   # 国庆+中秋 10-01..08 off
-    (D(2025, 9, 15), 15, D(2025, 10, 11)),  # ends on the make-up Saturday 10-11
-    (D(2025, 12, 30), 2, D(2026, 1, 4)),    # 元旦 2026-01-01..03 off, Sun 01-04 worked
-    (D(2025, 9, 27), 1, D(2025, 9, 28)),    # event on a day off: counting starts the next day
-    (D(2025, 1, 24), 1, D(2025, 1, 26)),    # Fri before 春节 2025; Sun 01-26 was worked
-    (D(2025, 1, 27), 1, D(2025, 2, 5)),     # 春节 01-28..02-04 off, Sat 02-08 worked later
-])
+@pytest.mark.parametrize(
+    "start, n, due",
+    [
+        (D(2025, 9, 26), 2, D(2025, 9, 29)),  # Fri; Sun 09-28 was a make-up working day
+        (D(2025, 9, 30), 2, D(2025, 10, 10)),  # 国庆+中秋 10-01..08 off
+        (D(2025, 9, 15), 15, D(2025, 10, 11)),  # ends on the make-up Saturday 10-11
+        (D(2025, 12, 30), 2, D(2026, 1, 4)),  # 元旦 2026-01-01..03 off, Sun 01-04 worked
+        (D(2025, 9, 27), 1, D(2025, 9, 28)),  # event on a day off: counting starts the next day
+        (D(2025, 1, 24), 1, D(2025, 1, 26)),  # Fri before 春节 2025; Sun 01-26 was worked
+        (D(2025, 1, 27), 1, D(2025, 2, 5)),  # 春节 01-28..02-04 off, Sat 02-08 worked later
+    ],
+)
 def test_deadline_facts(start, n, due):
     assert deadline(start, n) == dt.datetime.combine(due + dt.timedelta(days=1), dt.time())
 
@@ -57,14 +60,13 @@ def test_year_outside_calendar_names_year_and_fix():
 
 
 def test_overrides_add_a_year_and_correct_days():
-    ov = pl.DataFrame({"date": [D(2027, 1, 1), D(2027, 2, 6), D(2025, 10, 10)],
-                       "is_workday": [False, True, False]})
+    ov = pl.DataFrame({"date": [D(2027, 1, 1), D(2027, 2, 6), D(2025, 10, 10)], "is_workday": [False, True, False]})
     cal = WorkCalendar(calendar.build(ov))
     assert 2027 in cal.years
-    assert not cal.is_workday(D(2027, 1, 1))   # listed holiday
-    assert cal.is_workday(D(2027, 2, 6))       # listed make-up Saturday
-    assert not cal.is_workday(D(2027, 1, 2))   # ordinary Saturday
-    assert cal.is_workday(D(2027, 1, 4))       # ordinary Monday
+    assert not cal.is_workday(D(2027, 1, 1))  # listed holiday
+    assert cal.is_workday(D(2027, 2, 6))  # listed make-up Saturday
+    assert not cal.is_workday(D(2027, 1, 2))  # ordinary Saturday
+    assert cal.is_workday(D(2027, 1, 4))  # ordinary Monday
     assert not cal.is_workday(D(2025, 10, 10))  # an override on a bundled year wins
     assert cal.due_date(D(2026, 12, 31), 1) == D(2027, 1, 4)
 
@@ -72,8 +74,10 @@ def test_overrides_add_a_year_and_correct_days():
 def test_index_is_cumulative_and_monotonic():
     frame = calendar.build()
     assert frame["wd_index"].diff().drop_nulls().is_in([0, 1]).all()
-    assert frame.filter(pl.col("day") == D(2025, 10, 1))["wd_index"].item() == \
-        frame.filter(pl.col("day") == D(2025, 9, 30))["wd_index"].item()
+    assert (
+        frame.filter(pl.col("day") == D(2025, 10, 1))["wd_index"].item()
+        == frame.filter(pl.col("day") == D(2025, 9, 30))["wd_index"].item()
+    )
 
 
 def test_deadline_never_jumps_over_a_missing_year(wh):
@@ -86,8 +90,9 @@ def test_deadline_never_jumps_over_a_missing_year(wh):
     assert cal.due_date(D(2028, 1, 3), 1) == D(2028, 1, 4)
     wh.execute("insert into calendar_overrides (date, is_workday) values (date '2028-01-03', false)")
     calendar.install(wh)
-    assert wh.execute("select wd_due_date(date '2026-12-30', 5), wd_due_date(date '2028-01-03', 1)").fetchall() == \
-        [(None, D(2028, 1, 4))]
+    assert wh.execute("select wd_due_date(date '2026-12-30', 5), wd_due_date(date '2028-01-03', 1)").fetchall() == [
+        (None, D(2028, 1, 4))
+    ]
 
 
 def test_python_deadline_reads_the_warehouse_table(wh):
@@ -106,7 +111,13 @@ def test_vectorised_due_dates_match_single_items():
     starts = [D(2025, 9, 26), D(2025, 9, 30), D(2025, 9, 15), D(2025, 12, 30), D(2025, 1, 27)]
     ns = [2, 2, 15, 2, 1]
     got = cal.due_dates(np.array(starts, dtype="datetime64[D]"), np.array(ns))
-    assert [d.astype(object) for d in got] == [D(2025, 9, 29), D(2025, 10, 10), D(2025, 10, 11), D(2026, 1, 4), D(2025, 2, 5)]
+    assert [d.astype(object) for d in got] == [
+        D(2025, 9, 29),
+        D(2025, 10, 10),
+        D(2025, 10, 11),
+        D(2026, 1, 4),
+        D(2025, 2, 5),
+    ]
     with pytest.raises(CalendarError) as err:
         cal.due_dates(np.array([D(2025, 1, 2), D(2026, 12, 30)], dtype="datetime64[D]"), 5)
     assert err.value.year == 2027

@@ -15,8 +15,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def run(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "hzeval.cli.main", *args], capture_output=True, text=True,
-                          timeout=300, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "hzeval.cli.main", *args], capture_output=True, text=True, timeout=300, cwd=cwd
+    )
 
 
 def test_missing_warehouse_is_a_clear_error(tmp_path):
@@ -50,7 +51,9 @@ def test_output_path_that_is_not_a_folder(tmp_path):
         pass
     blocker = tmp_path / "afile"
     blocker.write_text("x")
-    proc = run("--db", str(tmp_path / "w.duckdb"), "supervise", "--as-of", "2026-01-05", "--csv", str(blocker / "x.csv"))
+    proc = run(
+        "--db", str(tmp_path / "w.duckdb"), "supervise", "--as-of", "2026-01-05", "--csv", str(blocker / "x.csv")
+    )
     assert proc.returncode == 74 and "无法写出" in proc.stderr and "x.csv" in proc.stderr
     assert "Traceback" not in proc.stderr
 
@@ -78,5 +81,6 @@ def test_domain_modules_import_no_rich():
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
         names = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)} | {
-            a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+            a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names
+        }
         assert not {n for n in names if n and n.split(".")[0] == "rich"}, path

@@ -43,9 +43,12 @@ def read_latest(db):
 
 def test_reader_answers_while_writer_holds_the_warehouse(db):
     first = read_latest(db)
-    proc = subprocess.Popen([sys.executable, "-m", "hzeval.cli.main", "--db", str(db), "assess", "--year", "2025",
-                             "--as-of", "2026-01-05"], stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "HZEVAL_FAULT": "assess-before-commit"})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hzeval.cli.main", "--db", str(db), "assess", "--year", "2025", "--as-of", "2026-01-05"],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "HZEVAL_FAULT": "assess-before-commit"},
+    )
     try:
         line = proc.stderr.readline()
         assert line.startswith("HZEVAL_PAUSED"), line
@@ -73,8 +76,12 @@ def test_readers_never_see_a_mix_while_a_run_is_published(db):
     threads = [threading.Thread(target=reader) for _ in range(2)]
     for t in threads:
         t.start()
-    proc = subprocess.run([sys.executable, "-m", "hzeval.cli.main", "--db", str(db), "assess", "--year", "2025",
-                           "--as-of", "2026-01-05"], capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "hzeval.cli.main", "--db", str(db), "assess", "--year", "2025", "--as-of", "2026-01-05"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     time.sleep(0.3)
     stop.set()
     for t in threads:

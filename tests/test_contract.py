@@ -14,8 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_docs_contract_md_is_generated():
     doc = ROOT / "docs" / "contract.md"
-    assert doc.read_text(encoding="utf-8") == contract.render_markdown(), (
-        "docs/contract.md is stale: run `make docs`")
+    assert doc.read_text(encoding="utf-8") == contract.render_markdown(), "docs/contract.md is stale: run `make docs`"
 
 
 @pytest.mark.parametrize("table", list(TABLES.values()), ids=list(TABLES))

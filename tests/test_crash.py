@@ -21,13 +21,21 @@ from hzeval.store.warehouse import connect
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "data_samples"
-COUNTS = "select (select count(*) from loads), (select count(*) from api_calls), (select count(*) from runs), " \
-         "(select count(*) from metric_values), (select count(*) from grades), (select count(*) from evidence)"
+COUNTS = (
+    "select (select count(*) from loads), (select count(*) from api_calls), (select count(*) from runs), "
+    "(select count(*) from metric_values), (select count(*) from grades), (select count(*) from evidence)"
+)
 
 
 def hzeval(*args, env=None, **kw):
-    return subprocess.Popen([sys.executable, "-m", "hzeval.cli.main", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})}, **kw)
+    return subprocess.Popen(
+        [sys.executable, "-m", "hzeval.cli.main", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
+        **kw,
+    )
 
 
 def counts(db):

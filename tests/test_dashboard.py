@@ -64,8 +64,14 @@ def test_agency_user_gets_only_its_own_rows(agency, leader):
 
 def test_values_are_floats_not_decimal(leader):
     run = leader.latest_run_id()
-    frames = [leader.grades(run), leader.heatmap(run), leader.indicators(run, OTHER), leader.whatif(run),
-              leader.trend(), leader.supervision(AS_OF)]
+    frames = [
+        leader.grades(run),
+        leader.heatmap(run),
+        leader.indicators(run, OTHER),
+        leader.whatif(run),
+        leader.trend(),
+        leader.supervision(AS_OF),
+    ]
     for df in frames:
         assert not any(isinstance(t, pl.Decimal) for t in df.dtypes), df.schema
     assert isinstance(leader.grades(run)["total"][0], float)
@@ -220,7 +226,9 @@ def page_text(obj) -> str:
                     flat = list(v) if isinstance(v, (list, tuple)) else [v]
                     flat = [y for x in flat for y in (x if isinstance(x, (list, tuple)) else [x])]
                     # numbers on x/y are positions, not text; category labels and printed values are text
-                    out.extend(str(x) for x in flat if x is not None and (attr in ("text", "name") or isinstance(x, str)))
+                    out.extend(
+                        str(x) for x in flat if x is not None and (attr in ("text", "name") or isinstance(x, str))
+                    )
             return
         if isinstance(o, (views.pn.pane.Markdown, views.pn.pane.Alert)):
             out.append(str(o.object))
@@ -232,7 +240,7 @@ def page_text(obj) -> str:
             if isinstance(opts, dict):
                 out.extend(str(k) for k in opts)
         inner = getattr(o, "_inner_layout", None)
-        for child in (inner.objects if inner is not None else getattr(o, "objects", [])):
+        for child in inner.objects if inner is not None else getattr(o, "objects", []):
             walk(child)
 
     walk(obj)
@@ -325,4 +333,4 @@ def test_whatif_lists_changed_grades_first_and_shows_the_weight_total(leader):
     assert page.table is before  # the table is updated in place, not rebuilt
     names = page.table.value["机构名称"].to_list()
     changed = set(w.filter(pl.col("grade_changed"))["agency_name"])
-    assert set(names[:len(changed)]) == changed  # changed grades listed first
+    assert set(names[: len(changed)]) == changed  # changed grades listed first

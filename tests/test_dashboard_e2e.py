@@ -14,7 +14,17 @@ from pathlib import Path
 
 import pytest
 from dashboard_support import (  # noqa: F401 - fixtures
-    ARTIFACTS, DEEP_TEXT, OTHER, OWN, PASSWORDS, browser, dashboard_server, deep_text, needs_chromium, published)
+    ARTIFACTS,
+    DEEP_TEXT,
+    OTHER,
+    OWN,
+    PASSWORDS,
+    browser,
+    dashboard_server,
+    deep_text,
+    needs_chromium,
+    published,
+)
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 pytestmark = needs_chromium
@@ -119,9 +129,11 @@ def test_leader_sees_every_agency_and_drills_down(server, agency_names, page, pu
     assert target in text(page)
     assert f"agency={OTHER}" in page.url
     shot(page, "02_agency_detail")
-    for label, sel, name in (("督办", ".hz-supervision .tabulator-row", "03_supervision"),
-                             ("项目门禁", ".hz-gates .tabulator-row", "04_gates"),
-                             ("方案模拟", ".hz-whatif-summary", "05_whatif")):
+    for label, sel, name in (
+        ("督办", ".hz-supervision .tabulator-row", "03_supervision"),
+        ("项目门禁", ".hz-gates .tabulator-row", "04_gates"),
+        ("方案模拟", ".hz-whatif-summary", "05_whatif"),
+    ):
         go_to(page, label)
         page.wait_for_selector(sel, timeout=15_000)
         shot(page, name)

@@ -24,13 +24,19 @@ from pathlib import Path
 import pytest
 from dashboard_support import ROLES, browser, dashboard_server, deep_text, needs_chromium  # noqa: F401 - fixture
 
-from hzeval.util import escape
 from hzeval.dashboard import auth
+from hzeval.util import escape
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
-PASSWORDS = {"boss": "leader-pass-1", "hz101": "agency-pass-101", "gone": "agency-pass-102",
-             "victim": "victim-pass-1", "eva": "evaluator-pass-1", "twin": "twin-pass-11"}
+PASSWORDS = {
+    "boss": "leader-pass-1",
+    "hz101": "agency-pass-101",
+    "gone": "agency-pass-102",
+    "victim": "victim-pass-1",
+    "eva": "evaluator-pass-1",
+    "twin": "twin-pass-11",
+}
 SEC_ROLES = {**ROLES, "gone": "agency:HZ102", "victim": "leader", "twin": "agency:HZ103"}
 RECHECK = "2"  # seconds between two checks of an open session (default 20; the test server checks faster)
 
@@ -74,13 +80,16 @@ def site(sample_warehouse, tmp_path_factory):
 def hostile_site(sample_warehouse, tmp_path_factory):
     """The sample drop with hostile agency names (and a hostile user name), assessed again."""
     from conftest import copy_sample
+
     from hzeval.assessment.assess import run_assessment
     from hzeval.store.warehouse import connect
 
     db = copy_sample(sample_warehouse, tmp_path_factory, "dashxss")
     with connect(db) as con:
         for code, name in EVIL.items():
-            con.execute("update agencies set agency_name = $name where agency_code = $code", {"name": name, "code": code})
+            con.execute(
+                "update agencies set agency_name = $name where agency_code = $code", {"name": name, "code": code}
+            )
     run_assessment(db, 2025, dt.datetime(2026, 1, 5))
     users = db.parent / "users.json"
     _users(users, {EVIL_USER: ("evil-pass-1", "leader")})
@@ -259,10 +268,15 @@ def test_hostile_names_never_run_in_the_browser(hostile_site, new_page):
         # before: alert(document.domain) fired from the 机构详情 heading (and the 督办 summary)
         assert leader.dialogs == [], (code, leader.dialogs)
         head = leader.locator(".hz-agency-head").first.evaluate(
-            "e => (e.shadowRoot ? e.shadowRoot.textContent : e.textContent)")
+            "e => (e.shadowRoot ? e.shadowRoot.textContent : e.textContent)"
+        )
         assert EVIL[code].replace("\n", " ") in head, (code, head)  # shown as text, on one line
-    for page_name, selector in (("督办", ".hz-sup-summary"), ("项目门禁", ".hz-gates"), ("方案模拟", ".hz-whatif-summary"),
-                                ("总览", ".hz-ranking .tabulator-row")):
+    for page_name, selector in (
+        ("督办", ".hz-sup-summary"),
+        ("项目门禁", ".hz-gates"),
+        ("方案模拟", ".hz-whatif-summary"),
+        ("总览", ".hz-ranking .tabulator-row"),
+    ):
         leader.goto(f"{base}/?page={page_name}")
         leader.wait_for_selector(selector, timeout=30_000)
         leader.wait_for_timeout(800)
@@ -298,8 +312,19 @@ def test_markdown_text_leaves_no_markup():
 # --------------------------------------------------------------------------- 4 open redirect
 
 
-@pytest.mark.parametrize("bad", ["/\t/evil.example", "/\x0b/evil.example", "//evil.example", "/\\evil.example",
-                                 "https://evil.example", "/ok/../\n/evil.example", "/\u2028/evil.example", ""])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "/\t/evil.example",
+        "/\x0b/evil.example",
+        "//evil.example",
+        "/\\evil.example",
+        "https://evil.example",
+        "/ok/../\n/evil.example",
+        "/\u2028/evil.example",
+        "",
+    ],
+)
 def test_next_only_a_same_site_path(bad):
     assert auth.safe_next(bad) == "/"
 
@@ -334,7 +359,7 @@ def test_cross_site_login_form_is_refused(site, new_page):
     victim = new_page()
     # the attacker's page (another site: about:blank is cross-site) posts the attacker's credentials
     victim.set_content(f"""<form id=f method=post action="{base}/login">
-        <input name=username value=hz101><input name=password value="{PASSWORDS['hz101']}">
+        <input name=username value=hz101><input name=password value="{PASSWORDS["hz101"]}">
         <input name=next value="/"></form>""")
     with victim.expect_navigation():
         victim.evaluate("document.getElementById('f').submit()")
@@ -369,7 +394,9 @@ def test_logout_is_a_post_with_a_token(site, new_page):
 
 def test_login_page_shows_no_text_from_the_url(site):
     base, users, db = site
-    with urllib.request.urlopen(base + "/login?error=" + urllib.parse.quote("请拨打 400-123 领取补贴"), timeout=10) as r:
+    with urllib.request.urlopen(
+        base + "/login?error=" + urllib.parse.quote("请拨打 400-123 领取补贴"), timeout=10
+    ) as r:
         body = r.read().decode("utf-8")
     # before: the page printed "请拨打 400-123 领取补贴" as its error message
     assert "400-123" not in body and 'id="login-error"' not in body
@@ -448,8 +475,10 @@ def test_parallel_guesses_do_not_bypass_the_throttle(site):
     results = []
     guesses = [f"wrong-guess-{i}" for i in range(39)]
     guesses.insert(20, PASSWORDS["victim"])
-    threads = [threading.Thread(target=lambda g=g: results.append(_post_login(opener, base, csrf, "victim", g)[0]))
-               for g in guesses]
+    threads = [
+        threading.Thread(target=lambda g=g: results.append(_post_login(opener, base, csrf, "victim", g)[0]))
+        for g in guesses
+    ]
     started = time.monotonic()
     for th in threads:
         th.start()

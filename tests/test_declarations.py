@@ -6,11 +6,16 @@ from pathlib import Path
 
 import pytest
 
+from hzeval.errors import DeclarationError
 from hzeval.metrics import registry
 from hzeval.metrics.registry import (
-    DEADLINE_KEYS, DEADLINE_METRICS, METRICS, STANDING, SUPERVISION_CATEGORY, parse_family,
+    DEADLINE_KEYS,
+    DEADLINE_METRICS,
+    METRICS,
+    STANDING,
+    SUPERVISION_CATEGORY,
+    parse_family,
 )
-from hzeval.errors import DeclarationError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -56,22 +61,28 @@ def test_header_parses_with_continuation_lines():
     assert (m.family, m.kind, m.deadline, m.category, m.obligation) == ("demo", "rate", "share_reply", "演示", "event")
 
 
-@pytest.mark.parametrize("text, needle", [
-    # SQL with no header before it
-    ("-- Family.\nselect 1;\n", "line 2: SQL without"),
-    # a header whose block is empty (the next block starts at once)
-    (GOOD.replace("select 1 as x;\n", ""), "demo_rate: header without a SQL block"),
-    # a misspelt key
-    (GOOD.replace("-- charged_to:", "-- charged:"), "unknown header key 'charged'"),
-    # a required key missing
-    (GOOD.replace("-- obligation: event\n", ""), "header lacks obligation"),
-    (GOOD.replace("-- kind: rate", "-- kind: ratio"), "kind must be rate or count"),
-    (GOOD.replace("-- obligation: event", "-- obligation: sometimes"), "obligation must be standing or event"),
-    # headers name no article: the rule profile maps metrics to articles
-    (GOOD.replace("-- doc: 演示", "-- doc: 第二十四条"), "headers name no article"),
-    (GOOD.replace("-- step: stg_demo\n-- grain: one row", "-- step: stg_demo\n-- kind: rate"), "step stg_demo: unknown header key"),
-    (GOOD.replace("-- metric: demo_rate", "-- metric: Demo-Rate"), "invalid metric id"),
-])
+@pytest.mark.parametrize(
+    "text, needle",
+    [
+        # SQL with no header before it
+        ("-- Family.\nselect 1;\n", "line 2: SQL without"),
+        # a header whose block is empty (the next block starts at once)
+        (GOOD.replace("select 1 as x;\n", ""), "demo_rate: header without a SQL block"),
+        # a misspelt key
+        (GOOD.replace("-- charged_to:", "-- charged:"), "unknown header key 'charged'"),
+        # a required key missing
+        (GOOD.replace("-- obligation: event\n", ""), "header lacks obligation"),
+        (GOOD.replace("-- kind: rate", "-- kind: ratio"), "kind must be rate or count"),
+        (GOOD.replace("-- obligation: event", "-- obligation: sometimes"), "obligation must be standing or event"),
+        # headers name no article: the rule profile maps metrics to articles
+        (GOOD.replace("-- doc: 演示", "-- doc: 第二十四条"), "headers name no article"),
+        (
+            GOOD.replace("-- step: stg_demo\n-- grain: one row", "-- step: stg_demo\n-- kind: rate"),
+            "step stg_demo: unknown header key",
+        ),
+        (GOOD.replace("-- metric: demo_rate", "-- metric: Demo-Rate"), "invalid metric id"),
+    ],
+)
 def test_bad_declarations_fail_naming_file_and_line(text, needle):
     with pytest.raises(DeclarationError) as exc:
         parse_family(text, "demo")
@@ -89,8 +100,16 @@ def test_derived_lists():
     # DESIGN §5 marks exactly these four as standing obligations
     assert set(STANDING) == {"catalog_completeness", "aggregation_coverage", "open_plan_filed", "security_practice"}
     # the deadline keys the SQL uses are those of DESIGN §5a that a metric needs
-    assert set(DEADLINE_KEYS) == {"catalog_update", "catalog_review", "share_reply", "share_implement",
-                                  "demand_confirm", "objection", "objection_notify", "open_reply"}
+    assert set(DEADLINE_KEYS) == {
+        "catalog_update",
+        "catalog_review",
+        "share_reply",
+        "share_implement",
+        "demand_confirm",
+        "objection",
+        "objection_notify",
+        "open_reply",
+    }
     # supervision lists every metric with a working-day deadline, plus rectification notices (dated deadline)
     assert {m for m in METRICS if METRICS[m].deadline} | {"rectification_on_time"} == set(DEADLINE_METRICS)
     assert SUPERVISION_CATEGORY["share_reply_timeliness"] == "共享申请答复"
@@ -112,9 +131,10 @@ def test_suggestions_use_only_known_placeholders():
 
 
 def test_unknown_metric_id_is_an_error_not_skipped(wh):
-    from hzeval.metrics import Window, compute_items
-    from hzeval.assessment.scheme import load_scheme
     import datetime as dt
+
+    from hzeval.assessment.scheme import load_scheme
+    from hzeval.metrics import Window, compute_items
 
     window = Window.for_year(2025, dt.datetime(2026, 1, 5), load_scheme(year=2025))
     with pytest.raises(KeyError, match="share_reply_timelines"):
@@ -133,7 +153,9 @@ def test_the_shipped_profile_maps_every_metric_to_its_articles():
 
 
 def test_deadline_days_header():
-    blocks = parse_family(GOOD.replace("-- obligation: event", "-- deadline_days: optional\n-- obligation: event"), "demo")
+    blocks = parse_family(
+        GOOD.replace("-- obligation: event", "-- deadline_days: optional\n-- obligation: event"), "demo"
+    )
     assert registry.build_metrics({"demo": blocks})["demo_rate"].deadline_days_required is False
     assert registry.build_metrics({"demo": parse_family(GOOD, "demo")})["demo_rate"].deadline_days_required is True
     with pytest.raises(DeclarationError, match="deadline_days must be required or optional"):
@@ -146,10 +168,12 @@ def test_the_registry_is_built_on_first_use_not_at_import():
     import subprocess
     import sys
 
-    code = ("import hzeval.metrics, hzeval.assessment.assess, hzeval.runs\n"
-            "from hzeval.metrics import registry as r\n"
-            "assert r.registry.cache_info().currsize == 0 and r.load_blocks.cache_info().currsize == 0\n"
-            "assert 'share_reply_timeliness' in r.METRICS and r.registry.cache_info().currsize == 1\n")
+    code = (
+        "import hzeval.metrics, hzeval.assessment.assess, hzeval.runs\n"
+        "from hzeval.metrics import registry as r\n"
+        "assert r.registry.cache_info().currsize == 0 and r.load_blocks.cache_info().currsize == 0\n"
+        "assert 'share_reply_timeliness' in r.METRICS and r.registry.cache_info().currsize == 1\n"
+    )
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     # the names users import are views of registry(): equal to its collections

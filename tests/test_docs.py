@@ -31,8 +31,17 @@ def test_readme_exit_status_table_is_exit_code():
 def test_every_exit_code_has_a_meaning_and_design_values():
     assert set(EXIT_MEANING) == set(ExitCode)
     assert {c.name: c.value for c in ExitCode} == {
-        "OK": 0, "INTERNAL": 1, "USAGE": 2, "BAD_INPUT": 3, "BAD_CONFIG": 4, "REFUSED": 5, "DELIVERY": 6,
-        "IO": 74, "BUSY": 75, "INTERRUPTED": 130}
+        "OK": 0,
+        "INTERNAL": 1,
+        "USAGE": 2,
+        "BAD_INPUT": 3,
+        "BAD_CONFIG": 4,
+        "REFUSED": 5,
+        "DELIVERY": 6,
+        "IO": 74,
+        "BUSY": 75,
+        "INTERRUPTED": 130,
+    }
 
 
 def _subclasses(cls):

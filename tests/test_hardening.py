@@ -6,8 +6,6 @@ Each test reproduces an attack from the issue; each failed before the fix (docs/
 
 from __future__ import annotations
 
-import io
-import json
 import os
 import resource
 import shutil
@@ -20,20 +18,19 @@ import zipfile
 from pathlib import Path
 
 import duckdb
-import openpyxl
 import psutil
 import pytest
 import xlsxwriter
 from conftest import copy_sample
 
-from hzeval.errors import InputFileError, UnsafePathError, WarehouseError
+from hzeval.errors import InputFileError, UnsafePathError
 from hzeval.ingest import load_paths
 from hzeval.ingest.limits import Limits
-from hzeval.util.paths import inside
-from hzeval.store.published import latest_published, published_dir
 from hzeval.reports import data
 from hzeval.services import render_reports
+from hzeval.store.published import latest_published, published_dir
 from hzeval.store.warehouse import connect
+from hzeval.util.paths import inside
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "data_samples"
@@ -41,9 +38,15 @@ AGENCIES_HEADER = "agency_code,agency_name,level"
 
 
 def hzeval(*args, env=None, preexec_fn=None, **kw):
-    return subprocess.Popen([sys.executable, "-m", "hzeval.cli.main", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})},
-                            preexec_fn=preexec_fn, **kw)
+    return subprocess.Popen(
+        [sys.executable, "-m", "hzeval.cli.main", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
+        preexec_fn=preexec_fn,
+        **kw,
+    )
 
 
 def run_cli(*args, env=None, timeout=300, preexec_fn=None):
@@ -88,20 +91,22 @@ def load_file(con, tmp_path, name, text, **limits):
 
 def test_agency_codes_outside_the_pattern_are_rejected_rows(wh, tmp_path):
     rows = [
-        "HZ001,好机构,市级",              # fine
-        "hz-02_b,也好,县区",              # letters, digits, - and _
-        "/some/dir/x,绝对路径,市级",       # absolute path
+        "HZ001,好机构,市级",  # fine
+        "hz-02_b,也好,县区",  # letters, digits, - and _
+        "/some/dir/x,绝对路径,市级",  # absolute path
         "../../../../some/dir/evil,爬出目录,市级",
         "A B,空格,市级",
-        "X" * 33 + ",太长,市级",           # 33 characters: one too many
-        "X" * 32 + ",正好32,市级",         # 32: allowed
+        "X" * 33 + ",太长,市级",  # 33 characters: one too many
+        "X" * 32 + ",正好32,市级",  # 32: allowed
         "惠州01,中文,市级",
     ]
     result = load_file(wh, tmp_path, "agencies.csv", AGENCIES_HEADER + "\n" + "\n".join(rows) + "\n")
     assert result.rows_loaded == 3 and result.rows_rejected == 5
     loaded = {r[0] for r in wh.execute("select agency_code from agencies").fetchall()}
     assert loaded == {"HZ001", "hz-02_b", "X" * 32}
-    rejected = wh.execute("select line, value, reason from rejects where column_name = 'agency_code' order by line").fetchall()
+    rejected = wh.execute(
+        "select line, value, reason from rejects where column_name = 'agency_code' order by line"
+    ).fetchall()
     assert [r[0] for r in rejected] == [4, 5, 6, 7, 9]  # header is line 1
     assert all("字母、数字" in r[2] for r in rejected)
 
@@ -195,9 +200,11 @@ def test_xlsx_zip_bomb_refused_before_parsing(wh, tmp_path, monkeypatch):
         start = 0
         while (i := data_.find(sig, start)) >= 0:
             name_at = i + (46 if sig == b"PK\x01\x02" else 30)
-            nlen = struct.unpack("<H", data_[i + (28 if sig == b"PK\x01\x02" else 26): i + (30 if sig == b"PK\x01\x02" else 28)])[0]
-            if bytes(data_[name_at:name_at + nlen]).startswith(b"xl/worksheets/"):
-                data_[i + off:i + off + 4] = struct.pack("<I", 100)
+            nlen = struct.unpack(
+                "<H", data_[i + (28 if sig == b"PK\x01\x02" else 26) : i + (30 if sig == b"PK\x01\x02" else 28)]
+            )[0]
+            if bytes(data_[name_at : name_at + nlen]).startswith(b"xl/worksheets/"):
+                data_[i + off : i + off + 4] = struct.pack("<I", 100)
             start = i + 4
     liar = tmp_path / "liar" / "agencies.xlsx"
     liar.parent.mkdir()
@@ -237,8 +244,9 @@ def test_field_longer_than_the_limit_rejects_its_row(wh, tmp_path):
     assert (line, column) == (3, "agency_name") and "100,000" in reason
     assert len(value) == 200 and value.endswith("…")  # the rejected cell is kept short
     # the limit is configurable
-    result = load_file(wh, tmp_path, "agencies2.csv", AGENCIES_HEADER + "\nHZ004,十一个字的机构名称啊啊,市级\n",
-                       max_field_chars=10)
+    result = load_file(
+        wh, tmp_path, "agencies2.csv", AGENCIES_HEADER + "\nHZ004,十一个字的机构名称啊啊,市级\n", max_field_chars=10
+    )
     assert result.rows_rejected == 1
 
 
@@ -268,9 +276,20 @@ def test_file_size_limit_names_the_file_and_the_cause(sample_copy, tmp_path):
     assert code == 5, err
     assert "w.duckdb" in err and "文件超过大小限制" in err and "TransactionException" not in err
     assert "Traceback" not in err
-    code, _, err = run_cli("--db", str(sample_copy), "report", "--year", "2025", "--format", "html",
-                           "--out", str(tmp_path / "reports"), "--agency", "HZ021",
-                           preexec_fn=_fsize_limit(20_000))
+    code, _, err = run_cli(
+        "--db",
+        str(sample_copy),
+        "report",
+        "--year",
+        "2025",
+        "--format",
+        "html",
+        "--out",
+        str(tmp_path / "reports"),
+        "--agency",
+        "HZ021",
+        preexec_fn=_fsize_limit(20_000),
+    )
     # the agency report (charts inline, ~36 kB) is the first file over the limit; its worker fails
     # that report only, naming it, and the previous file is kept
     assert code == 1, err
@@ -281,8 +300,9 @@ def test_file_size_limit_names_the_file_and_the_cause(sample_copy, tmp_path):
 
 
 def test_per_year_latest_pointer(sample_copy):
-    from hzeval.assessment.assess import run_assessment
     import datetime as dt
+
+    from hzeval.assessment.assess import run_assessment
 
     pub = published_dir(sample_copy)
     latest_2025 = latest_published(sample_copy, 2025)
@@ -304,7 +324,9 @@ def test_kill_during_publish_is_recovered_by_the_next_writer(sample_copy):
     tmp = list(pub.glob(".*.tmp*"))
     assert tmp, "the killed publish left its temporary copy"
     with connect(sample_copy, read_only=True) as con:
-        newest = con.execute("select run_id from runs where year = 2025 order by finished_at desc limit 1").fetchall()[0][0]
+        newest = con.execute("select run_id from runs where year = 2025 order by finished_at desc limit 1").fetchall()[
+            0
+        ][0]
     assert newest != before.stem and not (pub / f"{newest}.duckdb").exists()  # committed, not published
     assert latest_published(sample_copy, 2025) == before
 
@@ -322,17 +344,27 @@ def test_kill_during_publish_is_recovered_by_the_next_writer(sample_copy):
 def test_cli_readers_read_the_published_run_while_a_writer_holds_the_warehouse(sample_copy):
     proc = pause_at(sample_copy, "assess-before-commit", "assess", "--year", "2025", "--as-of", "2026-01-06")
     try:
-        for args in (["supervise", "--as-of", "2026-01-05", "--limit", "3"],
-                     ["gate", "--as-of", "2026-01-05"],
-                     ["explain", "--year", "2025", "--agency", "HZ021", "--limit", "1"],
-                     ["explain", "--year", "2024", "--agency", "HZ021", "--limit", "1"]):
+        for args in (
+            ["supervise", "--as-of", "2026-01-05", "--limit", "3"],
+            ["gate", "--as-of", "2026-01-05"],
+            ["explain", "--year", "2025", "--agency", "HZ021", "--limit", "1"],
+            ["explain", "--year", "2024", "--agency", "HZ021", "--limit", "1"],
+        ):
             code, out, err = run_cli("--db", str(sample_copy), *args, timeout=120)
             assert code == 0, (args, err)
             assert "改读已发布的运行" in err and out.strip(), args
         # with nothing published for the year, the reader waits for the writer, saying so
         shutil.rmtree(published_dir(sample_copy))
-        waiting = hzeval("--db", str(sample_copy), "explain", "--year", "2025", "--agency", "HZ021",
-                         env={"HZEVAL_WAIT_SECONDS": "120"})
+        waiting = hzeval(
+            "--db",
+            str(sample_copy),
+            "explain",
+            "--year",
+            "2025",
+            "--agency",
+            "HZ021",
+            env={"HZEVAL_WAIT_SECONDS": "120"},
+        )
         said = waiting.stderr.readline()  # the waiting message comes first (after the imports)
         assert "等待写入结束" in said, said
         time.sleep(1)
@@ -349,8 +381,20 @@ def test_cli_readers_read_the_published_run_while_a_writer_holds_the_warehouse(s
 def test_killed_report_leaves_no_workers_and_no_temp_folders(sample_copy, tmp_path):
     temp = tmp_path / "tmp"
     temp.mkdir()
-    proc = hzeval("--db", str(sample_copy), "report", "--year", "2025", "--format", "html,pdf",
-                  "--out", str(tmp_path / "reports"), "--workers", "2", env={"TMPDIR": str(temp)})
+    proc = hzeval(
+        "--db",
+        str(sample_copy),
+        "report",
+        "--year",
+        "2025",
+        "--format",
+        "html,pdf",
+        "--out",
+        str(tmp_path / "reports"),
+        "--workers",
+        "2",
+        env={"TMPDIR": str(temp)},
+    )
     main = psutil.Process(proc.pid)
     deadline = time.monotonic() + 240
     family: set[int] = set()

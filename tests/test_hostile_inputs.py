@@ -97,15 +97,24 @@ CORPUS = {
     "random_bytes.xlsx": b"PK\x03\x04" + bytes(range(200)),
     "random.jsonl": b"{not json}\n[1,2,3]\n",
     "utf16.csv": (HEADER + "\n" + GOOD + "\n").encode("utf-16"),
-    "gbk_with_utf8_line.csv": (HEADER + "\n" + GOOD + "\n").encode("gb18030") + "S2,B,A,有条件共享,2025-09-26 10:00,\n".encode("utf-8"),
+    "gbk_with_utf8_line.csv": (HEADER + "\n" + GOOD + "\n").encode("gb18030")
+    + "S2,B,A,有条件共享,2025-09-26 10:00,\n".encode("utf-8"),
     "bom_gbk_mix.csv": b"\xef\xbb\xbf" + (HEADER + "\n" + GOOD + "\n").encode("gb18030"),
     "duplicated_header.csv": (HEADER + ",application_id\n" + GOOD + ",S9\n").encode(),
     "missing_required.csv": "application_id,applicant_code,submitted_at\nS1,B,2025-01-01\n".encode(),
     "unknown_table.csv": b"foo,bar\n1,2\n",
-    "huge_field.csv": (HEADER + "\n" + "S1,B,A,有条件共享,2025-09-26 10:00,2025-09-29 10:00\n" +
-                       "S2," + "X" * 2_000_000 + ",A,有条件共享,2025-09-26 10:00,\n").encode(),
-    "bad_dates.csv": (HEADER + "\nS1,B,A,有条件共享,2025-02-30 10:00,\nS2,B,A,有条件共享,2025-13-01,\n"
-                      "S3,B,A,有条件共享,25:61,\nS4,B,A,有条件共享,2025-09-26 10:00,2025-09-26 24:30\n").encode(),
+    "huge_field.csv": (
+        HEADER
+        + "\n"
+        + "S1,B,A,有条件共享,2025-09-26 10:00,2025-09-29 10:00\n"
+        + "S2,"
+        + "X" * 2_000_000
+        + ",A,有条件共享,2025-09-26 10:00,\n"
+    ).encode(),
+    "bad_dates.csv": (
+        HEADER + "\nS1,B,A,有条件共享,2025-02-30 10:00,\nS2,B,A,有条件共享,2025-13-01,\n"
+        "S3,B,A,有条件共享,25:61,\nS4,B,A,有条件共享,2025-09-26 10:00,2025-09-26 24:30\n"
+    ).encode(),
     "numbers_in_text.csv": (HEADER + "\n12345,678,910,有条件共享,2025-09-26 10:00,\n").encode(),
     "text_in_numbers.csv": "job_id,resource_code,agency_code,started_at,status,rows_received\nJ1,R,A,2025-01-01 10:00,成功,很多\n".encode(),
     "ragged_rows.csv": (HEADER + "\nS1,B\nS2,B,A,有条件共享,2025-09-26 10:00,,extra,extra\n").encode(),
@@ -125,15 +134,27 @@ def test_broken_input_corpus(con, tmp_path, capsys):
         maker(path)
         outcomes[name] = attempt(con, path)
     # the promises that matter per kind
-    for name in ("empty.csv", "only_bom.csv", "random_bytes.parquet", "random_bytes.xlsx", "duplicated_header.csv",
-                 "missing_required.csv", "unknown_table.csv", "random_bytes.csv"):
+    for name in (
+        "empty.csv",
+        "only_bom.csv",
+        "random_bytes.parquet",
+        "random_bytes.xlsx",
+        "duplicated_header.csv",
+        "missing_required.csv",
+        "unknown_table.csv",
+        "random_bytes.csv",
+    ):
         assert outcomes[name] == "error", name
     assert outcomes["header_only.csv"] == "loaded"
     assert outcomes["several_sheets.xlsx"] == "loaded"
-    rejects = dict(con.execute("select column_name, count(*) from rejects where file like '%bad_dates.csv' group by 1").fetchall())
+    rejects = dict(
+        con.execute("select column_name, count(*) from rejects where file like '%bad_dates.csv' group by 1").fetchall()
+    )
     assert rejects["submitted_at"] == 3 and rejects["replied_at"] == 1
     # a formula-looking id is stored as text, exactly
-    assert con.execute("select count(*) from share_applications where application_id = '=cmd|''/c calc''!A1'").fetchall() == [(1,)]
+    assert con.execute(
+        "select count(*) from share_applications where application_id = '=cmd|''/c calc''!A1'"
+    ).fetchall() == [(1,)]
     with capsys.disabled():
         print(f"\nhostile corpus: {len(outcomes)} inputs -> {dict(Counter(outcomes.values()))}")
 
@@ -142,8 +163,11 @@ CELL = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",))
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(rows=st.lists(st.lists(CELL, min_size=0, max_size=8), max_size=12),
-       encoding=st.sampled_from(["utf-8", "utf-8-sig", "gb18030"]), header=st.booleans())
+@given(
+    rows=st.lists(st.lists(CELL, min_size=0, max_size=8), max_size=12),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "gb18030"]),
+    header=st.booleans(),
+)
 def test_random_csv_never_crashes(con, tmp_path_factory, rows, encoding, header):
     buf = io.StringIO()
     if header:
@@ -170,14 +194,21 @@ def test_random_bytes_never_crash(con, tmp_path_factory, blob, ext):
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(values=st.lists(st.text(alphabet=string.printable + "年月日：　", max_size=25), min_size=1, max_size=10))
 def test_random_timestamps_parse_or_reject(con, tmp_path_factory, values):
-    frame = pl.DataFrame({"application_id": [f"S{i}" for i in range(len(values))], "applicant_code": "B",
-                          "provider_code": "A", "submitted_at": values})
+    frame = pl.DataFrame(
+        {
+            "application_id": [f"S{i}" for i in range(len(values))],
+            "applicant_code": "B",
+            "provider_code": "A",
+            "submitted_at": values,
+        }
+    )
     path = tmp_path_factory.mktemp("t") / "share_applications.csv"
     frame.write_csv(path)
     if attempt(con, path) == "loaded":
         good, bad = con.execute(
             "select (select count(*) from share_applications where _load_id = (select max(load_id) from loads)),"
-            " (select count(distinct line) from rejects where load_id = (select max(load_id) from loads))").fetchall()[0]
+            " (select count(distinct line) from rejects where load_id = (select max(load_id) from loads))"
+        ).fetchall()[0]
         assert good + bad <= len(values)
 
 

@@ -19,11 +19,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
+from hzeval.cli.console import print_summary, print_unresolved
 from hzeval.contract import TABLES
 from hzeval.errors import InputFileError
-from hzeval.cli.console import print_summary, print_unresolved
-from hzeval.ingest import load_paths, unresolved_references
-from hzeval.ingest import normalize
+from hzeval.ingest import load_paths, normalize, unresolved_references
 from hzeval.store.warehouse import connect
 
 FIX = Path(__file__).parent / "fixtures" / "ingest"
@@ -84,17 +83,66 @@ def test_bom_csv_every_timestamp_spelling(con):
     res = load(con, "share_applications_bom.csv")
     assert res.files[0].encoding == "utf-8-sig"
     assert res.rows_loaded == 5 and res.rows_rejected == 0
-    got = table_dict(con, "share_applications", "application_id",
-                     ["resource_code", "share_type", "submitted_at", "replied_at", "decision", "valid_until", "cross_level", "in_catalog"])
+    got = table_dict(
+        con,
+        "share_applications",
+        "application_id",
+        [
+            "resource_code",
+            "share_type",
+            "submitted_at",
+            "replied_at",
+            "decision",
+            "valid_until",
+            "cross_level",
+            "in_catalog",
+        ],
+    )
     assert got == {
         # 'YYYY-MM-DD HH:MM' and 'YYYY-MM-DD HH:MM:SS'; empty in_catalog → its default true
-        "SA01": ("R001", "有条件共享", D(2025, 9, 26, 10, 0), D(2025, 9, 29, 9, 30, 15), "同意", dt.date(2025, 12, 31), True, True),
+        "SA01": (
+            "R001",
+            "有条件共享",
+            D(2025, 9, 26, 10, 0),
+            D(2025, 9, 29, 9, 30, 15),
+            "同意",
+            dt.date(2025, 12, 31),
+            True,
+            True,
+        ),
         # 'YYYY/M/D H:MM' and with seconds; English aliases
-        "SA02": ("R001", "有条件共享", D(2025, 9, 26, 9, 5), D(2025, 9, 29, 17, 0), "同意", dt.date(2025, 12, 31), False, False),
+        "SA02": (
+            "R001",
+            "有条件共享",
+            D(2025, 9, 26, 9, 5),
+            D(2025, 9, 29, 17, 0),
+            "同意",
+            dt.date(2025, 12, 31),
+            False,
+            False,
+        ),
         # 'YYYY年M月D日' → 00:00; with a time; vocabulary case-insensitive
-        "SA03": ("R002", "无条件共享", D(2025, 9, 26, 0, 0), D(2025, 9, 29, 8, 30), "部分同意", dt.date(2025, 12, 31), False, False),
+        "SA03": (
+            "R002",
+            "无条件共享",
+            D(2025, 9, 26, 0, 0),
+            D(2025, 9, 29, 8, 30),
+            "部分同意",
+            dt.date(2025, 12, 31),
+            False,
+            False,
+        ),
         # ISO with Z: 02:00 UTC = 10:00 Beijing; +08:00 kept; a time part on a date column → its date
-        "SA04": ("R002", "不予共享", D(2025, 9, 26, 10, 0), D(2025, 9, 26, 10, 0), "拒绝", dt.date(2025, 12, 31), True, True),
+        "SA04": (
+            "R002",
+            "不予共享",
+            D(2025, 9, 26, 10, 0),
+            D(2025, 9, 26, 10, 0),
+            "拒绝",
+            dt.date(2025, 12, 31),
+            True,
+            True,
+        ),
         # -0400: 22:00 on the 25th = 02:00 UTC on the 26th = 10:00 local; fractional seconds with Z
         "SA05": (None, "不予共享", D(2025, 9, 26, 10, 0), D(2025, 9, 26, 10, 30, 0, 250000), None, None, False, True),
     }
@@ -103,11 +151,45 @@ def test_bom_csv_every_timestamp_spelling(con):
 def test_xlsx_chinese_sheet_and_headers(con):
     res = load(con, "catalog_snapshot_zh.xlsx")
     assert (res.files[0].table, res.files[0].file_format, res.rows_loaded) == ("catalog_snapshot", "xlsx", 3)
-    got = table_dict(con, "catalog_snapshot", "resource_code",
-                     ["snapshot_date", "provider_code", "share_type", "open_type", "update_frequency", "status", "published_date", "nonshare_filed", "_line"])
+    got = table_dict(
+        con,
+        "catalog_snapshot",
+        "resource_code",
+        [
+            "snapshot_date",
+            "provider_code",
+            "share_type",
+            "open_type",
+            "update_frequency",
+            "status",
+            "published_date",
+            "nonshare_filed",
+            "_line",
+        ],
+    )
     assert got == {
-        "R001": (dt.date(2025, 12, 31), "A002", "有条件共享", "不予开放", "每日", "已发布", dt.date(2025, 3, 1), None, 2),
-        "R002": (dt.date(2025, 12, 31), "A003", "无条件共享", "无条件开放", "每月", "已发布", dt.date(2025, 4, 2), None, 3),
+        "R001": (
+            dt.date(2025, 12, 31),
+            "A002",
+            "有条件共享",
+            "不予开放",
+            "每日",
+            "已发布",
+            dt.date(2025, 3, 1),
+            None,
+            2,
+        ),
+        "R002": (
+            dt.date(2025, 12, 31),
+            "A003",
+            "无条件共享",
+            "无条件开放",
+            "每月",
+            "已发布",
+            dt.date(2025, 4, 2),
+            None,
+            3,
+        ),
         "R003": (dt.date(2025, 12, 31), "A009", "不予共享", "不予开放", "实时", "已发布", None, True, 4),
     }
 
@@ -123,7 +205,12 @@ def test_xlsx_first_sheet_when_no_sheet_is_named_like_a_table(con):
 
 def test_parquet_tz_aware_timestamps_become_shanghai_local(con):
     res = load(con, "api_calls_tz.parquet")
-    assert (res.files[0].file_format, res.files[0].encoding, res.rows_loaded, res.rows_rejected) == ("parquet", None, 2, 1)
+    assert (res.files[0].file_format, res.files[0].encoding, res.rows_loaded, res.rows_rejected) == (
+        "parquet",
+        None,
+        2,
+        1,
+    )
     got = table_dict(con, "api_calls", "call_id", ["called_at", "rows_returned", "_line"])
     assert got == {
         "K1": (D(2025, 9, 26, 10, 0), 10, 1),  # 02:00 UTC
@@ -162,7 +249,9 @@ def test_fullwidth_spaced_and_alias_headers(con):
     f = res.files[0]
     assert f.table == "catalog_events"
     assert any("备注Ｘ" in w for w in f.warnings)  # unknown column: a warning, not an error
-    got = table_dict(con, "catalog_events", "event_id", ["resource_code", "agency_code", "event_type", "event_time", "change_id"])
+    got = table_dict(
+        con, "catalog_events", "event_id", ["resource_code", "agency_code", "event_type", "event_time", "change_id"]
+    )
     assert got == {
         # full-width digits and punctuation in a value are normalised
         "E1": ("R001", "A002", "编制提交", D(2025, 9, 26, 10, 0), "C1"),
@@ -325,7 +414,9 @@ def test_newer_file_replaces_overlapping_keys_and_records_it(con):
         "A004": ("惠阳区人民政府", old),
         "A005": ("博罗县人民政府", new),
     }
-    assert rows(con, "select load_id, table_name, replaced_load_id, rows from replacements") == [(new, "agencies", old, 2)]
+    assert rows(con, "select load_id, table_name, replaced_load_id, rows from replacements") == [
+        (new, "agencies", old, 2)
+    ]
     assert rows(con, "select rows_replaced from loads where load_id = ?", [new]) == [(2,)]
 
 
@@ -341,11 +432,16 @@ def test_two_files_of_one_table_in_one_call(con):
 def test_calendar_overrides_extend_the_calendar(con):
     assert 2027 not in [r[0] for r in rows(con, "select distinct year from calendar")]
     load(con, "calendar_overrides_2027.csv")
-    got = dict(rows(con, "select day, is_workday from calendar where day in ('2027-01-01', '2027-01-04', '2027-02-20', '2027-02-21')"))
+    got = dict(
+        rows(
+            con,
+            "select day, is_workday from calendar where day in ('2027-01-01', '2027-01-04', '2027-02-20', '2027-02-21')",
+        )
+    )
     assert got == {
-        dt.date(2027, 1, 1): False,   # 元旦 override
-        dt.date(2027, 1, 4): True,    # an ordinary Monday
-        dt.date(2027, 2, 20): True,   # make-up Saturday
+        dt.date(2027, 1, 1): False,  # 元旦 override
+        dt.date(2027, 1, 4): True,  # an ordinary Monday
+        dt.date(2027, 2, 20): True,  # make-up Saturday
         dt.date(2027, 2, 21): False,  # an ordinary Sunday
     }
     assert rows(con, "select count(*) from calendar where year = 2027") == [(365,)]
@@ -381,18 +477,50 @@ def _ts(values):
 
 
 def test_timestamp_forms_hand_worked():
-    assert _ts([
-        "2025-09-26T02:00:00Z", "2025-09-26T10:00:00+0800", "2025-09-26T10:00+08", "2025年9月26日",
-        "2025年9月26日 8:05", "2025/9/26 9:05", "2025-09-26 10:00:00.5", "2024-02-29", "2025-02-29", "2025-09-26 24:00", None,
-    ]) == [
-        D(2025, 9, 26, 10), D(2025, 9, 26, 10), D(2025, 9, 26, 10), D(2025, 9, 26),
-        D(2025, 9, 26, 8, 5), D(2025, 9, 26, 9, 5), D(2025, 9, 26, 10, 0, 0, 500000), D(2024, 2, 29), None, None, None,
+    assert _ts(
+        [
+            "2025-09-26T02:00:00Z",
+            "2025-09-26T10:00:00+0800",
+            "2025-09-26T10:00+08",
+            "2025年9月26日",
+            "2025年9月26日 8:05",
+            "2025/9/26 9:05",
+            "2025-09-26 10:00:00.5",
+            "2024-02-29",
+            "2025-02-29",
+            "2025-09-26 24:00",
+            None,
+        ]
+    ) == [
+        D(2025, 9, 26, 10),
+        D(2025, 9, 26, 10),
+        D(2025, 9, 26, 10),
+        D(2025, 9, 26),
+        D(2025, 9, 26, 8, 5),
+        D(2025, 9, 26, 9, 5),
+        D(2025, 9, 26, 10, 0, 0, 500000),
+        D(2024, 2, 29),
+        None,
+        None,
+        None,
     ]
 
 
 def test_bool_period_list_number_parsers():
     df = pl.DataFrame({"s": ["是", "否", "Y", "n", "TRUE", "f", "1", "0", "yes", "No", "x"]})
-    assert df.select(normalize.parse_bool(pl.col("s"))).to_series().to_list() == [True, False, True, False, True, False, True, False, True, False, None]
+    assert df.select(normalize.parse_bool(pl.col("s"))).to_series().to_list() == [
+        True,
+        False,
+        True,
+        False,
+        True,
+        False,
+        True,
+        False,
+        True,
+        False,
+        None,
+    ]
     df = pl.DataFrame({"s": ["2025Q3", "2025-Q3", "2025 q3", "2025年第3季度", "2025年三季度", "2025Q0", "2025"]})
     assert df.select(normalize.parse_period(pl.col("s"))).to_series().to_list() == ["2025Q3"] * 5 + [None, None]
     df = pl.DataFrame({"s": ["R1；R2、R3，R4, R5 ;", ";"]})
@@ -402,8 +530,10 @@ def test_bool_period_list_number_parsers():
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.datetimes(min_value=D(2000, 1, 1), max_value=D(2099, 12, 31)).map(lambda d: d.replace(microsecond=0)),
-       st.integers(min_value=-12, max_value=14))
+@given(
+    st.datetimes(min_value=D(2000, 1, 1), max_value=D(2099, 12, 31)).map(lambda d: d.replace(microsecond=0)),
+    st.integers(min_value=-12, max_value=14),
+)
 def test_timestamp_roundtrip_property(when, offset_hours):
     """Every accepted spelling of the same instant parses to the same local time."""
     tz = dt.timezone(dt.timedelta(hours=offset_hours))
@@ -430,8 +560,9 @@ def test_cli_bad_file_one_line_error(tmp_path):
     exe = ROOT / ".venv" / "bin" / "hzeval"
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "hzeval.cli.main"]
     bad = FIX / "agencies_missing_required_column.csv"
-    p = subprocess.run([*cmd, "--db", str(tmp_path / "tmp.duckdb"), "load", str(bad)],
-                       capture_output=True, text=True, timeout=120)
+    p = subprocess.run(
+        [*cmd, "--db", str(tmp_path / "tmp.duckdb"), "load", str(bad)], capture_output=True, text=True, timeout=120
+    )
     assert p.returncode != 0
     err = p.stderr.strip()
     assert "Traceback" not in err and "Traceback" not in p.stdout
@@ -443,8 +574,12 @@ def test_cli_load_and_validate(tmp_path):
     exe = ROOT / ".venv" / "bin" / "hzeval"
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "hzeval.cli.main"]
     db = str(tmp_path / "tmp.duckdb")
-    p = subprocess.run([*cmd, "--db", db, "load", str(FIX / "share_applications_bad_rows.csv")],
-                       capture_output=True, text=True, timeout=120)
+    p = subprocess.run(
+        [*cmd, "--db", db, "load", str(FIX / "share_applications_bad_rows.csv")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert p.returncode == 0, p.stderr
     assert "rejects" in p.stdout
     p = subprocess.run([*cmd, "--db", db, "validate"], capture_output=True, text=True, timeout=120)
@@ -468,21 +603,32 @@ def test_collection_list_and_objection_receipt_inputs(con, tmp_path):
     drop = tmp_path / "drop"
     drop.mkdir()
     (drop / "agencies.csv").write_text(
-        "机构代码,机构名称,层级,机构类型\nA1,甲局,市级,\nA2,某中心,市级,参照执行\nA3,驻惠单位,市级,by reference\n", encoding="utf-8")
+        "机构代码,机构名称,层级,机构类型\nA1,甲局,市级,\nA2,某中心,市级,参照执行\nA3,驻惠单位,市级,by reference\n",
+        encoding="utf-8",
+    )
     (drop / "collection_list.csv").write_text(
         "agency_code,item_name,item_code,resource_code,listed_at\n"
         "A1,姓名,DE1,,2024-03-01\n"
         ",婚姻登记证字号,DE2,,2024-03-01\n"
-        "A1,地址,,R1,2024年3月2日\n", encoding="utf-8")
+        "A1,地址,,R1,2024年3月2日\n",
+        encoding="utf-8",
+    )
     (drop / "objections.csv").write_text(
         "objection_id,resource_code,provider_code,raised_by,raised_at,received_by\n"
         "O1,R1,A1,数据主体,2025-03-01 10:00,A9\n"
-        "O2,R1,A1,data subject,2025-03-02 10:00,A2\n", encoding="utf-8")
+        "O2,R1,A1,data subject,2025-03-02 10:00,A2\n",
+        encoding="utf-8",
+    )
     load_paths(con, [drop], progress=False)
     assert rows(con, "select agency_code, agency_type from agencies order by 1") == [
-        ("A1", "行政机关"), ("A2", "参照执行"), ("A3", "参照执行")]
+        ("A1", "行政机关"),
+        ("A2", "参照执行"),
+        ("A3", "参照执行"),
+    ]
     assert rows(con, "select agency_code, item_name, listed_at from collection_list order by item_name") == [
-        ("A1", "地址", dt.date(2024, 3, 2)), ("A1", "姓名", dt.date(2024, 3, 1))]
+        ("A1", "地址", dt.date(2024, 3, 2)),
+        ("A1", "姓名", dt.date(2024, 3, 1)),
+    ]
     # line 3 of the file (header = line 1)
     assert rejects(con, "collection_list") == [(3, "agency_code", None, "缺少必填值 / missing required value")]
     got = unresolved_references(con)

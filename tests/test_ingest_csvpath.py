@@ -41,25 +41,25 @@ def test_hostile_cells_same_both_ways(tmp_path, monkeypatch, spy, numbered_rows)
     monkeypatch.setattr(sqlpath, "NUMBERED_ROWS", numbered_rows)
     lines = [
         HEADER,
-        "C1,2025-03-01 09:00:00,A1,HZ001,HZ001-R1,成功,7",         # 2 plain
-        " C2,2025-03-01 09:00:01,,HZ001,HZ001-R1,成功,0",          # 3 leading space: cleaned to C2
-        "Ｃ３,2025-03-01 09:00:02,,ＨＺ００２,HZ001-R1,成功,-3",   # 4 full-width codes folded
-        ",2025-03-01 09:00:03,,HZ001,HZ001-R1,成功,1",             # 5 missing call_id
-        "C1,2025-03-01 09:00:04,,HZ001,HZ001-R1,成功,1",           # 6 duplicate of line 2 (plain)
-        "C7,2025/3/1 9:00,,HZ001,HZ001-R1,成功,1",                 # 7 another spelling: parse_frame, 09:00:00
-        "C8,2025-02-30 09:00:00,,HZ001,HZ001-R1,成功,1",           # 8 no such day → bad time
-        "C9,2025-03-01T09:00:05+08:00,,HZ001,HZ001-R1,成功,1",     # 9 ISO with offset: parse_frame
-        "C10,2025-03-01 09:00:06,,HZ001,HZ001-R1,成功,1\u00a0",    # 10 trailing no-break space on a number
-        "C11,2025-03-01 09:00:07,,HZ001,HZ001-R1,成功,007",        # 11 leading zeros: parse_frame, 7
-        "C12,2025-03-01 09:00:08,,HZ001,HZ001-R1,成功,1,234",     # 12 one field too many (see below)
-        "C13,2025-03-01 09:00:09,,HZ001,HZ001-R1,成功,1.0",        # 13 1.0 → parse_frame: whole, 1
-        "C14,2025-03-01 09:00:10,,HZ001,HZ001-R1,成功,1.5",        # 14 not whole → bad number
-        "C15,2025-03-01 24:00:00,,HZ001,HZ001-R1,成功,1",          # 15 hour 24 → bad time
-        "C16,2025-03-01 09:00:11,,HZ001,HZ001-R1,  ,",             # 16 spaces-only status → null
-        ",,,,,,",                                                   # 17 blank row: dropped
+        "C1,2025-03-01 09:00:00,A1,HZ001,HZ001-R1,成功,7",  # 2 plain
+        " C2,2025-03-01 09:00:01,,HZ001,HZ001-R1,成功,0",  # 3 leading space: cleaned to C2
+        "Ｃ３,2025-03-01 09:00:02,,ＨＺ００２,HZ001-R1,成功,-3",  # 4 full-width codes folded
+        ",2025-03-01 09:00:03,,HZ001,HZ001-R1,成功,1",  # 5 missing call_id
+        "C1,2025-03-01 09:00:04,,HZ001,HZ001-R1,成功,1",  # 6 duplicate of line 2 (plain)
+        "C7,2025/3/1 9:00,,HZ001,HZ001-R1,成功,1",  # 7 another spelling: parse_frame, 09:00:00
+        "C8,2025-02-30 09:00:00,,HZ001,HZ001-R1,成功,1",  # 8 no such day → bad time
+        "C9,2025-03-01T09:00:05+08:00,,HZ001,HZ001-R1,成功,1",  # 9 ISO with offset: parse_frame
+        "C10,2025-03-01 09:00:06,,HZ001,HZ001-R1,成功,1\u00a0",  # 10 trailing no-break space on a number
+        "C11,2025-03-01 09:00:07,,HZ001,HZ001-R1,成功,007",  # 11 leading zeros: parse_frame, 7
+        "C12,2025-03-01 09:00:08,,HZ001,HZ001-R1,成功,1,234",  # 12 one field too many (see below)
+        "C13,2025-03-01 09:00:09,,HZ001,HZ001-R1,成功,1.0",  # 13 1.0 → parse_frame: whole, 1
+        "C14,2025-03-01 09:00:10,,HZ001,HZ001-R1,成功,1.5",  # 14 not whole → bad number
+        "C15,2025-03-01 24:00:00,,HZ001,HZ001-R1,成功,1",  # 15 hour 24 → bad time
+        "C16,2025-03-01 09:00:11,,HZ001,HZ001-R1,  ,",  # 16 spaces-only status → null
+        ",,,,,,",  # 17 blank row: dropped
         "C18,2025-03-01 09:00:12,,HZ001,HZ001-R1,Success,99999999999999999999",  # 18 int too large → bad number
-        "C19\t,2025-03-01 09:00:13,,HZ001,HZ001-R1,成功,+5",       # 19 tab stripped; +5 → parse_frame, 5
-        "C2,2025-03-01 09:00:14,,HZ001,HZ001-R1,成功,1",           # 20 duplicate of line 3 (which was cleaned)
+        "C19\t,2025-03-01 09:00:13,,HZ001,HZ001-R1,成功,+5",  # 19 tab stripped; +5 → parse_frame, 5
+        "C2,2025-03-01 09:00:14,,HZ001,HZ001-R1,成功,1",  # 20 duplicate of line 3 (which was cleaned)
     ]
     # line 12 has eight fields: DuckDB's strict reader refuses the file, so it all takes the polars
     # path; without it, the file is DuckDB's
@@ -87,7 +87,7 @@ def test_hostile_cells_same_both_ways(tmp_path, monkeypatch, spy, numbered_rows)
     good = {r[0]: r for r in sql_snap["api_calls"]}
     assert sorted(r[-1] for r in good.values()) == [2, 3, 4, 7, 9, 10, 11, 12, 13, 16, 19]
     assert good["C7"][1] == D(2025, 3, 1, 9, 0, 0)
-    assert good["C9"][1] == D(2025, 3, 1, 9, 0, 5)   # +08:00 is local time already
+    assert good["C9"][1] == D(2025, 3, 1, 9, 0, 5)  # +08:00 is local time already
     assert good["C3"][3] == "HZ002" and good["C3"][6] == -3
     assert good["C11"][6] == 7 and good["C12"][6] == 1234 and good["C13"][6] == 1 and good["C19"][6] == 5
     assert good["C10"][6] == 1
@@ -100,22 +100,45 @@ def test_hostile_cells_same_both_ways(tmp_path, monkeypatch, spy, numbered_rows)
     assert spy.done == [] and spy.refused == ["api_calls.csv"]  # DuckDB's strict reader refused line 12
 
 
-@pytest.mark.parametrize("name, data, path", [
-    ("crlf", HEADER + "\r\nC1,2025-03-01 09:00:00,,HZ001,R1,成功,1\r\nC2,2025-03-01 09:00:01,,HZ001,R1,成功,2\r\n", "duckdb"),
-    ("no final newline", HEADER + "\nC1,2025-03-01 09:00:00,,HZ001,R1,成功,1", "duckdb"),
-    ("BOM", "\ufeff" + HEADER + "\nC1,2025-03-01 09:00:00,,HZ001,R1,成功,1\n", "duckdb"),
-    ("header only", HEADER + "\n", "duckdb"),
-    ("header only, an unknown column", HEADER + ",extra\n", "duckdb"),
-    ("tab separated", HEADER.replace(",", "\t") + "\nC1\t2025-03-01 09:00:00\t\tHZ001\tR1\t成功,失败\t1\n", "duckdb"),
-    ("a quoted cell", HEADER + '\nC1,2025-03-01 09:00:00,,HZ001,R1,"成功",1\n', "polars"),
-    ("a quoted newline", HEADER + '\nC1,2025-03-01 09:00:00,,HZ001,R1,"成\n功",1\nC2,2025-03-01 09:00:00,,HZ001,R1,成功,1\n', "polars"),
-    ("a bare CR", HEADER + "\nC1,2025-03-01 09:00:00,,HZ001,R1,成\r功,1\n", "polars"),
-    ("a NUL", HEADER + "\nC1,2025-03-01 09:00:00,,HZ001,R1,成\x00功,1\n", "polars"),
-    ("a blank line", HEADER + "\nC1,2025-03-01 09:00:00,,HZ001,R1,成功,1\n\nC2,2025-03-01 09:00:00,,HZ001,R1,成功,1\n", "refused"),
-    ("a blank CRLF line at the end", HEADER + "\r\nC1,2025-03-01 09:00:00,,HZ001,R1,成功,1\r\n\r\n", "refused"),
-    ("a short row", HEADER + "\nC1,2025-03-01 09:00:00,,HZ001,R1,成功\nC2,2025-03-01 09:00:00,,HZ001,R1,成功,1\n", "refused"),
-    ("a long row", HEADER + "\nC1,2025-03-01 09:00:00,,HZ001,R1,成功,1,2\n", "refused"),
-])
+@pytest.mark.parametrize(
+    "name, data, path",
+    [
+        (
+            "crlf",
+            HEADER + "\r\nC1,2025-03-01 09:00:00,,HZ001,R1,成功,1\r\nC2,2025-03-01 09:00:01,,HZ001,R1,成功,2\r\n",
+            "duckdb",
+        ),
+        ("no final newline", HEADER + "\nC1,2025-03-01 09:00:00,,HZ001,R1,成功,1", "duckdb"),
+        ("BOM", "\ufeff" + HEADER + "\nC1,2025-03-01 09:00:00,,HZ001,R1,成功,1\n", "duckdb"),
+        ("header only", HEADER + "\n", "duckdb"),
+        ("header only, an unknown column", HEADER + ",extra\n", "duckdb"),
+        (
+            "tab separated",
+            HEADER.replace(",", "\t") + "\nC1\t2025-03-01 09:00:00\t\tHZ001\tR1\t成功,失败\t1\n",
+            "duckdb",
+        ),
+        ("a quoted cell", HEADER + '\nC1,2025-03-01 09:00:00,,HZ001,R1,"成功",1\n', "polars"),
+        (
+            "a quoted newline",
+            HEADER + '\nC1,2025-03-01 09:00:00,,HZ001,R1,"成\n功",1\nC2,2025-03-01 09:00:00,,HZ001,R1,成功,1\n',
+            "polars",
+        ),
+        ("a bare CR", HEADER + "\nC1,2025-03-01 09:00:00,,HZ001,R1,成\r功,1\n", "polars"),
+        ("a NUL", HEADER + "\nC1,2025-03-01 09:00:00,,HZ001,R1,成\x00功,1\n", "polars"),
+        (
+            "a blank line",
+            HEADER + "\nC1,2025-03-01 09:00:00,,HZ001,R1,成功,1\n\nC2,2025-03-01 09:00:00,,HZ001,R1,成功,1\n",
+            "refused",
+        ),
+        ("a blank CRLF line at the end", HEADER + "\r\nC1,2025-03-01 09:00:00,,HZ001,R1,成功,1\r\n\r\n", "refused"),
+        (
+            "a short row",
+            HEADER + "\nC1,2025-03-01 09:00:00,,HZ001,R1,成功\nC2,2025-03-01 09:00:00,,HZ001,R1,成功,1\n",
+            "refused",
+        ),
+        ("a long row", HEADER + "\nC1,2025-03-01 09:00:00,,HZ001,R1,成功,1,2\n", "refused"),
+    ],
+)
 def test_reader_edges_same_both_ways(tmp_path, monkeypatch, spy, name, data, path):
     """Line ends, BOM, separators: the same warehouse both ways. Files with quotes, bare CRs or NULs
     never reach DuckDB's reader (a line may not be one record); blank lines (which DuckDB skips: one
@@ -150,7 +173,7 @@ def test_line_guard_across_chunk_boundaries(tmp_path, monkeypatch, chunk):
     for cut in range(len(body) - 14, len(body) + 1):
         f.write_bytes(body[:cut] + b"\r" + body[cut:])  # a CR that does not start a CRLF
         assert readers.fingerprint(readers.inspect_file(f)).records is None, cut
-        if body[cut - 1] < 0x80 and body[cut:cut + 1] < b"\x80":  # not inside a UTF-8 character
+        if body[cut - 1] < 0x80 and body[cut : cut + 1] < b"\x80":  # not inside a UTF-8 character
             f.write_bytes(body[:cut] + b"\n" + body[cut:])  # one more line (or a blank one)
             assert readers.fingerprint(readers.inspect_file(f)).records == 4, cut
 
@@ -158,33 +181,89 @@ def test_line_guard_across_chunk_boundaries(tmp_path, monkeypatch, chunk):
 def test_typed_text_columns_same_both_ways(tmp_path, monkeypatch, spy):
     """Dates, booleans, vocabularies and defaults as text: calendar_overrides (date, bool) and
     catalog_items-like spellings read alike by DuckDB's cast and parse_frame."""
-    f = write(tmp_path / "d", "calendar_overrides.csv", "\n".join([
-        "date,is_workday,note",
-        "2027-01-01,false,元旦",        # 2 plain
-        "2027-01-04,是,",               # 3 plain (是 is a key of parse_bool)
-        "2027-1-5,true,短格式",         # 4 parse_frame
-        "2027-02-29,false,无此日",      # 5 no such day → bad date
-        "2027-02-06,TRUE,补班",         # 6 upper case → parse_frame
-        "2027-02-07,maybe,坏值",        # 7 bad bool
-        "2027-02-08, 1 ,空格",          # 8 spaces → parse_frame
-        "2027-01-01,true,重复",         # 9 duplicate of line 2
-    ]) + "\n")
+    f = write(
+        tmp_path / "d",
+        "calendar_overrides.csv",
+        "\n".join(
+            [
+                "date,is_workday,note",
+                "2027-01-01,false,元旦",  # 2 plain
+                "2027-01-04,是,",  # 3 plain (是 is a key of parse_bool)
+                "2027-1-5,true,短格式",  # 4 parse_frame
+                "2027-02-29,false,无此日",  # 5 no such day → bad date
+                "2027-02-06,TRUE,补班",  # 6 upper case → parse_frame
+                "2027-02-07,maybe,坏值",  # 7 bad bool
+                "2027-02-08, 1 ,空格",  # 8 spaces → parse_frame
+                "2027-01-01,true,重复",  # 9 duplicate of line 2
+            ]
+        )
+        + "\n",
+    )
     (polars_snap, polars_res), (sql_snap, sql_res) = load_both_ways(tmp_path, monkeypatch, [[f]])
     assert sql_snap == polars_snap
     assert sql_res == polars_res
     assert spy.done == [("calendar_overrides.csv", 3)]  # lines 2, 3 and 9 (9 rejected afterwards)
     got = {r[0]: r[1] for r in sql_snap["calendar_overrides"]}
-    assert got == {dt.date(2027, 1, 1): False, dt.date(2027, 1, 4): True, dt.date(2027, 1, 5): True,
-                   dt.date(2027, 2, 6): True, dt.date(2027, 2, 8): True}
+    assert got == {
+        dt.date(2027, 1, 1): False,
+        dt.date(2027, 1, 4): True,
+        dt.date(2027, 1, 5): True,
+        dt.date(2027, 2, 6): True,
+        dt.date(2027, 2, 8): True,
+    }
     assert [(line, col) for _, line, col, _, _ in sql_snap["rejects"]] == [(5, "date"), (7, "is_workday"), (9, "date")]
 
 
-_ALPHABET = ["C1", "C2", "C1 ", " C3", "Ｃ４", "", "", "x", "调用", "成功", "失败", "success", "Success", " ",
-             "\t", "2025-03-01 09:00:00", "2025-3-1 9:00", "2025-02-29 10:00:00", "2024-02-29 10:00:00",
-             "2025-03-01 09:00:00.5", "2025年3月1日", "0", "-0", "007", "1.0", "1 5", "+1", "1e3", "NaN",
-             "99999999999999999999", "-12", "１２", "HZ001", "HZ001-R1", "ＨＺ００１", "a;b", "\u3000", "\u00a0x",
-             "0999-01-01 00:00:00", "10000-01-01 00:00:00", "0001-01-01 00:00:00 (BC)", "2025-03-01 09:00",
-             "9223372036854775807", "9223372036854775808", "-9223372036854775808", "1.5e1", "0.1", "-.5"]
+_ALPHABET = [
+    "C1",
+    "C2",
+    "C1 ",
+    " C3",
+    "Ｃ４",
+    "",
+    "",
+    "x",
+    "调用",
+    "成功",
+    "失败",
+    "success",
+    "Success",
+    " ",
+    "\t",
+    "2025-03-01 09:00:00",
+    "2025-3-1 9:00",
+    "2025-02-29 10:00:00",
+    "2024-02-29 10:00:00",
+    "2025-03-01 09:00:00.5",
+    "2025年3月1日",
+    "0",
+    "-0",
+    "007",
+    "1.0",
+    "1 5",
+    "+1",
+    "1e3",
+    "NaN",
+    "99999999999999999999",
+    "-12",
+    "１２",
+    "HZ001",
+    "HZ001-R1",
+    "ＨＺ００１",
+    "a;b",
+    "\u3000",
+    "\u00a0x",
+    "0999-01-01 00:00:00",
+    "10000-01-01 00:00:00",
+    "0001-01-01 00:00:00 (BC)",
+    "2025-03-01 09:00",
+    "9223372036854775807",
+    "9223372036854775808",
+    "-9223372036854775808",
+    "1.5e1",
+    "0.1",
+    "-.5",
+]
 
 
 @pytest.mark.parametrize("seed", range(10))
@@ -218,8 +297,9 @@ def test_random_quote_free_files_same_both_ways(tmp_path, monkeypatch, spy, seed
         else:
             assert readers.fingerprint(readers.inspect_file(f)).records == len(rows)
         (expected if flaw is None else refused if flaw in ("short", "blank") else []).append(name)
-    (polars_snap, polars_res), (sql_snap, sql_res) = load_both_ways(tmp_path, monkeypatch, steps, batch=rng.choice([None, 7]),
-                                                               max_field_chars=rng.choice([10, 500]))
+    (polars_snap, polars_res), (sql_snap, sql_res) = load_both_ways(
+        tmp_path, monkeypatch, steps, batch=rng.choice([None, 7]), max_field_chars=rng.choice([10, 500])
+    )
     assert sql_res == polars_res
     assert sql_snap == polars_snap
     assert [name for name, _ in spy.done] == expected
@@ -232,23 +312,34 @@ def test_duplicate_keys_found_in_hash_partitions(tmp_path, monkeypatch, spy, sor
     duplicate is found in whichever partition both copies fall, and rejected as by the polars path."""
     monkeypatch.setattr(sqlpath, "SORT_ROWS", sort_rows)
     ids = ["C1", "C2", "C3", "C4", "C5", "C3", "C6", "C7", "C1"]
-    f = write(tmp_path / "d", "api_calls.csv", "\n".join(
-        [HEADER, *(f"{c},2025-03-01 09:00:0{i},,HZ001,R1,成功,{i}" for i, c in enumerate(ids))]) + "\n")
+    f = write(
+        tmp_path / "d",
+        "api_calls.csv",
+        "\n".join([HEADER, *(f"{c},2025-03-01 09:00:0{i},,HZ001,R1,成功,{i}" for i, c in enumerate(ids))]) + "\n",
+    )
     (polars_snap, polars_res), (sql_snap, sql_res) = load_both_ways(tmp_path, monkeypatch, [[f]])
     assert sql_snap == polars_snap and sql_res == polars_res
     assert spy.done == [("api_calls.csv", 9)]  # all plain; lines 7 (C3) and 10 (C1) rejected afterwards
     assert [(line, reason) for _, line, _, _, reason in sql_snap["rejects"]] == [
-        (7, "键重复，与第 4 行相同 / duplicate key, same as line 4"), (10, "键重复，与第 2 行相同 / duplicate key, same as line 2")]
+        (7, "键重复，与第 4 行相同 / duplicate key, same as line 4"),
+        (10, "键重复，与第 2 行相同 / duplicate key, same as line 2"),
+    ]
 
 
-_CELL_CHARS = st.sampled_from(list("0123456789-: .,\t\r\nCHZa成功是否") + ["\u3000", "\u00a0", "１", "Ｃ", "\x01", "年", "+"])
+_CELL_CHARS = st.sampled_from(
+    list("0123456789-: .,\t\r\nCHZa成功是否") + ["\u3000", "\u00a0", "１", "Ｃ", "\x01", "年", "+"]
+)
 _CELL = st.text(alphabet=_CELL_CHARS, max_size=22) | st.sampled_from(
-    ["2025-03-01 09:00:00", "2027-01-01", "true", "false", "是", "成功", "C1", "HZ001", "-3", "12", ""])
+    ["2025-03-01 09:00:00", "2027-01-01", "true", "false", "是", "成功", "C1", "HZ001", "-3", "12", ""]
+)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(table=st.sampled_from([("api_calls.csv", HEADER), ("calendar_overrides.csv", "date,is_workday,note")]),
-       rows=st.lists(st.lists(_CELL, min_size=1, max_size=8), max_size=10), eol=st.sampled_from(["\n", "\r\n"]))
+@given(
+    table=st.sampled_from([("api_calls.csv", HEADER), ("calendar_overrides.csv", "date,is_workday,note")]),
+    rows=st.lists(st.lists(_CELL, min_size=1, max_size=8), max_size=10),
+    eol=st.sampled_from(["\n", "\r\n"]),
+)
 def test_hypothesis_unquoted_files_same_both_ways(tmp_path_factory, table, rows, eol):
     """Random unquoted files (cells with separators, CRs, LFs, spaces, full-width and control
     characters, short and long rows): whichever reader takes them, the warehouse is the polars path's."""
@@ -267,12 +358,17 @@ def test_insertion_order_kept_and_setting_restored(tmp_path, spy):
     from hzeval.ingest import load_paths
     from hzeval.store.warehouse import connect
 
-    f = write(tmp_path / "d", "api_calls.csv", "\n".join(
-        [HEADER, *(f"C{i},2025-03-01 09:00:00,,HZ001,R1,成功,{i}" for i in range(1, 6))]) + "\n")
+    f = write(
+        tmp_path / "d",
+        "api_calls.csv",
+        "\n".join([HEADER, *(f"C{i},2025-03-01 09:00:00,,HZ001,R1,成功,{i}" for i in range(1, 6))]) + "\n",
+    )
     with connect(tmp_path / "w.duckdb") as con:
         con.execute("set preserve_insertion_order = false")
         load_paths(con, [f], progress=False)
         assert con.execute("select current_setting('preserve_insertion_order')").fetchall() == [(False,)]
         # C1 on line 2 … C5 on line 6
-        assert con.execute("select call_id, _line from api_calls order by _line").fetchall() == [(f"C{i}", i + 1) for i in range(1, 6)]
+        assert con.execute("select call_id, _line from api_calls order by _line").fetchall() == [
+            (f"C{i}", i + 1) for i in range(1, 6)
+        ]
     assert spy.done == [("api_calls.csv", 5)]

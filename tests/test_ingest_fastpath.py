@@ -42,26 +42,26 @@ def write(path: Path, columns: dict[str, pa.Array]) -> Path:
 def api_calls(tmp_path: Path) -> Path:
     """api_calls: text identifiers and status, native timestamps and int32 counts."""
     call_id = [
-        "C1",            # 1 plain
-        " C2",           # 2 leading space: cleaned to C2
-        "Ｃ３",          # 3 full-width: folded to C3
-        "",              # 4 empty required → missing
-        None,            # 5 null required → missing
-        "C1",            # 6 duplicate of line 1 (plain)
-        "C7\u3000",      # 7 ideographic space: stripped
-        "C2",            # 8 duplicate of line 2 (which was cleaned)
-        "调用9",         # 9 non-ASCII identifier: kept
-        "C10\u00a0",     # 10 no-break space: stripped
-        "C" * 11,        # 11 11 characters > 10
-        "\x01C12",       # 12 control character: kept as it is (not whitespace)
-        "C13",           # 13 plain, called_at null → missing
-        None,            # 14 blank row (every cell null): dropped, not rejected
-        "C15",           # 15 plain
-        "C15",           # 16 duplicate of line 15
-        "调用9",         # 17 duplicate of line 9 (non-plain both)
-        "C18",           # 18 status full of spaces → null (status optional)
-        "C19",           # 19 status too long in bytes but not in characters: kept
-        "C20",           # 20 status 11 characters → too long
+        "C1",  # 1 plain
+        " C2",  # 2 leading space: cleaned to C2
+        "Ｃ３",  # 3 full-width: folded to C3
+        "",  # 4 empty required → missing
+        None,  # 5 null required → missing
+        "C1",  # 6 duplicate of line 1 (plain)
+        "C7\u3000",  # 7 ideographic space: stripped
+        "C2",  # 8 duplicate of line 2 (which was cleaned)
+        "调用9",  # 9 non-ASCII identifier: kept
+        "C10\u00a0",  # 10 no-break space: stripped
+        "C" * 11,  # 11 11 characters > 10
+        "\x01C12",  # 12 control character: kept as it is (not whitespace)
+        "C13",  # 13 plain, called_at null → missing
+        None,  # 14 blank row (every cell null): dropped, not rejected
+        "C15",  # 15 plain
+        "C15",  # 16 duplicate of line 15
+        "调用9",  # 17 duplicate of line 9 (non-plain both)
+        "C18",  # 18 status full of spaces → null (status optional)
+        "C19",  # 19 status too long in bytes but not in characters: kept
+        "C20",  # 20 status 11 characters → too long
     ]
     n = len(call_id)
     called = [D(2025, 3, 1, 9, 0, i) for i in range(n)]
@@ -85,16 +85,19 @@ def api_calls(tmp_path: Path) -> Path:
     app[1] = " "
     returned = list(range(n))
     returned[13] = None
-    return write(tmp_path / "api_calls.parquet", {
-        "call_id": pa.array(call_id, pa.large_string()),
-        "called_at": pa.array(called, pa.timestamp("us")),
-        "application_id": pa.array(app, pa.string()),
-        "consumer_code": pa.array(consumer, pa.large_string()),
-        "resource_code": pa.array(resource, pa.large_string()),
-        "status": pa.array(status, pa.large_string()),
-        "rows_returned": pa.array(returned, pa.int32()),
-        "extra_column": pa.array(["x"] * n),
-    })
+    return write(
+        tmp_path / "api_calls.parquet",
+        {
+            "call_id": pa.array(call_id, pa.large_string()),
+            "called_at": pa.array(called, pa.timestamp("us")),
+            "application_id": pa.array(app, pa.string()),
+            "consumer_code": pa.array(consumer, pa.large_string()),
+            "resource_code": pa.array(resource, pa.large_string()),
+            "status": pa.array(status, pa.large_string()),
+            "rows_returned": pa.array(returned, pa.int32()),
+            "extra_column": pa.array(["x"] * n),
+        },
+    )
 
 
 def agencies(tmp_path: Path, name="agencies.parquet") -> Path:
@@ -103,20 +106,27 @@ def agencies(tmp_path: Path, name="agencies.parquet") -> Path:
     level = ["市级", "city", "City", "县（区）", "县(区)", " 市级 ", "bogus", None, "county", "市级", "区县"]
     atype = [None, "参照", "行政机关", None, "reference", None, None, None, "Reference", None, "参照执行"]
     auth = [True, None, False, None, True, None, None, None, False, None, True]
-    return write(tmp_path / name, {
-        "机构代码": pa.array(code, pa.large_string()),
-        "agency_name": pa.array([f"机构{i}" for i in range(len(code))], pa.large_string()),
-        "level": pa.array(level, pa.large_string()),
-        "region": pa.array(["惠城区", " 惠阳区", "（大亚湾）", None, "", "x", "y", "z", "w", "v", "u"], pa.large_string()),
-        "is_authority": pa.array(auth, pa.bool_()),
-        "agency_type": pa.array(atype, pa.large_string()),
-    })
+    return write(
+        tmp_path / name,
+        {
+            "机构代码": pa.array(code, pa.large_string()),
+            "agency_name": pa.array([f"机构{i}" for i in range(len(code))], pa.large_string()),
+            "level": pa.array(level, pa.large_string()),
+            "region": pa.array(
+                ["惠城区", " 惠阳区", "（大亚湾）", None, "", "x", "y", "z", "w", "v", "u"], pa.large_string()
+            ),
+            "is_authority": pa.array(auth, pa.bool_()),
+            "agency_type": pa.array(atype, pa.large_string()),
+        },
+    )
 
 
 @pytest.mark.parametrize("batch", [None, 2, 3])
 def test_api_calls_hostile_cells_same_both_ways(tmp_path, monkeypatch, spy, batch):
     f = api_calls(tmp_path)
-    (polars_snap, polars_res), (sql_snap, sql_res) = load_both_ways(tmp_path, monkeypatch, [[f], [f]], batch, max_field_chars=10)
+    (polars_snap, polars_res), (sql_snap, sql_res) = load_both_ways(
+        tmp_path, monkeypatch, [[f], [f]], batch, max_field_chars=10
+    )
     assert sql_snap == polars_snap
     assert sql_res == polars_res
     # DuckDB inserted the plain rows itself: lines 1, 6, 8, 15 and 16 (ASCII codes without surrounding
@@ -143,12 +153,12 @@ def test_api_calls_hostile_cells_same_both_ways(tmp_path, monkeypatch, spy, batc
     # lines 1,2,3,7,9,10,12,15,18,19 are good: 20 rows - 9 rejected - 1 blank line (14)
     assert sorted(r[-1] for r in good.values()) == [1, 2, 3, 7, 9, 10, 12, 15, 18, 19]
     assert good["C2"][1:] == (D(2025, 3, 1, 9, 0, 1), None, "HZ001", "HZ001-R1", "成功", 1, 2)  # " " app id → null
-    assert good["C3"][3] == "HZ002"      # full-width code folded
-    assert good["C7"][5] == "成功"       # U+3000 stripped from free text
-    assert good["C10"][5] == "ＯＫ"      # free text keeps full-width forms
-    assert good["\x01C12"][-1] == 12     # a control character is not whitespace
-    assert good["C18"][5] is None        # spaces only → null
-    assert good["C19"][5] == "调" * 10   # 10 characters: not too long
+    assert good["C3"][3] == "HZ002"  # full-width code folded
+    assert good["C7"][5] == "成功"  # U+3000 stripped from free text
+    assert good["C10"][5] == "ＯＫ"  # free text keeps full-width forms
+    assert good["\x01C12"][-1] == 12  # a control character is not whitespace
+    assert good["C18"][5] is None  # spaces only → null
+    assert good["C19"][5] == "调" * 10  # 10 characters: not too long
     assert sql_res[0] == [(10, 9, 0, "loaded", None, ["忽略未知列 / ignored unknown columns: extra_column"])]
 
 
@@ -162,18 +172,18 @@ def test_agencies_patterns_vocabularies_defaults_same_both_ways(tmp_path, monkey
     rej = [(line, col, reason) for _, line, col, _, reason in sql_snap["rejects"]]
     bad_level = normalize.r_vocab(TABLES["agencies"].column("level"))
     assert rej == [
-        (2, "agency_code", normalize.R_CODE),   # "HZ 02"
-        (3, "agency_code", normalize.R_CODE),   # 33 characters
-        (4, "agency_code", normalize.R_CODE),   # "HZ/04"
-        (7, "level", bad_level),                # "bogus"
-        (8, "level", normalize.R_MISSING),      # null
-        (10, "agency_code", dup(1)),            # HZ-01 again
+        (2, "agency_code", normalize.R_CODE),  # "HZ 02"
+        (3, "agency_code", normalize.R_CODE),  # 33 characters
+        (4, "agency_code", normalize.R_CODE),  # "HZ/04"
+        (7, "level", bad_level),  # "bogus"
+        (8, "level", normalize.R_MISSING),  # null
+        (10, "agency_code", dup(1)),  # HZ-01 again
     ]
     got = {r[0]: r for r in sql_snap["agencies"]}
     # (code, name, level, region, is_authority, agency_type, line)
-    assert got["HZ-01"] == ("HZ-01", "机构0", "市级", "惠城区", True, "行政机关", 1)   # default agency_type
-    assert got["HZ05"][2:6] == ("县区", None, True, "参照执行")    # folded code; 县(区); "" region → null
-    assert got["HZ_06"][2:6] == ("市级", "x", False, "行政机关")   # " 市级 " stripped; default is_authority
+    assert got["HZ-01"] == ("HZ-01", "机构0", "市级", "惠城区", True, "行政机关", 1)  # default agency_type
+    assert got["HZ05"][2:6] == ("县区", None, True, "参照执行")  # folded code; 县(区); "" region → null
+    assert got["HZ_06"][2:6] == ("市级", "x", False, "行政机关")  # " 市级 " stripped; default is_authority
     assert got["HZ-09"][2] == "县区" and got["HZ-09"][5] == "参照执行"  # "Reference" lowercased
     assert got["hz-11"][2] == "县区"
 
@@ -182,12 +192,15 @@ def test_replacement_same_both_ways(tmp_path, monkeypatch, spy):
     first = agencies(tmp_path)
     second_dir = tmp_path / "second"
     second_dir.mkdir()
-    second = write(second_dir / "agencies.parquet", {
-        "agency_code": pa.array(["HZ-01", "HZ-07", "HZ-99", " HZ-08"], pa.large_string()),
-        "agency_name": pa.array(["新名", "新名7", "新机构", "新名8"], pa.large_string()),
-        "level": pa.array(["市级", "市级", "县区", "市级"], pa.large_string()),
-        "is_authority": pa.array([False, False, True, None], pa.bool_()),
-    })
+    second = write(
+        second_dir / "agencies.parquet",
+        {
+            "agency_code": pa.array(["HZ-01", "HZ-07", "HZ-99", " HZ-08"], pa.large_string()),
+            "agency_name": pa.array(["新名", "新名7", "新机构", "新名8"], pa.large_string()),
+            "level": pa.array(["市级", "市级", "县区", "市级"], pa.large_string()),
+            "is_authority": pa.array([False, False, True, None], pa.bool_()),
+        },
+    )
     (polars_snap, polars_res), (sql_snap, sql_res) = load_both_ways(tmp_path, monkeypatch, [[first], [second]])
     assert sql_snap == polars_snap
     assert sql_res == polars_res
@@ -195,28 +208,37 @@ def test_replacement_same_both_ways(tmp_path, monkeypatch, spy):
     # so they and HZ-99 are new
     assert sql_res[1] == [(4, 0, 1, "loaded", None, [])]
     assert sql_snap["replacements"] == [("agencies", 1)]
-    assert [(r[0], r[1], r[-1]) for r in sql_snap["agencies"] if r[0] in ("HZ-01", "HZ-08")] == [("HZ-01", "新名", 1), ("HZ-08", "新名8", 4)]
+    assert [(r[0], r[1], r[-1]) for r in sql_snap["agencies"] if r[0] in ("HZ-01", "HZ-08")] == [
+        ("HZ-01", "新名", 1),
+        ("HZ-08", "新名8", 4),
+    ]
     assert len(spy.done) == 2
 
 
 def test_native_types_and_fallback_files(tmp_path, monkeypatch, spy):
     """Dates in a timestamp column and millisecond timestamps take the SQL path; text in a typed
     column (started_at) sends its file down the polars path, with the same result."""
-    calls = write(tmp_path / "api_calls.parquet", {
-        "call_id": pa.array(["C1", "C2", "C3"]),
-        "called_at": pa.array([dt.date(2025, 1, 2), dt.date(2025, 1, 3), None], pa.date32()),
-        "consumer_code": pa.array(["HZ001"] * 3),
-        "resource_code": pa.array(["R1"] * 3),
-        "rows_returned": pa.array([1, None, 3], pa.int16()),
-    })
-    log = write(tmp_path / "aggregation_log.parquet", {
-        "job_id": pa.array(["J1", "J2", "J2"]),
-        "resource_code": pa.array(["R1"] * 3),
-        "agency_code": pa.array(["HZ001"] * 3),
-        "started_at": pa.array(["2025-01-02 08:00:00", "2025/1/3 8:00", "bad"]),
-        "finished_at": pa.array([D(2025, 1, 2, 9), None, None], pa.timestamp("ms")),
-        "status": pa.array(["成功", "失败", "成功"]),
-    })
+    calls = write(
+        tmp_path / "api_calls.parquet",
+        {
+            "call_id": pa.array(["C1", "C2", "C3"]),
+            "called_at": pa.array([dt.date(2025, 1, 2), dt.date(2025, 1, 3), None], pa.date32()),
+            "consumer_code": pa.array(["HZ001"] * 3),
+            "resource_code": pa.array(["R1"] * 3),
+            "rows_returned": pa.array([1, None, 3], pa.int16()),
+        },
+    )
+    log = write(
+        tmp_path / "aggregation_log.parquet",
+        {
+            "job_id": pa.array(["J1", "J2", "J2"]),
+            "resource_code": pa.array(["R1"] * 3),
+            "agency_code": pa.array(["HZ001"] * 3),
+            "started_at": pa.array(["2025-01-02 08:00:00", "2025/1/3 8:00", "bad"]),
+            "finished_at": pa.array([D(2025, 1, 2, 9), None, None], pa.timestamp("ms")),
+            "status": pa.array(["成功", "失败", "成功"]),
+        },
+    )
     (polars_snap, polars_res), (sql_snap, sql_res) = load_both_ways(tmp_path, monkeypatch, [[calls, log]])
     assert sql_snap == polars_snap
     assert sql_res == polars_res
@@ -224,7 +246,9 @@ def test_native_types_and_fallback_files(tmp_path, monkeypatch, spy):
     assert [r[:2] for r in sql_snap["api_calls"]] == [("C1", D(2025, 1, 2)), ("C2", D(2025, 1, 3))]
     # line 3 of the log: its time does not parse, so it is rejected for that, not as a duplicate of J2
     assert [(t, line, col) for t, line, col, _, _ in sql_snap["rejects"]] == [
-        ("aggregation_log", 3, "started_at"), ("api_calls", 3, "called_at")]
+        ("aggregation_log", 3, "started_at"),
+        ("api_calls", 3, "called_at"),
+    ]
 
 
 def test_all_or_nothing_on_a_corrupt_file(tmp_path, monkeypatch):
@@ -237,7 +261,7 @@ def test_all_or_nothing_on_a_corrupt_file(tmp_path, monkeypatch):
     bad = bad_dir / "agencies.parquet"
     agencies(bad_dir)
     data = bad.read_bytes()
-    bad.write_bytes(data[:4] + bytes(len(data) // 2) + data[len(data) // 2 + 4:])  # pages zeroed, footer kept
+    bad.write_bytes(data[:4] + bytes(len(data) // 2) + data[len(data) // 2 + 4 :])  # pages zeroed, footer kept
     monkeypatch.setenv("HZEVAL_LOAD_SQL", "1")
     with connect(tmp_path / "w.duckdb") as con:
         with pytest.raises(InputFileError):
@@ -253,12 +277,15 @@ def test_plain_file_with_duplicate_keys(tmp_path, monkeypatch, spy, numpy_rows):
     NUMPY_CHECK_ROWS) find the repeated keys, which are then rejected as in the polars path."""
     monkeypatch.setattr(sqlpath, "NUMPY_CHECK_ROWS", numpy_rows)
     monkeypatch.setenv("HZEVAL_LOAD_CHECK_MB", "64")
-    f = write(tmp_path / "api_calls.parquet", {
-        "call_id": pa.array(["C1", "C2", "C1", "C3", "C2", "C1"]),
-        "called_at": pa.array([D(2025, 1, 2, 8, i) for i in range(6)], pa.timestamp("us")),
-        "consumer_code": pa.array(["HZ001"] * 6),
-        "resource_code": pa.array(["R1"] * 6),
-    })
+    f = write(
+        tmp_path / "api_calls.parquet",
+        {
+            "call_id": pa.array(["C1", "C2", "C1", "C3", "C2", "C1"]),
+            "called_at": pa.array([D(2025, 1, 2, 8, i) for i in range(6)], pa.timestamp("us")),
+            "consumer_code": pa.array(["HZ001"] * 6),
+            "resource_code": pa.array(["R1"] * 6),
+        },
+    )
     (polars_snap, polars_res), (sql_snap, sql_res) = load_both_ways(tmp_path, monkeypatch, [[f]])
     assert sql_snap == polars_snap
     assert sql_res == polars_res

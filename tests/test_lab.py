@@ -29,9 +29,12 @@ def free_port() -> int:
 
 
 def api(base: str, path: str, method: str = "GET", body: dict | None = None):
-    req = urllib.request.Request(f"{base}{path}", method=method,
-                                 data=None if body is None else json.dumps(body).encode(),
-                                 headers={"Authorization": f"token {TOKEN}", "Content-Type": "application/json"})
+    req = urllib.request.Request(
+        f"{base}{path}",
+        method=method,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Authorization": f"token {TOKEN}", "Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(req, timeout=30) as resp:
         text = resp.read().decode()
         return resp.status, (json.loads(text) if text else None)
@@ -43,9 +46,23 @@ def lab(sample_warehouse, tmp_path_factory):
     log = tmp_path_factory.mktemp("lab") / "lab.log"
     with open(log, "w") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "hzeval.cli.main", "--db", str(sample_warehouse), "lab", "--no-browser", "--port", str(port)],
-            env={**os.environ, "HZEVAL_LAB_TOKEN": TOKEN, "HZEVAL_PUBLISHED": ""}, stdout=out, stderr=subprocess.STDOUT,
-            cwd=tmp_path_factory.mktemp("elsewhere"),  # not the project: the notebooks folder and runs come from the CLI
+            [
+                sys.executable,
+                "-m",
+                "hzeval.cli.main",
+                "--db",
+                str(sample_warehouse),
+                "lab",
+                "--no-browser",
+                "--port",
+                str(port),
+            ],
+            env={**os.environ, "HZEVAL_LAB_TOKEN": TOKEN, "HZEVAL_PUBLISHED": ""},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=tmp_path_factory.mktemp(
+                "elsewhere"
+            ),  # not the project: the notebooks folder and runs come from the CLI
         )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -91,17 +108,37 @@ async def run_cell(base: str, kernel_id: str, code: str) -> tuple[str, list[dict
     url = f"{base.replace('http', 'ws')}/api/kernels/{kernel_id}/channels?token={TOKEN}"
     ws = await websocket_connect(HTTPRequest(url, connect_timeout=120, request_timeout=120))  # a busy CI machine
     msg_id = uuid.uuid4().hex
-    ws.write_message(json.dumps({
-        "header": {"msg_id": msg_id, "username": "test", "session": uuid.uuid4().hex, "msg_type": "execute_request",
-                   "version": "5.3", "date": ""},
-        "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [],
-        "content": {"code": code, "silent": False, "store_history": True, "user_expressions": {},
-                    "allow_stdin": False, "stop_on_error": True},
-    }))
+    ws.write_message(
+        json.dumps(
+            {
+                "header": {
+                    "msg_id": msg_id,
+                    "username": "test",
+                    "session": uuid.uuid4().hex,
+                    "msg_type": "execute_request",
+                    "version": "5.3",
+                    "date": "",
+                },
+                "parent_header": {},
+                "metadata": {},
+                "channel": "shell",
+                "buffers": [],
+                "content": {
+                    "code": code,
+                    "silent": False,
+                    "store_history": True,
+                    "user_expressions": {},
+                    "allow_stdin": False,
+                    "stop_on_error": True,
+                },
+            }
+        )
+    )
     outputs, status = [], None
     deadline = time.monotonic() + 120
-    while status is None or not any(o["msg_type"] == "status" and o["content"].get("execution_state") == "idle"
-                                    for o in outputs):
+    while status is None or not any(
+        o["msg_type"] == "status" and o["content"].get("execution_state") == "idle" for o in outputs
+    ):
         raw = await asyncio.wait_for(ws.read_message(), timeout=max(deadline - time.monotonic(), 1))
         assert raw is not None, "kernel websocket closed"
         msg = json.loads(raw)
@@ -131,8 +168,12 @@ def test_open_a_notebook_and_run_a_cell_on_the_hzeval_kernel(lab, sample_warehou
     _, specs = api(base, "/api/kernelspecs")
     assert specs["kernelspecs"]["python3"]["spec"]["argv"][0] == sys.executable
     # sessions API: open the notebook with a kernel, as JupyterLab does
-    status, session = api(base, "/api/sessions", "POST",
-                          {"path": "year_over_year.ipynb", "type": "notebook", "name": "", "kernel": {"name": "python3"}})
+    status, session = api(
+        base,
+        "/api/sessions",
+        "POST",
+        {"path": "year_over_year.ipynb", "type": "notebook", "name": "", "kernel": {"name": "python3"}},
+    )
     assert status == 201
     kernel_id = session["kernel"]["id"]
     try:
@@ -140,7 +181,9 @@ def test_open_a_notebook_and_run_a_cell_on_the_hzeval_kernel(lab, sample_warehou
         assert state == "ok"
         assert [o["content"]["text"].strip() for o in out if o["msg_type"] == "stream"] == [sys.executable]
         # the notebook's own cells: parameters, then the year-over-year view over the published runs
-        state, out = asyncio.run(run_cell(base, kernel_id, params["source"] + "\ninteractive = False\n" + setup["source"]))
+        state, out = asyncio.run(
+            run_cell(base, kernel_id, params["source"] + "\ninteractive = False\n" + setup["source"])
+        )
         errors = [o["content"] for o in out if o["msg_type"] == "error"]
         assert state == "ok", errors
         html = "".join(o["content"]["data"].get("text/html", "") for o in out if o["msg_type"] == "display_data")

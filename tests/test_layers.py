@@ -20,17 +20,36 @@ PACKAGE = ROOT / "hzeval"
 
 #: module prefix → floor, from the ground up (DESIGN §2); the longest matching prefix wins
 FLOORS = {
-    "hzeval": 0, "hzeval.contract": 0, "hzeval.errors": 0, "hzeval.util": 0,
+    "hzeval": 0,
+    "hzeval.contract": 0,
+    "hzeval.errors": 0,
+    "hzeval.util": 0,
     "hzeval.store": 1,
-    "hzeval.ingest": 2, "hzeval.rules": 2,
+    "hzeval.ingest": 2,
+    "hzeval.rules": 2,
     "hzeval.metrics": 3,
     "hzeval.assessment": 4,
-    "hzeval.runs": 5, "hzeval.present": 5, "hzeval.pages": 5,
-    "hzeval.reports": 6, "hzeval.dashboard": 6, "hzeval.workbench": 6, "hzeval.notify": 6,
-    "hzeval.cli": 7, "hzeval.scheduled": 7, "hzeval.services": 7,
+    "hzeval.runs": 5,
+    "hzeval.present": 5,
+    "hzeval.pages": 5,
+    "hzeval.reports": 6,
+    "hzeval.dashboard": 6,
+    "hzeval.workbench": 6,
+    "hzeval.notify": 6,
+    "hzeval.cli": 7,
+    "hzeval.scheduled": 7,
+    "hzeval.services": 7,
 }
-FLOOR_NAMES = {0: "contract, errors, util", 1: "store", 2: "ingest, rules", 3: "metrics", 4: "assessment",
-               5: "runs, present, pages", 6: "surfaces", 7: "entry points"}
+FLOOR_NAMES = {
+    0: "contract, errors, util",
+    1: "store",
+    2: "ingest, rules",
+    3: "metrics",
+    4: "assessment",
+    5: "runs, present, pages",
+    6: "surfaces",
+    7: "entry points",
+}
 SURFACE_FLOOR = 6
 ENTRY_FLOOR = 7
 #: beside the floors: the sample-drop generator imports the contract and the store only
@@ -135,6 +154,7 @@ def test_no_import_circles():
     graph: dict[str, set[str]] = {}
     for a in ARROWS:
         graph.setdefault(a.source, set()).add(a.target)
+
     # a package's __init__ re-exporting its own modules is not a circle of theirs
     def edges(m: str) -> set[str]:
         return {t for t in graph.get(m, ()) if not (MODULES[t].name == "__init__.py" and m.startswith(t + "."))}
@@ -148,7 +168,7 @@ def test_no_import_circles():
         stack.append(m)
         for t in sorted(edges(m)):
             if state.get(t) == 1:
-                circles.append(stack[stack.index(t):] + [t])
+                circles.append(stack[stack.index(t) :] + [t])
             elif t not in state:
                 visit(t)
         stack.pop()
@@ -161,16 +181,25 @@ def test_no_import_circles():
 
 
 def test_arrows_run_downward_only():
-    upward = [a for a in ARROWS if floor(a.source) is not None and floor(a.target) is not None
-              and floor(a.target) > floor(a.source)]
+    upward = [
+        a
+        for a in ARROWS
+        if floor(a.source) is not None and floor(a.target) is not None and floor(a.target) > floor(a.source)
+    ]
     assert not upward, "arrows that run upward (DESIGN §2):\n" + "\n".join(
-        f"{a}  [floor {floor(a.source)} {FLOOR_NAMES[floor(a.source)]} → floor {floor(a.target)}]" for a in upward)
+        f"{a}  [floor {floor(a.source)} {FLOOR_NAMES[floor(a.source)]} → floor {floor(a.target)}]" for a in upward
+    )
 
 
 def test_surfaces_never_import_one_another():
-    across = [a for a in ARROWS if floor(a.source) == SURFACE_FLOOR == floor(a.target)
-              and surface(a.source) != surface(a.target)]
-    assert not across, "arrows between surfaces (the services gather their jobs instead):\n" + "\n".join(map(str, across))
+    across = [
+        a
+        for a in ARROWS
+        if floor(a.source) == SURFACE_FLOOR == floor(a.target) and surface(a.source) != surface(a.target)
+    ]
+    assert not across, "arrows between surfaces (the services gather their jobs instead):\n" + "\n".join(
+        map(str, across)
+    )
 
 
 def test_no_internal_import_inside_a_function_below_the_entry_floor():
@@ -183,11 +212,16 @@ def test_no_internal_import_inside_a_function_below_the_entry_floor():
 @pytest.mark.parametrize("beside", sorted(BESIDE))
 def test_the_sample_generator_imports_the_contract_and_the_store_only(beside):
     allowed = BESIDE[beside]
-    bad = [a for a in ARROWS if (a.source == beside or a.source.startswith(beside + "."))
-           and not any(a.target == p or a.target.startswith(p + ".") for p in allowed)]
+    bad = [
+        a
+        for a in ARROWS
+        if (a.source == beside or a.source.startswith(beside + "."))
+        and not any(a.target == p or a.target.startswith(p + ".") for p in allowed)
+    ]
     assert not bad, "\n".join(map(str, bad))
-    assert not [a for a in ARROWS if a.target.startswith(beside) and not a.source.startswith(beside)], \
+    assert not [a for a in ARROWS if a.target.startswith(beside) and not a.source.startswith(beside)], (
         "the package must not depend on the sample generator"
+    )
 
 
 def _only_reexports(tree: ast.Module) -> list[str]:
@@ -197,27 +231,35 @@ def _only_reexports(tree: ast.Module) -> list[str]:
             continue  # the docstring
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             continue
-        if isinstance(node, ast.Assign) and all(isinstance(t, ast.Name) and t.id in ("__all__", "__version__")
-                                                 for t in node.targets):
+        if isinstance(node, ast.Assign) and all(
+            isinstance(t, ast.Name) and t.id in ("__all__", "__version__") for t in node.targets
+        ):
             continue
         bad.append(f"line {node.lineno}: {type(node).__name__}")
     return bad
 
 
 def test_package_inits_only_reexport():
-    found = {module_path(m): bad for m, p in MODULES.items() if p.name == "__init__.py"
-             and (bad := _only_reexports(ast.parse(p.read_text(encoding="utf-8"))))}
+    found = {
+        module_path(m): bad
+        for m, p in MODULES.items()
+        if p.name == "__init__.py" and (bad := _only_reexports(ast.parse(p.read_text(encoding="utf-8"))))
+    }
     assert not found, f"__init__.py files that do more than re-export: {found}"
 
 
 def test_the_checks_fail_on_what_they_forbid(tmp_path):
     """Each rule, held against a planted arrow, says no (so a green run means something)."""
-    planted = [Arrow("hzeval.rules", "hzeval.metrics.registry", 1, False),
-               Arrow("hzeval.dashboard.views", "hzeval.reports.render", 1, False),
-               Arrow("hzeval.metrics.engine", "hzeval.store.calendar", 1, True)]
+    planted = [
+        Arrow("hzeval.rules", "hzeval.metrics.registry", 1, False),
+        Arrow("hzeval.dashboard.views", "hzeval.reports.render", 1, False),
+        Arrow("hzeval.metrics.engine", "hzeval.store.calendar", 1, True),
+    ]
     up, across, inner = planted
     assert floor(up.target) > floor(up.source)
-    assert floor(across.source) == SURFACE_FLOOR == floor(across.target) and surface(across.source) != surface(across.target)
+    assert floor(across.source) == SURFACE_FLOOR == floor(across.target) and surface(across.source) != surface(
+        across.target
+    )
     assert inner.in_function and floor(inner.source) < ENTRY_FLOOR
     tree = ast.parse('"""doc"""\nfrom x import y\n__all__ = ["y"]\ndef f():\n    pass\n')
     assert _only_reexports(tree) == ["line 4: FunctionDef"]

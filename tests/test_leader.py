@@ -18,11 +18,11 @@ import polars as pl
 import pytest
 from conftest import copy_sample
 
-from hzeval.errors import HzevalError
 from hzeval.assessment.gate import evaluate_gates
+from hzeval.errors import HzevalError
 from hzeval.reports import approval as leader
-from hzeval.services import render_reports
 from hzeval.runs import open_run
+from hzeval.services import render_reports
 
 AS_OF = dt.datetime(2026, 1, 5)
 SEED = Path(__file__).resolve().parents[1] / "hzeval" / "rules" / "huizhou-draft-2022.yaml"
@@ -74,10 +74,12 @@ def test_grades_and_ranks_are_the_runs(warehouse, reference):
     df, _, run_id = reference
     with duckdb.connect(str(db), read_only=True) as con:
         # the graded agencies only: 参照执行 units (HZ013, HZ029) have no grade for approvals to weigh
-        rows = con.execute("select agency_code, grade, rank, vetoed from grades where run_id = ? and coalesce(graded, true)",
-                           [run_id]).fetchall()
+        rows = con.execute(
+            "select agency_code, grade, rank, vetoed from grades where run_id = ? and coalesce(graded, true)", [run_id]
+        ).fetchall()
     assert {r[0]: (r[1], r[2], bool(r[3])) for r in rows} == {
-        r["agency_code"]: (r["grade"], r["rank"], r["vetoed"]) for r in df.iter_rows(named=True)}
+        r["agency_code"]: (r["grade"], r["rank"], r["vetoed"]) for r in df.iter_rows(named=True)
+    }
 
 
 def test_scrutiny_order_and_veto(reference):
@@ -85,7 +87,9 @@ def test_scrutiny_order_and_veto(reference):
     first = df.row(0, named=True)
     # the only 2025 veto (samples.py: HZ009, 数据泄露 IN-2025-001 on 2025-08-14) comes first
     assert first["agency_code"] == "HZ009" and first["vetoed"] and first["scrutiny_order"] == 1
-    assert "IN-2025-001" in first["veto_text"] and "2025-08-14" in first["veto_text"] and "数据泄露" in first["veto_text"]
+    assert (
+        "IN-2025-001" in first["veto_text"] and "2025-08-14" in first["veto_text"] and "数据泄露" in first["veto_text"]
+    )
     assert first["attention"].startswith("一票否决")
     assert df.filter(pl.col("vetoed")).height == 1
     # every agency with something to scrutinise comes before every agency with nothing

@@ -19,12 +19,11 @@ import pytest
 from conftest import copy_sample
 from dashboard_support import DEEP_TEXT, browser, deep_text, needs_chromium  # noqa: F401 - fixture
 
-from hzeval.dashboard import views
-from hzeval.errors import HzevalError
-from hzeval.dashboard import inline
+from hzeval.dashboard import inline, views
 from hzeval.dashboard import offline as leader
-from hzeval.services import render_reports
+from hzeval.errors import HzevalError
 from hzeval.runs import open_run
+from hzeval.services import render_reports
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 MB = 1_000_000
@@ -35,8 +34,9 @@ def dashboards(sample_warehouse, tmp_path_factory):
     db = copy_sample(sample_warehouse, tmp_path_factory, "leader_dash")
     pub = db.parent / "published"
     out = tmp_path_factory.mktemp("dash_out")
-    result = render_reports(2025, out=out, formats=("html", "dashboard"), published=pub, only=["HZ009", "HZ102"],
-                            workers=2)
+    result = render_reports(
+        2025, out=out, formats=("html", "dashboard"), published=pub, only=["HZ009", "HZ102"], workers=2
+    )
     assert not result.failures, [r.error for r in result.failures]
     return out / "2025", pub
 
@@ -46,8 +46,12 @@ def run_facts(dashboards):
     _, pub = dashboards
     with open_run(pub, 2025) as run:
         rows = run.con.execute("select agency_code, agency_name from agencies").fetchall()
-        return {"grades": run.grades(), "evidence_102": run.evidence("HZ102"), "evidence_009": run.evidence("HZ009"),
-                "agencies": pl.DataFrame(rows, schema=["agency_code", "agency_name"], orient="row")}
+        return {
+            "grades": run.grades(),
+            "evidence_102": run.evidence("HZ102"),
+            "evidence_009": run.evidence("HZ009"),
+            "agencies": pl.DataFrame(rows, schema=["agency_code", "agency_name"], orient="row"),
+        }
 
 
 def offline_page(browser, path: Path):  # noqa: F811
@@ -68,7 +72,8 @@ def offline_page(browser, path: Path):  # noqa: F811
 
 def agency_option(page, code: str) -> str:
     return page.locator(".hz-agency-select select").evaluate(
-        "(e, c) => [...e.options].map(o => o.value).find(v => v.endsWith('（' + c + '）'))", code)
+        "(e, c) => [...e.options].map(o => o.value).find(v => v.endsWith('（' + c + '）'))", code
+    )
 
 
 @needs_chromium
@@ -95,13 +100,16 @@ def test_city_dashboard_switches_agency_offline(dashboards, run_facts, browser):
         hz009 = grades.filter(pl.col("agency_code") == "HZ009").row(0, named=True)
         assert hz009["vetoed"] and f"年度总分 {hz009['total']:.2f}，等级 不合格（一票否决）" in after
         assert "IN-2025-001" in after
-        assert f"年度总分 {first['total']:.2f}，" not in after.split("机构详情（选择机构）", 1)[1].split("全市督办", 1)[0]
+        assert (
+            f"年度总分 {first['total']:.2f}，" not in after.split("机构详情（选择机构）", 1)[1].split("全市督办", 1)[0]
+        )
 
         # the evidence table filters in the browser: typing in 记录编号's header filter keeps IN-2025-001's row
         rows = page.locator(".hz-evidence .tabulator-row")
         assert rows.count() == run_facts["evidence_009"].height
-        page.locator(".hz-evidence .tabulator-col[tabulator-field='记录编号'] .tabulator-header-filter input"
-                     ).press_sequentially("IN-2025-001")
+        page.locator(
+            ".hz-evidence .tabulator-col[tabulator-field='记录编号'] .tabulator-header-filter input"
+        ).press_sequentially("IN-2025-001")
         for _ in range(50):  # Tabulator filters on keyup
             if rows.count() == 1:
                 break
@@ -133,8 +141,10 @@ def test_agency_dashboard_holds_that_agency_only(dashboards, run_facts, browser)
             continue
         assert name not in raw, name
         for m in re.finditer(re.escape(code), raw):
-            resource = raw[m.start():m.start() + 10]
-            assert re.fullmatch(r"HZ\d{3}-R\d{3}", resource) and resource in named_resources, raw[m.start() - 80:m.end() + 40]
+            resource = raw[m.start() : m.start() + 10]
+            assert re.fullmatch(r"HZ\d{3}-R\d{3}", resource) and resource in named_resources, raw[
+                m.start() - 80 : m.end() + 40
+            ]
     ctx, page, requests = offline_page(browser, path)
     try:
         page.wait_for_selector(".hz-agency-head", timeout=60_000)
@@ -167,13 +177,21 @@ def test_stylesheets_are_inlined_never_linked():
     doc = {"roots": [{"type": "object", "name": "ImportedStyleSheet", "id": "p1", "attributes": {"url": url}}]}
     patch = json.dumps({"events": [{"kind": "ModelChanged", "new": doc["roots"][0]}]})
     state = ["content", patch]
-    page = ('<html><head><link rel="icon" type="image/png" href="https://cdn.holoviz.org/x/favicon.ico"></head><body>'
-            '<script type="application/json" id="d1">' + json.dumps({"doc": doc, "state": [state]}) + "</script></body></html>")
+    page = (
+        '<html><head><link rel="icon" type="image/png" href="https://cdn.holoviz.org/x/favicon.ico"></head><body>'
+        '<script type="application/json" id="d1">'
+        + json.dumps({"doc": doc, "state": [state]})
+        + "</script></body></html>"
+    )
     out = inline.self_contained(page)
     assert "cdn.holoviz.org" not in out and "favicon" not in out
     body = json.loads(re.search(r'id="d1">(.*?)</script>', out, re.S).group(1))
     sheet = body["doc"]["roots"][0]
-    assert sheet["name"] == "InlineStyleSheet" and sheet["id"] == "p1" and "data:image/svg+xml;base64," in sheet["attributes"]["css"]
+    assert (
+        sheet["name"] == "InlineStyleSheet"
+        and sheet["id"] == "p1"
+        and "data:image/svg+xml;base64," in sheet["attributes"]["css"]
+    )
     assert json.loads(body["state"][0][1])["events"][0]["new"]["name"] == "InlineStyleSheet"
     evil = page.replace("https://cdn.holoviz.org/panel/", "https://evil.example/panel-not/")
     with pytest.raises(HzevalError):
@@ -183,13 +201,25 @@ def test_stylesheets_are_inlined_never_linked():
 def test_trend_of_one_agency_is_not_called_the_city_average():
     """An agency page's trend holds that agency's rows only: its line carries its name, never
     全市平均; the city view averages every agency: (80 + 90) / 2 = 85.00 and (70 + 80) / 2 = 75.00."""
-    one = pl.DataFrame({"year": [2024, 2025], "agency_code": ["HZ001", "HZ001"], "agency_name": ["甲局", "甲局"],
-                        "total": [80.0, 90.0]})
+    one = pl.DataFrame(
+        {
+            "year": [2024, 2025],
+            "agency_code": ["HZ001", "HZ001"],
+            "agency_name": ["甲局", "甲局"],
+            "total": [80.0, 90.0],
+        }
+    )
     svg = views.trend_figure(one, offline=True)
     assert "甲局" in svg and "全市平均" not in svg and "80.00" in svg and "90.00" in svg
     assert [t.name for t in views.trend_figure(one).data] == ["甲局"]
-    city = pl.DataFrame({"year": [2024, 2024, 2025, 2025], "agency_code": ["HZ001", "HZ002"] * 2,
-                         "agency_name": ["甲局", "乙局"] * 2, "total": [80.0, 70.0, 90.0, 80.0]})
+    city = pl.DataFrame(
+        {
+            "year": [2024, 2024, 2025, 2025],
+            "agency_code": ["HZ001", "HZ002"] * 2,
+            "agency_name": ["甲局", "乙局"] * 2,
+            "total": [80.0, 70.0, 90.0, 80.0],
+        }
+    )
     svg = views.trend_figure(city, offline=True)
     assert "全市平均" in svg and "75.00" in svg and "85.00" in svg and "甲局" not in svg
 
@@ -227,4 +257,6 @@ def test_offline_lists_are_bounded(dashboards):
     sup = views.SupervisionPage(store=store, as_of=as_of, agency="", offline=True, offline_rows=2)
     shown = sup._items_table(items)
     assert len(shown) == 2 and "逾期最久的 2 项" in shown[0].object
-    assert list(shown[1].value["逾期工作日"]) == [str(v) for v in sorted(items["wd_overdue"].drop_nulls(), reverse=True)[:2]]
+    assert list(shown[1].value["逾期工作日"]) == [
+        str(v) for v in sorted(items["wd_overdue"].drop_nulls(), reverse=True)[:2]
+    ]

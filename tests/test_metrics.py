@@ -9,11 +9,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-
 from conftest import insert
+
+from hzeval.assessment.scheme import load_scheme
 from hzeval.errors import CalendarError
 from hzeval.metrics import Window, compute_items, roll_up
-from hzeval.assessment.scheme import load_scheme
 
 SCHEME = load_scheme(year=2025)
 AS_OF = dt.datetime(2026, 1, 5, 9, 0)
@@ -40,18 +40,32 @@ def value(con, metric: str, agency: str):
 
 @pytest.fixture
 def reg(wh):
-    insert(wh, "agencies",
-           {"agency_code": "A", "agency_name": "甲局", "level": "市级"},
-           {"agency_code": "B", "agency_name": "乙局", "level": "市级"},
-           {"agency_code": "C", "agency_name": "惠城区", "level": "县区"},
-           {"agency_code": "Z", "agency_name": "数据局", "level": "市级", "is_authority": True})
+    insert(
+        wh,
+        "agencies",
+        {"agency_code": "A", "agency_name": "甲局", "level": "市级"},
+        {"agency_code": "B", "agency_name": "乙局", "level": "市级"},
+        {"agency_code": "C", "agency_name": "惠城区", "level": "县区"},
+        {"agency_code": "Z", "agency_name": "数据局", "level": "市级", "is_authority": True},
+    )
     return wh
 
 
 def snapshot(con, date: str, *resources: dict) -> None:
-    base = dict(snapshot_date=date, resource_name="资源", data_form="库表", share_content="全部", share_type="无条件共享",
-                share_scope="全市", open_type="无条件开放", update_frequency="每月", collector_code="A",
-                verifier_code="A", provider_code="A", status="已发布")
+    base = dict(
+        snapshot_date=date,
+        resource_name="资源",
+        data_form="库表",
+        share_content="全部",
+        share_type="无条件共享",
+        share_scope="全市",
+        open_type="无条件开放",
+        update_frequency="每月",
+        collector_code="A",
+        verifier_code="A",
+        provider_code="A",
+        status="已发布",
+    )
     insert(con, "catalog_snapshot", *[{**base, **r} for r in resources])
 
 
@@ -59,27 +73,47 @@ def snapshot(con, date: str, *resources: dict) -> None:
 
 
 def test_share_reply_deadlines_on_holiday_edges(reg):
-    snapshot(reg, "2025-12-31", {"resource_code": "RC", "share_type": "有条件共享", "share_condition": "c", "share_basis": "b"})
+    snapshot(
+        reg,
+        "2025-12-31",
+        {"resource_code": "RC", "share_type": "有条件共享", "share_condition": "c", "share_basis": "b"},
+    )
     app = dict(applicant_code="B", provider_code="A", share_type="有条件共享", resource_code="RX")
-    insert(reg, "share_applications",
-           # Fri 09-26 + 2 wd: Sun 09-28 (调休) and Mon 09-29 -> due end of 09-29
-           {**app, "application_id": "S1", "submitted_at": "2025-09-26 10:00", "replied_at": "2025-09-29 23:59"},
-           {**app, "application_id": "S2", "submitted_at": "2025-09-26 10:00", "replied_at": "2025-09-30 09:00"},
-           # 09-30 + 2 wd: 10-09, 10-10 -> due end of 10-10
-           {**app, "application_id": "S3", "submitted_at": "2025-09-30 15:00", "replied_at": "2025-10-10 18:00"},
-           # 12-30 + 2 wd: 12-31, 2026-01-04 (working Sunday) -> due end of 01-04; open at 01-05 09:00 -> late
-           {**app, "application_id": "S4", "submitted_at": "2025-12-30 10:00"},
-           # 12-31 + 2 wd: 01-04, 01-05 -> due end of 01-05; reply after as-of counts as not done -> pending
-           {**app, "application_id": "S5", "submitted_at": "2025-12-31 10:00", "replied_at": "2026-01-06 10:00"},
-           # previous year's item, unconditional data, demand outside the catalogue: not counted
-           {**app, "application_id": "S6", "submitted_at": "2024-12-31 10:00", "replied_at": "2025-01-10 10:00"},
-           {**app, "application_id": "S7", "share_type": "无条件共享", "submitted_at": "2025-05-06 10:00"},
-           {**app, "application_id": "S8", "in_catalog": False, "submitted_at": "2025-05-06 10:00"},
-           # share type taken from the catalogue when the application lacks it
-           {**app, "application_id": "S9", "share_type": None, "resource_code": "RC",
-            "submitted_at": "2025-05-06 10:00", "replied_at": "2025-05-08 10:00"})
+    insert(
+        reg,
+        "share_applications",
+        # Fri 09-26 + 2 wd: Sun 09-28 (调休) and Mon 09-29 -> due end of 09-29
+        {**app, "application_id": "S1", "submitted_at": "2025-09-26 10:00", "replied_at": "2025-09-29 23:59"},
+        {**app, "application_id": "S2", "submitted_at": "2025-09-26 10:00", "replied_at": "2025-09-30 09:00"},
+        # 09-30 + 2 wd: 10-09, 10-10 -> due end of 10-10
+        {**app, "application_id": "S3", "submitted_at": "2025-09-30 15:00", "replied_at": "2025-10-10 18:00"},
+        # 12-30 + 2 wd: 12-31, 2026-01-04 (working Sunday) -> due end of 01-04; open at 01-05 09:00 -> late
+        {**app, "application_id": "S4", "submitted_at": "2025-12-30 10:00"},
+        # 12-31 + 2 wd: 01-04, 01-05 -> due end of 01-05; reply after as-of counts as not done -> pending
+        {**app, "application_id": "S5", "submitted_at": "2025-12-31 10:00", "replied_at": "2026-01-06 10:00"},
+        # previous year's item, unconditional data, demand outside the catalogue: not counted
+        {**app, "application_id": "S6", "submitted_at": "2024-12-31 10:00", "replied_at": "2025-01-10 10:00"},
+        {**app, "application_id": "S7", "share_type": "无条件共享", "submitted_at": "2025-05-06 10:00"},
+        {**app, "application_id": "S8", "in_catalog": False, "submitted_at": "2025-05-06 10:00"},
+        # share type taken from the catalogue when the application lacks it
+        {
+            **app,
+            "application_id": "S9",
+            "share_type": None,
+            "resource_code": "RC",
+            "submitted_at": "2025-05-06 10:00",
+            "replied_at": "2025-05-08 10:00",
+        },
+    )
     got = run(reg, "share_reply_timeliness")
-    assert {k: v[0] for k, v in got.items()} == {"S1": "ok", "S2": "late", "S3": "ok", "S4": "late", "S5": "pending", "S9": "ok"}
+    assert {k: v[0] for k, v in got.items()} == {
+        "S1": "ok",
+        "S2": "late",
+        "S3": "ok",
+        "S4": "late",
+        "S5": "pending",
+        "S9": "ok",
+    }
     assert got["S1"][2] == T("2025-09-30 00:00")
     assert got["S3"][2] == T("2025-10-11 00:00")
     assert got["S4"][2] == T("2026-01-05 00:00")
@@ -88,21 +122,34 @@ def test_share_reply_deadlines_on_holiday_edges(reg):
 
 
 def test_open_item_exactly_at_deadline_is_pending_then_late(reg):
-    insert(reg, "share_applications", {"application_id": "S4", "applicant_code": "B", "provider_code": "A",
-                                       "share_type": "有条件共享", "submitted_at": "2025-12-30 10:00"})
+    insert(
+        reg,
+        "share_applications",
+        {
+            "application_id": "S4",
+            "applicant_code": "B",
+            "provider_code": "A",
+            "share_type": "有条件共享",
+            "submitted_at": "2025-12-30 10:00",
+        },
+    )
     assert run(reg, "share_reply_timeliness", as_of=T("2026-01-05 00:00"))["S4"][0] == "pending"
     assert run(reg, "share_reply_timeliness", as_of=T("2026-01-05 00:00:01"))["S4"][0] == "late"
 
 
 def test_share_implementation_counts_from_reply(reg):
-    app = dict(applicant_code="B", provider_code="A", share_type="有条件共享", decision="同意",
-               submitted_at="2025-09-28 10:00")
-    insert(reg, "share_applications",
-           # reply 09-30 + 3 wd: 10-09, 10-10, 10-11 (调休 Saturday) -> due end of 10-11
-           {**app, "application_id": "I1", "replied_at": "2025-09-30 10:00", "implemented_at": "2025-10-11 20:00"},
-           {**app, "application_id": "I2", "replied_at": "2025-09-30 10:00", "implemented_at": "2025-10-13 08:00"},
-           {**app, "application_id": "I3", "replied_at": "2025-09-30 10:00", "decision": "拒绝"},
-           {**app, "application_id": "I4", "replied_at": "2025-09-30 10:00", "decision": "部分同意"})
+    app = dict(
+        applicant_code="B", provider_code="A", share_type="有条件共享", decision="同意", submitted_at="2025-09-28 10:00"
+    )
+    insert(
+        reg,
+        "share_applications",
+        # reply 09-30 + 3 wd: 10-09, 10-10, 10-11 (调休 Saturday) -> due end of 10-11
+        {**app, "application_id": "I1", "replied_at": "2025-09-30 10:00", "implemented_at": "2025-10-11 20:00"},
+        {**app, "application_id": "I2", "replied_at": "2025-09-30 10:00", "implemented_at": "2025-10-13 08:00"},
+        {**app, "application_id": "I3", "replied_at": "2025-09-30 10:00", "decision": "拒绝"},
+        {**app, "application_id": "I4", "replied_at": "2025-09-30 10:00", "decision": "部分同意"},
+    )
     got = run(reg, "share_implementation_timeliness")
     assert {k: v[0] for k, v in got.items()} == {"I1": "ok", "I2": "late", "I4": "late"}
     assert got["I1"][2] == T("2025-10-12 00:00")
@@ -110,15 +157,25 @@ def test_share_implementation_counts_from_reply(reg):
 
 def test_refusal_basis_grant_minimality_cross_level(reg):
     base = dict(applicant_code="B", provider_code="A", submitted_at="2025-03-03 10:00", replied_at="2025-03-04 10:00")
-    insert(reg, "share_applications",
-           {**base, "application_id": "R1", "decision": "拒绝", "refusal_basis": "《数据安全法》第X条"},
-           {**base, "application_id": "R2", "decision": "拒绝"},
-           {**base, "application_id": "G1", "decision": "同意", "scenario": "低保核查", "requested_items": "姓名;身份证号",
-            "share_mode": "接口", "valid_until": "2025-12-31"},
-           {**base, "application_id": "G2", "decision": "部分同意", "scenario": "低保核查", "share_mode": "接口"},
-           {**base, "application_id": "X1", "cross_level": True, "filed_upper": True, "filed_same": True},
-           {**base, "application_id": "X2", "cross_level": True, "filed_upper": True},
-           {**base, "application_id": "X3", "cross_level": False})
+    insert(
+        reg,
+        "share_applications",
+        {**base, "application_id": "R1", "decision": "拒绝", "refusal_basis": "《数据安全法》第X条"},
+        {**base, "application_id": "R2", "decision": "拒绝"},
+        {
+            **base,
+            "application_id": "G1",
+            "decision": "同意",
+            "scenario": "低保核查",
+            "requested_items": "姓名;身份证号",
+            "share_mode": "接口",
+            "valid_until": "2025-12-31",
+        },
+        {**base, "application_id": "G2", "decision": "部分同意", "scenario": "低保核查", "share_mode": "接口"},
+        {**base, "application_id": "X1", "cross_level": True, "filed_upper": True, "filed_same": True},
+        {**base, "application_id": "X2", "cross_level": True, "filed_upper": True},
+        {**base, "application_id": "X3", "cross_level": False},
+    )
     assert {k: v[0] for k, v in run(reg, "refusal_basis").items()} == {"R1": "ok", "R2": "fail"}
     assert {k: v[0] for k, v in run(reg, "grant_minimality").items()} == {"G1": "ok", "G2": "fail"}
     got = run(reg, "cross_level_filing")
@@ -127,10 +184,13 @@ def test_refusal_basis_grant_minimality_cross_level(reg):
 
 def test_demand_confirmation_five_working_days(reg):
     base = dict(applicant_code="B", provider_code="A", in_catalog=False)
-    insert(reg, "share_applications",
-           # 09-30 + 5 wd: 10-09, 10-10, 10-11, 10-13, 10-14 -> due end of 10-14
-           {**base, "application_id": "D1", "submitted_at": "2025-09-30 10:00", "confirmed_at": "2025-10-14 17:00"},
-           {**base, "application_id": "D2", "submitted_at": "2025-09-30 10:00", "confirmed_at": "2025-10-15 09:00"})
+    insert(
+        reg,
+        "share_applications",
+        # 09-30 + 5 wd: 10-09, 10-10, 10-11, 10-13, 10-14 -> due end of 10-14
+        {**base, "application_id": "D1", "submitted_at": "2025-09-30 10:00", "confirmed_at": "2025-10-14 17:00"},
+        {**base, "application_id": "D2", "submitted_at": "2025-09-30 10:00", "confirmed_at": "2025-10-15 09:00"},
+    )
     got = run(reg, "demand_confirmation_timeliness")
     assert got["D1"][:3] == ("ok", "A", T("2025-10-15 00:00"))
     assert got["D2"][0] == "late"
@@ -142,69 +202,144 @@ def test_demand_confirmation_five_working_days(reg):
 def test_out_of_scope_calls(reg):
     """第二十五条 is about obtaining data beyond a grant, not call volume: one violation episode per
     (consumer, resource, cause), the cause being "no approved grant" or "grant G past valid_until"."""
-    insert(reg, "share_applications",
-           {"application_id": "G", "applicant_code": "B", "provider_code": "A", "resource_code": "R1",
-            "submitted_at": "2025-02-25 09:00", "replied_at": "2025-03-01 10:00", "decision": "同意",
-            "valid_until": "2025-06-30"},
-           {"application_id": "N", "applicant_code": "C", "provider_code": "A", "resource_code": "R1",
-            "submitted_at": "2025-02-25 09:00", "replied_at": "2025-03-01 10:00", "decision": "拒绝"},
-           # an approval recorded without its reply time counts from the submission
-           {"application_id": "G3", "applicant_code": "C", "provider_code": "A", "resource_code": "R3",
-            "submitted_at": "2025-05-06 09:00", "decision": "同意"},
-           # a second grant of B on R1, expired too: calls after its end are a second episode
-           {"application_id": "G2", "applicant_code": "B", "provider_code": "A", "resource_code": "R1",
-            "submitted_at": "2025-07-10 09:00", "replied_at": "2025-07-14 10:00", "decision": "同意",
-            "valid_until": "2025-08-31"},
-           # 无条件共享 (第二十四条 按需申请并获取): the application is a grant from its submission, even
-           # though nobody recorded a reply
-           {"application_id": "U", "applicant_code": "C", "provider_code": "A", "resource_code": "R4",
-            "share_type": "无条件共享", "submitted_at": "2025-03-03 09:00"})
+    insert(
+        reg,
+        "share_applications",
+        {
+            "application_id": "G",
+            "applicant_code": "B",
+            "provider_code": "A",
+            "resource_code": "R1",
+            "submitted_at": "2025-02-25 09:00",
+            "replied_at": "2025-03-01 10:00",
+            "decision": "同意",
+            "valid_until": "2025-06-30",
+        },
+        {
+            "application_id": "N",
+            "applicant_code": "C",
+            "provider_code": "A",
+            "resource_code": "R1",
+            "submitted_at": "2025-02-25 09:00",
+            "replied_at": "2025-03-01 10:00",
+            "decision": "拒绝",
+        },
+        # an approval recorded without its reply time counts from the submission
+        {
+            "application_id": "G3",
+            "applicant_code": "C",
+            "provider_code": "A",
+            "resource_code": "R3",
+            "submitted_at": "2025-05-06 09:00",
+            "decision": "同意",
+        },
+        # a second grant of B on R1, expired too: calls after its end are a second episode
+        {
+            "application_id": "G2",
+            "applicant_code": "B",
+            "provider_code": "A",
+            "resource_code": "R1",
+            "submitted_at": "2025-07-10 09:00",
+            "replied_at": "2025-07-14 10:00",
+            "decision": "同意",
+            "valid_until": "2025-08-31",
+        },
+        # 无条件共享 (第二十四条 按需申请并获取): the application is a grant from its submission, even
+        # though nobody recorded a reply
+        {
+            "application_id": "U",
+            "applicant_code": "C",
+            "provider_code": "A",
+            "resource_code": "R4",
+            "share_type": "无条件共享",
+            "submitted_at": "2025-03-03 09:00",
+        },
+    )
     call = dict(consumer_code="B", resource_code="R1")
-    insert(reg, "api_calls",
-           {**call, "call_id": "c1", "called_at": "2025-04-01 10:00"},   # within G
-           {**call, "call_id": "c2", "called_at": "2025-06-30 23:00"},   # valid_until is inclusive
-           {**call, "call_id": "c3", "called_at": "2025-07-01 00:10"},   # G expired
-           {**call, "call_id": "c3b", "called_at": "2025-07-08 11:00"},  # G expired again: same episode
-           {**call, "call_id": "c3c", "called_at": "2025-07-20 11:00"},  # inside G2
-           {**call, "call_id": "c3d", "called_at": "2025-09-01 08:00"},  # G2 expired: second episode
-           {**call, "call_id": "c4", "called_at": "2025-02-28 10:00"},   # before approval: no grant yet
-           {**call, "call_id": "c4b", "called_at": "2025-01-15 10:00"},  # likewise, same episode
-           {**call, "call_id": "c5", "resource_code": "R2", "called_at": "2025-04-01 10:00"},  # other resource
-           {**call, "call_id": "c6", "consumer_code": "C", "called_at": "2025-04-01 10:00"},   # refused
-           {**call, "call_id": "c7", "called_at": "2024-12-01 10:00"},   # previous year
-           {**call, "call_id": "c8", "consumer_code": "C", "resource_code": "R3", "called_at": "2025-05-07 10:00"},
-           {**call, "call_id": "c9", "consumer_code": "C", "resource_code": "R3", "called_at": "2025-05-05 10:00"},
-           {**call, "call_id": "c10", "consumer_code": "C", "resource_code": "R4", "called_at": "2025-03-03 09:30"},  # covered by U
-           {**call, "call_id": "c11", "consumer_code": "C", "resource_code": "R4", "called_at": "2025-03-03 08:30"})  # before U
+    insert(
+        reg,
+        "api_calls",
+        {**call, "call_id": "c1", "called_at": "2025-04-01 10:00"},  # within G
+        {**call, "call_id": "c2", "called_at": "2025-06-30 23:00"},  # valid_until is inclusive
+        {**call, "call_id": "c3", "called_at": "2025-07-01 00:10"},  # G expired
+        {**call, "call_id": "c3b", "called_at": "2025-07-08 11:00"},  # G expired again: same episode
+        {**call, "call_id": "c3c", "called_at": "2025-07-20 11:00"},  # inside G2
+        {**call, "call_id": "c3d", "called_at": "2025-09-01 08:00"},  # G2 expired: second episode
+        {**call, "call_id": "c4", "called_at": "2025-02-28 10:00"},  # before approval: no grant yet
+        {**call, "call_id": "c4b", "called_at": "2025-01-15 10:00"},  # likewise, same episode
+        {**call, "call_id": "c5", "resource_code": "R2", "called_at": "2025-04-01 10:00"},  # other resource
+        {**call, "call_id": "c6", "consumer_code": "C", "called_at": "2025-04-01 10:00"},  # refused
+        {**call, "call_id": "c7", "called_at": "2024-12-01 10:00"},  # previous year
+        {**call, "call_id": "c8", "consumer_code": "C", "resource_code": "R3", "called_at": "2025-05-07 10:00"},
+        {**call, "call_id": "c9", "consumer_code": "C", "resource_code": "R3", "called_at": "2025-05-05 10:00"},
+        {
+            **call,
+            "call_id": "c10",
+            "consumer_code": "C",
+            "resource_code": "R4",
+            "called_at": "2025-03-03 09:30",
+        },  # covered by U
+        {**call, "call_id": "c11", "consumer_code": "C", "resource_code": "R4", "called_at": "2025-03-03 08:30"},
+    )  # before U
     got = run(reg, "out_of_scope_calls")
     # 12 uncovered calls (c3, c3b, c3d, c4, c4b, c5, c6, c9, c11) make 7 episodes
     assert {k: v[1] for k, v in got.items()} == {
-        "B/R1/G": "B", "B/R1/G2": "B", "B/R1/无授权": "B", "B/R2/无授权": "B",
-        "C/R1/无授权": "C", "C/R3/无授权": "C", "C/R4/无授权": "C"}
+        "B/R1/G": "B",
+        "B/R1/G2": "B",
+        "B/R1/无授权": "B",
+        "B/R2/无授权": "B",
+        "C/R1/无授权": "C",
+        "C/R3/无授权": "C",
+        "C/R4/无授权": "C",
+    }
     assert value(reg, "out_of_scope_calls", "B") == (None, None, None, 4)
     assert value(reg, "out_of_scope_calls", "C") == (None, None, None, 3)
     _, evidence = roll_up(reg, "r", 2025)
     reasons = dict(zip(evidence["record_id"], evidence["reason"]))
-    assert reasons["B/R1/G"] == ("调用资源 R1 超过授权 G 的截止时间 2025-06-30：2025-07-01 00:10 至 2025-07-08 11:00 "
-                                 "共调用 2 次（首次 c3，末次 c3b）")
+    assert reasons["B/R1/G"] == (
+        "调用资源 R1 超过授权 G 的截止时间 2025-06-30：2025-07-01 00:10 至 2025-07-08 11:00 "
+        "共调用 2 次（首次 c3，末次 c3b）"
+    )
     assert reasons["B/R1/G2"].startswith("调用资源 R1 超过授权 G2 的截止时间 2025-08-31：2025-09-01 08:00")
-    assert reasons["B/R1/无授权"] == ("调用资源 R1 无有效共享授权：2025-01-15 10:00 至 2025-02-28 10:00 "
-                                     "共调用 2 次（首次 c4b，末次 c4）")
+    assert reasons["B/R1/无授权"] == (
+        "调用资源 R1 无有效共享授权：2025-01-15 10:00 至 2025-02-28 10:00 共调用 2 次（首次 c4b，末次 c4）"
+    )
     done = dict(zip(evidence["record_id"], evidence["done_at"]))
     assert done["B/R1/G"] == T("2025-07-08 11:00")  # the episode's last call
 
 
 def test_usage_feedback_per_active_quarter(reg):
     base = dict(provider_code="A", decision="同意", submitted_at="2025-01-01 09:00")
-    insert(reg, "share_applications",
-           {**base, "application_id": "F1", "applicant_code": "B", "replied_at": "2025-02-10 10:00"},
-           {**base, "application_id": "F2", "applicant_code": "B", "replied_at": "2025-11-01 10:00", "valid_until": "2025-12-31"},
-           {**base, "application_id": "F3", "applicant_code": "C", "submitted_at": "2024-04-01 09:00",
-            "replied_at": "2024-05-01 10:00", "valid_until": "2025-03-31"})
-    insert(reg, "share_feedback",
-           *[{"application_id": "F1", "period": f"2025Q{q}", "submitted_at": f"2025-{3 * q + 1:02d}-05 10:00"} for q in (1, 2, 3)],
-           {"application_id": "F2", "period": "2025Q4", "submitted_at": "2026-01-03 10:00"},
-           {"application_id": "F3", "period": "2025Q1", "submitted_at": "2025-04-03 10:00"})
+    insert(
+        reg,
+        "share_applications",
+        {**base, "application_id": "F1", "applicant_code": "B", "replied_at": "2025-02-10 10:00"},
+        {
+            **base,
+            "application_id": "F2",
+            "applicant_code": "B",
+            "replied_at": "2025-11-01 10:00",
+            "valid_until": "2025-12-31",
+        },
+        {
+            **base,
+            "application_id": "F3",
+            "applicant_code": "C",
+            "submitted_at": "2024-04-01 09:00",
+            "replied_at": "2024-05-01 10:00",
+            "valid_until": "2025-03-31",
+        },
+    )
+    insert(
+        reg,
+        "share_feedback",
+        *[
+            {"application_id": "F1", "period": f"2025Q{q}", "submitted_at": f"2025-{3 * q + 1:02d}-05 10:00"}
+            for q in (1, 2, 3)
+        ],
+        {"application_id": "F2", "period": "2025Q4", "submitted_at": "2026-01-03 10:00"},
+        {"application_id": "F3", "period": "2025Q1", "submitted_at": "2025-04-03 10:00"},
+    )
     got = run(reg, "usage_feedback")
     assert {k: (v[0], v[1]) for k, v in got.items()} == {"F1": ("fail", "B"), "F2": ("ok", "B"), "F3": ("ok", "C")}
     # at 2025-08-01 only Q1 and Q2 have ended: F1 has both, F2 is not active yet, F3 still ok
@@ -214,10 +349,13 @@ def test_usage_feedback_per_active_quarter(reg):
 
 def test_objection_ten_working_days(reg):
     base = dict(resource_code="R1", provider_code="A", raised_at="2025-09-26 09:00")
-    insert(reg, "objections",
-           # 09-26 + 10 wd: 09-28, 29, 30, 10-09, 10, 11, 13, 14, 15, 16 -> due end of 10-16
-           {**base, "objection_id": "O1", "resolved_at": "2025-10-16 18:00"},
-           {**base, "objection_id": "O2", "resolved_at": "2025-10-17 09:00"})
+    insert(
+        reg,
+        "objections",
+        # 09-26 + 10 wd: 09-28, 29, 30, 10-09, 10, 11, 13, 14, 15, 16 -> due end of 10-16
+        {**base, "objection_id": "O1", "resolved_at": "2025-10-16 18:00"},
+        {**base, "objection_id": "O2", "resolved_at": "2025-10-17 09:00"},
+    )
     got = run(reg, "objection_timeliness")
     assert got["O1"][:3] == ("ok", "A", T("2025-10-17 00:00")) and got["O2"][0] == "late"
 
@@ -226,33 +364,63 @@ def test_data_subject_objections_charged_to_the_receiving_agency(reg):
     """第二十八条第二款: a 数据主体 objection is handled by the agency that received it, within 10 working
     days, and is done only with a 更正 or 确认; that agency tells the applicant (及时, no number)."""
     base = dict(resource_code="R1", provider_code="A", raised_by="数据主体", raised_at="2025-09-26 09:00")
-    insert(reg, "objections",
-           # due end of 10-16 as above
-           {**base, "objection_id": "D1", "received_by": "C", "resolved_at": "2025-10-16 18:00", "outcome": "更正",
-            "notified_at": "2025-10-17 09:00"},
-           # resolved in time but with no outcome: not done -> late at as-of, charged to B
-           {**base, "objection_id": "D2", "received_by": "B", "resolved_at": "2025-10-15 10:00"},
-           # received_by empty -> the provider; confirmed in time, applicant never told
-           {**base, "objection_id": "D3", "resolved_at": "2025-10-10 10:00", "outcome": "确认"},
-           # told before the result existed: not a notification of the result
-           {**base, "objection_id": "D4", "received_by": "C", "resolved_at": "2025-10-14 10:00", "outcome": "更正",
-            "notified_at": "2025-10-13 10:00"},
-           # a 使用机构 objection stays with the provider, whatever received_by says
-           {**base, "objection_id": "U1", "raised_by": "使用机构", "received_by": "C", "resolved_at": "2025-10-16 10:00"},
-           # told after the as-of time: not known yet
-           {**base, "objection_id": "D5", "received_by": "C", "resolved_at": "2025-12-31 10:00", "outcome": "确认",
-            "notified_at": "2026-01-06 10:00"})
+    insert(
+        reg,
+        "objections",
+        # due end of 10-16 as above
+        {
+            **base,
+            "objection_id": "D1",
+            "received_by": "C",
+            "resolved_at": "2025-10-16 18:00",
+            "outcome": "更正",
+            "notified_at": "2025-10-17 09:00",
+        },
+        # resolved in time but with no outcome: not done -> late at as-of, charged to B
+        {**base, "objection_id": "D2", "received_by": "B", "resolved_at": "2025-10-15 10:00"},
+        # received_by empty -> the provider; confirmed in time, applicant never told
+        {**base, "objection_id": "D3", "resolved_at": "2025-10-10 10:00", "outcome": "确认"},
+        # told before the result existed: not a notification of the result
+        {
+            **base,
+            "objection_id": "D4",
+            "received_by": "C",
+            "resolved_at": "2025-10-14 10:00",
+            "outcome": "更正",
+            "notified_at": "2025-10-13 10:00",
+        },
+        # a 使用机构 objection stays with the provider, whatever received_by says
+        {**base, "objection_id": "U1", "raised_by": "使用机构", "received_by": "C", "resolved_at": "2025-10-16 10:00"},
+        # told after the as-of time: not known yet
+        {
+            **base,
+            "objection_id": "D5",
+            "received_by": "C",
+            "resolved_at": "2025-12-31 10:00",
+            "outcome": "确认",
+            "notified_at": "2026-01-06 10:00",
+        },
+    )
     got = run(reg, "objection_timeliness")
     assert {k: v[:2] for k, v in got.items()} == {
-        "D1": ("ok", "C"), "D2": ("late", "B"), "D3": ("ok", "A"), "D4": ("ok", "C"), "U1": ("ok", "A"),
-        "D5": ("late", "C")}  # D5 resolved 12-31, long after 10-16
+        "D1": ("ok", "C"),
+        "D2": ("late", "B"),
+        "D3": ("ok", "A"),
+        "D4": ("ok", "C"),
+        "U1": ("ok", "A"),
+        "D5": ("late", "C"),
+    }  # D5 resolved 12-31, long after 10-16
     assert got["D2"][3] is None  # resolved_at without outcome is no completion
     _, evidence = roll_up(reg, "r", 2025)
     assert dict(zip(evidence["record_id"], evidence["reason"]))["D2"] == "数据主体异议已处理但未作出更正或确认"
     got = run(reg, "objection_notification")
     # items: resolved 数据主体 objections with an outcome (D2 has none, U1 is 使用机构)
-    assert {k: v[:2] for k, v in got.items()} == {"D1": ("ok", "C"), "D3": ("fail", "A"), "D4": ("fail", "C"),
-                                                  "D5": ("fail", "C")}
+    assert {k: v[:2] for k, v in got.items()} == {
+        "D1": ("ok", "C"),
+        "D3": ("fail", "A"),
+        "D4": ("fail", "C"),
+        "D5": ("fail", "C"),
+    }
     assert got["D1"][2] is None  # the draft gives 及时 no number: no deadline
     assert value(reg, "objection_notification", "C")[:3] == (1, 3, pytest.approx(1 / 3))
 
@@ -271,16 +439,27 @@ def test_objection_notification_with_a_profile_deadline(reg, tmp_path):
     data = yaml.safe_load(__import__("pathlib").Path(SCHEME.source).read_text(encoding="utf-8"))
     data["rules"] = [{"profile": "./notify3.yaml", "from": "2022-01-01"}]
     scheme.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    base = dict(resource_code="R1", provider_code="A", raised_by="数据主体", raised_at="2025-09-26 09:00",
-                received_by="C", outcome="更正")
-    insert(reg, "objections",
-           # resolved Tue 09-30: + 3 wd: [10-01..08 off] 10-09, 10-10, 10-11 (Sat, worked) -> due end of 10-11
-           {**base, "objection_id": "D1", "resolved_at": "2025-09-30 10:00", "notified_at": "2025-10-11 20:00"},
-           {**base, "objection_id": "D2", "resolved_at": "2025-09-30 10:00", "notified_at": "2025-10-13 08:00"})
+    base = dict(
+        resource_code="R1",
+        provider_code="A",
+        raised_by="数据主体",
+        raised_at="2025-09-26 09:00",
+        received_by="C",
+        outcome="更正",
+    )
+    insert(
+        reg,
+        "objections",
+        # resolved Tue 09-30: + 3 wd: [10-01..08 off] 10-09, 10-10, 10-11 (Sat, worked) -> due end of 10-11
+        {**base, "objection_id": "D1", "resolved_at": "2025-09-30 10:00", "notified_at": "2025-10-11 20:00"},
+        {**base, "objection_id": "D2", "resolved_at": "2025-09-30 10:00", "notified_at": "2025-10-13 08:00"},
+    )
     compute_items(reg, Window.for_year(2025, AS_OF, load_scheme(scheme)), metric_ids=["objection_notification"])
     got = dict(reg.execute("select record_id, status from metric_items").fetchall())
     assert got == {"D1": "ok", "D2": "late"}
-    assert reg.execute("select due_at from metric_items where record_id = 'D1'").fetchall() == [(T("2025-10-12 00:00"),)]
+    assert reg.execute("select due_at from metric_items where record_id = 'D1'").fetchall() == [
+        (T("2025-10-12 00:00"),)
+    ]
 
 
 # ------------------------------------------------------------------ 第十一至十五条 catalogue
@@ -288,18 +467,36 @@ def test_objection_notification_with_a_profile_deadline(reg, tmp_path):
 
 def test_catalog_uses_latest_snapshot_on_or_before_year_end(reg):
     snapshot(reg, "2025-11-30", {"resource_code": "R1"}, {"resource_code": "R2"})
-    snapshot(reg, "2025-12-31",
-             {"resource_code": "R1"},
-             {"resource_code": "R2", "share_scope": None},
-             {"resource_code": "R3", "share_type": "有条件共享", "share_basis": "依据"},      # no condition
-             {"resource_code": "R4", "status": "已下架", "data_form": None},                 # withdrawn
-             {"resource_code": "R5", "share_type": "不予共享", "share_basis": "依据", "nonshare_filed": True},
-             {"resource_code": "R6", "share_type": "不予共享", "share_basis": "依据", "nonshare_filed": False,
-              "open_type": "不予开放", "provider_code": "B", "collector_code": "B", "verifier_code": "B"},
-             {"resource_code": "R7", "open_type": "有条件开放", "open_basis": "第三十三条"})
+    snapshot(
+        reg,
+        "2025-12-31",
+        {"resource_code": "R1"},
+        {"resource_code": "R2", "share_scope": None},
+        {"resource_code": "R3", "share_type": "有条件共享", "share_basis": "依据"},  # no condition
+        {"resource_code": "R4", "status": "已下架", "data_form": None},  # withdrawn
+        {"resource_code": "R5", "share_type": "不予共享", "share_basis": "依据", "nonshare_filed": True},
+        {
+            "resource_code": "R6",
+            "share_type": "不予共享",
+            "share_basis": "依据",
+            "nonshare_filed": False,
+            "open_type": "不予开放",
+            "provider_code": "B",
+            "collector_code": "B",
+            "verifier_code": "B",
+        },
+        {"resource_code": "R7", "open_type": "有条件开放", "open_basis": "第三十三条"},
+    )
     snapshot(reg, "2026-01-31", {"resource_code": "R8", "data_form": None})
     got = run(reg, "catalog_completeness")
-    assert {k: v[0] for k, v in got.items()} == {"R1": "ok", "R2": "fail", "R3": "fail", "R5": "ok", "R6": "ok", "R7": "ok"}
+    assert {k: v[0] for k, v in got.items()} == {
+        "R1": "ok",
+        "R2": "fail",
+        "R3": "fail",
+        "R5": "ok",
+        "R6": "ok",
+        "R7": "ok",
+    }
     assert value(reg, "catalog_completeness", "A") == (3, 5, 0.6, 2)
     got = run(reg, "catalog_share_basis")
     assert {k: v[0] for k, v in got.items()} == {"R3": "fail", "R5": "ok", "R6": "fail"}
@@ -311,16 +508,22 @@ def test_catalog_uses_latest_snapshot_on_or_before_year_end(reg):
 
 
 def test_catalog_update_within_15_working_days(reg):
-    insert(reg, "basis_changes",
-           {"change_id": "BC1", "agency_code": "A", "effective_date": "2025-09-15"},
-           {"change_id": "BC2", "agency_code": "A", "effective_date": "2025-09-15"},
-           {"change_id": "BC3", "agency_code": "B", "effective_date": "2025-12-20"},
-           {"change_id": "BC0", "agency_code": "B", "effective_date": "2024-12-20"})
+    insert(
+        reg,
+        "basis_changes",
+        {"change_id": "BC1", "agency_code": "A", "effective_date": "2025-09-15"},
+        {"change_id": "BC2", "agency_code": "A", "effective_date": "2025-09-15"},
+        {"change_id": "BC3", "agency_code": "B", "effective_date": "2025-12-20"},
+        {"change_id": "BC0", "agency_code": "B", "effective_date": "2024-12-20"},
+    )
     ev = dict(resource_code="R1", agency_code="A", event_type="变更提交")
-    insert(reg, "catalog_events",
-           # 09-15 + 15 wd ends on Saturday 10-11 (调休)
-           {**ev, "event_id": "E1", "change_id": "BC1", "event_time": "2025-10-11 12:00"},
-           {**ev, "event_id": "E2", "change_id": "BC2", "event_time": "2025-10-12 10:00"})
+    insert(
+        reg,
+        "catalog_events",
+        # 09-15 + 15 wd ends on Saturday 10-11 (调休)
+        {**ev, "event_id": "E1", "change_id": "BC1", "event_time": "2025-10-11 12:00"},
+        {**ev, "event_id": "E2", "change_id": "BC2", "event_time": "2025-10-12 10:00"},
+    )
     got = run(reg, "catalog_update_timeliness")
     assert got["BC1"][:3] == ("ok", "A", T("2025-10-12 00:00"))
     assert got["BC2"][0] == "late"
@@ -332,15 +535,21 @@ def test_catalog_update_within_15_working_days(reg):
 def test_catalog_update_per_listed_resource(reg):
     """第十二条: a change of basis obliges updating each resource it concerns; one submission no longer
     closes a change listing three resources."""
-    insert(reg, "basis_changes",
-           {"change_id": "BC4", "agency_code": "A", "effective_date": "2025-09-26", "resource_codes": "R1;R2;R3;R1"})
+    insert(
+        reg,
+        "basis_changes",
+        {"change_id": "BC4", "agency_code": "A", "effective_date": "2025-09-26", "resource_codes": "R1;R2;R3;R1"},
+    )
     ev = dict(agency_code="A", event_type="变更提交", change_id="BC4")
-    insert(reg, "catalog_events",
-           # 09-26 (Fri) + 15 wd: 09-28 (Sun, worked) 1, 09-29 2, 09-30 3, [10-01..08 off], 10-09 4, 10-10 5,
-           # 10-11 (Sat, worked) 6, 10-13..17 7-11, 10-20..23 12-15 -> due end of Thu 10-23
-           {**ev, "event_id": "E1", "resource_code": "R1", "event_time": "2025-10-23 17:00"},
-           {**ev, "event_id": "E2", "resource_code": "R2", "event_time": "2025-10-24 09:00"},
-           {**ev, "event_id": "E9", "resource_code": "R9", "event_time": "2025-10-01 09:00"})  # not listed
+    insert(
+        reg,
+        "catalog_events",
+        # 09-26 (Fri) + 15 wd: 09-28 (Sun, worked) 1, 09-29 2, 09-30 3, [10-01..08 off], 10-09 4, 10-10 5,
+        # 10-11 (Sat, worked) 6, 10-13..17 7-11, 10-20..23 12-15 -> due end of Thu 10-23
+        {**ev, "event_id": "E1", "resource_code": "R1", "event_time": "2025-10-23 17:00"},
+        {**ev, "event_id": "E2", "resource_code": "R2", "event_time": "2025-10-24 09:00"},
+        {**ev, "event_id": "E9", "resource_code": "R9", "event_time": "2025-10-01 09:00"},
+    )  # not listed
     got = run(reg, "catalog_update_timeliness")
     assert {k: v[0] for k, v in got.items()} == {"BC4/R1": "ok", "BC4/R2": "late", "BC4/R3": "late"}
     assert got["BC4/R1"][2] == T("2025-10-24 00:00") and got["BC4/R3"][3] is None
@@ -352,19 +561,73 @@ def test_catalog_update_per_listed_resource(reg):
 def test_catalog_review_update_submissions_charged_to_the_local_authority(reg):
     """第十二条 times the review of updates (not first compilations, 第十一条) and the duty is 本级: a 县区
     agency's submissions are reviewed by its region's authority, else by the 市级 one."""
-    insert(reg, "agencies",
-           {"agency_code": "D", "agency_name": "惠城区某局", "level": "县区", "region": "惠城区"},
-           {"agency_code": "Y", "agency_name": "惠城区数据局", "level": "县区", "region": "惠城区", "is_authority": True},
-           {"agency_code": "E", "agency_name": "博罗县某局", "level": "县区", "region": "博罗县"})
-    insert(reg, "catalog_events",
-           {"agency_code": "A", "event_id": "S1", "resource_code": "R1", "event_type": "编制提交", "event_time": "2025-09-26 09:00"},
-           {"agency_code": "Z", "event_id": "V1", "resource_code": "R1", "event_type": "审定通过", "event_time": "2025-10-10 16:00"},
-           {"agency_code": "A", "event_id": "S2", "resource_code": "R2", "event_type": "变更提交", "event_time": "2025-06-02 09:00"},
-           {"agency_code": "Z", "event_id": "V0", "resource_code": "R2", "event_type": "审定驳回", "event_time": "2025-06-01 09:00"},
-           {"agency_code": "Z", "event_id": "V2", "resource_code": "R2", "event_type": "审定驳回", "event_time": "2025-06-10 09:00"},
-           {"agency_code": "D", "event_id": "S3", "resource_code": "R5", "event_type": "下架提交", "event_time": "2025-09-30 15:00"},
-           {"agency_code": "Y", "event_id": "V3", "resource_code": "R5", "event_type": "审定通过", "event_time": "2025-10-14 18:00"},
-           {"agency_code": "E", "event_id": "S4", "resource_code": "R6", "event_type": "变更提交", "event_time": "2025-12-31 10:00"})
+    insert(
+        reg,
+        "agencies",
+        {"agency_code": "D", "agency_name": "惠城区某局", "level": "县区", "region": "惠城区"},
+        {"agency_code": "Y", "agency_name": "惠城区数据局", "level": "县区", "region": "惠城区", "is_authority": True},
+        {"agency_code": "E", "agency_name": "博罗县某局", "level": "县区", "region": "博罗县"},
+    )
+    insert(
+        reg,
+        "catalog_events",
+        {
+            "agency_code": "A",
+            "event_id": "S1",
+            "resource_code": "R1",
+            "event_type": "编制提交",
+            "event_time": "2025-09-26 09:00",
+        },
+        {
+            "agency_code": "Z",
+            "event_id": "V1",
+            "resource_code": "R1",
+            "event_type": "审定通过",
+            "event_time": "2025-10-10 16:00",
+        },
+        {
+            "agency_code": "A",
+            "event_id": "S2",
+            "resource_code": "R2",
+            "event_type": "变更提交",
+            "event_time": "2025-06-02 09:00",
+        },
+        {
+            "agency_code": "Z",
+            "event_id": "V0",
+            "resource_code": "R2",
+            "event_type": "审定驳回",
+            "event_time": "2025-06-01 09:00",
+        },
+        {
+            "agency_code": "Z",
+            "event_id": "V2",
+            "resource_code": "R2",
+            "event_type": "审定驳回",
+            "event_time": "2025-06-10 09:00",
+        },
+        {
+            "agency_code": "D",
+            "event_id": "S3",
+            "resource_code": "R5",
+            "event_type": "下架提交",
+            "event_time": "2025-09-30 15:00",
+        },
+        {
+            "agency_code": "Y",
+            "event_id": "V3",
+            "resource_code": "R5",
+            "event_type": "审定通过",
+            "event_time": "2025-10-14 18:00",
+        },
+        {
+            "agency_code": "E",
+            "event_id": "S4",
+            "resource_code": "R6",
+            "event_type": "变更提交",
+            "event_time": "2025-12-31 10:00",
+        },
+    )
     got = run(reg, "catalog_review_timeliness")
     assert "S1" not in got  # a first compilation (编制提交) is not an update
     # S2: 06-02 (Mon) + 5 wd: 06-03..06, 06-09 -> due end of 06-09; reviewed 06-10 -> late (V0 came before it)
@@ -386,64 +649,108 @@ def test_catalog_review_update_submissions_charged_to_the_local_authority(reg):
 def test_regions_without_an_authority_are_listed(reg):
     from hzeval.ingest.report import authority_gaps
 
-    insert(reg, "agencies",
-           {"agency_code": "D", "agency_name": "惠城区某局", "level": "县区", "region": "惠城区"},
-           {"agency_code": "Y", "agency_name": "惠城区数据局", "level": "县区", "region": "惠城区", "is_authority": True},
-           {"agency_code": "E", "agency_name": "博罗县某局", "level": "县区", "region": "博罗县"},
-           {"agency_code": "F", "agency_name": "博罗县另一局", "level": "县区", "region": "博罗县"})
+    insert(
+        reg,
+        "agencies",
+        {"agency_code": "D", "agency_name": "惠城区某局", "level": "县区", "region": "惠城区"},
+        {"agency_code": "Y", "agency_name": "惠城区数据局", "level": "县区", "region": "惠城区", "is_authority": True},
+        {"agency_code": "E", "agency_name": "博罗县某局", "level": "县区", "region": "博罗县"},
+        {"agency_code": "F", "agency_name": "博罗县另一局", "level": "县区", "region": "博罗县"},
+    )
     # C (县区, no region) and 博罗县 answer to the 市级 authority Z
-    assert authority_gaps(reg) == [{"region": "博罗县", "agencies": 2, "authority": "Z"},
-                                   {"region": None, "agencies": 1, "authority": "Z"}]
+    assert authority_gaps(reg) == [
+        {"region": "博罗县", "agencies": 2, "authority": "Z"},
+        {"region": None, "agencies": 1, "authority": "Z"},
+    ]
 
 
 def test_collection_list_coverage(reg):
     """第十五条 采集清单 against what the agency's published resources catalogue (第十一条)."""
-    snapshot(reg, "2025-12-31", {"resource_code": "R1"}, {"resource_code": "R2"},
-             {"resource_code": "R3", "status": "已下架"}, {"resource_code": "R8", "provider_code": "B"})
+    snapshot(
+        reg,
+        "2025-12-31",
+        {"resource_code": "R1"},
+        {"resource_code": "R2"},
+        {"resource_code": "R3", "status": "已下架"},
+        {"resource_code": "R8", "provider_code": "B"},
+    )
     item = dict(snapshot_date="2025-12-31")
-    insert(reg, "catalog_items",
-           {**item, "resource_code": "R1", "item_code": "E1", "item_name": "姓名"},
-           {**item, "resource_code": "R1", "item_code": "E2", "item_name": "身份证号"},
-           {**item, "resource_code": "R2", "item_code": "E5", "item_name": "地址"},
-           {**item, "resource_code": "R3", "item_code": "E6", "item_name": "电话"},
-           {**item, "resource_code": "R8", "item_code": "E7", "item_name": "车牌号"})
-    insert(reg, "collection_list",
-           {"agency_code": "A", "item_name": "姓名", "item_code": "E1"},                    # by code: R1 -> ok
-           {"agency_code": "A", "item_name": "电话", "item_code": "E6"},                    # R3 withdrawn -> fail
-           {"agency_code": "A", "item_name": "车牌号", "item_code": "E7"},                  # B's resource -> fail
-           {"agency_code": "A", "item_name": "地址", "resource_code": "R2"},                # by resource -> ok
-           {"agency_code": "A", "item_name": "婚姻状况"},                                   # by name, not held -> fail
-           {"agency_code": "A", "item_name": "身份证号", "listed_at": "2024-03-01"},        # by name -> ok
-           {"agency_code": "A", "item_name": "出生日期", "item_code": "E9", "listed_at": "2026-01-02"},  # not on the 2025 list
-           {"agency_code": "C", "item_name": "网格编码", "item_code": "E8"})                 # C catalogues nothing
+    insert(
+        reg,
+        "catalog_items",
+        {**item, "resource_code": "R1", "item_code": "E1", "item_name": "姓名"},
+        {**item, "resource_code": "R1", "item_code": "E2", "item_name": "身份证号"},
+        {**item, "resource_code": "R2", "item_code": "E5", "item_name": "地址"},
+        {**item, "resource_code": "R3", "item_code": "E6", "item_name": "电话"},
+        {**item, "resource_code": "R8", "item_code": "E7", "item_name": "车牌号"},
+    )
+    insert(
+        reg,
+        "collection_list",
+        {"agency_code": "A", "item_name": "姓名", "item_code": "E1"},  # by code: R1 -> ok
+        {"agency_code": "A", "item_name": "电话", "item_code": "E6"},  # R3 withdrawn -> fail
+        {"agency_code": "A", "item_name": "车牌号", "item_code": "E7"},  # B's resource -> fail
+        {"agency_code": "A", "item_name": "地址", "resource_code": "R2"},  # by resource -> ok
+        {"agency_code": "A", "item_name": "婚姻状况"},  # by name, not held -> fail
+        {"agency_code": "A", "item_name": "身份证号", "listed_at": "2024-03-01"},  # by name -> ok
+        {
+            "agency_code": "A",
+            "item_name": "出生日期",
+            "item_code": "E9",
+            "listed_at": "2026-01-02",
+        },  # not on the 2025 list
+        {"agency_code": "C", "item_name": "网格编码", "item_code": "E8"},
+    )  # C catalogues nothing
     got = run(reg, "collection_list_coverage")
     assert {k: v[0] for k, v in got.items()} == {
-        "A/姓名": "ok", "A/电话": "fail", "A/车牌号": "fail", "A/地址": "ok", "A/婚姻状况": "fail", "A/身份证号": "ok",
-        "C/网格编码": "fail"}
+        "A/姓名": "ok",
+        "A/电话": "fail",
+        "A/车牌号": "fail",
+        "A/地址": "ok",
+        "A/婚姻状况": "fail",
+        "A/身份证号": "ok",
+        "C/网格编码": "fail",
+    }
     assert value(reg, "collection_list_coverage", "A")[:3] == (3, 6, 0.5)
     assert value(reg, "collection_list_coverage", "C")[:3] == (0, 1, 0.0)
     # B submitted no list: nothing to measure (the indicator is excluded, reports say 未报送采集清单)
     assert value(reg, "collection_list_coverage", "B")[:3] == (0, 0, None)
     _, evidence = roll_up(reg, "r", 2025)
-    assert dict(zip(evidence["record_id"], evidence["reason"]))["A/电话"] == "采集清单数据项“电话”（E6）未由本机构已发布资源编目"
+    assert (
+        dict(zip(evidence["record_id"], evidence["reason"]))["A/电话"]
+        == "采集清单数据项“电话”（E6）未由本机构已发布资源编目"
+    )
 
 
 def test_one_source_conflicts(reg):
-    snapshot(reg, "2025-12-31",
-             {"resource_code": "R1"}, {"resource_code": "R2"},
-             {"resource_code": "R8", "provider_code": "B"},
-             {"resource_code": "R9", "provider_code": "C", "status": "已下架"})
+    snapshot(
+        reg,
+        "2025-12-31",
+        {"resource_code": "R1"},
+        {"resource_code": "R2"},
+        {"resource_code": "R8", "provider_code": "B"},
+        {"resource_code": "R9", "provider_code": "C", "status": "已下架"},
+    )
     item = dict(snapshot_date="2025-12-31", item_name="身份证号", is_authoritative=True)
-    insert(reg, "catalog_items",
-           {**item, "resource_code": "R1", "item_code": "E1"}, {**item, "resource_code": "R8", "item_code": "E1"},
-           {**item, "resource_code": "R1", "item_code": "E2"}, {**item, "resource_code": "R2", "item_code": "E2"},
-           {**item, "resource_code": "R2", "item_code": "E3"}, {**item, "resource_code": "R9", "item_code": "E3"},
-           {**item, "resource_code": "R8", "item_code": "E4", "is_authoritative": False},
-           {**item, "resource_code": "R2", "item_code": "E4"})
+    insert(
+        reg,
+        "catalog_items",
+        {**item, "resource_code": "R1", "item_code": "E1"},
+        {**item, "resource_code": "R8", "item_code": "E1"},
+        {**item, "resource_code": "R1", "item_code": "E2"},
+        {**item, "resource_code": "R2", "item_code": "E2"},
+        {**item, "resource_code": "R2", "item_code": "E3"},
+        {**item, "resource_code": "R9", "item_code": "E3"},
+        {**item, "resource_code": "R8", "item_code": "E4", "is_authoritative": False},
+        {**item, "resource_code": "R2", "item_code": "E4"},
+    )
     got = run(reg, "one_source_conflicts")
     assert sorted(got) == ["E1"]
     values, _ = roll_up(reg, "r", 2025)
-    counts = {r["agency_code"]: r["count"] for r in values.filter(values["metric_id"] == "one_source_conflicts").iter_rows(named=True)}
+    counts = {
+        r["agency_code"]: r["count"]
+        for r in values.filter(values["metric_id"] == "one_source_conflicts").iter_rows(named=True)
+    }
     assert counts["A"] == 1 and counts["B"] == 1 and counts["C"] == 0
 
 
@@ -453,14 +760,44 @@ def test_one_source_conflicts(reg):
 def test_aggregation_coverage_and_quality(reg):
     snapshot(reg, "2025-12-31", {"resource_code": "R1"}, {"resource_code": "R2"}, {"resource_code": "R3"})
     job = dict(agency_code="A", status="成功")
-    insert(reg, "aggregation_log",
-           {**job, "job_id": "J1", "resource_code": "R1", "started_at": "2025-04-01 01:00", "finished_at": "2025-04-01 01:10",
-            "rows_received": 1000, "rows_rejected": 10},
-           {**job, "job_id": "J2", "resource_code": "R2", "status": "失败", "started_at": "2025-04-01 01:00",
-            "rows_received": 500, "rows_rejected": 0},
-           {**job, "job_id": "J3", "resource_code": "R3", "started_at": "2024-12-30 01:00", "finished_at": "2024-12-30 02:00",
-            "rows_received": 100, "rows_rejected": 100},
-           {**job, "job_id": "J4", "resource_code": "R1", "started_at": "2025-05-01 01:00", "finished_at": "2025-05-01 02:00"})
+    insert(
+        reg,
+        "aggregation_log",
+        {
+            **job,
+            "job_id": "J1",
+            "resource_code": "R1",
+            "started_at": "2025-04-01 01:00",
+            "finished_at": "2025-04-01 01:10",
+            "rows_received": 1000,
+            "rows_rejected": 10,
+        },
+        {
+            **job,
+            "job_id": "J2",
+            "resource_code": "R2",
+            "status": "失败",
+            "started_at": "2025-04-01 01:00",
+            "rows_received": 500,
+            "rows_rejected": 0,
+        },
+        {
+            **job,
+            "job_id": "J3",
+            "resource_code": "R3",
+            "started_at": "2024-12-30 01:00",
+            "finished_at": "2024-12-30 02:00",
+            "rows_received": 100,
+            "rows_rejected": 100,
+        },
+        {
+            **job,
+            "job_id": "J4",
+            "resource_code": "R1",
+            "started_at": "2025-05-01 01:00",
+            "finished_at": "2025-05-01 02:00",
+        },
+    )
     got = run(reg, "aggregation_coverage")
     assert {k: v[0] for k, v in got.items()} == {"R1": "ok", "R2": "fail", "R3": "fail"}
     got = run(reg, "aggregation_quality")
@@ -470,21 +807,55 @@ def test_aggregation_coverage_and_quality(reg):
 
 
 def test_update_timeliness_periods(reg):
-    snapshot(reg, "2025-12-31",
-             {"resource_code": "M", "update_frequency": "每月", "published_date": "2025-03-15"},
-             {"resource_code": "Q", "update_frequency": "每季度", "published_date": "2024-06-01"},
-             {"resource_code": "W", "update_frequency": "每周", "published_date": "2025-12-24"},
-             {"resource_code": "I", "update_frequency": "不定期"})
+    snapshot(
+        reg,
+        "2025-12-31",
+        {"resource_code": "M", "update_frequency": "每月", "published_date": "2025-03-15"},
+        {"resource_code": "Q", "update_frequency": "每季度", "published_date": "2024-06-01"},
+        {"resource_code": "W", "update_frequency": "每周", "published_date": "2025-12-24"},
+        {"resource_code": "I", "update_frequency": "不定期"},
+    )
     ok = dict(agency_code="A", status="成功")
     months = [3, 4, 5, 7, 8, 9, 10, 11]  # June and December missed
-    insert(reg, "aggregation_log",
-           *[{**ok, "job_id": f"m{m}", "resource_code": "M", "started_at": f"2025-{m:02d}-20 01:00",
-              "finished_at": f"2025-{m:02d}-20 02:00"} for m in months],
-           {**ok, "job_id": "m6f", "resource_code": "M", "status": "失败", "started_at": "2025-06-20 01:00",
-            "finished_at": "2025-06-20 02:00"},
-           *[{**ok, "job_id": f"q{q}", "resource_code": "Q", "started_at": f"2025-{3 * q - 1:02d}-10 01:00",
-              "finished_at": f"2025-{3 * q - 1:02d}-10 02:00"} for q in (1, 2, 4)],
-           {**ok, "job_id": "w1", "resource_code": "W", "started_at": "2025-12-27 01:00", "finished_at": "2025-12-27 02:00"})
+    insert(
+        reg,
+        "aggregation_log",
+        *[
+            {
+                **ok,
+                "job_id": f"m{m}",
+                "resource_code": "M",
+                "started_at": f"2025-{m:02d}-20 01:00",
+                "finished_at": f"2025-{m:02d}-20 02:00",
+            }
+            for m in months
+        ],
+        {
+            **ok,
+            "job_id": "m6f",
+            "resource_code": "M",
+            "status": "失败",
+            "started_at": "2025-06-20 01:00",
+            "finished_at": "2025-06-20 02:00",
+        },
+        *[
+            {
+                **ok,
+                "job_id": f"q{q}",
+                "resource_code": "Q",
+                "started_at": f"2025-{3 * q - 1:02d}-10 01:00",
+                "finished_at": f"2025-{3 * q - 1:02d}-10 02:00",
+            }
+            for q in (1, 2, 4)
+        ],
+        {
+            **ok,
+            "job_id": "w1",
+            "resource_code": "W",
+            "started_at": "2025-12-27 01:00",
+            "finished_at": "2025-12-27 02:00",
+        },
+    )
     got = run(reg, "update_timeliness")
     statuses = {k: v[0] for k, v in got.items()}
     # monthly from March (published 03-15) to December: 10 periods, June and December missed
@@ -505,10 +876,13 @@ def test_update_timeliness_periods(reg):
 
 
 def test_open_plan_due_by_scheme_date(reg):
-    insert(reg, "open_plans",
-           {"agency_code": "A", "year": 2025, "filed_at": "2025-03-31 18:00"},
-           {"agency_code": "B", "year": 2025, "filed_at": "2025-04-01 09:00"},
-           {"agency_code": "C", "year": 2024, "filed_at": "2024-03-01 09:00"})
+    insert(
+        reg,
+        "open_plans",
+        {"agency_code": "A", "year": 2025, "filed_at": "2025-03-31 18:00"},
+        {"agency_code": "B", "year": 2025, "filed_at": "2025-04-01 09:00"},
+        {"agency_code": "C", "year": 2024, "filed_at": "2024-03-01 09:00"},
+    )
     got = run(reg, "open_plan_filed")
     assert {k: v[0] for k, v in got.items()} == {"A/2025": "ok", "B/2025": "late", "C/2025": "late"}
     got = run(reg, "open_plan_filed", as_of=T("2025-03-01 00:00"))
@@ -518,13 +892,22 @@ def test_open_plan_due_by_scheme_date(reg):
 def test_open_replies_agreements_foreign_data(reg):
     snapshot(reg, "2025-12-31", {"resource_code": "RA"}, {"resource_code": "RB", "provider_code": "B"})
     base = dict(agency_code="A", submitted_at="2025-09-26 09:00")
-    insert(reg, "open_applications",
-           # 09-26 + 20 wd ends 10-30 (10-01..08 off, 10-11 worked, 10-12 off)
-           {**base, "open_app_id": "P1", "resource_code": "RA", "replied_at": "2025-10-30 17:00", "decision": "同意",
-            "agreement_signed_at": "2025-11-02 10:00"},
-           {**base, "open_app_id": "P2", "resource_code": "RA", "replied_at": "2025-10-31 09:00", "decision": "同意"},
-           {**base, "open_app_id": "P3", "resource_code": "RB"},
-           {**base, "open_app_id": "P4", "resource_code": "RB", "submitted_at": "2025-12-20 09:00"})
+    insert(
+        reg,
+        "open_applications",
+        # 09-26 + 20 wd ends 10-30 (10-01..08 off, 10-11 worked, 10-12 off)
+        {
+            **base,
+            "open_app_id": "P1",
+            "resource_code": "RA",
+            "replied_at": "2025-10-30 17:00",
+            "decision": "同意",
+            "agreement_signed_at": "2025-11-02 10:00",
+        },
+        {**base, "open_app_id": "P2", "resource_code": "RA", "replied_at": "2025-10-31 09:00", "decision": "同意"},
+        {**base, "open_app_id": "P3", "resource_code": "RB"},
+        {**base, "open_app_id": "P4", "resource_code": "RB", "submitted_at": "2025-12-20 09:00"},
+    )
     got = run(reg, "open_reply_timeliness")
     assert got["P1"][:3] == ("ok", "A", T("2025-10-31 00:00"))
     assert got["P2"][0] == "late" and got["P3"][0] == "late" and got["P4"][0] == "pending"
@@ -536,12 +919,15 @@ def test_open_replies_agreements_foreign_data(reg):
 def test_open_refusal_states_a_reason(reg):
     """第三十七条: 未通过审核的，要明确理由."""
     base = dict(agency_code="A", resource_code="RA", submitted_at="2025-09-26 09:00", replied_at="2025-10-20 10:00")
-    insert(reg, "open_applications",
-           {**base, "open_app_id": "F1", "decision": "拒绝", "reason": "涉及个人隐私，不符合开放条件"},
-           {**base, "open_app_id": "F2", "decision": "拒绝", "reason": "  "},
-           {**base, "open_app_id": "F3", "decision": "拒绝"},
-           {**base, "open_app_id": "F4", "decision": "同意"},
-           {**base, "open_app_id": "F5", "decision": "拒绝", "replied_at": "2024-12-30 10:00"})  # counted in 2024
+    insert(
+        reg,
+        "open_applications",
+        {**base, "open_app_id": "F1", "decision": "拒绝", "reason": "涉及个人隐私，不符合开放条件"},
+        {**base, "open_app_id": "F2", "decision": "拒绝", "reason": "  "},
+        {**base, "open_app_id": "F3", "decision": "拒绝"},
+        {**base, "open_app_id": "F4", "decision": "同意"},
+        {**base, "open_app_id": "F5", "decision": "拒绝", "replied_at": "2024-12-30 10:00"},
+    )  # counted in 2024
     got = run(reg, "open_refusal_reason")
     assert {k: v[0] for k, v in got.items()} == {"F1": "ok", "F2": "fail", "F3": "fail"}
     assert value(reg, "open_refusal_reason", "A")[:2] == (1, 3)
@@ -551,36 +937,92 @@ def test_open_refusal_states_a_reason(reg):
 
 
 def test_project_gate(reg):
-    snapshot(reg, "2025-06-30", {"resource_code": "R1"}, {"resource_code": "R2"},
-             {"resource_code": "R7", "share_type": "不予共享", "share_basis": "依据", "nonshare_filed": False})
-    snapshot(reg, "2025-12-31", {"resource_code": "R1"}, {"resource_code": "R2"}, {"resource_code": "R3"},
-             {"resource_code": "R7", "share_type": "不予共享", "share_basis": "依据", "nonshare_filed": False})
-    insert(reg, "aggregation_log",
-           {"job_id": "J1", "resource_code": "R1", "agency_code": "A", "status": "成功",
-            "started_at": "2025-04-01 01:00", "finished_at": "2025-04-01 02:00"},
-           {"job_id": "J3", "resource_code": "R3", "agency_code": "A", "status": "成功",
-            "started_at": "2025-04-01 01:00", "finished_at": "2025-04-01 02:00"})
+    snapshot(
+        reg,
+        "2025-06-30",
+        {"resource_code": "R1"},
+        {"resource_code": "R2"},
+        {"resource_code": "R7", "share_type": "不予共享", "share_basis": "依据", "nonshare_filed": False},
+    )
+    snapshot(
+        reg,
+        "2025-12-31",
+        {"resource_code": "R1"},
+        {"resource_code": "R2"},
+        {"resource_code": "R3"},
+        {"resource_code": "R7", "share_type": "不予共享", "share_basis": "依据", "nonshare_filed": False},
+    )
+    insert(
+        reg,
+        "aggregation_log",
+        {
+            "job_id": "J1",
+            "resource_code": "R1",
+            "agency_code": "A",
+            "status": "成功",
+            "started_at": "2025-04-01 01:00",
+            "finished_at": "2025-04-01 02:00",
+        },
+        {
+            "job_id": "J3",
+            "resource_code": "R3",
+            "agency_code": "A",
+            "status": "成功",
+            "started_at": "2025-04-01 01:00",
+            "finished_at": "2025-04-01 02:00",
+        },
+    )
     p = dict(project_name="项目", owner_code="A", fiscal_funded=True)
-    insert(reg, "projects",
-           {**p, "project_id": "P1", "approved_at": "2025-03-01 10:00", "data_list_submitted_at": "2025-02-20 10:00",
-            "accepted_at": "2025-10-01 10:00"},
-           {**p, "project_id": "P2", "approved_at": "2025-03-01 10:00", "data_list_submitted_at": "2025-03-05 10:00",
-            "accepted_at": "2025-11-01 10:00"},
-           {**p, "project_id": "P3", "approved_at": "2025-06-01 10:00", "data_list_submitted_at": "2025-05-20 10:00"},
-           {**p, "project_id": "P4", "approved_at": "2025-06-01 10:00"},
-           {**p, "project_id": "P5", "approved_at": "2024-03-01 10:00", "data_list_submitted_at": "2024-02-01 10:00",
-            "accepted_at": "2024-11-01 10:00"},
-           # R3 is catalogued only in the December snapshot, after this project's acceptance
-           {**p, "project_id": "P6", "approved_at": "2025-02-01 10:00", "data_list_submitted_at": "2025-01-20 10:00",
-            "accepted_at": "2025-07-15 10:00"},
-           {**p, "project_id": "P7", "fiscal_funded": False, "approved_at": "2025-06-01 10:00"})
-    insert(reg, "project_data_list", {"project_id": "P1", "resource_code": "R1"},
-           {"project_id": "P2", "resource_code": "R2"}, {"project_id": "P2", "resource_code": "R7"},
-           {"project_id": "P6", "resource_code": "R3"})
+    insert(
+        reg,
+        "projects",
+        {
+            **p,
+            "project_id": "P1",
+            "approved_at": "2025-03-01 10:00",
+            "data_list_submitted_at": "2025-02-20 10:00",
+            "accepted_at": "2025-10-01 10:00",
+        },
+        {
+            **p,
+            "project_id": "P2",
+            "approved_at": "2025-03-01 10:00",
+            "data_list_submitted_at": "2025-03-05 10:00",
+            "accepted_at": "2025-11-01 10:00",
+        },
+        {**p, "project_id": "P3", "approved_at": "2025-06-01 10:00", "data_list_submitted_at": "2025-05-20 10:00"},
+        {**p, "project_id": "P4", "approved_at": "2025-06-01 10:00"},
+        {
+            **p,
+            "project_id": "P5",
+            "approved_at": "2024-03-01 10:00",
+            "data_list_submitted_at": "2024-02-01 10:00",
+            "accepted_at": "2024-11-01 10:00",
+        },
+        # R3 is catalogued only in the December snapshot, after this project's acceptance
+        {
+            **p,
+            "project_id": "P6",
+            "approved_at": "2025-02-01 10:00",
+            "data_list_submitted_at": "2025-01-20 10:00",
+            "accepted_at": "2025-07-15 10:00",
+        },
+        {**p, "project_id": "P7", "fiscal_funded": False, "approved_at": "2025-06-01 10:00"},
+    )
+    insert(
+        reg,
+        "project_data_list",
+        {"project_id": "P1", "resource_code": "R1"},
+        {"project_id": "P2", "resource_code": "R2"},
+        {"project_id": "P2", "resource_code": "R7"},
+        {"project_id": "P6", "resource_code": "R3"},
+    )
     got = run(reg, "project_gate")
     assert {k: v[0] for k, v in got.items()} == {"P1": "ok", "P2": "fail", "P3": "pending", "P4": "fail", "P6": "fail"}
-    gates = {r[0]: r[1:] for r in reg.execute(
-        "select project_id, failed_conditions, failed_resources from int_project_gates").fetchall()}
+    gates = {
+        r[0]: r[1:]
+        for r in reg.execute("select project_id, failed_conditions, failed_resources from int_project_gates").fetchall()
+    }
     assert gates["P1"][0] == ""
     assert gates["P2"][0] == "G1;G3;G4" and "R2,R7" in gates["P2"][1] and "G4 未共享: R7" in gates["P2"][1]
     assert gates["P6"][0] == "G2"  # R3 aggregated in April, but not catalogued in the June snapshot
@@ -592,10 +1034,13 @@ def test_project_gate(reg):
 
 
 def test_security_practice_and_rectification(reg):
-    insert(reg, "security_records",
-           *[{"agency_code": "A", "record_type": "安全检查", "done_at": f"2025-{m:02d}-01 10:00"} for m in (3, 9, 11)],
-           *[{"agency_code": "A", "record_type": "数据备份", "done_at": f"2025-{m:02d}-01 10:00"} for m in (1, 4, 7)],
-           {"agency_code": "B", "record_type": "数据备份", "done_at": "2024-12-01 10:00"})
+    insert(
+        reg,
+        "security_records",
+        *[{"agency_code": "A", "record_type": "安全检查", "done_at": f"2025-{m:02d}-01 10:00"} for m in (3, 9, 11)],
+        *[{"agency_code": "A", "record_type": "数据备份", "done_at": f"2025-{m:02d}-01 10:00"} for m in (1, 4, 7)],
+        {"agency_code": "B", "record_type": "数据备份", "done_at": "2024-12-01 10:00"},
+    )
     got = run(reg, "security_practice")
     # 第四十一条 names 风险评估 beside 安全检查 and 备份; the counts (2, 4, 1) are the 2025 scheme's
     assert set(got) == {f"{a}/{t}" for a in "ABC" for t in ("安全检查", "数据备份", "风险评估")}  # not the authority
@@ -605,16 +1050,33 @@ def test_security_practice_and_rectification(reg):
     reasons = dict(zip(evidence["record_id"], evidence["reason"]))
     assert reasons["A/风险评估"] == "风险评估完成 0 次，评估方案要求至少 1 次"
     assert reasons["A/数据备份"] == "数据备份完成 3 次，评估方案要求至少 4 次"
-    insert(reg, "security_records", {"agency_code": "A", "record_type": "风险评估", "done_at": "2025-12-31 23:00"},
-           {"agency_code": "A", "record_type": "风险评估", "done_at": "2026-01-02 10:00"})  # next year's
+    insert(
+        reg,
+        "security_records",
+        {"agency_code": "A", "record_type": "风险评估", "done_at": "2025-12-31 23:00"},
+        {"agency_code": "A", "record_type": "风险评估", "done_at": "2026-01-02 10:00"},
+    )  # next year's
     run(reg, "security_practice")
     assert value(reg, "security_practice", "A")[:2] == (6, 7)
-    insert(reg, "rectifications",
-           {"notice_id": "N1", "agency_code": "A", "issued_at": "2025-05-06 10:00", "deadline": "2025-05-20",
-            "completed_at": "2025-05-20 22:00"},
-           {"notice_id": "N2", "agency_code": "A", "issued_at": "2025-05-06 10:00", "deadline": "2025-05-20",
-            "completed_at": "2025-05-21 08:00"},
-           {"notice_id": "N3", "agency_code": "A", "issued_at": "2025-12-20 10:00", "deadline": "2026-01-10"})
+    insert(
+        reg,
+        "rectifications",
+        {
+            "notice_id": "N1",
+            "agency_code": "A",
+            "issued_at": "2025-05-06 10:00",
+            "deadline": "2025-05-20",
+            "completed_at": "2025-05-20 22:00",
+        },
+        {
+            "notice_id": "N2",
+            "agency_code": "A",
+            "issued_at": "2025-05-06 10:00",
+            "deadline": "2025-05-20",
+            "completed_at": "2025-05-21 08:00",
+        },
+        {"notice_id": "N3", "agency_code": "A", "issued_at": "2025-12-20 10:00", "deadline": "2026-01-10"},
+    )
     got = run(reg, "rectification_on_time")
     assert {k: v[0] for k, v in got.items()} == {"N1": "ok", "N2": "late", "N3": "pending"}
     assert got["N1"][2] == T("2025-05-21 00:00")
@@ -624,14 +1086,24 @@ def test_security_practice_and_rectification(reg):
 
 
 def test_deadline_in_a_year_the_calendar_lacks(reg):
-    insert(reg, "share_applications", {"application_id": "S", "applicant_code": "B", "provider_code": "A",
-                                       "share_type": "有条件共享", "submitted_at": "2026-12-30 10:00"})
+    insert(
+        reg,
+        "share_applications",
+        {
+            "application_id": "S",
+            "applicant_code": "B",
+            "provider_code": "A",
+            "share_type": "有条件共享",
+            "submitted_at": "2026-12-30 10:00",
+        },
+    )
     with pytest.raises(CalendarError) as err:
         run(reg, "share_reply_timeliness", as_of=T("2027-01-10 00:00"), year=2026)
     assert err.value.year == 2027 and "calendar_overrides" in str(err.value)
     # the State Council notice for 2027 entered as overrides: 2027-01-01 off, the rest weekdays
     insert(reg, "calendar_overrides", {"date": "2027-01-01", "is_workday": False, "note": "元旦"})
     from hzeval.store import calendar
+
     calendar.install(reg)
     got = run(reg, "share_reply_timeliness", as_of=T("2027-01-10 00:00"), year=2026)
     # 12-30 (Wed) + 2 wd: 12-31 (Thu), 2027-01-04 (Mon) -> due end of 01-04

@@ -33,12 +33,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import polars as pl
 import pytest
 from aiosmtpd.controller import Controller
-
 from conftest import insert
+
 from hzeval.cli.console import print_result
 from hzeval.errors import NotifyError
-from hzeval.notify import (backoff, contact_gaps, notified_items, raise_for_failures,
-                           send_notices)
+from hzeval.notify import backoff, contact_gaps, notified_items, raise_for_failures, send_notices
 from hzeval.notify.channels import SmtpConfig, robot_kind, scrub
 from hzeval.notify.compose import md
 from hzeval.store.warehouse import connect
@@ -48,8 +47,10 @@ NOW = dt.datetime(2025, 9, 29, 9, 5)
 HOSTILE = '<script>alert(1)</script>[点我](http://evil.example)*粗*<font color="warning">红</font>\n# 标题'
 KEY_A = "SECRETKEY-A-0123456789"
 #: the share_reply sentence of the packaged rule profile (hzeval/rules/huizhou-draft-2022.yaml)
-DRAFT_REPLY = ("有条件共享的公共数据，由公共管理和服务机构通过市“一网共享”平台向数源部门提出共享申请，"
-               "数源部门应当在 2 个工作日内予以答复")
+DRAFT_REPLY = (
+    "有条件共享的公共数据，由公共管理和服务机构通过市“一网共享”平台向数源部门提出共享申请，"
+    "数源部门应当在 2 个工作日内予以答复"
+)
 TOKEN_B = "SECRETTOKEN-B-abcdef"
 
 
@@ -138,33 +139,50 @@ def robots():
 
 
 def city(con, robots: Robots) -> None:
-    insert(con, "agencies",
-           {"agency_code": "A", "agency_name": "甲局", "level": "市级", "region": "惠州市"},
-           {"agency_code": "B", "agency_name": HOSTILE, "level": "市级", "region": "惠州市"},
-           {"agency_code": "C", "agency_name": "惠城区乙局", "level": "县区", "region": "惠城区"},
-           {"agency_code": "N", "agency_name": "丙局", "level": "市级", "region": "惠州市"},
-           {"agency_code": "Z", "agency_name": "市数据局", "level": "市级", "region": "惠州市", "is_authority": True},
-           {"agency_code": "ZC", "agency_name": "惠城区数据局", "level": "县区", "region": "惠城区", "is_authority": True})
+    insert(
+        con,
+        "agencies",
+        {"agency_code": "A", "agency_name": "甲局", "level": "市级", "region": "惠州市"},
+        {"agency_code": "B", "agency_name": HOSTILE, "level": "市级", "region": "惠州市"},
+        {"agency_code": "C", "agency_name": "惠城区乙局", "level": "县区", "region": "惠城区"},
+        {"agency_code": "N", "agency_name": "丙局", "level": "市级", "region": "惠州市"},
+        {"agency_code": "Z", "agency_name": "市数据局", "level": "市级", "region": "惠州市", "is_authority": True},
+        {"agency_code": "ZC", "agency_name": "惠城区数据局", "level": "县区", "region": "惠城区", "is_authority": True},
+    )
     app = dict(applicant_code="C", share_type="有条件共享", resource_code="RX")
-    insert(con, "share_applications",
-           {**app, "application_id": "S1", "provider_code": "A", "submitted_at": "2025-09-26 10:00"},
-           {**app, "application_id": "S2", "provider_code": "A", "submitted_at": "2025-09-23 10:00"},
-           {**app, "application_id": "S3", "provider_code": "A", "submitted_at": "2025-09-29 08:00"},
-           {**app, "application_id": "S4", "provider_code": "B", "submitted_at": "2025-09-26 10:00"},
-           {**app, "application_id": "S5", "provider_code": "N", "submitted_at": "2025-09-26 10:00"})
-    insert(con, "rectifications",
-           {"notice_id": "R1", "agency_code": "C", "issued_at": "2025-09-01 10:00", "deadline": "2025-09-19"},
-           {"notice_id": "R2", "agency_code": "A", "issued_at": "2025-09-01 10:00", "deadline": "2025-09-24",
-            "escalated_at": "2025-09-26 10:00"})
+    insert(
+        con,
+        "share_applications",
+        {**app, "application_id": "S1", "provider_code": "A", "submitted_at": "2025-09-26 10:00"},
+        {**app, "application_id": "S2", "provider_code": "A", "submitted_at": "2025-09-23 10:00"},
+        {**app, "application_id": "S3", "provider_code": "A", "submitted_at": "2025-09-29 08:00"},
+        {**app, "application_id": "S4", "provider_code": "B", "submitted_at": "2025-09-26 10:00"},
+        {**app, "application_id": "S5", "provider_code": "N", "submitted_at": "2025-09-26 10:00"},
+    )
+    insert(
+        con,
+        "rectifications",
+        {"notice_id": "R1", "agency_code": "C", "issued_at": "2025-09-01 10:00", "deadline": "2025-09-19"},
+        {
+            "notice_id": "R2",
+            "agency_code": "A",
+            "issued_at": "2025-09-01 10:00",
+            "deadline": "2025-09-24",
+            "escalated_at": "2025-09-26 10:00",
+        },
+    )
     # every graded agency filed its 2025 open plan (第三十六条), so 督办 lists no 开放计划未备案 item here
     insert(con, "open_plans", *({"agency_code": code, "year": 2025, "filed_at": "2025-02-01 10:00"} for code in "ABCN"))
-    insert(con, "contacts",
-           {"agency_code": "A", "name": "陈敏", "email": "a@example.org", "role": "数据专员"},
-           {"agency_code": "A", "name": "甲局督办群", "webhook": robots.url("wecom", KEY_A)},
-           {"agency_code": "B", "name": "<b>王</b>", "email": "b@example.org", "webhook": robots.url("dingtalk", TOKEN_B)},
-           {"agency_code": "C", "name": "李伟", "email": "c@example.org"},
-           {"agency_code": "Z", "name": "市局", "email": "z@example.org"},
-           {"agency_code": "ZC", "name": "区局", "email": "zc@example.org"})
+    insert(
+        con,
+        "contacts",
+        {"agency_code": "A", "name": "陈敏", "email": "a@example.org", "role": "数据专员"},
+        {"agency_code": "A", "name": "甲局督办群", "webhook": robots.url("wecom", KEY_A)},
+        {"agency_code": "B", "name": "<b>王</b>", "email": "b@example.org", "webhook": robots.url("dingtalk", TOKEN_B)},
+        {"agency_code": "C", "name": "李伟", "email": "c@example.org"},
+        {"agency_code": "Z", "name": "市局", "email": "z@example.org"},
+        {"agency_code": "ZC", "name": "区局", "email": "zc@example.org"},
+    )
 
 
 @pytest.fixture
@@ -174,8 +192,10 @@ def con(wh, robots):
 
 
 def ledger(con) -> list[tuple]:
-    return con.execute("select record_id, level, channel, recipient, status from notices "
-                       "order by record_id, level, channel, recipient, attempted_at").fetchall()
+    return con.execute(
+        "select record_id, level, channel, recipient, status from notices "
+        "order by record_id, level, channel, recipient, attempted_at"
+    ).fetchall()
 
 
 # --------------------------------------------------------------------------- content
@@ -228,15 +248,22 @@ def test_article_and_deadline_text_from_the_profile_in_force_on_the_trigger_day(
     08:00) is due after 1 working day, end of 09-30 → 1 left at 09-29 09:00 → 即将到期, with the new text."""
     import yaml
 
-    from hzeval.rules import packaged_profile_path
     from hzeval.assessment.scheme import default_scheme_path, load_scheme
+    from hzeval.rules import packaged_profile_path
 
     prof = yaml.safe_load(packaged_profile_path("huizhou-draft-2022").read_text(encoding="utf-8"))
     prof["title"] = "测试规则（2025-09-27 起）"
-    prof["deadlines"]["share_reply"] = {"days": 1, "article": "第二十四条", "text": "数源部门应当在 1 个工作日内予以答复（测试）"}
+    prof["deadlines"]["share_reply"] = {
+        "days": 1,
+        "article": "第二十四条",
+        "text": "数源部门应当在 1 个工作日内予以答复（测试）",
+    }
     (tmp_path / "later.yaml").write_text(yaml.safe_dump(prof, allow_unicode=True), encoding="utf-8")
     sch = yaml.safe_load(default_scheme_path(2025).read_text(encoding="utf-8"))
-    sch["rules"] = [{"profile": "huizhou-draft-2022", "from": "2022-01-01"}, {"profile": "./later.yaml", "from": "2025-09-27"}]
+    sch["rules"] = [
+        {"profile": "huizhou-draft-2022", "from": "2022-01-01"},
+        {"profile": "./later.yaml", "from": "2025-09-27"},
+    ]
     (tmp_path / "scheme.yaml").write_text(yaml.safe_dump(sch, allow_unicode=True), encoding="utf-8")
     scheme = load_scheme(tmp_path / "scheme.yaml")
 
@@ -244,8 +271,10 @@ def test_article_and_deadline_text_from_the_profile_in_force_on_the_trigger_day(
     send_notices(con, AS_OF, now=NOW, smtp=smtp, scheme=scheme)
     text = parts(inbox.to("a@example.org")[0])[0]
     assert f"共享申请答复 S1：截止 2025-09-29 24:00，今日 24:00 截止\n   依据 第二十四条：{DRAFT_REPLY}" in text
-    assert ("共享申请答复 S3：截止 2025-09-30 24:00，剩余 1 个工作日\n"
-            "   依据 第二十四条：数源部门应当在 1 个工作日内予以答复（测试）") in text
+    assert (
+        "共享申请答复 S3：截止 2025-09-30 24:00，剩余 1 个工作日\n"
+        "   依据 第二十四条：数源部门应当在 1 个工作日内予以答复（测试）"
+    ) in text
 
 
 def test_deadline_at_midnight_is_written_as_24_00_of_the_day_before(con, smtp_server):
@@ -283,11 +312,21 @@ def test_each_item_and_level_once_across_reruns(con, smtp_server, robots):
     sent_ids = sorted({(i["record_id"], i["level"]) for o in later.outcomes for i in o.notice.items})
     assert sent_ids == [("S1", "逾期"), ("S3", "即将到期"), ("S4", "逾期")]
     # and nothing more on a third run
-    assert send_notices(con, dt.datetime(2025, 9, 30, 10, 0), now=NOW + dt.timedelta(days=1, hours=1),
-                        smtp=smtp).outcomes == []
-    rows = con.execute("select record_id, level, count(*) from notices where channel = 'email' "
-                       "and recipient = 'a@example.org' group by all order by all").fetchall()
-    assert rows == [("R2", "逾期", 1), ("S1", "即将到期", 1), ("S1", "逾期", 1), ("S2", "逾期", 1), ("S3", "即将到期", 1)]
+    assert (
+        send_notices(con, dt.datetime(2025, 9, 30, 10, 0), now=NOW + dt.timedelta(days=1, hours=1), smtp=smtp).outcomes
+        == []
+    )
+    rows = con.execute(
+        "select record_id, level, count(*) from notices where channel = 'email' "
+        "and recipient = 'a@example.org' group by all order by all"
+    ).fetchall()
+    assert rows == [
+        ("R2", "逾期", 1),
+        ("S1", "即将到期", 1),
+        ("S1", "逾期", 1),
+        ("S2", "逾期", 1),
+        ("S3", "即将到期", 1),
+    ]
 
 
 def test_failed_send_is_recorded_retried_after_backoff_and_reported(con, smtp_server, robots):
@@ -301,7 +340,9 @@ def test_failed_send_is_recorded_retried_after_backoff_and_reported(con, smtp_se
     with pytest.raises(NotifyError) as exc:
         raise_for_failures(first)
     assert exc.value.exit_code != 0 and "4 条督办通知发送失败" in exc.value.message
-    rows = con.execute("select status, error, next_attempt_at from notices where recipient = 'a@example.org'").fetchall()
+    rows = con.execute(
+        "select status, error, next_attempt_at from notices where recipient = 'a@example.org'"
+    ).fetchall()
     assert len(rows) == 3 and all(r[0] == "failed" and "无法连接邮件服务器" in r[1] for r in rows)
     assert len(robots.received) == 2  # the robots worked and are not resent below
 
@@ -356,8 +397,13 @@ def test_no_secret_in_logs_ledger_or_summary(con, robots, caplog):
     with pytest.raises(NotifyError) as exc:
         raise_for_failures(result)
     stored = " ".join(str(v) for row in con.execute("select * from notices").fetchall() for v in row)
-    texts = {"logs": caplog.text, "ledger": stored, "summary": console.export_text(), "error": exc.value.message,
-             "repr": repr(smtp)}
+    texts = {
+        "logs": caplog.text,
+        "ledger": stored,
+        "summary": console.export_text(),
+        "error": exc.value.message,
+        "repr": repr(smtp),
+    }
     for where, text in texts.items():
         for secret in (KEY_A, TOKEN_B, "pw-SECRET-42"):
             assert secret not in text, (where, secret)
@@ -376,7 +422,7 @@ def test_hostile_agency_name_escaped_in_mail_html_and_robot_markdown(con, smtp_s
     [mail] = inbox.to("b@example.org")
     text, html_part = parts(mail)
     assert "<script>" not in html_part and "&lt;script&gt;alert(1)&lt;/script&gt;" in html_part
-    assert "<font" not in html_part and 'href' not in html_part
+    assert "<font" not in html_part and "href" not in html_part
     assert "\n# 标题" not in text and "\n" not in mail["Subject"]  # one line: no header or heading injection
     [robot] = robots.messages(TOKEN_B)
     body = robot["markdown"]["text"] + robot["markdown"]["title"]
@@ -400,10 +446,16 @@ def test_plain_http_and_unencrypted_smtp_only_to_loopback():
     assert robot_kind("https://example.org/other") is None
     assert robot_kind("javascript:alert(1)") is None
     with pytest.raises(ConfigError):
-        SmtpConfig.from_env({"HZEVAL_SMTP_HOST": "smtp.example.org", "HZEVAL_SMTP_SECURITY": "none",
-                             "HZEVAL_SMTP_FROM": "a@example.org"})
-    cfg = SmtpConfig.from_env({"HZEVAL_SMTP_HOST": "smtp.example.org", "HZEVAL_SMTP_USER": "duban@example.org",
-                               "HZEVAL_SMTP_PASSWORD": "p"})
+        SmtpConfig.from_env(
+            {
+                "HZEVAL_SMTP_HOST": "smtp.example.org",
+                "HZEVAL_SMTP_SECURITY": "none",
+                "HZEVAL_SMTP_FROM": "a@example.org",
+            }
+        )
+    cfg = SmtpConfig.from_env(
+        {"HZEVAL_SMTP_HOST": "smtp.example.org", "HZEVAL_SMTP_USER": "duban@example.org", "HZEVAL_SMTP_PASSWORD": "p"}
+    )
     assert (cfg.security, cfg.port, cfg.sender) == ("starttls", 587, "duban@example.org")
     assert SmtpConfig.from_env({}) is None
 
@@ -456,14 +508,14 @@ def test_contact_gaps_lists_agencies_without_contacts(con):
 
 DROP = {
     "agencies.csv": "agency_code,agency_name,level,region,is_authority\n"
-                    "A,甲局,市级,惠州市,否\nN,丙局,市级,惠州市,否\nZ,市数据局,市级,惠州市,是\n",
+    "A,甲局,市级,惠州市,否\nN,丙局,市级,惠州市,否\nZ,市数据局,市级,惠州市,是\n",
     "share_applications.csv": "application_id,provider_code,applicant_code,share_type,submitted_at\n"
-                              "S1,A,N,有条件共享,2025-09-26 10:00\nS2,A,N,有条件共享,2025-09-23 10:00\n"
-                              "S5,N,A,有条件共享,2025-09-26 10:00\n",
+    "S1,A,N,有条件共享,2025-09-26 10:00\nS2,A,N,有条件共享,2025-09-23 10:00\n"
+    "S5,N,A,有条件共享,2025-09-26 10:00\n",
     # both filed their 2025 open plan (第三十六条): no 开放计划未备案 item in this 督办 list
     "open_plans.csv": "agency_code,year,filed_at\nA,2025,2025-02-01 10:00\nN,2025,2025-02-01 10:00\n",
     "contacts.csv": "机构代码,联系人,邮箱,机器人地址,角色\nA,陈敏,a@example.org,,数据专员\nA,王军,,,分管领导\n"
-                    "Z,市局,z@example.org,,领导\n",
+    "Z,市局,z@example.org,,领导\n",
 }
 
 
@@ -493,7 +545,10 @@ def test_cli_dry_run_prints_and_writes_nothing_then_sends_once(tmp_path, drop, s
     with connect(db) as c:
         load_paths(c, [drop], progress=False)
         assert c.execute("select agency_code, name, role from contacts order by all").fetchall() == [
-            ("A", "王军", "分管领导"), ("A", "陈敏", "数据专员"), ("Z", "市局", "分管领导")]
+            ("A", "王军", "分管领导"),
+            ("A", "陈敏", "数据专员"),
+            ("Z", "市局", "分管领导"),
+        ]
         c.execute("drop table notices")  # a warehouse made before notices existed
     mtime = db.stat().st_mtime_ns
 
@@ -549,13 +604,27 @@ def test_scheduled_run_notifies_after_assessing(tmp_path, drop, smtp_server, mon
     log_file = tmp_path / "run.log"
     from rich.console import Console
 
-    kw = dict(drop=drop, year=2025, as_of="2025-09-29T09:00", scheme=None, formats=("html",), out=tmp_path / "reports",
-              workers=1, log_file=log_file, wait=True, console=Console(width=200), notify=True)
+    kw = dict(
+        drop=drop,
+        year=2025,
+        as_of="2025-09-29T09:00",
+        scheme=None,
+        formats=("html",),
+        out=tmp_path / "reports",
+        workers=1,
+        log_file=log_file,
+        wait=True,
+        console=Console(width=200),
+        notify=True,
+    )
     scheduled_run(str(db), **kw)
     assert rendered and len(inbox.messages) == 1
     with connect(db, read_only=True) as c:
         assert c.execute("select count(*) from runs where status = 'finished'").fetchall() == [(1,)]
-        assert c.execute("select record_id, level from notices order by all").fetchall() == [("S1", "即将到期"), ("S2", "逾期")]
+        assert c.execute("select record_id, level from notices order by all").fetchall() == [
+            ("S1", "即将到期"),
+            ("S2", "逾期"),
+        ]
     scheduled_run(str(db), **kw)  # rerun: nothing sent twice
     assert len(inbox.messages) == 1
     log_text = log_file.read_text(encoding="utf-8")
@@ -567,8 +636,8 @@ def test_scheduled_run_notifies_after_assessing(tmp_path, drop, smtp_server, mon
 
 def test_dashboard_supervision_shows_when_each_item_was_notified(sample_warehouse, tmp_path_factory, smtp_server):
     import panel as pn
-
     from conftest import copy_sample
+
     from hzeval.dashboard.store import Store, User
     from hzeval.dashboard.views import supervision_page
     from hzeval.notify import publish_notified
@@ -606,9 +675,28 @@ def test_starttls_login_with_env_credentials(tmp_path, con, monkeypatch, caplog)
     from aiosmtpd.smtp import AuthResult
 
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
-                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
     tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     tls.load_cert_chain(cert, key)
     logins = []
@@ -618,13 +706,27 @@ def test_starttls_login_with_env_credentials(tmp_path, con, monkeypatch, caplog)
         return AuthResult(success=auth_data.login == b"duban" and auth_data.password == b"pw-SECRET-42", handled=False)
 
     inbox = Inbox()
-    ctl = Controller(inbox, hostname="127.0.0.1", port=free_port(), tls_context=tls, require_starttls=True,
-                     authenticator=authenticator, auth_require_tls=True, auth_exclude_mechanism=["LOGIN"])
+    ctl = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=free_port(),
+        tls_context=tls,
+        require_starttls=True,
+        authenticator=authenticator,
+        auth_require_tls=True,
+        auth_exclude_mechanism=["LOGIN"],
+    )
     ctl.start()
     try:
-        env = {"HZEVAL_SMTP_HOST": "127.0.0.1", "HZEVAL_SMTP_PORT": str(ctl.port), "HZEVAL_SMTP_SECURITY": "starttls",
-               "HZEVAL_SMTP_USER": "duban", "HZEVAL_SMTP_PASSWORD": "pw-SECRET-42",
-               "HZEVAL_SMTP_FROM": "duban@example.org", "HZEVAL_SMTP_CAFILE": str(cert)}
+        env = {
+            "HZEVAL_SMTP_HOST": "127.0.0.1",
+            "HZEVAL_SMTP_PORT": str(ctl.port),
+            "HZEVAL_SMTP_SECURITY": "starttls",
+            "HZEVAL_SMTP_USER": "duban",
+            "HZEVAL_SMTP_PASSWORD": "pw-SECRET-42",
+            "HZEVAL_SMTP_FROM": "duban@example.org",
+            "HZEVAL_SMTP_CAFILE": str(cert),
+        }
         for k, v in env.items():
             monkeypatch.setenv(k, v)
         caplog.set_level(logging.DEBUG)

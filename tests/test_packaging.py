@@ -43,7 +43,9 @@ def _environment() -> dict[str, str | None]:
 
 def test_same_dependency_names():
     py, env = _pyproject(), _environment()
-    assert set(py) == set(env), f"only in pyproject: {set(py) - set(env)}; only in environment.yml: {set(env) - set(py)}"
+    assert set(py) == set(env), (
+        f"only in pyproject: {set(py) - set(env)}; only in environment.yml: {set(env) - set(py)}"
+    )
 
 
 def test_same_version_floors():

@@ -62,33 +62,53 @@ def test_chinese_names_for_tables_and_cells():
 @pytest.fixture
 def run_wh(wh):
     """Two graded agencies (A vetoed for a 数据泄露 on 2025-08-14, B not) and one authority."""
-    insert(wh, "agencies",
-           {"agency_code": "A", "agency_name": "甲局", "level": "市级"},
-           {"agency_code": "B", "agency_name": "乙局", "level": "市级"},
-           {"agency_code": "Z", "agency_name": "数据局", "level": "市级", "is_authority": True})
-    insert(wh, "incidents", {"incident_id": "IN-1", "agency_code": "A", "occurred_at": "2025-08-14 10:00", "kind": "数据泄露"})
-    wh.execute("""insert into runs (run_id, started_at, finished_at, year, as_of, scheme_sha256, inputs_sha256,
+    insert(
+        wh,
+        "agencies",
+        {"agency_code": "A", "agency_name": "甲局", "level": "市级"},
+        {"agency_code": "B", "agency_name": "乙局", "level": "市级"},
+        {"agency_code": "Z", "agency_name": "数据局", "level": "市级", "is_authority": True},
+    )
+    insert(
+        wh,
+        "incidents",
+        {"incident_id": "IN-1", "agency_code": "A", "occurred_at": "2025-08-14 10:00", "kind": "数据泄露"},
+    )
+    wh.execute(
+        """insert into runs (run_id, started_at, finished_at, year, as_of, scheme_sha256, inputs_sha256,
                   package_version, status, scheme_name) values
                   ($r, $t, $t, 2025, $a, 's', 'i', '0', 'finished', '测试方案')""",
-               {"r": RUN, "t": AS_OF, "a": AS_OF})
-    wh.execute("""insert into grades (run_id, year, agency_code, total, grade, vetoed, rank, peer_group) values
+        {"r": RUN, "t": AS_OF, "a": AS_OF},
+    )
+    wh.execute(
+        """insert into grades (run_id, year, agency_code, total, grade, vetoed, rank, peer_group) values
                   ($r, 2025, 'A', 94.5, '不合格', true, 2, '市级'), ($r, 2025, 'B', 80.0, '良好', false, 1, '市级')""",
-               {"r": RUN})
+        {"r": RUN},
+    )
     # A: an indicator 7.5 of 10 (lost 2.5), a deduction of 3 (lost 3), one not applicable (0 of 0: lost 0)
-    wh.execute("""insert into scores (run_id, year, agency_code, dimension, indicator, points, max_points) values
+    wh.execute(
+        """insert into scores (run_id, year, agency_code, dimension, indicator, points, max_points) values
                   ($r, 2025, 'A', '共享服务', 'share_reply_timeliness', 7.5, 10),
                   ($r, 2025, 'A', '项目管理', 'project_gate', 0, 0),
                   ($r, 2025, 'A', '扣分项', 'out_of_scope_calls', -3, 0),
                   ($r, 2025, 'B', '共享服务', 'share_reply_timeliness', 10, 10),
-                  ($r, 2025, 'B', '扣分项', 'out_of_scope_calls', -0.0, 0)""", {"r": RUN})
-    wh.execute("""insert into metric_values (run_id, year, agency_code, metric_id, numerator, denominator, value, count) values
+                  ($r, 2025, 'B', '扣分项', 'out_of_scope_calls', -0.0, 0)""",
+        {"r": RUN},
+    )
+    wh.execute(
+        """insert into metric_values (run_id, year, agency_code, metric_id, numerator, denominator, value, count) values
                   ($r, 2025, 'A', 'share_reply_timeliness', 3, 4, 0.75, 1),
-                  ($r, 2025, 'A', 'out_of_scope_calls', null, null, null, 3)""", {"r": RUN})
-    wh.execute("""insert into evidence (run_id, metric_id, agency_code, record_table, record_id, reason, due_at, done_at, adjustment_id) values
+                  ($r, 2025, 'A', 'out_of_scope_calls', null, null, null, 3)""",
+        {"r": RUN},
+    )
+    wh.execute(
+        """insert into evidence (run_id, metric_id, agency_code, record_table, record_id, reason, due_at, done_at, adjustment_id) values
                   ($r, 'share_reply_timeliness', 'A', 'share_applications', 'S1', '逾期答复',
                    timestamp '2025-09-30 00:00', timestamp '2025-10-09 15:00', null),
                   ($r, 'security_incidents', 'A', 'incidents', 'IN-1', '安全事件：数据泄露', null,
-                   timestamp '2025-08-14 10:00', null)""", {"r": RUN})
+                   timestamp '2025-08-14 10:00', null)""",
+        {"r": RUN},
+    )
     return wh
 
 
@@ -107,7 +127,9 @@ def test_veto_named_with_incident_date_kind_and_basis(run_wh):
     g = RunReader(run_wh).grade("A")
     assert g["grade_label"] == "不合格（一票否决）"
     # a run without run_rules: the packaged draft profile's veto provision (第四十七条, DESIGN §5 47(五))
-    assert g["veto_text"] == "一票否决：2025-08-14 发生数据泄露事件（IN-1）；依据：《测试方案》一票否决规则（第四十七条）"
+    assert (
+        g["veto_text"] == "一票否决：2025-08-14 发生数据泄露事件（IN-1）；依据：《测试方案》一票否决规则（第四十七条）"
+    )
     assert RunReader(run_wh).grade("B")["veto_text"] is None
     # a run that records the scheme's basis (grades.veto_reason) prints that basis
     run_wh.execute("alter table grades add column if not exists veto_reason varchar")
@@ -182,12 +204,17 @@ def test_explain_names_the_veto_and_writes_deadlines_one_way(sample_warehouse, c
 def test_stored_veto_reason_names_only_the_vetoing_incident(run_wh):
     """grades.veto_reason as assess stores it ("一票否决：IN-1（2025-08-14 数据泄露），依据…"): the veto text
     names IN-1 only (IN-2, a 病毒感染 of the same agency, deducts but does not veto) and the basis once."""
-    run_wh.execute("""insert into evidence (run_id, metric_id, agency_code, record_table, record_id, reason, due_at, done_at)
+    run_wh.execute(
+        """insert into evidence (run_id, metric_id, agency_code, record_table, record_id, reason, due_at, done_at)
                       values ($r, 'security_incidents', 'A', 'incidents', 'IN-2', '安全事件：病毒感染', null,
-                              timestamp '2025-02-25 09:00')""", {"r": RUN})
+                              timestamp '2025-02-25 09:00')""",
+        {"r": RUN},
+    )
     run_wh.execute("alter table grades add column if not exists veto_reason varchar")
-    run_wh.execute("update grades set veto_reason = '一票否决：IN-1（2025-08-14 数据泄露），依据《测试方案》否决事项第一项'"
-                   " where agency_code = 'A'")
+    run_wh.execute(
+        "update grades set veto_reason = '一票否决：IN-1（2025-08-14 数据泄露），依据《测试方案》否决事项第一项'"
+        " where agency_code = 'A'"
+    )
     g = RunReader(run_wh).grade("A")
     assert g["veto_text"] == "一票否决：2025-08-14 发生数据泄露事件（IN-1）；依据：《测试方案》否决事项第一项"
 
@@ -197,11 +224,15 @@ def test_excused_incident_is_not_in_the_what_if_but_a_corrected_one_is(run_wh):
     correction (按更正记录计算) does not. Agency types reach the what-if (AgencyInfo.agency_type)."""
     _, _, agencies, kinds = RunReader(run_wh).scoring_inputs()
     assert kinds == {"A": {"数据泄露"}}
-    run_wh.execute("update evidence set adjustment_id = 'ADJ-2', reason = reason || '；按更正记录计算（ADJ-2）' "
-                   "where record_id = 'IN-1'")
+    run_wh.execute(
+        "update evidence set adjustment_id = 'ADJ-2', reason = reason || '；按更正记录计算（ADJ-2）' "
+        "where record_id = 'IN-1'"
+    )
     assert RunReader(run_wh).scoring_inputs()[3] == {"A": {"数据泄露"}}
-    run_wh.execute("update evidence set adjustment_id = 'ADJ-1', reason = '已豁免（ADJ-1）：安全事件：数据泄露' "
-                   "where record_id = 'IN-1'")
+    run_wh.execute(
+        "update evidence set adjustment_id = 'ADJ-1', reason = '已豁免（ADJ-1）：安全事件：数据泄露' "
+        "where record_id = 'IN-1'"
+    )
     assert RunReader(run_wh).scoring_inputs()[3] == {}
     run_wh.execute("update agencies set agency_type = '参照执行单位' where agency_code = 'B'")
     _, _, agencies, _ = RunReader(run_wh).scoring_inputs()
@@ -212,16 +243,27 @@ def test_ungraded_unit_has_no_rank_and_na_indicator_says_why(run_wh):
     """A 参照执行 unit (grades.graded false, no rank, no peer group) is listed after the graded ones
     under 参照执行 and left out of the peer group's size; a not-applicable indicator carries its note."""
     run_wh.execute("alter table grades add column if not exists graded boolean")
-    run_wh.execute("""insert into grades (run_id, year, agency_code, total, grade, vetoed, rank, peer_group, graded)
-                      values ($r, 2025, 'Z', 70.0, '参照执行、不参与评级', false, null, null, false)""", {"r": RUN})
+    run_wh.execute(
+        """insert into grades (run_id, year, agency_code, total, grade, vetoed, rank, peer_group, graded)
+                      values ($r, 2025, 'Z', 70.0, '参照执行、不参与评级', false, null, null, false)""",
+        {"r": RUN},
+    )
     g = RunReader(run_wh).grades()
     assert g["agency_code"].to_list() == ["B", "A", "Z"]
     z = g.row(2, named=True)
-    assert (z["peer_group"], z["rank"], z["graded"], z["grade_label"]) == ("参照执行", None, False, "参照执行、不参与评级")
+    assert (z["peer_group"], z["rank"], z["graded"], z["grade_label"]) == (
+        "参照执行",
+        None,
+        False,
+        "参照执行、不参与评级",
+    )
     assert g.row(0, named=True)["peer_count"] == 2  # 市级: A and B
     notes = dict(zip(*RunReader(run_wh).scores("A").select("metric_id", "note")))
-    assert notes == {"share_reply_timeliness": None, "project_gate": "本年度无可评估事项，本项不计",
-                     "out_of_scope_calls": None}
+    assert notes == {
+        "share_reply_timeliness": None,
+        "project_gate": "本年度无可评估事项，本项不计",
+        "out_of_scope_calls": None,
+    }
     assert present.NA_NOTES["collection_list_coverage"] == "未报送采集清单，本项不计"
 
 

@@ -20,16 +20,14 @@ import pytest
 from conftest import copy_sample
 from surface_scan import problems, visible_text
 
-from hzeval.assessment.assess import run_assessment
+from hzeval import pages as h
 from hzeval.cli.main import main as cli_main
-from hzeval.ingest import load_paths
 from hzeval.metrics.registry import METRICS
 from hzeval.reports import data
-from hzeval import pages as h
 from hzeval.reports.pdf import find_chromium
 from hzeval.services import render_reports
-from hzeval.util.paths import sha256_file
 from hzeval.store.warehouse import connect
+from hzeval.util.paths import sha256_file
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -48,11 +46,14 @@ def warehouse(sample_warehouse, tmp_path_factory):
 def rendered(warehouse, tmp_path_factory):
     _, pub = warehouse
     out = tmp_path_factory.mktemp("reports_out")
-    result = render_reports(2025, out=out, formats=("html", "xlsx"), published=pub, only=[AGENCY, "HZ002", "HZ013"], workers=2)
+    result = render_reports(
+        2025, out=out, formats=("html", "xlsx"), published=pub, only=[AGENCY, "HZ002", "HZ013"], workers=2
+    )
     return result
 
 
 # --------------------------------------------------------------------------- data
+
 
 def test_every_metric_has_a_suggestion():
     missing = [m for m in METRICS if not data.suggestions().get(m)]
@@ -66,20 +67,28 @@ def test_sample_grades_are_credible(warehouse):
 
     _, pub = warehouse
     with data.open_run(pub, 2025) as run:
-        g = {r[0]: r[1:] for r in run.con.execute(
-            "select agency_code, grade, graded, rank, veto_reason from grades").fetchall()}
-        empty = {r[0] for r in run.con.execute(
-            """select a.agency_code from agencies as a where not coalesce(a.is_authority, false)
+        g = {
+            r[0]: r[1:]
+            for r in run.con.execute("select agency_code, grade, graded, rank, veto_reason from grades").fetchall()
+        }
+        empty = {
+            r[0]
+            for r in run.con.execute(
+                """select a.agency_code from agencies as a where not coalesce(a.is_authority, false)
                and a.agency_code not in (select provider_code from catalog_snapshot
                                          where snapshot_date = (select max(snapshot_date) from catalog_snapshot)
-                                           and status = '已发布')""").fetchall()}
+                                           and status = '已发布')"""
+            ).fetchall()
+        }
         ind = data.indicator_table(run, "HZ025").filter(pl.col("metric_id") == "collection_list_coverage")
         agencies = data.graded_agencies(run)
         dist = data.grade_distribution(run)
     assert empty == {"HZ028"} and g["HZ028"][0] not in ("优秀", "良好")
     for code in ("HZ013", "HZ029"):
         assert g[code][:3] == ("参照执行、不参与评级", False, None)
-    assert g["HZ009"][3].startswith("一票否决：IN-2025-001（2025-08-14 数据泄露），依据《惠州市2025年度公共数据管理评估方案》")
+    assert g["HZ009"][3].startswith(
+        "一票否决：IN-2025-001（2025-08-14 数据泄露），依据《惠州市2025年度公共数据管理评估方案》"
+    )
     assert ind["note"].to_list() == ["未报送采集清单，本项不计"] and ind["points"].to_list() == [None]
     # the bulletin's distribution counts graded agencies only; its ranking puts 参照执行 after them, unranked
     assert sum(dist["合计"]) == sum(1 for v in g.values() if v[1])
@@ -138,11 +147,19 @@ def test_table_escapes_input_text():
 
 # --------------------------------------------------------------------------- rendered reports
 
+
 def test_report_folder(rendered):
     out = rendered.out_dir
     assert not rendered.failures
-    for rel in ("agencies/HZ021.html", "agencies/HZ002.html", "bulletin.html", "gates.html", "workbook.xlsx",
-                "index.html", "manifest.json"):
+    for rel in (
+        "agencies/HZ021.html",
+        "agencies/HZ002.html",
+        "bulletin.html",
+        "gates.html",
+        "workbook.xlsx",
+        "index.html",
+        "manifest.json",
+    ):
         assert (out / rel).is_file(), rel
     index = (out / "index.html").read_text(encoding="utf-8")
     for rel in ("agencies/HZ021.html", "bulletin.html", "gates.html", "workbook.xlsx"):
@@ -291,7 +308,11 @@ def test_hostile_names_stay_text(warehouse, tmp_path):
     con.close()
     result = render_reports(2025, out=tmp_path / "out", formats=("html", "xlsx"), published=copy, only=[AGENCY])
     assert not result.failures
-    for page in (result.out_dir / "agencies" / f"{AGENCY}.html", result.out_dir / "bulletin.html", result.out_dir / "index.html"):
+    for page in (
+        result.out_dir / "agencies" / f"{AGENCY}.html",
+        result.out_dir / "bulletin.html",
+        result.out_dir / "index.html",
+    ):
         text = page.read_text(encoding="utf-8")
         assert "<script>alert" not in text and "&lt;script&gt;alert(" in text, page
     ws = openpyxl.load_workbook(result.out_dir / "workbook.xlsx")["总分与等级"]
@@ -326,8 +347,10 @@ def test_failure_keeps_previous_file_and_exits_nonzero(warehouse, tmp_path, monk
     assert manifest["failures"] and "boom" in manifest["failures"][0]["error"]
 
 
-@pytest.mark.skipif(find_chromium() is None or shutil.which("pdftotext") is None,
-                    reason="Chromium or pdftotext missing (apt-get install chromium fonts-noto-cjk poppler-utils; .ci/run does)")
+@pytest.mark.skipif(
+    find_chromium() is None or shutil.which("pdftotext") is None,
+    reason="Chromium or pdftotext missing (apt-get install chromium fonts-noto-cjk poppler-utils; .ci/run does)",
+)
 def test_pdf_holds_name_and_grade(warehouse, tmp_path):
     _, pub = warehouse
     result = render_reports(2025, out=tmp_path, formats=("html", "pdf"), agency=AGENCY, published=pub)
@@ -344,6 +367,7 @@ def test_pdf_holds_name_and_grade(warehouse, tmp_path):
 
 # --------------------------------------------------------------------------- notebooks
 
+
 def test_notebooks_have_one_typed_parameters_cell():
     for path in sorted(NOTEBOOKS.glob("*.ipynb")):
         nb = nbformat.read(path, as_version=4)
@@ -359,9 +383,22 @@ def test_notebooks_under_nbval(warehouse):
     db, pub = warehouse
     env = {**os.environ, "HZEVAL_PUBLISHED": str(pub), "HZEVAL_DB": str(db)}
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider", "--nbval-lax", "--nbval-current-env",
-         str(NOTEBOOKS)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-v",
+            "-p",
+            "no:cacheprovider",
+            "--nbval-lax",
+            "--nbval-current-env",
+            str(NOTEBOOKS),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     ran = {Path(line.split("::")[0]).stem for line in proc.stdout.splitlines() if "::" in line and "PASSED" in line}
@@ -370,13 +407,26 @@ def test_notebooks_under_nbval(warehouse):
 
 # --------------------------------------------------------------------------- scheduled run
 
+
 def test_run_lock_no_wait(warehouse, tmp_path, capsys):
     db = tmp_path / "w.duckdb"
     with open(f"{db}.lock", "a+") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         with pytest.raises(SystemExit) as exit_info:
-            cli_main(["--db", str(db), "run", "--drop", str(ROOT / "data_samples"), "--year", "2025",
-                      "--no-wait", "--log-file", str(tmp_path / "run.log")])
+            cli_main(
+                [
+                    "--db",
+                    str(db),
+                    "run",
+                    "--drop",
+                    str(ROOT / "data_samples"),
+                    "--year",
+                    "2025",
+                    "--no-wait",
+                    "--log-file",
+                    str(tmp_path / "run.log"),
+                ]
+            )
     assert exit_info.value.code == 75
     assert "另一个 hzeval run 正在运行" in capsys.readouterr().err
     assert "run failed" in (tmp_path / "run.log").read_text(encoding="utf-8")
@@ -402,6 +452,21 @@ def test_pdf_preflight_fails_before_rendering_anything(warehouse, tmp_path, monk
 def test_report_progress_counts(warehouse, tmp_path, capsys):
     """`hzeval report` prints "n/N" as each report finishes (also when not on a terminal)."""
     db, pub = warehouse
-    cli_main(["--db", str(db), "report", "--year", "2025", "--agency", AGENCY, "--format", "html",
-              "--out", str(tmp_path), "--published", str(pub)])
+    cli_main(
+        [
+            "--db",
+            str(db),
+            "report",
+            "--year",
+            "2025",
+            "--agency",
+            AGENCY,
+            "--format",
+            "html",
+            "--out",
+            str(tmp_path),
+            "--published",
+            str(pub),
+        ]
+    )
     assert "1/1 ✔" in capsys.readouterr().out

@@ -117,10 +117,25 @@ def test_promised_formats_and_encodings(fresh):
 
 
 def test_varied_time_formats_aliases_and_bad_rows(fresh):
-    text = "\n".join(p.read_text(encoding="utf-8") for p in fresh.iterdir()
-                     if p.suffix in {".csv", ".jsonl"} and p.name != "agencies.csv")
-    for needle in ("+08:00", "年", "2025/10/", "conditional", "approved", "2025-Q", "季度",
-                   "SA-BAD1", "SA-DUP1", "OB-BAD1", "EV-BAD1", "2025-02-30"):
+    text = "\n".join(
+        p.read_text(encoding="utf-8")
+        for p in fresh.iterdir()
+        if p.suffix in {".csv", ".jsonl"} and p.name != "agencies.csv"
+    )
+    for needle in (
+        "+08:00",
+        "年",
+        "2025/10/",
+        "conditional",
+        "approved",
+        "2025-Q",
+        "季度",
+        "SA-BAD1",
+        "SA-DUP1",
+        "OB-BAD1",
+        "EV-BAD1",
+        "2025-02-30",
+    ):
         assert needle in text, needle
     sa = pl.read_csv(fresh / "share_applications.csv", infer_schema=False)
     assert sa.filter(pl.col("application_id") == "SA-DUP1").height == 2
@@ -129,7 +144,14 @@ def test_varied_time_formats_aliases_and_bad_rows(fresh):
 
 def test_scale_multiplies_rows(frames):
     big = samples.generate(samples.DEFAULT_SEED, 3)
-    for name in ("agencies", "catalog_snapshot", "aggregation_log", "share_applications", "api_calls", "security_records"):
+    for name in (
+        "agencies",
+        "catalog_snapshot",
+        "aggregation_log",
+        "share_applications",
+        "api_calls",
+        "security_records",
+    ):
         ratio = big[name].height / frames[name].height
         assert 2.4 < ratio < 3.6, (name, ratio)
 
@@ -157,7 +179,8 @@ def test_profiles_spread(frames):
     # one authority per level and region (本级): the city's, and 惠城区's; the other 县区 fall back to the city's
     assert frames["agencies"].filter(pl.col("is_authority"))["agency_code"].to_list() == [samples.AUTHORITY, "HZ120"]
     assert frames["agencies"].filter(pl.col("is_authority") & (pl.col("level") == "市级"))["agency_code"].to_list() == [
-        samples.AUTHORITY]
+        samples.AUTHORITY
+    ]
     counts = dict(prof.group_by("profile").len().iter_rows())
     assert counts["very_negligent"] == 1 and counts["diligent"] >= 5 and counts["negligent"] >= 5
     assert 35 <= frames["agencies"].height <= 45
@@ -202,4 +225,7 @@ def test_collection_list_reference_units_and_objection_receipt(frames):
     subject = ob.filter(pl.col("raised_by") == "数据主体")
     assert subject["received_by"].null_count() < subject.height
     assert subject.filter(pl.col("received_by") != pl.col("provider_code")).height > 0
-    assert ob.filter(pl.col("raised_by") == "使用机构")["received_by"].null_count() == ob.filter(pl.col("raised_by") == "使用机构").height
+    assert (
+        ob.filter(pl.col("raised_by") == "使用机构")["received_by"].null_count()
+        == ob.filter(pl.col("raised_by") == "使用机构").height
+    )

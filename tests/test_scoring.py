@@ -9,8 +9,12 @@ from hzeval.assessment.scoring import AgencyInfo, GradeRow, indicator_fraction, 
 
 RULES = [{"profile": "huizhou-draft-2022", "from": "2022-01-01"}]
 B = "《测试年度公共数据管理评估方案》第一项"
-BANDS = [{"grade": "优秀", "min": 90}, {"grade": "良好", "min": 80, "max": 90},
-         {"grade": "合格", "min": 60, "max": 80}, {"grade": "不合格", "min": 0, "max": 60}]
+BANDS = [
+    {"grade": "优秀", "min": 90},
+    {"grade": "良好", "min": 80, "max": 90},
+    {"grade": "合格", "min": 60, "max": 80},
+    {"grade": "不合格", "min": 0, "max": 60},
+]
 
 
 def scheme(**over) -> Scheme:
@@ -18,11 +22,23 @@ def scheme(**over) -> Scheme:
         "name": "test",
         "rules": RULES,
         "dimensions": [
-            {"name": "目录", "weight": 40, "basis": B, "indicators": [
-                {"metric": "catalog_completeness", "points": 6, "target": 1.0, "floor": 0.6},
-                {"metric": "catalog_share_basis", "points": 4, "target": 1.0, "floor": 0.5}]},
-            {"name": "共享", "weight": 60, "basis": B, "indicators": [
-                {"metric": "share_reply_timeliness", "points": 10, "target": 0.9, "floor": 0.5, "na": "full"}]},
+            {
+                "name": "目录",
+                "weight": 40,
+                "basis": B,
+                "indicators": [
+                    {"metric": "catalog_completeness", "points": 6, "target": 1.0, "floor": 0.6},
+                    {"metric": "catalog_share_basis", "points": 4, "target": 1.0, "floor": 0.5},
+                ],
+            },
+            {
+                "name": "共享",
+                "weight": 60,
+                "basis": B,
+                "indicators": [
+                    {"metric": "share_reply_timeliness", "points": 10, "target": 0.9, "floor": 0.5, "na": "full"}
+                ],
+            },
         ],
         "deductions": [{"metric": "out_of_scope_calls", "per": 0.5, "cap": 2, "basis": B}],
         "veto": [{"incident_kind": "数据泄露", "basis": "《测试年度公共数据管理评估方案》否决事项第一项"}],
@@ -51,8 +67,11 @@ def test_points_reweighting_and_deductions():
     s = scheme()
     # 目录: completeness 0.8 -> half of 6/10 of 40 = 12; share basis 0.75 -> half of 4/10 of 40 = 8
     # 共享: reply 0.7 -> (0.7-0.5)/(0.9-0.5) = 0.5 of 60 = 30; 5 calls -> min(2.5, 2) = 2 deducted
-    rows, total = score_agency(s, {"catalog_completeness": 0.8, "catalog_share_basis": 0.75,
-                                   "share_reply_timeliness": 0.7}, {"out_of_scope_calls": 5})
+    rows, total = score_agency(
+        s,
+        {"catalog_completeness": 0.8, "catalog_share_basis": 0.75, "share_reply_timeliness": 0.7},
+        {"out_of_scope_calls": 5},
+    )
     pts = {(d, i): (p, m) for d, i, p, m in rows}
     assert pts[("目录", "catalog_completeness")] == (12.0, 24.0)
     assert pts[("目录", "catalog_share_basis")] == (8.0, 16.0)
@@ -65,8 +84,9 @@ def test_exclude_gives_points_to_siblings_and_full_scores_full():
     s = scheme()
     # nothing to measure for share basis: completeness carries all 40 points of 目录 (0.9 -> 75% = 30);
     # nothing to measure for replies with na: full -> 60
-    rows, total = score_agency(s, {"catalog_completeness": 0.9, "catalog_share_basis": None,
-                                   "share_reply_timeliness": None}, {})
+    rows, total = score_agency(
+        s, {"catalog_completeness": 0.9, "catalog_share_basis": None, "share_reply_timeliness": None}, {}
+    )
     pts = {(d, i): (p, m) for d, i, p, m in rows}
     assert pts[("目录", "catalog_completeness")] == (30.0, 40.0)
     assert pts[("目录", "catalog_share_basis")] == (None, 0.0)
@@ -75,10 +95,22 @@ def test_exclude_gives_points_to_siblings_and_full_scores_full():
 
 def test_dimension_with_nothing_measured_gives_weight_to_others():
     s = scheme(na_policy="exclude")
-    s2 = scheme(dimensions=[
-        {"name": "目录", "weight": 40, "basis": B, "indicators": [{"metric": "catalog_completeness", "points": 6, "floor": 0.6}]},
-        {"name": "共享", "weight": 60, "basis": B, "indicators": [{"metric": "share_reply_timeliness", "points": 10, "floor": 0.5}]},
-    ])
+    s2 = scheme(
+        dimensions=[
+            {
+                "name": "目录",
+                "weight": 40,
+                "basis": B,
+                "indicators": [{"metric": "catalog_completeness", "points": 6, "floor": 0.6}],
+            },
+            {
+                "name": "共享",
+                "weight": 60,
+                "basis": B,
+                "indicators": [{"metric": "share_reply_timeliness", "points": 10, "floor": 0.5}],
+            },
+        ]
+    )
     # 共享 has nothing to measure: 目录 is scaled to 100; completeness 0.8 -> 50
     rows, total = score_agency(s2, {"catalog_completeness": 0.8, "share_reply_timeliness": None}, {})
     assert total == 50.0
@@ -89,10 +121,15 @@ def test_dimension_with_nothing_measured_gives_weight_to_others():
 def test_veto_grade_bands_and_authority_not_graded():
     s = scheme()
     full = {"catalog_completeness": 1.0, "catalog_share_basis": 1.0, "share_reply_timeliness": 1.0}
-    agencies = [AgencyInfo("A", "市级"), AgencyInfo("B", "市级"), AgencyInfo("C", "县区"), AgencyInfo("Z", "市级", True)]
+    agencies = [
+        AgencyInfo("A", "市级"),
+        AgencyInfo("B", "市级"),
+        AgencyInfo("C", "县区"),
+        AgencyInfo("Z", "市级", True),
+    ]
     values = {(a, m): v for a in "ABCZ" for m, v in full.items()}
     values[("C", "share_reply_timeliness")] = 0.5  # loses all 60 -> 40
-    values[("B", "catalog_completeness")] = 0.8    # loses 12 -> 88
+    values[("B", "catalog_completeness")] = 0.8  # loses 12 -> 88
     _, grades = score_all(s, agencies, values, {}, {"A": {"数据泄露"}, "B": {"设备故障"}})
     g = {r.agency_code: r for r in grades}
     assert "Z" not in g
@@ -105,7 +142,15 @@ def test_veto_grade_bands_and_authority_not_graded():
 
 def test_grade_band_edges():
     s = scheme()
-    assert [s.grade_for(x) for x in (100, 90, 89.99, 80, 60, 59.99, 0)] == ["优秀", "优秀", "良好", "良好", "合格", "不合格", "不合格"]
+    assert [s.grade_for(x) for x in (100, 90, 89.99, 80, 60, 59.99, 0)] == [
+        "优秀",
+        "优秀",
+        "良好",
+        "良好",
+        "合格",
+        "不合格",
+        "不合格",
+    ]
 
 
 def test_competition_ranking_with_ties():
@@ -114,42 +159,131 @@ def test_competition_ranking_with_ties():
     assert ranks == {"B": 1, "A": 2, "C": 2, "D": 4}
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"dimensions": [{"name": "目录", "weight": 50, "basis": B, "indicators": [{"metric": "catalog_completeness", "points": 1}]}]},
-     "sum to 50"),
-    ({"dimensions": [{"name": "目录", "weight": 100, "basis": B, "indicators": [{"metric": "no_such_metric", "points": 1}]}]},
-     "no_such_metric"),
-    ({"dimensions": [{"name": "目录", "weight": 100, "basis": B, "indicators": [{"metric": "out_of_scope_calls", "points": 1}]}]},
-     "count metric"),
-    ({"grades": [{"grade": "优秀", "min": 85}, {"grade": "良好", "min": 80, "max": 90}, {"grade": "不合格", "min": 0, "max": 80}]},
-     "overlapping"),
-    ({"grades": [{"grade": "优秀", "min": 90}, {"grade": "不合格", "min": 0, "max": 80}]}, "gap"),
-    ({"deductions": [{"metric": "catalog_completeness", "per": 1, "cap": 2, "basis": B}]}, "count metrics"),
-    # a standing obligation cannot be excused for having nothing measured
-    ({"dimensions": [{"name": "目录", "weight": 100, "basis": B, "indicators": [
-        {"metric": "catalog_completeness", "points": 1, "na": "full"}]}]}, "standing obligation"),
-    ({"dimensions": [{"name": "汇聚", "weight": 100, "basis": B, "indicators": [
-        {"metric": "aggregation_coverage", "points": 1, "na": "exclude"}]}]}, "standing obligation"),
-    # policy is not law: every weight, deduction and veto names the document it comes from
-    ({"dimensions": [{"name": "目录", "weight": 100, "indicators": [{"metric": "catalog_completeness", "points": 1}]}]},
-     "dimensions.0.basis"),
-    ({"deductions": [{"metric": "out_of_scope_calls", "per": 1, "cap": 2}]}, "deductions.0.basis"),
-    ({"veto": [{"incident_kind": "数据泄露", "article": 47}]}, "veto.0"),
-    ({"veto": [{"incident_kind": "数据泄露", "basis": "第四十七条"}]}, "must name its document"),
-    ({"dimensions": [{"name": "安全", "weight": 100, "basis": B, "indicators": [{"metric": "security_practice", "points": 1}]}]},
-     "security_required"),
-    ({"security_required": {"安全巡检": 2}}, "unknown record types"),
-    ({"graded": ["事业单位"]}, "unknown agency types"),
-    ({"deadlines": {"share_reply": {"days": 2}}}, "replaced by 'rules'"),
-    ({"rules": []}, "rules"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (
+            {
+                "dimensions": [
+                    {
+                        "name": "目录",
+                        "weight": 50,
+                        "basis": B,
+                        "indicators": [{"metric": "catalog_completeness", "points": 1}],
+                    }
+                ]
+            },
+            "sum to 50",
+        ),
+        (
+            {
+                "dimensions": [
+                    {
+                        "name": "目录",
+                        "weight": 100,
+                        "basis": B,
+                        "indicators": [{"metric": "no_such_metric", "points": 1}],
+                    }
+                ]
+            },
+            "no_such_metric",
+        ),
+        (
+            {
+                "dimensions": [
+                    {
+                        "name": "目录",
+                        "weight": 100,
+                        "basis": B,
+                        "indicators": [{"metric": "out_of_scope_calls", "points": 1}],
+                    }
+                ]
+            },
+            "count metric",
+        ),
+        (
+            {
+                "grades": [
+                    {"grade": "优秀", "min": 85},
+                    {"grade": "良好", "min": 80, "max": 90},
+                    {"grade": "不合格", "min": 0, "max": 80},
+                ]
+            },
+            "overlapping",
+        ),
+        ({"grades": [{"grade": "优秀", "min": 90}, {"grade": "不合格", "min": 0, "max": 80}]}, "gap"),
+        ({"deductions": [{"metric": "catalog_completeness", "per": 1, "cap": 2, "basis": B}]}, "count metrics"),
+        # a standing obligation cannot be excused for having nothing measured
+        (
+            {
+                "dimensions": [
+                    {
+                        "name": "目录",
+                        "weight": 100,
+                        "basis": B,
+                        "indicators": [{"metric": "catalog_completeness", "points": 1, "na": "full"}],
+                    }
+                ]
+            },
+            "standing obligation",
+        ),
+        (
+            {
+                "dimensions": [
+                    {
+                        "name": "汇聚",
+                        "weight": 100,
+                        "basis": B,
+                        "indicators": [{"metric": "aggregation_coverage", "points": 1, "na": "exclude"}],
+                    }
+                ]
+            },
+            "standing obligation",
+        ),
+        # policy is not law: every weight, deduction and veto names the document it comes from
+        (
+            {
+                "dimensions": [
+                    {"name": "目录", "weight": 100, "indicators": [{"metric": "catalog_completeness", "points": 1}]}
+                ]
+            },
+            "dimensions.0.basis",
+        ),
+        ({"deductions": [{"metric": "out_of_scope_calls", "per": 1, "cap": 2}]}, "deductions.0.basis"),
+        ({"veto": [{"incident_kind": "数据泄露", "article": 47}]}, "veto.0"),
+        ({"veto": [{"incident_kind": "数据泄露", "basis": "第四十七条"}]}, "must name its document"),
+        (
+            {
+                "dimensions": [
+                    {
+                        "name": "安全",
+                        "weight": 100,
+                        "basis": B,
+                        "indicators": [{"metric": "security_practice", "points": 1}],
+                    }
+                ]
+            },
+            "security_required",
+        ),
+        ({"security_required": {"安全巡检": 2}}, "unknown record types"),
+        ({"graded": ["事业单位"]}, "unknown agency types"),
+        ({"deadlines": {"share_reply": {"days": 2}}}, "replaced by 'rules'"),
+        ({"rules": []}, "rules"),
+    ],
+)
 def test_bad_schemes_are_rejected(tmp_path, change, message):
     import yaml
 
     from hzeval.errors import SchemeError
 
-    data = {"name": "bad", "rules": RULES, "grades": BANDS,
-            "dimensions": [{"name": "目录", "weight": 100, "basis": B, "indicators": [{"metric": "catalog_completeness", "points": 1}]}]}
+    data = {
+        "name": "bad",
+        "rules": RULES,
+        "grades": BANDS,
+        "dimensions": [
+            {"name": "目录", "weight": 100, "basis": B, "indicators": [{"metric": "catalog_completeness", "points": 1}]}
+        ],
+    }
     data.update(change)
     path = tmp_path / "bad.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
@@ -201,9 +335,11 @@ _rate = st.one_of(st.none(), st.floats(0, 1, allow_nan=False))
 
 
 @settings(max_examples=300, deadline=None)
-@given(others=st.fixed_dictionaries({m: _rate for m in _METRICS_2025 if m not in STANDING}),
-       met=st.fixed_dictionaries({m: st.floats(0, 1, allow_nan=False) for m in sorted(STANDING)}),
-       counts=st.fixed_dictionaries({d.metric: st.integers(0, 30) for d in _SCHEME_2025.deductions}))
+@given(
+    others=st.fixed_dictionaries({m: _rate for m in _METRICS_2025 if m not in STANDING}),
+    met=st.fixed_dictionaries({m: st.floats(0, 1, allow_nan=False) for m in sorted(STANDING)}),
+    counts=st.fixed_dictionaries({d.metric: st.integers(0, 30) for d in _SCHEME_2025.deductions}),
+)
 def test_empty_standing_obligations_never_outrank_measured_ones(others, met, counts):
     """For any values of the other metrics (the same for both), an agency whose standing obligations are
     all empty (nothing catalogued, aggregated, filed or done) never outranks one that has them measured,
@@ -227,13 +363,22 @@ def test_empty_standing_obligations_never_outrank_measured_ones(others, met, cou
 def test_reference_units_are_scored_but_neither_graded_nor_ranked():
     s = scheme()
     full = {"catalog_completeness": 1.0, "catalog_share_basis": 1.0, "share_reply_timeliness": 1.0}
-    agencies = [AgencyInfo("A", "市级"), AgencyInfo("R", "市级", agency_type="参照执行"),
-                AgencyInfo("B", "市级", agency_type="行政机关")]
+    agencies = [
+        AgencyInfo("A", "市级"),
+        AgencyInfo("R", "市级", agency_type="参照执行"),
+        AgencyInfo("B", "市级", agency_type="行政机关"),
+    ]
     values = {(a, m): v for a in "ARB" for m, v in full.items()}
     values[("B", "catalog_completeness")] = 0.8  # 88 (see test_veto_grade_bands_and_authority_not_graded)
     scores, grades = score_all(s, agencies, values, {}, {"R": [Incident("数据泄露", "IN-1")]})
     g = {r.agency_code: r for r in grades}
-    assert (g["R"].total, g["R"].grade, g["R"].rank, g["R"].graded, g["R"].vetoed) == (100.0, NOT_GRADED, None, False, False)
+    assert (g["R"].total, g["R"].grade, g["R"].rank, g["R"].graded, g["R"].vetoed) == (
+        100.0,
+        NOT_GRADED,
+        None,
+        False,
+        False,
+    )
     assert (g["A"].rank, g["B"].rank) == (1, 2)  # R takes no place in the ranking
     assert {r.indicator for r in scores if r.agency_code == "R"} >= set(full)
     # a scheme that grades both types ranks R too (tied first with A)
@@ -248,10 +393,16 @@ def test_veto_names_incident_date_kind_and_basis():
     s = scheme()
     full = {"catalog_completeness": 1.0, "catalog_share_basis": 1.0, "share_reply_timeliness": 1.0}
     values = {("A", m): v for m, v in full.items()}
-    inc = [Incident("系统故障", "IN-7", dt.datetime(2025, 3, 1, 9)), Incident("数据泄露", "IN-9", dt.datetime(2025, 8, 14, 22, 40))]
+    inc = [
+        Incident("系统故障", "IN-7", dt.datetime(2025, 3, 1, 9)),
+        Incident("数据泄露", "IN-9", dt.datetime(2025, 8, 14, 22, 40)),
+    ]
     _, grades = score_all(s, [AgencyInfo("A", "市级")], values, {}, {"A": inc})
     assert grades[0].vetoed and grades[0].grade == "不合格"
-    assert grades[0].veto_reason == "一票否决：IN-9（2025-08-14 数据泄露），依据《测试年度公共数据管理评估方案》否决事项第一项"
+    assert (
+        grades[0].veto_reason
+        == "一票否决：IN-9（2025-08-14 数据泄露），依据《测试年度公共数据管理评估方案》否决事项第一项"
+    )
     # no counting incident (e.g. the leak excused under an approved adjustment): no veto, no reason
     _, grades = score_all(s, [AgencyInfo("A", "市级")], values, {}, {"A": inc[:1]})
     assert (grades[0].vetoed, grades[0].grade, grades[0].veto_reason) == (False, "优秀", None)

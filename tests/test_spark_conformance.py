@@ -18,18 +18,21 @@ import shutil
 import pytest
 
 if not shutil.which("java"):
-    pytest.skip("Java 未安装，跳过 Spark 一致性测试 / no Java runtime: the Spark conformance test needs "
-                "default-jre-headless (installed by .ci/run)", allow_module_level=True)
+    pytest.skip(
+        "Java 未安装，跳过 Spark 一致性测试 / no Java runtime: the Spark conformance test needs "
+        "default-jre-headless (installed by .ci/run)",
+        allow_module_level=True,
+    )
 
 import duckdb  # noqa: E402
-
 import test_metrics as metric_tests  # noqa: E402  (its fixtures, run under both engines below)
 from conftest import copy_sample, insert  # noqa: E402
+
+from hzeval.assessment.scheme import scheme_for  # noqa: E402
 from hzeval.errors import CalendarError, HzevalError, SparkEngineError  # noqa: E402
 from hzeval.metrics import Window, compute_items  # noqa: E402
-from hzeval.metrics.spark import SparkEngine, plan, to_spark  # noqa: E402
 from hzeval.metrics.engine import Block  # noqa: E402
-from hzeval.assessment.scheme import scheme_for  # noqa: E402
+from hzeval.metrics.spark import SparkEngine, plan, to_spark  # noqa: E402
 from hzeval.store.warehouse import connect  # noqa: E402
 
 reg = metric_tests.reg  # the register fixture of test_metrics.py, used by its tests below
@@ -41,10 +44,17 @@ ITEMS = "select * from metric_items order by all"  # every column: ids, status, 
 def spark():
     from hzeval.metrics.spark import session
 
-    s = session("local[2]", app_name="hzeval-conformance", conf={
-        "spark.sql.shuffle.partitions": "2", "spark.default.parallelism": "2", "spark.ui.enabled": "false",
-        "spark.sql.adaptive.coalescePartitions.enabled": "true", "spark.driver.memory": "1g",
-    })
+    s = session(
+        "local[2]",
+        app_name="hzeval-conformance",
+        conf={
+            "spark.sql.shuffle.partitions": "2",
+            "spark.default.parallelism": "2",
+            "spark.ui.enabled": "false",
+            "spark.sql.adaptive.coalescePartitions.enabled": "true",
+            "spark.driver.memory": "1g",
+        },
+    )
     yield s
     s.stop()
 
@@ -81,8 +91,10 @@ def metric_test_cases():
         for mark in (m for m in getattr(test, "pytestmark", []) if m.name == "parametrize"):
             names = mark.args[0].split(",") if isinstance(mark.args[0], str) else list(mark.args[0])
             names = [n.strip() for n in names]
-            values = [v.values if hasattr(v, "values") and hasattr(v, "marks") else (v if len(names) > 1 else (v,))
-                      for v in mark.args[1]]
+            values = [
+                v.values if hasattr(v, "values") and hasattr(v, "marks") else (v if len(names) > 1 else (v,))
+                for v in mark.args[1]
+            ]
             combos = [{**c, **dict(zip(names, v))} for c in combos for v in values]
         for i, kwargs in enumerate(combos):
             yield pytest.param(name, kwargs, id=name if len(combos) == 1 else f"{name}-{i}")
@@ -141,9 +153,11 @@ def test_sample_drop_identical_items_and_run(sample_warehouse, tmp_path_factory,
         # scoring and gates downstream of the items do not change
         engines = dict(con.execute("select run_id, coalesce(engine, 'duckdb') from runs").fetchall())
         assert engines[run_id] == "spark" and engines[duck_run] == "duckdb"
-        for table, cols in (("metric_values", "agency_code, metric_id, numerator, denominator, value, count"),
-                            ("grades", "agency_code, total, grade, vetoed, rank, peer_group"),
-                            ("project_gates", "project_id, passed, failed_conditions, failed_resources")):
+        for table, cols in (
+            ("metric_values", "agency_code, metric_id, numerator, denominator, value, count"),
+            ("grades", "agency_code, total, grade, vetoed, rank, peer_group"),
+            ("project_gates", "project_id, passed, failed_conditions, failed_resources"),
+        ):
             q = f"select {cols} from {table} where run_id = $r order by all"
             assert con.execute(q, {"r": run_id}).fetchall() == con.execute(q, {"r": duck_run}).fetchall(), table
 
@@ -176,8 +190,10 @@ def test_lake_of_parquet_tables(sample_warehouse, tmp_path_factory, tmp_path, sp
 
         for name in TABLES:
             if name == "api_calls":  # a partitioned folder, as Spark/Hive write a log
-                con.execute(f"copy (select *, month(called_at) as m from api_calls) to '{lake / name}' "
-                            "(format parquet, partition_by (m))")
+                con.execute(
+                    f"copy (select *, month(called_at) as m from api_calls) to '{lake / name}' "
+                    "(format parquet, partition_by (m))"
+                )
             else:
                 con.execute(f"copy {name} to '{lake / name}.parquet' (format parquet)")
         compute_items(con, window)
@@ -190,8 +206,10 @@ def test_lake_of_parquet_tables(sample_warehouse, tmp_path_factory, tmp_path, sp
         assert got == duck, diff(duck, got)
 
         # a lake table without a contract column is a clear error naming table and column
-        con.execute(f"copy (select * exclude (provider_code) from share_applications) to "
-                    f"'{lake / 'share_applications.parquet'}' (format parquet)")
+        con.execute(
+            f"copy (select * exclude (provider_code) from share_applications) to "
+            f"'{lake / 'share_applications.parquet'}' (format parquet)"
+        )
         with pytest.raises(SparkEngineError) as err:
             SparkEngine(spark=spark, lake=str(lake)).compute_items(con, window)
         assert "share_applications" in str(err.value) and "provider_code" in str(err.value)
@@ -211,7 +229,9 @@ def test_cli_engine_spark_and_options(sample_warehouse, tmp_path_factory, spark,
     con.close()
     assert rows == [("duckdb", 1), ("spark", 1)]
     with pytest.raises(SystemExit) as ex:
-        cli.main(["--db", str(db), "assess", "--year", "2025", "--engine", "spark", "--lake", str(db.parent / "nowhere")])
+        cli.main(
+            ["--db", str(db), "assess", "--year", "2025", "--engine", "spark", "--lake", str(db.parent / "nowhere")]
+        )
     assert ex.value.code != 0 and "nowhere" in capsys.readouterr().err
 
 
@@ -231,9 +251,11 @@ def test_iso_week_label_and_calendar_intervals(spark):
     from hzeval.metrics.engine import MACROS
 
     duck.execute(MACROS)
-    for sql in ("select period_label('每周', timestamp '2025-12-29 10:00')",
-                "select period_label('每半年', timestamp '2025-08-31 10:00')",
-                "select period_label('每季度', timestamp '2025-08-31 10:00')"):
+    for sql in (
+        "select period_label('每周', timestamp '2025-12-29 10:00')",
+        "select period_label('每半年', timestamp '2025-08-31 10:00')",
+        "select period_label('每季度', timestamp '2025-08-31 10:00')",
+    ):
         assert spark_value(spark, sql) == duck.execute(sql).fetchall()[0][0]
     # months and days in one case expression (Spark's ANSI intervals cannot mix them):
     # 2025-01-31 + 1 month = 2025-02-28 (end of month kept), + 7 days = 2025-02-07
@@ -258,14 +280,24 @@ def test_working_day_deadline_is_a_calendar_join(spark, wh):
     days: 10-01..08 are holidays, 10-09 (Thu) day 1, 10-10 (Fri) day 2 -> due end of 10-10."""
     engine = SparkEngine(spark=spark)
     insert(wh, "agencies", {"agency_code": "A", "agency_name": "甲局", "level": "市级"})
-    insert(wh, "share_applications", {"application_id": "S1", "applicant_code": "A", "provider_code": "A",
-                                       "share_type": "有条件共享", "submitted_at": "2025-09-30 16:00"})
+    insert(
+        wh,
+        "share_applications",
+        {
+            "application_id": "S1",
+            "applicant_code": "A",
+            "provider_code": "A",
+            "share_type": "有条件共享",
+            "submitted_at": "2025-09-30 16:00",
+        },
+    )
     window = Window.for_year(2025, dt.datetime(2026, 1, 5), scheme_for(2025, None))
     engine.compute_items(wh, window, ["share_reply_timeliness"])
     st = [s for s in plan(window, ["share_reply_timeliness"]) if s.view is None][0]
     assert "calendar" in st.tables and "wd_due_at" not in st.sql.lower()
     assert wh.execute("select record_id, status, due_at from metric_items").fetchall() == [
-        ("S1", "late", dt.datetime(2025, 10, 11))]
+        ("S1", "late", dt.datetime(2025, 10, 11))
+    ]
 
 
 def test_adjustments_applied_around_either_engine(spark, wh, tmp_path):
@@ -275,19 +307,31 @@ def test_adjustments_applied_around_either_engine(spark, wh, tmp_path):
 
     insert(wh, "agencies", {"agency_code": "A", "agency_name": "甲局", "level": "市级"})
     app = {"applicant_code": "A", "provider_code": "A", "share_type": "有条件共享"}
-    insert(wh, "share_applications",
-           {**app, "application_id": "S1", "submitted_at": "2025-09-01 10:00", "replied_at": "2025-09-10 10:00"},
-           {**app, "application_id": "S2", "submitted_at": "2025-09-02 10:00", "replied_at": "2025-09-20 10:00"})
-    fix = adjust.propose_correction(wh, table="share_applications", record_id="S1", column="replied_at",
-                                    value="2025-09-01 12:00", reason="核实", evaluator="甲")
-    excuse = adjust.propose_excuse(wh, metric_id="share_reply_timeliness", record_id="S2", reason="核实",
-                                   evaluator="甲")
+    insert(
+        wh,
+        "share_applications",
+        {**app, "application_id": "S1", "submitted_at": "2025-09-01 10:00", "replied_at": "2025-09-10 10:00"},
+        {**app, "application_id": "S2", "submitted_at": "2025-09-02 10:00", "replied_at": "2025-09-20 10:00"},
+    )
+    fix = adjust.propose_correction(
+        wh,
+        table="share_applications",
+        record_id="S1",
+        column="replied_at",
+        value="2025-09-01 12:00",
+        reason="核实",
+        evaluator="甲",
+    )
+    excuse = adjust.propose_excuse(
+        wh, metric_id="share_reply_timeliness", record_id="S2", reason="核实", evaluator="甲"
+    )
     for a in (fix, excuse):
         adjust.approve(wh, a, "乙")
     adjustments = adjust.active(wh)
     window = Window.for_year(2025, dt.datetime(2026, 1, 5), scheme_for(2025, None))
     got = {}
     for name, compute in (("duckdb", compute_items), ("spark", SparkEngine(spark=spark).compute_items)):
+
         def one_metric(con, w, compute=compute):
             compute(con, w, ["share_reply_timeliness"])
 

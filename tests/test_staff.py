@@ -13,11 +13,9 @@ import pytest
 from conftest import insert
 
 from hzeval import workbench
-
-from hzeval.store import calendar
-
-from hzeval.workbench import staff
 from hzeval.metrics import METRICS
+from hzeval.store import calendar
+from hzeval.workbench import staff
 
 D = dt.date
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,13 +36,16 @@ def test_deadline_steps_show_holidays_and_make_up_days():
 
 def _snapshots(wh):
     base = dict(resource_name="r", provider_code="A", status="已发布", share_type="无条件共享")
-    insert(wh, "catalog_snapshot",
-           {**base, "snapshot_date": "2025-11-30", "resource_code": "R1"},
-           {**base, "snapshot_date": "2025-11-30", "resource_code": "R2"},
-           {**base, "snapshot_date": "2025-11-30", "resource_code": "R3"},
-           {**base, "snapshot_date": "2025-12-31", "resource_code": "R1", "share_type": "有条件共享"},
-           {**base, "snapshot_date": "2025-12-31", "resource_code": "R2", "status": "已下架"},
-           {**base, "snapshot_date": "2025-12-31", "resource_code": "R4"})
+    insert(
+        wh,
+        "catalog_snapshot",
+        {**base, "snapshot_date": "2025-11-30", "resource_code": "R1"},
+        {**base, "snapshot_date": "2025-11-30", "resource_code": "R2"},
+        {**base, "snapshot_date": "2025-11-30", "resource_code": "R3"},
+        {**base, "snapshot_date": "2025-12-31", "resource_code": "R1", "share_type": "有条件共享"},
+        {**base, "snapshot_date": "2025-12-31", "resource_code": "R2", "status": "已下架"},
+        {**base, "snapshot_date": "2025-12-31", "resource_code": "R4"},
+    )
 
 
 def test_snapshot_diff(wh):
@@ -53,7 +54,10 @@ def test_snapshot_diff(wh):
     assert (diff["before"], diff["after"]) == (D(2025, 11, 30), D(2025, 12, 31))
     assert diff["added"]["resource_code"].to_list() == ["R4"]
     assert diff["withdrawn"]["resource_code"].to_list() == ["R2", "R3"]
-    changed = {(r["resource_code"], r["field"]): (r["before_value"], r["after_value"]) for r in diff["changed"].iter_rows(named=True)}
+    changed = {
+        (r["resource_code"], r["field"]): (r["before_value"], r["after_value"])
+        for r in diff["changed"].iter_rows(named=True)
+    }
     assert changed == {("R1", "share_type"): ("无条件共享", "有条件共享"), ("R2", "status"): ("已发布", "已下架")}
 
 
@@ -70,9 +74,17 @@ def test_snapshot_view_names_the_dates_compared(wh):
 
 
 def test_table_is_tidy():
-    df = pl.DataFrame({"_load_id": [1, 2, 3], "record_table": ["t"] * 3, "late": [True] * 3,
-                       "record_id": ["S1", "S2", "S3"], "due_at": [dt.datetime(2025, 10, 11), None, None],
-                       "done_at": [None, dt.datetime(2025, 10, 11, 9, 5), None], "rows": [1234567, 2, 3]})
+    df = pl.DataFrame(
+        {
+            "_load_id": [1, 2, 3],
+            "record_table": ["t"] * 3,
+            "late": [True] * 3,
+            "record_id": ["S1", "S2", "S3"],
+            "due_at": [dt.datetime(2025, 10, 11), None, None],
+            "done_at": [None, dt.datetime(2025, 10, 11, 9, 5), None],
+            "rows": [1234567, 2, 3],
+        }
+    )
     t = staff.Table(df, "事项", limit=2)
     assert t.headers == ["事项编号", "截止时间", "办结时间", "行数"]  # internal columns dropped, Chinese headers
     html = t._repr_html_()
@@ -89,8 +101,12 @@ def test_pickers_come_from_the_registry(wh):
     options = staff.metric_options()
     assert len(options) == len(METRICS)
     assert ("共享申请答复及时率（第二十四条）", "share_reply_timeliness") in options
-    insert(wh, "agencies", {"agency_code": "B", "agency_name": "乙局", "level": "市级"},
-           {"agency_code": "A", "agency_name": "甲局", "level": "市级"})
+    insert(
+        wh,
+        "agencies",
+        {"agency_code": "B", "agency_name": "乙局", "level": "市级"},
+        {"agency_code": "A", "agency_name": "甲局", "level": "市级"},
+    )
     assert staff.agency_options(wh) == [("甲局（A）", "A"), ("乙局（B）", "B")]
 
 
@@ -104,8 +120,13 @@ def test_picker_renders_first_then_on_change():
     shown = staff.picker(render, False, agency_code=([("甲局（A）", "A")], "A"), record_id=([("S1", "S1")], "S1"))
     assert calls == [("A", "S1")] and shown.dropdowns is None
     calls.clear()
-    p = staff.picker(render, True, refresh=lambda v: {"record_id": [(f"{v['agency_code']}-1", f"{v['agency_code']}-1")]},
-                     agency_code=([("甲局（A）", "A"), ("乙局（B）", "B")], "A"), record_id=([("S1", "S1")], "S1"))
+    p = staff.picker(
+        render,
+        True,
+        refresh=lambda v: {"record_id": [(f"{v['agency_code']}-1", f"{v['agency_code']}-1")]},
+        agency_code=([("甲局（A）", "A"), ("乙局（B）", "B")], "A"),
+        record_id=([("S1", "S1")], "S1"),
+    )
     assert calls == [("A", "S1")]
     assert p.dropdowns["agency_code"].description == "机构"
     p.dropdowns["agency_code"].value = "B"  # picking another agency refreshes its items, then re-renders once
@@ -113,13 +134,20 @@ def test_picker_renders_first_then_on_change():
 
 
 def test_coverage_lists_every_agency_and_marks_gaps(wh):
-    insert(wh, "agencies", {"agency_code": "A", "agency_name": "甲局", "level": "市级"},
-           {"agency_code": "B", "agency_name": "乙局", "level": "市级"})
-    insert(wh, "aggregation_log",
-           {"job_id": "J1", "resource_code": "R1", "agency_code": "A", "started_at": "2025-01-05 10:00", "status": "成功"},
-           {"job_id": "J2", "resource_code": "R1", "agency_code": "A", "started_at": "2025-01-20 10:00", "status": "失败"},
-           {"job_id": "J3", "resource_code": "R1", "agency_code": "A", "started_at": "2025-03-02 10:00", "status": "成功"},
-           {"job_id": "J4", "resource_code": "R1", "agency_code": "A", "started_at": "2024-12-30 10:00", "status": "成功"})
+    insert(
+        wh,
+        "agencies",
+        {"agency_code": "A", "agency_name": "甲局", "level": "市级"},
+        {"agency_code": "B", "agency_name": "乙局", "level": "市级"},
+    )
+    insert(
+        wh,
+        "aggregation_log",
+        {"job_id": "J1", "resource_code": "R1", "agency_code": "A", "started_at": "2025-01-05 10:00", "status": "成功"},
+        {"job_id": "J2", "resource_code": "R1", "agency_code": "A", "started_at": "2025-01-20 10:00", "status": "失败"},
+        {"job_id": "J3", "resource_code": "R1", "agency_code": "A", "started_at": "2025-03-02 10:00", "status": "成功"},
+        {"job_id": "J4", "resource_code": "R1", "agency_code": "A", "started_at": "2024-12-30 10:00", "status": "成功"},
+    )
     wh.execute(f"create table input_coverage as {staff.coverage_sql()}")
     cov = staff.coverage(wh, "aggregation_log", 2025)
     assert cov.columns == ["agency_code", "agency_name", *[f"2025-{m:02d}" for m in range(1, 13)]]
@@ -139,12 +167,25 @@ def two_years(tmp_path_factory):
 
     db = tmp_path_factory.mktemp("yoy") / "w.duckdb"
     with connect(db) as con:
-        insert(con, "agencies", {"agency_code": "A", "agency_name": "甲局", "level": "市级"},
-               {"agency_code": "C", "agency_name": "丙局", "level": "市级"})
+        insert(
+            con,
+            "agencies",
+            {"agency_code": "A", "agency_name": "甲局", "level": "市级"},
+            {"agency_code": "C", "agency_name": "丙局", "level": "市级"},
+        )
         insert(con, "open_plans", {"agency_code": "A", "year": 2025, "filed_at": "2025-02-01 10:00"})
-        insert(con, "share_applications", {"application_id": "S2", "applicant_code": "A", "provider_code": "C",
-                                           "share_type": "有条件共享", "submitted_at": "2025-09-30 10:00",
-                                           "replied_at": "2025-10-11 09:00"})
+        insert(
+            con,
+            "share_applications",
+            {
+                "application_id": "S2",
+                "applicant_code": "A",
+                "provider_code": "C",
+                "share_type": "有条件共享",
+                "submitted_at": "2025-09-30 10:00",
+                "replied_at": "2025-10-11 09:00",
+            },
+        )
     run_assessment(db, 2024, dt.datetime(2025, 1, 6))
     run_assessment(db, 2025, dt.datetime(2026, 1, 5))
     return db.parent / "published"
@@ -161,7 +202,11 @@ def test_year_over_year(two_years):
     # 数据开放 10 × 100/65 = 15.38, the other standing obligations 0
     assert (row["total_prev"], row["total"], row["change"]) == (0.0, 15.38, 15.38)
     assert row["agency_name"] == "甲局"
-    plan = yoy["indicators"].filter((pl.col("metric_id") == "open_plan_filed") & (pl.col("agency_code") == "A")).row(0, named=True)
+    plan = (
+        yoy["indicators"]
+        .filter((pl.col("metric_id") == "open_plan_filed") & (pl.col("agency_code") == "A"))
+        .row(0, named=True)
+    )
     assert (plan["value_prev"], plan["value"], plan["metric_name"]) == (0.0, 1.0, "年度开放计划备案")
 
 
@@ -206,25 +251,49 @@ def test_staff_notebooks_with_parameters(two_years, tmp_path, interactive):
     texts = {}
     for name in NOTEBOOKS:
         out = tmp_path / f"{name}.ipynb"
-        pm.execute_notebook(str(ROOT / "notebooks" / f"{name}.ipynb"), str(out), kernel_name="python3",
-                            parameters={"published": str(two_years), "agency_code": "C",
-                                        "metric_id": "share_reply_timeliness", "interactive": interactive},
-                            progress_bar=False, cwd=str(tmp_path))
+        pm.execute_notebook(
+            str(ROOT / "notebooks" / f"{name}.ipynb"),
+            str(out),
+            kernel_name="python3",
+            parameters={
+                "published": str(two_years),
+                "agency_code": "C",
+                "metric_id": "share_reply_timeliness",
+                "interactive": interactive,
+            },
+            progress_bar=False,
+            cwd=str(tmp_path),
+        )
         nb = nbformat.read(out, as_version=4)
         outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
         # with pickers, the views live in the Output widgets' saved state
         state = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {}).get("state", {})
-        outputs += [o for w in state.values() if w["model_name"] == "OutputModel" for o in w["state"].get("outputs", [])]
+        outputs += [
+            o for w in state.values() if w["model_name"] == "OutputModel" for o in w["state"].get("outputs", [])
+        ]
         texts[name] = "".join(o["data"]["text/html"] for o in outputs if "text/html" in o.get("data", {}))
         assert not re.search(r">\s*(null|None|NaN)\s*<", texts[name]), name
         if interactive:
-            widgets = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
-                       if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+            widgets = [
+                o
+                for c in nb.cells
+                if c.cell_type == "code"
+                for o in c.get("outputs", [])
+                if "application/vnd.jupyter.widget-view+json" in o.get("data", {})
+            ]
             assert widgets, name
     # 09-30 + 2 working days: the eight days of 国庆/中秋 are skipped, 10-09 and 10-10 count
-    assert "S2" in texts["evidence_explorer"] and "第 2 个工作日" in texts["evidence_explorer"] \
-        and "法定节假日" in texts["evidence_explorer"] and "国庆节" in texts["evidence_explorer"]
-    assert "对比 2025 年" in texts["year_over_year"] and "甲局" in texts["year_over_year"] and "丙局" in texts["year_over_year"]
+    assert (
+        "S2" in texts["evidence_explorer"]
+        and "第 2 个工作日" in texts["evidence_explorer"]
+        and "法定节假日" in texts["evidence_explorer"]
+        and "国庆节" in texts["evidence_explorer"]
+    )
+    assert (
+        "对比 2025 年" in texts["year_over_year"]
+        and "甲局" in texts["year_over_year"]
+        and "丙局" in texts["year_over_year"]
+    )
     assert "已加载文件" in texts["drop_check"] and "目录快照只有 0 期" in texts["drop_check"]
 
 

@@ -43,8 +43,13 @@ def warehouse(sample_warehouse, tmp_path_factory):
 
 
 def hzeval(*args, env=None, timeout=600):
-    return subprocess.run([sys.executable, "-m", "hzeval.cli.main", *args], capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "hzeval.cli.main", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def test_open_run_picks_the_year_and_the_previous_one(warehouse, monkeypatch):
@@ -105,16 +110,38 @@ def test_a_notebook_held_open_does_not_stop_the_scheduled_run(warehouse, tmp_pat
     publishes a new run; the notebook keeps answering from its run, the next one sees the new run."""
     db, pub = warehouse
     env = {**os.environ, "HZEVAL_PUBLISHED": str(pub)}
-    nb = subprocess.Popen([sys.executable, "-c", NOTEBOOK], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, text=True, env=env)
+    nb = subprocess.Popen(
+        [sys.executable, "-c", NOTEBOOK],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     try:
         first = nb.stdout.readline().split()
         assert len(first) == 3, nb.stderr.read()
         old_run = first[0]
         t0 = time.perf_counter()
-        proc = hzeval("--db", str(db), "run", "--drop", str(ROOT / "data_samples"), "--year", "2025",
-                      "--as-of", "2026-01-06", "--format", "xlsx", "--no-wait", "--out", str(tmp_path / "reports"),
-                      "--log-file", str(tmp_path / "run.log"), env={"HZEVAL_LOCK_WAIT": "0"})
+        proc = hzeval(
+            "--db",
+            str(db),
+            "run",
+            "--drop",
+            str(ROOT / "data_samples"),
+            "--year",
+            "2025",
+            "--as-of",
+            "2026-01-06",
+            "--format",
+            "xlsx",
+            "--no-wait",
+            "--out",
+            str(tmp_path / "reports"),
+            "--log-file",
+            str(tmp_path / "run.log"),
+            env={"HZEVAL_LOCK_WAIT": "0"},
+        )
         elapsed = time.perf_counter() - t0
         assert proc.returncode == 0, proc.stderr
         assert "已发布" in proc.stdout
@@ -134,14 +161,22 @@ def test_a_notebook_held_open_does_not_stop_the_scheduled_run(warehouse, tmp_pat
 
 def hold(db: Path, read_only: bool, seconds: float = 600):
     """Another process holding the live warehouse (as the old notebooks did); returns it once it holds."""
-    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
         import duckdb, time
         con = duckdb.connect({str(db)!r}, read_only={read_only})
         print("holding", flush=True)
         time.sleep({seconds})
         con.close()
         time.sleep(600)
-    """)], stdout=subprocess.PIPE, text=True)
+    """),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stdout.readline().strip() == "holding"
     return proc
 
@@ -151,9 +186,23 @@ def test_run_names_a_reader_holding_the_warehouse_after_retrying(warehouse, tmp_
     reader = hold(db, read_only=True)
     try:
         t0 = time.perf_counter()
-        proc = hzeval("--db", str(db), "run", "--drop", str(ROOT / "data_samples"), "--year", "2025", "--no-wait",
-                      "--format", "xlsx", "--out", str(tmp_path / "r"), "--log-file", str(tmp_path / "run.log"),
-                      env={"HZEVAL_LOCK_WAIT": "2"})
+        proc = hzeval(
+            "--db",
+            str(db),
+            "run",
+            "--drop",
+            str(ROOT / "data_samples"),
+            "--year",
+            "2025",
+            "--no-wait",
+            "--format",
+            "xlsx",
+            "--out",
+            str(tmp_path / "r"),
+            "--log-file",
+            str(tmp_path / "run.log"),
+            env={"HZEVAL_LOCK_WAIT": "2"},
+        )
         waited = time.perf_counter() - t0
     finally:
         reader.kill()
@@ -170,9 +219,25 @@ def test_run_waits_out_a_reader_that_lets_go(warehouse, tmp_path):
     db, _ = warehouse
     reader = hold(db, read_only=True, seconds=1.5)
     try:
-        proc = hzeval("--db", str(db), "run", "--drop", str(ROOT / "data_samples"), "--year", "2025",
-                      "--as-of", "2026-01-07", "--no-wait", "--format", "xlsx", "--out", str(tmp_path / "r"),
-                      "--log-file", str(tmp_path / "run.log"), env={"HZEVAL_LOCK_WAIT": "30"})
+        proc = hzeval(
+            "--db",
+            str(db),
+            "run",
+            "--drop",
+            str(ROOT / "data_samples"),
+            "--year",
+            "2025",
+            "--as-of",
+            "2026-01-07",
+            "--no-wait",
+            "--format",
+            "xlsx",
+            "--out",
+            str(tmp_path / "r"),
+            "--log-file",
+            str(tmp_path / "run.log"),
+            env={"HZEVAL_LOCK_WAIT": "30"},
+        )
     finally:
         reader.kill()
         reader.wait()

@@ -64,8 +64,16 @@ def _require(value: str | None, zh: str, en: str) -> str:
     return str(value).strip()
 
 
-def propose_excuse(con, *, metric_id: str, record_id: str, reason: str, evaluator: str,
-                   agency_code: str | None = None, record_table: str | None = None) -> str:
+def propose_excuse(
+    con,
+    *,
+    metric_id: str,
+    record_id: str,
+    reason: str,
+    evaluator: str,
+    agency_code: str | None = None,
+    record_table: str | None = None,
+) -> str:
     """Propose excusing one evidence item of a metric (as listed in ``evidence``)."""
     if metric_id not in METRICS:
         raise AdjustmentError(f"未知指标 {metric_id}", f"unknown metric {metric_id!r}", metric=metric_id)
@@ -74,15 +82,24 @@ def propose_excuse(con, *, metric_id: str, record_id: str, reason: str, evaluato
     adj_id = _next_id(con)
     con.execute(
         "insert into adjustments values ($id, 'excuse', $metric, $agency, $table, $record, null, null, $reason, $by, $at)",
-        {"id": adj_id, "metric": metric_id, "agency": agency_code, "table": record_table, "record": _require(record_id, "记录编号", "record id"),
-         "reason": reason, "by": evaluator, "at": _now()},
+        {
+            "id": adj_id,
+            "metric": metric_id,
+            "agency": agency_code,
+            "table": record_table,
+            "record": _require(record_id, "记录编号", "record id"),
+            "reason": reason,
+            "by": evaluator,
+            "at": _now(),
+        },
     )
     _event(con, adj_id, "propose", evaluator, reason)
     return adj_id
 
 
-def propose_correction(con, *, table: str, record_id: str, column: str, value: str | None, reason: str,
-                       evaluator: str) -> str:
+def propose_correction(
+    con, *, table: str, record_id: str, column: str, value: str | None, reason: str, evaluator: str
+) -> str:
     """Propose reading one column of one record (by its single-column key) with ``value``."""
     t = TABLES.get(table)
     if t is None or table == "calendar_overrides":
@@ -90,10 +107,16 @@ def propose_correction(con, *, table: str, record_id: str, column: str, value: s
     if len(t.key) != 1:
         raise AdjustmentError(
             f"表 {table} 的记录由多列（{', '.join(t.key)}）确定，不能更正，请改用豁免（excuse）",
-            f"table {table} has a composite key ({', '.join(t.key)}); excuse the evidence item instead", table=table)
+            f"table {table} has a composite key ({', '.join(t.key)}); excuse the evidence item instead",
+            table=table,
+        )
     if column not in t.names or column in t.key:
-        raise AdjustmentError(f"表 {table} 没有可更正的列 {column}", f"table {table} has no correctable column {column!r}",
-                              table=table, column=column)
+        raise AdjustmentError(
+            f"表 {table} 没有可更正的列 {column}",
+            f"table {table} has no correctable column {column!r}",
+            table=table,
+            column=column,
+        )
     exists = scalar(con, f"select count(*) from {table} where {t.key[0]} = $id", {"id": record_id})
     if not exists:
         raise AdjustmentError(f"表 {table} 中没有记录 {record_id}", f"no record {record_id!r} in {table}", table=table)
@@ -103,8 +126,16 @@ def propose_correction(con, *, table: str, record_id: str, column: str, value: s
     adj_id = _next_id(con)
     con.execute(
         "insert into adjustments values ($id, 'correct', null, null, $table, $record, $column, $value, $reason, $by, $at)",
-        {"id": adj_id, "table": table, "record": record_id, "column": column,
-         "value": None if parsed is None else str(parsed), "reason": reason, "by": evaluator, "at": _now()},
+        {
+            "id": adj_id,
+            "table": table,
+            "record": record_id,
+            "column": column,
+            "value": None if parsed is None else str(parsed),
+            "reason": reason,
+            "by": evaluator,
+            "at": _now(),
+        },
     )
     _event(con, adj_id, "propose", evaluator, reason)
     return adj_id
@@ -118,8 +149,9 @@ def parse_value(table: str, column: str, value: str | None):
     expr, reason = parse_column(col, clean(pl.col("v"), True))
     out = pl.DataFrame({"v": [str(value)]}).select(expr.alias("v"))["v"][0]
     if out is None:
-        raise AdjustmentError(f"{column} 的值 {value!r} 无法解析（{reason}）", f"cannot parse {value!r} for {column}",
-                              column=column)
+        raise AdjustmentError(
+            f"{column} 的值 {value!r} 无法解析（{reason}）", f"cannot parse {value!r} for {column}", column=column
+        )
     return out
 
 
@@ -163,11 +195,23 @@ def adjustment_overview(con) -> pl.DataFrame:
     rows = []
     for r in list_adjustments(con).iter_rows(named=True):
         excuse = r["kind"] == "excuse"
-        target = (f"{r['metric_id']} {r['record_id']}" if excuse
-                  else f"{r['record_table']}.{r['column_name']} {r['record_id']} → {r['new_value']}")
+        target = (
+            f"{r['metric_id']} {r['record_id']}"
+            if excuse
+            else f"{r['record_table']}.{r['column_name']} {r['record_id']} → {r['new_value']}"
+        )
         state = "已撤销" if r["revoked_at"] else ("已生效" if r["approved_at"] else "待审批")
-        rows.append((r["adjustment_id"], "豁免" if excuse else "更正", target, r["reason"], r["evaluator"],
-                     r["approver"] or "", state))
+        rows.append(
+            (
+                r["adjustment_id"],
+                "豁免" if excuse else "更正",
+                target,
+                r["reason"],
+                r["evaluator"],
+                r["approver"] or "",
+                state,
+            )
+        )
     return pl.DataFrame(rows, schema={c: pl.String for c in OVERVIEW_COLUMNS}, orient="row")
 
 
@@ -185,8 +229,7 @@ def active(con, at: dt.datetime | None = None) -> pl.DataFrame:
 # --------------------------------------------------------------------------- application
 
 
-def compute_adjusted_items(con, window: Window, adjustments: pl.DataFrame | None,
-                           compute: Callable[..., None]) -> None:
+def compute_adjusted_items(con, window: Window, adjustments: pl.DataFrame | None, compute: Callable[..., None]) -> None:
     """Temp table ``metric_items`` for ``window`` with ``adjustments`` (active rows) applied: the corrected
     records shadow the loaded ones while ``compute`` (an engine's ``compute_items(con, window)``, DuckDB's or
     Spark's) runs, and the excused items are marked after it."""

@@ -7,30 +7,26 @@ import hashlib
 import json
 import logging
 import uuid
-
 from dataclasses import dataclass
 
 import polars as pl
 
 from hzeval import __version__
-
-from hzeval.util import faults
 from hzeval.assessment.adjust import active as active_adjustments
 from hzeval.assessment.adjust import compute_adjusted_items
-from hzeval.metrics import VETO_METRIC, Window, compute_items, roll_up
-from hzeval.store.published import publish_run
 from hzeval.assessment.scheme import Scheme, scheme_for
 from hzeval.assessment.scoring import AgencyInfo, Incident, score_all
+from hzeval.metrics import VETO_METRIC, Window, compute_items, roll_up
+from hzeval.store.published import publish_run
 from hzeval.store.warehouse import connect
+from hzeval.util import faults
 
 log = logging.getLogger(__name__)
 
 
 def inputs_fingerprint(con) -> tuple[str, list[dict]]:
     """sha256 over the loaded files (table, sha256) and the list itself."""
-    rows = con.execute(
-        "select table_name, sha256, file, rows_loaded from loads order by table_name, sha256"
-    ).fetchall()
+    rows = con.execute("select table_name, sha256, file, rows_loaded from loads order by table_name, sha256").fetchall()
     listing = [{"table": t, "sha256": s, "file": f, "rows": n} for t, s, f, n in rows]
     digest = hashlib.sha256("\n".join(f"{t}:{s}" for t, s, _, _ in rows).encode()).hexdigest()
     return digest, listing
@@ -84,20 +80,44 @@ def assess_in(con, year: int, as_of: dt.datetime, scheme: Scheme, run_id: str | 
 
     scores_df = pl.DataFrame(
         [(run_id, year, s.agency_code, s.dimension, s.indicator, s.points, s.max_points, s.basis) for s in scores],
-        schema={"run_id": pl.String, "year": pl.Int32, "agency_code": pl.String, "dimension": pl.String,
-                "indicator": pl.String, "points": pl.Float64, "max_points": pl.Float64, "basis": pl.String},
+        schema={
+            "run_id": pl.String,
+            "year": pl.Int32,
+            "agency_code": pl.String,
+            "dimension": pl.String,
+            "indicator": pl.String,
+            "points": pl.Float64,
+            "max_points": pl.Float64,
+            "basis": pl.String,
+        },
         orient="row",
     )
     grades_df = pl.DataFrame(
-        [(run_id, year, g.agency_code, g.total, g.grade, g.vetoed, g.rank, g.peer_group, g.veto_reason, g.graded)
-         for g in grades],
-        schema={"run_id": pl.String, "year": pl.Int32, "agency_code": pl.String, "total": pl.Float64,
-                "grade": pl.String, "vetoed": pl.Boolean, "rank": pl.Int32, "peer_group": pl.String,
-                "veto_reason": pl.String, "graded": pl.Boolean},
+        [
+            (run_id, year, g.agency_code, g.total, g.grade, g.vetoed, g.rank, g.peer_group, g.veto_reason, g.graded)
+            for g in grades
+        ],
+        schema={
+            "run_id": pl.String,
+            "year": pl.Int32,
+            "agency_code": pl.String,
+            "total": pl.Float64,
+            "grade": pl.String,
+            "vetoed": pl.Boolean,
+            "rank": pl.Int32,
+            "peer_group": pl.String,
+            "veto_reason": pl.String,
+            "graded": pl.Boolean,
+        },
         orient="row",
     )
     digest, listing = inputs_fingerprint(con)
-    for name, frame in (("metric_values", values), ("evidence", evidence), ("scores", scores_df), ("grades", grades_df)):
+    for name, frame in (
+        ("metric_values", values),
+        ("evidence", evidence),
+        ("scores", scores_df),
+        ("grades", grades_df),
+    ):
         con.register("_frame", frame.to_arrow())
         cols = ", ".join(frame.columns)
         con.execute(f"insert into {name} ({cols}) select {cols} from _frame")
@@ -127,14 +147,28 @@ def assess_in(con, year: int, as_of: dt.datetime, scheme: Scheme, run_id: str | 
                 $version, 'finished', $scheme_name, $scheme_file, $inputs, $rules_sha, $engine)
         """,
         {
-            "run_id": run_id, "started": started, "finished": dt.datetime.now(),
-            "year": year, "as_of": as_of, "scheme_sha": scheme.sha256, "inputs_sha": digest,
-            "version": __version__, "scheme_name": scheme.name, "scheme_file": scheme.source,
-            "inputs": json.dumps(listing, ensure_ascii=False), "rules_sha": window.rules.sha256,
+            "run_id": run_id,
+            "started": started,
+            "finished": dt.datetime.now(),
+            "year": year,
+            "as_of": as_of,
+            "scheme_sha": scheme.sha256,
+            "inputs_sha": digest,
+            "version": __version__,
+            "scheme_name": scheme.name,
+            "scheme_file": scheme.source,
+            "inputs": json.dumps(listing, ensure_ascii=False),
+            "rules_sha": window.rules.sha256,
             "engine": engine_name,
         },
     )
-    log.info("run %s: %d metric values, %d evidence rows, %d graded", run_id, values.height, evidence.height, grades_df.height)
+    log.info(
+        "run %s: %d metric values, %d evidence rows, %d graded",
+        run_id,
+        values.height,
+        evidence.height,
+        grades_df.height,
+    )
     return run_id
 
 

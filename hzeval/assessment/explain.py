@@ -11,7 +11,6 @@ from __future__ import annotations
 import polars as pl
 
 
-
 def explanation(run, agency: str, metric: str | None = None) -> dict:
     """Header (grade, veto), indicator rows (value, points, max, lost) and evidence per metric, from
     ``run`` (a :class:`hzeval.runs.RunReader`)."""
@@ -20,5 +19,11 @@ def explanation(run, agency: str, metric: str | None = None) -> dict:
     evidence = run.evidence(agency, metric)
     if metric:
         rows = rows.filter(pl.col("metric_id") == metric)
-    return {"head": head, "rows": rows, "evidence": evidence, "veto": run.vetoes(agency),
-            "deadlines": run.deadline_texts(), "disputes": run.rule_article("disputes")}
+    return {
+        "head": head,
+        "rows": rows,
+        "evidence": evidence,
+        "veto": run.vetoes(agency),
+        "deadlines": run.deadline_texts(),
+        "disputes": run.rule_article("disputes"),
+    }

@@ -52,5 +52,7 @@ def evaluate_gates(con, as_of: dt.datetime, project: str | None = None) -> pl.Da
         {"project": project},
     )
     if project is not None and out.is_empty():
-        raise RefusedError(f"未找到项目 {project}（或非财政资金项目）", f"no fiscal project {project!r}", project=project)
+        raise RefusedError(
+            f"未找到项目 {project}（或非财政资金项目）", f"no fiscal project {project!r}", project=project
+        )
     return out

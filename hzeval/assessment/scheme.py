@@ -18,6 +18,7 @@ from pydantic import ConfigDict, Field, PrivateAttr, ValidationError, field_vali
 
 from hzeval.contract import V
 from hzeval.errors import SchemeError
+
 # STANDING (re-exported for scoring): the standing obligations of DESIGN §5, owed by every graded agency
 # every year, so a 0 denominator scores 0 and they are never excluded (``obligation: standing``)
 from hzeval.metrics.registry import METRICS, STANDING
@@ -56,13 +57,16 @@ class Indicator(Strict):
     @model_validator(mode="after")
     def _floor_below_target(self):
         if self.floor >= self.target:
-            raise ValueError(f"指标 {self.metric} 的 floor ({self.floor}) 必须小于 target ({self.target}) / floor must be below target")
+            raise ValueError(
+                f"指标 {self.metric} 的 floor ({self.floor}) 必须小于 target ({self.target}) / floor must be below target"
+            )
         if self.basis is not None:
             _check_basis(self.basis, f"指标 {self.metric}")
         if self.na is not None and self.metric in STANDING:
             raise ValueError(
                 f"{self.metric} 是常设义务（每个参评机构每年都应履行），无数据时计 0 分，不能设 na: {self.na} / "
-                f"{self.metric} is a standing obligation: it scores 0 on nothing measured and takes no na policy")
+                f"{self.metric} is a standing obligation: it scores 0 on nothing measured and takes no na policy"
+            )
         return self
 
 
@@ -123,7 +127,8 @@ class Scheme(Strict):
     #: submissions whose review is timed (catalog_review_timeliness): 第十二条 speaks of updates; a scheme
     #: may add 编制提交
     catalog_review_events: list[Literal["编制提交", "变更提交", "下架提交"]] = Field(
-        default_factory=lambda: ["变更提交", "下架提交"], min_length=1)
+        default_factory=lambda: ["变更提交", "下架提交"], min_length=1
+    )
     dimensions: list[Dimension] = Field(min_length=1)
     deductions: list[Deduction] = Field(default_factory=list)
     veto: list[Veto] = Field(default_factory=list)
@@ -138,8 +143,10 @@ class Scheme(Strict):
     @classmethod
     def _no_deadlines(cls, data):
         if isinstance(data, dict) and "deadlines" in data:
-            raise ValueError("deadlines 已由 rules 取代：期限和条款来自规则配置，例如 rules: [{profile: huizhou-draft-2022, "
-                             "from: 2022-01-01}] / 'deadlines' is replaced by 'rules' (rule profiles with start dates)")
+            raise ValueError(
+                "deadlines 已由 rules 取代：期限和条款来自规则配置，例如 rules: [{profile: huizhou-draft-2022, "
+                "from: 2022-01-01}] / 'deadlines' is replaced by 'rules' (rule profiles with start dates)"
+            )
         return data
 
     @field_validator("open_plan_due")
@@ -220,7 +227,9 @@ class Scheme(Strict):
         for lo, hi in zip(bands, bands[1:]):
             lo_max = lo.max if lo.max is not None else 100.0
             if lo_max > hi.min:
-                raise ValueError(f"等级区间重叠 / overlapping grade bands: {lo.grade} [{lo.min:g}, {lo_max:g}) 与 {hi.grade} 自 {hi.min:g}")
+                raise ValueError(
+                    f"等级区间重叠 / overlapping grade bands: {lo.grade} [{lo.min:g}, {lo_max:g}) 与 {hi.grade} 自 {hi.min:g}"
+                )
             if lo_max < hi.min:
                 raise ValueError(f"等级区间有缺口 / gap between grade bands {lo.grade} and {hi.grade}")
         if bands[-1].max is not None and bands[-1].max < 100:
@@ -274,7 +283,12 @@ def scheme_for(year: int, path: str | Path | None = None) -> Scheme:
     scheme = latest_scheme_for(year)
     if scheme.year != year:
         logging.getLogger(__name__).warning(
-            "没有 %s 年的评分方案，沿用 %s / no packaged scheme for %s: using %s", year, scheme.name, year, scheme.source)
+            "没有 %s 年的评分方案，沿用 %s / no packaged scheme for %s: using %s",
+            year,
+            scheme.name,
+            year,
+            scheme.source,
+        )
     return scheme
 
 
@@ -304,7 +318,9 @@ def load_scheme(path: str | Path | None = None, year: int | None = None) -> Sche
         raw = path.read_bytes()
         data = yaml.safe_load(raw.decode("utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise SchemeError(f"无法读取评分方案 {path}：{exc}", f"cannot read scheme {path}: {exc}", file=str(path)) from exc
+        raise SchemeError(
+            f"无法读取评分方案 {path}：{exc}", f"cannot read scheme {path}: {exc}", file=str(path)
+        ) from exc
     if not isinstance(data, dict):
         raise SchemeError(f"评分方案 {path} 不是 YAML 映射", f"scheme {path} is not a YAML mapping", file=str(path))
     data = {**data, "sha256": hashlib.sha256(raw).hexdigest(), "source": str(path)}

@@ -170,11 +170,22 @@ def score_all(
         if not scheme.is_graded(ag.agency_type):
             pre.append(GradeRow(ag.code, total, NOT_GRADED, False, None, None, None, graded=False))
             continue
-        hit = next(((vt, inc) for inc in _incidents(incidents.get(ag.code, ())) for vt in scheme.veto
-                    if vt.incident_kind == inc.kind), None)
+        hit = next(
+            (
+                (vt, inc)
+                for inc in _incidents(incidents.get(ag.code, ()))
+                for vt in scheme.veto
+                if vt.incident_kind == inc.kind
+            ),
+            None,
+        )
         grade = hit[0].grade if hit else scheme.grade_for(total)
         reason = veto_reason(hit[1], hit[0].basis) if hit else None
-        pre.append(GradeRow(ag.code, total, grade, hit is not None, None, scheme.peer_groups.get(ag.level or "", ag.level), reason))
+        pre.append(
+            GradeRow(
+                ag.code, total, grade, hit is not None, None, scheme.peer_groups.get(ag.level or "", ag.level), reason
+            )
+        )
     return scores, rank(pre)
 
 
@@ -191,5 +202,7 @@ def rank(rows: list[GradeRow]) -> list[GradeRow]:
         keyed = sorted(group, key=lambda r: (r.vetoed, -r.total, r.agency_code))
         for r in keyed:
             better = sum(1 for o in group if (o.vetoed, -o.total) < (r.vetoed, -r.total))
-            out.append(GradeRow(r.agency_code, r.total, r.grade, r.vetoed, better + 1, r.peer_group, r.veto_reason, r.graded))
+            out.append(
+                GradeRow(r.agency_code, r.total, r.grade, r.vetoed, better + 1, r.peer_group, r.veto_reason, r.graded)
+            )
     return sorted(out, key=lambda r: (not r.graded, r.peer_group or "", r.rank or 0, r.agency_code))

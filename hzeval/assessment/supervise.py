@@ -19,8 +19,8 @@ import datetime as dt
 
 import polars as pl
 
-from hzeval.metrics import DEADLINE_METRICS, SUPERVISION_CATEGORY, Window, compute_items
 from hzeval.assessment.scheme import latest_scheme_for
+from hzeval.metrics import DEADLINE_METRICS, SUPERVISION_CATEGORY, Window, compute_items
 from hzeval.util.frame import frame
 
 #: 督办 category per metric, from the metrics' declarations (``-- category:``)
@@ -29,7 +29,6 @@ CATEGORY = SUPERVISION_CATEGORY
 OPEN_PLAN_CATEGORY = "开放计划未备案"
 #: the authority's duty on overdue rectifications
 ESCALATION_CATEGORY = "逾期整改未上报政府"
-
 
 
 def supervision_items(con, as_of: dt.datetime, agency: str | None = None, scheme=None) -> pl.DataFrame:

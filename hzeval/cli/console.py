@@ -15,21 +15,28 @@ from pathlib import Path
 import polars as pl
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import (BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
-                           TimeRemainingColumn)
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from hzeval import present
 from hzeval.assessment.assess import Ranking
 from hzeval.assessment.gate import CONDITIONS
 from hzeval.assessment.scoring import NOT_GRADED
-from hzeval.present import SUPERVISION_COLUMNS
 from hzeval.ingest.load import LoadResult
 from hzeval.ingest.report import FORMAT_TEXT, STATUS_TEXT
 from hzeval.metrics.registry import METRICS
 from hzeval.notify import NotifyResult, summary_line
 from hzeval.notify.channels import CHANNEL_ZH
 from hzeval.notify.compose import ESCALATE, OVERDUE, SOON, clean, plain_text, subject
+from hzeval.present import SUPERVISION_COLUMNS
 from hzeval.rules import articles_for
 from hzeval.runs import LOST_EPS
 
@@ -49,8 +56,12 @@ def load_bar(enabled: bool, total: int) -> Progress | None:
     if not enabled or total <= PROGRESS_MIN_BYTES:
         return None
     return Progress(
-        TextColumn("加载 / loading {task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
-        console=err, transient=True,
+        TextColumn("加载 / loading {task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
     )
 
 
@@ -78,8 +89,15 @@ def load_progress(enabled: bool = True) -> Callable[[str | None, int, int], None
 
 def report_progress(console: Console, total_hint: str = "报告"):
     """A rich progress bar for ``render_reports``: returns (on_start, on_done, finish)."""
-    bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                   console=console, transient=False, disable=not console.is_terminal)
+    bar = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+        disable=not console.is_terminal,
+    )
     state = {}
 
     def on_start(run, jobs):
@@ -94,8 +112,9 @@ def report_progress(console: Console, total_hint: str = "报告"):
         count = f"{state['done']}/{state['total']}"  # "12/40" on a terminal and in a log alike
         bar.update(state["task"], advance=1, description=f"{count} {mark} {Path(result.job.html).name}")
         if not result.ok:
-            bar.console.print(f"{count} ✘ {result.job.html}: {result.error}", style="red", markup=False,
-                              highlight=False)
+            bar.console.print(
+                f"{count} ✘ {result.job.html}: {result.error}", style="red", markup=False, highlight=False
+            )
         elif not console.is_terminal:
             console.print(f"{count} ✔ {result.job.html}", markup=False, highlight=False)
 
@@ -118,8 +137,15 @@ def print_summary(result: LoadResult, console: Console = out) -> None:
         fmt = FORMAT_TEXT.get(f.file_format, f.file_format)
         if f.encoding:
             fmt += f" / {f.encoding}"
-        t.add_row(f.file, f.table, fmt, f"{f.rows_loaded:,}", f"{f.rows_rejected:,}", f"{f.rows_replaced:,}",
-                  STATUS_TEXT.get(f.status, f.status))
+        t.add_row(
+            f.file,
+            f.table,
+            fmt,
+            f"{f.rows_loaded:,}",
+            f"{f.rows_rejected:,}",
+            f"{f.rows_replaced:,}",
+            STATUS_TEXT.get(f.status, f.status),
+        )
     console.print(t)
     n_loaded = sum(1 for f in result.files if f.status == "loaded")
     console.print(
@@ -188,8 +214,13 @@ def print_contact_gaps(gaps: list[tuple[str, str | None]], console: Console = ou
         return
     names = "、".join(f"{clean(name or '', 30)}（{code}）" for code, name in gaps[:50])
     more = " 等（仅列前 50 个）" if len(gaps) > 50 else ""
-    console.print(escape(f"未登记督办联系人（contacts 表，无邮箱或机器人地址）的机构 {len(gaps)} 个：{names}{more} / "
-                         f"{len(gaps)} agencies have no contact for 督办 notices"), soft_wrap=True)
+    console.print(
+        escape(
+            f"未登记督办联系人（contacts 表，无邮箱或机器人地址）的机构 {len(gaps)} 个：{names}{more} / "
+            f"{len(gaps)} agencies have no contact for 督办 notices"
+        ),
+        soft_wrap=True,
+    )
 
 
 # --------------------------------------------------------------------------- assess, rules
@@ -198,28 +229,44 @@ def print_contact_gaps(gaps: list[tuple[str, str | None]], console: Console = ou
 def print_ranking(ranking: Ranking, console: Console = out) -> None:
     """The run's header, one ranking table per peer group, the grade counts and the ungraded units."""
     r = ranking
-    console.print(f"[bold]{r.year} 年度评估[/bold]  截至 {r.as_of:%Y-%m-%d %H:%M}  方案：{r.scheme_name}  "
-                  f"运行：{r.run_id}")
+    console.print(
+        f"[bold]{r.year} 年度评估[/bold]  截至 {r.as_of:%Y-%m-%d %H:%M}  方案：{r.scheme_name}  运行：{r.run_id}"
+    )
     for group in dict.fromkeys(row["peer_group"] for row in r.rows):
         t = Table(title=f"{group}排名 / ranking ({group})", show_lines=False)
-        for col, just in (("名次", "right"), ("机构代码", "left"), ("机构名称", "left"), ("总分", "right"),
-                          ("等级", "left")):
+        for col, just in (
+            ("名次", "right"),
+            ("机构代码", "left"),
+            ("机构名称", "left"),
+            ("总分", "right"),
+            ("等级", "left"),
+        ):
             t.add_column(col, justify=just)
         for row in (row for row in r.rows if row["peer_group"] == group):
-            t.add_row(str(row["rank"]), row["agency_code"], row["agency_name"] or "（未登记）", f"{row['total']:.2f}",
-                      row["grade"] + ("（一票否决）" if row["vetoed"] else ""))
+            t.add_row(
+                str(row["rank"]),
+                row["agency_code"],
+                row["agency_name"] or "（未登记）",
+                f"{row['total']:.2f}",
+                row["grade"] + ("（一票否决）" if row["vetoed"] else ""),
+            )
         console.print(t)
     console.print("等级分布 / grades: " + "，".join(f"{g} {n}" for g, n in r.grades))
     if r.ungraded:
-        console.print(f"{NOT_GRADED} / not graded: "
-                      + "，".join(f"{c} {n or ''}（{t:.2f} 分，仅供参考）" for c, n, t in r.ungraded))
+        console.print(
+            f"{NOT_GRADED} / not graded: "
+            + "，".join(f"{c} {n or ''}（{t:.2f} 分，仅供参考）" for c, n, t in r.ungraded)
+        )
 
 
 def print_rules(year: int, scheme, deadlines: pl.DataFrame, metrics: pl.DataFrame, console: Console = out) -> None:
     """``hzeval rules``: the profiles in force over ``year`` and what each deadline and metric rests on
     (the frames of :func:`hzeval.rules.year_overview`)."""
-    console.print(f"[bold]{year} 年度适用规则[/bold]（方案 {scheme.name}；规则配置 "
-                  + "、".join(f"{s.profile.name} 自 {s.start}" for s in scheme.ruleset.spans) + "）")
+    console.print(
+        f"[bold]{year} 年度适用规则[/bold]（方案 {scheme.name}；规则配置 "
+        + "、".join(f"{s.profile.name} 自 {s.start}" for s in scheme.ruleset.spans)
+        + "）"
+    )
     t = Table(title="期限 / deadlines")
     for c in ("期限键", "规则配置", "适用起", "适用止", "期限", "条款", "原文"):
         t.add_column(c)
@@ -230,8 +277,9 @@ def print_rules(year: int, scheme, deadlines: pl.DataFrame, metrics: pl.DataFram
     for c in ("指标", "名称", "规则配置", "适用起", "适用止", "期限键", "条款"):
         t.add_column(c)
     for r in metrics.iter_rows(named=True):
-        t.add_row(r["metric_id"], r["metric_name"], r["profile"], str(r["from"]), str(r["to"]), r["deadline"],
-                  r["article"])
+        t.add_row(
+            r["metric_id"], r["metric_name"], r["profile"], str(r["from"]), str(r["to"]), r["deadline"], r["article"]
+        )
     console.print(t)
 
 
@@ -265,8 +313,17 @@ def print_items(items: pl.DataFrame, as_of: dt.datetime, console: Console = out,
     for r in shown.iter_rows(named=True):
         days = f"逾期 {r['wd_overdue']}" if r["wd_overdue"] is not None else f"剩 {r['wd_left']}"
         style = "red" if r["state"] == "逾期" else ("yellow" if r["state"] == "即将到期" else None)
-        t.add_row(r["category"], r["article"], r["agency_code"] or "", r["agency_name"] or "（未登记）",
-                  r["record_id"], present.deadline(r["due_date"]), r["state"], days, style=style)
+        t.add_row(
+            r["category"],
+            r["article"],
+            r["agency_code"] or "",
+            r["agency_name"] or "（未登记）",
+            r["record_id"],
+            present.deadline(r["due_date"]),
+            r["state"],
+            days,
+            style=style,
+        )
     console.print(t)
     if limit is not None and items.height > limit:
         more = items.height - limit
@@ -288,9 +345,16 @@ def print_gates(gates: pl.DataFrame, console: Console = out, as_of=None) -> None
     for r in gates.iter_rows(named=True):
         result = "通过" if r["passed"] else ("带病验收" if r["accepted_while_failing"] else "未通过")
         when = f"{r['checked_at']:%Y-%m-%d}" + ("（验收）" if r["accepted_at"] else "（当前）")
-        t.add_row(r["project_id"], r["project_name"], r["owner_name"] or r["owner_code"], when, result,
-                  r["failed_conditions"] or "", r["failed_resources"] or "",
-                  style="red" if r["accepted_while_failing"] else None)
+        t.add_row(
+            r["project_id"],
+            r["project_name"],
+            r["owner_name"] or r["owner_code"],
+            when,
+            result,
+            r["failed_conditions"] or "",
+            r["failed_resources"] or "",
+            style="red" if r["accepted_while_failing"] else None,
+        )
     console.print(t)
 
 
@@ -322,15 +386,24 @@ def print_explanation(exp: dict, console: Console = out, limit: int = 10) -> Non
         lost_any = True
         name, article = r["metric_name"] or r["metric_id"], r["article"] or ""
         if r["is_deduction"]:
-            console.print(f"\n[bold]{name}[/bold]（{article}）扣 {present.points(r['lost'])} 分："
-                          f"{present.integer(r['count'])} 次违规")
+            console.print(
+                f"\n[bold]{name}[/bold]（{article}）扣 {present.points(r['lost'])} 分："
+                f"{present.integer(r['count'])} 次违规"
+            )
         else:
-            val = "无" if r["value"] is None else (
-                f"{present.percent(r['value'])}"
-                f"（{present.integer(r['numerator'])}/{present.integer(r['denominator'])}）")
-            console.print(f"\n[bold]{r['dimension']} · {name}[/bold]（{article}）"
-                          f"得 {present.points(r['points'])} / {present.points(r['max_points'])}，"
-                          f"失 {present.points(r['lost'])} 分；实际 {val}")
+            val = (
+                "无"
+                if r["value"] is None
+                else (
+                    f"{present.percent(r['value'])}"
+                    f"（{present.integer(r['numerator'])}/{present.integer(r['denominator'])}）"
+                )
+            )
+            console.print(
+                f"\n[bold]{r['dimension']} · {name}[/bold]（{article}）"
+                f"得 {present.points(r['points'])} / {present.points(r['max_points'])}，"
+                f"失 {present.points(r['lost'])} 分；实际 {val}"
+            )
         key = METRICS[r["metric_id"]].deadline if r["metric_id"] in METRICS else None
         if key and exp["deadlines"].get(key):
             console.print(f"  依据：{exp['deadlines'][key]}", markup=False)
@@ -338,8 +411,11 @@ def print_explanation(exp: dict, console: Console = out, limit: int = 10) -> Non
         for e in items.head(limit).iter_rows(named=True):
             adj = f" [已调整 {e['adjustment_id']}]" if e["adjustment_id"] else ""
             cite = f"〔{e['article']}〕" if e["article"] and e["article"] != article else ""
-            console.print(f"  - {e['record_table_zh']} {e['record_id']}：{e['reason'] or ''} "
-                          f"{_late_by(e['due_at'], e['done_at'])}{cite}{adj}", markup=False)
+            console.print(
+                f"  - {e['record_table_zh']} {e['record_id']}：{e['reason'] or ''} "
+                f"{_late_by(e['due_at'], e['done_at'])}{cite}{adj}",
+                markup=False,
+            )
         if items.height > limit:
             console.print(f"  ……另有 {items.height - limit} 条证据（用 --limit 显示更多）")
     if not lost_any:
@@ -348,8 +424,11 @@ def print_explanation(exp: dict, console: Console = out, limit: int = 10) -> Non
     if adjusted.height:
         console.print(f"\n[bold]已调整事项（{exp['disputes']}争议处理）[/bold]")
         for e in adjusted.iter_rows(named=True):
-            console.print(f"  - [已调整 {e['adjustment_id']}] {e['metric_name']} {e['record_table_zh']} "
-                          f"{e['record_id']}：{e['reason'] or ''}", markup=False)
+            console.print(
+                f"  - [已调整 {e['adjustment_id']}] {e['metric_name']} {e['record_table_zh']} "
+                f"{e['record_id']}：{e['reason'] or ''}",
+                markup=False,
+            )
 
 
 # --------------------------------------------------------------------------- notify
@@ -369,9 +448,15 @@ def print_result(result: NotifyResult, console: Console = out, show_text: bool =
                 detail += f"：{o.error}"
             if o.next_attempt_at:
                 detail += f"（{o.next_attempt_at:%m-%d %H:%M} 后重试）"
-            t.add_row(escape(f"{clean(n.agency_name or '', 30)}（{n.agency_code}）"), CHANNEL_ZH[n.channel],
-                      escape(f"{clean(n.contact_name, 20)} {n.recipient}"), str(c[OVERDUE]), str(c[SOON]),
-                      str(c[ESCALATE]), escape(detail))
+            t.add_row(
+                escape(f"{clean(n.agency_name or '', 30)}（{n.agency_code}）"),
+                CHANNEL_ZH[n.channel],
+                escape(f"{clean(n.contact_name, 20)} {n.recipient}"),
+                str(c[OVERDUE]),
+                str(c[SOON]),
+                str(c[ESCALATE]),
+                escape(detail),
+            )
         console.print(t)
     if show_text:
         shown = set()
@@ -386,8 +471,9 @@ def print_result(result: NotifyResult, console: Console = out, show_text: bool =
     if result.unreached:
         names = "、".join(f"{clean(name or '', 30)}（{code}，{k} 项）" for code, name, k in result.unreached[:30])
         more = f" 等 {len(result.unreached)} 个" if len(result.unreached) > 30 else ""
-        console.print(escape(f"没有督办联系人、无法通知的机构 / agencies without contacts: {names}{more}"),
-                      soft_wrap=True)
+        console.print(
+            escape(f"没有督办联系人、无法通知的机构 / agencies without contacts: {names}{more}"), soft_wrap=True
+        )
     if result.bad_contacts:
         rows = "；".join(f"{code} {clean(name, 20)}：{why}" for code, name, why in result.bad_contacts[:20])
         console.print(escape(f"无法使用的联系人 / unusable contacts: {rows}"), soft_wrap=True)

@@ -28,14 +28,14 @@ from hzeval.assessment.explain import explanation
 from hzeval.assessment.gate import evaluate_gates
 from hzeval.assessment.scheme import scheme_for
 from hzeval.assessment.supervise import supervision_items
-from hzeval.present import write_supervision
 from hzeval.cli import console, params, requires
 from hzeval.cli.requires import Ctx
 from hzeval.errors import ConfigError, ExitCode, HzevalError, UsageError
 from hzeval.ingest import authority_gaps, load_paths, unresolved_references
-from hzeval.runs import open_reader
-from hzeval.notify import contact_gaps, publish_notified, raise_for_failures, send_notices
 from hzeval.metrics.profiles import year_overview
+from hzeval.notify import contact_gaps, publish_notified, raise_for_failures, send_notices
+from hzeval.present import write_supervision
+from hzeval.runs import open_reader
 from hzeval.scheduled import scheduled_run
 from hzeval.services import parse_as_of, render_year
 from hzeval.store.calendar import WorkCalendar
@@ -83,18 +83,31 @@ def validate(obj: Ctx, con):
 @params.year
 @params.as_of
 @params.scheme
-@click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True,
-              help="engine computing the metric items (spark: pip install 'hzeval[spark]' and Java)")
-@click.option("--spark-master", default=None,
-              help="Spark master URL (default local[*]; spark://host:7077, yarn, or sc://host:15002 for Spark Connect)")
-@click.option("--lake", default=None, help="folder or URI of the contract's tables as Parquet (<table>.parquet or "
-                                           "<table>/), read by Spark instead of the warehouse's copies")
+@click.option(
+    "--engine",
+    type=click.Choice(["duckdb", "spark"]),
+    default="duckdb",
+    show_default=True,
+    help="engine computing the metric items (spark: pip install 'hzeval[spark]' and Java)",
+)
+@click.option(
+    "--spark-master",
+    default=None,
+    help="Spark master URL (default local[*]; spark://host:7077, yarn, or sc://host:15002 for Spark Connect)",
+)
+@click.option(
+    "--lake",
+    default=None,
+    help="folder or URI of the contract's tables as Parquet (<table>.parquet or "
+    "<table>/), read by Spark instead of the warehouse's copies",
+)
 @click.pass_obj
 def assess(obj: Ctx, year, as_of, scheme, engine, spark_master, lake):
     """年度评估：计算指标、评分、定级 / compute metrics, scores and grades as one run."""
     if engine != "spark" and (spark_master or lake):
-        raise UsageError("--spark-master 和 --lake 只能与 --engine spark 一起使用",
-                         "--spark-master and --lake need --engine spark")
+        raise UsageError(
+            "--spark-master 和 --lake 只能与 --engine spark 一起使用", "--spark-master and --lake need --engine spark"
+        )
     if engine == "spark":
         from hzeval.metrics.spark import SparkEngine  # pyspark, when installed
 
@@ -104,8 +117,13 @@ def assess(obj: Ctx, year, as_of, scheme, engine, spark_master, lake):
 
 
 @cli.command()
-@click.option("--drop", type=click.Path(exists=True, file_okay=False, path_type=Path), default=Path("data_samples"),
-              show_default=True, help="drop folder to load")
+@click.option(
+    "--drop",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=Path("data_samples"),
+    show_default=True,
+    help="drop folder to load",
+)
 @params.year.but(required=False, default=2025, show_default=True)
 @params.as_of.but(default="2026-01-05", show_default=True, help="as-of time (ISO, local)")
 @click.pass_obj
@@ -217,8 +235,15 @@ def adjust():
 @requires.writer()
 def adjust_excuse(obj: Ctx, con, metric, record_id, record_table, agency, reason, evaluator):
     """提出豁免一条证据 / propose excusing an evidence item."""
-    adj = propose_excuse(con, metric_id=metric, record_id=record_id, record_table=record_table,
-                         agency_code=agency, reason=reason, evaluator=evaluator)
+    adj = propose_excuse(
+        con,
+        metric_id=metric,
+        record_id=record_id,
+        record_table=record_table,
+        agency_code=agency,
+        reason=reason,
+        evaluator=evaluator,
+    )
     console.out.print(f"已登记 {adj}（待审批）/ proposed {adj}, awaiting approval")
 
 
@@ -232,8 +257,9 @@ def adjust_excuse(obj: Ctx, con, metric, record_id, record_table, agency, reason
 @requires.writer()
 def adjust_correct(obj: Ctx, con, table, record_id, column, value, reason, evaluator):
     """提出更正一条记录的字段（仅用于评分）/ propose a corrected value for scoring."""
-    adj = propose_correction(con, table=table, record_id=record_id, column=column, value=value,
-                             reason=reason, evaluator=evaluator)
+    adj = propose_correction(
+        con, table=table, record_id=record_id, column=column, value=value, reason=reason, evaluator=evaluator
+    )
     console.out.print(f"已登记 {adj}（待审批）/ proposed {adj}, awaiting approval")
 
 
@@ -273,8 +299,12 @@ def adjust_list(obj: Ctx, con):
 @click.option("--port", type=int, default=5006, show_default=True)
 @params.address
 @params.users
-@click.option("--published", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="published runs folder (default published/ beside the warehouse)")
+@click.option(
+    "--published",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="published runs folder (default published/ beside the warehouse)",
+)
 @click.option("--allow-origin", multiple=True, help="extra host:port allowed to open the websocket (reverse proxy)")
 @click.pass_obj
 def dashboard(obj: Ctx, port, address, users_file, published, allow_origin):
@@ -285,8 +315,10 @@ def dashboard(obj: Ctx, port, address, users_file, published, allow_origin):
     folder = published or published_dir(obj.db)
     cookie_secret(users_file)  # fail early, before the server starts (creates the secret file if needed)
     if not read_users(users_file):
-        raise ConfigError(f"用户文件 {users_file} 不存在或为空：先运行 hzeval user add 用户名 --role leader",
-                          f"no users in {users_file}: run 'hzeval user add NAME --role leader' first")
+        raise ConfigError(
+            f"用户文件 {users_file} 不存在或为空：先运行 hzeval user add 用户名 --role leader",
+            f"no users in {users_file}: run 'hzeval user add NAME --role leader' first",
+        )
     console.out.print(f"驾驶舱 / dashboard: http://{address}:{port}/  （已发布运行 / published runs: {folder}）")
     serve(folder, users_file, port=port, address=address, allow_origin=tuple(allow_origin))
 
@@ -294,8 +326,12 @@ def dashboard(obj: Ctx, port, address, users_file, published, allow_origin):
 @cli.command()
 @click.option("--port", type=int, default=8888, show_default=True)
 @params.address
-@click.option("--notebooks", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
-              help="notebooks folder (default: notebooks/ of the project)")
+@click.option(
+    "--notebooks",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="notebooks folder (default: notebooks/ of the project)",
+)
 @click.option("--no-browser", is_flag=True, help="do not open a browser")
 @click.pass_obj
 def lab(obj: Ctx, port, address, notebooks, no_browser):
@@ -307,12 +343,16 @@ def lab(obj: Ctx, port, address, notebooks, no_browser):
     token = os.environ.get("HZEVAL_LAB_TOKEN") or secrets.token_hex(24)
     published = published_dir(obj.db)
     if not (published / "LATEST").exists():
-        console.err.print(f"提示 | note: {published} 中还没有已发布的评估结果，笔记本将无数据：先运行 make demo 或 "
-                          "hzeval assess", markup=False, soft_wrap=True)
+        console.err.print(
+            f"提示 | note: {published} 中还没有已发布的评估结果，笔记本将无数据：先运行 make demo 或 hzeval assess",
+            markup=False,
+            soft_wrap=True,
+        )
     argv = lab_command(folder, port, address, token, browser=not no_browser)
     env = lab_environment(published)
-    console.out.print(f"JupyterLab（笔记本 / notebooks: {folder}；已发布运行 / published runs: {published}）",
-                      markup=False)
+    console.out.print(
+        f"JupyterLab（笔记本 / notebooks: {folder}；已发布运行 / published runs: {published}）", markup=False
+    )
     console.out.print(f"打开 / open: http://{address}:{port}/lab?token={token}", markup=False, soft_wrap=True)
     sys.stdout.flush()
     os.execve(argv[0], argv, env)
@@ -344,8 +384,11 @@ def user_remove(name, users_file):
     from hzeval.dashboard.auth import RECHECK_SECONDS, remove_user
 
     remove_user(users_file, name)
-    console.out.print(f"已删除用户 {name}（{users_file}）；已打开的会话将在 {RECHECK_SECONDS:.0f} 秒内关闭 / removed; "
-                      f"open sessions close within {RECHECK_SECONDS:.0f} s", markup=False)
+    console.out.print(
+        f"已删除用户 {name}（{users_file}）；已打开的会话将在 {RECHECK_SECONDS:.0f} 秒内关闭 / removed; "
+        f"open sessions close within {RECHECK_SECONDS:.0f} s",
+        markup=False,
+    )
 
 
 @user.command("list")
@@ -370,8 +413,12 @@ def user_list(users_file):
 @params.formats
 @params.out
 @params.workers
-@click.option("--published", type=click.Path(exists=True, path_type=Path), default=None,
-              help="published run file or folder (default: published/ beside the warehouse)")
+@click.option(
+    "--published",
+    type=click.Path(exists=True, path_type=Path),
+    default=None,
+    help="published run file or folder (default: published/ beside the warehouse)",
+)
 @click.pass_obj
 def report(obj: Ctx, year, agency, formats, out, workers, published):
     """生成评估报告（HTML/PDF/XLSX、离线驾驶舱）/ render the graded reports and offline dashboards of a year."""
@@ -386,25 +433,44 @@ def report(obj: Ctx, year, agency, formats, out, workers, published):
 @params.formats
 @params.out
 @params.workers
-@click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path), default=Path("logs/hzeval-run.log"),
-              show_default=True)
+@click.option(
+    "--log-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("logs/hzeval-run.log"),
+    show_default=True,
+)
 @click.option("--no-wait", is_flag=True, help="exit at once if another run holds the lock")
 @click.option("--notify", "notify_after", is_flag=True, help="send 督办 notices after assessing (hzeval notify)")
 @click.pass_obj
 def run_cmd(obj: Ctx, drop, year, as_of, scheme, formats, out, workers, log_file, no_wait, notify_after):
     """定时任务：加载、评估、生成报告（加锁、幂等）/ scheduled job: load, assess, report."""
-    scheduled_run(obj.db, drop=drop, year=year, as_of=as_of, scheme=scheme, formats=formats, out=out,
-                  workers=workers, log_file=log_file, wait=not no_wait, console=console.out, err_console=console.err,
-                  notify=notify_after)
+    scheduled_run(
+        obj.db,
+        drop=drop,
+        year=year,
+        as_of=as_of,
+        scheme=scheme,
+        formats=formats,
+        out=out,
+        workers=workers,
+        log_file=log_file,
+        wait=not no_wait,
+        console=console.out,
+        err_console=console.err,
+        notify=notify_after,
+    )
 
 
 # --------------------------------------------------------------------------- entry point
 
 #: what the OS said, in Chinese and English, for the errors an output most often meets
-OS_HINTS = {errno.ENOSPC: "磁盘已满 / disk full", errno.EACCES: "没有权限 / permission denied",
-            errno.EROFS: "只读文件系统 / read-only file system",
-            errno.EFBIG: "文件超过大小限制（ulimit -f）/ file too large (file-size limit)",
-            errno.EDQUOT: "超出磁盘配额 / disk quota exceeded"}
+OS_HINTS = {
+    errno.ENOSPC: "磁盘已满 / disk full",
+    errno.EACCES: "没有权限 / permission denied",
+    errno.EROFS: "只读文件系统 / read-only file system",
+    errno.EFBIG: "文件超过大小限制（ulimit -f）/ file too large (file-size limit)",
+    errno.EDQUOT: "超出磁盘配额 / disk quota exceeded",
+}
 
 
 def main(argv=None):
@@ -427,15 +493,20 @@ def main(argv=None):
             raise
         target = exc.filename or ""
         hint = OS_HINTS.get(exc.errno, exc.strerror or type(exc).__name__)
-        console.err.print(f"错误 | error: 无法读写 {target}：{hint} | cannot read or write {target}: {exc.strerror}",
-                          markup=False, soft_wrap=True)
+        console.err.print(
+            f"错误 | error: 无法读写 {target}：{hint} | cannot read or write {target}: {exc.strerror}",
+            markup=False,
+            soft_wrap=True,
+        )
         sys.exit(int(ExitCode.IO))
     except Exception as exc:  # noqa: BLE001 - last line of defence: no bare traceback
         if debug:
             raise
         console.err.print(
             f"内部错误，请加 --debug 重试并报告 | internal error, rerun with --debug and report it: "
-            f"{type(exc).__name__}: {exc}", markup=False, soft_wrap=True,
+            f"{type(exc).__name__}: {exc}",
+            markup=False,
+            soft_wrap=True,
         )
         sys.exit(int(ExitCode.INTERNAL))
 

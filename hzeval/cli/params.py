@@ -47,23 +47,40 @@ debug = Option("--debug", is_flag=True, help="show tracebacks and debug logging"
 year = Option("--year", type=int, required=True, help="assessment year")
 as_of = Option("--as-of", "as_of", default=None, help="as-of time (ISO, local); default now")
 agency = Option("--agency", default=None, help="only this agency")
-scheme = Option("--scheme", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-                help="scheme file (default: the packaged scheme of the year)")
+scheme = Option(
+    "--scheme",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="scheme file (default: the packaged scheme of the year)",
+)
 
 # --------------------------------------------------------------------------- reports (report, run)
 
-formats = Option("--format", "formats", default="html,xlsx,dashboard", show_default=True, callback=_formats,
-                 help="html,pdf,xlsx,dashboard (dashboard: the offline leader dashboards)")
+formats = Option(
+    "--format",
+    "formats",
+    default="html,xlsx,dashboard",
+    show_default=True,
+    callback=_formats,
+    help="html,pdf,xlsx,dashboard (dashboard: the offline leader dashboards)",
+)
 out = Option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"), show_default=True)
 workers = Option("--workers", type=int, default=None, help="parallel notebooks (default: one per core)")
 
 # --------------------------------------------------------------------------- servers and users
 
-address = Option("--address", default="127.0.0.1", show_default=True,
-                 help="listen address (default: this machine only)")
-users = Option("--users", "users_file", type=click.Path(dir_okay=False, path_type=Path), envvar="HZEVAL_USERS",
-               default=None, callback=_users_file,
-               help="users file (default users.json beside the warehouse, or $HZEVAL_USERS)")
+address = Option(
+    "--address", default="127.0.0.1", show_default=True, help="listen address (default: this machine only)"
+)
+users = Option(
+    "--users",
+    "users_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="HZEVAL_USERS",
+    default=None,
+    callback=_users_file,
+    help="users file (default users.json beside the warehouse, or $HZEVAL_USERS)",
+)
 
 # --------------------------------------------------------------------------- adjustments
 

@@ -72,14 +72,21 @@ def reading(db, year: int | None = None, run_id: str | None = None):
             limit = float(os.environ.get("HZEVAL_WAIT_SECONDS", "600"))
             if deadline is None:
                 deadline = time.monotonic() + limit
-                err_console.print(f"数据仓库正被写入且尚无已发布的运行，等待写入结束（至多 {limit:.0f} 秒）… | "
-                                  f"the warehouse is being written and nothing is published yet: waiting", markup=False)
+                err_console.print(
+                    f"数据仓库正被写入且尚无已发布的运行，等待写入结束（至多 {limit:.0f} 秒）… | "
+                    f"the warehouse is being written and nothing is published yet: waiting",
+                    markup=False,
+                )
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.5)
     if pub is not None:
-        err_console.print(f"数据仓库正被写入，改读已发布的运行 {pub.stem}（该运行时的数据）| the warehouse is being written: "
-                          f"reading the published run {pub.stem} (data as of that run)", markup=False, soft_wrap=True)
+        err_console.print(
+            f"数据仓库正被写入，改读已发布的运行 {pub.stem}（该运行时的数据）| the warehouse is being written: "
+            f"reading the published run {pub.stem} (data as of that run)",
+            markup=False,
+            soft_wrap=True,
+        )
         con = duckdb.connect(str(pub), read_only=True)
         stack.callback(con.close)
         con.execute(MACROS.replace("create or replace macro", "create or replace temp macro"))
@@ -106,8 +113,9 @@ def _with(opening):
 def writer(create: bool = False, read_only_if: str | None = None):
     """The command gets the warehouse opened for writing (:func:`open_warehouse`; ``create``: made when
     missing), or read-only when its option ``read_only_if`` (e.g. ``"dry_run"``) is set."""
-    return _with(lambda obj, kw: open_warehouse(obj.db, create=create,
-                                                read_only=bool(read_only_if and kw[read_only_if])))
+    return _with(
+        lambda obj, kw: open_warehouse(obj.db, create=create, read_only=bool(read_only_if and kw[read_only_if]))
+    )
 
 
 def live_reader(func):

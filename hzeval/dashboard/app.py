@@ -18,7 +18,7 @@ from pathlib import Path
 import panel as pn
 
 from hzeval.dashboard import auth, views
-from hzeval.dashboard.store import Store, User
+from hzeval.dashboard.store import Store
 from hzeval.util.escape import markdown_text
 
 log = logging.getLogger(__name__)
@@ -28,8 +28,13 @@ ROLE_ZH = {"leader": "领导", "evaluator": "评估人员"}
 
 
 class Dashboard:
-    def __init__(self, store: Store, args: dict[str, str] | None = None, now: dt.datetime | None = None,
-                 logout_csrf: str | None = None):
+    def __init__(
+        self,
+        store: Store,
+        args: dict[str, str] | None = None,
+        now: dt.datetime | None = None,
+        logout_csrf: str | None = None,
+    ):
         args = args or {}
         self.store = store
         self.now = now
@@ -41,8 +46,15 @@ class Dashboard:
         self.run_select = pn.widgets.Select(label="评估运行", options=labels, value=run, css_classes=["hz-run"])
         page = args.get("page") if args.get("page") in self.pages else self.pages[0]
         self.page_select = pn.widgets.RadioButtonGroup(
-            label="页面", options=list(self.pages), value=page, orientation="vertical", button_type="primary",
-            button_style="outline", css_classes=["hz-pages"], sizing_mode="stretch_width")
+            label="页面",
+            options=list(self.pages),
+            value=page,
+            orientation="vertical",
+            button_type="primary",
+            button_style="outline",
+            css_classes=["hz-pages"],
+            sizing_mode="stretch_width",
+        )
         options = store.agency_options(run) if run else {}
         wanted = args.get("agency")
         agency = wanted if wanted in options.values() else (next(iter(options.values()), None))
@@ -125,8 +137,12 @@ class Dashboard:
 
     def template(self):
         return pn.template.BootstrapTemplate(
-            title=TITLE, sidebar=self.sidebar(), main=[self.main], header_background="#1f3b63",
-            sidebar_width=260, raw_css=[views.PAGE_CSS],
+            title=TITLE,
+            sidebar=self.sidebar(),
+            main=[self.main],
+            header_background="#1f3b63",
+            sidebar_width=260,
+            raw_css=[views.PAGE_CSS],
         )
 
 
@@ -195,14 +211,22 @@ def app_factory(folder: Path, users_file: Path, secret: str | None = None, reche
         holder: dict = {}
         current_user = partial(auth.signed_identity, secret, users_file, signed)
         holder["callback"] = pn.state.add_periodic_callback(
-            partial(_recheck, dash, current_user, holder), period=int(recheck * 1000))
+            partial(_recheck, dash, current_user, holder), period=int(recheck * 1000)
+        )
         return dash.template()
 
     return create
 
 
-def serve(folder: Path, users_file: Path, port: int = 5006, address: str = "127.0.0.1",
-          allow_origin: tuple[str, ...] = (), show: bool = False, threaded: bool = False):
+def serve(
+    folder: Path,
+    users_file: Path,
+    port: int = 5006,
+    address: str = "127.0.0.1",
+    allow_origin: tuple[str, ...] = (),
+    show: bool = False,
+    threaded: bool = False,
+):
     """Serve the dashboard (blocking unless ``threaded``) behind the login page, with signed
     session ids (a session id the server did not issue is refused)."""
     secret = auth.cookie_secret(users_file)
@@ -210,8 +234,16 @@ def serve(folder: Path, users_file: Path, port: int = 5006, address: str = "127.
     pn.extension("plotly", "tabulator")
     return pn.serve(
         {"/": app_factory(Path(folder), Path(users_file), secret)},
-        port=port, address=address, websocket_origin=origins, show=show, threaded=threaded,
-        title=TITLE, cookie_secret=secret, auth_provider=auth.make_provider(users_file, secret=secret),
-        secret_key=auth.session_key(secret), sign_sessions=True, generate_session_ids=True,
+        port=port,
+        address=address,
+        websocket_origin=origins,
+        show=show,
+        threaded=threaded,
+        title=TITLE,
+        cookie_secret=secret,
+        auth_provider=auth.make_provider(users_file, secret=secret),
+        secret_key=auth.session_key(secret),
+        sign_sessions=True,
+        generate_session_ids=True,
         start=True,
     )

@@ -98,23 +98,34 @@ def _editing(path: Path):
 
 
 def valid_name(name: str) -> bool:
-    return (0 < len(name) <= MAX_NAME and name != "guest"
-            and not any(c.isspace() or unicodedata.category(c)[0] in "CZ" for c in name))
+    return (
+        0 < len(name) <= MAX_NAME
+        and name != "guest"
+        and not any(c.isspace() or unicodedata.category(c)[0] in "CZ" for c in name)
+    )
 
 
 def add_user(path: Path | str, name: str, password: str, role: str, iterations: int = ITERATIONS) -> None:
     """Add or replace a user (atomic write, file mode 600). Replacing ends the user's sessions."""
     if not valid_role(role):
-        raise HzevalError(f"无效角色 {role}（应为 leader、evaluator 或 agency:机构代码）",
-                          f"invalid role {role!r} (leader, evaluator or agency:CODE)")
+        raise HzevalError(
+            f"无效角色 {role}（应为 leader、evaluator 或 agency:机构代码）",
+            f"invalid role {role!r} (leader, evaluator or agency:CODE)",
+        )
     if not valid_name(name):
-        raise HzevalError(f"无效用户名 {name!r}（1–{MAX_NAME} 个字符，不含空白和控制字符，不能是 guest）",
-                          f"invalid user name {name!r} (1-{MAX_NAME} characters, no spaces or control characters, not guest)")
+        raise HzevalError(
+            f"无效用户名 {name!r}（1–{MAX_NAME} 个字符，不含空白和控制字符，不能是 guest）",
+            f"invalid user name {name!r} (1-{MAX_NAME} characters, no spaces or control characters, not guest)",
+        )
     if len(password) < 8:
         raise HzevalError("密码至少 8 个字符", "password must have at least 8 characters")
     salt = secrets.token_bytes(16)
-    entry = {"salt": salt.hex(), "hash": hash_password(password, salt, iterations), "iterations": iterations,
-             "role": role}
+    entry = {
+        "salt": salt.hex(),
+        "hash": hash_password(password, salt, iterations),
+        "iterations": iterations,
+        "role": role,
+    }
     with _editing(Path(path)) as users:
         old = users.get(name)
         entry["epoch"] = _epoch(old) + 1 if isinstance(old, dict) else 1
@@ -230,12 +241,18 @@ def cookie_secret(users_file: Path | str | None = None) -> str:
         with os.fdopen(fd, "w", encoding="ascii") as f:
             f.write(secrets.token_hex(32))
     if path.stat().st_mode & 0o077:
-        raise HzevalError(f"密钥文件 {path} 权限过宽：请执行 chmod 600 {path}",
-                          f"secret file {path} is readable by others: chmod 600 it", file=str(path))
+        raise HzevalError(
+            f"密钥文件 {path} 权限过宽：请执行 chmod 600 {path}",
+            f"secret file {path} is readable by others: chmod 600 it",
+            file=str(path),
+        )
     value = path.read_text(encoding="ascii").strip()
     if len(value) < 32:
-        raise HzevalError(f"密钥文件 {path} 内容无效：删除后重新启动即可生成", f"secret file {path} is invalid: delete it",
-                          file=str(path))
+        raise HzevalError(
+            f"密钥文件 {path} 内容无效：删除后重新启动即可生成",
+            f"secret file {path} is invalid: delete it",
+            file=str(path),
+        )
     return value
 
 
@@ -298,15 +315,22 @@ class Throttle:
     the same address; per name, guessing is at most about ``window / cap`` tries per window.
     """
 
-    def __init__(self, free: int = 5, pair_free: int = 3, cap: float = 30.0, window: float = 900.0,
-                 clock=time.monotonic, max_keys: int = 50_000):
+    def __init__(
+        self,
+        free: int = 5,
+        pair_free: int = 3,
+        cap: float = 30.0,
+        window: float = 900.0,
+        clock=time.monotonic,
+        max_keys: int = 50_000,
+    ):
         self.free, self.pair_free, self.cap, self.window, self.clock = free, pair_free, cap, window, clock
         self.max_keys = max_keys
         self._tries: dict[tuple, list[float]] = {}
         self._lock = threading.Lock()
 
     def _keys(self, name: str, address: str):
-        name = name[:MAX_NAME + 1]
+        name = name[: MAX_NAME + 1]
         return ((("u", name), self.free), (("p", address, name), self.pair_free))
 
     def _wait(self, key, free: int, now: float) -> float:
@@ -368,20 +392,25 @@ def _page(title: str, body: str) -> str:
 
 def login_page(error: str = "", next_url: str = "/", csrf: str = "") -> str:
     err = f'<p class="err" id="login-error">{html_text(error)}</p>' if error else ""
-    return _page("登录 · 惠州市公共数据管理评估", f"""<form class="box" method="post" action="/login" autocomplete="off">
+    return _page(
+        "登录 · 惠州市公共数据管理评估",
+        f"""<form class="box" method="post" action="/login" autocomplete="off">
 <h1>惠州市公共数据管理评估<br>领导驾驶舱 · 登录</h1>
 <label for="username">用户名</label><input id="username" name="username" required autofocus maxlength="{MAX_NAME}">
 <label for="password">密码</label><input id="password" name="password" type="password" required>
 <input type="hidden" name="next" value="{html_text(next_url)}"><input type="hidden" name="csrf" value="{html_text(csrf)}">
 <button type="submit" id="login-submit">登录</button>{err}
-</form>""")
+</form>""",
+    )
 
 
 def logout_form(csrf: str, label: str = "退出登录", css: str = "") -> str:
     """The POST form that logs out (used by the logout page and the dashboard sidebar)."""
-    return (f'<form method="post" action="/logout" class="hz-logout {html_text(css)}" style="margin:0">'
-            f'<input type="hidden" name="csrf" value="{html_text(csrf)}">'
-            f'<button type="submit" id="logout-submit">{html_text(label)}</button></form>')
+    return (
+        f'<form method="post" action="/logout" class="hz-logout {html_text(css)}" style="margin:0">'
+        f'<input type="hidden" name="csrf" value="{html_text(csrf)}">'
+        f'<button type="submit" id="logout-submit">{html_text(label)}</button></form>'
+    )
 
 
 def logout_page(csrf: str | None = None) -> str:
@@ -473,19 +502,27 @@ def make_provider(users_file: Path | str, throttle: Throttle | None = None, secr
             sent = self.get_argument("csrf", "")
             if not nonce or not hmac.compare_digest(sent.encode(), login_csrf_token(secret, nonce).encode()):
                 return self._show(403, LOGIN_ERRORS["csrf"])
-            name = self.get_argument("username", "").strip()[:MAX_NAME + 1]
+            name = self.get_argument("username", "").strip()[: MAX_NAME + 1]
             password = self.get_argument("password", "")
             address = self.request.remote_ip or ""
             wait = throttle.attempt(name, address)
             if wait:
                 self.set_header("Retry-After", str(int(wait) + 1))
                 return self._show(429, LOGIN_ERRORS["wait"].format(int(wait) + 1))
-            user = await asyncio.get_running_loop().run_in_executor(None, verify, read_users(users_file), name, password)
+            user = await asyncio.get_running_loop().run_in_executor(
+                None, verify, read_users(users_file), name, password
+            )
             if user is None:
                 return self._show(401, LOGIN_ERRORS["bad"])
             throttle.succeeded(name, address)
-            self.set_secure_cookie(LOGIN_COOKIE, cookie_value(users_file, user.name), expires_days=COOKIE_DAYS,
-                                   httponly=True, samesite="Strict", path=config.cookie_path or "/")
+            self.set_secure_cookie(
+                LOGIN_COOKIE,
+                cookie_value(users_file, user.name),
+                expires_days=COOKIE_DAYS,
+                httponly=True,
+                samesite="Strict",
+                path=config.cookie_path or "/",
+            )
             self.redirect(safe_next(self.get_argument("next", "/")))
 
     class LogoutHandler(tornado.web.RequestHandler):
@@ -524,6 +561,7 @@ def make_provider(users_file: Path | str, throttle: Throttle | None = None, secr
                     return None
                 check_binding(handler, user.name)
                 return user.name
+
             return get_user
 
         @property

@@ -61,8 +61,10 @@ def inline_css(url: str) -> str:
     """The CSS of a Panel stylesheet URL with its ``url(...)`` references as ``data:`` URLs."""
     path = _local_file(url)
     if path is None:
-        raise HzevalError(f"离线文件引用了无法内嵌的样式表：{url[:200]}",
-                          f"the offline file links a stylesheet that cannot be inlined: {url[:200]}")
+        raise HzevalError(
+            f"离线文件引用了无法内嵌的样式表：{url[:200]}",
+            f"the offline file links a stylesheet that cannot be inlined: {url[:200]}",
+        )
     css = path.read_text(encoding="utf-8")
 
     def repl(m: re.Match) -> str:
@@ -83,8 +85,12 @@ def _rewrite(node):
     if isinstance(node, dict):
         if node.get("type") == "object" and node.get("name") == "ImportedStyleSheet":
             url = (node.get("attributes") or {}).get("url", "")
-            return {"type": "object", "name": "InlineStyleSheet", "id": node["id"],
-                    "attributes": {"css": inline_css(url)}}
+            return {
+                "type": "object",
+                "name": "InlineStyleSheet",
+                "id": node["id"],
+                "attributes": {"css": inline_css(url)},
+            }
         out = {}
         for k, v in node.items():
             if k == "content" and isinstance(v, str) and v.startswith("{") and "ImportedStyleSheet" in v:
@@ -121,6 +127,7 @@ def self_contained(page: str) -> str:
 
     page, n = DOC_JSON.subn(doc, page)
     if n != 1:
-        raise HzevalError("离线文件的结构不符合预期（未找到唯一的文档数据）",
-                          f"unexpected offline file layout: {n} document blocks")
+        raise HzevalError(
+            "离线文件的结构不符合预期（未找到唯一的文档数据）", f"unexpected offline file layout: {n} document blocks"
+        )
     return page

@@ -20,7 +20,6 @@ from hzeval.util.escape import markdown_text
 from hzeval.util.notebooks import Job, notebooks_dir
 from hzeval.util.paths import inside, write_atomic
 
-
 DASHBOARD = "dashboard.html"
 DASHBOARDS = "dashboards"
 NOTEBOOK = "leader_dashboard.ipynb"
@@ -50,7 +49,9 @@ def dashboard_layout(published_folder: Path, run_id: str, agency: str | None = N
     as_of = run["as_of"].replace(second=0, microsecond=0)
     options = store.agency_options(run_id)
     if agency and agency not in options.values():
-        raise HzevalError(f"评估运行 {run_id} 中没有机构 {agency}", f"agency {agency!r} not in run {run_id}", agency=agency)
+        raise HzevalError(
+            f"评估运行 {run_id} 中没有机构 {agency}", f"agency {agency!r} not in run {run_id}", agency=agency
+        )
 
     names = {v: k for k, v in options.items()}
 
@@ -61,29 +62,42 @@ def dashboard_layout(published_folder: Path, run_id: str, agency: str | None = N
         if not code:
             return pn.Column(views.empty_note("本次评估没有可显示的机构。"))
         if agency is None:
-            page = views.AgencyPage(store=store, run_id=run_id, agency=code, offline=True, offline_rows=CITY_ROWS).content()
-            link = pn.pane.Markdown(f"本机构督办事项与完整证据：[本机构离线驾驶舱]({DASHBOARDS}/{code}.html)（与本文件同目录）。",
-                                    css_classes=["hz-agency-file"])
+            page = views.AgencyPage(
+                store=store, run_id=run_id, agency=code, offline=True, offline_rows=CITY_ROWS
+            ).content()
+            link = pn.pane.Markdown(
+                f"本机构督办事项与完整证据：[本机构离线驾驶舱]({DASHBOARDS}/{code}.html)（与本文件同目录）。",
+                css_classes=["hz-agency-file"],
+            )
             return pn.Column(page, link, sizing_mode="stretch_width")
         page = views.AgencyPage(store=store, run_id=run_id, agency=code, offline=True).content()
-        sup = views.SupervisionPage(store=store, as_of=as_of, agency=code, agency_options={names[code]: code},
-                                    offline=True).body()
+        sup = views.SupervisionPage(
+            store=store, as_of=as_of, agency=code, agency_options={names[code]: code}, offline=True
+        ).body()
         return pn.Column(page, pn.pane.Markdown("### 本机构督办：逾期与即将到期事项"), sup, sizing_mode="stretch_width")
 
     header = pn.pane.Markdown(
         f"# {run['year']} 年度{TITLE}\n"
         f"数据截至 {present.when(run['as_of'])}（评估运行 {markdown_text(run_id)}）。"
         "本文件可离线打开，无需网络与服务器；内容随评估运行固定，不会更新。",
-        css_classes=["hz-offline-head"])
+        css_classes=["hz-offline-head"],
+    )
     parts: list = [header]
     if agency is None:
         first = next(iter(options.values()), None)
-        select = pn.widgets.Select(name="选择机构", options=options, value=first, width=360, css_classes=["hz-agency-select"])
-        parts += [views.OverviewPage(store=store, run_id=run_id, offline=True).content(),
-                  pn.pane.Markdown("## 机构详情（选择机构）"), select, pn.panel(pn.bind(agency_part, select)),
-                  pn.pane.Markdown("## 全市督办：逾期与即将到期事项"),
-                  views.SupervisionPage(store=store, as_of=as_of, agency="", agency_options={"全部机构": ""},
-                                        offline=True).body()]
+        select = pn.widgets.Select(
+            name="选择机构", options=options, value=first, width=360, css_classes=["hz-agency-select"]
+        )
+        parts += [
+            views.OverviewPage(store=store, run_id=run_id, offline=True).content(),
+            pn.pane.Markdown("## 机构详情（选择机构）"),
+            select,
+            pn.panel(pn.bind(agency_part, select)),
+            pn.pane.Markdown("## 全市督办：逾期与即将到期事项"),
+            views.SupervisionPage(
+                store=store, as_of=as_of, agency="", agency_options={"全部机构": ""}, offline=True
+            ).body(),
+        ]
     else:
         parts.append(agency_part(agency))
     parts.append(views.gates_page(store, run_id, offline=True))
@@ -112,14 +126,35 @@ def dashboard_jobs(run: RunReader, out_dir: Path, agencies: list[str], whole_cit
     """papermill jobs (``notebooks/leader_dashboard.ipynb``) for ``dashboard.html`` and
     ``dashboards/<code>.html`` of each code in ``agencies``."""
     nb = str(notebooks_dir() / NOTEBOOK)
-    common = {"published": str(run.path.resolve()), "year": run.year, "run_id": run.run_id,
-              "out_dir": str(Path(out_dir).resolve())}
+    common = {
+        "published": str(run.path.resolve()),
+        "year": run.year,
+        "run_id": run.run_id,
+        "out_dir": str(Path(out_dir).resolve()),
+    }
     jobs = []
     if whole_city:
-        jobs.append(Job("dashboard", nb, str(inside(out_dir, DASHBOARD)), f"{run.year} 年度领导驾驶舱（离线版）",
-                        {**common, "agency": "", "target": DASHBOARD}, writes_itself=True))
+        jobs.append(
+            Job(
+                "dashboard",
+                nb,
+                str(inside(out_dir, DASHBOARD)),
+                f"{run.year} 年度领导驾驶舱（离线版）",
+                {**common, "agency": "", "target": DASHBOARD},
+                writes_itself=True,
+            )
+        )
     for code in agencies:
         rel = f"{DASHBOARDS}/{code}.html"
-        jobs.append(Job("dashboard", nb, str(inside(out_dir, rel)), f"{code} {run.year} 年度驾驶舱（离线版）",
-                        {**common, "agency": code, "target": rel}, agency_code=code, writes_itself=True))
+        jobs.append(
+            Job(
+                "dashboard",
+                nb,
+                str(inside(out_dir, rel)),
+                f"{code} {run.year} 年度驾驶舱（离线版）",
+                {**common, "agency": code, "target": rel},
+                agency_code=code,
+                writes_itself=True,
+            )
+        )
     return jobs

@@ -30,11 +30,16 @@ import panel as pn
 import polars as pl
 
 from hzeval import present
-from hzeval.errors import HzevalError, RunNotFoundError
-from hzeval.runs import (DENIED, NOT_GRADED_GROUP, RunReader, agency_param,  # noqa: F401 - DENIED re-exported
-                         with_notified)
 from hzeval.assessment.scheme import Scheme, latest_scheme_for, load_scheme
 from hzeval.assessment.scoring import score_all
+from hzeval.errors import HzevalError, RunNotFoundError
+from hzeval.runs import (
+    DENIED,
+    NOT_GRADED_GROUP,
+    RunReader,
+    agency_param,  # noqa: F401 - DENIED re-exported
+    with_notified,
+)
 from hzeval.store.published import published_runs, resolve_run
 from hzeval.util.frame import floats, frame, neutralise  # noqa: F401 - floats re-exported
 
@@ -152,9 +157,18 @@ class Store:
             m = _run_meta(str(p), _mtime(p))
             if m and m["status"] == "finished":
                 metas.append(m)
-        schema = {"run_id": pl.String, "year": pl.Int32, "as_of": pl.Datetime("us"), "finished_at": pl.Datetime("us"),
-                  "scheme_name": pl.String, "scheme_sha256": pl.String, "scheme_file": pl.String, "status": pl.String,
-                  "path": pl.String, "has_sources": pl.Boolean}
+        schema = {
+            "run_id": pl.String,
+            "year": pl.Int32,
+            "as_of": pl.Datetime("us"),
+            "finished_at": pl.Datetime("us"),
+            "scheme_name": pl.String,
+            "scheme_sha256": pl.String,
+            "scheme_file": pl.String,
+            "status": pl.String,
+            "path": pl.String,
+            "has_sources": pl.Boolean,
+        }
         df = pl.DataFrame(metas, schema=schema) if metas else pl.DataFrame(schema=schema)
         return df.sort(["finished_at", "run_id"], descending=True)
 
@@ -194,7 +208,10 @@ class Store:
 
     def agency_options(self, run_id: str) -> dict[str, str]:
         df = self.agencies(run_id)
-        return {f"{r['agency_name'] or '（未登记）'}（{r['agency_code']}）": r["agency_code"] for r in df.iter_rows(named=True)}
+        return {
+            f"{r['agency_name'] or '（未登记）'}（{r['agency_code']}）": r["agency_code"]
+            for r in df.iter_rows(named=True)
+        }
 
     def agency_names(self, run_id: str) -> dict[str, str]:
         return dict(zip(self.agencies(run_id)["agency_code"], self.agencies(run_id)["agency_name"]))
@@ -207,8 +224,9 @@ class Store:
 
     def peer_groups(self, run_id: str) -> list[str]:
         # 参照执行 units (not graded, no rank) are listed last
-        return sorted(set(self.grades(run_id)["peer_group"].drop_nulls()),
-                      key=lambda g: (g == NOT_GRADED_GROUP, g != "市级", g))
+        return sorted(
+            set(self.grades(run_id)["peer_group"].drop_nulls()), key=lambda g: (g == NOT_GRADED_GROUP, g != "市级", g)
+        )
 
     def kpis(self, run_id: str, now: dt.datetime | None = None) -> dict:
         """Graded agencies, grade distribution, average, vetoed count and the items overdue at the
@@ -236,13 +254,23 @@ class Store:
         """Total and grade per year from the newest published run of each year."""
         runs = self.runs()
         if runs.is_empty():
-            return pl.DataFrame(schema={"year": pl.Int32, "agency_code": pl.String, "agency_name": pl.String,
-                                        "total": pl.Float64, "grade": pl.String, "run_id": pl.String})
+            return pl.DataFrame(
+                schema={
+                    "year": pl.Int32,
+                    "agency_code": pl.String,
+                    "agency_name": pl.String,
+                    "total": pl.Float64,
+                    "grade": pl.String,
+                    "run_id": pl.String,
+                }
+            )
         latest = [self.latest_run_id(y) for y in sorted(set(runs["year"]))]
         newest = runs.filter(pl.col("run_id").is_in(latest)).sort("year")
         param = self.user.agency_param(agency)
-        frames = [_grades(r["path"], param).select("year", "agency_code", "agency_name", "total", "grade", "run_id")
-                  for r in newest.iter_rows(named=True)]
+        frames = [
+            _grades(r["path"], param).select("year", "agency_code", "agency_name", "total", "grade", "run_id")
+            for r in newest.iter_rows(named=True)
+        ]
         return pl.concat(frames).sort(["agency_code", "year"])
 
     # ---- one agency
@@ -264,8 +292,10 @@ class Store:
         if metric:
             df = df.filter(pl.col("metric_id") == metric)
         if text:
-            df = df.filter(pl.col("record_id").str.contains(text, literal=True)
-                           | pl.col("reason").fill_null("").str.contains(text, literal=True))
+            df = df.filter(
+                pl.col("record_id").str.contains(text, literal=True)
+                | pl.col("reason").fill_null("").str.contains(text, literal=True)
+            )
         return df
 
     def evidence_csv(self, run_id: str, agency: str, metric: str | None = None, text: str | None = None) -> bytes:
@@ -273,13 +303,23 @@ class Store:
         if not self.user.can_export:
             raise PermissionError("只有评估人员可以导出证据 / only evaluators may export evidence")
         df = self.evidence(run_id, agency, metric, text)
-        labels = {"metric_name": "指标", "article": "条款", "agency_code": "机构代码", "record_table_zh": "来源表",
-                  "record_id": "记录编号", "reason": "原因", "deadline": "截止时间", "done_text": "办结时间",
-                  "adjustment_id": "争议调整"}
+        labels = {
+            "metric_name": "指标",
+            "article": "条款",
+            "agency_code": "机构代码",
+            "record_table_zh": "来源表",
+            "record_id": "记录编号",
+            "reason": "原因",
+            "deadline": "截止时间",
+            "done_text": "办结时间",
+            "adjustment_id": "争议调整",
+        }
         df = df.with_columns(deadline=present.deadline_expr("due_at"), done_text=present.when_expr("done_at"))
-        out = df.select(list(labels)).with_columns(
-            [neutralise(pl.col(c)).alias(c) for c in labels if df.schema[c] == pl.String]
-        ).rename(labels)
+        out = (
+            df.select(list(labels))
+            .with_columns([neutralise(pl.col(c)).alias(c) for c in labels if df.schema[c] == pl.String])
+            .rename(labels)
+        )
         return b"\xef\xbb\xbf" + out.write_csv().encode("utf-8")
 
     # ---- supervision and gates
@@ -289,8 +329,9 @@ class Store:
         runs = self.runs().filter(pl.col("has_sources"))
         return runs.row(0, named=True) if runs.height else None
 
-    def supervision(self, as_of: dt.datetime, agency: str | None = None,
-                    run_id: str | None = None) -> pl.DataFrame | None:
+    def supervision(
+        self, as_of: dt.datetime, agency: str | None = None, run_id: str | None = None
+    ) -> pl.DataFrame | None:
         """``hzeval supervise`` as of ``as_of`` on the newest published data (or on ``run_id``'s
         file); None if it does not publish the inputs."""
         src = self.run(run_id) if run_id else self.sources_run()
@@ -314,8 +355,9 @@ class Store:
         f = r["scheme_file"]
         return _scheme(f, _mtime(Path(f)) if f and Path(f).exists() else None, r["scheme_sha256"], r["year"], run_id)
 
-    def whatif(self, run_id: str, weights: dict[str, float] | None = None,
-               bands: dict[str, float] | None = None) -> pl.DataFrame:
+    def whatif(
+        self, run_id: str, weights: dict[str, float] | None = None, bands: dict[str, float] | None = None
+    ) -> pl.DataFrame:
         """Re-score the run's metric values with changed dimension weights and band minimums (not saved).
 
         ``weights``: dimension → weight (any non-negative numbers, rescaled to sum to 100);
@@ -331,14 +373,17 @@ class Store:
             schema={"agency_code": pl.String, "sim_total": pl.Float64, "sim_grade": pl.String, "sim_rank": pl.Int32},
             orient="row",
         )
-        official = self.grades(run_id).select("agency_code", "agency_name", "peer_group", "total", "grade", "rank", "vetoed")
+        official = self.grades(run_id).select(
+            "agency_code", "agency_name", "peer_group", "total", "grade", "rank", "vetoed"
+        )
         out = official.join(sim, on="agency_code", how="left").with_columns(
             (pl.col("sim_total") - pl.col("total")).round(2).alias("delta"),
             (pl.col("sim_grade") != pl.col("grade")).alias("grade_changed"),
         )
         # agencies whose grade changed first, then by group and simulated rank
-        return out.sort(["grade_changed", "peer_group", "sim_rank", "agency_code"],
-                        descending=[True, True, False, False])
+        return out.sort(
+            ["grade_changed", "peer_group", "sim_rank", "agency_code"], descending=[True, True, False, False]
+        )
 
 
 @pn.cache(max_items=32)
@@ -364,8 +409,10 @@ def modified_scheme(base: Scheme, weights: dict[str, float], bands: dict[str, fl
     mins = [0.0 if i == len(ordered) - 1 else float(bands.get(b.grade, b.min)) for i, b in enumerate(ordered)]
     if any(hi <= lo for hi, lo in zip(mins, mins[1:])) or mins[0] > 100:
         raise ValueError("等级分数线须自高到低严格递减且不超过 100 / band minimums must strictly decrease")
-    new_bands = [b.model_copy(update={"min": m, "max": None if i == 0 else mins[i - 1]})
-                 for i, (b, m) in enumerate(zip(ordered, mins))]
+    new_bands = [
+        b.model_copy(update={"min": m, "max": None if i == 0 else mins[i - 1]})
+        for i, (b, m) in enumerate(zip(ordered, mins))
+    ]
     return base.model_copy(update={"dimensions": dims, "grades": new_bands})
 
 
@@ -373,12 +420,14 @@ def modified_scheme(base: Scheme, weights: dict[str, float], bands: dict[str, fl
 # Every cached function takes the agency parameter, so one user's rows never serve another.
 
 
-
 @pn.cache(max_items=512)
 def _agencies(path: str, agency: str | None) -> pl.DataFrame:
     with reader(path, agency) as r:  # the agency selector lists agencies by group and code
-        return r.grades().select("agency_code", "agency_name", "level", "peer_group").sort(
-            ["peer_group", "agency_code"], descending=[True, False])
+        return (
+            r.grades()
+            .select("agency_code", "agency_name", "level", "peer_group")
+            .sort(["peer_group", "agency_code"], descending=[True, False])
+        )
 
 
 @pn.cache(max_items=512)
@@ -392,9 +441,11 @@ def _heatmap(path: str, agency: str | None) -> pl.DataFrame:
     with reader(path, agency) as r:
         order = r.grades().select("agency_code", "total", "grade_label", "vetoed")
         m = r.dimension_matrix()
-    return (m.join(order, on="agency_code", how="inner")
-            .with_columns((pl.col("rate") * 100).alias("rate"))
-            .sort(["total", "agency_code"], descending=[True, False], maintain_order=True))
+    return (
+        m.join(order, on="agency_code", how="inner")
+        .with_columns((pl.col("rate") * 100).alias("rate"))
+        .sort(["total", "agency_code"], descending=[True, False], maintain_order=True)
+    )
 
 
 @pn.cache(max_items=512)
@@ -403,8 +454,11 @@ def _indicators(path: str, agency: str | None) -> pl.DataFrame:
         agency = DENIED
     with reader(path, agency) as r:
         df = r.scores(agency)
-    return floats(df).with_columns(pl.col("count").cast(pl.Float64)).sort(
-        ["lost", "dimension", "metric_id"], descending=[True, False, False], maintain_order=True)
+    return (
+        floats(df)
+        .with_columns(pl.col("count").cast(pl.Float64))
+        .sort(["lost", "dimension", "metric_id"], descending=[True, False, False], maintain_order=True)
+    )
 
 
 @pn.cache(max_items=512)

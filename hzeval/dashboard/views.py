@@ -19,12 +19,12 @@ import param
 import plotly.graph_objects as go
 import polars as pl
 
+from hzeval import pages as report_html
 from hzeval import present
 from hzeval.assessment.gate import GATE_CONDITIONS, conditions_text
 from hzeval.dashboard.store import Store
 from hzeval.errors import HzevalError
 from hzeval.util.escape import html_text, markdown_text
-from hzeval import pages as report_html
 
 log = logging.getLogger(__name__)
 
@@ -43,11 +43,25 @@ PLOTLY_CONFIG = {"displaylogo": False, "responsive": True, "displayModeBar": Fal
 #: Tabulator in Chinese (pagination and its tooltips)
 TABULATOR_ZH = {
     "locale": "zh-cn",
-    "langs": {"zh-cn": {"pagination": {
-        "first": "首页", "first_title": "首页", "last": "末页", "last_title": "末页",
-        "prev": "上一页", "prev_title": "上一页", "next": "下一页", "next_title": "下一页",
-        "all": "全部", "page_size": "每页", "page_title": "第", "counter": {"showing": "显示", "of": "共", "rows": "行", "pages": "页"},
-    }, "data": {"loading": "加载中", "error": "出错"}}},
+    "langs": {
+        "zh-cn": {
+            "pagination": {
+                "first": "首页",
+                "first_title": "首页",
+                "last": "末页",
+                "last_title": "末页",
+                "prev": "上一页",
+                "prev_title": "上一页",
+                "next": "下一页",
+                "next_title": "下一页",
+                "all": "全部",
+                "page_size": "每页",
+                "page_title": "第",
+                "counter": {"showing": "显示", "of": "共", "rows": "行", "pages": "页"},
+            },
+            "data": {"loading": "加载中", "error": "出错"},
+        }
+    },
 }
 #: page CSS for the template (responsive: at phone width the cards stack and tables scroll in place)
 PAGE_CSS = """
@@ -82,10 +96,14 @@ def empty_note(text: str = "无可显示的数据。") -> pn.pane.Alert:
 
 def cards(items: list[tuple[str, str, str]]) -> pn.pane.HTML:
     """KPI cards (label, value text, css class) that wrap and stack on a narrow screen."""
-    body = "".join(f'<div class="card {cls}"><div class="k">{present.escape(k)}</div>'
-                   f'<div class="v">{present.escape(v)}</div></div>' for k, v, cls in items)
-    return pn.pane.HTML(CARDS_CSS + f'<div class="cards">{body}</div>', sizing_mode="stretch_width",
-                        css_classes=["hz-kpis"])
+    body = "".join(
+        f'<div class="card {cls}"><div class="k">{present.escape(k)}</div>'
+        f'<div class="v">{present.escape(v)}</div></div>'
+        for k, v, cls in items
+    )
+    return pn.pane.HTML(
+        CARDS_CSS + f'<div class="cards">{body}</div>', sizing_mode="stretch_width", css_classes=["hz-kpis"]
+    )
 
 
 def veto_box(rows: pl.DataFrame) -> pn.pane.HTML | None:
@@ -97,9 +115,11 @@ def veto_box(rows: pl.DataFrame) -> pn.pane.HTML | None:
         f"<div><b>{present.escape(r['agency_name'])}（{present.escape(r['agency_code'])}）"
         f"{present.escape(present.grade_label(r['grade'], True))}</b>："
         f"{present.escape(str(r['veto_text'] or '').removeprefix('一票否决：'))}</div>"
-        for r in vetoed.iter_rows(named=True))
-    return pn.pane.HTML(CARDS_CSS + f'<div class="veto-box">{lines}</div>', sizing_mode="stretch_width",
-                        css_classes=["hz-veto"])
+        for r in vetoed.iter_rows(named=True)
+    )
+    return pn.pane.HTML(
+        CARDS_CSS + f'<div class="veto-box">{lines}</div>', sizing_mode="stretch_width", css_classes=["hz-veto"]
+    )
 
 
 def display_frame(df: pl.DataFrame, titles: dict[str, str]) -> pd.DataFrame:
@@ -119,9 +139,19 @@ def table(df: pl.DataFrame, titles: dict[str, str], numeric: tuple[str, ...] = (
     # numbers get a fixed width (wide enough for the heading and its sort arrow); text shares the rest
     widths = {titles[c]: max(84, 22 * len(titles[c]) + 30) for c in numeric if c in df.columns}
     widths.update(kw.pop("widths", {}))
-    opts = dict(show_index=False, disabled=True, layout="fit_columns", sizing_mode="stretch_width",
-                pagination="local", page_size=20, formatters=wrap, text_align=align, widths=widths,
-                configuration=TABULATOR_ZH, selectable=False)
+    opts = dict(
+        show_index=False,
+        disabled=True,
+        layout="fit_columns",
+        sizing_mode="stretch_width",
+        pagination="local",
+        page_size=20,
+        formatters=wrap,
+        text_align=align,
+        widths=widths,
+        configuration=TABULATOR_ZH,
+        selectable=False,
+    )
     opts.update(kw)
     return pn.widgets.Tabulator(pdf, **opts)
 
@@ -129,6 +159,7 @@ def table(df: pl.DataFrame, titles: dict[str, str], numeric: tuple[str, ...] = (
 def _grade_style(colour_of):
     def style(column: pd.Series):
         return [f"color: {colour_of(v)}; font-weight: 700" if colour_of(v) else "" for v in column]
+
     return style
 
 
@@ -145,8 +176,9 @@ def plot(fig: go.Figure | str, name: str) -> pn.pane.Plotly | pn.pane.HTML:
     functions return the reports' inline SVG or table instead) plain HTML, so the file carries no
     plotly.js (4.8 MB, more than half of its opening time)."""
     if isinstance(fig, str):
-        return pn.pane.HTML(f"<style>{report_html.CHART_CSS}</style>{fig}", sizing_mode="stretch_width",
-                            css_classes=["hz-chart", name])
+        return pn.pane.HTML(
+            f"<style>{report_html.CHART_CSS}</style>{fig}", sizing_mode="stretch_width", css_classes=["hz-chart", name]
+        )
     return pn.pane.Plotly(fig, config=PLOTLY_CONFIG, sizing_mode="stretch_width", css_classes=["hz-chart", name])
 
 
@@ -177,27 +209,66 @@ def heatmap_figure(df: pl.DataFrame, dimensions: list[str], offline: bool = Fals
         return svg_title(HEATMAP_TITLE, report_html.heat_table(rows, dimensions, rates))
     labels = [html_text(n or c) for c, n in names.select("agency_code", "agency_name").iter_rows()]
     text = [[present.DASH if v is None else present.percent(v / 100) for v in row] for row in z]
-    fig = go.Figure(go.Heatmap(
-        z=z, x=dimensions, y=labels, zmin=0, zmax=100, colorscale="RdYlGn", text=text, texttemplate="%{text}",
-        textfont={"size": 11}, xgap=2, ygap=2, colorbar=dict(title="得分率%"),
-        hovertemplate="%{y}<br>%{x}：%{text}<extra></extra>",
-    ))
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=dimensions,
+            y=labels,
+            zmin=0,
+            zmax=100,
+            colorscale="RdYlGn",
+            text=text,
+            texttemplate="%{text}",
+            textfont={"size": 11},
+            xgap=2,
+            ygap=2,
+            colorbar=dict(title="得分率%"),
+            hovertemplate="%{y}<br>%{x}：%{text}<extra></extra>",
+        )
+    )
     na = [[1 if v is None else None for v in row] for row in z]
-    fig.add_trace(go.Heatmap(z=na, x=dimensions, y=labels, colorscale=[[0, NA_COLOUR], [1, NA_COLOUR]], showscale=False,
-                             text=[["不适用" if v is None else "" for v in row] for row in z], texttemplate="%{text}",
-                             textfont={"size": 10, "color": "#424242"}, xgap=2, ygap=2, hoverinfo="skip"))
+    fig.add_trace(
+        go.Heatmap(
+            z=na,
+            x=dimensions,
+            y=labels,
+            colorscale=[[0, NA_COLOUR], [1, NA_COLOUR]],
+            showscale=False,
+            text=[["不适用" if v is None else "" for v in row] for row in z],
+            texttemplate="%{text}",
+            textfont={"size": 10, "color": "#424242"},
+            xgap=2,
+            ygap=2,
+            hoverinfo="skip",
+        )
+    )
     # the grade beside each name; a vetoed agency's row is framed and labelled in the veto colour
-    ticks = [f'<span style="color:{VETO_COLOUR}"><b>{lab} · {html_text(g)}</b></span>' if v
-             else f"{lab} · {html_text(g)}"
-             for lab, g, v in zip(labels, names["grade_label"], names["vetoed"])]
+    ticks = [
+        f'<span style="color:{VETO_COLOUR}"><b>{lab} · {html_text(g)}</b></span>' if v else f"{lab} · {html_text(g)}"
+        for lab, g, v in zip(labels, names["grade_label"], names["vetoed"])
+    ]
     fig.update_yaxes(tickmode="array", tickvals=labels, ticktext=ticks)
     for i, vetoed in enumerate(names["vetoed"]):
         if vetoed:
-            fig.add_shape(type="rect", xref="paper", x0=0, x1=1, yref="y", y0=i - 0.5, y1=i + 0.5,
-                          line=dict(color=VETO_COLOUR, width=3), fillcolor="rgba(0,0,0,0)")
-    fig.update_layout(title=HEATMAP_TITLE, font=FONT,
-                      height=max(360, 24 * len(labels) + 140), margin=dict(l=10, r=10, t=50, b=10),
-                      yaxis=dict(autorange="reversed", automargin=True), xaxis=dict(side="top"))
+            fig.add_shape(
+                type="rect",
+                xref="paper",
+                x0=0,
+                x1=1,
+                yref="y",
+                y0=i - 0.5,
+                y1=i + 0.5,
+                line=dict(color=VETO_COLOUR, width=3),
+                fillcolor="rgba(0,0,0,0)",
+            )
+    fig.update_layout(
+        title=HEATMAP_TITLE,
+        font=FONT,
+        height=max(360, 24 * len(labels) + 140),
+        margin=dict(l=10, r=10, t=50, b=10),
+        yaxis=dict(autorange="reversed", automargin=True),
+        xaxis=dict(side="top"),
+    )
     return fig
 
 
@@ -214,28 +285,61 @@ def trend_figure(df: pl.DataFrame, offline: bool = False) -> go.Figure | str:
     colour = "#c62828" if one else "#1f3b63"
     if offline:
         by_year = dict(rows.iter_rows())
-        return report_html.bar_chart([f"{y} 年" for y in years], [(name, [by_year.get(y) for y in years], colour)],
-                                     top=100, value_text=present.points, title=f"历年总分趋势（{name}）")
+        return report_html.bar_chart(
+            [f"{y} 年" for y in years],
+            [(name, [by_year.get(y) for y in years], colour)],
+            top=100,
+            value_text=present.points,
+            title=f"历年总分趋势（{name}）",
+        )
     fig = go.Figure()
     if df.height:
-        fig.add_trace(go.Scatter(x=rows["year"].to_list(), y=rows["total"].to_list(), mode="lines+markers",
-                                 name=html_text(name), line=dict(width=3, color=colour)))
-    fig.update_layout(title="历年总分趋势", font=FONT, height=360, xaxis=dict(title="年度", tickvals=years),
-                      yaxis=dict(title="总分", range=[0, 100]), margin=dict(l=10, r=10, t=50, b=10),
-                      legend=dict(orientation="h", y=-0.25), showlegend=True)
+        fig.add_trace(
+            go.Scatter(
+                x=rows["year"].to_list(),
+                y=rows["total"].to_list(),
+                mode="lines+markers",
+                name=html_text(name),
+                line=dict(width=3, color=colour),
+            )
+        )
+    fig.update_layout(
+        title="历年总分趋势",
+        font=FONT,
+        height=360,
+        xaxis=dict(title="年度", tickvals=years),
+        yaxis=dict(title="总分", range=[0, 100]),
+        margin=dict(l=10, r=10, t=50, b=10),
+        legend=dict(orientation="h", y=-0.25),
+        showlegend=True,
+    )
     return fig
 
 
 def distribution_figure(dist: dict[str, int], vetoed: int = 0, offline: bool = False) -> go.Figure | str:
     grades = [g for g in GRADE_COLOURS if g in dist] + [g for g in dist if g not in GRADE_COLOURS]
     if offline:
-        return report_html.bar_chart(grades, [("机构数", [dist[g] for g in grades], "#1f3b63")],
-                                     top=max(dist.values(), default=0), value_text=lambda v: f"{count_text(v)} 家",
-                                     title="等级分布" + (f"（不合格含一票否决 {vetoed} 家）" if vetoed else ""))
+        return report_html.bar_chart(
+            grades,
+            [("机构数", [dist[g] for g in grades], "#1f3b63")],
+            top=max(dist.values(), default=0),
+            value_text=lambda v: f"{count_text(v)} 家",
+            title="等级分布" + (f"（不合格含一票否决 {vetoed} 家）" if vetoed else ""),
+        )
     text = [f"{dist[g]}（含一票否决 {vetoed}）" if g == "不合格" and vetoed else str(dist[g]) for g in grades]
-    fig = go.Figure(go.Bar(x=grades, y=[dist[g] for g in grades], marker_color=[GRADE_COLOURS.get(g, "#888") for g in grades],
-                           text=text, textposition="auto", textangle=0))
-    fig.update_layout(title="等级分布", font=FONT, height=260, margin=dict(l=10, r=10, t=50, b=10), yaxis=dict(title="机构数"))
+    fig = go.Figure(
+        go.Bar(
+            x=grades,
+            y=[dist[g] for g in grades],
+            marker_color=[GRADE_COLOURS.get(g, "#888") for g in grades],
+            text=text,
+            textposition="auto",
+            textangle=0,
+        )
+    )
+    fig.update_layout(
+        title="等级分布", font=FONT, height=260, margin=dict(l=10, r=10, t=50, b=10), yaxis=dict(title="机构数")
+    )
     return fig
 
 
@@ -243,37 +347,81 @@ def lost_points_figure(ind: pl.DataFrame, offline: bool = False) -> go.Figure | 
     lost = ind.filter(pl.col("lost") > 0.005).sort("lost")
     if offline:
         lost = lost.reverse()  # most lost first, read top-down
-        return report_html.bar_chart([n or i for n, i in zip(lost["metric_name"], lost["metric_id"])],
-                                     [("失分", lost["lost"].to_list(), "#c62828")], top=lost["lost"].max() or 0,
-                                     value_text=present.points, title="失分项" + ("（无）" if lost.is_empty() else ""))
-    fig = go.Figure(go.Bar(x=lost["lost"].to_list(), y=[html_text(n or i) for n, i in zip(lost["metric_name"], lost["metric_id"])],
-                           orientation="h", marker_color="#c62828", text=[present.points(v) for v in lost["lost"]],
-                           textposition="auto", textangle=0, hovertemplate="%{y}：失 %{x:.2f} 分<extra></extra>"))
-    fig.update_layout(title="失分项", font=FONT, height=max(260, 28 * lost.height + 100),
-                      margin=dict(l=10, r=10, t=50, b=10), xaxis=dict(title="失分"), yaxis=dict(automargin=True))
+        return report_html.bar_chart(
+            [n or i for n, i in zip(lost["metric_name"], lost["metric_id"])],
+            [("失分", lost["lost"].to_list(), "#c62828")],
+            top=lost["lost"].max() or 0,
+            value_text=present.points,
+            title="失分项" + ("（无）" if lost.is_empty() else ""),
+        )
+    fig = go.Figure(
+        go.Bar(
+            x=lost["lost"].to_list(),
+            y=[html_text(n or i) for n, i in zip(lost["metric_name"], lost["metric_id"])],
+            orientation="h",
+            marker_color="#c62828",
+            text=[present.points(v) for v in lost["lost"]],
+            textposition="auto",
+            textangle=0,
+            hovertemplate="%{y}：失 %{x:.2f} 分<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title="失分项",
+        font=FONT,
+        height=max(260, 28 * lost.height + 100),
+        margin=dict(l=10, r=10, t=50, b=10),
+        xaxis=dict(title="失分"),
+        yaxis=dict(automargin=True),
+    )
     return fig
 
 
 def overdue_by_agency_figure(items: pl.DataFrame, offline: bool = False) -> go.Figure | str:
     """Overdue and due-soon items per agency as horizontal bars, most first (names read across)."""
-    by = (items.filter(pl.col("state") != "未到期")
-          .with_columns(pl.coalesce(pl.col("agency_name"), pl.col("agency_code")).alias("who"))
-          .group_by("who").agg(over=(pl.col("state") == "逾期").sum(), soon=(pl.col("state") == "即将到期").sum())
-          .with_columns(n=pl.col("over") + pl.col("soon")).sort(["n", "over", "who"], descending=[False, False, True]))
+    by = (
+        items.filter(pl.col("state") != "未到期")
+        .with_columns(pl.coalesce(pl.col("agency_name"), pl.col("agency_code")).alias("who"))
+        .group_by("who")
+        .agg(over=(pl.col("state") == "逾期").sum(), soon=(pl.col("state") == "即将到期").sum())
+        .with_columns(n=pl.col("over") + pl.col("soon"))
+        .sort(["n", "over", "who"], descending=[False, False, True])
+    )
     if offline:
         by = by.reverse()  # most first, read top-down
-        return report_html.bar_chart(by["who"].to_list(), [("逾期", by["over"].to_list(), "#c62828"),
-                                                          ("即将到期", by["soon"].to_list(), "#f9a825")],
-                                     top=by["n"].max() or 0, value_text=count_text, title="按机构（逾期多者在上）")
+        return report_html.bar_chart(
+            by["who"].to_list(),
+            [("逾期", by["over"].to_list(), "#c62828"), ("即将到期", by["soon"].to_list(), "#f9a825")],
+            top=by["n"].max() or 0,
+            value_text=count_text,
+            title="按机构（逾期多者在上）",
+        )
     by = by.with_columns(pl.col("who").map_elements(html_text, return_dtype=pl.String))
     fig = go.Figure()
     for col, name, colour in (("over", "逾期", "#c62828"), ("soon", "即将到期", "#f9a825")):
-        fig.add_trace(go.Bar(y=by["who"].to_list(), x=by[col].to_list(), name=name, orientation="h", marker_color=colour,
-                             text=[str(v) if v else "" for v in by[col]], textposition="inside", textangle=0,
-                             insidetextanchor="middle"))
-    fig.update_layout(barmode="stack", title="按机构（逾期多者在上）", font=FONT, height=max(260, 26 * by.height + 130),
-                      margin=dict(l=10, r=10, t=80, b=10), xaxis=dict(title="事项数", dtick=1, rangemode="tozero"),
-                      yaxis=dict(automargin=True), legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom"))
+        fig.add_trace(
+            go.Bar(
+                y=by["who"].to_list(),
+                x=by[col].to_list(),
+                name=name,
+                orientation="h",
+                marker_color=colour,
+                text=[str(v) if v else "" for v in by[col]],
+                textposition="inside",
+                textangle=0,
+                insidetextanchor="middle",
+            )
+        )
+    fig.update_layout(
+        barmode="stack",
+        title="按机构（逾期多者在上）",
+        font=FONT,
+        height=max(260, 26 * by.height + 130),
+        margin=dict(l=10, r=10, t=80, b=10),
+        xaxis=dict(title="事项数", dtick=1, rangemode="tozero"),
+        yaxis=dict(automargin=True),
+        legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom"),
+    )
     return fig
 
 
@@ -282,13 +430,32 @@ def gate_conditions_figure(fails: pl.DataFrame, conditions: dict[str, str], offl
     labels = [f"{k} {v}" for k, v in conditions.items()]
     counts = [fails.filter(pl.col("failed_conditions").str.contains(k, literal=True)).height for k in conditions]
     if offline:
-        return report_html.bar_chart(labels, [("项目数", counts, "#c62828")], top=max(counts + [0]),
-                                     value_text=count_text, title="未通过条件分布")
-    fig = go.Figure(go.Bar(y=labels, x=counts, orientation="h", marker_color="#c62828", text=[str(c) for c in counts],
-                           textposition="auto", textangle=0))
-    fig.update_layout(title="未通过条件分布", font=FONT, height=260, margin=dict(l=10, r=10, t=50, b=10),
-                      xaxis=dict(title="项目数", rangemode="tozero", dtick=1 if max(counts + [0]) < 10 else None),
-                      yaxis=dict(autorange="reversed", automargin=True))
+        return report_html.bar_chart(
+            labels,
+            [("项目数", counts, "#c62828")],
+            top=max(counts + [0]),
+            value_text=count_text,
+            title="未通过条件分布",
+        )
+    fig = go.Figure(
+        go.Bar(
+            y=labels,
+            x=counts,
+            orientation="h",
+            marker_color="#c62828",
+            text=[str(c) for c in counts],
+            textposition="auto",
+            textangle=0,
+        )
+    )
+    fig.update_layout(
+        title="未通过条件分布",
+        font=FONT,
+        height=260,
+        margin=dict(l=10, r=10, t=50, b=10),
+        xaxis=dict(title="项目数", rangemode="tozero", dtick=1 if max(counts + [0]) < 10 else None),
+        yaxis=dict(autorange="reversed", automargin=True),
+    )
     return fig
 
 
@@ -316,29 +483,51 @@ class OverviewPage(pn.viewable.Viewer):
         k = store.kpis(run_id)
         dist = k["distribution"]
         as_of = present.day(k["as_of"])
-        kpis = cards([
-            ("参评机构", f"{present.integer(k['graded'])} 家", ""),
-            ("平均分", present.points(k["average"]), ""),
-            ("优秀 / 不合格", f"{dist.get('优秀', 0)} / {dist.get('不合格', 0)} 家", "bad" if dist.get("不合格") else ""),
-            ("一票否决", f"{k['vetoed']} 家", "veto" if k["vetoed"] else ""),
-            (f"逾期事项（截至 {as_of}）", present.DASH if k["overdue_now"] is None else f"{k['overdue_now']} 项",
-             "bad" if k["overdue_now"] else ""),
-        ])
+        kpis = cards(
+            [
+                ("参评机构", f"{present.integer(k['graded'])} 家", ""),
+                ("平均分", present.points(k["average"]), ""),
+                (
+                    "优秀 / 不合格",
+                    f"{dist.get('优秀', 0)} / {dist.get('不合格', 0)} 家",
+                    "bad" if dist.get("不合格") else "",
+                ),
+                ("一票否决", f"{k['vetoed']} 家", "veto" if k["vetoed"] else ""),
+                (
+                    f"逾期事项（截至 {as_of}）",
+                    present.DASH if k["overdue_now"] is None else f"{k['overdue_now']} 项",
+                    "bad" if k["overdue_now"] else "",
+                ),
+            ]
+        )
         rankings = []
         for group in store.peer_groups(run_id):
             g = grades.filter(pl.col("peer_group") == group)
-            t = table(g, RANK_TITLES, numeric=("rank", "total"), pagination=None, css_classes=["hz-ranking"],
-                      widths={"名次": 64, "总分": 76, "等级": 124})
+            t = table(
+                g,
+                RANK_TITLES,
+                numeric=("rank", "total"),
+                pagination=None,
+                css_classes=["hz-ranking"],
+                widths={"名次": 64, "总分": 76, "等级": 124},
+            )
             t.style.apply(_grade_style(grade_colour), subset=["等级"])
             if self.on_agency is not None:
                 t.on_click(lambda e, g=g: self.on_agency(g["agency_code"][e.row]))
             hint = "（点击机构查看详情）" if self.on_agency is not None else ""
-            rankings.append(pn.Column(pn.pane.Markdown(f"### {markdown_text(group)}排名{hint}"), t,
-                                      sizing_mode="stretch_width", min_width=320))
+            rankings.append(
+                pn.Column(
+                    pn.pane.Markdown(f"### {markdown_text(group)}排名{hint}"),
+                    t,
+                    sizing_mode="stretch_width",
+                    min_width=320,
+                )
+            )
         dims = [d.name for d in store.scheme(run_id).dimensions]
         veto = veto_box(grades)
         return pn.Column(
-            kpis, *([veto] if veto else []),
+            kpis,
+            *([veto] if veto else []),
             plot(distribution_figure(dist, k["vetoed"], self.offline), "hz-dist"),
             pn.FlexBox(*rankings, flex_wrap="wrap", sizing_mode="stretch_width"),
             plot(heatmap_figure(store.heatmap(run_id), dims, self.offline), "hz-heatmap"),
@@ -356,12 +545,29 @@ def overview_page(store: Store, run_id: str, on_agency=None, now: dt.datetime | 
 
 # --------------------------------------------------------------------------- 机构详情
 
-IND_TITLES = {"dimension": "维度", "metric_name": "指标", "article": "条款", "value": "指标值",
-              "numerator": "分子", "denominator": "分母", "count": "问题数", "points": "得分",
-              "max_points": "满分", "lost": "失分"}
-EV_TITLES = {"metric_name": "指标", "article": "条款", "record_table": "来源表", "record_id": "记录编号",
-             "reason": "原因", "due_at": "截止时间", "done_at": "办结时间", "wd_late": "逾期工作日",
-             "adjustment_id": "争议调整"}
+IND_TITLES = {
+    "dimension": "维度",
+    "metric_name": "指标",
+    "article": "条款",
+    "value": "指标值",
+    "numerator": "分子",
+    "denominator": "分母",
+    "count": "问题数",
+    "points": "得分",
+    "max_points": "满分",
+    "lost": "失分",
+}
+EV_TITLES = {
+    "metric_name": "指标",
+    "article": "条款",
+    "record_table": "来源表",
+    "record_id": "记录编号",
+    "reason": "原因",
+    "due_at": "截止时间",
+    "done_at": "办结时间",
+    "wd_late": "逾期工作日",
+    "adjustment_id": "争议调整",
+}
 
 
 class AgencyPage(pn.viewable.Viewer):
@@ -396,7 +602,9 @@ class AgencyPage(pn.viewable.Viewer):
     def _filter_evidence(self) -> None:
         """A filter change updates the one evidence table in place (no new table per keystroke)."""
         df = self.evidence_frame()
-        self.ev_count.object = f"共 {df.height} 条证据" + ("（本机构没有符合条件的未达标事项）" if df.is_empty() else "")
+        self.ev_count.object = f"共 {df.height} 条证据" + (
+            "（本机构没有符合条件的未达标事项）" if df.is_empty() else ""
+        )
         self.ev_table.value = display_frame(df, EV_TITLES)
 
     def content(self) -> pn.Column:
@@ -405,7 +613,8 @@ class AgencyPage(pn.viewable.Viewer):
             return pn.Column(pn.pane.Markdown("## 机构详情"), empty_note("无可显示的数据（无此机构或无权查看）。"))
         store, run_id, agency = self.store, self.run_id, self.agency
         ind = store.indicators(run_id, agency).with_columns(  # a deduction has no 满分
-            max_points=pl.when(pl.col("is_deduction")).then(None).otherwise(pl.col("max_points")))
+            max_points=pl.when(pl.col("is_deduction")).then(None).otherwise(pl.col("max_points"))
+        )
         head = pn.pane.Markdown(
             f"## {markdown_text(g['agency_name'] or g['agency_code'])}（{markdown_text(g['agency_code'])}）\n"
             f"**{g['year']} 年度总分 {present.points(g['total'])}，等级 {markdown_text(present.grade_label(g['grade'], g['vetoed']))}**"
@@ -416,35 +625,61 @@ class AgencyPage(pn.viewable.Viewer):
         if self.offline:  # no server to filter or export: the table filters itself, per column
             tools = [pn.pane.Markdown("在表头输入关键字即可筛选（离线文件，无需网络）。", css_classes=["hz-ev-hint"])]
         else:
-            tools = [pn.widgets.Select.from_param(self.param.metric, label="指标", options=self.metric_labels, width=240,
-                                                  css_classes=["hz-ev-metric"]),
-                     pn.widgets.TextInput.from_param(self.param.text, label="记录编号 / 原因包含", placeholder="输入关键字",
-                                                     width=240)]
+            tools = [
+                pn.widgets.Select.from_param(
+                    self.param.metric, label="指标", options=self.metric_labels, width=240, css_classes=["hz-ev-metric"]
+                ),
+                pn.widgets.TextInput.from_param(
+                    self.param.text, label="记录编号 / 原因包含", placeholder="输入关键字", width=240
+                ),
+            ]
         if store.user.can_export and not self.offline:
-            tools.append(pn.widgets.FileDownload(
-                callback=lambda: io.BytesIO(store.evidence_csv(run_id, agency, self.metric or None, self.text or None)),
-                filename=f"证据_{agency}_{g['year']}.csv", label="下载证据 CSV", button_type="primary", width=180,
-                css_classes=["hz-evidence-download"],
-            ))
+            tools.append(
+                pn.widgets.FileDownload(
+                    callback=lambda: io.BytesIO(
+                        store.evidence_csv(run_id, agency, self.metric or None, self.text or None)
+                    ),
+                    filename=f"证据_{agency}_{g['year']}.csv",
+                    label="下载证据 CSV",
+                    button_type="primary",
+                    width=180,
+                    css_classes=["hz-evidence-download"],
+                )
+            )
         ev = self.evidence_frame()
         count = f"共 {ev.height} 条证据"
         if self.offline and ev.height > self.offline_rows:
             ev = ev.sort("wd_late", descending=True, nulls_last=True, maintain_order=True).head(self.offline_rows)
             count += f"（离线文件列出逾期最久的 {self.offline_rows} 条；全部证据见本机构评估报告与评分工作簿）"
         self.ev_count = pn.pane.Markdown(count, css_classes=["hz-ev-count"])
-        filters = {"header_filters": {EV_TITLES[c]: {"type": "input", "func": "like", "placeholder": "筛选"}
-                                      for c in ("metric_name", "record_table", "record_id", "reason")}} if self.offline else {}
+        filters = (
+            {
+                "header_filters": {
+                    EV_TITLES[c]: {"type": "input", "func": "like", "placeholder": "筛选"}
+                    for c in ("metric_name", "record_table", "record_id", "reason")
+                }
+            }
+            if self.offline
+            else {}
+        )
         self.ev_table = table(ev, EV_TITLES, numeric=("wd_late",), page_size=15, css_classes=["hz-evidence"], **filters)
         veto = veto_box(pl.DataFrame([g]))
         return pn.Column(
-            head, *([veto] if veto else []),
-            table(ind, IND_TITLES, numeric=("value", "numerator", "denominator", "count", "points", "max_points", "lost"),
-                  pagination=None, css_classes=["hz-indicators"]),
+            head,
+            *([veto] if veto else []),
+            table(
+                ind,
+                IND_TITLES,
+                numeric=("value", "numerator", "denominator", "count", "points", "max_points", "lost"),
+                pagination=None,
+                css_classes=["hz-indicators"],
+            ),
             plot(lost_points_figure(ind, self.offline), "hz-lost"),
             plot(trend_figure(store.trend(agency), self.offline), "hz-agency-trend"),
             pn.pane.Markdown("### 证据（未达标事项）"),
             pn.FlexBox(*tools, flex_wrap="wrap"),
-            self.ev_count, self.ev_table,
+            self.ev_count,
+            self.ev_table,
             sizing_mode="stretch_width",
         )
 
@@ -458,9 +693,17 @@ def agency_page(store: Store, run_id: str, agency: str | None) -> pn.Column:
 
 # --------------------------------------------------------------------------- 督办
 
-SUP_TITLES = {"category": "事项类别", "article": "条款", "agency_name": "机构名称", "record_id": "事项编号",
-              "due_at": "截止时间", "state": "状态", "wd_overdue": "逾期工作日", "wd_left": "剩余工作日",
-              "notified": "已通知"}
+SUP_TITLES = {
+    "category": "事项类别",
+    "article": "条款",
+    "agency_name": "机构名称",
+    "record_id": "事项编号",
+    "due_at": "截止时间",
+    "state": "状态",
+    "wd_overdue": "逾期工作日",
+    "wd_left": "剩余工作日",
+    "notified": "已通知",
+}
 
 
 class SupervisionPage(pn.viewable.Viewer):
@@ -489,18 +732,33 @@ class SupervisionPage(pn.viewable.Viewer):
         who = next((k for k, v in self.agency_options.items() if v == self.agency), "")
         summary = pn.pane.Markdown(
             f"{markdown_text(who)}，截至 {present.when(self.as_of)}：未办结 **{items.height}** 项，其中逾期 **{over.height}** 项、"
-            f"即将到期 **{soon.height}** 项", css_classes=["hz-sup-summary"])
+            f"即将到期 **{soon.height}** 项",
+            css_classes=["hz-sup-summary"],
+        )
         if items.is_empty():
             return pn.Column(summary, empty_note("截至该时点没有未办结的督办事项。"), sizing_mode="stretch_width")
         by_article = items.group_by("article", "category", "state").len().sort(["article", "category", "state"])
         return pn.Column(
             summary,
             pn.FlexBox(
-                pn.Column(plot(overdue_by_agency_figure(items, self.offline), "hz-sup-agency"), sizing_mode="stretch_width",
-                          min_width=320),
-                pn.Column(table(by_article, {"article": "条款", "category": "事项类别", "state": "状态", "len": "数量"},
-                                numeric=("len",), pagination=None), min_width=320, sizing_mode="stretch_width"),
-                flex_wrap="wrap", sizing_mode="stretch_width"),
+                pn.Column(
+                    plot(overdue_by_agency_figure(items, self.offline), "hz-sup-agency"),
+                    sizing_mode="stretch_width",
+                    min_width=320,
+                ),
+                pn.Column(
+                    table(
+                        by_article,
+                        {"article": "条款", "category": "事项类别", "state": "状态", "len": "数量"},
+                        numeric=("len",),
+                        pagination=None,
+                    ),
+                    min_width=320,
+                    sizing_mode="stretch_width",
+                ),
+                flex_wrap="wrap",
+                sizing_mode="stretch_width",
+            ),
             *self._items_table(items),
             sizing_mode="stretch_width",
         )
@@ -508,43 +766,68 @@ class SupervisionPage(pn.viewable.Viewer):
     def _items_table(self, items: pl.DataFrame) -> list:
         note = []
         if self.offline and items.height > self.offline_rows:  # overdue longest first, then due soonest
-            items = items.sort(["wd_overdue", "wd_left"], descending=[True, False], nulls_last=True,
-                               maintain_order=True).head(self.offline_rows)
-            note = [pn.pane.Markdown(f"离线文件列出逾期最久的 {self.offline_rows} 项；完整清单见评分工作簿的督办清单或 hzeval supervise。",
-                                     css_classes=["hz-sup-cap"])]
-        return [*note, table(items, SUP_TITLES, numeric=("wd_overdue", "wd_left"), page_size=20,
-                             css_classes=["hz-supervision"])]
+            items = items.sort(
+                ["wd_overdue", "wd_left"], descending=[True, False], nulls_last=True, maintain_order=True
+            ).head(self.offline_rows)
+            note = [
+                pn.pane.Markdown(
+                    f"离线文件列出逾期最久的 {self.offline_rows} 项；完整清单见评分工作簿的督办清单或 hzeval supervise。",
+                    css_classes=["hz-sup-cap"],
+                )
+            ]
+        return [
+            *note,
+            table(items, SUP_TITLES, numeric=("wd_overdue", "wd_left"), page_size=20, css_classes=["hz-supervision"]),
+        ]
 
     def content(self) -> pn.Column:
-        picker = pn.widgets.DatetimeInput.from_param(self.param.as_of, label="截至时间（年-月-日 时:分）", width=220,
-                                                     format="%Y-%m-%d %H:%M")
+        picker = pn.widgets.DatetimeInput.from_param(
+            self.param.as_of, label="截至时间（年-月-日 时:分）", width=220, format="%Y-%m-%d %H:%M"
+        )
         now_btn = pn.widgets.Button(label="现在", width=80, align="end")
         now_btn.on_click(lambda e: setattr(self, "as_of", dt.datetime.now().replace(second=0, microsecond=0)))
         opts = self.agency_options
-        ag = pn.widgets.Select.from_param(self.param.agency, label="机构", options=opts, width=300,
-                                          css_classes=["hz-sup-filter"])
-        return pn.Column(pn.pane.Markdown("## 督办：逾期与即将到期事项"), pn.FlexBox(picker, now_btn, ag, flex_wrap="wrap"),
-                         pn.panel(self.body), sizing_mode="stretch_width")
+        ag = pn.widgets.Select.from_param(
+            self.param.agency, label="机构", options=opts, width=300, css_classes=["hz-sup-filter"]
+        )
+        return pn.Column(
+            pn.pane.Markdown("## 督办：逾期与即将到期事项"),
+            pn.FlexBox(picker, now_btn, ag, flex_wrap="wrap"),
+            pn.panel(self.body),
+            sizing_mode="stretch_width",
+        )
 
     def __panel__(self):
         return self.content()
 
 
-def supervision_page(store: Store, agency_options: dict[str, str], now: dt.datetime | None = None,
-                     run_id: str | None = None) -> pn.Column:
+def supervision_page(
+    store: Store, agency_options: dict[str, str], now: dt.datetime | None = None, run_id: str | None = None
+) -> pn.Column:
     """``now`` (or else the run's as-of time) is the initial 截至时间."""
     run_id = run_id or store.latest_run_id()
     start = now or (store.run(run_id)["as_of"] if run_id else dt.datetime.now())
     opts = agency_options if store.user.is_agency else {"全部机构": ""} | agency_options
-    page = SupervisionPage(store=store, as_of=start.replace(second=0, microsecond=0), agency_options=opts,
-                           agency=next(iter(opts.values()), ""))
+    page = SupervisionPage(
+        store=store,
+        as_of=start.replace(second=0, microsecond=0),
+        agency_options=opts,
+        agency=next(iter(opts.values()), ""),
+    )
     return page.content()
 
 
 # --------------------------------------------------------------------------- 项目门禁
 
-GATE_TITLES = {"project_id": "项目编号", "project_name": "项目名称", "owner_name": "建设单位", "result": "结果",
-               "failed_conditions": "未通过条件", "failed_resources": "未通过资源", "checked_at": "核验时点"}
+GATE_TITLES = {
+    "project_id": "项目编号",
+    "project_name": "项目名称",
+    "owner_name": "建设单位",
+    "result": "结果",
+    "failed_conditions": "未通过条件",
+    "failed_resources": "未通过资源",
+    "checked_at": "核验时点",
+}
 CONDITIONS = conditions_text()
 
 
@@ -559,18 +842,33 @@ def gates_page(store: Store, run_id: str, offline: bool = False) -> pn.Column:
     t.style.apply(_grade_style(lambda v: "#2e7d32" if v == "通过" else ("#c62828" if v else None)), subset=["结果"])
     return pn.Column(
         pn.pane.Markdown(f"## 项目门禁\n{CONDITIONS}（{markdown_text(store.article(run_id, 'project_gate'))}）"),
-        cards([("项目数", f"{df.height} 个", ""), ("未通过", f"{fails.height} 个", "bad" if fails.height else ""),
-               ("带病验收", f"{flagged} 个", "bad" if flagged else "")]),
+        cards(
+            [
+                ("项目数", f"{df.height} 个", ""),
+                ("未通过", f"{fails.height} 个", "bad" if fails.height else ""),
+                ("带病验收", f"{flagged} 个", "bad" if flagged else ""),
+            ]
+        ),
         plot(gate_conditions_figure(fails, GATE_CONDITIONS, offline), "hz-gates-chart"),
         t,
-        sizing_mode="stretch_width", css_classes=["hz-gates-page"],
+        sizing_mode="stretch_width",
+        css_classes=["hz-gates-page"],
     )
 
 
 # --------------------------------------------------------------------------- 方案模拟
 
-WHATIF_TITLES = {"peer_group": "组别", "agency_name": "机构名称", "total": "官方总分", "sim_total": "模拟总分",
-                 "delta": "分差", "grade": "官方等级", "sim_grade": "模拟等级", "rank": "官方名次", "sim_rank": "模拟名次"}
+WHATIF_TITLES = {
+    "peer_group": "组别",
+    "agency_name": "机构名称",
+    "total": "官方总分",
+    "sim_total": "模拟总分",
+    "delta": "分差",
+    "grade": "官方等级",
+    "sim_grade": "模拟等级",
+    "rank": "官方名次",
+    "sim_rank": "模拟名次",
+}
 
 
 class WhatIfPage(pn.viewable.Viewer):
@@ -590,23 +888,49 @@ class WhatIfPage(pn.viewable.Viewer):
         self.weight_note = pn.pane.Markdown(css_classes=["hz-weight-total"])
         self.summary = pn.pane.Markdown(css_classes=["hz-whatif-summary"])
         self._flags: list[bool] = []
-        self.table = table(pl.DataFrame({c: [] for c in WHATIF_TITLES}), WHATIF_TITLES,
-                           numeric=("total", "sim_total", "delta", "rank", "sim_rank"), css_classes=["hz-whatif"],
-                           page_size=25)
+        self.table = table(
+            pl.DataFrame({c: [] for c in WHATIF_TITLES}),
+            WHATIF_TITLES,
+            numeric=("total", "sim_total", "delta", "rank", "sim_rank"),
+            css_classes=["hz-whatif"],
+            page_size=25,
+        )
         self.table.style.apply(
-            lambda row: ["background-color: #ffe3e0; font-weight: 700"
-                         if row.name < len(self._flags) and self._flags[row.name] else "" for _ in row], axis=1)
-        self.param.update(weights={d.name: float(d.weight) for d in self.scheme.dimensions},
-                          bands={b.grade: float(b.min) for b in self.ordered})
+            lambda row: [
+                "background-color: #ffe3e0; font-weight: 700"
+                if row.name < len(self._flags) and self._flags[row.name]
+                else ""
+                for _ in row
+            ],
+            axis=1,
+        )
+        self.param.update(
+            weights={d.name: float(d.weight) for d in self.scheme.dimensions},
+            bands={b.grade: float(b.min) for b in self.ordered},
+        )
         self._inputs = {}
         for i, d in enumerate(self.scheme.dimensions):
-            w = pn.widgets.FloatInput(label=f"{d.name}权重", value=float(d.weight), start=0, end=100, step=1, width=150,
-                                      css_classes=["hz-weight", f"hz-weight-{i}"])
+            w = pn.widgets.FloatInput(
+                label=f"{d.name}权重",
+                value=float(d.weight),
+                start=0,
+                end=100,
+                step=1,
+                width=150,
+                css_classes=["hz-weight", f"hz-weight-{i}"],
+            )
             w.param.watch(lambda e, k=d.name: self.param.update(weights={**self.weights, k: e.new}), "value")
             self._inputs[("w", d.name)] = w
         for i, b in enumerate(self.ordered):
-            w = pn.widgets.FloatInput(label=f"{b.grade}分数线", value=float(b.min), start=0, end=100, step=1, width=150,
-                                      css_classes=["hz-band", f"hz-band-{i}"])
+            w = pn.widgets.FloatInput(
+                label=f"{b.grade}分数线",
+                value=float(b.min),
+                start=0,
+                end=100,
+                step=1,
+                width=150,
+                css_classes=["hz-band", f"hz-band-{i}"],
+            )
             w.param.watch(lambda e, k=b.grade: self.param.update(bands={**self.bands, k: e.new}), "value")
             self._inputs[("b", b.grade)] = w
 
@@ -621,8 +945,9 @@ class WhatIfPage(pn.viewable.Viewer):
     def _rescore(self) -> None:
         """A weight or band change re-scores and updates the summary and the one table in place."""
         total = sum(v or 0 for v in self.weights.values())
-        self.weight_note.object = (f"权重合计 **{present.number(total)}**"
-                                   + ("（按比例折算为 100 分）" if abs(total - 100) > 1e-9 else "（= 100）"))
+        self.weight_note.object = f"权重合计 **{present.number(total)}**" + (
+            "（按比例折算为 100 分）" if abs(total - 100) > 1e-9 else "（= 100）"
+        )
         try:
             df = self.store.whatif(self.run_id, self.weights, self.bands)
         except ValueError as exc:
@@ -630,8 +955,10 @@ class WhatIfPage(pn.viewable.Viewer):
             return
         changed = df.filter(pl.col("grade_changed")).height
         moved = df.filter(pl.col("sim_rank") != pl.col("rank")).height
-        self.summary.object = (f"等级变化 **{changed}** 家（标红、排在最前），名次变化 **{moved}** 家（模拟结果仅供参考，不保存，"
-                               f"官方结果以运行 {markdown_text(self.run_id)} 为准）")
+        self.summary.object = (
+            f"等级变化 **{changed}** 家（标红、排在最前），名次变化 **{moved}** 家（模拟结果仅供参考，不保存，"
+            f"官方结果以运行 {markdown_text(self.run_id)} 为准）"
+        )
         self._flags = df["grade_changed"].to_list()
         self.table.value = display_frame(df, WHATIF_TITLES)
 
@@ -645,10 +972,14 @@ class WhatIfPage(pn.viewable.Viewer):
         weights = [v for (kind, _), v in self._inputs.items() if kind == "w"]
         bands = [v for (kind, _), v in self._inputs.items() if kind == "b"]
         return pn.Column(
-            pn.pane.Markdown(f"## 方案模拟\n调整维度权重（按比例折算为 100 分）和等级分数线，"
-                             f"对照官方运行 {markdown_text(self.run_id)} 重新评分。"),
-            pn.FlexBox(*weights, flex_wrap="wrap"), pn.FlexBox(*bands, reset, flex_wrap="wrap"),
-            self.result(), sizing_mode="stretch_width",
+            pn.pane.Markdown(
+                f"## 方案模拟\n调整维度权重（按比例折算为 100 分）和等级分数线，"
+                f"对照官方运行 {markdown_text(self.run_id)} 重新评分。"
+            ),
+            pn.FlexBox(*weights, flex_wrap="wrap"),
+            pn.FlexBox(*bands, reset, flex_wrap="wrap"),
+            self.result(),
+            sizing_mode="stretch_width",
         )
 
     def __panel__(self):

@@ -21,7 +21,9 @@ def _env_int(name: str, default: int) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise HzevalError(f"环境变量 {name} 应为正整数：{raw[:40]}", f"{name} must be a positive integer: {raw[:40]!r}") from None
+        raise HzevalError(
+            f"环境变量 {name} 应为正整数：{raw[:40]}", f"{name} must be a positive integer: {raw[:40]!r}"
+        ) from None
     return max(value, 1)
 
 

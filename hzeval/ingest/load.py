@@ -22,14 +22,13 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
-from hzeval.store import calendar
-
-from hzeval.util import faults
 from hzeval.contract import Table
 from hzeval.errors import InputFileError, clip
 from hzeval.ingest import normalize, readers, sqlpath
 from hzeval.ingest.limits import Limits
 from hzeval.ingest.report import unresolved_count
+from hzeval.store import calendar
+from hzeval.util import faults
 
 log = logging.getLogger(__name__)
 
@@ -94,11 +93,16 @@ def _insert_rejects(con, rejects: pl.DataFrame, load_id: int, file: str, table: 
         pl.lit(load_id, dtype=pl.Int64).alias("load_id"),
         pl.lit(file).alias("file"),
         pl.lit(table.name).alias("table_name"),
-        "line", "column_name", "value", "reason",
+        "line",
+        "column_name",
+        "value",
+        "reason",
     )
     con.register("_hz_rejects", rej.to_arrow())
     try:
-        con.execute("insert into rejects select load_id, file, table_name, line, column_name, value, reason from _hz_rejects")
+        con.execute(
+            "insert into rejects select load_id, file, table_name, line, column_name, value, reason from _hz_rejects"
+        )
     finally:
         con.unregister("_hz_rejects")
 
@@ -115,15 +119,20 @@ def _reject_later_duplicates(con, table: Table, load_id: int, file: str) -> int:
     key = list(table.key)
     kcols = ", ".join(key)
     cond = " and ".join(f"t.{k} is not distinct from d.{k}" for k in key)
-    found = _rows(con, f"""
-        select {', '.join(f't.{k}' for k in key)}, t._line from {table.name} t
+    found = _rows(
+        con,
+        f"""
+        select {", ".join(f"t.{k}" for k in key)}, t._line from {table.name} t
         join (select {kcols} from {table.name} where _load_id = ? group by all having count(*) > 1) d on {cond}
-        where t._load_id = ? order by t._line""", [load_id, load_id])
+        where t._load_id = ? order by t._line""",
+        [load_id, load_id],
+    )
     rows = pl.DataFrame(found, schema=[*key, "_line"], orient="row", infer_schema_length=None)
     if not rows.height:
         return 0  # distinct keys after all (a 64-bit hash collision)
     rejects = (
-        normalize.duplicate_rejects(rows, key).cast(normalize.REJECT_SCHEMA)
+        normalize.duplicate_rejects(rows, key)
+        .cast(normalize.REJECT_SCHEMA)
         .with_columns(normalize._clipped(pl.col("value")).alias("value"))
     )
     con.register("_hz_dups", rejects.select("line").to_arrow())
@@ -138,13 +147,22 @@ def _reject_later_duplicates(con, table: Table, load_id: int, file: str) -> int:
 def _replace_older(con, table: Table, load_id: int) -> int:
     """Delete the rows of earlier loads whose key this load brings, recording each replaced load."""
     cond = _key_condition(table, "t", "i")
-    con.execute(f"create or replace temp table _hz_keys as select distinct {', '.join(table.key)} from {table.name} where _load_id = ?", [load_id])
+    con.execute(
+        f"create or replace temp table _hz_keys as select distinct {', '.join(table.key)} from {table.name} where _load_id = ?",
+        [load_id],
+    )
     try:
-        old = _rows(con, f"""
+        old = _rows(
+            con,
+            f"""
             select t._load_id, count(*) from {table.name} t join _hz_keys i on {cond}
-            where t._load_id is distinct from ? group by t._load_id order by t._load_id nulls first""", [load_id])
+            where t._load_id is distinct from ? group by t._load_id order by t._load_id nulls first""",
+            [load_id],
+        )
         if old:
-            con.execute(f"delete from {table.name} t using _hz_keys i where {cond} and t._load_id is distinct from ?", [load_id])
+            con.execute(
+                f"delete from {table.name} t using _hz_keys i where {cond} and t._load_id is distinct from ?", [load_id]
+            )
             con.executemany(
                 "insert into replacements (load_id, table_name, replaced_load_id, rows) values (?, ?, ?, ?)",
                 [[load_id, table.name, old_id, n] for old_id, n in old],
@@ -165,7 +183,11 @@ def _load_one(con, plan: readers.FilePlan, limits: Limits, polars_only: frozense
     table = plan.table
     fp = readers.fingerprint(plan)  # sha256 (and CSV encoding) in one sequential pass
     sha = fp.sha256
-    done = _rows(con, "select load_id, encoding from loads where sha256 = ? and table_name = ? order by load_id limit 1", [sha, table.name])
+    done = _rows(
+        con,
+        "select load_id, encoding from loads where sha256 = ? and table_name = ? order by load_id limit 1",
+        [sha, table.name],
+    )
     if done:
         log.info("%s: same bytes already loaded as load %s; skipped", plan.file, done[0][0])
         return FileResult(plan.file, table.name, plan.format, done[0][1], STATUS_UNCHANGED, sha, load_id=None)
@@ -182,7 +204,9 @@ def _load_one(con, plan: readers.FilePlan, limits: Limits, polars_only: frozense
             log.debug("%s: DuckDB cannot describe the file (%s); polars path", plan.file, readers.one_line(exc))
     elif plan.format == "csv" and sqlpath.enabled() and fp.records is not None and plan.file not in polars_only:
         header, _ = readers.csv_header(plan.path, plan.file)
-        sp = sqlpath.prepare_csv(plan.path, header, plan.separator, fp.records, table, plan.mapping, limits.max_field_chars)
+        sp = sqlpath.prepare_csv(
+            plan.path, header, plan.separator, fp.records, table, plan.mapping, limits.max_field_chars
+        )
     if sp is not None:
         _load_sql(con, plan, sp, limits, load_id, result)
     else:
@@ -193,17 +217,37 @@ def _load_one(con, plan: readers.FilePlan, limits: Limits, polars_only: frozense
     con.execute(
         "insert into loads (load_id, file, sha256, table_name, rows_loaded, rows_rejected, rows_replaced, loaded_at, file_format, encoding)"
         " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [load_id, plan.file, sha, table.name, result.rows_loaded, result.rows_rejected, result.rows_replaced,
-         dt.datetime.now().replace(microsecond=0), plan.format, result.encoding],
+        [
+            load_id,
+            plan.file,
+            sha,
+            table.name,
+            result.rows_loaded,
+            result.rows_rejected,
+            result.rows_replaced,
+            dt.datetime.now().replace(microsecond=0),
+            plan.format,
+            result.encoding,
+        ],
     )
-    log.info("%s → %s: %d loaded, %d rejected, %d replaced (load %d)", plan.file, table.name,
-             result.rows_loaded, result.rows_rejected, result.rows_replaced, load_id)
+    log.info(
+        "%s → %s: %d loaded, %d rejected, %d replaced (load %d)",
+        plan.file,
+        table.name,
+        result.rows_loaded,
+        result.rows_rejected,
+        result.rows_replaced,
+        load_id,
+    )
     return result
 
 
 def _arrow_schema(table: Table) -> pa.Schema:
-    return pl.DataFrame(schema={**{c.name: normalize.target_dtype(c) for c in table.columns}, "_line": pl.Int64}) \
-        .to_arrow(compat_level=pl.CompatLevel.oldest()).schema
+    return (
+        pl.DataFrame(schema={**{c.name: normalize.target_dtype(c) for c in table.columns}, "_line": pl.Int64})
+        .to_arrow(compat_level=pl.CompatLevel.oldest())
+        .schema
+    )
 
 
 class CsvRefused(Exception):
@@ -217,7 +261,9 @@ class CsvRefused(Exception):
         self.file = file
 
 
-def _load_sql(con, plan: readers.FilePlan, sp: sqlpath.SqlPlan, limits: Limits, load_id: int, result: FileResult) -> None:
+def _load_sql(
+    con, plan: readers.FilePlan, sp: sqlpath.SqlPlan, limits: Limits, load_id: int, result: FileResult
+) -> None:
     """A file through DuckDB's reader (:mod:`hzeval.ingest.sqlpath`): the plain rows in one
     ``insert … select … from read_parquet`` (or ``read_csv``), the others parsed by ``parse_frame``
     in batches, then duplicate keys settled over the file. Same rows, rejects and counts as
@@ -232,7 +278,9 @@ def _load_sql(con, plan: readers.FilePlan, sp: sqlpath.SqlPlan, limits: Limits, 
         # Parquet: duplicate keys asked of the file first: the answer holds when every row is plain,
         # and the hashes' memory is given back before the insert takes its own (CSV: a first pass
         # would parse the whole file again; its keys are checked once inserted, in the table)
-        source_dups = not csv and bool(table.key) and total > 1 and sqlpath.source_duplicate_keys(con, sp, plan.path, total)
+        source_dups = (
+            not csv and bool(table.key) and total > 1 and sqlpath.source_duplicate_keys(con, sp, plan.path, total)
+        )
         plain = sqlpath.insert_plain(con, sp, plan.path, load_id) if total else 0
         result.rows_loaded = plain
         read = plain  # rows of the file DuckDB read: the plain ones, then the others
@@ -250,7 +298,9 @@ def _load_sql(con, plan: readers.FilePlan, sp: sqlpath.SqlPlan, limits: Limits, 
                     result.rows_loaded += parsed.good.height
                     con.register("_hz_other", parsed.good.to_arrow(compat_level=pl.CompatLevel.oldest()).cast(schema))
                     try:
-                        con.execute(f"insert into {table.name} ({cols}, _load_id, _line) select {cols}, {int(load_id)}, _line from _hz_other")
+                        con.execute(
+                            f"insert into {table.name} ({cols}, _load_id, _line) select {cols}, {int(load_id)}, _line from _hz_other"
+                        )
                     finally:
                         con.unregister("_hz_other")
                 del parsed
@@ -273,7 +323,9 @@ def _load_sql(con, plan: readers.FilePlan, sp: sqlpath.SqlPlan, limits: Limits, 
             result.rows_rejected += n
 
 
-def _load_polars(con, plan: readers.FilePlan, fp: readers.Fingerprint, limits: Limits, load_id: int, result: FileResult) -> None:
+def _load_polars(
+    con, plan: readers.FilePlan, fp: readers.Fingerprint, limits: Limits, load_id: int, result: FileResult
+) -> None:
     """Every other file: polars' readers in batches, each parsed by ``parse_frame``."""
     table = plan.table
     cols = ", ".join(table.names)
@@ -295,8 +347,12 @@ def _load_polars(con, plan: readers.FilePlan, fp: readers.Fingerprint, limits: L
                     mapping, unknown = normalize.column_mapping(table, df.columns)
                     normalize.check_mapping(table, mapping, plan.file)
                     if unknown:
-                        result.warnings.append(f"忽略未知列 / ignored unknown columns: {clip(', '.join(map(str, unknown)))}")
-                parsed = normalize.parse_frame(df, table, mapping, readers.LINE_OFFSET[plan.format] + rows_in, limits.max_field_chars)
+                        result.warnings.append(
+                            f"忽略未知列 / ignored unknown columns: {clip(', '.join(map(str, unknown)))}"
+                        )
+                parsed = normalize.parse_frame(
+                    df, table, mapping, readers.LINE_OFFSET[plan.format] + rows_in, limits.max_field_chars
+                )
                 rows_in += df.height
                 del df
                 if parsed.rejects.height:
@@ -318,7 +374,9 @@ def _load_polars(con, plan: readers.FilePlan, fp: readers.Fingerprint, limits: L
     # uncommitted rows do not pile up in memory the way many small INSERTs in one transaction do
     con.register("_hz_incoming", pa.RecordBatchReader.from_batches(schema, good_batches()))
     try:
-        con.execute(f"insert into {table.name} ({cols}, _load_id, _line) select {cols}, {load_id}, _line from _hz_incoming")
+        con.execute(
+            f"insert into {table.name} ({cols}, _load_id, _line) select {cols}, {load_id}, _line from _hz_incoming"
+        )
     except Exception:
         if failure:
             raise failure[0] from None
@@ -373,8 +431,14 @@ def load_paths(con, paths: list[Path], progress: Progress | None = None, limits:
             polars_only.add(refused.file)
 
 
-def _load_all(con, plans: list[readers.FilePlan], skipped: list[Path], progress: Progress | None, limits: Limits,
-              polars_only: frozenset[str]) -> LoadResult:
+def _load_all(
+    con,
+    plans: list[readers.FilePlan],
+    skipped: list[Path],
+    progress: Progress | None,
+    limits: Limits,
+    polars_only: frozenset[str],
+) -> LoadResult:
     result = LoadResult(skipped=[str(s) for s in skipped])
     total, done = sum(p.size for p in plans), 0
     current = None

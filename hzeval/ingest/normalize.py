@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from hzeval.contract import TABLES, V, Column, Table
+from hzeval.contract import TABLES, Column, Table, V
 from hzeval.errors import ECHO_LIMIT, InputFileError, clip
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,9 @@ def r_vocab(col: Column) -> str:
 
 def r_duplicate() -> pl.Expr:
     """Reason for a duplicate key; expects ``__first_line`` in the frame."""
-    return pl.format("键重复，与第 {} 行相同 / duplicate key, same as line {}", pl.col("__first_line"), pl.col("__first_line"))
+    return pl.format(
+        "键重复，与第 {} 行相同 / duplicate key, same as line {}", pl.col("__first_line"), pl.col("__first_line")
+    )
 
 
 # --------------------------------------------------------------------------- headers
@@ -130,7 +132,9 @@ def check_mapping(table: Table, mapping: dict[str, str], file: str) -> None:
             raise InputFileError(
                 f"文件 {file}：表 {table.name}（{table.zh}）的列 {_describe(c)} 出现两次（表头「{clip(seen[col], 80)}」和「{clip(src, 80)}」）",
                 f"file {file}: column {col} of table {table.name} appears twice (headers {clip(seen[col], 80)!r} and {clip(src, 80)!r})",
-                file=file, table=table.name, column=col,
+                file=file,
+                table=table.name,
+                column=col,
             )
         seen[col] = src
     missing = [c for c in table.required if c not in seen]
@@ -139,7 +143,9 @@ def check_mapping(table: Table, mapping: dict[str, str], file: str) -> None:
         raise InputFileError(
             f"文件 {file}：表 {table.name}（{table.zh}）缺少必填列 {'、'.join(_describe(c) for c in cols)}",
             f"file {file}: table {table.name} lacks required column(s) {', '.join(missing)}",
-            file=file, table=table.name, column=",".join(missing),
+            file=file,
+            table=table.name,
+            column=",".join(missing),
         )
 
 
@@ -158,7 +164,8 @@ def recognise(headers: list[str], file: str, hints: tuple[str | None, ...] = ())
             raise InputFileError(
                 f"文件 {file}：表头「{clip(h, 80)}」出现两次，无法确定使用哪一列",
                 f"file {file}: header {clip(h, 80)!r} appears twice; cannot tell which column to use",
-                file=file, column=clip(h),
+                file=file,
+                column=clip(h),
             )
         seen[key] = h
     scored = []
@@ -184,12 +191,14 @@ def recognise(headers: list[str], file: str, hints: tuple[str | None, ...] = ())
         raise InputFileError(
             f"文件 {file}：表头同样符合多个表（{names}），请以表名开头命名文件，如 {scored[0][1].name}_2025.csv；表头：{shown}",
             f"file {file}: header fits several tables ({names}); start the file name with the table name; header: {shown}",
-            file=file, column=shown,
+            file=file,
+            column=shown,
         )
     raise InputFileError(
         f"文件 {file}：无法识别表，表头为：{shown}",
         f"file {file}: no recognisable table; header: {shown}",
-        file=file, column=shown,
+        file=file,
+        column=shown,
     )
 
 
@@ -240,14 +249,10 @@ def parse_timestamp(s: pl.Expr) -> pl.Expr:
     micros = f("7").str.pad_end(6, "0").str.slice(0, 6).cast(pl.Int64).fill_null(0)
     off = f("8").str.to_uppercase()
     off_digits = off.str.replace_all(r"[^0-9]", "")
-    off_min = (
-        pl.when(off == "Z").then(0)
-        .otherwise(
-            off_digits.str.slice(0, 2).cast(pl.Int64) * 60
-            + off_digits.str.slice(2, 2).str.zfill(2).cast(pl.Int64, strict=False).fill_null(0)
-        )
-        * pl.when(off.str.starts_with("-")).then(-1).otherwise(1)
-    )
+    off_min = pl.when(off == "Z").then(0).otherwise(
+        off_digits.str.slice(0, 2).cast(pl.Int64) * 60
+        + off_digits.str.slice(2, 2).str.zfill(2).cast(pl.Int64, strict=False).fill_null(0)
+    ) * pl.when(off.str.starts_with("-")).then(-1).otherwise(1)
     value = naive + pl.duration(microseconds=micros)
     return pl.when(off.is_null()).then(value).otherwise(value + pl.duration(minutes=480 - off_min))
 
@@ -310,7 +315,9 @@ def parse_period(s: pl.Expr) -> pl.Expr:
 
 def parse_list(s: pl.Expr) -> pl.Expr:
     parts = s.str.replace_all(r"[；、，,;]", ";").str.split(";")
-    parts = parts.list.eval(pl.element().str.strip_chars()).list.eval(pl.element().filter(pl.element().str.len_bytes() > 0))
+    parts = parts.list.eval(pl.element().str.strip_chars()).list.eval(
+        pl.element().filter(pl.element().str.len_bytes() > 0)
+    )
     joined = parts.list.join(";")
     return pl.when(joined.str.len_bytes() > 0).then(joined)
 
@@ -326,8 +333,11 @@ def is_identifier(table: Table, col: Column) -> bool:
 
 def target_dtype(col: Column) -> pl.DataType:
     return {
-        "int": pl.Int64(), "float": pl.Float64(), "bool": pl.Boolean(),
-        "date": pl.Date(), "timestamp": pl.Datetime("us"),
+        "int": pl.Int64(),
+        "float": pl.Float64(),
+        "bool": pl.Boolean(),
+        "date": pl.Date(),
+        "timestamp": pl.Datetime("us"),
     }.get(col.type, pl.String())
 
 
@@ -382,7 +392,11 @@ class Parsed:
 
 def _clipped(value: pl.Expr) -> pl.Expr:
     """A rejected cell as stored in ``rejects``: at most ECHO_LIMIT characters."""
-    return pl.when(value.str.len_chars() > ECHO_LIMIT).then(value.str.slice(0, ECHO_LIMIT - 1) + pl.lit("…")).otherwise(value)
+    return (
+        pl.when(value.str.len_chars() > ECHO_LIMIT)
+        .then(value.str.slice(0, ECHO_LIMIT - 1) + pl.lit("…"))
+        .otherwise(value)
+    )
 
 
 REJECT_SCHEMA = {"line": pl.Int64, "column_name": pl.String, "value": pl.String, "reason": pl.String}
@@ -403,9 +417,15 @@ def duplicate_rejects(good: pl.DataFrame, key: list[str]) -> pl.DataFrame:
     )
 
 
-def parse_frame(df: pl.DataFrame, table: Table, mapping: dict[str, str], line_offset: int,
-                max_field_chars: int = MAX_FIELD_CHARS, lines: pl.Series | None = None,
-                dedupe: bool = True) -> Parsed:
+def parse_frame(
+    df: pl.DataFrame,
+    table: Table,
+    mapping: dict[str, str],
+    line_offset: int,
+    max_field_chars: int = MAX_FIELD_CHARS,
+    lines: pl.Series | None = None,
+    dedupe: bool = True,
+) -> Parsed:
     """Parse one file's frame into good rows and one reject row per bad cell / duplicate row.
 
     A cell longer than ``max_field_chars`` characters rejects its row; values that break a
@@ -423,11 +443,16 @@ def parse_frame(df: pl.DataFrame, table: Table, mapping: dict[str, str], line_of
     text_cols = [c.name for c in present if raw.schema[c.name] == pl.String]
     long_cols: list[str] = []
     if text_cols and raw.height:
-        flags = raw.select([(pl.col(n).str.len_bytes() > max_field_chars).any().alias(n) for n in text_cols]).row(0, named=True)
+        flags = raw.select([(pl.col(n).str.len_bytes() > max_field_chars).any().alias(n) for n in text_cols]).row(
+            0, named=True
+        )
         long_cols = [n for n in text_cols if flags[n]]
     too_long = (
-        raw.select([(pl.col(n).str.len_chars() > max_field_chars).fill_null(False).alias(f"__long__{n}") for n in long_cols])
-        if long_cols else None
+        raw.select(
+            [(pl.col(n).str.len_chars() > max_field_chars).fill_null(False).alias(f"__long__{n}") for n in long_cols]
+        )
+        if long_cols
+        else None
     )
 
     # which string columns clean() would change at all (one scan; clean columns are used as
@@ -437,7 +462,9 @@ def parse_frame(df: pl.DataFrame, table: Table, mapping: dict[str, str], line_of
     dirty = dict.fromkeys(strings, True)
     if strings and raw.height:
         dirty = raw.select([pl.col(n).str.contains(_DIRTY_RE).any().alias(n) for n in strings]).row(0, named=True)
-    stringy = [n for n in strings if dirty[n] and (is_identifier(table, table.column(n)) or table.column(n).type != "str")]
+    stringy = [
+        n for n in strings if dirty[n] and (is_identifier(table, table.column(n)) or table.column(n).type != "str")
+    ]
     fw = {}
     if stringy and raw.height:
         fw = raw.select([pl.col(n).str.contains(_FW_RE).any().alias(n) for n in stringy]).row(0, named=True)
@@ -445,7 +472,8 @@ def parse_frame(df: pl.DataFrame, table: Table, mapping: dict[str, str], line_of
     # stage 1: cleaned strings (native Parquet columns and already clean text as they are)
     native = {c.name for c in present if raw.schema[c.name] != pl.String and _native(c, raw.schema[c.name])}
     cleaned = raw.select(
-        pl.col(c.name) if c.name in native or not dirty.get(c.name, True)
+        pl.col(c.name)
+        if c.name in native or not dirty.get(c.name, True)
         else clean(pl.col(c.name), bool(fw.get(c.name))).alias(c.name)
         for c in present
     )
@@ -506,7 +534,11 @@ def parse_frame(df: pl.DataFrame, table: Table, mapping: dict[str, str], line_of
         if reason:
             err = pl.when(~s_null & v.is_null()).then(pl.lit(reason)).otherwise(err)
         if col.pattern and col.name not in native:
-            err = pl.when(~s_null & ~pl.col(f"__s__{col.name}").str.contains(col.pattern)).then(pl.lit(R_CODE)).otherwise(err)
+            err = (
+                pl.when(~s_null & ~pl.col(f"__s__{col.name}").str.contains(col.pattern))
+                .then(pl.lit(R_CODE))
+                .otherwise(err)
+            )
         if col.required and col.default is None:
             err = pl.when(s_null).then(pl.lit(R_MISSING)).otherwise(err)
         if col.name in long_cols:
@@ -523,7 +555,12 @@ def parse_frame(df: pl.DataFrame, table: Table, mapping: dict[str, str], line_of
         bad_rows = frame.filter(bad_mask)
         if bad_rows.height:
             bad_rows = pl.concat(
-                [bad_rows, raw.filter(bad_mask).select(pl.col(c.name).cast(pl.String).alias(f"__raw__{c.name}") for c in present)],
+                [
+                    bad_rows,
+                    raw.filter(bad_mask).select(
+                        pl.col(c.name).cast(pl.String).alias(f"__raw__{c.name}") for c in present
+                    ),
+                ],
                 how="horizontal",
             )
         for col in present if bad_rows.height else ():
@@ -546,13 +583,19 @@ def parse_frame(df: pl.DataFrame, table: Table, mapping: dict[str, str], line_of
         first = kexpr.is_first_distinct()
         # distinct 64-bit hashes prove distinct keys (4x cheaper than n_unique on strings);
         # a hash collision only sends the frame down the exact path below
-        if good.select(kexpr.hash().n_unique()).item() < good.height and good.select(kexpr.n_unique()).item() < good.height:
+        if (
+            good.select(kexpr.hash().n_unique()).item() < good.height
+            and good.select(kexpr.n_unique()).item() < good.height
+        ):
             reject_parts.append(duplicate_rejects(good, key))
             good = good.filter(first)
     rejects = (
-        pl.concat(reject_parts, how="vertical_relaxed").cast(REJECT_SCHEMA).sort("line", maintain_order=True)
+        pl.concat(reject_parts, how="vertical_relaxed")
+        .cast(REJECT_SCHEMA)
+        .sort("line", maintain_order=True)
         .with_columns(_clipped(pl.col("value")).alias("value"))
-        if reject_parts else pl.DataFrame(schema=REJECT_SCHEMA)
+        if reject_parts
+        else pl.DataFrame(schema=REJECT_SCHEMA)
     )
     good = good.select(*table.names, "_line")
     return Parsed(good, rejects, df.height)

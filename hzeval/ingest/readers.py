@@ -29,10 +29,14 @@ from hzeval.ingest.limits import Limits, _env_int
 log = logging.getLogger(__name__)
 
 FORMATS = {
-    ".csv": "csv", ".txt": "csv", ".tsv": "csv",
+    ".csv": "csv",
+    ".txt": "csv",
+    ".tsv": "csv",
     ".xlsx": "xlsx",
-    ".parquet": "parquet", ".pq": "parquet",
-    ".jsonl": "jsonl", ".ndjson": "jsonl",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
 }
 #: line number of data row 0: header on line 1 for CSV/XLSX
 LINE_OFFSET = {"csv": 2, "xlsx": 2, "parquet": 1, "jsonl": 1}
@@ -148,7 +152,7 @@ def decode(data: bytes, file: str) -> tuple[str, str]:
     """Decode bytes as UTF-8 (with or without BOM) or else GB18030 (a superset of GBK)."""
     if data.startswith(_BOM):
         try:
-            return data[len(_BOM):].decode("utf-8"), "utf-8-sig"
+            return data[len(_BOM) :].decode("utf-8"), "utf-8-sig"
         except UnicodeDecodeError as exc:
             raise unreadable(file, "带 BOM 但不是有效的 UTF-8", "has a UTF-8 BOM but is not valid UTF-8", exc) from exc
     try:
@@ -158,7 +162,9 @@ def decode(data: bytes, file: str) -> tuple[str, str]:
     try:
         return data.decode("gb18030"), "gb18030"
     except UnicodeDecodeError as exc:
-        raise unreadable(file, "编码无法识别（应为 UTF-8 或 GBK/GB18030）", "not decodable as UTF-8 or GBK/GB18030", exc) from exc
+        raise unreadable(
+            file, "编码无法识别（应为 UTF-8 或 GBK/GB18030）", "not decodable as UTF-8 or GBK/GB18030", exc
+        ) from exc
 
 
 def _first_line(path: Path, file: str) -> bytes:
@@ -202,7 +208,9 @@ def _xlsx_sheet(path: Path, file: str) -> tuple[str, list[str]]:
         cols = reader.load_sheet(sheet, n_rows=0).available_columns()
         header = [c.name for c in cols]
     except Exception as exc:  # noqa: BLE001
-        raise unreadable(file, f"工作表「{sheet}」为空或无法读取", f"sheet {sheet!r} is empty or unreadable", exc) from exc
+        raise unreadable(
+            file, f"工作表「{sheet}」为空或无法读取", f"sheet {sheet!r} is empty or unreadable", exc
+        ) from exc
     if not header:
         raise unreadable(file, f"工作表「{sheet}」为空", f"sheet {sheet!r} is empty")
     return sheet, [str(h) for h in header]
@@ -308,8 +316,10 @@ def check_xlsx(path: Path, file: str, limits: Limits) -> None:
                 if total > limits.max_xlsx_bytes:
                     mb = limits.max_xlsx_bytes // (1024 * 1024)
                     raise unreadable(
-                        file, f"解压后超过 {mb} MB（疑似压缩炸弹；可设置 HZEVAL_MAX_XLSX_BYTES 调整上限）",
-                        f"uncompresses to more than {mb} MB (zip bomb?; raise HZEVAL_MAX_XLSX_BYTES if genuine)")
+                        file,
+                        f"解压后超过 {mb} MB（疑似压缩炸弹；可设置 HZEVAL_MAX_XLSX_BYTES 调整上限）",
+                        f"uncompresses to more than {mb} MB (zip bomb?; raise HZEVAL_MAX_XLSX_BYTES if genuine)",
+                    )
                 if rows > limits.max_xlsx_rows:
                     raise _too_long(file, rows, limits)
                 rows = 0
@@ -318,8 +328,11 @@ def check_xlsx(path: Path, file: str, limits: Limits) -> None:
 
 
 def _too_long(file: str, rows: int, limits: Limits) -> InputFileError:
-    return unreadable(file, f"工作表有 {rows:,} 行，超过上限 {limits.max_xlsx_rows:,} 行（HZEVAL_MAX_XLSX_ROWS）",
-                      f"a sheet has {rows:,} rows, more than the limit of {limits.max_xlsx_rows:,} (HZEVAL_MAX_XLSX_ROWS)")
+    return unreadable(
+        file,
+        f"工作表有 {rows:,} 行，超过上限 {limits.max_xlsx_rows:,} 行（HZEVAL_MAX_XLSX_ROWS）",
+        f"a sheet has {rows:,} rows, more than the limit of {limits.max_xlsx_rows:,} (HZEVAL_MAX_XLSX_ROWS)",
+    )
 
 
 def _too_wide(file: str, n: int, limits: Limits) -> InputFileError:
@@ -377,7 +390,7 @@ def read_frame(plan: FilePlan, data: bytes) -> tuple[pl.DataFrame, str | None]:
                 raise unreadable(file, "文件为空", "the file is empty")
             if data.startswith(_BOM):
                 _, encoding = decode(data, file)
-                data = data[len(_BOM):]
+                data = data[len(_BOM) :]
             else:
                 try:
                     if not data.isascii():
@@ -389,16 +402,25 @@ def read_frame(plan: FilePlan, data: bytes) -> tuple[pl.DataFrame, str | None]:
                     del text
             if plan.format == "csv":
                 df = pl.read_csv(
-                    io.BytesIO(data), infer_schema=False, separator=plan.separator,
-                    has_header=True, raise_if_empty=True,
+                    io.BytesIO(data),
+                    infer_schema=False,
+                    separator=plan.separator,
+                    has_header=True,
+                    raise_if_empty=True,
                 )
             else:
                 df = pl.read_ndjson(io.BytesIO(data), infer_schema_length=None)
                 nested = [n for n, t in df.schema.items() if t.is_nested()]
-                df = df.with_columns(pl.col(n).struct.json_encode() if isinstance(df.schema[n], pl.Struct)
-                                     else pl.col(n).cast(pl.List(pl.String)).list.join(";") for n in nested)
+                df = df.with_columns(
+                    pl.col(n).struct.json_encode()
+                    if isinstance(df.schema[n], pl.Struct)
+                    else pl.col(n).cast(pl.List(pl.String)).list.join(";")
+                    for n in nested
+                )
         elif plan.format == "xlsx":
-            df = pl.read_excel(io.BytesIO(data), sheet_name=plan.sheet, engine="calamine", read_options={"dtypes": "string"})
+            df = pl.read_excel(
+                io.BytesIO(data), sheet_name=plan.sheet, engine="calamine", read_options={"dtypes": "string"}
+            )
             df = df.select(pl.all().cast(pl.String))
         else:
             df = _localise(pl.read_parquet(io.BytesIO(data)))
@@ -462,7 +484,7 @@ def fingerprint(plan: FilePlan) -> Fingerprint:
             if first:
                 bom, first = chunk.startswith(_BOM), False
                 # a blank line before the header: the header pass skips it, readers differ
-                simple = not chunk[len(_BOM) if bom else 0:].startswith((b"\n", b"\r"))
+                simple = not chunk[len(_BOM) if bom else 0 :].startswith((b"\n", b"\r"))
             if utf8 and not (chunk.isascii() and not carry):
                 utf8, carry = _utf8_part(carry + chunk if carry else chunk)
             if simple:
@@ -522,7 +544,9 @@ def _transcode(plan: FilePlan, out: Path) -> None:
                 dst.write(dec.decode(chunk).encode("utf-8"))
             dst.write(dec.decode(b"", final=True).encode("utf-8"))
     except UnicodeDecodeError as exc:
-        raise unreadable(plan.file, "编码无法识别（应为 UTF-8 或 GBK/GB18030）", "not decodable as UTF-8 or GBK/GB18030", exc) from exc
+        raise unreadable(
+            plan.file, "编码无法识别（应为 UTF-8 或 GBK/GB18030）", "not decodable as UTF-8 or GBK/GB18030", exc
+        ) from exc
 
 
 def iter_frames(plan: FilePlan, fp: Fingerprint, rows: int | None = None):

@@ -27,9 +27,12 @@ def ref_columns(present=None):
 def unresolved_sql(present=None, order: bool = True) -> str | None:
     """Each referencing value that does not resolve, with its rows (table_name, column_name, value,
     rows); None when no table of ``present`` references anything. Names come from the contract."""
-    parts = [f"select '{t}' as table_name, '{c}' as column_name, x.{c} as value, count(*) as rows "
-             f"from {t} x anti join (select distinct {key} as k from {target}) r on x.{c} = r.k "
-             f"where x.{c} is not null group by x.{c}" for t, c, target, key in ref_columns(present)]
+    parts = [
+        f"select '{t}' as table_name, '{c}' as column_name, x.{c} as value, count(*) as rows "
+        f"from {t} x anti join (select distinct {key} as k from {target}) r on x.{c} = r.k "
+        f"where x.{c} is not null group by x.{c}"
+        for t, c, target, key in ref_columns(present)
+    ]
     if not parts:
         return None
     return " union all ".join(parts) + (" order by table_name, column_name, rows desc, value" if order else "")
@@ -50,7 +53,10 @@ def unresolved_references(con) -> list[dict]:
     cur = con.execute(unresolved_sql())
     names = [d[0] for d in cur.description]
     rows = cur.fetchall()
-    return [{("table" if n == "table_name" else "column" if n == "column_name" else n): v for n, v in zip(names, r)} for r in rows]
+    return [
+        {("table" if n == "table_name" else "column" if n == "column_name" else n): v for n, v in zip(names, r)}
+        for r in rows
+    ]
 
 
 def authority_gaps(con) -> list[dict]:

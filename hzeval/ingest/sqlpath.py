@@ -136,8 +136,10 @@ class SqlPlan:
                     same += f" and regexp_matches({x}, {_literal(col.pattern)})"
                 plain = f"(case when {size} then {same} else false end)"
         elif self.types[col.name] == "VARCHAR" and col.type == "float":
-            plain = (f"strlen({x}) <= {int(self.max_field_chars)} and regexp_full_match({x}, {_literal(_FLOAT_SPELLING)}) "
-                     f"and try_cast({x} as {col.sql_type}) is not null")
+            plain = (
+                f"strlen({x}) <= {int(self.max_field_chars)} and regexp_full_match({x}, {_literal(_FLOAT_SPELLING)}) "
+                f"and try_cast({x} as {col.sql_type}) is not null"
+            )
             if col.pattern:
                 plain += f" and regexp_matches({x}, {_literal(col.pattern)})"
         elif self.types[col.name] == "VARCHAR":
@@ -149,8 +151,10 @@ class SqlPlan:
             else:
                 ws = ", ".join(str(c) for c in _WHITESPACE)
                 last = f"ord(substr({x}, -1))"
-                parts += [f"({x} < chr(133) or {x} >= chr(12289) or ord({x}) not in ({ws}))",  # outside U+0085..U+3000: no space
-                          f"({last} > 12288 or ({last} > 32 and {last} not in ({ws})))"]
+                parts += [
+                    f"({x} < chr(133) or {x} >= chr(12289) or ord({x}) not in ({ws}))",  # outside U+0085..U+3000: no space
+                    f"({last} > 12288 or ({last} > 32 and {last} not in ({ws})))",
+                ]
             if col.pattern:
                 parts.append(f"regexp_matches({x}, {_literal(col.pattern)})")
             plain = " and ".join(parts)
@@ -175,7 +179,11 @@ class SqlPlan:
             return f"cast({default or 'null'} as {col.sql_type})"
         x = quote(self.source[col.name])
         if col.type == "vocab" or (col.type == "bool" and self.types[col.name] == "VARCHAR"):
-            keys = plain_vocab_keys(col, self.max_field_chars) if col.type == "vocab" else plain_bool_keys(self.max_field_chars)
+            keys = (
+                plain_vocab_keys(col, self.max_field_chars)
+                if col.type == "vocab"
+                else plain_bool_keys(self.max_field_chars)
+            )
             cases = " ".join(f"when {_literal(k)} then {_literal(v)}" for k, v in keys.items())
             v = f"(case {x} {cases} end)" if keys else f"cast(null as {col.sql_type})"
         elif self.types[col.name] == "VARCHAR" and col.type in ("timestamp", "date", "int", "float"):
@@ -191,8 +199,15 @@ def plain_vocab_keys(col: Column, max_field_chars: int) -> dict[str, str]:
     Any other spelling (``Success``, ``县（区）``) goes through ``parse_frame``."""
     out = {}
     for k, v in normalize.vocab_keys(col).items():
-        if (k and k == k.strip() and k == k.lower() and " ".join(k.split()) == k and k.isprintable()
-                and not re.search(normalize._FW_RE, k) and len(k.encode()) <= max_field_chars):
+        if (
+            k
+            and k == k.strip()
+            and k == k.lower()
+            and " ".join(k.split()) == k
+            and k.isprintable()
+            and not re.search(normalize._FW_RE, k)
+            and len(k.encode()) <= max_field_chars
+        ):
             out[k] = v
     return out
 
@@ -210,8 +225,15 @@ def plain_bool_keys(max_field_chars: int) -> dict[str, bool]:
 NUMBERED_ROWS = 10_000_000
 
 
-def prepare_csv(path, header: list[str], separator: str, records: int | None, table: Table,
-                mapping: dict[str, str], max_field_chars: int) -> SqlPlan | None:
+def prepare_csv(
+    path,
+    header: list[str],
+    separator: str,
+    records: int | None,
+    table: Table,
+    mapping: dict[str, str],
+    max_field_chars: int,
+) -> SqlPlan | None:
     """The SQL plan for a CSV file, or None when it needs the polars path.
 
     Only files whose every line is one record (``records`` from :func:`readers.fingerprint`: UTF-8,
@@ -231,21 +253,40 @@ def prepare_csv(path, header: list[str], separator: str, records: int | None, ta
     if not source:
         return None
     columns = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names.values()) + "}"
-    reader = (f"read_csv($path, header = true, auto_detect = false, columns = {columns}, delim = {_literal(separator)}, "
-              "quote = '', escape = '', comment = '', strict_mode = true, null_padding = false, ignore_errors = false)")
+    reader = (
+        f"read_csv($path, header = true, auto_detect = false, columns = {columns}, delim = {_literal(separator)}, "
+        "quote = '', escape = '', comment = '', strict_mode = true, null_padding = false, ignore_errors = false)"
+    )
     if records > NUMBERED_ROWS:  # numbered while read: a serial scan, but no UPDATE of every row
-        return SqlPlan(table, source, dict.fromkeys(source, "VARCHAR"), max_field_chars,
-                       scan=f"(select *, row_number() over () as {_ROW} from {reader})", line=f"{_ROW} + 1",
-                       bare=reader, total=records)
-    return SqlPlan(table, source, dict.fromkeys(source, "VARCHAR"), max_field_chars,
-                   scan=reader, line=None, bare=reader, total=records)
+        return SqlPlan(
+            table,
+            source,
+            dict.fromkeys(source, "VARCHAR"),
+            max_field_chars,
+            scan=f"(select *, row_number() over () as {_ROW} from {reader})",
+            line=f"{_ROW} + 1",
+            bare=reader,
+            total=records,
+        )
+    return SqlPlan(
+        table,
+        source,
+        dict.fromkeys(source, "VARCHAR"),
+        max_field_chars,
+        scan=reader,
+        line=None,
+        bare=reader,
+        total=records,
+    )
 
 
 def prepare(con, path, table: Table, mapping: dict[str, str], max_field_chars: int) -> SqlPlan | None:
     """The SQL plan for a Parquet file, or None when a column needs the polars path."""
     cur = con.cursor()  # its own connection: a file DuckDB cannot read must not abort the load's transaction
     try:
-        described = cur.execute("select column_name, column_type from (describe select * from read_parquet(?))", [str(path)]).fetchall()
+        described = cur.execute(
+            "select column_name, column_type from (describe select * from read_parquet(?))", [str(path)]
+        ).fetchall()
     finally:
         cur.close()
     types = dict(described)
@@ -264,8 +305,15 @@ def prepare(con, path, table: Table, mapping: dict[str, str], max_field_chars: i
         source[name], ctypes[name] = src, t
     if not source:
         return None
-    return SqlPlan(table, source, ctypes, max_field_chars, scan="read_parquet($path, file_row_number = true)",
-                   line="file_row_number + 1", bare="read_parquet($path)")
+    return SqlPlan(
+        table,
+        source,
+        ctypes,
+        max_field_chars,
+        scan="read_parquet($path, file_row_number = true)",
+        line="file_row_number + 1",
+        bare="read_parquet($path)",
+    )
 
 
 def insert_plain(con, sp: SqlPlan, path, load_id: int) -> int:
@@ -283,7 +331,8 @@ def insert_plain(con, sp: SqlPlan, path, load_id: int) -> int:
     if sp.line is not None:
         return con.execute(
             f"insert into {sp.table.name} ({cols}, _load_id, _line) "
-            f"select {values}, {lid}, {sp.line} from {sp.scan} where {sp.plain_row()}", params,
+            f"select {values}, {lid}, {sp.line} from {sp.scan} where {sp.plain_row()}",
+            params,
         ).fetchall()[0][0]
     t = sp.table.name
     ordered = con.execute("select current_setting('preserve_insertion_order')").fetchall()[0][0]
@@ -292,21 +341,27 @@ def insert_plain(con, sp: SqlPlan, path, load_id: int) -> int:
     try:
         # a clean file (the common case): the plain rows are all its rows, filtered as a WHERE clause
         # filters (faster than the same test as a value); otherwise again, every row marked
-        n = con.execute(f"insert into {t} ({cols}, _load_id, _line) select {values}, {lid}, null from {sp.scan} "
-                        f"where {sp.plain_row()}", params).fetchall()[0][0]
+        n = con.execute(
+            f"insert into {t} ({cols}, _load_id, _line) select {values}, {lid}, null from {sp.scan} "
+            f"where {sp.plain_row()}",
+            params,
+        ).fetchall()[0][0]
         if n != sp.total:
             con.execute(f"delete from {t} where _load_id = {lid}")
             n = con.execute(
                 f"insert into {t} ({cols}, _load_id, _line) select {values}, "
-                f"case when coalesce({sp.plain_row()}, false) then {lid} else {-lid} end, null from {sp.scan}", params,
+                f"case when coalesce({sp.plain_row()}, false) then {lid} else {-lid} end, null from {sp.scan}",
+                params,
             ).fetchall()[0][0]
     finally:
         if not ordered:
             con.execute("set preserve_insertion_order = false")
     if not n:
         return 0
-    con.execute(f"update {t} set _line = rowid - (select min(rowid) from {t} where _load_id in ({lid}, {-lid})) + 2 "
-                f"where _load_id in ({lid}, {-lid})")
+    con.execute(
+        f"update {t} set _line = rowid - (select min(rowid) from {t} where _load_id in ({lid}, {-lid})) + 2 "
+        f"where _load_id in ({lid}, {-lid})"
+    )
     return con.execute(f"select count(*) from {t} where _load_id = {lid}").fetchall()[0][0]
 
 
@@ -318,8 +373,9 @@ def other_rows(con, sp: SqlPlan, path, batch_rows: int, load_id: int):
     lines = None
     if sp.line is None:
         lid = -int(load_id)
-        lines = pl.from_arrow(con.sql(f"select _line from {sp.table.name} where _load_id = {lid} order by _line")
-                              .to_arrow_table()).to_series()
+        lines = pl.from_arrow(
+            con.sql(f"select _line from {sp.table.name} where _load_id = {lid} order by _line").to_arrow_table()
+        ).to_series()
         con.execute(f"delete from {sp.table.name} where _load_id = {lid}")
     cur = con.cursor()  # its own connection: it reads the file while the load's transaction inserts
     at = 0
@@ -356,8 +412,19 @@ def total_rows(con, sp: SqlPlan, path) -> int:
 #: ``HZEVAL_LOAD_CHECK_MB`` overrides. A lower limit already set is kept.
 CHECK_MEMORY_MB = 1024
 
-_UNITS = {"": 1, "b": 1, "bytes": 1, "kb": 1000, "mb": 1000 ** 2, "gb": 1000 ** 3, "tb": 1000 ** 4,
-          "kib": 1024, "mib": 1024 ** 2, "gib": 1024 ** 3, "tib": 1024 ** 4}
+_UNITS = {
+    "": 1,
+    "b": 1,
+    "bytes": 1,
+    "kb": 1000,
+    "mb": 1000**2,
+    "gb": 1000**3,
+    "tb": 1000**4,
+    "kib": 1024,
+    "mib": 1024**2,
+    "gib": 1024**3,
+    "tib": 1024**4,
+}
 
 
 def _bytes(setting: str) -> int | None:
@@ -400,8 +467,12 @@ def loaded_duplicate_keys(con, table: Table, load_id: int, rows: int) -> bool:
     """:func:`has_duplicate_keys` for ``rows`` rows just inserted (in the load's transaction), by the
     sorted hashes while they fit :data:`NUMPY_CHECK_ROWS`."""
     if rows <= NUMPY_CHECK_ROWS:
-        found = _sorted_repeated(con, f"select hash({', '.join(table.key)}) as h from {table.name} "
-                                      f"where _load_id = {int(load_id)}", None, rows)
+        found = _sorted_repeated(
+            con,
+            f"select hash({', '.join(table.key)}) as h from {table.name} where _load_id = {int(load_id)}",
+            None,
+            rows,
+        )
         if found is not None:
             return found
     return has_duplicate_keys(con, table, load_id)
@@ -442,7 +513,7 @@ def _sorted_part(con, hashes: str, params, total: int) -> bool | None:
         part = np.frombuffer(col.buffers()[1], dtype=np.uint64, count=len(col), offset=col.offset * 8)
         if at + len(part) > total:
             return None
-        found[at:at + len(part)] = part
+        found[at : at + len(part)] = part
         at += len(part)
     if at != total:
         return None
@@ -460,7 +531,9 @@ def _any_repeated(con, hashes: str, params=None) -> bool:
     if limit is not None:
         con.execute(f"set memory_limit = '{int(limit)}B'")
     try:
-        return con.execute(f"select exists (select 1 from ({hashes}) group by h having count(*) > 1)", params).fetchall()[0][0]
+        return con.execute(
+            f"select exists (select 1 from ({hashes}) group by h having count(*) > 1)", params
+        ).fetchall()[0][0]
     finally:
         if limit is not None:  # back to the default, or as near as DuckDB's rounded text allows to what was set
             con.execute("reset memory_limit")

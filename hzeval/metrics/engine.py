@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from hzeval.store.calendar import first_uncovered_year
 from hzeval.errors import CalendarError
 from hzeval.metrics.registry import FAMILIES, METRICS, Block, load_blocks
 from hzeval.rules import RuleSet, default_rules, install
+from hzeval.store.calendar import first_uncovered_year
 from hzeval.util.frame import frame
 
 log = logging.getLogger(__name__)
@@ -53,6 +53,7 @@ create or replace temp macro period_label(freq, ts) as case freq
     when '每半年' then strftime(ts, '%Y') || case when month(ts) > 6 then 'H2' else 'H1' end
     when '每年' then strftime(ts, '%Y') end;
 """
+
 
 @dataclass
 class Window:
@@ -151,8 +152,12 @@ def compute_items(con, window: Window, metric_ids=None) -> None:
                 run_block(con, b, params)
             elif b.name in wanted:
                 # by name: a deadline block adds rule_profile and article (joined by trigger date)
-                insert = Block(b.kind, b.name, f"insert into metric_items by name select $metric_id as metric_id, * from (\n{b.sql}\n)",
-                               b.family)
+                insert = Block(
+                    b.kind,
+                    b.name,
+                    f"insert into metric_items by name select $metric_id as metric_id, * from (\n{b.sql}\n)",
+                    b.family,
+                )
                 run_block(con, insert, {**params, "metric_id": b.name})
     # items without a trigger-dated rule take the metric's articles under the profile in force on the
     # window's last day (joined where items are read: evidence, supervision; no update of every item)

@@ -28,8 +28,11 @@ def suggestion(metric_id: str, on_date=None, rules: RuleSet | None = None) -> st
     filled from the profile in force on ``on_date``."""
     m = METRICS[metric_id]
     profile = (rules or default_rules()).in_force(on_date)
-    return _fill(m, "、".join(profile.articles.get(metric_id, ())),
-                 profile.period(m.deadline) if m.deadline and m.deadline in profile.deadlines else None)
+    return _fill(
+        m,
+        "、".join(profile.articles.get(metric_id, ())),
+        profile.period(m.deadline) if m.deadline and m.deadline in profile.deadlines else None,
+    )
 
 
 def _fill(m: Metric, article: str, period: str | None) -> str:
@@ -37,6 +40,7 @@ def _fill(m: Metric, article: str, period: str | None) -> str:
 
 
 # ---------------------------------------------------------------------- reading a run's rules
+
 
 def run_metric_articles(con, run_id: str, year: int) -> dict[str, str]:
     """Per metric id, the articles the run applied over ``year`` (changes inside the year spelt out)."""
@@ -68,6 +72,7 @@ def run_suggestions(con, run_id: str, year: int) -> dict[str, str]:
 
 # ---------------------------------------------------------------------- `hzeval rules`
 
+
 def year_overview(rules: RuleSet, year: int) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(deadlines, metrics) in force over ``year``: one row per key (or metric) and span of the
     year it applies to, with the profile, its period of the year, length and article."""
@@ -79,9 +84,28 @@ def year_overview(rules: RuleSet, year: int) -> tuple[pl.DataFrame, pl.DataFrame
         p = s.profile
         for m in METRICS:
             arts = p.articles.get(m)
-            m_rows.append((m, METRICS[m].name_zh, p.name, lo, hi, METRICS[m].deadline or "",
-                           "、".join(arts) if arts else "（未映射）"))
-    mt = pl.DataFrame(m_rows, orient="row", schema={
-        "metric_id": pl.String, "metric_name": pl.String, "profile": pl.String, "from": pl.Date, "to": pl.Date,
-        "deadline": pl.String, "article": pl.String}).sort("metric_id", "from", maintain_order=True)
+            m_rows.append(
+                (
+                    m,
+                    METRICS[m].name_zh,
+                    p.name,
+                    lo,
+                    hi,
+                    METRICS[m].deadline or "",
+                    "、".join(arts) if arts else "（未映射）",
+                )
+            )
+    mt = pl.DataFrame(
+        m_rows,
+        orient="row",
+        schema={
+            "metric_id": pl.String,
+            "metric_name": pl.String,
+            "profile": pl.String,
+            "from": pl.Date,
+            "to": pl.Date,
+            "deadline": pl.String,
+            "article": pl.String,
+        },
+    ).sort("metric_id", "from", maintain_order=True)
     return year_deadlines(rules, year), mt

@@ -56,7 +56,6 @@ from hzeval.errors import DeclarationError
 from hzeval.rules import Strict, articles_for
 from hzeval.util.lazy import LazyFrozenSet, LazyMapping, LazyTuple
 
-
 _MARKER = re.compile(r"^-- (metric|step): (.*)$")
 _KEY = re.compile(r"^-- ([a-z_]+):(?: (.*))?$")
 _CONTINUED = re.compile(r"^--\s{2,}(\S.*)$")
@@ -171,17 +170,22 @@ def parse_family(text: str, family: str, path: str | None = None) -> tuple[Block
     def close(end: int) -> None:
         if current is None:
             return
-        sql = "\n".join(lines[current["body"]:end]).strip()
+        sql = "\n".join(lines[current["body"] : end]).strip()
         # drop trailing comment-only lines (they introduce the next block) and the semicolon
         body = [ln for ln in sql.splitlines()]
         while body and (not body[-1].strip() or body[-1].lstrip().startswith("--")):
             body.pop()
         sql = "\n".join(body).strip().rstrip(";").strip()
         if not sql:
-            raise _err(path, current["line"], f"{current['kind']} {current['name']} 的声明后没有 SQL",
-                       f"{current['kind']} {current['name']}: header without a SQL block")
-        blocks.append(Block(current["kind"], current["name"], sql, family, current["line"], current["header"],
-                            current["meta"]))
+            raise _err(
+                path,
+                current["line"],
+                f"{current['kind']} {current['name']} 的声明后没有 SQL",
+                f"{current['kind']} {current['name']}: header without a SQL block",
+            )
+        blocks.append(
+            Block(current["kind"], current["name"], sql, family, current["line"], current["header"], current["meta"])
+        )
 
     i = 0
     while i < len(lines):
@@ -189,8 +193,12 @@ def parse_family(text: str, family: str, path: str | None = None) -> tuple[Block
         m = _MARKER.match(ln)
         if not m:
             if current is None and ln.strip() and not ln.lstrip().startswith("--"):
-                raise _err(path, i + 1, "SQL 语句前没有 -- metric: 或 -- step: 声明",
-                           "SQL without a '-- metric:' or '-- step:' header")
+                raise _err(
+                    path,
+                    i + 1,
+                    "SQL 语句前没有 -- metric: 或 -- step: 声明",
+                    "SQL without a '-- metric:' or '-- step:' header",
+                )
             i += 1
             continue
         close(i)
@@ -216,9 +224,13 @@ def parse_family(text: str, family: str, path: str | None = None) -> tuple[Block
                 break
             key, val = k.group(1), (k.group(2) or "").strip()
             if key in header:
-                raise _err(path, i + 1, f"{kind} {name} 的声明重复了键 {key!r}", f"{kind} {name}: header key {key!r} twice")
+                raise _err(
+                    path, i + 1, f"{kind} {name} 的声明重复了键 {key!r}", f"{kind} {name}: header key {key!r} twice"
+                )
             if not val:
-                raise _err(path, i + 1, f"{kind} {name} 的声明键 {key!r} 没有值", f"{kind} {name}: header key {key!r} is empty")
+                raise _err(
+                    path, i + 1, f"{kind} {name} 的声明键 {key!r} 没有值", f"{kind} {name}: header key {key!r} is empty"
+                )
             header[key] = val
             key_lines[key] = i + 1
             last = key
@@ -233,8 +245,9 @@ def parse_family(text: str, family: str, path: str | None = None) -> tuple[Block
 _FIELD_ORDER = ("kind", "obligation", "deadline_days", "deadline")
 
 
-def _validate_header(path: str, line: int, kind: str, name: str, header: dict[str, str],
-                     key_lines: dict[str, int]) -> MetricHeader | None:
+def _validate_header(
+    path: str, line: int, kind: str, name: str, header: dict[str, str], key_lines: dict[str, int]
+) -> MetricHeader | None:
     """The header validated by :class:`MetricHeader` (metrics) or :class:`StepHeader` (steps); the first
     problem as a :class:`DeclarationError` naming the file, the line (of the key, when one key is at
     fault) and the key."""
@@ -246,45 +259,97 @@ def _validate_header(path: str, line: int, kind: str, name: str, header: dict[st
     return meta if isinstance(meta, MetricHeader) else None
 
 
-def _header_error(path: str, line: int, kind: str, name: str, errors, header: dict[str, str],
-                  key_lines: dict[str, int], allowed: tuple[str, ...]) -> DeclarationError:
+def _header_error(
+    path: str,
+    line: int,
+    kind: str,
+    name: str,
+    errors,
+    header: dict[str, str],
+    key_lines: dict[str, int],
+    allowed: tuple[str, ...],
+) -> DeclarationError:
     def key_of(e) -> str | None:
         return str(e["loc"][0]) if e["loc"] else None
 
     extra = sorted((key_lines.get(key_of(e), line), key_of(e)) for e in errors if e["type"] == "extra_forbidden")
     if extra:
         at, key = extra[0]
-        return _err(path, at, f"{kind} {name} 的声明有未知键 {key!r}（可用：{', '.join(allowed)}）",
-                    f"{kind} {name}: unknown header key {key!r} (allowed: {', '.join(allowed)})", key=key)
+        return _err(
+            path,
+            at,
+            f"{kind} {name} 的声明有未知键 {key!r}（可用：{', '.join(allowed)}）",
+            f"{kind} {name}: unknown header key {key!r} (allowed: {', '.join(allowed)})",
+            key=key,
+        )
     missing = [key_of(e) for e in errors if e["type"] == "missing"]
     if missing:
-        return _err(path, line, f"指标 {name} 的声明缺少 {', '.join(missing)}",
-                    f"metric {name}: header lacks {', '.join(missing)}", key=missing[0])
+        return _err(
+            path,
+            line,
+            f"指标 {name} 的声明缺少 {', '.join(missing)}",
+            f"metric {name}: header lacks {', '.join(missing)}",
+            key=missing[0],
+        )
     by_key = {key_of(e): e for e in errors}
     key = next((k for k in _FIELD_ORDER if k in by_key), key_of(errors[0]))
     e = by_key.get(key, errors[0])
     value = header.get(key) if key else None
     if e["type"] == "deadline_days_without_deadline":
-        return _err(path, line, f"指标 {name} 声明了 deadline_days 却没有 deadline",
-                    f"metric {name}: deadline_days without a deadline key", key="deadline_days")
+        return _err(
+            path,
+            line,
+            f"指标 {name} 声明了 deadline_days 却没有 deadline",
+            f"metric {name}: deadline_days without a deadline key",
+            key="deadline_days",
+        )
     if e["type"] == "article_in_header":
-        return _err(path, line, f"指标 {name} 的声明不得写条款号（条款来自规则配置）",
-                    f"metric {name}: headers name no article (articles come from the rule profile)")
+        return _err(
+            path,
+            line,
+            f"指标 {name} 的声明不得写条款号（条款来自规则配置）",
+            f"metric {name}: headers name no article (articles come from the rule profile)",
+        )
     if key == "kind":
-        return _err(path, line, f"指标 {name} 的 kind 须为 rate 或 count，得到 {value!r}",
-                    f"metric {name}: kind must be rate or count, not {value!r}", key=key)
+        return _err(
+            path,
+            line,
+            f"指标 {name} 的 kind 须为 rate 或 count，得到 {value!r}",
+            f"metric {name}: kind must be rate or count, not {value!r}",
+            key=key,
+        )
     if key == "obligation":
-        return _err(path, line, f"指标 {name} 的 obligation 须为 standing 或 event，得到 {value!r}",
-                    f"metric {name}: obligation must be standing or event, not {value!r}", key=key)
+        return _err(
+            path,
+            line,
+            f"指标 {name} 的 obligation 须为 standing 或 event，得到 {value!r}",
+            f"metric {name}: obligation must be standing or event, not {value!r}",
+            key=key,
+        )
     if key == "deadline_days":
-        return _err(path, line, f"指标 {name} 的 deadline_days 须为 required 或 optional",
-                    f"metric {name}: deadline_days must be required or optional", key=key)
+        return _err(
+            path,
+            line,
+            f"指标 {name} 的 deadline_days 须为 required 或 optional",
+            f"metric {name}: deadline_days must be required or optional",
+            key=key,
+        )
     if key == "deadline":
-        return _err(path, line, f"指标 {name} 的 deadline {value!r} 无效",
-                    f"metric {name}: invalid deadline key {value!r}", key=key)
+        return _err(
+            path,
+            line,
+            f"指标 {name} 的 deadline {value!r} 无效",
+            f"metric {name}: invalid deadline key {value!r}",
+            key=key,
+        )
     at = key_lines.get(key, line) if key else line
-    return _err(path, at, f"{kind} {name} 的声明键 {key!r} 无效：{e['msg']}",
-                f"{kind} {name}: header key {key!r}: {e['msg']}", key=key)
+    return _err(
+        path,
+        at,
+        f"{kind} {name} 的声明键 {key!r} 无效：{e['msg']}",
+        f"{kind} {name}: header key {key!r}: {e['msg']}",
+        key=key,
+    )
 
 
 def _sql_dir():
@@ -292,8 +357,9 @@ def _sql_dir():
 
 
 def _family_names() -> tuple[str, ...]:
-    return tuple(sorted(p.name[:-4] for p in _sql_dir().iterdir()
-                        if p.name.endswith(".sql") and not p.name.startswith("_")))
+    return tuple(
+        sorted(p.name[:-4] for p in _sql_dir().iterdir() if p.name.endswith(".sql") and not p.name.startswith("_"))
+    )
 
 
 @cache
@@ -309,14 +375,27 @@ def build_metrics(blocks_by_family: dict[str, tuple[Block, ...]]) -> dict[str, M
             if b.kind != "metric":
                 continue
             if b.name in out:
-                raise _err(f"hzeval/metrics/sql/{family}.sql", b.line, f"指标 {b.name} 已在 {out[b.name].family}.sql 声明",
-                           f"metric {b.name} is already declared in {out[b.name].family}.sql")
+                raise _err(
+                    f"hzeval/metrics/sql/{family}.sql",
+                    b.line,
+                    f"指标 {b.name} 已在 {out[b.name].family}.sql 声明",
+                    f"metric {b.name} is already declared in {out[b.name].family}.sql",
+                )
             h = b.meta if b.meta is not None else MetricHeader.model_validate(b.header)
             out[b.name] = Metric(
-                id=b.name, name_zh=h.name, charged_to=h.charged_to, family=family, kind=h.kind,
-                obligation=h.obligation, deadline=h.deadline,
-                deadline_days_required=h.deadline_days == "required", category=h.category,
-                doc=h.doc, suggestion=h.suggestion, ok_when=h.ok_when, grain=h.grain,
+                id=b.name,
+                name_zh=h.name,
+                charged_to=h.charged_to,
+                family=family,
+                kind=h.kind,
+                obligation=h.obligation,
+                deadline=h.deadline,
+                deadline_days_required=h.deadline_days == "required",
+                category=h.category,
+                doc=h.doc,
+                suggestion=h.suggestion,
+                ok_when=h.ok_when,
+                grain=h.grain,
             )
     return out
 
@@ -346,9 +425,11 @@ def registry() -> Registry:
     load_blocks("_staging")  # a malformed staging file fails with the catalog too
     metrics = build_metrics({f: load_blocks(f) for f in families})
     if VETO_METRIC not in metrics or metrics[VETO_METRIC].kind != "count":
-        raise DeclarationError(f"没有声明一票否决所依据的计数指标 {VETO_METRIC}",
-                               f"no count metric {VETO_METRIC} (the incidents a veto rests on) is declared",
-                               key=VETO_METRIC)
+        raise DeclarationError(
+            f"没有声明一票否决所依据的计数指标 {VETO_METRIC}",
+            f"no count metric {VETO_METRIC} (the incidents a veto rests on) is declared",
+            key=VETO_METRIC,
+        )
     category = {m.id: m.category for m in metrics.values() if m.category}
     return Registry(
         families=families,
@@ -394,9 +475,24 @@ def render_table() -> str:
     for fam in FAMILIES:
         for m in METRICS.values():
             if m.family == fam:
-                out.append("| " + " | ".join(_cell(x) for x in (
-                    m.id, m.name_zh, m.family, m.kind, m.obligation, m.charged_to, m.deadline or "",
-                    m.grain, m.ok_when)) + " |")
+                out.append(
+                    "| "
+                    + " | ".join(
+                        _cell(x)
+                        for x in (
+                            m.id,
+                            m.name_zh,
+                            m.family,
+                            m.kind,
+                            m.obligation,
+                            m.charged_to,
+                            m.deadline or "",
+                            m.grain,
+                            m.ok_when,
+                        )
+                    )
+                    + " |"
+                )
     return "\n".join(out)
 
 
@@ -419,4 +515,3 @@ def main(argv: list[str]) -> int:
     tmp.write_text(new, encoding="utf-8")
     tmp.replace(path)
     return 0
-

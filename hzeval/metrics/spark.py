@@ -44,11 +44,11 @@ from pathlib import Path
 import sqlglot
 from sqlglot import exp
 
-from hzeval.store import calendar
 from hzeval.contract import TABLES
 from hzeval.errors import SparkEngineError
 from hzeval.metrics.engine import MACROS, Block, Window, check_calendar, statements
 from hzeval.metrics.engine import compute_items as duckdb_compute_items
+from hzeval.store import calendar
 
 log = logging.getLogger(__name__)
 
@@ -208,22 +208,28 @@ def to_spark(block: Block, params: dict, macros: dict[str, Macro] | None = None)
     view = None
     if isinstance(tree, exp.Create):
         if str(tree.args.get("kind", "")).upper() not in ("TABLE", "VIEW"):
-            raise SparkEngineError(f"{where} 只能创建临时表", f"{where}: only 'create temp table … as' steps are supported")
+            raise SparkEngineError(
+                f"{where} 只能创建临时表", f"{where}: only 'create temp table … as' steps are supported"
+            )
         view = (tree.this.this if isinstance(tree.this, exp.Schema) else tree.this).name
         tree = tree.expression
     tree = bind_params(tree, params, where)
     tree = expand_macros(tree, macros)
     tree = _spark_fixes(tree)
     ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
-    tables = frozenset(t.name.lower() for t in tree.find_all(exp.Table)
-                       if isinstance(t.this, exp.Identifier) and t.name.lower() not in ctes)
+    tables = frozenset(
+        t.name.lower()
+        for t in tree.find_all(exp.Table)
+        if isinstance(t.this, exp.Identifier) and t.name.lower() not in ctes
+    )
     return SparkStatement(block, view, tree.sql(dialect="spark", pretty=True), tables)
 
 
 def _params_key(block: Block, params: dict) -> tuple:
     # hashable for the cache: list parameters (e.g. $review_events) as tuples
-    return tuple(sorted((k, tuple(params[k]) if isinstance(params[k], list) else params[k])
-                        for k in block.params if k in params))
+    return tuple(
+        sorted((k, tuple(params[k]) if isinstance(params[k], list) else params[k]) for k in block.params if k in params)
+    )
 
 
 @functools.lru_cache(maxsize=512)
@@ -234,8 +240,10 @@ def _to_spark_cached(block: Block, params_key: tuple) -> SparkStatement:
 def plan(window: Window, metric_ids=None, macros: dict[str, Macro] | None = None) -> list[SparkStatement]:
     """The Spark statements for ``window``, in order. For a subset of metrics only the steps
     they need (directly or through other steps) are kept; for all metrics, every step."""
-    stmts = [to_spark(b, p, macros) if macros is not None else _to_spark_cached(b, _params_key(b, p))
-             for b, p in statements(window, metric_ids)]
+    stmts = [
+        to_spark(b, p, macros) if macros is not None else _to_spark_cached(b, _params_key(b, p))
+        for b, p in statements(window, metric_ids)
+    ]
     if metric_ids is None:
         return stmts
     needed: set[str] = set()
@@ -247,8 +255,15 @@ def plan(window: Window, metric_ids=None, macros: dict[str, Macro] | None = None
 
 #: make_interval(years, months, weeks, days, hours, mins, secs) position of each interval unit
 _INTERVAL_POS = {"YEAR": 0, "MONTH": 1, "WEEK": 2, "DAY": 3, "HOUR": 4, "MINUTE": 5, "SECOND": 6}
-_INTERVAL_FUNCS = {"to_years": "YEAR", "to_months": "MONTH", "to_weeks": "WEEK", "to_days": "DAY",
-                   "to_hours": "HOUR", "to_minutes": "MINUTE", "to_seconds": "SECOND"}
+_INTERVAL_FUNCS = {
+    "to_years": "YEAR",
+    "to_months": "MONTH",
+    "to_weeks": "WEEK",
+    "to_days": "DAY",
+    "to_hours": "HOUR",
+    "to_minutes": "MINUTE",
+    "to_seconds": "SECOND",
+}
 #: strftime codes as Spark datetime patterns (ISO week-based ones have no pattern: see _strftime)
 _STRFTIME = {"%Y": "yyyy", "%m": "MM", "%d": "dd", "%H": "HH", "%M": "mm", "%S": "ss", "%j": "DDD"}
 
@@ -274,14 +289,24 @@ def _strftime(ts: exp.Expression, fmt: str) -> exp.Expression:
         if not token:
             continue
         if token == "%G":
-            pieces.append(exp.cast(exp.Anonymous(this="date_part", expressions=[exp.Literal.string("YEAROFWEEK"), ts.copy()]), "string"))
+            pieces.append(
+                exp.cast(
+                    exp.Anonymous(this="date_part", expressions=[exp.Literal.string("YEAROFWEEK"), ts.copy()]), "string"
+                )
+            )
         elif token == "%V":
             week = exp.cast(exp.Anonymous(this="weekofyear", expressions=[ts.copy()]), "string")
-            pieces.append(exp.Anonymous(this="lpad", expressions=[week, exp.Literal.number(2), exp.Literal.string("0")]))
+            pieces.append(
+                exp.Anonymous(this="lpad", expressions=[week, exp.Literal.number(2), exp.Literal.string("0")])
+            )
         elif token in _STRFTIME:
-            pieces.append(exp.Anonymous(this="date_format", expressions=[ts.copy(), exp.Literal.string(_STRFTIME[token])]))
+            pieces.append(
+                exp.Anonymous(this="date_format", expressions=[ts.copy(), exp.Literal.string(_STRFTIME[token])])
+            )
         elif token.startswith("%") and token != "%%":
-            raise SparkEngineError(f"strftime 格式 {token} 无 Spark 对应", f"strftime code {token} has no Spark equivalent")
+            raise SparkEngineError(
+                f"strftime 格式 {token} 无 Spark 对应", f"strftime code {token} has no Spark equivalent"
+            )
         else:
             pieces.append(exp.Literal.string(token.replace("%%", "%")))
     return exp.Concat(expressions=pieces) if len(pieces) > 1 else pieces[0]
@@ -333,7 +358,9 @@ def _require_pyspark():
         )
 
 
-def session(master: str | None = None, *, remote: str | None = None, app_name: str = "hzeval", conf: dict | None = None):
+def session(
+    master: str | None = None, *, remote: str | None = None, app_name: str = "hzeval", conf: dict | None = None
+):
     """A SparkSession: ``remote`` (Spark Connect, ``sc://host:15002``), else ``master``
     (``local[*]`` by default, ``spark://host:7077``, ``yarn``…). Timestamps are naive
     (``TIMESTAMP_NTZ``) and the session time zone UTC, matching DuckDB's ``TIMESTAMP``."""
@@ -403,8 +430,14 @@ class SparkEngine:
 
     name = "spark"
 
-    def __init__(self, master: str | None = None, lake: str | None = None, workdir: str | None = None,
-                 spark=None, conf: dict | None = None):
+    def __init__(
+        self,
+        master: str | None = None,
+        lake: str | None = None,
+        workdir: str | None = None,
+        spark=None,
+        conf: dict | None = None,
+    ):
         self.master = master
         self.lake = str(lake) if lake else None
         self.workdir = workdir
@@ -412,8 +445,9 @@ class SparkEngine:
         self.conf = conf
         self.stats = SparkRunStats()
         if self.lake and "://" not in self.lake and not Path(self.lake).is_dir():
-            raise SparkEngineError(f"数据湖目录 {self.lake} 不存在", f"lake folder {self.lake} does not exist",
-                                   path=self.lake)
+            raise SparkEngineError(
+                f"数据湖目录 {self.lake} 不存在", f"lake folder {self.lake} does not exist", path=self.lake
+            )
 
     @property
     def spark(self):
@@ -458,33 +492,42 @@ class SparkEngine:
                 df = spark.read.parquet(path)
             except Exception as exc:  # pyspark's AnalysisException (PATH_NOT_FOUND …)
                 first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                raise SparkEngineError(f"Spark 无法读取表 {name}（{path}）：{first}",
-                                       f"Spark cannot read table {name} ({path}): {first}", table=name, path=path) from exc
+                raise SparkEngineError(
+                    f"Spark 无法读取表 {name}（{path}）：{first}",
+                    f"Spark cannot read table {name} ({path}): {first}",
+                    table=name,
+                    path=path,
+                ) from exc
             missing = [c for c in table.names if c not in df.columns]
             if missing:
                 raise SparkEngineError(
                     f"数据湖表 {name}（{path}）缺少列 {', '.join(missing)}",
                     f"lake table {name} ({path}) lacks columns {', '.join(missing)}",
-                    table=name, path=path,
+                    table=name,
+                    path=path,
                 )
             df.createOrReplaceTempView(name)
         # every other table the blocks read comes from the warehouse session, through the driver (no
         # shared folder needed on a cluster): the calendar, and whatever scheme and rule tables the
         # DuckDB side made (temp or not), by name
-        known = {r[0].lower(): r[0] for r in con.execute(
-            "select table_name from duckdb_tables() union all select view_name from duckdb_views() where not internal"
-        ).fetchall()}
+        known = {
+            r[0].lower(): r[0]
+            for r in con.execute(
+                "select table_name from duckdb_tables() union all select view_name from duckdb_views() where not internal"
+            ).fetchall()
+        }
         unknown = sorted(n for n in reads - set(TABLES) if n not in known)
         if unknown:
-            raise SparkEngineError(f"指标 SQL 读取未知的表 {', '.join(unknown)}",
-                                   f"the metric SQL reads unknown tables {', '.join(unknown)}")
+            raise SparkEngineError(
+                f"指标 SQL 读取未知的表 {', '.join(unknown)}",
+                f"the metric SQL reads unknown tables {', '.join(unknown)}",
+            )
         for name in sorted(reads - set(TABLES)):
             self._from_duckdb(con, name, f'select * from "{known[name]}"')
 
     def _from_duckdb(self, con, name: str, sql: str) -> None:
         arrow = con.sql(sql).to_arrow_table()
         self.spark.createDataFrame(arrow).createOrReplaceTempView(name)
-
 
     # ------------------------------------------------------------------ compute
 
@@ -536,9 +579,14 @@ class SparkEngine:
             t0 = time.perf_counter()
             self.stats.items = _write_back(con, parts, step_frames)
             self.stats.writeback_s = time.perf_counter() - t0
-        log.info("spark: export %.2fs, spark %.2fs, write-back %.2fs, %d items (%s)",
-                 self.stats.export_s, self.stats.spark_s, self.stats.writeback_s, self.stats.items,
-                 self.stats.items_via)
+        log.info(
+            "spark: export %.2fs, spark %.2fs, write-back %.2fs, %d items (%s)",
+            self.stats.export_s,
+            self.stats.spark_s,
+            self.stats.writeback_s,
+            self.stats.items,
+            self.stats.items_via,
+        )
         check_calendar(con)
 
     def _sql(self, stmt: SparkStatement):
@@ -547,8 +595,9 @@ class SparkEngine:
         except Exception as exc:  # pyspark's AnalysisException and friends
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             where = f"{stmt.block.family}.sql/{stmt.block.name}"
-            raise SparkEngineError(f"Spark 无法执行 {where}：{first}", f"Spark cannot run {where}: {first}",
-                                   block=where) from exc
+            raise SparkEngineError(
+                f"Spark 无法执行 {where}：{first}", f"Spark cannot run {where}: {first}", block=where
+            ) from exc
 
     def _shares_files(self) -> bool:
         """Whether Spark's output files can be read by this process's DuckDB: local mode, or a
@@ -567,7 +616,9 @@ class SparkEngine:
             df.write.mode("overwrite").parquet(str(path))
         except Exception as exc:  # a failure at run time (Py4J/JVM errors)
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise SparkEngineError(f"Spark 计算 {what} 失败：{first}", f"Spark failed computing {what}: {first}") from exc
+            raise SparkEngineError(
+                f"Spark 计算 {what} 失败：{first}", f"Spark failed computing {what}: {first}"
+            ) from exc
         return path
 
     def _collect(self, df, what: str):
@@ -575,7 +626,9 @@ class SparkEngine:
             return df.toArrow()
         except Exception as exc:  # a failure at run time (Py4J/JVM errors)
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise SparkEngineError(f"Spark 计算 {what} 失败：{first}", f"Spark failed computing {what}: {first}") from exc
+            raise SparkEngineError(
+                f"Spark 计算 {what} 失败：{first}", f"Spark failed computing {what}: {first}"
+            ) from exc
 
     def _item_frame(self, metric_id: str, df, columns: dict[str, str]):
         """A metric's rows with metric_items' columns and types, by name (a block may yield only
@@ -585,23 +638,36 @@ class SparkEngine:
         types = {c: _spark_type(t, c) for c, t in columns.items()}
         extra = [c for c in df.columns if c not in types]
         if extra:
-            raise SparkEngineError(f"指标 {metric_id} 的 SQL 输出了 metric_items 没有的列 {', '.join(extra)}",
-                                   f"metric {metric_id} yields columns metric_items lacks: {', '.join(extra)}")
-        cols = [F.lit(metric_id).alias("metric_id")] + [F.col(f"`{c}`").cast(types[c]).alias(c)
-                                                           for c in df.columns if c != "metric_id"]
+            raise SparkEngineError(
+                f"指标 {metric_id} 的 SQL 输出了 metric_items 没有的列 {', '.join(extra)}",
+                f"metric {metric_id} yields columns metric_items lacks: {', '.join(extra)}",
+            )
+        cols = [F.lit(metric_id).alias("metric_id")] + [
+            F.col(f"`{c}`").cast(types[c]).alias(c) for c in df.columns if c != "metric_id"
+        ]
         return df.select(*cols)
 
 
-_DUCK_TO_SPARK = {"VARCHAR": "STRING", "TIMESTAMP": "TIMESTAMP_NTZ", "DOUBLE": "DOUBLE", "BIGINT": "BIGINT",
-                  "INTEGER": "INT", "BOOLEAN": "BOOLEAN", "DATE": "DATE", "FLOAT": "FLOAT"}
+_DUCK_TO_SPARK = {
+    "VARCHAR": "STRING",
+    "TIMESTAMP": "TIMESTAMP_NTZ",
+    "DOUBLE": "DOUBLE",
+    "BIGINT": "BIGINT",
+    "INTEGER": "INT",
+    "BOOLEAN": "BOOLEAN",
+    "DATE": "DATE",
+    "FLOAT": "FLOAT",
+}
 
 
 def _spark_type(duck_type: str, column: str) -> str:
     try:
         return _DUCK_TO_SPARK[duck_type.upper()]
     except KeyError:
-        raise SparkEngineError(f"metric_items 列 {column} 的类型 {duck_type} 无 Spark 对应",
-                               f"metric_items column {column} has type {duck_type} without a Spark mapping") from None
+        raise SparkEngineError(
+            f"metric_items 列 {column} 的类型 {duck_type} 无 Spark 对应",
+            f"metric_items column {column} has type {duck_type} without a Spark mapping",
+        ) from None
 
 
 def _duckdb_columns(con, table: str) -> dict[str, str]:
@@ -646,8 +712,10 @@ def _write_back(con, parts, steps) -> int:
             files = sorted(str(f) for f in part.glob("*.parquet"))
             if not files:  # a metric without rows may leave no data file
                 continue
-            con.execute("insert into metric_items by name select * from read_parquet($files, union_by_name = true)",
-                        {"files": files})
+            con.execute(
+                "insert into metric_items by name select * from read_parquet($files, union_by_name = true)",
+                {"files": files},
+            )
         else:
             con.register("_spark_items", part)
             con.execute("insert into metric_items by name select * from _spark_items")

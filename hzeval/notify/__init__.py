@@ -13,5 +13,14 @@ from hzeval.notify.notices import (
     summary_line,
 )
 
-__all__ = ["NotifyResult", "Outcome", "backoff", "contact_gaps", "notified_items", "publish_notified",
-           "raise_for_failures", "send_notices", "summary_line"]
+__all__ = [
+    "NotifyResult",
+    "Outcome",
+    "backoff",
+    "contact_gaps",
+    "notified_items",
+    "publish_notified",
+    "raise_for_failures",
+    "send_notices",
+    "summary_line",
+]

@@ -37,8 +37,10 @@ ROBOT_PATHS = {"/cgi-bin/webhook/send": "wecom", "/robot/send": "dingtalk"}
 CHANNEL_ZH = {"email": "邮件", "wecom": "企业微信机器人", "dingtalk": "钉钉机器人"}
 #: 企业微信 markdown content is limited to 4096 bytes (UTF-8); 钉钉 accepts more, we keep one budget
 ROBOT_MAX_BYTES = 4000
-EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-                      r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+EMAIL_RE = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
 TIMEOUT = 15
 
 
@@ -129,22 +131,37 @@ class SmtpConfig:
             return None
         security = (env.get("HZEVAL_SMTP_SECURITY") or "starttls").strip().lower()
         if security not in ("starttls", "ssl", "none"):
-            raise ConfigError(f"HZEVAL_SMTP_SECURITY 只能是 starttls、ssl 或 none：{security}",
-                              f"HZEVAL_SMTP_SECURITY must be starttls, ssl or none, not {security!r}")
+            raise ConfigError(
+                f"HZEVAL_SMTP_SECURITY 只能是 starttls、ssl 或 none：{security}",
+                f"HZEVAL_SMTP_SECURITY must be starttls, ssl or none, not {security!r}",
+            )
         if security == "none" and not is_loopback(host):
-            raise ConfigError(f"不加密的 SMTP 只允许连接本机（HZEVAL_SMTP_HOST={host}），请用 starttls 或 ssl",
-                              f"unencrypted SMTP is only allowed to loopback, not {host}: use starttls or ssl")
+            raise ConfigError(
+                f"不加密的 SMTP 只允许连接本机（HZEVAL_SMTP_HOST={host}），请用 starttls 或 ssl",
+                f"unencrypted SMTP is only allowed to loopback, not {host}: use starttls or ssl",
+            )
         port_text = (env.get("HZEVAL_SMTP_PORT") or "").strip()
         try:
             port = int(port_text) if port_text else {"ssl": 465, "starttls": 587, "none": 25}[security]
         except ValueError:
-            raise ConfigError(f"HZEVAL_SMTP_PORT 不是端口号：{port_text}", f"HZEVAL_SMTP_PORT is not a port: {port_text!r}") from None
+            raise ConfigError(
+                f"HZEVAL_SMTP_PORT 不是端口号：{port_text}", f"HZEVAL_SMTP_PORT is not a port: {port_text!r}"
+            ) from None
         user = env.get("HZEVAL_SMTP_USER") or None
         sender = (env.get("HZEVAL_SMTP_FROM") or user or "").strip()
         if not valid_email(sender):
-            raise ConfigError("HZEVAL_SMTP_FROM（发件地址）缺失或无效", "HZEVAL_SMTP_FROM (sender address) missing or invalid")
-        return cls(host, port, security, user, env.get("HZEVAL_SMTP_PASSWORD") or None, sender,
-                   env.get("HZEVAL_SMTP_CAFILE") or None)
+            raise ConfigError(
+                "HZEVAL_SMTP_FROM（发件地址）缺失或无效", "HZEVAL_SMTP_FROM (sender address) missing or invalid"
+            )
+        return cls(
+            host,
+            port,
+            security,
+            user,
+            env.get("HZEVAL_SMTP_PASSWORD") or None,
+            sender,
+            env.get("HZEVAL_SMTP_CAFILE") or None,
+        )
 
 
 class Mailer:
@@ -173,8 +190,12 @@ class Mailer:
         except smtplib.SMTPAuthenticationError as exc:
             raise SendError(f"邮件服务器拒绝登录 / SMTP authentication failed ({exc.smtp_code})") from None
         except (OSError, smtplib.SMTPException, ssl.SSLError) as exc:
-            raise SendError(scrub(f"无法连接邮件服务器 {cfg.host}:{cfg.port} / cannot reach SMTP server: "
-                                  f"{type(exc).__name__}: {exc}", cfg.password)) from None
+            raise SendError(
+                scrub(
+                    f"无法连接邮件服务器 {cfg.host}:{cfg.port} / cannot reach SMTP server: {type(exc).__name__}: {exc}",
+                    cfg.password,
+                )
+            ) from None
         return smtp
 
     def send(self, to: str, subject: str, text: str, html: str) -> None:
@@ -200,7 +221,9 @@ class Mailer:
             raise SendError(f"邮件服务器拒收收件人 {to} / recipient refused") from None
         except (OSError, smtplib.SMTPException) as exc:
             self.close()
-            raise SendError(scrub(f"发送邮件失败 / sending failed: {type(exc).__name__}: {exc}", cfg.password)) from None
+            raise SendError(
+                scrub(f"发送邮件失败 / sending failed: {type(exc).__name__}: {exc}", cfg.password)
+            ) from None
         if refused:
             raise SendError(f"邮件服务器拒收收件人 {to} / recipient refused")
 
@@ -221,8 +244,9 @@ def post_robot(url: str, payload: dict) -> None:
     if robot_kind(url) is None:
         raise SendError("机器人地址无效（须为 https）/ invalid robot URL (https required)")
     body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-    req = urllib.request.Request(url, data=body, method="POST",
-                                 headers={"Content-Type": "application/json; charset=utf-8"})
+    req = urllib.request.Request(
+        url, data=body, method="POST", headers={"Content-Type": "application/json; charset=utf-8"}
+    )
     label = robot_label(url)
     try:
         with urllib.request.urlopen(req, timeout=TIMEOUT) as resp:  # noqa: S310 - scheme checked above

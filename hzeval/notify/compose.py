@@ -23,9 +23,29 @@ HEADINGS = {OVERDUE: "已逾期", SOON: "即将到期", ESCALATE: "整改逾期�
 ORDER = {OVERDUE: 0, ESCALATE: 1, SOON: 2}
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
-_MD = str.maketrans({"\\": "＼", "`": "｀", "*": "＊", "_": "＿", "[": "［", "]": "］", "(": "（", ")": "）",
-                     "<": "＜", ">": "＞", "#": "＃", "|": "｜", "!": "！", "~": "～", "{": "｛", "}": "｝",
-                     "&": "＆", '"': "＂", "=": "＝"})
+_MD = str.maketrans(
+    {
+        "\\": "＼",
+        "`": "｀",
+        "*": "＊",
+        "_": "＿",
+        "[": "［",
+        "]": "］",
+        "(": "（",
+        ")": "）",
+        "<": "＜",
+        ">": "＞",
+        "#": "＃",
+        "|": "｜",
+        "!": "！",
+        "~": "～",
+        "{": "｛",
+        "}": "｝",
+        "&": "＆",
+        '"': "＂",
+        "=": "＝",
+    }
+)
 
 
 def clean(value, limit: int = 80) -> str:
@@ -93,7 +113,9 @@ def _who(notice: Notice) -> str:
 
 def subject(notice: Notice) -> str:
     c = notice.counts
-    parts = [f"{k} {c[lv]} 项" for lv, k in ((OVERDUE, "逾期"), (SOON, "即将到期"), (ESCALATE, "整改逾期待上报")) if c[lv]]
+    parts = [
+        f"{k} {c[lv]} 项" for lv, k in ((OVERDUE, "逾期"), (SOON, "即将到期"), (ESCALATE, "整改逾期待上报")) if c[lv]
+    ]
     return f"【督办提醒】{_who(notice)}：{'、'.join(parts)}（截至 {notice.as_of:%Y-%m-%d %H:%M}）"
 
 
@@ -144,9 +166,13 @@ def html_body(notice: Notice) -> str:
     ]
     for lv, rows in _groups(notice.items):
         colour = "#c62828" if lv != SOON else "#b26a00"
-        out.append(f'<h3 style="color:{colour}">{esc(heading(notice, lv))}：{len(rows)} 项</h3><p>{esc(ACTION[lv])}</p>')
-        out.append('<table border="1" cellspacing="0" cellpadding="4"><tr><th>事项</th><th>截止时间</th>'
-                   "<th>工作日</th><th>依据</th></tr>")
+        out.append(
+            f'<h3 style="color:{colour}">{esc(heading(notice, lv))}：{len(rows)} 项</h3><p>{esc(ACTION[lv])}</p>'
+        )
+        out.append(
+            '<table border="1" cellspacing="0" cellpadding="4"><tr><th>事项</th><th>截止时间</th>'
+            "<th>工作日</th><th>依据</th></tr>"
+        )
         for i in rows:
             out.append(
                 f"<tr><td>{esc(_what(i))}</td><td>{esc(deadline_words(i['due_date']))}</td>"
@@ -160,8 +186,10 @@ def html_body(notice: Notice) -> str:
 def robot_markdown(notice: Notice, max_bytes: int) -> tuple[str, list[dict]]:
     """The robot's markdown and the items it lists: as many as fit in ``max_bytes`` (UTF-8);
     the rest wait for the next run (and are reported), they are not marked notified."""
-    head = [f"**【督办提醒】{md(notice.agency_name or '（未登记）', 40)}（{md(notice.agency_code, 32)}）**",
-            f"截至 {notice.as_of:%Y-%m-%d %H:%M}"]
+    head = [
+        f"**【督办提醒】{md(notice.agency_name or '（未登记）', 40)}（{md(notice.agency_code, 32)}）**",
+        f"截至 {notice.as_of:%Y-%m-%d %H:%M}",
+    ]
     tail_more = "\n> 另有 {n} 项将在下次通知中列出，全部事项见督办清单。"
     body: list[str] = []
     included: list[dict] = []
@@ -170,8 +198,10 @@ def robot_markdown(notice: Notice, max_bytes: int) -> tuple[str, list[dict]]:
         block_head = f"\n**{md(heading(notice, lv))}**（{ACTION[lv]}）"
         lines = []
         for i in rows:
-            line = (f"- {_what(i, md)}：截止 {deadline_words(i['due_date'])}，{days_words(i)}；"
-                    f"{md(i['article'], 40)}：{md(i['deadline_text'], 120)}")
+            line = (
+                f"- {_what(i, md)}：截止 {deadline_words(i['due_date'])}，{days_words(i)}；"
+                f"{md(i['article'], 40)}：{md(i['deadline_text'], 120)}"
+            )
             extra = len(line.encode()) + 1 + (0 if lines else len(block_head.encode()) + 1)
             if size + extra > max_bytes:
                 break

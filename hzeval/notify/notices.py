@@ -24,14 +24,33 @@ from pathlib import Path
 
 import polars as pl
 
-from hzeval.errors import NotifyError
-from hzeval.notify import channels
-from hzeval.notify.channels import CHANNEL_ZH, Mailer, SendError, SmtpConfig, post_robot, robot_kind, robot_label, valid_email
-from hzeval.notify.compose import (OVERDUE, SOON, Notice, clean, deadline_text, html_body, plain_text,
-                                   robot_markdown, robot_payload, subject)
-from hzeval.rules import provision
 from hzeval.assessment.scheme import latest_scheme_for
 from hzeval.assessment.supervise import supervision_items
+from hzeval.errors import NotifyError
+from hzeval.notify import channels
+from hzeval.notify.channels import (
+    CHANNEL_ZH,
+    Mailer,
+    SendError,
+    SmtpConfig,
+    post_robot,
+    robot_kind,
+    robot_label,
+    valid_email,
+)
+from hzeval.notify.compose import (
+    OVERDUE,
+    SOON,
+    Notice,
+    clean,
+    deadline_text,
+    html_body,
+    plain_text,
+    robot_markdown,
+    robot_payload,
+    subject,
+)
+from hzeval.rules import provision
 from hzeval.store.published import NOTIFIED_FILE, published_dir
 from hzeval.util.frame import frame
 
@@ -40,8 +59,16 @@ log = logging.getLogger(__name__)
 BACKOFF_FIRST = dt.timedelta(minutes=15)
 BACKOFF_MAX = dt.timedelta(days=1)
 
-__all__ = ["NotifyResult", "Outcome", "contact_gaps", "notified_items", "publish_notified", "raise_for_failures",
-           "send_notices", "summary_line"]
+__all__ = [
+    "NotifyResult",
+    "Outcome",
+    "contact_gaps",
+    "notified_items",
+    "publish_notified",
+    "raise_for_failures",
+    "send_notices",
+    "summary_line",
+]
 
 
 def backoff(failures: int) -> dt.timedelta:
@@ -85,11 +112,14 @@ def _candidates(con, as_of: dt.datetime, agency: str | None, scheme) -> pl.DataF
     items = supervision_items(con, as_of, agency=agency, scheme=scheme)
     items = items.filter(pl.col("state").is_in([SOON, OVERDUE]))
     if items.is_empty():
-        return items.with_columns(level=pl.lit(None, pl.String), target=pl.lit(None, pl.String),
-                                  target_name=pl.lit(None, pl.String))
+        return items.with_columns(
+            level=pl.lit(None, pl.String), target=pl.lit(None, pl.String), target_name=pl.lit(None, pl.String)
+        )
     con.register("_notify_items", items.to_arrow())
     try:
-        out = frame(con, """
+        out = frame(
+            con,
+            """
             with authority as (   -- DESIGN §3: a 县区 agency's authority is its region's, else the 市级 one
                 select a.agency_code,
                        coalesce(
@@ -119,18 +149,23 @@ def _candidates(con, as_of: dt.datetime, agency: str | None, scheme) -> pl.DataF
             left join metric_items mi on mi.metric_id = x.metric_id and mi.record_table = x.record_table
                                       and mi.record_id = x.record_id and mi.agency_code = x.agency_code
             order by x.target, x.level, x.due_at, x.record_id
-        """, {"as_of": as_of})
+        """,
+            {"as_of": as_of},
+        )
     finally:
         con.unregister("_notify_items")
     profiles = {s.profile.name: s.profile for s in scheme.ruleset.spans}
     pairs = out.select("metric_id", "rule_profile", "due_date").unique(["metric_id", "rule_profile"])
     texts = pl.DataFrame(
         [(m, p, deadline_text(m, profiles.get(p) or scheme.ruleset.in_force(d))) for m, p, d in pairs.iter_rows()],
-        schema={"metric_id": pl.String, "rule_profile": pl.String, "deadline_text": pl.String}, orient="row")
+        schema={"metric_id": pl.String, "rule_profile": pl.String, "deadline_text": pl.String},
+        orient="row",
+    )
     out = out.join(texts, on=["metric_id", "rule_profile"], how="left", nulls_equal=True)
     return out.with_columns(
-        pl.concat_str([pl.col(c).fill_null("") for c in ("metric_id", "record_table", "record_id", "agency_code")],
-                      separator="|").alias("item_key"),  # the ledger's item key: metric|table|record|agency
+        pl.concat_str(
+            [pl.col(c).fill_null("") for c in ("metric_id", "record_table", "record_id", "agency_code")], separator="|"
+        ).alias("item_key"),  # the ledger's item key: metric|table|record|agency
     )
 
 
@@ -144,8 +179,11 @@ class Recipient:
 
 def _has_table(con, name: str) -> bool:
     """False for a warehouse made before the table existed, opened read-only (``--dry-run``)."""
-    return bool(con.execute("select count(*) from information_schema.tables where table_name = $n",
-                            {"n": name}).fetchall()[0][0])
+    return bool(
+        con.execute("select count(*) from information_schema.tables where table_name = $n", {"n": name}).fetchall()[0][
+            0
+        ]
+    )
 
 
 def _recipients(con, result: NotifyResult) -> dict[str, list[Recipient]]:
@@ -179,8 +217,9 @@ def _ledger(con) -> tuple[set[tuple], dict[tuple, tuple[int, dt.datetime | None]
     messages failed, (consecutive failures, next attempt time)."""
     if not _has_table(con, "notices"):
         return set(), {}
-    sent = set(con.execute(
-        "select distinct item_key, level, channel, recipient from notices where status = 'sent'").fetchall())
+    sent = set(
+        con.execute("select distinct item_key, level, channel, recipient from notices where status = 'sent'").fetchall()
+    )
     rows = con.execute("""
         with msgs as (
             select channel, recipient, notice_id, max(status) as status, max(attempted_at) as attempted_at,
@@ -199,9 +238,17 @@ def _ledger(con) -> tuple[set[tuple], dict[tuple, tuple[int, dt.datetime | None]
 # --------------------------------------------------------------------------- the run
 
 
-def send_notices(con, as_of: dt.datetime, *, dry_run: bool = False, agency: str | None = None,
-                 now: dt.datetime | None = None, smtp: SmtpConfig | None = None, scheme=None,
-                 robot_max_bytes: int = channels.ROBOT_MAX_BYTES) -> NotifyResult:
+def send_notices(
+    con,
+    as_of: dt.datetime,
+    *,
+    dry_run: bool = False,
+    agency: str | None = None,
+    now: dt.datetime | None = None,
+    smtp: SmtpConfig | None = None,
+    scheme=None,
+    robot_max_bytes: int = channels.ROBOT_MAX_BYTES,
+) -> NotifyResult:
     """Compose and deliver the notices due at ``as_of`` on the open warehouse ``con`` (writable
     unless ``dry_run``). ``now`` is the wall-clock time of the attempts (backoff is real time);
     ``smtp`` defaults to :meth:`SmtpConfig.from_env`."""
@@ -224,20 +271,36 @@ def send_notices(con, as_of: dt.datetime, *, dry_run: bool = False, agency: str 
                 todo = [i for i in items if (i["item_key"], i["level"], rcpt.channel, rcpt.recipient) not in sent]
                 if not todo:
                     continue
-                notice = Notice(target, items[0]["target_name"], rcpt.channel, rcpt.recipient, rcpt.address,
-                                rcpt.contact_name, as_of, todo, escalation_article)
+                notice = Notice(
+                    target,
+                    items[0]["target_name"],
+                    rcpt.channel,
+                    rcpt.recipient,
+                    rcpt.address,
+                    rcpt.contact_name,
+                    as_of,
+                    todo,
+                    escalation_article,
+                )
                 failures, next_at = failing.get((rcpt.channel, rcpt.recipient), (0, None))
                 if next_at is not None and now < next_at:
                     result.outcomes.append(Outcome(notice, "waiting", next_attempt_at=next_at))
                     continue
                 if rcpt.channel == "email":
-                    mailer = mailer or Mailer(smtp if smtp is not None else (None if dry_run else SmtpConfig.from_env()))
+                    mailer = mailer or Mailer(
+                        smtp if smtp is not None else (None if dry_run else SmtpConfig.from_env())
+                    )
                 outcome = _deliver(notice, mailer, dry_run, robot_max_bytes)
                 if outcome.status == "failed":
                     outcome.next_attempt_at = now + backoff(failures + 1)
                     failing[(rcpt.channel, rcpt.recipient)] = (failures + 1, outcome.next_attempt_at)
-                    log.warning("notice to %s %s for %s failed: %s", CHANNEL_ZH[rcpt.channel], rcpt.recipient,
-                                target, outcome.error)
+                    log.warning(
+                        "notice to %s %s for %s failed: %s",
+                        CHANNEL_ZH[rcpt.channel],
+                        rcpt.recipient,
+                        target,
+                        outcome.error,
+                    )
                 if not dry_run:
                     _record(con, outcome, now)
                 result.outcomes.append(outcome)
@@ -271,26 +334,29 @@ def _record(con, outcome: Outcome, now: dt.datetime) -> None:
     n = outcome.notice
     ok = outcome.status == "sent"
     notice_id = f"N{now:%Y%m%d%H%M%S}-{uuid.uuid4().hex[:10]}"
-    data = pl.DataFrame({
-        "notice_id": [notice_id] * len(n.items),
-        "agency_code": [n.agency_code] * len(n.items),
-        "item_key": [i["item_key"] for i in n.items],
-        "level": [i["level"] for i in n.items],
-        "channel": [n.channel] * len(n.items),
-        "recipient": [n.recipient] * len(n.items),
-        "sent_at": [now if ok else None] * len(n.items),
-        "status": ["sent" if ok else "failed"] * len(n.items),
-        "error": [outcome.error] * len(n.items),
-        "attempted_at": [now] * len(n.items),
-        "next_attempt_at": [outcome.next_attempt_at] * len(n.items),
-        "as_of": [n.as_of] * len(n.items),
-        "metric_id": [i["metric_id"] for i in n.items],
-        "record_table": [i["record_table"] for i in n.items],
-        "record_id": [i["record_id"] for i in n.items],
-        "subject_agency": [i["agency_code"] for i in n.items],
-        "due_at": [i["due_at"] for i in n.items],
-        "contact_name": [clean(n.contact_name, 80)] * len(n.items),
-    }, schema_overrides={"sent_at": pl.Datetime("us"), "next_attempt_at": pl.Datetime("us"), "error": pl.String})
+    data = pl.DataFrame(
+        {
+            "notice_id": [notice_id] * len(n.items),
+            "agency_code": [n.agency_code] * len(n.items),
+            "item_key": [i["item_key"] for i in n.items],
+            "level": [i["level"] for i in n.items],
+            "channel": [n.channel] * len(n.items),
+            "recipient": [n.recipient] * len(n.items),
+            "sent_at": [now if ok else None] * len(n.items),
+            "status": ["sent" if ok else "failed"] * len(n.items),
+            "error": [outcome.error] * len(n.items),
+            "attempted_at": [now] * len(n.items),
+            "next_attempt_at": [outcome.next_attempt_at] * len(n.items),
+            "as_of": [n.as_of] * len(n.items),
+            "metric_id": [i["metric_id"] for i in n.items],
+            "record_table": [i["record_table"] for i in n.items],
+            "record_id": [i["record_id"] for i in n.items],
+            "subject_agency": [i["agency_code"] for i in n.items],
+            "due_at": [i["due_at"] for i in n.items],
+            "contact_name": [clean(n.contact_name, 80)] * len(n.items),
+        },
+        schema_overrides={"sent_at": pl.Datetime("us"), "next_attempt_at": pl.Datetime("us"), "error": pl.String},
+    )
     con.register("_notice_rows", data.to_arrow())
     try:
         con.execute("begin transaction")
@@ -310,7 +376,9 @@ def notified_items(con, agency: str | None = None) -> pl.DataFrame:
     """When each item was first notified, per level: (metric_id, record_table, record_id,
     agency_code, notified_soon_at, notified_overdue_at, escalated_notice_at) from ``notices``.
     For the dashboard's 督办 page (join on metric_id, record_table, record_id, agency_code)."""
-    return frame(con, """
+    return frame(
+        con,
+        """
         select metric_id, record_table, record_id, subject_agency as agency_code,
                min(sent_at) filter (where level = '即将到期') as notified_soon_at,
                min(sent_at) filter (where level = '逾期') as notified_overdue_at,
@@ -318,7 +386,9 @@ def notified_items(con, agency: str | None = None) -> pl.DataFrame:
         from notices
         where status = 'sent' and ($agency is null or subject_agency = $agency)
         group by all
-    """, {"agency": agency})
+    """,
+        {"agency": agency},
+    )
 
 
 def publish_notified(con, db=None) -> Path:
@@ -352,8 +422,10 @@ def summary_line(result: NotifyResult) -> str:
     agencies = {o.notice.agency_code for o in done}
     mails = sum(1 for o in done if o.notice.channel == "email")
     verb = "将发送" if result.dry_run else "已发送"
-    parts = [f"督办通知（截至 {result.as_of:%Y-%m-%d %H:%M}{'，演练：不发送、不记录' if result.dry_run else ''}）："
-             f"{verb} {len(done)} 条（邮件 {mails}、群机器人 {len(done) - mails}），送达 {len(agencies)} 个机构"]
+    parts = [
+        f"督办通知（截至 {result.as_of:%Y-%m-%d %H:%M}{'，演练：不发送、不记录' if result.dry_run else ''}）："
+        f"{verb} {len(done)} 条（邮件 {mails}、群机器人 {len(done) - mails}），送达 {len(agencies)} 个机构"
+    ]
     if failed:
         parts.append(f"失败 {len(failed)} 条（已记录，下次运行重试）")
     if waiting:
@@ -371,5 +443,7 @@ def raise_for_failures(result: NotifyResult) -> None:
     if result.ok:
         return
     failed, waiting = len(result.by_status("failed")), len(result.by_status("waiting"))
-    raise NotifyError(f"{failed} 条督办通知发送失败、{waiting} 条等待重试（见 notices 表）",
-                      f"{failed} notice(s) failed and {waiting} wait for a retry (see the notices table)")
+    raise NotifyError(
+        f"{failed} 条督办通知发送失败、{waiting} 条等待重试（见 notices 表）",
+        f"{failed} notice(s) failed and {waiting} wait for a retry (see the notices table)",
+    )

@@ -70,8 +70,9 @@ def adjusted_items(run: RunReader, agency_code: str) -> pl.DataFrame:
     return run.evidence(agency_code).filter(pl.col("adjustment_id").is_not_null())
 
 
-def evidence_for(run: RunReader, agency_code: str, metric_id: str,
-                 limit: int | None = EVIDENCE_ROWS_SHOWN) -> tuple[pl.DataFrame, int]:
+def evidence_for(
+    run: RunReader, agency_code: str, metric_id: str, limit: int | None = EVIDENCE_ROWS_SHOWN
+) -> tuple[pl.DataFrame, int]:
     """The evidence rows of one agency and metric with points lost (at most ``limit``) and the total."""
     ev = run.lost_evidence(agency_code).filter(pl.col("metric_id") == metric_id)
     return (ev if limit is None else ev.head(limit)), ev.height
@@ -111,8 +112,9 @@ def grade_distribution(run: RunReader) -> pl.DataFrame:
     rows = []
     for grade in GRADE_ORDER:
         sel = g.filter(pl.col("grade") == grade)
-        rows.append({"grade": grade, **{p: sel.filter(pl.col("peer_group") == p).height for p in groups},
-                     "合计": sel.height})
+        rows.append(
+            {"grade": grade, **{p: sel.filter(pl.col("peer_group") == p).height for p in groups}, "合计": sel.height}
+        )
     return pl.DataFrame(rows)
 
 
@@ -120,7 +122,8 @@ def common_violations(run: RunReader) -> pl.DataFrame:
     """Metrics ordered by how many agencies lost points on them, with points lost and evidence."""
     s = run.scores()
     per = s.group_by("metric_id").agg(
-        agencies=(pl.col("lost") > LOST_EPS).sum(), points_lost=pl.col("lost").sum().round(2))
+        agencies=(pl.col("lost") > LOST_EPS).sum(), points_lost=pl.col("lost").sum().round(2)
+    )
     n_ev = run.evidence().group_by("metric_id").agg(evidence_rows=pl.len())
     return (
         per.filter(pl.col("agencies") > 0)
@@ -150,8 +153,20 @@ def supervision_list(run: RunReader) -> pl.DataFrame:
     (every open item, every year, overdue first). Empty when the file lacks the input tables."""
     items = run.supervision()
     if items is None:
-        return pl.DataFrame(schema={"category": pl.String, "article": pl.String, "metric_id": pl.String,
-                                    "agency_code": pl.String, "agency_name": pl.String, "record_table": pl.String,
-                                    "record_id": pl.String, "due_date": pl.Date, "due_at": pl.Datetime("us"),
-                                    "state": pl.String, "wd_overdue": pl.Int64, "wd_left": pl.Int64})
+        return pl.DataFrame(
+            schema={
+                "category": pl.String,
+                "article": pl.String,
+                "metric_id": pl.String,
+                "agency_code": pl.String,
+                "agency_name": pl.String,
+                "record_table": pl.String,
+                "record_id": pl.String,
+                "due_date": pl.Date,
+                "due_at": pl.Datetime("us"),
+                "state": pl.String,
+                "wd_overdue": pl.Int64,
+                "wd_left": pl.Int64,
+            }
+        )
     return items

@@ -75,11 +75,21 @@ def print_pdf(html_path: Path, pdf_path: Path, timeout: float = 120) -> Path:
     tmp = pdf_path.with_name(f".{pdf_path.name}.{os.getpid()}.tmp")
     with tempfile.TemporaryDirectory(prefix="hzeval-chromium-") as profile:
         cmd = [
-            exe, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
-            "--run-all-compositor-stages-before-draw", "--virtual-time-budget=10000",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--no-first-run", "--disable-dev-shm-usage", f"--user-data-dir={profile}",
-            f"--print-to-pdf={tmp}", html_path.as_uri(),
+            exe,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-pdf-header-footer",
+            "--run-all-compositor-stages-before-draw",
+            "--virtual-time-budget=10000",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-dev-shm-usage",
+            f"--user-data-dir={profile}",
+            f"--print-to-pdf={tmp}",
+            html_path.as_uri(),
         ]
         # its own process group: on a timeout the whole browser (zygotes, renderers) is killed, not
         # only its first process, before its profile folder is removed
@@ -94,7 +104,9 @@ def print_pdf(html_path: Path, pdf_path: Path, timeout: float = 120) -> Path:
             proc.wait()
             tmp.unlink(missing_ok=True)
             if isinstance(exc, subprocess.TimeoutExpired):
-                raise HzevalError(f"Chromium 打印 {html_path.name} 超时", f"Chromium timed out printing {html_path.name}") from exc
+                raise HzevalError(
+                    f"Chromium 打印 {html_path.name} 超时", f"Chromium timed out printing {html_path.name}"
+                ) from exc
             raise
         try:  # helpers the browser left behind (none normally) go before the profile folder
             os.killpg(proc.pid, signal.SIGKILL)

@@ -43,8 +43,6 @@ log = logging.getLogger(__name__)
 FORMATS = ("html", "pdf", "xlsx", "dashboard")
 
 
-
-
 @dataclass
 class JobResult:
     job: Job
@@ -69,16 +67,30 @@ class RenderResult:
 
 # --------------------------------------------------------------------------- helpers
 
+
 def kernel_env() -> Path:
     """A private kernelspec running this very interpreter, first on ``JUPYTER_PATH``, so report
     kernels never pick up another Python's ``python3`` kernel."""
-    root = Path(tempfile.gettempdir()) / f"hzeval-kernels-{os.getuid()}-{hashlib.sha1(sys.executable.encode()).hexdigest()[:8]}"
+    root = (
+        Path(tempfile.gettempdir())
+        / f"hzeval-kernels-{os.getuid()}-{hashlib.sha1(sys.executable.encode()).hexdigest()[:8]}"
+    )
     spec = root / "kernels" / KERNEL / "kernel.json"
-    body = json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
-                 "--HistoryManager.enabled=False"],
-        "display_name": "Python 3 (hzeval)", "language": "python", "metadata": {"debugger": False},
-    })
+    body = json.dumps(
+        {
+            "argv": [
+                sys.executable,
+                "-m",
+                "ipykernel_launcher",
+                "-f",
+                "{connection_file}",
+                "--HistoryManager.enabled=False",
+            ],
+            "display_name": "Python 3 (hzeval)",
+            "language": "python",
+            "metadata": {"debugger": False},
+        }
+    )
     if not spec.exists() or spec.read_text() != body:
         write_atomic(spec, body)
     paths = os.environ.get("JUPYTER_PATH", "").split(os.pathsep)
@@ -102,9 +114,19 @@ def notebook_to_html(nb, title: str) -> str:
 
     for cell in nb.cells:  # warnings on stderr are for the log, not for the reader
         if cell.get("cell_type") == "code":
-            cell.outputs = [o for o in cell.get("outputs", []) if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
-    exporter = HTMLExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True, exclude_markdown=True, exclude_raw=True)
+            cell.outputs = [
+                o
+                for o in cell.get("outputs", [])
+                if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
+            ]
+    exporter = HTMLExporter(
+        template_name="basic",
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        exclude_markdown=True,
+        exclude_raw=True,
+    )
     body, _ = exporter.from_notebook_node(nb)
     return h.page(title, body, footer=f"{h.AUTHORITY} · 由 hzeval {__version__} 生成", version=__version__)
 
@@ -152,7 +174,7 @@ def sweep_stale_tempdirs(root: str | os.PathLike | None = None) -> list[Path]:
     """Remove ``hzeval-report-<pid>-*`` folders of renders whose process is gone."""
     removed = []
     for d in Path(root or tempfile.gettempdir()).glob(f"{TEMP_PREFIX}*"):
-        pid = d.name[len(TEMP_PREFIX):].split("-", 1)[0]
+        pid = d.name[len(TEMP_PREFIX) :].split("-", 1)[0]
         if d.is_dir() and pid.isdigit() and not _alive(int(pid)):
             shutil.rmtree(d, ignore_errors=True)
             removed.append(d)
@@ -169,8 +191,9 @@ def _worker_init(main_pid: int | None = None, tmp: str | None = None) -> None:
         os.environ["TMPDIR"] = tmp
         os.environ["JUPYTER_RUNTIME_DIR"] = tmp  # kernel connection files, too
     if main_pid is not None:
-        threading.Thread(target=_watch_main, args=(main_pid, tmp or tempfile.gettempdir()), daemon=True,
-                         name="hzeval-watch-main").start()
+        threading.Thread(
+            target=_watch_main, args=(main_pid, tmp or tempfile.gettempdir()), daemon=True, name="hzeval-watch-main"
+        ).start()
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 2)
     os.close(devnull)
@@ -189,8 +212,14 @@ def execute_job(job: Job) -> JobResult:
     timings: dict[str, float] = {}
     try:
         nb = pm.execute_notebook(
-            job.notebook, None, parameters=job.parameters, kernel_name=KERNEL, progress_bar=False,
-            log_output=False, report_mode=True, cwd=str(Path(job.html).parent),
+            job.notebook,
+            None,
+            parameters=job.parameters,
+            kernel_name=KERNEL,
+            progress_bar=False,
+            log_output=False,
+            report_mode=True,
+            cwd=str(Path(job.html).parent),
         )
     except Exception as exc:  # noqa: BLE001 - reported per job; the others go on
         return JobResult(job, False, cell_error(exc), timings={"execute": time.perf_counter() - t0})
@@ -198,8 +227,11 @@ def execute_job(job: Job) -> JobResult:
     meta = nb.metadata.get("papermill", {})
     try:
         started = dt.datetime.fromisoformat(meta["start_time"])
-        first = min(dt.datetime.fromisoformat(c.metadata.papermill["start_time"]) for c in nb.cells
-                    if c.metadata.get("papermill", {}).get("start_time"))
+        first = min(
+            dt.datetime.fromisoformat(c.metadata.papermill["start_time"])
+            for c in nb.cells
+            if c.metadata.get("papermill", {}).get("start_time")
+        )
         timings["kernel_start"] = max((first - started).total_seconds(), 0.0)
     except (KeyError, ValueError, TypeError):
         timings["kernel_start"] = 0.0
@@ -208,14 +240,15 @@ def execute_job(job: Job) -> JobResult:
     try:
         if job.writes_itself:  # written by this run, not left from an earlier one
             if not Path(job.html).is_file() or Path(job.html).stat().st_mtime < started_wall - 1:
-                return JobResult(job, False, f"笔记本未写出 {job.html} | the notebook did not write its file", files, timings)
+                return JobResult(
+                    job, False, f"笔记本未写出 {job.html} | the notebook did not write its file", files, timings
+                )
         else:
             write_atomic(Path(job.html), notebook_to_html(nb, job.title))
         files.append(job.html)
         t2 = time.perf_counter()
         timings["convert"] = t2 - t1
         if job.pdf:
-
             pdf = Path(job.html).with_suffix(".pdf")
             print_pdf(Path(job.html), pdf)
             files.append(str(pdf))
@@ -230,8 +263,15 @@ def execute_job(job: Job) -> JobResult:
 
 # --------------------------------------------------------------------------- planning
 
-def plan_jobs(run: data.Run, out_dir: Path, agency: str | None = None, pdf: bool = False,
-              kinds: tuple[str, ...] = ("agency", "bulletin", "gates"), only=None) -> list[Job]:
+
+def plan_jobs(
+    run: data.Run,
+    out_dir: Path,
+    agency: str | None = None,
+    pdf: bool = False,
+    kinds: tuple[str, ...] = ("agency", "bulletin", "gates"),
+    only=None,
+) -> list[Job]:
     """The jobs of a render: every graded agency (or ``agency`` alone, then nothing else; or the
     agencies in ``only`` alongside the bulletin and gate report), the bulletin, the gate report."""
     nbdir = notebooks_dir()
@@ -245,21 +285,51 @@ def plan_jobs(run: data.Run, out_dir: Path, agency: str | None = None, pdf: bool
         agencies = agencies.filter(agencies["agency_code"].is_in(list(only)))
     if "agency" in kinds:
         for code, name in agencies.select("agency_code", "agency_name").iter_rows():
-            jobs.append(Job("agency", str(nbdir / "agency_report.ipynb"), str(inside(out_dir, "agencies", f"{code}.html")),
-                            f"{name} {run.year} 年度公共数据管理评估报告", {**common, "agency_code": code}, pdf, code))
+            jobs.append(
+                Job(
+                    "agency",
+                    str(nbdir / "agency_report.ipynb"),
+                    str(inside(out_dir, "agencies", f"{code}.html")),
+                    f"{name} {run.year} 年度公共数据管理评估报告",
+                    {**common, "agency_code": code},
+                    pdf,
+                    code,
+                )
+            )
     if not agency:
         if "bulletin" in kinds:
-            jobs.append(Job("bulletin", str(nbdir / "city_bulletin.ipynb"), str(inside(out_dir, "bulletin.html")),
-                            f"{run.year} 年度公共数据管理评估情况通报", common, pdf))
+            jobs.append(
+                Job(
+                    "bulletin",
+                    str(nbdir / "city_bulletin.ipynb"),
+                    str(inside(out_dir, "bulletin.html")),
+                    f"{run.year} 年度公共数据管理评估情况通报",
+                    common,
+                    pdf,
+                )
+            )
         if "gates" in kinds:
-            jobs.append(Job("gates", str(nbdir / "gate_report.ipynb"), str(inside(out_dir, "gates.html")),
-                            f"{run.year} 年度项目数据门禁报告", common, pdf))
+            jobs.append(
+                Job(
+                    "gates",
+                    str(nbdir / "gate_report.ipynb"),
+                    str(inside(out_dir, "gates.html")),
+                    f"{run.year} 年度项目数据门禁报告",
+                    common,
+                    pdf,
+                )
+            )
     return jobs
 
 
 #: why a report file could not be written, in words
-OS_HINTS = {errno.ENOSPC: "磁盘已满", errno.EACCES: "没有权限", errno.EROFS: "只读文件系统",
-            errno.EFBIG: "文件超过大小限制（ulimit -f）", errno.EDQUOT: "超出磁盘配额"}
+OS_HINTS = {
+    errno.ENOSPC: "磁盘已满",
+    errno.EACCES: "没有权限",
+    errno.EROFS: "只读文件系统",
+    errno.EFBIG: "文件超过大小限制（ulimit -f）",
+    errno.EDQUOT: "超出磁盘配额",
+}
 
 
 def run_jobs(jobs: list[Job], workers: int, progress=None) -> list[JobResult]:
@@ -273,8 +343,9 @@ def run_jobs(jobs: list[Job], workers: int, progress=None) -> list[JobResult]:
     sweep_stale_tempdirs()
     tmp = tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-")
     try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init,
-                                 initargs=(os.getpid(), tmp)) as pool:
+        with ProcessPoolExecutor(
+            max_workers=workers, mp_context=ctx, initializer=_worker_init, initargs=(os.getpid(), tmp)
+        ) as pool:
             futures = {pool.submit(execute_job, j): j for j in jobs}
             for fut in as_completed(futures):
                 try:
@@ -290,6 +361,7 @@ def run_jobs(jobs: list[Job], workers: int, progress=None) -> list[JobResult]:
 
 
 # --------------------------------------------------------------------------- index and manifest
+
 
 def write_index(run: data.Run, out_dir: Path, gallery: list[tuple[str, str]] = ()) -> Path:
     """``index.html``: the combined reports, ``gallery`` (relative path, title) of the rendered staff
@@ -320,30 +392,45 @@ def write_index(run: data.Run, out_dir: Path, gallery: list[tuple[str, str]] = (
         + f"<li>{link('dashboard.html', '领导驾驶舱（离线版，可直接打开，无需网络）')}</li>"
         + f"<li>{link('workbook.xlsx', '评分工作簿（XLSX）')}</li><li>{link('manifest.json', '生成清单（manifest.json）')}</li></ul></nav>"
         + h.heading("分析笔记本（静态版）")
-        + "<nav><ul>" + "".join(f"<li>{link(rel, text)}</li>" for rel, text in gallery) + "</ul></nav>"
+        + "<nav><ul>"
+        + "".join(f"<li>{link(rel, text)}</li>" for rel, text in gallery)
+        + "</ul></nav>"
         + h.heading("各单位评估报告")
         + '<table class="data"><thead><tr><th>分组</th><th class=num>名次</th><th>机构代码</th><th>机构名称</th>'
         + f"<th class=num>总分</th><th>等级</th><th>离线驾驶舱</th></tr></thead><tbody>{rows}</tbody></table>"
     )
     path = out_dir / "index.html"
-    write_atomic(path, h.page(f"{run.year} 年度评估报告目录", body, footer=f"{h.AUTHORITY} · hzeval {__version__}",
-                              version=__version__))
+    write_atomic(
+        path,
+        h.page(
+            f"{run.year} 年度评估报告目录", body, footer=f"{h.AUTHORITY} · hzeval {__version__}", version=__version__
+        ),
+    )
     return path
 
 
 def write_manifest(run: data.Run, out_dir: Path, results: list[JobResult]) -> Path:
-    files = sorted(p for p in out_dir.rglob("*") if p.is_file() and not p.name.startswith(".") and p.name != "manifest.json")
+    files = sorted(
+        p for p in out_dir.rglob("*") if p.is_file() and not p.name.startswith(".") and p.name != "manifest.json"
+    )
     manifest = {
         "generator": f"hzeval {__version__}",
         "generated_at": dt.datetime.now().isoformat(timespec="seconds"),
         **run.provenance(),
-        "inputs": {"published_file": str(run.path.resolve()), "published_sha256": sha256_file(run.path),
-                   "inputs_sha256": run.inputs_sha256, "scheme_sha256": run.scheme_sha256,
-                   "notebooks": {p.name: sha256_file(p) for p in sorted(notebooks_dir().glob("*.ipynb"))}},
-        "files": [{"path": p.relative_to(out_dir).as_posix(), "bytes": p.stat().st_size, "sha256": sha256_file(p)}
-                  for p in files],
-        "failures": [{"report": Path(r.job.html).relative_to(out_dir).as_posix(), "error": r.error}
-                     for r in results if not r.ok],
+        "inputs": {
+            "published_file": str(run.path.resolve()),
+            "published_sha256": sha256_file(run.path),
+            "inputs_sha256": run.inputs_sha256,
+            "scheme_sha256": run.scheme_sha256,
+            "notebooks": {p.name: sha256_file(p) for p in sorted(notebooks_dir().glob("*.ipynb"))},
+        },
+        "files": [
+            {"path": p.relative_to(out_dir).as_posix(), "bytes": p.stat().st_size, "sha256": sha256_file(p)}
+            for p in files
+        ],
+        "failures": [
+            {"report": Path(r.job.html).relative_to(out_dir).as_posix(), "error": r.error} for r in results if not r.ok
+        ],
     }
     path = out_dir / "manifest.json"
     write_atomic(path, json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")

@@ -45,11 +45,9 @@ def _ints(df: pl.DataFrame, *cols: str) -> pl.DataFrame:
 def _sheets(run: data.Run) -> dict[str, tuple[pl.DataFrame, dict[str, str]]]:
     grades = data.graded_agencies(run)
     ind = _ints(data.indicator_table(run), "numerator", "denominator", "count")
-    lost = data.lost_points(run).with_columns(
-        deadline=present.deadline_expr("due_at"))
+    lost = data.lost_points(run).with_columns(deadline=present.deadline_expr("due_at"))
     gates = data.project_gates(run)
-    sup = data.supervision_list(run).with_columns(
-        deadline=present.deadline_expr("due_at"))
+    sup = data.supervision_list(run).with_columns(deadline=present.deadline_expr("due_at"))
     mark = {True: "通过", False: "未通过"}
     gates = gates.with_columns(
         [pl.col(k).replace_strict(mark, return_dtype=pl.String) for k in data.GATE_CONDITIONS],
@@ -57,29 +55,97 @@ def _sheets(run: data.Run) -> dict[str, tuple[pl.DataFrame, dict[str, str]]]:
     )
     info = run.info()
     return {
-        "总分与等级": (grades.with_columns(vetoed=pl.when(pl.col("vetoed")).then(pl.lit("是")).otherwise(pl.lit(""))), {
-            "peer_group": "分组", "rank": "名次", "agency_code": "机构代码", "agency_name": "机构名称", "level": "层级",
-            "region": "区域", "total": "总分", "grade_label": "等级", "vetoed": "一票否决", "veto_text": "一票否决说明"}),
-        "指标得分": (ind, {
-            "agency_code": "机构代码", "agency_name": "机构名称", "dimension": "维度", "metric_id": "指标代码",
-            "metric_name": "指标", "article": "条款", "numerator": "分子", "denominator": "分母", "value": "指标值",
-            "count": "问题数", "points": "得分", "max_points": "满分", "lost": "失分", "note": "说明", "basis": "评分依据"}),
-        "扣分明细": (lost, {
-            "agency_code": "机构代码", "agency_name": "机构名称", "metric_name": "指标", "article": "条款", "lost": "该指标失分",
-            "record_table_zh": "来源表", "record_id": "事项编号", "reason": "问题", "deadline": "截止时间",
-            "done_at": "办结时间", "wd_late": "逾期工作日", "adjustment_id": "争议调整", "suggestion": "整改建议"}),
-        "项目门禁": (gates, {
-            "project_id": "项目编号", "project_name": "项目名称", "owner_code": "建设单位代码", "owner_name": "建设单位", "checked_at": "核验时点",
-            "result": "结果", **{k: f"{k} {v}" for k, v in data.GATE_CONDITIONS.items()},
-            "failed_resources": "未通过资源", "accepted_while_failing": "带病验收"}),
+        "总分与等级": (
+            grades.with_columns(vetoed=pl.when(pl.col("vetoed")).then(pl.lit("是")).otherwise(pl.lit(""))),
+            {
+                "peer_group": "分组",
+                "rank": "名次",
+                "agency_code": "机构代码",
+                "agency_name": "机构名称",
+                "level": "层级",
+                "region": "区域",
+                "total": "总分",
+                "grade_label": "等级",
+                "vetoed": "一票否决",
+                "veto_text": "一票否决说明",
+            },
+        ),
+        "指标得分": (
+            ind,
+            {
+                "agency_code": "机构代码",
+                "agency_name": "机构名称",
+                "dimension": "维度",
+                "metric_id": "指标代码",
+                "metric_name": "指标",
+                "article": "条款",
+                "numerator": "分子",
+                "denominator": "分母",
+                "value": "指标值",
+                "count": "问题数",
+                "points": "得分",
+                "max_points": "满分",
+                "lost": "失分",
+                "note": "说明",
+                "basis": "评分依据",
+            },
+        ),
+        "扣分明细": (
+            lost,
+            {
+                "agency_code": "机构代码",
+                "agency_name": "机构名称",
+                "metric_name": "指标",
+                "article": "条款",
+                "lost": "该指标失分",
+                "record_table_zh": "来源表",
+                "record_id": "事项编号",
+                "reason": "问题",
+                "deadline": "截止时间",
+                "done_at": "办结时间",
+                "wd_late": "逾期工作日",
+                "adjustment_id": "争议调整",
+                "suggestion": "整改建议",
+            },
+        ),
+        "项目门禁": (
+            gates,
+            {
+                "project_id": "项目编号",
+                "project_name": "项目名称",
+                "owner_code": "建设单位代码",
+                "owner_name": "建设单位",
+                "checked_at": "核验时点",
+                "result": "结果",
+                **{k: f"{k} {v}" for k, v in data.GATE_CONDITIONS.items()},
+                "failed_resources": "未通过资源",
+                "accepted_while_failing": "带病验收",
+            },
+        ),
         "项目审批参考": _approval_reference(run),
-        "督办清单": (sup, {
-            "category": "事项类别", "article": "条款", "agency_code": "机构代码", "agency_name": "机构名称",
-            "record_id": "事项编号", "deadline": "截止时间", "state": "状态",
-            "wd_overdue": "逾期工作日", "wd_left": "剩余工作日"}),
-        "运行信息": (pl.DataFrame({"item": [present.RUN_INFO.get(k, k) for k in info],
-                                  "value": [present.when(v) if v is not None else "" for v in info.values()]}),
-                 {"item": "项目", "value": "内容"}),
+        "督办清单": (
+            sup,
+            {
+                "category": "事项类别",
+                "article": "条款",
+                "agency_code": "机构代码",
+                "agency_name": "机构名称",
+                "record_id": "事项编号",
+                "deadline": "截止时间",
+                "state": "状态",
+                "wd_overdue": "逾期工作日",
+                "wd_left": "剩余工作日",
+            },
+        ),
+        "运行信息": (
+            pl.DataFrame(
+                {
+                    "item": [present.RUN_INFO.get(k, k) for k in info],
+                    "value": [present.when(v) if v is not None else "" for v in info.values()],
+                }
+            ),
+            {"item": "项目", "value": "内容"},
+        ),
     }
 
 
@@ -87,8 +153,9 @@ def _approval_reference(run: data.Run) -> tuple[pl.DataFrame, dict[str, str]]:
     """The approval reference (issue 17), the sentences it serves in its last column's first rows."""
     df = approval.reference_frame(run)
     basis = approval.quotes(run)
-    df = df.with_columns(basis=pl.Series([basis[i] if i < len(basis) else None for i in range(df.height)],
-                                         dtype=pl.String))
+    df = df.with_columns(
+        basis=pl.Series([basis[i] if i < len(basis) else None for i in range(df.height)], dtype=pl.String)
+    )
     return df, {**approval.COLUMNS, "basis": "依据（第四十三条、第四十四条）"}
 
 
@@ -98,9 +165,16 @@ def write_workbook(run: data.Run, path: Path) -> Path:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     wb = xlsxwriter.Workbook(str(tmp), {"remove_timezone": True, "strings_to_formulas": False})
     try:
-        wb.set_properties({"title": f"{run.year} 年度公共数据管理评估评分工作簿", "author": "惠州市政务服务数据管理局",
-                           "comments": f"run {run.run_id}"})
-        head = wb.add_format({"bold": True, "bg_color": "#F2E6E6", "border": 1, "font_name": "等线", "valign": "vcenter"})
+        wb.set_properties(
+            {
+                "title": f"{run.year} 年度公共数据管理评估评分工作簿",
+                "author": "惠州市政务服务数据管理局",
+                "comments": f"run {run.run_id}",
+            }
+        )
+        head = wb.add_format(
+            {"bold": True, "bg_color": "#F2E6E6", "border": 1, "font_name": "等线", "valign": "vcenter"}
+        )
         f_num = wb.add_format({"num_format": "0.00"})
         f_rate = wb.add_format({"num_format": "0.0%"})
         f_time = wb.add_format({"num_format": "yyyy-mm-dd hh:mm"})
@@ -128,7 +202,9 @@ def write_workbook(run: data.Run, path: Path) -> Path:
                     else:
                         text = str(v)
                         ws.write_string(i, j, text, f_text if FORMULA_LIKE.match(text) else None)
-                    widths[j] = max(widths[j], min(_width(v if not isinstance(v, dt.datetime) else "2025-01-01 00:00"), 60))
+                    widths[j] = max(
+                        widths[j], min(_width(v if not isinstance(v, dt.datetime) else "2025-01-01 00:00"), 60)
+                    )
             for j, w in enumerate(widths):
                 ws.set_column(j, j, w + 2)
             ws.freeze_panes(1, 0)

@@ -41,8 +41,16 @@ from hzeval.util.frame import frame
 DEFAULT_PROFILE = "huizhou-draft-2022"
 DEFAULT_FROM = dt.date(2022, 1, 1)
 #: the deadline keys a profile may set (DESIGN §5a)
-KNOWN_DEADLINE_KEYS = ("catalog_update", "catalog_review", "share_reply", "share_implement", "demand_confirm",
-                       "objection", "objection_notify", "open_reply")
+KNOWN_DEADLINE_KEYS = (
+    "catalog_update",
+    "catalog_review",
+    "share_reply",
+    "share_implement",
+    "demand_confirm",
+    "objection",
+    "objection_notify",
+    "open_reply",
+)
 _BEFORE_ALL = dt.date(1, 1, 1)
 _AFTER_ALL = dt.date(9999, 12, 31)
 ARTICLE_PATTERN = r"^第[一二三四五六七八九十百零]+条(第[一二三四五六七八九十]+款)?(（[一二三四五六七八九十]+）)?$"
@@ -102,48 +110,65 @@ def _load(path: Path) -> Profile:
         raw = path.read_bytes()
         data = yaml.safe_load(raw.decode("utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise RuleError(f"无法读取规则配置 {path}：{exc}", f"cannot read rule profile {path}: {exc}", file=str(path)) from exc
+        raise RuleError(
+            f"无法读取规则配置 {path}：{exc}", f"cannot read rule profile {path}: {exc}", file=str(path)
+        ) from exc
     if not isinstance(data, dict):
         raise RuleError(f"规则配置 {path} 不是 YAML 映射", f"rule profile {path} is not a YAML mapping", file=str(path))
     name = path.stem
     try:
-        profile = Profile.model_validate({**data, "name": name, "source": str(path),
-                                          "sha256": hashlib.sha256(raw).hexdigest()})
+        profile = Profile.model_validate(
+            {**data, "name": name, "source": str(path), "sha256": hashlib.sha256(raw).hexdigest()}
+        )
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = ".".join(str(x) for x in first["loc"]) or "(profile)"
         msg = first["msg"].removeprefix("Value error, ")
-        raise RuleError(f"规则配置 {path} 无效：{loc}：{msg}", f"invalid rule profile {path}: {loc}: {msg}",
-                        file=str(path), key=loc) from exc
+        raise RuleError(
+            f"规则配置 {path} 无效：{loc}：{msg}", f"invalid rule profile {path}: {loc}: {msg}", file=str(path), key=loc
+        ) from exc
     return profile
 
 
 def _check_keys(profile: Profile, path: Path, metric_ids: Collection[str] | None) -> None:
     for key in profile.deadlines:
         if key not in KNOWN_DEADLINE_KEYS:
-            raise RuleError(f"规则配置 {path} 无效：deadlines.{key}：未知的期限键（可用：{', '.join(KNOWN_DEADLINE_KEYS)}）",
-                            f"invalid rule profile {path}: deadlines.{key}: unknown deadline key "
-                            f"(known: {', '.join(KNOWN_DEADLINE_KEYS)})", file=str(path), key=f"deadlines.{key}")
+            raise RuleError(
+                f"规则配置 {path} 无效：deadlines.{key}：未知的期限键（可用：{', '.join(KNOWN_DEADLINE_KEYS)}）",
+                f"invalid rule profile {path}: deadlines.{key}: unknown deadline key "
+                f"(known: {', '.join(KNOWN_DEADLINE_KEYS)})",
+                file=str(path),
+                key=f"deadlines.{key}",
+            )
 
     for metric_id in profile.articles if metric_ids is not None else ():
         if metric_id not in metric_ids:
-            raise RuleError(f"规则配置 {path} 无效：articles.{metric_id}：未知指标",
-                            f"invalid rule profile {path}: articles.{metric_id}: unknown metric id",
-                            file=str(path), key=f"articles.{metric_id}")
+            raise RuleError(
+                f"规则配置 {path} 无效：articles.{metric_id}：未知指标",
+                f"invalid rule profile {path}: articles.{metric_id}: unknown metric id",
+                file=str(path),
+                key=f"articles.{metric_id}",
+            )
     for metric_id, arts in [*profile.articles.items(), *profile.provisions.items()]:
         for a in arts:
             if not re.match(ARTICLE_PATTERN, a):
-                raise RuleError(f"规则配置 {path} 无效：articles.{metric_id}：条款 {a!r} 格式不对",
-                                f"invalid rule profile {path}: articles.{metric_id}: {a!r} is not an article",
-                                file=str(path), key=f"articles.{metric_id}")
+                raise RuleError(
+                    f"规则配置 {path} 无效：articles.{metric_id}：条款 {a!r} 格式不对",
+                    f"invalid rule profile {path}: articles.{metric_id}: {a!r} is not an article",
+                    file=str(path),
+                    key=f"articles.{metric_id}",
+                )
 
 
 def _check_provision_texts(profile: Profile, path: Path) -> None:
     for key, text in profile.provision_texts.items():
         if key not in profile.provisions or not text.strip():
-            raise RuleError(f"规则配置 {path} 无效：provision_texts.{key}：须为 provisions 中的键且不为空",
-                            f"invalid rule profile {path}: provision_texts.{key}: must be a key of provisions, non-empty",
-                            file=str(path), key=f"provision_texts.{key}")
+            raise RuleError(
+                f"规则配置 {path} 无效：provision_texts.{key}：须为 provisions 中的键且不为空",
+                f"invalid rule profile {path}: provision_texts.{key}: must be a key of provisions, non-empty",
+                file=str(path),
+                key=f"provision_texts.{key}",
+            )
 
 
 def load_profile(ref: str, base: Path | None = None, metric_ids: Collection[str] | None = None) -> Profile:
@@ -152,9 +177,12 @@ def load_profile(ref: str, base: Path | None = None, metric_ids: Collection[str]
     path = resolve(ref, base)
     if not path.exists():
         available = sorted(p.stem for p in packaged_profile_path(DEFAULT_PROFILE).parent.glob("*.yaml"))
-        raise RuleError(f"找不到规则配置 {ref}（{path}；内置：{', '.join(available)}）",
-                        f"rule profile {ref} not found ({path}; packaged: {', '.join(available)})",
-                        file=str(path), key=ref)
+        raise RuleError(
+            f"找不到规则配置 {ref}（{path}；内置：{', '.join(available)}）",
+            f"rule profile {ref} not found ({path}; packaged: {', '.join(available)})",
+            file=str(path),
+            key=ref,
+        )
     profile = _load(path.resolve())
     _check_keys(profile, path.resolve(), metric_ids)
     _check_provision_texts(profile, path.resolve())
@@ -201,8 +229,13 @@ class RuleSet:
     spans: tuple[Span, ...]
 
     @classmethod
-    def build(cls, entries: list[tuple[str, dt.date]], base: Path | None = None, where: str = "rules",
-              metric_ids: Collection[str] | None = None) -> "RuleSet":
+    def build(
+        cls,
+        entries: list[tuple[str, dt.date]],
+        base: Path | None = None,
+        where: str = "rules",
+        metric_ids: Collection[str] | None = None,
+    ) -> "RuleSet":
         """From ``[(profile ref, start date)]`` in the scheme's order; raises ``ValueError`` for an
         empty, unordered or overlapping list (the scheme validation wraps it naming the file).
         ``metric_ids``: the metric catalog the profiles' ``articles`` may map (see :func:`load_profile`)."""
@@ -210,8 +243,10 @@ class RuleSet:
             raise ValueError(f"{where}：至少列出一个规则配置 / list at least one rule profile")
         for i, ((_, a), (ref_b, b)) in enumerate(zip(entries, entries[1:]), start=1):
             if b <= a:
-                raise ValueError(f"{where}.{i}.from：{ref_b} 的起始日期 {b} 不晚于上一项的 {a}（须按日期递增且不重叠）"
-                                 f" / start dates must increase ({b} is not after {a}): profiles would overlap")
+                raise ValueError(
+                    f"{where}.{i}.from：{ref_b} 的起始日期 {b} 不晚于上一项的 {a}（须按日期递增且不重叠）"
+                    f" / start dates must increase ({b} is not after {a}): profiles would overlap"
+                )
         spans = []
         for i, (ref, start) in enumerate(entries):
             end = entries[i + 1][1] if i + 1 < len(entries) else None
@@ -254,11 +289,15 @@ class RuleSet:
             for metric in metrics:
                 m, key = metric.id, metric.deadline
                 if key and key not in s.profile.deadlines:
-                    raise ValueError(f"规则配置 {s.profile.source} 缺少期限 deadlines.{key}（指标 {m} 需要）"
-                                     f" / rule profile {s.profile.source} lacks deadline key deadlines.{key} needed by {m}")
+                    raise ValueError(
+                        f"规则配置 {s.profile.source} 缺少期限 deadlines.{key}（指标 {m} 需要）"
+                        f" / rule profile {s.profile.source} lacks deadline key deadlines.{key} needed by {m}"
+                    )
                 if key and metric.deadline_days_required and s.profile.deadlines[key].days is None:
-                    raise ValueError(f"规则配置 {s.profile.source} 的期限 deadlines.{key}.days 为空，指标 {m} 需要天数"
-                                     f" / rule profile {s.profile.source}: deadlines.{key}.days is null but {m} needs a number")
+                    raise ValueError(
+                        f"规则配置 {s.profile.source} 的期限 deadlines.{key}.days 为空，指标 {m} 需要天数"
+                        f" / rule profile {s.profile.source}: deadlines.{key}.days is null but {m} needs a number"
+                    )
 
     # ------------------------------------------------------------------ tables
 
@@ -276,23 +315,65 @@ class RuleSet:
                 a_rows.append((p.name, p.title, metric_id, "、".join(arts), lo, hi, "metric", None))
             for key, arts in p.provisions.items():
                 a_rows.append((p.name, p.title, key, "、".join(arts), lo, hi, "provision", p.provision_texts.get(key)))
-        dl = pl.DataFrame(d_rows, orient="row", schema={
-            "profile": pl.String, "title": pl.String, "key": pl.String, "days": pl.Int32, "article": pl.String,
-            "text": pl.String, "period": pl.String, "valid_from": pl.Date, "valid_to": pl.Date})
-        ar = pl.DataFrame(a_rows, orient="row", schema={
-            "profile": pl.String, "title": pl.String, "metric_id": pl.String, "article": pl.String,
-            "valid_from": pl.Date, "valid_to": pl.Date, "kind": pl.String, "text": pl.String})
+        dl = pl.DataFrame(
+            d_rows,
+            orient="row",
+            schema={
+                "profile": pl.String,
+                "title": pl.String,
+                "key": pl.String,
+                "days": pl.Int32,
+                "article": pl.String,
+                "text": pl.String,
+                "period": pl.String,
+                "valid_from": pl.Date,
+                "valid_to": pl.Date,
+            },
+        )
+        ar = pl.DataFrame(
+            a_rows,
+            orient="row",
+            schema={
+                "profile": pl.String,
+                "title": pl.String,
+                "metric_id": pl.String,
+                "article": pl.String,
+                "valid_from": pl.Date,
+                "valid_to": pl.Date,
+                "kind": pl.String,
+                "text": pl.String,
+            },
+        )
         return dl, ar
 
     def run_rows(self, run_id: str) -> pl.DataFrame:
         """Rows of ``run_rules`` for one run: kind 'deadline' (key = deadline key) and 'metric'
         (key = metric id), with the profile, its real start and end dates, and the rule."""
         dl, ar = self.rows(real_dates=True)
-        dl = dl.select(pl.lit("deadline").alias("kind"), "key", "profile", "title", "valid_from", "valid_to",
-                       "days", "article", "text", "period")
-        ar = ar.select("kind", pl.col("metric_id").alias("key"), "profile", "title",
-                       "valid_from", "valid_to", pl.lit(None, pl.Int32).alias("days"), "article",
-                       "text", pl.lit(None, pl.String).alias("period"))
+        dl = dl.select(
+            pl.lit("deadline").alias("kind"),
+            "key",
+            "profile",
+            "title",
+            "valid_from",
+            "valid_to",
+            "days",
+            "article",
+            "text",
+            "period",
+        )
+        ar = ar.select(
+            "kind",
+            pl.col("metric_id").alias("key"),
+            "profile",
+            "title",
+            "valid_from",
+            "valid_to",
+            pl.lit(None, pl.Int32).alias("days"),
+            "article",
+            "text",
+            pl.lit(None, pl.String).alias("period"),
+        )
         return pl.concat([dl, ar]).select(pl.lit(run_id).alias("run_id"), pl.all())
 
 
@@ -328,6 +409,7 @@ def deadline_text(key: str, on_date=None, rules: RuleSet | None = None) -> str:
 
 # ---------------------------------------------------------------------- reading a run's rules
 
+
 def run_rules(con, run_id: str) -> pl.DataFrame | None:
     """The run's ``run_rules`` rows, or None for a run (or published copy) made before they existed."""
     has = con.execute("select count(*) from information_schema.tables where table_name = 'run_rules'").fetchall()[0][0]
@@ -339,8 +421,7 @@ def run_rules(con, run_id: str) -> pl.DataFrame | None:
 
 def spans_text(parts: list[tuple[str, dt.date | None, dt.date | None]], year_start: dt.date, year_end: dt.date) -> str:
     """``A`` for one span; ``A（至 2025-07-31）；B（2025-08-01 起）`` for several (A, B: articles)."""
-    inside = [(a, lo, hi) for a, lo, hi in parts
-              if (lo is None or lo < year_end) and (hi is None or hi > year_start)]
+    inside = [(a, lo, hi) for a, lo, hi in parts if (lo is None or lo < year_end) and (hi is None or hi > year_start)]
     inside = inside or parts[-1:]
     texts = []
     for a, lo, hi in inside:
@@ -365,13 +446,16 @@ def run_deadline_texts(con, run_id: str, year: int) -> dict[str, str]:
     out = {}
     rows = df.filter(pl.col("kind") == "deadline").sort("key", "valid_from")
     for key in rows["key"].unique(maintain_order=True):
-        parts = [(f"{r['article']}：{r['text']}", r["valid_from"], r["valid_to"])
-                 for r in rows.filter(pl.col("key") == key).iter_rows(named=True)]
+        parts = [
+            (f"{r['article']}：{r['text']}", r["valid_from"], r["valid_to"])
+            for r in rows.filter(pl.col("key") == key).iter_rows(named=True)
+        ]
         out[key] = spans_text(parts, ys, ye)
     return out
 
 
 # ---------------------------------------------------------------------- `hzeval rules`
+
 
 def year_deadlines(rules: RuleSet, year: int) -> pl.DataFrame:
     """The deadlines in force over ``year``: one row per key and span of the year it applies to, with
@@ -384,10 +468,23 @@ def year_deadlines(rules: RuleSet, year: int) -> pl.DataFrame:
         hi = min(s.end or ye, ye) - dt.timedelta(days=1)
         p = s.profile
         for key, r in p.deadlines.items():
-            d_rows.append((key, p.name, lo, hi, r.days, p.period(key) if r.days is not None else "（无天数）", r.article, r.text))
-    return pl.DataFrame(d_rows, orient="row", schema={
-        "key": pl.String, "profile": pl.String, "from": pl.Date, "to": pl.Date, "days": pl.Int32, "period": pl.String,
-        "article": pl.String, "text": pl.String}).sort("key", "from", maintain_order=True)
+            d_rows.append(
+                (key, p.name, lo, hi, r.days, p.period(key) if r.days is not None else "（无天数）", r.article, r.text)
+            )
+    return pl.DataFrame(
+        d_rows,
+        orient="row",
+        schema={
+            "key": pl.String,
+            "profile": pl.String,
+            "from": pl.Date,
+            "to": pl.Date,
+            "days": pl.Int32,
+            "period": pl.String,
+            "article": pl.String,
+            "text": pl.String,
+        },
+    ).sort("key", "from", maintain_order=True)
 
 
 def provision(key: str, on_date=None, rules: RuleSet | None = None) -> str:
@@ -408,8 +505,12 @@ def run_provision_text(con, run_id: str, year: int, key: str) -> str:
     (older runs, whose ``run_rules`` carry no provision sentences: the packaged profile's)."""
     df = run_rules(con, run_id)
     if df is not None:
-        rows = df.filter((pl.col("kind") == "provision") & (pl.col("key") == key)
-                         & (pl.col("valid_from") <= dt.date(year, 12, 31)) & pl.col("text").is_not_null()).sort("valid_from")
+        rows = df.filter(
+            (pl.col("kind") == "provision")
+            & (pl.col("key") == key)
+            & (pl.col("valid_from") <= dt.date(year, 12, 31))
+            & pl.col("text").is_not_null()
+        ).sort("valid_from")
         if rows.height:
             return f"{rows['article'][-1]}：{rows['text'][-1]}"
     return provision_text(key, dt.date(year, 12, 31))
@@ -420,8 +521,9 @@ def run_provision(con, run_id: str, year: int, key: str) -> str:
     df = run_rules(con, run_id)
     if df is None:
         return provision(key)
-    rows = df.filter((pl.col("kind") == "provision") & (pl.col("key") == key)
-                     & (pl.col("valid_from") <= dt.date(year, 12, 31))).sort("valid_from")
+    rows = df.filter(
+        (pl.col("kind") == "provision") & (pl.col("key") == key) & (pl.col("valid_from") <= dt.date(year, 12, 31))
+    ).sort("valid_from")
     if rows.is_empty():
         rows = df.filter((pl.col("kind") == "provision") & (pl.col("key") == key)).sort("valid_from").head(1)
     return rows["article"][-1] if rows.height else ""

@@ -18,5 +18,19 @@ from hzeval.samples.generator import (
     write_sized_drop,
 )
 
-__all__ = ["AS_OF", "AUTHORITY", "DEFAULT_SEED", "NO_CATALOGUE", "NO_COLLECTION_LIST", "REFERENCE_UNITS", "SIZES",
-           "VETO_AGENCY", "YEARS", "generate", "main", "profiles", "write_drop", "write_sized_drop"]
+__all__ = [
+    "AS_OF",
+    "AUTHORITY",
+    "DEFAULT_SEED",
+    "NO_CATALOGUE",
+    "NO_COLLECTION_LIST",
+    "REFERENCE_UNITS",
+    "SIZES",
+    "VETO_AGENCY",
+    "YEARS",
+    "generate",
+    "main",
+    "profiles",
+    "write_drop",
+    "write_sized_drop",
+]

@@ -73,27 +73,37 @@ def build(overrides: pl.DataFrame | None = None) -> pl.DataFrame:
     work = pl.Series(list(cc.workdays), dtype=pl.Date)
     bundled = pl.col("year").is_in(list(bundled_years()))
     base = (
-        pl.when(bundled & pl.col("day").is_in(hol.implode())).then(False)
-        .when(bundled & pl.col("day").is_in(work.implode())).then(True)
+        pl.when(bundled & pl.col("day").is_in(hol.implode()))
+        .then(False)
+        .when(bundled & pl.col("day").is_in(work.implode()))
+        .then(True)
         .otherwise(weekday)
     )
-    frame = frame.with_columns(is_workday=base, source=pl.when(bundled).then(pl.lit("chinese_calendar")).otherwise(pl.lit("weekday")))
+    frame = frame.with_columns(
+        is_workday=base, source=pl.when(bundled).then(pl.lit("chinese_calendar")).otherwise(pl.lit("weekday"))
+    )
     if ov:
         ovf = pl.DataFrame({"day": list(ov), "ov": list(ov.values())}, schema={"day": pl.Date, "ov": pl.Boolean})
-        frame = frame.join(ovf, on="day", how="left", maintain_order="left").with_columns(
-            is_workday=pl.coalesce("ov", "is_workday"),
-            source=pl.when(pl.col("ov").is_not_null()).then(pl.lit("calendar_overrides")).otherwise("source"),
-        ).drop("ov")
+        frame = (
+            frame.join(ovf, on="day", how="left", maintain_order="left")
+            .with_columns(
+                is_workday=pl.coalesce("ov", "is_workday"),
+                source=pl.when(pl.col("ov").is_not_null()).then(pl.lit("calendar_overrides")).otherwise("source"),
+            )
+            .drop("ov")
+        )
     # A gap (e.g. 2028 from overrides while 2027 is missing) must not be jumped over by a
     # deadline: the index leaps by GAP_LEAP at every missing year, so index + n never reaches
     # a day after the gap and the lookup fails as uncovered.
-    missing_before = pl.col("year").map_batches(
-        lambda y: pl.Series([sum(1 for m in range(first, v) if m not in years) for v in y.to_list()]),
-        return_dtype=pl.Int64,
-    ) if len(years) != last - first + 1 else pl.lit(0, pl.Int64)
-    frame = frame.with_columns(
-        wd_index=pl.col("is_workday").cast(pl.Int64).cum_sum() + missing_before * GAP_LEAP
+    missing_before = (
+        pl.col("year").map_batches(
+            lambda y: pl.Series([sum(1 for m in range(first, v) if m not in years) for v in y.to_list()]),
+            return_dtype=pl.Int64,
+        )
+        if len(years) != last - first + 1
+        else pl.lit(0, pl.Int64)
     )
+    frame = frame.with_columns(wd_index=pl.col("is_workday").cast(pl.Int64).cum_sum() + missing_before * GAP_LEAP)
     return frame.select("day", "year", "is_workday", "wd_index", "source")
 
 
@@ -214,11 +224,15 @@ create or replace macro wd_between(a, b) as (
 def install(con) -> None:
     """(Re)build the ``calendar`` table from ``calendar_overrides`` and create the macros."""
     try:
-        ov = frame(con, "select date, is_workday from calendar_overrides where date is not null and is_workday is not null")
+        ov = frame(
+            con, "select date, is_workday from calendar_overrides where date is not null and is_workday is not null"
+        )
     except duckdb.CatalogException:  # no calendar_overrides table in a bare connection
         ov = None
     cal = build(ov)
-    con.execute("create or replace table calendar (day date primary key, year integer, is_workday boolean, wd_index bigint, source varchar)")
+    con.execute(
+        "create or replace table calendar (day date primary key, year integer, is_workday boolean, wd_index bigint, source varchar)"
+    )
     con.register("_calendar_frame", cal.to_arrow())
     con.execute("insert into calendar select day, year, is_workday, wd_index, source from _calendar_frame")
     con.unregister("_calendar_frame")

@@ -41,8 +41,9 @@ REFERENCE_TABLES = ("agencies", "calendar", "adjustments", "adjustment_events")
 #: input tables the 督办 list and the project gate recompute from at any as-of time (the dashboard's
 #: 督办 page reuses ``hzeval.assessment.supervise.supervision_items`` on the published copy). ``api_calls``, the
 #: large log, is left out: neither the deadline metrics nor the gate step read it.
-SOURCE_TABLES = tuple(t for t in TABLES if t not in REFERENCE_TABLES and t != "api_calls"
-                      and t != "contacts")  # contacts hold robot keys and mail addresses: never published
+SOURCE_TABLES = tuple(
+    t for t in TABLES if t not in REFERENCE_TABLES and t != "api_calls" and t != "contacts"
+)  # contacts hold robot keys and mail addresses: never published
 #: the warehouse's bookkeeping tables published for the staff notebooks (drop check): files loaded and
 #: rejected rows; with them ``input_coverage``, rows per table, month and agency of every input table
 #: (api_calls included) — see hzeval.workbench.staff
@@ -93,18 +94,36 @@ def publish_run(con, run_id: str, db=None) -> Path:
 
 #: the time column that places a row of each table in a month (coverage)
 TIME_COLUMN = {
-    "catalog_snapshot": "snapshot_date", "catalog_items": "snapshot_date", "basis_changes": "effective_date",
-    "catalog_events": "event_time", "aggregation_log": "started_at", "share_applications": "submitted_at",
-    "share_feedback": "submitted_at", "api_calls": "called_at", "objections": "raised_at",
-    "open_plans": "filed_at", "open_applications": "submitted_at", "projects": "approved_at",
-    "security_records": "done_at", "incidents": "occurred_at", "rectifications": "issued_at",
+    "catalog_snapshot": "snapshot_date",
+    "catalog_items": "snapshot_date",
+    "basis_changes": "effective_date",
+    "catalog_events": "event_time",
+    "aggregation_log": "started_at",
+    "share_applications": "submitted_at",
+    "share_feedback": "submitted_at",
+    "api_calls": "called_at",
+    "objections": "raised_at",
+    "open_plans": "filed_at",
+    "open_applications": "submitted_at",
+    "projects": "approved_at",
+    "security_records": "done_at",
+    "incidents": "occurred_at",
+    "rectifications": "issued_at",
 }
 #: the agency column of each table (coverage by agency)
 AGENCY_COLUMN = {
-    "catalog_snapshot": "provider_code", "basis_changes": "agency_code", "catalog_events": "agency_code",
-    "aggregation_log": "agency_code", "share_applications": "provider_code", "api_calls": "consumer_code",
-    "objections": "provider_code", "open_plans": "agency_code", "open_applications": "agency_code",
-    "projects": "owner_code", "security_records": "agency_code", "incidents": "agency_code",
+    "catalog_snapshot": "provider_code",
+    "basis_changes": "agency_code",
+    "catalog_events": "agency_code",
+    "aggregation_log": "agency_code",
+    "share_applications": "provider_code",
+    "api_calls": "consumer_code",
+    "objections": "provider_code",
+    "open_plans": "agency_code",
+    "open_applications": "agency_code",
+    "projects": "owner_code",
+    "security_records": "agency_code",
+    "incidents": "agency_code",
     "rectifications": "agency_code",
 }
 COVERAGE_TABLES = tuple(t for t in TIME_COLUMN if t in AGENCY_COLUMN and t in TABLES)
@@ -118,8 +137,10 @@ def coverage_sql() -> str:
     for t in COVERAGE_TABLES:
         tc, ac = TIME_COLUMN[t], AGENCY_COLUMN[t]  # names from the constants above, never from input
         assert tc in TABLES[t].names and ac in TABLES[t].names
-        parts.append(f"select '{t}' as table_name, strftime({tc}, '%Y-%m') as month, {ac} as agency_code, "
-                     f"count(*) as rows from main.{t} where {tc} is not null group by all")
+        parts.append(
+            f"select '{t}' as table_name, strftime({tc}, '%Y-%m') as month, {ac} as agency_code, "
+            f"count(*) as rows from main.{t} where {tc} is not null group by all"
+        )
     return " union all ".join(parts)
 
 
@@ -194,7 +215,7 @@ def _latest(folder: Path, year: int | None) -> Path | None:
     The one rule of "latest" (issue 24 adds "the latest official run, else the latest trial" here):
     what the pointers say — ``LATEST-<year>``, then ``LATEST`` when it is of ``year`` (``LATEST`` alone
     without a year) — else, in a folder without pointers, the newest run file of ``year`` by name."""
-    for name in ((f"LATEST-{year}", "LATEST") if year is not None else ("LATEST",)):
+    for name in (f"LATEST-{year}", "LATEST") if year is not None else ("LATEST",):
         pointer = folder / name
         if pointer.exists():
             path = folder / pointer.read_text(encoding="utf-8").strip()
@@ -204,8 +225,9 @@ def _latest(folder: Path, year: int | None) -> Path | None:
     return runs[-1] if runs else None
 
 
-def resolve_run(published: str | os.PathLike | None = None, *, year: int | None = None,
-                run_id: str | None = None, db=None) -> Path | None:
+def resolve_run(
+    published: str | os.PathLike | None = None, *, year: int | None = None, run_id: str | None = None, db=None
+) -> Path | None:
     """Which published run to read: the one resolver (DESIGN §2, §7). None when there is none.
 
     ``published`` is a run file (read as given), a folder of published runs, or None
@@ -224,8 +246,9 @@ def resolve_run(published: str | os.PathLike | None = None, *, year: int | None 
     return _latest(target, year)
 
 
-def find_published(published: str | os.PathLike | None = None, year: int | None = None, db=None, *,
-                   run_id: str | None = None) -> Path:
+def find_published(
+    published: str | os.PathLike | None = None, year: int | None = None, db=None, *, run_id: str | None = None
+) -> Path:
     """:func:`resolve_run`, raising :class:`RunNotFoundError` (saying what to do) when there is no such run."""
     path = resolve_run(published, year=year, run_id=run_id, db=db)
     if path is not None:

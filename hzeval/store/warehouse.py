@@ -16,9 +16,9 @@ from pathlib import Path
 
 import duckdb
 
-from hzeval.store import calendar
 from hzeval.contract import TABLES, table_ddl
 from hzeval.errors import WarehouseBusy, WarehouseError
+from hzeval.store import calendar
 from hzeval.store.location import db_path
 from hzeval.store.published import recover
 
@@ -134,8 +134,11 @@ def is_lock_conflict(exc: BaseException) -> bool:
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     for t in TABLES.values():
         con.execute(table_ddl(t))
-    have = set(con.execute(
-        "select table_name, column_name from information_schema.columns where table_schema = 'main'").fetchall())
+    have = set(
+        con.execute(
+            "select table_name, column_name from information_schema.columns where table_schema = 'main'"
+        ).fetchall()
+    )
     for t in TABLES.values():
         for c in t.columns:  # a column the contract gained since the warehouse was made
             if (t.name, c.name) not in have:
@@ -143,7 +146,9 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(SYSTEM_DDL)
     con.execute(MIGRATIONS)
     con.execute(NOTICES_DDL)
-    exists = con.execute("select count(*) from information_schema.tables where table_name = 'calendar'").fetchall()[0][0]
+    exists = con.execute("select count(*) from information_schema.tables where table_name = 'calendar'").fetchall()[0][
+        0
+    ]
     if not exists:
         calendar.install(con)
     else:

@@ -14,5 +14,15 @@ from hzeval.workbench.session import (
     published_folder,
 )
 
-__all__ = ["Inputs", "gallery_jobs", "gallery_links", "lab_command", "lab_environment", "lab_kernel_env",
-           "open_inputs", "open_previous", "open_run", "published_folder"]
+__all__ = [
+    "Inputs",
+    "gallery_jobs",
+    "gallery_links",
+    "lab_command",
+    "lab_environment",
+    "lab_kernel_env",
+    "open_inputs",
+    "open_previous",
+    "open_run",
+    "published_folder",
+]

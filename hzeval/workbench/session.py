@@ -117,10 +117,19 @@ def lab_kernel_env() -> Path:
     import sys
     import tempfile
 
-    root = Path(tempfile.gettempdir()) / f"hzeval-lab-{os.getuid()}-{hashlib.sha1(sys.executable.encode()).hexdigest()[:8]}"
+    root = (
+        Path(tempfile.gettempdir())
+        / f"hzeval-lab-{os.getuid()}-{hashlib.sha1(sys.executable.encode()).hexdigest()[:8]}"
+    )
     spec = root / "kernels" / "python3" / "kernel.json"
-    body = json.dumps({"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-                       "display_name": "Python 3 (hzeval)", "language": "python", "metadata": {"debugger": True}})
+    body = json.dumps(
+        {
+            "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+            "display_name": "Python 3 (hzeval)",
+            "language": "python",
+            "metadata": {"debugger": True},
+        }
+    )
     if not spec.exists() or spec.read_text(encoding="utf-8") != body:
         spec.parent.mkdir(parents=True, exist_ok=True)
         tmp = spec.with_suffix(f".{os.getpid()}.tmp")
@@ -134,10 +143,19 @@ def lab_command(notebooks: Path, port: int, address: str, token: str, browser: b
     taken is an error, not a silent move to another port), token required."""
     import sys
 
-    return [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={notebooks}", f"--ServerApp.ip={address}",
-            f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-            f"--ServerApp.open_browser={browser}", "--MappingKernelManager.default_kernel_name=python3",
-            *(["--allow-root"] if os.geteuid() == 0 else [])]  # containers and CI run as root
+    return [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        f"--ServerApp.root_dir={notebooks}",
+        f"--ServerApp.ip={address}",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.open_browser={browser}",
+        "--MappingKernelManager.default_kernel_name=python3",
+        *(["--allow-root"] if os.geteuid() == 0 else []),
+    ]  # containers and CI run as root
 
 
 def lab_environment(published: Path) -> dict[str, str]:
@@ -159,8 +177,16 @@ GALLERY = (("drop_check", "{year} 年度数据包检查"), ("year_over_year", "{
 def gallery_jobs(run, out_dir: Path, notebooks: Path) -> list:
     """One report job per gallery notebook, reading the same published run as the rest of the render."""
     params = {"published": str(run.path.resolve()), "year": run.year, "interactive": False}
-    return [Job("notebook", str(notebooks / f"{name}.ipynb"), str(out_dir / "notebooks" / f"{name}.html"),
-                title.format(year=run.year), params) for name, title in GALLERY]
+    return [
+        Job(
+            "notebook",
+            str(notebooks / f"{name}.ipynb"),
+            str(out_dir / "notebooks" / f"{name}.html"),
+            title.format(year=run.year),
+            params,
+        )
+        for name, title in GALLERY
+    ]
 
 
 def gallery_links(year: int) -> list[tuple[str, str]]:

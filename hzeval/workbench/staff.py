@@ -22,14 +22,13 @@ import polars as pl
 
 from hzeval import pages as report_html
 from hzeval import present
-from hzeval.store.calendar import WorkCalendar
 from hzeval.contract import TABLES
 from hzeval.ingest.report import unresolved_sql
 from hzeval.metrics import METRICS
-from hzeval.store.published import AGENCY_COLUMN, COVERAGE_TABLES, TIME_COLUMN, coverage_sql  # noqa: F401 - the drop check's
 from hzeval.metrics.profiles import run_metric_articles
+from hzeval.store.calendar import WorkCalendar
+from hzeval.store.published import AGENCY_COLUMN, COVERAGE_TABLES, TIME_COLUMN, coverage_sql  # noqa: F401 - the drop check's
 from hzeval.util.frame import frame
-
 
 #: columns never shown to staff (bookkeeping, or raw codes already shown by a name)
 INTERNAL = {"load_id", "record_table", "metric_id", "late", "ok", "num", "den", "sha256", "run_id_prev", "source"}
@@ -80,8 +79,15 @@ def _points(v) -> str:
 
 #: columns with a fixed way of writing them (years and ranks without thousands separators)
 DEFAULT_FORMATS: dict[str, Callable] = {
-    "due_at": deadline_text, "year": str, "rank": str, "rank_prev": str, "example_line": str,
-    "total": _points, "total_prev": _points, "points": _points, "points_prev": _points,
+    "due_at": deadline_text,
+    "year": str,
+    "rank": str,
+    "rank_prev": str,
+    "example_line": str,
+    "total": _points,
+    "total_prev": _points,
+    "points": _points,
+    "points_prev": _points,
 }
 
 
@@ -101,8 +107,11 @@ class Table:
     @property
     def columns(self) -> list[str]:
         labels = {**present.COLUMNS, **(self.labels or {})}  # the one label table
-        return [c for c in self.df.columns if c not in INTERNAL and not c.startswith("_")
-                and (c in labels or not c.isascii())]
+        return [
+            c
+            for c in self.df.columns
+            if c not in INTERNAL and not c.startswith("_") and (c in labels or not c.isascii())
+        ]
 
     @property
     def headers(self) -> list[str]:
@@ -130,8 +139,10 @@ class Table:
             body.append(f'<tr><td colspan="{max(len(cols), 1)}" class="empty">（无）</td></tr>')
         title = f"<h3>{esc(self.title)}</h3>" if self.title else ""
         notes = "；".join(n for n in (self.note, count_note(self.shown, self.df.height)) if n)
-        return (f'{title}<p class="hz-note">{esc(notes)}</p><table class="data"><thead><tr>{head}</tr></thead>'
-                f"<tbody>{''.join(body)}</tbody></table>")
+        return (
+            f'{title}<p class="hz-note">{esc(notes)}</p><table class="data"><thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(body)}</tbody></table>"
+        )
 
 
 @dataclass
@@ -157,7 +168,9 @@ class View:
         lines = []
         for p in self.parts:
             if isinstance(p, Table):
-                lines.append(f"{p.title}：{count_note(p.shown, p.df.height)}" if p.title else count_note(p.shown, p.df.height))
+                lines.append(
+                    f"{p.title}：{count_note(p.shown, p.df.height)}" if p.title else count_note(p.shown, p.df.height)
+                )
             elif isinstance(p, Text):
                 lines.append(" ".join(x for x in (p.title, p.text) if x))
         return "\n".join(lines)
@@ -201,9 +214,12 @@ class Picker:
         pass
 
 
-def picker(render: Callable[..., View], interactive: bool = True,
-           refresh: Callable[[dict], dict[str, list]] | None = None,
-           **choices: tuple[Sequence[tuple[str, object]], object]):
+def picker(
+    render: Callable[..., View],
+    interactive: bool = True,
+    refresh: Callable[[dict], dict[str, list]] | None = None,
+    **choices: tuple[Sequence[tuple[str, object]], object],
+):
     """Show ``render(**values)``; in JupyterLab with one dropdown per choice (label, value) that
     re-renders on change. ``choices`` maps a parameter to (options, initial value); ``refresh(values)``
     gives new options for dependent dropdowns (e.g. the items of the chosen agency and metric). The
@@ -223,9 +239,13 @@ def picker(render: Callable[..., View], interactive: bool = True,
         options = list(options)
         if value not in [v for _, v in options]:
             options = [(f"{value}（不在列表中）", value), *options]
-        dropdowns[name] = widgets.Dropdown(options=options, value=value, description=PICKER_LABELS.get(name, name),
-                                           style={"description_width": "initial"},
-                                           layout=widgets.Layout(width="max-content", min_width="320px"))
+        dropdowns[name] = widgets.Dropdown(
+            options=options,
+            value=value,
+            description=PICKER_LABELS.get(name, name),
+            style={"description_width": "initial"},
+            layout=widgets.Layout(width="max-content", min_width="320px"),
+        )
     out = widgets.Output()
     out.append_display_data(first)
 
@@ -254,8 +274,14 @@ def picker(render: Callable[..., View], interactive: bool = True,
     return Picker(first, dropdowns, out, box)
 
 
-PICKER_LABELS = {"metric_id": "指标", "agency_code": "机构", "record_id": "事项", "table": "数据表",
-                 "before": "对比快照（前）", "after": "对比快照（后）"}
+PICKER_LABELS = {
+    "metric_id": "指标",
+    "agency_code": "机构",
+    "record_id": "事项",
+    "table": "数据表",
+    "before": "对比快照（前）",
+    "after": "对比快照（后）",
+}
 
 
 # --------------------------------------------------------------------------- pickers from the registry
@@ -287,18 +313,25 @@ def table_options() -> list[tuple[str, str]]:
 
 def loads(con, last: int | None = None) -> pl.DataFrame:
     """Files loaded (newest first): table, rows loaded / rejected / replaced, when."""
-    return frame(con, """
+    return frame(
+        con,
+        """
         select load_id, file, table_name, file_format, encoding, rows_loaded, rows_rejected, rows_replaced, loaded_at
         from loads order by load_id desc limit coalesce($n, 1000000)
-    """, {"n": last})
+    """,
+        {"n": last},
+    )
 
 
 def rejects_by_reason(con) -> pl.DataFrame:
-    return frame(con, """
+    return frame(
+        con,
+        """
         select table_name, column_name, reason as reject_reason, count(*) as rows, min(file) as example_file,
                min(line) as example_line
         from rejects group by all order by rows desc, table_name, column_name
-    """)
+    """,
+    )
 
 
 def unresolved(con, present: Sequence[str]) -> pl.DataFrame:
@@ -314,10 +347,16 @@ def _zh_tables(df: pl.DataFrame) -> pl.DataFrame:
     zh = {t.name: t.zh for t in TABLES.values()}
     out = df.with_columns(pl.col("table_name").replace_strict(zh, default=pl.col("table_name")).alias("table_zh"))
     if "column_name" in df.columns:
-        cols = pl.DataFrame([(t.name, c.name, c.zh) for t in TABLES.values() for c in t.columns],
-                            schema=["table_name", "column_name", "column_zh"], orient="row")
-        out = (out.join(cols, on=["table_name", "column_name"], how="left", maintain_order="left")
-               .with_columns(pl.coalesce("column_zh", "column_name").alias("column_name")).drop("column_zh"))
+        cols = pl.DataFrame(
+            [(t.name, c.name, c.zh) for t in TABLES.values() for c in t.columns],
+            schema=["table_name", "column_name", "column_zh"],
+            orient="row",
+        )
+        out = (
+            out.join(cols, on=["table_name", "column_name"], how="left", maintain_order="left")
+            .with_columns(pl.coalesce("column_zh", "column_name").alias("column_name"))
+            .drop("column_zh")
+        )
     return out.select("table_zh", *[c for c in out.columns if c not in ("table_name", "table_zh")])
 
 
@@ -326,12 +365,16 @@ def coverage(con, table: str, year: int | None = None) -> pl.DataFrame:
     agency of the register appears (a row of dashes is an agency that exported nothing)."""
     if table not in COVERAGE_TABLES:
         raise KeyError(f"no coverage view for {table}")
-    cov = frame(con, """
+    cov = frame(
+        con,
+        """
         select a.agency_code, a.agency_name, c.month, c.rows
         from agencies a left join input_coverage c
           on c.agency_code = a.agency_code and c.table_name = $t and ($y is null or c.month like $y || '-%')
         order by a.agency_code
-    """, {"t": table, "y": str(year) if year else None})
+    """,
+        {"t": table, "y": str(year) if year else None},
+    )
     months = sorted(m for m in cov["month"].unique().to_list() if m is not None)
     if year:
         months = [f"{year}-{m:02d}" for m in range(1, 13)]
@@ -355,34 +398,51 @@ def snapshot_diff(con, before: dt.date | None = None, after: dt.date | None = No
     dates = snapshot_dates(con)
     if len(dates) < 2 and (before is None or after is None):
         empty = pl.DataFrame()
-        return {"before": None, "after": dates[-1] if dates else None, "added": empty, "withdrawn": empty,
-                "changed": empty}
+        return {
+            "before": None,
+            "after": dates[-1] if dates else None,
+            "added": empty,
+            "withdrawn": empty,
+            "changed": empty,
+        }
     before = before or dates[-2]
     after = after or dates[-1]
     fields = [c.name for c in TABLES["catalog_snapshot"].columns if c.name not in ("snapshot_date", "resource_code")]
     p = {"b": before, "a": after}
-    added = frame(con, """
+    added = frame(
+        con,
+        """
         select n.resource_code, n.resource_name, n.provider_code, n.status from catalog_snapshot n
         where n.snapshot_date = $a and n.resource_code not in (select resource_code from catalog_snapshot where snapshot_date = $b)
-        order by 1""", p)
-    withdrawn = frame(con, """
+        order by 1""",
+        p,
+    )
+    withdrawn = frame(
+        con,
+        """
         select o.resource_code, o.resource_name, o.provider_code,
                coalesce(n.status, '（快照中已无此资源）') as now_status
         from catalog_snapshot o left join catalog_snapshot n on n.resource_code = o.resource_code and n.snapshot_date = $a
         where o.snapshot_date = $b and o.status = '已发布' and (n.resource_code is null or n.status <> '已发布')
-        order by 1""", p)
+        order by 1""",
+        p,
+    )
     unpivot = ", ".join(f"cast({f} as varchar) as {f}" for f in fields)
-    changed = frame(con, f"""
+    changed = frame(
+        con,
+        f"""
         with o as (unpivot (select resource_code, {unpivot} from catalog_snapshot where snapshot_date = $b)
-                   on {', '.join(fields)} into name field value before_value),
+                   on {", ".join(fields)} into name field value before_value),
              n as (unpivot (select resource_code, {unpivot} from catalog_snapshot where snapshot_date = $a)
-                   on {', '.join(fields)} into name field value after_value)
+                   on {", ".join(fields)} into name field value after_value)
         select resource_code, field, before_value, after_value
         from o full join n using (resource_code, field)
         where before_value is distinct from after_value
           and resource_code in (select resource_code from catalog_snapshot where snapshot_date = $b)
           and resource_code in (select resource_code from catalog_snapshot where snapshot_date = $a)
-        order by resource_code, field""", p)
+        order by resource_code, field""",
+        p,
+    )
     return {"before": before, "after": after, "added": added, "withdrawn": withdrawn, "changed": changed}
 
 
@@ -394,13 +454,17 @@ def snapshot_view(con, before=None, after=None, limit: int = DEFAULT_LIMIT) -> V
     zh = {c.name: c.zh for c in TABLES["catalog_snapshot"].columns}
     changed = diff["changed"].with_columns(pl.col("field").replace_strict(zh, default=pl.col("field")))
     b, a = diff["before"], diff["after"]
-    head = (f"对比 {b:%Y-%m-%d} 与 {a:%Y-%m-%d} 两期目录快照：新增 {diff['added'].height} 个资源，"
-            f"下架或消失 {diff['withdrawn'].height} 个，字段变化 {changed.height} 处。")
+    head = (
+        f"对比 {b:%Y-%m-%d} 与 {a:%Y-%m-%d} 两期目录快照：新增 {diff['added'].height} 个资源，"
+        f"下架或消失 {diff['withdrawn'].height} 个，字段变化 {changed.height} 处。"
+    )
     return View(
         Text(head, f"目录快照差异（{b:%Y-%m-%d} → {a:%Y-%m-%d}）"),
         Table(diff["added"], f"新增资源（{a:%Y-%m-%d} 有、{b:%Y-%m-%d} 无）", limit=limit),
         Table(diff["withdrawn"], f"下架或消失的资源（{b:%Y-%m-%d} 已发布）", limit=limit),
-        Table(changed, "字段变化", labels={"before_value": f"{b:%Y-%m-%d}", "after_value": f"{a:%Y-%m-%d}"}, limit=limit),
+        Table(
+            changed, "字段变化", labels={"before_value": f"{b:%Y-%m-%d}", "after_value": f"{a:%Y-%m-%d}"}, limit=limit
+        ),
     )
 
 
@@ -415,8 +479,12 @@ def drop_check_view(inputs, limit: int = DEFAULT_LIMIT) -> View:
     return View(
         Text(inputs.note()),
         Table(_zh_tables(files), "已加载文件（最新在前）", limit=limit),
-        Table(rejects, "拒收行（按原因）", limit=limit,
-              note=f"拒收 {rejects['rows'].sum() if not rejects.is_empty() else 0:,} 行"),
+        Table(
+            rejects,
+            "拒收行（按原因）",
+            limit=limit,
+            note=f"拒收 {rejects['rows'].sum() if not rejects.is_empty() else 0:,} 行",
+        ),
         Table(unres, "无法对应的代码（数据已保留，名录或目录到位后自动对应）", limit=limit, note=unres_note),
     )
 
@@ -427,8 +495,16 @@ def coverage_view(con, table: str, year: int | None) -> View:
     months = [c for c in cov.columns if c[:4].isdigit()]
     gaps = cov.filter(pl.all_horizontal(pl.col(m).is_null() for m in months)).height if months else cov.height
     labels = {m: f"{int(m[5:])}月" for m in months}
-    return View(Table(cov, f"{TABLES[table].zh}：按月份和机构的行数（{year or '全部'}年）", labels=labels, limit=None,
-                      note=f"全年无数据的机构 {gaps} 个（整行为 —，标红）", bad=lambda r: all(r[m] is None for m in months)))
+    return View(
+        Table(
+            cov,
+            f"{TABLES[table].zh}：按月份和机构的行数（{year or '全部'}年）",
+            labels=labels,
+            limit=None,
+            note=f"全年无数据的机构 {gaps} 个（整行为 —，标红）",
+            bad=lambda r: all(r[m] is None for m in months),
+        )
+    )
 
 
 # --------------------------------------------------------------------------- evidence explorer
@@ -440,13 +516,22 @@ def metric_summary(run, agency: str, metric: str) -> pl.DataFrame:
 
 def evidence(run, agency: str, metric: str) -> pl.DataFrame:
     """The run's evidence items of one agency and metric (failed, late, or adjusted), by deadline."""
-    return run.evidence(agency, metric).select("record_table", "record_id", "reason", "due_at", "done_at", "adjustment_id")
+    return run.evidence(agency, metric).select(
+        "record_table", "record_id", "reason", "due_at", "done_at", "adjustment_id"
+    )
 
 
 #: chinese_calendar names its holidays in English
-HOLIDAY_ZH = {"New Year's Day": "元旦", "Spring Festival": "春节", "Tomb-sweeping Day": "清明节", "Labour Day": "劳动节",
-              "Dragon Boat Festival": "端午节", "National Day": "国庆节", "Mid-autumn Festival": "中秋节",
-              "Anti-Fascist 70th Day": "抗战胜利纪念日"}
+HOLIDAY_ZH = {
+    "New Year's Day": "元旦",
+    "Spring Festival": "春节",
+    "Tomb-sweeping Day": "清明节",
+    "Labour Day": "劳动节",
+    "Dragon Boat Festival": "端午节",
+    "National Day": "国庆节",
+    "Mid-autumn Festival": "中秋节",
+    "Anti-Fascist 70th Day": "抗战胜利纪念日",
+}
 
 
 def deadline_steps(cal: WorkCalendar, start: dt.date | dt.datetime, n: int) -> pl.DataFrame:
@@ -470,8 +555,16 @@ def deadline_steps(cal: WorkCalendar, start: dt.date | dt.datetime, n: int) -> p
             kind, note = ("调休上班" if weekend else "工作日"), f"第 {counted} 个工作日"
         else:
             kind, note = ("法定节假日" if name else ("周末" if weekend else "调整休息日")), "不计"
-        rows.append({"date": day, "weekday": "一二三四五六日"[day.weekday()], "kind": kind,
-                     "holiday": HOLIDAY_ZH.get(name, name) if name else "", "counted": note, "source": source})
+        rows.append(
+            {
+                "date": day,
+                "weekday": "一二三四五六日"[day.weekday()],
+                "kind": kind,
+                "holiday": HOLIDAY_ZH.get(name, name) if name else "",
+                "counted": note,
+                "source": source,
+            }
+        )
     return pl.DataFrame(rows)
 
 
@@ -504,12 +597,16 @@ def records_for(con, table: str, record_id: str) -> pl.DataFrame:
     """The input record(s) behind an evidence item (by the table's first key column), with the
     contract's Chinese column names; empty when the table is not in the published copy."""
     t = TABLES[table]
-    present = con.execute("select count(*) from information_schema.tables where table_name = $t", {"t": table}).fetchall()
+    present = con.execute(
+        "select count(*) from information_schema.tables where table_name = $t", {"t": table}
+    ).fetchall()
     if not present[0][0]:
         return pl.DataFrame()
     key = "resource_code" if table == "catalog_snapshot" else t.key[0]
     df = frame(con, f"select * from {table} where {key} = $id", {"id": record_id.split(" ")[0]})
-    return df.select([c for c in df.columns if c in t.names]).rename({c.name: c.zh for c in t.columns if c.name in df.columns})
+    return df.select([c for c in df.columns if c in t.names]).rename(
+        {c.name: c.zh for c in t.columns if c.name in df.columns}
+    )
 
 
 def item_options(items: pl.DataFrame) -> list[tuple[str, str]]:
@@ -526,14 +623,23 @@ def evidence_view(run, agency: str, metric: str, limit: int = DEFAULT_LIMIT) -> 
         head = f"{names.get(agency, agency)} 在运行 {run.run_id} 中没有“{m.name_zh}”的指标值。"
     else:
         s = summary.row(0, named=True)
-        value = ("—" if s["value"] is None else f"{s['value'] * 100:.1f}%") if m.kind == "rate" else cell_text(s["count"])
+        value = (
+            ("—" if s["value"] is None else f"{s['value'] * 100:.1f}%") if m.kind == "rate" else cell_text(s["count"])
+        )
         article = run_metric_articles(run.con, run.run_id, run.year).get(metric) or m.article_zh
-        head = (f"{names.get(agency, agency)} · {m.name_zh}（{article}）：{m.doc}。"
-                f"本次结果 {value}（分子 {cell_text(s['numerator'])}，分母 {cell_text(s['denominator'])}）。")
+        head = (
+            f"{names.get(agency, agency)} · {m.name_zh}（{article}）：{m.doc}。"
+            f"本次结果 {value}（分子 {cell_text(s['numerator'])}，分母 {cell_text(s['denominator'])}）。"
+        )
     return View(
         Text(f"{head} 数据来源：已发布的评估运行 {run.run_id}（数据截至 {run.as_of:%Y-%m-%d %H:%M}）。"),
-        Table(items, "失分和已调整的事项", limit=limit, bad=lambda r: r["adjustment_id"] is None,
-              labels={"done_at": "办结时间"}),
+        Table(
+            items,
+            "失分和已调整的事项",
+            limit=limit,
+            bad=lambda r: r["adjustment_id"] is None,
+            labels={"done_at": "办结时间"},
+        ),
     )
 
 
@@ -554,9 +660,15 @@ def item_view(run, metric: str, record_id: str | None, scheme) -> View:
     steps = deadline_explained(run.con, metric, record_id, scheme)
     if not steps.is_empty():
         days = steps.filter(pl.col("counted").str.starts_with("第")).height  # the rule in force on the trigger day
-        parts.append(Table(steps, f"期限逐日计算（{days} 个工作日：事件当日不计，节假日不计，调休上班日计入，"
-                                  f"截止于最后一个工作日 24:00）", limit=None,
-                           bad=lambda r: r["counted"] == "不计"))
+        parts.append(
+            Table(
+                steps,
+                f"期限逐日计算（{days} 个工作日：事件当日不计，节假日不计，调休上班日计入，"
+                f"截止于最后一个工作日 24:00）",
+                limit=None,
+                bad=lambda r: r["counted"] == "不计",
+            )
+        )
     return View(*parts)
 
 
@@ -580,25 +692,46 @@ def year_over_year(cur, prev=None) -> dict[str, pl.DataFrame]:
         p_dim = p_dim.rename({"points": "points_prev"})
         p_ind = p_ind.rename({"value": "value_prev", "count": "count_prev"})
     else:
-        p_tot = pl.DataFrame(schema={"agency_code": pl.String, "total_prev": pl.Float64, "grade_prev": pl.String,
-                                     "rank_prev": pl.Int32})
+        p_tot = pl.DataFrame(
+            schema={"agency_code": pl.String, "total_prev": pl.Float64, "grade_prev": pl.String, "rank_prev": pl.Int32}
+        )
         p_dim = pl.DataFrame(schema={"agency_code": pl.String, "dimension": pl.String, "points_prev": pl.Float64})
-        p_ind = pl.DataFrame(schema={"agency_code": pl.String, "metric_id": pl.String, "value_prev": pl.Float64,
-                                     "count_prev": pl.Int64})
-    totals = (totals.join(p_tot, on="agency_code", how="left")
-              .with_columns((pl.col("total") - pl.col("total_prev")).alias("change"))
-              .select("agency_code", "agency_name", "peer_group", "total_prev", "total", "change",
-                      "grade_prev", "grade", "rank_prev", "rank")
-              .sort("change", "agency_code", nulls_last=True))
-    dims = (dims.join(p_dim, on=["agency_code", "dimension"], how="left")
-            .with_columns((pl.col("points") - pl.col("points_prev")).alias("change"))
-            .select("agency_code", "dimension", "points_prev", "points", "change").sort("agency_code", "dimension"))
+        p_ind = pl.DataFrame(
+            schema={"agency_code": pl.String, "metric_id": pl.String, "value_prev": pl.Float64, "count_prev": pl.Int64}
+        )
+    totals = (
+        totals.join(p_tot, on="agency_code", how="left")
+        .with_columns((pl.col("total") - pl.col("total_prev")).alias("change"))
+        .select(
+            "agency_code",
+            "agency_name",
+            "peer_group",
+            "total_prev",
+            "total",
+            "change",
+            "grade_prev",
+            "grade",
+            "rank_prev",
+            "rank",
+        )
+        .sort("change", "agency_code", nulls_last=True)
+    )
+    dims = (
+        dims.join(p_dim, on=["agency_code", "dimension"], how="left")
+        .with_columns((pl.col("points") - pl.col("points_prev")).alias("change"))
+        .select("agency_code", "dimension", "points_prev", "points", "change")
+        .sort("agency_code", "dimension")
+    )
     names = {k: m.name_zh for k, m in METRICS.items()}
-    inds = (inds.join(p_ind, on=["agency_code", "metric_id"], how="left")
-            .with_columns((pl.col("value") - pl.col("value_prev")).alias("change"),
-                          pl.col("metric_id").replace_strict(names, default=pl.col("metric_id")).alias("metric_name"))
-            .select("agency_code", "metric_id", "metric_name", "value_prev", "value", "change", "count_prev", "count")
-            .sort("agency_code", "metric_id"))
+    inds = (
+        inds.join(p_ind, on=["agency_code", "metric_id"], how="left")
+        .with_columns(
+            (pl.col("value") - pl.col("value_prev")).alias("change"),
+            pl.col("metric_id").replace_strict(names, default=pl.col("metric_id")).alias("metric_name"),
+        )
+        .select("agency_code", "metric_id", "metric_name", "value_prev", "value", "change", "count_prev", "count")
+        .sort("agency_code", "metric_id")
+    )
     return {"totals": totals, "dimensions": dims, "indicators": inds}
 
 
@@ -615,26 +748,54 @@ def yoy_view(run, prev, limit: int = DEFAULT_LIMIT) -> View:
     y = year_over_year(run, prev)
     names = agency_names(run.con)
     runs = [run] + ([prev] if prev else [])
-    runs_df = pl.DataFrame({"year": [r.year for r in runs], "run_id": [r.run_id for r in runs],
-                            "as_of": [r.as_of for r in runs], "finished_at": [r.finished_at for r in runs]})
-    head = (f"对比 {run.year} 年（运行 {run.run_id}）与 {prev.year} 年（运行 {prev.run_id}）"
-            if prev else f"没有已发布的 {run.year - 1} 年评估结果，只列出 {run.year} 年（先运行 hzeval assess --year {run.year - 1}）")
+    runs_df = pl.DataFrame(
+        {
+            "year": [r.year for r in runs],
+            "run_id": [r.run_id for r in runs],
+            "as_of": [r.as_of for r in runs],
+            "finished_at": [r.finished_at for r in runs],
+        }
+    )
+    head = (
+        f"对比 {run.year} 年（运行 {run.run_id}）与 {prev.year} 年（运行 {prev.run_id}）"
+        if prev
+        else f"没有已发布的 {run.year - 1} 年评估结果，只列出 {run.year} 年（先运行 hzeval assess --year {run.year - 1}）"
+    )
     dims = y["dimensions"]
-    wide = (dims.with_columns(pl.col("agency_code").replace_strict(names, default=pl.col("agency_code")).alias("agency_name"))
-            .pivot(on="dimension", index=["agency_code", "agency_name"], values="change", sort_columns=True)
-            .sort("agency_code"))
+    wide = (
+        dims.with_columns(
+            pl.col("agency_code").replace_strict(names, default=pl.col("agency_code")).alias("agency_name")
+        )
+        .pivot(on="dimension", index=["agency_code", "agency_name"], values="change", sort_columns=True)
+        .sort("agency_code")
+    )
     moved = y["indicators"].filter(pl.col("change").is_not_null() & (pl.col("change") != 0))
-    moved = (moved.with_columns(pl.col("agency_code").replace_strict(names, default=pl.col("agency_code")).alias("agency_name"))
-             .sort(pl.col("change").abs(), "agency_code", descending=[True, False])
-             .select("agency_code", "agency_name", "metric_name", "value_prev", "value", "change"))
+    moved = (
+        moved.with_columns(
+            pl.col("agency_code").replace_strict(names, default=pl.col("agency_code")).alias("agency_name")
+        )
+        .sort(pl.col("change").abs(), "agency_code", descending=[True, False])
+        .select("agency_code", "agency_name", "metric_name", "value_prev", "value", "change")
+    )
     rate = {"value_prev": _pct, "value": _pct, "change": lambda v: f"{v * 100:+.1f} 个百分点"}
     return View(
         Text(head, "对比的评估运行"),
         Table(runs_df, limit=None),
-        Table(y["totals"], "总分与等级（降幅最大的在前）", labels=present.THIS_YEAR, limit=limit,
-              formats={"change": _signed}, bad=lambda r: (r["change"] or 0) < 0),
-        Table(wide, "各维度得分变化（本年 − 上年）", labels={c: c for c in wide.columns if not c.isascii()},
-              formats={c: _signed for c in wide.columns if not c.isascii()}, limit=limit),
+        Table(
+            y["totals"],
+            "总分与等级（降幅最大的在前）",
+            labels=present.THIS_YEAR,
+            limit=limit,
+            formats={"change": _signed},
+            bad=lambda r: (r["change"] or 0) < 0,
+        ),
+        Table(
+            wide,
+            "各维度得分变化（本年 − 上年）",
+            labels={c: c for c in wide.columns if not c.isascii()},
+            formats={c: _signed for c in wide.columns if not c.isascii()},
+            limit=limit,
+        ),
         Table(moved, "变化最大的指标（比率类，按变化幅度）", formats=rate, limit=limit, labels=present.THIS_YEAR),
     )
 
@@ -647,36 +808,61 @@ def yoy_agency_view(run, prev, agency_code: str) -> View:
     kinds = {k: m.kind for k, m in METRICS.items()}
     ind = ind.with_columns(
         pl.col("metric_id").replace_strict(kinds, default="rate").alias("_kind"),
-        pl.col("metric_id").replace_strict(run_metric_articles(run.con, run.run_id, run.year), default="").alias("article"),
+        pl.col("metric_id")
+        .replace_strict(run_metric_articles(run.con, run.run_id, run.year), default="")
+        .alias("article"),
     )
     rates = ind.filter(pl.col("_kind") == "rate").select("metric_name", "article", "value_prev", "value", "change")
     counts = ind.filter(pl.col("_kind") == "count").select("metric_name", "article", "count_prev", "count")
     rate = {"value_prev": _pct, "value": _pct, "change": lambda v: f"{v * 100:+.1f} 个百分点"}
     return View(
-        Table(rates, f"{names.get(agency_code, agency_code)}：比率类指标", formats=rate, limit=None,
-              labels=present.THIS_YEAR, bad=lambda r: (r["change"] or 0) < 0),
+        Table(
+            rates,
+            f"{names.get(agency_code, agency_code)}：比率类指标",
+            formats=rate,
+            limit=None,
+            labels=present.THIS_YEAR,
+            bad=lambda r: (r["change"] or 0) < 0,
+        ),
         Table(counts, f"{names.get(agency_code, agency_code)}：次数类指标", labels=present.THIS_YEAR, limit=None),
     )
 
 
-def explorer(run, scheme, agency_code: str, metric_id: str, record_id: str = "", interactive: bool = True,
-             limit: int = DEFAULT_LIMIT):
+def explorer(
+    run,
+    scheme,
+    agency_code: str,
+    metric_id: str,
+    record_id: str = "",
+    interactive: bool = True,
+    limit: int = DEFAULT_LIMIT,
+):
     """The evidence explorer: pick an agency and a metric (by name), see what the run charged and
     why; pick an item to see its records and its deadline counted day by day."""
+
     def first_item(agency_code, metric_id, record_id=""):
         ids = evidence(run, agency_code, metric_id)["record_id"].to_list()
         return record_id if record_id in ids else (ids[0] if ids else "")
 
     def render(agency_code, metric_id, record_id):
         rid = first_item(agency_code, metric_id, record_id)
-        return View(*evidence_view(run, agency_code, metric_id, limit).parts, *item_view(run, metric_id, rid, scheme).parts)
+        return View(
+            *evidence_view(run, agency_code, metric_id, limit).parts, *item_view(run, metric_id, rid, scheme).parts
+        )
 
     def refresh(values):
-        return {"record_id": item_options(evidence(run, values["agency_code"], values["metric_id"])) or [("（无失分事项）", "")]}
+        return {
+            "record_id": item_options(evidence(run, values["agency_code"], values["metric_id"]))
+            or [("（无失分事项）", "")]
+        }
 
     record_id = first_item(agency_code, metric_id, record_id)
     items = refresh({"agency_code": agency_code, "metric_id": metric_id})["record_id"]
-    return picker(render, interactive, refresh=refresh,
-                  agency_code=(agency_options(run.con), agency_code),
-                  metric_id=(metric_options(), metric_id),
-                  record_id=(items, record_id))
+    return picker(
+        render,
+        interactive,
+        refresh=refresh,
+        agency_code=(agency_options(run.con), agency_code),
+        metric_id=(metric_options(), metric_id),
+        record_id=(items, record_id),
+    )
