@@ -58,7 +58,8 @@ class Indicator(Strict):
     def _floor_below_target(self):
         if self.floor >= self.target:
             raise ValueError(
-                f"指标 {self.metric} 的 floor ({self.floor}) 必须小于 target ({self.target}) / floor must be below target"
+                f"指标 {self.metric} 的 floor ({self.floor}) 必须小于 target ({self.target})"
+                " / floor must be below target"
             )
         if self.basis is not None:
             _check_basis(self.basis, f"指标 {self.metric}")
@@ -228,7 +229,8 @@ class Scheme(Strict):
             lo_max = lo.max if lo.max is not None else 100.0
             if lo_max > hi.min:
                 raise ValueError(
-                    f"等级区间重叠 / overlapping grade bands: {lo.grade} [{lo.min:g}, {lo_max:g}) 与 {hi.grade} 自 {hi.min:g}"
+                    f"等级区间重叠 / overlapping grade bands: {lo.grade} [{lo.min:g}, {lo_max:g})"
+                    f" 与 {hi.grade} 自 {hi.min:g}"
                 )
             if lo_max < hi.min:
                 raise ValueError(f"等级区间有缺口 / gap between grade bands {lo.grade} and {hi.grade}")

@@ -231,7 +231,8 @@ def cookie_secret(users_file: Path | str | None = None) -> str:
             return value
     if users_file is None:
         raise HzevalError(
-            f"请设置环境变量 {COOKIE_ENV}（至少 32 个字符的随机串，例如 python -c 'import secrets; print(secrets.token_hex(32))'）",
+            f"请设置环境变量 {COOKIE_ENV}（至少 32 个字符的随机串，"
+            "例如 python -c 'import secrets; print(secrets.token_hex(32))'）",
             f"set {COOKIE_ENV} to a random string of at least 32 characters",
         )
     path = Path(users_file).parent / SECRET_FILE
@@ -398,7 +399,8 @@ def login_page(error: str = "", next_url: str = "/", csrf: str = "") -> str:
 <h1>惠州市公共数据管理评估<br>领导驾驶舱 · 登录</h1>
 <label for="username">用户名</label><input id="username" name="username" required autofocus maxlength="{MAX_NAME}">
 <label for="password">密码</label><input id="password" name="password" type="password" required>
-<input type="hidden" name="next" value="{html_text(next_url)}"><input type="hidden" name="csrf" value="{html_text(csrf)}">
+<input type="hidden" name="next" value="{html_text(next_url)}">\
+<input type="hidden" name="csrf" value="{html_text(csrf)}">
 <button type="submit" id="login-submit">登录</button>{err}
 </form>""",
     )

@@ -77,7 +77,8 @@ PAGE_CSS = """
 """
 CARDS_CSS = """<style>
 .cards { display: flex; flex-wrap: wrap; gap: 10px; font-family: "Noto Sans CJK SC", "Microsoft YaHei", sans-serif; }
-.card { flex: 1 1 160px; min-width: 140px; border: 1px solid #d9d9d9; border-radius: 6px; padding: 8px 14px; background: #fafafa; }
+.card { flex: 1 1 160px; min-width: 140px; border: 1px solid #d9d9d9; border-radius: 6px; padding: 8px 14px;
+        background: #fafafa; }
 .card .k { color: #555; font-size: 13px; } .card .v { font-size: 26px; font-weight: 700; line-height: 1.3; }
 .card.bad .v { color: #c62828; } .card.veto { border-color: #6a1b9a; } .card.veto .v { color: #6a1b9a; }
 .veto-box { border: 2px solid #6a1b9a; background: #f3e5f5; color: #2b0a3d; border-radius: 6px; padding: 6px 12px;
@@ -617,7 +618,8 @@ class AgencyPage(pn.viewable.Viewer):
         )
         head = pn.pane.Markdown(
             f"## {markdown_text(g['agency_name'] or g['agency_code'])}（{markdown_text(g['agency_code'])}）\n"
-            f"**{g['year']} 年度总分 {present.points(g['total'])}，等级 {markdown_text(present.grade_label(g['grade'], g['vetoed']))}**"
+            f"**{g['year']} 年度总分 {present.points(g['total'])}，"
+            f"等级 {markdown_text(present.grade_label(g['grade'], g['vetoed']))}**"
             + (f"，{markdown_text(g['peer_group'])}第 {g['rank']} 名" if g["rank"] is not None else "（不参与排名）")
             + (f"\n\n{markdown_text(g['veto_text'])}" if g["vetoed"] and g.get("veto_text") else ""),
             css_classes=["hz-agency-head"],
@@ -731,8 +733,8 @@ class SupervisionPage(pn.viewable.Viewer):
         soon = items.filter(pl.col("state") == "即将到期")
         who = next((k for k, v in self.agency_options.items() if v == self.agency), "")
         summary = pn.pane.Markdown(
-            f"{markdown_text(who)}，截至 {present.when(self.as_of)}：未办结 **{items.height}** 项，其中逾期 **{over.height}** 项、"
-            f"即将到期 **{soon.height}** 项",
+            f"{markdown_text(who)}，截至 {present.when(self.as_of)}：未办结 **{items.height}** 项，"
+            f"其中逾期 **{over.height}** 项、即将到期 **{soon.height}** 项",
             css_classes=["hz-sup-summary"],
         )
         if items.is_empty():
@@ -771,7 +773,8 @@ class SupervisionPage(pn.viewable.Viewer):
             ).head(self.offline_rows)
             note = [
                 pn.pane.Markdown(
-                    f"离线文件列出逾期最久的 {self.offline_rows} 项；完整清单见评分工作簿的督办清单或 hzeval supervise。",
+                    f"离线文件列出逾期最久的 {self.offline_rows} 项；"
+                    "完整清单见评分工作簿的督办清单或 hzeval supervise。",
                     css_classes=["hz-sup-cap"],
                 )
             ]

@@ -130,8 +130,10 @@ def check_mapping(table: Table, mapping: dict[str, str], file: str) -> None:
         if col in seen:
             c = table.column(col)
             raise InputFileError(
-                f"文件 {file}：表 {table.name}（{table.zh}）的列 {_describe(c)} 出现两次（表头「{clip(seen[col], 80)}」和「{clip(src, 80)}」）",
-                f"file {file}: column {col} of table {table.name} appears twice (headers {clip(seen[col], 80)!r} and {clip(src, 80)!r})",
+                f"文件 {file}：表 {table.name}（{table.zh}）的列 {_describe(c)} 出现两次"
+                f"（表头「{clip(seen[col], 80)}」和「{clip(src, 80)}」）",
+                f"file {file}: column {col} of table {table.name} appears twice"
+                f" (headers {clip(seen[col], 80)!r} and {clip(src, 80)!r})",
                 file=file,
                 table=table.name,
                 column=col,
@@ -189,8 +191,10 @@ def recognise(headers: list[str], file: str, hints: tuple[str | None, ...] = ())
     if scored:
         names = "、".join(s[1].name for s in scored if s[0] == scored[0][0])
         raise InputFileError(
-            f"文件 {file}：表头同样符合多个表（{names}），请以表名开头命名文件，如 {scored[0][1].name}_2025.csv；表头：{shown}",
-            f"file {file}: header fits several tables ({names}); start the file name with the table name; header: {shown}",
+            f"文件 {file}：表头同样符合多个表（{names}），"
+            f"请以表名开头命名文件，如 {scored[0][1].name}_2025.csv；表头：{shown}",
+            f"file {file}: header fits several tables ({names}); start the file name with the table name;"
+            f" header: {shown}",
             file=file,
             column=shown,
         )

@@ -152,7 +152,8 @@ class SqlPlan:
                 ws = ", ".join(str(c) for c in _WHITESPACE)
                 last = f"ord(substr({x}, -1))"
                 parts += [
-                    f"({x} < chr(133) or {x} >= chr(12289) or ord({x}) not in ({ws}))",  # outside U+0085..U+3000: no space
+                    # outside U+0085..U+3000: no space
+                    f"({x} < chr(133) or {x} >= chr(12289) or ord({x}) not in ({ws}))",
                     f"({last} > 12288 or ({last} > 32 and {last} not in ({ws})))",
                 ]
             if col.pattern:

@@ -513,7 +513,8 @@ class SparkEngine:
         known = {
             r[0].lower(): r[0]
             for r in con.execute(
-                "select table_name from duckdb_tables() union all select view_name from duckdb_views() where not internal"
+                "select table_name from duckdb_tables()"
+                " union all select view_name from duckdb_views() where not internal"
             ).fetchall()
         }
         unknown = sorted(n for n in reads - set(TABLES) if n not in known)
@@ -672,7 +673,8 @@ def _spark_type(duck_type: str, column: str) -> str:
 
 def _duckdb_columns(con, table: str) -> dict[str, str]:
     rows = con.execute(
-        "select column_name, data_type from duckdb_columns() where table_name = $t and database_name = 'temp' order by column_index",
+        "select column_name, data_type from duckdb_columns()"
+        " where table_name = $t and database_name = 'temp' order by column_index",
         {"t": table},
     ).fetchall()
     return dict(rows)

@@ -176,7 +176,8 @@ def html_body(notice: Notice) -> str:
         for i in rows:
             out.append(
                 f"<tr><td>{esc(_what(i))}</td><td>{esc(deadline_words(i['due_date']))}</td>"
-                f"<td>{esc(days_words(i))}</td><td>{esc(clean(i['article'], 40))}：{esc(clean(i['deadline_text'], 200))}</td></tr>"
+                f"<td>{esc(days_words(i))}</td>"
+                f"<td>{esc(clean(i['article'], 40))}：{esc(clean(i['deadline_text'], 200))}</td></tr>"
             )
         out.append("</table>")
     out.append(f'<p style="color:#666">{esc(FOOTER)}</p></body></html>')

@@ -130,7 +130,8 @@ def _candidates(con, as_of: dt.datetime, agency: str | None, scheme) -> pl.DataF
                 from agencies a
             ),
             own as (
-                select i.*, i.state as level, i.agency_code as target from _notify_items i where i.agency_code is not null
+                select i.*, i.state as level, i.agency_code as target
+                from _notify_items i where i.agency_code is not null
             ),
             escalations as (   -- 第四十七条: overdue rectifications not yet escalated at the as-of time
                 select i.*, '逾期上报' as level, au.authority_code as target

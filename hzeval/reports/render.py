@@ -378,7 +378,8 @@ def write_index(run: data.Run, out_dir: Path, gallery: list[tuple[str, str]] = (
         return f'<a href="{h.esc(rel)}">{h.esc(text)}</a>{extra}'
 
     rows = "".join(
-        f"<tr><td>{h.esc(r['peer_group'])}</td><td class=num>{r['rank'] if r['rank'] is not None else '—'}</td><td>{h.esc(r['agency_code'])}</td>"
+        f"<tr><td>{h.esc(r['peer_group'])}</td>"
+        f"<td class=num>{r['rank'] if r['rank'] is not None else '—'}</td><td>{h.esc(r['agency_code'])}</td>"
         f"<td>{link('agencies/' + r['agency_code'] + '.html', r['agency_name'])}</td>"
         f"<td class=num>{h.num(r['total'])}</td><td>{h.grade_badge(r['grade'], r['vetoed'])}</td>"
         f"<td>{link('dashboards/' + r['agency_code'] + '.html', '驾驶舱')}</td></tr>"
@@ -387,10 +388,12 @@ def write_index(run: data.Run, out_dir: Path, gallery: list[tuple[str, str]] = (
     body = (
         h.masthead(f"{run.year} 年度评估报告目录", prov)
         + h.heading("综合报告")
-        + f"<nav><ul><li>{link('bulletin.html', '全市评估情况通报')}</li><li>{link('gates.html', '项目数据门禁报告')}</li>"
+        + f"<nav><ul><li>{link('bulletin.html', '全市评估情况通报')}</li>"
+        + f"<li>{link('gates.html', '项目数据门禁报告')}</li>"
         + f"<li>{link('approval_reference.html', '下一年度项目审批参考')}</li>"
         + f"<li>{link('dashboard.html', '领导驾驶舱（离线版，可直接打开，无需网络）')}</li>"
-        + f"<li>{link('workbook.xlsx', '评分工作簿（XLSX）')}</li><li>{link('manifest.json', '生成清单（manifest.json）')}</li></ul></nav>"
+        + f"<li>{link('workbook.xlsx', '评分工作簿（XLSX）')}</li>"
+        + f"<li>{link('manifest.json', '生成清单（manifest.json）')}</li></ul></nav>"
         + h.heading("分析笔记本（静态版）")
         + "<nav><ul>"
         + "".join(f"<li>{link(rel, text)}</li>" for rel, text in gallery)

@@ -494,7 +494,8 @@ def provision(key: str, on_date=None, rules: RuleSet | None = None) -> str:
 
 
 def provision_text(key: str, on_date=None, rules: RuleSet | None = None) -> str:
-    """``<articles>：<sentence>`` quoted for a provision by the profile in force on ``on_date`` ('' when it quotes none)."""
+    """``<articles>：<sentence>`` quoted for a provision by the profile in force on ``on_date``
+    ('' when it quotes none)."""
     profile = (rules or default_rules()).in_force(on_date)
     text = profile.provision_texts.get(key)
     return f"{'、'.join(profile.provisions.get(key, ()))}：{text}" if text else ""

@@ -2188,7 +2188,8 @@ EDGES = [
     (
         "SA-E01",
         "share_applications",
-        "有条件 application received Fri 2025-09-26; 2-wd reply due end of Mon 09-29 (Sun 09-28 is a 调休 working day); replied 09-29 → ok",
+        "有条件 application received Fri 2025-09-26;"
+        " 2-wd reply due end of Mon 09-29 (Sun 09-28 is a 调休 working day); replied 09-29 → ok",
     ),
     (
         "SA-E02",
@@ -2198,23 +2199,27 @@ EDGES = [
     (
         "SA-E03",
         "share_applications",
-        "received Tue 2025-09-30, 国庆 10-01..10-08 off; reply due end of Fri 10-10; replied 10-10 → ok; implemented 10-14 (3 wd from 10-10 incl. Sat 10-11) → ok",
+        "received Tue 2025-09-30, 国庆 10-01..10-08 off; reply due end of Fri 10-10; replied 10-10 → ok;"
+        " implemented 10-14 (3 wd from 10-10 incl. Sat 10-11) → ok",
     ),
     ("SA-E04", "share_applications", "received 2025-09-30, replied Sat 10-11 (a working Saturday) → late"),
     (
         "SA-E05",
         "share_applications",
-        "received during 国庆 (Fri 2025-10-03 20:15); reply due end of 10-10; replied 10-10 → ok; implemented 10-15 → late (due 10-14)",
+        "received during 国庆 (Fri 2025-10-03 20:15); reply due end of 10-10; replied 10-10 → ok;"
+        " implemented 10-15 → late (due 10-14)",
     ),
     (
         "SA-E06",
         "share_applications",
-        "received on the last holiday (2025-10-08), replied 10-09; implemented 10-15 → late (3 wd from 10-09: 10-10, 10-11, 10-13); cross-level, filed both ways",
+        "received on the last holiday (2025-10-08), replied 10-09;"
+        " implemented 10-15 → late (3 wd from 10-09: 10-10, 10-11, 10-13); cross-level, filed both ways",
     ),
     (
         "SA-E07",
         "share_applications",
-        "received Tue 2025-12-30; 元旦 01-01..01-03 off, Sun 2026-01-04 works; due end of 2026-01-04; replied 01-04 → ok; not implemented, due 01-08 → pending",
+        "received Tue 2025-12-30; 元旦 01-01..01-03 off, Sun 2026-01-04 works; due end of 2026-01-04;"
+        " replied 01-04 → ok; not implemented, due 01-08 → pending",
     ),
     (
         "SA-E08",
@@ -2230,18 +2235,21 @@ EDGES = [
     (
         "SA-E11",
         "share_applications",
-        "not-in-catalogue demand received 2025-12-31 16:00, unconfirmed; 5-wd confirmation due end of 2026-01-08 → pending",
+        "not-in-catalogue demand received 2025-12-31 16:00, unconfirmed;"
+        " 5-wd confirmation due end of 2026-01-08 → pending",
     ),
     (
         "SA-E12",
         "share_applications",
-        "replied 2025-12-31, not implemented; due end of 2026-01-06 → pending; cross-level filed upward only → cross_level_filing fails",
+        "replied 2025-12-31, not implemented; due end of 2026-01-06 → pending;"
+        " cross-level filed upward only → cross_level_filing fails",
     ),
     ("SA-E13", "share_applications", "replied Fri 2025-12-26, not implemented; due end of 12-31 → late"),
     (
         "SA-E14",
         "share_applications",
-        "received 2024-12-31 (counts in 2024), replied 2025-01-03 → late (due end of 2025-01-02); implementation counts in 2025 (replied in 2025)",
+        "received 2024-12-31 (counts in 2024), replied 2025-01-03 → late (due end of 2025-01-02);"
+        " implementation counts in 2025 (replied in 2025)",
     ),
     (
         "SA-E15",
@@ -2256,7 +2264,8 @@ EDGES = [
     (
         "OB-E01",
         "objections",
-        "数据主体 objection received by HZ101 on 2025-12-19, unresolved; 10 wd due end of 2026-01-05 → pending at as-of",
+        "数据主体 objection received by HZ101 on 2025-12-19, unresolved;"
+        " 10 wd due end of 2026-01-05 → pending at as-of",
     ),
     ("OB-E02", "objections", "raised 2025-12-15, unresolved; due end of 12-29 → late"),
     ("OB-E03", "objections", "raised Fri 2025-09-26, resolved 10-16 (10 wd incl. 09-28 and 10-11) → ok"),
@@ -2280,7 +2289,8 @@ EDGES = [
     (
         "J-E01",
         "aggregation_log",
-        "HZ004-R001 (每月): December 2024 job started 2024-12-31 23:50, finished 2025-01-01 00:20 → counts for January 2025; December 2024 missed",
+        "HZ004-R001 (每月): December 2024 job started 2024-12-31 23:50,"
+        " finished 2025-01-01 00:20 → counts for January 2025; December 2024 missed",
     ),
     (
         "OA-E01",
@@ -2292,7 +2302,8 @@ EDGES = [
     (
         "XM-E01",
         "projects",
-        "HZ007 project accepted 2025-06-20 while failing G3 (HZ007-R001 never aggregated) and G4 (HZ021-R001 不予共享 unfiled) → accepted_while_failing",
+        "HZ007 project accepted 2025-06-20 while failing G3 (HZ007-R001 never aggregated)"
+        " and G4 (HZ021-R001 不予共享 unfiled) → accepted_while_failing",
     ),
     (
         "XM-E02",
@@ -2316,23 +2327,27 @@ EDGES = [
     (
         "OB-E05",
         "objections",
-        "数据主体 objection received by HZ111 (not the provider HZ004) on Fri 2025-09-26; resolved 10-15 inside 10 wd but with no outcome (更正/确认) → not done, late, charged to HZ111",
+        "数据主体 objection received by HZ111 (not the provider HZ004) on Fri 2025-09-26;"
+        " resolved 10-15 inside 10 wd but with no outcome (更正/确认) → not done, late, charged to HZ111",
     ),
     (
         "OB-E06",
         "objections",
-        "数据主体 objection received by HZ006, corrected 2025-11-10, applicant never told → objection_notification fails",
+        "数据主体 objection received by HZ006, corrected 2025-11-10, applicant never told"
+        " → objection_notification fails",
     ),
     (
         "HZ028",
         "agencies",
-        "惠州市信访局: empty catalogue, open plan filed and security checks done → scores 0 on its standing catalogue obligations",
+        "惠州市信访局: empty catalogue, open plan filed and security checks done"
+        " → scores 0 on its standing catalogue obligations",
     ),
     ("HZ013, HZ029", "agencies", "参照执行: a 中央驻惠单位 and a 事业单位, reported but not graded"),
     (
         "HZ120",
         "agencies",
-        "惠城区 authority: reviews 惠城区 agencies' catalogue submissions (本级); other 县区 have none and fall back to HZ001",
+        "惠城区 authority: reviews 惠城区 agencies' catalogue submissions (本级);"
+        " other 县区 have none and fall back to HZ001",
     ),
     ("IN-2025-001", "incidents", f"{VETO_AGENCY} 数据泄露 on 2025-08-14 → the 2025 veto"),
     ("IN-2024-001", "incidents", f"{LEAK_2024_AGENCY} 数据泄露 in 2024 → vetoes 2024 only"),
