@@ -8,7 +8,7 @@ is in one place. Charts are plotly figures rendered to a ``<div>`` that loads th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from string import Template
 
 import polars as pl
@@ -131,8 +131,8 @@ def masthead(subtitle: str, p: Mapping) -> str:
 
 
 def bar_chart(
-    labels: list[str],
-    series: list[tuple[str, list[float | None], str]],
+    labels: Sequence[str],
+    series: Sequence[tuple[str, Sequence[float | None], str]],
     *,
     unit: str = "%",
     top: float = 100.0,

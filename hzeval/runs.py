@@ -117,7 +117,8 @@ def suggestions() -> dict[str, str]:
 def connect_published(path: str | os.PathLike) -> duckdb.DuckDBPyConnection:
     """A read-only connection to one published run file, configured as every reader's (DuckDB refuses
     a second connection to a file opened with another configuration: a notebook holds several)."""
-    config = {"threads": int(os.environ["HZEVAL_READER_THREADS"])} if os.environ.get("HZEVAL_READER_THREADS") else {}
+    threads = os.environ.get("HZEVAL_READER_THREADS")
+    config: dict[str, str | bool | int | float | list[str]] = {"threads": int(threads)} if threads else {}
     return duckdb.connect(str(path), read_only=True, config=config)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
+from typing import cast
 
 import pandas as pd
 import panel as pn
@@ -351,7 +352,7 @@ def lost_points_figure(ind: pl.DataFrame, offline: bool = False) -> go.Figure | 
         return report_html.bar_chart(
             [n or i for n, i in zip(lost["metric_name"], lost["metric_id"])],
             [("失分", lost["lost"].to_list(), "#c62828")],
-            top=lost["lost"].max() or 0,
+            top=cast(float, lost["lost"].max() or 0),
             value_text=present.points,
             title="失分项" + ("（无）" if lost.is_empty() else ""),
         )
@@ -393,7 +394,7 @@ def overdue_by_agency_figure(items: pl.DataFrame, offline: bool = False) -> go.F
         return report_html.bar_chart(
             by["who"].to_list(),
             [("逾期", by["over"].to_list(), "#c62828"), ("即将到期", by["soon"].to_list(), "#f9a825")],
-            top=by["n"].max() or 0,
+            top=cast(float, by["n"].max() or 0),
             value_text=count_text,
             title="按机构（逾期多者在上）",
         )
@@ -514,7 +515,11 @@ class OverviewPage(pn.viewable.Viewer):
             )
             t.style.apply(_grade_style(grade_colour), subset=["等级"])
             if self.on_agency is not None:
-                t.on_click(lambda e, g=g: self.on_agency(g["agency_code"][e.row]))
+
+                def open_agency(e, g=g):
+                    self.on_agency(g["agency_code"][e.row])
+
+                t.on_click(open_agency)
             hint = "（点击机构查看详情）" if self.on_agency is not None else ""
             rankings.append(
                 pn.Column(
@@ -578,7 +583,7 @@ class AgencyPage(pn.viewable.Viewer):
     store = param.Parameter()
     run_id = param.String()
     agency = param.String(allow_None=True)
-    metric = param.Selector(default="", objects=[""])
+    metric: param.Selector[str] = param.Selector(default="", objects=[""])
     text = param.String(default="")
     #: the page inside a file without a server (:mod:`hzeval.dashboard.offline`): no server-side filter
     #: or download, the evidence table filters in the browser (header filters); charts as inline SVG
@@ -624,6 +629,7 @@ class AgencyPage(pn.viewable.Viewer):
             + (f"\n\n{markdown_text(g['veto_text'])}" if g["vetoed"] and g.get("veto_text") else ""),
             css_classes=["hz-agency-head"],
         )
+        tools: list[pn.viewable.Viewable]
         if self.offline:  # no server to filter or export: the table filters itself, per column
             tools = [pn.pane.Markdown("在表头输入关键字即可筛选（离线文件，无需网络）。", css_classes=["hz-ev-hint"])]
         else:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from hzeval.contract import TABLES, Column, Table, V
+from hzeval.contract import TABLES, Column, Table, V, Vocabulary
 from hzeval.errors import ECHO_LIMIT, InputFileError, clip
 
 log = logging.getLogger(__name__)
@@ -38,8 +38,14 @@ def r_too_long(limit: int) -> str:
     return f"字段超过 {limit:,} 个字符 / field longer than {limit:,} characters"
 
 
+def _vocabulary(col: Column) -> Vocabulary:
+    """The vocabulary of a vocab column (never called for another column)."""
+    assert col.vocab is not None, col.name
+    return V[col.vocab]
+
+
 def r_vocab(col: Column) -> str:
-    vocab = V[col.vocab]
+    vocab = _vocabulary(col)
     allowed = "、".join(vocab.values)
     return f"不在词表「{vocab.zh}」中（可选：{allowed}）/ unknown {vocab.name} value"
 
@@ -297,7 +303,7 @@ def parse_bool(s: pl.Expr) -> pl.Expr:
 
 def vocab_keys(col: Column) -> dict[str, str]:
     """Lookup key (lowercase, whitespace runs as one space) -> canonical value of a vocabulary column."""
-    amap = {k.lower(): v for k, v in V[col.vocab].alias_map().items()}
+    amap = {k.lower(): v for k, v in _vocabulary(col).alias_map().items()}
     # also accept the spellings after full-width normalisation (县（区） → 县(区))
     amap.update({unicodedata.normalize("NFKC", k).lower(): v for k, v in amap.items()})
     return amap
@@ -403,7 +409,7 @@ def _clipped(value: pl.Expr) -> pl.Expr:
     )
 
 
-REJECT_SCHEMA = {"line": pl.Int64, "column_name": pl.String, "value": pl.String, "reason": pl.String}
+REJECT_SCHEMA = pl.Schema({"line": pl.Int64, "column_name": pl.String, "value": pl.String, "reason": pl.String})
 
 
 def duplicate_rejects(good: pl.DataFrame, key: list[str]) -> pl.DataFrame:

@@ -43,6 +43,7 @@ import logging
 import os
 import re
 from dataclasses import dataclass
+from typing import cast
 
 import duckdb
 import polars as pl
@@ -374,8 +375,11 @@ def other_rows(con, sp: SqlPlan, path, batch_rows: int, load_id: int):
     lines = None
     if sp.line is None:
         lid = -int(load_id)
-        lines = pl.from_arrow(
-            con.sql(f"select _line from {sp.table.name} where _load_id = {lid} order by _line").to_arrow_table()
+        lines = cast(
+            pl.DataFrame,  # an Arrow table comes back as a frame
+            pl.from_arrow(
+                con.sql(f"select _line from {sp.table.name} where _load_id = {lid} order by _line").to_arrow_table()
+            ),
         ).to_series()
         con.execute(f"delete from {sp.table.name} where _load_id = {lid}")
     cur = con.cursor()  # its own connection: it reads the file while the load's transaction inserts
@@ -388,7 +392,7 @@ def other_rows(con, sp: SqlPlan, path, batch_rows: int, load_id: int):
         ).to_arrow_reader(batch_rows)
         for batch in reader:
             if batch.num_rows:
-                df = pl.from_arrow(pa.Table.from_batches([batch]))
+                df = cast(pl.DataFrame, pl.from_arrow(pa.Table.from_batches([batch])))
                 if lines is None:
                     yield df.drop(_ROW), df[_ROW]
                 else:

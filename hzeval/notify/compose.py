@@ -197,7 +197,7 @@ def robot_markdown(notice: Notice, max_bytes: int) -> tuple[str, list[dict]]:
     size = len("\n".join(head).encode()) + len(tail_more.encode()) + 16
     for lv, rows in _groups(notice.items):
         block_head = f"\n**{md(heading(notice, lv))}**（{ACTION[lv]}）"
-        lines = []
+        lines: list[str] = []
         for i in rows:
             line = (
                 f"- {_what(i, md)}：截止 {deadline_words(i['due_date'])}，{days_words(i)}；"

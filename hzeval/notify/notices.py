@@ -316,6 +316,7 @@ def _deliver(notice: Notice, mailer: Mailer | None, dry_run: bool, robot_max_byt
     try:
         if notice.channel == "email":
             if not dry_run:
+                assert mailer is not None  # deliver() opens one for every email notice it sends
                 mailer.send(notice.address, subject(notice), plain_text(notice), html_body(notice))
         else:
             text, listed = robot_markdown(notice, robot_max_bytes)

@@ -173,7 +173,9 @@ def _point(folder: Path, name: str, year: int | None) -> None:
 
 def safe_run_id(run_id: str | None) -> bool:
     """Whether ``run_id`` is a name (letters, digits, ``-`` and ``_``), never a path."""
-    return bool(run_id) and run_id.replace("-", "").replace("_", "").isalnum()
+    if not run_id:
+        return False
+    return run_id.replace("-", "").replace("_", "").isalnum()
 
 
 def published_runs(folder: str | os.PathLike, year: int | None = None) -> list[Path]:

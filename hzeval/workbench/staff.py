@@ -250,7 +250,7 @@ def picker(
     out = widgets.Output()
     out.append_display_data(first)
 
-    busy = []
+    busy: list[int] = []
 
     def changed(change):
         if busy:
@@ -655,7 +655,7 @@ def item_view(run, metric: str, record_id: str | None, scheme) -> View:
         return View(Text(f"运行中没有事项 {record_id}。", "事项详情"))
     table, reason = item["record_table"], item["reason"]
     records = records_for(run.con, table, record_id)
-    parts = [Text(reason or "", f"事项 {record_id}")]
+    parts: list[Text | Table] = [Text(reason or "", f"事项 {record_id}")]
     if records.is_empty():
         parts.append(Text(f"{TABLES[table].zh}（{table}）未随发布副本提供，原始记录请在数据仓库中查询。"))
     else:
