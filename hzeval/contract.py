@@ -30,7 +30,9 @@ TYPE_DOCS = {
     "float": "number",
     "bool": "boolean (true/false, 1/0, 是/否, Y/N)",
     "date": "date (YYYY-MM-DD, YYYY/M/D, YYYY年M月D日)",
-    "timestamp": "date-time (YYYY-MM-DD HH:MM[:SS], YYYY/M/D H:MM, YYYY年M月D日, ISO 8601 with offset); naive = Asia/Shanghai",
+    "timestamp": (
+        "date-time (YYYY-MM-DD HH:MM[:SS], YYYY/M/D H:MM, YYYY年M月D日, ISO 8601 with offset); naive = Asia/Shanghai"
+    ),
     "period": "quarter (2025Q3, 2025-Q3, 2025年第3季度)",
     "list": "codes separated by ; (full-width ；、, accepted)",
     "vocab": "one of the listed values",
@@ -284,8 +286,9 @@ TABLES: dict[str, Table] = {
             ),
             key=("agency_code",),
             doc=(
-                "Register of public agencies. Each level's authority has is_authority = true: 市级 agencies answer to the "
-                "市级 authority, a 县区 agency to the 县区 authority of its region (本级), else to the 市级 one."
+                "Register of public agencies. Each level's authority has is_authority = true: "
+                "市级 agencies answer to the 市级 authority, "
+                "a 县区 agency to the 县区 authority of its region (本级), else to the 市级 one."
             ),
         ),
         Table(

@@ -8,7 +8,7 @@ is in one place. Charts are plotly figures rendered to a ``<div>`` that loads th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from string import Template
 
 import polars as pl
@@ -131,8 +131,8 @@ def masthead(subtitle: str, p: Mapping) -> str:
 
 
 def bar_chart(
-    labels: list[str],
-    series: list[tuple[str, list[float | None], str]],
+    labels: Sequence[str],
+    series: Sequence[tuple[str, Sequence[float | None], str]],
     *,
     unit: str = "%",
     top: float = 100.0,
@@ -215,13 +215,16 @@ def heat_table(rows: list[tuple[str, str, bool]], dims: list[str], rates: list[l
 
 #: the rules the charts (:func:`bar_chart`, :func:`heat_table`) need, alone: also used by the offline dashboards
 CHART_CSS = """
-svg.svgchart { width: 100%; height: auto; max-width: 760px; font-size: 12px; font-family: "Noto Sans CJK SC", "Microsoft YaHei", sans-serif; }
+svg.svgchart { width: 100%; height: auto; max-width: 760px; font-size: 12px;
+               font-family: "Noto Sans CJK SC", "Microsoft YaHei", sans-serif; }
 svg.svgchart .t { font-weight: 700; font-size: 14px; } svg.svgchart .v { fill: #333; font-size: 11px; }
 .scroll { overflow-x: auto; }
-table.heat td.na-cell { background: repeating-linear-gradient(45deg, #eee, #eee 4px, #ddd 4px, #ddd 8px); color: #666; text-align: center; }
+table.heat td.na-cell { background: repeating-linear-gradient(45deg, #eee, #eee 4px, #ddd 4px, #ddd 8px);
+                        color: #666; text-align: center; }
 table.heat tr.vetoed td:first-child, table.heat tr.vetoed td:nth-child(2) { color: #4a148c; font-weight: 700; }
 table.data { border-collapse: collapse; width: 100%; margin: 6px 0 14px; font-size: 12.5px; }
-table.data th { background: #f2e6e6; border: 1px solid #c9b3b3; padding: 4px 6px; text-align: left; white-space: nowrap; }
+table.data th { background: #f2e6e6; border: 1px solid #c9b3b3; padding: 4px 6px; text-align: left;
+                white-space: nowrap; }
 table.data td { border: 1px solid #d9d9d9; padding: 3px 6px; vertical-align: top; word-break: break-word; }
 table.data td.num, table.data th.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
 .chart { margin: 6px 0 12px; }
@@ -232,14 +235,16 @@ CSS = """
 * { box-sizing: border-box; }
 body { font-family: "Noto Serif CJK SC", "Noto Sans CJK SC", "Source Han Serif SC", "SimSun", "Songti SC", serif;
        color: #1b1b1b; margin: 0 auto; max-width: 1040px; padding: 24px 28px; line-height: 1.6; font-size: 14px; }
-h1, h2, h3, .facts, table, .prov, nav { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "SimHei", sans-serif; }
+h1, h2, h3, .facts, table, .prov, nav {
+  font-family: "Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "SimHei", sans-serif; }
 header.mast { border-bottom: 3px double #b3000c; padding-bottom: 10px; margin-bottom: 18px; text-align: center; }
 header.mast .issuer { color: #b3000c; font-size: 15px; letter-spacing: 0.3em; }
 header.mast h1 { color: #b3000c; font-size: 26px; margin: 6px 0 4px; letter-spacing: 0.08em; }
 header.mast .sub { font-size: 19px; font-weight: 600; margin-bottom: 8px; }
 .prov { font-size: 11px; color: #555; display: flex; flex-wrap: wrap; gap: 4px 14px; justify-content: center; }
 .prov b { color: #333; font-weight: 600; }
-h2 { font-size: 18px; border-left: 5px solid #b3000c; padding-left: 8px; margin: 26px 0 10px; break-after: avoid; page-break-after: avoid; }
+h2 { font-size: 18px; border-left: 5px solid #b3000c; padding-left: 8px; margin: 26px 0 10px;
+     break-after: avoid; page-break-after: avoid; }
 h3 { font-size: 15px; margin: 18px 0 6px; break-after: avoid; page-break-after: avoid; }
 p.note { color: #555; font-size: 12px; margin: -4px 0 8px; }
 .facts { display: flex; flex-wrap: wrap; gap: 10px; margin: 10px 0 4px; }
@@ -247,7 +252,8 @@ p.note { color: #555; font-size: 12px; margin: -4px 0 8px; }
 .fact .k { font-size: 12px; color: #666; } .fact .v { font-size: 20px; font-weight: 700; }
 .grade { display: inline-block; padding: 0 8px; border-radius: 3px; color: #fff; font-weight: 700; }
 .g-v { background: #4a148c; }
-.veto { border: 2px solid #4a148c; background: #f3e5f5; color: #2b0a3d; padding: 6px 10px; margin: 8px 0; border-radius: 4px; }
+.veto { border: 2px solid #4a148c; background: #f3e5f5; color: #2b0a3d; padding: 6px 10px; margin: 8px 0;
+        border-radius: 4px; }
 td.ok { color: #1a7f37; font-weight: 700; } td.no { color: #b3000c; font-weight: 700; }
 table.data td.nowrap { white-space: nowrap; }
 @media (max-width: 600px) { body { padding: 10px; font-size: 13px; } .fact { min-width: 0; flex: 1 1 40%; }
@@ -261,7 +267,8 @@ thead { display: table-header-group; } tr, .fact, .chart, .block { break-inside:
 .sugg { background: #f6f8fa; border-left: 3px solid #2f6fb3; padding: 6px 10px; margin: 4px 0 8px; font-size: 13px; }
 .more { color: #666; font-size: 12px; }
 nav ul { columns: 2; } nav li { margin: 2px 0; }
-footer { margin-top: 30px; border-top: 1px solid #ccc; padding-top: 6px; font-size: 11px; color: #666; text-align: center; }
+footer { margin-top: 30px; border-top: 1px solid #ccc; padding-top: 6px; font-size: 11px; color: #666;
+         text-align: center; }
 .pagebreak { break-before: page; page-break-before: always; }
 @media print { body { max-width: none; padding: 0; font-size: 12px; } a { color: inherit; text-decoration: none; } }
 """

@@ -117,7 +117,8 @@ def suggestions() -> dict[str, str]:
 def connect_published(path: str | os.PathLike) -> duckdb.DuckDBPyConnection:
     """A read-only connection to one published run file, configured as every reader's (DuckDB refuses
     a second connection to a file opened with another configuration: a notebook holds several)."""
-    config = {"threads": int(os.environ["HZEVAL_READER_THREADS"])} if os.environ.get("HZEVAL_READER_THREADS") else {}
+    threads = os.environ.get("HZEVAL_READER_THREADS")
+    config: dict[str, str | bool | int | float | list[str]] = {"threads": int(threads)} if threads else {}
     return duckdb.connect(str(path), read_only=True, config=config)
 
 
@@ -504,8 +505,10 @@ class RunReader:
         return self._q(
             """
             select s.agency_code, coalesce(a.agency_name, s.agency_code) as agency_name, s.dimension,
-                   cast(sum(coalesce(s.points, 0)) as double) as points, cast(sum(s.max_points) as double) as max_points,
-                   cast(case when sum(s.max_points) > 0 then sum(coalesce(s.points, 0)) / sum(s.max_points) end as double) as rate
+                   cast(sum(coalesce(s.points, 0)) as double) as points,
+                   cast(sum(s.max_points) as double) as max_points,
+                   cast(case when sum(s.max_points) > 0 then sum(coalesce(s.points, 0)) / sum(s.max_points) end
+                        as double) as rate
             from scores as s left join agencies as a using (agency_code)
             where s.run_id = $run and s.dimension <> $ded and ($agency is null or s.agency_code = $agency)
             group by all
@@ -518,7 +521,8 @@ class RunReader:
     def dimensions(self) -> list[str]:
         """The scheme's dimensions in scheme order."""
         rows = self.con.execute(
-            "select dimension from scores where run_id = $run and dimension <> $d group by dimension order by min(rowid)",
+            "select dimension from scores where run_id = $run and dimension <> $d"
+            " group by dimension order by min(rowid)",
             {"run": self.run_id, "d": DEDUCTIONS},
         ).fetchall()
         return [r[0] for r in rows]
@@ -564,13 +568,15 @@ class RunReader:
                    e.adjustment_id,
                    case when e.due_at is not null then cd.wd_index - dd.wd_index end as wd_late,
                    case when e.due_at is not null then
-                       date_diff('day', cast(e.due_at as date), cast(coalesce(e.done_at, $as_of) as date)) end as days_late,
+                       date_diff('day', cast(e.due_at as date), cast(coalesce(e.done_at, $as_of) as date))
+                   end as days_late,
                    {self._opt("e", "evidence", "rule_profile")}, {self._opt("e", "evidence", "article")}
             from evidence as e
             left join agencies as ag on ag.agency_code = e.agency_code
             left join calendar as dd on dd.day = cast(e.due_at - interval 1 day as date)
             left join calendar as cd on cd.day = cast(coalesce(e.done_at, $as_of) as date)
-            where e.run_id = $run and ($agency is null or e.agency_code = $agency) and ($metric is null or e.metric_id = $metric)
+            where e.run_id = $run and ($agency is null or e.agency_code = $agency)
+              and ($metric is null or e.metric_id = $metric)
             order by e.agency_code, e.metric_id, e.due_at nulls last, e.record_id
             """,
             self._agency(agency),
@@ -596,7 +602,8 @@ class RunReader:
         df = self._q(
             """
             select agency_code from evidence
-            where run_id = $run and metric_id = $metric and record_id = $record and ($agency is null or agency_code = $agency)
+            where run_id = $run and metric_id = $metric and record_id = $record
+              and ($agency is null or agency_code = $agency)
             order by agency_code limit 1
             """,
             self._agency(),
@@ -615,7 +622,8 @@ class RunReader:
             select agency_code, metric_id, cast(numerator as double) as numerator,
                    cast(denominator as double) as denominator, cast(value as double) as value, count
             from metric_values
-            where run_id = $run and ($agency is null or agency_code = $agency) and ($metric is null or metric_id = $metric)
+            where run_id = $run and ($agency is null or agency_code = $agency)
+              and ($metric is null or metric_id = $metric)
             order by agency_code, metric_id
             """,
             self._agency(agency),
@@ -648,7 +656,8 @@ class RunReader:
         )
         g = self._q(
             f"""
-            select p.project_id, {name} as project_name, p.owner_code, coalesce(a.agency_name, p.owner_code) as owner_name,
+            select p.project_id, {name} as project_name, p.owner_code,
+                   coalesce(a.agency_name, p.owner_code) as owner_name,
                    p.checked_at, p.passed, coalesce(p.failed_conditions, '') as failed_conditions,
                    p.failed_resources, coalesce(p.accepted_while_failing, false) as accepted_while_failing
             from project_gates as p left join agencies as a on a.agency_code = p.owner_code
@@ -851,7 +860,8 @@ class RunReader:
         :func:`hzeval.assessment.scoring.score_all` takes them (the 方案模拟 re-scores these; not agency-filtered:
         the store filters the result)."""
         mv = self._q(
-            "select agency_code, metric_id, cast(value as double) as value, count from metric_values where run_id = $run"
+            "select agency_code, metric_id, cast(value as double) as value, count"
+            " from metric_values where run_id = $run"
         )
         values = {(r[0], r[1]): r[2] for r in mv.iter_rows()}
         counts = {(r[0], r[1]): int(r[3] or 0) for r in mv.iter_rows()}

@@ -156,7 +156,7 @@ def scheduled_run(
             t = services.parse_as_of(as_of)
             log.info("run start: drop=%s year=%s as_of=%s db=%s", drop, year, t, db_path(db))
             with connect(db) as con:
-                loaded = load_paths(con, [drop], progress=False)
+                loaded = load_paths(con, [drop], progress=None)
             new_files = [f for f in loaded.files if f.status == "loaded"]
             log.info(
                 "load: %d files, %d new, %d rows loaded, %d rejected",

@@ -105,7 +105,8 @@ def render_reports(
         if jobs and not agency:  # the staff notebooks of the year, rendered with code hidden
             jobs += gallery_jobs(run, out_dir, notebooks_dir())
         if "dashboard" in formats:  # issue 17: the offline dashboards, the city's and each agency's
-            codes = [j.agency_code for j in render.plan_jobs(run, out_dir, agency, kinds=("agency",), only=only)]
+            agency_jobs = render.plan_jobs(run, out_dir, agency, kinds=("agency",), only=only)
+            codes = [j.agency_code for j in agency_jobs if j.agency_code is not None]  # every agency job has one
             jobs += offline.dashboard_jobs(run, out_dir, codes, whole_city=not agency)
         if on_start:
             on_start(run, jobs)

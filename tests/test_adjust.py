@@ -221,14 +221,15 @@ def test_excused_incident_neither_vetoes_nor_deducts(db):
             {"r": r0},
         ).fetchall()[0]
         lost = con.execute(
-            "select points, basis from scores where run_id = $r and agency_code = 'A' and indicator = 'security_incidents'",
+            "select points, basis from scores"
+            " where run_id = $r and agency_code = 'A' and indicator = 'security_incidents'",
             {"r": r0},
         ).fetchall()[0]
     # 10.53 (see the fixture) - 2 for the incident = 8.53; vetoed whatever the points
     assert row[:3] == (8.53, "不合格", True) and row[4] is True
     assert (
-        row[3]
-        == "一票否决：IN-1（2025-08-14 数据泄露），依据《惠州市2025年度公共数据管理评估方案》否决事项第一项（实施细则未规定一票否决，属本方案的评估政策）"
+        row[3] == "一票否决：IN-1（2025-08-14 数据泄露），依据《惠州市2025年度公共数据管理评估方案》否决事项第一项"
+        "（实施细则未规定一票否决，属本方案的评估政策）"
     )
     assert lost == (-2.0, "《惠州市2025年度公共数据管理评估方案》扣分细则第四项")
     with connect(db) as con:

@@ -19,12 +19,12 @@ AS_OF = dt.datetime(2026, 1, 5, 9, 0)
 
 
 @pytest.fixture
-def leader(published):  # noqa: F811
+def leader(published):
     return Store(published[0], User("boss", "leader"))
 
 
 @pytest.fixture
-def agency(published):  # noqa: F811
+def agency(published):
     return Store(published[0], User("hz101", f"agency:{OWN}"))
 
 
@@ -80,7 +80,7 @@ def test_values_are_floats_not_decimal(leader):
     assert d.schema["x"] == pl.Float64 and d["x"][0] == 1.25
 
 
-def test_supervision_is_the_cli_logic(leader, published):  # noqa: F811
+def test_supervision_is_the_cli_logic(leader, published):
     from hzeval.assessment.supervise import supervision_items
     from hzeval.store.warehouse import connect
 
@@ -116,7 +116,7 @@ def test_modified_scheme_rescales_weights(leader):
     assert {d.weight for d in m.dimensions} == {100 / len(s.dimensions)}
 
 
-def test_evidence_export_is_for_evaluators_only(published, leader):  # noqa: F811
+def test_evidence_export_is_for_evaluators_only(published, leader):
     run = leader.latest_run_id()
     with pytest.raises(PermissionError):
         leader.evidence_csv(run, OTHER)
@@ -282,7 +282,7 @@ def test_veto_on_overview_and_agency_page(leader):
     assert "IN-2025-001" in detail and "不合格（一票否决）" in detail
 
 
-def test_overdue_kpi_is_at_the_run_as_of_not_the_wall_clock(leader, published):  # noqa: F811
+def test_overdue_kpi_is_at_the_run_as_of_not_the_wall_clock(leader, published):
     """The KPI counts what `hzeval supervise --as-of <run as-of>` calls overdue, whatever the time now."""
     from hzeval.assessment.supervise import supervision_items
     from hzeval.store.warehouse import connect

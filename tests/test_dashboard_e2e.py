@@ -31,14 +31,14 @@ pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")
-def server(published):  # noqa: F811
+def server(published):
     folder, users, db = published
     with dashboard_server(db, users, {"HZEVAL_COOKIE_SECRET": secrets.token_hex(32)}) as url:
         yield url
 
 
 @pytest.fixture(scope="module")
-def agency_names(published):  # noqa: F811
+def agency_names(published):
     import duckdb
 
     con = duckdb.connect(str(published[2]), read_only=True)
@@ -109,7 +109,7 @@ def test_login_page_blocks_data(server, agency_names, page):
     assert not any(n in page.content() for n in agency_names.values())
 
 
-def test_leader_sees_every_agency_and_drills_down(server, agency_names, page, published):  # noqa: F811
+def test_leader_sees_every_agency_and_drills_down(server, agency_names, page, published):
     from hzeval.dashboard.store import Store, User
 
     graded = Store(published[0], User("t", "leader")).grades(Store(published[0], User("t", "leader")).latest_run_id())

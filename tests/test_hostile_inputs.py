@@ -29,8 +29,8 @@ GOOD = "S1,B,A,有条件共享,2025-09-26 10:00,2025-09-29 10:00"
 
 def snapshot(con):
     return con.execute(
-        "select (select count(*) from loads), (select count(*) from rejects), (select count(*) from share_applications), "
-        "(select count(*) from agencies)"
+        "select (select count(*) from loads), (select count(*) from rejects), "
+        "(select count(*) from share_applications), (select count(*) from agencies)"
     ).fetchall()[0]
 
 
@@ -116,7 +116,9 @@ CORPUS = {
         "S3,B,A,有条件共享,25:61,\nS4,B,A,有条件共享,2025-09-26 10:00,2025-09-26 24:30\n"
     ).encode(),
     "numbers_in_text.csv": (HEADER + "\n12345,678,910,有条件共享,2025-09-26 10:00,\n").encode(),
-    "text_in_numbers.csv": "job_id,resource_code,agency_code,started_at,status,rows_received\nJ1,R,A,2025-01-01 10:00,成功,很多\n".encode(),
+    "text_in_numbers.csv": (
+        "job_id,resource_code,agency_code,started_at,status,rows_received\nJ1,R,A,2025-01-01 10:00,成功,很多\n"
+    ).encode(),
     "ragged_rows.csv": (HEADER + "\nS1,B\nS2,B,A,有条件共享,2025-09-26 10:00,,extra,extra\n").encode(),
     "nul_bytes.csv": (HEADER + "\nS1\x00,B,A,有条件共享,2025-09-26 10:00,\n").encode(),
     "formula_cells.csv": (HEADER + "\n=cmd|'/c calc'!A1,B,A,有条件共享,2025-09-26 10:00,\n").encode(),

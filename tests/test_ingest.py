@@ -435,7 +435,8 @@ def test_calendar_overrides_extend_the_calendar(con):
     got = dict(
         rows(
             con,
-            "select day, is_workday from calendar where day in ('2027-01-01', '2027-01-04', '2027-02-20', '2027-02-21')",
+            "select day, is_workday from calendar"
+            " where day in ('2027-01-01', '2027-01-04', '2027-02-20', '2027-02-21')",
         )
     )
     assert got == {

@@ -1,6 +1,7 @@
 """Parquet (and simple CSV: tests/test_ingest_csvpath.py) through DuckDB's reader
-(hzeval/ingest/sqlpath.py, issue 16) writes exactly what the polars path writes: the same good rows with the same line numbers, the same rejects (line, column, value,
-reason), the same counts, replacements and idempotence.
+(hzeval/ingest/sqlpath.py, issue 16) writes exactly what the polars path writes: the same good
+rows with the same line numbers, the same rejects (line, column, value, reason), the same counts,
+replacements and idempotence.
 
 Each case loads hostile Parquet files twice — ``HZEVAL_LOAD_SQL=0`` (every row through
 ``parse_frame``) and the default (plain rows inserted by DuckDB, the others through ``parse_frame``)

@@ -54,7 +54,7 @@ def run_facts(dashboards):
         }
 
 
-def offline_page(browser, path: Path):  # noqa: F811
+def offline_page(browser, path: Path):
     """A page with every request other than the file itself refused; returns (page, requests)."""
     ctx = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
     requests: list[str] = []
@@ -77,7 +77,7 @@ def agency_option(page, code: str) -> str:
 
 
 @needs_chromium
-def test_city_dashboard_switches_agency_offline(dashboards, run_facts, browser):  # noqa: F811
+def test_city_dashboard_switches_agency_offline(dashboards, run_facts, browser):
     """Opened from file:// with the network refused: the selector switches the agency page and its
     numbers (the run's own total and grade, HZ009's veto), and nothing but the file was requested."""
     folder, _ = dashboards
@@ -121,7 +121,7 @@ def test_city_dashboard_switches_agency_offline(dashboards, run_facts, browser):
 
 
 @needs_chromium
-def test_agency_dashboard_holds_that_agency_only(dashboards, run_facts, browser):  # noqa: F811
+def test_agency_dashboard_holds_that_agency_only(dashboards, run_facts, browser):
     """``dashboards/HZ102.html``: no other agency's name anywhere in the file (embedded JSON
     included); another agency's code appears only as the owner part of a resource id that HZ102's
     own evidence names (the resource it called); HZ102's grade shows offline."""

@@ -102,7 +102,8 @@ def run_wh(wh):
         {"r": RUN},
     )
     wh.execute(
-        """insert into evidence (run_id, metric_id, agency_code, record_table, record_id, reason, due_at, done_at, adjustment_id) values
+        """insert into evidence (run_id, metric_id, agency_code, record_table, record_id, reason, due_at, done_at,
+                                 adjustment_id) values
                   ($r, 'share_reply_timeliness', 'A', 'share_applications', 'S1', '逾期答复',
                    timestamp '2025-09-30 00:00', timestamp '2025-10-09 15:00', null),
                   ($r, 'security_incidents', 'A', 'incidents', 'IN-1', '安全事件：数据泄露', null,

@@ -315,7 +315,8 @@ def test_an_older_warehouse_gets_the_new_columns(tmp_path):
         " record_id varchar, reason varchar, due_at timestamp, done_at timestamp, adjustment_id varchar)"
     )
     con.execute(
-        "insert into evidence values ('r1', 'share_reply_timeliness', 'A', 'share_applications', 'S1', 'x', null, null, null)"
+        "insert into evidence values"
+        " ('r1', 'share_reply_timeliness', 'A', 'share_applications', 'S1', 'x', null, null, null)"
     )
     con.execute(
         "create table runs (run_id varchar primary key, started_at timestamp, finished_at timestamp, year integer,"

@@ -1,4 +1,5 @@
-"""Disputes and adjustments (provision ``disputes`` of the rule profile): excuse an evidence item or correct a record for scoring.
+"""Disputes and adjustments (provision ``disputes`` of the rule profile): excuse an evidence item
+or correct a record for scoring.
 
 Nothing is deleted. ``adjustments`` holds each proposal (immutable) and
 ``adjustment_events`` its history (proposed → approved → revoked), each with who and when.
@@ -34,10 +35,14 @@ log = logging.getLogger(__name__)
 STATUS_SQL = """
 select
     a.*,
-    (select max(acted_at) from adjustment_events e where e.adjustment_id = a.adjustment_id and e.action = 'approve') as approved_at,
-    (select any_value(actor) from adjustment_events e where e.adjustment_id = a.adjustment_id and e.action = 'approve') as approver,
-    (select max(acted_at) from adjustment_events e where e.adjustment_id = a.adjustment_id and e.action = 'revoke') as revoked_at,
-    (select any_value(actor) from adjustment_events e where e.adjustment_id = a.adjustment_id and e.action = 'revoke') as revoked_by
+    (select max(acted_at) from adjustment_events e
+        where e.adjustment_id = a.adjustment_id and e.action = 'approve') as approved_at,
+    (select any_value(actor) from adjustment_events e
+        where e.adjustment_id = a.adjustment_id and e.action = 'approve') as approver,
+    (select max(acted_at) from adjustment_events e
+        where e.adjustment_id = a.adjustment_id and e.action = 'revoke') as revoked_at,
+    (select any_value(actor) from adjustment_events e
+        where e.adjustment_id = a.adjustment_id and e.action = 'revoke') as revoked_by
 from adjustments as a
 """
 
@@ -81,7 +86,8 @@ def propose_excuse(
     evaluator = _require(evaluator, "评估人员", "evaluator")
     adj_id = _next_id(con)
     con.execute(
-        "insert into adjustments values ($id, 'excuse', $metric, $agency, $table, $record, null, null, $reason, $by, $at)",
+        "insert into adjustments values"
+        " ($id, 'excuse', $metric, $agency, $table, $record, null, null, $reason, $by, $at)",
         {
             "id": adj_id,
             "metric": metric_id,
@@ -125,7 +131,8 @@ def propose_correction(
     evaluator = _require(evaluator, "评估人员", "evaluator")
     adj_id = _next_id(con)
     con.execute(
-        "insert into adjustments values ($id, 'correct', null, null, $table, $record, $column, $value, $reason, $by, $at)",
+        "insert into adjustments values"
+        " ($id, 'correct', null, null, $table, $record, $column, $value, $reason, $by, $at)",
         {
             "id": adj_id,
             "table": table,

@@ -58,7 +58,8 @@ class Indicator(Strict):
     def _floor_below_target(self):
         if self.floor >= self.target:
             raise ValueError(
-                f"指标 {self.metric} 的 floor ({self.floor}) 必须小于 target ({self.target}) / floor must be below target"
+                f"指标 {self.metric} 的 floor ({self.floor}) 必须小于 target ({self.target})"
+                " / floor must be below target"
             )
         if self.basis is not None:
             _check_basis(self.basis, f"指标 {self.metric}")
@@ -112,6 +113,14 @@ class Band(Strict):
     max: float | None = Field(None, gt=0)  # exclusive; None = up to 100 inclusive
 
 
+#: catalogue submissions whose review the authority must do in time
+ReviewEvent = Literal["编制提交", "变更提交", "下架提交"]
+
+
+def _timed_reviews() -> list[ReviewEvent]:
+    return ["变更提交", "下架提交"]
+
+
 class Scheme(Strict):
     name: str
     year: int | None = None
@@ -126,9 +135,7 @@ class Scheme(Strict):
     graded: list[str] = Field(default_factory=lambda: ["行政机关"], min_length=1)
     #: submissions whose review is timed (catalog_review_timeliness): 第十二条 speaks of updates; a scheme
     #: may add 编制提交
-    catalog_review_events: list[Literal["编制提交", "变更提交", "下架提交"]] = Field(
-        default_factory=lambda: ["变更提交", "下架提交"], min_length=1
-    )
+    catalog_review_events: list[ReviewEvent] = Field(default_factory=_timed_reviews, min_length=1)
     dimensions: list[Dimension] = Field(min_length=1)
     deductions: list[Deduction] = Field(default_factory=list)
     veto: list[Veto] = Field(default_factory=list)
@@ -214,6 +221,7 @@ class Scheme(Strict):
     @property
     def ruleset(self) -> RuleSet:
         """The rule profiles in force, by date."""
+        assert self._ruleset is not None  # set by the validator of every loaded scheme
         return self._ruleset
 
     @property
@@ -228,7 +236,8 @@ class Scheme(Strict):
             lo_max = lo.max if lo.max is not None else 100.0
             if lo_max > hi.min:
                 raise ValueError(
-                    f"等级区间重叠 / overlapping grade bands: {lo.grade} [{lo.min:g}, {lo_max:g}) 与 {hi.grade} 自 {hi.min:g}"
+                    f"等级区间重叠 / overlapping grade bands: {lo.grade} [{lo.min:g}, {lo_max:g})"
+                    f" 与 {hi.grade} 自 {hi.min:g}"
                 )
             if lo_max < hi.min:
                 raise ValueError(f"等级区间有缺口 / gap between grade bands {lo.grade} and {hi.grade}")

@@ -70,7 +70,8 @@ def supervision_items(con, as_of: dt.datetime, agency: str | None = None, scheme
         ),
         open_items as (
             select
-                m.category, coalesce(i.article, r.article) as article, i.metric_id, i.agency_code, a.agency_name, i.record_table, i.record_id,
+                m.category, coalesce(i.article, r.article) as article, i.metric_id, i.agency_code, a.agency_name,
+                i.record_table, i.record_id,
                 cast(i.due_at - interval 1 day as date) as due_date,
                 i.due_at,
                 $as_of > i.due_at as overdue,

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.markup import escape
 from rich.progress import (
     BarColumn,
@@ -234,13 +234,14 @@ def print_ranking(ranking: Ranking, console: Console = out) -> None:
     )
     for group in dict.fromkeys(row["peer_group"] for row in r.rows):
         t = Table(title=f"{group}排名 / ranking ({group})", show_lines=False)
-        for col, just in (
+        columns: tuple[tuple[str, JustifyMethod], ...] = (
             ("名次", "right"),
             ("机构代码", "left"),
             ("机构名称", "left"),
             ("总分", "right"),
             ("等级", "left"),
-        ):
+        )
+        for col, just in columns:
             t.add_column(col, justify=just)
         for row in (row for row in r.rows if row["peer_group"] == group):
             t.add_row(

@@ -121,7 +121,9 @@ class Dashboard:
     def sidebar(self) -> list:
         u = self.store.user
         role = ROLE_ZH.get(u.role) or f"机构用户（{markdown_text(u.scope)}）"
-        out = [pn.pane.Markdown(f"**{markdown_text(u.name)}**（{role}）", css_classes=["hz-user"])]
+        out: list[pn.viewable.Viewable] = [
+            pn.pane.Markdown(f"**{markdown_text(u.name)}**（{role}）", css_classes=["hz-user"])
+        ]
         if self.logout_csrf:  # logout is a POST with a token, never a link
             out.append(pn.pane.HTML(auth.logout_form(self.logout_csrf), css_classes=["hz-logout"]))
         return [*out, self.run_select, self.page_select, self.agency_select]

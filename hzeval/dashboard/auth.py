@@ -231,7 +231,8 @@ def cookie_secret(users_file: Path | str | None = None) -> str:
             return value
     if users_file is None:
         raise HzevalError(
-            f"请设置环境变量 {COOKIE_ENV}（至少 32 个字符的随机串，例如 python -c 'import secrets; print(secrets.token_hex(32))'）",
+            f"请设置环境变量 {COOKIE_ENV}（至少 32 个字符的随机串，"
+            "例如 python -c 'import secrets; print(secrets.token_hex(32))'）",
             f"set {COOKIE_ENV} to a random string of at least 32 characters",
         )
     path = Path(users_file).parent / SECRET_FILE
@@ -398,7 +399,8 @@ def login_page(error: str = "", next_url: str = "/", csrf: str = "") -> str:
 <h1>惠州市公共数据管理评估<br>领导驾驶舱 · 登录</h1>
 <label for="username">用户名</label><input id="username" name="username" required autofocus maxlength="{MAX_NAME}">
 <label for="password">密码</label><input id="password" name="password" type="password" required>
-<input type="hidden" name="next" value="{html_text(next_url)}"><input type="hidden" name="csrf" value="{html_text(csrf)}">
+<input type="hidden" name="next" value="{html_text(next_url)}">\
+<input type="hidden" name="csrf" value="{html_text(csrf)}">
 <button type="submit" id="login-submit">登录</button>{err}
 </form>""",
     )
@@ -455,11 +457,11 @@ def make_provider(users_file: Path | str, throttle: Throttle | None = None, secr
 
     users_file = Path(users_file)
     throttle = throttle or Throttle()
-    secret = secret or cookie_secret(users_file)
-    bokeh_key = session_key(secret)
+    signing_secret: str = secret or cookie_secret(users_file)
+    bokeh_key = session_key(signing_secret)
 
     def cookie_user(signed: str | None) -> User | None:
-        return signed_identity(secret, users_file, signed)
+        return signed_identity(signing_secret, users_file, signed)
 
     def check_binding(handler, name: str) -> None:
         """Refuse (403) a session id or token that belongs to another user or was chosen by the client."""
@@ -474,7 +476,7 @@ def make_provider(users_file: Path | str, throttle: Throttle | None = None, secr
             holder = cookie_user((payload.get("cookies") or {}).get(LOGIN_COOKIE)) if ok else None
             if holder is None or holder.name != name:
                 raise tornado.web.HTTPError(403, reason="session token belongs to another login")
-            owner = OWNERS.owner(sid)
+            owner = OWNERS.owner(sid) if sid is not None else None
             if owner is not None and owner != name:
                 raise tornado.web.HTTPError(403, reason="session belongs to another user")
         elif sid is not None and OWNERS.owner(sid) != name:
@@ -486,7 +488,7 @@ def make_provider(users_file: Path | str, throttle: Throttle | None = None, secr
             if not nonce or len(nonce) != 32:
                 nonce = secrets.token_hex(16)
                 self.set_cookie(CSRF_COOKIE, nonce, httponly=True, samesite="Strict", path=config.cookie_path or "/")
-            return login_csrf_token(secret, nonce)
+            return login_csrf_token(signing_secret, nonce)
 
         def _show(self, status: int, error: str = ""):
             self.set_status(status)
@@ -500,7 +502,7 @@ def make_provider(users_file: Path | str, throttle: Throttle | None = None, secr
         async def post(self):
             nonce = self.get_cookie(CSRF_COOKIE) or ""
             sent = self.get_argument("csrf", "")
-            if not nonce or not hmac.compare_digest(sent.encode(), login_csrf_token(secret, nonce).encode()):
+            if not nonce or not hmac.compare_digest(sent.encode(), login_csrf_token(signing_secret, nonce).encode()):
                 return self._show(403, LOGIN_ERRORS["csrf"])
             name = self.get_argument("username", "").strip()[: MAX_NAME + 1]
             password = self.get_argument("password", "")
@@ -532,7 +534,7 @@ def make_provider(users_file: Path | str, throttle: Throttle | None = None, secr
         def get(self):  # shows a confirmation form; a GET never logs anybody out
             self.set_header("Cache-Control", "no-store")
             signed = self._signed()
-            self.write(logout_page(logout_csrf_token(secret, signed) if cookie_user(signed) else None))
+            self.write(logout_page(logout_csrf_token(signing_secret, signed) if cookie_user(signed) else None))
 
         def post(self):
             self.set_header("Cache-Control", "no-store")
@@ -541,9 +543,9 @@ def make_provider(users_file: Path | str, throttle: Throttle | None = None, secr
             if user is None:  # nothing to end (a cross-site POST arrives without the SameSite cookie)
                 return self.write(logout_page())
             sent = self.get_argument("csrf", "")
-            if not hmac.compare_digest(sent.encode(), logout_csrf_token(secret, signed).encode()):
+            if not hmac.compare_digest(sent.encode(), logout_csrf_token(signing_secret, signed).encode()):
                 self.set_status(403)
-                return self.write(logout_page(logout_csrf_token(secret, signed)))
+                return self.write(logout_page(logout_csrf_token(signing_secret, signed)))
             end_sessions(users_file, user.name)
             for c in (LOGIN_COOKIE, "id_token", "access_token", "is_guest"):
                 self.clear_cookie(c, path=config.cookie_path or "/")

@@ -126,6 +126,7 @@ def dashboard_jobs(run: RunReader, out_dir: Path, agencies: list[str], whole_cit
     """papermill jobs (``notebooks/leader_dashboard.ipynb``) for ``dashboard.html`` and
     ``dashboards/<code>.html`` of each code in ``agencies``."""
     nb = str(notebooks_dir() / NOTEBOOK)
+    assert run.path is not None, "the offline dashboards read a published run file"
     common = {
         "published": str(run.path.resolve()),
         "year": run.year,

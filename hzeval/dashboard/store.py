@@ -24,6 +24,7 @@ import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import duckdb
 import panel as pn
@@ -158,16 +159,16 @@ class Store:
             if m and m["status"] == "finished":
                 metas.append(m)
         schema = {
-            "run_id": pl.String,
-            "year": pl.Int32,
+            "run_id": pl.String(),
+            "year": pl.Int32(),
             "as_of": pl.Datetime("us"),
             "finished_at": pl.Datetime("us"),
-            "scheme_name": pl.String,
-            "scheme_sha256": pl.String,
-            "scheme_file": pl.String,
-            "status": pl.String,
-            "path": pl.String,
-            "has_sources": pl.Boolean,
+            "scheme_name": pl.String(),
+            "scheme_sha256": pl.String(),
+            "scheme_file": pl.String(),
+            "status": pl.String(),
+            "path": pl.String(),
+            "has_sources": pl.Boolean(),
         }
         df = pl.DataFrame(metas, schema=schema) if metas else pl.DataFrame(schema=schema)
         return df.sort(["finished_at", "run_id"], descending=True)
@@ -239,7 +240,7 @@ class Store:
         return {
             "graded": g.height,
             "distribution": dist,
-            "average": float(g["total"].mean()) if g.height else None,
+            "average": float(cast(float, g["total"].mean())) if g.height else None,
             "vetoed": g.filter(pl.col("vetoed")).height,
             "as_of": run["as_of"],
             "overdue_now": overdue,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
+from typing import cast
 
 import pandas as pd
 import panel as pn
@@ -77,7 +78,8 @@ PAGE_CSS = """
 """
 CARDS_CSS = """<style>
 .cards { display: flex; flex-wrap: wrap; gap: 10px; font-family: "Noto Sans CJK SC", "Microsoft YaHei", sans-serif; }
-.card { flex: 1 1 160px; min-width: 140px; border: 1px solid #d9d9d9; border-radius: 6px; padding: 8px 14px; background: #fafafa; }
+.card { flex: 1 1 160px; min-width: 140px; border: 1px solid #d9d9d9; border-radius: 6px; padding: 8px 14px;
+        background: #fafafa; }
 .card .k { color: #555; font-size: 13px; } .card .v { font-size: 26px; font-weight: 700; line-height: 1.3; }
 .card.bad .v { color: #c62828; } .card.veto { border-color: #6a1b9a; } .card.veto .v { color: #6a1b9a; }
 .veto-box { border: 2px solid #6a1b9a; background: #f3e5f5; color: #2b0a3d; border-radius: 6px; padding: 6px 12px;
@@ -350,7 +352,7 @@ def lost_points_figure(ind: pl.DataFrame, offline: bool = False) -> go.Figure | 
         return report_html.bar_chart(
             [n or i for n, i in zip(lost["metric_name"], lost["metric_id"])],
             [("失分", lost["lost"].to_list(), "#c62828")],
-            top=lost["lost"].max() or 0,
+            top=cast(float, lost["lost"].max() or 0),
             value_text=present.points,
             title="失分项" + ("（无）" if lost.is_empty() else ""),
         )
@@ -392,7 +394,7 @@ def overdue_by_agency_figure(items: pl.DataFrame, offline: bool = False) -> go.F
         return report_html.bar_chart(
             by["who"].to_list(),
             [("逾期", by["over"].to_list(), "#c62828"), ("即将到期", by["soon"].to_list(), "#f9a825")],
-            top=by["n"].max() or 0,
+            top=cast(float, by["n"].max() or 0),
             value_text=count_text,
             title="按机构（逾期多者在上）",
         )
@@ -513,7 +515,11 @@ class OverviewPage(pn.viewable.Viewer):
             )
             t.style.apply(_grade_style(grade_colour), subset=["等级"])
             if self.on_agency is not None:
-                t.on_click(lambda e, g=g: self.on_agency(g["agency_code"][e.row]))
+
+                def open_agency(e, g=g):
+                    self.on_agency(g["agency_code"][e.row])
+
+                t.on_click(open_agency)
             hint = "（点击机构查看详情）" if self.on_agency is not None else ""
             rankings.append(
                 pn.Column(
@@ -577,7 +583,7 @@ class AgencyPage(pn.viewable.Viewer):
     store = param.Parameter()
     run_id = param.String()
     agency = param.String(allow_None=True)
-    metric = param.Selector(default="", objects=[""])
+    metric: param.Selector[str] = param.Selector(default="", objects=[""])
     text = param.String(default="")
     #: the page inside a file without a server (:mod:`hzeval.dashboard.offline`): no server-side filter
     #: or download, the evidence table filters in the browser (header filters); charts as inline SVG
@@ -617,11 +623,13 @@ class AgencyPage(pn.viewable.Viewer):
         )
         head = pn.pane.Markdown(
             f"## {markdown_text(g['agency_name'] or g['agency_code'])}（{markdown_text(g['agency_code'])}）\n"
-            f"**{g['year']} 年度总分 {present.points(g['total'])}，等级 {markdown_text(present.grade_label(g['grade'], g['vetoed']))}**"
+            f"**{g['year']} 年度总分 {present.points(g['total'])}，"
+            f"等级 {markdown_text(present.grade_label(g['grade'], g['vetoed']))}**"
             + (f"，{markdown_text(g['peer_group'])}第 {g['rank']} 名" if g["rank"] is not None else "（不参与排名）")
             + (f"\n\n{markdown_text(g['veto_text'])}" if g["vetoed"] and g.get("veto_text") else ""),
             css_classes=["hz-agency-head"],
         )
+        tools: list[pn.viewable.Viewable]
         if self.offline:  # no server to filter or export: the table filters itself, per column
             tools = [pn.pane.Markdown("在表头输入关键字即可筛选（离线文件，无需网络）。", css_classes=["hz-ev-hint"])]
         else:
@@ -731,8 +739,8 @@ class SupervisionPage(pn.viewable.Viewer):
         soon = items.filter(pl.col("state") == "即将到期")
         who = next((k for k, v in self.agency_options.items() if v == self.agency), "")
         summary = pn.pane.Markdown(
-            f"{markdown_text(who)}，截至 {present.when(self.as_of)}：未办结 **{items.height}** 项，其中逾期 **{over.height}** 项、"
-            f"即将到期 **{soon.height}** 项",
+            f"{markdown_text(who)}，截至 {present.when(self.as_of)}：未办结 **{items.height}** 项，"
+            f"其中逾期 **{over.height}** 项、即将到期 **{soon.height}** 项",
             css_classes=["hz-sup-summary"],
         )
         if items.is_empty():
@@ -771,7 +779,8 @@ class SupervisionPage(pn.viewable.Viewer):
             ).head(self.offline_rows)
             note = [
                 pn.pane.Markdown(
-                    f"离线文件列出逾期最久的 {self.offline_rows} 项；完整清单见评分工作簿的督办清单或 hzeval supervise。",
+                    f"离线文件列出逾期最久的 {self.offline_rows} 项；"
+                    "完整清单见评分工作簿的督办清单或 hzeval supervise。",
                     css_classes=["hz-sup-cap"],
                 )
             ]

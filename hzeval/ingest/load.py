@@ -148,7 +148,8 @@ def _replace_older(con, table: Table, load_id: int) -> int:
     """Delete the rows of earlier loads whose key this load brings, recording each replaced load."""
     cond = _key_condition(table, "t", "i")
     con.execute(
-        f"create or replace temp table _hz_keys as select distinct {', '.join(table.key)} from {table.name} where _load_id = ?",
+        f"create or replace temp table _hz_keys as select distinct {', '.join(table.key)} from {table.name}"
+        " where _load_id = ?",
         [load_id],
     )
     try:
@@ -215,8 +216,8 @@ def _load_one(con, plan: readers.FilePlan, limits: Limits, polars_only: frozense
         result.rows_replaced = _replace_older(con, table, load_id)
 
     con.execute(
-        "insert into loads (load_id, file, sha256, table_name, rows_loaded, rows_rejected, rows_replaced, loaded_at, file_format, encoding)"
-        " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "insert into loads (load_id, file, sha256, table_name, rows_loaded, rows_rejected, rows_replaced, loaded_at,"
+        " file_format, encoding) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             load_id,
             plan.file,
@@ -299,7 +300,8 @@ def _load_sql(
                     con.register("_hz_other", parsed.good.to_arrow(compat_level=pl.CompatLevel.oldest()).cast(schema))
                     try:
                         con.execute(
-                            f"insert into {table.name} ({cols}, _load_id, _line) select {cols}, {int(load_id)}, _line from _hz_other"
+                            f"insert into {table.name} ({cols}, _load_id, _line)"
+                            f" select {cols}, {int(load_id)}, _line from _hz_other"
                         )
                     finally:
                         con.unregister("_hz_other")

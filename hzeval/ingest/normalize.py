@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from hzeval.contract import TABLES, Column, Table, V
+from hzeval.contract import TABLES, Column, Table, V, Vocabulary
 from hzeval.errors import ECHO_LIMIT, InputFileError, clip
 
 log = logging.getLogger(__name__)
@@ -38,8 +38,14 @@ def r_too_long(limit: int) -> str:
     return f"字段超过 {limit:,} 个字符 / field longer than {limit:,} characters"
 
 
+def _vocabulary(col: Column) -> Vocabulary:
+    """The vocabulary of a vocab column (never called for another column)."""
+    assert col.vocab is not None, col.name
+    return V[col.vocab]
+
+
 def r_vocab(col: Column) -> str:
-    vocab = V[col.vocab]
+    vocab = _vocabulary(col)
     allowed = "、".join(vocab.values)
     return f"不在词表「{vocab.zh}」中（可选：{allowed}）/ unknown {vocab.name} value"
 
@@ -130,8 +136,10 @@ def check_mapping(table: Table, mapping: dict[str, str], file: str) -> None:
         if col in seen:
             c = table.column(col)
             raise InputFileError(
-                f"文件 {file}：表 {table.name}（{table.zh}）的列 {_describe(c)} 出现两次（表头「{clip(seen[col], 80)}」和「{clip(src, 80)}」）",
-                f"file {file}: column {col} of table {table.name} appears twice (headers {clip(seen[col], 80)!r} and {clip(src, 80)!r})",
+                f"文件 {file}：表 {table.name}（{table.zh}）的列 {_describe(c)} 出现两次"
+                f"（表头「{clip(seen[col], 80)}」和「{clip(src, 80)}」）",
+                f"file {file}: column {col} of table {table.name} appears twice"
+                f" (headers {clip(seen[col], 80)!r} and {clip(src, 80)!r})",
                 file=file,
                 table=table.name,
                 column=col,
@@ -189,8 +197,10 @@ def recognise(headers: list[str], file: str, hints: tuple[str | None, ...] = ())
     if scored:
         names = "、".join(s[1].name for s in scored if s[0] == scored[0][0])
         raise InputFileError(
-            f"文件 {file}：表头同样符合多个表（{names}），请以表名开头命名文件，如 {scored[0][1].name}_2025.csv；表头：{shown}",
-            f"file {file}: header fits several tables ({names}); start the file name with the table name; header: {shown}",
+            f"文件 {file}：表头同样符合多个表（{names}），"
+            f"请以表名开头命名文件，如 {scored[0][1].name}_2025.csv；表头：{shown}",
+            f"file {file}: header fits several tables ({names}); start the file name with the table name;"
+            f" header: {shown}",
             file=file,
             column=shown,
         )
@@ -293,7 +303,7 @@ def parse_bool(s: pl.Expr) -> pl.Expr:
 
 def vocab_keys(col: Column) -> dict[str, str]:
     """Lookup key (lowercase, whitespace runs as one space) -> canonical value of a vocabulary column."""
-    amap = {k.lower(): v for k, v in V[col.vocab].alias_map().items()}
+    amap = {k.lower(): v for k, v in _vocabulary(col).alias_map().items()}
     # also accept the spellings after full-width normalisation (县（区） → 县(区))
     amap.update({unicodedata.normalize("NFKC", k).lower(): v for k, v in amap.items()})
     return amap
@@ -399,7 +409,7 @@ def _clipped(value: pl.Expr) -> pl.Expr:
     )
 
 
-REJECT_SCHEMA = {"line": pl.Int64, "column_name": pl.String, "value": pl.String, "reason": pl.String}
+REJECT_SCHEMA = pl.Schema({"line": pl.Int64, "column_name": pl.String, "value": pl.String, "reason": pl.String})
 
 
 def duplicate_rejects(good: pl.DataFrame, key: list[str]) -> pl.DataFrame:

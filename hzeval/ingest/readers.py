@@ -81,7 +81,8 @@ def discover(paths: list[Path]) -> tuple[list[Path], list[Path]]:
             # a link (or a linked folder) inside the drop pointing elsewhere: never read it
             raise InputFileError(
                 f"文件 {clip(f)} 是指向数据包文件夹之外的符号链接（{clip(r, 80)}），已拒绝；请复制文件本身到数据包中",
-                f"file {clip(f)} is a symbolic link leaving the drop folder ({clip(r, 80)}): refused; copy the file itself into the drop",
+                f"file {clip(f)} is a symbolic link leaving the drop folder ({clip(r, 80)}): refused;"
+                " copy the file itself into the drop",
                 file=str(f),
             )
         if r not in seen:

@@ -43,6 +43,7 @@ import logging
 import os
 import re
 from dataclasses import dataclass
+from typing import cast
 
 import duckdb
 import polars as pl
@@ -152,7 +153,8 @@ class SqlPlan:
                 ws = ", ".join(str(c) for c in _WHITESPACE)
                 last = f"ord(substr({x}, -1))"
                 parts += [
-                    f"({x} < chr(133) or {x} >= chr(12289) or ord({x}) not in ({ws}))",  # outside U+0085..U+3000: no space
+                    # outside U+0085..U+3000: no space
+                    f"({x} < chr(133) or {x} >= chr(12289) or ord({x}) not in ({ws}))",
                     f"({last} > 12288 or ({last} > 32 and {last} not in ({ws})))",
                 ]
             if col.pattern:
@@ -373,8 +375,11 @@ def other_rows(con, sp: SqlPlan, path, batch_rows: int, load_id: int):
     lines = None
     if sp.line is None:
         lid = -int(load_id)
-        lines = pl.from_arrow(
-            con.sql(f"select _line from {sp.table.name} where _load_id = {lid} order by _line").to_arrow_table()
+        lines = cast(
+            pl.DataFrame,  # an Arrow table comes back as a frame
+            pl.from_arrow(
+                con.sql(f"select _line from {sp.table.name} where _load_id = {lid} order by _line").to_arrow_table()
+            ),
         ).to_series()
         con.execute(f"delete from {sp.table.name} where _load_id = {lid}")
     cur = con.cursor()  # its own connection: it reads the file while the load's transaction inserts
@@ -387,7 +392,7 @@ def other_rows(con, sp: SqlPlan, path, batch_rows: int, load_id: int):
         ).to_arrow_reader(batch_rows)
         for batch in reader:
             if batch.num_rows:
-                df = pl.from_arrow(pa.Table.from_batches([batch]))
+                df = cast(pl.DataFrame, pl.from_arrow(pa.Table.from_batches([batch])))
                 if lines is None:
                     yield df.drop(_ROW), df[_ROW]
                 else:

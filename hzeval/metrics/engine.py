@@ -67,7 +67,8 @@ class Window:
     rules: RuleSet = field(default_factory=default_rules)
     open_plan_due: dt.datetime | None = None
     security_required: dict[str, int] = field(default_factory=dict)
-    #: submissions the 本级 authority must review in time (the rules time the review of updates, not of first compilations)
+    #: submissions the 本级 authority must review in time (the rules time the review of updates, not of
+    #: first compilations)
     review_events: tuple[str, ...] = ("变更提交", "下架提交")
 
     @classmethod
@@ -139,8 +140,8 @@ def compute_items(con, window: Window, metric_ids=None) -> None:
     params = window.params()
     con.execute(
         "create or replace temp table metric_items (metric_id varchar, agency_code varchar, record_table varchar, "
-        "record_id varchar, status varchar, reason varchar, due_at timestamp, done_at timestamp, num double, den double, "
-        "adjustment_id varchar, rule_profile varchar, article varchar)"
+        "record_id varchar, status varchar, reason varchar, due_at timestamp, done_at timestamp, "
+        "num double, den double, adjustment_id varchar, rule_profile varchar, article varchar)"
     )
     wanted = set(metric_ids) if metric_ids is not None else set(METRICS)
     unknown = wanted - set(METRICS)
@@ -208,8 +209,10 @@ def roll_up(con, run_id: str, year: int) -> tuple[pl.DataFrame, pl.DataFrame]:
         with items as (
             select
                 i.metric_id, i.agency_code, i.status,
-                case when i.status = 'excused' then 0 else coalesce(i.num, case when i.status = 'ok' then 1 else 0 end) end as num,
-                case when i.status = 'excused' then 0 else coalesce(i.den, case when i.status in ('ok', 'late', 'fail') then 1 else 0 end) end as den
+                case when i.status = 'excused' then 0
+                     else coalesce(i.num, case when i.status = 'ok' then 1 else 0 end) end as num,
+                case when i.status = 'excused' then 0
+                     else coalesce(i.den, case when i.status in ('ok', 'late', 'fail') then 1 else 0 end) end as den
             from metric_items as i
         ),
         grid as (

@@ -272,7 +272,11 @@ def _header_error(
     def key_of(e) -> str | None:
         return str(e["loc"][0]) if e["loc"] else None
 
-    extra = sorted((key_lines.get(key_of(e), line), key_of(e)) for e in errors if e["type"] == "extra_forbidden")
+    def line_of(e) -> int:
+        key = key_of(e)
+        return key_lines.get(key, line) if key is not None else line
+
+    extra = sorted((line_of(e), key_of(e)) for e in errors if e["type"] == "extra_forbidden")
     if extra:
         at, key = extra[0]
         return _err(
@@ -282,7 +286,8 @@ def _header_error(
             f"{kind} {name}: unknown header key {key!r} (allowed: {', '.join(allowed)})",
             key=key,
         )
-    missing = [key_of(e) for e in errors if e["type"] == "missing"]
+    # a "missing" error always names its field
+    missing = [str(e["loc"][0]) for e in errors if e["type"] == "missing"]
     if missing:
         return _err(
             path,

@@ -74,10 +74,10 @@ BROADCAST_THRESHOLD = "64MB"
 class Macro:
     name: str
     params: tuple[str, ...]
-    body: exp.Expression
+    body: exp.Expr
 
 
-def _aggregate_scalar_subqueries(body: exp.Expression) -> exp.Expression:
+def _aggregate_scalar_subqueries(body: exp.Expr) -> exp.Expr:
     """Spark requires a correlated scalar subquery to be an aggregate: ``(select x …)`` becomes
     ``(select max(x) …)``. The same value: DuckDB's macro is an error when it yields more than
     one row, and the calendar's subqueries look up one day by its key."""
@@ -126,7 +126,7 @@ def _call_args(node: exp.Expression) -> list[exp.Expression]:
     return [v for v in node.args.values() if isinstance(v, exp.Expression)]
 
 
-def expand_macros(tree: exp.Expression, macros: dict[str, Macro], depth: int = 0) -> exp.Expression:
+def expand_macros(tree: exp.Expr, macros: dict[str, Macro], depth: int = 0) -> exp.Expr:
     """Replace every macro call by the macro's body with its parameters bound to the call's
     arguments (unqualified parameter names only; qualified columns belong to the body's tables)."""
     if depth > 20:
@@ -175,7 +175,7 @@ def _literal(value) -> exp.Expression:
     return exp.Literal.string(str(value))
 
 
-def bind_params(tree: exp.Expression, params: dict, where: str) -> exp.Expression:
+def bind_params(tree: exp.Expr, params: dict, where: str) -> exp.Expr:
     def bind(node):
         if isinstance(node, (exp.Placeholder, exp.Parameter)):
             name = node.name
@@ -271,7 +271,7 @@ _STRFTIME = {"%Y": "yyyy", "%m": "MM", "%d": "dd", "%H": "HH", "%M": "mm", "%S":
 def _make_interval(amount: exp.Expression, unit: str) -> exp.Expression:
     """A calendar interval (months and days in one type, as DuckDB's ``interval``): Spark's ANSI
     intervals are either year-month or day-time, and a ``case`` mixing them does not type."""
-    args = [exp.Literal.number(0) for _ in range(7)]
+    args: list[exp.Expression] = [exp.Literal.number(0) for _ in range(7)]
     if unit not in _INTERVAL_POS:
         raise SparkEngineError(f"不支持的时间间隔单位 {unit}", f"unsupported interval unit {unit}")
     if isinstance(amount, exp.Literal) and amount.is_string:
@@ -312,7 +312,7 @@ def _strftime(ts: exp.Expression, fmt: str) -> exp.Expression:
     return exp.Concat(expressions=pieces) if len(pieces) > 1 else pieces[0]
 
 
-def _spark_fixes(tree: exp.Expression) -> exp.Expression:
+def _spark_fixes(tree: exp.Expr) -> exp.Expr:
     """DuckDB constructs sqlglot does not carry over to Spark with the same meaning."""
 
     def fix(node):
@@ -513,7 +513,8 @@ class SparkEngine:
         known = {
             r[0].lower(): r[0]
             for r in con.execute(
-                "select table_name from duckdb_tables() union all select view_name from duckdb_views() where not internal"
+                "select table_name from duckdb_tables()"
+                " union all select view_name from duckdb_views() where not internal"
             ).fetchall()
         }
         unknown = sorted(n for n in reads - set(TABLES) if n not in known)
@@ -672,7 +673,8 @@ def _spark_type(duck_type: str, column: str) -> str:
 
 def _duckdb_columns(con, table: str) -> dict[str, str]:
     rows = con.execute(
-        "select column_name, data_type from duckdb_columns() where table_name = $t and database_name = 'temp' order by column_index",
+        "select column_name, data_type from duckdb_columns()"
+        " where table_name = $t and database_name = 'temp' order by column_index",
         {"t": table},
     ).fetchall()
     return dict(rows)

@@ -66,7 +66,9 @@ def is_loopback(host: str | None) -> bool:
 
 
 def valid_email(addr: str | None) -> bool:
-    return bool(addr) and len(addr) <= 254 and EMAIL_RE.match(addr) is not None
+    if not addr:
+        return False
+    return len(addr) <= 254 and EMAIL_RE.match(addr) is not None
 
 
 def robot_kind(url: str | None) -> str | None:
@@ -178,6 +180,7 @@ class Mailer:
         if cfg is None:
             raise SendError("未配置邮件服务器（环境变量 HZEVAL_SMTP_HOST）/ mail not configured")
         ctx = ssl.create_default_context(cafile=cfg.cafile)
+        smtp: smtplib.SMTP
         try:
             if cfg.security == "ssl":
                 smtp = smtplib.SMTP_SSL(cfg.host, cfg.port, timeout=TIMEOUT, context=ctx)
@@ -199,7 +202,6 @@ class Mailer:
         return smtp
 
     def send(self, to: str, subject: str, text: str, html: str) -> None:
-        cfg = self.config
         if self._open_error is not None:
             raise SendError(str(self._open_error))
         if self._smtp is None:
@@ -208,6 +210,8 @@ class Mailer:
             except SendError as exc:
                 self._open_error = exc
                 raise
+        cfg = self.config
+        assert cfg is not None  # a connection is open only with a configuration (_open)
         msg = EmailMessage()
         msg["Subject"] = " ".join(subject.split())
         msg["From"] = formataddr(("公共数据督办", cfg.sender))

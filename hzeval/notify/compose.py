@@ -176,7 +176,8 @@ def html_body(notice: Notice) -> str:
         for i in rows:
             out.append(
                 f"<tr><td>{esc(_what(i))}</td><td>{esc(deadline_words(i['due_date']))}</td>"
-                f"<td>{esc(days_words(i))}</td><td>{esc(clean(i['article'], 40))}：{esc(clean(i['deadline_text'], 200))}</td></tr>"
+                f"<td>{esc(days_words(i))}</td>"
+                f"<td>{esc(clean(i['article'], 40))}：{esc(clean(i['deadline_text'], 200))}</td></tr>"
             )
         out.append("</table>")
     out.append(f'<p style="color:#666">{esc(FOOTER)}</p></body></html>')
@@ -196,7 +197,7 @@ def robot_markdown(notice: Notice, max_bytes: int) -> tuple[str, list[dict]]:
     size = len("\n".join(head).encode()) + len(tail_more.encode()) + 16
     for lv, rows in _groups(notice.items):
         block_head = f"\n**{md(heading(notice, lv))}**（{ACTION[lv]}）"
-        lines = []
+        lines: list[str] = []
         for i in rows:
             line = (
                 f"- {_what(i, md)}：截止 {deadline_words(i['due_date'])}，{days_words(i)}；"

@@ -130,7 +130,8 @@ def _candidates(con, as_of: dt.datetime, agency: str | None, scheme) -> pl.DataF
                 from agencies a
             ),
             own as (
-                select i.*, i.state as level, i.agency_code as target from _notify_items i where i.agency_code is not null
+                select i.*, i.state as level, i.agency_code as target
+                from _notify_items i where i.agency_code is not null
             ),
             escalations as (   -- 第四十七条: overdue rectifications not yet escalated at the as-of time
                 select i.*, '逾期上报' as level, au.authority_code as target
@@ -315,6 +316,7 @@ def _deliver(notice: Notice, mailer: Mailer | None, dry_run: bool, robot_max_byt
     try:
         if notice.channel == "email":
             if not dry_run:
+                assert mailer is not None  # deliver() opens one for every email notice it sends
                 mailer.send(notice.address, subject(notice), plain_text(notice), html_body(notice))
         else:
             text, listed = robot_markdown(notice, robot_max_bytes)

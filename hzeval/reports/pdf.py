@@ -57,9 +57,10 @@ def preflight() -> None:
         missing.append(("中文字体（Noto CJK）", "a CJK font (Noto CJK)"))
     if missing:
         raise HzevalError(
-            f"无法生成 PDF：缺少{'、'.join(z for z, _ in missing)}，请先安装 apt-get install {APT_PACKAGES}（未生成任何报告）",
-            f"cannot print PDF: missing {', '.join(e for _, e in missing)}; install with apt-get install {APT_PACKAGES} "
-            "(nothing rendered)",
+            f"无法生成 PDF：缺少{'、'.join(z for z, _ in missing)}，"
+            f"请先安装 apt-get install {APT_PACKAGES}（未生成任何报告）",
+            f"cannot print PDF: missing {', '.join(e for _, e in missing)};"
+            f" install with apt-get install {APT_PACKAGES} (nothing rendered)",
         )
 
 

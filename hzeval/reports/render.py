@@ -25,6 +25,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -236,7 +237,7 @@ def execute_job(job: Job) -> JobResult:
     except (KeyError, ValueError, TypeError):
         timings["kernel_start"] = 0.0
     timings["execute"] = t1 - t0 - timings["kernel_start"]
-    files = []
+    files: list[str] = []
     try:
         if job.writes_itself:  # written by this run, not left from an earlier one
             if not Path(job.html).is_file() or Path(job.html).stat().st_mtime < started_wall - 1:
@@ -254,7 +255,7 @@ def execute_job(job: Job) -> JobResult:
             files.append(str(pdf))
             timings["pdf"] = time.perf_counter() - t2
     except OSError as exc:  # disk full, file-size limit ...: the file and the cause, in words
-        hint = OS_HINTS.get(exc.errno, exc.strerror or type(exc).__name__)
+        hint = (OS_HINTS.get(exc.errno) if exc.errno is not None else None) or exc.strerror or type(exc).__name__
         return JobResult(job, False, f"无法写入 {exc.filename or job.html}：{hint} | {exc.strerror}", files, timings)
     except Exception as exc:  # noqa: BLE001
         return JobResult(job, False, f"{type(exc).__name__}: {exc}", files, timings)
@@ -275,6 +276,7 @@ def plan_jobs(
     """The jobs of a render: every graded agency (or ``agency`` alone, then nothing else; or the
     agencies in ``only`` alongside the bulletin and gate report), the bulletin, the gate report."""
     nbdir = notebooks_dir()
+    assert run.path is not None, "reports read a published run file"
     common = {"published": str(run.path.resolve()), "year": run.year, "plotly_js": h.PLOTLY_JS}
     jobs = []
     agencies = data.graded_agencies(run)
@@ -363,7 +365,7 @@ def run_jobs(jobs: list[Job], workers: int, progress=None) -> list[JobResult]:
 # --------------------------------------------------------------------------- index and manifest
 
 
-def write_index(run: data.Run, out_dir: Path, gallery: list[tuple[str, str]] = ()) -> Path:
+def write_index(run: data.Run, out_dir: Path, gallery: Sequence[tuple[str, str]] = ()) -> Path:
     """``index.html``: the combined reports, ``gallery`` (relative path, title) of the rendered staff
     notebooks, and each agency's report and offline dashboard."""
     agencies = data.graded_agencies(run)
@@ -378,7 +380,8 @@ def write_index(run: data.Run, out_dir: Path, gallery: list[tuple[str, str]] = (
         return f'<a href="{h.esc(rel)}">{h.esc(text)}</a>{extra}'
 
     rows = "".join(
-        f"<tr><td>{h.esc(r['peer_group'])}</td><td class=num>{r['rank'] if r['rank'] is not None else '—'}</td><td>{h.esc(r['agency_code'])}</td>"
+        f"<tr><td>{h.esc(r['peer_group'])}</td>"
+        f"<td class=num>{r['rank'] if r['rank'] is not None else '—'}</td><td>{h.esc(r['agency_code'])}</td>"
         f"<td>{link('agencies/' + r['agency_code'] + '.html', r['agency_name'])}</td>"
         f"<td class=num>{h.num(r['total'])}</td><td>{h.grade_badge(r['grade'], r['vetoed'])}</td>"
         f"<td>{link('dashboards/' + r['agency_code'] + '.html', '驾驶舱')}</td></tr>"
@@ -387,10 +390,12 @@ def write_index(run: data.Run, out_dir: Path, gallery: list[tuple[str, str]] = (
     body = (
         h.masthead(f"{run.year} 年度评估报告目录", prov)
         + h.heading("综合报告")
-        + f"<nav><ul><li>{link('bulletin.html', '全市评估情况通报')}</li><li>{link('gates.html', '项目数据门禁报告')}</li>"
+        + f"<nav><ul><li>{link('bulletin.html', '全市评估情况通报')}</li>"
+        + f"<li>{link('gates.html', '项目数据门禁报告')}</li>"
         + f"<li>{link('approval_reference.html', '下一年度项目审批参考')}</li>"
         + f"<li>{link('dashboard.html', '领导驾驶舱（离线版，可直接打开，无需网络）')}</li>"
-        + f"<li>{link('workbook.xlsx', '评分工作簿（XLSX）')}</li><li>{link('manifest.json', '生成清单（manifest.json）')}</li></ul></nav>"
+        + f"<li>{link('workbook.xlsx', '评分工作簿（XLSX）')}</li>"
+        + f"<li>{link('manifest.json', '生成清单（manifest.json）')}</li></ul></nav>"
         + h.heading("分析笔记本（静态版）")
         + "<nav><ul>"
         + "".join(f"<li>{link(rel, text)}</li>" for rel, text in gallery)
@@ -410,6 +415,7 @@ def write_index(run: data.Run, out_dir: Path, gallery: list[tuple[str, str]] = (
 
 
 def write_manifest(run: data.Run, out_dir: Path, results: list[JobResult]) -> Path:
+    assert run.path is not None, "reports read a published run file"
     files = sorted(
         p for p in out_dir.rglob("*") if p.is_file() and not p.name.startswith(".") and p.name != "manifest.json"
     )

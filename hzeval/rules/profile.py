@@ -142,7 +142,7 @@ def _check_keys(profile: Profile, path: Path, metric_ids: Collection[str] | None
             )
 
     for metric_id in profile.articles if metric_ids is not None else ():
-        if metric_id not in metric_ids:
+        if metric_ids is not None and metric_id not in metric_ids:
             raise RuleError(
                 f"规则配置 {path} 无效：articles.{metric_id}：未知指标",
                 f"invalid rule profile {path}: articles.{metric_id}: unknown metric id",
@@ -304,7 +304,8 @@ class RuleSet:
     def rows(self, real_dates: bool) -> tuple[pl.DataFrame, pl.DataFrame]:
         """(deadline rows, article rows). With ``real_dates`` false the first span starts at 0001-01-01
         and the last ends at 9999-12-31 (for joins); with it true, the listed dates (end null = open)."""
-        d_rows, a_rows = [], []
+        d_rows: list[tuple] = []
+        a_rows: list[tuple] = []
         for i, s in enumerate(self.spans):
             p = s.profile
             lo = s.start if real_dates or i else _BEFORE_ALL
@@ -494,7 +495,8 @@ def provision(key: str, on_date=None, rules: RuleSet | None = None) -> str:
 
 
 def provision_text(key: str, on_date=None, rules: RuleSet | None = None) -> str:
-    """``<articles>：<sentence>`` quoted for a provision by the profile in force on ``on_date`` ('' when it quotes none)."""
+    """``<articles>：<sentence>`` quoted for a provision by the profile in force on ``on_date``
+    ('' when it quotes none)."""
     profile = (rules or default_rules()).in_force(on_date)
     text = profile.provision_texts.get(key)
     return f"{'、'.join(profile.provisions.get(key, ()))}：{text}" if text else ""

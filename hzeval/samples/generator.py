@@ -298,6 +298,18 @@ class _World:
     res: pl.DataFrame | None = None
     size: Size = PLAIN
 
+    @property
+    def resources(self) -> pl.DataFrame:
+        """The resource catalogue (made right after the world, before any table that reads it)."""
+        assert self.res is not None
+        return self.res
+
+
+def _where(cond, a, b) -> np.ndarray:
+    """``np.where`` where a choice may be None (the result is then an object array, which numpy's
+    type stubs do not describe)."""
+    return np.where(cond, a, b)
+
 
 def _rng(seed: int, name: str) -> np.random.Generator:
     return np.random.default_rng([seed, zlib.crc32(name.encode())])
@@ -444,7 +456,7 @@ def _catalog_snapshot(w: _World) -> pl.DataFrame:
     )
     if w.size.snapshots is not None:
         snaps = snaps.tail(w.size.snapshots)
-    r = w.res
+    r = w.resources
     s = r.join(pl.DataFrame(snaps), how="cross").filter(pl.col("published_date") <= pl.col("snapshot_date"))
     active = pl.col("fixed_from").is_null() | (pl.col("snapshot_date") < pl.col("fixed_from"))
     mf = pl.when(active).then(pl.col("miss_field")).otherwise(-1)
@@ -481,7 +493,7 @@ def _catalog_snapshot(w: _World) -> pl.DataFrame:
 def _catalog_items(w: _World, snap: pl.DataFrame, seed: int) -> pl.DataFrame:
     """Items for the quarter-end snapshots; planted 一数一源 conflicts."""
     rng = _rng(seed, "items")
-    r = w.res
+    r = w.resources
     n = r.height
     n_items = rng.integers(2, 5, n)
     rows_code, rows_item, rows_name, rows_auth = [], [], [], []
@@ -532,9 +544,9 @@ def _basis_and_events(w: _World, seed: int):
     """Basis changes, the submissions they trigger, new/withdrawn resources and the authority's reviews."""
     rng = _rng(seed, "events")
     cal = w.cal
-    r = w.res
+    r = w.resources
     ch_rows = []
-    sub = []  # (resource, agency, type, day, change_id, violation_kind)
+    sub: list[tuple] = []  # (resource, agency, type, day, change_id, violation_kind)
     ag = w.ag.filter(~pl.col("is_authority"))
     res_by_ag = {a: g["resource_code"].to_list() for (a,), g in r.group_by("provider_code", maintain_order=True)}
     n_ch = 0
@@ -594,9 +606,9 @@ def _basis_and_events(w: _World, seed: int):
     n = len(sub)
     s_time = _cap(_office_time(rng, s_day))
     p_auth = w.p[AUTHORITY]
-    u = rng.random(n)
-    k = np.where(u < p_auth * 1.5, rng.integers(6, 14, n), rng.integers(1, 6, n))
-    rev_time = _cap(_office_time(rng, cal.after(s_day, k)))
+    u_rev = rng.random(n)
+    k_rev = np.where(u_rev < p_auth * 1.5, rng.integers(6, 14, n), rng.integers(1, 6, n))
+    rev_time = _cap(_office_time(rng, cal.after(s_day, k_rev)))
     rejected = rng.random(n) < 0.08
     rev_type = np.where(rejected, "审定驳回", "审定通过")
     # planted reviews: EV edges fixed below by day
@@ -666,7 +678,7 @@ def _basis_and_events(w: _World, seed: int):
 def _aggregation(w: _World, seed: int, chunk: int = 0) -> pl.DataFrame:
     """Aggregation jobs; ``chunk`` > 0 draws a further independent set (ids ``J<chunk>-...``) for dense logs."""
     rng = _rng(seed, "aggregation" if chunk == 0 else f"aggregation-{chunk}")
-    r = w.res
+    r = w.resources
     parts = []
     end = np.datetime64("2026-01-04", "D")
     for rcode, prov, freq, pub, never, p in r.select(
@@ -696,7 +708,7 @@ def _aggregation(w: _World, seed: int, chunk: int = 0) -> pl.DataFrame:
                     "timedelta64[D]"
                 ),
             )
-        starts = starts[starts >= np.datetime64(start, "s")]
+        starts = starts[starts >= start.astype("datetime64[s]")]
         # missed periods: lazy resources of lazy agencies
         lazy = rng.random() < min(1.0, p * 2.5)
         keep = rng.random(len(starts)) >= (p * 1.4 if lazy else p * 0.15)
@@ -786,7 +798,7 @@ def _share(w: _World, seed: int):
     """Share applications, demands, feedback and API calls."""
     rng = _rng(seed, "share")
     cal = w.cal
-    r = w.res.filter(pl.col("withdrawn_date").is_null())
+    r = w.resources.filter(pl.col("withdrawn_date").is_null())
     codes = w.ag["agency_code"].to_numpy()
     lvl = w.ag["level"].to_numpy()
     pa = w.ag["p"].to_numpy()
@@ -818,7 +830,7 @@ def _share(w: _World, seed: int):
     dec = rng.choice(["同意", "部分同意", "拒绝"], n, p=[0.78, 0.1, 0.12]).astype(object)
     dec[stype == "不予共享"] = "拒绝"
     approved = (dec == "同意") | (dec == "部分同意")
-    refusal_basis = np.where(
+    refusal_basis = _where(
         (dec == "拒绝") & (rng.random(n) >= pp * 1.6),
         np.where(stype == "不予共享", "目录标注不予共享：" + NONSHARE_BASIS[0], "申请用途超出法定职责范围"),
         None,
@@ -838,9 +850,9 @@ def _share(w: _World, seed: int):
     ).astype("timedelta64[D]")
     gm = rng.random(n) < pp * 1.3
     which = rng.integers(0, 5, n)  # 0..1 valid_until (most common), 2 scenario, 3 items, 4 mode
-    scen = np.where(approved & gm & (which == 2), None, scen)
-    items = np.where(approved & gm & (which == 3), None, items)
-    mode = np.where(approved & gm & (which == 4), None, mode)
+    scen = _where(approved & gm & (which == 2), None, scen)
+    items = _where(approved & gm & (which == 3), None, items)
+    mode = _where(approved & gm & (which == 4), None, mode)
     valid = np.where(approved & gm & (which <= 1), np.datetime64("NaT"), valid)
     valid = np.where(approved, valid, np.datetime64("NaT"))
     cross = lvl[appl] != lvl[prov]
@@ -851,17 +863,17 @@ def _share(w: _World, seed: int):
     # demands: no resource, confirmation instead of a reply
     k_conf = np.where(rng.random(n) < pp * 1.3, rng.integers(6, 15, n), rng.integers(1, 6, n))
     conf_t = np.where(demand, _office_time(rng, cal.after(day, k_conf)), np.datetime64("NaT"))
-    share_type_col = np.where(rng.random(n) < 0.1, None, stype).astype(object)
+    share_type_col = _where(rng.random(n) < 0.1, None, stype).astype(object)
     nat = np.datetime64("NaT")
-    res_col = np.where(demand, None, res_code).astype(object)
+    res_col = _where(demand, None, res_code).astype(object)
     share_type_col[demand] = None
     rep_t[demand] = nat
     dec[demand] = None
     approved &= ~demand
-    refusal_basis = np.where(demand, None, refusal_basis)
+    refusal_basis = _where(demand, None, refusal_basis)
     impl_t[demand] = nat
     valid[demand] = nat
-    scen = np.where(demand, scen, np.where(approved | (dec == "拒绝"), scen, None))
+    scen = np.where(demand, scen, _where(approved | (dec == "拒绝"), scen, None))
     apps = _df(
         {
             "resource_code": res_col.tolist(),
@@ -874,8 +886,8 @@ def _share(w: _World, seed: int):
             "refusal_basis": refusal_basis.tolist(),
             "implemented_at": _cap(impl_t),
             "scenario": scen.tolist(),
-            "requested_items": np.where(approved | demand, items, None).tolist(),
-            "share_mode": np.where(approved, mode, None).tolist(),
+            "requested_items": _where(approved | demand, items, None).tolist(),
+            "share_mode": _where(approved, mode, None).tolist(),
             "valid_until": valid.astype("datetime64[D]"),
             "cross_level": cross,
             "filed_upper": filed_upper,
@@ -935,7 +947,7 @@ def _share_edges() -> pl.DataFrame:
         filed_same=False,
         in_catalog=True,
     )
-    rows = [
+    rows: list[tuple] = [
         # id, resource, applicant, provider, submitted, replied, implemented, extra
         (
             "SA-E01",
@@ -1127,7 +1139,8 @@ def _feedback(apps, w, rng) -> pl.DataFrame:
     x = x.with_columns(
         period=pl.format("{}Q{}", pl.col("q_start").dt.year(), pl.col("q_start").dt.quarter()),
         submitted_at=pl.max_horizontal(
-            pl.col("q_end").cast(pl.Datetime("us")) + pl.duration(days=pl.Series(delay), hours=10),
+            # pl.duration takes a Series at run time; its annotation lists only Expr, str and numbers
+            pl.col("q_end").cast(pl.Datetime("us")) + pl.duration(days=pl.Series(delay), hours=10),  # type: ignore[arg-type]
             pl.col("replied_at").dt.offset_by("1d"),
         ),
     ).filter(pl.Series(keep) & (pl.col("submitted_at") <= dt.datetime(2026, 1, 4, 18)))
@@ -1185,7 +1198,7 @@ def _api_calls(apps, w, rng, chunk: int = 0) -> pl.DataFrame:
         )
     # calls without any grant (resource never applied for by that consumer)
     ag = w.ag.filter(~pl.col("is_authority"))
-    res = w.res.filter(pl.col("share_type") != "不予共享")["resource_code"].to_numpy()
+    res = w.resources.filter(pl.col("share_type") != "不予共享")["resource_code"].to_numpy()
     granted = set(zip(cons.tolist(), g["resource_code"].to_list()))
     rows_c, rows_r, rows_n = [], [], []
     for code, p in ag.select("agency_code", "p").iter_rows():
@@ -1235,7 +1248,7 @@ def _api_calls(apps, w, rng, chunk: int = 0) -> pl.DataFrame:
 def _objections(w: _World, seed: int) -> pl.DataFrame:
     rng = _rng(seed, "objections")
     cal = w.cal
-    r = w.res.filter(pl.col("share_type") != "不予共享")
+    r = w.resources.filter(pl.col("share_type") != "不予共享")
     n = int(r.height * 0.55)
     ri = rng.integers(0, r.height, n)
     prov = r["provider_code"].to_numpy()[ri]
@@ -1253,7 +1266,7 @@ def _objections(w: _World, seed: int) -> pl.DataFrame:
             "raised_by": rng.choice(["使用机构", "数据主体"], n, p=[0.7, 0.3]),
             "raised_at": raised,
             "resolved_at": _cap(resolved),
-            "outcome": np.where(np.isnat(resolved), None, rng.choice(["更正", "确认"], n)).astype(object).tolist(),
+            "outcome": _where(np.isnat(resolved), None, rng.choice(["更正", "确认"], n)).astype(object).tolist(),
             "notified_at": _cap(notified),
         },
         schema_overrides={"outcome": pl.String},
@@ -1316,7 +1329,7 @@ def _objection_receipt(w: _World, seed: int, o: pl.DataFrame) -> pl.DataFrame:
     recv = np.where(
         rng.random(n) < 0.45, o["provider_code"].to_numpy(), others[rng.integers(0, len(others), n)]
     ).astype(object)
-    recv = np.where(subject, recv, None)
+    recv = _where(subject, recv, None)
     pr = np.array([w.p.get(c, 0.0) if c else 0.0 for c in recv])
     resolved = o["resolved_at"].is_not_null().to_numpy()
     no_outcome = subject & resolved & (rng.random(n) < pr * 0.6)
@@ -1334,11 +1347,11 @@ def _collection_list(w: _World, seed: int, items: pl.DataFrame) -> pl.DataFrame:
     rng = _rng(seed, "collection")
     own = (
         items.unique(["resource_code", "item_code"], keep="first", maintain_order=True)
-        .join(w.res.select("resource_code", "provider_code", "resource_name"), on="resource_code", how="inner")
+        .join(w.resources.select("resource_code", "provider_code", "resource_name"), on="resource_code", how="inner")
         .filter(~pl.col("item_code").is_in(list(COMMON_ITEMS) + ["DE09901"]))
     )
     by_ag = {a: g for (a,), g in own.group_by("provider_code", maintain_order=True)}
-    rows = []
+    rows: list[tuple] = []
     listed0 = np.datetime64("2023-03-01", "D")
     for code, p, base, nouns in (
         w.ag.filter(~pl.col("is_authority")).select("agency_code", "p", "base_code", "nouns").iter_rows()
@@ -1405,7 +1418,7 @@ def _open(w: _World, seed: int):
         }
     ).with_columns(pl.col("year").cast(pl.Int64), pl.col("filed_at").cast(pl.Datetime("us")))
 
-    r = w.res.filter((pl.col("open_type") != "不予开放") & pl.col("withdrawn_date").is_null())
+    r = w.resources.filter((pl.col("open_type") != "不予开放") & pl.col("withdrawn_date").is_null())
     n = int(r.height * 0.9)
     ri = rng.integers(0, r.height, n)
     prov = r["provider_code"].to_numpy()[ri].astype(object)
@@ -1428,9 +1441,7 @@ def _open(w: _World, seed: int):
     rep = _cap(rep)
     dec[np.isnat(rep)] = None
     agree[np.isnat(rep)] = np.datetime64("NaT")
-    reason = np.where(
-        dec == "拒绝", "申请用途与开放条件不符", np.where(approved & ~np.isnat(rep), "符合开放条件", None)
-    )
+    reason = np.where(dec == "拒绝", "申请用途与开放条件不符", _where(approved & ~np.isnat(rep), "符合开放条件", None))
     oa = _df(
         {
             "resource_code": r["resource_code"].to_numpy()[ri],
@@ -1478,7 +1489,7 @@ def _open(w: _World, seed: int):
 def _projects(w: _World, seed: int):
     rng = _rng(seed, "projects")
     cal = w.cal
-    r = w.res
+    r = w.resources
     good = r.filter(
         pl.col("update_frequency").is_in(["实时", "每日", "每周", "每月"])
         & ~pl.col("never_aggregated")
@@ -1667,7 +1678,7 @@ def _security(w: _World, seed: int):
         .sort("occurred_at")
     )
 
-    rect = []
+    rect: list[tuple] = []
     j = 0
     for code, p in w.ag.filter(~pl.col("is_authority")).select("agency_code", "p").iter_rows():
         for _ in range(int(rng.poisson(0.4 + p * 6))):
@@ -1738,7 +1749,7 @@ def _contacts(ag: pl.DataFrame) -> pl.DataFrame:
     every third a group robot (企业微信 / 钉钉 in turn), 市级 ones every other a 分管领导. Addresses
     are reserved example domains (RFC 2606) and robot URLs use the vendors' paths on example.org
     with placeholder keys: nothing here reaches a real mailbox or group."""
-    rows = []
+    rows: list[tuple] = []
     for k, (code, level, base) in enumerate(ag.select("agency_code", "level", "base_code").iter_rows()):
         if base in NO_CONTACTS:
             continue
@@ -1906,7 +1917,7 @@ def _styled(col: str, styles: list[str], kind: str = "ts", stride: int = 1) -> p
 
 
 def _bool(col: str, t="true", f="false", null_for_true_every: int = 0) -> pl.Expr:
-    e = pl.when(pl.col(col)).then(pl.lit(t)).when(~pl.col(col)).then(pl.lit(f))
+    e: pl.Expr = pl.when(pl.col(col)).then(pl.lit(t)).when(~pl.col(col)).then(pl.lit(f))
     if null_for_true_every:
         e = pl.when(pl.col(col) & (_ROW % null_for_true_every == 0)).then(None).otherwise(e)
     return e.alias(col)
@@ -2168,6 +2179,7 @@ def write_drop(
         body = body.rename(_headers(name, lang))
         path = out / f"{name}.{ {'csv': 'csv', 'parquet': 'parquet', 'jsonl': 'jsonl', 'xlsx': 'xlsx'}[kind] }"
         if kind == "csv":
+            assert enc is not None  # every CSV layout names its encoding
             _write_csv(body, path, enc)
         elif kind == "parquet":
             _write_parquet(body, path)
@@ -2188,7 +2200,8 @@ EDGES = [
     (
         "SA-E01",
         "share_applications",
-        "有条件 application received Fri 2025-09-26; 2-wd reply due end of Mon 09-29 (Sun 09-28 is a 调休 working day); replied 09-29 → ok",
+        "有条件 application received Fri 2025-09-26;"
+        " 2-wd reply due end of Mon 09-29 (Sun 09-28 is a 调休 working day); replied 09-29 → ok",
     ),
     (
         "SA-E02",
@@ -2198,23 +2211,27 @@ EDGES = [
     (
         "SA-E03",
         "share_applications",
-        "received Tue 2025-09-30, 国庆 10-01..10-08 off; reply due end of Fri 10-10; replied 10-10 → ok; implemented 10-14 (3 wd from 10-10 incl. Sat 10-11) → ok",
+        "received Tue 2025-09-30, 国庆 10-01..10-08 off; reply due end of Fri 10-10; replied 10-10 → ok;"
+        " implemented 10-14 (3 wd from 10-10 incl. Sat 10-11) → ok",
     ),
     ("SA-E04", "share_applications", "received 2025-09-30, replied Sat 10-11 (a working Saturday) → late"),
     (
         "SA-E05",
         "share_applications",
-        "received during 国庆 (Fri 2025-10-03 20:15); reply due end of 10-10; replied 10-10 → ok; implemented 10-15 → late (due 10-14)",
+        "received during 国庆 (Fri 2025-10-03 20:15); reply due end of 10-10; replied 10-10 → ok;"
+        " implemented 10-15 → late (due 10-14)",
     ),
     (
         "SA-E06",
         "share_applications",
-        "received on the last holiday (2025-10-08), replied 10-09; implemented 10-15 → late (3 wd from 10-09: 10-10, 10-11, 10-13); cross-level, filed both ways",
+        "received on the last holiday (2025-10-08), replied 10-09;"
+        " implemented 10-15 → late (3 wd from 10-09: 10-10, 10-11, 10-13); cross-level, filed both ways",
     ),
     (
         "SA-E07",
         "share_applications",
-        "received Tue 2025-12-30; 元旦 01-01..01-03 off, Sun 2026-01-04 works; due end of 2026-01-04; replied 01-04 → ok; not implemented, due 01-08 → pending",
+        "received Tue 2025-12-30; 元旦 01-01..01-03 off, Sun 2026-01-04 works; due end of 2026-01-04;"
+        " replied 01-04 → ok; not implemented, due 01-08 → pending",
     ),
     (
         "SA-E08",
@@ -2230,18 +2247,21 @@ EDGES = [
     (
         "SA-E11",
         "share_applications",
-        "not-in-catalogue demand received 2025-12-31 16:00, unconfirmed; 5-wd confirmation due end of 2026-01-08 → pending",
+        "not-in-catalogue demand received 2025-12-31 16:00, unconfirmed;"
+        " 5-wd confirmation due end of 2026-01-08 → pending",
     ),
     (
         "SA-E12",
         "share_applications",
-        "replied 2025-12-31, not implemented; due end of 2026-01-06 → pending; cross-level filed upward only → cross_level_filing fails",
+        "replied 2025-12-31, not implemented; due end of 2026-01-06 → pending;"
+        " cross-level filed upward only → cross_level_filing fails",
     ),
     ("SA-E13", "share_applications", "replied Fri 2025-12-26, not implemented; due end of 12-31 → late"),
     (
         "SA-E14",
         "share_applications",
-        "received 2024-12-31 (counts in 2024), replied 2025-01-03 → late (due end of 2025-01-02); implementation counts in 2025 (replied in 2025)",
+        "received 2024-12-31 (counts in 2024), replied 2025-01-03 → late (due end of 2025-01-02);"
+        " implementation counts in 2025 (replied in 2025)",
     ),
     (
         "SA-E15",
@@ -2256,7 +2276,8 @@ EDGES = [
     (
         "OB-E01",
         "objections",
-        "数据主体 objection received by HZ101 on 2025-12-19, unresolved; 10 wd due end of 2026-01-05 → pending at as-of",
+        "数据主体 objection received by HZ101 on 2025-12-19, unresolved;"
+        " 10 wd due end of 2026-01-05 → pending at as-of",
     ),
     ("OB-E02", "objections", "raised 2025-12-15, unresolved; due end of 12-29 → late"),
     ("OB-E03", "objections", "raised Fri 2025-09-26, resolved 10-16 (10 wd incl. 09-28 and 10-11) → ok"),
@@ -2280,7 +2301,8 @@ EDGES = [
     (
         "J-E01",
         "aggregation_log",
-        "HZ004-R001 (每月): December 2024 job started 2024-12-31 23:50, finished 2025-01-01 00:20 → counts for January 2025; December 2024 missed",
+        "HZ004-R001 (每月): December 2024 job started 2024-12-31 23:50,"
+        " finished 2025-01-01 00:20 → counts for January 2025; December 2024 missed",
     ),
     (
         "OA-E01",
@@ -2292,7 +2314,8 @@ EDGES = [
     (
         "XM-E01",
         "projects",
-        "HZ007 project accepted 2025-06-20 while failing G3 (HZ007-R001 never aggregated) and G4 (HZ021-R001 不予共享 unfiled) → accepted_while_failing",
+        "HZ007 project accepted 2025-06-20 while failing G3 (HZ007-R001 never aggregated)"
+        " and G4 (HZ021-R001 不予共享 unfiled) → accepted_while_failing",
     ),
     (
         "XM-E02",
@@ -2316,23 +2339,27 @@ EDGES = [
     (
         "OB-E05",
         "objections",
-        "数据主体 objection received by HZ111 (not the provider HZ004) on Fri 2025-09-26; resolved 10-15 inside 10 wd but with no outcome (更正/确认) → not done, late, charged to HZ111",
+        "数据主体 objection received by HZ111 (not the provider HZ004) on Fri 2025-09-26;"
+        " resolved 10-15 inside 10 wd but with no outcome (更正/确认) → not done, late, charged to HZ111",
     ),
     (
         "OB-E06",
         "objections",
-        "数据主体 objection received by HZ006, corrected 2025-11-10, applicant never told → objection_notification fails",
+        "数据主体 objection received by HZ006, corrected 2025-11-10, applicant never told"
+        " → objection_notification fails",
     ),
     (
         "HZ028",
         "agencies",
-        "惠州市信访局: empty catalogue, open plan filed and security checks done → scores 0 on its standing catalogue obligations",
+        "惠州市信访局: empty catalogue, open plan filed and security checks done"
+        " → scores 0 on its standing catalogue obligations",
     ),
     ("HZ013, HZ029", "agencies", "参照执行: a 中央驻惠单位 and a 事业单位, reported but not graded"),
     (
         "HZ120",
         "agencies",
-        "惠城区 authority: reviews 惠城区 agencies' catalogue submissions (本级); other 县区 have none and fall back to HZ001",
+        "惠城区 authority: reviews 惠城区 agencies' catalogue submissions (本级);"
+        " other 县区 have none and fall back to HZ001",
     ),
     ("IN-2025-001", "incidents", f"{VETO_AGENCY} 数据泄露 on 2025-08-14 → the 2025 veto"),
     ("IN-2024-001", "incidents", f"{LEAK_2024_AGENCY} 数据泄露 in 2024 → vetoes 2024 only"),
@@ -2354,7 +2381,7 @@ def render_readme(frames: dict[str, pl.DataFrame], seed: int | None, scale: int)
             f"| `{name}.{ext}` | {frames[name].height} | {what} | {'Chinese' if lang == 'zh' else 'English'} |"
         )
     prof = profiles(scale).filter(pl.col("agency_code").str.contains("-").not_())
-    by = {}
+    by: dict[str, list[str]] = {}
     for code, name, profile in prof.select("agency_code", "agency_name", "profile").iter_rows():
         by.setdefault(profile, []).append(f"{code} {name}")
     lines = [

@@ -231,7 +231,8 @@ def install(con) -> None:
         ov = None
     cal = build(ov)
     con.execute(
-        "create or replace table calendar (day date primary key, year integer, is_workday boolean, wd_index bigint, source varchar)"
+        "create or replace table calendar"
+        " (day date primary key, year integer, is_workday boolean, wd_index bigint, source varchar)"
     )
     con.register("_calendar_frame", cal.to_arrow())
     con.execute("insert into calendar select day, year, is_workday, wd_index, source from _calendar_frame")

@@ -4,8 +4,8 @@ DuckDB lets one process write a file and then no other process may open it. Read
 live beside writers (dashboards, report workers, notebooks during a scheduled run) read
 ``published/<run_id>.duckdb`` — a read-only copy of one finished run with the register,
 the calendar and the input tables (all but ``api_calls``) that supervision and gates need —
-and find the newest through ``published/LATEST``, a pointer swapped atomically after the copy is complete. A reader therefore never sees half a run
-or a mix of two.
+and find the newest through ``published/LATEST``, a pointer swapped atomically after the copy
+is complete. A reader therefore never sees half a run or a mix of two.
 
 Pointers (DESIGN §7): ``LATEST-<year>`` names the newest published run of each year;
 ``LATEST`` names the newest run of the latest year (the dashboard's default), so assessing
@@ -173,7 +173,9 @@ def _point(folder: Path, name: str, year: int | None) -> None:
 
 def safe_run_id(run_id: str | None) -> bool:
     """Whether ``run_id`` is a name (letters, digits, ``-`` and ``_``), never a path."""
-    return bool(run_id) and run_id.replace("-", "").replace("_", "").isalnum()
+    if not run_id:
+        return False
+    return run_id.replace("-", "").replace("_", "").isalnum()
 
 
 def published_runs(folder: str | os.PathLike, year: int | None = None) -> list[Path]:

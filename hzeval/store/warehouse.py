@@ -202,7 +202,8 @@ def _open(p: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
     reader, who = lock_holder(p, failure)
     if reader:
         raise WarehouseBusy(
-            f"数据仓库 {p} 正被另一进程以只读方式打开（{who}，例如直接打开数据仓库的笔记本或脚本），等待 {waited} 秒后仍未释放："
+            f"数据仓库 {p} 正被另一进程以只读方式打开（{who}，例如直接打开数据仓库的笔记本或脚本），"
+            f"等待 {waited} 秒后仍未释放："
             "请关闭该连接后重试；笔记本请用 hzeval.workbench.session 读取已发布的副本",
             f"warehouse {p} is held open read-only by another process ({who}, e.g. a notebook that opened the "
             f"warehouse itself); still held after {waited}s: close it and retry (notebooks read published copies)",

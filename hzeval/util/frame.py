@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import polars as pl
 
 
@@ -10,7 +12,8 @@ def frame(con, sql: str, params: dict | None = None, *, as_float: bool = False) 
 
     ``as_float``: DECIMAL columns come back as Float64 (:func:`floats`), as the read layer and the
     dashboard want them."""
-    df = pl.from_arrow(con.sql(sql, params=params or None).to_arrow_table())
+    # an Arrow table always comes back as a frame (from_arrow gives a Series only for an array)
+    df = cast(pl.DataFrame, pl.from_arrow(con.sql(sql, params=params or None).to_arrow_table()))
     return floats(df) if as_float else df
 
 

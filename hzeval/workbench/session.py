@@ -51,6 +51,7 @@ def open_run(year: int | None = None, published: str | os.PathLike | None = None
 
 def open_previous(run: runs.RunReader) -> runs.RunReader | None:
     """The newest published run of the year before ``run``'s, from the same folder, or None."""
+    assert run.path is not None, "open_run() reads a published run file"
     try:
         return runs.open_run(run.path.parent, run.year - 1)
     except RunNotFoundError:

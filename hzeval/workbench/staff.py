@@ -39,7 +39,8 @@ CSS = """<style>
 .hz-view h3 { font-size: 15px; margin: 14px 0 4px; border-left: 4px solid #b3000c; padding-left: 6px; }
 .hz-view p.hz-note { color: #555; font-size: 12.5px; margin: 2px 0 6px; }
 .hz-view table.data { border-collapse: collapse; margin: 4px 0 12px; font-size: 12.5px; }
-.hz-view table.data th { background: #f2e6e6; border: 1px solid #c9b3b3; padding: 3px 6px; text-align: left; white-space: nowrap; }
+.hz-view table.data th { background: #f2e6e6; border: 1px solid #c9b3b3; padding: 3px 6px; text-align: left;
+                         white-space: nowrap; }
 .hz-view table.data td { border: 1px solid #d9d9d9; padding: 2px 6px; text-align: left; }
 .hz-view table.data td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .hz-view table.data td.empty { color: #777; text-align: center; }
@@ -249,7 +250,7 @@ def picker(
     out = widgets.Output()
     out.append_display_data(first)
 
-    busy = []
+    busy: list[int] = []
 
     def changed(change):
         if busy:
@@ -413,7 +414,8 @@ def snapshot_diff(con, before: dt.date | None = None, after: dt.date | None = No
         con,
         """
         select n.resource_code, n.resource_name, n.provider_code, n.status from catalog_snapshot n
-        where n.snapshot_date = $a and n.resource_code not in (select resource_code from catalog_snapshot where snapshot_date = $b)
+        where n.snapshot_date = $a
+          and n.resource_code not in (select resource_code from catalog_snapshot where snapshot_date = $b)
         order by 1""",
         p,
     )
@@ -422,7 +424,8 @@ def snapshot_diff(con, before: dt.date | None = None, after: dt.date | None = No
         """
         select o.resource_code, o.resource_name, o.provider_code,
                coalesce(n.status, '（快照中已无此资源）') as now_status
-        from catalog_snapshot o left join catalog_snapshot n on n.resource_code = o.resource_code and n.snapshot_date = $a
+        from catalog_snapshot o
+        left join catalog_snapshot n on n.resource_code = o.resource_code and n.snapshot_date = $a
         where o.snapshot_date = $b and o.status = '已发布' and (n.resource_code is null or n.status <> '已发布')
         order by 1""",
         p,
@@ -652,7 +655,7 @@ def item_view(run, metric: str, record_id: str | None, scheme) -> View:
         return View(Text(f"运行中没有事项 {record_id}。", "事项详情"))
     table, reason = item["record_table"], item["reason"]
     records = records_for(run.con, table, record_id)
-    parts = [Text(reason or "", f"事项 {record_id}")]
+    parts: list[Text | Table] = [Text(reason or "", f"事项 {record_id}")]
     if records.is_empty():
         parts.append(Text(f"{TABLES[table].zh}（{table}）未随发布副本提供，原始记录请在数据仓库中查询。"))
     else:
@@ -759,7 +762,8 @@ def yoy_view(run, prev, limit: int = DEFAULT_LIMIT) -> View:
     head = (
         f"对比 {run.year} 年（运行 {run.run_id}）与 {prev.year} 年（运行 {prev.run_id}）"
         if prev
-        else f"没有已发布的 {run.year - 1} 年评估结果，只列出 {run.year} 年（先运行 hzeval assess --year {run.year - 1}）"
+        else f"没有已发布的 {run.year - 1} 年评估结果，只列出 {run.year} 年"
+        f"（先运行 hzeval assess --year {run.year - 1}）"
     )
     dims = y["dimensions"]
     wide = (
