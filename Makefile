@@ -10,7 +10,7 @@ PREV_AS_OF ?= 2025-01-06
 export HZEVAL_DB := $(DB)
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test venv dev samples docs bench clean screenshots lab lab-screenshots
+.PHONY: help demo test venv dev sysdeps samples docs bench clean screenshots lab lab-screenshots
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -48,7 +48,22 @@ lab: venv ## start JupyterLab on notebooks/ (127.0.0.1, token printed) with the 
 lab-screenshots: dev ## the staff notebooks in JupyterLab (headless Chromium) → docs/screenshots/
 	$(BIN)/python docs/screenshots/take.py
 
-test: dev ## run the whole test suite
+#: Debian packages the suite needs: the browser tests (Chromium, CJK fonts), PDF checks (pdftotext) and the
+#: Spark engine (Java). Installed with apt when root; otherwise the exact command is printed and make stops.
+SYSDEPS_CHECK := command -v chromium >/dev/null && fc-list 2>/dev/null | grep -qi 'Noto Sans CJK' \
+	&& command -v pdftotext >/dev/null && command -v java >/dev/null
+SYSDEPS_APT   := chromium fonts-noto-cjk poppler-utils default-jre-headless
+
+sysdeps: ## install the system packages the tests need (apt, when root), or print the command
+	@if $(SYSDEPS_CHECK); then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing $(SYSDEPS_APT)"; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSDEPS_APT); \
+	else \
+		echo "缺少系统软件包 | missing system packages; run: sudo apt-get install -y $(SYSDEPS_APT)" >&2; exit 1; \
+	fi
+
+test: dev sysdeps ## run the whole test suite (installs the system packages it needs)
 	$(BIN)/python -m pytest -q
 
 samples: venv ## regenerate the committed sample drop (deterministic)

@@ -3,13 +3,54 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+import subprocess
+from pathlib import Path
 
 import duckdb
 import polars as pl
 import pytest
 
 from hzeval.contract import TABLES
+from hzeval.reports.pdf import find_chromium
 from hzeval.store.warehouse import ensure_schema
+
+# --------------------------------------------------------------------------- what a test needs from the machine
+
+
+def _fonts() -> bool:
+    out = subprocess.run(["fc-list"], capture_output=True, text=True, check=False) if shutil.which("fc-list") else None
+    return out is not None and "Noto Sans CJK" in out.stdout
+
+
+#: system packages some tests need: (is it here?, the command that installs it). ``make test`` installs
+#: them (``make sysdeps``); a bare machine fails the test with the command, never skips it.
+SYSTEM = {
+    "chromium": (
+        lambda: Path("/usr/bin/chromium").exists() and find_chromium() is not None,
+        "apt-get install -y chromium",
+    ),
+    "fonts": (_fonts, "apt-get install -y fonts-noto-cjk"),
+    "pdftotext": (lambda: shutil.which("pdftotext") is not None, "apt-get install -y poppler-utils"),
+    "java": (lambda: shutil.which("java") is not None, "apt-get install -y default-jre-headless"),
+}
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "system(*names): needs these system packages (see conftest.SYSTEM)")
+
+
+def pytest_runtest_setup(item):
+    for marker in item.iter_markers("system"):
+        for name in marker.args:
+            present, command = SYSTEM[name]
+            if not present():
+                pytest.fail(
+                    f"需要系统软件包 {name}：运行 make test（会安装），或 {command} | needs {name}: "
+                    f"`make test` installs it, or run: {command}",
+                    pytrace=False,
+                )
+
 
 _POLARS = {
     "str": pl.String,

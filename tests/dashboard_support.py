@@ -28,7 +28,8 @@ ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-needs_chromium = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs /usr/bin/chromium (.ci/run installs it)")
+#: the browser tests need Debian's Chromium and CJK fonts (conftest.SYSTEM: a bare machine fails, never skips)
+needs_chromium = pytest.mark.system("chromium", "fonts")
 
 #: text from the page including open shadow roots (Panel renders components in shadow DOM), and
 #: the values of input fields

@@ -26,7 +26,6 @@ from dashboard_support import (  # noqa: F401 - fixtures
     published,
 )
 
-playwright_api = pytest.importorskip("playwright.sync_api")
 pytestmark = needs_chromium
 
 

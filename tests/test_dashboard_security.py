@@ -27,8 +27,6 @@ from dashboard_support import ROLES, browser, dashboard_server, deep_text, needs
 from hzeval.dashboard import auth
 from hzeval.util import escape
 
-playwright_api = pytest.importorskip("playwright.sync_api")
-
 PASSWORDS = {
     "boss": "leader-pass-1",
     "hz101": "agency-pass-101",

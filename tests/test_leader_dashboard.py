@@ -25,7 +25,6 @@ from hzeval.errors import HzevalError
 from hzeval.runs import open_run
 from hzeval.services import render_reports
 
-playwright_api = pytest.importorskip("playwright.sync_api")
 MB = 1_000_000
 
 

@@ -24,7 +24,6 @@ from hzeval import pages as h
 from hzeval.cli.main import main as cli_main
 from hzeval.metrics.registry import METRICS
 from hzeval.reports import data
-from hzeval.reports.pdf import find_chromium
 from hzeval.services import render_reports
 from hzeval.store.warehouse import connect
 from hzeval.util.paths import sha256_file
@@ -347,10 +346,7 @@ def test_failure_keeps_previous_file_and_exits_nonzero(warehouse, tmp_path, monk
     assert manifest["failures"] and "boom" in manifest["failures"][0]["error"]
 
 
-@pytest.mark.skipif(
-    find_chromium() is None or shutil.which("pdftotext") is None,
-    reason="Chromium or pdftotext missing (apt-get install chromium fonts-noto-cjk poppler-utils; .ci/run does)",
-)
+@pytest.mark.system("chromium", "fonts", "pdftotext")
 def test_pdf_holds_name_and_grade(warehouse, tmp_path):
     _, pub = warehouse
     result = render_reports(2025, out=tmp_path, formats=("html", "pdf"), agency=AGENCY, published=pub)

@@ -13,16 +13,11 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
-import shutil
 
 import pytest
 
-if not shutil.which("java"):
-    pytest.skip(
-        "Java 未安装，跳过 Spark 一致性测试 / no Java runtime: the Spark conformance test needs "
-        "default-jre-headless (installed by .ci/run)",
-        allow_module_level=True,
-    )
+#: PySpark needs a Java runtime (conftest.SYSTEM: a bare machine fails, never skips)
+pytestmark = pytest.mark.system("java")
 
 import duckdb  # noqa: E402
 import test_metrics as metric_tests  # noqa: E402  (its fixtures, run under both engines below)
