@@ -124,6 +124,12 @@ class InputFileError(HzevalError):
     exit_code = ExitCode.BAD_INPUT
 
 
+class ValidationFindings(HzevalError):
+    """``validate --strict`` found unresolved codes or gaps in the loaded data."""
+
+    exit_code = ExitCode.BAD_INPUT
+
+
 class UnsafePathError(HzevalError):
     """A path built from data would leave its output folder (``hzeval.util.paths.inside``)."""
 

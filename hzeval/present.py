@@ -365,15 +365,22 @@ SUPERVISION_COLUMNS = {
 }
 
 
-def supervision_export(items: pl.DataFrame, neutralised: bool = True) -> pl.DataFrame:
-    """The list for CSV/XLSX in the one vocabulary: 来源表 in Chinese, deadlines "YYYY-MM-DD 24:00".
-    CSV text is ``neutralise``d (XLSX uses a quote-prefix format instead)."""
+def supervision_rows(items: pl.DataFrame) -> pl.DataFrame:
+    """The 督办 list's columns (:data:`SUPERVISION_COLUMNS`, English keys) with 来源表 in Chinese and the
+    deadline "YYYY-MM-DD 24:00" (``due_date``): what the table, the files and ``--json`` show."""
     if "due_at" in items.columns:
         items = items.with_columns(due_date=deadline_expr("due_at"))
     if "record_table" in items.columns:
         items = items.with_columns(pl.col("record_table").replace(TABLE_ZH))
-    cols = [c for c in SUPERVISION_COLUMNS if c in items.columns]
-    out = items.select(cols).with_columns(
+    return items.select([c for c in SUPERVISION_COLUMNS if c in items.columns])
+
+
+def supervision_export(items: pl.DataFrame, neutralised: bool = True) -> pl.DataFrame:
+    """The list for CSV/XLSX in the one vocabulary: 来源表 in Chinese, deadlines "YYYY-MM-DD 24:00".
+    CSV text is ``neutralise``d (XLSX uses a quote-prefix format instead)."""
+    items = supervision_rows(items)
+    cols = items.columns
+    out = items.with_columns(
         [neutralise(pl.col(c)).alias(c) for c in cols if neutralised and items.schema[c] == pl.String]
     )
     return out.rename({c: SUPERVISION_COLUMNS[c] for c in cols})

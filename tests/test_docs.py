@@ -58,3 +58,15 @@ def test_every_error_class_lives_in_errors_and_takes_its_code_from_exit_code():
     assert {c.__module__ for c in classes} == {"hzeval.errors"}, [c for c in classes if c.__module__ != "hzeval.errors"]
     for cls in [HzevalError, *classes]:
         assert isinstance(cls.exit_code, ExitCode), cls
+
+
+def test_help_ends_with_every_exit_status():
+    from click.testing import CliRunner
+
+    from hzeval.cli.main import cli
+    from hzeval.errors import ExitCode
+
+    out = CliRunner().invoke(cli, ["--help"], terminal_width=200).output
+    tail = out.split("退出状态 / exit status:", 1)[1]
+    listed = [line.split()[:2] for line in tail.strip().splitlines()]
+    assert listed == [[str(c.value), c.name] for c in ExitCode]

@@ -7,9 +7,12 @@ show that data on a rich console. ``out`` is the standard output, ``err`` the st
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
@@ -479,3 +482,106 @@ def print_result(result: NotifyResult, console: Console = out, show_text: bool =
         rows = "；".join(f"{code} {clean(name, 20)}：{why}" for code, name, why in result.bad_contacts[:20])
         console.print(escape(f"无法使用的联系人 / unusable contacts: {rows}"), soft_wrap=True)
     console.print(escape(summary_line(result)))
+
+
+# --------------------------------------------------------------------------- --json (DESIGN §8)
+
+#: columns written as the tables write a deadline ("2025-09-29 24:00") wherever they appear
+DEADLINE_COLUMNS = ("due_at",)
+
+
+def _json_value(v):
+    if isinstance(v, dt.datetime):
+        return v.isoformat(timespec="seconds")
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if isinstance(v, Decimal):
+        return float(v)
+    if isinstance(v, Path):
+        return str(v)
+    if isinstance(v, pl.DataFrame):
+        return rows(v)
+    if dataclasses.is_dataclass(v) and not isinstance(v, type):
+        return dataclasses.asdict(v)
+    if isinstance(v, (set, frozenset, tuple)):
+        return list(v)
+    raise TypeError(f"not JSON: {type(v).__name__}")
+
+
+def rows(df: pl.DataFrame, deadlines: Iterable[str] = DEADLINE_COLUMNS) -> list[dict]:
+    """A frame as JSON rows, its deadline columns in the one vocabulary ("… 24:00", :func:`present.deadline`)."""
+    cols = [c for c in deadlines if c in df.columns and df.schema[c] in (pl.Datetime, pl.Date)]
+    if cols:
+        df = df.with_columns(present.deadline_expr(c).alias(c) for c in cols)
+    return df.to_dicts()
+
+
+def emit_json(payload) -> None:
+    """``--json``: the same rows as the table, UTF-8 JSON on standard output (one document, one line)."""
+    sys.stdout.write(json.dumps(payload, ensure_ascii=False, default=_json_value) + "\n")
+    sys.stdout.flush()
+
+
+def supervision_json(items: pl.DataFrame, as_of: dt.datetime) -> dict:
+    return {"as_of": as_of, "items": rows(present.supervision_rows(items), deadlines=())}
+
+
+def ranking_json(r: Ranking) -> dict:
+    return {
+        "run_id": r.run_id,
+        "year": r.year,
+        "as_of": r.as_of,
+        "scheme": r.scheme_name,
+        "rows": r.rows,
+        "grades": dict(r.grades),
+        "not_graded": [{"agency_code": c, "agency_name": n, "total": t} for c, n, t in r.ungraded],
+    }
+
+
+def rules_json(year: int, scheme, deadlines: pl.DataFrame, metrics: pl.DataFrame) -> dict:
+    return {"year": year, "scheme": scheme.name, "deadlines": rows(deadlines, ()), "metrics": rows(metrics, ())}
+
+
+def validate_json(unresolved: list[dict], authority_gaps: list[dict], contact_gaps: list[tuple]) -> dict:
+    return {
+        "unresolved": unresolved,
+        "authority_gaps": authority_gaps,
+        "contact_gaps": [{"agency_code": c, "agency_name": n} for c, n in contact_gaps],
+    }
+
+
+def explanation_json(exp: dict) -> dict:
+    head = {k: v for k, v in exp["head"].items() if not isinstance(v, pl.DataFrame)}
+    return {
+        "head": head,
+        "indicators": rows(exp["rows"]),
+        "evidence": rows(exp["evidence"]),
+        "veto": rows(exp["veto"]),
+        "deadlines": exp["deadlines"],
+        "disputes": exp["disputes"],
+    }
+
+
+def notify_json(result: NotifyResult) -> dict:
+    """What ``notify`` did or, with ``--dry-run``, would do; robot URLs and addresses are never shown."""
+    return {
+        "as_of": result.as_of,
+        "dry_run": result.dry_run,
+        "notices": [
+            {
+                "agency_code": o.notice.agency_code,
+                "agency_name": o.notice.agency_name,
+                "channel": o.notice.channel,
+                "recipient": o.notice.recipient,
+                "contact_name": o.notice.contact_name,
+                "counts": o.notice.counts,
+                "status": o.status,
+                "error": o.error,
+                "next_attempt_at": o.next_attempt_at,
+                "items": [{k: v for k, v in i.items() if k != "address"} for i in o.notice.items],
+            }
+            for o in result.outcomes
+        ],
+        "unreached": [{"agency_code": c, "agency_name": n, "items": k} for c, n, k in result.unreached],
+        "bad_contacts": [{"agency_code": c, "contact_name": n, "reason": w} for c, n, w in result.bad_contacts],
+    }

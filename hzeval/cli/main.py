@@ -30,7 +30,7 @@ from hzeval.assessment.scheme import scheme_for
 from hzeval.assessment.supervise import supervision_items
 from hzeval.cli import console, params, requires
 from hzeval.cli.requires import Ctx
-from hzeval.errors import ConfigError, ExitCode, HzevalError, UsageError
+from hzeval.errors import EXIT_MEANING, ConfigError, ExitCode, HzevalError, UsageError, ValidationFindings
 from hzeval.ingest import authority_gaps, load_paths, unresolved_references
 from hzeval.metrics.profiles import year_overview
 from hzeval.notify import contact_gaps, publish_notified, raise_for_failures, send_notices
@@ -44,7 +44,13 @@ from hzeval.store.published import published_dir
 log = logging.getLogger("hzeval")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+#: ``hzeval --help`` ends with the exit statuses (hzeval.errors.ExitCode, as the README's table)
+EPILOG = "\b\n退出状态 / exit status:\n" + "\n".join(
+    f"  {code.value:>3}  {code.name:<11} {EXIT_MEANING[code][1]}" for code in ExitCode
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 120}, epilog=EPILOG)
 @params.db
 @params.debug
 @click.version_option(__version__, prog_name="hzeval")
@@ -68,12 +74,25 @@ def load(obj: Ctx, con, paths, quiet):
 
 
 @cli.command()
+@params.as_json
+@click.option("--strict", is_flag=True, help="exit non-zero (3) when anything is found")
 @requires.writer()
-def validate(obj: Ctx, con):
+def validate(obj: Ctx, con, as_json, strict):
     """列出无法对应的机构/资源代码 / list unresolved references."""
-    console.print_unresolved(unresolved_references(con))
-    console.print_authority_gaps(authority_gaps(con))
-    console.print_contact_gaps(contact_gaps(con))
+    found = unresolved_references(con), authority_gaps(con), contact_gaps(con)
+    if as_json:
+        console.emit_json(console.validate_json(*found))
+    else:
+        console.print_unresolved(found[0])
+        console.print_authority_gaps(found[1])
+        console.print_contact_gaps(found[2])
+    if strict and any(found):
+        raise ValidationFindings(
+            f"数据包检查发现问题：{len(found[0])} 个代码无法对应、{len(found[1])} 个机构缺少本级主管、"
+            f"{len(found[2])} 个机构缺少督办联系人",
+            f"validate found {len(found[0])} unresolved codes, {len(found[1])} authority gaps, "
+            f"{len(found[2])} contact gaps",
+        )
 
 
 # --------------------------------------------------------------------------- assess, demo, rules
@@ -101,8 +120,9 @@ def validate(obj: Ctx, con):
     help="folder or URI of the contract's tables as Parquet (<table>.parquet or "
     "<table>/), read by Spark instead of the warehouse's copies",
 )
+@params.as_json
 @click.pass_obj
-def assess(obj: Ctx, year, as_of, scheme, engine, spark_master, lake):
+def assess(obj: Ctx, year, as_of, scheme, engine, spark_master, lake, as_json):
     """年度评估：计算指标、评分、定级 / compute metrics, scores and grades as one run."""
     if engine != "spark" and (spark_master or lake):
         raise UsageError(
@@ -113,7 +133,8 @@ def assess(obj: Ctx, year, as_of, scheme, engine, spark_master, lake):
 
         engine = SparkEngine(master=spark_master, lake=lake)
     run = run_assessment(obj.db, year=year, as_of=parse_as_of(as_of), scheme_path=scheme, engine=engine)
-    console.print_ranking(ranking(obj.db, run))
+    result = ranking(obj.db, run)
+    console.emit_json(console.ranking_json(result)) if as_json else console.print_ranking(result)
 
 
 @cli.command()
@@ -139,11 +160,15 @@ def demo(obj: Ctx, drop, year, as_of):
 @cli.command("rules")
 @params.year.but(required=False, default=None, help="assessment year (default: this year)")
 @params.scheme
-def rules_cmd(year, scheme):
+@params.as_json
+def rules_cmd(year, scheme, as_json):
     """列出某年度适用的规则配置：期限、天数、条款 / which rule profile, length and article apply over a year."""
     year = year or dt.date.today().year
     sch = scheme_for(year, scheme)
-    console.print_rules(year, sch, *year_overview(sch.ruleset, year))
+    overview = year_overview(sch.ruleset, year)
+    console.emit_json(console.rules_json(year, sch, *overview)) if as_json else console.print_rules(
+        year, sch, *overview
+    )
 
 
 # --------------------------------------------------------------------------- supervise, notify, gate, deadline
@@ -155,17 +180,23 @@ def rules_cmd(year, scheme):
 @click.option("--limit", type=int, default=None, help="show at most N rows on screen")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), default=None)
 @click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@params.as_json
 @click.pass_obj
-def supervise(obj: Ctx, as_of, agency, limit, csv_path, xlsx_path):
+def supervise(obj: Ctx, as_of, agency, limit, csv_path, xlsx_path, as_json):
     """督办清单：逾期和即将到期事项 / open and overdue items as of a time."""
     t = parse_as_of(as_of)
     with requires.reading(obj.db) as con:  # closed before the files are written
         items = supervision_items(con, t, agency=agency)
-    console.print_items(items, t, limit=limit)
+    if as_json:
+        console.emit_json(console.supervision_json(items, t))
+    else:
+        console.print_items(items, t, limit=limit)
     for path in (csv_path, xlsx_path):
         if path:
             write_supervision(items, path)
-            console.out.print(f"已写出 / written: {path}")
+            console.err.print(f"已写出 / written: {path}") if as_json else console.out.print(
+                f"已写出 / written: {path}"
+            )
 
 
 @cli.command()
@@ -173,24 +204,30 @@ def supervise(obj: Ctx, as_of, agency, limit, csv_path, xlsx_path):
 @click.option("--dry-run", is_flag=True, help="print what would be sent; send and record nothing")
 @params.agency
 @click.option("--summary", "summary_only", is_flag=True, help="with --dry-run: the table only, not the texts")
+@params.as_json
 @requires.writer(read_only_if="dry_run")
-def notify(obj: Ctx, con, as_of, dry_run, agency, summary_only):
+def notify(obj: Ctx, con, as_of, dry_run, agency, summary_only, as_json):
     """督办通知：按联系人发送即将到期和逾期事项（每项每级只发一次）/ send 督办 notices by mail and group robot."""
     result = send_notices(con, parse_as_of(as_of), dry_run=dry_run, agency=agency)
     if not dry_run:
         publish_notified(con, obj.db)
-    console.print_result(result, show_text=dry_run and not summary_only)
+    if as_json:
+        console.emit_json(console.notify_json(result))
+    else:
+        console.print_result(result, show_text=dry_run and not summary_only)
     raise_for_failures(result)
 
 
 @cli.command()
 @click.option("--project", default=None, help="only this project")
 @params.as_of.but(help="as-of time for projects not yet accepted; default now")
+@params.as_json
 @requires.reader
-def gate(obj: Ctx, con, project, as_of):
+def gate(obj: Ctx, con, project, as_of, as_json):
     """项目数据门禁 / project data gate."""
     t = parse_as_of(as_of)
-    console.print_gates(evaluate_gates(con, t, project=project), as_of=t)
+    gates = evaluate_gates(con, t, project=project)
+    console.emit_json({"as_of": t, "gates": console.rows(gates)}) if as_json else console.print_gates(gates, as_of=t)
 
 
 @cli.command()
@@ -212,12 +249,13 @@ def deadline(obj: Ctx, con, start, days):
 @click.option("--metric", default=None, help="only this metric id")
 @click.option("--run", "run_id", default=None, help="run id (default: the newest finished run of the year)")
 @click.option("--limit", type=int, default=10, show_default=True, help="evidence rows per metric")
+@params.as_json
 @click.pass_obj
-def explain(obj: Ctx, year, agency, metric, run_id, limit):
+def explain(obj: Ctx, year, agency, metric, run_id, limit, as_json):
     """失分说明：逐项说明扣分原因、条款和记录 / why an agency lost each point."""
     with open_reader(obj.db, year, run_id, reading=requires.reading) as run:
         exp = explanation(run, agency, metric=metric)
-    console.print_explanation(exp, limit=limit)
+    console.emit_json(console.explanation_json(exp)) if as_json else console.print_explanation(exp, limit=limit)
 
 
 @cli.group()

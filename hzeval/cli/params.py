@@ -44,6 +44,8 @@ debug = Option("--debug", is_flag=True, help="show tracebacks and debug logging"
 
 # --------------------------------------------------------------------------- what to assess, read or show
 
+as_json = Option("--json", "as_json", is_flag=True, help="UTF-8 JSON on stdout instead of the table (for scripts)")
+
 year = Option("--year", type=int, required=True, help="assessment year")
 as_of = Option("--as-of", "as_of", default=None, help="as-of time (ISO, local); default now")
 agency = Option("--agency", default=None, help="only this agency")
