@@ -585,3 +585,14 @@ def notify_json(result: NotifyResult) -> dict:
         "unreached": [{"agency_code": c, "agency_name": n, "items": k} for c, n, k in result.unreached],
         "bad_contacts": [{"agency_code": c, "contact_name": n, "reason": w} for c, n, w in result.bad_contacts],
     }
+
+
+def print_settings(path: Path | None, rows: list[dict], console: Console = out) -> None:
+    """``hzeval config show``: each setting with its value and source (secrets already masked)."""
+    console.print(f"配置文件 / config file: {path or '（无 / none: hzeval.toml or $HZEVAL_CONFIG)'}", markup=False)
+    t = Table()
+    for col in ("设置 setting", "环境变量 env", "值 value", "来源 source", "说明 meaning"):
+        t.add_column(col, overflow="fold")
+    for r in rows:
+        t.add_row(r["setting"], r["env"], escape(r["value"] or "—"), r["source"], r["doc"])
+    console.print(t)

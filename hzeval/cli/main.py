@@ -40,6 +40,7 @@ from hzeval.scheduled import scheduled_run
 from hzeval.services import parse_as_of, render_year
 from hzeval.store.calendar import WorkCalendar
 from hzeval.store.published import published_dir
+from hzeval.util import settings
 
 log = logging.getLogger("hzeval")
 
@@ -58,7 +59,33 @@ EPILOG = "\b\n退出状态 / exit status:\n" + "\n".join(
 def cli(ctx, db, debug):
     """hzeval — 惠州市公共数据管理评估与督办工作台 / evaluation workbench."""
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    ctx.obj = Ctx(db, debug)
+    settings.apply()  # hzeval.toml / $HZEVAL_CONFIG under the environment, validated before any work
+    ctx.obj = Ctx(db or os.environ.get("HZEVAL_DB"), debug)
+
+
+@cli.group("config")
+def config_group():
+    """设置：hzeval.toml 与环境变量 / settings (hzeval.toml, environment)."""
+
+
+@config_group.command("show")
+@params.as_json
+def config_show(as_json):
+    """列出全部设置及其来源（密钥以 ****** 显示）/ every setting, its value and source, secrets masked."""
+    current = settings.apply()
+    rows = [
+        {
+            "setting": s.name,
+            "env": s.env,
+            "value": settings.shown(s.name, current[s.name][0]) if s.name in current else None,
+            "source": current[s.name][1] if s.name in current else "default",
+            "doc": s.doc,
+        }
+        for s in settings.SETTINGS.values()
+    ]
+    console.emit_json({"file": str(settings.config_file() or ""), "settings": rows}) if as_json else (
+        console.print_settings(settings.config_file(), rows)
+    )
 
 
 # --------------------------------------------------------------------------- load, validate
