@@ -54,7 +54,7 @@ from hzeval.assessment.supervise import supervision_items
 from hzeval.errors import RunNotFoundError, SchemeError
 from hzeval.metrics.profiles import run_metric_articles, run_suggestions, suggestion
 from hzeval.metrics.registry import METRICS, STANDING, VETO_METRIC
-from hzeval.present import NA_NOTE, NA_NOTES, deduction_text, max_points_text, score_line, table_zh
+from hzeval.present import NA_NOTE, NA_NOTES, actual, deduction_text, max_points_text, score_line, table_zh
 from hzeval.rules import run_deadline_texts, run_provision, run_provision_text
 from hzeval.store.calendar import MACROS
 from hzeval.store.published import NOTIFIED_FILE, find_published, published_dir, published_runs, resolve_run, run_year
@@ -563,12 +563,13 @@ class RunReader:
         """``reweighted_by`` (what moved an indicator's 满分 from the scheme's: the not-applicable
         indicators of its own dimension, and each dimension left with none, named as a dimension),
         ``max_text`` (the 满分 with its re-weighting named) and ``deduction_text`` (count × per, cap,
-        points deducted)."""
+        points deducted), ``value_text`` (the 实际值 with its numerator and denominator)."""
         if df.is_empty():
             return df.with_columns(
                 reweighted_by=pl.lit(None, pl.String),
                 max_text=pl.lit(None, pl.String),
                 deduction_text=pl.lit(None, pl.String),
+                value_text=pl.lit(None, pl.String),
             )
         ind = df.filter(~pl.col("is_deduction"))
         name = pl.coalesce(pl.col("metric_name"), pl.col("metric_id"))
@@ -604,8 +605,14 @@ class RunReader:
             else:
                 max_text.append(max_points_text(r["max_points"], r["nominal_max"], r["reweighted_by"]))
                 ded_text.append(None)
+        value_text = [
+            None if d else actual(v, n, m)
+            for d, v, n, m in out.select("is_deduction", "value", "numerator", "denominator").iter_rows()
+        ]
         return out.drop("own", "dead", "moved").with_columns(
-            max_text=pl.Series(max_text, dtype=pl.String), deduction_text=pl.Series(ded_text, dtype=pl.String)
+            max_text=pl.Series(max_text, dtype=pl.String),
+            deduction_text=pl.Series(ded_text, dtype=pl.String),
+            value_text=pl.Series(value_text, dtype=pl.String),
         )
 
     def arithmetic(self, agency: str | None = None) -> pl.DataFrame:
