@@ -54,7 +54,7 @@ def indicator_table(run: RunReader, agency_code: str | None = None) -> pl.DataFr
 
 
 def score_line(run: RunReader, agency_code: str) -> str | None:
-    """"Σ得分 X − 扣分 Y = 总分 Z" of one agency (:meth:`RunReader.arithmetic`)."""
+    """ "Σ得分 X − 扣分 Y = 总分 Z" of one agency (:meth:`RunReader.arithmetic`)."""
     return run.score_line(agency_code)
 
 
