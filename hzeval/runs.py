@@ -535,7 +535,7 @@ class RunReader:
         """Per (dimension, metric) of the run's scheme: target, floor and the 满分 before re-weighting
         (``nominal_max`` = dimension weight × points / the dimension's points); per deduction ``per``
         and ``cap``. Empty (all null) without the run's scheme."""
-        rows = []
+        rows: list[tuple[str, str, float | None, float | None, float | None, float | None, float | None]] = []
         s = self.scheme
         if s is not None:
             for d in s.dimensions:
@@ -597,7 +597,8 @@ class RunReader:
         rows = out.select(
             "is_deduction", "max_points", "nominal_max", "reweighted_by", "count", "per", "cap", "lost", "points"
         ).iter_rows(named=True)
-        max_text, ded_text = [], []
+        max_text: list[str | None] = []
+        ded_text: list[str | None] = []
         for r in rows:
             if r["is_deduction"]:
                 max_text.append(None)
