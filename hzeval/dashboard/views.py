@@ -558,6 +558,9 @@ IND_TITLES = {
     "article": "条款",
     **{k: v for k, v in present.ARITHMETIC_COLUMNS.items() if k not in ("dimension", "metric_name")},
 }
+#: the arithmetic tables keep readable columns on a phone (they scroll sideways instead of
+#: squeezing every text column to one character)
+ARITHMETIC_TABLE = {**TABULATOR_ZH, "columnDefaults": {"minWidth": 72}}
 #: the deduction table of the agency page
 DED_TITLES = {**present.DEDUCTION_COLUMNS, "article": "条款"}
 DED_TITLES.pop("deduction_text")
@@ -670,7 +673,11 @@ class AgencyPage(pn.viewable.Viewer):
         )
         self.ev_table = table(ev, EV_TITLES, numeric=("wd_late",), page_size=15, css_classes=["hz-evidence"], **filters)
         veto = veto_box(pl.DataFrame([g]))
-        indicators, deductions = ind.filter(~pl.col("is_deduction")), ind.filter(pl.col("is_deduction"))
+        indicators = ind.filter(~pl.col("is_deduction")).with_columns(  # not applicable: no 得分, no 失分
+            points=pl.when(pl.col("applicable")).then(pl.col("points")),
+            lost=pl.when(pl.col("applicable")).then(pl.col("lost")),
+        )
+        deductions = ind.filter(pl.col("is_deduction"))
         line = store.score_line(run_id, agency)
         zeros = [  # a standing obligation with nothing to count: why 0 and what to do (no evidence to show)
             pn.pane.Alert(f"**{markdown_text(r['metric_name'])}**：{markdown_text(r['note'])}", alert_type="warning")
@@ -686,6 +693,8 @@ class AgencyPage(pn.viewable.Viewer):
                 numeric=("target", "floor", "points", "lost"),
                 pagination=None,
                 css_classes=["hz-indicators"],
+                configuration=ARITHMETIC_TABLE,
+                widths={IND_TITLES["value_text"]: 130, IND_TITLES["max_text"]: 220, IND_TITLES["note"]: 220},
             ),
             *(
                 [
@@ -695,6 +704,7 @@ class AgencyPage(pn.viewable.Viewer):
                         numeric=("count", "per", "cap", "lost"),
                         pagination=None,
                         css_classes=["hz-deductions"],
+                        configuration=ARITHMETIC_TABLE,
                     )
                 ]
                 if deductions.height
