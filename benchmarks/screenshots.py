@@ -9,6 +9,10 @@ Playwright. Also scans each page's text for what no page may show (raw table nam
 datetimes, "-0.00", English pagination) and prints what it finds. Timings go to stdout as one
 benchmark line per page / interaction; sizes of the agency report with inline SVG charts and
 with plotly.js embedded are printed too.
+
+HZ028 (an empty catalogue: standing zeros explained) and HZ105 (0.00 = 5.00 earned − 5.00
+deducted) are shot too, report and dashboard agency page, for a score's arithmetic (issue 24);
+``--arithmetic`` shoots only those.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ from surface_scan import problems  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
 WIDTHS = {"1440": (1440, 900), "390": (390, 844)}
+#: agencies whose report and dashboard page show a score's arithmetic (issue 24 items 4–5)
+ARITHMETIC = ("HZ028", "HZ105")
 SLUG = {"总览": "overview", "机构详情": "agency", "督办": "supervision", "项目门禁": "gates", "方案模拟": "whatif"}
 #: the page's text through shadow roots, words apart (the scan looks for stray tokens between cells)
 DEEP_TEXT = DEEP_TEXT_JOINED.replace("out.join('')", "out.join(' ')")
@@ -53,7 +59,7 @@ def report_sizes(base: Path, db: Path) -> Path:
     from hzeval.services import render_reports
 
     result = render_reports(2025, out=base / "reports", formats=("html",), published=db.parent / "published",
-                            only=["HZ009"], workers=2)
+                            only=["HZ009", *ARITHMETIC], workers=2)
     assert not result.failures, result.failures
     report = result.out_dir / "agencies" / "HZ009.html"
     js = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
@@ -80,8 +86,34 @@ def login(page, base: str, user: str, password: str) -> None:
     page.wait_for_selector(".hz-main", timeout=120_000)
 
 
+def arithmetic_shots(browser, base: str, reports: Path) -> list[str]:
+    """HZ028's and HZ105's dashboard agency page and report at both widths; the text problems found."""
+    found: list[str] = []
+    for label, (w, h) in WIDTHS.items():
+        ctx = browser.new_context(viewport={"width": w, "height": h}, locale="zh-CN")
+        page = ctx.new_page()
+        login(page, base, "leader", "shot-pass-1")
+        for code in ARITHMETIC:
+            page.goto(base + "/?page=" + urllib.parse.quote("机构详情") + f"&agency={code}")
+            for sel in (".hz-indicators .tabulator-row", ".hz-score-line"):
+                page.wait_for_selector(sel, timeout=120_000)
+            page.wait_for_timeout(600)
+            full_height(page, w, h)
+            page.screenshot(path=str(OUT / f"dashboard_agency_{code}_{label}.png"), full_page=True)
+            found += problems(page.evaluate(DEEP_TEXT), f"机构详情 {code} {label}px")
+            page.set_viewport_size({"width": w, "height": h})
+        for code in ARITHMETIC:
+            page.goto((reports / "agencies" / f"{code}.html").as_uri())
+            page.wait_for_timeout(300)
+            page.screenshot(path=str(OUT / f"report_agency_{code}_{label}.png"), full_page=True)
+        ctx.close()
+    return found
+
+
 def main() -> int:
     from playwright.sync_api import sync_playwright
+
+    only_arithmetic = "--arithmetic" in sys.argv[1:]
 
     OUT.mkdir(parents=True, exist_ok=True)
     found: list[str] = []
@@ -93,6 +125,10 @@ def main() -> int:
         try:
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+                found += arithmetic_shots(browser, base, reports)
+                if only_arithmetic:
+                    browser.close()
+                    return report_found(found)
                 for label, (w, h) in WIDTHS.items():
                     ctx = browser.new_context(viewport={"width": w, "height": h}, locale="zh-CN")
                     page = ctx.new_page()
@@ -130,6 +166,10 @@ def main() -> int:
         finally:
             proc.terminate()
             proc.wait(10)
+    return report_found(found)
+
+
+def report_found(found: list[str]) -> int:
     for line in found:
         print("TEXT PROBLEM", line)
     print(f"screenshots in {OUT}")

@@ -79,6 +79,41 @@ def table(
     return f'<table class="data">{cap}<thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
 
 
+def arithmetic(rows: pl.DataFrame, line: str | None) -> str:
+    """A score's arithmetic (DESIGN §7a) from :meth:`hzeval.runs.RunReader.scores` rows of one agency:
+    the indicator table (实际值、达标值、起评值、满分 with its re-weighting named、得分、失分、说明), the
+    deduction table (次数 × 每次扣分、上限、扣分) and the line "Σ得分 − 扣分 = 总分"."""
+    ind = rows.filter(~pl.col("is_deduction"))
+    ded = rows.filter(pl.col("is_deduction"))
+    dash = {c: (lambda v: present.DASH if v is None else present.points(v)) for c in ("points", "lost")}
+    html = table(
+        ind.with_columns(
+            points=pl.when(pl.col("applicable")).then(pl.col("points")),
+            lost=pl.when(pl.col("applicable")).then(pl.col("lost")),
+        ),
+        present.ARITHMETIC_COLUMNS,
+        formats={"max_text": lambda v: v or present.DASH, **dash},
+        numeric=("target", "floor", "points", "lost"),
+        row_class=lambda r: "na" if not r["applicable"] else ("bad" if (r["lost"] or 0) > 0.005 else None),
+    )
+    if ded.height:
+        html += table(
+            ded,
+            {k: v for k, v in present.DEDUCTION_COLUMNS.items() if k != "deduction_text"},
+            formats={"count": lambda v: present.integer(v, "0")},
+            numeric=("count", "per", "cap", "lost"),
+            row_class=lambda r: "bad" if (r["lost"] or 0) > 0.005 else None,
+        )
+    if line:
+        html += f'<p class="arith"><b>总分计算：</b>{esc(line)}</p>'
+    return html
+
+
+def standing_zero(note: str) -> str:
+    """Why a standing obligation with nothing to count scores 0 and what to do (in place of evidence)."""
+    return f'<div class="sugg standing"><b>计 0 分原因与整改：</b>{esc(note)}</div>'
+
+
 def heading(text: str, level: int = 2, note: str | None = None) -> str:
     n = f'<p class="note">{esc(note)}</p>' if note else ""
     return f"<h{level}>{esc(text)}</h{level}>{n}"
@@ -263,6 +298,7 @@ table.data caption { text-align: left; font-weight: 600; padding: 4px 0; }
 table.data td.empty { text-align: center; color: #777; }
 table.data tr.bad td { background: #fff1f0; } table.data tr.flag td { background: #ffe3e0; font-weight: 600; }
 table.data tr.na td { color: #888; }
+p.arith { font-size: 14px; margin: 6px 0 10px; }
 thead { display: table-header-group; } tr, .fact, .chart, .block { break-inside: avoid; page-break-inside: avoid; }
 .sugg { background: #f6f8fa; border-left: 3px solid #2f6fb3; padding: 6px 10px; margin: 4px 0 8px; font-size: 13px; }
 .more { color: #666; font-size: 12px; }

@@ -8,6 +8,10 @@ functions only, so a deadline, a count, a score or a table name reads the same e
 - counts are integers ("12", "1,766,193"), never "12.0" (:func:`integer`);
 - points have two decimals and never "-0.00" (:func:`points`);
 - rates are percentages with one decimal ("95.5%") (:func:`percent`);
+- a score shows its arithmetic in one set of words (DESIGN §7a): 实际值, 达标值 (the scheme's
+  target), 起评值 (its floor), 满分 with its re-weighting named, 得分, 失分; a deduction as
+  次数 × 每次扣分 with its 上限; the total as "Σ得分 X − 扣分 Y = 总分 Z" (:func:`max_points_text`,
+  :func:`deduction_text`, :func:`score_line`, :data:`ARITHMETIC_COLUMNS`, :data:`DEDUCTION_COLUMNS`);
 - tables, statuses and columns have one Chinese name each (:func:`table_zh`, :data:`STATUS_ZH`,
   :data:`COLUMNS`: the reports, the dashboard and the staff notebooks head a column alike); a
   comparison with the year before heads ``<column>_prev`` 上年… and, beside it, ``<column>``
@@ -146,6 +150,20 @@ COLUMNS = {
     "as_of": "数据截至",
     "finished_at": "完成时间",
     "total_agencies": "机构数",
+    # the arithmetic of a score (DESIGN §7a)
+    "value_text": "实际值",
+    "target": "达标值",
+    "floor": "起评值",
+    "nominal_max": "方案满分",
+    "reweighted_by": "满分调整原因",
+    "max_text": "满分",
+    "per": "每次扣分",
+    "cap": "上限",
+    "deduction_text": "扣分计算",
+    "earned": "Σ得分",
+    "deducted": "扣分",
+    "line": "总分计算",
+    "note": "说明",
 }
 #: columns compared with the year before: ``<column>_prev`` is headed 上年…
 COMPARED = ("total", "grade", "rank", "points", "value", "count")
@@ -164,6 +182,29 @@ RUN_INFO = {
     "inputs_sha256": "输入数据 SHA-256",
     "package_version": "程序版本",
     "published_file": "发布文件",
+}
+
+
+#: the indicator table of a score's arithmetic, on every surface (report, workbook, dashboard, explain)
+ARITHMETIC_COLUMNS = {
+    "dimension": "维度",
+    "metric_name": "指标",
+    "value_text": "实际值",
+    "target": "达标值",
+    "floor": "起评值",
+    "max_text": "满分",
+    "points": "得分",
+    "lost": "失分",
+    "note": "说明",
+}
+#: the deduction table of a score's arithmetic
+DEDUCTION_COLUMNS = {
+    "metric_name": "扣分项",
+    "count": "次数",
+    "per": "每次扣分",
+    "cap": "上限",
+    "lost": "扣分",
+    "deduction_text": "扣分计算",
 }
 
 
@@ -293,6 +334,53 @@ def number(v, empty: str = DASH) -> str:
     return points(v)
 
 
+def actual(value, numerator=None, denominator=None) -> str:
+    """An indicator's 实际值: "78.6%（11/14）"; nothing to count: "无可计事项（0/0）"; no figures: "—"."""
+    frac = (
+        f"（{integer(numerator, '0')}/{integer(denominator, '0')}）"
+        if not (_missing(numerator) and _missing(denominator))
+        else ""
+    )
+    if _missing(value):
+        return f"无可计事项{frac}" if frac else DASH
+    return percent(value) + frac
+
+
+def max_points_text(max_points, nominal=None, reweighted_by: str | None = None) -> str:
+    """An indicator's 满分 with its re-weighting named: "10.53（因本单位 异议处理及时率 不适用按比例调整，
+    原 10.00）"; "10.00" when it is the scheme's; "—" when the indicator is not applicable (满分 0)."""
+    if _missing(max_points) or float(max_points) == 0:
+        return DASH
+    text = points(max_points)
+    if _missing(nominal) or abs(float(max_points) - float(nominal)) <= 0.00005:
+        return text
+    why = f"因本单位 {reweighted_by} 不适用按比例调整" if reweighted_by else "按比例调整"
+    return f"{text}（{why}，原 {points(nominal)}）"
+
+
+def deduction_text(count, per=None, cap=None, deducted=None) -> str:
+    """A deduction: "6 次 × 1.00 分 = 6.00 分，上限 4.00 分，扣 4.00 分" (without the scheme's per and
+    cap: "6 次，扣 4.00 分")."""
+    n = 0 if _missing(count) else int(round(float(count)))
+    lost = deducted if not _missing(deducted) else None
+    if _missing(per) or _missing(cap):
+        return f"{integer(n)} 次，扣 {points(lost if lost is not None else 0)} 分"
+    gross = n * float(per)
+    if lost is None:
+        lost = min(gross, float(cap))
+    return f"{integer(n)} 次 × {points(per)} 分 = {points(gross)} 分，上限 {points(cap)} 分，扣 {points(lost)} 分"
+
+
+def score_line(earned, deducted, total) -> str:
+    """The total's arithmetic: "Σ得分 5.00 − 扣分 5.00 = 总分 0.00"; a difference below 0 is said
+    ("Σ得分 3.00 − 扣分 5.00 = -2.00，总分不低于 0 分：总分 0.00")."""
+    e, d = float(earned or 0), float(deducted or 0)
+    head = f"Σ得分 {points(e)} − 扣分 {points(d)}"
+    if round(e - d, 2) < 0:
+        return f"{head} = {points(e - d)}，总分不低于 0 分：总分 {points(total)}"
+    return f"{head} = 总分 {points(total)}"
+
+
 def yes(v) -> str:
     return "是" if v else ""
 
@@ -316,8 +404,22 @@ def cell(column: str, v) -> str:
         return deadline(v)
     if column == "record_table":
         return table_zh(v)
-    if column in ("points", "max_points", "lost", "total", "sim_total", "points_lost"):
+    if column in (
+        "points",
+        "max_points",
+        "lost",
+        "total",
+        "sim_total",
+        "points_lost",
+        "nominal_max",
+        "per",
+        "cap",
+        "earned",
+        "deducted",
+    ):
         return points(v)
+    if column in ("target", "floor"):
+        return percent(v)
     if column in ("delta",):
         return signed_points(v)
     if column in ("value", "rate", "city_rate"):

@@ -12,6 +12,13 @@ One definition of each thing a surface shows:
   (``max_points = 0``, negative points), ``−points``; never below 0 (:data:`LOST_SQL`);
 - **the veto**: the incident (id, date, kind) and the scheme's basis, from ``grades.veto_reason``
   when the run has it, else from the run's evidence of ``security_incidents`` (:meth:`RunReader.vetoes`);
+- **the arithmetic of a score** (DESIGN §7a): per indicator its value, the scheme's target (达标值)
+  and floor (起评值), its 满分 after re-weighting beside the scheme's (``nominal_max``) with the
+  indicators whose exclusion moved it (``reweighted_by``); per deduction count × per, cap; per agency
+  Σ points − deductions = total (:meth:`RunReader.arithmetic`). Targets, floors, per and cap come
+  from the run's scheme (:meth:`RunReader.scheme`);
+- **a standing zero**: a standing obligation with nothing to count (0/0) scores 0 and says why and
+  what to do (the metric's declared ``empty`` sentence, in ``note``; ``standing_zero`` true);
 - **lateness**: working days from the deadline to done (or to the run's as-of) from the calendar;
 - **the 督办 list**: :func:`hzeval.assessment.supervise.supervision_items` at the run's as-of time, the very
   list ``hzeval supervise --as-of <as_of>`` prints.
@@ -41,12 +48,13 @@ import duckdb
 import polars as pl
 
 from hzeval.assessment.gate import GATE_CONDITIONS
+from hzeval.assessment.scheme import Scheme, latest_scheme_for, load_scheme
 from hzeval.assessment.scoring import LOST_EPS, AgencyInfo
 from hzeval.assessment.supervise import supervision_items
-from hzeval.errors import RunNotFoundError
+from hzeval.errors import RunNotFoundError, SchemeError
 from hzeval.metrics.profiles import run_metric_articles, run_suggestions, suggestion
-from hzeval.metrics.registry import METRICS, VETO_METRIC
-from hzeval.present import NA_NOTE, NA_NOTES, table_zh
+from hzeval.metrics.registry import METRICS, STANDING, VETO_METRIC
+from hzeval.present import NA_NOTE, NA_NOTES, actual, deduction_text, max_points_text, score_line, table_zh
 from hzeval.rules import run_deadline_texts, run_provision, run_provision_text
 from hzeval.store.calendar import MACROS
 from hzeval.store.published import NOTIFIED_FILE, find_published, published_dir, published_runs, resolve_run, run_year
@@ -101,6 +109,12 @@ def agency_param(scope: str | None, requested: str | None = None) -> str | None:
     if requested is None or requested == scope:
         return scope
     return DENIED
+
+
+@cache
+def _empty_notes() -> dict[str, str]:
+    """Metric id → its declared ``empty`` sentence (standing metrics: why 0/0 scores 0, what to do)."""
+    return {m.id: m.empty for m in METRICS.values() if m.empty}
 
 
 @cache
@@ -322,6 +336,24 @@ class RunReader:
         """Per deadline key, the rule sentence(s) the run applied over its year."""
         return run_deadline_texts(self.con, self.run_id, self.year)
 
+    @cached_property
+    def scheme(self) -> Scheme | None:
+        """The scheme the run was scored with: its recorded file when it still has the recorded
+        SHA-256, else the packaged scheme of the year when that one has it; None when neither does
+        (a surface then shows no target, floor or cap rather than another scheme's)."""
+        candidates = []
+        if self.scheme_file and Path(self.scheme_file).is_file():
+            candidates.append(lambda: load_scheme(self.scheme_file))
+        candidates.append(lambda: latest_scheme_for(self.year))
+        for load in candidates:
+            try:
+                s = load()
+            except (SchemeError, OSError, ValueError):
+                continue
+            if s.sha256 == self.scheme_sha256:
+                return s
+        return None
+
     # ---- run information
 
     def info(self) -> dict:
@@ -478,16 +510,135 @@ class RunReader:
             self._agency(agency),
             ded=DEDUCTIONS,
         )
-        return (
+        df = (
             df.join(self.metric_meta(), on="metric_id", how="left", maintain_order="left")
             .rename({"metric_article": "article"})
+            .join(self._scheme_terms(), on=["dimension", "metric_id"], how="left", maintain_order="left")
             .with_columns(
-                # an indicator not scored because there was nothing to measure says why
-                note=pl.when(pl.col("applicable"))
-                .then(None)
-                .otherwise(pl.col("metric_id").replace_strict(NA_NOTES, default=NA_NOTE, return_dtype=pl.String))
+                # a standing obligation with nothing to count (0/0) scores 0: it says why and what to do
+                standing_zero=~pl.col("is_deduction")
+                & pl.col("applicable")
+                & pl.col("value").is_null()
+                & pl.col("metric_id").is_in(list(STANDING))
             )
         )
+        return self._with_reweighting(df).with_columns(
+            # an indicator not scored because there was nothing to measure says why
+            note=pl.when(pl.col("standing_zero"))
+            .then(pl.col("metric_id").replace_strict(_empty_notes(), default=None, return_dtype=pl.String))
+            .when(pl.col("applicable"))
+            .then(None)
+            .otherwise(pl.col("metric_id").replace_strict(NA_NOTES, default=NA_NOTE, return_dtype=pl.String))
+        )
+
+    def _scheme_terms(self) -> pl.DataFrame:
+        """Per (dimension, metric) of the run's scheme: target, floor and the 满分 before re-weighting
+        (``nominal_max`` = dimension weight × points / the dimension's points); per deduction ``per``
+        and ``cap``. Empty (all null) without the run's scheme."""
+        rows: list[tuple[str, str, float | None, float | None, float | None, float | None, float | None]] = []
+        s = self.scheme
+        if s is not None:
+            for d in s.dimensions:
+                dim_pts = sum(i.points for i in d.indicators)
+                for i in d.indicators:
+                    rows.append((d.name, i.metric, i.target, i.floor, d.weight * i.points / dim_pts, None, None))
+            for x in s.deductions:
+                rows.append((x.dimension, x.metric, None, None, None, x.per, x.cap))
+        return pl.DataFrame(
+            rows,
+            schema={
+                "dimension": pl.String,
+                "metric_id": pl.String,
+                "target": pl.Float64,
+                "floor": pl.Float64,
+                "nominal_max": pl.Float64,
+                "per": pl.Float64,
+                "cap": pl.Float64,
+            },
+            orient="row",
+        )
+
+    @staticmethod
+    def _with_reweighting(df: pl.DataFrame) -> pl.DataFrame:
+        """``reweighted_by`` (what moved an indicator's 满分 from the scheme's: the not-applicable
+        indicators of its own dimension, and each dimension left with none, named as a dimension),
+        ``max_text`` (the 满分 with its re-weighting named) and ``deduction_text`` (count × per, cap,
+        points deducted), ``value_text`` (the 实际值 with its numerator and denominator)."""
+        if df.is_empty():
+            return df.with_columns(
+                reweighted_by=pl.lit(None, pl.String),
+                max_text=pl.lit(None, pl.String),
+                deduction_text=pl.lit(None, pl.String),
+                value_text=pl.lit(None, pl.String),
+            )
+        ind = df.filter(~pl.col("is_deduction"))
+        name = pl.coalesce(pl.col("metric_name"), pl.col("metric_id"))
+        own = ind.filter(~pl.col("applicable")).group_by("agency_code", "dimension", maintain_order=True).agg(own=name)
+        live = ind.group_by("agency_code", "dimension", maintain_order=True).agg(live=pl.col("applicable").any())
+        dead = (  # a dimension with no applicable indicator is named as a whole ("项目管理维度")
+            live.filter(~pl.col("live"))
+            .group_by("agency_code", maintain_order=True)
+            .agg(dead=pl.col("dimension") + "维度")
+        )
+        out = (
+            df.join(own, on=["agency_code", "dimension"], how="left", maintain_order="left")
+            .join(dead, on="agency_code", how="left", maintain_order="left")
+            .with_columns(
+                moved=pl.col("applicable")
+                & ~pl.col("is_deduction")
+                & ((pl.col("max_points") - pl.col("nominal_max")).abs() > LOST_EPS)
+            )
+        )
+        by = [
+            None if not moved else list(dict.fromkeys([*(a or []), *(b or [])])) or None
+            for moved, a, b in zip(out["moved"], out["own"].to_list(), out["dead"].to_list())
+        ]
+        out = out.with_columns(reweighted_by=pl.Series([("、".join(x) if x else None) for x in by], dtype=pl.String))
+        rows = out.select(
+            "is_deduction", "max_points", "nominal_max", "reweighted_by", "count", "per", "cap", "lost", "points"
+        ).iter_rows(named=True)
+        max_text: list[str | None] = []
+        ded_text: list[str | None] = []
+        for r in rows:
+            if r["is_deduction"]:
+                max_text.append(None)
+                ded_text.append(deduction_text(r["count"], r["per"], r["cap"], r["lost"]))
+            else:
+                max_text.append(max_points_text(r["max_points"], r["nominal_max"], r["reweighted_by"]))
+                ded_text.append(None)
+        value_text = [
+            None if d else actual(v, n, m)
+            for d, v, n, m in out.select("is_deduction", "value", "numerator", "denominator").iter_rows()
+        ]
+        return out.drop("own", "dead", "moved").with_columns(
+            max_text=pl.Series(max_text, dtype=pl.String),
+            deduction_text=pl.Series(ded_text, dtype=pl.String),
+            value_text=pl.Series(value_text, dtype=pl.String),
+        )
+
+    def arithmetic(self, agency: str | None = None) -> pl.DataFrame:
+        """Per agency the reader may see: Σ indicator points (``earned``), points deducted
+        (``deducted``), the run's ``total`` and ``line`` — "Σ得分 X − 扣分 Y = 总分 Z" (when the
+        difference is below 0 the total is 0, and the line says so)."""
+        s = self.scores(agency)
+        sums = s.group_by("agency_code", maintain_order=True).agg(
+            earned=pl.col("points").filter(~pl.col("is_deduction")).fill_null(0).sum().round(2),
+            deducted=pl.col("lost").filter(pl.col("is_deduction")).sum().round(2),
+        )
+        g = self.grades(agency).select("agency_code", "agency_name", "total")
+        out = g.join(sums, on="agency_code", how="left", maintain_order="left").with_columns(
+            pl.col("earned").fill_null(0.0), pl.col("deducted").fill_null(0.0)
+        )
+        return out.with_columns(
+            line=pl.Series(
+                [score_line(e, d, t) for e, d, t in zip(out["earned"], out["deducted"], out["total"])], dtype=pl.String
+            )
+        )
+
+    def score_line(self, agency: str) -> str | None:
+        """One agency's "Σ得分 − 扣分 = 总分" line (:meth:`arithmetic`); None when not visible."""
+        a = self.arithmetic(agency)
+        return a["line"][0] if a.height else None
 
     def lost_by_metric(self, agency: str) -> pl.DataFrame:
         """The agency's indicators with points lost, most first, with evidence count and suggestion."""

@@ -81,6 +81,9 @@ def test_header_parses_with_continuation_lines():
             "step stg_demo: unknown header key",
         ),
         (GOOD.replace("-- metric: demo_rate", "-- metric: Demo-Rate"), "invalid metric id"),
+        # a standing obligation says what nothing to count means (DESIGN §7a); an event metric does not
+        (GOOD.replace("-- obligation: event", "-- obligation: standing"), "a standing metric declares empty"),
+        (GOOD.replace("-- doc: 演示", "-- doc: 演示\n-- empty: 无事项：计 0 分"), "a standing metric declares empty"),
     ],
 )
 def test_bad_declarations_fail_naming_file_and_line(text, needle):
@@ -88,6 +91,19 @@ def test_bad_declarations_fail_naming_file_and_line(text, needle):
         parse_family(text, "demo")
     assert "hzeval/metrics/sql/demo.sql" in exc.value.message
     assert needle in exc.value.en
+
+
+def test_a_standing_metric_declares_its_empty_sentence():
+    text = GOOD.replace(
+        "-- obligation: event", "-- obligation: standing\n-- empty: 本机构年内无演示事项：演示率按常设义务计 0 分"
+    )
+    m = registry.build_metrics({"demo": parse_family(text, "demo")})["demo_rate"]
+    assert m.standing and m.empty == "本机构年内无演示事项：演示率按常设义务计 0 分"
+    # every packaged standing metric has one, naming itself, the 0 points and what to do
+    for m in METRICS.values():
+        assert bool(m.empty) == m.standing, m.id
+        if m.standing:
+            assert f"{m.name_zh}按常设义务计 0 分；请" in m.empty, m.id
 
 
 def test_a_metric_declared_twice_fails():

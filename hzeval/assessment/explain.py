@@ -12,8 +12,9 @@ import polars as pl
 
 
 def explanation(run, agency: str, metric: str | None = None) -> dict:
-    """Header (grade, veto), indicator rows (value, points, max, lost) and evidence per metric, from
-    ``run`` (a :class:`hzeval.runs.RunReader`)."""
+    """Header (grade, veto), indicator rows (value, target, floor, max with its re-weighting, points,
+    lost; a standing zero's sentence in ``note``), the total's arithmetic (``line``: "Σ得分 − 扣分 =
+    总分") and evidence per metric, from ``run`` (a :class:`hzeval.runs.RunReader`)."""
     head = run.agency_header(agency)
     rows = run.scores(agency)
     evidence = run.evidence(agency, metric)
@@ -24,6 +25,7 @@ def explanation(run, agency: str, metric: str | None = None) -> dict:
         "rows": rows,
         "evidence": evidence,
         "veto": run.vetoes(agency),
+        "line": run.score_line(agency),
         "deadlines": run.deadline_texts(),
         "disputes": run.rule_article("disputes"),
     }

@@ -381,7 +381,8 @@ def print_explanation(exp: dict, console: Console = out, limit: int = 10) -> Non
         markup=True,
     )
     if h["vetoed"]:
-        console.print(f"  [red]{h['veto_text']}[/red]")
+        console.print(f"  [red]{escape(h['veto_text'] or '')}[/red]")
+    print_arithmetic(exp["rows"], exp.get("line"), console)
     ev = exp["evidence"]
     lost_any = False
     for r in exp["rows"].iter_rows(named=True):
@@ -391,23 +392,24 @@ def print_explanation(exp: dict, console: Console = out, limit: int = 10) -> Non
         name, article = r["metric_name"] or r["metric_id"], r["article"] or ""
         if r["is_deduction"]:
             console.print(
-                f"\n[bold]{name}[/bold]（{article}）扣 {present.points(r['lost'])} 分："
-                f"{present.integer(r['count'])} 次违规"
+                f"\n[bold]{escape(name)}[/bold]（{escape(article)}）扣 {present.points(r['lost'])} 分："
+                + escape(r["deduction_text"] or f"{present.integer(r['count'])} 次违规")
             )
         else:
-            val = (
-                "无"
-                if r["value"] is None
-                else (
-                    f"{present.percent(r['value'])}"
-                    f"（{present.integer(r['numerator'])}/{present.integer(r['denominator'])}）"
+            val = present.actual(r["value"], r["numerator"], r["denominator"])
+            console.print(
+                f"\n[bold]{escape(r['dimension'])} · {escape(name)}[/bold]（{escape(article)}）"
+                f"得 {present.points(r['points'])} / {present.points(r['max_points'])}，"
+                f"失 {present.points(r['lost'])} 分；实际值 {escape(val)}"
+                + (
+                    f"，达标值 {present.percent(r['target'])}，起评值 {present.percent(r['floor'])}"
+                    if r["target"] is not None
+                    else ""
                 )
             )
-            console.print(
-                f"\n[bold]{r['dimension']} · {name}[/bold]（{article}）"
-                f"得 {present.points(r['points'])} / {present.points(r['max_points'])}，"
-                f"失 {present.points(r['lost'])} 分；实际 {val}"
-            )
+        if r.get("standing_zero"):  # nothing to count: why it scores 0 and what to do, no evidence table
+            console.print(f"  {r['note']}", markup=False)
+            continue
         key = METRICS[r["metric_id"]].deadline if r["metric_id"] in METRICS else None
         if key and exp["deadlines"].get(key):
             console.print(f"  依据：{exp['deadlines'][key]}", markup=False)
@@ -433,6 +435,50 @@ def print_explanation(exp: dict, console: Console = out, limit: int = 10) -> Non
                 f"{e['record_id']}：{e['reason'] or ''}",
                 markup=False,
             )
+
+
+def print_arithmetic(rows: pl.DataFrame, line: str | None, console: Console = out) -> None:
+    """A score's arithmetic (DESIGN §7a): per indicator 实际值、达标值、起评值、满分（re-weighting named）、
+    得分、失分; per deduction 次数 × 每次扣分、上限、扣分; then "Σ得分 − 扣分 = 总分"."""
+    ind = rows.filter(~pl.col("is_deduction"))
+    if ind.height:
+        t = Table(title="指标得分计算", title_justify="left")
+        for c in present.ARITHMETIC_COLUMNS.values():
+            t.add_column(c, overflow="fold", justify="right" if c in ("达标值", "起评值", "得分", "失分") else "left")
+        for r in ind.iter_rows(named=True):
+            t.add_row(
+                *(
+                    escape(x)
+                    for x in (
+                        r["dimension"] or "",
+                        r["metric_name"] or r["metric_id"],
+                        present.actual(r["value"], r["numerator"], r["denominator"]),
+                        present.percent(r["target"]),
+                        present.percent(r["floor"]),
+                        r["max_text"] or present.points(r["max_points"]),
+                        present.points(r["points"]) if r["applicable"] else present.DASH,
+                        present.points(r["lost"]) if r["applicable"] else present.DASH,
+                        r["note"] or "",
+                    )
+                )
+            )
+        console.print(t)
+    ded = rows.filter(pl.col("is_deduction"))
+    if ded.height:
+        t = Table(title="扣分项计算", title_justify="left")
+        for c in ("扣分项", "次数", "每次扣分", "上限", "扣分"):
+            t.add_column(c, overflow="fold", justify="left" if c == "扣分项" else "right")
+        for r in ded.iter_rows(named=True):
+            t.add_row(
+                escape(r["metric_name"] or r["metric_id"]),
+                present.integer(r["count"], "0"),
+                present.points(r["per"]),
+                present.points(r["cap"]),
+                present.points(r["lost"]),
+            )
+        console.print(t)
+    if line:
+        console.print(f"总分计算：{line}", markup=False)
 
 
 # --------------------------------------------------------------------------- notify

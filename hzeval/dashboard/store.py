@@ -284,6 +284,10 @@ class Store:
         """The agency's indicator and deduction rows with value, points and points lost (most lost first)."""
         return _indicators(self._path(run_id), self.user.agency_param(agency))
 
+    def score_line(self, run_id: str, agency: str) -> str | None:
+        """The agency's "Σ得分 − 扣分 = 总分" line (None when not visible)."""
+        return _score_line(self._path(run_id), self.user.agency_param(agency))
+
     def article(self, run_id: str, key: str) -> str:
         """The articles the run's rule profiles give a metric or a provision."""
         return _article(self._path(run_id), key)
@@ -460,6 +464,14 @@ def _indicators(path: str, agency: str | None) -> pl.DataFrame:
         .with_columns(pl.col("count").cast(pl.Float64))
         .sort(["lost", "dimension", "metric_id"], descending=[True, False, False], maintain_order=True)
     )
+
+
+@pn.cache(max_items=512)
+def _score_line(path: str, agency: str | None) -> str | None:
+    if agency is None:
+        agency = DENIED
+    with reader(path, agency) as r:
+        return r.score_line(agency)
 
 
 @pn.cache(max_items=512)

@@ -551,18 +551,19 @@ def overview_page(store: Store, run_id: str, on_agency=None, now: dt.datetime | 
 
 # --------------------------------------------------------------------------- 机构详情
 
+#: the indicator table of the agency page: a score's arithmetic in the one vocabulary (DESIGN §7a)
 IND_TITLES = {
-    "dimension": "维度",
-    "metric_name": "指标",
+    "dimension": present.ARITHMETIC_COLUMNS["dimension"],
+    "metric_name": present.ARITHMETIC_COLUMNS["metric_name"],
     "article": "条款",
-    "value": "指标值",
-    "numerator": "分子",
-    "denominator": "分母",
-    "count": "问题数",
-    "points": "得分",
-    "max_points": "满分",
-    "lost": "失分",
+    **{k: v for k, v in present.ARITHMETIC_COLUMNS.items() if k not in ("dimension", "metric_name")},
 }
+#: the arithmetic tables keep readable columns on a phone (they scroll sideways instead of
+#: squeezing every text column to one character)
+ARITHMETIC_TABLE = {**TABULATOR_ZH, "columnDefaults": {"minWidth": 72}}
+#: the deduction table of the agency page
+DED_TITLES = {**present.DEDUCTION_COLUMNS, "article": "条款"}
+DED_TITLES.pop("deduction_text")
 EV_TITLES = {
     "metric_name": "指标",
     "article": "条款",
@@ -672,16 +673,49 @@ class AgencyPage(pn.viewable.Viewer):
         )
         self.ev_table = table(ev, EV_TITLES, numeric=("wd_late",), page_size=15, css_classes=["hz-evidence"], **filters)
         veto = veto_box(pl.DataFrame([g]))
+        indicators = ind.filter(~pl.col("is_deduction")).with_columns(  # not applicable: no 得分, no 失分
+            points=pl.when(pl.col("applicable")).then(pl.col("points")),
+            lost=pl.when(pl.col("applicable")).then(pl.col("lost")),
+        )
+        deductions = ind.filter(pl.col("is_deduction"))
+        line = store.score_line(run_id, agency)
+        zeros = [  # a standing obligation with nothing to count: why 0 and what to do (no evidence to show)
+            pn.pane.Alert(f"**{markdown_text(r['metric_name'])}**：{markdown_text(r['note'])}", alert_type="warning")
+            for r in indicators.filter(pl.col("standing_zero")).iter_rows(named=True)
+        ]
         return pn.Column(
             head,
             *([veto] if veto else []),
+            pn.pane.Markdown("### 指标得分与计算"),
             table(
-                ind,
+                indicators,
                 IND_TITLES,
-                numeric=("value", "numerator", "denominator", "count", "points", "max_points", "lost"),
+                numeric=("target", "floor", "points", "lost"),
                 pagination=None,
                 css_classes=["hz-indicators"],
+                configuration=ARITHMETIC_TABLE,
+                widths={IND_TITLES["value_text"]: 130, IND_TITLES["max_text"]: 220, IND_TITLES["note"]: 220},
             ),
+            *(
+                [
+                    table(
+                        deductions.with_columns(pl.col("count").fill_null(0)),
+                        DED_TITLES,
+                        numeric=("count", "per", "cap", "lost"),
+                        pagination=None,
+                        css_classes=["hz-deductions"],
+                        configuration=ARITHMETIC_TABLE,
+                    )
+                ]
+                if deductions.height
+                else []
+            ),
+            *(
+                [pn.pane.HTML(f"<p><b>总分计算：</b>{html_text(line)}</p>", css_classes=["hz-score-line"])]
+                if line
+                else []
+            ),
+            *zeros,
             plot(lost_points_figure(ind, self.offline), "hz-lost"),
             plot(trend_figure(store.trend(agency), self.offline), "hz-agency-trend"),
             pn.pane.Markdown("### 证据（未达标事项）"),

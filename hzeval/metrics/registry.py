@@ -24,7 +24,10 @@ denominator scores 0; event: nothing to measure follows the scheme's policy), ``
 ``docs/metrics.md``) and ``grain``. Optional: ``deadline`` (a rule-profile deadline key),
 ``deadline_days`` (``required``, the default: every profile in force must give the key a number of
 days; ``optional``: the metric's SQL handles a profile whose text sets no number, e.g. "及时") and
-``category`` (the 督办 category: the metric's open items are listed by ``supervise``).
+``category`` (the 督办 category: the metric's open items are listed by ``supervise``). A standing
+metric also declares ``empty`` (required there, refused on an event metric): the sentence an agency
+with nothing to count reads — why the indicator scores 0 and what to do (DESIGN §7a), e.g.
+"本机构年内无已发布资源：目录要素完整率按常设义务计 0 分；请编制并发布公共数据资源目录".
 A line indented after ``--`` continues the key above it. Steps (``-- step: name``) carry only
 ``grain``. Headers name no article and no number of days: those come from the rule profile
 (DESIGN §5a). The keys and their values are validated by :class:`MetricHeader` (and
@@ -82,11 +85,15 @@ class MetricHeader(Strict):
     deadline_days: Literal["required", "optional"] = "required"
     #: the 督办 category (the metric's open items are listed by ``supervise``)
     category: str | None = None
+    #: standing metrics: why nothing to count scores 0 and what to do (an agency's 0/0 reads this)
+    empty: str | None = Field(None, min_length=1)
 
     @model_validator(mode="after")
     def _consistent(self):
         if "deadline_days" in self.model_fields_set and self.deadline is None:
             raise PydanticCustomError("deadline_days_without_deadline", "deadline_days without a deadline key")
+        if (self.obligation == "standing") != (self.empty is not None):
+            raise PydanticCustomError("empty_obligation", "empty is required on a standing metric, refused on others")
         if _ARTICLE.search(" ".join(str(getattr(self, k)) for k in self.model_fields_set)):
             raise PydanticCustomError("article_in_header", "headers name no article")
         return self
@@ -141,6 +148,8 @@ class Metric:
     suggestion: str = ""
     ok_when: str = ""
     grain: str = ""
+    #: standing metrics: the sentence for an agency with nothing to count (why 0, what to do)
+    empty: str = ""
 
     @property
     def standing(self) -> bool:
@@ -308,6 +317,16 @@ def _header_error(
             f"metric {name}: deadline_days without a deadline key",
             key="deadline_days",
         )
+    if e["type"] == "empty_obligation":
+        return _err(
+            path,
+            line,
+            f"指标 {name}：常设义务（obligation: standing）须声明 empty（无可计事项时为何计 0 分、应当怎么做），"
+            "其他指标不得声明",
+            f"metric {name}: a standing metric declares empty (why nothing to count scores 0 and what to do); "
+            "other metrics do not",
+            key="empty",
+        )
     if e["type"] == "article_in_header":
         return _err(
             path,
@@ -401,6 +420,7 @@ def build_metrics(blocks_by_family: dict[str, tuple[Block, ...]]) -> dict[str, M
                 suggestion=h.suggestion,
                 ok_when=h.ok_when,
                 grain=h.grain,
+                empty=h.empty or "",
             )
     return out
 

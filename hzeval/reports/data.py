@@ -53,6 +53,16 @@ def indicator_table(run: RunReader, agency_code: str | None = None) -> pl.DataFr
     return run.scores(agency_code)
 
 
+def score_line(run: RunReader, agency_code: str) -> str | None:
+    """ "Σ得分 X − 扣分 Y = 总分 Z" of one agency (:meth:`RunReader.arithmetic`)."""
+    return run.score_line(agency_code)
+
+
+def arithmetic(run: RunReader, agency_code: str | None = None) -> pl.DataFrame:
+    """Per agency Σ indicator points, points deducted, total and the line (:meth:`RunReader.arithmetic`)."""
+    return run.arithmetic(agency_code)
+
+
 def evidence_rows(run: RunReader, agency_code: str | None = None) -> pl.DataFrame:
     return run.evidence(agency_code)
 

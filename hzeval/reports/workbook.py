@@ -32,6 +32,10 @@ FORMULA_LIKE = re.compile(r"^[=+\-@\t\r]")
 SHEETS = ("总分与等级", "指标得分", "扣分明细", "项目门禁", "项目审批参考", "督办清单", "运行信息")
 
 
+#: columns written as percentages (the indicator's value, the scheme's 达标值 and 起评值)
+RATE_COLUMNS = ("value", "target", "floor")
+
+
 def _width(value) -> int:
     text = "" if value is None else str(value)
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
@@ -43,7 +47,12 @@ def _ints(df: pl.DataFrame, *cols: str) -> pl.DataFrame:
 
 
 def _sheets(run: data.Run) -> dict[str, tuple[pl.DataFrame, dict[str, str]]]:
-    grades = data.graded_agencies(run)
+    grades = data.graded_agencies(run).join(
+        data.arithmetic(run).select("agency_code", "earned", "deducted", "line"),
+        on="agency_code",
+        how="left",
+        maintain_order="left",
+    )
     ind = _ints(data.indicator_table(run), "numerator", "denominator", "count")
     lost = data.lost_points(run).with_columns(deadline=present.deadline_expr("due_at"))
     gates = data.project_gates(run)
@@ -68,6 +77,9 @@ def _sheets(run: data.Run) -> dict[str, tuple[pl.DataFrame, dict[str, str]]]:
                 "grade_label": "等级",
                 "vetoed": "一票否决",
                 "veto_text": "一票否决说明",
+                "earned": present.COLUMNS["earned"],
+                "deducted": present.COLUMNS["deducted"],
+                "line": present.COLUMNS["line"],
             },
         ),
         "指标得分": (
@@ -81,11 +93,18 @@ def _sheets(run: data.Run) -> dict[str, tuple[pl.DataFrame, dict[str, str]]]:
                 "article": "条款",
                 "numerator": "分子",
                 "denominator": "分母",
-                "value": "指标值",
+                "value": present.ARITHMETIC_COLUMNS["value_text"],
+                "target": present.COLUMNS["target"],
+                "floor": present.COLUMNS["floor"],
                 "count": "问题数",
+                "per": present.COLUMNS["per"],
+                "cap": present.COLUMNS["cap"],
                 "points": "得分",
                 "max_points": "满分",
+                "nominal_max": present.COLUMNS["nominal_max"],
+                "reweighted_by": present.COLUMNS["reweighted_by"],
                 "lost": "失分",
+                "deduction_text": present.COLUMNS["deduction_text"],
                 "note": "说明",
                 "basis": "评分依据",
             },
@@ -197,7 +216,7 @@ def write_workbook(run: data.Run, path: Path) -> Path:
                     elif isinstance(v, dt.date):
                         ws.write_datetime(i, j, dt.datetime.combine(v, dt.time()), f_date)
                     elif isinstance(v, (int, float)):
-                        fmt = f_rate if list(cols)[j] == "value" else (f_num if isinstance(v, float) else None)
+                        fmt = f_rate if list(cols)[j] in RATE_COLUMNS else (f_num if isinstance(v, float) else None)
                         ws.write_number(i, j, v, fmt)
                     else:
                         text = str(v)

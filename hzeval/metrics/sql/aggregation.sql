@@ -8,6 +8,7 @@
 -- obligation: standing
 -- doc: 已发布资源年内至少一次成功汇聚
 -- suggestion: 对已发布但年内未成功汇聚的资源完成接口对接或前置机推送，确保按目录全量汇聚（{article}）。
+-- empty: 本机构年内无已发布资源：数据汇聚覆盖率按常设义务计 0 分；请编制并发布公共数据资源目录，并按目录完成数据汇聚
 -- ok_when: ≥1 成功 job whose finished_at (else started_at) falls in Y and ≤ T; an agency with no
 --     published resource scores 0
 -- grain: one row per resource published in the year's snapshot, charged to its provider

@@ -9,6 +9,7 @@
 -- obligation: standing
 -- doc: 已发布资源的必填要素（数据形式、共享内容、共享类型、共享条件、共享范围、开放属性、更新周期、采集/核准/提供部门）齐全
 -- suggestion: 对照{article}补齐目录必填要素（数据形式、共享内容、共享类型、共享条件、共享范围、开放属性、更新周期、采集/核准/提供部门），并提交主管部门审定。
+-- empty: 本机构年内无已发布资源：目录要素完整率按常设义务计 0 分；请编制并发布公共数据资源目录
 -- ok_when: all of data_form, share_content, share_type, share_condition (only 有条件共享), share_scope,
 --     open_type, update_frequency, collector_code, verifier_code, provider_code filled; an agency
 --     with no published resource scores 0

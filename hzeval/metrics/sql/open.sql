@@ -8,6 +8,7 @@
 -- obligation: standing
 -- doc: 按方案规定日期备案年度开放计划
 -- suggestion: 按评估方案规定日期编制并备案年度数据开放计划（{article}）。
+-- empty: 本机构年内无应备案的年度开放计划：年度开放计划备案按常设义务计 0 分；请按评估方案规定日期编制并备案年度数据开放计划
 -- ok_when: open_plans row for Y filed by the scheme's date (open_plan_due, e.g. 03-31); not filed
 --     and date not yet passed = pending
 -- grain: one row per graded agency: its open plan for the year, due by the scheme's date

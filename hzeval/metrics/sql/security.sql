@@ -8,6 +8,7 @@
 -- obligation: standing
 -- doc: 按评估方案要求的次数开展安全检查、数据备份和风险评估（细则只要求“定期”，次数为方案规定）
 -- suggestion: 按评估方案要求的次数定期开展安全检查、数据备份和风险评估，并留存记录（{article}）。
+-- empty: 本机构年内无应开展的安全检查、数据备份或风险评估：安全检查、备份与风险评估完成率按常设义务计 0 分；请按评估方案要求的次数开展并留存记录
 -- ok_when: numerator = Σ min(done in Y ≤ T, required), denominator = Σ required, per record type the
 --     scheme requires (security_required, e.g. 安全检查 2, 数据备份 4, 风险评估 1: the draft says only
 --     定期, so the counts are the scheme's policy, printed with its security_basis)
