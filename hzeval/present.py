@@ -164,7 +164,20 @@ COLUMNS = {
     "deducted": "扣分",
     "line": "总分计算",
     "note": "说明",
+    "notified": "已通知",
 }
+
+#: an evidence row names the record behind an item (记录编号) and why it was charged (原因): the same
+#: columns as a 督办 item's (事项编号, 问题), headed for what an evidence table shows
+EVIDENCE_LABELS = {"record_id": "记录编号", "reason": "原因"}
+
+
+def labels(*columns: str, **context: str) -> dict[str, str]:
+    """Headings for ``columns`` from :data:`COLUMNS` (in that order); ``context`` gives a table's own
+    heading for a column, e.g. ``**EVIDENCE_LABELS``."""
+    return {c: context.get(c) or COLUMNS[c] for c in columns}
+
+
 #: columns compared with the year before: ``<column>_prev`` is headed 上年…
 COMPARED = ("total", "grade", "rank", "points", "value", "count")
 COLUMNS.update({f"{c}_prev": f"上年{COLUMNS[c]}" for c in COMPARED})
@@ -453,18 +466,18 @@ def cell(column: str, v) -> str:
 # --------------------------------------------------------------------------- the 督办 list as a file
 
 #: columns of the 督办 list (``hzeval supervise``, its CSV/XLSX, the dashboard)
-SUPERVISION_COLUMNS = {
-    "category": "事项类别",
-    "article": "条款",
-    "agency_code": "机构代码",
-    "agency_name": "机构名称",
-    "record_table": "来源表",
-    "record_id": "事项编号",
-    "due_date": "截止时间",
-    "state": "状态",
-    "wd_overdue": "逾期工作日",
-    "wd_left": "剩余工作日",
-}
+SUPERVISION_COLUMNS = labels(
+    "category",
+    "article",
+    "agency_code",
+    "agency_name",
+    "record_table",
+    "record_id",
+    "due_date",
+    "state",
+    "wd_overdue",
+    "wd_left",
+)
 
 
 def supervision_rows(items: pl.DataFrame) -> pl.DataFrame:

@@ -463,7 +463,7 @@ def gate_conditions_figure(fails: pl.DataFrame, conditions: dict[str, str], offl
 
 # --------------------------------------------------------------------------- 总览
 
-RANK_TITLES = {"rank": "名次", "agency_name": "机构名称", "total": "总分", "grade_label": "等级"}
+RANK_TITLES = present.labels("rank", "agency_name", "total", "grade_label")
 
 
 class OverviewPage(pn.viewable.Viewer):
@@ -564,17 +564,18 @@ ARITHMETIC_TABLE = {**TABULATOR_ZH, "columnDefaults": {"minWidth": 72}}
 #: the deduction table of the agency page
 DED_TITLES = {**present.DEDUCTION_COLUMNS, "article": "条款"}
 DED_TITLES.pop("deduction_text")
-EV_TITLES = {
-    "metric_name": "指标",
-    "article": "条款",
-    "record_table": "来源表",
-    "record_id": "记录编号",
-    "reason": "原因",
-    "due_at": "截止时间",
-    "done_at": "办结时间",
-    "wd_late": "逾期工作日",
-    "adjustment_id": "争议调整",
-}
+EV_TITLES = present.labels(
+    "metric_name",
+    "article",
+    "record_table",
+    "record_id",
+    "reason",
+    "due_at",
+    "done_at",
+    "wd_late",
+    "adjustment_id",
+    **present.EVIDENCE_LABELS,
+)
 
 
 class AgencyPage(pn.viewable.Viewer):
@@ -735,17 +736,9 @@ def agency_page(store: Store, run_id: str, agency: str | None) -> pn.Column:
 
 # --------------------------------------------------------------------------- 督办
 
-SUP_TITLES = {
-    "category": "事项类别",
-    "article": "条款",
-    "agency_name": "机构名称",
-    "record_id": "事项编号",
-    "due_at": "截止时间",
-    "state": "状态",
-    "wd_overdue": "逾期工作日",
-    "wd_left": "剩余工作日",
-    "notified": "已通知",
-}
+SUP_TITLES = present.labels(
+    "category", "article", "agency_name", "record_id", "due_at", "state", "wd_overdue", "wd_left", "notified"
+)
 
 
 class SupervisionPage(pn.viewable.Viewer):
