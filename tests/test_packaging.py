@@ -12,6 +12,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 #: conda-forge names that differ from the PyPI names
 CONDA_TO_PYPI: dict[str, str] = {}
+#: conda packages that are not Python packages (the Spark extra's Java runtime)
+NOT_PYPI = ("openjdk",)
 
 
 def _norm(name: str) -> str:
@@ -26,7 +28,8 @@ def _parse(spec: str) -> tuple[str, str | None]:
 
 def _pyproject() -> dict[str, str | None]:
     data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    specs = data["project"]["dependencies"] + data["project"]["optional-dependencies"]["dev"]
+    extras = data["project"]["optional-dependencies"]
+    specs = data["project"]["dependencies"] + extras["dev"] + extras["spark"]
     return dict(_parse(s) for s in specs)
 
 
@@ -36,7 +39,7 @@ def _environment() -> dict[str, str | None]:
     for dep in env["dependencies"]:
         if isinstance(dep, str):
             name, floor = _parse(dep)
-            if name not in ("python", "pip"):
+            if name not in ("python", "pip", *NOT_PYPI):
                 out[name] = floor
     return out
 
