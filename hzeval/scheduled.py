@@ -16,6 +16,7 @@ import datetime as dt
 import fcntl
 import json
 import logging
+import logging.handlers
 import os
 import time
 from pathlib import Path
@@ -69,10 +70,30 @@ def run_lock(db, wait: bool = True, console=None):
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+class JsonLines(logging.Formatter):
+    """One JSON object a line (DESIGN §10): time, level, logger, message and, for a step of the run,
+    ``step``, ``run_id``, ``year``, ``rows``, ``rejected``, ``seconds`` and ``outcome``."""
+
+    FIELDS = ("step", "run_id", "year", "rows", "rejected", "files", "seconds", "outcome")
+
+    def format(self, record: logging.LogRecord) -> str:
+        doc = {
+            "time": dt.datetime.fromtimestamp(record.created).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        doc.update({f: getattr(record, f) for f in self.FIELDS if hasattr(record, f)})
+        if record.exc_info:
+            doc["error"] = self.formatException(record.exc_info)
+        return json.dumps(doc, ensure_ascii=False, default=str)
+
+
 def _file_logging(log_file: Path) -> logging.Handler:
+    """JSON lines appended to ``log_file``; reopened when logrotate moves it (WatchedFileHandler)."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(log_file, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler = logging.handlers.WatchedFileHandler(log_file, encoding="utf-8")
+    handler.setFormatter(JsonLines())
     handler.setLevel(logging.INFO)
     root = logging.getLogger("hzeval")
     root.addHandler(handler)
@@ -154,7 +175,15 @@ def scheduled_run(
     try:
         with run_lock(db, wait=wait, console=console):
             t = services.parse_as_of(as_of)
-            log.info("run start: drop=%s year=%s as_of=%s db=%s", drop, year, t, db_path(db))
+            log.info(
+                "run start: drop=%s year=%s as_of=%s db=%s",
+                drop,
+                year,
+                t,
+                db_path(db),
+                extra={"step": "start", "year": year},
+            )
+            t_step = time.perf_counter()
             with connect(db) as con:
                 loaded = load_paths(con, [drop], progress=None)
             new_files = [f for f in loaded.files if f.status == "loaded"]
@@ -164,22 +193,51 @@ def scheduled_run(
                 len(new_files),
                 loaded.rows_loaded,
                 loaded.rows_rejected,
+                extra={
+                    "step": "load",
+                    "year": year,
+                    "files": len(new_files),
+                    "rows": loaded.rows_loaded,
+                    "rejected": loaded.rows_rejected,
+                    "seconds": round(time.perf_counter() - t_step, 3),
+                },
             )
+            t_step = time.perf_counter()
             console.print(
                 f"加载 / load: {len(new_files)} 个新文件，{loaded.rows_loaded} 行，拒收 {loaded.rows_rejected} 行"
             )
             sch = scheme_for(year, scheme)
             run_id = None if new_files else reusable_run(db, year, t, sch.sha256, sch.ruleset.sha256)
             if run_id:
-                log.info("assess: inputs, scheme and as-of unchanged, reusing run %s", run_id)
+                log.info(
+                    "assess: inputs, scheme and as-of unchanged, reusing run %s",
+                    run_id,
+                    extra={"step": "assess", "year": year, "run_id": run_id, "outcome": "reused"},
+                )
                 console.print(f"评估 / assess: 输入未变，沿用运行 {run_id}")
             else:
                 run_id = run_assessment(db, year=year, as_of=t, scheme_path=scheme)
-                log.info("assess: run %s published", run_id)
+                log.info(
+                    "assess: run %s published",
+                    run_id,
+                    extra={
+                        "step": "assess",
+                        "year": year,
+                        "run_id": run_id,
+                        "outcome": "published",
+                        "seconds": round(time.perf_counter() - t_step, 3),
+                    },
+                )
                 console.print(f"评估 / assess: 运行 {run_id} 已发布")
+            t_step = time.perf_counter()
             out_dir = Path(out) / str(year)
             if reports_current(out_dir, run_id, formats):
-                log.info("report: %s already current for run %s", out_dir, run_id)
+                log.info(
+                    "report: %s already current for run %s",
+                    out_dir,
+                    run_id,
+                    extra={"step": "report", "year": year, "run_id": run_id, "outcome": "current"},
+                )
                 console.print(f"报告 / reports: {out_dir} 已是最新（运行 {run_id}）")
             else:
                 result = services.render_year(
@@ -193,12 +251,33 @@ def scheduled_run(
                     console=console,
                     err_console=err_console,
                 )
-                log.info("report: %d reports written to %s", len(result.results), result.out_dir)
+                log.info(
+                    "report: %d reports written to %s",
+                    len(result.results),
+                    result.out_dir,
+                    extra={
+                        "step": "report",
+                        "year": year,
+                        "run_id": run_id,
+                        "files": len(result.results),
+                        "outcome": "written",
+                        "seconds": round(time.perf_counter() - t_step, 3),
+                    },
+                )
             if notify:
                 _notify_step(db, t, console, sch)
-            log.info("run done in %.1f s", time.perf_counter() - t0)
+            seconds = round(time.perf_counter() - t0, 3)
+            log.info(
+                "run done in %.1f s",
+                seconds,
+                extra={"step": "done", "year": year, "run_id": run_id, "seconds": seconds, "outcome": "ok"},
+            )
     except HzevalError as exc:
-        log.error("run failed: %s", exc.message)
+        log.error(
+            "run failed: %s",
+            exc.message,
+            extra={"step": "failed", "year": year, "outcome": "failed", "seconds": round(time.perf_counter() - t0, 3)},
+        )
         raise
     except Exception:
         log.exception("run failed")
