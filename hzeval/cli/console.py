@@ -437,7 +437,7 @@ def print_explanation(exp: dict, console: Console = out, limit: int = 10) -> Non
 
 def print_result(result: NotifyResult, console: Console = out, show_text: bool = False) -> None:
     """``hzeval notify``: one row per notice and its outcome; with ``show_text`` each distinct text."""
-    status_zh = {"sent": "已发送", "failed": "失败", "waiting": "待重试", "dry-run": "将发送"}
+    status_zh = {"sent": "已发送", "failed": "失败", "waiting": "待重试", "stopped": "停止重试", "dry-run": "将发送"}
     if result.outcomes:
         t = Table(title="督办通知 / notices")
         for h in ("机构", "渠道", "收件人", "逾期", "即将到期", "逾期上报", "结果"):

@@ -15,6 +15,7 @@ addresses, which is what the tests use.
 from __future__ import annotations
 
 import hashlib
+import http.client
 import ipaddress
 import json
 import os
@@ -22,9 +23,7 @@ import re
 import smtplib
 import socket
 import ssl
-import urllib.error
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
@@ -243,28 +242,113 @@ class Mailer:
 # --------------------------------------------------------------------------- robots
 
 
+#: the robot's answer is read up to this many bytes; only its ``errcode`` (a number) is kept
+ROBOT_MAX_ANSWER = 65536
+
+
+def robot_address_allowed(ip: str, loopback_ok: bool) -> bool:
+    """Whether a robot may be reached at the resolved address ``ip``: a public unicast address, or,
+    only when the robot's URL itself names loopback (the tests' local robots), a loopback address.
+    Private, link-local, multicast, unspecified and reserved addresses are never reached, nor an
+    IPv4 address wrapped in IPv6 (``::ffff:127.0.0.1``) that would not pass on its own."""
+    try:
+        addr = ipaddress.ip_address(ip.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        addr = addr.ipv4_mapped
+    if loopback_ok:
+        return addr.is_loopback
+    return addr.is_global and not (
+        addr.is_multicast
+        or addr.is_private
+        or addr.is_loopback
+        or addr.is_link_local
+        or addr.is_unspecified
+        or addr.is_reserved
+    )
+
+
+def _resolve(host: str, port: int, label: str) -> str:
+    """The address to connect to, after every address the name resolves to was checked."""
+    loopback_ok = is_loopback(host)  # the loopback switch: http/https to 127.0.0.1, ::1 or localhost
+    try:
+        infos = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        raise SendError(f"无法解析机器人 {label} 的地址 / cannot resolve the robot's host") from None
+    ips = [str(info[4][0]) for info in infos]
+    if not ips or not all(robot_address_allowed(ip, loopback_ok) for ip in ips):
+        raise SendError(
+            f"机器人 {label} 的地址指向内网或保留地址，拒绝连接 / robot host resolves to a non-public address"
+        )
+    return ips[0]
+
+
+class _PinnedHTTP(http.client.HTTPConnection):
+    """An HTTP connection to the checked address ``ip`` (no second lookup: no DNS rebinding)."""
+
+    def __init__(self, host: str, port: int, ip: str):
+        super().__init__(host, port, timeout=TIMEOUT)
+        self._ip = ip
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self._ip, self.port), self.timeout)
+
+
+class _PinnedHTTPS(http.client.HTTPSConnection):
+    """An HTTPS connection to the checked address ``ip``, the certificate verified for ``host``."""
+
+    def __init__(self, host: str, port: int, ip: str):
+        self._ctx = ssl.create_default_context()
+        super().__init__(host, port, timeout=TIMEOUT, context=self._ctx)
+        self._ip = ip
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self._ip, self.port), self.timeout)
+        self.sock = self._ctx.wrap_socket(sock, server_hostname=self.host)
+
+
 def post_robot(url: str, payload: dict) -> None:
-    """POST a robot message; raise :class:`SendError` unless the robot answers ``errcode`` 0."""
+    """POST a robot message; raise :class:`SendError` unless the robot answers HTTP 200 with ``errcode`` 0.
+
+    No redirect is followed (a 3xx is a failure with its status), every address the host resolves
+    to is checked (:func:`robot_address_allowed`) and the connection goes to the checked address;
+    the robot's answer is never kept beyond its HTTP status and ``errcode``. One attempt: a failure
+    is retried by a later run after its backoff (:mod:`hzeval.notify.notices`)."""
     if robot_kind(url) is None:
         raise SendError("机器人地址无效（须为 https）/ invalid robot URL (https required)")
-    body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-    req = urllib.request.Request(
-        url, data=body, method="POST", headers={"Content-Type": "application/json; charset=utf-8"}
-    )
+    u = urllib.parse.urlsplit(url)
     label = robot_label(url)
+    host = u.hostname or ""
     try:
-        with urllib.request.urlopen(req, timeout=TIMEOUT) as resp:  # noqa: S310 - scheme checked above
-            raw = resp.read(65536)
-    except urllib.error.HTTPError as exc:
-        raise SendError(scrub(f"机器人 {label} 返回 HTTP {exc.code} / robot answered HTTP {exc.code}", url)) from None
-    except (urllib.error.URLError, OSError, socket.timeout) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise SendError(scrub(f"无法连接机器人 {label} / cannot reach robot: {reason}", url)) from None
+        port = u.port or (443 if u.scheme == "https" else 80)
+    except ValueError:
+        raise SendError("机器人地址无效（端口）/ invalid robot URL (port)") from None
+    ip = _resolve(host, port, label)
+    body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    target = (u.path or "/") + (f"?{u.query}" if u.query else "")
+    conn = _PinnedHTTPS(host, port, ip) if u.scheme == "https" else _PinnedHTTP(host, port, ip)
+    try:
+        conn.request("POST", target, body=body, headers={"Content-Type": "application/json; charset=utf-8"})
+        resp = conn.getresponse()
+        status = resp.status
+        raw = resp.read(ROBOT_MAX_ANSWER) if status == 200 else b""
+    except (OSError, http.client.HTTPException, ssl.SSLError) as exc:
+        reason = type(exc).__name__
+        raise SendError(f"无法连接机器人 {label} / cannot reach robot: {reason}") from None
+    finally:
+        conn.close()
+    if 300 <= status < 400:
+        raise SendError(
+            f"机器人 {label} 返回 HTTP {status}（不跟随重定向）/ robot answered HTTP {status} (redirect not followed)"
+        )
+    if status != 200:
+        raise SendError(f"机器人 {label} 返回 HTTP {status} / robot answered HTTP {status}")
     try:
         answer = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         raise SendError(f"机器人 {label} 的应答不是 JSON / robot answer is not JSON") from None
     code = answer.get("errcode") if isinstance(answer, dict) else None
     if code != 0:
-        msg = answer.get("errmsg") if isinstance(answer, dict) else None
-        raise SendError(scrub(f"机器人 {label} 拒收（errcode {code}：{msg}）/ robot refused the message", url))
+        shown = code if isinstance(code, int) and not isinstance(code, bool) and abs(code) < 10**9 else "?"
+        raise SendError(f"机器人 {label} 拒收（errcode {shown}）/ robot refused the message")
