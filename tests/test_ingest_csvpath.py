@@ -372,3 +372,23 @@ def test_insertion_order_kept_and_setting_restored(tmp_path, spy):
             (f"C{i}", i + 1) for i in range(1, 6)
         ]
     assert spy.done == [("api_calls.csv", 5)]
+
+
+def test_contact_addresses_checked_same_both_ways(tmp_path, monkeypatch, spy):
+    """A mail address the mail library would decode into header text (an RFC 2047 encoded word
+    carrying CR LF and ``Bcc:``), or would not take as it is, is a rejected row, both ways."""
+    lines = [
+        "agency_code,name,email,webhook,role",
+        "HZ001,陈敏,chen.min@hz.gov.cn,,",  # 2 plain
+        "HZ002,王芳,=?utf-8?q?x=0D=0ABcc=3A_e=40evil.example?=@example.org,,",  # 3 encoded word
+        "HZ003,李伟,a..b@example.org,,",  # 4 repeated dot
+        "HZ004,赵强,zhao@localhost,,",  # 5 no dot in the host
+        "HZ005,刘洋,liu@example.org x@evil.example,,",  # 6 two addresses
+        "HZ006,孙丽,o'brien+duban@hz.gov.cn,,",  # 7 plain: ' and + are atext
+    ]
+    f = write(tmp_path, "contacts.csv", "\n".join(lines) + "\n")
+    (polars_snap, polars_res), (sql_snap, sql_res) = load_both_ways(tmp_path, monkeypatch, [[f]])
+    assert sql_snap == polars_snap and sql_res == polars_res
+    rej = [(line, col, reason) for table, line, col, _, reason in sql_snap["rejects"]]
+    assert rej == [(n, "email", normalize.R_EMAIL) for n in (3, 4, 5, 6)]
+    assert [r[2] for r in sql_snap["contacts"]] == ["chen.min@hz.gov.cn", "o'brien+duban@hz.gov.cn"]

@@ -973,3 +973,86 @@ def test_robot_retries_are_bounded(con, smtp_server, robots):
     with pytest.raises(NotifyError) as exc:
         raise_for_failures(last)
     assert "2 条停止重试" in exc.value.message
+
+
+# --------------------------------------------------------------------------- addresses
+
+
+ENCODED = "=?utf-8?q?x=0D=0ABcc=3A_e=40evil.example?=@example.org"
+
+
+def test_valid_email_takes_addresses_as_the_mail_library_uses_them():
+    from hzeval.notify.channels import valid_email
+
+    assert valid_email("chen.min@hz.gov.cn") and valid_email("o'brien+duban@example.org")
+    assert not valid_email(ENCODED)  # decodes to "x\r\nBcc: e@evil.example"
+    assert not valid_email("x=?a?=@example.org")  # no "?" at all: no encoded word
+    assert not valid_email("a..b@example.org") and not valid_email(".a@example.org")  # defects in email
+    assert not valid_email('"a b"@example.org') and not valid_email("a@example.org, b@evil.example")
+    assert not valid_email("Name <a@example.org>") and not valid_email("a@example.org\r\nBcc: b@evil.example")
+    assert not valid_email("x" * 65 + "@example.org")  # local part at most 64
+    # "a@" (2) + five 50-letter labels (250) + 4 dots + ".org" (4) = 260 characters > 254
+    assert not valid_email("a@" + ".".join(c * 50 for c in "bcdef") + ".org")
+    assert valid_email("a@" + ".".join(c * 50 for c in "bcd") + ".org")  # 2 + 150 + 2 + 4 = 158
+
+
+def test_one_bad_address_fails_its_notice_only(con, smtp_server, monkeypatch):
+    """An address the check would miss (simulated) makes the mail library raise for A: A's notice is
+    a failed row in the ledger, and B, C and ZC, after it, are still sent."""
+    from hzeval.notify import notices
+
+    inbox, smtp = smtp_server
+    monkeypatch.setattr(notices, "valid_email", lambda addr: True)
+    con.execute("update contacts set email = $e where agency_code = 'A' and email is not null", {"e": ENCODED})
+    result = send_notices(con, AS_OF, now=NOW, smtp=smtp)
+    mails = [o for o in result.outcomes if o.notice.channel == "email"]
+    assert [(o.notice.agency_code, o.status) for o in mails] == [
+        ("A", "failed"),
+        ("B", "sent"),
+        ("C", "sent"),
+        ("ZC", "sent"),
+    ]
+    assert mails[0].error == "邮件无法生成（收件地址无效）/ cannot build the message: ValueError"
+    assert [r[0] for r in inbox.messages] == [["b@example.org"], ["c@example.org"], ["zc@example.org"]]
+    stored = con.execute("select distinct status, error from notices where agency_code = 'A' and channel = 'email'")
+    assert stored.fetchall() == [("failed", mails[0].error)]
+
+
+def test_smtplib_refusal_leaves_the_session_usable(con, smtp_server, monkeypatch):
+    """smtplib refusing one recipient after MAIL FROM (a ValueError for CR/LF in RCPT TO) ends that
+    transaction (RSET); the next agency's mail goes out on the same session."""
+    import smtplib
+
+    inbox, smtp = smtp_server
+    real = smtplib.SMTP.rcpt
+
+    def rcpt(self, recip, options=()):
+        if recip == "a@example.org":
+            raise ValueError("command and arguments contain prohibited newline characters")
+        return real(self, recip, options)
+
+    monkeypatch.setattr(smtplib.SMTP, "rcpt", rcpt)
+    result = send_notices(con, AS_OF, now=NOW, smtp=smtp)
+    mails = {o.notice.agency_code: o for o in result.outcomes if o.notice.channel == "email"}
+    assert mails["A"].status == "failed" and "ValueError" in mails["A"].error
+    assert {k: o.status for k, o in mails.items() if k != "A"} == {"B": "sent", "C": "sent", "ZC": "sent"}
+    assert sorted(r[0][0] for r in inbox.messages) == ["b@example.org", "c@example.org", "zc@example.org"]
+
+
+def test_validate_lists_rejected_and_unusable_addresses(tmp_path, drop, capsys):
+    from hzeval.cli.main import main
+
+    (drop / "contacts.csv").write_text(
+        f"机构代码,联系人,邮箱,机器人地址,角色\nA,陈敏,a@example.org,,数据专员\nN,王军,{ENCODED},,分管领导\n"
+        "Z,市局,z@example.org,https://example.org/not-a-robot,领导\n",
+        encoding="utf-8",
+    )
+    db = tmp_path / "wh.duckdb"
+    main(["--db", str(db), "load", str(drop)])
+    capsys.readouterr()
+    main(["--db", str(db), "validate"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "无法使用的督办联系人 2 条" in out
+    assert "contacts.csv 第 3 行 email：邮箱格式无效" in out  # rejected at load
+    assert "Z 市局：机器人地址无效" in out  # loaded, but not a robot URL
+    assert "丙局（N）" in out  # N's only contact was rejected: N has no contact

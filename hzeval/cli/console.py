@@ -223,6 +223,18 @@ def print_contact_gaps(gaps: list[tuple[str, str | None]], console: Console = ou
     )
 
 
+def print_contact_problems(problems: list[tuple[str, str, str]], console: Console = out) -> None:
+    """``validate``'s lines on contacts whose address cannot be used (nothing when all can)."""
+    if not problems:
+        return
+    rows = "；".join(f"{clean(where, 40)} {clean(who, 20)}：{clean(why, 80)}" for where, who, why in problems[:50])
+    more = " 等（仅列前 50 条）" if len(problems) > 50 else ""
+    console.print(
+        escape(f"无法使用的督办联系人 {len(problems)} 条：{rows}{more} / {len(problems)} unusable contact(s)"),
+        soft_wrap=True,
+    )
+
+
 # --------------------------------------------------------------------------- assess, rules
 
 

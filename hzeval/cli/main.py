@@ -33,7 +33,7 @@ from hzeval.cli.requires import Ctx
 from hzeval.errors import ConfigError, ExitCode, HzevalError, UsageError
 from hzeval.ingest import authority_gaps, load_paths, unresolved_references
 from hzeval.metrics.profiles import year_overview
-from hzeval.notify import contact_gaps, publish_notified, raise_for_failures, send_notices
+from hzeval.notify import contact_gaps, contact_problems, publish_notified, raise_for_failures, send_notices
 from hzeval.present import write_supervision
 from hzeval.runs import open_reader
 from hzeval.scheduled import scheduled_run
@@ -74,6 +74,7 @@ def validate(obj: Ctx, con):
     console.print_unresolved(unresolved_references(con))
     console.print_authority_gaps(authority_gaps(con))
     console.print_contact_gaps(contact_gaps(con))
+    console.print_contact_problems(contact_problems(con))
 
 
 # --------------------------------------------------------------------------- assess, demo, rules

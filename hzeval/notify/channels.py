@@ -14,6 +14,7 @@ addresses, which is what the tests use.
 
 from __future__ import annotations
 
+import email.errors
 import hashlib
 import http.client
 import ipaddress
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 
+from hzeval.contract import EMAIL_PATTERN
 from hzeval.errors import ConfigError
 
 #: the robots' JSON message formats, recognised by host, else by the vendors' URL paths
@@ -36,10 +38,8 @@ ROBOT_PATHS = {"/cgi-bin/webhook/send": "wecom", "/robot/send": "dingtalk"}
 CHANNEL_ZH = {"email": "邮件", "wecom": "企业微信机器人", "dingtalk": "钉钉机器人"}
 #: 企业微信 markdown content is limited to 4096 bytes (UTF-8); 钉钉 accepts more, we keep one budget
 ROBOT_MAX_BYTES = 4000
-EMAIL_RE = re.compile(
-    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
-)
+#: the contract's address pattern (checked at load); :func:`valid_email` adds the lengths and the mail library
+EMAIL_RE = re.compile(EMAIL_PATTERN)
 TIMEOUT = 15
 
 
@@ -65,9 +65,18 @@ def is_loopback(host: str | None) -> bool:
 
 
 def valid_email(addr: str | None) -> bool:
-    if not addr:
+    """An address the mail library takes as it is: the contract's pattern (no encoded words, no
+    header syntax), at most 64 characters before the ``@`` and 254 in all, and parsed by
+    :mod:`email` back to exactly itself with no defect."""
+    if not addr or len(addr) > 254 or EMAIL_RE.fullmatch(addr) is None or len(addr.rsplit("@", 1)[0]) > 64:
         return False
-    return len(addr) <= 254 and EMAIL_RE.match(addr) is not None
+    try:
+        header = EmailMessage()
+        header["To"] = addr
+        parsed = header["To"]
+        return not parsed.defects and [a.addr_spec for a in parsed.addresses] == [addr]
+    except (ValueError, TypeError, IndexError, email.errors.MessageError):
+        return False
 
 
 def robot_kind(url: str | None) -> str | None:
@@ -212,16 +221,28 @@ class Mailer:
         cfg = self.config
         assert cfg is not None  # a connection is open only with a configuration (_open)
         msg = EmailMessage()
-        msg["Subject"] = " ".join(subject.split())
-        msg["From"] = formataddr(("公共数据督办", cfg.sender))
-        msg["To"] = to
-        msg["Message-ID"] = make_msgid(domain=cfg.sender.rsplit("@", 1)[1])
-        msg.set_content(text, charset="utf-8")
-        msg.add_alternative(html, subtype="html", charset="utf-8")
+        try:
+            msg["Subject"] = " ".join(subject.split())
+            msg["From"] = formataddr(("公共数据督办", cfg.sender))
+            msg["To"] = to
+            msg["Message-ID"] = make_msgid(domain=cfg.sender.rsplit("@", 1)[1])
+            msg.set_content(text, charset="utf-8")
+            msg.add_alternative(html, subtype="html", charset="utf-8")
+        except (ValueError, TypeError, IndexError, email.errors.MessageError) as exc:
+            # an address the mail library refuses fails this notice only, never the run's others
+            raise SendError(f"邮件无法生成（收件地址无效）/ cannot build the message: {type(exc).__name__}") from None
         try:
             refused = self._smtp.send_message(msg, to_addrs=[to])
         except smtplib.SMTPRecipientsRefused:
             raise SendError(f"邮件服务器拒收收件人 {to} / recipient refused") from None
+        except (ValueError, TypeError, UnicodeError, email.errors.MessageError) as exc:
+            # refused by smtplib (e.g. CR/LF in RCPT TO): end the half-begun transaction so the
+            # session stays usable for the others, or start a new one for the next
+            try:
+                self._smtp.rset()
+            except (OSError, smtplib.SMTPException):
+                self.close()
+            raise SendError(f"邮件无法发送（收件地址无效）/ message refused by smtplib: {type(exc).__name__}") from None
         except (OSError, smtplib.SMTPException) as exc:
             self.close()
             raise SendError(

@@ -67,6 +67,7 @@ __all__ = [
     "NotifyResult",
     "Outcome",
     "contact_gaps",
+    "contact_problems",
     "notified_items",
     "publish_notified",
     "raise_for_failures",
@@ -420,6 +421,26 @@ def contact_gaps(con) -> list[tuple[str, str | None]]:
         order by a.agency_code
     """).fetchall()
     return [(c, n) for c, n in rows]
+
+
+def contact_problems(con) -> list[tuple[str, str, str]]:
+    """Contacts that cannot be used (for ``validate``): (where, who, why). Rows of the latest load
+    of each contacts file that were rejected for their address (``rejects``), and loaded rows whose
+    address :func:`hzeval.notify.channels.valid_email` or :func:`robot_kind` refuses (loaded before
+    a rule existed, or too long)."""
+    out: list[tuple[str, str, str]] = []
+    if _has_table(con, "rejects") and _has_table(con, "loads"):
+        rows = con.execute("""
+            select r.file, r.line, r.column_name, r.reason from rejects r
+            where r.table_name = 'contacts' and r.column_name in ('email', 'webhook')
+              and r.load_id in (select max(load_id) from loads where table_name = 'contacts' group by file)
+            order by r.file, r.line
+        """).fetchall()
+        out += [(f"{Path(file).name} 第 {line} 行", column, reason) for file, line, column, reason in rows]
+    probe = NotifyResult(as_of=dt.datetime.min, dry_run=True)
+    _recipients(con, probe)
+    out += [(code, name, why) for code, name, why in probe.bad_contacts if why != "未填写邮箱或机器人地址"]
+    return out
 
 
 # --------------------------------------------------------------------------- summary
