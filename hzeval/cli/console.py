@@ -235,6 +235,16 @@ def print_contact_problems(problems: list[tuple[str, str, str]], console: Consol
     )
 
 
+def warn_lab_as_root(console: Console = err) -> None:
+    """``hzeval lab`` started by root: the token opens terminals and kernels running as root."""
+    console.print(
+        "警告 | warning: JupyterLab 将以 root 身份运行，持有令牌者可打开 root 终端；请改用普通用户运行 hzeval lab"
+        " / JupyterLab runs as root: whoever holds the token gets a root terminal; run hzeval lab as an ordinary user",
+        markup=False,
+        soft_wrap=True,
+    )
+
+
 # --------------------------------------------------------------------------- assess, rules
 
 

@@ -15,7 +15,6 @@ import datetime as dt
 import errno
 import logging
 import os
-import secrets
 import sys
 from pathlib import Path
 
@@ -338,10 +337,12 @@ def dashboard(obj: Ctx, port, address, users_file, published, allow_origin):
 def lab(obj: Ctx, port, address, notebooks, no_browser):
     """分析工作台：在 notebooks/ 上启动 JupyterLab（hzeval 内核，读已发布的运行）/ start JupyterLab."""
     from hzeval.util.notebooks import notebooks_dir
-    from hzeval.workbench import lab_command, lab_environment
+    from hzeval.workbench import lab_command, lab_environment, lab_token, running_as_root
 
     folder = (notebooks or notebooks_dir()).resolve()
-    token = os.environ.get("HZEVAL_LAB_TOKEN") or secrets.token_hex(24)
+    token = lab_token()
+    if running_as_root():
+        console.warn_lab_as_root()
     published = published_dir(obj.db)
     if not (published / "LATEST").exists():
         console.err.print(
@@ -349,8 +350,8 @@ def lab(obj: Ctx, port, address, notebooks, no_browser):
             markup=False,
             soft_wrap=True,
         )
-    argv = lab_command(folder, port, address, token, browser=not no_browser)
-    env = lab_environment(published)
+    argv = lab_command(folder, port, address, browser=not no_browser)
+    env = lab_environment(published, token)
     console.out.print(
         f"JupyterLab（笔记本 / notebooks: {folder}；已发布运行 / published runs: {published}）", markup=False
     )
