@@ -306,8 +306,11 @@ def adjust_list(obj: Ctx, con):
     help="published runs folder (default published/ beside the warehouse)",
 )
 @click.option("--allow-origin", multiple=True, help="extra host:port allowed to open the websocket (reverse proxy)")
+@click.option(
+    "--secure-cookies", is_flag=True, help="login cookies only over https (set when a TLS proxy serves the dashboard)"
+)
 @click.pass_obj
-def dashboard(obj: Ctx, port, address, users_file, published, allow_origin):
+def dashboard(obj: Ctx, port, address, users_file, published, allow_origin, secure_cookies):
     """领导驾驶舱（需登录）/ serve the Panel dashboard over the published runs."""
     from hzeval.dashboard.app import serve  # panel
     from hzeval.dashboard.auth import cookie_secret, read_users
@@ -320,7 +323,9 @@ def dashboard(obj: Ctx, port, address, users_file, published, allow_origin):
             f"no users in {users_file}: run 'hzeval user add NAME --role leader' first",
         )
     console.out.print(f"驾驶舱 / dashboard: http://{address}:{port}/  （已发布运行 / published runs: {folder}）")
-    serve(folder, users_file, port=port, address=address, allow_origin=tuple(allow_origin))
+    serve(
+        folder, users_file, port=port, address=address, allow_origin=tuple(allow_origin), secure_cookies=secure_cookies
+    )
 
 
 @cli.command()
