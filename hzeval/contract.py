@@ -44,6 +44,15 @@ TYPE_DOCS = {
 CODE_PATTERN = r"^[A-Za-z0-9_-]{1,32}$"
 CODE_PATTERN_DOC = "letters, digits, - and _ only, at most 32 characters"
 
+#: a mail address as the mail library will use it: an ASCII dot-atom (no quoting, no comments, no
+#: ``?``: no RFC 2047 encoded word such as ``=?utf-8?q?x=0D=0A…?=`` that decodes to CR/LF or header
+#: text), ``@`` and a host name of letter-digit-hyphen labels. The same text in DuckDB (RE2) and
+#: polars (Rust regex); the lengths (local part 64, address 254) are checked again when sending.
+_ATEXT = "[A-Za-z0-9!#$%&'*+/=^_`{|}~-]"
+_LABEL = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+EMAIL_PATTERN = rf"^{_ATEXT}+(?:\.{_ATEXT}+)*@{_LABEL}(?:\.{_LABEL})+$"
+EMAIL_PATTERN_DOC = "a plain address such as name@example.gov.cn (letters, digits and !#$%&'*+/=^_`{|}~- before the @)"
+
 
 @dataclass(frozen=True)
 class Vocabulary:
@@ -560,7 +569,7 @@ TABLES: dict[str, Table] = {
             (
                 C("agency_code", "机构代码", required=True, ref="agency"),
                 C("name", "联系人", required=True, aliases=("联系人姓名", "姓名")),
-                C("email", "邮箱", aliases=("电子邮箱", "邮件地址")),
+                C("email", "邮箱", aliases=("电子邮箱", "邮件地址"), pattern=EMAIL_PATTERN),
                 C("webhook", "机器人地址", aliases=("群机器人地址", "webhook地址")),
                 C("role", "角色", vocab="contact_role"),
             ),
@@ -637,6 +646,8 @@ def render_markdown() -> str:
                 notes.append(f"empty = {c.default}")
             if c.pattern == CODE_PATTERN:
                 notes.append(CODE_PATTERN_DOC)
+            if c.pattern == EMAIL_PATTERN:
+                notes.append(EMAIL_PATTERN_DOC)
             if c.doc:
                 notes.append(c.doc)
             if c.ref:

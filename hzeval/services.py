@@ -53,7 +53,8 @@ def render_year(db, year, agency, formats, out, workers, published=None, *, cons
     finally:
         finish()
     ok = len(result.results) - len(result.failures)
-    console.print(f"报告目录 / reports: {result.out_dir}（{ok} 份成功）  index: {result.out_dir / 'index.html'}")
+    index = "" if agency else f"  index: {result.out_dir / 'index.html'}"
+    console.print(f"报告目录 / reports: {result.out_dir}（{ok} 份成功）{index}")
     if result.failures:
         for r in result.failures:
             err_console.print(
@@ -79,7 +80,8 @@ def render_reports(
 ):
     """Render ``reports/<year>/`` from the newest published run of ``year`` (or ``published``).
 
-    ``agency`` renders that agency's report alone; ``only`` limits the agency reports to the given
+    ``agency`` renders that agency's report alone (no city-wide index: it names every agency's
+    total, grade and rank); ``only`` limits the agency reports to the given
     codes but still writes the bulletin, gate report and workbook (tests, previews)."""
     from hzeval.dashboard import offline
     from hzeval.reports import approval, data, pdf, render
@@ -116,6 +118,7 @@ def render_reports(
             files.append(write_workbook(run, inside(out_dir, "workbook.xlsx")))
         if not agency and "html" in formats:  # issue 17: the project approval reference (第四十三条、第四十四条)
             files.append(approval.write_approval_reference(run, out_dir))
-        files.append(render.write_index(run, out_dir, gallery_links(run.year)))
+        if not agency:  # the index lists every agency's total, grade and rank: never in one agency's render
+            files.append(render.write_index(run, out_dir, gallery_links(run.year)))
         manifest = render.write_manifest(run, out_dir, results)
         return render.RenderResult(out_dir, run.run_id, results, files, manifest)

@@ -160,8 +160,9 @@ def test_cookie_secret_comes_from_environment(monkeypatch):
     monkeypatch.delenv("BOKEH_SECRET_KEY", raising=False)
     with pytest.raises(HzevalError):
         cookie_secret()
-    monkeypatch.setenv("HZEVAL_COOKIE_SECRET", "x" * 40)
-    assert cookie_secret() == "x" * 40
+    strong = "0123456789abcdef" * 3  # 48 characters, 16 distinct
+    monkeypatch.setenv("HZEVAL_COOKIE_SECRET", strong)
+    assert cookie_secret() == strong
 
 
 # --------------------------------------------------------------------------- pages without a server

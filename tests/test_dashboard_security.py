@@ -590,3 +590,162 @@ def test_cookie_of_an_old_session_version_is_no_login(tmp_path):
     add_user(f, "a", "secret-pass-2", "agency:HZ101", iterations=1000)  # reset: a new version too
     assert auth.identity(f, new) is None
     assert json.loads(f.read_text())["a"]["epoch"] == 3
+
+
+# --------------------------------------------------------------------------- issue 30: cookies and secrets
+
+
+def _logged_in(base: str, user: str):
+    """(opener, signed login cookie) after logging in ``user`` over plain HTTP."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), _NoRedirect())
+    with opener.open(base + "/login", timeout=10) as r:
+        csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', r.read().decode()).group(1)
+    assert _post_login(opener, base, csrf, user, PASSWORDS[user]) == (302, "/")
+    [signed] = [c.value for c in jar if c.name == auth.LOGIN_COOKIE]
+    return opener, signed
+
+
+def test_session_token_carries_no_cookie(site):
+    """Before: the token in / carried the whole signed ``user`` cookie (valid 24 h) in its
+    ``cookies`` field, readable by any script on the page and sent in Sec-WebSocket-Protocol."""
+    from bokeh.util.token import get_token_payload
+
+    base, users, db = site
+    opener, signed = _logged_in(base, "boss")
+    with opener.open(base + "/", timeout=60) as r:
+        html = r.read().decode()
+    token = re.search(r'"token"\s*:\s*"([A-Za-z0-9_\-.]+)"', html).group(1)
+    payload = get_token_payload(token)
+    assert payload["cookies"] == {} and not {k.lower() for k in payload["headers"]} & {"cookie", "authorization"}
+    assert signed not in html and signed not in json.dumps(payload)
+    epoch = json.loads(users.read_text())["boss"]["epoch"]
+    assert payload[auth.CLAIM_KEY]["login"] == f"{epoch}:boss"
+    # the claim lives as long as the cookie: 1 day after it was signed (now, within a minute)
+    assert abs(payload[auth.CLAIM_KEY]["until"] - (time.time() + 86400)) < 60
+    cookies = f"{auth.LOGIN_COOKIE}={signed}"
+    assert ws_connect(base, token, cookies) == "open"  # the dashboard still opens with it
+
+
+def test_claim_identity_ends_with_the_cookie_and_the_session_version(tmp_path):
+    f = tmp_path / "users.json"
+    auth.add_user(f, "a", "secret-pass-1", "leader", iterations=1000)
+    claim = {"login": auth.cookie_value(f, "a"), "until": 1_000.0}
+    assert auth.claim_identity(f, claim, now=999.0).name == "a"
+    assert auth.claim_identity(f, claim, now=1_000.0) is None  # expired with the cookie
+    assert auth.claim_identity(f, {"login": "1:a"}, now=0) is None and auth.claim_identity(f, None) is None
+    auth.end_sessions(f, "a")
+    assert auth.claim_identity(f, claim, now=999.0) is None  # logout ended it
+
+
+class _LoginServer:
+    """The provider's login handler alone, in this process (a tornado loop in a thread)."""
+
+    SECRET = "0123456789abcdef" * 4
+
+    def __init__(self, users: Path, secure: bool):
+        import tornado.web
+
+        provider = auth.make_provider(users, secret=self.SECRET, secure_cookies=secure, iterations=4_000)
+        app = tornado.web.Application([("/login", provider.login_handler)], cookie_secret=self.SECRET)
+        self.ready = threading.Event()
+
+        async def main():
+            self.loop, self.stop = asyncio.get_running_loop(), asyncio.Event()
+            server = app.listen(0, "127.0.0.1")
+            self.port = next(iter(server._sockets.values())).getsockname()[1]
+            self.ready.set()
+            await self.stop.wait()
+            server.stop()
+
+        self.thread = threading.Thread(target=lambda: asyncio.run(main()), daemon=True)
+        self.thread.start()
+        assert self.ready.wait(10)
+
+    def request(self, method: str, body: str | None = None, cookie: str = ""):
+        import http.client
+
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        headers = {"Cookie": cookie} if cookie else {}
+        if body is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        conn.request(method, "/login", body=body, headers=headers)
+        resp = conn.getresponse()
+        out = resp.status, resp.headers.get_all("Set-Cookie") or [], resp.read().decode()
+        conn.close()
+        return out
+
+
+@pytest.mark.parametrize("secure", [False, True])
+def test_secure_cookies_option(tmp_path, secure):
+    """--secure-cookies: the CSRF and login cookies carry Secure (sent over https only)."""
+    users = tmp_path / "users.json"
+    auth.add_user(users, "a", "secret-pass-1", "leader", iterations=4_000)
+    srv = _LoginServer(users, secure)
+    try:
+        status, set_cookies, html = srv.request("GET")
+        [csrf_cookie] = [c for c in set_cookies if c.startswith(auth.CSRF_COOKIE + "=")]
+        nonce = csrf_cookie.split(";", 1)[0].split("=", 1)[1]
+        csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', html).group(1)
+        body = urllib.parse.urlencode({"username": "a", "password": "secret-pass-1", "csrf": csrf, "next": "/"})
+        status2, set_cookies2, _ = srv.request("POST", body, cookie=f"{auth.CSRF_COOKIE}={nonce}")
+    finally:
+        srv.loop.call_soon_threadsafe(srv.stop.set)
+        srv.thread.join(10)
+    [login_cookie] = [c for c in set_cookies2 if c.startswith(auth.LOGIN_COOKIE + "=")]
+    assert status == 200 and status2 == 302
+    for cookie in (csrf_cookie, login_cookie):
+        flags = {p.strip().lower() for p in cookie.split(";")[1:]}
+        assert ("secure" in flags) is secure and "httponly" in flags and "samesite=strict" in flags
+
+
+def test_hash_upgraded_on_login(tmp_path):
+    """A hash at the old 310,000 iterations is made again at 600,000 on a successful login: new
+    salt, same role and session version (the login's cookie stays valid); a wrong password changes
+    nothing."""
+    f = tmp_path / "users.json"
+    assert auth.ITERATIONS == 600_000
+    auth.add_user(f, "a", "secret-pass-1", "agency:HZ101", iterations=310_000)
+    before = json.loads(f.read_text())["a"]
+    assert auth.login(f, "a", "wrong-pass-1") is None
+    assert json.loads(f.read_text())["a"] == before
+    assert auth.login(f, "a", "secret-pass-1") == auth.User("a", "agency:HZ101")
+    after = json.loads(f.read_text())["a"]
+    assert after["iterations"] == 600_000 and after["salt"] != before["salt"] and after["hash"] != before["hash"]
+    assert (after["role"], after["epoch"]) == (before["role"], before["epoch"])
+    assert oct(f.stat().st_mode & 0o777) == "0o600"
+    assert auth.verify(auth.read_users(f), "a", "secret-pass-1") == auth.User("a", "agency:HZ101")
+    assert auth.login(f, "a", "secret-pass-1") is not None and json.loads(f.read_text())["a"] == after  # once
+
+
+@pytest.mark.parametrize(
+    "value, why",
+    [
+        ("a" * 32, "过于简单"),  # 32 characters, 1 distinct
+        ("ab" * 20, "过于简单"),  # 40 characters, 2 distinct
+        ("0123456789abcde", "太短：至少 32 个字符"),  # 15 characters
+    ],
+)
+def test_weak_cookie_secret_refused(monkeypatch, value, why):
+    from hzeval.errors import ConfigError
+
+    monkeypatch.setenv("HZEVAL_COOKIE_SECRET", value)
+    with pytest.raises(ConfigError) as exc:
+        auth.cookie_secret()
+    assert why in exc.value.message and value not in exc.value.message
+
+
+def test_users_file_must_be_600(tmp_path):
+    """Before: a users file with mode 644 (every local user reads the hashes) was accepted silently."""
+    from hzeval.errors import ConfigError
+
+    f = tmp_path / "users.json"
+    out = _cli("add", "a", "--role", "leader", "--password", "secret-pass-1", users=f)
+    assert out.returncode == 0, out.stderr
+    assert oct(f.stat().st_mode & 0o777) == "0o600"  # hzeval user add creates it 600
+    f.chmod(0o644)
+    with pytest.raises(ConfigError) as exc:
+        auth.read_users(f)
+    assert f"chmod 600 {f}" in exc.value.message and "644" in exc.value.message
+    listing = _cli("list", users=f)
+    assert listing.returncode != 0 and "Traceback" not in listing.stderr and "权限过宽" in listing.stderr

@@ -372,3 +372,81 @@ def test_insertion_order_kept_and_setting_restored(tmp_path, spy):
             (f"C{i}", i + 1) for i in range(1, 6)
         ]
     assert spy.done == [("api_calls.csv", 5)]
+
+
+def test_contact_addresses_checked_same_both_ways(tmp_path, monkeypatch, spy):
+    """A mail address the mail library would decode into header text (an RFC 2047 encoded word
+    carrying CR LF and ``Bcc:``), or would not take as it is, is a rejected row, both ways."""
+    lines = [
+        "agency_code,name,email,webhook,role",
+        "HZ001,陈敏,chen.min@hz.gov.cn,,",  # 2 plain
+        "HZ002,王芳,=?utf-8?q?x=0D=0ABcc=3A_e=40evil.example?=@example.org,,",  # 3 encoded word
+        "HZ003,李伟,a..b@example.org,,",  # 4 repeated dot
+        "HZ004,赵强,zhao@localhost,,",  # 5 no dot in the host
+        "HZ005,刘洋,liu@example.org x@evil.example,,",  # 6 two addresses
+        "HZ006,孙丽,o'brien+duban@hz.gov.cn,,",  # 7 plain: ' and + are atext
+    ]
+    f = write(tmp_path, "contacts.csv", "\n".join(lines) + "\n")
+    (polars_snap, polars_res), (sql_snap, sql_res) = load_both_ways(tmp_path, monkeypatch, [[f]])
+    assert sql_snap == polars_snap and sql_res == polars_res
+    rej = [(line, col, reason) for table, line, col, _, reason in sql_snap["rejects"]]
+    assert rej == [(n, "email", normalize.R_EMAIL) for n in (3, 4, 5, 6)]
+    assert [r[2] for r in sql_snap["contacts"]] == ["chen.min@hz.gov.cn", "o'brien+duban@hz.gov.cn"]
+
+
+AGENCIES = "agency_code,agency_name,level,region,is_authority,agency_type"
+ROW = "C1,2025-03-01 09:00:00,A1,HZ001,HZ001-R1,成功,7"  # the 7 columns of HEADER
+AGENCY = "HZ001,甲局,市级,惠城区,否,行政机关"  # the 6 columns of AGENCIES
+
+
+@pytest.mark.parametrize("sep", [",", "\t"])
+@pytest.mark.parametrize(
+    "name, header, lines, path",
+    [
+        # before: DuckDB's reader dropped the trailing empty fields and loaded 2 rows, while polars
+        # refused the file ("found more fields than defined in 'Schema'")
+        ("api_calls.csv", HEADER, [ROW + ",", ROW.replace("C1", "C2") + ",,"], "refused"),
+        ("api_calls.csv", HEADER, [ROW, ROW.replace("C1", "C2") + ","], "refused"),  # one row of 8 fields
+        ("api_calls.csv", HEADER, [ROW + ",,,"], "refused"),  # 10 fields
+        ("agencies.csv", AGENCIES, [AGENCY + ","], "refused"),
+        ("agencies.csv", AGENCIES, [AGENCY, AGENCY.replace("HZ001", "HZ002") + ",,"], "refused"),
+        # an empty last column ends the line with the separator too: exactly the header's fields, DuckDB
+        ("api_calls.csv", HEADER, [ROW[: -len(",7")] + ",", ROW.replace("C1", "C2")], "duckdb"),
+        ("agencies.csv", AGENCIES, [AGENCY[: -len(",行政机关")] + ","], "duckdb"),
+    ],
+)
+def test_trailing_separators_same_both_ways(tmp_path, monkeypatch, spy, sep, name, header, lines, path):
+    """Rows ending in extra separators (``,`` / ``,,``, also with tabs, also in agencies): DuckDB's
+    reader is asked first whether a row has more fields than the header, and refuses the file, which
+    polars then reads — and refuses as before; a row whose last column is merely empty stays on
+    DuckDB's path. Same warehouse and results both ways."""
+    text = "\n".join([header, *lines]) + "\n"
+    f = write(tmp_path / "d", name, text.replace(",", sep))
+    (polars_snap, polars_res), (sql_snap, sql_res) = load_both_ways(tmp_path, monkeypatch, [[f]])
+    assert sql_snap == polars_snap and sql_res == polars_res
+    if path == "refused":
+        assert spy.refused == [name] and spy.done == []
+        assert "found more fields than defined" in sql_res[0]  # the whole file refused, as polars does
+    else:
+        assert spy.refused == [] and [n for n, _ in spy.done] == [name]
+        assert sql_res[0][0][:2] == (len(lines), 0)  # every row loaded, none rejected
+
+
+@pytest.mark.parametrize("chunk", range(2, 10))
+@pytest.mark.parametrize("eol", ["\n", "\r\n", ""])
+def test_separator_at_line_end_seen_across_chunk_boundaries(tmp_path, monkeypatch, chunk, eol):
+    """The fingerprint sees a line ending with the separator wherever chunks (here 2 to 9 bytes) cut
+    the file: in its middle, at its end, with CRLF or without a final line end; and no such line in
+    a file that has none."""
+    monkeypatch.setattr(readers, "_CHUNK", chunk)
+    rows = ["C1,2025-03-01 09:00:00,,HZ001,R1,成功,1"] * 3
+    plain = (HEADER + "\n" + "\n".join(rows)).replace("\n", eol or "\n") + eol
+    f = write(tmp_path, "api_calls.csv", plain)
+    assert not readers.fingerprint(readers.inspect_file(f)).separator_at_line_end
+    for i in range(3):  # the trailing separator on each row in turn (the last one: the file's end)
+        marked = list(rows)
+        marked[i] += ","
+        text = (HEADER + "\n" + "\n".join(marked)).replace("\n", eol or "\n") + eol
+        f.write_text(text, encoding="utf-8")
+        fp = readers.fingerprint(readers.inspect_file(f))
+        assert fp.records == 3 and fp.separator_at_line_end, (i, text)

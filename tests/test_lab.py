@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-TOKEN = "test-" + uuid.uuid4().hex
+TOKEN = "test-" + uuid.uuid4().hex  # 5 + 32 = 37 characters, 16 hex digits and "test-": not weak
 
 
 def free_port() -> int:
@@ -98,6 +98,72 @@ def test_lab_prints_the_token_and_binds_to_this_machine_only(lab):
 
     listening = {c.laddr.ip for c in psutil.net_connections("inet") if c.status == "LISTEN" and c.laddr.port == port}
     assert listening == {"127.0.0.1"}
+
+
+def test_lab_token_is_not_in_the_process_arguments(lab):
+    """Any local user reads a command line (ps, /proc/PID/cmdline): the token is not on it, it
+    reaches jupyter_server through JUPYTER_TOKEN (the token still works: the tests' API calls)."""
+    import psutil
+
+    base, port, log = lab
+    [pid] = {c.pid for c in psutil.net_connections("inet") if c.status == "LISTEN" and c.laddr.port == port}
+    argv = psutil.Process(pid).cmdline()
+    assert "jupyterlab" in argv and not any(TOKEN in a for a in argv)
+    assert not any("token" in a.lower() for a in argv)
+    assert api(base, "/api/status")[0] == 200
+    if os.geteuid() == 0:  # this machine's tests run as root: the CLI said what that means
+        assert "警告 | warning: JupyterLab 将以 root 身份运行" in log.read_text(encoding="utf-8")
+
+
+def test_lab_command_and_environment_carry_the_token_apart(tmp_path, monkeypatch):
+    from hzeval.workbench import lab_command, lab_environment
+
+    monkeypatch.setenv("HZEVAL_LAB_TOKEN", TOKEN)
+    argv = lab_command(tmp_path, 8888, "127.0.0.1", browser=False)
+    assert not any("token" in a.lower() for a in argv)
+    env = lab_environment(tmp_path, "t" * 8 + TOKEN)
+    assert env["JUPYTER_TOKEN"] == "t" * 8 + TOKEN and "HZEVAL_LAB_TOKEN" not in env
+
+
+@pytest.mark.parametrize(
+    "value, why",
+    [
+        ("x" * 31, "太短：至少 32 个字符"),  # 31 < 32
+        ("a" * 32, "过于简单：至少含 10 种不同字符"),  # 1 distinct character
+        ("abcdefghi" * 4, "过于简单：至少含 10 种不同字符"),  # 36 characters, 9 distinct
+    ],
+)
+def test_weak_lab_token_refused(monkeypatch, value, why):
+    from hzeval.errors import ConfigError
+    from hzeval.workbench import lab_token
+
+    monkeypatch.setenv("HZEVAL_LAB_TOKEN", value)
+    with pytest.raises(ConfigError) as exc:
+        lab_token()
+    assert exc.value.message.startswith(f"环境变量 HZEVAL_LAB_TOKEN {why}") and value not in str(exc.value)
+
+
+def test_generated_lab_token_is_32_random_bytes(monkeypatch):
+    from hzeval.workbench import lab_token
+
+    monkeypatch.delenv("HZEVAL_LAB_TOKEN", raising=False)
+    token = lab_token()
+    assert len(token) == 64 and int(token, 16) >= 0 and token != lab_token()  # 32 bytes as hex
+    monkeypatch.setenv("HZEVAL_LAB_TOKEN", "abcdefghij" * 4)  # 40 characters, 10 distinct: accepted
+    assert lab_token() == "abcdefghij" * 4
+
+
+def test_cli_lab_refuses_a_weak_token_without_a_traceback(tmp_path, monkeypatch):
+    env = {**os.environ, "HZEVAL_LAB_TOKEN": "a" * 32}
+    proc = subprocess.run(
+        [sys.executable, "-m", "hzeval.cli.main", "--db", str(tmp_path / "w.duckdb"), "lab", "--no-browser"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    assert "环境变量 HZEVAL_LAB_TOKEN 过于简单" in proc.stderr
 
 
 async def run_cell(base: str, kernel_id: str, code: str) -> tuple[str, list[dict]]:

@@ -95,6 +95,7 @@ class Robots:
     def __init__(self):
         self.received: list[tuple[str, dict]] = []
         self.answers: dict[str, tuple[int, int]] = {}
+        self.hits = 0  # every POST, whatever the answer
         robots = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -102,6 +103,7 @@ class Robots:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 path = self.path.split("?")[0]
                 status, code = robots.answers.get(path, (200, 0))
+                robots.hits += 1
                 if status == 200:
                     robots.received.append((self.path, json.loads(body)))
                 out = json.dumps({"errcode": code, "errmsg": "ok" if code == 0 else "invalid webhook url"}).encode()
@@ -758,3 +760,299 @@ def test_published_runs_carry_no_contacts(sample_warehouse):
     finally:
         pub.close()
     assert "share_applications" in tables and "contacts" not in tables
+
+
+# --------------------------------------------------------------------------- robots: redirects, addresses, retries
+
+
+class Listener:
+    """A TCP port on loopback that records every connection and what was sent on it: the internal
+    target an attacker would point a redirect at (an HTTP service, an FTP server)."""
+
+    def __init__(self, family=socket.AF_INET, host="127.0.0.1"):
+        self.sock = socket.socket(family, socket.SOCK_STREAM)
+        self.sock.bind((host, 0))
+        self.sock.listen(5)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.connections: list[bytes] = []
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.settimeout(0.5)
+                try:
+                    self.connections.append(conn.recv(4096))
+                except OSError:
+                    self.connections.append(b"")
+
+    def close(self):
+        self._stop.set()
+        self.thread.join()
+        self.sock.close()
+
+
+class Redirector:
+    """A robot that answers every POST with ``status`` and ``Location: target``, with a body that
+    looks like a robot's answer carrying internal data."""
+
+    def __init__(self, status: int, target: str):
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802
+                self.rfile.read(int(self.headers["Content-Length"]))
+                body = json.dumps({"errcode": 0, "errmsg": "INTERNAL-SECRET-PAGE"}).encode()
+                self.send_response(status)
+                self.send_header("Location", target)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/cgi-bin/webhook/send?key={KEY_A}"
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize(
+    "status, scheme",
+    [
+        (302, "http4"),
+        (301, "http6"),
+        (303, "ftp"),
+        (308, "http4"),
+    ],
+)
+def test_robot_redirect_is_never_followed_and_its_answer_not_kept(con, smtp_server, status, scheme, caplog):
+    """A robot answering 3xx towards an internal target: the target sees no connection at all and
+    the ledger keeps only the short status (no errmsg, no Location)."""
+    if scheme == "http6" and not _ipv6_loopback():
+        pytest.skip("no IPv6 loopback on this machine")
+    leak = Listener(socket.AF_INET6, "::1") if scheme == "http6" else Listener()
+    target = {
+        "http4": f"http://127.0.0.1:{leak.port}/leak",
+        "http6": f"http://[::1]:{leak.port}/leak",
+        "ftp": f"ftp://127.0.0.1:{leak.port}/",
+    }[scheme]
+    robot = Redirector(status, target)
+    try:
+        _, smtp = smtp_server
+        con.execute("update contacts set webhook = $u where name = '甲局督办群'", {"u": robot.url})
+        caplog.set_level(logging.DEBUG)
+        result = send_notices(con, AS_OF, now=NOW, smtp=smtp)
+        time_left = threading.Event()
+        time_left.wait(0.5)  # a followed redirect would have connected by now
+    finally:
+        robot.close()
+        leak.close()
+    assert leak.connections == []
+    [failed] = [o for o in result.by_status("failed") if o.notice.channel == "wecom"]
+    label = failed.notice.recipient
+    expected = (
+        f"机器人 {label} 返回 HTTP {status}（不跟随重定向）/ robot answered HTTP {status} (redirect not followed)"
+    )
+    assert failed.error == expected
+    stored = con.execute("select distinct error from notices where channel = 'wecom'").fetchall()
+    assert stored == [(expected,)]
+    for text in (caplog.text, expected):
+        assert "INTERNAL-SECRET-PAGE" not in text and str(leak.port) not in text and KEY_A not in text
+
+
+PUBLIC = "93.184.216.34"  # a public unicast address (example.com's former address)
+
+
+@pytest.mark.parametrize(
+    "resolved",
+    [
+        ["127.0.0.1"],
+        ["::1"],
+        ["10.1.2.3"],
+        ["172.16.5.4"],
+        ["192.168.1.1"],
+        ["169.254.169.254"],  # cloud metadata
+        ["fe80::1"],
+        ["fc00::1"],
+        ["0.0.0.0"],
+        ["::"],
+        ["224.0.0.1"],
+        ["ff02::1"],
+        ["100.64.0.1"],  # carrier-grade NAT (shared address space)
+        ["::ffff:127.0.0.1"],  # IPv4-mapped loopback
+        ["::ffff:10.0.0.1"],
+        [PUBLIC, "10.0.0.1"],  # every address is checked, not only the first
+    ],
+)
+def test_robot_host_resolving_to_a_non_public_address_is_not_contacted(monkeypatch, resolved):
+    from hzeval.notify import channels
+
+    def fake_getaddrinfo(host, port, *args, **kwargs):
+        assert host == "robot.example.org"
+        return [
+            (socket.AF_INET6 if ":" in ip else socket.AF_INET, socket.SOCK_STREAM, 6, "", (ip, port)) for ip in resolved
+        ]
+
+    def no_connection(*args, **kwargs):
+        raise AssertionError("connected")
+
+    monkeypatch.setattr(channels.socket, "getaddrinfo", fake_getaddrinfo)
+    monkeypatch.setattr(channels.socket, "create_connection", no_connection)
+    url = "https://robot.example.org/robot/send?access_token=t"
+    with pytest.raises(channels.SendError) as exc:
+        channels.post_robot(url, {"msgtype": "text"})
+    assert "内网或保留地址" in str(exc.value) and "access_token" not in str(exc.value)
+
+
+def test_robot_address_rules():
+    from hzeval.notify.channels import robot_address_allowed
+
+    assert robot_address_allowed(PUBLIC, loopback_ok=False)
+    assert robot_address_allowed("2606:2800:220:1:248:1893:25c8:1946", loopback_ok=False)
+    assert not robot_address_allowed("127.0.0.1", loopback_ok=False)
+    # the loopback switch (a robot URL naming 127.0.0.1, ::1 or localhost: the tests' robots) allows
+    # loopback and nothing else
+    assert robot_address_allowed("127.0.0.1", loopback_ok=True) and robot_address_allowed("::1", loopback_ok=True)
+    assert not robot_address_allowed(PUBLIC, loopback_ok=True)
+    assert not robot_address_allowed("10.0.0.1", loopback_ok=True)
+    assert not robot_address_allowed("not-an-ip", loopback_ok=False)
+
+
+def test_robot_answer_text_is_not_kept(con, smtp_server, robots):
+    """The robot's errmsg is the target's text: only the errcode number is kept."""
+    _, smtp = smtp_server
+    robots.answers["/robot/send"] = (200, 310000)
+    result = send_notices(con, AS_OF, now=NOW, smtp=smtp)
+    [failed] = [o for o in result.by_status("failed") if o.notice.channel == "dingtalk"]
+    assert failed.error == f"机器人 {failed.notice.recipient} 拒收（errcode 310000）/ robot refused the message"
+    assert "invalid webhook url" not in " ".join(
+        r[0] or "" for r in con.execute("select error from notices").fetchall()
+    )
+
+
+def test_robot_retries_are_bounded(con, smtp_server, robots):
+    """A failing robot is tried once per run, and after ROBOT_MAX_FAILURES (5) failures in a row no
+    more: backoffs 15, 30, 60, 120 min after failures 1–4, so runs at +0, +16 min, +47 min,
+    +1 h 48 min, +3 h 49 min make the 5 attempts; the run at +1 day stops without connecting."""
+    from hzeval.notify.notices import ROBOT_MAX_FAILURES
+
+    _, smtp = smtp_server
+    robots.answers["/cgi-bin/webhook/send"] = (500, 0)
+    robots.answers["/robot/send"] = (500, 0)
+    assert ROBOT_MAX_FAILURES == 5
+    offsets = [0, 16, 47, 108, 229]  # minutes after NOW
+    for minutes in offsets:
+        run = send_notices(con, AS_OF, now=NOW + dt.timedelta(minutes=minutes), smtp=smtp)
+        assert len([o for o in run.by_status("failed") if o.notice.channel != "email"]) == 2, minutes
+    assert robots.hits == 2 * 5  # two robots, one attempt each per run
+    last = send_notices(con, AS_OF, now=NOW + dt.timedelta(days=1), smtp=smtp)
+    assert robots.hits == 10
+    assert {o.notice.channel for o in last.by_status("stopped")} == {"wecom", "dingtalk"}
+    assert not last.ok
+    with pytest.raises(NotifyError) as exc:
+        raise_for_failures(last)
+    assert "2 条停止重试" in exc.value.message
+
+
+# --------------------------------------------------------------------------- addresses
+
+
+ENCODED = "=?utf-8?q?x=0D=0ABcc=3A_e=40evil.example?=@example.org"
+
+
+def test_valid_email_takes_addresses_as_the_mail_library_uses_them():
+    from hzeval.notify.channels import valid_email
+
+    assert valid_email("chen.min@hz.gov.cn") and valid_email("o'brien+duban@example.org")
+    assert not valid_email(ENCODED)  # decodes to "x\r\nBcc: e@evil.example"
+    assert not valid_email("x=?a?=@example.org")  # no "?" at all: no encoded word
+    assert not valid_email("a..b@example.org") and not valid_email(".a@example.org")  # defects in email
+    assert not valid_email('"a b"@example.org') and not valid_email("a@example.org, b@evil.example")
+    assert not valid_email("Name <a@example.org>") and not valid_email("a@example.org\r\nBcc: b@evil.example")
+    assert not valid_email("x" * 65 + "@example.org")  # local part at most 64
+    # "a@" (2) + five 50-letter labels (250) + 4 dots + ".org" (4) = 260 characters > 254
+    assert not valid_email("a@" + ".".join(c * 50 for c in "bcdef") + ".org")
+    assert valid_email("a@" + ".".join(c * 50 for c in "bcd") + ".org")  # 2 + 150 + 2 + 4 = 158
+
+
+def test_one_bad_address_fails_its_notice_only(con, smtp_server, monkeypatch):
+    """An address the check would miss (simulated) makes the mail library raise for A: A's notice is
+    a failed row in the ledger, and B, C and ZC, after it, are still sent."""
+    from hzeval.notify import notices
+
+    inbox, smtp = smtp_server
+    monkeypatch.setattr(notices, "valid_email", lambda addr: True)
+    con.execute("update contacts set email = $e where agency_code = 'A' and email is not null", {"e": ENCODED})
+    result = send_notices(con, AS_OF, now=NOW, smtp=smtp)
+    mails = [o for o in result.outcomes if o.notice.channel == "email"]
+    assert [(o.notice.agency_code, o.status) for o in mails] == [
+        ("A", "failed"),
+        ("B", "sent"),
+        ("C", "sent"),
+        ("ZC", "sent"),
+    ]
+    assert mails[0].error == "邮件无法生成（收件地址无效）/ cannot build the message: ValueError"
+    assert [r[0] for r in inbox.messages] == [["b@example.org"], ["c@example.org"], ["zc@example.org"]]
+    stored = con.execute("select distinct status, error from notices where agency_code = 'A' and channel = 'email'")
+    assert stored.fetchall() == [("failed", mails[0].error)]
+
+
+def test_smtplib_refusal_leaves_the_session_usable(con, smtp_server, monkeypatch):
+    """smtplib refusing one recipient after MAIL FROM (a ValueError for CR/LF in RCPT TO) ends that
+    transaction (RSET); the next agency's mail goes out on the same session."""
+    import smtplib
+
+    inbox, smtp = smtp_server
+    real = smtplib.SMTP.rcpt
+
+    def rcpt(self, recip, options=()):
+        if recip == "a@example.org":
+            raise ValueError("command and arguments contain prohibited newline characters")
+        return real(self, recip, options)
+
+    monkeypatch.setattr(smtplib.SMTP, "rcpt", rcpt)
+    result = send_notices(con, AS_OF, now=NOW, smtp=smtp)
+    mails = {o.notice.agency_code: o for o in result.outcomes if o.notice.channel == "email"}
+    assert mails["A"].status == "failed" and "ValueError" in mails["A"].error
+    assert {k: o.status for k, o in mails.items() if k != "A"} == {"B": "sent", "C": "sent", "ZC": "sent"}
+    assert sorted(r[0][0] for r in inbox.messages) == ["b@example.org", "c@example.org", "zc@example.org"]
+
+
+def test_validate_lists_rejected_and_unusable_addresses(tmp_path, drop, capsys):
+    from hzeval.cli.main import main
+
+    (drop / "contacts.csv").write_text(
+        f"机构代码,联系人,邮箱,机器人地址,角色\nA,陈敏,a@example.org,,数据专员\nN,王军,{ENCODED},,分管领导\n"
+        "Z,市局,z@example.org,https://example.org/not-a-robot,领导\n",
+        encoding="utf-8",
+    )
+    db = tmp_path / "wh.duckdb"
+    main(["--db", str(db), "load", str(drop)])
+    capsys.readouterr()
+    main(["--db", str(db), "validate"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "无法使用的督办联系人 2 条" in out
+    assert "contacts.csv 第 3 行 email：邮箱格式无效" in out  # rejected at load
+    assert "Z 市局：机器人地址无效" in out  # loaded, but not a robot URL
+    assert "丙局（N）" in out  # N's only contact was rejected: N has no contact

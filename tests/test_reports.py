@@ -319,6 +319,19 @@ def test_hostile_names_stay_text(warehouse, tmp_path):
     assert cell.data_type == "s" and cell.quotePrefix
 
 
+def test_agency_render_writes_no_city_wide_index(warehouse, tmp_path):
+    """Before: ``report --agency HZ101 --out DIR`` wrote an index.html with all 40 agencies' totals,
+    grades and ranks into that agency's folder."""
+    _, pub = warehouse
+    result = render_reports(2025, out=tmp_path, formats=("html",), agency=AGENCY, published=pub, workers=1)
+    assert not result.failures
+    folder = tmp_path / "2025"
+    assert (folder / "agencies" / f"{AGENCY}.html").exists() and (folder / "manifest.json").exists()
+    assert not (folder / "index.html").exists()
+    listed = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert "index.html" not in json.dumps(listed, ensure_ascii=False)
+
+
 def test_failure_keeps_previous_file_and_exits_nonzero(warehouse, tmp_path, monkeypatch, capsys):
     """A notebook cell that raises: the old HTML stays byte-identical, the error names the cell."""
     _, pub = warehouse

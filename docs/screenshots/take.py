@@ -44,13 +44,13 @@ def free_port() -> int:
 def start_lab(published: Path, notebooks: Path, folder: Path) -> tuple[subprocess.Popen, str]:
     from hzeval.workbench import lab_command, lab_environment
 
-    port, token = free_port(), secrets.token_hex(16)
+    port, token = free_port(), secrets.token_hex(32)
     settings = folder / "lab-settings" / "@jupyterlab" / "apputils-extension"
     settings.mkdir(parents=True)
     (settings / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
-    env = {**lab_environment(published), "JUPYTERLAB_SETTINGS_DIR": str(folder / "lab-settings"),
+    env = {**lab_environment(published, token), "JUPYTERLAB_SETTINGS_DIR": str(folder / "lab-settings"),
            "JUPYTER_RUNTIME_DIR": str(folder / "runtime")}
-    argv = [*lab_command(notebooks, port, "127.0.0.1", token, browser=False),
+    argv = [*lab_command(notebooks, port, "127.0.0.1", browser=False),
             "--LabApp.expose_app_in_browser=True", "--ServerApp.log_level=WARN"]
     proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=open(folder / "lab.log", "w"))
     base = f"http://127.0.0.1:{port}"

@@ -226,6 +226,28 @@ def print_contact_gaps(gaps: list[tuple[str, str | None]], console: Console = ou
     )
 
 
+def print_contact_problems(problems: list[tuple[str, str, str]], console: Console = out) -> None:
+    """``validate``'s lines on contacts whose address cannot be used (nothing when all can)."""
+    if not problems:
+        return
+    rows = "；".join(f"{clean(where, 40)} {clean(who, 20)}：{clean(why, 80)}" for where, who, why in problems[:50])
+    more = " 等（仅列前 50 条）" if len(problems) > 50 else ""
+    console.print(
+        escape(f"无法使用的督办联系人 {len(problems)} 条：{rows}{more} / {len(problems)} unusable contact(s)"),
+        soft_wrap=True,
+    )
+
+
+def warn_lab_as_root(console: Console = err) -> None:
+    """``hzeval lab`` started by root: the token opens terminals and kernels running as root."""
+    console.print(
+        "警告 | warning: JupyterLab 将以 root 身份运行，持有令牌者可打开 root 终端；请改用普通用户运行 hzeval lab"
+        " / JupyterLab runs as root: whoever holds the token gets a root terminal; run hzeval lab as an ordinary user",
+        markup=False,
+        soft_wrap=True,
+    )
+
+
 # --------------------------------------------------------------------------- assess, rules
 
 
@@ -486,7 +508,7 @@ def print_arithmetic(rows: pl.DataFrame, line: str | None, console: Console = ou
 
 def print_result(result: NotifyResult, console: Console = out, show_text: bool = False) -> None:
     """``hzeval notify``: one row per notice and its outcome; with ``show_text`` each distinct text."""
-    status_zh = {"sent": "已发送", "failed": "失败", "waiting": "待重试", "dry-run": "将发送"}
+    status_zh = {"sent": "已发送", "failed": "失败", "waiting": "待重试", "stopped": "停止重试", "dry-run": "将发送"}
     if result.outcomes:
         t = Table(title="督办通知 / notices")
         for h in ("机构", "渠道", "收件人", "逾期", "即将到期", "逾期上报", "结果"):
@@ -588,11 +610,14 @@ def rules_json(year: int, scheme, deadlines: pl.DataFrame, metrics: pl.DataFrame
     return {"year": year, "scheme": scheme.name, "deadlines": rows(deadlines, ()), "metrics": rows(metrics, ())}
 
 
-def validate_json(unresolved: list[dict], authority_gaps: list[dict], contact_gaps: list[tuple]) -> dict:
+def validate_json(
+    unresolved: list[dict], authority_gaps: list[dict], contact_gaps: list[tuple], contact_problems: list[tuple]
+) -> dict:
     return {
         "unresolved": unresolved,
         "authority_gaps": authority_gaps,
         "contact_gaps": [{"agency_code": c, "agency_name": n} for c, n in contact_gaps],
+        "contact_problems": [{"where": w, "who": n, "reason": r} for w, n, r in contact_problems],
     }
 
 

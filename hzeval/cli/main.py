@@ -15,7 +15,6 @@ import datetime as dt
 import errno
 import logging
 import os
-import secrets
 import sys
 from pathlib import Path
 
@@ -33,7 +32,7 @@ from hzeval.cli.requires import Ctx
 from hzeval.errors import EXIT_MEANING, ConfigError, ExitCode, HzevalError, UsageError, ValidationFindings
 from hzeval.ingest import authority_gaps, load_paths, unresolved_references
 from hzeval.metrics.profiles import year_overview
-from hzeval.notify import contact_gaps, publish_notified, raise_for_failures, send_notices
+from hzeval.notify import contact_gaps, contact_problems, publish_notified, raise_for_failures, send_notices
 from hzeval.present import write_supervision
 from hzeval.runs import open_reader
 from hzeval.scheduled import scheduled_run
@@ -106,19 +105,20 @@ def load(obj: Ctx, con, paths, quiet):
 @requires.writer()
 def validate(obj: Ctx, con, as_json, strict):
     """列出无法对应的机构/资源代码 / list unresolved references."""
-    found = unresolved_references(con), authority_gaps(con), contact_gaps(con)
+    found = unresolved_references(con), authority_gaps(con), contact_gaps(con), contact_problems(con)
     if as_json:
         console.emit_json(console.validate_json(*found))
     else:
         console.print_unresolved(found[0])
         console.print_authority_gaps(found[1])
         console.print_contact_gaps(found[2])
+        console.print_contact_problems(found[3])
     if strict and any(found):
         raise ValidationFindings(
             f"数据包检查发现问题：{len(found[0])} 个代码无法对应、{len(found[1])} 个机构缺少本级主管、"
-            f"{len(found[2])} 个机构缺少督办联系人",
+            f"{len(found[2])} 个机构缺少督办联系人、{len(found[3])} 个联系人无法使用",
             f"validate found {len(found[0])} unresolved codes, {len(found[1])} authority gaps, "
-            f"{len(found[2])} contact gaps",
+            f"{len(found[2])} contact gaps, {len(found[3])} unusable contacts",
         )
 
 
@@ -371,8 +371,11 @@ def adjust_list(obj: Ctx, con):
     help="published runs folder (default published/ beside the warehouse)",
 )
 @click.option("--allow-origin", multiple=True, help="extra host:port allowed to open the websocket (reverse proxy)")
+@click.option(
+    "--secure-cookies", is_flag=True, help="login cookies only over https (set when a TLS proxy serves the dashboard)"
+)
 @click.pass_obj
-def dashboard(obj: Ctx, port, address, users_file, published, allow_origin):
+def dashboard(obj: Ctx, port, address, users_file, published, allow_origin, secure_cookies):
     """领导驾驶舱（需登录）/ serve the Panel dashboard over the published runs."""
     from hzeval.dashboard.app import serve  # panel
     from hzeval.dashboard.auth import cookie_secret, read_users
@@ -385,7 +388,9 @@ def dashboard(obj: Ctx, port, address, users_file, published, allow_origin):
             f"no users in {users_file}: run 'hzeval user add NAME --role leader' first",
         )
     console.out.print(f"驾驶舱 / dashboard: http://{address}:{port}/  （已发布运行 / published runs: {folder}）")
-    serve(folder, users_file, port=port, address=address, allow_origin=tuple(allow_origin))
+    serve(
+        folder, users_file, port=port, address=address, allow_origin=tuple(allow_origin), secure_cookies=secure_cookies
+    )
 
 
 @cli.command()
@@ -402,10 +407,12 @@ def dashboard(obj: Ctx, port, address, users_file, published, allow_origin):
 def lab(obj: Ctx, port, address, notebooks, no_browser):
     """分析工作台：在 notebooks/ 上启动 JupyterLab（hzeval 内核，读已发布的运行）/ start JupyterLab."""
     from hzeval.util.notebooks import notebooks_dir
-    from hzeval.workbench import lab_command, lab_environment
+    from hzeval.workbench import lab_command, lab_environment, lab_token, running_as_root
 
     folder = (notebooks or notebooks_dir()).resolve()
-    token = os.environ.get("HZEVAL_LAB_TOKEN") or secrets.token_hex(24)
+    token = lab_token()
+    if running_as_root():
+        console.warn_lab_as_root()
     published = published_dir(obj.db)
     if not (published / "LATEST").exists():
         console.err.print(
@@ -413,8 +420,8 @@ def lab(obj: Ctx, port, address, notebooks, no_browser):
             markup=False,
             soft_wrap=True,
         )
-    argv = lab_command(folder, port, address, token, browser=not no_browser)
-    env = lab_environment(published)
+    argv = lab_command(folder, port, address, browser=not no_browser)
+    env = lab_environment(published, token)
     console.out.print(
         f"JupyterLab（笔记本 / notebooks: {folder}；已发布运行 / published runs: {published}）", markup=False
     )

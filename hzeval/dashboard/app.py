@@ -200,24 +200,43 @@ def app_factory(folder: Path, users_file: Path, secret: str | None = None, reche
     recheck = recheck or auth.RECHECK_SECONDS
 
     def create():
-        signed = (pn.state.cookies or {}).get(auth.LOGIN_COOKIE)
-        user = auth.signed_identity(secret, users_file, signed)
         doc = pn.state.curdoc
         context = getattr(doc, "session_context", None)
         sid = getattr(context, "id", None)
+        # the token carries no cookie: the login is the token's signed claim (auth.claim_handler)
+        claim = _token_payload(context).get(auth.CLAIM_KEY)
+        user = auth.claim_identity(users_file, claim)
         if user is None or (sid is not None and not auth.OWNERS.bind(sid, user.name)):
             return pn.pane.HTML('请先<a href="/login">登录</a>。')  # no valid login: nothing but a pointer
         if sid is not None:
             doc.on_session_destroyed(lambda ctx: auth.OWNERS.release(ctx.id))
-        dash = Dashboard(Store(folder, user), session_args(), logout_csrf=auth.logout_csrf_token(secret, signed))
+        logout_csrf = auth.logout_csrf_token(secret, claim["login"])
+        dash = Dashboard(Store(folder, user), session_args(), logout_csrf=logout_csrf)
         holder: dict = {}
-        current_user = partial(auth.signed_identity, secret, users_file, signed)
+        current_user = partial(auth.claim_identity, users_file, claim)
         holder["callback"] = pn.state.add_periodic_callback(
             partial(_recheck, dash, current_user, holder), period=int(recheck * 1000)
         )
         return dash.template()
 
     return create
+
+
+def _token_payload(context) -> dict:
+    try:
+        payload = context.token_payload if context is not None else {}
+    except Exception:  # noqa: BLE001 - no token (a document built without a server): no login
+        return {}
+    return payload if isinstance(payload, dict) else {}
+
+
+def application(folder: Path, users_file: Path, secret: str):
+    """The dashboard as a Bokeh application whose session tokens carry the login claim."""
+    from panel.io.application import build_applications
+
+    app = build_applications({"/": app_factory(Path(folder), Path(users_file), secret)}, title=TITLE)["/"]
+    app.add(auth.claim_handler(secret))
+    return app
 
 
 def serve(
@@ -228,14 +247,16 @@ def serve(
     allow_origin: tuple[str, ...] = (),
     show: bool = False,
     threaded: bool = False,
+    secure_cookies: bool = False,
 ):
     """Serve the dashboard (blocking unless ``threaded``) behind the login page, with signed
-    session ids (a session id the server did not issue is refused)."""
+    session ids (a session id the server did not issue is refused) and session tokens carrying
+    no cookie and no ``Cookie`` header (the HttpOnly login cookie stays out of the page)."""
     secret = auth.cookie_secret(users_file)
     origins = list(allow_origin) or [f"{address}:{port}", f"localhost:{port}", f"127.0.0.1:{port}"]
     pn.extension("plotly", "tabulator")
     return pn.serve(
-        {"/": app_factory(Path(folder), Path(users_file), secret)},
+        {"/": application(Path(folder), Path(users_file), secret)},
         port=port,
         address=address,
         websocket_origin=origins,
@@ -243,7 +264,9 @@ def serve(
         threaded=threaded,
         title=TITLE,
         cookie_secret=secret,
-        auth_provider=auth.make_provider(users_file, secret=secret),
+        auth_provider=auth.make_provider(users_file, secret=secret, secure_cookies=secure_cookies),
+        include_cookies=[],
+        exclude_headers=["Cookie"],
         secret_key=auth.session_key(secret),
         sign_sessions=True,
         generate_session_ids=True,

@@ -3,7 +3,11 @@ session version, signed Bokeh sessions bound to the user who opened them, thrott
 
 Users file (JSON)::
 
-    {"zhang": {"salt": "<hex>", "hash": "<hex>", "iterations": 310000, "role": "leader", "epoch": 3}, ...}
+    {"zhang": {"salt": "<hex>", "hash": "<hex>", "iterations": 600000, "role": "leader", "epoch": 3}, ...}
+
+The file must be readable by its owner only (mode 600: ``hzeval user add`` creates it so); a file
+others can read is refused. A hash made with fewer than :data:`ITERATIONS` iterations (older
+files: 310,000) is made again at :data:`ITERATIONS` on the user's next successful login.
 
 Roles: ``leader``, ``evaluator`` (adds evidence export), ``agency:<code>``. Passwords are never
 stored, only PBKDF2-HMAC-SHA256 over a per-user random salt. ``epoch`` is the user's session
@@ -11,7 +15,8 @@ version: the login cookie carries it, and logging out, resetting the user (``use
 or removing the user changes it, which ends every cookie and every open dashboard session of
 that user (open sessions re-check it every :data:`RECHECK_SECONDS`).
 
-Server secret: ``$HZEVAL_COOKIE_SECRET`` or ``$BOKEH_SECRET_KEY`` (at least 32 characters), else
+Server secret: ``$HZEVAL_COOKIE_SECRET`` or ``$BOKEH_SECRET_KEY`` (at least 32 characters and 10
+distinct ones: :func:`hzeval.util.secret.weak_secret`), else
 a random one generated once into ``.hzeval-dashboard.secret`` beside the users file (mode 600,
 never in the repository). It signs the login cookie and, through a derived key, Bokeh's
 session ids and tokens (``sign_sessions``).
@@ -19,6 +24,13 @@ session ids and tokens (``sign_sessions``).
 Every request's user is the cookie's user as the users file has it now (:func:`identity`);
 a Bokeh session id or token chosen by the client is accepted only for a session of that same
 user (:data:`OWNERS`), so a leaked dashboard URL or token gives nobody else the session.
+
+The Bokeh session token (in the page's HTML, sent back in ``Sec-WebSocket-Protocol``) carries no
+cookie and no ``Cookie`` header (``include_cookies=[]``, ``exclude_headers=["Cookie"]``): the
+HttpOnly login cookie never reaches a script. It carries instead a login claim
+(:func:`login_claim`: the user's ``epoch:name`` and when the login cookie expires), signed with the
+token. The login and CSRF cookies are ``Secure`` with ``--secure-cookies`` (behind TLS) or when the
+request itself came over https.
 
 The tornado handlers render self-contained pages (no CDN, no external resources); login and
 logout are POST forms with a CSRF token, and the provider plugs into Panel/Bokeh's
@@ -41,10 +53,14 @@ import unicodedata
 from pathlib import Path
 
 from hzeval.dashboard.store import User, valid_role
-from hzeval.errors import HzevalError
+from hzeval.errors import ConfigError, HzevalError
 from hzeval.util.escape import html_text
+from hzeval.util.secret import weak_secret
 
-ITERATIONS = 310_000
+#: PBKDF2-HMAC-SHA256 iterations for new and upgraded hashes (OWASP 2023: 600,000)
+ITERATIONS = 600_000
+#: what the Bokeh session token carries instead of the login cookie (:func:`login_claim`)
+CLAIM_KEY = "hz_login"
 COOKIE_ENV = "HZEVAL_COOKIE_SECRET"
 BOKEH_ENV = "BOKEH_SECRET_KEY"
 USERS_ENV = "HZEVAL_USERS"
@@ -65,9 +81,20 @@ def hash_password(password: str, salt: bytes, iterations: int = ITERATIONS) -> s
 
 
 def read_users(path: Path | str) -> dict[str, dict]:
+    """The users file's entries ({} when there is none); refused when others may read it."""
     p = Path(path)
     if not p.exists():
         return {}
+    try:
+        mode = p.stat().st_mode
+    except OSError as exc:
+        raise HzevalError(f"无法读取用户文件 {p}：{exc}", f"cannot read users file {p}: {exc}", file=str(p)) from exc
+    if mode & 0o077:
+        raise ConfigError(
+            f"用户文件 {p} 权限过宽（{oct(mode & 0o777)[2:]}），其中有密码哈希：请执行 chmod 600 {p}",
+            f"users file {p} is readable by others (mode {oct(mode & 0o777)[2:]}): chmod 600 it",
+            file=str(p),
+        )
     try:
         data = json.loads(p.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -175,6 +202,24 @@ def verify(users: dict[str, dict], name: str, password: str) -> User | None:
     return None
 
 
+def login(users_file: Path | str, name: str, password: str, iterations: int = ITERATIONS) -> User | None:
+    """:func:`verify` against the users file; on success a hash made with fewer than ``iterations``
+    iterations is made again with them (new salt; same role and session version, so the cookie
+    this login sets stays valid). The entry is rewritten only if nobody changed it meanwhile."""
+    users = read_users(users_file)
+    user = verify(users, name, password)
+    if user is None:
+        return None
+    old = users[name]
+    if int(old.get("iterations", ITERATIONS)) < iterations:
+        salt = secrets.token_bytes(16)
+        fresh = {**old, "salt": salt.hex(), "hash": hash_password(password, salt, iterations), "iterations": iterations}
+        with _editing(Path(users_file)) as now:
+            if now.get(name) == old:
+                now[name] = fresh
+    return user
+
+
 def lookup(users_file: Path | str, name: str | None) -> User | None:
     """The current role of a user name (re-read each time: removals take effect)."""
     if not name:
@@ -226,8 +271,9 @@ def cookie_secret(users_file: Path | str | None = None) -> str:
     for env in (COOKIE_ENV, BOKEH_ENV):
         value = os.environ.get(env, "")
         if value:
-            if len(value) < 32:
-                raise HzevalError(f"环境变量 {env} 太短：至少 32 个字符", f"{env} is too short: at least 32 characters")
+            weak = weak_secret(value)
+            if weak:
+                raise ConfigError(f"环境变量 {env} {weak[0]}", f"{env} is {weak[1]}")
             return value
     if users_file is None:
         raise HzevalError(
@@ -270,9 +316,62 @@ def login_csrf_token(secret: str, nonce: str) -> str:
     return _derive(secret, "login-csrf:" + nonce)
 
 
-def logout_csrf_token(secret: str, signed_cookie: str) -> str:
-    """The logout form's token: tied to the browser's own (HttpOnly) login cookie."""
-    return _derive(secret, "logout-csrf:" + signed_cookie)
+def logout_csrf_token(secret: str, login_value: str) -> str:
+    """The logout form's token: tied to the login's ``epoch:name`` (what the HttpOnly login cookie
+    carries, :func:`cookie_value`), so it ends with the session version and needs the secret."""
+    return _derive(secret, "logout-csrf:" + login_value)
+
+
+def cookie_login(secret: str, signed: str | bytes | None) -> tuple[str, float] | None:
+    """(``epoch:name``, expiry as a Unix time) of a verified login cookie, else None."""
+    if not signed:
+        return None
+    from tornado.web import decode_signed_value
+
+    try:
+        value = decode_signed_value(secret, LOGIN_COOKIE, signed, max_age_days=COOKIE_DAYS)
+        if value is None:
+            return None
+        text = signed.decode("ascii") if isinstance(signed, bytes) else signed
+        # tornado's signed value, version 2: "2|1:0|10:<timestamp>|4:user|…" (checked just above)
+        issued = int(text.split("|")[2].split(":", 1)[1])
+    except Exception:  # noqa: BLE001 - a malformed cookie is no login
+        return None
+    return value.decode("utf-8", "replace"), issued + COOKIE_DAYS * 86400.0
+
+
+def login_claim(secret: str, signed: str | bytes | None) -> dict | None:
+    """What a Bokeh session token carries instead of the login cookie: the login's ``epoch:name``
+    and its expiry (the token is signed: the claim cannot be changed by the browser)."""
+    found = cookie_login(secret, signed)
+    return None if found is None else {"login": found[0], "until": found[1]}
+
+
+def claim_identity(users_file: Path | str, claim: object, now: float | None = None) -> User | None:
+    """:func:`identity` of a token's login claim while its login cookie would still be valid."""
+    if not isinstance(claim, dict) or not isinstance(claim.get("login"), str):
+        return None
+    until = claim.get("until")
+    if not isinstance(until, (int, float)) or (time.time() if now is None else now) >= until:
+        return None
+    return identity(users_file, claim["login"])
+
+
+def claim_handler(secret: str):
+    """A Bokeh application handler adding :func:`login_claim` to every session token it issues
+    (``process_request``); it changes no document (imported lazily: bokeh only here)."""
+    from bokeh.application.handlers.handler import Handler
+
+    class LoginClaim(Handler):
+        def modify_document(self, doc) -> None:
+            pass
+
+        def process_request(self, request) -> dict:
+            morsel = request.cookies.get(LOGIN_COOKIE)
+            claim = login_claim(secret, morsel.value if morsel is not None else None)
+            return {CLAIM_KEY: claim} if claim else {}
+
+    return LoginClaim()
 
 
 # --------------------------------------------------------------------------- session owners
@@ -448,8 +547,15 @@ def _session_refs(handler) -> tuple[str | None, str | None]:
     return sid, token
 
 
-def make_provider(users_file: Path | str, throttle: Throttle | None = None, secret: str | None = None):
-    """A Bokeh/Panel auth provider checking ``users_file`` (imported lazily: tornado/bokeh only here)."""
+def make_provider(
+    users_file: Path | str,
+    throttle: Throttle | None = None,
+    secret: str | None = None,
+    secure_cookies: bool = False,
+    iterations: int = ITERATIONS,
+):
+    """A Bokeh/Panel auth provider checking ``users_file`` (imported lazily: tornado/bokeh only here).
+    ``secure_cookies``: the login and CSRF cookies are sent over https only (behind TLS)."""
     import tornado.web
     from bokeh.server.auth_provider import AuthProvider
     from bokeh.util.token import check_token_signature, get_session_id, get_token_payload
@@ -473,7 +579,7 @@ def make_provider(users_file: Path | str, throttle: Throttle | None = None, secr
                 sid = get_session_id(token) if ok else None
             except Exception:  # noqa: BLE001 - any malformed token is simply refused
                 ok, payload = False, {}
-            holder = cookie_user((payload.get("cookies") or {}).get(LOGIN_COOKIE)) if ok else None
+            holder = claim_identity(users_file, payload.get(CLAIM_KEY)) if ok else None
             if holder is None or holder.name != name:
                 raise tornado.web.HTTPError(403, reason="session token belongs to another login")
             owner = OWNERS.owner(sid) if sid is not None else None
@@ -483,11 +589,21 @@ def make_provider(users_file: Path | str, throttle: Throttle | None = None, secr
             raise tornado.web.HTTPError(403, reason="session belongs to another user")
 
     class LoginHandler(tornado.web.RequestHandler):
+        def _secure(self) -> bool:
+            return secure_cookies or self.request.protocol == "https"
+
         def _csrf(self) -> str:
             nonce = self.get_cookie(CSRF_COOKIE)
             if not nonce or len(nonce) != 32:
                 nonce = secrets.token_hex(16)
-                self.set_cookie(CSRF_COOKIE, nonce, httponly=True, samesite="Strict", path=config.cookie_path or "/")
+                self.set_cookie(
+                    CSRF_COOKIE,
+                    nonce,
+                    httponly=True,
+                    samesite="Strict",
+                    secure=self._secure(),
+                    path=config.cookie_path or "/",
+                )
             return login_csrf_token(signing_secret, nonce)
 
         def _show(self, status: int, error: str = ""):
@@ -511,9 +627,7 @@ def make_provider(users_file: Path | str, throttle: Throttle | None = None, secr
             if wait:
                 self.set_header("Retry-After", str(int(wait) + 1))
                 return self._show(429, LOGIN_ERRORS["wait"].format(int(wait) + 1))
-            user = await asyncio.get_running_loop().run_in_executor(
-                None, verify, read_users(users_file), name, password
-            )
+            user = await asyncio.get_running_loop().run_in_executor(None, login, users_file, name, password, iterations)
             if user is None:
                 return self._show(401, LOGIN_ERRORS["bad"])
             throttle.succeeded(name, address)
@@ -523,6 +637,7 @@ def make_provider(users_file: Path | str, throttle: Throttle | None = None, secr
                 expires_days=COOKIE_DAYS,
                 httponly=True,
                 samesite="Strict",
+                secure=self._secure(),
                 path=config.cookie_path or "/",
             )
             self.redirect(safe_next(self.get_argument("next", "/")))
@@ -531,10 +646,14 @@ def make_provider(users_file: Path | str, throttle: Throttle | None = None, secr
         def _signed(self) -> str | None:
             return self.get_cookie(LOGIN_COOKIE)
 
+        def _csrf(self, signed: str | None) -> str:
+            found = cookie_login(signing_secret, signed)
+            return logout_csrf_token(signing_secret, found[0] if found else "")
+
         def get(self):  # shows a confirmation form; a GET never logs anybody out
             self.set_header("Cache-Control", "no-store")
             signed = self._signed()
-            self.write(logout_page(logout_csrf_token(signing_secret, signed) if cookie_user(signed) else None))
+            self.write(logout_page(self._csrf(signed) if cookie_user(signed) else None))
 
         def post(self):
             self.set_header("Cache-Control", "no-store")
@@ -543,9 +662,9 @@ def make_provider(users_file: Path | str, throttle: Throttle | None = None, secr
             if user is None:  # nothing to end (a cross-site POST arrives without the SameSite cookie)
                 return self.write(logout_page())
             sent = self.get_argument("csrf", "")
-            if not hmac.compare_digest(sent.encode(), logout_csrf_token(signing_secret, signed).encode()):
+            if not hmac.compare_digest(sent.encode(), self._csrf(signed).encode()):
                 self.set_status(403)
-                return self.write(logout_page(logout_csrf_token(signing_secret, signed)))
+                return self.write(logout_page(self._csrf(signed)))
             end_sessions(users_file, user.name)
             for c in (LOGIN_COOKIE, "id_token", "access_token", "is_guest"):
                 self.clear_cookie(c, path=config.cookie_path or "/")

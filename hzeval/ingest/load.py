@@ -206,7 +206,14 @@ def _load_one(con, plan: readers.FilePlan, limits: Limits, polars_only: frozense
     elif plan.format == "csv" and sqlpath.enabled() and fp.records is not None and plan.file not in polars_only:
         header, _ = readers.csv_header(plan.path, plan.file)
         sp = sqlpath.prepare_csv(
-            plan.path, header, plan.separator, fp.records, table, plan.mapping, limits.max_field_chars
+            plan.path,
+            header,
+            plan.separator,
+            fp.records,
+            table,
+            plan.mapping,
+            limits.max_field_chars,
+            fp.separator_at_line_end,
         )
     if sp is not None:
         _load_sql(con, plan, sp, limits, load_id, result)
@@ -273,6 +280,8 @@ def _load_sql(
     cols = ", ".join(table.names)
     csv = sp.total is not None
     try:
+        if sp.extra_fields and con.execute(sp.extra_fields, {"path": str(plan.path)}).fetchall()[0][0]:
+            raise CsvRefused(plan.file, "a row has more fields than the header")
         total = sqlpath.total_rows(con, sp, plan.path)
         if plan.unknown and (total or csv):  # as the polars path: its CSV reader yields a header-only frame
             result.warnings.append(f"忽略未知列 / ignored unknown columns: {clip(', '.join(map(str, plan.unknown)))}")

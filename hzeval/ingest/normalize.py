@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from hzeval.contract import TABLES, Column, Table, V, Vocabulary
+from hzeval.contract import CODE_PATTERN, EMAIL_PATTERN, TABLES, Column, Table, V, Vocabulary
 from hzeval.errors import ECHO_LIMIT, InputFileError, clip
 
 log = logging.getLogger(__name__)
@@ -29,6 +29,9 @@ R_NUMBER = "数字无法解析 / unparseable number"
 R_BOOL = "布尔值无法解析 / unparseable boolean"
 R_PERIOD = "期间无法解析（应为 2025Q3）/ unparseable period (expected e.g. 2025Q3)"
 R_CODE = "代码只能含字母、数字、- 和 _，至多 32 个字符 / code must be letters, digits, - or _, at most 32 characters"
+R_EMAIL = "邮箱格式无效（须为 name@example.gov.cn 形式）/ invalid mail address"
+#: the reason a value breaking a column's pattern gives
+R_PATTERN = {CODE_PATTERN: R_CODE, EMAIL_PATTERN: R_EMAIL}
 
 #: default for :func:`parse_frame`'s ``max_field_chars`` (see :mod:`hzeval.ingest.limits`)
 MAX_FIELD_CHARS = 100_000
@@ -546,7 +549,7 @@ def parse_frame(
         if col.pattern and col.name not in native:
             err = (
                 pl.when(~s_null & ~pl.col(f"__s__{col.name}").str.contains(col.pattern))
-                .then(pl.lit(R_CODE))
+                .then(pl.lit(R_PATTERN[col.pattern]))
                 .otherwise(err)
             )
         if col.required and col.default is None:

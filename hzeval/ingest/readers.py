@@ -457,6 +457,9 @@ class Fingerprint:
     #: part of one (UTF-8, no quote character, no carriage return outside a CRLF line end, no NUL):
     #: the files DuckDB's reader splits as polars' does when it reads this many rows (:mod:`.sqlpath`)
     records: int | None = None
+    #: CSV with ``records``: whether a line ends with the separator (an empty last field, or more
+    #: fields than the header that DuckDB's reader would drop: :func:`.sqlpath.prepare_csv` asks)
+    separator_at_line_end: bool = False
 
 
 def fingerprint(plan: FilePlan) -> Fingerprint:
@@ -478,6 +481,8 @@ def fingerprint(plan: FilePlan) -> Fingerprint:
 
     utf8, bom, first = True, False, True
     simple, newlines, tail, carry = True, 0, b"", b""
+    sep = plan.separator.encode("utf-8")
+    at_end, edge, needles = False, b"", (sep + b"\n", sep + b"\r")
     # sha256 runs beside the UTF-8 and line checks (hashlib lets go of the GIL on large buffers)
     with open(plan.path, "rb") as fh, ThreadPoolExecutor(1, thread_name_prefix="hzeval-sha") as pool:
         while chunk := fh.read(_CHUNK):
@@ -491,6 +496,11 @@ def fingerprint(plan: FilePlan) -> Fingerprint:
             if simple:
                 simple, tail = _one_record_a_line(tail, chunk)
                 newlines += chunk.count(b"\n")
+            if simple and not at_end:  # beside the hashing thread: a byte search, the CR one only with CRs
+                both = edge + chunk[: len(sep) + 1]
+                at_end = needles[0] in chunk or needles[0] in both
+                at_end = at_end or (b"\r" in both or b"\r" in chunk) and (needles[1] in chunk or needles[1] in both)
+                edge = chunk[-len(sep) :]
             hashing.result()
     utf8 = utf8 and not carry  # a character cut off by the end of the file
     if bom and not utf8:
@@ -498,7 +508,12 @@ def fingerprint(plan: FilePlan) -> Fingerprint:
     records = None
     if simple and utf8 and tail and not tail.endswith(b"\r"):  # tail: the last two bytes of a non-empty file
         records = newlines - 1 + (not tail.endswith(b"\n"))  # lines after the header's
-    return Fingerprint(sha.hexdigest(), "utf-8-sig" if bom else ("utf-8" if utf8 else "gb18030"), records=records)
+    return Fingerprint(
+        sha.hexdigest(),
+        "utf-8-sig" if bom else ("utf-8" if utf8 else "gb18030"),
+        records=records,
+        separator_at_line_end=at_end or edge == sep,
+    )
 
 
 def _utf8_part(data: bytes) -> tuple[bool, bytes]:

@@ -116,6 +116,9 @@ class SqlPlan:
     bare: str
     #: the number of rows, when the header pass knows it (CSV); else counted from the file
     total: int | None = None
+    #: CSV with a line ending in the separator: SQL counting the rows with more fields than the
+    #: header (DuckDB's reader drops trailing empty fields; polars refuses such a file)
+    extra_fields: str | None = None
 
     def _cell_plain(self, col: Column) -> str | None:
         """SQL true for a plain cell of ``col`` (None: every cell is plain)."""
@@ -235,6 +238,7 @@ def prepare_csv(
     table: Table,
     mapping: dict[str, str],
     max_field_chars: int,
+    separator_at_line_end: bool = True,
 ) -> SqlPlan | None:
     """The SQL plan for a CSV file, or None when it needs the polars path.
 
@@ -243,7 +247,10 @@ def prepare_csv(
     polars' split the same records into the same fields — on the separator and the line ends, with
     no quoting rule to interpret — so record i is line i + 2 both ways. The reader is strict (a row
     with too few or too many fields is an error, and the file then takes the polars path, which
-    judges it). Columns are read as text by position (``c0``, ``c1``…), never by the header's words."""
+    judges it) — except for trailing empty fields, which it drops: when a line ends with the
+    separator (``separator_at_line_end``, from the fingerprint), the plan counts the rows with more
+    fields than the header first (:attr:`SqlPlan.extra_fields`). Columns are read as text by
+    position (``c0``, ``c1``…), never by the header's words."""
     if records is None or len(set(header)) != len(header) or not header:
         return None
     names = {h: f"c{i}" for i, h in enumerate(header)}
@@ -255,6 +262,7 @@ def prepare_csv(
     if not source:
         return None
     columns = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names.values()) + "}"
+    extra = _extra_fields_sql(header, separator) if separator_at_line_end else None
     reader = (
         f"read_csv($path, header = true, auto_detect = false, columns = {columns}, delim = {_literal(separator)}, "
         "quote = '', escape = '', comment = '', strict_mode = true, null_padding = false, ignore_errors = false)"
@@ -269,6 +277,7 @@ def prepare_csv(
             line=f"{_ROW} + 1",
             bare=reader,
             total=records,
+            extra_fields=extra,
         )
     return SqlPlan(
         table,
@@ -279,6 +288,22 @@ def prepare_csv(
         line=None,
         bare=reader,
         total=records,
+        extra_fields=extra,
+    )
+
+
+def _extra_fields_sql(header: list[str], separator: str) -> str:
+    """SQL counting the rows with more fields than ``header``. DuckDB's reader ignores any number
+    of trailing empty fields (``a,b,c,,`` reads as 3 fields), where polars refuses the file; read
+    with one column more, padded, and with no text read as NULL, a row of exactly the header's
+    fields has NULL there, a row with one more field (empty or not) has text, and a row with still
+    more is an error (the caller refuses the file in both cases)."""
+    n = len(header)
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(n + 1)) + "}"
+    return (
+        f"select count(c{n}) from read_csv($path, header = true, auto_detect = false, columns = {columns}, "
+        f"delim = {_literal(separator)}, quote = '', escape = '', comment = '', strict_mode = true, "
+        f"null_padding = true, nullstr = {_literal(chr(10))}, ignore_errors = false)"
     )
 
 

@@ -14,7 +14,9 @@ addresses, which is what the tests use.
 
 from __future__ import annotations
 
+import email.errors
 import hashlib
+import http.client
 import ipaddress
 import json
 import os
@@ -22,13 +24,12 @@ import re
 import smtplib
 import socket
 import ssl
-import urllib.error
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 
+from hzeval.contract import EMAIL_PATTERN
 from hzeval.errors import ConfigError
 
 #: the robots' JSON message formats, recognised by host, else by the vendors' URL paths
@@ -37,10 +38,8 @@ ROBOT_PATHS = {"/cgi-bin/webhook/send": "wecom", "/robot/send": "dingtalk"}
 CHANNEL_ZH = {"email": "邮件", "wecom": "企业微信机器人", "dingtalk": "钉钉机器人"}
 #: 企业微信 markdown content is limited to 4096 bytes (UTF-8); 钉钉 accepts more, we keep one budget
 ROBOT_MAX_BYTES = 4000
-EMAIL_RE = re.compile(
-    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
-)
+#: the contract's address pattern (checked at load); :func:`valid_email` adds the lengths and the mail library
+EMAIL_RE = re.compile(EMAIL_PATTERN)
 TIMEOUT = 15
 
 
@@ -66,9 +65,18 @@ def is_loopback(host: str | None) -> bool:
 
 
 def valid_email(addr: str | None) -> bool:
-    if not addr:
+    """An address the mail library takes as it is: the contract's pattern (no encoded words, no
+    header syntax), at most 64 characters before the ``@`` and 254 in all, and parsed by
+    :mod:`email` back to exactly itself with no defect."""
+    if not addr or len(addr) > 254 or EMAIL_RE.fullmatch(addr) is None or len(addr.rsplit("@", 1)[0]) > 64:
         return False
-    return len(addr) <= 254 and EMAIL_RE.match(addr) is not None
+    try:
+        header = EmailMessage()
+        header["To"] = addr
+        parsed = header["To"]
+        return not parsed.defects and [a.addr_spec for a in parsed.addresses] == [addr]
+    except (ValueError, TypeError, IndexError, email.errors.MessageError):
+        return False
 
 
 def robot_kind(url: str | None) -> str | None:
@@ -213,16 +221,28 @@ class Mailer:
         cfg = self.config
         assert cfg is not None  # a connection is open only with a configuration (_open)
         msg = EmailMessage()
-        msg["Subject"] = " ".join(subject.split())
-        msg["From"] = formataddr(("公共数据督办", cfg.sender))
-        msg["To"] = to
-        msg["Message-ID"] = make_msgid(domain=cfg.sender.rsplit("@", 1)[1])
-        msg.set_content(text, charset="utf-8")
-        msg.add_alternative(html, subtype="html", charset="utf-8")
+        try:
+            msg["Subject"] = " ".join(subject.split())
+            msg["From"] = formataddr(("公共数据督办", cfg.sender))
+            msg["To"] = to
+            msg["Message-ID"] = make_msgid(domain=cfg.sender.rsplit("@", 1)[1])
+            msg.set_content(text, charset="utf-8")
+            msg.add_alternative(html, subtype="html", charset="utf-8")
+        except (ValueError, TypeError, IndexError, email.errors.MessageError) as exc:
+            # an address the mail library refuses fails this notice only, never the run's others
+            raise SendError(f"邮件无法生成（收件地址无效）/ cannot build the message: {type(exc).__name__}") from None
         try:
             refused = self._smtp.send_message(msg, to_addrs=[to])
         except smtplib.SMTPRecipientsRefused:
             raise SendError(f"邮件服务器拒收收件人 {to} / recipient refused") from None
+        except (ValueError, TypeError, UnicodeError, email.errors.MessageError) as exc:
+            # refused by smtplib (e.g. CR/LF in RCPT TO): end the half-begun transaction so the
+            # session stays usable for the others, or start a new one for the next
+            try:
+                self._smtp.rset()
+            except (OSError, smtplib.SMTPException):
+                self.close()
+            raise SendError(f"邮件无法发送（收件地址无效）/ message refused by smtplib: {type(exc).__name__}") from None
         except (OSError, smtplib.SMTPException) as exc:
             self.close()
             raise SendError(
@@ -243,28 +263,113 @@ class Mailer:
 # --------------------------------------------------------------------------- robots
 
 
+#: the robot's answer is read up to this many bytes; only its ``errcode`` (a number) is kept
+ROBOT_MAX_ANSWER = 65536
+
+
+def robot_address_allowed(ip: str, loopback_ok: bool) -> bool:
+    """Whether a robot may be reached at the resolved address ``ip``: a public unicast address, or,
+    only when the robot's URL itself names loopback (the tests' local robots), a loopback address.
+    Private, link-local, multicast, unspecified and reserved addresses are never reached, nor an
+    IPv4 address wrapped in IPv6 (``::ffff:127.0.0.1``) that would not pass on its own."""
+    try:
+        addr = ipaddress.ip_address(ip.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        addr = addr.ipv4_mapped
+    if loopback_ok:
+        return addr.is_loopback
+    return addr.is_global and not (
+        addr.is_multicast
+        or addr.is_private
+        or addr.is_loopback
+        or addr.is_link_local
+        or addr.is_unspecified
+        or addr.is_reserved
+    )
+
+
+def _resolve(host: str, port: int, label: str) -> str:
+    """The address to connect to, after every address the name resolves to was checked."""
+    loopback_ok = is_loopback(host)  # the loopback switch: http/https to 127.0.0.1, ::1 or localhost
+    try:
+        infos = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        raise SendError(f"无法解析机器人 {label} 的地址 / cannot resolve the robot's host") from None
+    ips = [str(info[4][0]) for info in infos]
+    if not ips or not all(robot_address_allowed(ip, loopback_ok) for ip in ips):
+        raise SendError(
+            f"机器人 {label} 的地址指向内网或保留地址，拒绝连接 / robot host resolves to a non-public address"
+        )
+    return ips[0]
+
+
+class _PinnedHTTP(http.client.HTTPConnection):
+    """An HTTP connection to the checked address ``ip`` (no second lookup: no DNS rebinding)."""
+
+    def __init__(self, host: str, port: int, ip: str):
+        super().__init__(host, port, timeout=TIMEOUT)
+        self._ip = ip
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self._ip, self.port), self.timeout)
+
+
+class _PinnedHTTPS(http.client.HTTPSConnection):
+    """An HTTPS connection to the checked address ``ip``, the certificate verified for ``host``."""
+
+    def __init__(self, host: str, port: int, ip: str):
+        self._ctx = ssl.create_default_context()
+        super().__init__(host, port, timeout=TIMEOUT, context=self._ctx)
+        self._ip = ip
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self._ip, self.port), self.timeout)
+        self.sock = self._ctx.wrap_socket(sock, server_hostname=self.host)
+
+
 def post_robot(url: str, payload: dict) -> None:
-    """POST a robot message; raise :class:`SendError` unless the robot answers ``errcode`` 0."""
+    """POST a robot message; raise :class:`SendError` unless the robot answers HTTP 200 with ``errcode`` 0.
+
+    No redirect is followed (a 3xx is a failure with its status), every address the host resolves
+    to is checked (:func:`robot_address_allowed`) and the connection goes to the checked address;
+    the robot's answer is never kept beyond its HTTP status and ``errcode``. One attempt: a failure
+    is retried by a later run after its backoff (:mod:`hzeval.notify.notices`)."""
     if robot_kind(url) is None:
         raise SendError("机器人地址无效（须为 https）/ invalid robot URL (https required)")
-    body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-    req = urllib.request.Request(
-        url, data=body, method="POST", headers={"Content-Type": "application/json; charset=utf-8"}
-    )
+    u = urllib.parse.urlsplit(url)
     label = robot_label(url)
+    host = u.hostname or ""
     try:
-        with urllib.request.urlopen(req, timeout=TIMEOUT) as resp:  # noqa: S310 - scheme checked above
-            raw = resp.read(65536)
-    except urllib.error.HTTPError as exc:
-        raise SendError(scrub(f"机器人 {label} 返回 HTTP {exc.code} / robot answered HTTP {exc.code}", url)) from None
-    except (urllib.error.URLError, OSError, socket.timeout) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise SendError(scrub(f"无法连接机器人 {label} / cannot reach robot: {reason}", url)) from None
+        port = u.port or (443 if u.scheme == "https" else 80)
+    except ValueError:
+        raise SendError("机器人地址无效（端口）/ invalid robot URL (port)") from None
+    ip = _resolve(host, port, label)
+    body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    target = (u.path or "/") + (f"?{u.query}" if u.query else "")
+    conn = _PinnedHTTPS(host, port, ip) if u.scheme == "https" else _PinnedHTTP(host, port, ip)
+    try:
+        conn.request("POST", target, body=body, headers={"Content-Type": "application/json; charset=utf-8"})
+        resp = conn.getresponse()
+        status = resp.status
+        raw = resp.read(ROBOT_MAX_ANSWER) if status == 200 else b""
+    except (OSError, http.client.HTTPException, ssl.SSLError) as exc:
+        reason = type(exc).__name__
+        raise SendError(f"无法连接机器人 {label} / cannot reach robot: {reason}") from None
+    finally:
+        conn.close()
+    if 300 <= status < 400:
+        raise SendError(
+            f"机器人 {label} 返回 HTTP {status}（不跟随重定向）/ robot answered HTTP {status} (redirect not followed)"
+        )
+    if status != 200:
+        raise SendError(f"机器人 {label} 返回 HTTP {status} / robot answered HTTP {status}")
     try:
         answer = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         raise SendError(f"机器人 {label} 的应答不是 JSON / robot answer is not JSON") from None
     code = answer.get("errcode") if isinstance(answer, dict) else None
     if code != 0:
-        msg = answer.get("errmsg") if isinstance(answer, dict) else None
-        raise SendError(scrub(f"机器人 {label} 拒收（errcode {code}：{msg}）/ robot refused the message", url))
+        shown = code if isinstance(code, int) and not isinstance(code, bool) and abs(code) < 10**9 else "?"
+        raise SendError(f"机器人 {label} 拒收（errcode {shown}）/ robot refused the message")

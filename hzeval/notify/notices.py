@@ -9,7 +9,8 @@ addresses and 企业微信 / 钉钉 robots) listing the items that recipient has
 Every attempt is a row in ``notices`` (status sent | failed), written right after the attempt.
 The ledger is the memory: an item, level and recipient with a ``sent`` row is never sent again;
 after a failure the recipient is retried on a later run, not before its ``next_attempt_at``
-(15 minutes doubling per consecutive failure, at most a day), and a run with failed or waiting
+(15 minutes doubling per consecutive failure, at most a day; a robot is no longer attempted after
+``ROBOT_MAX_FAILURES`` failures in a row), and a run with failed or waiting
 deliveries ends non-zero. ``dry_run`` composes everything and writes and sends nothing.
 """
 
@@ -58,11 +59,15 @@ log = logging.getLogger(__name__)
 
 BACKOFF_FIRST = dt.timedelta(minutes=15)
 BACKOFF_MAX = dt.timedelta(days=1)
+#: a robot failing this many times in a row is no longer attempted (a robot URL can point anywhere:
+#: retries are bounded); a corrected URL is a new recipient and starts afresh
+ROBOT_MAX_FAILURES = 5
 
 __all__ = [
     "NotifyResult",
     "Outcome",
     "contact_gaps",
+    "contact_problems",
     "notified_items",
     "publish_notified",
     "raise_for_failures",
@@ -79,7 +84,7 @@ def backoff(failures: int) -> dt.timedelta:
 @dataclass
 class Outcome:
     notice: Notice
-    status: str  # sent | failed | waiting | dry-run
+    status: str  # sent | failed | waiting | stopped | dry-run
     error: str | None = None
     next_attempt_at: dt.datetime | None = None
     postponed: int = 0  # items that did not fit in a robot message: listed next run
@@ -100,7 +105,7 @@ class NotifyResult:
 
     @property
     def ok(self) -> bool:
-        return not self.by_status("failed") and not self.by_status("waiting")
+        return not self.by_status("failed") and not self.by_status("waiting") and not self.by_status("stopped")
 
 
 # --------------------------------------------------------------------------- what to send
@@ -284,6 +289,9 @@ def send_notices(
                     escalation_article,
                 )
                 failures, next_at = failing.get((rcpt.channel, rcpt.recipient), (0, None))
+                if rcpt.channel != "email" and failures >= ROBOT_MAX_FAILURES:
+                    result.outcomes.append(Outcome(notice, "stopped"))
+                    continue
                 if next_at is not None and now < next_at:
                     result.outcomes.append(Outcome(notice, "waiting", next_attempt_at=next_at))
                     continue
@@ -415,6 +423,26 @@ def contact_gaps(con) -> list[tuple[str, str | None]]:
     return [(c, n) for c, n in rows]
 
 
+def contact_problems(con) -> list[tuple[str, str, str]]:
+    """Contacts that cannot be used (for ``validate``): (where, who, why). Rows of the latest load
+    of each contacts file that were rejected for their address (``rejects``), and loaded rows whose
+    address :func:`hzeval.notify.channels.valid_email` or :func:`robot_kind` refuses (loaded before
+    a rule existed, or too long)."""
+    out: list[tuple[str, str, str]] = []
+    if _has_table(con, "rejects") and _has_table(con, "loads"):
+        rows = con.execute("""
+            select r.file, r.line, r.column_name, r.reason from rejects r
+            where r.table_name = 'contacts' and r.column_name in ('email', 'webhook')
+              and r.load_id in (select max(load_id) from loads where table_name = 'contacts' group by file)
+            order by r.file, r.line
+        """).fetchall()
+        out += [(f"{Path(file).name} 第 {line} 行", column, reason) for file, line, column, reason in rows]
+    probe = NotifyResult(as_of=dt.datetime.min, dry_run=True)
+    _recipients(con, probe)
+    out += [(code, name, why) for code, name, why in probe.bad_contacts if why != "未填写邮箱或机器人地址"]
+    return out
+
+
 # --------------------------------------------------------------------------- summary
 
 
@@ -432,6 +460,9 @@ def summary_line(result: NotifyResult) -> str:
         parts.append(f"失败 {len(failed)} 条（已记录，下次运行重试）")
     if waiting:
         parts.append(f"待重试 {len(waiting)} 条（未到重试时间）")
+    stopped = result.by_status("stopped")
+    if stopped:
+        parts.append(f"停止重试 {len(stopped)} 条（机器人连续失败 {ROBOT_MAX_FAILURES} 次，请核对联系人）")
     postponed = sum(o.postponed for o in done)
     if postponed:
         parts.append(f"{postponed} 项超出机器人消息长度，下次列出")
@@ -445,7 +476,10 @@ def raise_for_failures(result: NotifyResult) -> None:
     if result.ok:
         return
     failed, waiting = len(result.by_status("failed")), len(result.by_status("waiting"))
+    stopped = len(result.by_status("stopped"))
+    tail_zh = f"、{stopped} 条停止重试" if stopped else ""
+    tail_en = f", {stopped} no longer retried" if stopped else ""
     raise NotifyError(
-        f"{failed} 条督办通知发送失败、{waiting} 条等待重试（见 notices 表）",
-        f"{failed} notice(s) failed and {waiting} wait for a retry (see the notices table)",
+        f"{failed} 条督办通知发送失败、{waiting} 条等待重试{tail_zh}（见 notices 表）",
+        f"{failed} notice(s) failed and {waiting} wait for a retry{tail_en} (see the notices table)",
     )

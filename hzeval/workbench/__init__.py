@@ -8,10 +8,12 @@ from hzeval.workbench.session import (
     lab_command,
     lab_environment,
     lab_kernel_env,
+    lab_token,
     open_inputs,
     open_previous,
     open_run,
     published_folder,
+    running_as_root,
 )
 
 __all__ = [
@@ -21,8 +23,10 @@ __all__ = [
     "lab_command",
     "lab_environment",
     "lab_kernel_env",
+    "lab_token",
     "open_inputs",
     "open_previous",
     "open_run",
     "published_folder",
+    "running_as_root",
 ]

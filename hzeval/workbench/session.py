@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,11 +30,12 @@ import polars as pl
 
 from hzeval import runs
 from hzeval.contract import TABLES
-from hzeval.errors import RunNotFoundError
+from hzeval.errors import ConfigError, RunNotFoundError
 from hzeval.store.published import LOAD_TABLES
 from hzeval.store.published import published_folder as find_folder
 from hzeval.util.frame import frame
 from hzeval.util.notebooks import Job
+from hzeval.util.secret import weak_secret
 
 
 def published_folder(published: str | os.PathLike | None = None) -> Path:
@@ -139,9 +141,27 @@ def lab_kernel_env() -> Path:
     return root
 
 
-def lab_command(notebooks: Path, port: int, address: str, token: str, browser: bool) -> list[str]:
+#: the variable a person sets to choose the lab's token (else one is generated)
+LAB_TOKEN_ENV = "HZEVAL_LAB_TOKEN"
+
+
+def lab_token(env=None) -> str:
+    """The lab's token: ``HZEVAL_LAB_TOKEN`` when set (at least 32 characters, not a placeholder:
+    :func:`hzeval.util.secret.weak_secret`), else 32 random bytes (64 hex characters)."""
+    env = os.environ if env is None else env
+    value = env.get(LAB_TOKEN_ENV, "")
+    if not value:
+        return secrets.token_hex(32)
+    weak = weak_secret(value)
+    if weak:
+        raise ConfigError(f"环境变量 {LAB_TOKEN_ENV} {weak[0]}", f"{LAB_TOKEN_ENV} is {weak[1]}")
+    return value
+
+
+def lab_command(notebooks: Path, port: int, address: str, browser: bool) -> list[str]:
     """The JupyterLab command line: ``notebooks`` as its root, bound to ``address`` (a port that is
-    taken is an error, not a silent move to another port), token required."""
+    taken is an error, not a silent move to another port). The token is not on it — any local user
+    reads a command line (``ps``) — but in the environment (:func:`lab_environment`)."""
     import sys
 
     return [
@@ -152,16 +172,24 @@ def lab_command(notebooks: Path, port: int, address: str, token: str, browser: b
         f"--ServerApp.ip={address}",
         f"--ServerApp.port={port}",
         "--ServerApp.port_retries=0",
-        f"--IdentityProvider.token={token}",
         f"--ServerApp.open_browser={browser}",
         "--MappingKernelManager.default_kernel_name=python3",
-        *(["--allow-root"] if os.geteuid() == 0 else []),
-    ]  # containers and CI run as root
+        *(["--allow-root"] if running_as_root() else []),
+    ]  # containers and CI run as root (hzeval lab warns)
 
 
-def lab_environment(published: Path) -> dict[str, str]:
-    """The environment JupyterLab and its kernels get: the published runs' folder and the hzeval kernel."""
+def running_as_root() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def lab_environment(published: Path, token: str) -> dict[str, str]:
+    """The environment JupyterLab and its kernels get: the published runs' folder, the hzeval
+    kernel and the token as ``JUPYTER_TOKEN`` (jupyter_server's ``IdentityProvider.token`` reads
+    it; a process's environment is readable by its own user only, unlike its arguments)."""
     env = dict(os.environ)
+    env.pop(LAB_TOKEN_ENV, None)
+    env.pop("JUPYTER_TOKEN_FILE", None)  # would not be read: JUPYTER_TOKEN wins, but keep one source
+    env["JUPYTER_TOKEN"] = token
     env["HZEVAL_PUBLISHED"] = str(Path(published).resolve())
     paths = [p for p in env.get("JUPYTER_PATH", "").split(os.pathsep) if p]
     env["JUPYTER_PATH"] = os.pathsep.join([str(lab_kernel_env()), *paths])
