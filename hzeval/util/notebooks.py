@@ -7,6 +7,7 @@ gallery) as :class:`Job` values; :mod:`hzeval.services` gathers them and runs th
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,10 +15,18 @@ from pathlib import Path
 KERNEL = "hzeval-python3"
 
 
+#: where an installed wheel puts the notebooks (pyproject's data-files)
+INSTALLED = Path(sys.prefix) / "share" / "hzeval" / "notebooks"
+
+
 def notebooks_dir() -> Path:
-    """The template notebooks: ``$HZEVAL_NOTEBOOKS``, else ``notebooks/`` of the source tree."""
+    """The template notebooks: ``$HZEVAL_NOTEBOOKS``, else ``notebooks/`` of the source tree (a checkout
+    or an editable install), else the installed wheel's copy."""
     env = os.environ.get("HZEVAL_NOTEBOOKS")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "notebooks"
+    if env:
+        return Path(env)
+    source = Path(__file__).resolve().parents[2] / "notebooks"
+    return source if (source / "agency_report.ipynb").is_file() else INSTALLED
 
 
 @dataclass
