@@ -10,7 +10,7 @@ PREV_AS_OF ?= 2025-01-06
 export HZEVAL_DB := $(DB)
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test venv dev sysdeps samples docs bench clean screenshots lab lab-screenshots
+.PHONY: help demo test venv dev sysdeps lock wheelhouse samples docs bench clean screenshots lab lab-screenshots
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -79,6 +79,14 @@ bench: venv ## run the benchmarks (S, M, L drops; BENCH_SIZES=S,M to skip L) and
 
 screenshots: dev ## dashboard pages (1440 and 390 px) and three reports → docs/screenshots/, with page timings
 	$(BIN)/python benchmarks/screenshots.py
+
+lock: ## regenerate requirements.lock: the runtime dependencies pinned, resolved in a fresh venv
+	rm -rf .lockvenv && $(PY) -m venv .lockvenv && .lockvenv/bin/pip install -q --upgrade pip
+	.lockvenv/bin/pip install -q . && .lockvenv/bin/pip freeze --exclude hzeval > requirements.lock
+	rm -rf .lockvenv
+
+wheelhouse: ## hzeval's wheel and every locked dependency's wheel in wheelhouse/ (offline install: README)
+	rm -rf wheelhouse && $(PY) -m pip wheel -q -w wheelhouse -c requirements.lock .
 
 clean: ## remove the venv, warehouses and rendered reports
 	rm -rf $(VENV) *.duckdb *.duckdb.wal reports/*/ .pytest_cache
