@@ -362,3 +362,16 @@ def test_a_deadline_without_days_is_refused_for_a_metric_that_needs_a_number(tmp
     with pytest.raises(SchemeError) as err:
         load_scheme(path)
     assert "vague.yaml" in str(err.value) and "deadlines.share_reply.days" in str(err.value)
+
+
+def test_a_profile_without_unit_counts_in_working_days(tmp_path):
+    """Issue 25 item 13: a profile written as DESIGN §5a shows (no `unit`) loads; the unit defaults to 个工作日,
+    as every deadline of the draft is counted in working days."""
+    data = yaml.safe_load(packaged_profile_path("huizhou-draft-2022").read_text(encoding="utf-8"))
+    del data["unit"]
+    path = tmp_path / "no-unit.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    profile = load_profile(str(path))
+    assert profile.unit == "个工作日"
+    # share_reply: 2 days in the draft -> "2 个工作日"
+    assert profile.period("share_reply") == "2 个工作日"

@@ -71,7 +71,8 @@ class DeadlineRule(Strict):
 
 class Profile(Strict):
     title: str = Field(min_length=1)
-    unit: str = Field(min_length=1)
+    #: how a length in working days is written; every deadline of the draft is counted in 工作日 (DESIGN §4)
+    unit: str = Field(default="个工作日", min_length=1)
     deadlines: dict[str, DeadlineRule]
     articles: dict[str, list[str]] = Field(default_factory=dict)
     #: articles cited for things that are not metrics (e.g. disputes, veto)
