@@ -168,7 +168,9 @@ RUN_INFO = {
 
 
 #: what a report says for an indicator that is not scored because there was nothing to measure
-NA_NOTES = {"collection_list_coverage": "未报送采集清单，本项不计"}
+#: (collection lists: only when no agency has one for the year; an agency without one while others have one
+#: fails its item "未报送采集清单", DESIGN §5b)
+NA_NOTES = {"collection_list_coverage": "本年度全市未报送采集清单，本项不计"}
 NA_NOTE = "本年度无可评估事项，本项不计"
 
 

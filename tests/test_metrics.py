@@ -710,16 +710,27 @@ def test_collection_list_coverage(reg):
         "A/婚姻状况": "fail",
         "A/身份证号": "ok",
         "C/网格编码": "fail",
+        # 第十五条 is a standing duty (DESIGN §5b): the city has lists, B submitted none -> one failed item;
+        # the authority Z is not charged
+        "B/(未报送采集清单)": "fail",
     }
     assert value(reg, "collection_list_coverage", "A")[:3] == (3, 6, 0.5)
     assert value(reg, "collection_list_coverage", "C")[:3] == (0, 1, 0.0)
-    # B submitted no list: nothing to measure (the indicator is excluded, reports say 未报送采集清单)
-    assert value(reg, "collection_list_coverage", "B")[:3] == (0, 0, None)
+    # B: 0 / 1 = 0 -- never better than A's 3 / 6 (issue 25: the agency with no list scored 100)
+    assert value(reg, "collection_list_coverage", "B")[:3] == (0, 1, 0.0)
     _, evidence = roll_up(reg, "r", 2025)
-    assert (
-        dict(zip(evidence["record_id"], evidence["reason"]))["A/电话"]
-        == "采集清单数据项“电话”（E6）未由本机构已发布资源编目"
-    )
+    reasons = dict(zip(evidence["record_id"], evidence["reason"]))
+    assert reasons["A/电话"] == "采集清单数据项“电话”（E6）未由本机构已发布资源编目"
+    assert reasons["B/(未报送采集清单)"] == "未报送采集清单"
+
+
+def test_collection_list_absent_in_the_whole_city_is_excluded(reg):
+    """With no collection list loaded for the year (A's is listed 2026-01-02, after the 2025 year end),
+    nobody is measured: nothing to measure, not a failure."""
+    snapshot(reg, "2025-12-31", {"resource_code": "R1"})
+    insert(reg, "collection_list", {"agency_code": "A", "item_name": "姓名", "listed_at": "2026-01-02"})
+    assert run(reg, "collection_list_coverage") == {}
+    assert value(reg, "collection_list_coverage", "B")[:3] == (0, 0, None)
 
 
 def test_one_source_conflicts(reg):

@@ -265,7 +265,7 @@ def test_ungraded_unit_has_no_rank_and_na_indicator_says_why(run_wh):
         "project_gate": "本年度无可评估事项，本项不计",
         "out_of_scope_calls": None,
     }
-    assert present.NA_NOTES["collection_list_coverage"] == "未报送采集清单，本项不计"
+    assert present.NA_NOTES["collection_list_coverage"] == "本年度全市未报送采集清单，本项不计"
 
 
 def test_deadline_and_when_expressions_match_the_scalar_vocabulary():

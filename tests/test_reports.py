@@ -62,7 +62,7 @@ def test_every_metric_has_a_suggestion():
 
 def test_sample_grades_are_credible(warehouse):
     """Issue 11 on the sample drop: an empty catalogue is never 优秀/良好, 参照执行 units are not graded,
-    the veto names its incident and basis, an absent collection list is said to be not counted."""
+    the veto names its incident and basis, an absent collection list scores 0 (第十五条 is a standing duty)."""
     import polars as pl
 
     _, pub = warehouse
@@ -89,7 +89,9 @@ def test_sample_grades_are_credible(warehouse):
     assert g["HZ009"][3].startswith(
         "一票否决：IN-2025-001（2025-08-14 数据泄露），依据《惠州市2025年度公共数据管理评估方案》"
     )
-    assert ind["note"].to_list() == ["未报送采集清单，本项不计"] and ind["points"].to_list() == [None]
+    # issue 25 item 1: 第十五条 is a standing duty; other agencies have lists, so HZ025's absent list scores 0
+    # (it was "本项不计" before DESIGN §5b)
+    assert ind["note"].to_list() == [None] and ind["points"].to_list() == [0.0]
     # the bulletin's distribution counts graded agencies only; its ranking puts 参照执行 after them, unranked
     assert sum(dist["合计"]) == sum(1 for v in g.values() if v[1])
     assert agencies.filter(~agencies["graded"])["agency_code"].to_list() == ["HZ013", "HZ029"]

@@ -236,13 +236,16 @@ left join first_review as f using (event_id);
 -- kind: rate
 -- charged_to: agency
 -- obligation: event
--- doc: 采集清单所列数据项已由本机构已发布资源编目（未报送采集清单的，本项不计）
+-- doc: 采集清单所列数据项已由本机构已发布资源编目（全市已报送采集清单的，未报送的机构本项为 0）
 -- suggestion: 对照本机构采集清单（{article}），将清单所列数据项编入本机构公共数据资源目录并发布。
 -- ok_when: a collection-list item (listed_at on or before year end, or undated) is catalogued by a
 --     resource the agency provides, published in the year's snapshot: by item_code in the snapshot's
---     catalog_items when given, else by resource_code, else by item_name; an agency with no list has
---     no items (excluded: "未报送采集清单，本项不计")
--- grain: one row per item on an agency's collection list, charged to that agency
+--     catalog_items when given, else by resource_code, else by item_name. Compiling the list is every
+--     agency's standing duty: once any agency's list is loaded for the year, an agency (not the authority)
+--     without one is one failed item "未报送采集清单" (scores 0); with no list in the city the
+--     indicator is excluded
+-- grain: one row per item on an agency's collection list, charged to that agency; one row per agency
+--     without a list when the city has loaded any
 with listed as (
     select agency_code, item_name, item_code, resource_code, listed_at
     from collection_list
@@ -284,7 +287,22 @@ select
     null::timestamp as done_at,
     null::double as num,
     null::double as den
-from matched;
+from matched
+union all
+-- 第十五条 "应当根据本机构的职责分工编制公共数据采集清单": a standing duty once the city has lists at all
+select
+    g.agency_code,
+    'collection_list' as record_table,
+    g.agency_code || '/(未报送采集清单)' as record_id,
+    'fail' as status,
+    '未报送采集清单' as reason,
+    null::timestamp as due_at,
+    null::timestamp as done_at,
+    null::double as num,
+    null::double as den
+from stg_graded_agencies as g
+where exists (select 1 from listed)
+  and g.agency_code not in (select agency_code from listed where agency_code is not null);
 
 -- metric: one_source_conflicts
 -- name: 一数多源冲突数
