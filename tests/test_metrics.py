@@ -121,6 +121,58 @@ def test_share_reply_deadlines_on_holiday_edges(reg):
     assert value(reg, "share_reply_timeliness", "A") == (3, 5, 0.6, 2)
 
 
+def test_share_type_is_the_one_in_force_at_submission(reg):
+    """DESIGN §5b: an application without its own share type takes its resource's in the snapshot in force at
+    submission (latest on or before the day, else the earliest after it); never the year-end snapshot."""
+    cond = dict(share_type="有条件共享", share_condition="c", share_basis="b")
+    snapshot(reg, "2025-04-30", {"resource_code": "RM", **cond})
+    snapshot(
+        reg,
+        "2025-12-31",
+        {"resource_code": "RM", "share_type": "无条件共享"},  # RM became 无条件共享 by year end
+        {"resource_code": "RN", **cond},  # RN is first catalogued at year end
+        {"resource_code": "RU", "share_type": "无条件共享"},
+    )
+    app = dict(applicant_code="B", provider_code="A", share_type=None)
+    insert(
+        reg,
+        "share_applications",
+        # the issue's case: Tue 05-06 + 2 wd = Wed 05-07, Thu 05-08 -> due end of 05-08; answered 05-20 -> late
+        # (05-01..05 were holidays, so the 04-30 snapshot is the one in force on 05-06)
+        {
+            **app,
+            "application_id": "M1",
+            "resource_code": "RM",
+            "submitted_at": "2025-05-06 10:00",
+            "replied_at": "2025-05-20 10:00",
+        },
+        # RM on 12-31 itself: the 12-31 snapshot is in force -> 无条件共享, not measured
+        {**app, "application_id": "M2", "resource_code": "RM", "submitted_at": "2025-12-31 10:00"},
+        # RN has no snapshot on or before 06-03: the earliest after it (12-31) -> 有条件共享;
+        # Tue 06-03 + 2 wd = 06-04, 06-05 (06-02 was the 端午 holiday) -> due end of 06-05; replied 06-05 -> ok
+        {
+            **app,
+            "application_id": "N1",
+            "resource_code": "RN",
+            "submitted_at": "2025-06-03 10:00",
+            "replied_at": "2025-06-05 18:00",
+        },
+        # the application's own share type wins over the snapshot
+        {
+            **app,
+            "application_id": "U1",
+            "resource_code": "RU",
+            "share_type": "有条件共享",
+            "submitted_at": "2025-06-03 10:00",
+            "replied_at": "2025-06-04 10:00",
+        },
+    )
+    got = run(reg, "share_reply_timeliness")
+    assert {k: v[0] for k, v in got.items()} == {"M1": "late", "N1": "ok", "U1": "ok"}
+    assert got["M1"][2] == T("2025-05-09 00:00")
+    assert got["N1"][2] == T("2025-06-06 00:00")
+
+
 def test_open_item_exactly_at_deadline_is_pending_then_late(reg):
     insert(
         reg,
@@ -901,7 +953,8 @@ def test_open_plan_due_by_scheme_date(reg):
 
 
 def test_open_replies_agreements_foreign_data(reg):
-    snapshot(reg, "2025-12-31", {"resource_code": "RA"}, {"resource_code": "RB", "provider_code": "B"})
+    cond = dict(open_type="有条件开放", open_basis="b")
+    snapshot(reg, "2025-12-31", {"resource_code": "RA", **cond}, {"resource_code": "RB", "provider_code": "B", **cond})
     base = dict(agency_code="A", submitted_at="2025-09-26 09:00")
     insert(
         reg,
@@ -927,8 +980,45 @@ def test_open_replies_agreements_foreign_data(reg):
     assert value(reg, "open_catalog_foreign_data", "A")[3] == 1
 
 
+def test_open_application_rules_reach_conditionally_open_data_only(reg):
+    """第三十七条 covers applications "获取有条件开放类数据" (DESIGN §5b): the open type is the resource's in the
+    snapshot in force at submission (latest on or before the submission day, else the earliest after it)."""
+    snapshot(reg, "2025-06-30", {"resource_code": "RC", "open_type": "有条件开放", "open_basis": "b"})
+    # year end: RC became 无条件开放 -- not the type its applications were made under
+    snapshot(
+        reg,
+        "2025-12-31",
+        {"resource_code": "RC", "open_type": "无条件开放"},
+        {"resource_code": "RU", "open_type": "无条件开放"},
+        {"resource_code": "RL", "open_type": "有条件开放", "open_basis": "b"},
+    )
+    base = dict(agency_code="A", submitted_at="2025-09-26 09:00", replied_at="2025-11-05 10:00", decision="同意")
+    insert(
+        reg,
+        "open_applications",
+        # the issue's case: 无条件开放 data, Fri 09-26 + 20 wd = end of 10-30 (10-01..08 off, Sat 10-11 worked);
+        # answered 11-05 with no agreement -- 第三十七条 does not reach it: no reply, agreement or refusal item
+        {**base, "open_app_id": "U1", "resource_code": "RU"},
+        {**base, "open_app_id": "U2", "resource_code": "RU", "decision": "拒绝"},
+        # RC was 有条件开放 in the 06-30 snapshot in force on 09-26 -> counted: answered 11-05 > end of 10-30 -> late;
+        # approved without agreement -> fail
+        {**base, "open_app_id": "C1", "resource_code": "RC"},
+        # RL first appears in the 12-31 snapshot (none on or before 09-26): the earliest after it -> 有条件开放;
+        # refused without a reason -> fail
+        {**base, "open_app_id": "L1", "resource_code": "RL", "decision": "拒绝"},
+        # a resource in no snapshot: its open type is unknown, 第三十七条 is not shown to reach it
+        {**base, "open_app_id": "N1", "resource_code": "RN"},
+    )
+    got = run(reg, "open_reply_timeliness")
+    assert {k: v[0] for k, v in got.items()} == {"C1": "late", "L1": "late"}
+    assert got["C1"][2] == T("2025-10-31 00:00")
+    assert {k: v[0] for k, v in run(reg, "open_agreement").items()} == {"C1": "fail"}
+    assert {k: v[0] for k, v in run(reg, "open_refusal_reason").items()} == {"L1": "fail"}
+
+
 def test_open_refusal_states_a_reason(reg):
     """第三十七条: 未通过审核的，要明确理由."""
+    snapshot(reg, "2025-12-31", {"resource_code": "RA", "open_type": "有条件开放", "open_basis": "b"})
     base = dict(agency_code="A", resource_code="RA", submitted_at="2025-09-26 09:00", replied_at="2025-10-20 10:00")
     insert(
         reg,

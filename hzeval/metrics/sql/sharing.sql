@@ -11,7 +11,7 @@
 -- doc: 有条件共享申请在规定期限内答复
 -- suggestion: 有条件共享申请应在 {deadline}内答复，建议指定专人值守申请受理（{article}）。
 -- ok_when: replied_at within the share_reply deadline of submitted_at (share type from the
---     application, else from the snapshot)
+--     application, else from the snapshot in force at submission)
 -- grain: one row per 有条件共享 application in the catalogue submitted in the year, charged to the
 --     provider
 with apps as (
@@ -23,11 +23,11 @@ with apps as (
         wd_due_at(a.submitted_at, r.days) as due_at,
         r.profile, r.article, r.period
     from share_applications as a
-    left join stg_snapshot as s using (resource_code)
+    left join stg_share_app_type as t using (application_id)
     -- the rule in force on the trigger day (DESIGN §5a)
     join rule_deadlines as r
       on r.key = 'share_reply' and cast(a.submitted_at as date) >= r.valid_from and cast(a.submitted_at as date) < r.valid_to
-    where coalesce(a.share_type, s.share_type) = '有条件共享'
+    where t.share_type = '有条件共享'
       and coalesce(a.in_catalog, true)
       and a.submitted_at >= $year_start and a.submitted_at < $year_end and a.submitted_at <= $as_of
 )
@@ -67,10 +67,10 @@ with apps as (
         wd_due_at(a.replied_at, r.days) as due_at,
         r.profile, r.article, r.period
     from share_applications as a
-    left join stg_snapshot as s using (resource_code)
+    left join stg_share_app_type as t using (application_id)
     join rule_deadlines as r
       on r.key = 'share_implement' and cast(a.replied_at as date) >= r.valid_from and cast(a.replied_at as date) < r.valid_to
-    where coalesce(a.share_type, s.share_type) = '有条件共享'
+    where t.share_type = '有条件共享'
       and coalesce(a.in_catalog, true)
       and a.decision in ('同意', '部分同意')
       and a.replied_at >= $year_start and a.replied_at < $year_end and a.replied_at <= $as_of
@@ -210,12 +210,12 @@ from grants;
 with grants as (
     select
         a.application_id, a.applicant_code, a.resource_code, a.valid_until,
-        case when coalesce(a.share_type, s.share_type) = '无条件共享' then a.submitted_at
+        case when t.share_type = '无条件共享' then a.submitted_at
              else coalesce(a.replied_at, a.submitted_at) end as granted_at
     from share_applications as a
-    left join stg_snapshot as s using (resource_code)
+    left join stg_share_app_type as t using (application_id)
     where a.resource_code is not null
-      and (coalesce(a.share_type, s.share_type) = '无条件共享' or a.decision in ('同意', '部分同意'))
+      and (t.share_type = '无条件共享' or a.decision in ('同意', '部分同意'))
 ),
 live_grants as (
     select * from grants where granted_at <= $as_of
