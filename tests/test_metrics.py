@@ -6,6 +6,7 @@ working days; 2025-10-01..08 holidays; 2026-01-01..03 holidays; 2026-01-04 (Sun)
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -26,6 +27,15 @@ def T(s: str) -> dt.datetime:
 def run(con, metric: str, as_of: dt.datetime = AS_OF, year: int = 2025) -> dict[str, tuple]:
     """record_id -> (status, agency, due_at, done_at) for one metric."""
     compute_items(con, Window.for_year(year, as_of, SCHEME), metric_ids=[metric])
+    rows = con.execute(
+        "select record_id, status, agency_code, due_at, done_at from metric_items where metric_id = $m", {"m": metric}
+    ).fetchall()
+    return {r[0]: (r[1], r[2], r[3], r[4]) for r in rows}
+
+
+def run_in(con, metric: str, window: Window) -> dict[str, tuple]:
+    """As :func:`run`, with a window whose scheme parameters a test changed (``dataclasses.replace``)."""
+    compute_items(con, window, metric_ids=[metric])
     rows = con.execute(
         "select record_id, status, agency_code, due_at, done_at from metric_items where metric_id = $m", {"m": metric}
     ).fetchall()
@@ -397,6 +407,40 @@ def test_usage_feedback_per_active_quarter(reg):
     # at 2025-08-01 only Q1 and Q2 have ended: F1 has both, F2 is not active yet, F3 still ok
     got = run(reg, "usage_feedback", as_of=T("2025-08-01 00:00"))
     assert {k: v[0] for k, v in got.items()} == {"F1": "ok", "F3": "ok"}
+    # 第二十三条 says only 定期: the period is the scheme's feedback_period. Half-yearly (6 months): F1 is
+    # active in H1 and H2 and has quarterly feedback in both (Q1/Q2 -> H1, Q3 -> H2) -> ok; F2 (from 11-01)
+    # is active in H2 only, its Q4 feedback covers it -> ok; F3 (to 03-31) H1 -> Q1 feedback -> ok
+    half = dataclasses.replace(Window.for_year(2025, AS_OF, SCHEME), feedback_months=6)
+    assert {k: v[0] for k, v in run_in(reg, "usage_feedback", half).items()} == {"F1": "ok", "F2": "ok", "F3": "ok"}
+    reg.execute("delete from share_feedback where application_id = 'F1' and period in ('2025Q1', '2025Q2')")
+    got = run_in(reg, "usage_feedback", half)
+    assert got["F1"][0] == "fail"
+    _, evidence = roll_up(reg, "r", 2025)
+    assert dict(zip(evidence["record_id"], evidence["reason"]))["F1"] == "未反馈使用情况：2025H1"
+    # yearly: one period; F1's Q3 feedback covers 2025 -> ok
+    year = dataclasses.replace(Window.for_year(2025, AS_OF, SCHEME), feedback_months=12)
+    assert run_in(reg, "usage_feedback", year)["F1"][0] == "ok"
+
+
+def test_feedback_period_and_realtime_are_scheme_parameters(tmp_path):
+    """DESIGN §5b: 实时 (as 每日 by default) and the usage-feedback period (季度 by default) are the scheme's."""
+    import yaml
+
+    from hzeval.assessment.scheme import default_scheme_path
+    from hzeval.errors import SchemeError
+
+    assert (SCHEME.realtime_as, SCHEME.feedback_period, SCHEME.feedback_months) == ("每日", "季度", 3)
+    data = yaml.safe_load(default_scheme_path(2025).read_text(encoding="utf-8"))
+    data.update(realtime_as="每周", feedback_period="半年")
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    scheme = load_scheme(path)
+    window = Window.for_year(2025, AS_OF, scheme)
+    assert (window.realtime_as, window.feedback_months) == ("每周", 6)
+    data["feedback_period"] = "每月"  # share_feedback.period is a quarter: months cannot be judged
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(SchemeError, match="feedback_period"):
+        load_scheme(path)
 
 
 def test_objection_ten_working_days(reg):
@@ -933,6 +977,49 @@ def test_update_timeliness_periods(reg):
     got = run(reg, "update_timeliness", as_of=T("2025-08-15 00:00"))
     assert sorted(got) == [f"M 2025-{m:02d}" for m in range(3, 8)]
     assert [k for k, v in got.items() if v[0] == "fail"] == ["M 2025-06"]
+
+
+def test_update_timeliness_counts_shared_resources_and_realtime_by_scheme(reg):
+    """第十九条 "对本机构共享的公共数据进行更新": 无条件/有条件共享 resources only; 实时 counted as the scheme says."""
+    snapshot(
+        reg,
+        "2025-12-31",
+        # 实时, published Mon 12-22: as 每日 the days 12-22..12-31 (10 periods) have ended by the year end
+        {"resource_code": "RT", "update_frequency": "实时", "published_date": "2025-12-22"},
+        {"resource_code": "RC", "update_frequency": "每月", "published_date": "2025-12-01", "share_type": "有条件共享"},
+        # 不予共享: not measured, though it was never aggregated
+        {"resource_code": "RN", "update_frequency": "每月", "published_date": "2025-01-01", "share_type": "不予共享"},
+    )
+    ok = dict(agency_code="A", status="成功")
+    insert(
+        reg,
+        "aggregation_log",
+        # RT aggregated on Sat 12-27 only; RC in December
+        {
+            **ok,
+            "job_id": "t1",
+            "resource_code": "RT",
+            "started_at": "2025-12-27 01:00",
+            "finished_at": "2025-12-27 02:00",
+        },
+        {
+            **ok,
+            "job_id": "c1",
+            "resource_code": "RC",
+            "started_at": "2025-12-10 01:00",
+            "finished_at": "2025-12-10 02:00",
+        },
+    )
+    got = run(reg, "update_timeliness")
+    assert not [k for k in got if k.startswith("RN ")]
+    # daily: 10 days, 1 with a success (12-27) -> 1/10; RC December ok -> 1/1; pooled 2/11
+    assert sorted(k for k in got if k.startswith("RT ")) == [f"RT 2025-12-{d}" for d in range(22, 32)]
+    assert value(reg, "update_timeliness", "A")[:2] == (2, 11)
+    # the scheme counts 实时 as 每周: weeks of Mon 12-22 (has 12-27 -> ok) and Mon 12-29 (ends 2026-01-04,
+    # after the year end -> not yet a period); RC 1/1 -> 2/2
+    weekly = dataclasses.replace(Window.for_year(2025, AS_OF, SCHEME), realtime_as="每周")
+    got = run_in(reg, "update_timeliness", weekly)
+    assert {k: v[0] for k, v in got.items()} == {"RT 2025-W52": "ok", "RC 2025-12": "ok"}
 
 
 # ------------------------------------------------------------------ 第三十六、三十七条 open data

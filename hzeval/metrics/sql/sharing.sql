@@ -309,24 +309,27 @@ where cross_level
 -- kind: rate
 -- charged_to: applicant
 -- obligation: event
--- doc: 获批授权在有效的每个季度提交使用情况反馈
--- suggestion: 按季度提交共享数据使用情况反馈，建议纳入季度工作台账（{article}）。
--- ok_when: a share_feedback row for every quarter the grant was active (approved before the
---     quarter's end, valid_until empty or ≥ quarter start), submitted ≤ T
--- grain: one row per approved grant active in at least one quarter of the year that ended by
+-- doc: 获批授权在有效的每个反馈期间（评估方案确定，默认季度）提交使用情况反馈
+-- suggestion: 定期向数源部门、公共数据主管部门反馈共享数据使用情况（{article}），反馈期间按年度评估方案执行，建议纳入工作台账。
+-- ok_when: a share_feedback row for every feedback period the grant was active (approved before the
+--     period's end, valid_until empty or ≥ period start), submitted ≤ T. The period is the scheme's
+--     feedback_period (季度 by default, 半年 or 年): a feedback for any quarter inside it counts
+-- grain: one row per approved grant active in at least one feedback period of the year that ended by
 --     min(year end, as-of), charged to the applicant
 with quarters as (
     select
         q,
-        $year_start + to_months(3 * (q - 1)) as q_start,
-        $year_start + to_months(3 * q) as q_end
+        $year_start + to_months($feedback_months * (q - 1)) as q_start,
+        $year_start + to_months($feedback_months * q) as q_end
     from range(1, 5) as t(q)
+    where q * $feedback_months <= 12
 ),
 active as (
     select
         g.application_id,
         g.applicant_code,
-        strftime($year_start, '%Y') || 'Q' || q.q as period,
+        strftime($year_start, '%Y') || case $feedback_months when 3 then 'Q' || q.q
+                                                         when 6 then 'H' || q.q else '' end as period,
         q.q_end
     from share_applications as g
     join quarters as q
@@ -337,7 +340,13 @@ active as (
       and q.q_end <= $cutoff
 ),
 feedback as (
-    select distinct application_id, period
+    -- a feedback is labelled with a quarter (YYYYQn): it covers the feedback period holding that quarter
+    select distinct
+        application_id,
+        substr(period, 1, 4) || case $feedback_months
+            when 3 then substr(period, 5, 2)
+            when 6 then case when substr(period, 6, 1) in ('1', '2') then 'H1' else 'H2' end
+            else '' end as period
     from share_feedback
     where submitted_at <= $as_of
 ),
