@@ -222,8 +222,21 @@ def test_refusal_basis_grant_minimality_cross_level(reg):
     insert(
         reg,
         "share_applications",
-        {**base, "application_id": "R1", "decision": "拒绝", "refusal_basis": "《数据安全法》第X条"},
-        {**base, "application_id": "R2", "decision": "拒绝"},
+        {
+            **base,
+            "application_id": "R1",
+            "share_type": "有条件共享",
+            "decision": "拒绝",
+            "refusal_basis": "《数据安全法》第X条",
+        },
+        {**base, "application_id": "R2", "share_type": "有条件共享", "decision": "拒绝"},
+        # 第二十四条 "拒绝共享的，应当提供…依据" sits in the 有条件共享 paragraph (DESIGN §5b): a refusal of a
+        # 不予共享 resource's application (basis filed in the catalogue) and one of a 无条件共享 resource
+        # (unconditional_refusals) are not refusal_basis items, with or without a basis
+        {**base, "application_id": "R3", "share_type": "不予共享", "decision": "拒绝"},
+        {**base, "application_id": "R4", "share_type": "无条件共享", "decision": "拒绝"},
+        # share type unknown (no own type, resource in no snapshot): not shown to be 有条件共享
+        {**base, "application_id": "R5", "decision": "拒绝"},
         {
             **base,
             "application_id": "G1",
@@ -239,6 +252,7 @@ def test_refusal_basis_grant_minimality_cross_level(reg):
         {**base, "application_id": "X3", "cross_level": False},
     )
     assert {k: v[0] for k, v in run(reg, "refusal_basis").items()} == {"R1": "ok", "R2": "fail"}
+    assert value(reg, "refusal_basis", "A")[:3] == (1, 2, 0.5)
     assert {k: v[0] for k, v in run(reg, "grant_minimality").items()} == {"G1": "ok", "G2": "fail"}
     got = run(reg, "cross_level_filing")
     assert {k: (v[0], v[1]) for k, v in got.items()} == {"X1": ("ok", "B"), "X2": ("fail", "B")}

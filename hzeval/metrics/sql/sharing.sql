@@ -98,21 +98,26 @@ from apps;
 -- obligation: event
 -- doc: 拒绝共享提供法律、法规、规章依据
 -- suggestion: 拒绝共享须说明法律、法规、规章依据，补正已拒绝申请的依据（{article}）。
--- ok_when: refusal_basis filled
--- grain: one row per refused application replied in the year, charged to the provider
+-- ok_when: refusal_basis filled; only refusals of 有条件共享 applications (share type at submission,
+--     stg_share_app_type): a 不予共享 resource's basis is filed in the catalogue (catalog_share_basis), a
+--     无条件共享 one may not be refused (unconditional_refusals)
+-- grain: one row per refused 有条件共享 application replied in the year, charged to the provider
 select
-    provider_code as agency_code,
+    a.provider_code as agency_code,
     'share_applications' as record_table,
-    application_id as record_id,
-    case when nullif(trim(refusal_basis), '') is not null then 'ok' else 'fail' end as status,
+    a.application_id as record_id,
+    case when nullif(trim(a.refusal_basis), '') is not null then 'ok' else 'fail' end as status,
     '拒绝共享未提供法律、法规、规章依据' as reason,
     null::timestamp as due_at,
-    replied_at as done_at,
+    a.replied_at as done_at,
     null::double as num,
     null::double as den
-from share_applications
-where decision = '拒绝'
-  and replied_at >= $year_start and replied_at < $year_end and replied_at <= $as_of;
+from share_applications as a
+join stg_share_app_type as t using (application_id)
+where t.share_type = '有条件共享'
+  and coalesce(a.in_catalog, true)
+  and a.decision = '拒绝'
+  and a.replied_at >= $year_start and a.replied_at < $year_end and a.replied_at <= $as_of;
 
 -- metric: demand_confirmation_timeliness
 -- name: 目录外需求确认及时率
