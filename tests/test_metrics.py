@@ -572,6 +572,143 @@ def test_objection_notification_with_a_profile_deadline(reg, tmp_path):
     ]
 
 
+def _two_profile_scheme(tmp_path, **deadlines) -> object:
+    """The 2025 scheme with the draft until 2025-09-30 and, from 2025-10-01, the draft with ``deadlines`` changed."""
+    import pathlib
+
+    import yaml
+
+    from hzeval.rules import packaged_profile_path
+
+    prof = yaml.safe_load(packaged_profile_path("huizhou-draft-2022").read_text(encoding="utf-8"))
+    prof["title"] = "测试规则（2025-10-01 起）"
+    prof["deadlines"].update(deadlines)
+    (tmp_path / "oct.yaml").write_text(yaml.safe_dump(prof, allow_unicode=True), encoding="utf-8")
+    data = yaml.safe_load(pathlib.Path(SCHEME.source).read_text(encoding="utf-8"))
+    data["rules"] = [
+        {"profile": "huizhou-draft-2022", "from": "2022-01-01"},
+        {"profile": "./oct.yaml", "from": "2025-10-01"},
+    ]
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return load_scheme(tmp_path / "s.yaml")
+
+
+def test_objection_notification_profile_is_the_one_in_force_on_resolution(reg, tmp_path):
+    """第二十八条: the notification is triggered by the resolution, so its deadline comes from the profile in force
+    on resolved_at (DESIGN §5b), not on raised_at."""
+    scheme = _two_profile_scheme(
+        tmp_path, objection_notify={"days": 3, "article": "第二十八条", "text": "3 个工作日内告知异议申请人"}
+    )
+    base = dict(resource_code="R1", provider_code="A", raised_by="数据主体", received_by="C", outcome="更正")
+    insert(
+        reg,
+        "objections",
+        # raised Fri 09-26 under the draft (及时, no number); resolved Thu 10-09 under the 3-day profile:
+        # 10-10, Sat 10-11 (调休, worked), Mon 10-13 -> due end of 10-13; told 10-14 -> late
+        # (under the raised_at profile it would have been on time: the draft sets no number)
+        {
+            **base,
+            "objection_id": "N1",
+            "raised_at": "2025-09-26 09:00",
+            "resolved_at": "2025-10-09 10:00",
+            "notified_at": "2025-10-14 09:00",
+        },
+        # raised and resolved under the draft (resolved Tue 09-30): no number -> told at any time by T -> ok
+        {
+            **base,
+            "objection_id": "N2",
+            "raised_at": "2025-09-26 09:00",
+            "resolved_at": "2025-09-30 10:00",
+            "notified_at": "2025-10-20 09:00",
+        },
+    )
+    got = run_in(reg, "objection_notification", Window.for_year(2025, AS_OF, scheme))
+    assert {k: v[0] for k, v in got.items()} == {"N1": "late", "N2": "ok"}
+    assert got["N1"][2] == T("2025-10-14 00:00") and got["N2"][2] is None
+
+
+def test_data_subject_objections_are_timed_by_their_own_paragraph(reg, tmp_path):
+    """第二十八条 has two paragraphs, two deadline keys: `objection` (使用机构 -> 数源部门, 第一款) and
+    `objection_subject` (数据主体 -> the receiving agency, 第二十八条第二款); each item quotes its own."""
+    scheme = _two_profile_scheme(
+        tmp_path,
+        objection_subject={"days": 5, "article": "第二十八条第二款", "text": "5 个工作日内完成数据校核（测试文本）"},
+    )
+    base = dict(resource_code="R1", provider_code="A", raised_at="2025-10-09 09:00", resolved_at="2025-10-17 10:00")
+    insert(
+        reg,
+        "objections",
+        # Thu 10-09 + 5 wd: 10-10, Sat 10-11 (worked), 10-13, 10-14, 10-15 -> due end of 10-15; resolved 10-17 -> late
+        {**base, "objection_id": "S1", "raised_by": "数据主体", "received_by": "C", "outcome": "确认"},
+        # 使用机构: 10 wd: 10-10, 11, 13, 14, 15, 16, 17, 20, 21, 22 -> due end of 10-22; resolved 10-17 -> ok
+        {**base, "objection_id": "U1", "raised_by": "使用机构"},
+    )
+    compute_items(reg, Window.for_year(2025, AS_OF, scheme), metric_ids=["objection_timeliness"])
+    got = {r[0]: r[1:] for r in reg.execute("select record_id, status, due_at, article from metric_items").fetchall()}
+    assert got == {
+        "S1": ("late", T("2025-10-16 00:00"), "第二十八条第二款"),
+        "U1": ("ok", T("2025-10-23 00:00"), "第二十八条"),
+    }
+    # the draft's own profile: 10 wd for both paragraphs, each under its own article
+    reg.execute("delete from objections")
+    insert(
+        reg,
+        "objections",
+        {
+            **base,
+            "objection_id": "S2",
+            "raised_by": "数据主体",
+            "outcome": "更正",
+            "raised_at": "2025-09-26 09:00",
+            "resolved_at": "2025-10-16 18:00",
+        },
+    )
+    compute_items(reg, Window.for_year(2025, AS_OF, SCHEME), metric_ids=["objection_timeliness"])
+    # 09-26 + 10 wd -> end of 10-16 (as in test_objection_ten_working_days)
+    assert reg.execute("select status, due_at, article from metric_items").fetchall() == [
+        ("ok", T("2025-10-17 00:00"), "第二十八条第二款")
+    ]
+
+
+def test_a_notice_for_a_data_subject_objection_quotes_the_second_paragraph():
+    """The issue's notice told a receiving agency the 数源部门's sentence (第一款): the article picks the paragraph."""
+    from hzeval.metrics.profiles import load_profile
+    from hzeval.notify.compose import deadline_text
+
+    draft = load_profile("huizhou-draft-2022")
+    assert deadline_text("objection_timeliness", draft, "第二十八条第二款").startswith(
+        "如数据主体办理业务过程中，对公共数据有异议，公共管理和服务机构应当自收到反馈之日起 10 个工作日内"
+    )
+    assert deadline_text("objection_timeliness", draft, "第二十八条").startswith("数源部门在收到反馈 10 个工作日内")
+    assert deadline_text("objection_timeliness", draft) == draft.deadlines["objection"].text
+
+
+def test_resolved_but_untold_data_subject_objection_is_a_supervision_item(reg):
+    """DESIGN §5b: a resolved 数据主体 objection not yet notified is an open 督办 item ("未告知"), without working
+    days, since the draft's "及时" has no number."""
+    from hzeval.assessment.supervise import supervision_items
+
+    base = dict(resource_code="R1", provider_code="A", raised_by="数据主体", received_by="C", outcome="更正")
+    insert(
+        reg,
+        "objections",
+        {**base, "objection_id": "T1", "raised_at": "2025-09-26 09:00", "resolved_at": "2025-10-10 10:00"},
+        {
+            **base,
+            "objection_id": "T2",
+            "raised_at": "2025-09-26 09:00",
+            "resolved_at": "2025-10-10 10:00",
+            "notified_at": "2025-10-11 10:00",
+        },
+    )
+    items = supervision_items(reg, T("2025-10-20 09:00"), scheme=SCHEME)
+    told = items.filter(items["metric_id"] == "objection_notification")
+    assert told.select("record_id", "agency_code", "state", "due_date", "wd_overdue", "wd_left").rows() == [
+        ("T1", "C", "未告知", None, None, None)
+    ]
+    assert told["category"].to_list() == ["异议结果告知"]
+
+
 # ------------------------------------------------------------------ 第十一至十五条 catalogue
 
 

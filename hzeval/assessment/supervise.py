@@ -5,7 +5,9 @@ The items come from the very metric SQL that grades agencies (the deadline metri
 the list and the assessment can never disagree. Each item's article is the one of the rule profile
 in force on its trigger day. An item is listed while it is not done at
 the as-of time: overdue (逾期) once the as-of time passes its deadline, due soon (即将到期)
-when at most one working day is left, otherwise open (未到期).
+when at most one working day is left, otherwise open (未到期). An item whose rule sets no number of days
+(the draft's "及时" for telling a 数据主体 the result, 第二十八条) and is not done is listed without
+working days, in its own state (:data:`NO_DEADLINE_STATE`: 未告知).
 
 Two more duties are listed, from the same items: open plans of the as-of year not filed once the
 scheme's date has passed (``open_plan_filed``), and — the authority's own duty — rectifications
@@ -29,6 +31,9 @@ CATEGORY = SUPERVISION_CATEGORY
 OPEN_PLAN_CATEGORY = "开放计划未备案"
 #: the authority's duty on overdue rectifications
 ESCALATION_CATEGORY = "逾期整改未上报政府"
+#: the state of an open item whose rule gives no number of days, per metric (else NO_DEADLINE_DEFAULT)
+NO_DEADLINE_STATE = {"objection_notification": "未告知"}
+NO_DEADLINE_DEFAULT = "未办结"
 
 
 def supervision_items(con, as_of: dt.datetime, agency: str | None = None, scheme=None) -> pl.DataFrame:
@@ -44,7 +49,13 @@ def supervision_items(con, as_of: dt.datetime, agency: str | None = None, scheme
     )
     compute_items(con, window, metric_ids=(*DEADLINE_METRICS, "open_plan_filed"))
     categories = {**CATEGORY, "open_plan_filed": OPEN_PLAN_CATEGORY}
-    meta = pl.DataFrame({"metric_id": list(categories), "category": list(categories.values())})
+    meta = pl.DataFrame(
+        {
+            "metric_id": list(categories),
+            "category": list(categories.values()),
+            "no_deadline_state": [NO_DEADLINE_STATE.get(m, NO_DEADLINE_DEFAULT) for m in categories],
+        }
+    )
     con.register("_meta", meta.to_arrow())
     out = frame(
         con,
@@ -66,12 +77,12 @@ def supervision_items(con, as_of: dt.datetime, agency: str | None = None, scheme
         meta as (
             select * from _meta
             union all
-            select 'escalation', $escalation
+            select 'escalation', $escalation, $no_deadline
         ),
         open_items as (
             select
-                m.category, coalesce(i.article, r.article) as article, i.metric_id, i.agency_code, a.agency_name,
-                i.record_table, i.record_id,
+                m.category, m.no_deadline_state, coalesce(i.article, r.article) as article, i.metric_id,
+                i.agency_code, a.agency_name, i.record_table, i.record_id,
                 cast(i.due_at - interval 1 day as date) as due_date,
                 i.due_at,
                 $as_of > i.due_at as overdue,
@@ -80,18 +91,21 @@ def supervision_items(con, as_of: dt.datetime, agency: str | None = None, scheme
             join meta as m using (metric_id)
             left join rule_articles_now as r using (metric_id)
             left join agencies as a using (agency_code)
-            where i.done_at is null and i.status in ('late', 'pending')
+            -- not done: late or pending; or failed with no deadline (a rule without a number of days)
+            where i.done_at is null
+              and (i.status in ('late', 'pending') or (i.status = 'fail' and i.due_at is null))
               and ($agency is null or i.agency_code = $agency)
         )
         select
             category, article, metric_id, agency_code, agency_name, record_table, record_id, due_date, due_at,
-            case when overdue then '逾期' when -wd_since_due <= 1 then '即将到期' else '未到期' end as state,
+            case when due_at is null then no_deadline_state
+                 when overdue then '逾期' when -wd_since_due <= 1 then '即将到期' else '未到期' end as state,
             case when overdue then wd_since_due end as wd_overdue,
             case when not overdue then -wd_since_due end as wd_left
         from open_items
         order by overdue desc, due_at, agency_code, record_id
         """,
-        {"as_of": as_of, "agency": agency, "escalation": ESCALATION_CATEGORY},
+        {"as_of": as_of, "agency": agency, "escalation": ESCALATION_CATEGORY, "no_deadline": NO_DEADLINE_DEFAULT},
     )
     con.unregister("_meta")
     return out

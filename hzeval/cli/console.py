@@ -312,7 +312,10 @@ def print_items(items: pl.DataFrame, as_of: dt.datetime, console: Console = out,
     t.add_column("工作日", justify="right")
     shown = items if limit is None else items.head(limit)
     for r in shown.iter_rows(named=True):
-        days = f"逾期 {r['wd_overdue']}" if r["wd_overdue"] is not None else f"剩 {r['wd_left']}"
+        if r["wd_overdue"] is not None:
+            days = f"逾期 {r['wd_overdue']}"
+        else:  # no working days when the rule sets no number (e.g. 第二十八条 "及时")
+            days = f"剩 {r['wd_left']}" if r["wd_left"] is not None else "无天数"
         style = "red" if r["state"] == "逾期" else ("yellow" if r["state"] == "即将到期" else None)
         t.add_row(
             r["category"],

@@ -387,8 +387,9 @@ from judged;
 -- doc: 收到异议后在规定期限内处理或答复；数据主体异议须作出更正或确认
 -- suggestion: 收到数据异议后 {deadline}内核实处理；数据主体提出的异议由受理机构完成校核并作出更正或确认（{article}）。
 -- ok_when: 使用机构 (or unstated): resolved_at within the objection deadline of raised_at; 数据主体:
---     resolved_at with an outcome (更正 or 确认) within the deadline — a resolution without an
---     outcome is not done
+--     resolved_at with an outcome (更正 or 确认) within the objection_subject deadline (its own
+--     paragraph; the objection deadline when the profile has no objection_subject with days) — a
+--     resolution without an outcome is not done
 -- grain: one row per objection raised in the year, charged to the provider (使用机构) or to the
 --     agency that received it (数据主体)
 with raised as (
@@ -400,11 +401,17 @@ with raised as (
         known(o.resolved_at, $as_of) as resolved_at,
         case when o.raised_by = '数据主体' and o.outcome is null then null
              else known(o.resolved_at, $as_of) end as done_at,
-        wd_due_at(o.raised_at, r.days) as due_at,
-        r.profile, r.article, r.period
+        wd_due_at(o.raised_at, case when o.raised_by = '数据主体' and s.days is not null then s.days else r.days end)
+            as due_at,
+        r.profile,
+        case when o.raised_by = '数据主体' and s.days is not null then s.article else r.article end as article,
+        case when o.raised_by = '数据主体' and s.days is not null then s.period else r.period end as period
     from objections as o
     join rule_deadlines as r
       on r.key = 'objection' and cast(o.raised_at as date) >= r.valid_from and cast(o.raised_at as date) < r.valid_to
+    -- 第二十八条第二款 (数据主体): the same profile's own key, when it has one
+    left join rule_deadlines as s
+      on s.key = 'objection_subject' and s.profile = r.profile and s.valid_from = r.valid_from
     where o.raised_at >= $year_start and o.raised_at < $year_end and o.raised_at <= $as_of
 )
 select
@@ -436,9 +443,10 @@ from raised;
 -- doc: 数据主体异议校核处理后将结果告知异议申请人
 -- suggestion: 数据主体异议校核完成后，应将更正或确认结果及时告知异议申请人并留痕（{article}）。
 -- ok_when: per 数据主体 objection raised in the year and resolved with an outcome by the as-of time:
---     notified_at at or after resolved_at and not after the as-of time; when the rule profile gives
---     objection_notify a number of working days, within that deadline of resolved_at, else (the
---     draft: "及时", no number) at any time before the as-of time
+--     notified_at at or after resolved_at and not after the as-of time; when the rule profile in force
+--     on the resolution day (the trigger) gives objection_notify a number of working days, within that
+--     deadline of resolved_at, else (the draft: "及时", no number) at any time before the as-of time;
+--     not yet told is an open 督办 item without working days
 -- grain: one row per resolved 数据主体 objection (with outcome) raised in the year, charged to the
 --     agency that received it
 with resolved as (
@@ -453,7 +461,7 @@ with resolved as (
         r.profile, r.article, r.period
     from objections as o
     join rule_deadlines as r
-      on r.key = 'objection_notify' and cast(o.raised_at as date) >= r.valid_from and cast(o.raised_at as date) < r.valid_to
+      on r.key = 'objection_notify' and cast(o.resolved_at as date) >= r.valid_from and cast(o.resolved_at as date) < r.valid_to
     where o.raised_by = '数据主体' and o.outcome is not null
       and o.resolved_at <= $as_of
       and o.raised_at >= $year_start and o.raised_at < $year_end and o.raised_at <= $as_of
