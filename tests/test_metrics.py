@@ -1012,6 +1012,68 @@ def test_one_source_conflicts(reg):
     assert counts["A"] == 1 and counts["B"] == 1 and counts["C"] == 0
 
 
+def test_one_source_is_settled_by_the_collection_lists(reg):
+    """第十五条 "有且只有一个法定数源部门" (DESIGN §5b): of the agencies marking an item authoritative, the one whose
+    collection list lists it is the source and the others are charged; where no list settles it (none, or
+    more than one, lists it), every agency involved is charged."""
+    snapshot(
+        reg,
+        "2025-12-31",
+        {"resource_code": "R1"},
+        {"resource_code": "R2"},
+        {"resource_code": "R8", "provider_code": "B"},
+        {"resource_code": "R9", "provider_code": "C"},
+    )
+    item = dict(snapshot_date="2025-12-31", item_name="数据元", is_authoritative=True)
+    insert(
+        reg,
+        "catalog_items",
+        *[{**item, "resource_code": r, "item_code": e} for e in ("E1", "E2", "E3") for r in ("R1", "R8")],
+        {**item, "resource_code": "R9", "item_code": "E3"},
+    )
+    insert(
+        reg,
+        "collection_list",
+        {"agency_code": "B", "item_name": "数据元", "item_code": "E1"},  # E1: B's list -> B is the source
+        {"agency_code": "A", "item_name": "数据元", "item_code": "E2"},  # E2: both list it -> not settled
+        {"agency_code": "B", "item_name": "数据元", "item_code": "E2"},
+        # E3 (A, B, C): only C lists it, but from 2026 -> not on the 2025 list -> not settled
+        {"agency_code": "C", "item_name": "数据元", "item_code": "E3", "listed_at": "2026-01-02"},
+    )
+    # E4 (A, B): A's list names its whole table R2 (整表, no item_code), which carries E4 -> A is the source
+    insert(
+        reg,
+        "catalog_items",
+        *[{**item, "resource_code": r, "item_code": "E4", "item_name": "信用代码"} for r in ("R2", "R8")],
+    )
+    insert(reg, "collection_list", {"agency_code": "A", "item_name": "资源(整表)", "resource_code": "R2"})
+    compute_items(reg, Window.for_year(2025, AS_OF, SCHEME), metric_ids=["one_source_conflicts"])
+    got = reg.execute("select record_id, agency_code from metric_items order by record_id, agency_code").fetchall()
+    assert got == [("E1", "A"), ("E2", "A"), ("E2", "B"), ("E3", "A"), ("E3", "B"), ("E3", "C"), ("E4", "B")]
+    _, evidence = roll_up(reg, "r", 2025)
+    reasons = {(r["record_id"], r["agency_code"]): r["reason"] for r in evidence.iter_rows(named=True)}
+    assert reasons[("E1", "A")] == "数据元 E1 被多个部门标为数源：A、B（采集清单列明数源为 B）"
+    assert reasons[("E2", "B")] == "数据元 E2 被多个部门标为数源：A、B（采集清单未能确定唯一数源）"
+    values, _ = roll_up(reg, "r", 2025)
+    counts = {
+        r["agency_code"]: r["count"]
+        for r in values.filter(values["metric_id"] == "one_source_conflicts").iter_rows(named=True)
+    }
+    # A: E1, E2, E3 = 3 (E4 is A's by its whole-table entry); B: E2, E3, E4 = 3 (E1 is B's by its list); C: E3 = 1
+    assert (counts["A"], counts["B"], counts["C"]) == (3, 3, 1)
+    # each conflict is a 督办 item of the 市级 authority Z (it settles the source), once per data item
+    from hzeval.assessment.supervise import supervision_items
+
+    items = supervision_items(reg, AS_OF, scheme=SCHEME)
+    conflicts = items.filter(items["category"] == "一数多源待核定")
+    assert conflicts.select("record_id", "agency_code", "state", "article", "wd_overdue").rows() == [
+        ("E1", "Z", "待核定", "第十五条", None),
+        ("E2", "Z", "待核定", "第十五条", None),
+        ("E3", "Z", "待核定", "第十五条", None),
+        ("E4", "Z", "待核定", "第十五条", None),
+    ]
+
+
 # ------------------------------------------------------------------ 第十八至二十条 aggregation
 
 

@@ -10,9 +10,11 @@ when at most one working day is left, otherwise open (未到期). An item whose 
 working days, in its own state (:data:`NO_DEADLINE_STATE`: 未告知).
 
 Two more duties are listed, from the same items: open plans of the as-of year not filed once the
-scheme's date has passed (``open_plan_filed``), and — the authority's own duty — rectifications
+scheme's date has passed (``open_plan_filed``), and — the authority's own duties — rectifications
 overdue and not yet escalated to the government (上报本级人民政府), charged to the
-agency's 本级 authority.
+agency's 本级 authority, and each data item marked authoritative by several agencies
+(``one_source_conflicts``, 第十五条 "有且只有一个法定数源部门"), charged to the 市级 authority, which settles
+the source (state 待核定, no working days).
 """
 
 from __future__ import annotations
@@ -32,7 +34,9 @@ OPEN_PLAN_CATEGORY = "开放计划未备案"
 #: the authority's duty on overdue rectifications
 ESCALATION_CATEGORY = "逾期整改未上报政府"
 #: the state of an open item whose rule gives no number of days, per metric (else NO_DEADLINE_DEFAULT)
-NO_DEADLINE_STATE = {"objection_notification": "未告知"}
+NO_DEADLINE_STATE = {"objection_notification": "未告知", "one_source": "待核定"}
+#: one source per data item (第十五条): a conflict is the authority's to settle
+ONE_SOURCE_CATEGORY = "一数多源待核定"
 NO_DEADLINE_DEFAULT = "未办结"
 
 
@@ -47,8 +51,8 @@ def supervision_items(con, as_of: dt.datetime, agency: str | None = None, scheme
         open_plan_due=scheme.open_plan_due_at(as_of.year),
         security_required={},
     )
-    compute_items(con, window, metric_ids=(*DEADLINE_METRICS, "open_plan_filed"))
-    categories = {**CATEGORY, "open_plan_filed": OPEN_PLAN_CATEGORY}
+    compute_items(con, window, metric_ids=(*DEADLINE_METRICS, "open_plan_filed", "one_source_conflicts"))
+    categories = {**CATEGORY, "open_plan_filed": OPEN_PLAN_CATEGORY, "one_source": ONE_SOURCE_CATEGORY}
     meta = pl.DataFrame(
         {
             "metric_id": list(categories),
@@ -73,6 +77,15 @@ def supervision_items(con, as_of: dt.datetime, agency: str | None = None, scheme
             left join stg_agency_authority as aa on aa.agency_code = i.agency_code
             where i.metric_id = 'rectification_on_time' and i.status = 'late' and i.done_at is null
               and (r.escalated_at is null or r.escalated_at > $as_of)
+            union all
+            -- a data item with several sources: one item of the 市级 authority per item_code
+            select distinct i.* replace (
+                       (select agency_code from stg_authority) as agency_code,
+                       'one_source' as metric_id,
+                       (select string_agg(article, '、') from rule_articles_now
+                        where metric_id = 'one_source_conflicts') as article)
+            from metric_items as i
+            where i.metric_id = 'one_source_conflicts'
         ),
         meta as (
             select * from _meta

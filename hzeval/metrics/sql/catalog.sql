@@ -307,13 +307,18 @@ where exists (select 1 from listed)
 -- metric: one_source_conflicts
 -- name: 一数多源冲突数
 -- kind: count
--- charged_to: each agency involved
+-- charged_to: the agencies involved whose collection list does not list the item (all of them when no
+--     list settles it)
 -- obligation: event
--- doc: 同一数据元被多个部门标为数源
+-- doc: 同一数据元被多个部门标为数源（采集清单列明该数据元的部门为数源，其余部门计；无清单可定的，各相关部门均计）
 -- suggestion: 会同相关部门核定数据元的唯一数源部门，撤销重复的数源标识（{article}）。
--- ok_when: count: item_code marked is_authoritative on published resources of more than one
---     provider in the snapshot (one per item_code per agency involved)
--- grain: one row per (agency, item_code) where the item is authoritative for more than one provider
+-- ok_when: count: item_code marked is_authoritative on published resources of more than one provider
+--     in the snapshot. When exactly one of them lists the item on its collection list (listed on or
+--     before year end, or undated; by item_code, else by resource_code: the whole table, else by
+--     item_name), the list settles the source: the others are charged, one each; otherwise every
+--     agency involved is charged
+-- grain: one row per (charged agency, item_code) where the item is authoritative for more than one
+--     provider
 with marked as (
     select distinct i.item_code, p.provider_code
     from stg_items as i
@@ -325,16 +330,53 @@ conflicts as (
     from marked
     group by item_code
     having count(*) > 1
+),
+list_rows as (
+    select agency_code, item_code, resource_code, item_name
+    from collection_list
+    where coalesce(listed_at, date '1900-01-01') < cast($year_end as date)
+      and coalesce(listed_at, date '1900-01-01') <= cast($as_of as date)
+),
+listed as (
+    -- what a list row names, as collection_list_coverage matches it: its item_code; else every item of
+    -- its resource (a whole table, 整表); else the items of that name
+    select agency_code, item_code from list_rows where item_code is not null
+    union
+    select l.agency_code, i.item_code
+    from list_rows as l
+    join stg_items as i on i.resource_code = l.resource_code
+    where l.item_code is null and l.resource_code is not null
+    union
+    select l.agency_code, i.item_code
+    from list_rows as l
+    join stg_items as i on i.item_name = l.item_name
+    where l.item_code is null and l.resource_code is null
+),
+involved as (
+    select m.item_code, m.provider_code, c.providers, l.agency_code is not null as on_list
+    from marked as m
+    join conflicts as c using (item_code)
+    left join listed as l on l.agency_code = m.provider_code and l.item_code = m.item_code
+),
+settled as (
+    -- the list settles the source when exactly one agency involved lists the item
+    select item_code, min(case when on_list then provider_code end) as source_code
+    from involved
+    group by item_code
+    having sum(case when on_list then 1 else 0 end) = 1
 )
 select
-    m.provider_code as agency_code,
+    v.provider_code as agency_code,
     'catalog_items' as record_table,
-    m.item_code as record_id,
+    v.item_code as record_id,
     'fail' as status,
-    '数据元 ' || m.item_code || ' 被多个部门标为数源：' || c.providers as reason,
+    '数据元 ' || v.item_code || ' 被多个部门标为数源：' || v.providers ||
+        case when s.source_code is not null then '（采集清单列明数源为 ' || s.source_code || '）'
+             else '（采集清单未能确定唯一数源）' end as reason,
     null::timestamp as due_at,
     null::timestamp as done_at,
     null::double as num,
     null::double as den
-from marked as m
-join conflicts as c using (item_code);
+from involved as v
+left join settled as s using (item_code)
+where s.source_code is null or v.provider_code <> s.source_code;
