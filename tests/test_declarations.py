@@ -148,6 +148,10 @@ def test_the_shipped_profile_maps_every_metric_to_its_articles():
     assert set(profile.articles) == set(METRICS)
     assert METRICS["share_reply_timeliness"].article_zh == "第二十四条"
     assert METRICS["catalog_open_basis"].article_zh == "第三十二条、第三十三条"
+    # issue 25 item 12: 第七条（二） "依法制定本机构公共数据采集清单" and 第十五条 "编制公共数据采集清单"; 第十八条
+    # "完整、准确地…汇聚" (第二十条 is 数据治理)
+    assert METRICS["collection_list_coverage"].article_zh == "第七条（二）、第十五条"
+    assert METRICS["aggregation_quality"].article_zh == "第十八条"
     # every deadline key a metric needs is in the profile
     assert set(DEADLINE_KEYS) <= set(profile.deadlines)
 

@@ -25,5 +25,5 @@ def explanation(run, agency: str, metric: str | None = None) -> dict:
         "evidence": evidence,
         "veto": run.vetoes(agency),
         "deadlines": run.deadline_texts(),
-        "disputes": run.rule_article("disputes"),
+        "adjustment_basis": run.adjustment_basis(),
     }

@@ -426,7 +426,7 @@ def print_explanation(exp: dict, console: Console = out, limit: int = 10) -> Non
         console.print("\n未失分。")
     adjusted = ev.filter(pl.col("adjustment_id").is_not_null())
     if adjusted.height:
-        console.print(f"\n[bold]已调整事项（{exp['disputes']}争议处理）[/bold]")
+        console.print(f"\n[bold]已调整事项（{exp['adjustment_basis']}）[/bold]")
         for e in adjusted.iter_rows(named=True):
             console.print(
                 f"  - [已调整 {e['adjustment_id']}] {e['metric_name']} {e['record_table_zh']} "
