@@ -258,6 +258,42 @@ def test_refusal_basis_grant_minimality_cross_level(reg):
     assert {k: (v[0], v[1]) for k, v in got.items()} == {"X1": ("ok", "B"), "X2": ("fail", "B")}
 
 
+def test_unconditional_refusals(reg):
+    """第二十四条 "无条件共享的公共数据……按需申请并获取" (with 第四条 "不得……擅自增设条件、阻碍"): a refusal of an
+    application for 无条件共享 data is a violation (one each), charged to the provider (DESIGN §5b)."""
+    snapshot(reg, "2025-03-01", {"resource_code": "RU", "share_type": "无条件共享"})
+    # at year end RU is 有条件共享: the type at submission (03-03, the 03-01 snapshot) decides
+    snapshot(
+        reg,
+        "2025-12-31",
+        {"resource_code": "RU", "share_type": "有条件共享", "share_condition": "c", "share_basis": "b"},
+    )
+    base = dict(applicant_code="B", provider_code="A", submitted_at="2025-03-03 10:00", replied_at="2025-03-04 10:00")
+    insert(
+        reg,
+        "share_applications",
+        {**base, "application_id": "U1", "resource_code": "RU", "decision": "拒绝"},  # by the snapshot -> counted
+        {**base, "application_id": "U2", "share_type": "无条件共享", "decision": "拒绝", "refusal_basis": "b"},
+        {**base, "application_id": "U3", "share_type": "无条件共享", "decision": "同意"},  # not a refusal
+        {**base, "application_id": "U4", "share_type": "有条件共享", "decision": "拒绝"},  # refusal_basis's
+        # replied in 2024: counted in 2024
+        {
+            **base,
+            "application_id": "U5",
+            "share_type": "无条件共享",
+            "decision": "拒绝",
+            "submitted_at": "2024-12-30 10:00",
+            "replied_at": "2024-12-31 10:00",
+        },
+    )
+    assert {k: v[:2] for k, v in run(reg, "unconditional_refusals").items()} == {
+        "U1": ("fail", "A"),
+        "U2": ("fail", "A"),
+    }
+    assert value(reg, "unconditional_refusals", "A")[3] == 2
+    assert set(run(reg, "refusal_basis")) == {"U4"}
+
+
 def test_demand_confirmation_five_working_days(reg):
     base = dict(applicant_code="B", provider_code="A", in_catalog=False)
     insert(
@@ -1072,6 +1108,43 @@ def test_one_source_is_settled_by_the_collection_lists(reg):
         ("E3", "Z", "待核定", "第十五条", None),
         ("E4", "Z", "待核定", "第十五条", None),
     ]
+
+
+def test_duplicate_collection(reg):
+    """第十六条 "可以通过……共享或者核验方式获取的公共数据，公共管理和服务机构不得重复采集": an item on A's collection
+    list that another agency marks authoritative in its published catalogue is one violation charged to A,
+    unless A is itself marked authoritative for it (DESIGN §5b)."""
+    snapshot(
+        reg,
+        "2025-12-31",
+        {"resource_code": "R1"},
+        {"resource_code": "R8", "provider_code": "B"},
+        {"resource_code": "R9", "provider_code": "C", "status": "已下架"},
+    )
+    item = dict(snapshot_date="2025-12-31", item_name="数据元", is_authoritative=True)
+    insert(
+        reg,
+        "catalog_items",
+        {**item, "resource_code": "R8", "item_code": "E1"},  # B is E1's source
+        {**item, "resource_code": "R8", "item_code": "E2"},  # B and A both mark E2 (a one-source conflict)
+        {**item, "resource_code": "R1", "item_code": "E2"},
+        {**item, "resource_code": "R9", "item_code": "E3"},  # C's resource is withdrawn: not a published source
+        {**item, "resource_code": "R8", "item_code": "E4", "is_authoritative": False},  # B holds E4, not as source
+    )
+    insert(
+        reg,
+        "collection_list",
+        *[{"agency_code": "A", "item_name": "数据元", "item_code": e} for e in ("E1", "E2", "E3", "E4")],
+        {"agency_code": "B", "item_name": "数据元", "item_code": "E1"},  # B collects its own item: fine
+        {"agency_code": "C", "item_name": "数据元", "item_code": "E1", "listed_at": "2026-01-02"},  # 2026's list
+    )
+    got = run(reg, "duplicate_collection")
+    assert {k: v[:2] for k, v in got.items()} == {"A/E1": ("fail", "A")}
+    assert value(reg, "duplicate_collection", "A")[3] == 1 and value(reg, "duplicate_collection", "B")[3] == 0
+    _, evidence = roll_up(reg, "r", 2025)
+    assert dict(zip(evidence["record_id"], evidence["reason"]))["A/E1"] == (
+        "采集清单数据项 E1 已由 B 作为数源提供，可通过共享获取，不应重复采集"
+    )
 
 
 # ------------------------------------------------------------------ 第十八至二十条 aggregation

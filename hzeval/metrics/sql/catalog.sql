@@ -380,3 +380,48 @@ select
 from involved as v
 left join settled as s using (item_code)
 where s.source_code is null or v.provider_code <> s.source_code;
+
+-- metric: duplicate_collection
+-- name: 重复采集数
+-- kind: count
+-- charged_to: agency
+-- obligation: event
+-- doc: 采集清单所列数据项已由其他部门作为数源提供（可通过共享获取），不得重复采集
+-- suggestion: 可通过“一网共享”平台共享或核验获取的数据不再重复采集，将其移出本机构采集清单并改为申请共享（{article}）。
+-- ok_when: count: an item_code on agency A's collection list (listed on or before year end, or
+--     undated) that another agency B marks authoritative on a resource B provides, published in the
+--     year's snapshot, while A does not mark it authoritative itself: one per (A, item_code)
+-- grain: one row per (agency, item_code) collected by the agency while another agency is its source
+with listed as (
+    select distinct agency_code, item_code
+    from collection_list
+    where item_code is not null
+      and coalesce(listed_at, date '1900-01-01') < cast($year_end as date)
+      and coalesce(listed_at, date '1900-01-01') <= cast($as_of as date)
+),
+sources as (
+    select distinct i.item_code, p.provider_code
+    from stg_items as i
+    join stg_published as p using (resource_code)
+    where i.is_authoritative
+),
+duplicates as (
+    select l.agency_code, l.item_code, string_agg(s.provider_code, '、' order by s.provider_code) as sources
+    from listed as l
+    join sources as s on s.item_code = l.item_code and s.provider_code <> l.agency_code
+    where not exists (
+        select 1 from sources as own where own.item_code = l.item_code and own.provider_code = l.agency_code
+    )
+    group by l.agency_code, l.item_code
+)
+select
+    agency_code,
+    'collection_list' as record_table,
+    agency_code || '/' || item_code as record_id,
+    'fail' as status,
+    '采集清单数据项 ' || item_code || ' 已由 ' || sources || ' 作为数源提供，可通过共享获取，不应重复采集' as reason,
+    null::timestamp as due_at,
+    null::timestamp as done_at,
+    null::double as num,
+    null::double as den
+from duplicates;

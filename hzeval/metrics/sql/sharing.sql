@@ -119,6 +119,33 @@ where t.share_type = '有条件共享'
   and a.decision = '拒绝'
   and a.replied_at >= $year_start and a.replied_at < $year_end and a.replied_at <= $as_of;
 
+-- metric: unconditional_refusals
+-- name: 拒绝无条件共享申请数
+-- kind: count
+-- charged_to: provider
+-- obligation: event
+-- doc: 无条件共享数据按需申请并获取，数源部门不得拒绝（每次拒绝计一次）
+-- suggestion: 无条件共享数据由使用机构按需申请并获取，不得擅自增设条件或拒绝；对已拒绝的申请应予提供（{article}）。
+-- ok_when: count: refusals (拒绝) replied in the year of applications for data that is 无条件共享 at
+--     submission (the application's own share type, else the snapshot in force at submission)
+-- grain: one row per refused 无条件共享 application replied in the year, charged to the provider
+select
+    a.provider_code as agency_code,
+    'share_applications' as record_table,
+    a.application_id as record_id,
+    'fail' as status,
+    '拒绝无条件共享数据的申请' || coalesce('（资源 ' || a.resource_code || '）', '') as reason,
+    null::timestamp as due_at,
+    a.replied_at as done_at,
+    null::double as num,
+    null::double as den
+from share_applications as a
+join stg_share_app_type as t using (application_id)
+where t.share_type = '无条件共享'
+  and coalesce(a.in_catalog, true)
+  and a.decision = '拒绝'
+  and a.replied_at >= $year_start and a.replied_at < $year_end and a.replied_at <= $as_of;
+
 -- metric: demand_confirmation_timeliness
 -- name: 目录外需求确认及时率
 -- kind: rate
