@@ -1559,6 +1559,55 @@ def test_security_practice_and_rectification(reg):
 # ------------------------------------------------------------------ calendar coverage
 
 
+def test_rectification_escalation_by_the_local_authority(reg, tmp_path):
+    """第四十七条 "逾期未完成整改的，公共数据主管部门应当及时将有关情况上报本级人民政府" (with 第四十九条): the 本级
+    authority's duty, per rectification overdue in the year; "及时" has no number, so a deadline applies only
+    when the profile gives one (DESIGN §5b)."""
+    base = dict(issued_at="2025-09-01 10:00", deadline="2025-09-30")
+    insert(
+        reg,
+        "rectifications",
+        # overdue from 10-01 00:00, escalated 10-13 -> done (the draft: any time by T)
+        {**base, "notice_id": "E1", "agency_code": "A", "escalated_at": "2025-10-13 10:00"},
+        # completed by the end of its deadline day: never overdue, no item
+        {**base, "notice_id": "E2", "agency_code": "A", "completed_at": "2025-09-30 23:00"},
+        # completed late and never escalated -> fail, charged to the 市级 authority Z (C has no region)
+        {**base, "notice_id": "E3", "agency_code": "C", "completed_at": "2025-10-20 10:00"},
+        # "escalated" before the deadline passed: not an escalation of an overdue rectification -> fail
+        {**base, "notice_id": "E4", "agency_code": "B", "escalated_at": "2025-09-29 10:00"},
+        # deadline 2025-12-31: overdue from 2026-01-01, before T -> a 2025 item; not escalated -> fail
+        {**base, "notice_id": "E5", "agency_code": "A", "deadline": "2025-12-31"},
+        # deadline in 2026: not a 2025 item
+        {**base, "notice_id": "E6", "agency_code": "A", "deadline": "2026-01-04"},
+    )
+    got = run(reg, "rectification_escalation")
+    assert {k: v[:2] for k, v in got.items()} == {
+        "E1": ("ok", "Z"),
+        "E3": ("fail", "Z"),
+        "E4": ("fail", "Z"),
+        "E5": ("fail", "Z"),
+    }
+    assert got["E1"][2] is None  # no number in the draft: no deadline
+    assert value(reg, "rectification_escalation", "Z")[:2] == (1, 4)
+    _, evidence = roll_up(reg, "r", 2025)
+    assert dict(zip(evidence["record_id"], evidence["reason"]))["E3"] == "C 的整改逾期未完成，未上报本级人民政府"
+    # from 2025-10-01 a profile gives 3 working days, counted from the deadline day (the profile in force on it):
+    # E7's deadline Fri 10-10 -> Sat 10-11 (调休, worked), Mon 10-13, Tue 10-14 -> due end of 10-14; escalated
+    # Wed 10-15 -> late. E1's deadline 09-30 falls under the draft (no number) -> still ok
+    insert(
+        reg,
+        "rectifications",
+        {**base, "notice_id": "E7", "agency_code": "A", "deadline": "2025-10-10", "escalated_at": "2025-10-15 10:00"},
+    )
+    scheme = _two_profile_scheme(
+        tmp_path,
+        rectification_escalate={"days": 3, "article": "第四十七条", "text": "3 个工作日内上报（测试文本）"},
+    )
+    got = run_in(reg, "rectification_escalation", Window.for_year(2025, AS_OF, scheme))
+    assert got["E7"][0] == "late" and got["E7"][2] == T("2025-10-15 00:00")
+    assert got["E1"][0] == "ok" and got["E1"][2] is None
+
+
 def test_deadline_in_a_year_the_calendar_lacks(reg):
     insert(
         reg,

@@ -292,6 +292,7 @@ def test_the_shipped_profile_quotes_the_draft():
         "objection_subject": 10,  # 第二十八条第二款 (数据主体), its own sentence (issue 25 item 6)
         "objection_notify": None,
         "open_reply": 20,
+        "rectification_escalate": None,  # 第四十七条 "及时": no number (issue 25 item 11)
     }
     for key, r in profile.deadlines.items():
         sentence = re.sub(r"\s+", "", r.text)
