@@ -758,3 +758,16 @@ def test_published_runs_carry_no_contacts(sample_warehouse):
     finally:
         pub.close()
     assert "share_applications" in tables and "contacts" not in tables
+
+
+def test_a_notice_for_a_data_subject_objection_quotes_the_second_paragraph():
+    """The issue's notice told a receiving agency the 数源部门's sentence (第一款): the article picks the paragraph."""
+    from hzeval.metrics.profiles import load_profile
+    from hzeval.notify.compose import deadline_text
+
+    draft = load_profile("huizhou-draft-2022")
+    assert deadline_text("objection_timeliness", draft, "第二十八条第二款").startswith(
+        "如数据主体办理业务过程中，对公共数据有异议，公共管理和服务机构应当自收到反馈之日起 10 个工作日内"
+    )
+    assert deadline_text("objection_timeliness", draft, "第二十八条").startswith("数源部门在收到反馈 10 个工作日内")
+    assert deadline_text("objection_timeliness", draft) == draft.deadlines["objection"].text
