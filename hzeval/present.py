@@ -221,8 +221,16 @@ DEDUCTION_COLUMNS = {
 }
 
 
+def adjustment_basis(scheme_name: str | None) -> str:
+    """What an agency's challenge of its own evaluation items (an adjustment) cites: the scheme's procedure,
+    never 第四十五条 (which is about disputes between agencies over data, DESIGN §5b)."""
+    return f"依《{scheme_name}》复核调整" if scheme_name else "依评估方案复核调整"
+
+
 #: what a report says for an indicator that is not scored because there was nothing to measure
-NA_NOTES = {"collection_list_coverage": "未报送采集清单，本项不计"}
+#: (collection lists: only when no agency has one for the year; an agency without one while others have one
+#: fails its item "未报送采集清单", DESIGN §5b)
+NA_NOTES = {"collection_list_coverage": "本年度全市未报送采集清单，本项不计"}
 NA_NOTE = "本年度无可评估事项，本项不计"
 
 

@@ -55,6 +55,7 @@ from hzeval.errors import RunNotFoundError, SchemeError
 from hzeval.metrics.profiles import run_metric_articles, run_suggestions, suggestion
 from hzeval.metrics.registry import METRICS, STANDING, VETO_METRIC
 from hzeval.present import NA_NOTE, NA_NOTES, actual, deduction_text, max_points_text, score_line, table_zh
+from hzeval.present import adjustment_basis as _adjustment_basis
 from hzeval.rules import run_deadline_texts, run_provision, run_provision_text
 from hzeval.store.calendar import MACROS
 from hzeval.store.published import NOTIFIED_FILE, find_published, published_dir, published_runs, resolve_run, run_year
@@ -326,6 +327,10 @@ class RunReader:
         """Metric id → Chinese name, the articles the run applied (``metric_article``), kind and 整改建议."""
         return self._meta
 
+    def adjustment_basis(self) -> str:
+        """What adjusted (excused / corrected) items cite: the run's scheme, not an article of the rules."""
+        return _adjustment_basis(self.scheme_name)
+
     def rule_article(self, key: str) -> str:
         """The articles the run's rule profiles give a metric id or a provision (``disputes``, ``veto`` …)."""
         if key in METRICS:
@@ -416,9 +421,8 @@ class RunReader:
         )
 
     def _veto_basis(self) -> str:
-        """The scheme's veto rule and the article the run's rule profile gives it (older runs: the scheme alone)."""
-        article = self.rule_article("veto")
-        return f"《{self.scheme_name}》一票否决规则" + (f"（{article}）" if article else "")
+        """The scheme's veto rule: a veto is the scheme's policy (the draft has none), so no article is cited."""
+        return f"《{self.scheme_name}》一票否决规则"
 
     def grades(self, agency: str | None = None) -> pl.DataFrame:
         """Every graded agency the reader may see: code, name, level, region, peer group, total,

@@ -125,9 +125,12 @@ def test_derived_lists():
         "objection",
         "objection_notify",
         "open_reply",
+        "rectification_escalate",  # issue 25 item 11: rectification_escalation (第四十七条 "及时", no number)
     }
-    # supervision lists every metric with a working-day deadline, plus rectification notices (dated deadline)
-    assert {m for m in METRICS if METRICS[m].deadline} | {"rectification_on_time"} == set(DEADLINE_METRICS)
+    # supervision lists every metric with a working-day deadline, plus rectification notices (dated deadline);
+    # rectification_escalation has no category: supervise lists that duty itself (逾期整改未上报政府)
+    deadline_metrics = {m for m in METRICS if METRICS[m].deadline} - {"rectification_escalation"}
+    assert deadline_metrics | {"rectification_on_time"} == set(DEADLINE_METRICS)
     assert SUPERVISION_CATEGORY["share_reply_timeliness"] == "共享申请答复"
     assert all(m.family in registry.FAMILIES for m in METRICS.values())
 
@@ -164,6 +167,10 @@ def test_the_shipped_profile_maps_every_metric_to_its_articles():
     assert set(profile.articles) == set(METRICS)
     assert METRICS["share_reply_timeliness"].article_zh == "第二十四条"
     assert METRICS["catalog_open_basis"].article_zh == "第三十二条、第三十三条"
+    # issue 25 item 12: 第七条（二） "依法制定本机构公共数据采集清单" and 第十五条 "编制公共数据采集清单"; 第十八条
+    # "完整、准确地…汇聚" (第二十条 is 数据治理)
+    assert METRICS["collection_list_coverage"].article_zh == "第七条（二）、第十五条"
+    assert METRICS["aggregation_quality"].article_zh == "第十八条"
     # every deadline key a metric needs is in the profile
     assert set(DEADLINE_KEYS) <= set(profile.deadlines)
 

@@ -70,6 +70,6 @@ def test_validate_strict_exits_with_bad_input_on_findings(db, capsys):
 
 def test_assess_json(db):
     doc = as_json(db, "assess", "--year", "2025", "--as-of", "2026-01-05")
-    # the sample's 2025 grades (README): 优秀 14, 良好 5, 合格 7, 不合格 12, and 2 units 参照执行
-    assert doc["grades"] == {"优秀": 14, "良好": 5, "合格": 7, "不合格": 12}
+    # the sample's 2025 grades (README): 优秀 14, 良好 4, 合格 8, 不合格 12, and 2 units 参照执行
+    assert doc["grades"] == {"优秀": 14, "良好": 4, "合格": 8, "不合格": 12}
     assert {u["agency_code"] for u in doc["not_graded"]} == {"HZ013", "HZ029"}

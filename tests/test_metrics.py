@@ -6,6 +6,7 @@ working days; 2025-10-01..08 holidays; 2026-01-01..03 holidays; 2026-01-04 (Sun)
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -26,6 +27,15 @@ def T(s: str) -> dt.datetime:
 def run(con, metric: str, as_of: dt.datetime = AS_OF, year: int = 2025) -> dict[str, tuple]:
     """record_id -> (status, agency, due_at, done_at) for one metric."""
     compute_items(con, Window.for_year(year, as_of, SCHEME), metric_ids=[metric])
+    rows = con.execute(
+        "select record_id, status, agency_code, due_at, done_at from metric_items where metric_id = $m", {"m": metric}
+    ).fetchall()
+    return {r[0]: (r[1], r[2], r[3], r[4]) for r in rows}
+
+
+def run_in(con, metric: str, window: Window) -> dict[str, tuple]:
+    """As :func:`run`, with a window whose scheme parameters a test changed (``dataclasses.replace``)."""
+    compute_items(con, window, metric_ids=[metric])
     rows = con.execute(
         "select record_id, status, agency_code, due_at, done_at from metric_items where metric_id = $m", {"m": metric}
     ).fetchall()
@@ -121,6 +131,58 @@ def test_share_reply_deadlines_on_holiday_edges(reg):
     assert value(reg, "share_reply_timeliness", "A") == (3, 5, 0.6, 2)
 
 
+def test_share_type_is_the_one_in_force_at_submission(reg):
+    """DESIGN §5b: an application without its own share type takes its resource's in the snapshot in force at
+    submission (latest on or before the day, else the earliest after it); never the year-end snapshot."""
+    cond = dict(share_type="有条件共享", share_condition="c", share_basis="b")
+    snapshot(reg, "2025-04-30", {"resource_code": "RM", **cond})
+    snapshot(
+        reg,
+        "2025-12-31",
+        {"resource_code": "RM", "share_type": "无条件共享"},  # RM became 无条件共享 by year end
+        {"resource_code": "RN", **cond},  # RN is first catalogued at year end
+        {"resource_code": "RU", "share_type": "无条件共享"},
+    )
+    app = dict(applicant_code="B", provider_code="A", share_type=None)
+    insert(
+        reg,
+        "share_applications",
+        # the issue's case: Tue 05-06 + 2 wd = Wed 05-07, Thu 05-08 -> due end of 05-08; answered 05-20 -> late
+        # (05-01..05 were holidays, so the 04-30 snapshot is the one in force on 05-06)
+        {
+            **app,
+            "application_id": "M1",
+            "resource_code": "RM",
+            "submitted_at": "2025-05-06 10:00",
+            "replied_at": "2025-05-20 10:00",
+        },
+        # RM on 12-31 itself: the 12-31 snapshot is in force -> 无条件共享, not measured
+        {**app, "application_id": "M2", "resource_code": "RM", "submitted_at": "2025-12-31 10:00"},
+        # RN has no snapshot on or before 06-03: the earliest after it (12-31) -> 有条件共享;
+        # Tue 06-03 + 2 wd = 06-04, 06-05 (06-02 was the 端午 holiday) -> due end of 06-05; replied 06-05 -> ok
+        {
+            **app,
+            "application_id": "N1",
+            "resource_code": "RN",
+            "submitted_at": "2025-06-03 10:00",
+            "replied_at": "2025-06-05 18:00",
+        },
+        # the application's own share type wins over the snapshot
+        {
+            **app,
+            "application_id": "U1",
+            "resource_code": "RU",
+            "share_type": "有条件共享",
+            "submitted_at": "2025-06-03 10:00",
+            "replied_at": "2025-06-04 10:00",
+        },
+    )
+    got = run(reg, "share_reply_timeliness")
+    assert {k: v[0] for k, v in got.items()} == {"M1": "late", "N1": "ok", "U1": "ok"}
+    assert got["M1"][2] == T("2025-05-09 00:00")
+    assert got["N1"][2] == T("2025-06-06 00:00")
+
+
 def test_open_item_exactly_at_deadline_is_pending_then_late(reg):
     insert(
         reg,
@@ -160,8 +222,21 @@ def test_refusal_basis_grant_minimality_cross_level(reg):
     insert(
         reg,
         "share_applications",
-        {**base, "application_id": "R1", "decision": "拒绝", "refusal_basis": "《数据安全法》第X条"},
-        {**base, "application_id": "R2", "decision": "拒绝"},
+        {
+            **base,
+            "application_id": "R1",
+            "share_type": "有条件共享",
+            "decision": "拒绝",
+            "refusal_basis": "《数据安全法》第X条",
+        },
+        {**base, "application_id": "R2", "share_type": "有条件共享", "decision": "拒绝"},
+        # 第二十四条 "拒绝共享的，应当提供…依据" sits in the 有条件共享 paragraph (DESIGN §5b): a refusal of a
+        # 不予共享 resource's application (basis filed in the catalogue) and one of a 无条件共享 resource
+        # (unconditional_refusals) are not refusal_basis items, with or without a basis
+        {**base, "application_id": "R3", "share_type": "不予共享", "decision": "拒绝"},
+        {**base, "application_id": "R4", "share_type": "无条件共享", "decision": "拒绝"},
+        # share type unknown (no own type, resource in no snapshot): not shown to be 有条件共享
+        {**base, "application_id": "R5", "decision": "拒绝"},
         {
             **base,
             "application_id": "G1",
@@ -177,9 +252,46 @@ def test_refusal_basis_grant_minimality_cross_level(reg):
         {**base, "application_id": "X3", "cross_level": False},
     )
     assert {k: v[0] for k, v in run(reg, "refusal_basis").items()} == {"R1": "ok", "R2": "fail"}
+    assert value(reg, "refusal_basis", "A")[:3] == (1, 2, 0.5)
     assert {k: v[0] for k, v in run(reg, "grant_minimality").items()} == {"G1": "ok", "G2": "fail"}
     got = run(reg, "cross_level_filing")
     assert {k: (v[0], v[1]) for k, v in got.items()} == {"X1": ("ok", "B"), "X2": ("fail", "B")}
+
+
+def test_unconditional_refusals(reg):
+    """第二十四条 "无条件共享的公共数据……按需申请并获取" (with 第四条 "不得……擅自增设条件、阻碍"): a refusal of an
+    application for 无条件共享 data is a violation (one each), charged to the provider (DESIGN §5b)."""
+    snapshot(reg, "2025-03-01", {"resource_code": "RU", "share_type": "无条件共享"})
+    # at year end RU is 有条件共享: the type at submission (03-03, the 03-01 snapshot) decides
+    snapshot(
+        reg,
+        "2025-12-31",
+        {"resource_code": "RU", "share_type": "有条件共享", "share_condition": "c", "share_basis": "b"},
+    )
+    base = dict(applicant_code="B", provider_code="A", submitted_at="2025-03-03 10:00", replied_at="2025-03-04 10:00")
+    insert(
+        reg,
+        "share_applications",
+        {**base, "application_id": "U1", "resource_code": "RU", "decision": "拒绝"},  # by the snapshot -> counted
+        {**base, "application_id": "U2", "share_type": "无条件共享", "decision": "拒绝", "refusal_basis": "b"},
+        {**base, "application_id": "U3", "share_type": "无条件共享", "decision": "同意"},  # not a refusal
+        {**base, "application_id": "U4", "share_type": "有条件共享", "decision": "拒绝"},  # refusal_basis's
+        # replied in 2024: counted in 2024
+        {
+            **base,
+            "application_id": "U5",
+            "share_type": "无条件共享",
+            "decision": "拒绝",
+            "submitted_at": "2024-12-30 10:00",
+            "replied_at": "2024-12-31 10:00",
+        },
+    )
+    assert {k: v[:2] for k, v in run(reg, "unconditional_refusals").items()} == {
+        "U1": ("fail", "A"),
+        "U2": ("fail", "A"),
+    }
+    assert value(reg, "unconditional_refusals", "A")[3] == 2
+    assert set(run(reg, "refusal_basis")) == {"U4"}
 
 
 def test_demand_confirmation_five_working_days(reg):
@@ -345,6 +457,19 @@ def test_usage_feedback_per_active_quarter(reg):
     # at 2025-08-01 only Q1 and Q2 have ended: F1 has both, F2 is not active yet, F3 still ok
     got = run(reg, "usage_feedback", as_of=T("2025-08-01 00:00"))
     assert {k: v[0] for k, v in got.items()} == {"F1": "ok", "F3": "ok"}
+    # 第二十三条 says only 定期: the period is the scheme's feedback_period. Half-yearly (6 months): F1 is
+    # active in H1 and H2 and has quarterly feedback in both (Q1/Q2 -> H1, Q3 -> H2) -> ok; F2 (from 11-01)
+    # is active in H2 only, its Q4 feedback covers it -> ok; F3 (to 03-31) H1 -> Q1 feedback -> ok
+    half = dataclasses.replace(Window.for_year(2025, AS_OF, SCHEME), feedback_months=6)
+    assert {k: v[0] for k, v in run_in(reg, "usage_feedback", half).items()} == {"F1": "ok", "F2": "ok", "F3": "ok"}
+    reg.execute("delete from share_feedback where application_id = 'F1' and period in ('2025Q1', '2025Q2')")
+    got = run_in(reg, "usage_feedback", half)
+    assert got["F1"][0] == "fail"
+    _, evidence = roll_up(reg, "r", 2025)
+    assert dict(zip(evidence["record_id"], evidence["reason"]))["F1"] == "未反馈使用情况：2025H1"
+    # yearly: one period; F1's Q3 feedback covers 2025 -> ok
+    year = dataclasses.replace(Window.for_year(2025, AS_OF, SCHEME), feedback_months=12)
+    assert run_in(reg, "usage_feedback", year)["F1"][0] == "ok"
 
 
 def test_objection_ten_working_days(reg):
@@ -460,6 +585,133 @@ def test_objection_notification_with_a_profile_deadline(reg, tmp_path):
     assert reg.execute("select due_at from metric_items where record_id = 'D1'").fetchall() == [
         (T("2025-10-12 00:00"),)
     ]
+
+
+def _two_profile_scheme(tmp_path, **deadlines) -> object:
+    """The 2025 scheme with the draft until 2025-09-30 and, from 2025-10-01, the draft with ``deadlines`` changed."""
+    import pathlib
+
+    import yaml
+
+    from hzeval.rules import packaged_profile_path
+
+    prof = yaml.safe_load(packaged_profile_path("huizhou-draft-2022").read_text(encoding="utf-8"))
+    prof["title"] = "测试规则（2025-10-01 起）"
+    prof["deadlines"].update(deadlines)
+    (tmp_path / "oct.yaml").write_text(yaml.safe_dump(prof, allow_unicode=True), encoding="utf-8")
+    data = yaml.safe_load(pathlib.Path(SCHEME.source).read_text(encoding="utf-8"))
+    data["rules"] = [
+        {"profile": "huizhou-draft-2022", "from": "2022-01-01"},
+        {"profile": "./oct.yaml", "from": "2025-10-01"},
+    ]
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return load_scheme(tmp_path / "s.yaml")
+
+
+def test_objection_notification_profile_is_the_one_in_force_on_resolution(reg, tmp_path):
+    """第二十八条: the notification is triggered by the resolution, so its deadline comes from the profile in force
+    on resolved_at (DESIGN §5b), not on raised_at."""
+    scheme = _two_profile_scheme(
+        tmp_path, objection_notify={"days": 3, "article": "第二十八条", "text": "3 个工作日内告知异议申请人"}
+    )
+    base = dict(resource_code="R1", provider_code="A", raised_by="数据主体", received_by="C", outcome="更正")
+    insert(
+        reg,
+        "objections",
+        # raised Fri 09-26 under the draft (及时, no number); resolved Thu 10-09 under the 3-day profile:
+        # 10-10, Sat 10-11 (调休, worked), Mon 10-13 -> due end of 10-13; told 10-14 -> late
+        # (under the raised_at profile it would have been on time: the draft sets no number)
+        {
+            **base,
+            "objection_id": "N1",
+            "raised_at": "2025-09-26 09:00",
+            "resolved_at": "2025-10-09 10:00",
+            "notified_at": "2025-10-14 09:00",
+        },
+        # raised and resolved under the draft (resolved Tue 09-30): no number -> told at any time by T -> ok
+        {
+            **base,
+            "objection_id": "N2",
+            "raised_at": "2025-09-26 09:00",
+            "resolved_at": "2025-09-30 10:00",
+            "notified_at": "2025-10-20 09:00",
+        },
+    )
+    got = run_in(reg, "objection_notification", Window.for_year(2025, AS_OF, scheme))
+    assert {k: v[0] for k, v in got.items()} == {"N1": "late", "N2": "ok"}
+    assert got["N1"][2] == T("2025-10-14 00:00") and got["N2"][2] is None
+
+
+def test_data_subject_objections_are_timed_by_their_own_paragraph(reg, tmp_path):
+    """第二十八条 has two paragraphs, two deadline keys: `objection` (使用机构 -> 数源部门, 第一款) and
+    `objection_subject` (数据主体 -> the receiving agency, 第二十八条第二款); each item quotes its own."""
+    scheme = _two_profile_scheme(
+        tmp_path,
+        objection_subject={"days": 5, "article": "第二十八条第二款", "text": "5 个工作日内完成数据校核（测试文本）"},
+    )
+    base = dict(resource_code="R1", provider_code="A", raised_at="2025-10-09 09:00", resolved_at="2025-10-17 10:00")
+    insert(
+        reg,
+        "objections",
+        # Thu 10-09 + 5 wd: 10-10, Sat 10-11 (worked), 10-13, 10-14, 10-15 -> due end of 10-15; resolved 10-17 -> late
+        {**base, "objection_id": "S1", "raised_by": "数据主体", "received_by": "C", "outcome": "确认"},
+        # 使用机构: 10 wd: 10-10, 11, 13, 14, 15, 16, 17, 20, 21, 22 -> due end of 10-22; resolved 10-17 -> ok
+        {**base, "objection_id": "U1", "raised_by": "使用机构"},
+    )
+    compute_items(reg, Window.for_year(2025, AS_OF, scheme), metric_ids=["objection_timeliness"])
+    got = {r[0]: r[1:] for r in reg.execute("select record_id, status, due_at, article from metric_items").fetchall()}
+    assert got == {
+        "S1": ("late", T("2025-10-16 00:00"), "第二十八条第二款"),
+        "U1": ("ok", T("2025-10-23 00:00"), "第二十八条"),
+    }
+    # the draft's own profile: 10 wd for both paragraphs, each under its own article
+    reg.execute("delete from objections")
+    insert(
+        reg,
+        "objections",
+        {
+            **base,
+            "objection_id": "S2",
+            "raised_by": "数据主体",
+            "outcome": "更正",
+            "raised_at": "2025-09-26 09:00",
+            "resolved_at": "2025-10-16 18:00",
+        },
+    )
+    compute_items(reg, Window.for_year(2025, AS_OF, SCHEME), metric_ids=["objection_timeliness"])
+    # 09-26 + 10 wd -> end of 10-16 (as in test_objection_ten_working_days)
+    assert reg.execute("select status, due_at, article from metric_items").fetchall() == [
+        ("ok", T("2025-10-17 00:00"), "第二十八条第二款")
+    ]
+
+
+def test_resolved_but_untold_data_subject_objection_is_a_supervision_item(reg):
+    """DESIGN §5b: a resolved 数据主体 objection not yet notified is an open 督办 item ("未告知"), without working
+    days, since the draft's "及时" has no number."""
+    from hzeval.assessment.supervise import supervision_items
+
+    base = dict(resource_code="R1", provider_code="A", raised_by="数据主体", received_by="C", outcome="更正")
+    insert(
+        reg,
+        "objections",
+        {**base, "objection_id": "T1", "raised_at": "2025-09-26 09:00", "resolved_at": "2025-10-10 10:00"},
+        {
+            **base,
+            "objection_id": "T2",
+            "raised_at": "2025-09-26 09:00",
+            "resolved_at": "2025-10-10 10:00",
+            "notified_at": "2025-10-11 10:00",
+        },
+    )
+    # the metric itself (T1 not told: fail, no deadline; T2 told: ok), then the 督办 list
+    got = run(reg, "objection_notification", as_of=T("2025-10-20 09:00"))
+    assert {k: (v[0], v[2]) for k, v in got.items()} == {"T1": ("fail", None), "T2": ("ok", None)}
+    items = supervision_items(reg, T("2025-10-20 09:00"), scheme=SCHEME)
+    told = items.filter(items["metric_id"] == "objection_notification")
+    assert told.select("record_id", "agency_code", "state", "due_date", "wd_overdue", "wd_left").rows() == [
+        ("T1", "C", "未告知", None, None, None)
+    ]
+    assert told["category"].to_list() == ["异议结果告知"]
 
 
 # ------------------------------------------------------------------ 第十一至十五条 catalogue
@@ -710,16 +962,27 @@ def test_collection_list_coverage(reg):
         "A/婚姻状况": "fail",
         "A/身份证号": "ok",
         "C/网格编码": "fail",
+        # 第十五条 is a standing duty (DESIGN §5b): the city has lists, B submitted none -> one failed item;
+        # the authority Z is not charged
+        "B/(未报送采集清单)": "fail",
     }
     assert value(reg, "collection_list_coverage", "A")[:3] == (3, 6, 0.5)
     assert value(reg, "collection_list_coverage", "C")[:3] == (0, 1, 0.0)
-    # B submitted no list: nothing to measure (the indicator is excluded, reports say 未报送采集清单)
-    assert value(reg, "collection_list_coverage", "B")[:3] == (0, 0, None)
+    # B: 0 / 1 = 0 -- never better than A's 3 / 6 (issue 25: the agency with no list scored 100)
+    assert value(reg, "collection_list_coverage", "B")[:3] == (0, 1, 0.0)
     _, evidence = roll_up(reg, "r", 2025)
-    assert (
-        dict(zip(evidence["record_id"], evidence["reason"]))["A/电话"]
-        == "采集清单数据项“电话”（E6）未由本机构已发布资源编目"
-    )
+    reasons = dict(zip(evidence["record_id"], evidence["reason"]))
+    assert reasons["A/电话"] == "采集清单数据项“电话”（E6）未由本机构已发布资源编目"
+    assert reasons["B/(未报送采集清单)"] == "未报送采集清单"
+
+
+def test_collection_list_absent_in_the_whole_city_is_excluded(reg):
+    """With no collection list loaded for the year (A's is listed 2026-01-02, after the 2025 year end),
+    nobody is measured: nothing to measure, not a failure."""
+    snapshot(reg, "2025-12-31", {"resource_code": "R1"})
+    insert(reg, "collection_list", {"agency_code": "A", "item_name": "姓名", "listed_at": "2026-01-02"})
+    assert run(reg, "collection_list_coverage") == {}
+    assert value(reg, "collection_list_coverage", "B")[:3] == (0, 0, None)
 
 
 def test_one_source_conflicts(reg):
@@ -752,6 +1015,105 @@ def test_one_source_conflicts(reg):
         for r in values.filter(values["metric_id"] == "one_source_conflicts").iter_rows(named=True)
     }
     assert counts["A"] == 1 and counts["B"] == 1 and counts["C"] == 0
+
+
+def test_one_source_is_settled_by_the_collection_lists(reg):
+    """第十五条 "有且只有一个法定数源部门" (DESIGN §5b): of the agencies marking an item authoritative, the one whose
+    collection list lists it is the source and the others are charged; where no list settles it (none, or
+    more than one, lists it), every agency involved is charged."""
+    snapshot(
+        reg,
+        "2025-12-31",
+        {"resource_code": "R1"},
+        {"resource_code": "R2"},
+        {"resource_code": "R8", "provider_code": "B"},
+        {"resource_code": "R9", "provider_code": "C"},
+    )
+    item = dict(snapshot_date="2025-12-31", item_name="数据元", is_authoritative=True)
+    insert(
+        reg,
+        "catalog_items",
+        *[{**item, "resource_code": r, "item_code": e} for e in ("E1", "E2", "E3") for r in ("R1", "R8")],
+        {**item, "resource_code": "R9", "item_code": "E3"},
+    )
+    insert(
+        reg,
+        "collection_list",
+        {"agency_code": "B", "item_name": "数据元", "item_code": "E1"},  # E1: B's list -> B is the source
+        {"agency_code": "A", "item_name": "数据元", "item_code": "E2"},  # E2: both list it -> not settled
+        {"agency_code": "B", "item_name": "数据元", "item_code": "E2"},
+        # E3 (A, B, C): only C lists it, but from 2026 -> not on the 2025 list -> not settled
+        {"agency_code": "C", "item_name": "数据元", "item_code": "E3", "listed_at": "2026-01-02"},
+    )
+    # E4 (A, B): A's list names its whole table R2 (整表, no item_code), which carries E4 -> A is the source
+    insert(
+        reg,
+        "catalog_items",
+        *[{**item, "resource_code": r, "item_code": "E4", "item_name": "信用代码"} for r in ("R2", "R8")],
+    )
+    insert(reg, "collection_list", {"agency_code": "A", "item_name": "资源(整表)", "resource_code": "R2"})
+    compute_items(reg, Window.for_year(2025, AS_OF, SCHEME), metric_ids=["one_source_conflicts"])
+    got = reg.execute("select record_id, agency_code from metric_items order by record_id, agency_code").fetchall()
+    assert got == [("E1", "A"), ("E2", "A"), ("E2", "B"), ("E3", "A"), ("E3", "B"), ("E3", "C"), ("E4", "B")]
+    _, evidence = roll_up(reg, "r", 2025)
+    reasons = {(r["record_id"], r["agency_code"]): r["reason"] for r in evidence.iter_rows(named=True)}
+    assert reasons[("E1", "A")] == "数据元 E1 被多个部门标为数源：A、B（采集清单列明数源为 B）"
+    assert reasons[("E2", "B")] == "数据元 E2 被多个部门标为数源：A、B（采集清单未能确定唯一数源）"
+    values, _ = roll_up(reg, "r", 2025)
+    counts = {
+        r["agency_code"]: r["count"]
+        for r in values.filter(values["metric_id"] == "one_source_conflicts").iter_rows(named=True)
+    }
+    # A: E1, E2, E3 = 3 (E4 is A's by its whole-table entry); B: E2, E3, E4 = 3 (E1 is B's by its list); C: E3 = 1
+    assert (counts["A"], counts["B"], counts["C"]) == (3, 3, 1)
+    # each conflict is a 督办 item of the 市级 authority Z (it settles the source), once per data item
+    from hzeval.assessment.supervise import supervision_items
+
+    items = supervision_items(reg, AS_OF, scheme=SCHEME)
+    conflicts = items.filter(items["category"] == "一数多源待核定")
+    assert conflicts.select("record_id", "agency_code", "state", "article", "wd_overdue").rows() == [
+        ("E1", "Z", "待核定", "第十五条", None),
+        ("E2", "Z", "待核定", "第十五条", None),
+        ("E3", "Z", "待核定", "第十五条", None),
+        ("E4", "Z", "待核定", "第十五条", None),
+    ]
+
+
+def test_duplicate_collection(reg):
+    """第十六条 "可以通过……共享或者核验方式获取的公共数据，公共管理和服务机构不得重复采集": an item on A's collection
+    list that another agency marks authoritative in its published catalogue is one violation charged to A,
+    unless A is itself marked authoritative for it (DESIGN §5b)."""
+    snapshot(
+        reg,
+        "2025-12-31",
+        {"resource_code": "R1"},
+        {"resource_code": "R8", "provider_code": "B"},
+        {"resource_code": "R9", "provider_code": "C", "status": "已下架"},
+    )
+    item = dict(snapshot_date="2025-12-31", item_name="数据元", is_authoritative=True)
+    insert(
+        reg,
+        "catalog_items",
+        {**item, "resource_code": "R8", "item_code": "E1"},  # B is E1's source
+        {**item, "resource_code": "R8", "item_code": "E2"},  # B and A both mark E2 (a one-source conflict)
+        {**item, "resource_code": "R1", "item_code": "E2"},
+        {**item, "resource_code": "R9", "item_code": "E3"},  # C's resource is withdrawn: not a published source
+        {**item, "resource_code": "R8", "item_code": "E4", "is_authoritative": False},  # B holds E4, not as source
+    )
+    insert(
+        reg,
+        "collection_list",
+        *[{"agency_code": "A", "item_name": "数据元", "item_code": e} for e in ("E1", "E2", "E3", "E4")],
+        {"agency_code": "B", "item_name": "数据元", "item_code": "E1"},  # B collects its own item: fine
+        {"agency_code": "C", "item_name": "数据元", "item_code": "E1", "listed_at": "2026-01-02"},  # 2026's list
+    )
+    got = run(reg, "duplicate_collection")
+    assert {k: v[:2] for k, v in got.items()} == {"A/E1": ("fail", "A")}
+    assert value(reg, "duplicate_collection", "A")[3] == 1 and value(reg, "duplicate_collection", "B")[3] == 0
+    _, evidence = roll_up(reg, "r", 2025)
+    assert dict(zip(evidence["record_id"], evidence["reason"]))["A/E1"] == (
+        "采集清单数据项 E1 已由 B 作为数源提供，可通过共享获取，不应重复采集"
+    )
 
 
 # ------------------------------------------------------------------ 第十八至二十条 aggregation
@@ -872,6 +1234,49 @@ def test_update_timeliness_periods(reg):
     assert [k for k, v in got.items() if v[0] == "fail"] == ["M 2025-06"]
 
 
+def test_update_timeliness_counts_shared_resources_and_realtime_by_scheme(reg):
+    """第十九条 "对本机构共享的公共数据进行更新": 无条件/有条件共享 resources only; 实时 counted as the scheme says."""
+    snapshot(
+        reg,
+        "2025-12-31",
+        # 实时, published Mon 12-22: as 每日 the days 12-22..12-31 (10 periods) have ended by the year end
+        {"resource_code": "RT", "update_frequency": "实时", "published_date": "2025-12-22"},
+        {"resource_code": "RC", "update_frequency": "每月", "published_date": "2025-12-01", "share_type": "有条件共享"},
+        # 不予共享: not measured, though it was never aggregated
+        {"resource_code": "RN", "update_frequency": "每月", "published_date": "2025-01-01", "share_type": "不予共享"},
+    )
+    ok = dict(agency_code="A", status="成功")
+    insert(
+        reg,
+        "aggregation_log",
+        # RT aggregated on Sat 12-27 only; RC in December
+        {
+            **ok,
+            "job_id": "t1",
+            "resource_code": "RT",
+            "started_at": "2025-12-27 01:00",
+            "finished_at": "2025-12-27 02:00",
+        },
+        {
+            **ok,
+            "job_id": "c1",
+            "resource_code": "RC",
+            "started_at": "2025-12-10 01:00",
+            "finished_at": "2025-12-10 02:00",
+        },
+    )
+    got = run(reg, "update_timeliness")
+    assert not [k for k in got if k.startswith("RN ")]
+    # daily: 10 days, 1 with a success (12-27) -> 1/10; RC December ok -> 1/1; pooled 2/11
+    assert sorted(k for k in got if k.startswith("RT ")) == [f"RT 2025-12-{d}" for d in range(22, 32)]
+    assert value(reg, "update_timeliness", "A")[:2] == (2, 11)
+    # the scheme counts 实时 as 每周: weeks of Mon 12-22 (has 12-27 -> ok) and Mon 12-29 (ends 2026-01-04,
+    # after the year end -> not yet a period); RC 1/1 -> 2/2
+    weekly = dataclasses.replace(Window.for_year(2025, AS_OF, SCHEME), realtime_as="每周")
+    got = run_in(reg, "update_timeliness", weekly)
+    assert {k: v[0] for k, v in got.items()} == {"RT 2025-W52": "ok", "RC 2025-12": "ok"}
+
+
 # ------------------------------------------------------------------ 第三十六、三十七条 open data
 
 
@@ -890,7 +1295,8 @@ def test_open_plan_due_by_scheme_date(reg):
 
 
 def test_open_replies_agreements_foreign_data(reg):
-    snapshot(reg, "2025-12-31", {"resource_code": "RA"}, {"resource_code": "RB", "provider_code": "B"})
+    cond = dict(open_type="有条件开放", open_basis="b")
+    snapshot(reg, "2025-12-31", {"resource_code": "RA", **cond}, {"resource_code": "RB", "provider_code": "B", **cond})
     base = dict(agency_code="A", submitted_at="2025-09-26 09:00")
     insert(
         reg,
@@ -916,8 +1322,45 @@ def test_open_replies_agreements_foreign_data(reg):
     assert value(reg, "open_catalog_foreign_data", "A")[3] == 1
 
 
+def test_open_application_rules_reach_conditionally_open_data_only(reg):
+    """第三十七条 covers applications "获取有条件开放类数据" (DESIGN §5b): the open type is the resource's in the
+    snapshot in force at submission (latest on or before the submission day, else the earliest after it)."""
+    snapshot(reg, "2025-06-30", {"resource_code": "RC", "open_type": "有条件开放", "open_basis": "b"})
+    # year end: RC became 无条件开放 -- not the type its applications were made under
+    snapshot(
+        reg,
+        "2025-12-31",
+        {"resource_code": "RC", "open_type": "无条件开放"},
+        {"resource_code": "RU", "open_type": "无条件开放"},
+        {"resource_code": "RL", "open_type": "有条件开放", "open_basis": "b"},
+    )
+    base = dict(agency_code="A", submitted_at="2025-09-26 09:00", replied_at="2025-11-05 10:00", decision="同意")
+    insert(
+        reg,
+        "open_applications",
+        # the issue's case: 无条件开放 data, Fri 09-26 + 20 wd = end of 10-30 (10-01..08 off, Sat 10-11 worked);
+        # answered 11-05 with no agreement -- 第三十七条 does not reach it: no reply, agreement or refusal item
+        {**base, "open_app_id": "U1", "resource_code": "RU"},
+        {**base, "open_app_id": "U2", "resource_code": "RU", "decision": "拒绝"},
+        # RC was 有条件开放 in the 06-30 snapshot in force on 09-26 -> counted: answered 11-05 > end of 10-30 -> late;
+        # approved without agreement -> fail
+        {**base, "open_app_id": "C1", "resource_code": "RC"},
+        # RL first appears in the 12-31 snapshot (none on or before 09-26): the earliest after it -> 有条件开放;
+        # refused without a reason -> fail
+        {**base, "open_app_id": "L1", "resource_code": "RL", "decision": "拒绝"},
+        # a resource in no snapshot: its open type is unknown, 第三十七条 is not shown to reach it
+        {**base, "open_app_id": "N1", "resource_code": "RN"},
+    )
+    got = run(reg, "open_reply_timeliness")
+    assert {k: v[0] for k, v in got.items()} == {"C1": "late", "L1": "late"}
+    assert got["C1"][2] == T("2025-10-31 00:00")
+    assert {k: v[0] for k, v in run(reg, "open_agreement").items()} == {"C1": "fail"}
+    assert {k: v[0] for k, v in run(reg, "open_refusal_reason").items()} == {"L1": "fail"}
+
+
 def test_open_refusal_states_a_reason(reg):
     """第三十七条: 未通过审核的，要明确理由."""
+    snapshot(reg, "2025-12-31", {"resource_code": "RA", "open_type": "有条件开放", "open_basis": "b"})
     base = dict(agency_code="A", resource_code="RA", submitted_at="2025-09-26 09:00", replied_at="2025-10-20 10:00")
     insert(
         reg,
@@ -1083,6 +1526,55 @@ def test_security_practice_and_rectification(reg):
 
 
 # ------------------------------------------------------------------ calendar coverage
+
+
+def test_rectification_escalation_by_the_local_authority(reg, tmp_path):
+    """第四十七条 "逾期未完成整改的，公共数据主管部门应当及时将有关情况上报本级人民政府" (with 第四十九条): the 本级
+    authority's duty, per rectification overdue in the year; "及时" has no number, so a deadline applies only
+    when the profile gives one (DESIGN §5b)."""
+    base = dict(issued_at="2025-09-01 10:00", deadline="2025-09-30")
+    insert(
+        reg,
+        "rectifications",
+        # overdue from 10-01 00:00, escalated 10-13 -> done (the draft: any time by T)
+        {**base, "notice_id": "E1", "agency_code": "A", "escalated_at": "2025-10-13 10:00"},
+        # completed by the end of its deadline day: never overdue, no item
+        {**base, "notice_id": "E2", "agency_code": "A", "completed_at": "2025-09-30 23:00"},
+        # completed late and never escalated -> fail, charged to the 市级 authority Z (C has no region)
+        {**base, "notice_id": "E3", "agency_code": "C", "completed_at": "2025-10-20 10:00"},
+        # "escalated" before the deadline passed: not an escalation of an overdue rectification -> fail
+        {**base, "notice_id": "E4", "agency_code": "B", "escalated_at": "2025-09-29 10:00"},
+        # deadline 2025-12-31: overdue from 2026-01-01, before T -> a 2025 item; not escalated -> fail
+        {**base, "notice_id": "E5", "agency_code": "A", "deadline": "2025-12-31"},
+        # deadline in 2026: not a 2025 item
+        {**base, "notice_id": "E6", "agency_code": "A", "deadline": "2026-01-04"},
+    )
+    got = run(reg, "rectification_escalation")
+    assert {k: v[:2] for k, v in got.items()} == {
+        "E1": ("ok", "Z"),
+        "E3": ("fail", "Z"),
+        "E4": ("fail", "Z"),
+        "E5": ("fail", "Z"),
+    }
+    assert got["E1"][2] is None  # no number in the draft: no deadline
+    assert value(reg, "rectification_escalation", "Z")[:2] == (1, 4)
+    _, evidence = roll_up(reg, "r", 2025)
+    assert dict(zip(evidence["record_id"], evidence["reason"]))["E3"] == "C 的整改逾期未完成，未上报本级人民政府"
+    # from 2025-10-01 a profile gives 3 working days, counted from the deadline day (the profile in force on it):
+    # E7's deadline Fri 10-10 -> Sat 10-11 (调休, worked), Mon 10-13, Tue 10-14 -> due end of 10-14; escalated
+    # Wed 10-15 -> late. E1's deadline 09-30 falls under the draft (no number) -> still ok
+    insert(
+        reg,
+        "rectifications",
+        {**base, "notice_id": "E7", "agency_code": "A", "deadline": "2025-10-10", "escalated_at": "2025-10-15 10:00"},
+    )
+    scheme = _two_profile_scheme(
+        tmp_path,
+        rectification_escalate={"days": 3, "article": "第四十七条", "text": "3 个工作日内上报（测试文本）"},
+    )
+    got = run_in(reg, "rectification_escalation", Window.for_year(2025, AS_OF, scheme))
+    assert got["E7"][0] == "late" and got["E7"][2] == T("2025-10-15 00:00")
+    assert got["E1"][0] == "ok" and got["E1"][2] is None
 
 
 def test_deadline_in_a_year_the_calendar_lacks(reg):

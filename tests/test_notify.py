@@ -1056,3 +1056,16 @@ def test_validate_lists_rejected_and_unusable_addresses(tmp_path, drop, capsys):
     assert "contacts.csv 第 3 行 email：邮箱格式无效" in out  # rejected at load
     assert "Z 市局：机器人地址无效" in out  # loaded, but not a robot URL
     assert "丙局（N）" in out  # N's only contact was rejected: N has no contact
+
+
+def test_a_notice_for_a_data_subject_objection_quotes_the_second_paragraph():
+    """The issue's notice told a receiving agency the 数源部门's sentence (第一款): the article picks the paragraph."""
+    from hzeval.metrics.profiles import load_profile
+    from hzeval.notify.compose import deadline_text
+
+    draft = load_profile("huizhou-draft-2022")
+    assert deadline_text("objection_timeliness", draft, "第二十八条第二款").startswith(
+        "如数据主体办理业务过程中，对公共数据有异议，公共管理和服务机构应当自收到反馈之日起 10 个工作日内"
+    )
+    assert deadline_text("objection_timeliness", draft, "第二十八条").startswith("数源部门在收到反馈 10 个工作日内")
+    assert deadline_text("objection_timeliness", draft) == draft.deadlines["objection"].text

@@ -127,10 +127,12 @@ def test_points_lost_has_one_definition(run_wh):
 def test_veto_named_with_incident_date_kind_and_basis(run_wh):
     g = RunReader(run_wh).grade("A")
     assert g["grade_label"] == "不合格（一票否决）"
-    # a run without run_rules: the packaged draft profile's veto provision (第四十七条, DESIGN §5 47(五))
-    assert (
-        g["veto_text"] == "一票否决：2025-08-14 发生数据泄露事件（IN-1）；依据：《测试方案》一票否决规则（第四十七条）"
-    )
+    # a run without a recorded basis: the scheme's veto rule alone -- the draft has no 一票否决 (a veto is the
+    # scheme's policy), so no article is cited (issue 25 item 12; it printed 一票否决规则（第四十七条）)
+    assert g["veto_text"] == "一票否决：2025-08-14 发生数据泄露事件（IN-1）；依据：《测试方案》一票否决规则"
+    # an agency's challenge of its own items is the scheme's procedure, not 第四十五条 (disputes between agencies)
+    assert RunReader(run_wh).adjustment_basis() == "依《测试方案》复核调整"
+    assert present.adjustment_basis(None) == "依评估方案复核调整"
     assert RunReader(run_wh).grade("B")["veto_text"] is None
     # a run that records the scheme's basis (grades.veto_reason) prints that basis
     run_wh.execute("alter table grades add column if not exists veto_reason varchar")
@@ -265,7 +267,7 @@ def test_ungraded_unit_has_no_rank_and_na_indicator_says_why(run_wh):
         "project_gate": "本年度无可评估事项，本项不计",
         "out_of_scope_calls": None,
     }
-    assert present.NA_NOTES["collection_list_coverage"] == "未报送采集清单，本项不计"
+    assert present.NA_NOTES["collection_list_coverage"] == "本年度全市未报送采集清单，本项不计"
 
 
 def test_deadline_and_when_expressions_match_the_scalar_vocabulary():

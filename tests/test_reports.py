@@ -61,7 +61,7 @@ def test_every_metric_has_a_suggestion():
 
 def test_sample_grades_are_credible(warehouse):
     """Issue 11 on the sample drop: an empty catalogue is never 优秀/良好, 参照执行 units are not graded,
-    the veto names its incident and basis, an absent collection list is said to be not counted."""
+    the veto names its incident and basis, an absent collection list scores 0 (第十五条 is a standing duty)."""
     import polars as pl
 
     _, pub = warehouse
@@ -88,7 +88,9 @@ def test_sample_grades_are_credible(warehouse):
     assert g["HZ009"][3].startswith(
         "一票否决：IN-2025-001（2025-08-14 数据泄露），依据《惠州市2025年度公共数据管理评估方案》"
     )
-    assert ind["note"].to_list() == ["未报送采集清单，本项不计"] and ind["points"].to_list() == [None]
+    # issue 25 item 1: 第十五条 is a standing duty; other agencies have lists, so HZ025's absent list scores 0
+    # (it was "本项不计" before DESIGN §5b)
+    assert ind["note"].to_list() == [None] and ind["points"].to_list() == [0.0]
     # the bulletin's distribution counts graded agencies only; its ranking puts 参照执行 after them, unranked
     assert sum(dist["合计"]) == sum(1 for v in g.values() if v[1])
     assert agencies.filter(~agencies["graded"])["agency_code"].to_list() == ["HZ013", "HZ029"]
@@ -283,7 +285,11 @@ def test_workbook_supervision_is_the_cli_list_at_the_run_as_of(rendered, warehou
     assert sorted(r[header.index("事项编号")] for r in items) == sorted(cli["record_id"])
     # earlier-year items stay on the list (deadlines written "YYYY-MM-DD 24:00")
     deadlines = [r[header.index("截止时间")] for r in items]
-    assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2} 24:00", d) for d in deadlines)
+    # items whose rule sets no number of days (issue 25: 未告知 notifications, 待核定 one-source conflicts)
+    # are listed with an empty deadline
+    no_days = ("未告知", "待核定")
+    assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2} 24:00", d) for d, s in zip(deadlines, states) if s not in no_days)
+    assert all(d is None for d, s in zip(deadlines, states) if s in no_days) and set(states) & set(no_days)
     assert any(d.startswith("2024-") for d in deadlines)
 
 

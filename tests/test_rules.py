@@ -289,8 +289,10 @@ def test_the_shipped_profile_quotes_the_draft():
         "share_implement": 3,
         "demand_confirm": 5,
         "objection": 10,
+        "objection_subject": 10,  # 第二十八条第二款 (数据主体), its own sentence (issue 25 item 6)
         "objection_notify": None,
         "open_reply": 20,
+        "rectification_escalate": None,  # 第四十七条 "及时": no number (issue 25 item 11)
     }
     for key, r in profile.deadlines.items():
         sentence = re.sub(r"\s+", "", r.text)
@@ -298,7 +300,8 @@ def test_the_shipped_profile_quotes_the_draft():
         # the article heading precedes the sentence in the draft
         at = text.index(sentence)
         heading = text.rfind("条【", 0, at)
-        assert text[: heading + 1].endswith(r.article), key
+        # (an article naming its paragraph, 第二十八条第二款, is under the heading of 第二十八条)
+        assert text[: heading + 1].endswith(re.sub(r"第[一二三四五六七八九十]+款$", "", r.article)), key
 
 
 # ---------------------------------------------------------------------- warehouse and entry points
@@ -362,3 +365,28 @@ def test_a_deadline_without_days_is_refused_for_a_metric_that_needs_a_number(tmp
     with pytest.raises(SchemeError) as err:
         load_scheme(path)
     assert "vague.yaml" in str(err.value) and "deadlines.share_reply.days" in str(err.value)
+
+
+def test_the_subject_paragraph_must_name_its_own_article(tmp_path):
+    """objection_subject items are told apart from objection ones by their article (notices quote the paragraph
+    that applies): a profile giving both the same article is refused, naming file and key."""
+    data = yaml.safe_load(packaged_profile_path("huizhou-draft-2022").read_text(encoding="utf-8"))
+    data["deadlines"]["objection_subject"]["article"] = "第二十八条"
+    path = tmp_path / "same-article.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(RuleError) as err:
+        load_profile(str(path))
+    assert "same-article.yaml" in str(err.value) and "deadlines.objection_subject.article" in str(err.value)
+
+
+def test_a_profile_without_unit_counts_in_working_days(tmp_path):
+    """Issue 25 item 13: a profile written as DESIGN §5a shows (no `unit`) loads; the unit defaults to 个工作日,
+    as every deadline of the draft is counted in working days."""
+    data = yaml.safe_load(packaged_profile_path("huizhou-draft-2022").read_text(encoding="utf-8"))
+    del data["unit"]
+    path = tmp_path / "no-unit.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    profile = load_profile(str(path))
+    assert profile.unit == "个工作日"
+    # share_reply: 2 days in the draft -> "2 个工作日"
+    assert profile.period("share_reply") == "2 个工作日"

@@ -413,3 +413,29 @@ def test_scores_carry_their_basis():
     scores, _ = score_all(s, [AgencyInfo("A", "市级")], {}, {("A", "out_of_scope_calls"): 3}, {})
     basis = {r.indicator: r.basis for r in scores}
     assert basis["catalog_completeness"] == B and basis["out_of_scope_calls"] == B
+
+
+def test_feedback_period_and_realtime_are_scheme_parameters(tmp_path):
+    """DESIGN §5b: 实时 (as 每日 by default) and the usage-feedback period (季度 by default) are the scheme's."""
+    import datetime as dt
+
+    import yaml
+
+    from hzeval.assessment.scheme import default_scheme_path, load_scheme
+    from hzeval.errors import SchemeError
+    from hzeval.metrics import Window
+
+    SCHEME = load_scheme(year=2025)
+    AS_OF = dt.datetime(2026, 1, 5, 9, 0)
+    assert (SCHEME.realtime_as, SCHEME.feedback_period, SCHEME.feedback_months) == ("每日", "季度", 3)
+    data = yaml.safe_load(default_scheme_path(2025).read_text(encoding="utf-8"))
+    data.update(realtime_as="每周", feedback_period="半年")
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    scheme = load_scheme(path)
+    window = Window.for_year(2025, AS_OF, scheme)
+    assert (window.realtime_as, window.feedback_months) == ("每周", 6)
+    data["feedback_period"] = "每月"  # share_feedback.period is a quarter: months cannot be judged
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(SchemeError, match="feedback_period"):
+        load_scheme(path)

@@ -27,5 +27,5 @@ def explanation(run, agency: str, metric: str | None = None) -> dict:
         "veto": run.vetoes(agency),
         "line": run.score_line(agency),
         "deadlines": run.deadline_texts(),
-        "disputes": run.rule_article("disputes"),
+        "adjustment_basis": run.adjustment_basis(),
     }

@@ -117,6 +117,13 @@ class Band(Strict):
 ReviewEvent = Literal["编制提交", "变更提交", "下架提交"]
 
 
+#: the periods 实时 may be counted as (update_timeliness)
+RealtimeAs = Literal["每日", "每周", "每月"]
+#: usage_feedback periods, in whole quarters (months per period: FEEDBACK_MONTHS)
+FeedbackPeriod = Literal["季度", "半年", "年"]
+FEEDBACK_MONTHS = {"季度": 3, "半年": 6, "年": 12}
+
+
 def _timed_reviews() -> list[ReviewEvent]:
     return ["变更提交", "下架提交"]
 
@@ -136,6 +143,12 @@ class Scheme(Strict):
     #: submissions whose review is timed (catalog_review_timeliness): 第十二条 speaks of updates; a scheme
     #: may add 编制提交
     catalog_review_events: list[ReviewEvent] = Field(default_factory=_timed_reviews, min_length=1)
+    #: how update_timeliness counts a resource updated 实时 (第十九条 follows the catalogue's frequency;
+    #: 实时 names no period, so the period is policy)
+    realtime_as: RealtimeAs = "每日"
+    #: the period of usage_feedback: 第二十三条 says only "定期" (policy, never called a rule); whole quarters,
+    #: as share_feedback.period is a quarter
+    feedback_period: FeedbackPeriod = "季度"
     dimensions: list[Dimension] = Field(min_length=1)
     deductions: list[Deduction] = Field(default_factory=list)
     veto: list[Veto] = Field(default_factory=list)
@@ -247,6 +260,11 @@ class Scheme(Strict):
             raise ValueError("等级名称重复 / duplicate grade names")
 
     # ------------------------------------------------------------------ helpers
+
+    @property
+    def feedback_months(self) -> int:
+        """usage_feedback's period in months."""
+        return FEEDBACK_MONTHS[self.feedback_period]
 
     def open_plan_due_at(self, year: int) -> dt.datetime:
         """Plans are due by the end (24:00) of ``open_plan_due`` in the assessed year."""

@@ -337,7 +337,10 @@ def print_items(items: pl.DataFrame, as_of: dt.datetime, console: Console = out,
     t.add_column("工作日", justify="right")
     shown = items if limit is None else items.head(limit)
     for r in shown.iter_rows(named=True):
-        days = f"逾期 {r['wd_overdue']}" if r["wd_overdue"] is not None else f"剩 {r['wd_left']}"
+        if r["wd_overdue"] is not None:
+            days = f"逾期 {r['wd_overdue']}"
+        else:  # no working days when the rule sets no number (e.g. 第二十八条 "及时")
+            days = f"剩 {r['wd_left']}" if r["wd_left"] is not None else "无天数"
         style = "red" if r["state"] == "逾期" else ("yellow" if r["state"] == "即将到期" else None)
         t.add_row(
             r["category"],
@@ -450,7 +453,7 @@ def print_explanation(exp: dict, console: Console = out, limit: int = 10) -> Non
         console.print("\n未失分。")
     adjusted = ev.filter(pl.col("adjustment_id").is_not_null())
     if adjusted.height:
-        console.print(f"\n[bold]已调整事项（{exp['disputes']}争议处理）[/bold]")
+        console.print(f"\n[bold]已调整事项（{exp['adjustment_basis']}）[/bold]")
         for e in adjusted.iter_rows(named=True):
             console.print(
                 f"  - [已调整 {e['adjustment_id']}] {e['metric_name']} {e['record_table_zh']} "
@@ -629,7 +632,7 @@ def explanation_json(exp: dict) -> dict:
         "evidence": rows(exp["evidence"]),
         "veto": rows(exp["veto"]),
         "deadlines": exp["deadlines"],
-        "disputes": exp["disputes"],
+        "adjustment_basis": exp["adjustment_basis"],
     }
 
 

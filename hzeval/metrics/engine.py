@@ -70,6 +70,10 @@ class Window:
     #: submissions the 本级 authority must review in time (the rules time the review of updates, not of
     #: first compilations)
     review_events: tuple[str, ...] = ("变更提交", "下架提交")
+    #: update_timeliness counts 实时 as this frequency (scheme ``realtime_as``)
+    realtime_as: str = "每日"
+    #: usage_feedback's period in months: 3 (季度), 6 (半年) or 12 (年) (scheme ``feedback_period``)
+    feedback_months: int = 3
 
     @classmethod
     def for_year(cls, year: int, as_of: dt.datetime, scheme) -> "Window":
@@ -82,6 +86,8 @@ class Window:
             open_plan_due=scheme.open_plan_due_at(year),
             security_required=dict(scheme.security_required),
             review_events=tuple(scheme.catalog_review_events),
+            realtime_as=scheme.realtime_as,
+            feedback_months=scheme.feedback_months,
         )
 
     def params(self) -> dict:
@@ -95,6 +101,8 @@ class Window:
             "year": self.year if self.year is not None else self.as_of.year,
             "open_plan_due": self.open_plan_due or dt.datetime(self.as_of.year, 4, 1),
             "review_events": list(self.review_events),
+            "realtime_as": self.realtime_as,
+            "feedback_months": self.feedback_months,
         }
         return p
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from hzeval import present
 from hzeval.metrics.registry import METRICS
+from hzeval.rules import item_deadline_key
 
 SOON, OVERDUE, ESCALATE = "即将到期", "逾期", "逾期上报"
 LEVELS = (SOON, OVERDUE, ESCALATE)
@@ -72,11 +73,15 @@ def days_words(item: dict) -> str:
     return f"剩余 {n} 个工作日" if n else "今日 24:00 截止"
 
 
-def deadline_text(metric_id: str, profile) -> str:
+def deadline_text(metric_id: str, profile, article: str | None = None) -> str:
     """How the rules word an item's deadline: the sentence the rule profile (``hzeval.rules``) in
-    force on the item's trigger day gives its deadline key. The one place notices take rule text
-    from. A rectification's deadline is the notice's own date, which no profile key gives."""
+    force on the item's trigger day gives its deadline key -- or the key's variant whose article is
+    the item's (a 数据主体 objection: 第二十八条第二款, :data:`hzeval.rules.DEADLINE_VARIANTS`). The one
+    place notices take rule text from. A rectification's deadline is the notice's own date, which no
+    profile key gives."""
     key = METRICS[metric_id].deadline if metric_id in METRICS else None
+    if key:
+        key = item_deadline_key(key, article, profile)
     rule = profile.deadlines.get(key) if key and profile is not None else None
     return rule.text if rule is not None else "按整改通知规定的期限完成"
 

@@ -161,13 +161,19 @@ def _candidates(con, as_of: dt.datetime, agency: str | None, scheme) -> pl.DataF
     finally:
         con.unregister("_notify_items")
     profiles = {s.profile.name: s.profile for s in scheme.ruleset.spans}
-    pairs = out.select("metric_id", "rule_profile", "due_date").unique(["metric_id", "rule_profile"])
+    # (metric, profile, article): a metric's items may quote different paragraphs (第二十八条 / 第二十八条第二款)
+    pairs = out.select("metric_id", "rule_profile", "article", "due_date").unique(
+        ["metric_id", "rule_profile", "article"]
+    )
     texts = pl.DataFrame(
-        [(m, p, deadline_text(m, profiles.get(p) or scheme.ruleset.in_force(d))) for m, p, d in pairs.iter_rows()],
-        schema={"metric_id": pl.String, "rule_profile": pl.String, "deadline_text": pl.String},
+        [
+            (m, p, a, deadline_text(m, profiles.get(p) or scheme.ruleset.in_force(d), a))
+            for m, p, a, d in pairs.iter_rows()
+        ],
+        schema={"metric_id": pl.String, "rule_profile": pl.String, "article": pl.String, "deadline_text": pl.String},
         orient="row",
     )
-    out = out.join(texts, on=["metric_id", "rule_profile"], how="left", nulls_equal=True)
+    out = out.join(texts, on=["metric_id", "rule_profile", "article"], how="left", nulls_equal=True)
     return out.with_columns(
         pl.concat_str(
             [pl.col(c).fill_null("") for c in ("metric_id", "record_table", "record_id", "agency_code")], separator="|"

@@ -37,6 +37,12 @@ def rule_article(run: RunReader, key: str) -> str:
     return run.rule_article(key)
 
 
+def adjustment_basis(run: RunReader) -> str:
+    """What adjusted items cite: the run's scheme (an agency's challenge of its own items is the scheme's
+    procedure, not 第四十五条)."""
+    return run.adjustment_basis()
+
+
 def previous_run(run: RunReader) -> RunReader | None:
     return run.previous()
 

@@ -5,6 +5,7 @@ Floor 2: never imports metrics; what a metric cites under the profiles is
 
 from hzeval.rules.profile import (
     ARTICLE_PATTERN,
+    DEADLINE_VARIANTS,
     DEFAULT_FROM,
     DEFAULT_PROFILE,
     KNOWN_DEADLINE_KEYS,
@@ -20,6 +21,7 @@ from hzeval.rules.profile import (
     default_profile,
     default_rules,
     install,
+    item_deadline_key,
     load_profile,
     packaged_profile_path,
     provision,
@@ -35,6 +37,7 @@ from hzeval.rules.profile import (
 
 __all__ = [
     "ARTICLE_PATTERN",
+    "DEADLINE_VARIANTS",
     "DEFAULT_FROM",
     "DEFAULT_PROFILE",
     "KNOWN_DEADLINE_KEYS",
@@ -50,6 +53,7 @@ __all__ = [
     "default_profile",
     "default_rules",
     "install",
+    "item_deadline_key",
     "load_profile",
     "packaged_profile_path",
     "provision",

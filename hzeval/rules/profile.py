@@ -48,9 +48,15 @@ KNOWN_DEADLINE_KEYS = (
     "share_implement",
     "demand_confirm",
     "objection",
+    "objection_subject",
     "objection_notify",
     "open_reply",
+    "rectification_escalate",
 )
+#: a metric's deadline key -> keys some of its items use instead (a paragraph of their own): 第二十八条's
+#: second paragraph times 数据主体 objections (``objection_subject``); a profile without the variant
+#: times them by the metric's key. Items name their variant by its article, so the two must differ.
+DEADLINE_VARIANTS: dict[str, tuple[str, ...]] = {"objection": ("objection_subject",)}
 _BEFORE_ALL = dt.date(1, 1, 1)
 _AFTER_ALL = dt.date(9999, 12, 31)
 ARTICLE_PATTERN = r"^第[一二三四五六七八九十百零]+条(第[一二三四五六七八九十]+款)?(（[一二三四五六七八九十]+）)?$"
@@ -71,7 +77,8 @@ class DeadlineRule(Strict):
 
 class Profile(Strict):
     title: str = Field(min_length=1)
-    unit: str = Field(min_length=1)
+    #: how a length in working days is written; every deadline of the draft is counted in 工作日 (DESIGN §4)
+    unit: str = Field(default="个工作日", min_length=1)
     deadlines: dict[str, DeadlineRule]
     articles: dict[str, list[str]] = Field(default_factory=dict)
     #: articles cited for things that are not metrics (e.g. disputes, veto)
@@ -141,6 +148,18 @@ def _check_keys(profile: Profile, path: Path, metric_ids: Collection[str] | None
                 key=f"deadlines.{key}",
             )
 
+    for key, variants in DEADLINE_VARIANTS.items():
+        for v in variants:
+            if key in profile.deadlines and v in profile.deadlines:
+                if profile.deadlines[v].article == profile.deadlines[key].article:
+                    raise RuleError(
+                        f"规则配置 {path} 无效：deadlines.{v}.article：须写明其所在款（与 deadlines.{key} 的条款不同）",
+                        f"invalid rule profile {path}: deadlines.{v}.article must name its own paragraph "
+                        f"(differ from deadlines.{key}.article)",
+                        file=str(path),
+                        key=f"deadlines.{v}.article",
+                    )
+
     for metric_id in profile.articles if metric_ids is not None else ():
         if metric_ids is not None and metric_id not in metric_ids:
             raise RuleError(
@@ -187,6 +206,17 @@ def load_profile(ref: str, base: Path | None = None, metric_ids: Collection[str]
     _check_keys(profile, path.resolve(), metric_ids)
     _check_provision_texts(profile, path.resolve())
     return profile
+
+
+def item_deadline_key(key: str, article: str | None, profile: Profile | None) -> str:
+    """The deadline key an item of a metric declaring ``key`` was timed by: a variant of ``key``
+    (:data:`DEADLINE_VARIANTS`) whose article in ``profile`` is the item's, else ``key``."""
+    if profile is not None and article is not None:
+        for v in DEADLINE_VARIANTS.get(key, ()):
+            rule = profile.deadlines.get(v)
+            if rule is not None and rule.article == article and profile.deadlines.get(key, rule).article != article:
+                return v
+    return key
 
 
 def default_profile() -> Profile:

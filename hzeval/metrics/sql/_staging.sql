@@ -72,3 +72,56 @@ select resource_code, min(coalesce(finished_at, started_at)) as first_success_at
 from aggregation_log
 where status = '成功'
 group by resource_code;
+
+-- step: stg_share_app_type
+-- grain: one row per share application: the share type it was made under (DESIGN §5b) -- its own
+--     share_type, else its resource's in the snapshot in force at submission (the latest snapshot
+--     holding the resource on or before the submission day; with none, the earliest after it, up to
+--     $snapshot_limit); never the year-end snapshot
+create or replace temp table stg_share_app_type as
+with cand as (
+    select a.application_id, s.share_type, s.snapshot_date,
+           s.snapshot_date <= cast(a.submitted_at as date) as in_force
+    from share_applications as a
+    join catalog_snapshot as s on s.resource_code = a.resource_code
+    where a.share_type is null and s.snapshot_date <= $snapshot_limit
+),
+ranked as (
+    select application_id, share_type,
+           row_number() over (
+               partition by application_id
+               order by in_force desc,
+                        case when in_force then snapshot_date else date '9999-12-31' end desc,
+                        snapshot_date
+           ) as rn
+    from cand
+)
+select a.application_id, coalesce(a.share_type, r.share_type) as share_type
+from share_applications as a
+left join ranked as r on r.application_id = a.application_id and r.rn = 1;
+
+-- step: stg_open_app_type
+-- grain: one row per open application: its resource's open type in the snapshot in force at
+--     submission (as stg_share_app_type: latest on or before the submission day, else the earliest
+--     after it, up to $snapshot_limit)
+create or replace temp table stg_open_app_type as
+with cand as (
+    select o.open_app_id, s.open_type, s.snapshot_date,
+           s.snapshot_date <= cast(o.submitted_at as date) as in_force
+    from open_applications as o
+    join catalog_snapshot as s on s.resource_code = o.resource_code
+    where s.snapshot_date <= $snapshot_limit
+),
+ranked as (
+    select open_app_id, open_type,
+           row_number() over (
+               partition by open_app_id
+               order by in_force desc,
+                        case when in_force then snapshot_date else date '9999-12-31' end desc,
+                        snapshot_date
+           ) as rn
+    from cand
+)
+select o.open_app_id, r.open_type
+from open_applications as o
+left join ranked as r on r.open_app_id = o.open_app_id and r.rn = 1;

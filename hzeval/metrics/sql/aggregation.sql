@@ -42,17 +42,20 @@ left join aggregated as a using (resource_code);
 -- doc: 按目录更新周期，每个已结束周期内有成功汇聚
 -- suggestion: 按目录声明的更新周期按时汇聚更新数据，排查失败任务并建立监控告警（{article}）。
 -- ok_when: a 成功 job with finished_at inside the period (每周 = ISO Mon–Sun; periods from the one
---     holding max(published_date, Y-01-01) to the last ended by min(Y end, T))
--- grain: one row per (published resource, update period) that ended by min(year end, as-of); 实时
---     counts as 每日, 不定期 and empty frequencies are not measured
+--     holding max(published_date, Y-01-01) to the last ended by min(Y end, T)); only resources the
+--     agency shares (无条件共享 or 有条件共享), 不予共享 ones are not measured
+-- grain: one row per (published 无条件共享/有条件共享 resource, update period) that ended by min(year
+--     end, as-of); 实时 is counted as the scheme's realtime_as (default 每日), 不定期 and empty
+--     frequencies are not measured
 with resources as (
     select
         provider_code,
         resource_code,
-        case update_frequency when '实时' then '每日' else update_frequency end as freq,
+        case update_frequency when '实时' then $realtime_as else update_frequency end as freq,
         greatest(coalesce(cast(published_date as timestamp), $year_start), $year_start) as anchor
     from stg_published
     where update_frequency in ('实时', '每日', '每周', '每月', '每季度', '每半年', '每年')
+      and share_type in ('无条件共享', '有条件共享')
 ),
 periods as (
     select

@@ -237,13 +237,16 @@ left join first_review as f using (event_id);
 -- kind: rate
 -- charged_to: agency
 -- obligation: event
--- doc: 采集清单所列数据项已由本机构已发布资源编目（未报送采集清单的，本项不计）
+-- doc: 采集清单所列数据项已由本机构已发布资源编目（全市已报送采集清单的，未报送的机构本项为 0）
 -- suggestion: 对照本机构采集清单（{article}），将清单所列数据项编入本机构公共数据资源目录并发布。
 -- ok_when: a collection-list item (listed_at on or before year end, or undated) is catalogued by a
 --     resource the agency provides, published in the year's snapshot: by item_code in the snapshot's
---     catalog_items when given, else by resource_code, else by item_name; an agency with no list has
---     no items (excluded: "未报送采集清单，本项不计")
--- grain: one row per item on an agency's collection list, charged to that agency
+--     catalog_items when given, else by resource_code, else by item_name. Compiling the list is every
+--     agency's standing duty: once any agency's list is loaded for the year, an agency (not the authority)
+--     without one is one failed item "未报送采集清单" (scores 0); with no list in the city the
+--     indicator is excluded
+-- grain: one row per item on an agency's collection list, charged to that agency; one row per agency
+--     without a list when the city has loaded any
 with listed as (
     select agency_code, item_name, item_code, resource_code, listed_at
     from collection_list
@@ -285,18 +288,38 @@ select
     null::timestamp as done_at,
     null::double as num,
     null::double as den
-from matched;
+from matched
+union all
+-- 第十五条 "应当根据本机构的职责分工编制公共数据采集清单": a standing duty once the city has lists at all
+select
+    g.agency_code,
+    'collection_list' as record_table,
+    g.agency_code || '/(未报送采集清单)' as record_id,
+    'fail' as status,
+    '未报送采集清单' as reason,
+    null::timestamp as due_at,
+    null::timestamp as done_at,
+    null::double as num,
+    null::double as den
+from stg_graded_agencies as g
+where exists (select 1 from listed)
+  and g.agency_code not in (select agency_code from listed where agency_code is not null);
 
 -- metric: one_source_conflicts
 -- name: 一数多源冲突数
 -- kind: count
--- charged_to: each agency involved
+-- charged_to: the agencies involved whose collection list does not list the item (all of them when no
+--     list settles it)
 -- obligation: event
--- doc: 同一数据元被多个部门标为数源
+-- doc: 同一数据元被多个部门标为数源（采集清单列明该数据元的部门为数源，其余部门计；无清单可定的，各相关部门均计）
 -- suggestion: 会同相关部门核定数据元的唯一数源部门，撤销重复的数源标识（{article}）。
--- ok_when: count: item_code marked is_authoritative on published resources of more than one
---     provider in the snapshot (one per item_code per agency involved)
--- grain: one row per (agency, item_code) where the item is authoritative for more than one provider
+-- ok_when: count: item_code marked is_authoritative on published resources of more than one provider
+--     in the snapshot. When exactly one of them lists the item on its collection list (listed on or
+--     before year end, or undated; by item_code, else by resource_code: the whole table, else by
+--     item_name), the list settles the source: the others are charged, one each; otherwise every
+--     agency involved is charged
+-- grain: one row per (charged agency, item_code) where the item is authoritative for more than one
+--     provider
 with marked as (
     select distinct i.item_code, p.provider_code
     from stg_items as i
@@ -308,16 +331,98 @@ conflicts as (
     from marked
     group by item_code
     having count(*) > 1
+),
+list_rows as (
+    select agency_code, item_code, resource_code, item_name
+    from collection_list
+    where coalesce(listed_at, date '1900-01-01') < cast($year_end as date)
+      and coalesce(listed_at, date '1900-01-01') <= cast($as_of as date)
+),
+listed as (
+    -- what a list row names, as collection_list_coverage matches it: its item_code; else every item of
+    -- its resource (a whole table, 整表); else the items of that name
+    select agency_code, item_code from list_rows where item_code is not null
+    union
+    select l.agency_code, i.item_code
+    from list_rows as l
+    join stg_items as i on i.resource_code = l.resource_code
+    where l.item_code is null and l.resource_code is not null
+    union
+    select l.agency_code, i.item_code
+    from list_rows as l
+    join stg_items as i on i.item_name = l.item_name
+    where l.item_code is null and l.resource_code is null
+),
+involved as (
+    select m.item_code, m.provider_code, c.providers, l.agency_code is not null as on_list
+    from marked as m
+    join conflicts as c using (item_code)
+    left join listed as l on l.agency_code = m.provider_code and l.item_code = m.item_code
+),
+settled as (
+    -- the list settles the source when exactly one agency involved lists the item
+    select item_code, min(case when on_list then provider_code end) as source_code
+    from involved
+    group by item_code
+    having sum(case when on_list then 1 else 0 end) = 1
 )
 select
-    m.provider_code as agency_code,
+    v.provider_code as agency_code,
     'catalog_items' as record_table,
-    m.item_code as record_id,
+    v.item_code as record_id,
     'fail' as status,
-    '数据元 ' || m.item_code || ' 被多个部门标为数源：' || c.providers as reason,
+    '数据元 ' || v.item_code || ' 被多个部门标为数源：' || v.providers ||
+        case when s.source_code is not null then '（采集清单列明数源为 ' || s.source_code || '）'
+             else '（采集清单未能确定唯一数源）' end as reason,
     null::timestamp as due_at,
     null::timestamp as done_at,
     null::double as num,
     null::double as den
-from marked as m
-join conflicts as c using (item_code);
+from involved as v
+left join settled as s using (item_code)
+where s.source_code is null or v.provider_code <> s.source_code;
+
+-- metric: duplicate_collection
+-- name: 重复采集数
+-- kind: count
+-- charged_to: agency
+-- obligation: event
+-- doc: 采集清单所列数据项已由其他部门作为数源提供（可通过共享获取），不得重复采集
+-- suggestion: 可通过“一网共享”平台共享或核验获取的数据不再重复采集，将其移出本机构采集清单并改为申请共享（{article}）。
+-- ok_when: count: an item_code on agency A's collection list (listed on or before year end, or
+--     undated) that another agency B marks authoritative on a resource B provides, published in the
+--     year's snapshot, while A does not mark it authoritative itself: one per (A, item_code)
+-- grain: one row per (agency, item_code) collected by the agency while another agency is its source
+with listed as (
+    select distinct agency_code, item_code
+    from collection_list
+    where item_code is not null
+      and coalesce(listed_at, date '1900-01-01') < cast($year_end as date)
+      and coalesce(listed_at, date '1900-01-01') <= cast($as_of as date)
+),
+sources as (
+    select distinct i.item_code, p.provider_code
+    from stg_items as i
+    join stg_published as p using (resource_code)
+    where i.is_authoritative
+),
+duplicates as (
+    select l.agency_code, l.item_code, string_agg(s.provider_code, '、' order by s.provider_code) as sources
+    from listed as l
+    join sources as s on s.item_code = l.item_code and s.provider_code <> l.agency_code
+    where not exists (
+        select 1 from sources as own where own.item_code = l.item_code and own.provider_code = l.agency_code
+    )
+    group by l.agency_code, l.item_code
+)
+select
+    agency_code,
+    'collection_list' as record_table,
+    agency_code || '/' || item_code as record_id,
+    'fail' as status,
+    '采集清单数据项 ' || item_code || ' 已由 ' || sources || ' 作为数源提供，可通过共享获取，不应重复采集' as reason,
+    null::timestamp as due_at,
+    null::timestamp as done_at,
+    null::double as num,
+    null::double as den
+from duplicates;

@@ -70,8 +70,10 @@ group by o.agency_code, o.resource_code;
 -- category: 开放申请答复
 -- doc: 开放申请在规定期限内答复
 -- suggestion: 开放申请应在 {deadline}内答复（{article}）。
--- ok_when: replied_at within the open_reply deadline of submitted_at
--- grain: one row per open application submitted in the year, charged to the receiving agency
+-- ok_when: replied_at within the open_reply deadline of submitted_at; only applications for data
+--     that is 有条件开放 in the snapshot in force at submission (stg_open_app_type)
+-- grain: one row per open application for 有条件开放 data submitted in the year, charged to the
+--     receiving agency
 with apps as (
     select
         open_app_id,
@@ -81,9 +83,11 @@ with apps as (
         wd_due_at(submitted_at, r.days) as due_at,
         r.profile, r.article, r.period
     from open_applications
+    join stg_open_app_type as t using (open_app_id)
     join rule_deadlines as r
       on r.key = 'open_reply' and cast(submitted_at as date) >= r.valid_from and cast(submitted_at as date) < r.valid_to
-    where submitted_at >= $year_start and submitted_at < $year_end and submitted_at <= $as_of
+    where t.open_type = '有条件开放'
+      and submitted_at >= $year_start and submitted_at < $year_end and submitted_at <= $as_of
 )
 select
     agency_code,
@@ -108,8 +112,10 @@ from apps;
 -- obligation: event
 -- doc: 获取有条件开放数据签订利用协议
 -- suggestion: 提供有条件开放数据前与申请人签订数据利用协议（{article}）。
--- ok_when: agreement_signed_at ≤ T
--- grain: one row per approved open application replied in the year, charged to the agency
+-- ok_when: agreement_signed_at ≤ T; only applications for data that is 有条件开放 in the snapshot
+--     in force at submission
+-- grain: one row per approved open application for 有条件开放 data replied in the year, charged to the
+--     agency
 select
     agency_code,
     'open_applications' as record_table,
@@ -121,7 +127,9 @@ select
     null::double as num,
     null::double as den
 from open_applications
-where decision in ('同意', '部分同意')
+join stg_open_app_type as t using (open_app_id)
+where t.open_type = '有条件开放'
+  and decision in ('同意', '部分同意')
   and replied_at >= $year_start and replied_at < $year_end and replied_at <= $as_of;
 
 -- metric: open_refusal_reason
@@ -131,8 +139,10 @@ where decision in ('同意', '部分同意')
 -- obligation: event
 -- doc: 未通过审核的开放申请明确理由
 -- suggestion: 对未通过审核的开放申请，应在答复中明确不予开放的理由（{article}）。
--- ok_when: refused (拒绝) open applications replied in the year with a non-empty reason
--- grain: one row per open application refused by a reply in the year, charged to the agency
+-- ok_when: refused (拒绝) open applications replied in the year with a non-empty reason; only
+--     applications for data that is 有条件开放 in the snapshot in force at submission
+-- grain: one row per open application for 有条件开放 data refused by a reply in the year, charged to
+--     the agency
 select
     agency_code,
     'open_applications' as record_table,
@@ -144,5 +154,7 @@ select
     null::double as num,
     null::double as den
 from open_applications
-where decision = '拒绝'
+join stg_open_app_type as t using (open_app_id)
+where t.open_type = '有条件开放'
+  and decision = '拒绝'
   and replied_at >= $year_start and replied_at < $year_end and replied_at <= $as_of;

@@ -89,3 +89,61 @@ select
     null::double as den
 from incidents
 where occurred_at >= $year_start and occurred_at < $year_end and occurred_at <= $as_of;
+
+-- metric: rectification_escalation
+-- name: 逾期整改上报率
+-- kind: rate
+-- charged_to: the 本级 authority
+-- deadline: rectification_escalate
+-- deadline_days: optional
+-- obligation: event
+-- doc: 逾期未完成整改的，本级主管部门上报本级人民政府纳入督查督办
+-- suggestion: 对逾期未完成整改的事项，主管部门应及时上报本级人民政府纳入督查督办（{article}）。
+-- ok_when: per rectification whose deadline date ended in the year (and by the as-of time) without
+--     completion: escalated_at at or after the end of the deadline date and not after the as-of
+--     time; when the rule profile in force on the deadline date gives rectification_escalate a number
+--     of working days, within that deadline of the deadline date, else (the draft: "及时", no number)
+--     at any time before the as-of time
+-- grain: one row per rectification overdue in the year, charged to the agency's 本级 authority
+with overdue as (
+    select
+        x.notice_id,
+        coalesce(aa.authority_code, (select agency_code from stg_authority)) as authority_code,
+        x.agency_code,
+        cast(x.deadline as timestamp) + interval 1 day as overdue_at,
+        case when x.escalated_at >= cast(x.deadline as timestamp) + interval 1 day
+             then known(x.escalated_at, $as_of) end as done_at,
+        r.days,
+        case when r.days is not null then wd_due_at(cast(x.deadline as timestamp), r.days) end as due_at,
+        r.profile, r.article, r.period
+    from rectifications as x
+    left join stg_agency_authority as aa using (agency_code)
+    join rule_deadlines as r
+      on r.key = 'rectification_escalate' and x.deadline >= r.valid_from and x.deadline < r.valid_to
+    where x.deadline >= cast($year_start as date) and x.deadline < cast($year_end as date)
+      and cast(x.deadline as timestamp) + interval 1 day <= $as_of
+      and (x.completed_at is null or x.completed_at >= cast(x.deadline as timestamp) + interval 1 day)
+),
+judged as (
+    select *,
+           case when days is not null then item_status(done_at, due_at, $as_of)
+                when done_at is not null then 'ok'
+                else 'fail' end as status
+    from overdue
+)
+select
+    authority_code as agency_code,
+    'rectifications' as record_table,
+    notice_id as record_id,
+    status,
+    case when status = 'uncovered' then cast(cast(overdue_at as date) as varchar)
+         when status in ('late', 'fail') and done_at is null
+             then agency_code || ' 的整改逾期未完成，未上报本级人民政府'
+         when status = 'late' then agency_code || ' 的整改逾期后超过 ' || period || '才上报本级人民政府' end as reason,
+    due_at,
+    done_at,
+    null::double as num,
+    null::double as den,
+    profile as rule_profile,
+    article
+from judged;

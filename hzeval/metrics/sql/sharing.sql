@@ -11,7 +11,7 @@
 -- doc: 有条件共享申请在规定期限内答复
 -- suggestion: 有条件共享申请应在 {deadline}内答复，建议指定专人值守申请受理（{article}）。
 -- ok_when: replied_at within the share_reply deadline of submitted_at (share type from the
---     application, else from the snapshot)
+--     application, else from the snapshot in force at submission)
 -- grain: one row per 有条件共享 application in the catalogue submitted in the year, charged to the
 --     provider
 with apps as (
@@ -23,11 +23,11 @@ with apps as (
         wd_due_at(a.submitted_at, r.days) as due_at,
         r.profile, r.article, r.period
     from share_applications as a
-    left join stg_snapshot as s using (resource_code)
+    left join stg_share_app_type as t using (application_id)
     -- the rule in force on the trigger day (DESIGN §5a)
     join rule_deadlines as r
       on r.key = 'share_reply' and cast(a.submitted_at as date) >= r.valid_from and cast(a.submitted_at as date) < r.valid_to
-    where coalesce(a.share_type, s.share_type) = '有条件共享'
+    where t.share_type = '有条件共享'
       and coalesce(a.in_catalog, true)
       and a.submitted_at >= $year_start and a.submitted_at < $year_end and a.submitted_at <= $as_of
 )
@@ -67,10 +67,10 @@ with apps as (
         wd_due_at(a.replied_at, r.days) as due_at,
         r.profile, r.article, r.period
     from share_applications as a
-    left join stg_snapshot as s using (resource_code)
+    left join stg_share_app_type as t using (application_id)
     join rule_deadlines as r
       on r.key = 'share_implement' and cast(a.replied_at as date) >= r.valid_from and cast(a.replied_at as date) < r.valid_to
-    where coalesce(a.share_type, s.share_type) = '有条件共享'
+    where t.share_type = '有条件共享'
       and coalesce(a.in_catalog, true)
       and a.decision in ('同意', '部分同意')
       and a.replied_at >= $year_start and a.replied_at < $year_end and a.replied_at <= $as_of
@@ -98,21 +98,53 @@ from apps;
 -- obligation: event
 -- doc: 拒绝共享提供法律、法规、规章依据
 -- suggestion: 拒绝共享须说明法律、法规、规章依据，补正已拒绝申请的依据（{article}）。
--- ok_when: refusal_basis filled
--- grain: one row per refused application replied in the year, charged to the provider
+-- ok_when: refusal_basis filled; only refusals of 有条件共享 applications (share type at submission,
+--     stg_share_app_type): a 不予共享 resource's basis is filed in the catalogue (catalog_share_basis), a
+--     无条件共享 one may not be refused (unconditional_refusals)
+-- grain: one row per refused 有条件共享 application replied in the year, charged to the provider
 select
-    provider_code as agency_code,
+    a.provider_code as agency_code,
     'share_applications' as record_table,
-    application_id as record_id,
-    case when nullif(trim(refusal_basis), '') is not null then 'ok' else 'fail' end as status,
+    a.application_id as record_id,
+    case when nullif(trim(a.refusal_basis), '') is not null then 'ok' else 'fail' end as status,
     '拒绝共享未提供法律、法规、规章依据' as reason,
     null::timestamp as due_at,
-    replied_at as done_at,
+    a.replied_at as done_at,
     null::double as num,
     null::double as den
-from share_applications
-where decision = '拒绝'
-  and replied_at >= $year_start and replied_at < $year_end and replied_at <= $as_of;
+from share_applications as a
+join stg_share_app_type as t using (application_id)
+where t.share_type = '有条件共享'
+  and coalesce(a.in_catalog, true)
+  and a.decision = '拒绝'
+  and a.replied_at >= $year_start and a.replied_at < $year_end and a.replied_at <= $as_of;
+
+-- metric: unconditional_refusals
+-- name: 拒绝无条件共享申请数
+-- kind: count
+-- charged_to: provider
+-- obligation: event
+-- doc: 无条件共享数据按需申请并获取，数源部门不得拒绝（每次拒绝计一次）
+-- suggestion: 无条件共享数据由使用机构按需申请并获取，不得擅自增设条件或拒绝；对已拒绝的申请应予提供（{article}）。
+-- ok_when: count: refusals (拒绝) replied in the year of applications for data that is 无条件共享 at
+--     submission (the application's own share type, else the snapshot in force at submission)
+-- grain: one row per refused 无条件共享 application replied in the year, charged to the provider
+select
+    a.provider_code as agency_code,
+    'share_applications' as record_table,
+    a.application_id as record_id,
+    'fail' as status,
+    '拒绝无条件共享数据的申请' || coalesce('（资源 ' || a.resource_code || '）', '') as reason,
+    null::timestamp as due_at,
+    a.replied_at as done_at,
+    null::double as num,
+    null::double as den
+from share_applications as a
+join stg_share_app_type as t using (application_id)
+where t.share_type = '无条件共享'
+  and coalesce(a.in_catalog, true)
+  and a.decision = '拒绝'
+  and a.replied_at >= $year_start and a.replied_at < $year_end and a.replied_at <= $as_of;
 
 -- metric: demand_confirmation_timeliness
 -- name: 目录外需求确认及时率
@@ -210,12 +242,12 @@ from grants;
 with grants as (
     select
         a.application_id, a.applicant_code, a.resource_code, a.valid_until,
-        case when coalesce(a.share_type, s.share_type) = '无条件共享' then a.submitted_at
+        case when t.share_type = '无条件共享' then a.submitted_at
              else coalesce(a.replied_at, a.submitted_at) end as granted_at
     from share_applications as a
-    left join stg_snapshot as s using (resource_code)
+    left join stg_share_app_type as t using (application_id)
     where a.resource_code is not null
-      and (coalesce(a.share_type, s.share_type) = '无条件共享' or a.decision in ('同意', '部分同意'))
+      and (t.share_type = '无条件共享' or a.decision in ('同意', '部分同意'))
 ),
 live_grants as (
     select * from grants where granted_at <= $as_of
@@ -309,24 +341,27 @@ where cross_level
 -- kind: rate
 -- charged_to: applicant
 -- obligation: event
--- doc: 获批授权在有效的每个季度提交使用情况反馈
--- suggestion: 按季度提交共享数据使用情况反馈，建议纳入季度工作台账（{article}）。
--- ok_when: a share_feedback row for every quarter the grant was active (approved before the
---     quarter's end, valid_until empty or ≥ quarter start), submitted ≤ T
--- grain: one row per approved grant active in at least one quarter of the year that ended by
+-- doc: 获批授权在有效的每个反馈期间（评估方案确定，默认季度）提交使用情况反馈
+-- suggestion: 定期向数源部门、公共数据主管部门反馈共享数据使用情况（{article}），反馈期间按年度评估方案执行，建议纳入工作台账。
+-- ok_when: a share_feedback row for every feedback period the grant was active (approved before the
+--     period's end, valid_until empty or ≥ period start), submitted ≤ T. The period is the scheme's
+--     feedback_period (季度 by default, 半年 or 年): a feedback for any quarter inside it counts
+-- grain: one row per approved grant active in at least one feedback period of the year that ended by
 --     min(year end, as-of), charged to the applicant
 with quarters as (
     select
         q,
-        $year_start + to_months(3 * (q - 1)) as q_start,
-        $year_start + to_months(3 * q) as q_end
+        $year_start + to_months($feedback_months * (q - 1)) as q_start,
+        $year_start + to_months($feedback_months * q) as q_end
     from range(1, 5) as t(q)
+    where q * $feedback_months <= 12
 ),
 active as (
     select
         g.application_id,
         g.applicant_code,
-        strftime($year_start, '%Y') || 'Q' || q.q as period,
+        strftime($year_start, '%Y') || case $feedback_months when 3 then 'Q' || q.q
+                                                         when 6 then 'H' || q.q else '' end as period,
         q.q_end
     from share_applications as g
     join quarters as q
@@ -337,7 +372,13 @@ active as (
       and q.q_end <= $cutoff
 ),
 feedback as (
-    select distinct application_id, period
+    -- a feedback is labelled with a quarter (YYYYQn): it covers the feedback period holding that quarter
+    select distinct
+        application_id,
+        substr(period, 1, 4) || case $feedback_months
+            when 3 then substr(period, 5, 2)
+            when 6 then case when substr(period, 6, 1) in ('1', '2') then 'H1' else 'H2' end
+            else '' end as period
     from share_feedback
     where submitted_at <= $as_of
 ),
@@ -373,8 +414,9 @@ from judged;
 -- doc: 收到异议后在规定期限内处理或答复；数据主体异议须作出更正或确认
 -- suggestion: 收到数据异议后 {deadline}内核实处理；数据主体提出的异议由受理机构完成校核并作出更正或确认（{article}）。
 -- ok_when: 使用机构 (or unstated): resolved_at within the objection deadline of raised_at; 数据主体:
---     resolved_at with an outcome (更正 or 确认) within the deadline — a resolution without an
---     outcome is not done
+--     resolved_at with an outcome (更正 or 确认) within the objection_subject deadline (its own
+--     paragraph; the objection deadline when the profile has no objection_subject with days) — a
+--     resolution without an outcome is not done
 -- grain: one row per objection raised in the year, charged to the provider (使用机构) or to the
 --     agency that received it (数据主体)
 with raised as (
@@ -386,11 +428,17 @@ with raised as (
         known(o.resolved_at, $as_of) as resolved_at,
         case when o.raised_by = '数据主体' and o.outcome is null then null
              else known(o.resolved_at, $as_of) end as done_at,
-        wd_due_at(o.raised_at, r.days) as due_at,
-        r.profile, r.article, r.period
+        wd_due_at(o.raised_at, case when o.raised_by = '数据主体' and s.days is not null then s.days else r.days end)
+            as due_at,
+        r.profile,
+        case when o.raised_by = '数据主体' and s.days is not null then s.article else r.article end as article,
+        case when o.raised_by = '数据主体' and s.days is not null then s.period else r.period end as period
     from objections as o
     join rule_deadlines as r
       on r.key = 'objection' and cast(o.raised_at as date) >= r.valid_from and cast(o.raised_at as date) < r.valid_to
+    -- 第二十八条第二款 (数据主体): the same profile's own key, when it has one
+    left join rule_deadlines as s
+      on s.key = 'objection_subject' and s.profile = r.profile and s.valid_from = r.valid_from
     where o.raised_at >= $year_start and o.raised_at < $year_end and o.raised_at <= $as_of
 )
 select
@@ -422,9 +470,10 @@ from raised;
 -- doc: 数据主体异议校核处理后将结果告知异议申请人
 -- suggestion: 数据主体异议校核完成后，应将更正或确认结果及时告知异议申请人并留痕（{article}）。
 -- ok_when: per 数据主体 objection raised in the year and resolved with an outcome by the as-of time:
---     notified_at at or after resolved_at and not after the as-of time; when the rule profile gives
---     objection_notify a number of working days, within that deadline of resolved_at, else (the
---     draft: "及时", no number) at any time before the as-of time
+--     notified_at at or after resolved_at and not after the as-of time; when the rule profile in force
+--     on the resolution day (the trigger) gives objection_notify a number of working days, within that
+--     deadline of resolved_at, else (the draft: "及时", no number) at any time before the as-of time;
+--     not yet told is an open 督办 item without working days
 -- grain: one row per resolved 数据主体 objection (with outcome) raised in the year, charged to the
 --     agency that received it
 with resolved as (
@@ -439,7 +488,7 @@ with resolved as (
         r.profile, r.article, r.period
     from objections as o
     join rule_deadlines as r
-      on r.key = 'objection_notify' and cast(o.raised_at as date) >= r.valid_from and cast(o.raised_at as date) < r.valid_to
+      on r.key = 'objection_notify' and cast(o.resolved_at as date) >= r.valid_from and cast(o.resolved_at as date) < r.valid_to
     where o.raised_by = '数据主体' and o.outcome is not null
       and o.resolved_at <= $as_of
       and o.raised_at >= $year_start and o.raised_at < $year_end and o.raised_at <= $as_of
