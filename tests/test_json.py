@@ -41,10 +41,13 @@ def test_supervise_json_has_the_tables_rows_and_deadlines(db):
     items = {i["record_id"]: i for i in doc["items"]}
     assert items["SA-E11"]["due_date"] == "2026-01-08 24:00" and items["SA-E11"]["state"] == "未到期"
     assert items["OB-E01"]["due_date"] == "2026-01-05 24:00" and items["OB-E01"]["state"] == "即将到期"
-    assert items["OB-E01"]["agency_code"] == "HZ101" and items["OB-E01"]["article"] == "第二十八条"
+    # a 数据主体 objection is timed by 第二十八条's second paragraph (DESIGN §5b)
+    assert items["OB-E01"]["agency_code"] == "HZ101" and items["OB-E01"]["article"] == "第二十八条第二款"
     table = run(db, "supervise", "--as-of", "2026-01-05").output
     assert f"共 {len(doc['items'])} 项" in table or str(len(doc["items"])) in table
-    assert all(i["due_date"].endswith("24:00") for i in doc["items"])
+    # every deadline as the table writes it; items with no number of days (未告知, 待核定) have none
+    assert all(i["due_date"].endswith("24:00") for i in doc["items"] if i["due_date"] is not None)
+    assert {i["state"] for i in doc["items"] if i["due_date"] is None} <= {"未告知", "待核定"}
 
 
 def test_gate_validate_rules_explain_notify_json(db):

@@ -63,3 +63,20 @@ def test_python_floor_matches():
     floor = data["project"]["requires-python"].removeprefix(">=")
     assert f"python>={floor}" in [d for d in env["dependencies"] if isinstance(d, str)]
     assert any(isinstance(d, dict) and "-e ." in d.get("pip", []) for d in env["dependencies"])
+
+
+def test_the_lock_pins_every_runtime_dependency_within_its_range():
+    """requirements.lock (``make lock``) pins each direct runtime dependency at a version pyproject allows."""
+    from packaging.requirements import Requirement
+
+    pins = {}
+    for line in (ROOT / "requirements.lock").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            pins[_norm(name)] = version.strip()
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    for spec in data["project"]["dependencies"]:
+        req = Requirement(spec)
+        name = _norm(req.name)
+        assert name in pins, f"{name} is not pinned in requirements.lock (make lock)"
+        assert req.specifier.contains(pins[name]), f"{name}=={pins[name]} is outside {req.specifier} (make lock)"
