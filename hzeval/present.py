@@ -153,6 +153,17 @@ COLUMNS.update({f"{c}_prev": f"上年{COLUMNS[c]}" for c in COMPARED})
 #: the headings of the current year's columns beside their ``_prev`` (a table comparing two years)
 THIS_YEAR = {c: f"本年{COLUMNS[c]}" for c in COMPARED}
 
+#: a run's publication state (DESIGN §7a) → what every surface calls it
+PUBLICATION_ZH = {"trial": "试算", "official": "正式", "withdrawn": "已撤回"}
+#: the banner over a page that reads a trial run
+TRIAL_BANNER = "试算结果：本运行尚未经 hzeval runs official 确认为正式结果，仅供核对，不作为正式评估结论"
+
+
+def publication_zh(state: str | None) -> str:
+    """试算 / 正式 / 已撤回 for a run's state (None: a run made before states, a trial)."""
+    return PUBLICATION_ZH.get(state or "trial", str(state))
+
+
 #: run information keys (workbook 运行信息, report masthead)
 RUN_INFO = {
     "run_id": "评估运行编号",
@@ -163,6 +174,7 @@ RUN_INFO = {
     "scheme_sha256": "方案 SHA-256",
     "inputs_sha256": "输入数据 SHA-256",
     "package_version": "程序版本",
+    "publication": "发布状态",
     "published_file": "发布文件",
 }
 

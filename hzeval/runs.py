@@ -46,10 +46,21 @@ from hzeval.assessment.supervise import supervision_items
 from hzeval.errors import RunNotFoundError
 from hzeval.metrics.profiles import run_metric_articles, run_suggestions, suggestion
 from hzeval.metrics.registry import METRICS, VETO_METRIC
-from hzeval.present import NA_NOTE, NA_NOTES, table_zh
+from hzeval.present import NA_NOTE, NA_NOTES, publication_zh, table_zh
 from hzeval.rules import run_deadline_texts, run_provision, run_provision_text
 from hzeval.store.calendar import MACROS
-from hzeval.store.published import NOTIFIED_FILE, find_published, published_dir, published_runs, resolve_run, run_year
+from hzeval.store.published import (
+    NOTIFIED_FILE,
+    OFFICIAL,
+    STATE,
+    TRIAL,
+    WITHDRAWN,
+    find_published,
+    published_dir,
+    published_runs,
+    resolve_run,
+    run_year,
+)
 from hzeval.store.warehouse import connect
 from hzeval.util.frame import floats, frame
 
@@ -214,11 +225,21 @@ class RunReader:
         self.path = Path(path) if path else None
         self.scope = scope
         self._owns = owns
+        has_state = bool(
+            con.execute(
+                "select count(*) from information_schema.columns where table_name = 'runs' and column_name = $c",
+                {"c": "publication"},
+            ).fetchall()[0][0]
+        )
+        state = STATE if has_state else f"'{TRIAL}'"
+        # without a run id, the one rule (DESIGN §7a): the latest official run, else the latest trial run,
+        # never a withdrawn one (a published copy holds one run; the warehouse holds them all)
         rows = con.execute(
-            """select run_id, year, as_of, finished_at, scheme_name, scheme_sha256, inputs_sha256,
-                      package_version, scheme_file
+            f"""select run_id, year, as_of, finished_at, scheme_name, scheme_sha256, inputs_sha256,
+                      package_version, scheme_file, {state} as publication
                from runs where status = 'finished' and ($r is null or run_id = $r) and ($y is null or year = $y)
-               order by finished_at desc, run_id desc""",
+                 and ($r is not null or {state} <> '{WITHDRAWN}')
+               order by {state} = '{OFFICIAL}' desc, finished_at desc, run_id desc""",
             {"r": run_id, "y": year},
         ).fetchall()
         if not rows:
@@ -239,6 +260,7 @@ class RunReader:
             self.inputs_sha256,
             self.package_version,
             self.scheme_file,
+            self.publication,
         ) = rows[0]
 
     # ---- lifecycle
@@ -335,13 +357,20 @@ class RunReader:
             "scheme_sha256": self.scheme_sha256,
             "inputs_sha256": self.inputs_sha256,
             "package_version": self.package_version,
+            "publication": self.publication,
             "published_file": self.path.name if self.path else "",
         }
 
     def provenance(self) -> dict:
         """:meth:`info` with times as text (for page headers)."""
         i = self.info()
-        return {**i, "as_of": f"{self.as_of:%Y-%m-%d %H:%M}", "finished_at": f"{self.finished_at:%Y-%m-%d %H:%M}"}
+        return {
+            **i,
+            "as_of": f"{self.as_of:%Y-%m-%d %H:%M}",
+            "finished_at": f"{self.finished_at:%Y-%m-%d %H:%M}",
+            "publication": publication_zh(self.publication),
+            "trial": self.publication != OFFICIAL,
+        }
 
     # ---- agencies, grades and the veto
 

@@ -92,6 +92,13 @@ def pages_for(store: Store) -> tuple[str, ...]:
     return AGENCY_PAGES if store.user.is_agency else PAGES
 
 
+def trial_banner(store: Store, run_id: str) -> pn.pane.Alert | None:
+    """The 试算 banner over every page of a trial run (DESIGN §7a); None for an official run."""
+    if store.run(run_id)["publication"] == "official":
+        return None
+    return pn.pane.Alert(f"**试算** {present.TRIAL_BANNER}", alert_type="danger", css_classes=["hz-trial"])
+
+
 def empty_note(text: str = "无可显示的数据。") -> pn.pane.Alert:
     return pn.pane.Alert(text, alert_type="light", css_classes=["hz-empty"])
 

@@ -53,7 +53,7 @@ def _sheets(run: data.Run) -> dict[str, tuple[pl.DataFrame, dict[str, str]]]:
         [pl.col(k).replace_strict(mark, return_dtype=pl.String) for k in data.GATE_CONDITIONS],
         accepted_while_failing=pl.when(pl.col("accepted_while_failing")).then(pl.lit("是")).otherwise(pl.lit("")),
     )
-    info = run.info()
+    info = {**run.info(), "publication": present.publication_zh(run.info()["publication"])}
     return {
         "总分与等级": (
             grades.with_columns(vetoed=pl.when(pl.col("vetoed")).then(pl.lit("是")).otherwise(pl.lit(""))),
