@@ -153,6 +153,9 @@ COLUMNS.update({f"{c}_prev": f"上年{COLUMNS[c]}" for c in COMPARED})
 #: the headings of the current year's columns beside their ``_prev`` (a table comparing two years)
 THIS_YEAR = {c: f"本年{COLUMNS[c]}" for c in COMPARED}
 
+#: the label of the one count of graded units (参照执行 units not counted) on every surface
+GRADED_UNITS = "参评单位"
+
 #: a run's publication state (DESIGN §7a) → what every surface calls it
 PUBLICATION_ZH = {"trial": "试算", "official": "正式", "withdrawn": "已撤回"}
 #: the banner over a page that reads a trial run

@@ -417,6 +417,11 @@ class RunReader:
         article = self.rule_article("veto")
         return f"《{self.scheme_name}》一票否决规则" + (f"（{article}）" if article else "")
 
+    def graded_units(self) -> int:
+        """参评单位: the units the run grades that the reader may see — 参照执行 units (scored for
+        reference, not graded) are not counted. The one count every surface shows (issue 24 item 7)."""
+        return self.grades().filter(pl.col("graded")).height
+
     def grades(self, agency: str | None = None) -> pl.DataFrame:
         """Every graded agency the reader may see: code, name, level, region, peer group, total,
         grade, vetoed, rank, peer_count, graded, grade_label and ``veto_text`` (incident id, date,

@@ -95,6 +95,23 @@ def test_sample_grades_are_credible(warehouse):
     assert agencies.filter(~agencies["graded"])["agency_code"].to_list() == ["HZ013", "HZ029"]
 
 
+def test_one_count_of_graded_units_and_the_trial_banner(rendered, warehouse):
+    """参评单位 is the graded units on every surface (issue 24 item 7): the sample's 40 units less the two
+    参照执行 units HZ013 and HZ029 = 38, in the bulletin and the approval reference; the sample's runs are
+    试算, so every page carries the banner and says so in its provenance (DESIGN §7a)."""
+    from hzeval.reports.approval import approval_reference_html
+
+    _, pub = warehouse
+    with data.open_run(pub, 2025) as run:
+        assert run.grades().height == 40 and data.graded_units(run) == 38
+        approval = approval_reference_html(run)
+    fact = '<div class="k">参评单位</div><div class="v">38</div>'
+    bulletin = (rendered.out_dir / "bulletin.html").read_text(encoding="utf-8")
+    assert fact in bulletin and fact in approval
+    for page in (bulletin, (rendered.out_dir / "agencies" / "HZ021.html").read_text(encoding="utf-8")):
+        assert 'class="trial"' in page and "<b>发布状态</b> 试算" in page
+
+
 def test_reference_unit_report_is_marked_not_graded(rendered):
     text = (rendered.out_dir / "agencies" / "HZ013.html").read_text(encoding="utf-8")
     assert "参照执行、不参与评级" in text and "评分依据" in text and "《惠州市2025年度公共数据管理评估方案》" in text

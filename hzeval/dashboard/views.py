@@ -488,13 +488,13 @@ class OverviewPage(pn.viewable.Viewer):
         store, run_id = self.store, self.run_id
         grades = store.grades(run_id)
         if grades.is_empty():
-            return pn.Column(empty_note("本次评估没有可显示的参评机构。"))
+            return pn.Column(empty_note("本次评估没有可显示的参评单位。"))
         k = store.kpis(run_id)
         dist = k["distribution"]
         as_of = present.day(k["as_of"])
         kpis = cards(
             [
-                ("参评机构", f"{present.integer(k['graded'])} 家", ""),
+                (present.GRADED_UNITS, f"{present.integer(k['graded'])} 家", ""),
                 ("平均分", present.points(k["average"]), ""),
                 (
                     "优秀 / 不合格",

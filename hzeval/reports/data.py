@@ -45,6 +45,11 @@ def graded_agencies(run: RunReader) -> pl.DataFrame:
     return run.grades()
 
 
+def graded_units(run: RunReader) -> int:
+    """参评单位: graded units only (参照执行 units are scored for reference, not graded)."""
+    return run.graded_units()
+
+
 def agency_header(run: RunReader, agency_code: str) -> dict:
     return run.agency_header(agency_code)
 
