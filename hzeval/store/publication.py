@@ -91,10 +91,10 @@ def make_official(con, run_id: str, actor: str, reason: str | None = None, db=No
 def withdraw(con, run_id: str, actor: str, reason: str, db=None, now=None) -> None:
     """Take a run back (audited): its copy goes, readers read the year's next run by the one rule."""
     actor = _text(actor, "操作人", "name", True) or ""
-    reason = _text(reason, "撤回理由", "reason", True)
+    why = _text(reason, "撤回理由", "reason", True)
     if _state(con, run_id) == WITHDRAWN:
         raise RunStateError(f"评估运行 {run_id} 已撤回", f"run {run_id} is already withdrawn")
-    _record(con, run_id, WITHDRAWN, actor, reason, now or dt.datetime.now())
+    _record(con, run_id, WITHDRAWN, actor, why, now or dt.datetime.now())
     unpublish_run(con, run_id, db)
 
 

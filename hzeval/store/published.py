@@ -310,7 +310,8 @@ def _latest(folder: Path, year: int | None) -> Path | None:
     states = {p: publication_of(p) for p in runs}
     official = [p for p in runs if states[p] == OFFICIAL]
     trial = [p for p in runs if states[p] == TRIAL]
-    return (official or trial or [None])[-1]
+    chosen = official or trial
+    return chosen[-1] if chosen else None
 
 
 def resolve_run(
