@@ -267,3 +267,38 @@ def test_dashboard_shows_the_trial_banner_until_the_run_is_official(db):
     d = Dashboard(Store(published_dir(db), User("boss", "leader")), now=dt.datetime(2026, 1, 5, 9, 0))
     assert d.banner.objects == []
     assert any("（正式，截至 2026-01-05" in label for label in d.run_select.options)
+
+
+def test_the_scheduled_run_makes_trial_runs_unless_official(db, tmp_path, monkeypatch):
+    """``hzeval run`` assesses a trial run; ``--official`` makes the run (new or reused) official,
+    recorded as done by the scheduled job."""
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from hzeval.scheduled import scheduled_run
+
+    def render_year(db, year, agency, formats, out, workers, published=None, **_):  # reports not under test
+        return SimpleNamespace(results=[], out_dir=out)
+
+    monkeypatch.setattr("hzeval.services.render_year", render_year)
+    kw = dict(
+        drop=ROOT / "data_samples",
+        year=2025,
+        as_of="2026-01-05T12:00",
+        scheme=None,
+        formats=("html",),
+        out=tmp_path / "reports",
+        workers=1,
+        log_file=tmp_path / "run.log",
+        wait=True,
+        console=Console(width=200),
+    )
+    scheduled_run(str(db), **kw)
+    newest = runs_of(db, 2025)[0]
+    assert newest["as_of"] == dt.datetime(2026, 1, 5, 12, 0) and newest["publication"] == "trial"
+    scheduled_run(str(db), **kw, official=True)  # nothing new loaded: the same run is reused, now official
+    again = runs_of(db, 2025)
+    assert again[0]["run_id"] == newest["run_id"] and again[0]["publication"] == "official"
+    assert again[0]["actor"].startswith("hzeval run (") and again[0]["read_by_default"]
+    assert len(again) == 2
