@@ -156,6 +156,28 @@ THIS_YEAR = {c: f"本年{COLUMNS[c]}" for c in COMPARED}
 #: the label of the one count of graded units (参照执行 units not counted) on every surface
 GRADED_UNITS = "参评单位"
 
+#: 办结时间 only for an item with a deadline (issue 24 item 6, DESIGN §7a); an item without one shows its
+#: record's own time (the metric's ``done_at``, as its SQL block says) under that time's own name
+DONE_LABEL = "办结时间"
+RECORD_TIME = {
+    "security_incidents": "发生时间",  # incidents.occurred_at
+    "aggregation_quality": "汇聚时间",  # aggregation_log.finished_at
+    "cross_level_filing": "提交时间",  # share_applications.submitted_at
+    "open_catalog_foreign_data": "提交时间",  # open_applications.submitted_at (the first)
+    "grant_minimality": "答复时间",  # share_applications.replied_at
+    "refusal_basis": "答复时间",
+    "open_refusal_reason": "答复时间",  # open_applications.replied_at
+    "out_of_scope_calls": "末次调用时间",  # the last call beyond the grant
+    "project_gate": "验收时间",  # projects.accepted_at
+}
+RECORD_TIME_DEFAULT = "记录时间"
+
+
+def time_label(metric_id: str, has_deadline: bool) -> str:
+    """What an evidence item's time is called: 办结时间 with a deadline, else the record's own time."""
+    return DONE_LABEL if has_deadline else RECORD_TIME.get(metric_id, RECORD_TIME_DEFAULT)
+
+
 #: a run's publication state (DESIGN §7a) → what every surface calls it
 PUBLICATION_ZH = {"trial": "试算", "official": "正式", "withdrawn": "已撤回"}
 #: the banner over a page that reads a trial run

@@ -46,7 +46,16 @@ from hzeval.assessment.supervise import supervision_items
 from hzeval.errors import RunNotFoundError
 from hzeval.metrics.profiles import run_metric_articles, run_suggestions, suggestion
 from hzeval.metrics.registry import METRICS, VETO_METRIC
-from hzeval.present import NA_NOTE, NA_NOTES, publication_zh, table_zh
+from hzeval.present import (
+    DONE_LABEL,
+    NA_NOTE,
+    NA_NOTES,
+    RECORD_TIME,
+    RECORD_TIME_DEFAULT,
+    publication_zh,
+    table_zh,
+    when_expr,
+)
 from hzeval.rules import run_deadline_texts, run_provision, run_provision_text
 from hzeval.store.calendar import MACROS
 from hzeval.store.published import (
@@ -626,6 +635,23 @@ class RunReader:
                     default=pl.col("record_table"),
                     return_dtype=pl.String,
                 ),
+                # 办结时间 only for an item with a deadline ("未办结" when not done); any other item's
+                # time is its record's own, under its own name (发生时间 …) — issue 24 item 6
+                time_label=pl.when(pl.col("due_at").is_not_null())
+                .then(pl.lit(DONE_LABEL))
+                .otherwise(
+                    pl.col("metric_id").replace_strict(
+                        RECORD_TIME, default=pl.lit(RECORD_TIME_DEFAULT), return_dtype=pl.String
+                    )
+                ),
+                done_text=pl.when(pl.col("due_at").is_not_null())
+                .then(pl.coalesce(when_expr("done_at"), pl.lit("未办结")))
+                .otherwise(pl.lit("")),
+            )
+            .with_columns(
+                record_time=pl.when(pl.col("due_at").is_null() & pl.col("done_at").is_not_null())
+                .then(pl.concat_str([pl.col("time_label"), pl.lit(" "), when_expr("done_at")]))
+                .otherwise(pl.lit("")),
             )
             .drop("metric_article")
         )

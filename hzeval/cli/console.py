@@ -412,9 +412,9 @@ def print_gates(gates: pl.DataFrame, console: Console = out, as_of=None) -> None
     console.print(t)
 
 
-def _late_by(due, done) -> str:
-    if due is None:
-        return ""
+def _late_by(due, done, record_time: str = "") -> str:
+    if due is None:  # no deadline: the record's own time under its own name (发生时间 …), never 办结
+        return f"（{record_time}）" if record_time else ""
     if done is None:
         return f"（期限 {present.deadline(due)}，未办结）"
     return f"（期限 {present.deadline(due)}，办结于 {present.when(done)}）"
@@ -467,7 +467,7 @@ def print_explanation(exp: dict, console: Console = out, limit: int = 10) -> Non
             cite = f"〔{e['article']}〕" if e["article"] and e["article"] != article else ""
             console.print(
                 f"  - {e['record_table_zh']} {e['record_id']}：{e['reason'] or ''} "
-                f"{_late_by(e['due_at'], e['done_at'])}{cite}{adj}",
+                f"{_late_by(e['due_at'], e['done_at'], e.get('record_time') or '')}{cite}{adj}",
                 markup=False,
             )
         if items.height > limit:

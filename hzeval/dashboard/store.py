@@ -325,9 +325,10 @@ class Store:
             "reason": "原因",
             "deadline": "截止时间",
             "done_text": "办结时间",
+            "record_time": "记录时间",
             "adjustment_id": "争议调整",
         }
-        df = df.with_columns(deadline=present.deadline_expr("due_at"), done_text=present.when_expr("done_at"))
+        df = df.with_columns(deadline=present.deadline_expr("due_at"))
         out = (
             df.select(list(labels))
             .with_columns([neutralise(pl.col(c)).alias(c) for c in labels if df.schema[c] == pl.String])

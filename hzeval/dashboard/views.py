@@ -577,7 +577,8 @@ EV_TITLES = {
     "record_id": "记录编号",
     "reason": "原因",
     "due_at": "截止时间",
-    "done_at": "办结时间",
+    "done_text": "办结时间",
+    "record_time": "记录时间",
     "wd_late": "逾期工作日",
     "adjustment_id": "争议调整",
 }
