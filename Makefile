@@ -36,6 +36,9 @@ demo: venv ## load data_samples/ into hzeval.duckdb, assess 2024 and 2025, print
 	@echo "assessing $(PREV_YEAR) first (reports compare with the previous year)"
 	$(BIN)/hzeval assess --year $(PREV_YEAR) --as-of $(PREV_AS_OF) > /dev/null
 	$(BIN)/hzeval assess --year $(YEAR) --as-of $(AS_OF)
+	@echo "making the $(YEAR) run official (leaders read official runs; a new run is 试算)"
+	$(BIN)/hzeval runs official $$(basename $$(cat $(dir $(DB))published/LATEST-$(YEAR)) .duckdb) --reason "演示：样例数据包审定"
+	$(BIN)/hzeval runs list --year $(YEAR)
 	$(BIN)/hzeval supervise --as-of $(AS_OF) --limit 15
 	$(BIN)/hzeval gate --as-of $(AS_OF)
 	$(BIN)/hzeval notify --as-of $(AS_OF) --dry-run --summary

@@ -196,6 +196,16 @@ class RunNotFoundError(WarehouseError):
     """No finished assessment run matches the request."""
 
 
+class RunStateError(RefusedError):
+    """A run's publication cannot change as asked (DESIGN §7a): an unknown or unfinished run, a run
+    already official or withdrawn, a reason or name that is empty or too long."""
+
+
+class AssessRefused(RefusedError):
+    """``assess`` refused (DESIGN §7a): a year without a scheme of its own (no ``--scheme``), a year in
+    which no loaded table has an event, an as-of before the year begins or later than now."""
+
+
 class AdjustmentError(RefusedError):
     """An adjustment request is invalid (unknown metric or record, a value that does not parse,
     an adjustment already approved or revoked, an approver who proposed it)."""

@@ -153,9 +153,17 @@ def provenance(p: Mapping) -> str:
         "输入 SHA-256": str(p["inputs_sha256"])[:16] + "…",
         "评估运行": p["run_id"],
         "程序版本": p["package_version"],
+        "发布状态": p.get("publication") or present.publication_zh(None),
     }
     cells = "".join(f"<span><b>{esc(k)}</b> {esc(v)}</span>" for k, v in rows.items())
-    return f'<div class="prov">{cells}</div>'
+    return trial_banner(p) + f'<div class="prov">{cells}</div>'
+
+
+def trial_banner(p: Mapping) -> str:
+    """The 试算 banner over a page that reads a trial run (DESIGN §7a); nothing for an official run."""
+    if not p.get("trial", True):
+        return ""
+    return f'<div class="trial" role="note"><b>试算</b> {esc(present.TRIAL_BANNER.removeprefix("试算结果："))}</div>'
 
 
 def masthead(subtitle: str, p: Mapping) -> str:
@@ -278,6 +286,9 @@ header.mast h1 { color: #b3000c; font-size: 26px; margin: 6px 0 4px; letter-spac
 header.mast .sub { font-size: 19px; font-weight: 600; margin-bottom: 8px; }
 .prov { font-size: 11px; color: #555; display: flex; flex-wrap: wrap; gap: 4px 14px; justify-content: center; }
 .prov b { color: #333; font-weight: 600; }
+.trial { border: 2px solid #b3000c; color: #b3000c; background: #fff4f4; padding: 6px 10px; margin: 8px 0;
+  font-size: 14px; text-align: center; }
+.trial b { letter-spacing: 0.3em; font-size: 16px; }
 h2 { font-size: 18px; border-left: 5px solid #b3000c; padding-left: 8px; margin: 26px 0 10px;
      break-after: avoid; page-break-after: avoid; }
 h3 { font-size: 15px; margin: 18px 0 6px; break-after: avoid; page-break-after: avoid; }

@@ -167,10 +167,6 @@ COLUMNS = {
     "notified": "已通知",
 }
 
-#: an evidence row names the record behind an item (记录编号) and why it was charged (原因): the same
-#: columns as a 督办 item's (事项编号, 问题), headed for what an evidence table shows
-EVIDENCE_LABELS = {"record_id": "记录编号", "reason": "原因"}
-
 
 def labels(*columns: str, **context: str) -> dict[str, str]:
     """Headings for ``columns`` from :data:`COLUMNS` (in that order); ``context`` gives a table's own
@@ -184,6 +180,50 @@ COLUMNS.update({f"{c}_prev": f"上年{COLUMNS[c]}" for c in COMPARED})
 #: the headings of the current year's columns beside their ``_prev`` (a table comparing two years)
 THIS_YEAR = {c: f"本年{COLUMNS[c]}" for c in COMPARED}
 
+#: the label of the one count of graded units (参照执行 units not counted) on every surface
+GRADED_UNITS = "参评单位"
+
+#: 办结时间 only for an item with a deadline (issue 24 item 6, DESIGN §7a); an item without one shows its
+#: record's own time (the metric's ``done_at``, as its SQL block says) under that time's own name
+DONE_LABEL = "办结时间"
+RECORD_TIME = {
+    "security_incidents": "发生时间",  # incidents.occurred_at
+    "aggregation_quality": "汇聚时间",  # aggregation_log.finished_at
+    "cross_level_filing": "提交时间",  # share_applications.submitted_at
+    "open_catalog_foreign_data": "提交时间",  # open_applications.submitted_at (the first)
+    "grant_minimality": "答复时间",  # share_applications.replied_at
+    "refusal_basis": "答复时间",
+    "open_refusal_reason": "答复时间",  # open_applications.replied_at
+    "out_of_scope_calls": "末次调用时间",  # the last call beyond the grant
+    "project_gate": "验收时间",  # projects.accepted_at
+}
+RECORD_TIME_DEFAULT = "记录时间"
+#: an evidence table's own headings (beside :data:`COLUMNS`): an evidence row names the record behind an
+#: item (记录编号, not the 督办 list's 事项编号), why it was charged (原因, not 问题) and its times
+EVIDENCE_LABELS = {
+    "record_id": "记录编号",
+    "reason": "原因",
+    "done_text": DONE_LABEL,
+    "record_time": RECORD_TIME_DEFAULT,
+}
+
+
+def time_label(metric_id: str, has_deadline: bool) -> str:
+    """What an evidence item's time is called: 办结时间 with a deadline, else the record's own time."""
+    return DONE_LABEL if has_deadline else RECORD_TIME.get(metric_id, RECORD_TIME_DEFAULT)
+
+
+#: a run's publication state (DESIGN §7a) → what every surface calls it
+PUBLICATION_ZH = {"trial": "试算", "official": "正式", "withdrawn": "已撤回"}
+#: the banner over a page that reads a trial run
+TRIAL_BANNER = "试算结果：本运行尚未经 hzeval runs official 确认为正式结果，仅供核对，不作为正式评估结论"
+
+
+def publication_zh(state: str | None) -> str:
+    """试算 / 正式 / 已撤回 for a run's state (None: a run made before states, a trial)."""
+    return PUBLICATION_ZH.get(state or "trial", str(state))
+
+
 #: run information keys (workbook 运行信息, report masthead)
 RUN_INFO = {
     "run_id": "评估运行编号",
@@ -194,6 +234,7 @@ RUN_INFO = {
     "scheme_sha256": "方案 SHA-256",
     "inputs_sha256": "输入数据 SHA-256",
     "package_version": "程序版本",
+    "publication": "发布状态",
     "published_file": "发布文件",
 }
 

@@ -54,11 +54,35 @@ from hzeval.assessment.supervise import supervision_items
 from hzeval.errors import RunNotFoundError, SchemeError
 from hzeval.metrics.profiles import run_metric_articles, run_suggestions, suggestion
 from hzeval.metrics.registry import METRICS, STANDING, VETO_METRIC
-from hzeval.present import NA_NOTE, NA_NOTES, actual, deduction_text, max_points_text, score_line, table_zh
+from hzeval.present import (
+    DONE_LABEL,
+    NA_NOTE,
+    NA_NOTES,
+    RECORD_TIME,
+    RECORD_TIME_DEFAULT,
+    actual,
+    deduction_text,
+    max_points_text,
+    publication_zh,
+    score_line,
+    table_zh,
+    when_expr,
+)
 from hzeval.present import adjustment_basis as _adjustment_basis
 from hzeval.rules import run_deadline_texts, run_provision, run_provision_text
 from hzeval.store.calendar import MACROS
-from hzeval.store.published import NOTIFIED_FILE, find_published, published_dir, published_runs, resolve_run, run_year
+from hzeval.store.published import (
+    NOTIFIED_FILE,
+    OFFICIAL,
+    STATE,
+    TRIAL,
+    WITHDRAWN,
+    find_published,
+    published_dir,
+    published_runs,
+    resolve_run,
+    run_year,
+)
 from hzeval.store.warehouse import connect
 from hzeval.util.frame import floats, frame
 
@@ -229,11 +253,21 @@ class RunReader:
         self.path = Path(path) if path else None
         self.scope = scope
         self._owns = owns
+        has_state = bool(
+            con.execute(
+                "select count(*) from information_schema.columns where table_name = 'runs' and column_name = $c",
+                {"c": "publication"},
+            ).fetchall()[0][0]
+        )
+        state = STATE if has_state else f"'{TRIAL}'"
+        # without a run id, the one rule (DESIGN §7a): the latest official run, else the latest trial run,
+        # never a withdrawn one (a published copy holds one run; the warehouse holds them all)
         rows = con.execute(
-            """select run_id, year, as_of, finished_at, scheme_name, scheme_sha256, inputs_sha256,
-                      package_version, scheme_file
+            f"""select run_id, year, as_of, finished_at, scheme_name, scheme_sha256, inputs_sha256,
+                      package_version, scheme_file, {state} as publication
                from runs where status = 'finished' and ($r is null or run_id = $r) and ($y is null or year = $y)
-               order by finished_at desc, run_id desc""",
+                 and ($r is not null or {state} <> '{WITHDRAWN}')
+               order by {state} = '{OFFICIAL}' desc, finished_at desc, run_id desc""",
             {"r": run_id, "y": year},
         ).fetchall()
         if not rows:
@@ -254,6 +288,7 @@ class RunReader:
             self.inputs_sha256,
             self.package_version,
             self.scheme_file,
+            self.publication,
         ) = rows[0]
 
     # ---- lifecycle
@@ -372,13 +407,20 @@ class RunReader:
             "scheme_sha256": self.scheme_sha256,
             "inputs_sha256": self.inputs_sha256,
             "package_version": self.package_version,
+            "publication": self.publication,
             "published_file": self.path.name if self.path else "",
         }
 
     def provenance(self) -> dict:
         """:meth:`info` with times as text (for page headers)."""
         i = self.info()
-        return {**i, "as_of": f"{self.as_of:%Y-%m-%d %H:%M}", "finished_at": f"{self.finished_at:%Y-%m-%d %H:%M}"}
+        return {
+            **i,
+            "as_of": f"{self.as_of:%Y-%m-%d %H:%M}",
+            "finished_at": f"{self.finished_at:%Y-%m-%d %H:%M}",
+            "publication": publication_zh(self.publication),
+            "trial": self.publication != OFFICIAL,
+        }
 
     # ---- agencies, grades and the veto
 
@@ -423,6 +465,11 @@ class RunReader:
     def _veto_basis(self) -> str:
         """The scheme's veto rule: a veto is the scheme's policy (the draft has none), so no article is cited."""
         return f"《{self.scheme_name}》一票否决规则"
+
+    def graded_units(self) -> int:
+        """参评单位: the units the run grades that the reader may see — 参照执行 units (scored for
+        reference, not graded) are not counted. The one count every surface shows (issue 24 item 7)."""
+        return self.grades().filter(pl.col("graded")).height
 
     def grades(self, agency: str | None = None) -> pl.DataFrame:
         """Every graded agency the reader may see: code, name, level, region, peer group, total,
@@ -747,6 +794,23 @@ class RunReader:
                     default=pl.col("record_table"),
                     return_dtype=pl.String,
                 ),
+                # 办结时间 only for an item with a deadline ("未办结" when not done); any other item's
+                # time is its record's own, under its own name (发生时间 …) — issue 24 item 6
+                time_label=pl.when(pl.col("due_at").is_not_null())
+                .then(pl.lit(DONE_LABEL))
+                .otherwise(
+                    pl.col("metric_id").replace_strict(
+                        RECORD_TIME, default=pl.lit(RECORD_TIME_DEFAULT), return_dtype=pl.String
+                    )
+                ),
+                done_text=pl.when(pl.col("due_at").is_not_null())
+                .then(pl.coalesce(when_expr("done_at"), pl.lit("未办结")))
+                .otherwise(pl.lit("")),
+            )
+            .with_columns(
+                record_time=pl.when(pl.col("due_at").is_null() & pl.col("done_at").is_not_null())
+                .then(pl.concat_str([pl.col("time_label"), pl.lit(" "), when_expr("done_at")]))
+                .otherwise(pl.lit("")),
             )
             .drop("metric_article")
         )

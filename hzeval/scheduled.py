@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import getpass
 import json
 import logging
 import logging.handlers
@@ -29,7 +30,8 @@ from hzeval.errors import HzevalError, LockBusy
 from hzeval.ingest import load_paths
 from hzeval.notify import publish_notified, raise_for_failures, send_notices, summary_line
 from hzeval.store.location import db_path
-from hzeval.store.published import published_dir
+from hzeval.store.publication import make_official, run_list
+from hzeval.store.published import OFFICIAL, published_dir
 from hzeval.store.warehouse import connect
 
 log = logging.getLogger("hzeval.run")
@@ -144,6 +146,23 @@ def reports_current(out_dir: Path, run_id: str, formats: tuple[str, ...]) -> boo
     )
 
 
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return f"uid {os.getuid()}"
+
+
+def _official_step(db, run_id: str, console) -> None:
+    """``--official``: the run (new or reused) becomes 正式, recorded as done by the scheduled job."""
+    with connect(db, create=False) as con:
+        if any(r["run_id"] == run_id and r["publication"] == OFFICIAL for r in run_list(con, db=db)):
+            return
+        make_official(con, run_id, f"hzeval run ({_os_user()})", "定时任务 --official", db=db)
+    log.info("official: run %s made official", run_id)
+    console.print(f"正式 / official: 运行 {run_id} 已设为正式结果")
+
+
 def _notify_step(db, as_of: dt.datetime, console, scheme=None) -> None:
     """``--notify``: the 督办 notices as of the run's time, after assessing; failed deliveries are
     recorded (retried next run) and make the run end non-zero."""
@@ -169,6 +188,7 @@ def scheduled_run(
     console,
     err_console=None,
     notify: bool = False,
+    official: bool = False,
 ) -> None:
     handler = _file_logging(Path(log_file))
     t0 = time.perf_counter()
@@ -229,6 +249,8 @@ def scheduled_run(
                     },
                 )
                 console.print(f"评估 / assess: 运行 {run_id} 已发布")
+            if official:
+                _official_step(db, run_id, console)
             t_step = time.perf_counter()
             out_dir = Path(out) / str(year)
             if reports_current(out_dir, run_id, formats):

@@ -116,7 +116,7 @@ def test_failed_assess_leaves_no_partial_run(db, monkeypatch):
             assert con.execute(f"select count(*) from {table}").fetchall() == [(0,)]
 
 
-def test_assess_stops_on_uncovered_year(db):
+def test_assess_stops_on_uncovered_year(db, monkeypatch):
     with connect(db) as con:
         insert(
             con,
@@ -129,6 +129,8 @@ def test_assess_stops_on_uncovered_year(db):
                 "submitted_at": "2026-12-30 10:00",
             },
         )
+    # the clock set to 2027-01-10 (the as-of guard refuses an as-of later than now)
+    monkeypatch.setattr(assess_mod, "_now", lambda: dt.datetime(2027, 1, 10))
     with pytest.raises(CalendarError) as err:
         run_assessment(db, 2026, dt.datetime(2027, 1, 10), scheme_path=load_scheme(year=2025).source)
     assert err.value.year == 2027
@@ -248,10 +250,12 @@ def test_finished_run_is_published_for_readers(db):
         assert writer.execute("select count(*) from runs").fetchall() == [(1,)]
 
 
-def test_cli_calendar_message_for_uncovered_year(db):
-    import subprocess
-    import sys
+def test_cli_calendar_message_for_uncovered_year(db, monkeypatch, capsys):
+    """Through the CLI in this process, the clock set to 2027-01-10 (the as-of guard refuses an
+    as-of later than now; a subprocess would see the machine's clock)."""
+    from hzeval.cli.main import main
 
+    monkeypatch.setattr(assess_mod, "_now", lambda: dt.datetime(2027, 1, 10))
     with connect(db) as con:
         insert(
             con,
@@ -264,25 +268,18 @@ def test_cli_calendar_message_for_uncovered_year(db):
                 "submitted_at": "2026-12-30 10:00",
             },
         )
-    proc = subprocess.run(
-        [sys.executable, "-m", "hzeval.cli.main", "--db", str(db), "assess", "--year", "2026", "--as-of", "2027-01-10"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 5
-    assert "2027" in proc.stderr and "calendar_overrides" in proc.stderr and "Traceback" not in proc.stderr
+    with pytest.raises(SystemExit) as exit_:
+        main(["--db", str(db), "assess", "--year", "2026", "--as-of", "2027-01-10"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 5
+    assert "2027" in err and "calendar_overrides" in err and "Traceback" not in err
     # with the 2027 notice loaded as overrides the same command succeeds
     overrides = db.parent / "calendar_overrides_2027.csv"
     overrides.write_text("date,is_workday,note\n2027-01-01,否,元旦\n", encoding="utf-8")
     for args in (["load", "--quiet", str(overrides)], ["assess", "--year", "2026", "--as-of", "2027-01-10"]):
-        proc = subprocess.run(
-            [sys.executable, "-m", "hzeval.cli.main", "--db", str(db), *args],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert proc.returncode == 0, proc.stderr
+        main(["--db", str(db), *args])  # no SystemExit: exit status 0
+    with connect(db, read_only=True) as con:
+        assert con.execute("select count(*) from runs where year = 2026").fetchall() == [(1,)]
 
 
 def test_reference_units_get_scores_but_no_grade_or_rank(db):

@@ -335,3 +335,18 @@ def test_whatif_lists_changed_grades_first_and_shows_the_weight_total(leader):
     names = page.table.value["机构名称"].to_list()
     changed = set(w.filter(pl.col("grade_changed"))["agency_name"])
     assert set(names[: len(changed)]) == changed  # changed grades listed first
+
+
+def test_evidence_times_mean_what_they_say(leader, published):
+    """Issue 24 item 6: 办结时间 only for items with a deadline ("未办结" when not done); HZ009's leak
+    (IN-2025-001, no deadline) shows its own time, 发生时间 2025-08-14 22:40, and no 办结."""
+    run = leader.latest_run_id(2025)
+    ev = views.display_frame(leader.evidence(run, "HZ009"), views.EV_TITLES)
+    leak = ev[ev["记录编号"] == "IN-2025-001"].iloc[0]
+    assert leak["记录时间"] == "发生时间 2025-08-14 22:40" and leak["办结时间"] == "" and leak["截止时间"] == ""
+    timed = views.display_frame(leader.evidence(run, "HZ021"), views.EV_TITLES)
+    timed = timed[timed["截止时间"] != ""]
+    assert len(timed) and set(timed["记录时间"]) == {""}
+    assert all(t == "未办结" or t.startswith("20") for t in timed["办结时间"])
+    csv = Store(published[0], User("eva", "evaluator")).evidence_csv(run, "HZ009").decode("utf-8-sig")
+    assert "发生时间 2025-08-14 22:40" in csv and "记录时间" in csv

@@ -96,6 +96,23 @@ def test_sample_grades_are_credible(warehouse):
     assert agencies.filter(~agencies["graded"])["agency_code"].to_list() == ["HZ013", "HZ029"]
 
 
+def test_one_count_of_graded_units_and_the_trial_banner(rendered, warehouse):
+    """参评单位 is the graded units on every surface (issue 24 item 7): the sample's 40 units less the two
+    参照执行 units HZ013 and HZ029 = 38, in the bulletin and the approval reference; the sample's runs are
+    试算, so every page carries the banner and says so in its provenance (DESIGN §7a)."""
+    from hzeval.reports.approval import approval_reference_html
+
+    _, pub = warehouse
+    with data.open_run(pub, 2025) as run:
+        assert run.grades().height == 40 and data.graded_units(run) == 38
+        approval = approval_reference_html(run)
+    fact = '<div class="k">参评单位</div><div class="v">38</div>'
+    bulletin = (rendered.out_dir / "bulletin.html").read_text(encoding="utf-8")
+    assert fact in bulletin and fact in approval
+    for page in (bulletin, (rendered.out_dir / "agencies" / "HZ021.html").read_text(encoding="utf-8")):
+        assert 'class="trial"' in page and "<b>发布状态</b> 试算" in page
+
+
 def test_reference_unit_report_is_marked_not_graded(rendered):
     text = (rendered.out_dir / "agencies" / "HZ013.html").read_text(encoding="utf-8")
     assert "参照执行、不参与评级" in text and "评分依据" in text and "《惠州市2025年度公共数据管理评估方案》" in text
@@ -265,7 +282,19 @@ def test_veto_shown_wherever_the_grade_is(rendered, warehouse, tmp_path):
     hz009 = next(r for r in rows[1:] if r[header.index("机构代码")] == "HZ009")
     assert hz009[header.index("等级")] == "不合格（一票否决）"
     assert "IN-2025-001" in hz009[header.index("一票否决说明")] and "2025-08-14" in hz009[header.index("一票否决说明")]
+    # issue 24 item 6: the leak has no deadline, so its time is its own — 发生时间 2025-08-14 22:40 (the
+    # incident's occurred_at) — never 办结 or 未办结
+    rows = list(wb["扣分明细"].iter_rows(values_only=True))
+    header = rows[0]
+    leak = next(r for r in rows[1:] if r[header.index("事项编号")] == "IN-2025-001")
+    assert leak[header.index("记录时间")] == "发生时间 2025-08-14 22:40" and not leak[header.index("办结时间")]
     wb.close()
+    html = (result.out_dir / "agencies" / "HZ009.html").read_text(encoding="utf-8")
+    tables = [t.split("</table>")[0] for t in html.split("<table")[1:] if "IN-2025-001" in t.split("</table>")[0]]
+    evidence = [t for t in tables if "<th>事项编号</th>" in t]  # the evidence table (the veto note is not one)
+    assert len(evidence) == 1, tables
+    assert "<th>发生时间</th>" in evidence[0] and "2025-08-14 22:40</td>" in evidence[0]
+    assert "办结" not in evidence[0] and "截止时间" not in evidence[0]
 
 
 def test_workbook_supervision_is_the_cli_list_at_the_run_as_of(rendered, warehouse):

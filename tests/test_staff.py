@@ -174,6 +174,9 @@ def two_years(tmp_path_factory):
             {"agency_code": "C", "agency_name": "丙局", "level": "市级"},
         )
         insert(con, "open_plans", {"agency_code": "A", "year": 2025, "filed_at": "2025-02-01 10:00"})
+        # assess refuses a year in which no table has a record (issue 24 item 2): 2024's one record is an
+        # open plan of Z, an agency not in the register, so A's and C's 2024 scores rest on nothing
+        insert(con, "open_plans", {"agency_code": "Z", "year": 2024, "filed_at": "2024-02-01 10:00"})
         insert(
             con,
             "share_applications",

@@ -14,10 +14,12 @@ import polars as pl
 from hzeval import __version__
 from hzeval.assessment.adjust import active as active_adjustments
 from hzeval.assessment.adjust import compute_adjusted_items
-from hzeval.assessment.scheme import Scheme, scheme_for
+from hzeval.assessment.scheme import Scheme, default_scheme_path, scheme_for
 from hzeval.assessment.scoring import AgencyInfo, Incident, score_all
+from hzeval.contract import TABLES
+from hzeval.errors import AssessRefused
 from hzeval.metrics import VETO_METRIC, Window, compute_items, roll_up
-from hzeval.store.published import publish_run
+from hzeval.store.published import TIME_COLUMN, publish_run
 from hzeval.store.warehouse import connect
 from hzeval.util import faults
 
@@ -172,10 +174,67 @@ def assess_in(con, year: int, as_of: dt.datetime, scheme: Scheme, run_id: str | 
     return run_id
 
 
+def _now() -> dt.datetime:
+    """The clock the as-of guard compares with (tests set it)."""
+    return dt.datetime.now()
+
+
+def refuse_request(year: int, as_of: dt.datetime, scheme_path=None) -> None:
+    """What ``assess`` refuses before it opens the warehouse (DESIGN §7a): a year without a packaged
+    scheme of its own unless ``scheme_path`` is given, an as-of before the year begins or later than
+    now. Raises :class:`AssessRefused`."""
+    if scheme_path is None and not default_scheme_path(year).is_file():
+        packaged = "、".join(
+            sorted(p.stem for p in default_scheme_path(year).parent.glob("*.yaml") if p.stem.isdigit())
+        )
+        packaged_en = packaged.replace("、", ", ")
+        raise AssessRefused(
+            f"没有 {year} 年度的评分方案（已有：{packaged}）：请核对年度，或用 --scheme 指定方案文件",
+            f"no packaged scheme for {year} (there are: {packaged_en}): check the year, or give --scheme",
+            year=year,
+        )
+    begins = dt.datetime(year, 1, 1)
+    if as_of < begins:
+        raise AssessRefused(
+            f"评估截至时间 {as_of:%Y-%m-%d %H:%M} 早于 {year} 年度开始（{begins:%Y-%m-%d}）：请核对 --year 与 --as-of",
+            f"as-of {as_of:%Y-%m-%d %H:%M} is before {year} begins ({begins:%Y-%m-%d}): check --year and --as-of",
+            year=year,
+        )
+    now = _now()
+    if as_of > now:
+        raise AssessRefused(
+            f"评估截至时间 {as_of:%Y-%m-%d %H:%M} 晚于当前时间 {now:%Y-%m-%d %H:%M}：不能评估尚未发生的时间",
+            f"as-of {as_of:%Y-%m-%d %H:%M} is later than now ({now:%Y-%m-%d %H:%M}): cannot assess the future",
+            year=year,
+        )
+
+
+def refuse_empty_year(con, year: int) -> None:
+    """Refuse a year in which no loaded table has an event (a mistyped year would grade every agency
+    不合格 on nothing): the time column of every input table that has one (:data:`TIME_COLUMN`)."""
+    start, end = dt.datetime(year, 1, 1), dt.datetime(year + 1, 1, 1)
+    tables = [t for t in TIME_COLUMN if t in TABLES]
+    # names from the constants, never from input; one scan stops at the first row found
+    probe = " union all ".join(
+        f"(select 1 from main.{t} where {TIME_COLUMN[t]} >= $s and {TIME_COLUMN[t]} < $e limit 1)" for t in tables
+    )
+    if not con.execute(f"select count(*) from ({probe})", {"s": start, "e": end}).fetchall()[0][0]:
+        raise AssessRefused(
+            f"已加载的数据中没有 {year} 年的任何记录：请核对年度，或先用 hzeval load 加载该年度的数据",
+            f"no loaded table has an event in {year}: check the year, or load that year's data first",
+            year=year,
+        )
+
+
 def run_assessment(db, year: int, as_of: dt.datetime, scheme_path=None, engine=None) -> str:
-    """Assess ``year`` as of ``as_of`` and commit the run atomically; returns the run id."""
+    """Assess ``year`` as of ``as_of`` and commit the run atomically; returns the run id.
+
+    Refused (:class:`AssessRefused`, nothing written or published) as :func:`refuse_request` and
+    :func:`refuse_empty_year` say."""
+    refuse_request(year, as_of, scheme_path)
     scheme = scheme_for(year, scheme_path)
     with connect(db, create=False) as con:
+        refuse_empty_year(con, year)
         con.execute("begin transaction")
         try:
             run_id = assess_in(con, year, as_of, scheme, engine=engine)

@@ -309,6 +309,58 @@ def print_rules(year: int, scheme, deadlines: pl.DataFrame, metrics: pl.DataFram
     console.print(t)
 
 
+def print_trial_note(run_id: str, read: Path | None, console: Console = out) -> None:
+    """After ``assess``: the new run is 试算, how to make it official, and which run readers read."""
+    console.print(
+        f"运行 {run_id} 为试算结果：核对无误后运行 hzeval runs official {run_id} 设为正式结果 / "
+        f"a trial run: make it official with 'hzeval runs official {run_id}'",
+        markup=False,
+        soft_wrap=True,
+    )
+    if read is not None and read.stem != run_id:
+        console.print(
+            f"本年度已有正式结果 {read.stem}，驾驶舱和报告仍读取该正式结果 / "
+            f"readers still read the official run {read.stem}",
+            markup=False,
+            soft_wrap=True,
+        )
+
+
+def print_runs(rows: list[dict], as_json: bool = False, console: Console = out) -> None:
+    """``hzeval runs list``: the rows of :func:`hzeval.store.publication.run_list` (newest first), as a
+    table or, with ``--json``, as UTF-8 JSON on stdout (times ISO, states as stored and in Chinese)."""
+    if as_json:
+        data = [
+            {
+                **{k: (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in r.items()},
+                "publication_zh": present.publication_zh(r["publication"]),
+            }
+            for r in rows
+        ]
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+        return
+    if not rows:
+        console.print("没有已完成的评估运行 / no finished runs", markup=False)
+        return
+    t = Table(title="评估运行 / runs")
+    for c in ("运行编号", "年度", "评估截至", "完成时间", "状态", "默认读取", "已发布", "操作人", "操作时间", "理由"):
+        t.add_column(c)
+    for r in rows:
+        t.add_row(
+            escape(r["run_id"]),
+            str(r["year"]),
+            present.when(r["as_of"]),
+            present.when(r["finished_at"]),
+            present.publication_zh(r["publication"]),
+            "是" if r["read_by_default"] else "",
+            "是" if r["published"] else "否",
+            escape(r["actor"] or ""),
+            present.when(r["acted_at"]) if r["acted_at"] else "",
+            escape(r["reason"] or ""),
+        )
+    console.print(t)
+
+
 def print_adjustments(rows: pl.DataFrame, console: Console = out) -> None:
     """``hzeval adjust list``: the frame of :func:`hzeval.assessment.adjust.adjustment_overview`."""
     t = Table()
@@ -387,9 +439,9 @@ def print_gates(gates: pl.DataFrame, console: Console = out, as_of=None) -> None
     console.print(t)
 
 
-def _late_by(due, done) -> str:
-    if due is None:
-        return ""
+def _late_by(due, done, record_time: str = "") -> str:
+    if due is None:  # no deadline: the record's own time under its own name (发生时间 …), never 办结
+        return f"（{record_time}）" if record_time else ""
     if done is None:
         return f"（期限 {present.deadline(due)}，未办结）"
     return f"（期限 {present.deadline(due)}，办结于 {present.when(done)}）"
@@ -444,7 +496,7 @@ def print_explanation(exp: dict, console: Console = out, limit: int = 10) -> Non
             cite = f"〔{e['article']}〕" if e["article"] and e["article"] != article else ""
             console.print(
                 f"  - {e['record_table_zh']} {e['record_id']}：{e['reason'] or ''} "
-                f"{_late_by(e['due_at'], e['done_at'])}{cite}{adj}",
+                f"{_late_by(e['due_at'], e['done_at'], e.get('record_time') or '')}{cite}{adj}",
                 markup=False,
             )
         if items.height > limit:

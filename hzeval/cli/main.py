@@ -38,7 +38,8 @@ from hzeval.runs import open_reader
 from hzeval.scheduled import scheduled_run
 from hzeval.services import parse_as_of, render_year
 from hzeval.store.calendar import WorkCalendar
-from hzeval.store.published import published_dir
+from hzeval.store.publication import make_official, run_list, withdraw
+from hzeval.store.published import published_dir, resolve_run
 from hzeval.util import settings
 
 log = logging.getLogger("hzeval")
@@ -162,6 +163,8 @@ def assess(obj: Ctx, year, as_of, scheme, engine, spark_master, lake, as_json):
     run = run_assessment(obj.db, year=year, as_of=parse_as_of(as_of), scheme_path=scheme, engine=engine)
     result = ranking(obj.db, run)
     console.emit_json(console.ranking_json(result)) if as_json else console.print_ranking(result)
+    if not as_json:
+        console.print_trial_note(run, resolve_run(published_dir(obj.db), year=year))
 
 
 @cli.command()
@@ -196,6 +199,45 @@ def rules_cmd(year, scheme, as_json):
     console.emit_json(console.rules_json(year, sch, *overview)) if as_json else console.print_rules(
         year, sch, *overview
     )
+
+
+# --------------------------------------------------------------------------- runs: trial, official, withdrawn
+
+
+@cli.group("runs")
+def runs_group():
+    """评估运行：试算、正式、撤回 / trial, official and withdrawn runs."""
+
+
+@runs_group.command("official")
+@click.argument("run_id")
+@params.reason.but(required=False, default=None, help="why (recorded)")
+@params.by
+@requires.writer()
+def runs_official(obj: Ctx, con, run_id, reason, actor):
+    """将试算运行设为正式结果（留痕）/ make a trial run official (audited)."""
+    make_official(con, run_id, actor, reason, db=obj.db)
+    console.out.print(f"{run_id} 已设为正式结果（{actor}）/ now official", markup=False)
+
+
+@runs_group.command("withdraw")
+@click.argument("run_id")
+@params.reason.but(help="why (recorded)")
+@params.by
+@requires.writer()
+def runs_withdraw(obj: Ctx, con, run_id, reason, actor):
+    """撤回一次评估运行（留痕，不再发布）/ withdraw a run (audited; never published again)."""
+    withdraw(con, run_id, actor, reason, db=obj.db)
+    console.out.print(f"{run_id} 已撤回（{actor}）/ withdrawn", markup=False)
+
+
+@runs_group.command("list")
+@params.year.but(required=False, default=None, help="only this year")
+@params.json_out
+@requires.live_reader
+def runs_list(obj: Ctx, con, year, as_json):
+    """列出评估运行及其状态 / list runs with their state."""
+    console.print_runs(run_list(con, year, db=obj.db), as_json=as_json)
 
 
 # --------------------------------------------------------------------------- supervise, notify, gate, deadline
@@ -274,7 +316,9 @@ def deadline(obj: Ctx, con, start, days):
 @params.year
 @params.agency.but(required=True, help="agency code")
 @click.option("--metric", default=None, help="only this metric id")
-@click.option("--run", "run_id", default=None, help="run id (default: the newest finished run of the year)")
+@click.option(
+    "--run", "run_id", default=None, help="run id (default: the year's latest official run, else its latest trial run)"
+)
 @click.option("--limit", type=int, default=10, show_default=True, help="evidence rows per metric")
 @params.as_json
 @click.pass_obj
@@ -513,8 +557,9 @@ def report(obj: Ctx, year, agency, formats, out, workers, published):
 )
 @click.option("--no-wait", is_flag=True, help="exit at once if another run holds the lock")
 @click.option("--notify", "notify_after", is_flag=True, help="send 督办 notices after assessing (hzeval notify)")
+@click.option("--official", is_flag=True, help="make the run official (default: a trial run, 试算)")
 @click.pass_obj
-def run_cmd(obj: Ctx, drop, year, as_of, scheme, formats, out, workers, log_file, no_wait, notify_after):
+def run_cmd(obj: Ctx, drop, year, as_of, scheme, formats, out, workers, log_file, no_wait, notify_after, official):
     """定时任务：加载、评估、生成报告（加锁、幂等）/ scheduled job: load, assess, report."""
     scheduled_run(
         obj.db,
@@ -530,6 +575,7 @@ def run_cmd(obj: Ctx, drop, year, as_of, scheme, formats, out, workers, log_file
         console=console.out,
         err_console=console.err,
         notify=notify_after,
+        official=official,
     )
 
 

@@ -6,6 +6,8 @@ applies it with some attributes changed, for the one command that needs them oth
 
 from __future__ import annotations
 
+import getpass
+import os
 from pathlib import Path
 
 import click
@@ -87,3 +89,18 @@ users = Option(
 # --------------------------------------------------------------------------- adjustments
 
 reason = Option("--reason", required=True)
+
+
+def _os_user(ctx, param, value: str | None) -> str:
+    """``--by``, else the operating-system user running the command."""
+    if value:
+        return value
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return f"uid {os.getuid()}"
+
+
+#: who changes a run's publication (audited): the OS user unless ``--by`` names someone
+by = Option("--by", "actor", default=None, callback=_os_user, help="who does it (default: the OS user)")
+json_out = Option("--json", "as_json", is_flag=True, help="UTF-8 JSON on stdout instead of a table")

@@ -60,6 +60,8 @@ class Dashboard:
         agency = wanted if wanted in options.values() else (next(iter(options.values()), None))
         self.agency_select = pn.widgets.Select(label="机构", options=options, value=agency, css_classes=["hz-agency"])
         self.main = pn.Column(sizing_mode="stretch_width", css_classes=["hz-main"])
+        #: above every page: the 试算 banner while the chosen run is a trial run (DESIGN §7a)
+        self.banner = pn.Column(sizing_mode="stretch_width", css_classes=["hz-banner"])
         self.run_select.param.watch(self._on_run, "value")
         self.page_select.param.watch(self.render, "value")
         self.agency_select.param.watch(self.render, "value")
@@ -109,6 +111,11 @@ class Dashboard:
         except Exception as exc:  # noqa: BLE001 - a page error must not take down the session
             log.exception("page %s failed", name)
             content = pn.pane.Alert(f"页面加载失败：{markdown_text(exc)}", alert_type="danger")
+        try:
+            banner = views.trial_banner(self.store, self.run_select.value) if self.run_select.value else None
+        except Exception:  # noqa: BLE001 - the page itself says what failed
+            banner = None
+        self.banner.objects = [banner] if banner is not None else []
         self.main.objects = [content]
         if pn.state.location is not None:
             query = {"page": name, "run": self.run_select.value}
@@ -131,6 +138,7 @@ class Dashboard:
     def close(self, reason: str) -> None:
         """End this session's view: no data stays on the page, no widget answers any more."""
         self.closed = True
+        self.banner.objects = []
         self.main.objects = [pn.pane.Alert(reason, alert_type="warning", css_classes=["hz-closed"])]
         for w in (self.run_select, self.agency_select):
             w.options = {}
@@ -141,7 +149,7 @@ class Dashboard:
         return pn.template.BootstrapTemplate(
             title=TITLE,
             sidebar=self.sidebar(),
-            main=[self.main],
+            main=[self.banner, self.main],
             header_background="#1f3b63",
             sidebar_width=260,
             raw_css=[views.PAGE_CSS],

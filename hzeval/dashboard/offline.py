@@ -78,11 +78,13 @@ def dashboard_layout(published_folder: Path, run_id: str, agency: str | None = N
 
     header = pn.pane.Markdown(
         f"# {run['year']} 年度{TITLE}\n"
-        f"数据截至 {present.when(run['as_of'])}（评估运行 {markdown_text(run_id)}）。"
+        f"数据截至 {present.when(run['as_of'])}（评估运行 {markdown_text(run_id)}，"
+        f"{present.publication_zh(run['publication'])}）。"
         "本文件可离线打开，无需网络与服务器；内容随评估运行固定，不会更新。",
         css_classes=["hz-offline-head"],
     )
-    parts: list = [header]
+    banner = views.trial_banner(store, run_id)
+    parts: list = [header] if banner is None else [header, banner]
     if agency is None:
         first = next(iter(options.values()), None)
         select = pn.widgets.Select(

@@ -82,7 +82,7 @@ def valid_role(role: str) -> bool:
 
 # --------------------------------------------------------------------------- reading published files
 
-_CONNECTIONS: dict[str, duckdb.DuckDBPyConnection] = {}
+_CONNECTIONS: dict[str, tuple[int | None, duckdb.DuckDBPyConnection]] = {}
 _LOCK = threading.Lock()
 
 
@@ -90,10 +90,20 @@ _LOCK = threading.Lock()
 def cursor(path: Path | str):
     """A read-only cursor on one published file (temp tables and the calendar macros available)."""
     key = str(path)
+    try:  # a run made official is published again under the same name: a new file, a new connection
+        ino = Path(key).stat().st_ino
+    except OSError:
+        ino = None
     with _LOCK:
-        con = _CONNECTIONS.get(key)
-        if con is None:
-            con = _CONNECTIONS[key] = duckdb.connect(key, read_only=True)
+        held = _CONNECTIONS.get(key)
+        if held is not None and held[0] != ino:
+            # DuckDB keeps one database per path and process while a connection to it is open: close the
+            # replaced file's (its readers' cursors are short-lived), then the path opens the new file
+            held[1].close()
+            held = None
+        if held is None:
+            held = _CONNECTIONS[key] = (ino, duckdb.connect(key, read_only=True))
+        con = held[1]
     cur = con.cursor()
     try:
         yield cur
@@ -111,7 +121,7 @@ def reader(path: Path | str, agency: str | None = None):
 
 def close_all() -> None:
     with _LOCK:
-        for con in _CONNECTIONS.values():
+        for _, con in _CONNECTIONS.values():
             con.close()
         _CONNECTIONS.clear()
 
@@ -167,6 +177,7 @@ class Store:
             "scheme_sha256": pl.String(),
             "scheme_file": pl.String(),
             "status": pl.String(),
+            "publication": pl.String(),
             "path": pl.String(),
             "has_sources": pl.Boolean(),
         }
@@ -188,7 +199,8 @@ class Store:
     def run_labels(self) -> dict[str, str]:
         """Selector labels → run ids."""
         return {
-            f"{r['year']} 年度（截至 {r['as_of']:%Y-%m-%d}，运行 {r['run_id']}）": r["run_id"]
+            f"{r['year']} 年度（{present.publication_zh(r['publication'])}，截至 {r['as_of']:%Y-%m-%d}，"
+            f"运行 {r['run_id']}）": r["run_id"]
             for r in self.runs().iter_rows(named=True)
         }
 
@@ -317,9 +329,10 @@ class Store:
             "reason": "原因",
             "deadline": "截止时间",
             "done_text": "办结时间",
+            "record_time": "记录时间",
             "adjustment_id": "争议调整",
         }
-        df = df.with_columns(deadline=present.deadline_expr("due_at"), done_text=present.when_expr("done_at"))
+        df = df.with_columns(deadline=present.deadline_expr("due_at"))
         out = (
             df.select(list(labels))
             .with_columns([neutralise(pl.col(c)).alias(c) for c in labels if df.schema[c] == pl.String])

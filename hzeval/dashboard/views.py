@@ -92,6 +92,13 @@ def pages_for(store: Store) -> tuple[str, ...]:
     return AGENCY_PAGES if store.user.is_agency else PAGES
 
 
+def trial_banner(store: Store, run_id: str) -> pn.pane.Alert | None:
+    """The 试算 banner over every page of a trial run (DESIGN §7a); None for an official run."""
+    if store.run(run_id)["publication"] == "official":
+        return None
+    return pn.pane.Alert(f"**试算** {present.TRIAL_BANNER}", alert_type="danger", css_classes=["hz-trial"])
+
+
 def empty_note(text: str = "无可显示的数据。") -> pn.pane.Alert:
     return pn.pane.Alert(text, alert_type="light", css_classes=["hz-empty"])
 
@@ -481,13 +488,13 @@ class OverviewPage(pn.viewable.Viewer):
         store, run_id = self.store, self.run_id
         grades = store.grades(run_id)
         if grades.is_empty():
-            return pn.Column(empty_note("本次评估没有可显示的参评机构。"))
+            return pn.Column(empty_note("本次评估没有可显示的参评单位。"))
         k = store.kpis(run_id)
         dist = k["distribution"]
         as_of = present.day(k["as_of"])
         kpis = cards(
             [
-                ("参评机构", f"{present.integer(k['graded'])} 家", ""),
+                (present.GRADED_UNITS, f"{present.integer(k['graded'])} 家", ""),
                 ("平均分", present.points(k["average"]), ""),
                 (
                     "优秀 / 不合格",
@@ -571,7 +578,8 @@ EV_TITLES = present.labels(
     "record_id",
     "reason",
     "due_at",
-    "done_at",
+    "done_text",
+    "record_time",
     "wd_late",
     "adjustment_id",
     **present.EVIDENCE_LABELS,

@@ -71,7 +71,7 @@ def approval_reference_html(run: RunReader) -> str:
     n_attention = df.filter(pl.col("attention").is_not_null()).height
     facts = h.facts(
         {
-            "参评单位": present.integer(df.height),
+            present.GRADED_UNITS: present.integer(run.graded_units()),
             "需重点审查单位": present.integer(n_attention),
             "带病验收项目": present.integer(df["accepted_failing"].sum()),
             "门禁未通过项目": present.integer(df["failed_projects"].sum()),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from hzeval import present
 from hzeval.errors import RunNotFoundError  # noqa: F401 - re-exported
 from hzeval.runs import (  # noqa: F401 - re-exported for the notebooks and the renderer
     DEDUCTIONS,
@@ -51,6 +52,11 @@ def graded_agencies(run: RunReader) -> pl.DataFrame:
     return run.grades()
 
 
+def graded_units(run: RunReader) -> int:
+    """参评单位: graded units only (参照执行 units are scored for reference, not graded)."""
+    return run.graded_units()
+
+
 def agency_header(run: RunReader, agency_code: str) -> dict:
     return run.agency_header(agency_code)
 
@@ -79,6 +85,18 @@ def lost_points(run: RunReader, agency_code: str | None = None) -> pl.DataFrame:
 
 def lost_by_metric(run: RunReader, agency_code: str) -> pl.DataFrame:
     return run.lost_by_metric(agency_code)
+
+
+def evidence_columns(ev: pl.DataFrame, metric_id: str) -> dict[str, str]:
+    """The columns (and headings) of one metric's evidence table in the agency report: 截止时间, 办结时间
+    ("未办结" when not done) and 逾期工作日 for a metric whose items have deadlines; otherwise the
+    record's own time under its own name (发生时间 for an incident …), never 办结 (issue 24 item 6)."""
+    cols = {"record_table": "来源表", "record_id": "事项编号", "article": "条款", "reason": "问题"}
+    if ev["due_at"].is_not_null().any():
+        return {**cols, "due_at": "截止时间", "done_text": present.DONE_LABEL, "wd_late": "逾期工作日"}
+    if ev["done_at"].is_not_null().any():
+        return {**cols, "done_at": present.time_label(metric_id, False)}
+    return cols
 
 
 def adjusted_items(run: RunReader, agency_code: str) -> pl.DataFrame:

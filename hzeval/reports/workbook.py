@@ -62,7 +62,7 @@ def _sheets(run: data.Run) -> dict[str, tuple[pl.DataFrame, dict[str, str]]]:
         [pl.col(k).replace_strict(mark, return_dtype=pl.String) for k in data.GATE_CONDITIONS],
         accepted_while_failing=pl.when(pl.col("accepted_while_failing")).then(pl.lit("是")).otherwise(pl.lit("")),
     )
-    info = run.info()
+    info = {**run.info(), "publication": present.publication_zh(run.info()["publication"])}
     return {
         "总分与等级": (
             grades.with_columns(vetoed=pl.when(pl.col("vetoed")).then(pl.lit("是")).otherwise(pl.lit(""))),
@@ -121,7 +121,8 @@ def _sheets(run: data.Run) -> dict[str, tuple[pl.DataFrame, dict[str, str]]]:
                 "record_id": "事项编号",
                 "reason": "问题",
                 "deadline": "截止时间",
-                "done_at": "办结时间",
+                "done_text": "办结时间",
+                "record_time": "记录时间",
                 "wd_late": "逾期工作日",
                 "adjustment_id": "争议调整",
                 "suggestion": "整改建议",

@@ -29,14 +29,31 @@ import os
 import re
 from pathlib import Path
 
+import duckdb
+
 from hzeval.contract import TABLES
-from hzeval.errors import RunNotFoundError
+from hzeval.errors import RunNotFoundError, RunStateError
 from hzeval.store.location import db_path
 from hzeval.util import faults
 
 log = logging.getLogger(__name__)
 
-RUN_TABLES = ("runs", "metric_values", "evidence", "scores", "grades", "project_gates", "run_adjustments", "run_rules")
+#: a run's publication state (DESIGN §7a): a new run is 试算 (trial) until ``hzeval runs official``; a
+#: withdrawn run is never published again (``hzeval runs withdraw``). ``runs.publication`` NULL = trial.
+TRIAL, OFFICIAL, WITHDRAWN = "trial", "official", "withdrawn"
+#: the state of a ``runs`` row as SQL
+STATE = "coalesce(publication, 'trial')"
+RUN_TABLES = (
+    "runs",
+    "run_publication",
+    "metric_values",
+    "evidence",
+    "scores",
+    "grades",
+    "project_gates",
+    "run_adjustments",
+    "run_rules",
+)
 REFERENCE_TABLES = ("agencies", "calendar", "adjustments", "adjustment_events")
 #: input tables the 督办 list and the project gate recompute from at any as-of time (the dashboard's
 #: 督办 page reuses ``hzeval.assessment.supervise.supervision_items`` on the published copy). ``api_calls``, the
@@ -67,7 +84,17 @@ def published_dir(db=None) -> Path:
 
 
 def publish_run(con, run_id: str, db=None) -> Path:
-    """Copy one finished run to ``published/<run_id>.duckdb`` and point ``LATEST`` at it."""
+    """Copy one finished run to ``published/<run_id>.duckdb`` (with its publication state, DESIGN §7a)
+    and point the pointers by the one rule (:func:`point`). A withdrawn run is never published."""
+    state = con.execute(
+        f"select {STATE} from main.runs where run_id = $r and status = 'finished'", {"r": run_id}
+    ).fetchall()
+    if not state or state[0][0] == WITHDRAWN:
+        raise RunStateError(
+            f"评估运行 {run_id} 不存在、未完成或已撤回，不予发布",
+            f"run {run_id} is unknown, unfinished or withdrawn: not published",
+            run_id=run_id,
+        )
     folder = published_dir(db)
     folder.mkdir(parents=True, exist_ok=True)
     final = folder / f"{run_id}.duckdb"
@@ -86,10 +113,17 @@ def publish_run(con, run_id: str, db=None) -> Path:
         con.execute("detach pub")
     faults.checkpoint("publish-before-replace")
     os.replace(tmp, final)
-    year = con.execute("select year from main.runs where run_id = $r", {"r": run_id}).fetchall()
-    _point(folder, final.name, year[0][0] if year else run_year(final))
+    point(con, folder)
     log.info("published %s", final)
     return final
+
+
+def unpublish_run(con, run_id: str, db=None) -> None:
+    """Take a withdrawn run's copy away and point the pointers at what readers read now."""
+    folder = published_dir(db)
+    (folder / f"{run_id}.duckdb").unlink(missing_ok=True)
+    if folder.is_dir():
+        point(con, folder)
 
 
 #: the time column that places a row of each table in a month (coverage)
@@ -159,13 +193,58 @@ def _swap(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def _point(folder: Path, name: str, year: int | None) -> None:
-    """Point ``LATEST-<year>`` at ``name``, then ``LATEST`` at the latest year's run."""
-    if year is not None:
-        _swap(folder / f"LATEST-{year}", name)
-    years = sorted(int(m.group(1)) for p in folder.iterdir() if (m := _YEAR_POINTER.match(p.name)))
-    target = (folder / f"LATEST-{years[-1]}").read_text(encoding="utf-8").strip() if years else name
-    _swap(folder / "LATEST", target)
+def _swap_if(path: Path, text: str) -> None:
+    """:func:`_swap` unless ``path`` already says ``text``."""
+    if not path.exists() or path.read_text(encoding="utf-8").strip() != text:
+        _swap(path, text)
+
+
+def point(con, folder: Path) -> dict[int, str]:
+    """Point ``LATEST-<year>`` at the run readers read of each year — the latest official run, else the
+    latest trial run, never a withdrawn one, among the published files — and ``LATEST`` at the latest
+    year's (DESIGN §7, §7a). A year with nothing to read loses its pointer. Returns year → file name."""
+    rows = con.execute(
+        f"""select year, run_id from main.runs where status = 'finished' and {STATE} <> '{WITHDRAWN}'
+            order by year, {STATE} = '{OFFICIAL}' desc, finished_at desc, run_id desc"""
+    ).fetchall()
+    chosen: dict[int, str] = {}
+    for year, run_id in rows:
+        if year not in chosen and (folder / f"{run_id}.duckdb").is_file():
+            chosen[year] = f"{run_id}.duckdb"
+    for p in list(folder.iterdir()):
+        m = _YEAR_POINTER.match(p.name)
+        if m and int(m.group(1)) not in chosen:
+            p.unlink(missing_ok=True)
+    for year, name in sorted(chosen.items()):
+        _swap_if(folder / f"LATEST-{year}", name)
+    if chosen:
+        _swap_if(folder / "LATEST", chosen[max(chosen)])
+    else:
+        (folder / "LATEST").unlink(missing_ok=True)
+    return chosen
+
+
+def publication_of(path: str | os.PathLike) -> str:
+    """The publication state a published copy carries (:data:`TRIAL` for copies made before states)."""
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error:
+        return TRIAL
+    try:
+        cols = {
+            r[0]
+            for r in con.execute(
+                "select column_name from information_schema.columns where table_name = 'runs'"
+            ).fetchall()
+        }
+        if "publication" not in cols:
+            return TRIAL
+        row = con.execute(f"select {STATE} from runs limit 1").fetchall()
+        return row[0][0] if row else TRIAL
+    except duckdb.Error:
+        return TRIAL
+    finally:
+        con.close()
 
 
 # --------------------------------------------------------------------------- which run to read
@@ -212,11 +291,12 @@ def published_folder(published: str | os.PathLike | None = None, db=None, *, sea
 
 
 def _latest(folder: Path, year: int | None) -> Path | None:
-    """The latest published run of ``year`` (None: of the latest year) in ``folder``.
+    """The run readers read of ``year`` (None: of the latest year) in ``folder``.
 
-    The one rule of "latest" (issue 24 adds "the latest official run, else the latest trial" here):
-    what the pointers say — ``LATEST-<year>``, then ``LATEST`` when it is of ``year`` (``LATEST`` alone
-    without a year) — else, in a folder without pointers, the newest run file of ``year`` by name."""
+    The one rule of "latest" (DESIGN §7a): the latest official run of the year, else its latest trial
+    run, never a withdrawn one. Writers keep the pointers by this rule (:func:`point`), so what the
+    pointers say — ``LATEST-<year>``, then ``LATEST`` when it is of ``year`` (``LATEST`` alone without
+    a year) — is read first; in a folder without pointers, the run files' own states decide."""
     for name in (f"LATEST-{year}", "LATEST") if year is not None else ("LATEST",):
         pointer = folder / name
         if pointer.exists():
@@ -224,7 +304,14 @@ def _latest(folder: Path, year: int | None) -> Path | None:
             if path.is_file() and (year is None or run_year(path) == year):
                 return path
     runs = published_runs(folder, year)
-    return runs[-1] if runs else None
+    years = {y for p in runs if (y := run_year(p)) is not None}
+    if year is None and years:
+        runs = [p for p in runs if run_year(p) == max(years)]
+    states = {p: publication_of(p) for p in runs}
+    official = [p for p in runs if states[p] == OFFICIAL]
+    trial = [p for p in runs if states[p] == TRIAL]
+    chosen = official or trial
+    return chosen[-1] if chosen else None
 
 
 def resolve_run(
@@ -274,31 +361,52 @@ def latest_published(db=None, year: int | None = None) -> Path | None:
 
 
 def recover(con, db=None) -> list[str]:
-    """Finish what a killed writer left: remove stale ``.tmp`` files in ``published/`` and publish the
-    newest finished run of each year when it is not published (or not pointed to). Call only while
-    holding the warehouse for writing (then no other process can be publishing). Returns the run
-    ids published."""
+    """Finish what a killed writer left (issue 13, DESIGN §7a): remove stale ``.tmp`` files in
+    ``published/``; take away the copy of a withdrawn run (never published again); publish each year's
+    newest run and its latest official run when they are not published, and republish an official run
+    whose copy still says 试算 (killed between ``runs official`` and its copy); then point the pointers
+    by the one rule (:func:`point`). Call only while holding the warehouse for writing (then no other
+    process can be publishing). Returns the run ids published."""
     folder = published_dir(db)
     if folder.is_dir():
         for stale in folder.glob(".*.tmp*"):
             log.warning("removing stale %s (left by an interrupted publish)", stale)
             stale.unlink(missing_ok=True)
     rows = con.execute(
-        """select year, run_id from (
-               select year, run_id, row_number() over (partition by year order by finished_at desc, run_id desc) as n
-               from main.runs where status = 'finished')
-           where n = 1 order by year"""
+        f"""select year, run_id, {STATE} from main.runs where status = 'finished'
+            order by year, finished_at desc, run_id desc"""
     ).fetchall()
-    done = []
-    for year, run_id in rows:
+    wanted: list[str] = []
+    newest: set[int] = set()
+    official: set[int] = set()
+    stale_copies: list[str] = []
+    for year, run_id, state in rows:
         final = folder / f"{run_id}.duckdb"
-        if not final.exists():
+        if state == WITHDRAWN:
+            if final.exists():
+                log.warning("run %s is withdrawn: removing its published copy", run_id)
+                final.unlink()
+            continue
+        if year not in newest:
+            newest.add(year)
+            wanted.append(run_id)
+        if state == OFFICIAL:
+            if year not in official:
+                official.add(year)
+                if run_id not in wanted:
+                    wanted.append(run_id)
+            if final.exists() and publication_of(final) != OFFICIAL:
+                stale_copies.append(run_id)
+    done = []
+    for run_id in wanted:
+        if not (folder / f"{run_id}.duckdb").exists():
             log.warning("run %s was committed but not published: publishing it now", run_id)
             publish_run(con, run_id, db)
             done.append(run_id)
-        else:
-            pointer = folder / f"LATEST-{year}"
-            current = pointer.read_text(encoding="utf-8").strip() if pointer.exists() else None
-            if current != final.name:
-                _point(folder, final.name, year)
+    for run_id in stale_copies:  # replaced atomically: readers see the trial copy, then the official one
+        log.warning("run %s is official but its copy is not: publishing it again", run_id)
+        publish_run(con, run_id, db)
+        done.append(run_id)
+    if folder.is_dir():
+        point(con, folder)
     return done

@@ -45,6 +45,11 @@ create table if not exists runs (
   as_of timestamp, scheme_sha256 varchar, inputs_sha256 varchar, package_version varchar,
   status varchar, scheme_name varchar, scheme_file varchar, inputs json
 );
+-- a run's publication (DESIGN §7a): every change (official, withdrawn) with who, when and why; never updated
+-- or deleted. ``runs.publication`` holds the current state (trial | official | withdrawn; NULL = trial)
+create table if not exists run_publication (
+  run_id varchar, action varchar, actor varchar, acted_at timestamp, reason varchar
+);
 create table if not exists metric_values (
   run_id varchar, year integer, agency_code varchar, metric_id varchar,
   numerator double, denominator double, value double, count bigint
@@ -91,6 +96,8 @@ alter table grades add column if not exists veto_reason varchar;
 alter table grades add column if not exists graded boolean;
 -- the engine that computed a run's metric items (duckdb | spark); runs made before it: NULL = duckdb
 alter table runs add column if not exists engine varchar;
+-- a run's publication state (DESIGN §7a): trial | official | withdrawn; runs made before it: NULL = trial
+alter table runs add column if not exists publication varchar;
 """
 
 #: 督办 notices (DESIGN §7, ``hzeval notify``): one row per item, level and recipient per delivery

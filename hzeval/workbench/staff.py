@@ -520,7 +520,7 @@ def metric_summary(run, agency: str, metric: str) -> pl.DataFrame:
 def evidence(run, agency: str, metric: str) -> pl.DataFrame:
     """The run's evidence items of one agency and metric (failed, late, or adjusted), by deadline."""
     return run.evidence(agency, metric).select(
-        "record_table", "record_id", "reason", "due_at", "done_at", "adjustment_id"
+        "record_table", "record_id", "reason", "due_at", "done_text", "record_time", "adjustment_id"
     )
 
 
@@ -641,7 +641,7 @@ def evidence_view(run, agency: str, metric: str, limit: int = DEFAULT_LIMIT) -> 
             "失分和已调整的事项",
             limit=limit,
             bad=lambda r: r["adjustment_id"] is None,
-            labels={"done_at": "办结时间"},
+            labels={"done_text": "办结时间", "record_time": "记录时间"},
         ),
     )
 
