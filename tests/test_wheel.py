@@ -48,6 +48,8 @@ def test_installed_wheel_renders_reports_outside_the_checkout(tmp_path):
     ).stdout.split()
     assert str(venv) in where[0] and str(ROOT) not in where[0]  # the installed package, not the source
     assert where[1] == str(venv / "share" / "hzeval" / "notebooks")
+    version = _run([str(venv / "bin" / "hzeval"), "--version"], work, env=env).stdout.strip()
+    assert version.startswith("hzeval, version ") and "+g" not in version  # no checkout: the version alone
     hz = [str(venv / "bin" / "hzeval"), "--db", str(work / "h.duckdb")]
     _run([*hz, "load", str(ROOT / "data_samples"), "--quiet"], work, env=env)
     _run([*hz, "assess", "--year", "2025", "--as-of", "2026-01-05"], work, env=env)

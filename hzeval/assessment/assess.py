@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from hzeval import __version__
 from hzeval.assessment.adjust import active as active_adjustments
 from hzeval.assessment.adjust import compute_adjusted_items
 from hzeval.assessment.scheme import Scheme, default_scheme_path, scheme_for
@@ -22,6 +21,7 @@ from hzeval.metrics import VETO_METRIC, Window, compute_items, roll_up
 from hzeval.store.published import TIME_COLUMN, publish_run
 from hzeval.store.warehouse import connect
 from hzeval.util import faults
+from hzeval.util.version import code_version
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +156,7 @@ def assess_in(con, year: int, as_of: dt.datetime, scheme: Scheme, run_id: str | 
             "as_of": as_of,
             "scheme_sha": scheme.sha256,
             "inputs_sha": digest,
-            "version": __version__,
+            "version": code_version(),
             "scheme_name": scheme.name,
             "scheme_file": scheme.source,
             "inputs": json.dumps(listing, ensure_ascii=False),

@@ -20,7 +20,6 @@ from pathlib import Path
 
 import click
 
-from hzeval import __version__
 from hzeval.assessment.adjust import adjustment_overview, approve, propose_correction, propose_excuse, revoke
 from hzeval.assessment.assess import ranking, run_assessment
 from hzeval.assessment.explain import explanation
@@ -41,6 +40,7 @@ from hzeval.store.calendar import WorkCalendar
 from hzeval.store.publication import make_official, run_list, withdraw
 from hzeval.store.published import published_dir, resolve_run
 from hzeval.util import settings
+from hzeval.util.version import code_version
 
 log = logging.getLogger("hzeval")
 
@@ -54,7 +54,7 @@ EPILOG = "\b\n退出状态 / exit status:\n" + "\n".join(
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 120}, epilog=EPILOG)
 @params.db
 @params.debug
-@click.version_option(__version__, prog_name="hzeval")
+@click.version_option(code_version(), prog_name="hzeval")
 @click.pass_context
 def cli(ctx, db, debug):
     """hzeval — 惠州市公共数据管理评估与督办工作台 / evaluation workbench."""
