@@ -248,7 +248,7 @@ def test_package_inits_only_reexport():
     assert not found, f"__init__.py files that do more than re-export: {found}"
 
 
-def test_the_checks_fail_on_what_they_forbid(tmp_path):
+def test_the_checks_fail_on_what_they_forbid():
     """Each rule, held against a planted arrow, says no (so a green run means something)."""
     planted = [
         Arrow("hzeval.rules", "hzeval.metrics.registry", 1, False),

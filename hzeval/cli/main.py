@@ -83,9 +83,10 @@ def config_show(as_json):
         }
         for s in settings.SETTINGS.values()
     ]
-    console.emit_json({"file": str(settings.config_file() or ""), "settings": rows}) if as_json else (
+    if as_json:
+        console.emit_json({"file": str(settings.config_file() or ""), "settings": rows})
+    else:
         console.print_settings(settings.config_file(), rows)
-    )
 
 
 # --------------------------------------------------------------------------- load, validate
@@ -162,8 +163,10 @@ def assess(obj: Ctx, year, as_of, scheme, engine, spark_master, lake, as_json):
         engine = SparkEngine(master=spark_master, lake=lake)
     run = run_assessment(obj.db, year=year, as_of=parse_as_of(as_of), scheme_path=scheme, engine=engine)
     result = ranking(obj.db, run)
-    console.emit_json(console.ranking_json(result)) if as_json else console.print_ranking(result)
-    if not as_json:
+    if as_json:
+        console.emit_json(console.ranking_json(result))
+    else:
+        console.print_ranking(result)
         console.print_trial_note(run, resolve_run(published_dir(obj.db), year=year))
 
 
@@ -196,9 +199,10 @@ def rules_cmd(year, scheme, as_json):
     year = year or dt.date.today().year
     sch = scheme_for(year, scheme)
     overview = year_overview(sch.ruleset, year)
-    console.emit_json(console.rules_json(year, sch, *overview)) if as_json else console.print_rules(
-        year, sch, *overview
-    )
+    if as_json:
+        console.emit_json(console.rules_json(year, sch, *overview))
+    else:
+        console.print_rules(year, sch, *overview)
 
 
 # --------------------------------------------------------------------------- runs: trial, official, withdrawn
@@ -263,9 +267,7 @@ def supervise(obj: Ctx, as_of, agency, limit, csv_path, xlsx_path, as_json):
     for path in (csv_path, xlsx_path):
         if path:
             write_supervision(items, path)
-            console.err.print(f"已写出 / written: {path}") if as_json else console.out.print(
-                f"已写出 / written: {path}"
-            )
+            (console.err if as_json else console.out).print(f"已写出 / written: {path}")  # stdout is the JSON
 
 
 @cli.command()
@@ -296,7 +298,10 @@ def gate(obj: Ctx, con, project, as_of, as_json):
     """项目数据门禁 / project data gate."""
     t = parse_as_of(as_of)
     gates = evaluate_gates(con, t, project=project)
-    console.emit_json({"as_of": t, "gates": console.rows(gates)}) if as_json else console.print_gates(gates, as_of=t)
+    if as_json:
+        console.emit_json({"as_of": t, "gates": console.rows(gates)})
+    else:
+        console.print_gates(gates, as_of=t)
 
 
 @cli.command()
@@ -326,7 +331,10 @@ def explain(obj: Ctx, year, agency, metric, run_id, limit, as_json):
     """失分说明：逐项说明扣分原因、条款和记录 / why an agency lost each point."""
     with open_reader(obj.db, year, run_id, reading=requires.reading) as run:
         exp = explanation(run, agency, metric=metric)
-    console.emit_json(console.explanation_json(exp)) if as_json else console.print_explanation(exp, limit=limit)
+    if as_json:
+        console.emit_json(console.explanation_json(exp))
+    else:
+        console.print_explanation(exp, limit=limit)
 
 
 @cli.group()

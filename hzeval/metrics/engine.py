@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 
 ITEM_COLUMNS = ("agency_code", "record_table", "record_id", "status", "reason", "due_at", "done_at", "num", "den")
 
+#: ``duty_status``: a duty whose deadline only a rule profile may give (the draft sets no number): with
+#: ``days`` timed as any item (``item_status``); without, done (``ok``) or not (``fail``), never uncovered.
+#: (No SQL comments inside: the Spark engine splits the script at ``; create``.)
 MACROS = """
 create or replace temp macro known(ts, as_of) as case when ts <= as_of then ts end;
 create or replace temp macro item_status(done, due, as_of) as case
@@ -36,6 +39,10 @@ create or replace temp macro item_status(done, due, as_of) as case
     when done is not null and done <= as_of then case when done <= due then 'ok' else 'late' end
     when as_of > due then 'late'
     else 'pending' end;
+create or replace temp macro duty_status(done, due, days, as_of) as case
+    when days is not null then item_status(done, due, as_of)
+    when done is not null then 'ok'
+    else 'fail' end;
 create or replace temp macro deadline_reason(status, done, trigger_at, open_msg, late_msg) as case status
     when 'uncovered' then cast(cast(trigger_at as date) as varchar)  -- read by the calendar check
     when 'late' then case when done is null then open_msg else late_msg end end;

@@ -495,9 +495,7 @@ with resolved as (
 ),
 judged as (
     select *,
-           case when days is not null then item_status(done_at, due_at, $as_of)
-                when done_at is not null then 'ok'
-                else 'fail' end as status
+           duty_status(done_at, due_at, days, $as_of) as status
     from resolved
 )
 select
