@@ -41,6 +41,7 @@ import contextlib
 import copy
 import datetime as dt
 import os
+import re
 from functools import cache, cached_property
 from pathlib import Path
 
@@ -122,6 +123,36 @@ LOST_SQL = (
 #: an evidence row (``evidence as e``) excused by an approved adjustment (容错免责): an adjustment
 #: that is not a correction (a correction's reason says 按更正记录计算) — it neither vetoes nor deducts
 EXCUSED_SQL = "(e.adjustment_id is not null and not coalesce(e.reason like '%按更正记录计算%', false))"
+#: issue 30 item 7: the evidence reasons the metric SQL writes that name other agencies, and the
+#: agency-neutral text a reader scoped to one agency (its report, its offline dashboard, the
+#: dashboard of role agency:CODE) shows instead; the authority's files keep the names. After these,
+#: any other agency's code or name still in a reason reads 其他部门 (:func:`own_reason`).
+OWN_REASONS: tuple[tuple[str, str], ...] = (
+    (r"被多个部门标为数源：[^（]*", "与其他部门冲突（多个部门标为数源）"),
+    (r" 已由 [^ ]+ 作为数源提供", " 已由其他部门作为数源提供"),
+    (r"由 [^ ]+ 提供，不应纳入本机构开放目录", "由其他部门提供，不应纳入本机构开放目录"),
+)
+OTHER_AGENCY = "其他部门"
+
+
+def own_reason(reason: str | None, own: str, others: dict[str, str]) -> str | None:
+    """``reason`` as agency ``own`` may read it: :data:`OWN_REASONS` applied, then any other
+    agency's code (with the spaces around it; not part of a longer code such as a resource's
+    ``HZ006-R004``) or name (``others``: code → name) read as :data:`OTHER_AGENCY`."""
+    if reason is None:
+        return None
+    for pattern, neutral in OWN_REASONS:
+        reason = re.sub(pattern, neutral, reason)
+    names = sorted((n for c, n in others.items() if c != own and n), key=len, reverse=True)
+    codes = sorted((c for c in others if c != own), key=len, reverse=True)
+    for name in names:
+        reason = reason.replace(name, OTHER_AGENCY)
+    if codes:
+        code = r" ?(?<![A-Za-z0-9-])(?:" + "|".join(map(re.escape, codes)) + r")(?![A-Za-z0-9-]) ?"
+        reason = re.sub(code, OTHER_AGENCY, reason)
+    return reason
+
+
 #: grade text of a unit the scheme does not grade (参照执行) and the peer group it is listed under
 NOT_GRADED_GROUP = "参照执行"
 
@@ -813,7 +844,16 @@ class RunReader:
                 .otherwise(pl.lit("")),
             )
             .drop("metric_article")
+            .pipe(self._own_reasons)
         )
+
+    def _own_reasons(self, df: pl.DataFrame) -> pl.DataFrame:
+        """A reader scoped to one agency reads reasons without other agencies (:func:`own_reason`)."""
+        if not self.scope or self.scope == DENIED or df.is_empty():
+            return df
+        names = dict(self.con.execute("select agency_code, coalesce(agency_name, '') from agencies").fetchall())
+        mapping = {r: own_reason(r, self.scope, names) for r in df["reason"].drop_nulls().unique()}
+        return df.with_columns(reason=pl.col("reason").replace_strict(mapping, default=None, return_dtype=pl.String))
 
     def evidence_record(self, metric: str, record_id: str) -> dict | None:
         """One evidence item of ``metric`` by its record id (the first, when several agencies share

@@ -8,12 +8,16 @@ imported inside the functions that need them, so that commands which render noth
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
+import shutil
 from pathlib import Path
 
 from hzeval.cli.console import report_progress
 from hzeval.errors import HzevalError, RefusedError
+from hzeval.util import faults
+from hzeval.util.paths import staging_folder, swap_in
 
 
 def parse_as_of(value: str | None) -> dt.datetime:
@@ -82,13 +86,13 @@ def render_reports(
 
     ``agency`` renders that agency's report alone (no city-wide index: it names every agency's
     total, grade and rank); ``only`` limits the agency reports to the given
-    codes but still writes the bulletin, gate report and workbook (tests, previews)."""
-    from hzeval.dashboard import offline
-    from hzeval.reports import approval, data, pdf, render
-    from hzeval.reports.workbook import write_workbook
-    from hzeval.util.notebooks import notebooks_dir
-    from hzeval.util.paths import inside
-    from hzeval.workbench import gallery_jobs, gallery_links
+    codes but still writes the bulletin, gate report and workbook (tests, previews).
+
+    Whole or not at all (issue 30 item 8): the render goes into ``reports/.<year>.staging-<pid>``,
+    a copy of the current folder (so ``--agency X`` adds X's files to it, and a failed report keeps
+    its previous file), and is swapped in once its manifest is written (:func:`swap_in`). A kill
+    before the swap leaves the previous folder as it was; the next render removes the staging."""
+    from hzeval.reports import pdf, render
 
     unknown = set(formats) - set(render.FORMATS)
     if unknown:
@@ -99,8 +103,45 @@ def render_reports(
     if "pdf" in formats:  # before anything is rendered: no 40 failed reports for a missing browser
         pdf.preflight()
     workers = workers or os.cpu_count() or 1
-    out_dir = Path(out) / str(year)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    final = Path(out) / str(year)
+    staging = out_dir = staging_folder(final)
+    try:
+        result = _render_into(out_dir, year, formats, agency, workers, published, db, progress, on_start, only)
+        faults.checkpoint("report-before-swap")
+        swap_in(staging, final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return _moved(result, staging, final)
+
+
+def _moved(result, staging: Path, final: Path):
+    """``result`` with its paths in ``final`` instead of ``staging``."""
+
+    def move(p):
+        path = Path(p)
+        return final / path.relative_to(staging) if path.is_relative_to(staging) else path
+
+    results = [
+        dataclasses.replace(
+            r, job=dataclasses.replace(r.job, html=str(move(r.job.html))), files=[str(move(f)) for f in r.files]
+        )
+        for r in result.results
+    ]
+    manifest = move(result.manifest) if result.manifest else None
+    return dataclasses.replace(
+        result, out_dir=final, results=results, files=[move(f) for f in result.files], manifest=manifest
+    )
+
+
+def _render_into(out_dir: Path, year, formats, agency, workers, published, db, progress, on_start, only):
+    from hzeval.dashboard import offline
+    from hzeval.reports import approval, data, render
+    from hzeval.reports.workbook import write_workbook
+    from hzeval.util.notebooks import notebooks_dir
+    from hzeval.util.paths import inside
+    from hzeval.workbench import gallery_jobs, gallery_links
+
     with data.open_run(published, year, db) as run:
         to_pdf = "pdf" in formats
         jobs = render.plan_jobs(run, out_dir, agency, pdf=to_pdf, only=only) if ({"html", "pdf"} & set(formats)) else []

@@ -6,6 +6,7 @@ Each test reproduces an attack from the issue; each failed before the fix (docs/
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import shutil
@@ -30,7 +31,7 @@ from hzeval.reports import data
 from hzeval.services import render_reports
 from hzeval.store.published import latest_published, published_dir
 from hzeval.store.warehouse import connect
-from hzeval.util.paths import inside
+from hzeval.util.paths import inside, sha256_file
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "data_samples"
@@ -429,3 +430,54 @@ def test_killed_report_leaves_no_workers_and_no_temp_folders(sample_copy, tmp_pa
         p.kill()
     assert not names, names
     assert not list(temp.glob("hzeval-report-*")) and not list(temp.glob("**/hzeval-chromium-*"))
+
+
+# --------------------------------------------------------------------------- issue 30 item 8: report swapped in whole
+
+
+def manifest_matches(folder: Path) -> set[str]:
+    """The folder's files (manifest.json aside), asserted to be exactly those its manifest lists,
+    each with the bytes it hashes."""
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    listed = {f["path"]: f["sha256"] for f in manifest["files"]}
+    found = {
+        p.relative_to(folder).as_posix()
+        for p in folder.rglob("*")
+        if p.is_file() and not p.name.startswith(".") and p.name != "manifest.json"
+    }
+    assert found == set(listed), found ^ set(listed)
+    for rel, sha in listed.items():
+        assert sha256_file(folder / rel) == sha, rel
+    return found
+
+
+def test_killed_report_leaves_the_previous_folder_whole(sample_copy, tmp_path):
+    """Before: a ``report`` killed mid-render left some files of the new run beside the old ones and
+    the old manifest. Now it renders into ``.2025.staging-<pid>`` and swaps it in with renames."""
+    out = tmp_path / "reports"
+    folder = out / "2025"
+
+    def report(agency):
+        return ("report", "--year", "2025", "--agency", agency, "--format", "html", "--out", str(out))
+
+    rc, _, err = run_cli("--db", str(sample_copy), *report("HZ010"))
+    assert rc == 0, err
+    first = manifest_matches(folder)
+    assert "agencies/HZ010.html" in first
+    before = {rel: sha256_file(folder / rel) for rel in [*first, "manifest.json"]}
+
+    # killed once HZ011's report is rendered (in the staging folder) but before the swap
+    kill9(pause_at(sample_copy, "report-before-swap", *report("HZ011")))
+    assert {rel: sha256_file(folder / rel) for rel in before} == before
+    assert manifest_matches(folder) == first  # HZ011's file is not in the folder
+    assert [p.name.split("-")[0] for p in out.glob(".2025.staging-*")] == [".2025.staging"]
+
+    # killed between the two renames: the folder is away as .2025.old-<pid>, whole
+    kill9(pause_at(sample_copy, "report-mid-swap", *report("HZ011")))
+    assert not folder.exists() and len(list(out.glob(".2025.old-*"))) == 1
+
+    # the next render puts the previous folder back, drops both leftovers and adds HZ002 to it
+    rc, _, err = run_cli("--db", str(sample_copy), *report("HZ002"))
+    assert rc == 0, err
+    assert manifest_matches(folder) == first | {"agencies/HZ002.html"}
+    assert sorted(p.name for p in out.iterdir()) == ["2025"]
