@@ -251,6 +251,18 @@ class Table:
     key: tuple[str, ...]
     doc: str = ""
     aliases: tuple[str, ...] = field(default=())
+    #: the table's own event time: what places a row in a month (coverage), what tells whether a year has
+    #: any data (``assess`` refuses a year without), and each run's record of how fresh the table is (its
+    #: newest record at or before the as-of, DESIGN §7a). None: a register without event times.
+    time_column: str | None = None
+    #: records keep arriving (a log, a snapshot series): a newest record older than the scheme's
+    #: ``stale_after`` days before the as-of is named as a warning on every header. False for tables whose
+    #: records come only when something happens (an incident, a project, a basis change, the annual plan)
+    expect_recent: bool = True
+
+    def __post_init__(self):
+        if self.time_column is not None and self.column(self.time_column).type not in ("date", "timestamp"):
+            raise ValueError(f"{self.name}.{self.time_column} is not a date or timestamp column")
 
     @property
     def required(self) -> list[str]:
@@ -323,6 +335,7 @@ TABLES: dict[str, Table] = {
                 C("status", "状态", required=True, vocab="resource_status"),
                 C("published_date", "发布日期", "date"),
             ),
+            time_column="snapshot_date",
             key=("snapshot_date", "resource_code"),
             doc="One row per resource per snapshot of the city catalogue (第十一条).",
         ),
@@ -336,6 +349,7 @@ TABLES: dict[str, Table] = {
                 C("item_name", "信息项名称", required=True),
                 C("is_authoritative", "是否数源", "bool", default=False),
             ),
+            time_column="snapshot_date",
             key=("snapshot_date", "resource_code", "item_code"),
             doc="Information items of each resource per snapshot (第十五条 一数一源).",
         ),
@@ -349,6 +363,8 @@ TABLES: dict[str, Table] = {
                 C("description", "说明", aliases=("变化说明",)),
                 C("resource_codes", "涉及资源代码", "list"),
             ),
+            time_column="effective_date",
+            expect_recent=False,
             key=("change_id",),
             doc="Changes of legal basis or duties that oblige a catalogue update (第十二条).",
         ),
@@ -363,6 +379,7 @@ TABLES: dict[str, Table] = {
                 C("event_time", "事件时间", "timestamp", True),
                 C("change_id", "变化编号"),
             ),
+            time_column="event_time",
             key=("event_id",),
             doc="Catalogue submissions and the authority's reviews (第十二条).",
         ),
@@ -380,6 +397,7 @@ TABLES: dict[str, Table] = {
                 C("rows_received", "接收行数", "int"),
                 C("rows_rejected", "拒收行数", "int"),
             ),
+            time_column="started_at",
             key=("job_id",),
             doc="Aggregation jobs pushing data to the city platform (第十八至二十条).",
         ),
@@ -407,6 +425,7 @@ TABLES: dict[str, Table] = {
                 C("in_catalog", "是否在目录", "bool", default=True),
                 C("confirmed_at", "需求确认时间", "timestamp"),
             ),
+            time_column="submitted_at",
             key=("application_id",),
             doc="Share applications and demands (第二十三至二十六条).",
         ),
@@ -418,6 +437,7 @@ TABLES: dict[str, Table] = {
                 C("period", "反馈期间", "period", True),
                 C("submitted_at", "提交时间", "timestamp", True),
             ),
+            time_column="submitted_at",
             key=("application_id", "period"),
             doc="Quarterly usage feedback by the applicant (第二十三条).",
         ),
@@ -433,6 +453,7 @@ TABLES: dict[str, Table] = {
                 C("status", "调用状态"),
                 C("rows_returned", "返回行数", "int"),
             ),
+            time_column="called_at",
             key=("call_id",),
             doc="API calls against shared resources (第二十五条); the large table.",
         ),
@@ -455,6 +476,8 @@ TABLES: dict[str, Table] = {
                     doc="the agency that received a 数据主体 objection while handling business; empty = provider_code",
                 ),
             ),
+            time_column="raised_at",
+            expect_recent=False,
             key=("objection_id",),
             doc="Objections to shared data (第二十八条).",
         ),
@@ -479,6 +502,8 @@ TABLES: dict[str, Table] = {
                 C("year", "年度", "int", True),
                 C("filed_at", "备案时间", "timestamp", True),
             ),
+            time_column="filed_at",
+            expect_recent=False,
             key=("agency_code", "year"),
             doc="Annual open-data plans filed with the authority (第三十六条).",
         ),
@@ -496,6 +521,7 @@ TABLES: dict[str, Table] = {
                 C("reason", "理由"),
                 C("agreement_signed_at", "协议签订时间", "timestamp"),
             ),
+            time_column="submitted_at",
             key=("open_app_id",),
             doc="Applications for conditionally open data (第三十七条).",
         ),
@@ -512,6 +538,8 @@ TABLES: dict[str, Table] = {
                 C("acceptance_requested_at", "申请验收时间", "timestamp"),
                 C("accepted_at", "验收时间", "timestamp"),
             ),
+            time_column="approved_at",
+            expect_recent=False,
             key=("project_id",),
             doc="Government IT projects (第四十四条).",
         ),
@@ -533,6 +561,7 @@ TABLES: dict[str, Table] = {
                 C("record_type", "记录类型", required=True, vocab="record_type"),
                 C("done_at", "完成时间", "timestamp", True),
             ),
+            time_column="done_at",
             key=("agency_code", "record_type", "done_at"),
             doc="Security checks, backups, risk assessments (第四十一条).",
         ),
@@ -546,6 +575,8 @@ TABLES: dict[str, Table] = {
                 C("kind", "事件类型", required=True),
                 C("severity", "严重程度"),
             ),
+            time_column="occurred_at",
+            expect_recent=False,
             key=("incident_id",),
             doc="Security incidents; what they cost (deduction, veto) is the scheme's policy.",
         ),
@@ -560,6 +591,8 @@ TABLES: dict[str, Table] = {
                 C("completed_at", "完成时间", "timestamp"),
                 C("escalated_at", "上报督办时间", "timestamp"),
             ),
+            time_column="issued_at",
+            expect_recent=False,
             key=("notice_id",),
             doc="Rectification notices with a deadline date, due by its end (第四十七条).",
         ),
@@ -593,11 +626,26 @@ TABLES: dict[str, Table] = {
 }
 
 
+#: each input table's event time column (:attr:`Table.time_column`), the one declaration
+TIME_COLUMN: dict[str, str] = {t.name: t.time_column for t in TABLES.values() if t.time_column}
+
+
 def table_ddl(table: Table) -> str:
     """``create table`` for an input table, plus lineage columns."""
     cols = [f"{c.name} {c.sql_type}" for c in table.columns]
     cols += ["_load_id bigint", "_line bigint"]
     return f"create table if not exists {table.name} (\n  " + ",\n  ".join(cols) + "\n)"
+
+
+def time_doc(t: Table) -> str:
+    """What a table's event time column is used for (docs)."""
+    text = (
+        f"Event time: `{t.time_column}` (coverage by month; each run records the newest at or before its "
+        "as-of and the row count, shown as 数据截至（各表最新记录） on every header"
+    )
+    if t.expect_recent:
+        return text + "; a newest record older than the scheme's `stale_after` days is named as a warning)."
+    return text + "; records come only when something happens, so an old newest record is not a warning)."
 
 
 def render_markdown() -> str:
@@ -633,6 +681,7 @@ def render_markdown() -> str:
             "",
             f"Key: `{', '.join(t.key)}` (a newer file with the same key replaces the row).",
             "",
+            *([time_doc(t), ""] if t.time_column else []),
             "| column | 中文 | type | required | notes |",
             "|---|---|---|---|---|",
         ]

@@ -143,11 +143,22 @@ def facts(items: Mapping[str, str]) -> str:
     return f'<div class="facts">{cells}</div>'
 
 
+def freshness(p: Mapping) -> str:
+    """The header line of every page (DESIGN §7a): "数据截至（各表最新记录）… · 评估截至 … · 评估于 … ·
+    正式/试算", and below it a warning per input table older than the scheme's ``stale_after``."""
+    line = p.get("freshness") or present.freshness_line(
+        p.get("data_through"), p["as_of"], p.get("finished_at"), p.get("publication")
+    )
+    stale = "".join(f"<li>{esc(w)}</li>" for w in p.get("stale_warnings") or ())
+    warn = f'<div class="stale" role="note"><b>数据时效提示</b><ul>{stale}</ul></div>' if stale else ""
+    return f'<div class="fresh">{esc(line)}</div>{warn}'
+
+
 def provenance(p: Mapping) -> str:
-    """The run and scheme a report rests on (DESIGN §1: traceable to a run)."""
+    """The run and scheme a report rests on (DESIGN §1: traceable to a run), under the freshness line."""
     rows = {
         "评估年度": p["year"],
-        "数据截至": present.when(p["as_of"]),
+        "评估截至": present.when(p["as_of"]),
         "评分方案": p["scheme_name"],
         "方案 SHA-256": str(p["scheme_sha256"])[:16] + "…",
         "输入 SHA-256": str(p["inputs_sha256"])[:16] + "…",
@@ -156,7 +167,7 @@ def provenance(p: Mapping) -> str:
         "发布状态": p.get("publication") or present.publication_zh(None),
     }
     cells = "".join(f"<span><b>{esc(k)}</b> {esc(v)}</span>" for k, v in rows.items())
-    return trial_banner(p) + f'<div class="prov">{cells}</div>'
+    return trial_banner(p) + freshness(p) + f'<div class="prov">{cells}</div>'
 
 
 def trial_banner(p: Mapping) -> str:
@@ -278,7 +289,7 @@ CSS = """
 * { box-sizing: border-box; }
 body { font-family: "Noto Serif CJK SC", "Noto Sans CJK SC", "Source Han Serif SC", "SimSun", "Songti SC", serif;
        color: #1b1b1b; margin: 0 auto; max-width: 1040px; padding: 24px 28px; line-height: 1.6; font-size: 14px; }
-h1, h2, h3, .facts, table, .prov, nav {
+h1, h2, h3, .facts, table, .prov, .fresh, .stale, nav {
   font-family: "Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "SimHei", sans-serif; }
 header.mast { border-bottom: 3px double #b3000c; padding-bottom: 10px; margin-bottom: 18px; text-align: center; }
 header.mast .issuer { color: #b3000c; font-size: 15px; letter-spacing: 0.3em; }
@@ -286,6 +297,10 @@ header.mast h1 { color: #b3000c; font-size: 26px; margin: 6px 0 4px; letter-spac
 header.mast .sub { font-size: 19px; font-weight: 600; margin-bottom: 8px; }
 .prov { font-size: 11px; color: #555; display: flex; flex-wrap: wrap; gap: 4px 14px; justify-content: center; }
 .prov b { color: #333; font-weight: 600; }
+.fresh { font-size: 13px; font-weight: 600; color: #333; margin: 2px 0 4px; }
+.stale { border: 1px solid #e0a000; background: #fff8e1; color: #5d4000; padding: 4px 10px; margin: 6px 0;
+  font-size: 12px; text-align: left; }
+.stale ul { margin: 2px 0 0 18px; padding: 0; }
 .trial { border: 2px solid #b3000c; color: #b3000c; background: #fff4f4; padding: 6px 10px; margin: 8px 0;
   font-size: 14px; text-align: center; }
 .trial b { letter-spacing: 0.3em; font-size: 16px; }

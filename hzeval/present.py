@@ -147,7 +147,7 @@ COLUMNS = {
     "change": "变化",
     "year": "年度",
     "run_id": "评估运行",
-    "as_of": "数据截至",
+    "as_of": "评估截至",
     "finished_at": "完成时间",
     "total_agencies": "机构数",
     # the arithmetic of a score (DESIGN §7a)
@@ -224,18 +224,56 @@ def publication_zh(state: str | None) -> str:
     return PUBLICATION_ZH.get(state or "trial", str(state))
 
 
+#: how fresh a run's data is (DESIGN §7a): the header every surface shows, a stale table's warning and the
+#: columns of a run's per-table record (``run_freshness``, :meth:`hzeval.runs.RunReader.freshness`)
+DATA_THROUGH = "数据截至（各表最新记录）"
+NOT_RECORDED = "未记录"
+FRESHNESS_COLUMNS = {
+    "table_zh": "数据表",
+    "table_name": "表名",
+    "time_column": "时间字段",
+    "rows": "行数",
+    "newest_at": "最新记录（评估截至前）",
+    "stale_text": "时效提示",
+}
+
+
+def freshness_line(data_through, as_of, finished_at, publication: str | None) -> str:
+    """ "数据截至（各表最新记录）… · 评估截至 … · 评估于 … · 正式/试算": the header line of every surface.
+    ``data_through`` is the earliest of the tables' newest records (every table that expects recent
+    records holds records up to at least then); None for a run that did not record it."""
+    return " · ".join(
+        (
+            f"{DATA_THROUGH}{when(data_through) or NOT_RECORDED}",
+            f"评估截至 {when(as_of)}",
+            f"评估于 {when(finished_at)}",
+            publication_zh(publication),
+        )
+    )
+
+
+def stale_text(table: str, newest_at, days: int) -> str:
+    """The warning naming a table whose newest record is older than the scheme's ``stale_after`` days."""
+    name = table_zh(table)
+    if _missing(newest_at):
+        return f"{name}表在评估截至前无记录"
+    return f"{name}表最新记录为 {when(newest_at)}，早于评估截至 {days} 天以上"
+
+
 #: run information keys (workbook 运行信息, report masthead)
 RUN_INFO = {
     "run_id": "评估运行编号",
     "year": "评估年度",
-    "as_of": "数据截至",
-    "finished_at": "完成时间",
+    "data_through": "数据截至（各表最新记录）",
+    "as_of": "评估截至",
+    "finished_at": "评估于",
     "scheme_name": "评分方案",
     "scheme_sha256": "方案 SHA-256",
     "inputs_sha256": "输入数据 SHA-256",
     "package_version": "程序版本",
     "publication": "发布状态",
     "published_file": "发布文件",
+    "stale_warnings": "时效提示",
 }
 
 

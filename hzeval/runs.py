@@ -63,9 +63,11 @@ from hzeval.present import (
     RECORD_TIME_DEFAULT,
     actual,
     deduction_text,
+    freshness_line,
     max_points_text,
     publication_zh,
     score_line,
+    stale_text,
     table_zh,
     when_expr,
 )
@@ -427,11 +429,68 @@ class RunReader:
 
     # ---- run information
 
+    def freshness(self) -> pl.DataFrame:
+        """How fresh each input table was for the run (DESIGN §7a, ``run_freshness``): table_name, its
+        Chinese name (``table_zh``), its event time column, rows, the newest record at or before the
+        as-of (``newest_at``; NULL without a time column or a record), expect_recent, stale, stale_after
+        and the warning (``stale_text``) of a stale table. Empty for a run that did not record it.
+        Not agency data: the same for every reader."""
+        if not self.has_table("run_freshness"):
+            return pl.DataFrame(
+                schema={
+                    "table_name": pl.String,
+                    "table_zh": pl.String,
+                    "time_column": pl.String,
+                    "rows": pl.Int64,
+                    "newest_at": pl.Datetime("us"),
+                    "expect_recent": pl.Boolean,
+                    "stale": pl.Boolean,
+                    "stale_after": pl.Int32,
+                    "stale_text": pl.String,
+                }
+            )
+        df = frame(
+            self.con,
+            """select table_name, time_column, rows, newest_at, expect_recent, stale, stale_after
+               from run_freshness where run_id = $run order by rowid""",
+            {"run": self.run_id},
+        )
+        return df.with_columns(
+            table_zh=pl.col("table_name").map_elements(table_zh, return_dtype=pl.String),
+            stale_text=pl.struct("table_name", "newest_at", "stale_after", "stale").map_elements(
+                lambda r: stale_text(r["table_name"], r["newest_at"], r["stale_after"]) if r["stale"] else None,
+                return_dtype=pl.String,
+            ),
+        ).select(
+            "table_name",
+            "table_zh",
+            "time_column",
+            "rows",
+            "newest_at",
+            "expect_recent",
+            "stale",
+            "stale_after",
+            "stale_text",
+        )
+
+    @cached_property
+    def data_through(self) -> dt.datetime | None:
+        """数据截至（各表最新记录）: the earliest of the newest records of the tables that expect recent
+        records and have one (every such table holds records up to at least then); None when not recorded."""
+        df = self.freshness().filter(pl.col("expect_recent") & pl.col("newest_at").is_not_null())
+        return df["newest_at"].min() if df.height else None  # type: ignore[return-value]
+
+    def stale_warnings(self) -> list[str]:
+        """A warning per table whose newest record is older than the scheme's ``stale_after`` days."""
+        return self.freshness().filter(pl.col("stale"))["stale_text"].to_list()
+
     def info(self) -> dict:
-        """The run a surface rests on (DESIGN §1: traceable): ids, times, scheme and input hashes."""
+        """The run a surface rests on (DESIGN §1: traceable): ids, times, scheme and input hashes, and how
+        fresh the data was (``data_through``, ``stale_warnings``, DESIGN §7a)."""
         return {
             "run_id": self.run_id,
             "year": self.year,
+            "data_through": self.data_through,
             "as_of": self.as_of,
             "finished_at": self.finished_at,
             "scheme_name": self.scheme_name,
@@ -440,6 +499,7 @@ class RunReader:
             "package_version": self.package_version,
             "publication": self.publication,
             "published_file": self.path.name if self.path else "",
+            "stale_warnings": self.stale_warnings(),
         }
 
     def provenance(self) -> dict:
@@ -447,10 +507,12 @@ class RunReader:
         i = self.info()
         return {
             **i,
+            "data_through": f"{self.data_through:%Y-%m-%d %H:%M}" if self.data_through else None,
             "as_of": f"{self.as_of:%Y-%m-%d %H:%M}",
             "finished_at": f"{self.finished_at:%Y-%m-%d %H:%M}",
             "publication": publication_zh(self.publication),
             "trial": self.publication != OFFICIAL,
+            "freshness": freshness_line(self.data_through, self.as_of, self.finished_at, self.publication),
         }
 
     # ---- agencies, grades and the veto

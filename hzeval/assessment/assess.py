@@ -15,10 +15,10 @@ from hzeval.assessment.adjust import active as active_adjustments
 from hzeval.assessment.adjust import compute_adjusted_items
 from hzeval.assessment.scheme import Scheme, default_scheme_path, scheme_for
 from hzeval.assessment.scoring import AgencyInfo, Incident, score_all
-from hzeval.contract import TABLES
+from hzeval.contract import TABLES, TIME_COLUMN
 from hzeval.errors import AssessRefused
 from hzeval.metrics import VETO_METRIC, Window, compute_items, roll_up
-from hzeval.store.published import TIME_COLUMN, publish_run
+from hzeval.store.published import publish_run
 from hzeval.store.warehouse import connect
 from hzeval.util import faults
 from hzeval.util.version import code_version
@@ -55,6 +55,32 @@ def counted_incidents(con) -> dict[str, list[Incident]]:
     ).fetchall():
         out.setdefault(code, []).append(Incident(kind, incident_id, occurred_at))
     return out
+
+
+def record_freshness(con, run_id: str, as_of: dt.datetime, stale_after: int) -> None:
+    """How fresh each input table is for this run (DESIGN §7a), into ``run_freshness``: every contract
+    table's rows; for a table with an event time column (:attr:`hzeval.contract.Table.time_column`) its
+    newest record at or before ``as_of`` (what the metrics could see) and, when the table expects recent
+    records, whether that is older than ``stale_after`` days before ``as_of`` (or there is none)."""
+    edge = as_of - dt.timedelta(days=stale_after)
+    parts = []
+    for t in TABLES.values():  # names from the contract, never from input
+        tc = t.time_column
+        newest = f"max({tc}) filter (where {tc} <= $as_of)" if tc else "null"
+        recent = "true" if tc and t.expect_recent else "false"
+        stale = f"coalesce({newest} < $edge, true)" if recent == "true" else "false"  # none at all: stale
+        column = f"'{tc}'" if tc else "null"
+        parts.append(
+            f"select '{t.name}' as table_name, {column} as time_column, count(*) as rows, "
+            f"cast({newest} as timestamp) as newest_at, {recent} as expect_recent, {stale} as stale from main.{t.name}"
+        )
+    con.execute(
+        f"""insert into run_freshness
+                (run_id, table_name, time_column, rows, newest_at, expect_recent, stale, stale_after)
+            select $run_id, table_name, time_column, rows, newest_at, expect_recent, stale, $days
+            from ({" union all ".join(parts)})""",
+        {"run_id": run_id, "as_of": as_of, "edge": edge, "days": stale_after},
+    )
 
 
 def assess_in(con, year: int, as_of: dt.datetime, scheme: Scheme, run_id: str | None = None, engine=None) -> str:
@@ -137,6 +163,7 @@ def assess_in(con, year: int, as_of: dt.datetime, scheme: Scheme, run_id: str | 
         con.register("_adj_ids", adjustments.select("adjustment_id").to_arrow())
         con.execute("insert into run_adjustments select $run_id, adjustment_id from _adj_ids", {"run_id": run_id})
         con.unregister("_adj_ids")
+    record_freshness(con, run_id, as_of, scheme.stale_after)
     rules = window.rules.run_rows(run_id)
     con.register("_rules", rules.to_arrow())
     con.execute(f"insert into run_rules ({', '.join(rules.columns)}) select * from _rules")

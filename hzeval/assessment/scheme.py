@@ -149,6 +149,9 @@ class Scheme(Strict):
     #: the period of usage_feedback: 第二十三条 says only "定期" (policy, never called a rule); whole quarters,
     #: as share_feedback.period is a quarter
     feedback_period: FeedbackPeriod = "季度"
+    #: days: an input table whose newest record (at or before the as-of) is older than this many days before
+    #: the as-of is named as a warning on every header (DESIGN §7a; tables that expect recent records only)
+    stale_after: int = Field(45, ge=1, le=366)
     dimensions: list[Dimension] = Field(min_length=1)
     deductions: list[Deduction] = Field(default_factory=list)
     veto: list[Veto] = Field(default_factory=list)

@@ -454,9 +454,11 @@ def print_explanation(exp: dict, console: Console = out, limit: int = 10) -> Non
         f"[bold]{h['agency_name'] or h['agency_code']}（{h['agency_code']}）{h['year']} 年度评估说明[/bold]\n"
         f"总分 {present.points(h['total'])}，等级 {present.grade_label(h['grade'], h['vetoed'])}，"
         + (f"{h['peer_group']}第 {h['rank']} 名" if h["rank"] is not None else "不参与排名")
-        + f"；运行 {h['run_id']}，方案 {h['scheme_name']}，截至 {h['as_of']}",
+        + f"；运行 {escape(h['run_id'])}，方案 {escape(h['scheme_name'])}\n{h['freshness']}",
         markup=True,
     )
+    for w in h.get("stale_warnings") or ():
+        console.print(f"  [yellow]数据时效提示：{escape(w)}[/yellow]")
     if h["vetoed"]:
         console.print(f"  [red]{escape(h['veto_text'] or '')}[/red]")
     print_arithmetic(exp["rows"], exp.get("line"), console)

@@ -112,10 +112,11 @@ class Dashboard:
             log.exception("page %s failed", name)
             content = pn.pane.Alert(f"页面加载失败：{markdown_text(exc)}", alert_type="danger")
         try:
-            banner = views.trial_banner(self.store, self.run_select.value) if self.run_select.value else None
+            run = self.run_select.value
+            banners = [views.run_header(self.store, run), views.trial_banner(self.store, run)] if run else []
         except Exception:  # noqa: BLE001 - the page itself says what failed
-            banner = None
-        self.banner.objects = [banner] if banner is not None else []
+            banners = []
+        self.banner.objects = [b for b in banners if b is not None]
         self.main.objects = [content]
         if pn.state.location is not None:
             query = {"page": name, "run": self.run_select.value}

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from hzeval import present
 from hzeval.dashboard import views
 from hzeval.dashboard.inline import self_contained
 from hzeval.dashboard.store import Store, User
@@ -78,13 +77,13 @@ def dashboard_layout(published_folder: Path, run_id: str, agency: str | None = N
 
     header = pn.pane.Markdown(
         f"# {run['year']} 年度{TITLE}\n"
-        f"数据截至 {present.when(run['as_of'])}（评估运行 {markdown_text(run_id)}，"
-        f"{present.publication_zh(run['publication'])}）。"
+        f"{markdown_text(views.freshness_line(store, run_id))}（评估运行 {markdown_text(run_id)}）。"
         "本文件可离线打开，无需网络与服务器；内容随评估运行固定，不会更新。",
         css_classes=["hz-offline-head"],
     )
     banner = views.trial_banner(store, run_id)
-    parts: list = [header] if banner is None else [header, banner]
+    stale = store.run(run_id)["stale_warnings"] or []
+    parts: list = [header] + ([views.run_header(store, run_id)] if stale else []) + ([banner] if banner else [])
     if agency is None:
         first = next(iter(options.values()), None)
         select = pn.widgets.Select(

@@ -171,6 +171,7 @@ class Store:
         schema = {
             "run_id": pl.String(),
             "year": pl.Int32(),
+            "data_through": pl.Datetime("us"),
             "as_of": pl.Datetime("us"),
             "finished_at": pl.Datetime("us"),
             "scheme_name": pl.String(),
@@ -180,6 +181,7 @@ class Store:
             "publication": pl.String(),
             "path": pl.String(),
             "has_sources": pl.Boolean(),
+            "stale_warnings": pl.List(pl.String()),
         }
         df = pl.DataFrame(metas, schema=schema) if metas else pl.DataFrame(schema=schema)
         return df.sort(["finished_at", "run_id"], descending=True)

@@ -92,6 +92,26 @@ def pages_for(store: Store) -> tuple[str, ...]:
     return AGENCY_PAGES if store.user.is_agency else PAGES
 
 
+def freshness_line(store: Store, run_id: str) -> str:
+    """The header line of every page (DESIGN §7a): "数据截至（各表最新记录）… · 评估截至 … · 评估于 … · 正式/试算"."""
+    r = store.run(run_id)
+    return present.freshness_line(r["data_through"], r["as_of"], r["finished_at"], r["publication"])
+
+
+def run_header(store: Store, run_id: str) -> pn.pane.HTML:
+    """The freshness line over every page, with a warning per input table older than the scheme's
+    ``stale_after`` (DESIGN §7a)."""
+    stale = store.run(run_id)["stale_warnings"] or []
+    items = "".join(f"<li>{present.escape(w)}</li>" for w in stale)
+    warn = f'<div class="hz-stale-list"><b>数据时效提示</b><ul>{items}</ul></div>' if items else ""
+    return pn.pane.HTML(
+        f'<div class="hz-fresh-line">{present.escape(freshness_line(store, run_id))}</div>{warn}',
+        sizing_mode="stretch_width",
+        css_classes=["hz-fresh"] + (["hz-stale"] if items else []),
+        styles={"font-weight": "600"},
+    )
+
+
 def trial_banner(store: Store, run_id: str) -> pn.pane.Alert | None:
     """The 试算 banner over every page of a trial run (DESIGN §7a); None for an official run."""
     if store.run(run_id)["publication"] == "official":

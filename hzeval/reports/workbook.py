@@ -62,7 +62,17 @@ def _sheets(run: data.Run) -> dict[str, tuple[pl.DataFrame, dict[str, str]]]:
         [pl.col(k).replace_strict(mark, return_dtype=pl.String) for k in data.GATE_CONDITIONS],
         accepted_while_failing=pl.when(pl.col("accepted_while_failing")).then(pl.lit("是")).otherwise(pl.lit("")),
     )
-    info = {**run.info(), "publication": present.publication_zh(run.info()["publication"])}
+    info = {
+        **run.info(),
+        "publication": present.publication_zh(run.info()["publication"]),
+        "stale_warnings": "；".join(run.stale_warnings()) or "无",
+    }
+    # how fresh each input table was (DESIGN §7a): one line per table below the run's information
+    info_items, info_values = [present.RUN_INFO.get(k, k) for k in info], [present.when(v) for v in info.values()]
+    for r in run.freshness().iter_rows(named=True):
+        info_items.append(f"数据表 {r['table_zh']}（{r['table_name']}）")
+        newest = f"，最新记录 {present.when(r['newest_at'])}" if r["newest_at"] is not None else ""
+        info_values.append(f"{present.integer(r['rows'])} 行{newest}" + (f"；{r['stale_text']}" if r["stale"] else ""))
     return {
         "总分与等级": (
             grades.with_columns(vetoed=pl.when(pl.col("vetoed")).then(pl.lit("是")).otherwise(pl.lit(""))),
@@ -158,12 +168,7 @@ def _sheets(run: data.Run) -> dict[str, tuple[pl.DataFrame, dict[str, str]]]:
             },
         ),
         "运行信息": (
-            pl.DataFrame(
-                {
-                    "item": [present.RUN_INFO.get(k, k) for k in info],
-                    "value": [present.when(v) if v is not None else "" for v in info.values()],
-                }
-            ),
+            pl.DataFrame({"item": info_items, "value": info_values}),
             {"item": "项目", "value": "内容"},
         ),
     }

@@ -31,7 +31,9 @@ from pathlib import Path
 
 import duckdb
 
-from hzeval.contract import TABLES
+# TIME_COLUMN: the time column that places a row of each table in a month (coverage), declared on the contract
+# (:attr:`hzeval.contract.Table.time_column`) and re-exported here for the drop check
+from hzeval.contract import TABLES, TIME_COLUMN
 from hzeval.errors import RunNotFoundError, RunStateError
 from hzeval.store.location import db_path
 from hzeval.util import faults
@@ -53,6 +55,7 @@ RUN_TABLES = (
     "project_gates",
     "run_adjustments",
     "run_rules",
+    "run_freshness",
 )
 REFERENCE_TABLES = ("agencies", "calendar", "adjustments", "adjustment_events")
 #: input tables the 督办 list and the project gate recompute from at any as-of time (the dashboard's
@@ -126,24 +129,6 @@ def unpublish_run(con, run_id: str, db=None) -> None:
         point(con, folder)
 
 
-#: the time column that places a row of each table in a month (coverage)
-TIME_COLUMN = {
-    "catalog_snapshot": "snapshot_date",
-    "catalog_items": "snapshot_date",
-    "basis_changes": "effective_date",
-    "catalog_events": "event_time",
-    "aggregation_log": "started_at",
-    "share_applications": "submitted_at",
-    "share_feedback": "submitted_at",
-    "api_calls": "called_at",
-    "objections": "raised_at",
-    "open_plans": "filed_at",
-    "open_applications": "submitted_at",
-    "projects": "approved_at",
-    "security_records": "done_at",
-    "incidents": "occurred_at",
-    "rectifications": "issued_at",
-}
 #: the agency column of each table (coverage by agency)
 AGENCY_COLUMN = {
     "catalog_snapshot": "provider_code",

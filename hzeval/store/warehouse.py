@@ -50,6 +50,12 @@ create table if not exists runs (
 create table if not exists run_publication (
   run_id varchar, action varchar, actor varchar, acted_at timestamp, reason varchar
 );
+-- how fresh each input table was for a run (DESIGN §7a): its event time column (contract), rows in the table,
+-- the newest record at or before the as-of, and whether that is older than the scheme's stale_after days
+create table if not exists run_freshness (
+  run_id varchar, table_name varchar, time_column varchar, rows bigint, newest_at timestamp,
+  expect_recent boolean, stale boolean, stale_after integer
+);
 create table if not exists metric_values (
   run_id varchar, year integer, agency_code varchar, metric_id varchar,
   numerator double, denominator double, value double, count bigint

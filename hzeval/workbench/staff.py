@@ -635,7 +635,7 @@ def evidence_view(run, agency: str, metric: str, limit: int = DEFAULT_LIMIT) -> 
             f"本次结果 {value}（分子 {cell_text(s['numerator'])}，分母 {cell_text(s['denominator'])}）。"
         )
     return View(
-        Text(f"{head} 数据来源：已发布的评估运行 {run.run_id}（数据截至 {run.as_of:%Y-%m-%d %H:%M}）。"),
+        Text(f"{head} 数据来源：已发布的评估运行 {run.run_id}（{run.provenance()['freshness']}）。"),
         Table(
             items,
             "失分和已调整的事项",
