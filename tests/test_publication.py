@@ -257,7 +257,12 @@ def test_dashboard_shows_the_trial_banner_until_the_run_is_official(db):
     (r1,) = runs_of(db, 2025)
     store = Store(published_dir(db), User("boss", "leader"))
     d = Dashboard(store, now=dt.datetime(2026, 1, 5, 9, 0))
-    (banner,) = d.banner.objects
+    header, banner = d.banner.objects  # the freshness line over every page, then the 试算 banner
+    # the sample's tables that expect recent records: the earliest newest is security_records' 2025-12-19 13:09
+    assert (
+        "hz-fresh" in header.css_classes
+        and "数据截至（各表最新记录）2025-12-19 13:09 · 评估截至 2026-01-05 00:00" in (header.object)
+    )
     assert "hz-trial" in banner.css_classes and "**试算**" in banner.object
     assert any("（试算，截至 2026-01-05" in label for label in d.run_select.options)
     # 参评单位 = graded units: 40 units scored, HZ013 and HZ029 参照执行 → 38
@@ -265,7 +270,8 @@ def test_dashboard_shows_the_trial_banner_until_the_run_is_official(db):
     with connect(db) as con:
         make_official(con, r1["run_id"], "李四", None, db=db)
     d = Dashboard(Store(published_dir(db), User("boss", "leader")), now=dt.datetime(2026, 1, 5, 9, 0))
-    assert d.banner.objects == []
+    (header,) = d.banner.objects  # no 试算 banner, the freshness line says 正式
+    assert header.object.split("</div>")[0].endswith(" · 正式")
     assert any("（正式，截至 2026-01-05" in label for label in d.run_select.options)
 
 
