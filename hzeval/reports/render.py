@@ -1,8 +1,9 @@
 """``hzeval report``: execute the template notebooks with papermill and write ``reports/<year>/``.
 
 One job per report (each graded agency, the bulletin, the gate report). Jobs run in a
-process pool (one worker per core by default); each worker executes its notebook with
-papermill in a fresh kernel, converts it with nbconvert (no code cells, no prompts, no
+process pool (one worker per core by default); each worker keeps one warm kernel with hzeval
+imported (:mod:`hzeval.reports.kernel`, issue 29) and executes report after report in it with
+papermill, its namespace reset between them, converts each with nbconvert (no code cells, no prompts, no
 markdown) and wraps the body in the official page template. Every file is written to a
 temporary name and then ``os.replace``d: a failed job leaves the previous file untouched,
 is reported with the failing cell's error, and does not stop the others.
@@ -33,6 +34,7 @@ from pathlib import Path
 from hzeval import __version__
 from hzeval import pages as h
 from hzeval.reports import data
+from hzeval.reports.kernel import ENGINE, WARM_KINDS, WarmKernel, register_engine
 from hzeval.reports.pdf import print_pdf
 from hzeval.util.notebooks import KERNEL, Job, notebooks_dir
 from hzeval.util.paths import inside, sha256_file, write_atomic
@@ -201,17 +203,55 @@ def _worker_init(main_pid: int | None = None, tmp: str | None = None) -> None:
     os.environ.setdefault("POLARS_MAX_THREADS", "1")
     os.environ.setdefault("HZEVAL_READER_THREADS", "1")
     logging.getLogger("papermill").setLevel(logging.ERROR)
+    import multiprocessing.util
+
     import papermill  # noqa: F401 - import once per worker, not per job
 
+    multiprocessing.util.Finalize(None, close_warm_kernel, exitpriority=10)  # the kernel goes with its worker
 
-def execute_job(job: Job) -> JobResult:
-    """Run one notebook and write its HTML (and PDF) atomically. Runs in a pool worker."""
+
+#: this worker's warm kernel (issue 29 item 1), started by its first report job
+_WARM: WarmKernel | None = None
+
+
+def warm_kernel() -> WarmKernel:
+    """This process's warm kernel, started (and papermill's engine registered) on first use."""
+    global _WARM
+    if _WARM is None:
+        register_engine()
+        kernel = WarmKernel()
+        kernel.start()
+        _WARM = kernel
+    return _WARM
+
+
+def close_warm_kernel() -> None:
+    global _WARM
+    if _WARM is not None:
+        _WARM.shutdown()
+        _WARM = None
+
+
+def execute_job(job: Job, warm: bool = True) -> JobResult:
+    """Run one notebook and write its HTML (and PDF) atomically. Runs in a pool worker.
+
+    A report (:data:`WARM_KINDS`) runs in the worker's warm kernel, reset first (a fresh namespace in
+    the job's folder); a failed notebook restarts that kernel. ``warm=False``, and every other kind,
+    start a kernel for the job alone."""
     import papermill as pm
 
     t0 = time.perf_counter()
     started_wall = time.time()
     timings: dict[str, float] = {}
+    cwd = str(Path(job.html).parent)
+    engine: dict = {}
+    kernel = None
     try:
+        if warm and job.kind in WARM_KINDS:
+            kernel = warm_kernel()
+            kernel.reset(str(Path(cwd).resolve()))
+            engine = {"engine_name": ENGINE, "warm": kernel}
+            timings["reset"] = time.perf_counter() - t0
         nb = pm.execute_notebook(
             job.notebook,
             None,
@@ -220,9 +260,12 @@ def execute_job(job: Job) -> JobResult:
             progress_bar=False,
             log_output=False,
             report_mode=True,
-            cwd=str(Path(job.html).parent),
+            cwd=cwd,
+            **engine,
         )
     except Exception as exc:  # noqa: BLE001 - reported per job; the others go on
+        if kernel is not None:  # the next job gets a clean kernel, whatever this notebook left
+            _restart_quietly(kernel)
         return JobResult(job, False, cell_error(exc), timings={"execute": time.perf_counter() - t0})
     t1 = time.perf_counter()
     meta = nb.metadata.get("papermill", {})
@@ -236,7 +279,7 @@ def execute_job(job: Job) -> JobResult:
         timings["kernel_start"] = max((first - started).total_seconds(), 0.0)
     except (KeyError, ValueError, TypeError):
         timings["kernel_start"] = 0.0
-    timings["execute"] = t1 - t0 - timings["kernel_start"]
+    timings["execute"] = t1 - t0 - timings["kernel_start"] - timings.get("reset", 0.0)
     files: list[str] = []
     try:
         if job.writes_itself:  # written by this run, not left from an earlier one
@@ -260,6 +303,17 @@ def execute_job(job: Job) -> JobResult:
     except Exception as exc:  # noqa: BLE001
         return JobResult(job, False, f"{type(exc).__name__}: {exc}", files, timings)
     return JobResult(job, True, None, files, timings)
+
+
+def _restart_quietly(kernel: WarmKernel) -> None:
+    """Restart a warm kernel after a failed notebook; when even that fails, the next job starts one."""
+    global _WARM
+    try:
+        kernel.restart()
+    except Exception:  # noqa: BLE001 - the failed job is already reported; the next one retries
+        kernel.shutdown()
+        if _WARM is kernel:
+            _WARM = None
 
 
 # --------------------------------------------------------------------------- planning
