@@ -21,13 +21,18 @@ holidays, 10-09 is the next working day) → 即将到期.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import email
 import email.policy
+import hashlib
+import hmac
 import json
 import logging
 import socket
 import threading
+import time
+import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import polars as pl
@@ -95,7 +100,12 @@ class Robots:
     def __init__(self):
         self.received: list[tuple[str, dict]] = []
         self.answers: dict[str, tuple[int, int]] = {}
+        #: answers given once each, first to last, before ``answers`` (a failure the retry gets past)
+        self.script: dict[str, list[tuple[int, int]]] = {}
+        #: when set, a 钉钉 post must carry timestamp and sign made with this secret (DingTalk's check)
+        self.dingtalk_secret: str | None = None
         self.hits = 0  # every POST, whatever the answer
+        self.hits_by: dict[str, int] = {}
         robots = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -103,7 +113,12 @@ class Robots:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 path = self.path.split("?")[0]
                 status, code = robots.answers.get(path, (200, 0))
+                if robots.script.get(path):
+                    status, code = robots.script[path].pop(0)
+                elif path == "/robot/send" and robots.dingtalk_secret is not None:
+                    code = 0 if robots.signed(self.path) else 310000  # 钉钉: "sign not match"
                 robots.hits += 1
+                robots.hits_by[path] = robots.hits_by.get(path, 0) + 1
                 if status == 200:
                     robots.received.append((self.path, json.loads(body)))
                 out = json.dumps({"errcode": code, "errmsg": "ok" if code == 0 else "invalid webhook url"}).encode()
@@ -119,6 +134,18 @@ class Robots:
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
+    def signed(self, target: str) -> bool:
+        """DingTalk's check, written here independently of hzeval: ``sign`` (URL-decoded) is the
+        base64 HMAC-SHA256 of ``"<timestamp>\\n<secret>"`` and ``timestamp`` (ms) within an hour."""
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(target).query)
+        if len(query.get("timestamp", [])) != 1 or len(query.get("sign", [])) != 1:
+            return False
+        timestamp = query["timestamp"][0]
+        secret = self.dingtalk_secret or ""
+        digest = hmac.new(secret.encode(), f"{timestamp}\n{secret}".encode(), hashlib.sha256).digest()
+        fresh = abs(int(timestamp) - time.time() * 1000) < 3600 * 1000
+        return fresh and hmac.compare_digest(base64.b64encode(digest).decode(), query["sign"][0])
+
     def url(self, kind: str, secret: str) -> str:
         if kind == "wecom":
             return f"http://127.0.0.1:{self.port}/cgi-bin/webhook/send?key={secret}"
@@ -126,6 +153,15 @@ class Robots:
 
     def messages(self, secret: str) -> list[dict]:
         return [m for path, m in self.received if secret in path]
+
+
+@pytest.fixture(autouse=True)
+def no_retry_pause(monkeypatch):
+    """The robots' one retry within a run waits ROBOT_RETRY_DELAY seconds; not in the tests."""
+    from hzeval.notify import channels
+
+    monkeypatch.setattr(channels, "ROBOT_RETRY_DELAY", 0.0)
+    monkeypatch.delenv("HZEVAL_DINGTALK_SECRETS", raising=False)
 
 
 @pytest.fixture
@@ -945,16 +981,20 @@ def test_robot_answer_text_is_not_kept(con, smtp_server, robots):
     robots.answers["/robot/send"] = (200, 310000)
     result = send_notices(con, AS_OF, now=NOW, smtp=smtp)
     [failed] = [o for o in result.by_status("failed") if o.notice.channel == "dingtalk"]
-    assert failed.error == f"机器人 {failed.notice.recipient} 拒收（errcode 310000）/ robot refused the message"
+    assert failed.error == (
+        f"机器人 {failed.notice.recipient} 拒收（errcode 310000）/ robot refused the message"
+        "；未配置此机器人的加签密钥（设置 dingtalk_secrets）/ no 加签 secret set for this robot"
+    )  # 310000 from an unsigned 钉钉 post: the hint names the setting
     assert "invalid webhook url" not in " ".join(
         r[0] or "" for r in con.execute("select error from notices").fetchall()
     )
 
 
 def test_robot_retries_are_bounded(con, smtp_server, robots):
-    """A failing robot is tried once per run, and after ROBOT_MAX_FAILURES (5) failures in a row no
-    more: backoffs 15, 30, 60, 120 min after failures 1–4, so runs at +0, +16 min, +47 min,
-    +1 h 48 min, +3 h 49 min make the 5 attempts; the run at +1 day stops without connecting."""
+    """A failing robot is tried twice per run (HTTP 500 may pass: one retry within the run), and
+    after ROBOT_MAX_FAILURES (5) failed runs in a row no more: backoffs 15, 30, 60, 120 min after
+    failures 1–4, so runs at +0, +16 min, +47 min, +1 h 48 min, +3 h 49 min make the 5 attempts;
+    the run at +1 day stops without connecting."""
     from hzeval.notify.notices import ROBOT_MAX_FAILURES
 
     _, smtp = smtp_server
@@ -965,14 +1005,143 @@ def test_robot_retries_are_bounded(con, smtp_server, robots):
     for minutes in offsets:
         run = send_notices(con, AS_OF, now=NOW + dt.timedelta(minutes=minutes), smtp=smtp)
         assert len([o for o in run.by_status("failed") if o.notice.channel != "email"]) == 2, minutes
-    assert robots.hits == 2 * 5  # two robots, one attempt each per run
+    assert robots.hits == 2 * 5 * 2  # two robots, 5 runs, an attempt and its one retry each
     last = send_notices(con, AS_OF, now=NOW + dt.timedelta(days=1), smtp=smtp)
-    assert robots.hits == 10
+    assert robots.hits == 20
     assert {o.notice.channel for o in last.by_status("stopped")} == {"wecom", "dingtalk"}
     assert not last.ok
     with pytest.raises(NotifyError) as exc:
         raise_for_failures(last)
     assert "2 条停止重试" in exc.value.message
+
+
+# --------------------------------------------------------------------------- 钉钉 加签, 企业微信 keys, the retry
+
+DING_SECRET = "SEC0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcd"
+
+
+def test_dingtalk_sign_is_dingtalks_scheme():
+    """DingTalk's documented 加签: sign = urlencode(base64(HMAC-SHA256(key=secret, "<ms>\\n<secret>"))).
+    Worked out with openssl, independently of Python:
+    printf '1700000000000\\nSECtest' | openssl dgst -sha256 -hmac SECtest -binary | base64
+    → aZLLrriXgn05YbwaGR7knYsLeJADjr9NwLaNNKpxh4g=  ('+' '/' '=' URL-encoded: only '=' here → %3D)."""
+    from hzeval.notify.channels import dingtalk_sign, signed_url
+
+    assert dingtalk_sign("SECtest", 1700000000000) == "aZLLrriXgn05YbwaGR7knYsLeJADjr9NwLaNNKpxh4g%3D"
+    url = "https://oapi.dingtalk.com/robot/send?access_token=t&timestamp=1&sign=old"  # a stale pair is replaced
+    assert signed_url(url, "SECtest", now_ms=1700000000000) == (
+        "https://oapi.dingtalk.com/robot/send?access_token=t"
+        "&timestamp=1700000000000&sign=aZLLrriXgn05YbwaGR7knYsLeJADjr9NwLaNNKpxh4g%3D"
+    )
+
+
+def _ding_secret(monkeypatch, robots, secret: str) -> str:
+    """Set the 钉钉 robot's secret (HZEVAL_DINGTALK_SECRETS, keyed by its name); return its name."""
+    from hzeval.notify.channels import robot_label
+
+    name = robot_label(robots.url("dingtalk", TOKEN_B))
+    monkeypatch.setenv("HZEVAL_DINGTALK_SECRETS", f"example.org#0123456789ab=other,{name}={secret}")
+    return name
+
+
+def test_signed_dingtalk_post_with_the_right_secret_is_accepted(con, smtp_server, robots, monkeypatch):
+    _, smtp = smtp_server
+    robots.dingtalk_secret = DING_SECRET  # the robot refuses any post not signed with it
+    _ding_secret(monkeypatch, robots, DING_SECRET)
+    result = send_notices(con, AS_OF, now=NOW, smtp=smtp)
+    assert result.ok
+    [(path, message)] = [(p, m) for p, m in robots.received if p.startswith("/robot/send")]
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(path).query)
+    assert set(query) == {"access_token", "timestamp", "sign"} and query["access_token"] == [TOKEN_B]
+    assert robots.hits_by["/robot/send"] == 1 and message["msgtype"] == "markdown"
+    assert DING_SECRET not in " ".join(str(r) for r in con.execute("select * from notices").fetchall())
+
+
+def test_dingtalk_post_with_a_wrong_or_no_secret_is_refused_and_not_retried(con, smtp_server, robots, monkeypatch):
+    _, smtp = smtp_server
+    robots.dingtalk_secret = DING_SECRET
+    _ding_secret(monkeypatch, robots, "SECwrong")
+    result = send_notices(con, AS_OF, now=NOW, smtp=smtp)
+    [failed] = [o for o in result.by_status("failed") if o.notice.channel == "dingtalk"]
+    assert "errcode 310000" in failed.error and "SECwrong" not in failed.error and "加签密钥" not in failed.error
+    assert robots.hits_by["/robot/send"] == 1  # a signature that does not match fails the same way again
+    assert failed.next_attempt_at == NOW + dt.timedelta(minutes=15)  # then waits for a later run
+
+    monkeypatch.delenv("HZEVAL_DINGTALK_SECRETS")  # unsigned: refused, and the error names the setting
+    later = send_notices(con, AS_OF, now=NOW + dt.timedelta(minutes=16), smtp=smtp)
+    [unsigned] = [o for o in later.by_status("failed") if o.notice.channel == "dingtalk"]
+    assert "dingtalk_secrets" in unsigned.error and robots.hits_by["/robot/send"] == 2
+
+
+@pytest.mark.parametrize(
+    "first, retried",
+    [
+        ((500, 0), True),  # the robot's server failed: may pass
+        ((429, 0), True),  # too many requests
+        ((200, 45009), True),  # 企业微信: frequency limit
+        ((200, 130101), True),  # 钉钉: more than 20 a minute
+        ((404, 0), False),  # wrong path: fails the same way again
+        ((200, 93000), False),  # 企业微信: invalid webhook key
+    ],
+)
+def test_one_retry_within_the_run_when_the_failure_may_pass(con, smtp_server, robots, first, retried):
+    _, smtp = smtp_server
+    robots.script["/cgi-bin/webhook/send"] = [first]  # this answer once, then success
+    result = send_notices(con, AS_OF, now=NOW, smtp=smtp)
+    [wecom] = [o for o in result.outcomes if o.notice.channel == "wecom"]
+    if retried:
+        assert wecom.status == "sent" and robots.hits_by["/cgi-bin/webhook/send"] == 2  # the retry, observed once
+    else:
+        assert wecom.status == "failed" and robots.hits_by["/cgi-bin/webhook/send"] == 1
+        assert "已重试" not in wecom.error
+
+
+def test_the_retry_is_bounded_to_one_and_signs_afresh(con, smtp_server, robots, monkeypatch):
+    _, smtp = smtp_server
+    robots.dingtalk_secret = DING_SECRET
+    _ding_secret(monkeypatch, robots, DING_SECRET)
+    robots.script["/robot/send"] = [(503, 0), (503, 0), (503, 0)]
+    result = send_notices(con, AS_OF, now=NOW, smtp=smtp)
+    [failed] = [o for o in result.by_status("failed") if o.notice.channel == "dingtalk"]
+    assert robots.hits_by["/robot/send"] == 2 and "HTTP 503" in failed.error and "已重试 1 次" in failed.error
+    assert failed.next_attempt_at == NOW + dt.timedelta(minutes=15)  # the item waits for the next run
+    robots.script["/robot/send"] = [(503, 0)]  # next run: fails once, the retry is signed and accepted
+    again = send_notices(con, AS_OF, now=NOW + dt.timedelta(minutes=16), smtp=smtp)
+    assert [o.status for o in again.outcomes if o.notice.channel == "dingtalk"] == ["sent"]
+    assert robots.hits_by["/robot/send"] == 4
+
+
+def test_robot_keys_are_checked_for_shape():
+    """企业微信: exactly one ``key``; 钉钉: exactly one ``access_token``; letters, digits, - and _."""
+    assert robot_kind("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a91f6-7xxx-4bc4-97a0-0ec2sifa5aaa")
+    assert robot_kind("https://qyapi.weixin.qq.com/cgi-bin/webhook/send") is None  # no key
+    assert robot_kind("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=") is None
+    assert robot_kind("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=a&key=b") is None
+    assert robot_kind("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=a%0Ab") is None
+    assert robot_kind("https://oapi.dingtalk.com/robot/send?key=t") is None  # 钉钉 names it access_token
+    assert robot_kind("https://oapi.dingtalk.com/robot/send?access_token=" + "x" * 129) is None
+
+
+def test_dingtalk_secrets_setting_is_validated_and_masked(tmp_path, monkeypatch):
+    from hzeval.errors import ConfigError
+    from hzeval.util import settings
+
+    monkeypatch.delenv("HZEVAL_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)
+    good = {"HZEVAL_DINGTALK_SECRETS": f"oapi.dingtalk.com#0123456789ab={DING_SECRET}"}
+    assert settings.apply(good)["dingtalk_secrets"][1] == "env"
+    assert settings.shown("dingtalk_secrets", good["HZEVAL_DINGTALK_SECRETS"]) == settings.MASK
+    for bad in ("oapi.dingtalk.com=SECx", f"oapi.dingtalk.com#0123456789ab {DING_SECRET}", "h#0123456789ab=a b=c"):
+        with pytest.raises(ConfigError) as exc:
+            settings.apply({"HZEVAL_DINGTALK_SECRETS": bad})
+        assert "dingtalk_secrets" in exc.value.message and DING_SECRET not in str(exc.value.args)
+    # in hzeval.toml also as a table (a file with a secret must be mode 600)
+    path = tmp_path / "hzeval.toml"
+    path.write_text(f'[hzeval.dingtalk_secrets]\n"oapi.dingtalk.com#0123456789ab" = "{DING_SECRET}"\n')
+    path.chmod(0o600)
+    env: dict[str, str] = {}
+    settings.apply(env)
+    assert settings.robot_secrets(env["HZEVAL_DINGTALK_SECRETS"]) == {"oapi.dingtalk.com#0123456789ab": DING_SECRET}
 
 
 # --------------------------------------------------------------------------- addresses

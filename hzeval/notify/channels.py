@@ -8,14 +8,23 @@ Secrets stay out of the repository, the warehouse and the logs:
   :func:`robot_label` (host and a short hash), and :func:`scrub` removes the URL and its key from
   any error text before it is stored or logged.
 
+钉钉 robots with 加签 (the default for new robots) have each post signed (:func:`dingtalk_sign`) with
+the robot's secret, which lives in the setting ``dingtalk_secrets`` (``HZEVAL_DINGTALK_SECRETS`` or
+``hzeval.toml``), keyed by the robot's name (:func:`robot_label`): never in the contacts the agencies
+send, nor in the repository. A 企业微信 robot's key is the ``key`` of its URL, checked for shape and
+never shown. :func:`send_robot` makes one bounded retry within the run when a failure may pass
+(unreachable, HTTP 5xx/429, the vendors' rate limits) before the item waits for a later run.
+
 Plain-text transports (SMTP without TLS, robots over ``http://``) are allowed only to loopback
 addresses, which is what the tests use.
 """
 
 from __future__ import annotations
 
+import base64
 import email.errors
 import hashlib
+import hmac
 import http.client
 import ipaddress
 import json
@@ -24,6 +33,7 @@ import re
 import smtplib
 import socket
 import ssl
+import time
 import urllib.parse
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -31,6 +41,7 @@ from email.utils import formataddr, make_msgid
 
 from hzeval.contract import EMAIL_PATTERN
 from hzeval.errors import ConfigError
+from hzeval.util.settings import robot_secrets
 
 #: the robots' JSON message formats, recognised by host, else by the vendors' URL paths
 ROBOT_HOSTS = {"qyapi.weixin.qq.com": "wecom", "oapi.dingtalk.com": "dingtalk"}
@@ -41,13 +52,27 @@ ROBOT_MAX_BYTES = 4000
 #: the contract's address pattern (checked at load); :func:`valid_email` adds the lengths and the mail library
 EMAIL_RE = re.compile(EMAIL_PATTERN)
 TIMEOUT = 15
+#: the URL parameter carrying each vendor's robot key, and the shape of that key
+ROBOT_KEY_PARAM = {"wecom": "key", "dingtalk": "access_token"}
+ROBOT_KEY_RE = re.compile(r"[A-Za-z0-9_-]{1,128}")
+#: failures that may pass on their own get one more attempt after this many seconds (the run's only retry)
+ROBOT_RETRY_DELAY = 3.0
+#: errcodes meaning "too fast": 钉钉 130101 (more than 20 a minute), 企业微信 45009 (frequency), -1 (busy)
+ROBOT_RETRY_ERRCODES = {130101, 45009, -1}
+#: 钉钉's errcode when the signature (or another security setting) does not match
+DINGTALK_SIGN_ERRCODE = 310000
 
 
 class SendError(Exception):
-    """One delivery failed; ``str()`` is a short, secret-free reason.
+    """One delivery failed; ``str()`` is a short, secret-free reason; ``retry``: whether another
+    attempt may succeed (unreachable, HTTP 5xx/429, a rate limit), else it would fail the same way.
 
     Internal control flow, not an :class:`~hzeval.errors.HzevalError`: each is caught where the delivery
     is attempted and recorded in ``notices``; the user sees :class:`~hzeval.errors.NotifyError` for the run."""
+
+    def __init__(self, reason: str, retry: bool = False):
+        super().__init__(reason)
+        self.retry = retry
 
 
 def is_loopback(host: str | None) -> bool:
@@ -92,7 +117,14 @@ def robot_kind(url: str | None) -> str | None:
         return None
     if u.scheme not in ("https", "http") or not host or u.username or u.password:
         return None
-    return ROBOT_HOSTS.get(host.lower()) or ROBOT_PATHS.get(u.path.rstrip("/"))
+    kind = ROBOT_HOSTS.get(host.lower()) or ROBOT_PATHS.get(u.path.rstrip("/"))
+    if kind is None:
+        return None
+    # the robot's key (企业微信 key, 钉钉 access_token): exactly one, of the vendors' shape
+    keys = urllib.parse.parse_qs(u.query, keep_blank_values=True).get(ROBOT_KEY_PARAM[kind], [])
+    if len(keys) != 1 or ROBOT_KEY_RE.fullmatch(keys[0]) is None:
+        return None
+    return kind
 
 
 def robot_label(url: str) -> str:
@@ -296,7 +328,7 @@ def _resolve(host: str, port: int, label: str) -> str:
     try:
         infos = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError):
-        raise SendError(f"无法解析机器人 {label} 的地址 / cannot resolve the robot's host") from None
+        raise SendError(f"无法解析机器人 {label} 的地址 / cannot resolve the robot's host", retry=True) from None
     ips = [str(info[4][0]) for info in infos]
     if not ips or not all(robot_address_allowed(ip, loopback_ok) for ip in ips):
         raise SendError(
@@ -329,17 +361,64 @@ class _PinnedHTTPS(http.client.HTTPSConnection):
         self.sock = self._ctx.wrap_socket(sock, server_hostname=self.host)
 
 
-def post_robot(url: str, payload: dict) -> None:
+def dingtalk_sign(secret: str, timestamp_ms: int) -> str:
+    """钉钉 加签: base64 of HMAC-SHA256 over ``"<timestamp>\\n<secret>"`` keyed by the secret, URL-encoded."""
+    digest = hmac.new(secret.encode("utf-8"), f"{timestamp_ms}\n{secret}".encode(), hashlib.sha256).digest()
+    return urllib.parse.quote_plus(base64.b64encode(digest).decode("ascii"))
+
+
+def dingtalk_secret(url: str, env=None) -> str | None:
+    """The 加签 secret of the 钉钉 robot at ``url`` from the setting ``dingtalk_secrets``, else None."""
+    env = os.environ if env is None else env
+    try:
+        secrets = robot_secrets(env.get("HZEVAL_DINGTALK_SECRETS") or "")
+    except ValueError:  # validated at start (hzeval.util.settings); a later bad value signs nothing
+        return None
+    return secrets.get(robot_label(url))
+
+
+def signed_url(url: str, secret: str, now_ms: int | None = None) -> str:
+    """``url`` with ``&timestamp=<ms>&sign=<…>`` (any earlier timestamp/sign dropped)."""
+    u = urllib.parse.urlsplit(url)
+    timestamp = int(time.time() * 1000) if now_ms is None else now_ms
+    kept = [p for p in u.query.split("&") if p and p.split("=", 1)[0] not in ("timestamp", "sign")]
+    query = "&".join([*kept, f"timestamp={timestamp}", f"sign={dingtalk_sign(secret, timestamp)}"])
+    return urllib.parse.urlunsplit((u.scheme, u.netloc, u.path, query, ""))
+
+
+def send_robot(url: str, payload: dict, secret: str | None = None, delay: float | None = None) -> int:
+    """Post with :func:`post_robot`, signed when ``secret`` is given (freshly for each attempt), and
+    once more after ``delay`` seconds (default :data:`ROBOT_RETRY_DELAY`) when the failure may
+    pass; returns the number of attempts made. The second failure is raised with a note that it
+    was retried; the item then waits for a later run (:mod:`hzeval.notify.notices`)."""
+    for attempt in (1, 2):
+        try:
+            post_robot(signed_url(url, secret) if secret else url, payload, label=robot_label(url))
+            return attempt
+        except SendError as exc:
+            if attempt == 2:
+                raise SendError(f"{exc}（已重试 1 次 / retried once）") from None
+            if not exc.retry:
+                if secret is None and robot_kind(url) == "dingtalk" and f"errcode {DINGTALK_SIGN_ERRCODE}" in str(exc):
+                    raise SendError(
+                        f"{exc}；未配置此机器人的加签密钥（设置 dingtalk_secrets）/ no 加签 secret set for this robot"
+                    ) from None
+                raise
+            time.sleep(ROBOT_RETRY_DELAY if delay is None else delay)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def post_robot(url: str, payload: dict, label: str | None = None) -> None:
     """POST a robot message; raise :class:`SendError` unless the robot answers HTTP 200 with ``errcode`` 0.
 
     No redirect is followed (a 3xx is a failure with its status), every address the host resolves
     to is checked (:func:`robot_address_allowed`) and the connection goes to the checked address;
-    the robot's answer is never kept beyond its HTTP status and ``errcode``. One attempt: a failure
-    is retried by a later run after its backoff (:mod:`hzeval.notify.notices`)."""
+    the robot's answer is never kept beyond its HTTP status and ``errcode``. One attempt
+    (:func:`send_robot` retries); ``label`` names the robot in errors (default: of ``url``)."""
     if robot_kind(url) is None:
         raise SendError("机器人地址无效（须为 https）/ invalid robot URL (https required)")
     u = urllib.parse.urlsplit(url)
-    label = robot_label(url)
+    label = label or robot_label(url)
     host = u.hostname or ""
     try:
         port = u.port or (443 if u.scheme == "https" else 80)
@@ -356,7 +435,7 @@ def post_robot(url: str, payload: dict) -> None:
         raw = resp.read(ROBOT_MAX_ANSWER) if status == 200 else b""
     except (OSError, http.client.HTTPException, ssl.SSLError) as exc:
         reason = type(exc).__name__
-        raise SendError(f"无法连接机器人 {label} / cannot reach robot: {reason}") from None
+        raise SendError(f"无法连接机器人 {label} / cannot reach robot: {reason}", retry=True) from None
     finally:
         conn.close()
     if 300 <= status < 400:
@@ -364,7 +443,8 @@ def post_robot(url: str, payload: dict) -> None:
             f"机器人 {label} 返回 HTTP {status}（不跟随重定向）/ robot answered HTTP {status} (redirect not followed)"
         )
     if status != 200:
-        raise SendError(f"机器人 {label} 返回 HTTP {status} / robot answered HTTP {status}")
+        retry = status >= 500 or status == 429
+        raise SendError(f"机器人 {label} 返回 HTTP {status} / robot answered HTTP {status}", retry=retry)
     try:
         answer = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
@@ -372,4 +452,6 @@ def post_robot(url: str, payload: dict) -> None:
     code = answer.get("errcode") if isinstance(answer, dict) else None
     if code != 0:
         shown = code if isinstance(code, int) and not isinstance(code, bool) and abs(code) < 10**9 else "?"
-        raise SendError(f"机器人 {label} 拒收（errcode {shown}）/ robot refused the message")
+        raise SendError(
+            f"机器人 {label} 拒收（errcode {shown}）/ robot refused the message", retry=shown in ROBOT_RETRY_ERRCODES
+        )

@@ -8,7 +8,9 @@ addresses and 企业微信 / 钉钉 robots) listing the items that recipient has
 
 Every attempt is a row in ``notices`` (status sent | failed), written right after the attempt.
 The ledger is the memory: an item, level and recipient with a ``sent`` row is never sent again;
-after a failure the recipient is retried on a later run, not before its ``next_attempt_at``
+a robot post that fails in a way that may pass is tried once more within the run
+(:func:`hzeval.notify.channels.send_robot`, 钉钉 signed with the robot's 加签 secret); after a
+failure the recipient is retried on a later run, not before its ``next_attempt_at``
 (15 minutes doubling per consecutive failure, at most a day; a robot is no longer attempted after
 ``ROBOT_MAX_FAILURES`` failures in a row), and a run with failed or waiting
 deliveries ends non-zero. ``dry_run`` composes everything and writes and sends nothing.
@@ -34,9 +36,10 @@ from hzeval.notify.channels import (
     Mailer,
     SendError,
     SmtpConfig,
-    post_robot,
+    dingtalk_secret,
     robot_kind,
     robot_label,
+    send_robot,
     valid_email,
 )
 from hzeval.notify.compose import (
@@ -337,7 +340,8 @@ def _deliver(notice: Notice, mailer: Mailer | None, dry_run: bool, robot_max_byt
             if not listed:
                 raise SendError("消息超出机器人长度限制 / message exceeds the robot's size limit")
             if not dry_run:
-                post_robot(notice.address, robot_payload(notice.channel, notice, text))
+                secret = dingtalk_secret(notice.address) if notice.channel == "dingtalk" else None
+                send_robot(notice.address, robot_payload(notice.channel, notice, text), secret=secret)
     except SendError as exc:
         return Outcome(notice, "failed", error=channels.scrub(str(exc), notice.address))
     postponed = len(notice.items) - len(listed)

@@ -17,6 +17,7 @@ file others can read is a configuration error (exit 4), before any work starts.
 from __future__ import annotations
 
 import os
+import re
 import stat
 import tomllib
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ MASK = "******"
 @dataclass(frozen=True)
 class Setting:
     name: str  # the file's key; the environment variable is HZEVAL_<NAME>
-    kind: str  # str | path | int | float | bool | choice
+    kind: str  # str | path | int | float | bool | choice | robot_secrets
     doc: str
     secret: bool = False
     choices: tuple[str, ...] = ()
@@ -86,10 +87,39 @@ SETTINGS = {
         Setting("smtp_password", "str", "its password", secret=True),
         Setting("smtp_from", "str", "the sender address of 督办 notices"),
         Setting("smtp_cafile", "path", "an internal CA's certificate file for the mail server"),
+        # robots
+        Setting(
+            "dingtalk_secrets",
+            "robot_secrets",
+            "钉钉 robots' 加签 secrets: `<robot>=<SEC…>` pairs separated by commas, `<robot>` the robot's name "
+            "as `notify --dry-run` shows it (`oapi.dingtalk.com#<hash>`); in hzeval.toml also a table",
+            secret=True,
+        ),
         # tests only
         Setting("fault", "str", "crash tests only: kill the process at a named checkpoint"),
     )
 }
+
+#: a robot's name (:func:`hzeval.notify.channels.robot_label`: host, ``#``, 12 hex digits) and a secret
+ROBOT_NAME_RE = re.compile(r"[A-Za-z0-9.\-\[\]:]{1,255}#[0-9a-f]{12}")
+ROBOT_SECRET_RE = re.compile(r"[A-Za-z0-9._~+/-]{1,256}")
+MAX_ROBOT_SECRETS = 1000
+
+
+def robot_secrets(text: str) -> dict[str, str]:
+    """``{robot name: secret}`` from ``name=secret`` pairs separated by commas or white space;
+    a ValueError naming the entry's position (never the secret) when one is malformed."""
+    out: dict[str, str] = {}
+    entries = [e for e in re.split(r"[,\s]+", text or "") if e]
+    if len(entries) > MAX_ROBOT_SECRETS:
+        raise ValueError(f"more than {MAX_ROBOT_SECRETS} entries")
+    for n, entry in enumerate(entries, 1):
+        name, sep, secret = entry.partition("=")
+        if not sep or ROBOT_NAME_RE.fullmatch(name) is None or ROBOT_SECRET_RE.fullmatch(secret) is None:
+            raise ValueError(f"entry {n} is not <host>#<12 hex digits>=<secret>")
+        out[name.lower()] = secret
+    return out
+
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -97,8 +127,19 @@ _FALSE = {"0", "false", "no", "off", ""}
 
 def _check(s: Setting, value: object, where: str) -> str:
     """``value`` as the environment string, or a ConfigError naming ``where`` it came from."""
+    if s.kind == "robot_secrets" and isinstance(value, dict):  # a TOML table {robot = secret}
+        value = ",".join(f"{k}={v}" for k, v in value.items())
     text = str(value).strip() if not isinstance(value, bool) else ("1" if value else "0")
     shown = MASK if s.secret else clip(text, 60)
+    if s.kind == "robot_secrets":
+        try:
+            robot_secrets(text)
+        except ValueError as exc:
+            raise ConfigError(
+                f"{where}：设置 {s.name} 无效（{exc}），应为 <机器人>=<密钥>，以逗号分隔",
+                f"{where}: setting {s.name} is invalid ({exc}): expected <robot>=<secret>, comma-separated",
+            ) from None
+        return text
     try:
         if s.kind == "int":
             int(text)
