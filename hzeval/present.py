@@ -29,6 +29,7 @@ import polars as pl
 
 from hzeval.contract import TABLES
 from hzeval.errors import OutputError
+from hzeval.store.published import OFFICIAL, TRIAL
 from hzeval.util.escape import html_text
 from hzeval.util.frame import neutralise
 
@@ -182,6 +183,64 @@ THIS_YEAR = {c: f"本年{COLUMNS[c]}" for c in COMPARED}
 
 #: the label of the one count of graded units (参照执行 units not counted) on every surface
 GRADED_UNITS = "参评单位"
+
+#: 较上年 (issue 24 item 7, DESIGN §7a): each agency against the previous year's official run — score
+#: change, rank change, grade change (:func:`score_change`, :func:`rank_change`, :func:`grade_change`),
+#: computed once by :func:`hzeval.runs.year_change`; the headings every surface uses
+YEAR_CHANGE_COLUMNS = {
+    "change_text": "较上年得分",
+    "rank_change_text": "较上年名次",
+    "grade_change_text": "较上年等级",
+}
+#: what the 较上年 columns say when the previous year has no official (正式) run: a trial run of the
+#: previous year is not compared with (it is not a published result), and neither is a year with no run
+NO_OFFICIAL_PREV = "上年无正式结果"
+#: an agency the previous year's official run has no score for
+NOT_IN_PREV = "上年未参评"
+#: a dimension with nothing applicable in either year, in the previous year only, in this year only
+NOT_APPLICABLE = "不适用"
+NOT_APPLICABLE_PREV = "上年不适用"
+NOT_APPLICABLE_NOW = "本年不适用"
+#: the minus sign of a change (U+2212: "−34.66", as a leader's table prints it)
+MINUS = "\u2212"
+
+
+def score_change(v, empty: str = DASH) -> str:
+    """A total's change from the year before: "+3.25", "−34.66", "0.00" (never "−0.00")."""
+    if _missing(v):
+        return empty
+    x = round(float(v), 2)
+    if x == 0:
+        return "0.00"
+    return f"+{x:.2f}" if x > 0 else f"{MINUS}{-x:.2f}"
+
+
+def rank_change(rank, rank_prev) -> str:
+    """A rank's change from the year before: "↑2" (up two places: rank 5 → 3), "↓5", "—" unchanged or
+    when either year has no rank (参照执行, not assessed)."""
+    if _missing(rank) or _missing(rank_prev):
+        return DASH
+    moved = int(rank_prev) - int(rank)
+    if moved == 0:
+        return DASH
+    return f"↑{moved}" if moved > 0 else f"↓{-moved}"
+
+
+def grade_change(grade_prev, grade) -> str:
+    """A grade's change from the year before: "优秀→不合格"; "—" when it is the same or either is missing."""
+    if _missing(grade_prev) or _missing(grade) or grade_prev == grade:
+        return DASH
+    return f"{grade_prev}→{grade}"
+
+
+def previous_note(year: int, prev_year_state: str | None, prev_run_id: str | None = None) -> str:
+    """The sentence under a 较上年 table: which run it compares with, or why it compares with none
+    (``prev_year_state``: the state of the previous year's run the resolver reads, None when none)."""
+    if prev_year_state == OFFICIAL:
+        return f"较上年：与 {year - 1} 年度正式评估结果（运行 {prev_run_id}）比较；名次为同组名次，↑ 为上升。"
+    why = "只有试算结果，尚未确认为正式结果" if prev_year_state == TRIAL else "没有已发布的评估结果"
+    return f"{NO_OFFICIAL_PREV}：{year - 1} 年度{why}，不作比较。"
+
 
 #: 办结时间 only for an item with a deadline (issue 24 item 6, DESIGN §7a); an item without one shows its
 #: record's own time (the metric's ``done_at``, as its SQL block says) under that time's own name

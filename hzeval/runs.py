@@ -59,13 +59,21 @@ from hzeval.present import (
     DONE_LABEL,
     NA_NOTE,
     NA_NOTES,
+    NO_OFFICIAL_PREV,
+    NOT_APPLICABLE,
+    NOT_APPLICABLE_NOW,
+    NOT_APPLICABLE_PREV,
+    NOT_IN_PREV,
     RECORD_TIME,
     RECORD_TIME_DEFAULT,
     actual,
     deduction_text,
     freshness_line,
+    grade_change,
     max_points_text,
     publication_zh,
+    rank_change,
+    score_change,
     score_line,
     stale_text,
     table_zh,
@@ -81,6 +89,7 @@ from hzeval.store.published import (
     TRIAL,
     WITHDRAWN,
     find_published,
+    publication_of,
     published_dir,
     published_runs,
     resolve_run,
@@ -105,11 +114,14 @@ __all__ = [
     "find_published",
     "open_reader",
     "open_run",
+    "previous_official",
     "published_dir",
     "published_runs",
     "run_year",
     "suggestions",
     "with_notified",
+    "year_change",
+    "dimension_change",
 ]
 
 #: deduction indicators are stored under this pseudo-dimension in ``scores`` (scheme default)
@@ -1138,41 +1150,46 @@ class RunReader:
     # ---- previous year
 
     def previous(self) -> RunReader | None:
-        """The latest published run of ``year − 1`` beside this one (same scope), or None."""
+        """The latest published run of ``year − 1`` beside this one (same scope), or None: the run the
+        resolver reads, official or trial (the staff notebooks' comparison)."""
         if self.path is None:
             return None
         path = resolve_run(self.path.parent, year=self.year - 1)
         return open_run(path, self.year - 1, scope=self.scope) if path is not None else None
 
+    def previous_state(self) -> tuple[str | None, str | None]:
+        """(state, run id) of the previous year's run the resolver reads beside this one — ``official``,
+        ``trial`` — or (None, None) when that year has none (:func:`previous_official`)."""
+        if self.path is None:
+            return None, None
+        path = resolve_run(self.path.parent, year=self.year - 1)
+        return (publication_of(path), path.stem) if path is not None else (None, None)
+
+    def official_previous(self) -> RunReader | None:
+        """The previous year's official run beside this one (same scope), or None: what every 较上年
+        compares with (:func:`previous_official`)."""
+        if self.path is None:
+            return None
+        path = previous_official(self.path.parent, self.year)
+        return open_run(path, self.year - 1, scope=self.scope) if path is not None else None
+
+    def year_changes(self) -> pl.DataFrame:
+        """Each visible agency against the previous year's official run (:func:`year_change`)."""
+        prev = self.official_previous()
+        if prev is None:
+            return year_change(self, None)
+        with prev:
+            return year_change(self, prev)
+
     def previous_year(self, agency: str) -> pl.DataFrame | None:
-        """This year against the newest published run of the year before: one row 总分 (with
-        grades) and one per dimension (rates); None without a previous run or agency."""
-        prev = self.previous()
+        """One agency against the previous year's official run (:func:`dimension_change`); None when
+        that year has no official run (the report says :data:`hzeval.present.NO_OFFICIAL_PREV`) or this
+        run does not grade the agency."""
+        prev = self.official_previous()
         if prev is None:
             return None
         with prev:
-            old_g = prev.grade(agency)
-            old_dim = prev.dimension_matrix(agency)
-            prev_id = prev.run_id
-        now_g = self.grade(agency)
-        if old_g is None or now_g is None:
-            return None
-        now_dim = self.dimension_matrix(agency)
-        rows = [("总分", now_g["total"], old_g["total"], now_g["grade_label"], old_g["grade_label"])]
-        old_rate = dict(zip(old_dim["dimension"], old_dim["rate"]))
-        rows += [(d, r, old_rate.get(d), None, None) for d, r in zip(now_dim["dimension"], now_dim["rate"])]
-        out = pl.DataFrame(
-            rows,
-            schema={
-                "item": pl.String,
-                "this_year": pl.Float64,
-                "last_year": pl.Float64,
-                "grade": pl.String,
-                "last_grade": pl.String,
-            },
-            orient="row",
-        )
-        return out.with_columns(change=pl.col("this_year") - pl.col("last_year"), last_run_id=pl.lit(prev_id))
+            return dimension_change(self, prev, agency)
 
     # ---- what-if inputs
 
@@ -1210,3 +1227,161 @@ class RunReader:
         """,
             veto=VETO_METRIC,
         )
+
+
+# --------------------------------------------------------------------------- 较上年 (issue 24 item 7)
+
+
+def previous_official(published: str | os.PathLike, year: int) -> Path | None:
+    """The official run of ``year − 1`` in the folder ``published``, or None.
+
+    The run is the one the resolver reads of that year (:func:`hzeval.store.published.resolve_run`:
+    the latest official run, else the latest trial run), taken only when it is official: a year whose
+    runs are all 试算 has no official result (:data:`hzeval.present.NO_OFFICIAL_PREV`), and a leader's
+    comparison never reads a result nobody has confirmed (DESIGN §7a)."""
+    path = resolve_run(Path(published), year=year - 1)
+    return path if path is not None and publication_of(path) == OFFICIAL else None
+
+
+def _dimension_points(run: RunReader, agency: str) -> dict[str, tuple[float | None, float]]:
+    """Dimension (the deductions as :data:`DEDUCTIONS`) → (points, max points) of one agency in scheme
+    order; points None where nothing in the dimension applied (max 0)."""
+    out: dict[str, tuple[float | None, float]] = {}
+    for r in run.scores(agency).iter_rows(named=True):
+        pts, mx = out.get(r["dimension"], (None, 0.0))
+        if r["is_deduction"] or (r["max_points"] or 0) > 0:
+            pts = (pts or 0.0) + (r["points"] or 0.0)
+        out[r["dimension"]] = (pts, mx + (r["max_points"] or 0.0))
+    return out
+
+
+def year_change(cur: RunReader, prev: RunReader | None) -> pl.DataFrame:
+    """Each agency ``cur`` shows (its :meth:`RunReader.grades` order) against ``prev``, the previous year's
+    official run (:func:`previous_official`; None when there is none) — the one 较上年 every surface reads
+    (the bulletin, the dashboard's 总览 and its offline files).
+
+    Columns: agency_code, agency_name, peer_group, graded, total, rank, grade; total_prev, rank_prev,
+    grade_prev (null when not comparable); ``change`` (total − total_prev, 2 places), ``rank_moved``
+    (rank_prev − rank: positive = up; only when both years rank the agency in the same peer group),
+    ``grade_moved`` (both years grade it), ``prev_run_id``; and the texts of :mod:`hzeval.present`:
+    ``change_text`` ("+3.25", "−34.66", :data:`~hzeval.present.NOT_IN_PREV`,
+    :data:`~hzeval.present.NO_OFFICIAL_PREV`), ``rank_change_text`` ("↑2", "↓5", "—"),
+    ``grade_change_text`` ("优秀→不合格", "—")."""
+    now = cur.grades().select("agency_code", "agency_name", "peer_group", "graded", "total", "rank", "grade")
+    old: dict[str, dict] = {}
+    if prev is not None:
+        old = {r["agency_code"]: r for r in prev.grades().iter_rows(named=True)}
+    rows = []
+    for r in now.iter_rows(named=True):
+        o = old.get(r["agency_code"])
+        same_group = o is not None and r["graded"] and o["graded"] and o["peer_group"] == r["peer_group"]
+        graded_both = o is not None and r["graded"] and o["graded"]
+        total_prev = o["total"] if o is not None else None
+        change = round(r["total"] - total_prev, 2) if total_prev is not None and r["total"] is not None else None
+        rank_prev = o["rank"] if same_group else None
+        grade_prev = o["grade"] if graded_both else None
+        if prev is None:
+            text = NO_OFFICIAL_PREV
+        elif o is None:
+            text = NOT_IN_PREV
+        else:
+            text = score_change(change)
+        rows.append(
+            {
+                **r,
+                "total_prev": total_prev,
+                "rank_prev": rank_prev,
+                "grade_prev": grade_prev,
+                "change": change,
+                "rank_moved": rank_prev - r["rank"] if rank_prev is not None and r["rank"] is not None else None,
+                "grade_moved": grade_prev is not None and grade_prev != r["grade"],
+                "prev_run_id": prev.run_id if prev is not None else None,
+                "change_text": text,
+                "rank_change_text": rank_change(r["rank"], rank_prev),
+                "grade_change_text": grade_change(grade_prev, r["grade"] if graded_both else None),
+            }
+        )
+    schema = {
+        **now.schema,
+        "total_prev": pl.Float64,
+        "rank_prev": pl.Int64,
+        "grade_prev": pl.String,
+        "change": pl.Float64,
+        "rank_moved": pl.Int64,
+        "grade_moved": pl.Boolean,
+        "prev_run_id": pl.String,
+        "change_text": pl.String,
+        "rank_change_text": pl.String,
+        "grade_change_text": pl.String,
+    }
+    return pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
+
+
+def dimension_change(cur: RunReader, prev: RunReader, agency: str) -> pl.DataFrame | None:
+    """One agency against the previous year's official run ``prev``: a row 总分 (with both grades), one
+    per dimension of this year's scheme (points and rates) and one for the deductions (:data:`DEDUCTIONS`).
+    None when ``cur`` does not show the agency.
+
+    Columns: item, points_prev, points, change (points, 2 places), change_text (:func:`score_change`;
+    :data:`~hzeval.present.NOT_IN_PREV` when ``prev`` has no score for the agency; 不适用 / 上年不适用 /
+    本年不适用 when the dimension applied in neither year / not last year / not this year), max_points_prev,
+    max_points, rate_prev, rate, rate_change, grade_prev, grade, last_run_id. A dimension's points count
+    only what applied (the scheme re-weights what did not), so its points can move because its 满分
+    moved: the rates sit beside them."""
+    now_g = cur.grade(agency)
+    if now_g is None:
+        return None
+    old_g = prev.grade(agency)
+    now_d = _dimension_points(cur, agency)
+    old_d = _dimension_points(prev, agency) if old_g is not None else {}
+    items: list[tuple[str, tuple[float | None, float | None], tuple[float | None, float | None]]]
+    items = [("总分", (now_g["total"], None), (old_g["total"] if old_g else None, None))]
+    items += [(d, v, old_d.get(d, (None, 0.0))) for d, v in now_d.items() if d != DEDUCTIONS]
+    items.append((DEDUCTIONS, now_d.get(DEDUCTIONS, (0.0, 0.0)), old_d.get(DEDUCTIONS, (0.0 if old_g else None, 0.0))))
+    rows = []
+    for item, (pts, mx), (pts_prev, mx_prev) in items:
+        change = round(pts - pts_prev, 2) if pts is not None and pts_prev is not None else None
+        # a rate for a dimension (the total and the deductions have none: max None / 0)
+        rate = pts / mx if pts is not None and mx else None
+        rate_prev = pts_prev / mx_prev if pts_prev is not None and mx_prev else None
+        if old_g is None:
+            text = NOT_IN_PREV
+        elif change is not None:
+            text = score_change(change)
+        elif pts is None and pts_prev is None:
+            text = NOT_APPLICABLE
+        else:
+            text = NOT_APPLICABLE_PREV if pts_prev is None else NOT_APPLICABLE_NOW
+        rows.append(
+            {
+                "item": item,
+                "points_prev": pts_prev,
+                "points": pts,
+                "change": change,
+                "change_text": text,
+                "max_points_prev": mx_prev if old_g else None,
+                "max_points": mx,
+                "rate_prev": rate_prev,
+                "rate": rate,
+                "rate_change": rate - rate_prev if rate is not None and rate_prev is not None else None,
+                "grade_prev": old_g["grade"] if old_g and item == "总分" else None,
+                "grade": now_g["grade"] if item == "总分" else None,
+                "last_run_id": prev.run_id,
+            }
+        )
+    schema = {
+        "item": pl.String,
+        "points_prev": pl.Float64,
+        "points": pl.Float64,
+        "change": pl.Float64,
+        "change_text": pl.String,
+        "max_points_prev": pl.Float64,
+        "max_points": pl.Float64,
+        "rate_prev": pl.Float64,
+        "rate": pl.Float64,
+        "rate_change": pl.Float64,
+        "grade_prev": pl.String,
+        "grade": pl.String,
+        "last_run_id": pl.String,
+    }
+    return pl.DataFrame(rows, schema=schema, orient="row")

@@ -39,7 +39,9 @@ from hzeval.runs import (
     NOT_GRADED_GROUP,
     RunReader,
     agency_param,  # noqa: F401 - DENIED re-exported
+    previous_official,
     with_notified,
+    year_change,
 )
 from hzeval.store.published import published_runs, resolve_run
 from hzeval.util.frame import floats, frame, neutralise  # noqa: F401 - floats re-exported
@@ -260,6 +262,25 @@ class Store:
             "overdue_now": overdue,
         }
 
+    def year_changes(self, run_id: str) -> pl.DataFrame:
+        """较上年 per agency the user may see against the previous year's official run in this folder
+        (:func:`hzeval.runs.year_change`; 上年无正式结果 when that year has none)."""
+        run = self.run(run_id)
+        prev = previous_official(self.folder, run["year"])
+        return _year_changes(
+            run["path"],
+            str(prev) if prev is not None else None,
+            _mtime(prev) if prev is not None else None,
+            self.user.agency_param(),
+        )
+
+    def previous_note(self, run_id: str) -> str:
+        """Which previous-year run 较上年 compares with, or why none (:func:`hzeval.present.previous_note`)."""
+        year = self.run(run_id)["year"]
+        prev = resolve_run(self.folder, year=year - 1)
+        meta = _run_meta(str(prev), _mtime(prev)) if prev is not None else None
+        return present.previous_note(year, meta["publication"] if meta else None, prev.stem if prev else None)
+
     def heatmap(self, run_id: str) -> pl.DataFrame:
         """Agency × dimension score rate (points / max points, %; NULL = nothing applicable),
         deductions left out, agencies ordered by total (best first)."""
@@ -454,6 +475,16 @@ def _agencies(path: str, agency: str | None) -> pl.DataFrame:
 def _grades(path: str, agency: str | None) -> pl.DataFrame:
     with reader(path, agency) as r:
         return floats(r.grades())
+
+
+@pn.cache(max_items=512)
+def _year_changes(path: str, prev: str | None, prev_mtime: float | None, agency: str | None) -> pl.DataFrame:
+    # prev_mtime keys the cache: a run made official is published again under the same name
+    with reader(path, agency) as cur:
+        if prev is None:
+            return year_change(cur, None)
+        with reader(prev, agency) as old:
+            return year_change(cur, old)
 
 
 @pn.cache(max_items=512)

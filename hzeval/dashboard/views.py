@@ -490,7 +490,7 @@ def gate_conditions_figure(fails: pl.DataFrame, conditions: dict[str, str], offl
 
 # --------------------------------------------------------------------------- 总览
 
-RANK_TITLES = present.labels("rank", "agency_name", "total", "grade_label")
+RANK_TITLES = {**present.labels("rank", "agency_name", "total", "grade_label"), **present.YEAR_CHANGE_COLUMNS}
 
 
 class OverviewPage(pn.viewable.Viewer):
@@ -530,15 +530,18 @@ class OverviewPage(pn.viewable.Viewer):
             ]
         )
         rankings = []
+        # 较上年 against the previous year's official run, computed once (hzeval.runs.year_change)
+        changes = store.year_changes(run_id).select("agency_code", *present.YEAR_CHANGE_COLUMNS)
+        ranked = grades.join(changes, on="agency_code", how="left", maintain_order="left")
         for group in store.peer_groups(run_id):
-            g = grades.filter(pl.col("peer_group") == group)
+            g = ranked.filter(pl.col("peer_group") == group)
             t = table(
                 g,
                 RANK_TITLES,
-                numeric=("rank", "total"),
+                numeric=("rank", "total", "change_text", "rank_change_text"),
                 pagination=None,
                 css_classes=["hz-ranking"],
-                widths={"名次": 64, "总分": 76, "等级": 124},
+                widths={"名次": 64, "总分": 76, "等级": 124, present.YEAR_CHANGE_COLUMNS["grade_change_text"]: 124},
             )
             t.style.apply(_grade_style(grade_colour), subset=["等级"])
             if self.on_agency is not None:
@@ -562,6 +565,7 @@ class OverviewPage(pn.viewable.Viewer):
             kpis,
             *([veto] if veto else []),
             plot(distribution_figure(dist, k["vetoed"], self.offline), "hz-dist"),
+            pn.pane.Markdown(markdown_text(store.previous_note(run_id)), css_classes=["hz-yoy-note"]),
             pn.FlexBox(*rankings, flex_wrap="wrap", sizing_mode="stretch_width"),
             plot(heatmap_figure(store.heatmap(run_id), dims, self.offline), "hz-heatmap"),
             plot(trend_figure(store.trend(), self.offline), "hz-trend"),

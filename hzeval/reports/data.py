@@ -4,9 +4,10 @@ No SQL here: every figure comes from a :class:`~hzeval.runs.RunReader` over a pu
 (``published/<run_id>.duckdb``); this module only groups, orders and picks rows for a report.
 The notebooks call these functions and display the result — no metric logic lives in a notebook.
 
-Previous-year comparison: a published file holds one run, so the previous year's figures come
-from the newest published run of year−1 in the same ``published/`` folder; without one the
-comparison is simply absent.
+Previous-year comparison (较上年, issue 24 item 7): a published file holds one run, so the previous
+year's figures come from the run of year−1 in the same ``published/`` folder that the one resolver
+reads, and only when it is official (:func:`hzeval.runs.previous_official`); without one the bulletin
+and the agency report say 上年无正式结果 (:data:`hzeval.present.NO_OFFICIAL_PREV`).
 """
 
 from __future__ import annotations
@@ -46,6 +47,17 @@ def adjustment_basis(run: RunReader) -> str:
 
 def previous_run(run: RunReader) -> RunReader | None:
     return run.previous()
+
+
+def year_changes(run: RunReader) -> pl.DataFrame:
+    """较上年 per agency against the previous year's official run (:func:`hzeval.runs.year_change`)."""
+    return run.year_changes()
+
+
+def previous_note(run: RunReader) -> str:
+    """Which previous-year run 较上年 compares with, or 上年无正式结果 and why."""
+    state, run_id = run.previous_state()
+    return present.previous_note(run.year, state, run_id)
 
 
 def graded_agencies(run: RunReader) -> pl.DataFrame:
