@@ -122,6 +122,9 @@ RealtimeAs = Literal["每日", "每周", "每月"]
 #: usage_feedback periods, in whole quarters (months per period: FEEDBACK_MONTHS)
 FeedbackPeriod = Literal["季度", "半年", "年"]
 FEEDBACK_MONTHS = {"季度": 3, "半年": 6, "年": 12}
+#: when the project gate's G2–G4 are checked (第四十四条 "项目竣工验收前应当编目、汇聚、共享…并作为符合性审查
+#: 条件"): at the acceptance request (the review before acceptance), or at acceptance itself
+GateCheckedAt = Literal["requested", "accepted"]
 
 
 def _timed_reviews() -> list[ReviewEvent]:
@@ -149,6 +152,11 @@ class Scheme(Strict):
     #: the period of usage_feedback: 第二十三条 says only "定期" (policy, never called a rule); whole quarters,
     #: as share_feedback.period is a quarter
     feedback_period: FeedbackPeriod = "季度"
+    #: project_gate: G2–G4 are checked at the acceptance request (default; else at acceptance when not
+    #: requested), or at acceptance (``accepted``); a project neither requested nor accepted as of now
+    gate_checked_at: GateCheckedAt = "requested"
+    #: project_gate G4: whether a 不予共享 resource with its basis and filing (第十四条) passes 数据已共享
+    gate_nonshare_filed_passes: bool = True
     dimensions: list[Dimension] = Field(min_length=1)
     deductions: list[Deduction] = Field(default_factory=list)
     veto: list[Veto] = Field(default_factory=list)

@@ -292,16 +292,18 @@ def notify(obj: Ctx, con, as_of, dry_run, agency, summary_only, as_json):
 @cli.command()
 @click.option("--project", default=None, help="only this project")
 @params.as_of.but(help="as-of time for projects not yet accepted; default now")
+@params.scheme
 @params.as_json
 @requires.reader
-def gate(obj: Ctx, con, project, as_of, as_json):
+def gate(obj: Ctx, con, project, as_of, scheme, as_json):
     """项目数据门禁 / project data gate."""
     t = parse_as_of(as_of)
-    gates = evaluate_gates(con, t, project=project)
+    sch = scheme_for(t.year, scheme)  # gate_checked_at, gate_nonshare_filed_passes
+    gates = evaluate_gates(con, t, project=project, scheme=sch)
     if as_json:
         console.emit_json({"as_of": t, "gates": console.rows(gates)})
     else:
-        console.print_gates(gates, as_of=t)
+        console.print_gates(gates, as_of=t, scheme=sch)
 
 
 @cli.command()
