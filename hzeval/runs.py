@@ -70,6 +70,7 @@ from hzeval.present import (
     when_expr,
 )
 from hzeval.present import adjustment_basis as _adjustment_basis
+from hzeval.present import tolerance_basis as _tolerance_basis
 from hzeval.rules import run_deadline_texts, run_provision, run_provision_text
 from hzeval.store.calendar import MACROS
 from hzeval.store.published import (
@@ -396,6 +397,29 @@ class RunReader:
     def adjustment_basis(self) -> str:
         """What adjusted (excused / corrected) items cite: the run's scheme, not an article of the rules."""
         return _adjustment_basis(self.scheme_name)
+
+    def adjustment_cites(self) -> dict[str, str]:
+        """Per adjustment of the run, what its items cite: an excuse recording the conditions of 第四十六条
+        (``adjustments.tolerance``) cites the article (the run's provision ``tolerance``); any other
+        adjustment the scheme (:meth:`adjustment_basis`), DESIGN §5b."""
+        if not self.has_column("adjustments", "tolerance"):
+            return {}
+        rows = self._q(
+            """
+            select a.adjustment_id, a.tolerance from adjustments as a
+            join run_adjustments as r on r.adjustment_id = a.adjustment_id and r.run_id = $run
+            where a.kind = 'excuse' and nullif(trim(a.tolerance), '') is not null
+            order by a.adjustment_id
+            """
+        )
+        if rows.is_empty():
+            return {}
+        articles = self.rule_article("tolerance")
+        return {a: _tolerance_basis(articles, t) for a, t in rows.iter_rows()}
+
+    def adjustment_cite(self, adjustment_id: str | None) -> str:
+        """What one adjusted item cites (see :meth:`adjustment_cites`)."""
+        return self.adjustment_cites().get(adjustment_id or "", self.adjustment_basis())
 
     def rule_article(self, key: str) -> str:
         """The articles the run's rule profiles give a metric id or a provision (``disputes``, ``veto`` …)."""

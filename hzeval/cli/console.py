@@ -510,10 +510,12 @@ def print_explanation(exp: dict, console: Console = out, limit: int = 10) -> Non
     adjusted = ev.filter(pl.col("adjustment_id").is_not_null())
     if adjusted.height:
         console.print(f"\n[bold]已调整事项（{exp['adjustment_basis']}）[/bold]")
+        cites = exp.get("adjustment_cites") or {}
         for e in adjusted.iter_rows(named=True):
+            cite = f"〔{cites[e['adjustment_id']]}〕" if e["adjustment_id"] in cites else ""
             console.print(
                 f"  - [已调整 {e['adjustment_id']}] {e['metric_name']} {e['record_table_zh']} "
-                f"{e['record_id']}：{e['reason'] or ''}",
+                f"{e['record_id']}：{e['reason'] or ''}{cite}",
                 markup=False,
             )
 
@@ -689,6 +691,7 @@ def explanation_json(exp: dict) -> dict:
         "veto": rows(exp["veto"]),
         "deadlines": exp["deadlines"],
         "adjustment_basis": exp["adjustment_basis"],
+        "adjustment_cites": exp.get("adjustment_cites") or {},
     }
 
 

@@ -20,7 +20,14 @@ from pathlib import Path
 
 import click
 
-from hzeval.assessment.adjust import adjustment_overview, approve, propose_correction, propose_excuse, revoke
+from hzeval.assessment.adjust import (
+    TOLERANCE_CONDITIONS,
+    adjustment_overview,
+    approve,
+    propose_correction,
+    propose_excuse,
+    revoke,
+)
 from hzeval.assessment.assess import ranking, run_assessment
 from hzeval.assessment.explain import explanation
 from hzeval.assessment.gate import evaluate_gates
@@ -351,8 +358,14 @@ def adjust():
 @click.option("--agency", default=None, help="agency the item is charged to")
 @params.reason
 @click.option("--by", "evaluator", required=True, help="evaluator proposing it")
+@click.option(
+    "--tolerance",
+    multiple=True,
+    type=click.Choice(TOLERANCE_CONDITIONS),
+    help="a 第四十六条 (容错免责) condition found met; give all four for the excuse to cite the article",
+)
 @requires.writer()
-def adjust_excuse(obj: Ctx, con, metric, record_id, record_table, agency, reason, evaluator):
+def adjust_excuse(obj: Ctx, con, metric, record_id, record_table, agency, reason, evaluator, tolerance):
     """提出豁免一条证据 / propose excusing an evidence item."""
     adj = propose_excuse(
         con,
@@ -362,6 +375,7 @@ def adjust_excuse(obj: Ctx, con, metric, record_id, record_table, agency, reason
         agency_code=agency,
         reason=reason,
         evaluator=evaluator,
+        tolerance=tolerance,
     )
     console.out.print(f"已登记 {adj}（待审批）/ proposed {adj}, awaiting approval")
 
