@@ -797,15 +797,18 @@ class RunReader:
         )
 
     def authority_metrics(self) -> pl.DataFrame:
-        """The authorities' own measured metrics (目录审定及时率): they are not graded."""
+        """The authorities' own measured metrics (DESIGN §5b: computed and reported whether or not the scheme
+        grades them): every metric with something measured for an authority — its duties as the authority
+        (目录审定及时率, 逾期整改上报) and those it owes as any agency (security_practice, open_plan_filed …)."""
         df = self._q(
             """
             select a.agency_code, a.agency_name, m.metric_id, cast(m.numerator as double) as numerator,
                    cast(m.denominator as double) as denominator, cast(m.value as double) as value, m.count
             from metric_values as m join agencies as a using (agency_code)
-            where m.run_id = $run and a.is_authority and m.metric_id = 'catalog_review_timeliness'
+            where m.run_id = $run and a.is_authority
+              and (coalesce(m.denominator, 0) > 0 or coalesce(m.count, 0) > 0)
               and ($agency is null or a.agency_code = $agency)
-            order by a.agency_code
+            order by a.agency_code, m.metric_id
         """,
             self._agency(),
         )

@@ -1289,7 +1289,8 @@ def test_open_plan_due_by_scheme_date(reg):
         {"agency_code": "C", "year": 2024, "filed_at": "2024-03-01 09:00"},
     )
     got = run(reg, "open_plan_filed")
-    assert {k: v[0] for k, v in got.items()} == {"A/2025": "ok", "B/2025": "late", "C/2025": "late"}
+    # due end of 03-31; the authority Z owes its own plan too (DESIGN §5b) and filed none -> late
+    assert {k: v[0] for k, v in got.items()} == {"A/2025": "ok", "B/2025": "late", "C/2025": "late", "Z/2025": "late"}
     got = run(reg, "open_plan_filed", as_of=T("2025-03-01 00:00"))
     assert got["C/2025"][0] == "pending"
 
@@ -1645,7 +1646,9 @@ def test_security_practice_and_rectification(reg):
     )
     got = run(reg, "security_practice")
     # 第四十一条 names 风险评估 beside 安全检查 and 备份; the counts (2, 4, 1) are the 2025 scheme's
-    assert set(got) == {f"{a}/{t}" for a in "ABC" for t in ("安全检查", "数据备份", "风险评估")}  # not the authority
+    # the authority Z is measured on its own records too (DESIGN §5b): it has none -> 0 of 2 + 4 + 1
+    assert set(got) == {f"{a}/{t}" for a in "ABCZ" for t in ("安全检查", "数据备份", "风险评估")}
+    assert value(reg, "security_practice", "Z")[:2] == (0, 7)
     assert value(reg, "security_practice", "A")[:2] == (5, 7)  # min(3,2) + min(3,4) + min(0,1) of 2 + 4 + 1
     assert value(reg, "security_practice", "B")[:2] == (0, 7)
     _, evidence = roll_up(reg, "r", 2025)

@@ -173,7 +173,7 @@ def common_violations(run: RunReader) -> pl.DataFrame:
 
 
 def authority_timeliness(run: RunReader) -> pl.DataFrame:
-    """The authority's own measured metrics (目录审定及时率); it is not graded."""
+    """The authority's own measured metrics (目录审定及时率, 安全记录, 开放计划 …), graded or not."""
     return run.authority_metrics()
 
 
