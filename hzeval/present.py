@@ -365,6 +365,12 @@ def adjustment_basis(scheme_name: str | None) -> str:
     return f"依《{scheme_name}》复核调整" if scheme_name else "依评估方案复核调整"
 
 
+def tolerance_basis(articles: str, conditions: str) -> str:
+    """What an excuse cites when it records the conditions of 第四十六条 (容错免责; ``articles`` from the run's
+    rule profile, provision ``tolerance``): "依第四十六条容错免责（符合改革方向、程序合规、勤勉尽责、未谋私利）"."""
+    return f"依{articles}容错免责（{conditions.replace('；', '、')}）" if articles else f"容错免责（{conditions}）"
+
+
 #: what a report says for an indicator that is not scored because there was nothing to measure
 #: (collection lists: only when no agency has one for the year; an agency without one while others have one
 #: fails its item "未报送采集清单", DESIGN §5b)

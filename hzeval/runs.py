@@ -80,6 +80,7 @@ from hzeval.present import (
     when_expr,
 )
 from hzeval.present import adjustment_basis as _adjustment_basis
+from hzeval.present import tolerance_basis as _tolerance_basis
 from hzeval.rules import run_deadline_texts, run_provision, run_provision_text
 from hzeval.store.calendar import MACROS
 from hzeval.store.published import (
@@ -410,6 +411,29 @@ class RunReader:
     def adjustment_basis(self) -> str:
         """What adjusted (excused / corrected) items cite: the run's scheme, not an article of the rules."""
         return _adjustment_basis(self.scheme_name)
+
+    def adjustment_cites(self) -> dict[str, str]:
+        """Per adjustment of the run, what its items cite: an excuse recording the conditions of 第四十六条
+        (``adjustments.tolerance``) cites the article (the run's provision ``tolerance``); any other
+        adjustment the scheme (:meth:`adjustment_basis`), DESIGN §5b."""
+        if not self.has_column("adjustments", "tolerance"):
+            return {}
+        rows = self._q(
+            """
+            select a.adjustment_id, a.tolerance from adjustments as a
+            join run_adjustments as r on r.adjustment_id = a.adjustment_id and r.run_id = $run
+            where a.kind = 'excuse' and nullif(trim(a.tolerance), '') is not null
+            order by a.adjustment_id
+            """
+        )
+        if rows.is_empty():
+            return {}
+        articles = self.rule_article("tolerance")
+        return {a: _tolerance_basis(articles, t) for a, t in rows.iter_rows()}
+
+    def adjustment_cite(self, adjustment_id: str | None) -> str:
+        """What one adjusted item cites (see :meth:`adjustment_cites`)."""
+        return self.adjustment_cites().get(adjustment_id or "", self.adjustment_basis())
 
     def rule_article(self, key: str) -> str:
         """The articles the run's rule profiles give a metric id or a provision (``disputes``, ``veto`` …)."""
@@ -847,15 +871,18 @@ class RunReader:
         )
 
     def authority_metrics(self) -> pl.DataFrame:
-        """The authorities' own measured metrics (目录审定及时率): they are not graded."""
+        """The authorities' own measured metrics (DESIGN §5b: computed and reported whether or not the scheme
+        grades them): every metric with something measured for an authority — its duties as the authority
+        (目录审定及时率, 逾期整改上报) and those it owes as any agency (security_practice, open_plan_filed …)."""
         df = self._q(
             """
             select a.agency_code, a.agency_name, m.metric_id, cast(m.numerator as double) as numerator,
                    cast(m.denominator as double) as denominator, cast(m.value as double) as value, m.count
             from metric_values as m join agencies as a using (agency_code)
-            where m.run_id = $run and a.is_authority and m.metric_id = 'catalog_review_timeliness'
+            where m.run_id = $run and a.is_authority
+              and (coalesce(m.denominator, 0) > 0 or coalesce(m.count, 0) > 0)
               and ($agency is null or a.agency_code = $agency)
-            order by a.agency_code
+            order by a.agency_code, m.metric_id
         """,
             self._agency(),
         )

@@ -248,3 +248,95 @@ def test_excused_incident_neither_vetoes_nor_deducts(db):
             "select total, grade, vetoed, veto_reason from grades where run_id = $r and agency_code = 'A'", {"r": r1}
         ).fetchall()[0]
     assert row == (10.53, "不合格", False, None)
+
+
+def test_article_46_is_cited_only_where_the_excuse_records_its_conditions(db):
+    """第四十六条 (容错免责) applies when 决策符合…改革方向, 程序符合…要求, 履行了勤勉尽责义务 and 未非法牟取私利…
+    all hold (DESIGN §5b): an excuse recording the four conditions cites the article; one recording none is
+    the scheme's review (依《方案》复核调整); a partial record is refused."""
+    from hzeval.reports import data
+    from hzeval.store.published import published_dir
+
+    with connect(db) as con:
+        insert(
+            con,
+            "incidents",
+            {"incident_id": "IN-1", "agency_code": "A", "occurred_at": "2025-08-14 22:40", "kind": "数据泄露"},
+            {"incident_id": "IN-2", "agency_code": "A", "occurred_at": "2025-09-02 10:00", "kind": "数据篡改"},
+        )
+        with pytest.raises(AdjustmentError, match="缺少：勤勉尽责、未谋私利"):
+            adjust.propose_excuse(
+                con,
+                metric_id="security_incidents",
+                record_id="IN-1",
+                reason="创新试点偏差",
+                evaluator="甲",
+                tolerance=["符合改革方向", "程序合规"],
+            )
+        with pytest.raises(AdjustmentError, match="未知的容错免责条件"):
+            adjust.propose_excuse(
+                con, metric_id="security_incidents", record_id="IN-1", reason="r", evaluator="甲", tolerance=["x"]
+            )
+        with_conditions = adjust.propose_excuse(
+            con,
+            metric_id="security_incidents",
+            record_id="IN-1",
+            reason="创新试点偏差",
+            evaluator="甲",
+            tolerance=list(reversed(adjust.TOLERANCE_CONDITIONS)),
+        )
+        without = adjust.propose_excuse(
+            con, metric_id="security_incidents", record_id="IN-2", reason="已核实非本机构责任", evaluator="甲"
+        )
+        for a in (with_conditions, without):
+            adjust.approve(con, a, "乙")
+        stored = con.execute("select adjustment_id, tolerance from adjustments order by 1").fetchall()
+    assert stored == [(with_conditions, "符合改革方向；程序合规；勤勉尽责；未谋私利"), (without, None)]
+    run_assessment(db, 2025, AS_OF)
+    run = data.open_run(published_dir(db), 2025)
+    try:
+        items = data.adjusted_items(run, "A").sort("record_id")
+        assert items.select("record_id", "basis").rows() == [
+            ("IN-1", "依第四十六条容错免责（符合改革方向、程序合规、勤勉尽责、未谋私利）"),
+            ("IN-2", "依《惠州市2025年度公共数据管理评估方案》复核调整"),
+        ]
+    finally:
+        run.close()
+
+
+def test_cli_excuse_records_the_article_46_conditions(db, capsys):
+    with connect(db) as con:
+        insert(con, "incidents", {"incident_id": "IN-1", "agency_code": "A", "occurred_at": "2025-08-14 22:40"})
+    base = ["--db", str(db), "adjust"]
+    conditions = [x for c in ("符合改革方向", "程序合规", "勤勉尽责", "未谋私利") for x in ("--tolerance", c)]
+    main(
+        base
+        + ["excuse", "--metric", "security_incidents", "--record-id", "IN-1", "--reason", "试点", "--by", "甲"]
+        + conditions
+    )
+    main(base + ["approve", "ADJ-0001", "--by", "乙"])
+    main(["--db", str(db), "assess", "--year", "2025", "--as-of", "2026-01-05T09:00"])
+    main(["--db", str(db), "explain", "--year", "2025", "--agency", "A"])
+    out = capsys.readouterr().out
+    assert "已调整 ADJ-0001" in out and "〔依第四十六条容错免责（符合改革方向、程序合规、勤勉尽责、未谋私利）〕" in out
+    # a partial record is a one-line bilingual refusal, not a traceback
+    with pytest.raises(SystemExit) as exc:
+        main(
+            base
+            + [
+                "excuse",
+                "--metric",
+                "security_incidents",
+                "--record-id",
+                "IN-1",
+                "--reason",
+                "r",
+                "--by",
+                "甲",
+                "--tolerance",
+                "程序合规",
+            ]
+        )
+    assert exc.value.code != 0
+    err = capsys.readouterr().err
+    assert "容错免责须四项条件同时具备" in err and "Traceback" not in err

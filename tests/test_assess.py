@@ -375,6 +375,7 @@ def test_supervision_lists_unfiled_plans_and_unescalated_rectifications(db):
         [
             ("开放计划未备案", "B", "B/2025", "逾期", 2),
             ("开放计划未备案", "C", "C/2025", "逾期", 2),
+            ("开放计划未备案", "Z", "Z/2025", "逾期", 2),  # the authority owes its own plan (DESIGN §5b)
             ("限期整改", "B", "N1", "逾期", 13),
             ("限期整改", "C", "N2", "逾期", 13),
             ("限期整改", "A", "N3", "未到期", None),
@@ -385,3 +386,44 @@ def test_supervision_lists_unfiled_plans_and_unescalated_rectifications(db):
     with connect(db) as con:
         early = supervision_items(con, dt.datetime(2025, 3, 20, 10, 0))
     assert early.filter(early["record_table"] == "open_plans").is_empty()
+
+
+def test_the_authority_is_measured_and_reported_and_graded_only_by_the_scheme(db, tmp_path):
+    """DESIGN §5b: the authority Z's own metrics are computed and reported; the scheme's ``graded`` decides
+    whether it gets a grade (default [行政机关]: no; with 主管部门: yes)."""
+    import yaml
+
+    from hzeval.reports import data as report_data
+    from hzeval.store.published import published_dir
+
+    run_id = run_assessment(db, 2025, AS_OF)
+    with connect(db, read_only=True) as con:
+        assert con.execute(
+            "select count(*) from grades where run_id = $r and agency_code = 'Z'", {"r": run_id}
+        ).fetchall() == [(0,)]
+    run = report_data.open_run(published_dir(db), 2025)
+    try:
+        auth = {r["metric_id"]: r for r in report_data.authority_timeliness(run).iter_rows(named=True)}
+    finally:
+        run.close()
+    # Z keeps no security records: 0 of 安全检查 2 + 数据备份 4 + 风险评估 1 = 0 / 7; no open plan for 2025,
+    # due end of 03-31 and the as-of 2026-01-05 is past it -> 0 / 1 (late)
+    assert (auth["security_practice"]["numerator"], auth["security_practice"]["denominator"]) == (0, 7)
+    assert (
+        auth["open_plan_filed"]["numerator"],
+        auth["open_plan_filed"]["denominator"],
+        auth["open_plan_filed"]["count"],
+    ) == (0, 1, 1)
+    assert auth["security_practice"]["metric_name"] and auth["security_practice"]["article"] == "第四十一条"
+
+    data = yaml.safe_load(open(load_scheme(year=2025).source, encoding="utf-8"))
+    f = tmp_path / "graded.yaml"
+    f.write_text(yaml.safe_dump({**data, "graded": ["行政机关", "主管部门"]}, allow_unicode=True), "utf-8")
+    run_id = run_assessment(db, 2025, AS_OF, scheme_path=f)
+    with connect(db, read_only=True) as con:
+        row = con.execute(
+            "select total, grade, graded, peer_group from grades where run_id = $r and agency_code = 'Z'", {"r": run_id}
+        ).fetchall()
+    # every indicator measured for Z is a standing duty left undone (catalogue and aggregation: nothing
+    # published; open plan, security records: 0), the event-driven ones have nothing to measure -> 0.00 不合格
+    assert row == [(0.0, "不合格", True, "市级")]

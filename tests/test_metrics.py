@@ -1289,7 +1289,8 @@ def test_open_plan_due_by_scheme_date(reg):
         {"agency_code": "C", "year": 2024, "filed_at": "2024-03-01 09:00"},
     )
     got = run(reg, "open_plan_filed")
-    assert {k: v[0] for k, v in got.items()} == {"A/2025": "ok", "B/2025": "late", "C/2025": "late"}
+    # due end of 03-31; the authority Z owes its own plan too (DESIGN §5b) and filed none -> late
+    assert {k: v[0] for k, v in got.items()} == {"A/2025": "ok", "B/2025": "late", "C/2025": "late", "Z/2025": "late"}
     got = run(reg, "open_plan_filed", as_of=T("2025-03-01 00:00"))
     assert got["C/2025"][0] == "pending"
 
@@ -1473,6 +1474,165 @@ def test_project_gate(reg):
     assert value(reg, "project_gate", "A")[:2] == (1, 4)
 
 
+def test_project_gate_is_checked_at_the_acceptance_request(reg):
+    """第四十四条 "在项目竣工验收前…作为符合性审查条件" (DESIGN §5b): G2–G4 are checked when acceptance is
+    requested (scheme gate_checked_at, default requested), not at acceptance."""
+    # R1 is catalogued (published) only in the snapshot of Fri 2025-09-12; it was aggregated in April
+    snapshot(reg, "2025-09-12", {"resource_code": "R1"})
+    insert(
+        reg,
+        "aggregation_log",
+        {
+            "job_id": "J1",
+            "resource_code": "R1",
+            "agency_code": "A",
+            "status": "成功",
+            "started_at": "2025-04-01 01:00",
+            "finished_at": "2025-04-01 02:00",
+        },
+    )
+    p = dict(project_name="项目", owner_code="A", fiscal_funded=True, approved_at="2025-03-01 10:00")
+    insert(
+        reg,
+        "projects",
+        # requested Thu 09-11 10:00 (the day before the snapshot), accepted Mon 09-15: under the default the
+        # gate is checked on 09-11, when the latest snapshot on or before that day holds no R1 -> G2 fails
+        {
+            **p,
+            "project_id": "P1",
+            "data_list_submitted_at": "2025-02-20 10:00",
+            "acceptance_requested_at": "2025-09-11 10:00",
+            "accepted_at": "2025-09-15 10:00",
+        },
+        # requested on the snapshot day 09-12 itself: the 09-12 snapshot is in force -> passes
+        {
+            **p,
+            "project_id": "P2",
+            "data_list_submitted_at": "2025-02-20 10:00",
+            "acceptance_requested_at": "2025-09-12 18:00",
+            "accepted_at": "2025-09-15 10:00",
+        },
+        # no request recorded: checked at acceptance 09-15 -> passes
+        {**p, "project_id": "P3", "data_list_submitted_at": "2025-02-20 10:00", "accepted_at": "2025-09-15 10:00"},
+    )
+    insert(
+        reg,
+        "project_data_list",
+        {"project_id": "P1", "resource_code": "R1"},
+        {"project_id": "P2", "resource_code": "R1"},
+        {"project_id": "P3", "resource_code": "R1"},
+    )
+    got = run(reg, "project_gate")
+    assert {k: v[0] for k, v in got.items()} == {"P1": "fail", "P2": "ok", "P3": "ok"}
+    gates = {
+        r[0]: r[1:]
+        for r in reg.execute(
+            "select project_id, checked_at, checked_on, failed_conditions, failed_resources from int_project_gates"
+        ).fetchall()
+    }
+    assert gates["P1"] == (T("2025-09-11 10:00"), "申请验收", "G2", "G2 未编目: R1")
+    assert gates["P3"][:2] == (T("2025-09-15 10:00"), "验收")
+    reason = reg.execute("select reason from metric_items where record_id = 'P1'").fetchall()[0][0]
+    assert reason == "项目申请验收时未通过数据门禁：G2（G2 未编目: R1）"
+    # 1 of 3 projects accepted in 2025 fails -> 2 / 3
+    assert value(reg, "project_gate", "A")[:2] == (2, 3)
+
+    # gate_checked_at: accepted -> every project checked on 09-15, when the 09-12 snapshot holds R1 -> all pass
+    at_acceptance = dataclasses.replace(Window.for_year(2025, AS_OF, SCHEME), gate_checked_at="accepted")
+    got = run_in(reg, "project_gate", at_acceptance)
+    assert {k: v[0] for k, v in got.items()} == {"P1": "ok", "P2": "ok", "P3": "ok"}
+    assert reg.execute("select checked_on from int_project_gates where project_id = 'P1'").fetchall()[0][0] == "验收"
+
+
+def test_project_gate_requested_but_not_yet_accepted(reg):
+    """A project that requested acceptance and is not yet accepted is checked at its request (pending in
+    the metric until accepted); the as-of time decides only for a project with neither."""
+    p = dict(project_name="项目", owner_code="A", fiscal_funded=True, approved_at="2025-03-01 10:00")
+    insert(
+        reg,
+        "projects",
+        {
+            **p,
+            "project_id": "P1",
+            "data_list_submitted_at": "2025-02-20 10:00",
+            "acceptance_requested_at": "2025-11-03 10:00",
+        },
+        # a request after the as-of time is not known yet: checked as of now
+        {
+            **p,
+            "project_id": "P2",
+            "data_list_submitted_at": "2025-02-20 10:00",
+            "acceptance_requested_at": "2026-02-02 10:00",
+        },
+    )
+    insert(reg, "project_data_list", {"project_id": "P1", "resource_code": "R1"})
+    got = run(reg, "project_gate")
+    assert {k: v[0] for k, v in got.items()} == {"P1": "pending", "P2": "pending"}
+    rows = dict(
+        (r[0], r[1:])
+        for r in reg.execute("select project_id, checked_at, checked_on from int_project_gates").fetchall()
+    )
+    assert rows == {"P1": (T("2025-11-03 10:00"), "申请验收"), "P2": (AS_OF, None)}
+
+
+def test_project_gate_nonshare_exception_is_a_scheme_parameter(reg):
+    """G4 数据已共享: a 不予共享 resource with its basis and filing passes by default
+    (gate_nonshare_filed_passes: true); a scheme may refuse the exception."""
+    snapshot(
+        reg,
+        "2025-06-30",
+        {"resource_code": "R1", "share_type": "不予共享", "share_basis": "依据", "nonshare_filed": True},
+    )
+    insert(
+        reg,
+        "aggregation_log",
+        {
+            "job_id": "J1",
+            "resource_code": "R1",
+            "agency_code": "A",
+            "status": "成功",
+            "started_at": "2025-04-01 01:00",
+            "finished_at": "2025-04-01 02:00",
+        },
+    )
+    insert(
+        reg,
+        "projects",
+        {
+            "project_id": "P1",
+            "project_name": "项目",
+            "owner_code": "A",
+            "fiscal_funded": True,
+            "approved_at": "2025-03-01 10:00",
+            "data_list_submitted_at": "2025-02-20 10:00",
+            "acceptance_requested_at": "2025-09-01 10:00",
+            "accepted_at": "2025-09-10 10:00",
+        },
+    )
+    insert(reg, "project_data_list", {"project_id": "P1", "resource_code": "R1"})
+    assert run(reg, "project_gate")["P1"][0] == "ok"
+    strict = dataclasses.replace(Window.for_year(2025, AS_OF, SCHEME), gate_nonshare_filed_passes=False)
+    assert run_in(reg, "project_gate", strict)["P1"][0] == "fail"
+    assert reg.execute("select failed_resources from int_project_gates").fetchall()[0][0] == "G4 未共享: R1"
+
+
+def test_gate_parameters_load_from_a_scheme(tmp_path):
+    import yaml
+
+    from hzeval.errors import SchemeError
+
+    data = yaml.safe_load(open(SCHEME.source, encoding="utf-8"))
+    assert (SCHEME.gate_checked_at, SCHEME.gate_nonshare_filed_passes) == ("requested", True)
+    f = tmp_path / "s.yaml"
+    f.write_text(yaml.safe_dump({**data, "gate_checked_at": "accepted", "gate_nonshare_filed_passes": False}), "utf-8")
+    s = load_scheme(f)
+    w = Window.for_year(2025, AS_OF, s)
+    assert (w.params()["gate_checked_at"], w.params()["gate_nonshare_filed_passes"]) == ("accepted", False)
+    f.write_text(yaml.safe_dump({**data, "gate_checked_at": "approved"}), "utf-8")
+    with pytest.raises(SchemeError, match="gate_checked_at"):
+        load_scheme(f)
+
+
 # ------------------------------------------------------------------ 第四十一、四十七条 security
 
 
@@ -1486,7 +1646,9 @@ def test_security_practice_and_rectification(reg):
     )
     got = run(reg, "security_practice")
     # 第四十一条 names 风险评估 beside 安全检查 and 备份; the counts (2, 4, 1) are the 2025 scheme's
-    assert set(got) == {f"{a}/{t}" for a in "ABC" for t in ("安全检查", "数据备份", "风险评估")}  # not the authority
+    # the authority Z is measured on its own records too (DESIGN §5b): it has none -> 0 of 2 + 4 + 1
+    assert set(got) == {f"{a}/{t}" for a in "ABCZ" for t in ("安全检查", "数据备份", "风险评估")}
+    assert value(reg, "security_practice", "Z")[:2] == (0, 7)
     assert value(reg, "security_practice", "A")[:2] == (5, 7)  # min(3,2) + min(3,4) + min(0,1) of 2 + 4 + 1
     assert value(reg, "security_practice", "B")[:2] == (0, 7)
     _, evidence = roll_up(reg, "r", 2025)

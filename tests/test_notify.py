@@ -210,7 +210,15 @@ def city(con, robots: Robots) -> None:
         },
     )
     # every graded agency filed its 2025 open plan (第三十六条), so 督办 lists no 开放计划未备案 item here
-    insert(con, "open_plans", *({"agency_code": code, "year": 2025, "filed_at": "2025-02-01 10:00"} for code in "ABCN"))
+    # every agency, the authorities too (DESIGN §5b: they owe their own plan), filed its plan in time
+    insert(
+        con,
+        "open_plans",
+        *(
+            {"agency_code": code, "year": 2025, "filed_at": "2025-02-01 10:00"}
+            for code in ("A", "B", "C", "N", "Z", "ZC")
+        ),
+    )
     insert(
         con,
         "contacts",
@@ -550,8 +558,10 @@ DROP = {
     "share_applications.csv": "application_id,provider_code,applicant_code,share_type,submitted_at\n"
     "S1,A,N,有条件共享,2025-09-26 10:00\nS2,A,N,有条件共享,2025-09-23 10:00\n"
     "S5,N,A,有条件共享,2025-09-26 10:00\n",
-    # both filed their 2025 open plan (第三十六条): no 开放计划未备案 item in this 督办 list
-    "open_plans.csv": "agency_code,year,filed_at\nA,2025,2025-02-01 10:00\nN,2025,2025-02-01 10:00\n",
+    # all three (the authority Z owes its own, DESIGN §5b) filed their 2025 open plan (第三十六条): no
+    # 开放计划未备案 item in this 督办 list
+    "open_plans.csv": "agency_code,year,filed_at\nA,2025,2025-02-01 10:00\nN,2025,2025-02-01 10:00\n"
+    "Z,2025,2025-02-01 10:00\n",
     "contacts.csv": "机构代码,联系人,邮箱,机器人地址,角色\nA,陈敏,a@example.org,,数据专员\nA,王军,,,分管领导\n"
     "Z,市局,z@example.org,,领导\n",
 }

@@ -140,6 +140,33 @@ def test_veto_grade_bands_and_authority_not_graded():
     assert (g["B"].rank, g["A"].rank, g["C"].rank) == (1, 2, 1)
 
 
+def test_the_authority_is_graded_only_where_the_scheme_says_so():
+    """DESIGN §5b: the authority's own metrics are computed either way; ``graded`` naming 主管部门 grades it
+    (scored and ranked in its level's peer group like any agency), the default does not."""
+    full = {"catalog_completeness": 1.0, "catalog_share_basis": 1.0, "share_reply_timeliness": 1.0}
+    agencies = [AgencyInfo("A", "市级"), AgencyInfo("Z", "市级", True)]
+    values = {(a, m): v for a in "AZ" for m, v in full.items()}
+    # Z's catalogue 0.8: 目录 40 × (6 × (0.8 − 0.6)/(1 − 0.6) + 4) / 10 = 40 × 7 / 10 = 28 of 40 -> 88 良好
+    values[("Z", "catalog_completeness")] = 0.8
+    scores, grades = score_all(scheme(), agencies, values, {}, {})
+    assert [g.agency_code for g in grades] == ["A"] and {s.agency_code for s in scores} == {"A"}
+    scores, grades = score_all(scheme(graded=["行政机关", "主管部门"]), agencies, values, {}, {})
+    g = {r.agency_code: r for r in grades}
+    assert (g["Z"].total, g["Z"].grade, g["Z"].graded, g["Z"].peer_group, g["Z"].rank) == (
+        88.0,
+        "良好",
+        True,
+        "市级",
+        2,
+    )
+    assert (g["A"].total, g["A"].rank) == (100.0, 1)
+    # 主管部门 alone grades the authority and leaves the 行政机关 ungraded (reported, 参照执行-style)
+    _, grades = score_all(scheme(graded=["主管部门"]), agencies, values, {}, {})
+    assert {r.agency_code: r.graded for r in grades} == {"A": False, "Z": True}
+    with pytest.raises(ValueError, match="graded"):
+        scheme(graded=["数据局"])
+
+
 def test_grade_band_edges():
     s = scheme()
     assert [s.grade_for(x) for x in (100, 90, 89.99, 80, 60, 59.99, 0)] == [

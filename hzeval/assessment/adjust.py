@@ -69,6 +69,34 @@ def _require(value: str | None, zh: str, en: str) -> str:
     return str(value).strip()
 
 
+#: the conditions of 第四十六条 (容错免责), all of which must hold: "决策符合国家确定的改革方向，程序符合法律、
+#: 法规和本细则的要求，有关单位和个人履行了勤勉尽责义务，且未非法牟取私利、恶意串通损害公共利益或他人合法权益".
+#: An excuse that records all four cites the article (the profile's provision ``tolerance``); any other
+#: excuse is the scheme's review procedure and cites the scheme (DESIGN §5b).
+TOLERANCE_CONDITIONS = ("符合改革方向", "程序合规", "勤勉尽责", "未谋私利")
+
+
+def tolerance_text(conditions) -> str | None:
+    """The recorded 第四十六条 conditions as stored (in :data:`TOLERANCE_CONDITIONS` order), or None for none;
+    an unknown condition or an incomplete set is refused: the article applies only when all hold."""
+    given = [str(c).strip() for c in (conditions or ()) if str(c).strip()]
+    if not given:
+        return None
+    unknown = sorted(set(given) - set(TOLERANCE_CONDITIONS))
+    if unknown:
+        raise AdjustmentError(
+            f"未知的容错免责条件 {'、'.join(unknown)}（可用：{'、'.join(TOLERANCE_CONDITIONS)}）",
+            f"unknown tolerance condition(s) {unknown}",
+        )
+    missing = [c for c in TOLERANCE_CONDITIONS if c not in given]
+    if missing:
+        raise AdjustmentError(
+            f"容错免责须四项条件同时具备，缺少：{'、'.join(missing)}；不具备的请不登记条件，按方案复核豁免",
+            f"tolerance needs all four conditions, missing {missing}; otherwise excuse without conditions",
+        )
+    return "；".join(TOLERANCE_CONDITIONS)
+
+
 def propose_excuse(
     con,
     *,
@@ -78,17 +106,22 @@ def propose_excuse(
     evaluator: str,
     agency_code: str | None = None,
     record_table: str | None = None,
+    tolerance=(),
 ) -> str:
-    """Propose excusing one evidence item of a metric (as listed in ``evidence``)."""
+    """Propose excusing one evidence item of a metric (as listed in ``evidence``); ``tolerance``: the
+    第四十六条 conditions the evaluator records as met (all of :data:`TOLERANCE_CONDITIONS`, or none)."""
     if metric_id not in METRICS:
         raise AdjustmentError(f"未知指标 {metric_id}", f"unknown metric {metric_id!r}", metric=metric_id)
     reason = _require(reason, "理由", "reason")
     evaluator = _require(evaluator, "评估人员", "evaluator")
+    conditions = tolerance_text(tolerance)
     adj_id = _next_id(con)
     con.execute(
-        "insert into adjustments values"
-        " ($id, 'excuse', $metric, $agency, $table, $record, null, null, $reason, $by, $at)",
+        "insert into adjustments (adjustment_id, kind, metric_id, agency_code, record_table, record_id, column_name,"
+        " new_value, reason, evaluator, created_at, tolerance) values"
+        " ($id, 'excuse', $metric, $agency, $table, $record, null, null, $reason, $by, $at, $tolerance)",
         {
+            "tolerance": conditions,
             "id": adj_id,
             "metric": metric_id,
             "agency": agency_code,
@@ -131,7 +164,8 @@ def propose_correction(
     evaluator = _require(evaluator, "评估人员", "evaluator")
     adj_id = _next_id(con)
     con.execute(
-        "insert into adjustments values"
+        "insert into adjustments (adjustment_id, kind, metric_id, agency_code, record_table, record_id, column_name,"
+        " new_value, reason, evaluator, created_at) values"
         " ($id, 'correct', null, null, $table, $record, $column, $value, $reason, $by, $at)",
         {
             "id": adj_id,

@@ -28,4 +28,6 @@ def explanation(run, agency: str, metric: str | None = None) -> dict:
         "line": run.score_line(agency),
         "deadlines": run.deadline_texts(),
         "adjustment_basis": run.adjustment_basis(),
+        # per adjustment citing 第四十六条 (its excuse records the conditions); the others cite adjustment_basis
+        "adjustment_cites": run.adjustment_cites(),
     }

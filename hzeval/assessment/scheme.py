@@ -122,6 +122,14 @@ RealtimeAs = Literal["每日", "每周", "每月"]
 #: usage_feedback periods, in whole quarters (months per period: FEEDBACK_MONTHS)
 FeedbackPeriod = Literal["季度", "半年", "年"]
 FEEDBACK_MONTHS = {"季度": 3, "半年": 6, "年": 12}
+#: when the project gate's G2–G4 are checked (第四十四条 "项目竣工验收前应当编目、汇聚、共享…并作为符合性审查
+#: 条件"): at the acceptance request (the review before acceptance), or at acceptance itself
+GateCheckedAt = Literal["requested", "accepted"]
+
+
+#: the entry of ``graded`` that grades the authorities (``agencies.is_authority``) — not an agency type: an
+#: authority is a 行政机关, and the default scheme does not grade it (DESIGN §6)
+AUTHORITY = "主管部门"
 
 
 def _timed_reviews() -> list[ReviewEvent]:
@@ -138,7 +146,9 @@ class Scheme(Strict):
     #: records required per year and type; the rules say only 定期 (第四十一条), so the numbers are policy
     security_required: dict[str, int] = Field(default_factory=lambda: {"安全检查": 2, "数据备份": 4})
     security_basis: str | None = None
-    #: agency types that get a grade and a rank (第四十三条 对行政机关…开展年度评估); others are reported only
+    #: agency types that get a grade and a rank (第四十三条 对行政机关…开展年度评估); others are reported only.
+    #: The authorities (is_authority) are graded only if the list names :data:`AUTHORITY` (DESIGN §5b); their
+    #: own metrics are computed and reported either way
     graded: list[str] = Field(default_factory=lambda: ["行政机关"], min_length=1)
     #: submissions whose review is timed (catalog_review_timeliness): 第十二条 speaks of updates; a scheme
     #: may add 编制提交
@@ -152,6 +162,11 @@ class Scheme(Strict):
     #: days: an input table whose newest record (at or before the as-of) is older than this many days before
     #: the as-of is named as a warning on every header (DESIGN §7a; tables that expect recent records only)
     stale_after: int = Field(45, ge=1, le=366)
+    #: project_gate: G2–G4 are checked at the acceptance request (default; else at acceptance when not
+    #: requested), or at acceptance (``accepted``); a project neither requested nor accepted as of now
+    gate_checked_at: GateCheckedAt = "requested"
+    #: project_gate G4: whether a 不予共享 resource with its basis and filing (第十四条) passes 数据已共享
+    gate_nonshare_filed_passes: bool = True
     dimensions: list[Dimension] = Field(min_length=1)
     deductions: list[Deduction] = Field(default_factory=list)
     veto: list[Veto] = Field(default_factory=list)
@@ -184,7 +199,7 @@ class Scheme(Strict):
     @field_validator("graded")
     @classmethod
     def _graded_types(cls, v: list[str]) -> list[str]:
-        known = set(V["agency_type"].values)
+        known = {*V["agency_type"].values, AUTHORITY}
         bad = [x for x in v if x not in known]
         if bad:
             raise ValueError(f"graded 中的机构类型未知 unknown agency types: {bad}（可用 {sorted(known)}）")
@@ -286,7 +301,10 @@ class Scheme(Strict):
                 return ded.basis
         return None
 
-    def is_graded(self, agency_type: str | None) -> bool:
+    def is_graded(self, agency_type: str | None, is_authority: bool = False) -> bool:
+        """Whether an agency gets a grade: an authority only if ``graded`` names 主管部门, any other by its type."""
+        if is_authority:
+            return AUTHORITY in self.graded
         return (agency_type or "行政机关") in self.graded
 
     def grade_for(self, total: float) -> str:

@@ -16,7 +16,9 @@ No I/O here. Rules:
   the incident, its date, its kind and the scheme's basis; an incident excused through an
   approved adjustment is not passed in (it neither vetoes nor deducts);
 - only the scheme's graded agency types (default 行政机关) get a grade and a rank; the others
-  (参照执行) get their points with grade :data:`NOT_GRADED`; the authority is not scored;
+  (参照执行) get their points with grade :data:`NOT_GRADED`; an authority is scored, graded and ranked in
+  its peer group only if the scheme's ``graded`` names 主管部门, else left out here (its own metrics are
+  computed and reported by the read layer, ``RunReader.authority_metrics``);
 - ranks are within peer groups (市级 / 县区), vetoed agencies after the others, ties share
   a rank.
 """
@@ -153,7 +155,8 @@ def score_all(
     counts: dict[tuple[str, str], int],
     incidents: Mapping[str, Iterable[Incident | str]],
 ) -> tuple[list[ScoreRow], list[GradeRow]]:
-    """Score every agency but the authority; ``values``/``counts`` are keyed by (agency_code, metric_id).
+    """Score every agency but an authority the scheme does not grade; ``values``/``counts`` are keyed by
+    (agency_code, metric_id).
 
     ``incidents``: agency → the year's incidents that count (excused ones left out), as
     :class:`Incident` or bare kinds."""
@@ -161,13 +164,13 @@ def score_all(
     pre: list[GradeRow] = []
     metric_ids = {ind.metric for d in scheme.dimensions for ind in d.indicators} | {d.metric for d in scheme.deductions}
     for ag in agencies:
-        if ag.is_authority:
+        if ag.is_authority and not scheme.is_graded(ag.agency_type, is_authority=True):
             continue
         v = {m: values.get((ag.code, m)) for m in metric_ids}
         c = {m: counts.get((ag.code, m), 0) for m in metric_ids}
         rows, total = score_agency(scheme, v, c)
         scores += [ScoreRow(ag.code, d, i, p, mx, scheme.indicator_basis(d, i)) for d, i, p, mx in rows]
-        if not scheme.is_graded(ag.agency_type):
+        if not scheme.is_graded(ag.agency_type, ag.is_authority):
             pre.append(GradeRow(ag.code, total, NOT_GRADED, False, None, None, None, graded=False))
             continue
         hit = next(

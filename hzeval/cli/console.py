@@ -31,7 +31,9 @@ from rich.table import Table
 
 from hzeval import present
 from hzeval.assessment.assess import Ranking
+from hzeval.assessment.gate import CHECKED_AT as GATE_CHECKED_AT
 from hzeval.assessment.gate import CONDITIONS
+from hzeval.assessment.gate import checks as gate_checks
 from hzeval.assessment.scoring import NOT_GRADED
 from hzeval.ingest.load import LoadResult
 from hzeval.ingest.report import FORMAT_TEXT, STATUS_TEXT
@@ -411,7 +413,7 @@ def print_items(items: pl.DataFrame, as_of: dt.datetime, console: Console = out,
         console.print(f"……另有 {more} 项未显示（用 --csv/--xlsx 导出全部）/ {more} more")
 
 
-def print_gates(gates: pl.DataFrame, console: Console = out, as_of=None) -> None:
+def print_gates(gates: pl.DataFrame, console: Console = out, as_of=None, scheme=None) -> None:
     article = "、".join(articles_for("project_gate", as_of))
     n_fail = gates.filter(~pl.col("passed")).height
     n_flag = gates.filter(pl.col("accepted_while_failing")).height
@@ -419,13 +421,15 @@ def print_gates(gates: pl.DataFrame, console: Console = out, as_of=None) -> None
         f"[bold]项目数据门禁（{article}）[/bold]：{gates.height} 个项目，未通过 {n_fail} 个，"
         f"其中带病验收 {n_flag} 个 / {gates.height} projects, {n_fail} failing, {n_flag} accepted while failing"
     )
-    console.print("；".join(f"{k} {v}" for k, v in CONDITIONS.items()))
+    conditions = CONDITIONS if scheme is None else gate_checks(scheme.gate_nonshare_filed_passes)
+    console.print("；".join(f"{k} {v}" for k, v in conditions.items()))
+    console.print(f"G2–G4 核验时点：{GATE_CHECKED_AT[scheme.gate_checked_at if scheme else 'requested']}")
     t = Table()
     for col in ("项目编号", "项目名称", "建设单位", "核验时点", "结果", "未通过条件", "未通过资源"):
         t.add_column(col)
     for r in gates.iter_rows(named=True):
         result = "通过" if r["passed"] else ("带病验收" if r["accepted_while_failing"] else "未通过")
-        when = f"{r['checked_at']:%Y-%m-%d}" + ("（验收）" if r["accepted_at"] else "（当前）")
+        when = f"{r['checked_at']:%Y-%m-%d}（{r.get('checked_on') or '当前'}）"
         t.add_row(
             r["project_id"],
             r["project_name"],
@@ -508,10 +512,12 @@ def print_explanation(exp: dict, console: Console = out, limit: int = 10) -> Non
     adjusted = ev.filter(pl.col("adjustment_id").is_not_null())
     if adjusted.height:
         console.print(f"\n[bold]已调整事项（{exp['adjustment_basis']}）[/bold]")
+        cites = exp.get("adjustment_cites") or {}
         for e in adjusted.iter_rows(named=True):
+            cite = f"〔{cites[e['adjustment_id']]}〕" if e["adjustment_id"] in cites else ""
             console.print(
                 f"  - [已调整 {e['adjustment_id']}] {e['metric_name']} {e['record_table_zh']} "
-                f"{e['record_id']}：{e['reason'] or ''}",
+                f"{e['record_id']}：{e['reason'] or ''}{cite}",
                 markup=False,
             )
 
@@ -687,6 +693,7 @@ def explanation_json(exp: dict) -> dict:
         "veto": rows(exp["veto"]),
         "deadlines": exp["deadlines"],
         "adjustment_basis": exp["adjustment_basis"],
+        "adjustment_cites": exp.get("adjustment_cites") or {},
     }
 
 

@@ -20,7 +20,14 @@ from pathlib import Path
 
 import click
 
-from hzeval.assessment.adjust import adjustment_overview, approve, propose_correction, propose_excuse, revoke
+from hzeval.assessment.adjust import (
+    TOLERANCE_CONDITIONS,
+    adjustment_overview,
+    approve,
+    propose_correction,
+    propose_excuse,
+    revoke,
+)
 from hzeval.assessment.assess import ranking, run_assessment
 from hzeval.assessment.explain import explanation
 from hzeval.assessment.gate import evaluate_gates
@@ -292,16 +299,18 @@ def notify(obj: Ctx, con, as_of, dry_run, agency, summary_only, as_json):
 @cli.command()
 @click.option("--project", default=None, help="only this project")
 @params.as_of.but(help="as-of time for projects not yet accepted; default now")
+@params.scheme
 @params.as_json
 @requires.reader
-def gate(obj: Ctx, con, project, as_of, as_json):
+def gate(obj: Ctx, con, project, as_of, scheme, as_json):
     """项目数据门禁 / project data gate."""
     t = parse_as_of(as_of)
-    gates = evaluate_gates(con, t, project=project)
+    sch = scheme_for(t.year, scheme)  # gate_checked_at, gate_nonshare_filed_passes
+    gates = evaluate_gates(con, t, project=project, scheme=sch)
     if as_json:
         console.emit_json({"as_of": t, "gates": console.rows(gates)})
     else:
-        console.print_gates(gates, as_of=t)
+        console.print_gates(gates, as_of=t, scheme=sch)
 
 
 @cli.command()
@@ -349,8 +358,14 @@ def adjust():
 @click.option("--agency", default=None, help="agency the item is charged to")
 @params.reason
 @click.option("--by", "evaluator", required=True, help="evaluator proposing it")
+@click.option(
+    "--tolerance",
+    multiple=True,
+    type=click.Choice(TOLERANCE_CONDITIONS),
+    help="a 第四十六条 (容错免责) condition found met; give all four for the excuse to cite the article",
+)
 @requires.writer()
-def adjust_excuse(obj: Ctx, con, metric, record_id, record_table, agency, reason, evaluator):
+def adjust_excuse(obj: Ctx, con, metric, record_id, record_table, agency, reason, evaluator, tolerance):
     """提出豁免一条证据 / propose excusing an evidence item."""
     adj = propose_excuse(
         con,
@@ -360,6 +375,7 @@ def adjust_excuse(obj: Ctx, con, metric, record_id, record_table, agency, reason
         agency_code=agency,
         reason=reason,
         evaluator=evaluator,
+        tolerance=tolerance,
     )
     console.out.print(f"已登记 {adj}（待审批）/ proposed {adj}, awaiting approval")
 

@@ -81,6 +81,10 @@ class Window:
     realtime_as: str = "每日"
     #: usage_feedback's period in months: 3 (季度), 6 (半年) or 12 (年) (scheme ``feedback_period``)
     feedback_months: int = 3
+    #: project_gate: G2–G4 checked at the acceptance request or at acceptance (scheme ``gate_checked_at``)
+    gate_checked_at: str = "requested"
+    #: project_gate G4: 不予共享 with basis and filing passes (scheme ``gate_nonshare_filed_passes``)
+    gate_nonshare_filed_passes: bool = True
 
     @classmethod
     def for_year(cls, year: int, as_of: dt.datetime, scheme) -> "Window":
@@ -95,6 +99,8 @@ class Window:
             review_events=tuple(scheme.catalog_review_events),
             realtime_as=scheme.realtime_as,
             feedback_months=scheme.feedback_months,
+            gate_checked_at=scheme.gate_checked_at,
+            gate_nonshare_filed_passes=scheme.gate_nonshare_filed_passes,
         )
 
     def params(self) -> dict:
@@ -110,6 +116,8 @@ class Window:
             "review_events": list(self.review_events),
             "realtime_as": self.realtime_as,
             "feedback_months": self.feedback_months,
+            "gate_checked_at": self.gate_checked_at,
+            "gate_nonshare_filed_passes": self.gate_nonshare_filed_passes,
         }
         return p
 

@@ -112,8 +112,11 @@ def evidence_columns(ev: pl.DataFrame, metric_id: str) -> dict[str, str]:
 
 
 def adjusted_items(run: RunReader, agency_code: str) -> pl.DataFrame:
-    """Evidence items of the agency that an approved adjustment (dispute) excused or corrected."""
-    return run.evidence(agency_code).filter(pl.col("adjustment_id").is_not_null())
+    """Evidence items of the agency that an approved adjustment (dispute) excused or corrected, each with
+    what it cites (``basis``: 第四十六条 only where the excuse records its conditions, else the scheme)."""
+    adj = run.evidence(agency_code).filter(pl.col("adjustment_id").is_not_null())
+    cites, scheme = run.adjustment_cites(), run.adjustment_basis()
+    return adj.with_columns(basis=pl.col("adjustment_id").replace_strict(cites, default=scheme, return_dtype=pl.String))
 
 
 def evidence_for(
@@ -182,7 +185,7 @@ def common_violations(run: RunReader) -> pl.DataFrame:
 
 
 def authority_timeliness(run: RunReader) -> pl.DataFrame:
-    """The authority's own measured metrics (目录审定及时率); it is not graded."""
+    """The authority's own measured metrics (目录审定及时率, 安全记录, 开放计划 …), graded or not."""
     return run.authority_metrics()
 
 

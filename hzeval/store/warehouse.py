@@ -104,6 +104,8 @@ alter table grades add column if not exists graded boolean;
 alter table runs add column if not exists engine varchar;
 -- a run's publication state (DESIGN §7a): trial | official | withdrawn; runs made before it: NULL = trial
 alter table runs add column if not exists publication varchar;
+-- the 第四十六条 (容错免责) conditions an excuse records ('；'-joined); NULL = none recorded
+alter table adjustments add column if not exists tolerance varchar;
 """
 
 #: 督办 notices (DESIGN §7, ``hzeval notify``): one row per item, level and recipient per delivery

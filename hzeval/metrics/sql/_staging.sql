@@ -58,6 +58,14 @@ select
 from agencies as a
 left join county as c on c.region = a.region;
 
+-- step: stg_measured_agencies
+-- grain: one row per registered agency, the authorities included: the standing duties every 公共管理和服务
+--     机构 owes (security_practice 第四十一条, open_plan_filed 第三十六条) are measured for the authority
+--     too; whether it is graded is the scheme's `graded` (DESIGN §5b)
+create or replace temp table stg_measured_agencies as
+select agency_code, agency_name, level
+from agencies;
+
 -- step: stg_graded_agencies
 -- grain: one row per registered agency other than the authority
 create or replace temp table stg_graded_agencies as

@@ -11,7 +11,8 @@
 -- empty: 本机构年内无应备案的年度开放计划：年度开放计划备案按常设义务计 0 分；请按评估方案规定日期编制并备案年度数据开放计划
 -- ok_when: open_plans row for Y filed by the scheme's date (open_plan_due, e.g. 03-31); not filed
 --     and date not yet passed = pending
--- grain: one row per graded agency: its open plan for the year, due by the scheme's date
+-- grain: one row per registered agency (the authority included): its open plan for the year, due by the
+--     scheme's date
 with plans as (
     select agency_code, min(filed_at) as filed_at
     from open_plans
@@ -31,7 +32,7 @@ select
     p.filed_at as done_at,
     null::double as num,
     null::double as den
-from stg_graded_agencies as a
+from stg_measured_agencies as a
 left join plans as p using (agency_code);
 
 -- metric: open_catalog_foreign_data

@@ -12,7 +12,7 @@
 -- ok_when: numerator = Σ min(done in Y ≤ T, required), denominator = Σ required, per record type the
 --     scheme requires (security_required, e.g. 安全检查 2, 数据备份 4, 风险评估 1: the draft says only
 --     定期, so the counts are the scheme's policy, printed with its security_basis)
--- grain: one row per graded agency and required record type
+-- grain: one row per registered agency (the authority included) and required record type
 with done as (
     select agency_code, record_type, count(*) as n
     from security_records
@@ -30,7 +30,7 @@ select
     null::timestamp as done_at,
     cast(least(coalesce(d.n, 0), r.required) as double) as num,
     cast(r.required as double) as den
-from stg_graded_agencies as a
+from stg_measured_agencies as a
 cross join scheme_security_required as r
 left join done as d on d.agency_code = a.agency_code and d.record_type = r.record_type
 where r.required > 0;
