@@ -167,3 +167,18 @@ def test_stale_after_is_bounded(tmp_path):
     bad.write_text(text.replace("\nstale_after: 45 ", "\nstale_after: 0 "), encoding="utf-8")
     with pytest.raises(SchemeError, match="stale_after"):
         load_scheme(bad)
+
+
+def test_explain_prints_the_line_and_the_warning(db):
+    from rich.console import Console
+
+    from hzeval.assessment.explain import explanation
+    from hzeval.cli.console import print_explanation
+
+    run_assessment(db, 2025, AS_OF)
+    console = Console(record=True, width=200)
+    with open_run(published_dir(db), 2025) as run:
+        print_explanation(explanation(run, "A"), console)
+        line = run.provenance()["freshness"]
+    text = console.export_text()
+    assert line in text and f"数据时效提示：{STALE_AGG}" in text

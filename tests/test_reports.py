@@ -111,6 +111,12 @@ def test_one_count_of_graded_units_and_the_trial_banner(rendered, warehouse):
     assert fact in bulletin and fact in approval
     for page in (bulletin, (rendered.out_dir / "agencies" / "HZ021.html").read_text(encoding="utf-8")):
         assert 'class="trial"' in page and "<b>发布状态</b> 试算" in page
+        # the freshness line (issue 24 item 3): the earliest newest record of the sample's tables that expect
+        # recent ones is security_records' 2025-12-19 13:09; no table is older than 45 days before the as-of
+        assert (
+            '<div class="fresh">数据截至（各表最新记录）2025-12-19 13:09 · 评估截至 2026-01-05 00:00 · 评估于 ' in page
+        )
+        assert 'class="stale"' not in page
 
 
 def test_reference_unit_report_is_marked_not_graded(rendered):
@@ -238,6 +244,11 @@ def test_workbook(rendered, warehouse):
     wb.close()
     wb = openpyxl.load_workbook(rendered.out_dir / "workbook.xlsx")
     assert wb["扣分明细"].freeze_panes == "A2" and wb["扣分明细"].max_row > 10
+    info = {r[0]: r[1] for r in wb["运行信息"].iter_rows(min_row=2, values_only=True)}
+    assert info["数据截至（各表最新记录）"] == "2025-12-19 13:09" and info["评估截至"] == "2026-01-05 00:00"
+    assert info["时效提示"] == "无"
+    # the sample's api_calls.parquet: 20,785 rows, the newest call before the as-of 2026-01-04 23:34
+    assert info["数据表 接口调用日志"] == "20,785 行，最新记录 2026-01-04 23:34"
 
 
 def test_no_raw_names_midnight_deadlines_or_negative_zero(rendered):

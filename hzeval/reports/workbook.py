@@ -70,7 +70,7 @@ def _sheets(run: data.Run) -> dict[str, tuple[pl.DataFrame, dict[str, str]]]:
     # how fresh each input table was (DESIGN §7a): one line per table below the run's information
     info_items, info_values = [present.RUN_INFO.get(k, k) for k in info], [present.when(v) for v in info.values()]
     for r in run.freshness().iter_rows(named=True):
-        info_items.append(f"数据表 {r['table_zh']}（{r['table_name']}）")
+        info_items.append(f"数据表 {r['table_zh']}")
         newest = f"，最新记录 {present.when(r['newest_at'])}" if r["newest_at"] is not None else ""
         info_values.append(f"{present.integer(r['rows'])} 行{newest}" + (f"；{r['stale_text']}" if r["stale"] else ""))
     return {
