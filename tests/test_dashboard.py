@@ -350,3 +350,27 @@ def test_evidence_times_mean_what_they_say(leader, published):
     assert all(t == "未办结" or t.startswith("20") for t in timed["办结时间"])
     csv = Store(published[0], User("eva", "evaluator")).evidence_csv(run, "HZ009").decode("utf-8-sig")
     assert "发生时间 2025-08-14 22:40" in csv and "记录时间" in csv
+
+
+def _sup_filter(dash: Dashboard):
+    """The 督办 page's agency filter widget in what the dashboard shows."""
+    found = [w for w in dash.main.select(views.pn.widgets.Select) if "hz-sup-filter" in w.css_classes]
+    assert len(found) == 1
+    return found[0]
+
+
+def test_supervision_filter_lives_in_the_url_and_survives_page_changes(leader):
+    """Issue 27 item 7: ?page=督办&agency=HZ016 opens 督办 filtered to HZ016; the link the page
+    writes carries it; leaving for 总览 and coming back keeps it; a code not offered is ignored."""
+    dash = Dashboard(leader, {"page": "督办", "agency": "HZ016"})
+    assert _sup_filter(dash).value == "HZ016"
+    assert dash.query() == {"page": "督办", "run": leader.latest_run_id(), "agency": "HZ016"}
+    _sup_filter(dash).value = OTHER  # the leader picks another agency
+    assert dash.query()["agency"] == OTHER
+    dash.page_select.value = "总览"
+    assert "agency" not in dash.query()
+    dash.page_select.value = "督办"
+    assert _sup_filter(dash).value == OTHER and dash.query()["agency"] == OTHER
+    _sup_filter(dash).value = ""  # 全部机构: no agency in the link
+    assert "agency" not in dash.query()
+    assert _sup_filter(Dashboard(leader, {"page": "督办", "agency": "HZ999"})).value == ""  # unknown: 全部机构

@@ -14,6 +14,7 @@ import datetime as dt
 import logging
 from functools import partial
 from pathlib import Path
+from urllib.parse import urlencode
 
 import panel as pn
 
@@ -59,6 +60,8 @@ class Dashboard:
         wanted = args.get("agency")
         agency = wanted if wanted in options.values() else (next(iter(options.values()), None))
         self.agency_select = pn.widgets.Select(label="机构", options=options, value=agency, css_classes=["hz-agency"])
+        #: the 督办 agency filter: from ?agency= on the 督办 page, kept while the leader visits other pages
+        self.sup_agency = (args.get("agency") or "") if page == "督办" else ""
         self.main = pn.Column(sizing_mode="stretch_width", css_classes=["hz-main"])
         #: above every page: the 试算 banner while the chosen run is a trial run (DESIGN §7a)
         self.banner = pn.Column(sizing_mode="stretch_width", css_classes=["hz-banner"])
@@ -94,7 +97,14 @@ class Dashboard:
         if name == "机构详情":
             return views.agency_page(self.store, run, self.agency_select.value)
         if name == "督办":
-            return views.supervision_page(self.store, self.store.agency_options(run), now=self.now, run_id=run)
+            return views.supervision_page(
+                self.store,
+                self.store.agency_options(run),
+                now=self.now,
+                run_id=run,
+                agency=self.sup_agency,
+                on_agency=self._on_sup_agency,
+            )
         if name == "项目门禁":
             return views.gates_page(self.store, run)
         if name == "方案模拟":
@@ -118,11 +128,26 @@ class Dashboard:
             banners = []
         self.banner.objects = [b for b in banners if b is not None]
         self.main.objects = [content]
+        self._sync_url()
+
+    def _on_sup_agency(self, code: str) -> None:
+        self.sup_agency = code or ""
+        self._sync_url()
+
+    def query(self) -> dict[str, str]:
+        """The URL parameters of what is shown (a leader can send the link): page, run and the agency
+        of 机构详情 or the 督办 filter."""
+        name = self.page_select.value
+        query = {"page": name, "run": self.run_select.value}
+        if name == "机构详情" and self.agency_select.value:
+            query["agency"] = self.agency_select.value
+        if name == "督办" and self.sup_agency:
+            query["agency"] = self.sup_agency
+        return {k: v for k, v in query.items() if v}
+
+    def _sync_url(self) -> None:
         if pn.state.location is not None:
-            query = {"page": name, "run": self.run_select.value}
-            if name == "机构详情" and self.agency_select.value:
-                query["agency"] = self.agency_select.value
-            pn.state.location.search = "?" + "&".join(f"{k}={v}" for k, v in query.items() if v)
+            pn.state.location.search = "?" + urlencode(self.query())
 
     # ---- layout
 

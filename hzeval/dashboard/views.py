@@ -870,9 +870,15 @@ class SupervisionPage(pn.viewable.Viewer):
 
 
 def supervision_page(
-    store: Store, agency_options: dict[str, str], now: dt.datetime | None = None, run_id: str | None = None
+    store: Store,
+    agency_options: dict[str, str],
+    now: dt.datetime | None = None,
+    run_id: str | None = None,
+    agency: str | None = None,
+    on_agency=None,
 ) -> pn.Column:
-    """``now`` (or else the run's as-of time) is the initial 截至时间."""
+    """``now`` (or else the run's as-of time) is the initial 截至时间; ``agency`` the initial filter
+    (only a code offered to this user, else the first option); ``on_agency(code)`` hears every change."""
     run_id = run_id or store.latest_run_id()
     start = now or (store.run(run_id)["as_of"] if run_id else dt.datetime.now())
     opts = agency_options if store.user.is_agency else {"全部机构": ""} | agency_options
@@ -880,8 +886,10 @@ def supervision_page(
         store=store,
         as_of=start.replace(second=0, microsecond=0),
         agency_options=opts,
-        agency=next(iter(opts.values()), ""),
+        agency=agency if agency and agency in opts.values() else next(iter(opts.values()), ""),
     )
+    if on_agency is not None:
+        page.param.watch(lambda e: on_agency(e.new), "agency")
     return page.content()
 
 
