@@ -251,6 +251,23 @@ def test_workbook(rendered, warehouse):
     assert info["数据表 接口调用日志"] == "20,785 行，最新记录 2026-01-04 23:34"
 
 
+def test_every_workbook_sheet_prints_landscape_one_page_wide_with_its_header_repeated(rendered):
+    from hzeval.reports.workbook import SHEETS
+
+    wb = openpyxl.load_workbook(rendered.out_dir / "workbook.xlsx")
+    assert tuple(wb.sheetnames) == SHEETS
+    for ws in wb.worksheets:
+        setup = ws.page_setup
+        assert setup.orientation == "landscape" and setup.paperSize == 9, ws.title  # 9 = A4
+        assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+        # one page wide (fitToWidth absent is 1, the OOXML default), any number of pages tall
+        assert setup.fitToWidth in (None, 1) and setup.fitToHeight == 0, ws.title
+        assert ws.print_title_rows == "$1:$1", ws.title  # the header row on every printed page
+        last = openpyxl.utils.get_column_letter(ws.max_column)
+        assert ws.print_area == f"'{ws.title}'!$A$1:${last}${ws.max_row}", ws.title
+        assert ws.oddFooter.center.text == "第 &P 页 / 共 &N 页" and ws.oddHeader.left.text == "&A", ws.title
+
+
 def test_no_raw_names_midnight_deadlines_or_negative_zero(rendered):
     """Every rendered page and every workbook cell reads in the one vocabulary."""
     found = []

@@ -10,11 +10,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import re
 import sys
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 from pathlib import Path
 
+import click
 import polars as pl
 from rich.console import Console, JustifyMethod
 from rich.markup import escape
@@ -165,10 +167,11 @@ def print_summary(result: LoadResult, console: Console = out) -> None:
     for s in result.skipped:
         console.print(f"[yellow]提示 / warning[/yellow] 跳过不支持的文件 / skipped unsupported file: {s}")
     if result.rows_rejected:
-        ids = ", ".join(str(i) for i in result.load_ids)
-        console.print(
-            f"有 {result.rows_rejected:,} 行被拒收，原因见 rejects 表 / {result.rows_rejected:,} rows rejected, "
-            f"see table rejects: select * from rejects where load_id in ({ids}) order by file, line"
+        console.print(  # validate --rejects shows each file's latest load: this one's
+            f"有 {result.rows_rejected:,} 行被拒收，运行 hzeval validate --rejects 查看原因 / "
+            f"{result.rows_rejected:,} rows rejected: run 'hzeval validate --rejects' for the reasons",
+            markup=False,
+            soft_wrap=True,
         )
     if result.unresolved:
         console.print(
@@ -195,6 +198,29 @@ def print_unresolved(rows: list[dict], console: Console = out, limit: int | None
         f"{len(rows)} unresolved codes in {total_rows:,} rows; rows are kept and resolve once the register or "
         f"catalogue arrives"
     )
+
+
+def print_rejects(rows: list[dict], total: int, console: Console = out) -> None:
+    """The rows a load refused: file, line, column, the value (as the rejects table keeps it) and why."""
+    if not total:
+        console.print("没有被拒收的行 / no rejected rows")
+        return
+    t = Table(title="被拒收的行 / rejected rows")
+    for h in ("装载\nload", "文件\nfile", "表\ntable", "行\nline", "列\ncolumn", "值\nvalue", "原因\nreason"):
+        t.add_column(h, justify="right" if h.startswith(("装载", "行")) else "left", overflow="fold")
+    for r in rows:
+        t.add_row(
+            str(r["load_id"]),
+            escape(clean(r["file"], 80)),
+            escape(clean(r["table_name"], 40)),
+            "" if r["line"] is None else f"{r['line']:,}",
+            escape(clean(r["column_name"], 40)),
+            escape(clean(r["value"], 60)),
+            escape(clean(r["reason"], 200)),
+        )
+    console.print(t)
+    more = f"（仅显示前 {len(rows)} 行 / first {len(rows)} shown; --json lists all）" if len(rows) < total else ""
+    console.print(f"共 {total:,} 行被拒收{more} / {total:,} rows rejected", markup=False)
 
 
 def print_authority_gaps(rows: list[dict], console: Console = out) -> None:
@@ -731,3 +757,70 @@ def print_settings(path: Path | None, rows: list[dict], console: Console = out) 
     for r in rows:
         t.add_row(r["setting"], r["env"], escape(r["value"] or "—"), r["source"], r["doc"])
     console.print(t)
+
+
+# --------------------------------------------------------------------------- click's own errors (DESIGN §8)
+
+#: click's English messages (click 8.1–8.5), each with its Chinese; groups are click's values
+CLICK_ZH = (
+    (r"'(.*)' is not a valid integer\.", "{0!r} 不是有效的整数"),
+    (r"'(.*)' is not a valid float\.", "{0!r} 不是有效的数字"),
+    (r"'(.*)' is not a valid boolean\..*", "{0!r} 不是有效的是/否值"),
+    (r"(.*) is not in the range (.*)\.", "{0} 超出范围 {1}"),
+    (r"'(.*)' is not one of (.*)\.", "{0!r} 不在可选值 {1} 之中"),
+    (r"'(.*)' is not (.*)\.", "{0!r} 不是可选值 {1}"),
+    (r"'(.*)' does not match the formats? (.*)\.", "{0!r} 不符合格式 {1}"),
+    (r"(?:File|Directory|Path) '(.*)' does not exist\.", "路径 {0!r} 不存在"),
+    (r"(?:File|Directory|Path) '(.*)' is a file\.", "{0!r} 是文件，这里需要文件夹"),
+    (r"(?:File|Directory|Path) '(.*)' is a directory\.", "{0!r} 是文件夹，这里需要文件"),
+    (r"(?:File|Directory|Path) '(.*)' is not readable\.", "{0!r} 不可读"),
+    (r"(?:File|Directory|Path) '(.*)' is not writable\.", "{0!r} 不可写"),
+    (r"(?:File|Directory|Path) '(.*)' is not executable\.", "{0!r} 不可执行"),
+    (r"Option '(.*)' requires an argument\.", "选项 {0} 需要一个值"),
+    (r"Option '(.*)' requires (\d+) arguments\.", "选项 {0} 需要 {1} 个值"),
+    (r"Option '(.*)' does not take a value\.", "选项 {0} 不接受值"),
+    (r"Got unexpected extra arguments? \((.*)\)", "多余的参数：{0}"),
+    (r"Missing command\.", "缺少命令"),
+)
+
+#: at most this many characters of what a user typed appear in a message
+TYPED_LIMIT = 60
+
+
+def _zh_click(message: str) -> str:
+    for pattern, zh in CLICK_ZH:
+        m = re.fullmatch(pattern, message.strip(), flags=re.S)
+        if m:
+            return zh.format(*(g[:TYPED_LIMIT] for g in m.groups()))
+    return "用法错误"
+
+
+def click_error(exc: click.ClickException) -> tuple[str, str]:
+    """One of click's own errors as (Chinese, English): an unknown option with the closest ones, a
+    missing option or argument, a value of the wrong type (``--year twenty``), extra arguments."""
+    en = " ".join(exc.format_message().split())[:300]
+    if isinstance(exc, click.NoSuchOption):
+        name = exc.option_name[:TYPED_LIMIT]
+        close = f"，是否想用 {'、'.join(exc.possibilities)}？" if exc.possibilities else ""
+        return f"没有选项 {name}{close}", en
+    if isinstance(exc, click.MissingParameter):
+        hint = exc.param.get_error_hint(exc.ctx) if exc.param is not None else (exc.param_hint or "")
+        kind = {"argument": "参数"}.get(exc.param_type or getattr(exc.param, "param_type_name", ""), "选项")
+        choices = getattr(getattr(exc.param, "type", None), "choices", None)
+        more = f"（可选值：{'、'.join(map(str, choices))}）" if choices else ""
+        return f"缺少{kind} {hint}{more}", en
+    if isinstance(exc, click.BadParameter):
+        hint = exc.param.get_error_hint(exc.ctx) if exc.param is not None else (exc.param_hint or "")
+        return (f"{hint} 的值无效：" if hint else "值无效：") + _zh_click(exc.message), en
+    if isinstance(exc, click.FileError):
+        return f"无法打开文件 {exc.ui_filename!r}：{exc.message}", en
+    return _zh_click(exc.message), en
+
+
+def print_click_error(exc: click.ClickException, console: Console = err) -> None:
+    """``错误 | error: 中文 | English`` on one line, then where to read the usage."""
+    zh, en = click_error(exc)
+    console.print(f"错误 | error: {zh} | {en}", markup=False, soft_wrap=True)
+    ctx = getattr(exc, "ctx", None)
+    if isinstance(exc, click.UsageError) and ctx is not None:
+        console.print(f"用法 | usage: {ctx.command_path} --help", markup=False, soft_wrap=True)

@@ -36,7 +36,7 @@ from hzeval.assessment.supervise import supervision_items
 from hzeval.cli import console, params, requires
 from hzeval.cli.requires import Ctx
 from hzeval.errors import EXIT_MEANING, ConfigError, ExitCode, HzevalError, UsageError, ValidationFindings
-from hzeval.ingest import authority_gaps, load_paths, unresolved_references
+from hzeval.ingest import authority_gaps, load_paths, rejected_rows, unresolved_references
 from hzeval.metrics.profiles import year_overview
 from hzeval.notify import contact_gaps, contact_problems, publish_notified, raise_for_failures, send_notices
 from hzeval.present import write_supervision
@@ -58,10 +58,12 @@ EPILOG = "\b\n退出状态 / exit status:\n" + "\n".join(
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 120}, epilog=EPILOG)
+@click.group(
+    cls=params.Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 120}, epilog=EPILOG
+)
 @params.db
 @params.debug
-@click.version_option(code_version(), prog_name="hzeval")
+@click.version_option(code_version(), prog_name="hzeval", help="显示版本并退出 / show the version and exit")
 @click.pass_context
 def cli(ctx, db, debug):
     """hzeval — 惠州市公共数据管理评估与督办工作台 / evaluation workbench."""
@@ -101,7 +103,7 @@ def config_show(as_json):
 
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--quiet", is_flag=True, help="no progress bar")
+@click.option("--quiet", is_flag=True, help="不显示进度条 / no progress bar")
 @requires.writer(create=True)
 def load(obj: Ctx, con, paths, quiet):
     """加载数据包（文件夹或文件）/ load drop folders or files into the warehouse."""
@@ -110,10 +112,30 @@ def load(obj: Ctx, con, paths, quiet):
 
 @cli.command()
 @params.as_json
-@click.option("--strict", is_flag=True, help="exit non-zero (3) when anything is found")
+@click.option("--strict", is_flag=True, help="发现任何问题即以状态 3 退出 / exit non-zero (3) when anything is found")
+@click.option(
+    "--rejects", "show_rejects", is_flag=True, help="列出被拒收的行及原因 / list the rows loads rejected, and why"
+)
+@params.load_ids
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=200,
+    show_default=True,
+    help="--rejects 时屏幕上最多显示的行数 / with --rejects: rows shown",
+)
 @requires.writer()
-def validate(obj: Ctx, con, as_json, strict):
-    """列出无法对应的机构/资源代码 / list unresolved references."""
+def validate(obj: Ctx, con, as_json, strict, show_rejects, load_ids, limit):
+    """列出无法对应的代码；--rejects 列出被拒收的行 / list unresolved references, or (--rejects) rejected rows."""
+    if show_rejects or load_ids:
+        rows, total = rejected_rows(con, load_ids, limit=None if as_json else limit)
+        if as_json:
+            console.emit_json({"total": total, "rejects": rows})
+        else:
+            console.print_rejects(rows, total)
+        if strict and total:
+            raise ValidationFindings(f"有 {total:,} 行被拒收", f"{total:,} rows rejected")
+        return
     found = unresolved_references(con), authority_gaps(con), contact_gaps(con), contact_problems(con)
     if as_json:
         console.emit_json(console.validate_json(*found))
@@ -143,18 +165,20 @@ def validate(obj: Ctx, con, as_json, strict):
     type=click.Choice(["duckdb", "spark"]),
     default="duckdb",
     show_default=True,
-    help="engine computing the metric items (spark: pip install 'hzeval[spark]' and Java)",
+    help="计算指标的引擎（spark 需 pip install 'hzeval[spark]' 和 Java）/ engine computing the metric items "
+    "(spark: pip install 'hzeval[spark]' and Java)",
 )
 @click.option(
     "--spark-master",
     default=None,
-    help="Spark master URL (default local[*]; spark://host:7077, yarn, or sc://host:15002 for Spark Connect)",
+    help="Spark 主节点地址（默认 local[*]）/ Spark master URL (default local[*]; spark://host:7077, yarn, or "
+    "sc://host:15002 for Spark Connect)",
 )
 @click.option(
     "--lake",
     default=None,
-    help="folder or URI of the contract's tables as Parquet (<table>.parquet or "
-    "<table>/), read by Spark instead of the warehouse's copies",
+    help="契约各表的 Parquet 文件夹或 URI，由 Spark 代替数据仓库读取 / folder or URI of the contract's tables as "
+    "Parquet (<table>.parquet or <table>/), read by Spark instead of the warehouse's copies",
 )
 @params.as_json
 @click.pass_obj
@@ -183,10 +207,12 @@ def assess(obj: Ctx, year, as_of, scheme, engine, spark_master, lake, as_json):
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     default=Path("data_samples"),
     show_default=True,
-    help="drop folder to load",
+    help="要加载的数据包文件夹 / drop folder to load",
 )
 @params.year.but(required=False, default=2025, show_default=True)
-@params.as_of.but(default="2026-01-05", show_default=True, help="as-of time (ISO, local)")
+@params.as_of.but(
+    default="2026-01-05", show_default=True, help="截至时间（ISO 格式，本地时间）/ as-of time (ISO, local)"
+)
 @click.pass_obj
 def demo(obj: Ctx, drop, year, as_of):
     """演示：加载样例数据包并评估 / load the sample drop and assess a year."""
@@ -198,7 +224,7 @@ def demo(obj: Ctx, drop, year, as_of):
 
 
 @cli.command("rules")
-@params.year.but(required=False, default=None, help="assessment year (default: this year)")
+@params.year.but(required=False, default=None, help="评估年度（默认今年）/ assessment year (default: this year)")
 @params.scheme
 @params.as_json
 def rules_cmd(year, scheme, as_json):
@@ -222,7 +248,7 @@ def runs_group():
 
 @runs_group.command("official")
 @click.argument("run_id")
-@params.reason.but(required=False, default=None, help="why (recorded)")
+@params.reason.but(required=False, default=None)
 @params.by
 @requires.writer()
 def runs_official(obj: Ctx, con, run_id, reason, actor):
@@ -233,7 +259,7 @@ def runs_official(obj: Ctx, con, run_id, reason, actor):
 
 @runs_group.command("withdraw")
 @click.argument("run_id")
-@params.reason.but(help="why (recorded)")
+@params.reason
 @params.by
 @requires.writer()
 def runs_withdraw(obj: Ctx, con, run_id, reason, actor):
@@ -243,7 +269,7 @@ def runs_withdraw(obj: Ctx, con, run_id, reason, actor):
 
 
 @runs_group.command("list")
-@params.year.but(required=False, default=None, help="only this year")
+@params.year.but(required=False, default=None, help="只看该年度 / only this year")
 @params.json_out
 @requires.live_reader
 def runs_list(obj: Ctx, con, year, as_json):
@@ -257,9 +283,21 @@ def runs_list(obj: Ctx, con, year, as_json):
 @cli.command()
 @params.as_of
 @params.agency
-@click.option("--limit", type=int, default=None, help="show at most N rows on screen")
-@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), default=None)
-@click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option("--limit", type=int, default=None, help="屏幕上最多显示 N 行 / show at most N rows on screen")
+@click.option(
+    "--csv",
+    "csv_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="另写出 CSV 文件 / also write the list as CSV",
+)
+@click.option(
+    "--xlsx",
+    "xlsx_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="另写出 XLSX 文件 / also write the list as XLSX",
+)
 @params.as_json
 @click.pass_obj
 def supervise(obj: Ctx, as_of, agency, limit, csv_path, xlsx_path, as_json):
@@ -279,9 +317,18 @@ def supervise(obj: Ctx, as_of, agency, limit, csv_path, xlsx_path, as_json):
 
 @cli.command()
 @params.as_of
-@click.option("--dry-run", is_flag=True, help="print what would be sent; send and record nothing")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="只显示将发送的内容，不发送也不记录 / print what would be sent; send and record nothing",
+)
 @params.agency
-@click.option("--summary", "summary_only", is_flag=True, help="with --dry-run: the table only, not the texts")
+@click.option(
+    "--summary",
+    "summary_only",
+    is_flag=True,
+    help="与 --dry-run 同用：只显示汇总表 / with --dry-run: the table only, not the texts",
+)
 @params.as_json
 @requires.writer(read_only_if="dry_run")
 def notify(obj: Ctx, con, as_of, dry_run, agency, summary_only, as_json):
@@ -297,8 +344,8 @@ def notify(obj: Ctx, con, as_of, dry_run, agency, summary_only, as_json):
 
 
 @cli.command()
-@click.option("--project", default=None, help="only this project")
-@params.as_of.but(help="as-of time for projects not yet accepted; default now")
+@click.option("--project", default=None, help="只看该项目 / only this project")
+@params.as_of.but(help="尚未验收项目的核验时点，默认现在 / as-of time for projects not yet accepted; default now")
 @params.scheme
 @params.as_json
 @requires.reader
@@ -314,8 +361,8 @@ def gate(obj: Ctx, con, project, as_of, scheme, as_json):
 
 
 @cli.command()
-@click.option("--start", required=True, help="start date or time, e.g. 2025-09-26")
-@click.option("--days", type=int, required=True, help="working days")
+@click.option("--start", required=True, help="起算日期或时间，如 2025-09-26 / start date or time, e.g. 2025-09-26")
+@click.option("--days", type=int, required=True, help="工作日数 / working days")
 @requires.writer()
 def deadline(obj: Ctx, con, start, days):
     """计算工作日期限 / working-day deadline from the warehouse calendar."""
@@ -328,12 +375,18 @@ def deadline(obj: Ctx, con, start, days):
 
 @cli.command()
 @params.year
-@params.agency.but(required=True, help="agency code")
-@click.option("--metric", default=None, help="only this metric id")
+@params.agency.but(required=True, help="机构代码（不区分大小写）/ agency code (any case)")
+@click.option("--metric", default=None, help="只看该指标 / only this metric id")
 @click.option(
-    "--run", "run_id", default=None, help="run id (default: the year's latest official run, else its latest trial run)"
+    "--run",
+    "run_id",
+    default=None,
+    help="运行编号（默认该年度最新的正式运行，否则最新试算）/ run id (default: the year's latest official run, else "
+    "its latest trial run)",
 )
-@click.option("--limit", type=int, default=10, show_default=True, help="evidence rows per metric")
+@click.option(
+    "--limit", type=int, default=10, show_default=True, help="每个指标显示的证据行数 / evidence rows per metric"
+)
 @params.as_json
 @click.pass_obj
 def explain(obj: Ctx, year, agency, metric, run_id, limit, as_json):
@@ -352,17 +405,17 @@ def adjust():
 
 
 @adjust.command("excuse")
-@click.option("--metric", required=True, help="metric id of the evidence item")
-@click.option("--record-id", required=True, help="record id as listed in evidence")
-@click.option("--record-table", default=None)
-@click.option("--agency", default=None, help="agency the item is charged to")
+@click.option("--metric", required=True, help="证据所属指标代码 / metric id of the evidence item")
+@click.option("--record-id", required=True, help="证据中列出的记录编号 / record id as listed in evidence")
+@click.option("--record-table", default=None, help="记录所在的表（可选）/ table of the record (optional)")
+@params.agency.but(help="该事项计入的机构（不区分大小写）/ agency the item is charged to (any case)")
 @params.reason
-@click.option("--by", "evaluator", required=True, help="evaluator proposing it")
+@click.option("--by", "evaluator", required=True, help="提出豁免的评估人员 / evaluator proposing it")
 @click.option(
     "--tolerance",
     multiple=True,
     type=click.Choice(TOLERANCE_CONDITIONS),
-    help="a 第四十六条 (容错免责) condition found met; give all four for the excuse to cite the article",
+    help="认定满足的第四十六条容错免责条件，四项齐备方引用该条 / a 第四十六条 condition found met; give all four to cite the article",
 )
 @requires.writer()
 def adjust_excuse(obj: Ctx, con, metric, record_id, record_table, agency, reason, evaluator, tolerance):
@@ -381,12 +434,12 @@ def adjust_excuse(obj: Ctx, con, metric, record_id, record_table, agency, reason
 
 
 @adjust.command("correct")
-@click.option("--table", required=True)
-@click.option("--record-id", required=True, help="the record's key value")
-@click.option("--column", required=True)
-@click.option("--value", required=True, help="corrected value ('' for empty)")
+@click.option("--table", required=True, help="记录所在的表 / table of the record")
+@click.option("--record-id", required=True, help="记录的主键值 / the record's key value")
+@click.option("--column", required=True, help="要更正的列 / column to correct")
+@click.option("--value", required=True, help="更正后的值（'' 表示空）/ corrected value ('' for empty)")
 @params.reason
-@click.option("--by", "evaluator", required=True)
+@click.option("--by", "evaluator", required=True, help="提出更正的评估人员 / evaluator proposing it")
 @requires.writer()
 def adjust_correct(obj: Ctx, con, table, record_id, column, value, reason, evaluator):
     """提出更正一条记录的字段（仅用于评分）/ propose a corrected value for scoring."""
@@ -398,8 +451,8 @@ def adjust_correct(obj: Ctx, con, table, record_id, column, value, reason, evalu
 
 @adjust.command("approve")
 @click.argument("adjustment_id")
-@click.option("--by", "approver", required=True)
-@click.option("--note", default=None)
+@click.option("--by", "approver", required=True, help="审批人（须非提出人）/ approver (not the proposer)")
+@click.option("--note", default=None, help="审批意见 / approval note")
 @requires.writer()
 def adjust_approve(obj: Ctx, con, adjustment_id, approver, note):
     """审批调整（审批人须非提出人）/ approve an adjustment."""
@@ -409,7 +462,7 @@ def adjust_approve(obj: Ctx, con, adjustment_id, approver, note):
 
 @adjust.command("revoke")
 @click.argument("adjustment_id")
-@click.option("--by", "actor", required=True)
+@click.option("--by", "actor", required=True, help="撤销人 / who revokes it")
 @params.reason
 @requires.writer()
 def adjust_revoke(obj: Ctx, con, adjustment_id, actor, reason):
@@ -429,18 +482,26 @@ def adjust_list(obj: Ctx, con):
 
 
 @cli.command()
-@click.option("--port", type=int, default=5006, show_default=True)
+@click.option("--port", type=int, default=5006, show_default=True, help="监听端口 / port")
 @params.address
 @params.users
 @click.option(
     "--published",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="published runs folder (default published/ beside the warehouse)",
+    help="已发布运行的文件夹（默认数据仓库旁的 published/）/ published runs folder (default published/ beside the "
+    "warehouse)",
 )
-@click.option("--allow-origin", multiple=True, help="extra host:port allowed to open the websocket (reverse proxy)")
 @click.option(
-    "--secure-cookies", is_flag=True, help="login cookies only over https (set when a TLS proxy serves the dashboard)"
+    "--allow-origin",
+    multiple=True,
+    help="另允许打开 websocket 的 host:port（反向代理）/ extra host:port allowed to open the websocket (reverse proxy)",
+)
+@click.option(
+    "--secure-cookies",
+    is_flag=True,
+    help="登录 cookie 仅经 https 传送（经 TLS 代理提供时设置）/ login cookies only over https (set when a TLS proxy "
+    "serves the dashboard)",
 )
 @click.pass_obj
 def dashboard(obj: Ctx, port, address, users_file, published, allow_origin, secure_cookies):
@@ -462,15 +523,15 @@ def dashboard(obj: Ctx, port, address, users_file, published, allow_origin, secu
 
 
 @cli.command()
-@click.option("--port", type=int, default=8888, show_default=True)
+@click.option("--port", type=int, default=8888, show_default=True, help="监听端口 / port")
 @params.address
 @click.option(
     "--notebooks",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     default=None,
-    help="notebooks folder (default: notebooks/ of the project)",
+    help="笔记本文件夹（默认项目的 notebooks/）/ notebooks folder (default: notebooks/ of the project)",
 )
-@click.option("--no-browser", is_flag=True, help="do not open a browser")
+@click.option("--no-browser", is_flag=True, help="不打开浏览器 / do not open a browser")
 @click.pass_obj
 def lab(obj: Ctx, port, address, notebooks, no_browser):
     """分析工作台：在 notebooks/ 上启动 JupyterLab（hzeval 内核，读已发布的运行）/ start JupyterLab."""
@@ -505,9 +566,14 @@ def user():
 
 @user.command("add")
 @click.argument("name")
-@click.option("--role", required=True, help="leader | evaluator | agency:CODE")
+@click.option("--role", required=True, help="角色：leader（领导）| evaluator（评估人员）| agency:CODE（机构）/ role")
 @params.users
-@click.password_option("--password", prompt="密码 / password", confirmation_prompt="再次输入 / repeat")
+@click.password_option(
+    "--password",
+    prompt="密码 / password",
+    confirmation_prompt="再次输入 / repeat",
+    help="密码（不给则提示输入）/ password (prompted when not given)",
+)
 def user_add(name, role, users_file, password):
     """添加或重设用户（密码加盐哈希保存）/ add or reset a user (salted PBKDF2 hash)."""
     from hzeval.dashboard.auth import add_user
@@ -557,7 +623,8 @@ def user_list(users_file):
     "--published",
     type=click.Path(exists=True, path_type=Path),
     default=None,
-    help="published run file or folder (default: published/ beside the warehouse)",
+    help="已发布运行的文件或文件夹（默认数据仓库旁的 published/）/ published run file or folder (default: "
+    "published/ beside the warehouse)",
 )
 @click.pass_obj
 def report(obj: Ctx, year, agency, formats, out, workers, published):
@@ -566,7 +633,12 @@ def report(obj: Ctx, year, agency, formats, out, workers, published):
 
 
 @cli.command("run")
-@click.option("--drop", type=click.Path(exists=True, path_type=Path), required=True, help="drop folder to load")
+@click.option(
+    "--drop",
+    type=click.Path(exists=True, path_type=Path),
+    required=True,
+    help="要加载的数据包文件夹 / drop folder to load",
+)
 @params.year
 @params.as_of
 @params.scheme
@@ -578,10 +650,16 @@ def report(obj: Ctx, year, agency, formats, out, workers, published):
     type=click.Path(dir_okay=False, path_type=Path),
     default=Path("logs/hzeval-run.log"),
     show_default=True,
+    help="运行日志文件 / log file",
 )
-@click.option("--no-wait", is_flag=True, help="exit at once if another run holds the lock")
-@click.option("--notify", "notify_after", is_flag=True, help="send 督办 notices after assessing (hzeval notify)")
-@click.option("--official", is_flag=True, help="make the run official (default: a trial run, 试算)")
+@click.option("--no-wait", is_flag=True, help="锁被另一运行占用时立即退出 / exit at once if another run holds the lock")
+@click.option(
+    "--notify",
+    "notify_after",
+    is_flag=True,
+    help="评估后发送督办通知（同 hzeval notify）/ send 督办 notices after assessing",
+)
+@click.option("--official", is_flag=True, help="设为正式结果（默认试算）/ make the run official (default: a trial run)")
 @click.pass_obj
 def run_cmd(obj: Ctx, drop, year, as_of, scheme, formats, out, workers, log_file, no_wait, notify_after, official):
     """定时任务：加载、评估、生成报告（加锁、幂等）/ scheduled job: load, assess, report."""
@@ -622,9 +700,12 @@ def main(argv=None):
     except click.exceptions.Abort:
         console.err.print("已中断 | aborted")
         sys.exit(int(ExitCode.INTERRUPTED))
-    except click.ClickException as exc:
+    except click.exceptions.NoArgsIsHelpError as exc:  # bare "hzeval" / "hzeval runs": the help
         exc.show()
-        sys.exit(exc.exit_code)
+        sys.exit(int(ExitCode.USAGE))
+    except click.ClickException as exc:  # click's own errors, in Chinese and English like every other
+        console.print_click_error(exc)
+        sys.exit(int(ExitCode.USAGE) if isinstance(exc, click.UsageError) else exc.exit_code)
     except HzevalError as exc:
         if debug:
             raise

@@ -82,3 +82,24 @@ def authority_gaps(con) -> list[dict]:
     )
     names = [d[0] for d in cur.description]
     return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+def rejected_rows(con, load_ids: tuple[int, ...] = (), limit: int | None = None) -> tuple[list[dict], int]:
+    """The rows a load refused (``rejects``: file, line, column, value, reason) and how many there are.
+
+    ``load_ids`` chooses the loads; none means each file's latest load (a file loaded again after a
+    fix shows what its new load refused, not the old one's rows). Rows come in load, file and line order; at most
+    ``limit`` of them (the count is of all).
+    """
+    if load_ids:
+        where, args = f"r.load_id in ({', '.join('?' for _ in load_ids)})", [int(i) for i in load_ids]
+    else:
+        where, args = "r.load_id in (select max(load_id) from loads group by file)", []
+    total = int(con.execute(f"select count(*) from rejects r where {where}", args).fetchall()[0][0])
+    cur = con.execute(
+        f"select r.load_id, r.file, r.table_name, r.line, r.column_name, r.value, r.reason from rejects r "
+        f"where {where} order by r.load_id, r.file, r.line, r.column_name" + (" limit ?" if limit is not None else ""),
+        args + ([int(limit)] if limit is not None else []),
+    )
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r)) for r in cur.fetchall()], total

@@ -6,7 +6,8 @@ as integers, source tables and run information in Chinese, the veto explained be
 督办清单 is the list ``hzeval supervise --as-of <run as-of>`` prints (every open item, all years).
 
 Headers formatted, header row frozen, auto-filter, column widths from the content (CJK
-characters count double). Every text is written as a string cell (never a formula); text that
+characters count double); every sheet prints A4 landscape, one page wide, its header row repeated
+on each page and "第 N 页 / 共 M 页" at the foot. Every text is written as a string cell (never a formula); text that
 starts with = + - @ (or tab/CR) also gets a quote-prefix cell format, so a spreadsheet shows it
 exactly as it is (no added apostrophe) and never turns it into a formula, even when the cell is
 edited. Written atomically.
@@ -184,6 +185,24 @@ def _approval_reference(run: data.Run) -> tuple[pl.DataFrame, dict[str, str]]:
     return df, {**approval.COLUMNS, "basis": "依据（第四十三条、第四十四条）"}
 
 
+def _print_setup(ws, name: str, n_cols: int) -> None:
+    """Paper (issue 27): A4 landscape, every column on one page width (as many pages down as it takes),
+    the header row repeated on every page (the sheet's print titles), the sheet's name at the top and
+    "第 N 页 / 共 M 页" at the bottom."""
+    ws.set_landscape()
+    ws.set_paper(9)  # A4
+    ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+    ws.fit_to_pages(1, 0)  # fitToWidth 1, fitToHeight 0: one page wide, any number of pages tall
+    ws.repeat_rows(0)
+    ws.print_area(0, 0, ws.dim_rowmax or 0, n_cols - 1)
+    ws.set_header(f"&L&A&R{PRINT_TITLE}")
+    ws.set_footer("&C第 &P 页 / 共 &N 页")
+
+
+#: the right-hand page header of every printed sheet
+PRINT_TITLE = "惠州市公共数据管理评估"
+
+
 def write_workbook(run: data.Run, path: Path) -> Path:
     """Write the workbook for ``run`` to ``path`` atomically."""
     path = Path(path)
@@ -235,6 +254,7 @@ def write_workbook(run: data.Run, path: Path) -> Path:
             ws.freeze_panes(1, 0)
             if df.height:
                 ws.autofilter(0, 0, df.height, len(cols) - 1)
+            _print_setup(ws, name, len(cols))
         try:
             wb.close()
         except xlsxwriter.exceptions.FileCreateError as exc:  # disk full, file-size limit: name the file
