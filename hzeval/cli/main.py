@@ -415,7 +415,8 @@ def adjust():
     "--tolerance",
     multiple=True,
     type=click.Choice(TOLERANCE_CONDITIONS),
-    help="认定满足的第四十六条容错免责条件，四项齐备方引用该条 / a 第四十六条 condition found met; give all four to cite the article",
+    help="认定满足的第四十六条容错免责条件，四项齐备方引用该条 / "
+    "a 第四十六条 condition found met; give all four to cite the article",
 )
 @requires.writer()
 def adjust_excuse(obj: Ctx, con, metric, record_id, record_table, agency, reason, evaluator, tolerance):
