@@ -388,8 +388,9 @@ OS_HINTS = {
 }
 
 
-def run_jobs(jobs: list[Job], workers: int, progress=None) -> list[JobResult]:
-    """Execute jobs in a pool; ``progress(result)`` is called as each finishes."""
+def run_jobs(jobs: list[Job], workers: int, progress=None, warm: bool = True) -> list[JobResult]:
+    """Execute jobs in a pool; ``progress(result)`` is called as each finishes. ``warm=False`` starts a
+    kernel per job (the baseline ``benchmarks/bench_warm_kernels.py`` measures against)."""
     kernel_env()
     for folder in {Path(j.html).parent for j in jobs}:  # charts are inline SVG: no plotly.js to copy
         folder.mkdir(parents=True, exist_ok=True)
@@ -402,7 +403,7 @@ def run_jobs(jobs: list[Job], workers: int, progress=None) -> list[JobResult]:
         with ProcessPoolExecutor(
             max_workers=workers, mp_context=ctx, initializer=_worker_init, initargs=(os.getpid(), tmp)
         ) as pool:
-            futures = {pool.submit(execute_job, j): j for j in jobs}
+            futures = {pool.submit(execute_job, j, warm): j for j in jobs}
             for fut in as_completed(futures):
                 try:
                     r = fut.result()
