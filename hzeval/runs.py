@@ -44,6 +44,7 @@ import os
 import re
 from functools import cache, cached_property
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -1305,8 +1306,8 @@ def year_change(cur: RunReader, prev: RunReader | None) -> pl.DataFrame:
         graded_both = o is not None and r["graded"] and o["graded"]
         total_prev = o["total"] if o is not None else None
         change = round(r["total"] - total_prev, 2) if total_prev is not None and r["total"] is not None else None
-        rank_prev = o["rank"] if same_group else None
-        grade_prev = o["grade"] if graded_both else None
+        rank_prev = o["rank"] if o is not None and same_group else None
+        grade_prev = o["grade"] if o is not None and graded_both else None
         if prev is None:
             text = NO_OFFICIAL_PREV
         elif o is None:
@@ -1328,7 +1329,7 @@ def year_change(cur: RunReader, prev: RunReader | None) -> pl.DataFrame:
                 "grade_change_text": grade_change(grade_prev, r["grade"] if graded_both else None),
             }
         )
-    schema = {
+    schema: dict[str, Any] = {
         **now.schema,
         "total_prev": pl.Float64,
         "rank_prev": pl.Int64,
@@ -1396,7 +1397,7 @@ def dimension_change(cur: RunReader, prev: RunReader, agency: str) -> pl.DataFra
                 "last_run_id": prev.run_id,
             }
         )
-    schema = {
+    schema: dict[str, Any] = {
         "item": pl.String,
         "points_prev": pl.Float64,
         "points": pl.Float64,

@@ -805,7 +805,7 @@ def click_error(exc: click.ClickException) -> tuple[str, str]:
         return f"没有选项 {name}{close}", en
     if isinstance(exc, click.MissingParameter):
         hint = exc.param.get_error_hint(exc.ctx) if exc.param is not None else (exc.param_hint or "")
-        kind = {"argument": "参数"}.get(exc.param_type or getattr(exc.param, "param_type_name", ""), "选项")
+        kind = {"argument": "参数"}.get(exc.param_type or getattr(exc.param, "param_type_name", "") or "", "选项")
         choices = getattr(getattr(exc.param, "type", None), "choices", None)
         more = f"（可选值：{'、'.join(map(str, choices))}）" if choices else ""
         return f"缺少{kind} {hint}{more}", en

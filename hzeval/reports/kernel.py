@@ -18,6 +18,7 @@ next job starts clean.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from hzeval.util.notebooks import KERNEL
 
@@ -53,8 +54,8 @@ class WarmKernel:
     """One kernel (and its client) kept for a worker's whole life."""
 
     def __init__(self) -> None:
-        self.km = None
-        self.kc = None
+        self.km: Any = None  # jupyter_client's AsyncKernelManager once started (imported when started)
+        self.kc: Any = None
         self.starts = 0  # how many kernels this worker has started (1 + restarts)
 
     @property
