@@ -207,6 +207,15 @@ V = {
             },
         ),
         Vocabulary(
+            "stage",
+            "环节",
+            {
+                "采集": ("collection", "collect", "采集环节"),
+                "提供": ("provision", "provide", "提供环节"),
+                "使用": ("use", "usage", "使用环节"),
+            },
+        ),
+        Vocabulary(
             "contact_role",
             "角色",
             {
@@ -545,9 +554,19 @@ TABLES: dict[str, Table] = {
                 C("occurred_at", "发生时间", "timestamp", True),
                 C("kind", "事件类型", required=True),
                 C("severity", "严重程度"),
+                C(
+                    "responsible_code",
+                    "责任单位代码",
+                    aliases=("责任单位",),
+                    ref="agency",
+                    doc="the agency that answers for the incident (第二十二条: the 数源部门 for 采集/提供, the "
+                    "using agency for 使用, or the authority); empty = agency_code",
+                ),
+                C("stage", "环节", vocab="stage", aliases=("责任环节",)),
             ),
             key=("incident_id",),
-            doc="Security incidents; what they cost (deduction, veto) is the scheme's policy.",
+            doc="Security incidents, charged (deduction, veto) to responsible_code when given, else to the agency "
+            "where they were logged (第二十二条); what they cost is the scheme's policy.",
         ),
         Table(
             "rectifications",

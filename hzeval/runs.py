@@ -461,15 +461,19 @@ class RunReader:
         From ``grades.veto_reason`` (the scheme's basis text) when the run has it; the incidents
         are the run's unexcused ``security_incidents`` evidence (an incident excused under
         容错免责 (through an approved adjustment) neither vetoes nor deducts, so it is not listed)."""
-        kind = "i.kind" if self.has_column("incidents", "kind") else "regexp_extract(e.reason, '安全事件：([^（]+)', 1)"
+        kind = (
+            "i.kind" if self.has_column("incidents", "kind") else "regexp_extract(e.reason, '安全事件：([^（；]+)', 1)"
+        )
         join = "left join incidents as i on i.incident_id = e.record_id" if self.has_table("incidents") else ""
+        # 第二十二条: the stage (采集/提供/使用) the responsible agency answers for, shown with the veto
+        stage = "i.stage" if self.has_column("incidents", "stage") else "regexp_extract(e.reason, '责任环节：(.+)$', 1)"
         reason = self._opt("g", "grades", "veto_reason")
         reason_col = "g.veto_reason" if self.has_column("grades", "veto_reason") else "cast(null as varchar)"
         return (
             self._q(
                 f"""
             select g.agency_code, e.record_id as incident_id, cast(e.done_at as date) as occurred_on,
-                   {kind} as kind, {reason}
+                   {kind} as kind, nullif({stage}, '') as stage, {reason}
             from grades as g
             join evidence as e on e.agency_code = g.agency_code and e.metric_id = $veto
                               and e.run_id = g.run_id and not {EXCUSED_SQL}
@@ -532,10 +536,11 @@ class RunReader:
         text = (
             veto.with_columns(
                 one=pl.format(
-                    "{} 发生{}事件（{}）",
+                    "{} 发生{}事件（{}{}）",
                     pl.col("occurred_on").dt.strftime("%Y-%m-%d"),
                     pl.col("kind"),
                     pl.col("incident_id"),
+                    pl.concat_str(pl.lit("，"), pl.col("stage"), pl.lit("环节")).fill_null(""),
                 )
             )
             .group_by("agency_code", maintain_order=True)
@@ -1137,7 +1142,7 @@ class RunReader:
         """(agency, kind) of the incidents the run counted — its ``security_incidents`` evidence, less
         those excused (容错免责), which ``assess`` does not veto on; the kind from ``incidents`` when
         the file has it, else from the evidence's reason."""
-        kind = "regexp_extract(e.reason, '安全事件：([^（]+)', 1)"
+        kind = "regexp_extract(e.reason, '安全事件：([^（；]+)', 1)"
         join = ""
         if self.has_column("incidents", "kind"):
             kind, join = f"coalesce(i.kind, {kind})", "left join incidents as i on i.incident_id = e.record_id"

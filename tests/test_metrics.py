@@ -1525,6 +1525,43 @@ def test_security_practice_and_rectification(reg):
     assert got["N1"][2] == T("2025-05-21 00:00")
 
 
+def test_incidents_are_charged_to_the_responsible_agency(reg):
+    # 第二十二条: 数源部门 answer for 采集、核准和提供, the using agency for 使用, "与数源部门、公共数据主管部门存在
+    # 明确关联或者责任的除外" — the incident goes to responsible_code when it is given, else where it was logged
+    inc = {"kind": "数据泄露", "severity": "重大"}
+    insert(
+        reg,
+        "incidents",
+        {
+            **inc,
+            "incident_id": "I1",
+            "agency_code": "A",
+            "occurred_at": "2025-06-10 10:00",
+            "responsible_code": "B",
+            "stage": "提供",
+        },  # logged at A (the user), B (数源部门) answers: charged to B
+        {**inc, "incident_id": "I2", "agency_code": "A", "occurred_at": "2025-07-01 10:00", "stage": "使用"},
+        {
+            "incident_id": "I3",
+            "agency_code": "C",
+            "occurred_at": "2025-08-01 10:00",
+            "kind": "系统故障",
+            "responsible_code": "Z",
+            "stage": "采集",
+        },  # the authority answers
+        {**inc, "incident_id": "I4", "agency_code": "A", "occurred_at": "2024-12-31 23:00", "responsible_code": "B"},
+    )
+    got = run(reg, "security_incidents")
+    # I4 occurred in 2024: not in the 2025 window
+    assert {k: v[1] for k, v in got.items()} == {"I1": "B", "I2": "A", "I3": "Z"}
+    assert value(reg, "security_incidents", "B")[3] == 1
+    assert value(reg, "security_incidents", "A")[3] == 1  # I2 only: I1 is B's
+    _, evidence = roll_up(reg, "r", 2025)
+    reasons = dict(zip(evidence["record_id"], evidence["reason"]))
+    assert reasons["I1"] == "安全事件：数据泄露（重大）；责任环节：提供"
+    assert reasons["I3"] == "安全事件：系统故障；责任环节：采集"
+
+
 # ------------------------------------------------------------------ calendar coverage
 
 

@@ -1672,8 +1672,24 @@ def _security(w: _World, seed: int):
                     ("一般", "较大")[int(rng.random() < 0.3)],
                 )
             )
+    # 第二十二条: who answers for an incident. Most name the stage and the logging agency itself; some name
+    # nothing (charged where logged); two planted ones name another agency (a 数源部门, the authority)
+    srng = _rng(seed, "incident-responsibility")
+    stages = srng.choice(["采集", "提供", "使用", ""], len(inc), p=[0.2, 0.35, 0.3, 0.15])
+    inc = [(*x, x[1] if st else None, st or None) for x, st in zip(inc, stages)]
+    inc = [(*x[:5], x[1], "提供") if x[0] == "IN-2025-001" else x for x in inc]
+    inc += [
+        # logged at 文广旅体局 (the user); the leak came from 公安局's provided data: 公安局 answers
+        ("IN-2025-R01", "HZ018", T(2025, 9, 16, 14, 20), "越权访问", "一般", "HZ002", "提供"),
+        # logged at 龙门县; the platform (the authority) answers
+        ("IN-2025-R02", "HZ105", T(2025, 11, 4, 9, 30), "系统故障", "一般", AUTHORITY, "提供"),
+    ]
     incidents = (
-        pl.DataFrame(inc, schema=["incident_id", "agency_code", "occurred_at", "kind", "severity"], orient="row")
+        pl.DataFrame(
+            inc,
+            schema=["incident_id", "agency_code", "occurred_at", "kind", "severity", "responsible_code", "stage"],
+            orient="row",
+        )
         .with_columns(pl.col("occurred_at").cast(pl.Datetime("us")))
         .sort("occurred_at")
     )
@@ -1730,7 +1746,10 @@ def _security(w: _World, seed: int):
         *(pl.col(c).cast(pl.Datetime("us")) for c in ("issued_at", "completed_at", "escalated_at")),
     )
     rf = rf.filter(pl.col("agency_code").is_in(w.ag["agency_code"].implode()))
-    incidents = incidents.filter(pl.col("agency_code").is_in(w.ag["agency_code"].implode()))
+    incidents = incidents.filter(
+        pl.col("agency_code").is_in(w.ag["agency_code"].implode())
+        & pl.col("responsible_code").is_in(w.ag["agency_code"].implode()).fill_null(True)
+    )
     return (
         sec.select(TABLES["security_records"].names),
         incidents.select(TABLES["incidents"].names),
@@ -2104,7 +2123,16 @@ def _quirks(name: str, df: pl.DataFrame) -> pl.DataFrame:
             _alias("record_type", "数据备份", "backup", 9), _styled("done_at", ["std", "slash"], stride=5)
         )
     elif name == "incidents":
-        df = df.with_columns(_styled("occurred_at", ["iso"]))
+        df = _stringify(df.with_columns(_styled("occurred_at", ["iso"]), _alias("stage", "使用", "use", 3)))
+        # an unknown stage (not 采集/提供/使用) → rejects, with file, line and column
+        bad = {c: None for c in df.columns} | {
+            "incident_id": "IN-BAD1",
+            "agency_code": "HZ016",
+            "occurred_at": "2025-03-03T10:00:00+08:00",
+            "kind": "系统故障",
+            "stage": "传输",
+        }
+        return _insert(df, [bad], 4)
     elif name == "rectifications":
         df = df.with_columns(
             *(_styled(c, ["slash", "std"]) for c in ts_cols), _styled("deadline", ["cn", "std"], "date")
@@ -2363,6 +2391,9 @@ EDGES = [
     ),
     ("IN-2025-001", "incidents", f"{VETO_AGENCY} 数据泄露 on 2025-08-14 → the 2025 veto"),
     ("IN-2024-001", "incidents", f"{LEAK_2024_AGENCY} 数据泄露 in 2024 → vetoes 2024 only"),
+    ("IN-2025-R01", "incidents", "logged at HZ018, responsible_code HZ002 (提供): charged to HZ002 (第二十二条)"),
+    ("IN-2025-R02", "incidents", f"logged at HZ105, the authority {AUTHORITY} answers (提供): HZ105 not charged"),
+    ("IN-BAD1", "incidents", "stage 传输 is not in the vocabulary → rejects"),
 ]
 
 
