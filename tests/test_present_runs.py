@@ -197,7 +197,8 @@ def test_explain_names_the_veto_and_writes_deadlines_one_way(sample_warehouse, c
     main(["--db", str(sample_warehouse), "explain", "--year", "2025", "--agency", "HZ009", "--limit", "50"])
     out = capsys.readouterr().out
     assert "不合格（一票否决）" in out
-    assert "一票否决：2025-08-14 发生数据泄露事件（IN-2025-001）；依据：" in out
+    # the sample's leak names its stage (第二十二条: HZ009 answers for it as the provider)
+    assert "一票否决：2025-08-14 发生数据泄露事件（IN-2025-001，提供环节）；依据：" in out
     assert "00:00:00" not in out and "-0.00" not in out
     assert "share_applications" not in out and "incidents " not in out
     for deadline in re.findall(r"期限 (\S+ \S+?)，", out):
