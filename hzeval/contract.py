@@ -492,6 +492,19 @@ TABLES: dict[str, Table] = {
             doc="Annual open-data plans filed with the authority (第三十六条).",
         ),
         Table(
+            "open_catalogue",
+            "开放目录",
+            (
+                C("agency_code", "机构代码", required=True, ref="agency"),
+                C("resource_code", "资源代码", required=True, ref="resource"),
+                C("listed_at", "列入日期", "date", True),
+                C("open_type", "开放属性", vocab="open_type"),
+            ),
+            key=("agency_code", "resource_code"),
+            doc="Each agency's open-data catalogue (第三十六条): the resources it lists for opening. Data obtained "
+            "by sharing (provided by another agency) must not be listed.",
+        ),
+        Table(
             "open_applications",
             "开放申请",
             (

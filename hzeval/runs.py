@@ -56,6 +56,7 @@ from hzeval.errors import RunNotFoundError, SchemeError
 from hzeval.metrics.profiles import run_metric_articles, run_suggestions, suggestion
 from hzeval.metrics.registry import METRICS, STANDING, VETO_METRIC
 from hzeval.present import (
+    ABSENT_INPUT_NOTES,
     DONE_LABEL,
     NA_NOTE,
     NA_NOTES,
@@ -609,14 +610,36 @@ class RunReader:
                 & pl.col("metric_id").is_in(list(STANDING))
             )
         )
-        return self._with_reweighting(df).with_columns(
-            # an indicator not scored because there was nothing to measure says why
-            note=pl.when(pl.col("standing_zero"))
-            .then(pl.col("metric_id").replace_strict(_empty_notes(), default=None, return_dtype=pl.String))
-            .when(pl.col("applicable"))
-            .then(None)
-            .otherwise(pl.col("metric_id").replace_strict(NA_NOTES, default=NA_NOTE, return_dtype=pl.String))
+        return (
+            self._with_reweighting(df)
+            .with_columns(
+                # an indicator not scored because there was nothing to measure says why
+                note=pl.when(pl.col("standing_zero"))
+                .then(pl.col("metric_id").replace_strict(_empty_notes(), default=None, return_dtype=pl.String))
+                .when(pl.col("applicable"))
+                .then(None)
+                .otherwise(pl.col("metric_id").replace_strict(NA_NOTES, default=NA_NOTE, return_dtype=pl.String))
+            )
+            .with_columns(
+                # a deduction measured on an input the city has not loaded (open catalogue): excluded, and it says so
+                note=pl.when(pl.col("is_deduction") & pl.col("metric_id").is_in(list(self._absent_inputs)))
+                .then(pl.col("metric_id").replace_strict(self._absent_inputs, default=None, return_dtype=pl.String))
+                .otherwise(pl.col("note"))
+            )
         )
+
+    @cached_property
+    def _absent_inputs(self) -> dict[str, str]:
+        """Metric id → its note, for each deduction of :data:`ABSENT_INPUT_NOTES` whose input table the run
+        holds no row of on or before the year's end."""
+        out = {}
+        for metric, (table, column, note) in ABSENT_INPUT_NOTES.items():  # names from the constant, not input
+            if self.has_column(table, column):
+                n = self._q(f"select count(*) as n from {table} where year({column}) <= $year", year=self.year)
+                if n["n"][0]:
+                    continue
+            out[metric] = note
+        return out
 
     def _scheme_terms(self) -> pl.DataFrame:
         """Per (dimension, metric) of the run's scheme: target, floor and the 满分 before re-weighting
