@@ -207,6 +207,15 @@ V = {
             },
         ),
         Vocabulary(
+            "stage",
+            "环节",
+            {
+                "采集": ("collection", "collect", "采集环节"),
+                "提供": ("provision", "provide", "提供环节"),
+                "使用": ("use", "usage", "使用环节"),
+            },
+        ),
+        Vocabulary(
             "contact_role",
             "角色",
             {
@@ -508,6 +517,19 @@ TABLES: dict[str, Table] = {
             doc="Annual open-data plans filed with the authority (第三十六条).",
         ),
         Table(
+            "open_catalogue",
+            "开放目录",
+            (
+                C("agency_code", "机构代码", required=True, ref="agency"),
+                C("resource_code", "资源代码", required=True, ref="resource"),
+                C("listed_at", "列入日期", "date", True),
+                C("open_type", "开放属性", vocab="open_type"),
+            ),
+            key=("agency_code", "resource_code"),
+            doc="Each agency's open-data catalogue (第三十六条): the resources it lists for opening. Data obtained "
+            "by sharing (provided by another agency) must not be listed.",
+        ),
+        Table(
             "open_applications",
             "开放申请",
             (
@@ -574,11 +596,21 @@ TABLES: dict[str, Table] = {
                 C("occurred_at", "发生时间", "timestamp", True),
                 C("kind", "事件类型", required=True),
                 C("severity", "严重程度"),
+                C(
+                    "responsible_code",
+                    "责任单位代码",
+                    aliases=("责任单位",),
+                    ref="agency",
+                    doc="the agency that answers for the incident (第二十二条: the 数源部门 for 采集/提供, the "
+                    "using agency for 使用, or the authority); empty = agency_code",
+                ),
+                C("stage", "环节", vocab="stage", aliases=("责任环节",)),
             ),
             time_column="occurred_at",
             expect_recent=False,
             key=("incident_id",),
-            doc="Security incidents; what they cost (deduction, veto) is the scheme's policy.",
+            doc="Security incidents, charged (deduction, veto) to responsible_code when given, else to the agency "
+            "where they were logged (第二十二条); what they cost is the scheme's policy.",
         ),
         Table(
             "rectifications",

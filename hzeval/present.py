@@ -249,7 +249,7 @@ RECORD_TIME = {
     "security_incidents": "发生时间",  # incidents.occurred_at
     "aggregation_quality": "汇聚时间",  # aggregation_log.finished_at
     "cross_level_filing": "提交时间",  # share_applications.submitted_at
-    "open_catalog_foreign_data": "提交时间",  # open_applications.submitted_at (the first)
+    "open_catalog_foreign_data": "列入日期",  # open_catalogue.listed_at
     "grant_minimality": "答复时间",  # share_applications.replied_at
     "refusal_basis": "答复时间",
     "open_refusal_reason": "答复时间",  # open_applications.replied_at
@@ -356,6 +356,7 @@ DEDUCTION_COLUMNS = {
     "cap": "上限",
     "lost": "扣分",
     "deduction_text": "扣分计算",
+    "note": "说明",
 }
 
 
@@ -376,6 +377,11 @@ def tolerance_basis(articles: str, conditions: str) -> str:
 #: fails its item "未报送采集清单", DESIGN §5b)
 NA_NOTES = {"collection_list_coverage": "本年度全市未报送采集清单，本项不计"}
 NA_NOTE = "本年度无可评估事项，本项不计"
+#: a deduction measured on an input the city may not have loaded yet (DESIGN §5b): metric → (table, its date
+#: column, the note its row carries when no row of the table falls on or before the year's end)
+ABSENT_INPUT_NOTES = {
+    "open_catalog_foreign_data": ("open_catalogue", "listed_at", "本年度全市未报送开放目录，本项不计"),
+}
 
 
 def _missing(v) -> bool:

@@ -57,6 +57,7 @@ from hzeval.errors import RunNotFoundError, SchemeError
 from hzeval.metrics.profiles import run_metric_articles, run_suggestions, suggestion
 from hzeval.metrics.registry import METRICS, STANDING, VETO_METRIC
 from hzeval.present import (
+    ABSENT_INPUT_NOTES,
     DONE_LABEL,
     NA_NOTE,
     NA_NOTES,
@@ -560,15 +561,19 @@ class RunReader:
         From ``grades.veto_reason`` (the scheme's basis text) when the run has it; the incidents
         are the run's unexcused ``security_incidents`` evidence (an incident excused under
         容错免责 (through an approved adjustment) neither vetoes nor deducts, so it is not listed)."""
-        kind = "i.kind" if self.has_column("incidents", "kind") else "regexp_extract(e.reason, '安全事件：([^（]+)', 1)"
+        kind = (
+            "i.kind" if self.has_column("incidents", "kind") else "regexp_extract(e.reason, '安全事件：([^（；]+)', 1)"
+        )
         join = "left join incidents as i on i.incident_id = e.record_id" if self.has_table("incidents") else ""
+        # 第二十二条: the stage (采集/提供/使用) the responsible agency answers for, shown with the veto
+        stage = "i.stage" if self.has_column("incidents", "stage") else "regexp_extract(e.reason, '责任环节：(.+)$', 1)"
         reason = self._opt("g", "grades", "veto_reason")
         reason_col = "g.veto_reason" if self.has_column("grades", "veto_reason") else "cast(null as varchar)"
         return (
             self._q(
                 f"""
             select g.agency_code, e.record_id as incident_id, cast(e.done_at as date) as occurred_on,
-                   {kind} as kind, {reason}
+                   {kind} as kind, nullif({stage}, '') as stage, {reason}
             from grades as g
             join evidence as e on e.agency_code = g.agency_code and e.metric_id = $veto
                               and e.run_id = g.run_id and not {EXCUSED_SQL}
@@ -631,10 +636,11 @@ class RunReader:
         text = (
             veto.with_columns(
                 one=pl.format(
-                    "{} 发生{}事件（{}）",
+                    "{} 发生{}事件（{}{}）",
                     pl.col("occurred_on").dt.strftime("%Y-%m-%d"),
                     pl.col("kind"),
                     pl.col("incident_id"),
+                    pl.concat_str(pl.lit("，"), pl.col("stage"), pl.lit("环节")).fill_null(""),
                 )
             )
             .group_by("agency_code", maintain_order=True)
@@ -703,14 +709,36 @@ class RunReader:
                 & pl.col("metric_id").is_in(list(STANDING))
             )
         )
-        return self._with_reweighting(df).with_columns(
-            # an indicator not scored because there was nothing to measure says why
-            note=pl.when(pl.col("standing_zero"))
-            .then(pl.col("metric_id").replace_strict(_empty_notes(), default=None, return_dtype=pl.String))
-            .when(pl.col("applicable"))
-            .then(None)
-            .otherwise(pl.col("metric_id").replace_strict(NA_NOTES, default=NA_NOTE, return_dtype=pl.String))
+        return (
+            self._with_reweighting(df)
+            .with_columns(
+                # an indicator not scored because there was nothing to measure says why
+                note=pl.when(pl.col("standing_zero"))
+                .then(pl.col("metric_id").replace_strict(_empty_notes(), default=None, return_dtype=pl.String))
+                .when(pl.col("applicable"))
+                .then(None)
+                .otherwise(pl.col("metric_id").replace_strict(NA_NOTES, default=NA_NOTE, return_dtype=pl.String))
+            )
+            .with_columns(
+                # a deduction measured on an input the city has not loaded (open catalogue): excluded, and it says so
+                note=pl.when(pl.col("is_deduction") & pl.col("metric_id").is_in(list(self._absent_inputs)))
+                .then(pl.col("metric_id").replace_strict(self._absent_inputs, default=None, return_dtype=pl.String))
+                .otherwise(pl.col("note"))
+            )
         )
+
+    @cached_property
+    def _absent_inputs(self) -> dict[str, str]:
+        """Metric id → its note, for each deduction of :data:`ABSENT_INPUT_NOTES` whose input table the run
+        holds no row of on or before the year's end."""
+        out = {}
+        for metric, (table, column, note) in ABSENT_INPUT_NOTES.items():  # names from the constant, not input
+            if self.has_column(table, column):
+                n = self._q(f"select count(*) as n from {table} where year({column}) <= $year", year=self.year)
+                if n["n"][0]:
+                    continue
+            out[metric] = note
+        return out
 
     def _scheme_terms(self) -> pl.DataFrame:
         """Per (dimension, metric) of the run's scheme: target, floor and the 满分 before re-weighting
@@ -1244,7 +1272,7 @@ class RunReader:
         """(agency, kind) of the incidents the run counted — its ``security_incidents`` evidence, less
         those excused (容错免责), which ``assess`` does not veto on; the kind from ``incidents`` when
         the file has it, else from the evidence's reason."""
-        kind = "regexp_extract(e.reason, '安全事件：([^（]+)', 1)"
+        kind = "regexp_extract(e.reason, '安全事件：([^（；]+)', 1)"
         join = ""
         if self.has_column("incidents", "kind"):
             kind, join = f"coalesce(i.kind, {kind})", "left join incidents as i on i.incident_id = e.record_id"

@@ -93,6 +93,36 @@ def test_assess_writes_one_complete_run(db):
         assert tot[0] == pytest.approx(tot[1])
 
 
+def test_veto_goes_to_the_responsible_agency_with_its_stage(db):
+    # 第二十二条: I2 (数据泄露) was logged at A but B, the 数源部门, answers for it (提供): the 2025 scheme's
+    # 数据泄露 veto falls on B, its reason names the stage; A, where it was logged, is not vetoed
+    with connect(db) as con:
+        con.execute("delete from incidents")
+        insert(
+            con,
+            "incidents",
+            {
+                "incident_id": "I2",
+                "agency_code": "A",
+                "responsible_code": "B",
+                "stage": "提供",
+                "occurred_at": "2025-07-01 10:00",
+                "kind": "数据泄露",
+            },
+        )
+    run_id = run_assessment(db, 2025, AS_OF)
+    with connect(db, read_only=True) as con:
+        grades = dict(
+            (r[0], r[1:])
+            for r in con.execute(
+                "select agency_code, vetoed, veto_reason from grades where run_id = $r", {"r": run_id}
+            ).fetchall()
+        )
+    assert grades["A"] == (False, None)
+    assert grades["B"][0] is True
+    assert grades["B"][1].startswith("一票否决：I2（2025-07-01 数据泄露，提供环节），依据《")
+
+
 def test_rerun_gives_the_same_numbers(db):
     r1 = run_assessment(db, 2025, AS_OF)
     r2 = run_assessment(db, 2025, AS_OF)

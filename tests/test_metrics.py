@@ -1319,8 +1319,33 @@ def test_open_replies_agreements_foreign_data(reg):
     assert got["P1"][:3] == ("ok", "A", T("2025-10-31 00:00"))
     assert got["P2"][0] == "late" and got["P3"][0] == "late" and got["P4"][0] == "pending"
     assert {k: v[0] for k, v in run(reg, "open_agreement").items()} == {"P1": "ok", "P2": "fail"}
-    assert list(run(reg, "open_catalog_foreign_data")) == ["RB"]
-    assert value(reg, "open_catalog_foreign_data", "A")[3] == 1
+    # 第三十六条 is about the open catalogue, not applications: P3/P4 (filed with A for B's RB) list nothing,
+    # and with no open catalogue in the city the indicator is excluded (no item at all)
+    assert run(reg, "open_catalog_foreign_data") == {}
+
+
+def test_open_catalogue_foreign_data_and_the_standing_duty(reg):
+    # 第三十六条 "通过共享等手段获得的公共数据，不应纳入本机构的开放目录"
+    snapshot(reg, "2025-12-31", {"resource_code": "RA"}, {"resource_code": "RB", "provider_code": "B"})
+    insert(
+        reg,
+        "open_catalogue",
+        {"agency_code": "A", "resource_code": "RA", "listed_at": "2025-03-01"},  # its own: fine
+        {"agency_code": "A", "resource_code": "RB", "listed_at": "2025-12-31"},  # B's, listed on the last day: 1
+        {"agency_code": "B", "resource_code": "RA", "listed_at": "2026-01-02"},  # next year's listing: not in 2025
+    )
+    got = run(reg, "open_catalog_foreign_data")
+    # once the city has an open catalogue, compiling one is every agency's duty: B (its only listing is 2026's)
+    # and C list nothing in 2025 → one item each; Z, the authority, is not charged
+    assert {k: v[1] for k, v in got.items()} == {"RB": "A", "B/(未报送开放目录)": "B", "C/(未报送开放目录)": "C"}
+    assert got["RB"][3] == T("2025-12-31 00:00")
+    assert [value(reg, "open_catalog_foreign_data", a)[3] for a in "ABC"] == [1, 1, 1]
+    _, evidence = roll_up(reg, "r", 2025)
+    reasons = dict(zip(evidence["record_id"], evidence["reason"]))
+    assert reasons["B/(未报送开放目录)"] == "未报送开放目录"
+    assert reasons["RB"] == "开放目录所列资源 RB 由 B 提供，不应纳入本机构开放目录"
+    # as of 2025-12-30 the last-day listing is not yet made: A lists only its own RA
+    assert "RB" not in run(reg, "open_catalog_foreign_data", as_of=T("2025-12-30 18:00"))
 
 
 def test_open_application_rules_reach_conditionally_open_data_only(reg):
@@ -1685,6 +1710,43 @@ def test_security_practice_and_rectification(reg):
     got = run(reg, "rectification_on_time")
     assert {k: v[0] for k, v in got.items()} == {"N1": "ok", "N2": "late", "N3": "pending"}
     assert got["N1"][2] == T("2025-05-21 00:00")
+
+
+def test_incidents_are_charged_to_the_responsible_agency(reg):
+    # 第二十二条: 数源部门 answer for 采集、核准和提供, the using agency for 使用, "与数源部门、公共数据主管部门存在
+    # 明确关联或者责任的除外" — the incident goes to responsible_code when it is given, else where it was logged
+    inc = {"kind": "数据泄露", "severity": "重大"}
+    insert(
+        reg,
+        "incidents",
+        {
+            **inc,
+            "incident_id": "I1",
+            "agency_code": "A",
+            "occurred_at": "2025-06-10 10:00",
+            "responsible_code": "B",
+            "stage": "提供",
+        },  # logged at A (the user), B (数源部门) answers: charged to B
+        {**inc, "incident_id": "I2", "agency_code": "A", "occurred_at": "2025-07-01 10:00", "stage": "使用"},
+        {
+            "incident_id": "I3",
+            "agency_code": "C",
+            "occurred_at": "2025-08-01 10:00",
+            "kind": "系统故障",
+            "responsible_code": "Z",
+            "stage": "采集",
+        },  # the authority answers
+        {**inc, "incident_id": "I4", "agency_code": "A", "occurred_at": "2024-12-31 23:00", "responsible_code": "B"},
+    )
+    got = run(reg, "security_incidents")
+    # I4 occurred in 2024: not in the 2025 window
+    assert {k: v[1] for k, v in got.items()} == {"I1": "B", "I2": "A", "I3": "Z"}
+    assert value(reg, "security_incidents", "B")[3] == 1
+    assert value(reg, "security_incidents", "A")[3] == 1  # I2 only: I1 is B's
+    _, evidence = roll_up(reg, "r", 2025)
+    reasons = dict(zip(evidence["record_id"], evidence["reason"]))
+    assert reasons["I1"] == "安全事件：数据泄露（重大）；责任环节：提供"
+    assert reasons["I3"] == "安全事件：系统故障；责任环节：采集"
 
 
 # ------------------------------------------------------------------ calendar coverage

@@ -1,7 +1,7 @@
 """Issue 30 item 7: an agency's own files name no other agency.
 
 The metric SQL's reasons name other agencies (catalog.sql's one-source conflicts: "数据元 DE00007
-被多个部门标为数源：HZ010、HZ105、HZ115"; open.sql: "开放资源 HZ006-R004 由 HZ006 提供"). A reader
+被多个部门标为数源：HZ010、HZ105、HZ115"; open.sql: "开放目录所列资源 HZ005-R001 由 HZ005 提供"). A reader
 scoped to one agency (its report, its offline dashboard) reads them agency-neutral
 (:data:`hzeval.runs.OWN_REASONS`); the bulletin, read by the authority, keeps the names."""
 
@@ -16,7 +16,7 @@ from conftest import copy_sample
 from hzeval.runs import OTHER_AGENCY, open_run, own_reason
 from hzeval.services import render_reports
 
-OWN = ("HZ010", "HZ105", "HZ011")
+OWN = ("HZ010", "HZ105", "HZ016")
 CODE = re.compile(r"HZ\d{3}")
 
 
@@ -50,14 +50,14 @@ def test_agency_files_name_no_other_agency(rendered, own):
     report = (out / f"agencies/{own}.html").read_text(encoding="utf-8")
     if own == "HZ105":  # DE00007 is marked as source by HZ010, HZ105 and HZ115; the list names HZ010
         assert "数据元 DE00007 与其他部门冲突（多个部门标为数源）（采集清单列明数源为其他部门）" in report
-    elif own == "HZ011":  # HZ011 offers HZ006-R004 for opening, which HZ006 provides (open.sql)
-        assert "开放资源 HZ006-R004 由其他部门提供，不应纳入本机构开放目录" in report
+    elif own == "HZ016":  # HZ016's open catalogue lists HZ005-R001, which HZ005 provides (open.sql)
+        assert "开放目录所列资源 HZ005-R001 由其他部门提供，不应纳入本机构开放目录" in report
 
 
 def test_the_authority_still_reads_the_names(rendered):
     out, _, pub = rendered
     bulletin = (out / "bulletin.html").read_text(encoding="utf-8")
-    assert {"HZ010", "HZ105", "HZ011"} <= set(CODE.findall(bulletin))
+    assert {"HZ010", "HZ105", "HZ016"} <= set(CODE.findall(bulletin))
     with open_run(pub, 2025) as run:  # unscoped: the bulletin's, the city dashboard's, the workbook's reader
         reasons = run.evidence("HZ105", "one_source_conflicts")["reason"].to_list()
     assert "数据元 DE00007 被多个部门标为数源：HZ010、HZ105、HZ115（采集清单列明数源为 HZ010）" in reasons

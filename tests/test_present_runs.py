@@ -197,7 +197,8 @@ def test_explain_names_the_veto_and_writes_deadlines_one_way(sample_warehouse, c
     main(["--db", str(sample_warehouse), "explain", "--year", "2025", "--agency", "HZ009", "--limit", "50"])
     out = capsys.readouterr().out
     assert "不合格（一票否决）" in out
-    assert "一票否决：2025-08-14 发生数据泄露事件（IN-2025-001）；依据：" in out
+    # the sample's leak names its stage (第二十二条: HZ009 answers for it as the provider)
+    assert "一票否决：2025-08-14 发生数据泄露事件（IN-2025-001，提供环节）；依据：" in out
     assert "00:00:00" not in out and "-0.00" not in out
     assert "share_applications" not in out and "incidents " not in out
     for deadline in re.findall(r"期限 (\S+ \S+?)，", out):
@@ -285,3 +286,23 @@ def test_deadline_and_when_expressions_match_the_scalar_vocabulary():
     assert got["d"].to_list() == ["2025-12-31 24:00", "2025-10-11 09:00", None, "2025-02-28 24:00"]
     assert got["d"].to_list() == [present.deadline(v) if v else None for v in values]  # null: an empty cell
     assert got["w"].to_list() == ["2026-01-01 00:00", "2025-10-11 09:00", None, "2025-03-01 00:00"]
+
+
+def test_open_catalogue_deduction_says_when_the_city_has_none(run_wh):
+    """第三十六条 is measured on the open catalogue: a run whose city loaded none says so on the deduction's row
+    (本项不计); one open-catalogue row listed by the year's end and the note goes."""
+    run_wh.execute(
+        """insert into scores (run_id, year, agency_code, dimension, indicator, points, max_points)
+                      values ($r, 2025, 'A', '扣分项', 'open_catalog_foreign_data', 0, 0)""",
+        {"r": RUN},
+    )
+    note = lambda: dict(zip(*RunReader(run_wh).scores("A").select("metric_id", "note")))["open_catalog_foreign_data"]  # noqa: E731
+    assert note() == "本年度全市未报送开放目录，本项不计"
+    run_wh.execute(
+        "insert into open_catalogue (agency_code, resource_code, listed_at) values ('B', 'R9', '2026-01-02')"
+    )
+    assert note() == "本年度全市未报送开放目录，本项不计"  # a 2026 listing is not the 2025 catalogue
+    run_wh.execute(
+        "insert into open_catalogue (agency_code, resource_code, listed_at) values ('B', 'R9b', '2025-06-01')"
+    )
+    assert note() is None

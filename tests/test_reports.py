@@ -86,7 +86,7 @@ def test_sample_grades_are_credible(warehouse):
     for code in ("HZ013", "HZ029"):
         assert g[code][:3] == ("参照执行、不参与评级", False, None)
     assert g["HZ009"][3].startswith(
-        "一票否决：IN-2025-001（2025-08-14 数据泄露），依据《惠州市2025年度公共数据管理评估方案》"
+        "一票否决：IN-2025-001（2025-08-14 数据泄露，提供环节），依据《惠州市2025年度公共数据管理评估方案》"
     )
     # issue 25 item 1: 第十五条 is a standing duty; other agencies have lists, so HZ025's absent list scores 0
     # (it was "本项不计" before DESIGN §5b)

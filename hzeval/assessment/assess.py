@@ -43,9 +43,9 @@ def counted_incidents(con) -> dict[str, list[Incident]]:
     (so the window and as-of are the metric's own) minus those excused through an approved
     adjustment (容错免责) — an excused incident neither vetoes nor deducts."""
     out: dict[str, list[Incident]] = {}
-    for code, incident_id, kind, occurred_at in con.execute(
+    for code, incident_id, kind, occurred_at, stage in con.execute(
         """
-        select i.agency_code, i.record_id, n.kind, n.occurred_at
+        select i.agency_code, i.record_id, n.kind, n.occurred_at, n.stage
         from metric_items as i
         join incidents as n on n.incident_id = i.record_id
         where i.metric_id = $veto and i.status <> 'excused'
@@ -53,7 +53,7 @@ def counted_incidents(con) -> dict[str, list[Incident]]:
         """,
         {"veto": VETO_METRIC},
     ).fetchall():
-        out.setdefault(code, []).append(Incident(kind, incident_id, occurred_at))
+        out.setdefault(code, []).append(Incident(kind, incident_id, occurred_at, stage))
     return out
 
 

@@ -53,6 +53,8 @@ class Incident:
     kind: str
     incident_id: str | None = None
     occurred_at: dt.datetime | None = None
+    #: 第二十二条: the stage (采集/提供/使用) the charged agency answers for, when the incident records it
+    stage: str | None = None
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,8 @@ def _incidents(items: Iterable[Incident | str]) -> list[Incident]:
 def veto_reason(incident: Incident, basis: str) -> str:
     """'一票否决：IN-2025-001（2025-08-14 数据泄露），依据《…》…' — the incident, its date, kind and basis."""
     what = " ".join(x for x in (f"{incident.occurred_at:%Y-%m-%d}" if incident.occurred_at else "", incident.kind) if x)
+    if incident.stage:
+        what += f"，{incident.stage}环节"
     head = f"{incident.incident_id}（{what}）" if incident.incident_id else f"发生{what}事件"
     return f"一票否决：{head}，依据{basis}"
 

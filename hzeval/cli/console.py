@@ -490,7 +490,8 @@ def print_explanation(exp: dict, console: Console = out, limit: int = 10) -> Non
     for w in h.get("stale_warnings") or ():
         console.print(f"  [yellow]数据时效提示：{escape(w)}[/yellow]")
     if h["vetoed"]:
-        console.print(f"  [red]{escape(h['veto_text'] or '')}[/red]")
+        # one line however long (incident, stage and basis): a terminal wraps it, a pipe keeps it whole
+        console.print(f"  [red]{escape(h['veto_text'] or '')}[/red]", soft_wrap=True)
     print_arithmetic(exp["rows"], exp.get("line"), console)
     ev = exp["evidence"]
     lost_any = False

@@ -1486,6 +1486,50 @@ def _open(w: _World, seed: int):
     return pl_df.select(TABLES["open_plans"].names).sort("year", "agency_code"), oa
 
 
+#: 第三十六条: resources listed on another agency's open catalogue (lister, resource of another provider, date)
+FOREIGN_OPEN_LISTINGS = (
+    ("HZ018", "HZ002-R002", "2025-06-03"),  # 文广旅体局 lists 公安局's resource (as OA-E03 applies for it)
+    ("HZ016", "HZ005-R001", "2025-04-15"),
+)
+
+
+def _open_catalogue(w: _World, seed: int) -> pl.DataFrame:
+    """开放目录: each agency lists its own open (无条件/有条件开放) resources, soon after publication (those
+    published before 2024 listed in 2024's first quarter); agencies without a catalogue list nothing (未报送);
+    two agencies list another's resource (:data:`FOREIGN_OPEN_LISTINGS`)."""
+    rng = _rng(seed, "open-catalogue")
+    graded = w.ag.filter(~pl.col("is_authority"))["agency_code"].implode()
+    r = w.resources.filter(
+        (pl.col("open_type") != "不予开放")
+        & pl.col("withdrawn_date").is_null()
+        & pl.col("provider_code").is_in(graded)
+        & ~pl.col("provider_code").is_in(list(NO_CATALOGUE))
+    )
+    pub = r["published_date"].to_numpy().astype("datetime64[D]")
+    lag = rng.integers(3, 40, r.height).astype("timedelta64[D]")
+    early = _d("2024-01-08") + rng.integers(0, 80, r.height).astype("timedelta64[D]")
+    listed = np.where(pub < _d("2024-01-01"), early, pub + lag)
+    cat = _df(
+        {
+            "agency_code": r["provider_code"].to_list(),
+            "resource_code": r["resource_code"].to_list(),
+            "listed_at": listed,
+            "open_type": r["open_type"].to_list(),
+        }
+    ).with_columns(pl.col("listed_at").cast(pl.Date))
+    cat = cat.filter(pl.col("listed_at") <= pl.lit(Y_END))
+    types = dict(zip(w.resources["resource_code"], w.resources["open_type"]))
+    foreign = _df(
+        {
+            "agency_code": [a for a, _, _ in FOREIGN_OPEN_LISTINGS],
+            "resource_code": [c for _, c, _ in FOREIGN_OPEN_LISTINGS],
+            "listed_at": [dt.date.fromisoformat(d) for _, _, d in FOREIGN_OPEN_LISTINGS],
+            "open_type": [types.get(c) for _, c, _ in FOREIGN_OPEN_LISTINGS],
+        }
+    ).filter(pl.col("agency_code").is_in(w.ag["agency_code"].implode()))
+    return pl.concat([cat, foreign.select(cat.columns)]).sort("agency_code", "resource_code")
+
+
 def _projects(w: _World, seed: int):
     rng = _rng(seed, "projects")
     cal = w.cal
@@ -1672,8 +1716,24 @@ def _security(w: _World, seed: int):
                     ("一般", "较大")[int(rng.random() < 0.3)],
                 )
             )
+    # 第二十二条: who answers for an incident. Most name the stage and the logging agency itself; some name
+    # nothing (charged where logged); two planted ones name another agency (a 数源部门, the authority)
+    srng = _rng(seed, "incident-responsibility")
+    stages = srng.choice(["采集", "提供", "使用", ""], len(inc), p=[0.2, 0.35, 0.3, 0.15])
+    inc = [(*x, x[1] if st else None, st or None) for x, st in zip(inc, stages)]
+    inc = [(*x[:5], x[1], "提供") if x[0] == "IN-2025-001" else x for x in inc]
+    inc += [
+        # logged at 文广旅体局 (the user); the leak came from 公安局's provided data: 公安局 answers
+        ("IN-2025-R01", "HZ018", T(2025, 9, 16, 14, 20), "越权访问", "一般", "HZ002", "提供"),
+        # logged at 龙门县; the platform (the authority) answers
+        ("IN-2025-R02", "HZ105", T(2025, 11, 4, 9, 30), "系统故障", "一般", AUTHORITY, "提供"),
+    ]
     incidents = (
-        pl.DataFrame(inc, schema=["incident_id", "agency_code", "occurred_at", "kind", "severity"], orient="row")
+        pl.DataFrame(
+            inc,
+            schema=["incident_id", "agency_code", "occurred_at", "kind", "severity", "responsible_code", "stage"],
+            orient="row",
+        )
         .with_columns(pl.col("occurred_at").cast(pl.Datetime("us")))
         .sort("occurred_at")
     )
@@ -1730,7 +1790,10 @@ def _security(w: _World, seed: int):
         *(pl.col(c).cast(pl.Datetime("us")) for c in ("issued_at", "completed_at", "escalated_at")),
     )
     rf = rf.filter(pl.col("agency_code").is_in(w.ag["agency_code"].implode()))
-    incidents = incidents.filter(pl.col("agency_code").is_in(w.ag["agency_code"].implode()))
+    incidents = incidents.filter(
+        pl.col("agency_code").is_in(w.ag["agency_code"].implode())
+        & pl.col("responsible_code").is_in(w.ag["agency_code"].implode()).fill_null(True)
+    )
     return (
         sec.select(TABLES["security_records"].names),
         incidents.select(TABLES["incidents"].names),
@@ -1827,6 +1890,7 @@ def _generate(seed: int, scale: int, size: Size | None):
     out["objections"] = _objections(w, seed)
     out["collection_list"] = _collection_list(w, seed, out["catalog_items"])
     out["open_plans"], out["open_applications"] = _open(w, seed)
+    out["open_catalogue"] = _open_catalogue(w, seed)
     out["projects"], out["project_data_list"] = _projects(w, seed)
     out["security_records"], out["incidents"], out["rectifications"] = _security(w, seed)
     out["calendar_overrides"] = _calendar_overrides()
@@ -2090,6 +2154,15 @@ def _quirks(name: str, df: pl.DataFrame) -> pl.DataFrame:
         )  # no agency_code → rejects
     elif name == "open_plans":
         df = df.with_columns(_styled("filed_at", ["std", "cn"]))
+    elif name == "open_catalogue":
+        df = _stringify(
+            df.with_columns(
+                _styled("listed_at", ["std", "cn"], "date"), _alias("open_type", "有条件开放", "conditional", 4)
+            )
+        )
+        # an open type outside the vocabulary → rejects, with file, line and column
+        bad = {"agency_code": "HZ016", "resource_code": "HZ016-R001", "listed_at": "2025-03-01", "open_type": "半开放"}
+        return _insert(df, [bad], 7)
     elif name == "open_applications":
         df = df.with_columns(
             *(_styled(c, ["std", "iso"], stride=2) for c in ts_cols),
@@ -2104,7 +2177,16 @@ def _quirks(name: str, df: pl.DataFrame) -> pl.DataFrame:
             _alias("record_type", "数据备份", "backup", 9), _styled("done_at", ["std", "slash"], stride=5)
         )
     elif name == "incidents":
-        df = df.with_columns(_styled("occurred_at", ["iso"]))
+        df = _stringify(df.with_columns(_styled("occurred_at", ["iso"]), _alias("stage", "使用", "use", 3)))
+        # an unknown stage (not 采集/提供/使用) → rejects, with file, line and column
+        bad = {c: None for c in df.columns} | {
+            "incident_id": "IN-BAD1",
+            "agency_code": "HZ016",
+            "occurred_at": "2025-03-03T10:00:00+08:00",
+            "kind": "系统故障",
+            "stage": "传输",
+        }
+        return _insert(df, [bad], 4)
     elif name == "rectifications":
         df = df.with_columns(
             *(_styled(c, ["slash", "std"]) for c in ts_cols), _styled("deadline", ["cn", "std"], "date")
@@ -2361,8 +2443,14 @@ EDGES = [
         "惠城区 authority: reviews 惠城区 agencies' catalogue submissions (本级);"
         " other 县区 have none and fall back to HZ001",
     ),
+    ("HZ018, HZ016", "open_catalogue", "list HZ002-R002 / HZ005-R001, another agency's data (第三十六条): 1 each"),
+    ("HZ028", "open_catalogue", "lists nothing while the city has open catalogues → 未报送开放目录 (1)"),
+    ("HZ016/HZ016-R001", "open_catalogue", "open type 半开放 is not in the vocabulary → rejects"),
     ("IN-2025-001", "incidents", f"{VETO_AGENCY} 数据泄露 on 2025-08-14 → the 2025 veto"),
     ("IN-2024-001", "incidents", f"{LEAK_2024_AGENCY} 数据泄露 in 2024 → vetoes 2024 only"),
+    ("IN-2025-R01", "incidents", "logged at HZ018, responsible_code HZ002 (提供): charged to HZ002 (第二十二条)"),
+    ("IN-2025-R02", "incidents", f"logged at HZ105, the authority {AUTHORITY} answers (提供): HZ105 not charged"),
+    ("IN-BAD1", "incidents", "stage 传输 is not in the vocabulary → rejects"),
 ]
 
 

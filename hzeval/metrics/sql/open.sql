@@ -40,27 +40,47 @@ left join plans as p using (agency_code);
 -- kind: count
 -- charged_to: agency
 -- obligation: event
--- doc: 通过共享获得的数据不得纳入本机构开放目录
+-- doc: 通过共享获得的数据不得纳入本机构开放目录（全市已报送开放目录的，未报送的机构计 1 次）
 -- suggestion: 将通过共享获得的非本机构数据移出本机构开放目录（{article}）。
--- ok_when: count: distinct resource an agency offers for opening (open application in Y) whose
---     snapshot provider is another agency
--- grain: one row per (agency, resource) the agency offers for opening while another agency provides
---     it
+-- ok_when: count: distinct resource on the agency's open catalogue (open_catalogue, listed_at on or
+--     before year end and the as-of day) whose provider in the year's snapshot is another agency.
+--     Compiling the open catalogue is every agency's standing duty once the city has loaded any: an
+--     agency (not the authority) that lists nothing is one violation "未报送开放目录"; with no open
+--     catalogue in the city the indicator is excluded (the report says 未报送开放目录)
+-- grain: one row per (agency, resource) the agency lists while another agency provides it; one row
+--     per agency listing nothing when the city has loaded any open catalogue
+with listed as (
+    select agency_code, resource_code, listed_at
+    from open_catalogue
+    where listed_at < cast($year_end as date) and listed_at <= cast($as_of as date)
+)
 select
-    o.agency_code,
-    'open_applications' as record_table,
-    o.resource_code as record_id,
+    l.agency_code,
+    'open_catalogue' as record_table,
+    l.resource_code as record_id,
     'fail' as status,
-    '开放资源 ' || o.resource_code || ' 由 ' || any_value(s.provider_code) || ' 提供，不应纳入本机构开放目录' as reason,
+    '开放目录所列资源 ' || l.resource_code || ' 由 ' || s.provider_code || ' 提供，不应纳入本机构开放目录' as reason,
     null::timestamp as due_at,
-    min(o.submitted_at) as done_at,
+    cast(l.listed_at as timestamp) as done_at,
     null::double as num,
     null::double as den
-from open_applications as o
+from listed as l
 join stg_snapshot as s using (resource_code)
-where o.submitted_at >= $year_start and o.submitted_at < $year_end and o.submitted_at <= $as_of
-  and s.provider_code <> o.agency_code
-group by o.agency_code, o.resource_code;
+where s.provider_code <> l.agency_code
+union all
+select
+    g.agency_code,
+    'open_catalogue' as record_table,
+    g.agency_code || '/(未报送开放目录)' as record_id,
+    'fail' as status,
+    '未报送开放目录' as reason,
+    null::timestamp as due_at,
+    null::timestamp as done_at,
+    null::double as num,
+    null::double as den
+from stg_graded_agencies as g
+where exists (select 1 from listed)
+  and g.agency_code not in (select agency_code from listed where agency_code is not null);
 
 -- metric: open_reply_timeliness
 -- name: 开放申请答复及时率

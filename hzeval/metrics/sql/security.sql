@@ -71,18 +71,22 @@ from notices;
 -- metric: security_incidents
 -- name: 安全事件数
 -- kind: count
--- charged_to: agency
+-- charged_to: the responsible agency (responsible_code), else the agency where the incident was logged
 -- obligation: event
--- doc: 年内发生的安全事件（数据泄露等由评分方案一票否决）
+-- doc: 年内发生的安全事件，计入责任单位（数据泄露等由评分方案一票否决）
 -- suggestion: 开展安全事件复盘，落实数据安全责任制和防护措施，杜绝数据泄露（{article}）。
--- ok_when: count (the scheme's veto rules read the kinds, e.g. 数据泄露 → 不合格)
--- grain: one row per security incident that occurred in the year, charged to the agency
+-- ok_when: count (the scheme's veto rules read the kinds, e.g. 数据泄露 → 不合格). The 数源部门
+--     answers for 采集、核准和提供, the using agency for 使用, "与数源部门、公共数据主管部门存在明确
+--     关联或者责任的除外": an incident with responsible_code is charged (deduction and veto) to that
+--     agency, its stage (采集/提供/使用) shown in the reason; without one, to agency_code
+-- grain: one row per security incident that occurred in the year, charged to its responsible agency
 select
-    agency_code,
+    coalesce(responsible_code, agency_code) as agency_code,
     'incidents' as record_table,
     incident_id as record_id,
     'fail' as status,
-    '安全事件：' || kind || coalesce('（' || severity || '）', '') as reason,
+    '安全事件：' || kind || coalesce('（' || severity || '）', '')
+        || coalesce('；责任环节：' || stage, '') as reason,
     null::timestamp as due_at,
     occurred_at as done_at,
     null::double as num,
