@@ -1697,7 +1697,7 @@ def _security(w: _World, seed: int):
     )
 
     T = dt.datetime
-    inc = [
+    inc: list[tuple] = [
         ("IN-2025-001", VETO_AGENCY, T(2025, 8, 14, 22, 40), "数据泄露", "重大"),
         ("IN-2024-001", LEAK_2024_AGENCY, T(2024, 5, 9, 15, 10), "数据泄露", "较大"),
     ]
@@ -2161,7 +2161,12 @@ def _quirks(name: str, df: pl.DataFrame) -> pl.DataFrame:
             )
         )
         # an open type outside the vocabulary → rejects, with file, line and column
-        bad = {"agency_code": "HZ016", "resource_code": "HZ016-R001", "listed_at": "2025-03-01", "open_type": "半开放"}
+        bad: dict[str, str | None] = {
+            "agency_code": "HZ016",
+            "resource_code": "HZ016-R001",
+            "listed_at": "2025-03-01",
+            "open_type": "半开放",
+        }
         return _insert(df, [bad], 7)
     elif name == "open_applications":
         df = df.with_columns(
