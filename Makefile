@@ -36,7 +36,8 @@ demo: venv ## load data_samples/ into hzeval.duckdb, assess 2024 and 2025, print
 	@echo "assessing $(PREV_YEAR) first (reports compare with the previous year)"
 	$(BIN)/hzeval assess --year $(PREV_YEAR) --as-of $(PREV_AS_OF) > /dev/null
 	$(BIN)/hzeval assess --year $(YEAR) --as-of $(AS_OF)
-	@echo "making the $(YEAR) run official (leaders read official runs; a new run is 试算)"
+	@echo "making both runs official (leaders read official runs; a new run is 试算; 较上年 compares official runs only)"
+	$(BIN)/hzeval runs official $$(basename $$(cat $(dir $(DB))published/LATEST-$(PREV_YEAR)) .duckdb) --reason "演示：样例数据包审定"
 	$(BIN)/hzeval runs official $$(basename $$(cat $(dir $(DB))published/LATEST-$(YEAR)) .duckdb) --reason "演示：样例数据包审定"
 	$(BIN)/hzeval runs list --year $(YEAR)
 	$(BIN)/hzeval supervise --as-of $(AS_OF) --limit 15
