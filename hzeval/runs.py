@@ -396,11 +396,15 @@ class RunReader:
     def _meta(self) -> pl.DataFrame:
         arts = run_metric_articles(self.con, self.run_id, self.year)
         sugg = run_suggestions(self.con, self.run_id, self.year)
+        s = self.scheme
+        # a metric the rules cite no article for (security_incidents: only some kinds of incident are
+        # conduct the draft names) cites the scheme's basis it is scored under (DESIGN §5b)
+        basis = {k: (s.metric_basis(k) if s is not None else None) or "" for k in METRICS}
         return pl.DataFrame(
             {
                 "metric_id": list(METRICS),
                 "metric_name": [m.name_zh for m in METRICS.values()],
-                "metric_article": [arts.get(k) or m.article_zh for k, m in METRICS.items()],
+                "metric_article": [arts.get(k) or m.article_zh or basis[k] for k, m in METRICS.items()],
                 "metric_kind": [m.kind for m in METRICS.values()],
                 "suggestion": [sugg.get(k, "") for k in METRICS],
             }

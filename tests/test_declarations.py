@@ -143,7 +143,8 @@ def test_every_block_is_a_registered_metric_and_the_reverse():
 def test_suggestions_use_only_known_placeholders():
     for m in METRICS.values():
         text = m.suggestion.format(article="A", deadline="D")
-        assert "{" not in text and "A" in text, m.id
+        # a metric the shipped profile cites no article for (security_incidents) names none in its advice
+        assert "{" not in text and ("A" in text) == bool(m.articles), m.id
         assert ("D" in text) == ("{deadline}" in m.suggestion)
         if "{deadline}" in m.suggestion:
             assert m.deadline, f"{m.id}: a suggestion with {{deadline}} needs a deadline key"
@@ -171,6 +172,12 @@ def test_the_shipped_profile_maps_every_metric_to_its_articles():
     # "完整、准确地…汇聚" (第二十条 is 数据治理)
     assert METRICS["collection_list_coverage"].article_zh == "第七条（二）、第十五条"
     assert METRICS["aggregation_quality"].article_zh == "第十八条"
+    # issue 25 item 12: an incident is not a breach of 第四十一条 / 第四十七条 as such: only the kinds 第四十七条
+    # names cite it, by clause ((五) 违规泄露、出售或者非法提供; (六) 擅自更改或者删除); other kinds the scheme
+    assert METRICS["security_incidents"].article_zh == ""
+    kinds = profile.kind_articles["security_incidents"]
+    assert kinds["数据泄露"] == ["第四十七条（五）"] and kinds["擅自删除数据"] == ["第四十七条（六）"]
+    assert "网络攻击" not in kinds and "数据篡改未遂" not in kinds
     # every deadline key a metric needs is in the profile
     assert set(DEADLINE_KEYS) <= set(profile.deadlines)
 

@@ -1749,6 +1749,26 @@ def test_incidents_are_charged_to_the_responsible_agency(reg):
     assert reasons["I3"] == "安全事件：系统故障；责任环节：采集"
 
 
+def test_an_incident_cites_the_clause_of_its_kind(reg):
+    # issue 25 item 12: 第四十七条（五）"违规泄露、出售或者非法向其他单位和个人提供…公共数据", （六）"擅自更改或者
+    # 删除公共数据". An incident of a kind the profile names cites its clause; any other kind (网络攻击,
+    # an attempted tampering) cites no article of the draft (the scheme's basis stands in on the surfaces)
+    insert(
+        reg,
+        "incidents",
+        *(
+            {"incident_id": f"I{i}", "agency_code": "A", "occurred_at": f"2025-0{i}-10 10:00", "kind": kind}
+            for i, kind in enumerate(("数据泄露", "擅自删除数据", "网络攻击", "数据篡改未遂", " 数据篡改 "), start=1)
+        ),
+    )
+    run(reg, "security_incidents")
+    _, evidence = roll_up(reg, "r", 2025)
+    arts = dict(zip(evidence["record_id"], evidence["article"]))
+    five, six = "第四十七条（五）", "第四十七条（六）"
+    assert arts == {"I1": five, "I2": six, "I3": None, "I4": None, "I5": six}
+    assert value(reg, "security_incidents", "A")[3] == 5  # every incident counts, whatever it cites
+
+
 # ------------------------------------------------------------------ calendar coverage
 
 

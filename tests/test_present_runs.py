@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import polars as pl
 import pytest
 from conftest import insert
 
@@ -185,6 +186,24 @@ def test_reader_tolerates_new_columns(run_wh):
     assert after.scores("A").filter(metric_id="out_of_scope_calls")["basis"][0] == "方案第三项"
     e = after.evidence("A", "share_reply_timeliness").row(0, named=True)
     assert e["article"] == "第二十五条" and e["rule_profile"] == "p-2025"
+
+
+def test_incidents_cite_their_clause_or_the_schemes_basis(sample_warehouse):
+    """Issue 25 item 12: the sample's 数据泄露 (IN-2025-001, HZ009) cites 第四十七条（五）; an incident of another
+    kind (网络攻击, 系统故障 …) is no conduct the draft names, so it and the deduction line cite the basis the
+    2025 scheme deducts under, never "第四十一条、第四十七条"."""
+    from hzeval.store.warehouse import connect
+
+    basis = "《惠州市2025年度公共数据管理评估方案》扣分细则第四项"
+    with connect(sample_warehouse, read_only=True) as con:
+        r = RunReader(con, year=2025)
+        ev = r.evidence(metric="security_incidents")
+        cited = dict(zip(ev["record_id"], ev["article"]))
+        assert cited["IN-2025-001"] == "第四十七条（五）"
+        others = ev.filter(~pl.col("reason").str.contains("数据泄露"))
+        assert others.height > 0 and set(others["article"]) == {basis}
+        line = r.scores("HZ009").filter(metric_id="security_incidents").row(0, named=True)
+        assert line["article"] == basis
 
 
 def test_explain_names_the_veto_and_writes_deadlines_one_way(sample_warehouse, capsys):

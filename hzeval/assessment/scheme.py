@@ -301,6 +301,15 @@ class Scheme(Strict):
                 return ded.basis
         return None
 
+    def metric_basis(self, metric: str) -> str | None:
+        """The basis a metric is scored under (its first indicator's or deduction's): what an item of a
+        metric the rules cite no article for cites instead (DESIGN §5b)."""
+        for d in self.dimensions:
+            for ind in d.indicators:
+                if ind.metric == metric:
+                    return ind.basis or d.basis
+        return next((ded.basis for ded in self.deductions if ded.metric == metric), None)
+
     def is_graded(self, agency_type: str | None, is_authority: bool = False) -> bool:
         """Whether an agency gets a grade: an authority only if ``graded`` names 主管部门, any other by its type."""
         if is_authority:

@@ -73,6 +73,16 @@ def run_suggestions(con, run_id: str, year: int) -> dict[str, str]:
 # ---------------------------------------------------------------------- `hzeval rules`
 
 
+def _by_kind(kinds: dict[str, list[str]] | None) -> str:
+    """'第四十七条（五）：数据泄露、出售数据；…；其他类型：评估方案的依据' for a metric cited by record kind."""
+    if not kinds:
+        return ""
+    by_article: dict[str, list[str]] = {}
+    for kind, arts in kinds.items():
+        by_article.setdefault("、".join(arts), []).append(kind)
+    return "；".join([*(f"{a}：{'、'.join(k)}" for a, k in by_article.items()), "其他类型：评估方案的依据"])
+
+
 def year_overview(rules: RuleSet, year: int) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(deadlines, metrics) in force over ``year``: one row per key (or metric) and span of the
     year it applies to, with the profile, its period of the year, length and article."""
@@ -92,7 +102,7 @@ def year_overview(rules: RuleSet, year: int) -> tuple[pl.DataFrame, pl.DataFrame
                     lo,
                     hi,
                     METRICS[m].deadline or "",
-                    "、".join(arts) if arts else "（未映射）",
+                    "、".join(arts) if arts else _by_kind(p.kind_articles.get(m)) or "（未映射）",
                 )
             )
     mt = pl.DataFrame(

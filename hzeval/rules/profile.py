@@ -81,6 +81,9 @@ class Profile(Strict):
     unit: str = Field(default="个工作日", min_length=1)
     deadlines: dict[str, DeadlineRule]
     articles: dict[str, list[str]] = Field(default_factory=dict)
+    #: per metric, the articles a record of a named kind cites instead of the metric's (``security_incidents``:
+    #: 数据泄露 → 第四十七条（五）); a kind not named cites the metric's articles, or with none the scheme's basis
+    kind_articles: dict[str, dict[str, list[str]]] = Field(default_factory=dict)
     #: articles cited for things that are not metrics (e.g. disputes, veto)
     provisions: dict[str, list[str]] = Field(default_factory=dict)
     #: the sentence quoted for a provision key (must also be in ``provisions``)
@@ -160,22 +163,27 @@ def _check_keys(profile: Profile, path: Path, metric_ids: Collection[str] | None
                         key=f"deadlines.{v}.article",
                     )
 
-    for metric_id in profile.articles if metric_ids is not None else ():
-        if metric_ids is not None and metric_id not in metric_ids:
-            raise RuleError(
-                f"规则配置 {path} 无效：articles.{metric_id}：未知指标",
-                f"invalid rule profile {path}: articles.{metric_id}: unknown metric id",
-                file=str(path),
-                key=f"articles.{metric_id}",
-            )
-    for metric_id, arts in [*profile.articles.items(), *profile.provisions.items()]:
+    for section, mapping in (("articles", profile.articles), ("kind_articles", profile.kind_articles)):
+        for metric_id in mapping if metric_ids is not None else ():
+            if metric_ids is not None and metric_id not in metric_ids:
+                raise RuleError(
+                    f"规则配置 {path} 无效：{section}.{metric_id}：未知指标",
+                    f"invalid rule profile {path}: {section}.{metric_id}: unknown metric id",
+                    file=str(path),
+                    key=f"{section}.{metric_id}",
+                )
+    cited = [
+        *((f"articles.{k}", v) for k, v in [*profile.articles.items(), *profile.provisions.items()]),
+        *((f"kind_articles.{m}.{kind}", v) for m, kinds in profile.kind_articles.items() for kind, v in kinds.items()),
+    ]
+    for key, arts in cited:
         for a in arts:
             if not re.match(ARTICLE_PATTERN, a):
                 raise RuleError(
-                    f"规则配置 {path} 无效：articles.{metric_id}：条款 {a!r} 格式不对",
-                    f"invalid rule profile {path}: articles.{metric_id}: {a!r} is not an article",
+                    f"规则配置 {path} 无效：{key}：条款 {a!r} 格式不对",
+                    f"invalid rule profile {path}: {key}: {a!r} is not an article",
                     file=str(path),
-                    key=f"articles.{metric_id}",
+                    key=key,
                 )
 
 
@@ -343,7 +351,8 @@ class RuleSet:
             for key, r in p.deadlines.items():
                 d_rows.append((p.name, p.title, key, r.days, r.article, r.text, p.period(key), lo, hi))
             for metric_id, arts in p.articles.items():
-                a_rows.append((p.name, p.title, metric_id, "、".join(arts), lo, hi, "metric", None))
+                if arts:  # a metric citing no article (its scheme's basis stands in) has no row
+                    a_rows.append((p.name, p.title, metric_id, "、".join(arts), lo, hi, "metric", None))
             for key, arts in p.provisions.items():
                 a_rows.append((p.name, p.title, key, "、".join(arts), lo, hi, "provision", p.provision_texts.get(key)))
         dl = pl.DataFrame(
@@ -377,6 +386,32 @@ class RuleSet:
         )
         return dl, ar
 
+    def kind_rows(self) -> pl.DataFrame:
+        """(profile, metric_id, kind, article, valid_from, valid_to) of every profile's ``kind_articles``,
+        spans open at both ends as in :meth:`rows` (for joins on a record's date)."""
+        rows = [
+            (
+                s.profile.name,
+                metric_id,
+                kind,
+                "、".join(arts),
+                s.start if i else _BEFORE_ALL,
+                s.end or _AFTER_ALL,
+            )
+            for i, s in enumerate(self.spans)
+            for metric_id, kinds in s.profile.kind_articles.items()
+            for kind, arts in kinds.items()
+        ]
+        schema = {
+            "profile": pl.String,
+            "metric_id": pl.String,
+            "kind": pl.String,
+            "article": pl.String,
+            "valid_from": pl.Date,
+            "valid_to": pl.Date,
+        }
+        return pl.DataFrame(rows, schema=schema, orient="row")
+
     def run_rows(self, run_id: str) -> pl.DataFrame:
         """Rows of ``run_rules`` for one run: kind 'deadline' (key = deadline key) and 'metric'
         (key = metric id), with the profile, its real start and end dates, and the rule."""
@@ -409,10 +444,10 @@ class RuleSet:
 
 
 def install(con, rules: RuleSet) -> None:
-    """Temp tables ``rule_deadlines`` and ``rule_articles`` for the metric SQL's date joins."""
+    """Temp tables ``rule_deadlines``, ``rule_articles`` and ``rule_kind_articles`` for the metric SQL's date joins."""
     dl, ar = rules.rows(real_dates=False)
     ar = ar.filter(pl.col("kind") == "metric").drop("kind", "text")
-    for name, df in (("rule_deadlines", dl), ("rule_articles", ar)):
+    for name, df in (("rule_deadlines", dl), ("rule_articles", ar), ("rule_kind_articles", rules.kind_rows())):
         con.register("_rules", df.to_arrow())
         con.execute(f"create or replace temp table {name} as select * from _rules")
         con.unregister("_rules")

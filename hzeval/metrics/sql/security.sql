@@ -74,25 +74,34 @@ from notices;
 -- charged_to: the responsible agency (responsible_code), else the agency where the incident was logged
 -- obligation: event
 -- doc: 年内发生的安全事件，计入责任单位（数据泄露等由评分方案一票否决）
--- suggestion: 开展安全事件复盘，落实数据安全责任制和防护措施，杜绝数据泄露（{article}）。
+-- suggestion: 开展安全事件复盘，落实数据安全责任制和防护措施，杜绝数据泄露。
 -- ok_when: count (the scheme's veto rules read the kinds, e.g. 数据泄露 → 不合格). The 数源部门
 --     answers for 采集、核准和提供, the using agency for 使用, "与数源部门、公共数据主管部门存在明确
 --     关联或者责任的除外": an incident with responsible_code is charged (deduction and veto) to that
 --     agency, its stage (采集/提供/使用) shown in the reason; without one, to agency_code
+--     An incident of a kind the rule profile in force on its day names (kind_articles: in the draft's,
+--     数据泄露 → the clause on 违规泄露, 擅自更改/删除 → the clause on 擅自更改或者删除) cites that clause;
+--     any other kind cites the metric's articles (none in the draft's profile), so surfaces cite the
+--     scheme's basis
 -- grain: one row per security incident that occurred in the year, charged to its responsible agency
 select
-    coalesce(responsible_code, agency_code) as agency_code,
+    coalesce(i.responsible_code, i.agency_code) as agency_code,
     'incidents' as record_table,
-    incident_id as record_id,
+    i.incident_id as record_id,
     'fail' as status,
-    '安全事件：' || kind || coalesce('（' || severity || '）', '')
-        || coalesce('；责任环节：' || stage, '') as reason,
+    '安全事件：' || i.kind || coalesce('（' || i.severity || '）', '')
+        || coalesce('；责任环节：' || i.stage, '') as reason,
     null::timestamp as due_at,
-    occurred_at as done_at,
+    i.occurred_at as done_at,
     null::double as num,
-    null::double as den
-from incidents
-where occurred_at >= $year_start and occurred_at < $year_end and occurred_at <= $as_of;
+    null::double as den,
+    k.profile as rule_profile,
+    k.article
+from incidents as i
+left join rule_kind_articles as k
+  on k.metric_id = 'security_incidents' and k.kind = trim(i.kind)
+ and cast(i.occurred_at as date) >= k.valid_from and cast(i.occurred_at as date) < k.valid_to
+where i.occurred_at >= $year_start and i.occurred_at < $year_end and i.occurred_at <= $as_of;
 
 -- metric: rectification_escalation
 -- name: 逾期整改上报率
