@@ -105,8 +105,10 @@ def render_reports(
     workers = workers or os.cpu_count() or 1
     final = Path(out) / str(year)
     staging = out_dir = staging_folder(final)
+    # each finished report is told by its final path, never the staging folder's
+    told = (lambda r: progress(_moved_one(r, staging, final))) if progress else None
     try:
-        result = _render_into(out_dir, year, formats, agency, workers, published, db, progress, on_start, only)
+        result = _render_into(out_dir, year, formats, agency, workers, published, db, told, on_start, only)
         faults.checkpoint("report-before-swap")
         swap_in(staging, final)
     except BaseException:
@@ -115,19 +117,26 @@ def render_reports(
     return _moved(result, staging, final)
 
 
+def _move(p, staging: Path, final: Path) -> Path:
+    path = Path(p)
+    return final / path.relative_to(staging) if path.is_relative_to(staging) else path
+
+
+def _moved_one(r, staging: Path, final: Path):
+    """One job's result with its paths in ``final`` instead of ``staging``."""
+    html = str(_move(r.job.html, staging, final))
+    return dataclasses.replace(
+        r, job=dataclasses.replace(r.job, html=html), files=[str(_move(f, staging, final)) for f in r.files]
+    )
+
+
 def _moved(result, staging: Path, final: Path):
     """``result`` with its paths in ``final`` instead of ``staging``."""
 
     def move(p):
-        path = Path(p)
-        return final / path.relative_to(staging) if path.is_relative_to(staging) else path
+        return _move(p, staging, final)
 
-    results = [
-        dataclasses.replace(
-            r, job=dataclasses.replace(r.job, html=str(move(r.job.html))), files=[str(move(f)) for f in r.files]
-        )
-        for r in result.results
-    ]
+    results = [_moved_one(r, staging, final) for r in result.results]
     manifest = move(result.manifest) if result.manifest else None
     return dataclasses.replace(
         result, out_dir=final, results=results, files=[move(f) for f in result.files], manifest=manifest

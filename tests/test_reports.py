@@ -541,4 +541,6 @@ def test_report_progress_counts(warehouse, tmp_path, capsys):
             str(pub),
         ]
     )
-    assert "1/1 ✔" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    # the line names the report where it ends up, not the staging folder it is rendered in
+    assert f"1/1 ✔ {tmp_path / '2025' / 'agencies' / AGENCY}.html" in out.replace("\n", "") and ".staging" not in out
