@@ -186,8 +186,10 @@ def test_report_folder(rendered):
     ):
         assert (out / rel).is_file(), rel
     index = (out / "index.html").read_text(encoding="utf-8")
-    for rel in ("agencies/HZ021.html", "bulletin.html", "gates.html", "workbook.xlsx"):
+    for rel in ("agencies/HZ021.html", "bulletin.html", "gates.html", "workbook.xlsx", "manifest.json"):
         assert f'href="{rel}"' in index
+    # issue 27: the index said manifest "（未生成）" although the render writes manifest.json after it
+    assert "manifest.json）</a>" in index and "manifest.json）<span" not in index
 
 
 def test_manifest_hashes(rendered):

@@ -450,7 +450,8 @@ def write_index(run: data.Run, out_dir: Path, gallery: Sequence[tuple[str, str]]
         + f"<li>{link('approval_reference.html', '下一年度项目审批参考')}</li>"
         + f"<li>{link('dashboard.html', '领导驾驶舱（离线版，可直接打开，无需网络）')}</li>"
         + f"<li>{link('workbook.xlsx', '评分工作簿（XLSX）')}</li>"
-        + f"<li>{link('manifest.json', '生成清单（manifest.json）')}</li></ul></nav>"
+        # the manifest is written right after the index, in every render that writes one: always there
+        + '<li><a href="manifest.json">生成清单（manifest.json）</a></li></ul></nav>'
         + h.heading("分析笔记本（静态版）")
         + "<nav><ul>"
         + "".join(f"<li>{link(rel, text)}</li>" for rel, text in gallery)
