@@ -199,6 +199,11 @@ def test_year_over_year(two_years):
         yoy = staff.year_over_year(run, prev)
         view = staff.yoy_view(run, prev)
         assert view.parts[0].text == f"对比 2025 年（运行 {run.run_id}）与 2024 年（运行 {prev.run_id}）"
+        # issue 27: the dimensions in the 2025 scheme's order, deductions last (they came sorted by code point)
+        wide = view.parts[3].df
+        dims = [c for c in wide.columns if c not in ("agency_code", "agency_name")]
+        scheme = ["目录管理", "数据汇聚与更新", "共享服务", "数据开放", "项目管理", "安全与整改", "扣分项"]
+        assert dims == [d for d in scheme if d in dims] and dims[:2] == ["目录管理", "数据汇聚与更新"]
     row = yoy["totals"].filter(pl.col("agency_code") == "A").row(0, named=True)
     # standing obligations keep 目录管理 (20), 数据汇聚与更新 (25), 数据开放 (10) and 安全与整改 (10) live even
     # with nothing catalogued: 65 scaled to 100. 2024: no plan, nothing else -> 0; 2025: plan filed ->

@@ -26,6 +26,7 @@ from hzeval.contract import TABLES
 from hzeval.ingest.report import unresolved_sql
 from hzeval.metrics import METRICS
 from hzeval.metrics.profiles import run_metric_articles
+from hzeval.runs import DEDUCTIONS
 from hzeval.store.calendar import WorkCalendar
 from hzeval.store.published import AGENCY_COLUMN, COVERAGE_TABLES, TIME_COLUMN, coverage_sql  # noqa: F401 - the drop check's
 from hzeval.util.frame import frame
@@ -719,11 +720,13 @@ def year_over_year(cur, prev=None) -> dict[str, pl.DataFrame]:
         )
         .sort("change", "agency_code", nulls_last=True)
     )
+    # dimensions in this year's scheme order, the deductions last (as the reports and the dashboard show them)
+    order = {d: i for i, d in enumerate([*cur.dimensions(), DEDUCTIONS])}
     dims = (
         dims.join(p_dim, on=["agency_code", "dimension"], how="left")
         .with_columns((pl.col("points") - pl.col("points_prev")).alias("change"))
         .select("agency_code", "dimension", "points_prev", "points", "change")
-        .sort("agency_code", "dimension")
+        .sort("agency_code", pl.col("dimension").replace_strict(order, default=len(order), return_dtype=pl.Int32))
     )
     names = {k: m.name_zh for k, m in METRICS.items()}
     inds = (
@@ -770,7 +773,7 @@ def yoy_view(run, prev, limit: int = DEFAULT_LIMIT) -> View:
         dims.with_columns(
             pl.col("agency_code").replace_strict(names, default=pl.col("agency_code")).alias("agency_name")
         )
-        .pivot(on="dimension", index=["agency_code", "agency_name"], values="change", sort_columns=True)
+        .pivot(on="dimension", index=["agency_code", "agency_name"], values="change")  # in scheme order
         .sort("agency_code")
     )
     moved = y["indicators"].filter(pl.col("change").is_not_null() & (pl.col("change") != 0))
