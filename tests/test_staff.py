@@ -189,6 +189,13 @@ def two_years(tmp_path_factory):
                 "replied_at": "2025-10-11 09:00",
             },
         )
+        # C's basis changed Fri 2025-09-19 for resource C-R1 and no catalogue update followed: one 目录更新 item
+        # with the combined id "BC1/C-R1"
+        insert(
+            con,
+            "basis_changes",
+            {"change_id": "BC1", "agency_code": "C", "effective_date": "2025-09-19", "resource_codes": "C-R1"},
+        )
     run_assessment(db, 2024, dt.datetime(2025, 1, 6))
     run_assessment(db, 2025, dt.datetime(2026, 1, 5))
     return db.parent / "published"
@@ -245,6 +252,28 @@ def test_evidence_view_and_item_deadline(two_years):
         steps = detail.tables()[1].df
         assert steps["counted"].to_list()[-2:] == ["第 1 个工作日", "第 2 个工作日"]
         assert detail.tables()[0].headers[:2] == ["申请编号", "资源代码"]  # the record under the contract's names
+
+
+def test_item_view_finds_a_combined_id_and_counts_its_deadline(two_years):
+    """Issue 27: a 目录更新 item "BC1/C-R1" (change/resource) said the basis-change register was missing from
+    the published copy (the combined id matched no change_id) and showed no day-by-day count."""
+    from hzeval.assessment.scheme import latest_scheme_for
+
+    with workbench.open_run(2025, two_years) as run:
+        detail = staff.item_view(run, "catalog_update_timeliness", "BC1/C-R1", latest_scheme_for(2025))
+        missing = staff.item_view(run, "catalog_update_timeliness", "BC9/C-R1", latest_scheme_for(2025))
+    records, steps = detail.tables()
+    assert records.headers[0] == "变化编号" and records.df.height == 1
+    assert not any("未随发布副本提供" in p.text for p in detail.parts if isinstance(p, staff.Text))
+    # 15 working days from Fri 2025-09-19 (the day itself not counted): 09-22..26 (1-5), Sun 09-28 调休上班 (6),
+    # 09-29, 09-30 (7, 8), 10-01..10-08 国庆/中秋 not counted, 10-09, 10-10 (9, 10), Sat 10-11 调休上班 (11),
+    # 10-13..10-16 (12-15): due Thu 2025-10-16 24:00
+    counted = dict(zip(steps.df["date"].cast(pl.String), steps.df["counted"]))
+    assert counted["2025-09-28"] == "第 6 个工作日" and counted["2025-10-11"] == "第 11 个工作日"
+    assert counted["2025-10-16"] == "第 15 个工作日" and counted["2025-10-03"] == "不计"
+    # a change the run has no record of: the register is there, the record is not
+    texts = [p.text for p in missing.parts if isinstance(p, staff.Text)]
+    assert texts == ["运行中没有事项 BC9/C-R1。"]
 
 
 NOTEBOOKS = ("drop_check", "evidence_explorer", "year_over_year")

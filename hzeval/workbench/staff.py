@@ -589,7 +589,10 @@ def deadline_explained(con, metric_id: str, record_id: str, scheme) -> pl.DataFr
     if metric_id not in TRIGGER:
         return pl.DataFrame()
     table, key, column = TRIGGER[metric_id]  # names from the constant above, never from input
-    rows = con.execute(f"select {column} from {table} where {key} = $id", {"id": record_id}).fetchall()
+    rows = con.execute(
+        f"select {column} from {table} where {key} in (select unnest($ids)) order by {key} = $ids[1] desc limit 1",
+        {"ids": record_keys(record_id)},
+    ).fetchall()
     if not rows or rows[0][0] is None:
         return pl.DataFrame()
     # the rule in force on the trigger day (DESIGN §5a)
@@ -597,17 +600,29 @@ def deadline_explained(con, metric_id: str, record_id: str, scheme) -> pl.DataFr
     return deadline_steps(WorkCalendar.from_warehouse(con), rows[0][0], days)
 
 
-def records_for(con, table: str, record_id: str) -> pl.DataFrame:
-    """The input record(s) behind an evidence item (by the table's first key column), with the
-    contract's Chinese column names; empty when the table is not in the published copy."""
+def record_keys(record_id: str) -> list[str]:
+    """What an item's record id may name in its table, most exact first: the id itself, its first word,
+    and, for a combined id (``<change_id>/<resource_code>`` of 目录更新, ``<agency>/<item>``), its first part."""
+    keys = [record_id, record_id.split(" ")[0], record_id.split("/")[0]]
+    return [k for i, k in enumerate(keys) if k and k not in keys[:i]]
+
+
+def records_for(con, table: str, record_id: str) -> pl.DataFrame | None:
+    """The input record(s) behind an evidence item (by the table's first key column, the most exact of
+    :func:`record_keys` that matches), with the contract's Chinese column names; None when the table is
+    not in the published copy, empty when it has no such record."""
     t = TABLES[table]
     present = con.execute(
         "select count(*) from information_schema.tables where table_name = $t", {"t": table}
     ).fetchall()
     if not present[0][0]:
-        return pl.DataFrame()
+        return None
     key = "resource_code" if table == "catalog_snapshot" else t.key[0]
-    df = frame(con, f"select * from {table} where {key} = $id", {"id": record_id.split(" ")[0]})
+    df = pl.DataFrame()
+    for k in record_keys(record_id):
+        df = frame(con, f"select * from {table} where {key} = $id", {"id": k})
+        if not df.is_empty():
+            break
     return df.select([c for c in df.columns if c in t.names]).rename(
         {c.name: c.zh for c in t.columns if c.name in df.columns}
     )
@@ -657,8 +672,10 @@ def item_view(run, metric: str, record_id: str | None, scheme) -> View:
     table, reason = item["record_table"], item["reason"]
     records = records_for(run.con, table, record_id)
     parts: list[Text | Table] = [Text(reason or "", f"事项 {record_id}")]
-    if records.is_empty():
+    if records is None:
         parts.append(Text(f"{TABLES[table].zh}（{table}）未随发布副本提供，原始记录请在数据仓库中查询。"))
+    elif records.is_empty():
+        parts.append(Text(f"{TABLES[table].zh}（{table}）中没有编号为 {record_id} 的记录。"))
     else:
         parts.append(Table(records, f"原始记录（{TABLES[table].zh}）", labels={c: c for c in records.columns}))
     steps = deadline_explained(run.con, metric, record_id, scheme)
