@@ -10,7 +10,9 @@ cleaning would change, anything that could be rejected, blank rows) is read back
 file and parsed by ``parse_frame`` in bounded batches, with its file line number. Duplicate keys
 are settled over the whole file in SQL (earliest line wins, as in one ``parse_frame`` over the
 file); they are looked for first in the key hashes (a numpy array, 8 bytes a row, sorted in
-place): of a Parquet file before the insert takes its memory, of a CSV file's inserted rows after.
+place): of a Parquet file before the insert takes its memory (in the same read as the plain-row test:
+when every row is plain, the insert filters none, :func:`source_check`), of a CSV file's inserted
+rows after.
 The result is the polars path's, row for row and reject for reject; ``tests/test_ingest_fastpath.py``
 and ``tests/test_ingest_csvpath.py`` load hostile files both ways and compare everything written.
 
