@@ -82,7 +82,7 @@ def side_by_side(name: str, path, repeat: int | None = None) -> dict:
     """hzeval and DuckDB's CTAS on one file, alternating, ``BENCH_LOAD_REPEAT`` rounds (default 1);
     the medians of the rounds (the shared machine's noise is larger than the gap being measured)."""
     repeat = repeat or int(os.environ.get("BENCH_LOAD_REPEAT", "1"))
-    db = DROPS / "_single.duckdb"
+    db = DROPS / f"_single-{os.getpid()}.duckdb"  # other runs may share the drops folder
     hs, ds = [], []
     for i in range(repeat):
         for who in (("hzeval", "duckdb") if i % 2 == 0 else ("duckdb", "hzeval")):

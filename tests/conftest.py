@@ -190,8 +190,8 @@ def spy(monkeypatch):
     seen = SqlPathSpy()
     real_insert, real_load = sqlpath.insert_plain, load._load_sql
 
-    def insert(con, sp, path, load_id):
-        seen.plain = real_insert(con, sp, path, load_id)
+    def insert(con, sp, path, load_id, **kw):
+        seen.plain = real_insert(con, sp, path, load_id, **kw)
         return seen.plain
 
     def load_sql(con, plan, sp, limits, load_id, result):

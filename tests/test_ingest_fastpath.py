@@ -296,6 +296,58 @@ def test_plain_file_with_duplicate_keys(tmp_path, monkeypatch, spy, numpy_rows):
     assert sql_res[0] == [(3, 3, 0, "loaded", None, [])]
 
 
+def test_source_check_tells_plain_files_and_their_duplicates(tmp_path, monkeypatch):
+    """One read of the file (issue 29): False = every row plain and no key repeats; True = every
+    row plain and a key repeats; None = some row is not plain (the insert then filters). A clean
+    file is inserted without the filter; a file with one non-plain row is inserted filtered."""
+    monkeypatch.setenv("HZEVAL_LOAD_SQL", "1")
+    table = TABLES["api_calls"]
+
+    def file(name, ids):
+        return write(
+            tmp_path / name,
+            {
+                "call_id": pa.array(ids),
+                "called_at": pa.array([D(2025, 1, 2, 8, i) for i in range(len(ids))], pa.timestamp("us")),
+                "consumer_code": pa.array(["HZ001"] * len(ids)),
+                "resource_code": pa.array(["R1"] * len(ids)),
+            },
+        )
+
+    clean = file("clean.parquet", ["C1", "C2", "C3"])
+    repeated = file("repeated.parquet", ["C1", "C2", "C1"])
+    spaced = file("spaced.parquet", ["C1", " C2", "C3"])  # line 2: leading space, cleaned by parse_frame
+    mapping = {c: c for c in ("call_id", "called_at", "consumer_code", "resource_code")}
+    with connect(tmp_path / "w.duckdb") as con:
+        got = []
+        for f in (clean, repeated, spaced):
+            sp = sqlpath.prepare(con, f, table, mapping, 100)
+            assert sp is not None
+            got.append(sqlpath.source_check(con, sp, f, 3))
+        assert got == [False, True, None]
+        assert sqlpath.source_check(con, sqlpath.prepare(con, clean, table, mapping, 100), clean, 4) is None  # 3 ≠ 4
+
+    seen = []
+    real = sqlpath.insert_plain
+
+    def insert(con, sp, path, load_id, **kw):
+        seen.append((Path(path).name, kw.get("all_plain", False)))
+        return real(con, sp, path, load_id, **kw)
+
+    monkeypatch.setattr(sqlpath, "insert_plain", insert)
+    for f in (clean, spaced):
+        d = tmp_path / f.stem
+        d.mkdir()
+        target = d / "api_calls.parquet"
+        target.write_bytes(f.read_bytes())
+        with connect(d / "w.duckdb") as con:
+            r = load_paths(con, [target])
+            # both files: 3 rows, none rejected (" C2" is cleaned to C2); lines 1, 2, 3
+            assert (r.rows_loaded, r.rows_rejected) == (3, 0)
+            assert rows(con, "select call_id, _line from api_calls order by _line") == [("C1", 1), ("C2", 2), ("C3", 3)]
+    assert seen == [("api_calls.parquet", True), ("api_calls.parquet", False)]
+
+
 def test_memory_limit_restored(tmp_path, monkeypatch):
     monkeypatch.setenv("HZEVAL_LOAD_SQL", "1")
     with connect(tmp_path / "w.duckdb") as con:

@@ -287,11 +287,13 @@ def _load_sql(
             result.warnings.append(f"忽略未知列 / ignored unknown columns: {clip(', '.join(map(str, plan.unknown)))}")
         # Parquet: duplicate keys asked of the file first: the answer holds when every row is plain,
         # and the hashes' memory is given back before the insert takes its own (CSV: a first pass
-        # would parse the whole file again; its keys are checked once inserted, in the table)
-        source_dups = (
-            not csv and bool(table.key) and total > 1 and sqlpath.source_duplicate_keys(con, sp, plan.path, total)
-        )
-        plain = sqlpath.insert_plain(con, sp, plan.path, load_id) if total else 0
+        # would parse the whole file again; its keys are checked once inserted, in the table). The same
+        # read tells whether every row is plain: then the insert tests none again (source_check)
+        checked = None if csv else sqlpath.source_check(con, sp, plan.path, total)
+        source_dups: bool | None = checked
+        if not csv and checked is None and table.key and total > sqlpath.NUMPY_CHECK_ROWS:
+            source_dups = sqlpath.source_duplicate_keys(con, sp, plan.path, total)
+        plain = sqlpath.insert_plain(con, sp, plan.path, load_id, all_plain=checked is not None) if total else 0
         result.rows_loaded = plain
         read = plain  # rows of the file DuckDB read: the plain ones, then the others
         reject_parts: list[pl.DataFrame] = []
@@ -327,7 +329,11 @@ def _load_sql(
         if csv:
             dups = sqlpath.loaded_duplicate_keys(con, table, load_id, result.rows_loaded)
         else:
-            dups = source_dups if plain == total else sqlpath.has_duplicate_keys(con, table, load_id)
+            dups = (
+                source_dups
+                if plain == total and source_dups is not None
+                else sqlpath.has_duplicate_keys(con, table, load_id)
+            )
         if dups:
             n = _reject_later_duplicates(con, table, load_id, plan.file)
             result.rows_loaded -= n

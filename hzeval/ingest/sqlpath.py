@@ -10,7 +10,9 @@ cleaning would change, anything that could be rejected, blank rows) is read back
 file and parsed by ``parse_frame`` in bounded batches, with its file line number. Duplicate keys
 are settled over the whole file in SQL (earliest line wins, as in one ``parse_frame`` over the
 file); they are looked for first in the key hashes (a numpy array, 8 bytes a row, sorted in
-place): of a Parquet file before the insert takes its memory, of a CSV file's inserted rows after.
+place): of a Parquet file before the insert takes its memory (in the same read as the plain-row test:
+when every row is plain, the insert filters none, :func:`source_check`), of a CSV file's inserted
+rows after.
 The result is the polars path's, row for row and reject for reject; ``tests/test_ingest_fastpath.py``
 and ``tests/test_ingest_csvpath.py`` load hostile files both ways and compare everything written.
 
@@ -343,14 +345,16 @@ def prepare(con, path, table: Table, mapping: dict[str, str], max_field_chars: i
     )
 
 
-def insert_plain(con, sp: SqlPlan, path, load_id: int) -> int:
+def insert_plain(con, sp: SqlPlan, path, load_id: int, all_plain: bool = False) -> int:
     """Insert the plain rows straight from the file; returns how many.
 
     A reader without line numbers (CSV up to :data:`NUMBERED_ROWS` rows) inserts the plain rows in
     one parallel statement; DuckDB keeps a single table's insertion order, so the rows' ``rowid``
     order is the file's and each row's line is its place after the header, written afterwards.
     When some rows are not plain, every row is inserted instead, the plain ones under ``load_id``
-    and the others (to be parsed by :func:`other_rows`, then deleted) under ``-load_id``."""
+    and the others (to be parsed by :func:`other_rows`, then deleted) under ``-load_id``.
+    ``all_plain`` (a reader with line numbers, after :func:`source_check` found every row plain):
+    the rows are inserted without testing them again."""
     cols = ", ".join(sp.table.names)
     values = ", ".join(sp.value(c) for c in sp.table.columns)
     params = {"path": str(path)}
@@ -358,7 +362,7 @@ def insert_plain(con, sp: SqlPlan, path, load_id: int) -> int:
     if sp.line is not None:
         return con.execute(
             f"insert into {sp.table.name} ({cols}, _load_id, _line) "
-            f"select {values}, {lid}, {sp.line} from {sp.scan} where {sp.plain_row()}",
+            f"select {values}, {lid}, {sp.line} from {sp.scan}" + ("" if all_plain else f" where {sp.plain_row()}"),
             params,
         ).fetchall()[0][0]
     t = sp.table.name
@@ -491,6 +495,41 @@ def source_duplicate_keys(con, sp: SqlPlan, path, total: int) -> bool:
         if found is not None:
             return found
     return _any_repeated(con, hashes, params)  # many rows, or the file changed under us: count what is there
+
+
+def source_check(con, sp: SqlPlan, path, total: int) -> bool | None:
+    """One read of a Parquet file before anything is inserted, for the two questions its insert
+    needs answered: is every row plain, and do two of them share a key? The key hashes of the plain
+    rows are sorted in one numpy array (8 bytes a row, given back before the insert takes its
+    memory). Returns whether keys repeat when every row is plain; None when some row is not (or the
+    file has another number of rows than ``total``): the insert then tests each row and the keys
+    are checked in the table. The plain-row test costs the same here as in the insert's filter, and
+    an insert without a filter runs at ``create table as`` speed (issue 29: 5M rows 1.5× → ~1.1×)."""
+    if total > NUMPY_CHECK_ROWS or total < 1:
+        return None
+    import numpy as np
+
+    keys = ", ".join(sp.value(sp.table.column(k)) for k in sp.table.key) or "0"
+    found = np.empty(total, dtype=np.uint64)
+    at = 0
+    cur = con.cursor()  # reads only the file: outside the load's transaction
+    try:
+        sql = f"select hash({keys}) as h from {sp.bare} where {sp.plain_row()}"
+        for batch in cur.sql(sql, params={"path": str(path)}).to_arrow_reader(1 << 20):
+            col = batch.column(0)  # a hash is never null: its values buffer is the array (no pandas import)
+            part = np.frombuffer(col.buffers()[1], dtype=np.uint64, count=len(col), offset=col.offset * 8)
+            if at + len(part) > total:
+                return None
+            found[at : at + len(part)] = part
+            at += len(part)
+    finally:
+        cur.close()
+    if at != total:
+        return None
+    if not sp.table.key:
+        return False
+    found.sort()
+    return bool((found[1:] == found[:-1]).any())
 
 
 def loaded_duplicate_keys(con, table: Table, load_id: int, rows: int) -> bool:
