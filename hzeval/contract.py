@@ -411,6 +411,22 @@ TABLES: dict[str, Table] = {
             doc="Aggregation jobs pushing data to the city platform (第十八至二十条).",
         ),
         Table(
+            "aggregation_exemptions",
+            "汇聚备案",
+            (
+                C("agency_code", "机构代码", required=True, ref="agency"),
+                C("resource_code", "资源代码", required=True, ref="resource"),
+                C("filed_at", "备案日期", "date", True, aliases=("备案时间",)),
+                C("reason", "备案原因", aliases=("原因",)),
+            ),
+            time_column="filed_at",
+            expect_recent=False,
+            key=("agency_code", "resource_code"),
+            doc="Resources an agency cannot aggregate by interface, 前置机 or file upload, filed with the authority "
+            "(第十八条第二款): once filed (on or before the year's end and the as-of day) the resource is not counted "
+            "in aggregation_coverage or update_timeliness, and its evidence row says 已备案，免于平台汇聚.",
+        ),
+        Table(
             "share_applications",
             "共享申请",
             (

@@ -460,6 +460,37 @@ def test_unresolved_references_are_kept_and_listed(con):
     assert "A009" in out.getvalue()
 
 
+def test_aggregation_exemptions_bad_rows_and_unknown_codes(con, tmp_path):
+    """汇聚备案 (第十八条第二款), Chinese headers: a missing required value and an unparseable date go to rejects
+    with file, line and column; the good rows load, unknown codes kept and listed by validate."""
+    f = tmp_path / "aggregation_exemptions.csv"
+    f.write_text(
+        "机构代码,资源代码,备案日期,备案原因\n"
+        "A001,R001,2025年3月10日,涉密专网\n"  # line 2: good
+        ",R002,2025-03-11,\n"  # line 3: no agency
+        "A001,R003,2025-02-30,\n"  # line 4: no such day
+        "A404,R404,2025-04-01,\n",  # line 5: good row, codes the warehouse does not know
+        encoding="utf-8",
+    )
+    res = load_paths(con, [f], progress=False)
+    assert (res.files[0].table, res.files[0].rows_loaded, res.files[0].rows_rejected) == (
+        "aggregation_exemptions",
+        2,
+        2,
+    )
+    assert rows(con, "select agency_code, resource_code, filed_at from aggregation_exemptions order by 1") == [
+        ("A001", "R001", dt.date(2025, 3, 10)),
+        ("A404", "R404", dt.date(2025, 4, 1)),
+    ]
+    assert rows(con, "select file, line, column_name, value, reason from rejects order by line") == [
+        (str(f), 3, "agency_code", None, normalize.R_MISSING),
+        (str(f), 4, "filed_at", "2025-02-30", normalize.R_DATE),
+    ]
+    got = unresolved_references(con)
+    assert {"table": "aggregation_exemptions", "column": "agency_code", "value": "A404", "rows": 1} in got
+    assert {"table": "aggregation_exemptions", "column": "resource_code", "value": "R404", "rows": 1} in got
+
+
 def test_summary_mentions_rejects_and_unresolved(con):
     res = load(con, "share_applications_bad_rows.csv")
     assert res.unresolved > 0

@@ -1168,6 +1168,55 @@ def test_aggregation_coverage_and_quality(reg):
     assert (num, den, cnt) == (1490, 1500, 1) and val == pytest.approx(1490 / 1500)
 
 
+def test_aggregation_exemptions_filed_with_the_authority(reg):
+    """第十八条第二款 "因特殊情况无法通过上述方式进行数据汇聚的，应报市公共数据主管部门备案": a resource its provider
+    filed (on or before the year's end and the as-of day) is in neither aggregation_coverage nor
+    update_timeliness; its evidence row says 已备案，免于平台汇聚 and is not a failure."""
+    snapshot(
+        reg,
+        "2025-12-31",
+        {"resource_code": "R1", "update_frequency": "每季度"},  # aggregated in Q1 and Q2 only
+        {"resource_code": "R2", "update_frequency": "每季度"},  # never aggregated, filed 2025-03-10
+        {"resource_code": "R3", "update_frequency": "每季度"},  # never aggregated, filed 2026-01-06 (after T)
+        {"resource_code": "R4", "update_frequency": "每季度"},  # never aggregated, filed by B (not its provider)
+    )
+    ok = dict(agency_code="A", status="成功", resource_code="R1")
+    insert(
+        reg,
+        "aggregation_log",
+        {**ok, "job_id": "J1", "started_at": "2025-02-10 01:00", "finished_at": "2025-02-10 02:00"},
+        {**ok, "job_id": "J2", "started_at": "2025-05-10 01:00", "finished_at": "2025-05-10 02:00"},
+    )
+    insert(
+        reg,
+        "aggregation_exemptions",
+        {"agency_code": "A", "resource_code": "R2", "filed_at": "2025-03-10", "reason": "涉密专网，无法对接"},
+        {"agency_code": "A", "resource_code": "R3", "filed_at": "2026-01-06"},
+        {"agency_code": "B", "resource_code": "R4", "filed_at": "2025-03-10"},
+    )
+    got = run(reg, "aggregation_coverage")
+    assert {k: v[0] for k, v in got.items()} == {"R1": "ok", "R2": "exempt", "R3": "fail", "R4": "fail"}
+    assert got["R2"][3] == T("2025-03-10 00:00")  # the filing day
+    # coverage without R2: R1 aggregated, R3 and R4 not -> 1 / 3
+    num, den, val, cnt = value(reg, "aggregation_coverage", "A")
+    assert (num, den, cnt) == (1, 3, 2) and val == pytest.approx(1 / 3)
+    _, evidence = roll_up(reg, "r", 2025)
+    ev = {r["record_id"]: (r["record_table"], r["reason"]) for r in evidence.iter_rows(named=True)}
+    assert ev["R2"] == ("aggregation_exemptions", "已备案，免于平台汇聚（备案日期 2025-03-10）")
+    assert ev["R3"] == ("catalog_snapshot", "已发布资源年内无成功汇聚")
+    # update_timeliness: quarterly, Q1..Q4 2025 ended by T. R1: Q1, Q2 ok, Q3, Q4 missed; R3, R4: 4 missed each;
+    # R2: no period, one exempt row -> 2 ok of 4 + 4 + 4 = 12 periods
+    got = run(reg, "update_timeliness")
+    assert got["R2"][0] == "exempt" and not any(k.startswith("R2 ") for k in got)
+    assert sorted(k for k, v in got.items() if v[0] == "ok") == ["R1 2025Q1", "R1 2025Q2"]
+    num, den, val, cnt = value(reg, "update_timeliness", "A")
+    assert (num, den, cnt) == (2, 12, 10)
+    # as of 2025-03-09 (the day before R2's filing; March's snapshot) R2 is still a failure: 0 / 1 for R2
+    snapshot(reg, "2025-03-01", {"resource_code": "R2", "update_frequency": "每季度"})
+    got = run(reg, "aggregation_coverage", as_of=T("2025-03-09 18:00"))
+    assert got == {"R2": ("fail", "A", None, None)}
+
+
 def test_update_timeliness_periods(reg):
     snapshot(
         reg,

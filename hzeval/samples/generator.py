@@ -1530,6 +1530,29 @@ def _open_catalogue(w: _World, seed: int) -> pl.DataFrame:
     return pl.concat([cat, foreign.select(cat.columns)]).sort("agency_code", "resource_code")
 
 
+#: 第十八条第二款: never-aggregated resources their provider filed with the authority as not aggregable by interface,
+#: 前置机 or file upload (resource, filing day, reason)
+AGGREGATION_EXEMPTIONS = (
+    ("HZ113-R001", "2024-05-20", "业务系统部署于涉密专网，无法接口对接或前置机推送"),  # both years
+    ("HZ016-R002", "2025-03-18", "数据存于国垂系统，本级无导出权限"),  # filed after 2024's end: 2024 still fails
+    ("HZ105-R002", "2025-06-30", "纸质档案尚未数字化，暂无法文件上传"),
+)
+
+
+def _aggregation_exemptions(w: _World) -> pl.DataFrame:
+    """汇聚备案: the provider of each resource of :data:`AGGREGATION_EXEMPTIONS` (planted never aggregated) filed it."""
+    provider = dict(zip(w.resources["resource_code"], w.resources["provider_code"]))
+    rows = [(provider[c], c, d, why) for c, d, why in AGGREGATION_EXEMPTIONS if c in provider]
+    return _df(
+        {
+            "agency_code": [r[0] for r in rows],
+            "resource_code": [r[1] for r in rows],
+            "filed_at": [dt.date.fromisoformat(r[2]) for r in rows],
+            "reason": [r[3] for r in rows],
+        }
+    ).sort("agency_code", "resource_code")
+
+
 def _projects(w: _World, seed: int):
     rng = _rng(seed, "projects")
     cal = w.cal
@@ -1886,6 +1909,7 @@ def _generate(seed: int, scale: int, size: Size | None):
     out["catalog_items"] = _catalog_items(w, out["catalog_snapshot"], seed)
     out["basis_changes"], out["catalog_events"] = _basis_and_events(w, seed)
     out["aggregation_log"] = _aggregation(w, seed)
+    out["aggregation_exemptions"] = _aggregation_exemptions(w)
     out["share_applications"], out["share_feedback"], out["api_calls"] = _share(w, seed)
     out["objections"] = _objections(w, seed)
     out["collection_list"] = _collection_list(w, seed, out["catalog_items"])
@@ -1957,6 +1981,7 @@ COMMITTED_LAYOUT = {
     "api_calls": ("parquet", None, "en"),
     "aggregation_log": ("parquet", None, "en"),
     "share_feedback": ("jsonl", None, "en"),
+    "aggregation_exemptions": ("csv", "utf-8", "zh"),
 }
 
 TS_STYLES = {
@@ -2168,6 +2193,16 @@ def _quirks(name: str, df: pl.DataFrame) -> pl.DataFrame:
             "open_type": "半开放",
         }
         return _insert(df, [bad], 7)
+    elif name == "aggregation_exemptions":
+        df = _stringify(df.with_columns(_styled("filed_at", ["cn", "std"], "date")))
+        # a filing without its day → rejects, with file, line and column
+        no_day: dict[str, str | None] = {
+            "agency_code": "HZ007",
+            "resource_code": "HZ007-R001",
+            "filed_at": None,
+            "reason": "接口改造中",
+        }
+        return _insert(df, [no_day], 1)
     elif name == "open_applications":
         df = df.with_columns(
             *(_styled(c, ["std", "iso"], stride=2) for c in ts_cols),
@@ -2448,6 +2483,14 @@ EDGES = [
         "惠城区 authority: reviews 惠城区 agencies' catalogue submissions (本级);"
         " other 县区 have none and fall back to HZ001",
     ),
+    (
+        "HZ113-R001, HZ016-R002, HZ105-R002",
+        "aggregation_exemptions",
+        "never aggregated, filed as not aggregable (第十八条第二款) on 2024-05-20 / 2025-03-18 / 2025-06-30:"
+        " out of aggregation_coverage and update_timeliness (已备案，免于平台汇聚) from the year of filing;"
+        " HZ016-R002 still fails 2024",
+    ),
+    ("HZ007/HZ007-R001", "aggregation_exemptions", "a filing without its day → rejects (HZ007-R001 stays a failure)"),
     ("HZ018, HZ016", "open_catalogue", "list HZ002-R002 / HZ005-R001, another agency's data (第三十六条): 1 each"),
     ("HZ028", "open_catalogue", "lists nothing while the city has open catalogues → 未报送开放目录 (1)"),
     ("HZ016/HZ016-R001", "open_catalogue", "open type 半开放 is not in the vocabulary → rejects"),
