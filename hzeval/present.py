@@ -256,6 +256,7 @@ RECORD_TIME = {
     "open_refusal_reason": "答复时间",  # open_applications.replied_at
     "out_of_scope_calls": "末次调用时间",  # the last call beyond the grant
     "project_gate": "验收时间",  # projects.accepted_at
+    "backflow_delivery": "回流时间",  # backflow_requests.delivered_at (no deadline in the draft)
 }
 RECORD_TIME_DEFAULT = "记录时间"
 #: evidence rows that are not failures: a resource filed with the authority as not aggregable (第十八条第二款)

@@ -491,6 +491,33 @@ def test_aggregation_exemptions_bad_rows_and_unknown_codes(con, tmp_path):
     assert {"table": "aggregation_exemptions", "column": "resource_code", "value": "R404", "rows": 1} in got
 
 
+def test_backflow_requests_bad_rows_and_unknown_codes(con, tmp_path):
+    """数据回流申请, English headers: a missing holder and an unparseable time go to rejects with file, line and
+    column; unknown codes are kept and listed by validate."""
+    f = tmp_path / "backflow_requests.csv"
+    f.write_text(
+        "request_id,requester_code,holder_code,system_name,requested_at,delivered_at\n"
+        "B1,HZ101,HZ002,人口库,2025-02-17 10:00,2025/3/5 17:00\n"  # line 2: good
+        "B2,HZ101,,人口库,2025-02-18 10:00,\n"  # line 3: no holder
+        "B3,HZ101,HZ002,人口库,soon,\n"  # line 4: no time
+        "B4,HZ999,HZ002,人口库,2025-02-19 10:00,\n",  # line 5: good, unknown requester
+        encoding="utf-8",
+    )
+    res = load_paths(con, [f], progress=False)
+    assert (res.files[0].table, res.files[0].rows_loaded, res.files[0].rows_rejected) == ("backflow_requests", 2, 2)
+    assert rows(con, "select request_id, delivered_at from backflow_requests order by 1") == [
+        ("B1", D(2025, 3, 5, 17, 0)),
+        ("B4", None),
+    ]
+    assert rows(con, "select file, line, column_name, value, reason from rejects order by line") == [
+        (str(f), 3, "holder_code", None, normalize.R_MISSING),
+        (str(f), 4, "requested_at", "soon", normalize.R_TIME),
+    ]
+    got = unresolved_references(con)
+    assert {"table": "backflow_requests", "column": "requester_code", "value": "HZ999", "rows": 1} in got
+    assert {"table": "backflow_requests", "column": "holder_code", "value": "HZ002", "rows": 2} in got
+
+
 def test_summary_mentions_rejects_and_unresolved(con):
     res = load(con, "share_applications_bad_rows.csv")
     assert res.unresolved > 0
