@@ -411,6 +411,22 @@ TABLES: dict[str, Table] = {
             doc="Aggregation jobs pushing data to the city platform (第十八至二十条).",
         ),
         Table(
+            "aggregation_exemptions",
+            "汇聚备案",
+            (
+                C("agency_code", "机构代码", required=True, ref="agency"),
+                C("resource_code", "资源代码", required=True, ref="resource"),
+                C("filed_at", "备案日期", "date", True, aliases=("备案时间",)),
+                C("reason", "备案原因", aliases=("原因",)),
+            ),
+            time_column="filed_at",
+            expect_recent=False,
+            key=("agency_code", "resource_code"),
+            doc="Resources an agency cannot aggregate by interface, 前置机 or file upload, filed with the authority "
+            "(第十八条第二款): once filed (on or before the year's end and the as-of day) the resource is not counted "
+            "in aggregation_coverage or update_timeliness, and its evidence row says 已备案，免于平台汇聚.",
+        ),
+        Table(
             "share_applications",
             "共享申请",
             (
@@ -489,6 +505,32 @@ TABLES: dict[str, Table] = {
             expect_recent=False,
             key=("objection_id",),
             doc="Objections to shared data (第二十八条).",
+        ),
+        Table(
+            "backflow_requests",
+            "数据回流申请",
+            (
+                C("request_id", "申请编号", required=True),
+                C("requester_code", "申请单位代码", required=True, ref="agency", aliases=("申请单位",)),
+                C(
+                    "holder_code",
+                    "数据所在单位代码",
+                    required=True,
+                    ref="agency",
+                    aliases=("数据所在单位",),
+                    doc="the agency answering for the 国垂/省垂 system whose data is asked back",
+                ),
+                C("resource_code", "资源代码", ref="resource"),
+                C("system_name", "系统名称"),
+                C("requested_at", "申请时间", "timestamp", True),
+                C("delivered_at", "回流时间", "timestamp", aliases=("交付时间",)),
+            ),
+            time_column="requested_at",
+            expect_recent=False,
+            key=("request_id",),
+            doc="Requests to return (回流) data of 国垂/省垂 systems to local agencies (第二十九条), charged to the "
+            "holder: delivered when delivered_at is set by the as-of time; the draft sets no number, so a deadline "
+            "applies only when the rule profile gives one (backflow_deliver).",
         ),
         Table(
             "collection_list",

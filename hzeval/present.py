@@ -56,6 +56,7 @@ STATUS_ZH = {
     "fail": "未达标",
     "pending": "未到期",
     "excused": "已豁免",
+    "exempt": "已备案，免于平台汇聚",
     "uncovered": "未覆盖",
     "overdue": "逾期",
     "due_soon": "即将到期",
@@ -255,8 +256,12 @@ RECORD_TIME = {
     "open_refusal_reason": "答复时间",  # open_applications.replied_at
     "out_of_scope_calls": "末次调用时间",  # the last call beyond the grant
     "project_gate": "验收时间",  # projects.accepted_at
+    "backflow_delivery": "回流时间",  # backflow_requests.delivered_at (no deadline in the draft)
 }
 RECORD_TIME_DEFAULT = "记录时间"
+#: evidence rows that are not failures: a resource filed with the authority as not aggregable (第十八条第二款)
+#: is shown in aggregation_coverage's and update_timeliness's evidence under this table, and lost no point
+NOT_FAILING_TABLES = ("aggregation_exemptions",)
 #: an evidence table's own headings (beside :data:`COLUMNS`): an evidence row names the record behind an
 #: item (记录编号, not the 督办 list's 事项编号), why it was charged (原因, not 问题) and its times
 EVIDENCE_LABELS = {

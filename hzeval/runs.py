@@ -65,6 +65,7 @@ from hzeval.present import (
     NOT_APPLICABLE,
     NOT_APPLICABLE_NOW,
     NOT_APPLICABLE_PREV,
+    NOT_FAILING_TABLES,
     NOT_IN_PREV,
     RECORD_TIME,
     RECORD_TIME_DEFAULT,
@@ -927,7 +928,8 @@ class RunReader:
         """Evidence rows of the run with the metric's name, article and suggestion, the source
         table's Chinese name (``record_table_zh``), lateness in working days (``wd_late``) and
         calendar days (``days_late``; not done → up to the as-of time), and the rule profile and
-        article that applied when the run records them."""
+        article that applied when the run records them; ``exempt``: a row that is not a failure (a resource
+        filed as not aggregable, 第十八条第二款: 已备案，免于平台汇聚)."""
         df = self._q(
             f"""
             select e.agency_code, coalesce(ag.agency_name, e.agency_code) as agency_name, e.metric_id,
@@ -968,6 +970,8 @@ class RunReader:
                         RECORD_TIME, default=pl.lit(RECORD_TIME_DEFAULT), return_dtype=pl.String
                     )
                 ),
+                # a resource filed as not aggregable (第十八条第二款): shown, not a failure
+                exempt=pl.col("record_table").is_in(list(NOT_FAILING_TABLES)),
                 done_text=pl.when(pl.col("due_at").is_not_null())
                 .then(pl.coalesce(when_expr("done_at"), pl.lit("未办结")))
                 .otherwise(pl.lit("")),

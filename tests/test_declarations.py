@@ -126,6 +126,7 @@ def test_derived_lists():
         "objection_notify",
         "open_reply",
         "rectification_escalate",  # issue 25 item 11: rectification_escalation (第四十七条 "及时", no number)
+        "backflow_deliver",  # issue 26: backflow_delivery (第二十九条 "积极推动", no number)
     }
     # supervision lists every metric with a working-day deadline, plus rectification notices (dated deadline);
     # rectification_escalation has no category: supervise lists that duty itself (逾期整改未上报政府)

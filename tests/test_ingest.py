@@ -460,6 +460,64 @@ def test_unresolved_references_are_kept_and_listed(con):
     assert "A009" in out.getvalue()
 
 
+def test_aggregation_exemptions_bad_rows_and_unknown_codes(con, tmp_path):
+    """汇聚备案 (第十八条第二款), Chinese headers: a missing required value and an unparseable date go to rejects
+    with file, line and column; the good rows load, unknown codes kept and listed by validate."""
+    f = tmp_path / "aggregation_exemptions.csv"
+    f.write_text(
+        "机构代码,资源代码,备案日期,备案原因\n"
+        "A001,R001,2025年3月10日,涉密专网\n"  # line 2: good
+        ",R002,2025-03-11,\n"  # line 3: no agency
+        "A001,R003,2025-02-30,\n"  # line 4: no such day
+        "A404,R404,2025-04-01,\n",  # line 5: good row, codes the warehouse does not know
+        encoding="utf-8",
+    )
+    res = load_paths(con, [f], progress=False)
+    assert (res.files[0].table, res.files[0].rows_loaded, res.files[0].rows_rejected) == (
+        "aggregation_exemptions",
+        2,
+        2,
+    )
+    assert rows(con, "select agency_code, resource_code, filed_at from aggregation_exemptions order by 1") == [
+        ("A001", "R001", dt.date(2025, 3, 10)),
+        ("A404", "R404", dt.date(2025, 4, 1)),
+    ]
+    assert rows(con, "select file, line, column_name, value, reason from rejects order by line") == [
+        (str(f), 3, "agency_code", None, normalize.R_MISSING),
+        (str(f), 4, "filed_at", "2025-02-30", normalize.R_DATE),
+    ]
+    got = unresolved_references(con)
+    assert {"table": "aggregation_exemptions", "column": "agency_code", "value": "A404", "rows": 1} in got
+    assert {"table": "aggregation_exemptions", "column": "resource_code", "value": "R404", "rows": 1} in got
+
+
+def test_backflow_requests_bad_rows_and_unknown_codes(con, tmp_path):
+    """数据回流申请, English headers: a missing holder and an unparseable time go to rejects with file, line and
+    column; unknown codes are kept and listed by validate."""
+    f = tmp_path / "backflow_requests.csv"
+    f.write_text(
+        "request_id,requester_code,holder_code,system_name,requested_at,delivered_at\n"
+        "B1,HZ101,HZ002,人口库,2025-02-17 10:00,2025/3/5 17:00\n"  # line 2: good
+        "B2,HZ101,,人口库,2025-02-18 10:00,\n"  # line 3: no holder
+        "B3,HZ101,HZ002,人口库,soon,\n"  # line 4: no time
+        "B4,HZ999,HZ002,人口库,2025-02-19 10:00,\n",  # line 5: good, unknown requester
+        encoding="utf-8",
+    )
+    res = load_paths(con, [f], progress=False)
+    assert (res.files[0].table, res.files[0].rows_loaded, res.files[0].rows_rejected) == ("backflow_requests", 2, 2)
+    assert rows(con, "select request_id, delivered_at from backflow_requests order by 1") == [
+        ("B1", D(2025, 3, 5, 17, 0)),
+        ("B4", None),
+    ]
+    assert rows(con, "select file, line, column_name, value, reason from rejects order by line") == [
+        (str(f), 3, "holder_code", None, normalize.R_MISSING),
+        (str(f), 4, "requested_at", "soon", normalize.R_TIME),
+    ]
+    got = unresolved_references(con)
+    assert {"table": "backflow_requests", "column": "requester_code", "value": "HZ999", "rows": 1} in got
+    assert {"table": "backflow_requests", "column": "holder_code", "value": "HZ002", "rows": 2} in got
+
+
 def test_summary_mentions_rejects_and_unresolved(con):
     res = load(con, "share_applications_bad_rows.csv")
     assert res.unresolved > 0

@@ -714,6 +714,91 @@ def test_resolved_but_untold_data_subject_objection_is_a_supervision_item(reg):
     assert told["category"].to_list() == ["异议结果告知"]
 
 
+# ------------------------------------------------------------------ 第二十九条 数据回流
+
+
+def _backflow(reg):
+    base = dict(requester_code="C", holder_code="A", system_name="国垂系统")
+    insert(
+        reg,
+        "backflow_requests",
+        # delivered 10-09, after the request: done
+        {**base, "request_id": "F1", "requested_at": "2025-09-26 16:00", "delivered_at": "2025-10-09 10:00"},
+        # delivered 10-14
+        {**base, "request_id": "F2", "requested_at": "2025-09-26 16:00", "delivered_at": "2025-10-14 09:00"},
+        # never delivered
+        {**base, "request_id": "F3", "requested_at": "2025-09-26 16:00"},
+        # delivered after the as-of time (2026-01-05 09:00): not known yet -> not delivered
+        {**base, "request_id": "F4", "requested_at": "2025-12-30 10:00", "delivered_at": "2026-01-05 10:00"},
+        # requested in 2024: not a 2025 item; held by B
+        {**base, "request_id": "F5", "requested_at": "2024-12-30 10:00", "holder_code": "B"},
+    )
+
+
+def test_backflow_delivery_without_a_deadline_is_supervised_not_failed(reg):
+    """第二十九条 "积极推动本领域国垂、省垂系统公共数据回流": charged to the holder; the draft sets no number, so an
+    undelivered request is an open 督办 item (未回流, no working days), pending in no rate, never a scored failure."""
+    from hzeval.assessment.supervise import supervision_items
+
+    _backflow(reg)
+    got = run(reg, "backflow_delivery")
+    assert got == {
+        "F1": ("ok", "A", None, T("2025-10-09 10:00")),
+        "F2": ("ok", "A", None, T("2025-10-14 09:00")),
+        "F3": ("pending", "A", None, None),
+        "F4": ("pending", "A", None, None),
+    }
+    # 2 delivered / 2 (F3, F4 pending count in no rate); nothing failed, no evidence
+    assert value(reg, "backflow_delivery", "A") == (2, 2, 1.0, 0)
+    _, evidence = roll_up(reg, "r", 2025)
+    assert evidence.filter(evidence["metric_id"] == "backflow_delivery").is_empty()
+    items = supervision_items(reg, AS_OF, scheme=SCHEME)
+    open_ = items.filter(items["metric_id"] == "backflow_delivery")
+    assert open_.select("record_id", "agency_code", "state", "due_date", "wd_overdue", "wd_left").rows() == [
+        ("F3", "A", "未回流", None, None, None),
+        ("F4", "A", "未回流", None, None, None),
+        ("F5", "B", "未回流", None, None, None),  # the 督办 list runs over every request up to the as-of time
+    ]
+    assert set(open_["category"]) == {"数据回流"} and set(open_["article"]) == {"第二十九条"}
+
+
+def test_backflow_delivery_with_a_profile_deadline_across_the_holiday(reg, tmp_path):
+    """A profile giving backflow_deliver a number (here 5 working days, in force from 2025-10-01) times each request
+    from its request day, under the profile in force on that day; late ones are scored failures."""
+    five = {"days": 5, "article": "第二十九条", "text": "5 个工作日内完成回流（测试文本）"}
+    scheme = _two_profile_scheme(tmp_path, backflow_deliver=five)
+    _backflow(reg)
+    base = dict(requester_code="C", holder_code="A")
+    insert(
+        reg,
+        "backflow_requests",
+        # Thu 10-09 + 5 wd: 10-10, Sat 10-11 (调休, worked), 10-13, 10-14, 10-15 -> due end of 10-15: on time
+        {**base, "request_id": "F6", "requested_at": "2025-10-09 10:00", "delivered_at": "2025-10-15 23:00"},
+        # Tue 09-30 + 5 wd: [10-01..08 off] 10-09, 10-10, 10-11, 10-13, 10-14 -> due end of 10-14; but requested
+        # under the draft (the 5-day profile starts 10-01): no deadline, delivered 10-20 -> ok
+        {**base, "request_id": "F7", "requested_at": "2025-09-30 10:00", "delivered_at": "2025-10-20 10:00"},
+        # Fri 10-10 + 5 wd: Sat 10-11, 10-13, 10-14, 10-15, 10-16 -> due end of Thu 10-16; delivered 10-17 -> late
+        {**base, "request_id": "F8", "requested_at": "2025-10-10 10:00", "delivered_at": "2025-10-17 09:00"},
+        # Mon 11-03 + 5 wd -> due end of Mon 11-10; never delivered, T past it -> late (a scored failure)
+        {**base, "request_id": "F9", "requested_at": "2025-11-03 10:00"},
+    )
+    got = run_in(reg, "backflow_delivery", Window.for_year(2025, AS_OF, scheme))
+    assert got["F6"] == ("ok", "A", T("2025-10-16 00:00"), T("2025-10-15 23:00"))
+    assert got["F7"] == ("ok", "A", None, T("2025-10-20 10:00"))
+    assert got["F8"] == ("late", "A", T("2025-10-17 00:00"), T("2025-10-17 09:00"))
+    assert got["F9"] == ("late", "A", T("2025-11-11 00:00"), None)
+    # F4, Tue 12-30 + 5 wd: 12-31, [01-01..03 off] Sun 01-04 (worked), 01-05, 01-06, 01-07 -> due end of 01-07;
+    # open at T (01-05 09:00) -> pending; F1..F3 (Fri 09-26) under the draft: no deadline
+    assert got["F4"] == ("pending", "A", T("2026-01-08 00:00"), None)
+    assert [got[k][:3] for k in ("F1", "F2", "F3")] == [("ok", "A", None), ("ok", "A", None), ("pending", "A", None)]
+    # A: ok F1, F2, F6, F7; late F8, F9 -> 4 / 6, 2 failed
+    assert value(reg, "backflow_delivery", "A")[:2] == (4, 6) and value(reg, "backflow_delivery", "A")[3] == 2
+    _, evidence = roll_up(reg, "r", 2025)
+    reasons = dict(zip(evidence["record_id"], evidence["reason"]))
+    assert reasons["F9"] == "C 申请的数据逾期未回流"
+    assert reasons["F8"] == "C 申请的数据超过 5 个工作日才回流"
+
+
 # ------------------------------------------------------------------ 第十一至十五条 catalogue
 
 
@@ -1166,6 +1251,55 @@ def test_aggregation_coverage_and_quality(reg):
     assert {k: v[0] for k, v in got.items()} == {"J1": "fail", "J2": "ok"}
     num, den, val, cnt = value(reg, "aggregation_quality", "A")
     assert (num, den, cnt) == (1490, 1500, 1) and val == pytest.approx(1490 / 1500)
+
+
+def test_aggregation_exemptions_filed_with_the_authority(reg):
+    """第十八条第二款 "因特殊情况无法通过上述方式进行数据汇聚的，应报市公共数据主管部门备案": a resource its provider
+    filed (on or before the year's end and the as-of day) is in neither aggregation_coverage nor
+    update_timeliness; its evidence row says 已备案，免于平台汇聚 and is not a failure."""
+    snapshot(
+        reg,
+        "2025-12-31",
+        {"resource_code": "R1", "update_frequency": "每季度"},  # aggregated in Q1 and Q2 only
+        {"resource_code": "R2", "update_frequency": "每季度"},  # never aggregated, filed 2025-03-10
+        {"resource_code": "R3", "update_frequency": "每季度"},  # never aggregated, filed 2026-01-06 (after T)
+        {"resource_code": "R4", "update_frequency": "每季度"},  # never aggregated, filed by B (not its provider)
+    )
+    ok = dict(agency_code="A", status="成功", resource_code="R1")
+    insert(
+        reg,
+        "aggregation_log",
+        {**ok, "job_id": "J1", "started_at": "2025-02-10 01:00", "finished_at": "2025-02-10 02:00"},
+        {**ok, "job_id": "J2", "started_at": "2025-05-10 01:00", "finished_at": "2025-05-10 02:00"},
+    )
+    insert(
+        reg,
+        "aggregation_exemptions",
+        {"agency_code": "A", "resource_code": "R2", "filed_at": "2025-03-10", "reason": "涉密专网，无法对接"},
+        {"agency_code": "A", "resource_code": "R3", "filed_at": "2026-01-06"},
+        {"agency_code": "B", "resource_code": "R4", "filed_at": "2025-03-10"},
+    )
+    got = run(reg, "aggregation_coverage")
+    assert {k: v[0] for k, v in got.items()} == {"R1": "ok", "R2": "exempt", "R3": "fail", "R4": "fail"}
+    assert got["R2"][3] == T("2025-03-10 00:00")  # the filing day
+    # coverage without R2: R1 aggregated, R3 and R4 not -> 1 / 3
+    num, den, val, cnt = value(reg, "aggregation_coverage", "A")
+    assert (num, den, cnt) == (1, 3, 2) and val == pytest.approx(1 / 3)
+    _, evidence = roll_up(reg, "r", 2025)
+    ev = {r["record_id"]: (r["record_table"], r["reason"]) for r in evidence.iter_rows(named=True)}
+    assert ev["R2"] == ("aggregation_exemptions", "已备案，免于平台汇聚（备案日期 2025-03-10）")
+    assert ev["R3"] == ("catalog_snapshot", "已发布资源年内无成功汇聚")
+    # update_timeliness: quarterly, Q1..Q4 2025 ended by T. R1: Q1, Q2 ok, Q3, Q4 missed; R3, R4: 4 missed each;
+    # R2: no period, one exempt row -> 2 ok of 4 + 4 + 4 = 12 periods
+    got = run(reg, "update_timeliness")
+    assert got["R2"][0] == "exempt" and not any(k.startswith("R2 ") for k in got)
+    assert sorted(k for k, v in got.items() if v[0] == "ok") == ["R1 2025Q1", "R1 2025Q2"]
+    num, den, val, cnt = value(reg, "update_timeliness", "A")
+    assert (num, den, cnt) == (2, 12, 10)
+    # as of 2025-03-09 (the day before R2's filing; March's snapshot) R2 is still a failure: 0 / 1 for R2
+    snapshot(reg, "2025-03-01", {"resource_code": "R2", "update_frequency": "每季度"})
+    got = run(reg, "aggregation_coverage", as_of=T("2025-03-09 18:00"))
+    assert got == {"R2": ("fail", "A", None, None)}
 
 
 def test_update_timeliness_periods(reg):

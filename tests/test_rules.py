@@ -293,6 +293,7 @@ def test_the_shipped_profile_quotes_the_draft():
         "objection_notify": None,
         "open_reply": 20,
         "rectification_escalate": None,  # 第四十七条 "及时": no number (issue 25 item 11)
+        "backflow_deliver": None,  # 第二十九条 "积极推动…回流": no number (issue 26)
     }
     for key, r in profile.deadlines.items():
         sentence = re.sub(r"\s+", "", r.text)

@@ -99,7 +99,7 @@ def test_open_inputs_is_read_only_and_holds_what_the_drop_check_needs(warehouse,
         got = inputs.con.execute("""select agency_code, month, rows from input_coverage where table_name = 'api_calls'
                                     order by all""").fetchall()
         assert got == want and len(got) > 0
-        assert inputs.frame("select count(*) as n from loads")["n"][0] == loads == 21  # data_samples/ files
+        assert inputs.frame("select count(*) as n from loads")["n"][0] == loads == 23  # data_samples/ files
         assert inputs.run_id.startswith("2025-") and inputs.run_id in inputs.note()
         with pytest.raises(duckdb.Error):
             inputs.con.execute("delete from loads")

@@ -7,7 +7,8 @@ in force on its trigger day. An item is listed while it is not done at
 the as-of time: overdue (逾期) once the as-of time passes its deadline, due soon (即将到期)
 when at most one working day is left, otherwise open (未到期). An item whose rule sets no number of days
 (the draft's "及时" for telling a 数据主体 the result, 第二十八条) and is not done is listed without
-working days, in its own state (:data:`NO_DEADLINE_STATE`: 未告知).
+working days, in its own state (:data:`NO_DEADLINE_STATE`: 未告知; a 数据回流 request of 第二十九条 not yet
+delivered: 未回流).
 
 Two more duties are listed, from the same items: open plans of the as-of year not filed once the
 scheme's date has passed (``open_plan_filed``), and — the authority's own duties — rectifications
@@ -34,7 +35,7 @@ OPEN_PLAN_CATEGORY = "开放计划未备案"
 #: the authority's duty on overdue rectifications
 ESCALATION_CATEGORY = "逾期整改未上报政府"
 #: the state of an open item whose rule gives no number of days, per metric (else NO_DEADLINE_DEFAULT)
-NO_DEADLINE_STATE = {"objection_notification": "未告知", "one_source": "待核定"}
+NO_DEADLINE_STATE = {"objection_notification": "未告知", "one_source": "待核定", "backflow_delivery": "未回流"}
 #: one source per data item (第十五条): a conflict is the authority's to settle
 ONE_SOURCE_CATEGORY = "一数多源待核定"
 NO_DEADLINE_DEFAULT = "未办结"

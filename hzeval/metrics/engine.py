@@ -6,8 +6,9 @@ roll-up here (``metric_items`` → ``metric_values`` and ``evidence``).
 
 Each metric block yields one row per item with the columns ``ITEM_COLUMNS`` (a deadline block also
 ``rule_profile`` and ``article``, from the rule profile joined by trigger date). Status is
-``ok`` / ``late`` / ``fail`` / ``pending`` or ``uncovered`` (its deadline falls in a
-year the calendar lacks → :class:`CalendarError`). For count metrics every row is one
+``ok`` / ``late`` / ``fail`` / ``pending``, ``exempt`` (filed with the authority, 第十八条第二款: in no
+rate, kept as evidence) or ``uncovered`` (its deadline falls in a year the calendar lacks →
+:class:`CalendarError`). For count metrics every row is one
 violation.
 """
 
@@ -272,7 +273,7 @@ def roll_up(con, run_id: str, year: int) -> tuple[pl.DataFrame, pl.DataFrame]:
                coalesce(i.rule_profile, r.profile) as rule_profile, coalesce(i.article, r.article) as article
         from metric_items as i
         left join rule_articles_now as r using (metric_id)
-        where i.status in ('late', 'fail') or i.adjustment_id is not null
+        where i.status in ('late', 'fail', 'exempt') or i.adjustment_id is not null
         order by i.metric_id, i.agency_code, i.record_id
         """,
         {"run_id": run_id},

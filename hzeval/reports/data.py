@@ -173,7 +173,7 @@ def common_violations(run: RunReader) -> pl.DataFrame:
     per = s.group_by("metric_id").agg(
         agencies=(pl.col("lost") > LOST_EPS).sum(), points_lost=pl.col("lost").sum().round(2)
     )
-    n_ev = run.evidence().group_by("metric_id").agg(evidence_rows=pl.len())
+    n_ev = run.evidence().filter(~pl.col("exempt")).group_by("metric_id").agg(evidence_rows=pl.len())
     return (
         per.filter(pl.col("agencies") > 0)
         .join(n_ev, on="metric_id", how="left")

@@ -52,6 +52,7 @@ KNOWN_DEADLINE_KEYS = (
     "objection_notify",
     "open_reply",
     "rectification_escalate",
+    "backflow_deliver",
 )
 #: a metric's deadline key -> keys some of its items use instead (a paragraph of their own): 第二十八条's
 #: second paragraph times 数据主体 objections (``objection_subject``); a profile without the variant

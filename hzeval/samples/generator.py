@@ -1530,6 +1530,70 @@ def _open_catalogue(w: _World, seed: int) -> pl.DataFrame:
     return pl.concat([cat, foreign.select(cat.columns)]).sort("agency_code", "resource_code")
 
 
+#: 第十八条第二款: never-aggregated resources their provider filed with the authority as not aggregable by interface,
+#: 前置机 or file upload (resource, filing day, reason)
+AGGREGATION_EXEMPTIONS = (
+    ("HZ113-R001", "2024-05-20", "业务系统部署于涉密专网，无法接口对接或前置机推送"),  # both years
+    ("HZ016-R002", "2025-03-18", "数据存于国垂系统，本级无导出权限"),  # filed after 2024's end: 2024 still fails
+    ("HZ105-R002", "2025-06-30", "纸质档案尚未数字化，暂无法文件上传"),
+)
+
+
+def _aggregation_exemptions(w: _World) -> pl.DataFrame:
+    """汇聚备案: the provider of each resource of :data:`AGGREGATION_EXEMPTIONS` (planted never aggregated) filed it."""
+    provider = dict(zip(w.resources["resource_code"], w.resources["provider_code"]))
+    rows = [(provider[c], c, d, why) for c, d, why in AGGREGATION_EXEMPTIONS if c in provider]
+    return _df(
+        {
+            "agency_code": [r[0] for r in rows],
+            "resource_code": [r[1] for r in rows],
+            "filed_at": [dt.date.fromisoformat(r[2]) for r in rows],
+            "reason": [r[3] for r in rows],
+        }
+    ).sort("agency_code", "resource_code")
+
+
+#: 第二十九条 数据回流: requests of 县区 units to the 市级 holder of a 国垂/省垂 system's data (id, requester, holder,
+#: system, requested, delivered or None = not yet)
+BACKFLOW_REQUESTS = (
+    ("BF-2024-01", "HZ101", "HZ002", "公安部人口基础信息库", "2024-04-08 10:00", "2024-05-20 16:30"),
+    ("BF-2024-02", "HZ103", "HZ003", "国家企业信用信息公示系统", "2024-09-12 09:30", "2024-09-30 11:00"),
+    ("BF-2024-03", "HZ105", "HZ014", "国家医疗保障信息平台", "2024-11-18 15:00", None),
+    ("BF-2025-01", "HZ102", "HZ002", "公安部人口基础信息库", "2025-02-17 10:00", "2025-03-05 17:00"),
+    ("BF-2025-02", "HZ104", "HZ004", "广东省人社一体化信息平台", "2025-03-10 09:00", "2025-04-02 10:00"),
+    ("BF-2025-03", "HZ101", "HZ011", "全国婚姻登记信息系统", "2025-05-06 11:00", None),
+    ("BF-2025-04", "HZ106", "HZ009", "广东省全民健康信息平台", "2025-06-16 14:00", "2025-07-10 09:30"),
+    ("BF-2025-05", "HZ103", "HZ014", "国家医疗保障信息平台", "2025-08-04 10:00", None),
+    ("BF-2025-06", "HZ107", "HZ003", "国家企业信用信息公示系统", "2025-09-26 16:00", "2025-10-13 10:00"),
+    ("BF-2025-07", "HZ102", "HZ004", "广东省人社一体化信息平台", "2025-10-20 09:00", None),
+    ("BF-2025-08", "HZ105", "HZ002", "公安部人口基础信息库", "2025-11-24 10:30", "2025-12-29 15:00"),
+    ("BF-2025-09", "HZ104", "HZ011", "全国婚姻登记信息系统", "2025-12-15 09:00", None),
+)
+
+
+def _backflow(w: _World) -> pl.DataFrame:
+    """数据回流申请 (:data:`BACKFLOW_REQUESTS`), those whose requester and holder the register holds."""
+    known = set(w.ag["agency_code"])
+    rows = [r for r in BACKFLOW_REQUESTS if r[1] in known and r[2] in known]
+    ts = lambda v: dt.datetime.fromisoformat(v) if v else None  # noqa: E731
+    return _df(
+        {
+            "request_id": [r[0] for r in rows],
+            "requester_code": [r[1] for r in rows],
+            "holder_code": [r[2] for r in rows],
+            "resource_code": [None for _ in rows],
+            "system_name": [r[3] for r in rows],
+            "requested_at": [ts(r[4]) for r in rows],
+            "delivered_at": [ts(r[5]) for r in rows],
+        },
+        schema_overrides={
+            "resource_code": pl.String,
+            "requested_at": pl.Datetime("us"),
+            "delivered_at": pl.Datetime("us"),
+        },
+    )
+
+
 def _projects(w: _World, seed: int):
     rng = _rng(seed, "projects")
     cal = w.cal
@@ -1886,8 +1950,10 @@ def _generate(seed: int, scale: int, size: Size | None):
     out["catalog_items"] = _catalog_items(w, out["catalog_snapshot"], seed)
     out["basis_changes"], out["catalog_events"] = _basis_and_events(w, seed)
     out["aggregation_log"] = _aggregation(w, seed)
+    out["aggregation_exemptions"] = _aggregation_exemptions(w)
     out["share_applications"], out["share_feedback"], out["api_calls"] = _share(w, seed)
     out["objections"] = _objections(w, seed)
+    out["backflow_requests"] = _backflow(w)
     out["collection_list"] = _collection_list(w, seed, out["catalog_items"])
     out["open_plans"], out["open_applications"] = _open(w, seed)
     out["open_catalogue"] = _open_catalogue(w, seed)
@@ -1957,6 +2023,7 @@ COMMITTED_LAYOUT = {
     "api_calls": ("parquet", None, "en"),
     "aggregation_log": ("parquet", None, "en"),
     "share_feedback": ("jsonl", None, "en"),
+    "aggregation_exemptions": ("csv", "utf-8", "zh"),
 }
 
 TS_STYLES = {
@@ -2168,6 +2235,26 @@ def _quirks(name: str, df: pl.DataFrame) -> pl.DataFrame:
             "open_type": "半开放",
         }
         return _insert(df, [bad], 7)
+    elif name == "backflow_requests":
+        df = _stringify(df.with_columns(*(_styled(c, ["std", "slash"]) for c in ts_cols)))
+        # a request without the agency holding the data → rejects, with file, line and column
+        no_holder: dict[str, str | None] = {c: None for c in df.columns} | {
+            "request_id": "BF-BAD1",
+            "requester_code": "HZ106",
+            "system_name": "国家企业信用信息公示系统",
+            "requested_at": "2025-04-01 10:00:00",
+        }
+        return _insert(df, [no_holder], 3)
+    elif name == "aggregation_exemptions":
+        df = _stringify(df.with_columns(_styled("filed_at", ["cn", "std"], "date")))
+        # a filing without its day → rejects, with file, line and column
+        no_day: dict[str, str | None] = {
+            "agency_code": "HZ007",
+            "resource_code": "HZ007-R001",
+            "filed_at": None,
+            "reason": "接口改造中",
+        }
+        return _insert(df, [no_day], 1)
     elif name == "open_applications":
         df = df.with_columns(
             *(_styled(c, ["std", "iso"], stride=2) for c in ts_cols),
@@ -2448,6 +2535,21 @@ EDGES = [
         "惠城区 authority: reviews 惠城区 agencies' catalogue submissions (本级);"
         " other 县区 have none and fall back to HZ001",
     ),
+    (
+        "HZ113-R001, HZ016-R002, HZ105-R002",
+        "aggregation_exemptions",
+        "never aggregated, filed as not aggregable (第十八条第二款) on 2024-05-20 / 2025-03-18 / 2025-06-30:"
+        " out of aggregation_coverage and update_timeliness (已备案，免于平台汇聚) from the year of filing;"
+        " HZ016-R002 still fails 2024",
+    ),
+    ("HZ007/HZ007-R001", "aggregation_exemptions", "a filing without its day → rejects (HZ007-R001 stays a failure)"),
+    (
+        "BF-2024-01 … BF-2025-09",
+        "backflow_requests",
+        "12 数据回流 requests to HZ002/HZ003/HZ004/HZ009/HZ011/HZ014 (第二十九条), 7 delivered, 5 not: the draft"
+        " sets no number, so the 5 are 督办 items 未回流 (no working days) and no holder loses a point for them",
+    ),
+    ("BF-BAD1", "backflow_requests", "no holder_code → rejects"),
     ("HZ018, HZ016", "open_catalogue", "list HZ002-R002 / HZ005-R001, another agency's data (第三十六条): 1 each"),
     ("HZ028", "open_catalogue", "lists nothing while the city has open catalogues → 未报送开放目录 (1)"),
     ("HZ016/HZ016-R001", "open_catalogue", "open type 半开放 is not in the vocabulary → rejects"),

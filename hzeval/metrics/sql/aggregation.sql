@@ -1,6 +1,17 @@
 -- Aggregation family (collection and updating of catalogued data).
 -- Every block yields: agency_code, record_table, record_id, status, reason, due_at, done_at, num, den.
 
+-- step: int_aggregation_exempt
+-- grain: one row per resource published in the year's snapshot whose provider filed it with the authority as
+--     not aggregable by interface, 前置机 or file upload (第十八条第二款, aggregation_exemptions) on or before
+--     $snapshot_limit (the year's last day and the as-of day): the earliest such filing
+create or replace temp table int_aggregation_exempt as
+select p.provider_code, p.resource_code, min(x.filed_at) as filed_at
+from stg_published as p
+join aggregation_exemptions as x on x.resource_code = p.resource_code and x.agency_code = p.provider_code
+where x.filed_at <= $snapshot_limit
+group by p.provider_code, p.resource_code;
+
 -- metric: aggregation_coverage
 -- name: 数据汇聚覆盖率
 -- kind: rate
@@ -10,7 +21,8 @@
 -- suggestion: 对已发布但年内未成功汇聚的资源完成接口对接或前置机推送，确保按目录全量汇聚（{article}）。
 -- empty: 本机构年内无已发布资源：数据汇聚覆盖率按常设义务计 0 分；请编制并发布公共数据资源目录，并按目录完成数据汇聚
 -- ok_when: ≥1 成功 job whose finished_at (else started_at) falls in Y and ≤ T; an agency with no
---     published resource scores 0
+--     published resource scores 0. A resource its provider filed as not aggregable (汇聚备案,
+--     int_aggregation_exempt) is in no rate: its row (status exempt) says 已备案，免于平台汇聚
 -- grain: one row per resource published in the year's snapshot, charged to its provider
 with aggregated as (
     select resource_code, max(coalesce(finished_at, started_at)) as last_success_at
@@ -23,16 +35,20 @@ with aggregated as (
 )
 select
     p.provider_code as agency_code,
-    'catalog_snapshot' as record_table,
+    case when x.resource_code is not null then 'aggregation_exemptions' else 'catalog_snapshot' end as record_table,
     p.resource_code as record_id,
-    case when a.resource_code is not null then 'ok' else 'fail' end as status,
-    case when a.resource_code is null then '已发布资源年内无成功汇聚' end as reason,
+    case when x.resource_code is not null then 'exempt' when a.resource_code is not null then 'ok' else 'fail' end
+        as status,
+    case when x.resource_code is not null
+             then '已备案，免于平台汇聚（备案日期 ' || cast(x.filed_at as varchar) || '）'
+         when a.resource_code is null then '已发布资源年内无成功汇聚' end as reason,
     null::timestamp as due_at,
-    a.last_success_at as done_at,
+    case when x.resource_code is not null then cast(x.filed_at as timestamp) else a.last_success_at end as done_at,
     null::double as num,
     null::double as den
 from stg_published as p
-left join aggregated as a using (resource_code);
+left join aggregated as a using (resource_code)
+left join int_aggregation_exempt as x using (resource_code);
 
 -- metric: update_timeliness
 -- name: 数据更新及时率
@@ -43,11 +59,13 @@ left join aggregated as a using (resource_code);
 -- suggestion: 按目录声明的更新周期按时汇聚更新数据，排查失败任务并建立监控告警（{article}）。
 -- ok_when: a 成功 job with finished_at inside the period (每周 = ISO Mon–Sun; periods from the one
 --     holding max(published_date, Y-01-01) to the last ended by min(Y end, T)); only resources the
---     agency shares (无条件共享 or 有条件共享), 不予共享 ones are not measured
+--     agency shares (无条件共享 or 有条件共享), 不予共享 ones are not measured; a resource filed as not
+--     aggregable (汇聚备案, int_aggregation_exempt) has no period, only one row (status exempt)
+--     saying 已备案，免于平台汇聚
 -- grain: one row per (published 无条件共享/有条件共享 resource, update period) that ended by min(year
 --     end, as-of); 实时 is counted as the scheme's realtime_as (default 每日), 不定期 and empty
---     frequencies are not measured
-with resources as (
+--     frequencies are not measured; one row per such resource filed as not aggregable
+with measured as (
     select
         provider_code,
         resource_code,
@@ -56,6 +74,9 @@ with resources as (
     from stg_published
     where update_frequency in ('实时', '每日', '每周', '每月', '每季度', '每半年', '每年')
       and share_type in ('无条件共享', '有条件共享')
+),
+resources as (
+    select * from measured where resource_code not in (select resource_code from int_aggregation_exempt)
 ),
 periods as (
     select
@@ -91,7 +112,21 @@ select
     null::double as num,
     null::double as den
 from periods as p
-left join successes as s using (resource_code, period_start);
+left join successes as s using (resource_code, period_start)
+union all
+select
+    m.provider_code as agency_code,
+    'aggregation_exemptions' as record_table,
+    m.resource_code as record_id,
+    'exempt' as status,
+    '已备案，免于平台汇聚（备案日期 ' || cast(x.filed_at as varchar) || '）' as reason,
+    null::timestamp as due_at,
+    cast(x.filed_at as timestamp) as done_at,
+    null::double as num,
+    null::double as den
+from measured as m
+join int_aggregation_exempt as x using (resource_code)
+where m.anchor < $cutoff;
 
 -- metric: aggregation_quality
 -- name: 汇聚数据质量

@@ -311,6 +311,64 @@ select
     null::double as den
 from episodes;
 
+-- metric: backflow_delivery
+-- name: 数据回流交付率
+-- kind: rate
+-- charged_to: holder (the agency answering for the 国垂/省垂 system)
+-- deadline: backflow_deliver
+-- deadline_days: optional
+-- obligation: event
+-- category: 数据回流
+-- doc: 推动本领域国垂、省垂系统公共数据回流，按申请交付
+-- suggestion: 依托市级政务数据共享协调小组机制，推动本领域国垂、省垂系统数据按申请回流至申请单位（{article}）。
+-- ok_when: per backflow request received in the year (requested_at in Y and ≤ T): delivered_at set and not
+--     after the as-of time (and not before the request); when the rule profile in force on the request day
+--     gives backflow_deliver a number of working days, within that deadline of requested_at (late otherwise,
+--     open ones late once it passes); else (the draft: "积极推动", no number) an undelivered request is an open
+--     督办 item without working days (pending: in no rate), never a scored failure
+-- grain: one row per backflow request received in the year, charged to the holder
+with received as (
+    select
+        b.request_id,
+        b.holder_code as agency_code,
+        b.requester_code,
+        b.system_name,
+        b.requested_at,
+        case when b.delivered_at >= b.requested_at then known(b.delivered_at, $as_of) end as done_at,
+        r.days,
+        case when r.days is not null then wd_due_at(b.requested_at, r.days) end as due_at,
+        r.profile, r.article, r.period
+    from backflow_requests as b
+    join rule_deadlines as r
+      on r.key = 'backflow_deliver' and cast(b.requested_at as date) >= r.valid_from
+     and cast(b.requested_at as date) < r.valid_to
+    where b.requested_at >= $year_start and b.requested_at < $year_end and b.requested_at <= $as_of
+),
+judged as (
+    select *,
+           case when days is null and done_at is null then 'pending'
+                else duty_status(done_at, due_at, days, $as_of) end as status
+    from received
+)
+select
+    agency_code,
+    'backflow_requests' as record_table,
+    request_id as record_id,
+    status,
+    case when status = 'uncovered' then cast(cast(requested_at as date) as varchar)
+         when status = 'late' and done_at is null
+             then requester_code || ' 申请的' || coalesce(system_name, '') || '数据逾期未回流'
+         when status = 'late'
+             then requester_code || ' 申请的' || coalesce(system_name, '') || '数据超过 ' || period || '才回流' end
+        as reason,
+    due_at,
+    done_at,
+    null::double as num,
+    null::double as den,
+    profile as rule_profile,
+    article
+from judged;
+
 -- metric: cross_level_filing
 -- name: 跨层级申请备案率
 -- kind: rate
