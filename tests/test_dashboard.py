@@ -271,7 +271,9 @@ def test_veto_on_overview_and_agency_page(leader):
     text = page_text(page)
     assert "一票否决" in text and "IN-2025-001" in text and "2025-08-14" in text and "数据泄露" in text
     assert "不合格（一票否决）" in text
-    heat = next(o for o in page.objects if isinstance(o, views.pn.pane.Plotly) and "hz-heatmap" in o.css_classes)
+    # the heat map sits in its own sideways-scrolling box (a phone scrolls it, not the page)
+    boxes = [o.objects[0] if "hz-scroll" in o.css_classes else o for o in page.objects]
+    heat = next(o for o in boxes if isinstance(o, views.pn.pane.Plotly) and "hz-heatmap" in o.css_classes)
     ticks = heat.object.layout.yaxis.ticktext
     vetoed = [t for t in ticks if "不合格（一票否决）" in t]
     assert len(vetoed) == 1 and views.VETO_COLOUR in vetoed[0] and "惠州市卫生健康局" in vetoed[0]

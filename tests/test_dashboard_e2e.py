@@ -186,3 +186,59 @@ def test_evaluator_can_download_evidence(server, page):
     data = Path(dl.value.path()).read_bytes().decode("utf-8-sig")
     assert data.splitlines()[0].startswith("指标,条款,机构代码")
     assert all(OTHER in line for line in data.splitlines()[1:])
+
+
+#: Playwright's ``devices["iPhone 13"]`` (written out: the module's Playwright is already running)
+PHONE = {
+    "user_agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 15_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/15.0 Mobile/15E148 Safari/604.1",
+    "viewport": {"width": 390, "height": 664},
+    "screen": {"width": 390, "height": 844},
+    "device_scale_factor": 3,
+    "is_mobile": True,
+    "has_touch": True,
+}
+#: the page measured on a phone: its width, the window's, and whether the viewport meta is there
+PHONE_WIDTHS = (
+    "() => [document.scrollingElement.scrollWidth, innerWidth, !!document.querySelector('meta[name=viewport]')]"
+)
+#: where a column heading sits on screen (left, right), read through the shadow roots
+HEADING_AT = """(title) => { let found = null;
+  const walk = (n) => { if (n.shadowRoot) walk(n.shadowRoot);
+    for (const c of n.children || []) {
+      if (!found && c.classList && c.classList.contains('tabulator-col-title') && c.textContent.trim() === title) {
+        const r = c.getBoundingClientRect(); found = [r.left, r.right]; }
+      walk(c); } };
+  walk(document.body); return found; }"""
+
+
+def test_phone_gets_a_phone_layout(server, browser):
+    """On an emulated iPhone 13 (390 px, device scale 3, touch): the login page and every page the
+    leader opens have the viewport meta and no sideways scroll of the page (wide tables scroll in
+    their own box); the 得分 column of the indicator table is on screen beside the pinned 指标."""
+    ctx = browser.new_context(**PHONE, locale="zh-CN")
+    page = ctx.new_page()
+    try:
+        page.goto(server + "/login")
+        assert page.evaluate(PHONE_WIDTHS) == [390, 390, True]
+        login(page, server, "boss")
+        page.wait_for_selector(".hz-ranking .tabulator-row", timeout=30_000)
+        page.wait_for_timeout(1000)
+        assert page.evaluate(PHONE_WIDTHS) == [390, 390, True]
+        for path, sel in (
+            ("/?page=督办", ".hz-supervision .tabulator-row"),
+            ("/?page=项目门禁", ".hz-gates .tabulator-row"),
+            (f"/?page=机构详情&agency={OTHER}", ".hz-indicators .tabulator-row"),
+        ):
+            page.goto(server + path)
+            page.wait_for_selector(sel, timeout=30_000)
+            page.wait_for_timeout(800)
+            width, inner, meta = page.evaluate(PHONE_WIDTHS)
+            assert meta and width <= inner == 390, (path, width)
+        left, right = page.evaluate(HEADING_AT, "得分")
+        assert 0 <= left and right <= 390, (left, right)
+        shot(page, "10_phone_agency")
+        Path(ARTIFACTS.parent.parent / "docs" / "screenshots").mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS.parent.parent / "docs" / "screenshots" / "phone_agency.png"))
+    finally:
+        ctx.close()

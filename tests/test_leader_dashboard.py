@@ -259,3 +259,14 @@ def test_offline_lists_are_bounded(dashboards):
     assert list(shown[1].value["逾期工作日"]) == [
         str(v) for v in sorted(items["wd_overdue"].drop_nulls(), reverse=True)[:2]
     ]
+
+
+def test_offline_files_carry_the_phone_viewport(dashboards):
+    """dashboard.html and dashboards/<code>.html: one viewport meta in <head> (a phone lays them out
+    at its own width, not 980 px) and the page CSS of the server's template."""
+    folder, _ = dashboards
+    for path in (folder / leader.DASHBOARD, folder / leader.DASHBOARDS / "HZ009.html"):
+        text = path.read_text(encoding="utf-8")
+        head = text[: text.index("</head>")]
+        assert head.count('<meta name="viewport" content="width=device-width, initial-scale=1">') == 1, path
+        assert views.PAGE_CSS in head, path

@@ -179,6 +179,7 @@ class Dashboard:
             header_background="#1f3b63",
             sidebar_width=260,
             raw_css=[views.PAGE_CSS],
+            meta_viewport=views.VIEWPORT,
         )
 
 

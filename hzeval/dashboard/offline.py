@@ -105,6 +105,16 @@ def dashboard_layout(published_folder: Path, run_id: str, agency: str | None = N
     return pn.Column(*parts, sizing_mode="stretch_width", styles={"max-width": "1400px", "margin": "0 auto"})
 
 
+def with_head(page: str) -> str:
+    """A saved page with the viewport of a phone (no 980 px layout shrunk to 5 pt text) and the
+    page CSS the server's template carries (:data:`hzeval.dashboard.views.PAGE_CSS`)."""
+    head = f'<meta name="viewport" content="{views.VIEWPORT}">\n<style>{views.PAGE_CSS}</style>\n'
+    at = page.find("</head>")
+    if at < 0:
+        raise HzevalError("离线文件的结构不符合预期（没有 <head>）", "unexpected offline file layout: no <head>")
+    return page[:at] + head + page[at:]
+
+
 def save_dashboard(published_folder: Path, out_dir: Path, target: str, run_id: str, agency: str | None = None) -> Path:
     """Write one self-contained dashboard to ``out_dir/target``: Bokeh/Panel JS and every
     stylesheet inline (:func:`hzeval.dashboard.inline.self_contained`), one embedded state per
@@ -117,7 +127,7 @@ def save_dashboard(published_folder: Path, out_dir: Path, target: str, run_id: s
     tmp = path.with_name(f".{path.stem}.{os.getpid()}.raw.html")
     try:
         layout.save(str(tmp), embed=True, resources=INLINE, title=TITLE, max_states=2000, progress=False)
-        write_atomic(path, self_contained(tmp.read_text(encoding="utf-8")))
+        write_atomic(path, with_head(self_contained(tmp.read_text(encoding="utf-8"))))
     finally:
         tmp.unlink(missing_ok=True)
     return path

@@ -74,7 +74,13 @@ PAGE_CSS = """
   #sidebar.show { display: none; }
   #sidebar:not(.show):not(.collapsing) { display: block; }
   #main { width: 100%; max-width: 100%; padding: 6px; }
+  a.title { font-size: 17px !important; white-space: normal !important; }
 }
+"""
+VIEWPORT = "width=device-width, initial-scale=1"
+#: inside every table's shadow root: headings wrap whole rather than end in "…"
+TABLE_CSS = """
+.tabulator .tabulator-header .tabulator-col .tabulator-col-title { white-space: normal; text-overflow: clip; }
 """
 CARDS_CSS = """<style>
 .cards { display: flex; flex-wrap: wrap; gap: 10px; font-family: "Noto Sans CJK SC", "Microsoft YaHei", sans-serif; }
@@ -159,15 +165,45 @@ def display_frame(df: pl.DataFrame, titles: dict[str, str]) -> pd.DataFrame:
     return pd.DataFrame(data, columns=[titles[c] for c in cols])
 
 
-def table(df: pl.DataFrame, titles: dict[str, str], numeric: tuple[str, ...] = (), **kw) -> pn.widgets.Tabulator:
+#: columns never broken inside (ids, codes, times: "BC20240054-HZ007-R001" and "2025-11-22 24:00" stay whole)
+WHOLE = ("record_id", "agency_code", "project_id", "due_at", "deadline", "checked_at", "as_of", "resource_id")
+#: the key column pinned at the left while a table scrolls sideways inside its own box
+KEY = "agency_name"
+#: the narrowest a wrapping text column gets (a phone scrolls the table instead of one character a line)
+TEXT_MIN = 120
+
+
+def text_width(text: str) -> int:
+    """Pixels ``text`` takes in a 13 px table cell (a CJK character counts double), with the padding."""
+    return 14 + sum(14 if ord(ch) > 0x2E7F else 8 for ch in text)
+
+
+def table(
+    df: pl.DataFrame,
+    titles: dict[str, str],
+    numeric: tuple[str, ...] = (),
+    pin: dict[str, str] | None = None,
+    **kw,
+) -> pn.widgets.Tabulator:
     """A read-only Tabulator over the columns of ``titles``: text formatted by :mod:`hzeval.present`,
-    long text wrapping (no clipped columns), pagination in Chinese."""
+    long text wrapping (no clipped columns), ids and times whole (:data:`WHOLE`, as wide as their
+    longest value), the agency name pinned, pagination in Chinese. A narrow screen scrolls the table
+    inside its own box: every column keeps a minimum width. ``pin``: column → "left"/"right", the
+    columns kept in view while the rest scroll (default: the agency name at the left)."""
     pdf = display_frame(df, titles)
-    wrap = {titles[c]: {"type": "textarea"} for c in titles if c in df.columns and c not in numeric}
+    shown = [c for c in titles if c in df.columns]
+    whole = [c for c in shown if c in WHOLE]
+    wrap = {titles[c]: {"type": "textarea"} for c in shown if c not in numeric and c not in whole}
     align = {titles[c]: "right" for c in numeric if c in df.columns}
     # numbers get a fixed width (wide enough for the heading and its sort arrow); text shares the rest
     widths = {titles[c]: max(84, 22 * len(titles[c]) + 30) for c in numeric if c in df.columns}
+    for c in whole:  # as wide as the longest value (and the heading with its sort arrow)
+        longest = max((text_width(v) for v in pdf[titles[c]]), default=0)
+        widths[titles[c]] = max(longest, text_width(titles[c]) + 24)
     widths.update(kw.pop("widths", {}))
+    config = {**TABULATOR_ZH, "columnDefaults": {"minWidth": TEXT_MIN}}
+    config.update(kw.pop("configuration", {}))
+    pin = {KEY: "left"} if pin is None and KEY in shown and len(shown) > 2 else (pin or {})
     opts = dict(
         show_index=False,
         disabled=True,
@@ -178,8 +214,10 @@ def table(df: pl.DataFrame, titles: dict[str, str], numeric: tuple[str, ...] = (
         formatters=wrap,
         text_align=align,
         widths=widths,
-        configuration=TABULATOR_ZH,
+        configuration=config,
         selectable=False,
+        frozen_columns={titles[c]: side for c, side in pin.items() if c in shown},
+        stylesheets=[TABLE_CSS],
     )
     opts.update(kw)
     return pn.widgets.Tabulator(pdf, **opts)
@@ -209,6 +247,16 @@ def plot(fig: go.Figure | str, name: str) -> pn.pane.Plotly | pn.pane.HTML:
             f"<style>{report_html.CHART_CSS}</style>{fig}", sizing_mode="stretch_width", css_classes=["hz-chart", name]
         )
     return pn.pane.Plotly(fig, config=PLOTLY_CONFIG, sizing_mode="stretch_width", css_classes=["hz-chart", name])
+
+
+#: the heat map keeps its cells readable: narrower than this, it scrolls sideways in its own box
+HEATMAP_MIN = 720
+
+
+def scroll_box(pane, min_width: int) -> pn.Column:
+    """``pane`` at least ``min_width`` wide, scrolling sideways inside its own box on a narrow screen."""
+    pane.styles = {**(pane.styles or {}), "min-width": f"{min_width}px"}  # CSS only: the page does not widen
+    return pn.Column(pane, scroll="x-auto", sizing_mode="stretch_width", css_classes=["hz-scroll"])
 
 
 def svg_title(title: str, body: str) -> str:
@@ -567,7 +615,7 @@ class OverviewPage(pn.viewable.Viewer):
             plot(distribution_figure(dist, k["vetoed"], self.offline), "hz-dist"),
             pn.pane.Markdown(markdown_text(store.previous_note(run_id)), css_classes=["hz-yoy-note"]),
             pn.FlexBox(*rankings, flex_wrap="wrap", sizing_mode="stretch_width"),
-            plot(heatmap_figure(store.heatmap(run_id), dims, self.offline), "hz-heatmap"),
+            scroll_box(plot(heatmap_figure(store.heatmap(run_id), dims, self.offline), "hz-heatmap"), HEATMAP_MIN),
             plot(trend_figure(store.trend(), self.offline), "hz-trend"),
             sizing_mode="stretch_width",
         )
@@ -727,7 +775,13 @@ class AgencyPage(pn.viewable.Viewer):
                 pagination=None,
                 css_classes=["hz-indicators"],
                 configuration=ARITHMETIC_TABLE,
-                widths={IND_TITLES["value_text"]: 130, IND_TITLES["max_text"]: 220, IND_TITLES["note"]: 220},
+                pin={"metric_name": "left", "points": "right", "lost": "right"},
+                widths={
+                    IND_TITLES["metric_name"]: 120,
+                    IND_TITLES["value_text"]: 130,
+                    IND_TITLES["max_text"]: 220,
+                    IND_TITLES["note"]: 220,
+                },
             ),
             *(
                 [
