@@ -105,14 +105,15 @@ def dashboard_layout(published_folder: Path, run_id: str, agency: str | None = N
     return pn.Column(*parts, sizing_mode="stretch_width", styles={"max-width": "1400px", "margin": "0 auto"})
 
 
-def with_head(page: str) -> str:
-    """A saved page with the viewport of a phone (no 980 px layout shrunk to 5 pt text) and the
-    page CSS the server's template carries (:data:`hzeval.dashboard.views.PAGE_CSS`)."""
-    head = f'<meta name="viewport" content="{views.VIEWPORT}">\n<style>{views.PAGE_CSS}</style>\n'
-    at = page.find("</head>")
-    if at < 0:
-        raise HzevalError("离线文件的结构不符合预期（没有 <head>）", "unexpected offline file layout: no <head>")
-    return page[:at] + head + page[at:]
+#: Panel's own file template with the head of a phone (no 980 px layout shrunk to 5 pt text) and the
+#: page CSS the server's template carries (:data:`hzeval.dashboard.views.PAGE_CSS`), written into the
+#: template's ``postamble`` block. Never spliced into the saved text: the inline scripts themselves
+#: hold "</head>" (DOMPurify builds a document from a string), and a style put there breaks the script.
+FILE_TEMPLATE = '{% extends "base.html" %}{% block postamble %}{{ hz_head }}{% endblock %}'
+
+
+def file_head() -> str:
+    return f'<meta name="viewport" content="{views.VIEWPORT}">\n<style>{views.PAGE_CSS}</style>\n'
 
 
 def save_dashboard(published_folder: Path, out_dir: Path, target: str, run_id: str, agency: str | None = None) -> Path:
@@ -120,14 +121,24 @@ def save_dashboard(published_folder: Path, out_dir: Path, target: str, run_id: s
     stylesheet inline (:func:`hzeval.dashboard.inline.self_contained`), one embedded state per
     agency, written atomically."""
     from bokeh.resources import INLINE
+    from panel.io.resources import parse_template
 
     path = inside(out_dir, target)
     layout = dashboard_layout(Path(published_folder), run_id, agency)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}.{os.getpid()}.raw.html")
     try:
-        layout.save(str(tmp), embed=True, resources=INLINE, title=TITLE, max_states=2000, progress=False)
-        write_atomic(path, with_head(self_contained(tmp.read_text(encoding="utf-8"))))
+        layout.save(
+            str(tmp),
+            embed=True,
+            resources=INLINE,
+            title=TITLE,
+            max_states=2000,
+            progress=False,
+            template=parse_template(FILE_TEMPLATE),
+            template_variables={"hz_head": file_head()},
+        )
+        write_atomic(path, self_contained(tmp.read_text(encoding="utf-8")))
     finally:
         tmp.unlink(missing_ok=True)
     return path

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
-from typing import cast
+from typing import Any, cast
 
 import pandas as pd
 import panel as pn
@@ -742,7 +742,7 @@ class AgencyPage(pn.viewable.Viewer):
             ev = ev.sort("wd_late", descending=True, nulls_last=True, maintain_order=True).head(self.offline_rows)
             count += f"（离线文件列出逾期最久的 {self.offline_rows} 条；全部证据见本机构评估报告与评分工作簿）"
         self.ev_count = pn.pane.Markdown(count, css_classes=["hz-ev-count"])
-        filters = (
+        filters: dict[str, Any] = (
             {
                 "header_filters": {
                     EV_TITLES[c]: {"type": "input", "func": "like", "placeholder": "筛选"}
