@@ -15,10 +15,15 @@ from pathlib import Path
 import pytest
 from dashboard_support import (  # noqa: F401 - fixtures
     ARTIFACTS,
+    CLIPPED,
     DEEP_TEXT,
+    HEADING_AT,
     OTHER,
     OWN,
     PASSWORDS,
+    PHONE,
+    PHONE_WIDTHS,
+    VISIBLE_SLIDE,
     browser,
     dashboard_server,
     deep_text,
@@ -188,30 +193,6 @@ def test_evaluator_can_download_evidence(server, page):
     assert all(OTHER in line for line in data.splitlines()[1:])
 
 
-#: Playwright's ``devices["iPhone 13"]`` (written out: the module's Playwright is already running)
-PHONE = {
-    "user_agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 15_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
-    "Version/15.0 Mobile/15E148 Safari/604.1",
-    "viewport": {"width": 390, "height": 664},
-    "screen": {"width": 390, "height": 844},
-    "device_scale_factor": 3,
-    "is_mobile": True,
-    "has_touch": True,
-}
-#: the page measured on a phone: its width, the window's, and whether the viewport meta is there
-PHONE_WIDTHS = (
-    "() => [document.scrollingElement.scrollWidth, innerWidth, !!document.querySelector('meta[name=viewport]')]"
-)
-#: where a column heading sits on screen (left, right), read through the shadow roots
-HEADING_AT = """(title) => { let found = null;
-  const walk = (n) => { if (n.shadowRoot) walk(n.shadowRoot);
-    for (const c of n.children || []) {
-      if (!found && c.classList && c.classList.contains('tabulator-col-title') && c.textContent.trim() === title) {
-        const r = c.getBoundingClientRect(); found = [r.left, r.right]; }
-      walk(c); } };
-  walk(document.body); return found; }"""
-
-
 def test_phone_gets_a_phone_layout(server, browser):
     """On an emulated iPhone 13 (390 px, device scale 3, touch): the login page and every page the
     leader opens have the viewport meta and no sideways scroll of the page (wide tables scroll in
@@ -238,7 +219,84 @@ def test_phone_gets_a_phone_layout(server, browser):
         left, right = page.evaluate(HEADING_AT, "得分")
         assert 0 <= left and right <= 390, (left, right)
         shot(page, "10_phone_agency")
-        Path(ARTIFACTS.parent.parent / "docs" / "screenshots").mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS.parent.parent / "docs" / "screenshots" / "phone_agency.png"))
     finally:
         ctx.close()
+
+
+#: the run selector's chosen label as drawn (px, by the select's own font) and the room for it
+RUN_LABEL_FITS = """() => { let sel = null;
+  const walk = (n, inRun) => { if (n.shadowRoot) walk(n.shadowRoot, inRun);
+    for (const c of n.children || []) {
+      const here = inRun || (c.classList && c.classList.contains('hz-run'));
+      if (!sel && here && c.tagName === 'SELECT') sel = c;
+      walk(c, here); } };
+  walk(document.body, false);
+  const st = getComputedStyle(sel); const ctx = document.createElement('canvas').getContext('2d');
+  ctx.font = st.font; const text = sel.options[sel.selectedIndex].text;
+  return [ctx.measureText(text).width,
+          sel.clientWidth - parseFloat(st.paddingLeft) - parseFloat(st.paddingRight)]; }"""
+
+
+def test_nothing_clipped_at_1440(server, browser):
+    """At 1440 px no table cell or heading ends in "…": 督办 ids ("BC20240054-HZ007-R001") and
+    dates whole, headings wrap, numbers whole; the gates page names each failing resource beside
+    its id (the sample's XM-E01 misses HZ007-R001, 商品房预售统计数据)."""
+    ctx = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
+    page = ctx.new_page()
+    try:
+        login(page, server, "boss")
+        page.wait_for_selector(".hz-ranking .tabulator-row", timeout=30_000)
+        for path, sel in (
+            ("/", ".hz-ranking .tabulator-row"),
+            ("/?page=督办", ".hz-supervision .tabulator-row"),
+            ("/?page=项目门禁", ".hz-gates .tabulator-row"),
+            (f"/?page=机构详情&agency={OTHER}", ".hz-evidence .tabulator-row"),
+        ):
+            page.goto(server + path)
+            page.wait_for_selector(sel, timeout=30_000)
+            page.wait_for_timeout(800)
+            clipped = page.evaluate(CLIPPED)
+            assert clipped == [], (path, clipped)
+            assert page.evaluate("() => document.scrollingElement.scrollWidth <= innerWidth"), path
+            # the run selector's label is whole: its text is narrower than the box (less the arrow)
+            text_px, box_px = page.evaluate(RUN_LABEL_FITS)
+            assert text_px <= box_px, (text_px, box_px)
+            if path == "/?page=项目门禁":
+                assert "HZ007-R001（商品房预售统计数据）" in text(page)
+    finally:
+        ctx.close()
+
+
+def test_wall_mode_rotates_live(server, browser):
+    """``/?mode=wall&interval=2`` at 1920×1080: the 大屏 fills the screen without scrolling, shows
+    the city's KPIs first (the sample's 2025 run: 优秀 14 家, 不合格 12 家) and turns to the next
+    slide after the interval (2 s here; 20 s by default)."""
+    ctx = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN")
+    page = ctx.new_page()
+    try:
+        login(page, server, "boss", "/?mode=wall&interval=2")
+        page.wait_for_selector(".hz-wall .w-slide", timeout=30_000)
+        first = page.evaluate(VISIBLE_SLIDE)
+        assert len(first) == 1, first
+        body = text(page)
+        assert "全市概况" in body and "14 家" in body and "12 家" in body and "项目门禁" in body
+        assert page.evaluate(
+            "() => [document.scrollingElement.scrollWidth, document.scrollingElement.scrollHeight]"
+        ) == [
+            1920,
+            1080,
+        ]
+        page.wait_for_function(f"() => ({VISIBLE_SLIDE})().join() !== {first[0]!r}", timeout=8_000)
+        second = page.evaluate(VISIBLE_SLIDE)
+        assert len(second) == 1 and second != first, (first, second)
+        page.wait_for_function(f"() => ({VISIBLE_SLIDE})().join() === '0'", timeout=15_000)  # round again
+        shot(page, "11_wall")
+    finally:
+        ctx.close()
+
+
+def test_wall_mode_is_not_for_an_agency_user(server, page):
+    """An agency user asking for the wall gets its own pages (the wall shows the whole city)."""
+    login(page, server, "hz101", "/?mode=wall")
+    page.wait_for_selector(".hz-pages", timeout=30_000)
+    assert "全市概况" not in text(page)
