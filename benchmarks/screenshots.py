@@ -13,6 +13,10 @@ with plotly.js embedded are printed too.
 HZ028 (an empty catalogue: standing zeros explained) and HZ105 (0.00 = 5.00 earned − 5.00
 deducted) are shot too, report and dashboard agency page, for a score's arithmetic (issue 24);
 ``--arithmetic`` shoots only those.
+
+On an emulated iPhone 13 (390 px, device scale 3, touch; issue 27): phone_<page>.png of the login
+page and the dashboard pages, phone_report_agency.png (HZ009's report), and wall.png, the 大屏
+(``/?mode=wall``) at 1920×1080; ``--phone`` shoots only those.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from bench_dashboard import ARGS, CHROMIUM, PAGES, measure, start  # noqa: E402
 from dashboard_support import DEEP_TEXT as DEEP_TEXT_JOINED  # noqa: E402
+from dashboard_support import PHONE  # noqa: E402
 from surface_scan import problems  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
@@ -110,10 +115,39 @@ def arithmetic_shots(browser, base: str, reports: Path) -> list[str]:
     return found
 
 
+def phone_shots(browser, base: str, reports: Path) -> None:
+    """The phone layout as a phone gets it (device emulation, not a narrow window), and the 大屏."""
+    ctx = browser.new_context(**PHONE, locale="zh-CN")
+    page = ctx.new_page()
+    page.goto(base + "/login")
+    page.wait_for_selector("#username")
+    page.screenshot(path=str(OUT / "phone_login.png"))
+    login(page, base, "leader", "shot-pass-1")
+    for name, sels in PAGES.items():
+        page.goto(base + "/?page=" + urllib.parse.quote(name) + ("&agency=HZ009" if name == "机构详情" else ""))
+        for s in sels:
+            page.wait_for_selector(s, timeout=120_000)
+        page.wait_for_timeout(800)
+        page.screenshot(path=str(OUT / f"phone_{SLUG[name]}.png"))
+    page.goto((reports / "agencies" / "HZ009.html").as_uri())
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(OUT / "phone_report_agency.png"))
+    ctx.close()
+    ctx = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN")
+    page = ctx.new_page()
+    login(page, base, "leader", "shot-pass-1")
+    page.goto(base + "/?mode=wall")
+    page.wait_for_selector(".hz-wall .w-slide", timeout=120_000)
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(OUT / "wall.png"))
+    ctx.close()
+
+
 def main() -> int:
     from playwright.sync_api import sync_playwright
 
     only_arithmetic = "--arithmetic" in sys.argv[1:]
+    only_phone = "--phone" in sys.argv[1:]
 
     OUT.mkdir(parents=True, exist_ok=True)
     found: list[str] = []
@@ -125,6 +159,10 @@ def main() -> int:
         try:
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+                phone_shots(browser, base, reports)
+                if only_phone:
+                    browser.close()
+                    return report_found(found)
                 found += arithmetic_shots(browser, base, reports)
                 if only_arithmetic:
                     browser.close()

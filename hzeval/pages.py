@@ -332,6 +332,10 @@ nav ul { columns: 2; } nav li { margin: 2px 0; }
 footer { margin-top: 30px; border-top: 1px solid #ccc; padding-top: 6px; font-size: 11px; color: #666;
          text-align: center; }
 .pagebreak { break-before: page; page-break-before: always; }
+/* a table never widens the page (issue 27): on a wide screen its headings wrap whole; on a phone
+   it scrolls sideways inside its own box, headings and ids on one line */
+@media screen and (min-width: 701px) { table.data thead th { white-space: normal; } }
+@media screen and (max-width: 700px) { table.data { display: block; overflow-x: auto; max-width: 100%; } }
 @media print { body { max-width: none; padding: 0; font-size: 12px; } a { color: inherit; text-decoration: none; } }
 """
 

@@ -561,6 +561,23 @@ def yes(v) -> str:
     return "是" if v else ""
 
 
+def resources_named(text: str | None, names: dict[str, str]) -> str | None:
+    """A gate's failed resources with each resource's name beside its id (issue 27):
+    "G3 未汇聚: HZ007-R001,HZ007-R002" → "G3 未汇聚: HZ007-R001（人口信息）, HZ007-R002（…）"; an id without
+    a known name stays as it is."""
+    if not text:
+        return text
+    parts = []
+    for clause in text.split("; "):
+        head, sep, ids = clause.partition(": ")
+        if not sep:
+            parts.append(clause)
+            continue
+        named = [f"{i}（{names[i]}）" if names.get(i) else i for i in (x.strip() for x in ids.split(",")) if i]
+        parts.append(f"{head}: {', '.join(named)}")
+    return "; ".join(parts)
+
+
 def grade_label(grade: str | None, vetoed: bool = False) -> str:
     if grade is None:
         return DASH

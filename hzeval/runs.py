@@ -76,6 +76,7 @@ from hzeval.present import (
     max_points_text,
     publication_zh,
     rank_change,
+    resources_named,
     score_change,
     score_line,
     stale_text,
@@ -1063,7 +1064,11 @@ class RunReader:
             """,
             self._agency(agency),
         )
+        names = self.resource_names()
         return g.with_columns(
+            pl.col("failed_resources").map_elements(
+                lambda t: resources_named(t, names), return_dtype=pl.String, skip_nulls=True
+            ),
             *[pl.col("failed_conditions").str.contains(k, literal=True).not_().alias(k) for k in GATE_CONDITIONS],
             result=pl.when(pl.col("passed"))
             .then(pl.lit("通过"))
@@ -1071,6 +1076,15 @@ class RunReader:
             .then(pl.lit("未通过（带病验收）"))
             .otherwise(pl.lit("未通过")),
         )
+
+    def resource_names(self) -> dict[str, str]:
+        """Resource code → its name in the newest catalogue snapshot (empty without the catalogue)."""
+        if not self.has_table("catalog_snapshot"):
+            return {}
+        rows = self.con.execute(
+            "select resource_code, arg_max(resource_name, snapshot_date) from catalog_snapshot group by resource_code"
+        ).fetchall()
+        return {code: name for code, name in rows if name}
 
     def gate_summary(self, agency: str | None = None) -> dict:
         g = self.gates(agency)

@@ -50,6 +50,49 @@ DEEP_TEXT = """() => {
 }"""
 
 
+#: Playwright's ``devices["iPhone 13"]`` (written out: the module's Playwright is already running)
+PHONE = {
+    "user_agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 15_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/15.0 Mobile/15E148 Safari/604.1",
+    "viewport": {"width": 390, "height": 664},
+    "screen": {"width": 390, "height": 844},
+    "device_scale_factor": 3,
+    "is_mobile": True,
+    "has_touch": True,
+}
+#: the page measured on a phone: its width, the window's, and whether the viewport meta is there
+PHONE_WIDTHS = (
+    "() => [document.scrollingElement.scrollWidth, innerWidth, !!document.querySelector('meta[name=viewport]')]"
+)
+#: where a column heading sits on screen (left, right), read through the shadow roots
+HEADING_AT = """(title) => { let found = null;
+  const walk = (n) => { if (n.shadowRoot) walk(n.shadowRoot);
+    for (const c of n.children || []) {
+      if (!found && c.classList && c.classList.contains('tabulator-col-title') && c.textContent.trim() === title) {
+        const r = c.getBoundingClientRect(); found = [r.left, r.right]; }
+      walk(c); } };
+  walk(document.body); return found; }"""
+
+
+#: the 大屏 slides on screen (data-slide numbers), read through the shadow roots
+VISIBLE_SLIDE = """() => { const out = [];
+  const walk = (n) => { if (n.shadowRoot) walk(n.shadowRoot);
+    for (const c of n.children || []) {
+      if (c.classList && c.classList.contains('w-slide') && getComputedStyle(c).visibility === 'visible')
+        out.push(c.dataset.slide);
+      walk(c); } };
+  walk(document.body); return out; }"""
+#: table cells and headings whose text is cut (wider than their box), read through the shadow roots
+CLIPPED = """() => { const out = [];
+  const walk = (n) => { if (n.shadowRoot) walk(n.shadowRoot);
+    for (const c of n.children || []) {
+      if (c.classList && (c.classList.contains('tabulator-cell') || c.classList.contains('tabulator-col-title'))
+          && c.offsetParent !== null && c.textContent.trim() && c.scrollWidth > c.clientWidth + 1)
+        out.push([c.textContent.trim().slice(0, 40), c.scrollWidth, c.clientWidth]);
+      walk(c); } };
+  walk(document.body); return out.slice(0, 10); }"""
+
+
 def deep_text(page) -> str:
     return page.evaluate(DEEP_TEXT)
 

@@ -271,7 +271,9 @@ def test_veto_on_overview_and_agency_page(leader):
     text = page_text(page)
     assert "一票否决" in text and "IN-2025-001" in text and "2025-08-14" in text and "数据泄露" in text
     assert "不合格（一票否决）" in text
-    heat = next(o for o in page.objects if isinstance(o, views.pn.pane.Plotly) and "hz-heatmap" in o.css_classes)
+    # the heat map sits in its own sideways-scrolling box (a phone scrolls it, not the page)
+    boxes = [o.objects[0] if "hz-scroll" in o.css_classes else o for o in page.objects]
+    heat = next(o for o in boxes if isinstance(o, views.pn.pane.Plotly) and "hz-heatmap" in o.css_classes)
     ticks = heat.object.layout.yaxis.ticktext
     vetoed = [t for t in ticks if "不合格（一票否决）" in t]
     assert len(vetoed) == 1 and views.VETO_COLOUR in vetoed[0] and "惠州市卫生健康局" in vetoed[0]
@@ -374,3 +376,67 @@ def test_supervision_filter_lives_in_the_url_and_survives_page_changes(leader):
     _sup_filter(dash).value = ""  # 全部机构: no agency in the link
     assert "agency" not in dash.query()
     assert _sup_filter(Dashboard(leader, {"page": "督办", "agency": "HZ999"})).value == ""  # unknown: 全部机构
+
+
+def test_wall_interval_from_the_url_is_bounded():
+    """The 大屏's seconds per slide: whole seconds from 2 to 600, anything else the default 20."""
+    assert views.wall_interval(None) == views.WALL_INTERVAL == 20
+    assert [views.wall_interval(v) for v in ("2", "5", "600", " 30 ")] == [2, 5, 600, 30]
+    for bad in ("1", "0", "601", "99999", "-5", "2.5", "x", "\u0663", "", "1e3"):  # \u0663: an Arabic-Indic 3
+        assert views.wall_interval(bad) == 20, bad
+
+
+def test_wall_redraws_when_a_new_run_is_published(published, tmp_path):
+    """The live 大屏 shows the latest run and redraws once a newer one is published: a folder with
+    the 2024 run alone shows its grades (优秀 15, 良好 9, 合格 4, 不合格 10, the sample's 2024
+    readings); once the 2025 run is published beside it, 优秀 14, 良好 4, 合格 8, 不合格 12."""
+    import re
+    import shutil
+
+    folder = tmp_path / "published"
+    folder.mkdir()
+    later = [f for f in published[0].iterdir() if f.name.startswith("2025") or f.name in ("LATEST", "LATEST-2025")]
+    for f in published[0].iterdir():
+        if f.is_file() and f not in later:
+            shutil.copy(f, folder / f.name)
+    wall = views.WallPage(Store(folder, User("boss", "leader")), interval=5)
+
+    def cards():
+        return dict(
+            re.findall(r'<div class="k">(优秀|良好|合格|不合格)</div><div class="v">([^<]*)<', wall.pane.object)
+        )
+
+    assert wall.run_id.startswith("2024-") and "--hz-t: 5s" in wall.pane.object
+    assert cards() == {"优秀": "15 家", "良好": "9 家", "合格": "4 家", "不合格": "10 家"}
+    assert wall.refresh() is False  # nothing new
+    for f in later:
+        shutil.copy(f, folder / f.name)
+    assert wall.refresh() is True and wall.run_id.startswith("2025-")
+    assert cards() == {"优秀": "14 家", "良好": "4 家", "合格": "8 家", "不合格": "12 家"}
+    wall.close("登录已失效")
+    assert "惠州" not in wall.pane.object and wall.refresh() is False
+
+
+def test_wall_escapes_what_it_shows(leader, monkeypatch):
+    """Every name on the wall is escaped: an agency named with markup reaches the page as text."""
+    run = leader.latest_run_id()
+    grades = leader.grades(run)
+    hostile = grades.with_columns(pl.lit("<img src=x onerror=alert(1)>局").alias("agency_name"))
+    monkeypatch.setattr(leader, "grades", lambda run_id, peer_group=None: hostile)
+    html = views.wall_html(leader, run)
+    assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;局" in html
+
+
+def test_gate_failures_name_their_resources(leader):
+    """The gates page names each failing resource beside its id: the sample's XM-E01 misses
+    HZ007-R001 (商品房预售统计数据) and HZ007-R002 (建筑企业资质证照信息) at G3 and HZ021-R001 at G4;
+    an id the catalogue does not know (HZ026-R925, 未编目) stays bare."""
+    gates = leader.gates(leader.latest_run_id())
+    text = dict(zip(gates["project_id"], gates["failed_resources"]))
+    assert text["XM-E01"] == (
+        "G3 未汇聚: HZ007-R001（商品房预售统计数据）, HZ007-R002（建筑企业资质证照信息）; "
+        "G4 未共享: HZ021-R001（户外广告设置业务办理数据）"
+    )
+    assert text["XM0026"] == "G2 未编目: HZ026-R925; G3 未汇聚: HZ026-R925"
+    assert views.present.resources_named("G3 未汇聚: A-R1,B-R2", {"A-R1": "甲"}) == "G3 未汇聚: A-R1（甲）, B-R2"
+    assert views.present.resources_named(None, {}) is None

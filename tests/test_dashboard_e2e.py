@@ -15,10 +15,15 @@ from pathlib import Path
 import pytest
 from dashboard_support import (  # noqa: F401 - fixtures
     ARTIFACTS,
+    CLIPPED,
     DEEP_TEXT,
+    HEADING_AT,
     OTHER,
     OWN,
     PASSWORDS,
+    PHONE,
+    PHONE_WIDTHS,
+    VISIBLE_SLIDE,
     browser,
     dashboard_server,
     deep_text,
@@ -186,3 +191,112 @@ def test_evaluator_can_download_evidence(server, page):
     data = Path(dl.value.path()).read_bytes().decode("utf-8-sig")
     assert data.splitlines()[0].startswith("指标,条款,机构代码")
     assert all(OTHER in line for line in data.splitlines()[1:])
+
+
+def test_phone_gets_a_phone_layout(server, browser):
+    """On an emulated iPhone 13 (390 px, device scale 3, touch): the login page and every page the
+    leader opens have the viewport meta and no sideways scroll of the page (wide tables scroll in
+    their own box); the 得分 column of the indicator table is on screen beside the pinned 指标."""
+    ctx = browser.new_context(**PHONE, locale="zh-CN")
+    page = ctx.new_page()
+    try:
+        page.goto(server + "/login")
+        assert page.evaluate(PHONE_WIDTHS) == [390, 390, True]
+        login(page, server, "boss")
+        page.wait_for_selector(".hz-ranking .tabulator-row", timeout=30_000)
+        page.wait_for_timeout(1000)
+        assert page.evaluate(PHONE_WIDTHS) == [390, 390, True]
+        for path, sel in (
+            ("/?page=督办", ".hz-supervision .tabulator-row"),
+            ("/?page=项目门禁", ".hz-gates .tabulator-row"),
+            (f"/?page=机构详情&agency={OTHER}", ".hz-indicators .tabulator-row"),
+        ):
+            page.goto(server + path)
+            page.wait_for_selector(sel, timeout=30_000)
+            page.wait_for_timeout(800)
+            width, inner, meta = page.evaluate(PHONE_WIDTHS)
+            assert meta and width <= inner == 390, (path, width)
+        left, right = page.evaluate(HEADING_AT, "得分")
+        assert 0 <= left and right <= 390, (left, right)
+        shot(page, "10_phone_agency")
+    finally:
+        ctx.close()
+
+
+#: the run selector's chosen label as drawn (px, by the select's own font) and the room for it
+RUN_LABEL_FITS = """() => { let sel = null;
+  const walk = (n, inRun) => { if (n.shadowRoot) walk(n.shadowRoot, inRun);
+    for (const c of n.children || []) {
+      const here = inRun || (c.classList && c.classList.contains('hz-run'));
+      if (!sel && here && c.tagName === 'SELECT') sel = c;
+      walk(c, here); } };
+  walk(document.body, false);
+  const st = getComputedStyle(sel); const ctx = document.createElement('canvas').getContext('2d');
+  ctx.font = st.font; const text = sel.options[sel.selectedIndex].text;
+  return [ctx.measureText(text).width,
+          sel.clientWidth - parseFloat(st.paddingLeft) - parseFloat(st.paddingRight)]; }"""
+
+
+def test_nothing_clipped_at_1440(server, browser):
+    """At 1440 px no table cell or heading ends in "…": 督办 ids ("BC20240054-HZ007-R001") and
+    dates whole, headings wrap, numbers whole; the gates page names each failing resource beside
+    its id (the sample's XM-E01 misses HZ007-R001, 商品房预售统计数据)."""
+    ctx = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
+    page = ctx.new_page()
+    try:
+        login(page, server, "boss")
+        page.wait_for_selector(".hz-ranking .tabulator-row", timeout=30_000)
+        for path, sel in (
+            ("/", ".hz-ranking .tabulator-row"),
+            ("/?page=督办", ".hz-supervision .tabulator-row"),
+            ("/?page=项目门禁", ".hz-gates .tabulator-row"),
+            (f"/?page=机构详情&agency={OTHER}", ".hz-evidence .tabulator-row"),
+        ):
+            page.goto(server + path)
+            page.wait_for_selector(sel, timeout=30_000)
+            page.wait_for_timeout(800)
+            clipped = page.evaluate(CLIPPED)
+            assert clipped == [], (path, clipped)
+            assert page.evaluate("() => document.scrollingElement.scrollWidth <= innerWidth"), path
+            # the run selector's label is whole: its text is narrower than the box (less the arrow)
+            text_px, box_px = page.evaluate(RUN_LABEL_FITS)
+            assert text_px <= box_px, (text_px, box_px)
+            if path == "/?page=项目门禁":
+                assert "HZ007-R001（商品房预售统计数据）" in text(page)
+    finally:
+        ctx.close()
+
+
+def test_wall_mode_rotates_live(server, browser):
+    """``/?mode=wall&interval=2`` at 1920×1080: the 大屏 fills the screen without scrolling, shows
+    the city's KPIs first (the sample's 2025 run: 优秀 14 家, 不合格 12 家) and turns to the next
+    slide after the interval (2 s here; 20 s by default)."""
+    ctx = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN")
+    page = ctx.new_page()
+    try:
+        login(page, server, "boss", "/?mode=wall&interval=2")
+        page.wait_for_selector(".hz-wall .w-slide", timeout=30_000)
+        first = page.evaluate(VISIBLE_SLIDE)
+        assert len(first) == 1, first
+        body = text(page)
+        assert "全市概况" in body and "14 家" in body and "12 家" in body and "项目门禁" in body
+        assert page.evaluate(
+            "() => [document.scrollingElement.scrollWidth, document.scrollingElement.scrollHeight]"
+        ) == [
+            1920,
+            1080,
+        ]
+        page.wait_for_function(f"() => ({VISIBLE_SLIDE})().join() !== {first[0]!r}", timeout=8_000)
+        second = page.evaluate(VISIBLE_SLIDE)
+        assert len(second) == 1 and second != first, (first, second)
+        page.wait_for_function(f"() => ({VISIBLE_SLIDE})().join() === '0'", timeout=15_000)  # round again
+        shot(page, "11_wall")
+    finally:
+        ctx.close()
+
+
+def test_wall_mode_is_not_for_an_agency_user(server, page):
+    """An agency user asking for the wall gets its own pages (the wall shows the whole city)."""
+    login(page, server, "hz101", "/?mode=wall")
+    page.wait_for_selector(".hz-pages", timeout=30_000)
+    assert "全市概况" not in text(page)

@@ -12,12 +12,23 @@ from __future__ import annotations
 
 import json
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 
 import polars as pl
 import pytest
 from conftest import copy_sample
-from dashboard_support import DEEP_TEXT, browser, deep_text, needs_chromium  # noqa: F401 - fixture
+from dashboard_support import (  # noqa: F401 - fixture
+    ARTIFACTS,
+    DEEP_TEXT,
+    HEADING_AT,
+    PHONE,
+    PHONE_WIDTHS,
+    VISIBLE_SLIDE,
+    browser,
+    deep_text,
+    needs_chromium,
+)
 
 from hzeval.dashboard import inline, views
 from hzeval.dashboard import offline as leader
@@ -259,3 +270,118 @@ def test_offline_lists_are_bounded(dashboards):
     assert list(shown[1].value["逾期工作日"]) == [
         str(v) for v in sorted(items["wd_overdue"].drop_nulls(), reverse=True)[:2]
     ]
+
+
+class _Head(HTMLParser):
+    """The document's own <head> as the browser reads it: script text is not markup (the inline
+    scripts themselves hold "<head>…</head>" strings), so only real elements are counted."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.where: list[str] = []
+        self.viewports: list[str] = []
+        self.styles: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.where.append(tag)
+        if tag == "meta" and dict(attrs).get("name") == "viewport":
+            self.viewports.append(("head" if "head" in self.where else "body") + ":" + str(dict(attrs)["content"]))
+
+    def handle_endtag(self, tag):
+        if tag in self.where:
+            del self.where[len(self.where) - 1 - self.where[::-1].index(tag) :]
+
+    def handle_data(self, data):
+        if self.where and self.where[-1] == "style" and "head" in self.where:
+            self.styles.append(data)
+
+
+def test_offline_files_carry_the_phone_viewport(dashboards):
+    """dashboard.html and dashboards/<code>.html: one viewport meta in the document's <head> (a phone
+    lays them out at its own width, not 980 px) and the page CSS of the server's template. Written by
+    the file template, not spliced in at the first "</head>" of the text (that one is inside a script)."""
+    folder, _ = dashboards
+    for path in (folder / leader.DASHBOARD, folder / leader.DASHBOARDS / "HZ009.html"):
+        head = _Head()
+        head.feed(path.read_text(encoding="utf-8"))
+        assert head.viewports == ["head:width=device-width, initial-scale=1"], path
+        assert any(views.PAGE_CSS in s for s in head.styles), path
+
+
+@needs_chromium
+def test_offline_files_and_reports_on_a_phone(dashboards, browser):
+    """On an emulated iPhone 13 (390 px, device scale 3, touch): dashboard.html, dashboards/HZ009.html
+    and HZ009's report do not scroll the page sideways (their wide tables scroll in their own box;
+    the report scrolled at 402 px, the bulletin at 698 px before); in the agency file the 得分
+    column of the indicator table is on screen beside the pinned 指标."""
+    folder, _ = dashboards
+    ctx = browser.new_context(**PHONE, locale="zh-CN")
+    try:
+        for path, ready, shot in (
+            (folder / leader.DASHBOARD, ".hz-gates .tabulator-row", "phone_offline_dashboard.png"),
+            (folder / leader.DASHBOARDS / "HZ009.html", ".hz-indicators .tabulator-row", "phone_offline_agency.png"),
+            (folder / "agencies" / "HZ009.html", "table.data", "phone_report_agency.png"),
+            (folder / "bulletin.html", "table.data", None),
+            (folder / "approval_reference.html", "table.data", None),
+        ):
+            page = ctx.new_page()
+            page.goto(path.resolve().as_uri())
+            page.wait_for_selector(ready, timeout=60_000)
+            page.wait_for_timeout(500)
+            width, inner, meta = page.evaluate(PHONE_WIDTHS)
+            assert meta and width <= inner == 390, (path.name, width)
+            if path.name == "HZ009.html" and path.parent.name == leader.DASHBOARDS:
+                left, right = page.evaluate(HEADING_AT, "得分")
+                assert 0 <= left and right <= 390, (left, right)
+            if shot:
+                ARTIFACTS.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(ARTIFACTS / shot))
+            page.close()
+    finally:
+        ctx.close()
+
+
+@needs_chromium
+def test_approval_reference_fits_1440(dashboards, browser):
+    """approval_reference.html was 1,577 px wide in a 1,440 px window: its headings now wrap whole."""
+    folder, _ = dashboards
+    ctx = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
+    try:
+        page = ctx.new_page()
+        page.goto((folder / "approval_reference.html").resolve().as_uri())
+        page.wait_for_selector("table.data")
+        sizes = page.evaluate(
+            "() => [document.scrollingElement.scrollWidth, document.scrollingElement.clientWidth,"
+            " Math.max(...[...document.querySelectorAll('table.data')].map(t => t.getBoundingClientRect().right))]"
+        )
+        assert sizes[0] <= sizes[1] == 1440 and sizes[2] <= 1440, sizes
+    finally:
+        ctx.close()
+
+
+@needs_chromium
+def test_offline_wall_rotates(dashboards, browser):
+    """``dashboard.html#wall&interval=2`` at 1920×1080, network refused: the 大屏 covers the page,
+    starts on the city's KPIs (the sample's 2025 run: 优秀 14 家, 不合格 12 家), turns after 2 s, and
+    another fragment brings the dashboard back."""
+    folder, _ = dashboards
+    path = folder / leader.DASHBOARD
+    ctx = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN")
+    target = path.resolve().as_uri()
+    ctx.route("**/*", lambda r: r.continue_() if r.request.url.split("#")[0] == target else r.abort())
+    try:
+        page = ctx.new_page()
+        page.goto(target + "#wall&interval=2")
+        page.wait_for_selector("#hz-wall .w-slide")
+        first = page.evaluate(VISIBLE_SLIDE)
+        assert first == ["0"], first
+        wall = page.inner_text("#hz-wall")
+        assert "全市概况" in wall and "14 家" in wall and "12 家" in wall
+        sizes = "() => [document.scrollingElement.scrollWidth, document.scrollingElement.scrollHeight]"
+        assert page.evaluate(sizes) == [1920, 1080]
+        page.wait_for_function(f"() => ({VISIBLE_SLIDE})().join() === '1'", timeout=8_000)
+        page.evaluate("() => { location.hash = ''; }")
+        page.wait_for_function("() => !document.getElementById('hz-wall')")
+        page.wait_for_selector(".hz-gates .tabulator-row", timeout=60_000)
+    finally:
+        ctx.close()

@@ -5,7 +5,8 @@ runs it behind the login of :mod:`hzeval.dashboard.auth`: signed Bokeh sessions,
 user who opened it, re-checked against the users file every ``RECHECK_SECONDS`` and closed when
 that user logged out, was removed or got another role.
 URL parameters ``?page=机构详情&agency=HZ101&run=<run_id>`` open a page directly; what a user
-may see is still decided by the store.
+may see is still decided by the store. ``?mode=wall`` (``&interval=<seconds>``) is the 大屏 of the
+latest published run (:class:`~hzeval.dashboard.views.WallPage`), redrawn when a newer run is published.
 """
 
 from __future__ import annotations
@@ -177,8 +178,9 @@ class Dashboard:
             sidebar=self.sidebar(),
             main=[self.banner, self.main],
             header_background="#1f3b63",
-            sidebar_width=260,
+            sidebar_width=300,  # the run selector's label whole ("2025 年度 · 试算 · 截至 2026-01-05")
             raw_css=[views.PAGE_CSS],
+            meta_viewport=views.VIEWPORT,
         )
 
 
@@ -203,7 +205,7 @@ def _drop_connections(session) -> None:
             log.debug("closing a connection failed", exc_info=True)
 
 
-def _recheck(dash: Dashboard, current_user, holder: dict) -> None:
+def _recheck(dash: Dashboard | views.WallPage, current_user, holder: dict) -> None:
     """Periodic: close the session when its login no longer holds (logout, removal, role change)."""
     try:
         ok = current_user() == dash.store.user
@@ -245,9 +247,17 @@ def app_factory(folder: Path, users_file: Path, secret: str | None = None, reche
         if sid is not None:
             doc.on_session_destroyed(lambda ctx: auth.OWNERS.release(ctx.id))
         logout_csrf = auth.logout_csrf_token(secret, claim["login"])
-        dash = Dashboard(Store(folder, user), session_args(), logout_csrf=logout_csrf)
+        args = session_args()
         holder: dict = {}
         current_user = partial(auth.claim_identity, users_file, claim)
+        if args.get("mode") == "wall" and not user.is_agency:  # 大屏: the city's figures, for leaders and evaluators
+            wall = views.WallPage(Store(folder, user), views.wall_interval(args.get("interval")))
+            holder["callback"] = pn.state.add_periodic_callback(
+                partial(_recheck, wall, current_user, holder), period=int(recheck * 1000)
+            )
+            pn.state.add_periodic_callback(wall.refresh, period=views.WALL_POLL * 1000)
+            return pn.Column(wall.pane, sizing_mode="stretch_width", margin=0, css_classes=["hz-wall-root"])
+        dash = Dashboard(Store(folder, user), args, logout_csrf=logout_csrf)
         holder["callback"] = pn.state.add_periodic_callback(
             partial(_recheck, dash, current_user, holder), period=int(recheck * 1000)
         )

@@ -469,11 +469,13 @@ class Throttle:
 
 _STYLE = """
 body{font-family:"Noto Sans CJK SC","Microsoft YaHei",sans-serif;background:#f3f5f8;margin:0}
-.box{max-width:360px;margin:12vh auto;background:#fff;padding:32px;border-radius:8px;box-shadow:0 2px 12px #0002}
+.box{box-sizing:border-box;max-width:360px;margin:12vh auto;background:#fff;
+padding:32px;border-radius:8px;box-shadow:0 2px 12px #0002}
 h1{font-size:20px;margin:0 0 20px;color:#1f3b63}label{display:block;margin:12px 0 4px;color:#333}
 input{width:100%;box-sizing:border-box;padding:8px;border:1px solid #bbb;border-radius:4px;font-size:15px}
 button{margin-top:20px;width:100%;padding:10px;background:#1f5fa8;color:#fff;border:0;border-radius:4px;font-size:16px}
 .err{color:#b00020;margin-top:12px}
+@media (max-width:420px){.box{margin:6vh 10px;padding:20px}}
 """
 
 #: the only messages the login page shows (never text from the request)
@@ -486,6 +488,7 @@ LOGIN_ERRORS = {
 
 def _page(title: str, body: str) -> str:
     return f"""<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer"><title>{html_text(title)}</title><style>{_STYLE}</style></head>
 <body>{body}</body></html>"""
 

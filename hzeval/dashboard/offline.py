@@ -105,18 +105,73 @@ def dashboard_layout(published_folder: Path, run_id: str, agency: str | None = N
     return pn.Column(*parts, sizing_mode="stretch_width", styles={"max-width": "1400px", "margin": "0 auto"})
 
 
+#: Panel's own file template with the head of a phone (no 980 px layout shrunk to 5 pt text) and the
+#: page CSS the server's template carries (:data:`hzeval.dashboard.views.PAGE_CSS`), written into the
+#: template's ``postamble`` block. Never spliced into the saved text: the inline scripts themselves
+#: hold "</head>" (DOMPurify builds a document from a string), and a style put there breaks the script.
+FILE_TEMPLATE = '{% extends "base.html" %}{% block postamble %}{{ hz_head }}{% endblock %}'
+
+
+def file_head() -> str:
+    return f'<meta name="viewport" content="{views.VIEWPORT}">\n<style>{views.PAGE_CSS}</style>\n'
+
+
+#: ``dashboard.html#wall`` (``#wall&interval=<seconds>``): the 大屏 drawn over the page from its
+#: ``<template>``, the Panel page hidden; another fragment brings the page back
+WALL_SCRIPT = """<script>(function () {
+  function show() {
+    var m = /^#wall(?:&interval=([0-9]{1,4}))?$/.exec(location.hash);
+    var el = document.getElementById("hz-wall");
+    if (!m) { if (el) { el.remove(); } document.documentElement.classList.remove("hz-wall-on"); return; }
+    if (!el) {
+      el = document.createElement("div"); el.id = "hz-wall";
+      el.appendChild(document.getElementById("hz-wall-src").content.cloneNode(true));
+      document.body.appendChild(el);
+    }
+    var t = m[1] ? Number(m[1]) : DEFAULT;
+    if (t < LOW || t > HIGH) { t = DEFAULT; }
+    el.querySelector(".hz-wall").style.setProperty("--hz-t", t + "s");
+    document.documentElement.classList.add("hz-wall-on");
+  }
+  addEventListener("hashchange", show);
+  if (document.readyState === "loading") { addEventListener("DOMContentLoaded", show); } else { show(); }
+})();</script>
+<style>html.hz-wall-on body > *:not(#hz-wall) { display: none !important; }
+#hz-wall { position: fixed; inset: 0; z-index: 10000; }</style>
+"""
+
+
+def wall_head(published_folder: Path, run_id: str) -> str:
+    """The city file's 大屏: :func:`hzeval.dashboard.views.wall_html` of the run in a ``<template>``
+    (inert until ``#wall``) and the script that shows it."""
+    store = Store(published_folder, User("offline", "leader"))
+    lo, hi = views.WALL_INTERVAL_BOUNDS
+    script = WALL_SCRIPT.replace("DEFAULT", str(views.WALL_INTERVAL)).replace("LOW", str(lo)).replace("HIGH", str(hi))
+    return f'<template id="hz-wall-src">{views.wall_html(store, run_id)}</template>\n{script}'
+
+
 def save_dashboard(published_folder: Path, out_dir: Path, target: str, run_id: str, agency: str | None = None) -> Path:
     """Write one self-contained dashboard to ``out_dir/target``: Bokeh/Panel JS and every
     stylesheet inline (:func:`hzeval.dashboard.inline.self_contained`), one embedded state per
-    agency, written atomically."""
+    agency, written atomically. The city file carries the 大屏 too (``dashboard.html#wall``)."""
     from bokeh.resources import INLINE
+    from panel.io.resources import parse_template
 
     path = inside(out_dir, target)
     layout = dashboard_layout(Path(published_folder), run_id, agency)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}.{os.getpid()}.raw.html")
     try:
-        layout.save(str(tmp), embed=True, resources=INLINE, title=TITLE, max_states=2000, progress=False)
+        layout.save(
+            str(tmp),
+            embed=True,
+            resources=INLINE,
+            title=TITLE,
+            max_states=2000,
+            progress=False,
+            template=parse_template(FILE_TEMPLATE),
+            template_variables={"hz_head": file_head() + ("" if agency else wall_head(Path(published_folder), run_id))},
+        )
         write_atomic(path, self_contained(tmp.read_text(encoding="utf-8")))
     finally:
         tmp.unlink(missing_ok=True)

@@ -201,11 +201,15 @@ class Store:
         return runs["run_id"][0] if runs.height else None
 
     def run_labels(self) -> dict[str, str]:
-        """Selector labels → run ids."""
+        """Selector labels → run ids: short enough to show whole in the sidebar ("2025 年度 · 正式 ·
+        截至 2026-01-05"); a label two runs share ends in each run id's last six characters."""
+        rows = list(self.runs().iter_rows(named=True))
+        short = [
+            f"{r['year']} 年度 · {present.publication_zh(r['publication'])} · 截至 {r['as_of']:%Y-%m-%d}" for r in rows
+        ]
         return {
-            f"{r['year']} 年度（{present.publication_zh(r['publication'])}，截至 {r['as_of']:%Y-%m-%d}，"
-            f"运行 {r['run_id']}）": r["run_id"]
-            for r in self.runs().iter_rows(named=True)
+            (label if short.count(label) == 1 else f"{label} · {r['run_id'][-6:]}"): r["run_id"]
+            for label, r in zip(short, rows)
         }
 
     def run(self, run_id: str) -> dict:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
-from typing import cast
+from typing import Any, cast
 
 import pandas as pd
 import panel as pn
@@ -74,7 +74,14 @@ PAGE_CSS = """
   #sidebar.show { display: none; }
   #sidebar:not(.show):not(.collapsing) { display: block; }
   #main { width: 100%; max-width: 100%; padding: 6px; }
+  a.title { font-size: 17px !important; white-space: normal !important; }
 }
+"""
+VIEWPORT = "width=device-width, initial-scale=1"
+#: inside every table's shadow root: headings wrap whole rather than end in "…"
+TABLE_CSS = """
+.tabulator .tabulator-header .tabulator-col .tabulator-col-title { white-space: normal; text-overflow: clip; }
+.tabulator .tabulator-row .tabulator-cell { white-space: normal; overflow-wrap: anywhere; text-overflow: clip; }
 """
 CARDS_CSS = """<style>
 .cards { display: flex; flex-wrap: wrap; gap: 10px; font-family: "Noto Sans CJK SC", "Microsoft YaHei", sans-serif; }
@@ -159,15 +166,61 @@ def display_frame(df: pl.DataFrame, titles: dict[str, str]) -> pd.DataFrame:
     return pd.DataFrame(data, columns=[titles[c] for c in cols])
 
 
-def table(df: pl.DataFrame, titles: dict[str, str], numeric: tuple[str, ...] = (), **kw) -> pn.widgets.Tabulator:
+#: columns never broken inside (ids, codes, times: "BC20240054-HZ007-R001" and "2025-11-22 24:00" stay whole)
+WHOLE = (
+    "record_id",
+    "agency_code",
+    "project_id",
+    "due_at",
+    "deadline",
+    "checked_at",
+    "as_of",
+    "resource_id",
+    "value_text",  # "91.4%（391,726/428,701）": a rate with its counts, never broken inside a number
+)
+#: the key column pinned at the left while a table scrolls sideways inside its own box
+KEY = "agency_name"
+#: the narrowest a wrapping text column gets (a phone scrolls the table instead of one character a line)
+TEXT_MIN = 120
+
+
+def text_width(text: str) -> int:
+    """Pixels ``text`` takes in a table cell, with the padding and a little to spare (a CJK character
+    15 px, any other 10 px: "BC20240054/HZ016-R001" measures 215 px in Chromium, this gives 226)."""
+    return 16 + sum(15 if ord(ch) > 0x2E7F else 10 for ch in text)
+
+
+def table(
+    df: pl.DataFrame,
+    titles: dict[str, str],
+    numeric: tuple[str, ...] = (),
+    pin: dict[str, str] | None = None,
+    **kw,
+) -> pn.widgets.Tabulator:
     """A read-only Tabulator over the columns of ``titles``: text formatted by :mod:`hzeval.present`,
-    long text wrapping (no clipped columns), pagination in Chinese."""
+    long text wrapping (no clipped columns), ids and times whole (:data:`WHOLE`, as wide as their
+    longest value), the agency name pinned, pagination in Chinese. A narrow screen scrolls the table
+    inside its own box: every column keeps a minimum width. ``pin``: column → "left"/"right", the
+    columns kept in view while the rest scroll (default: the agency name at the left)."""
     pdf = display_frame(df, titles)
-    wrap = {titles[c]: {"type": "textarea"} for c in titles if c in df.columns and c not in numeric}
+    shown = [c for c in titles if c in df.columns]
+    whole = [c for c in shown if c in WHOLE]
+    wrap = {titles[c]: {"type": "textarea"} for c in shown if c not in numeric and c not in whole}
     align = {titles[c]: "right" for c in numeric if c in df.columns}
     # numbers get a fixed width (wide enough for the heading and its sort arrow); text shares the rest
-    widths = {titles[c]: max(84, 22 * len(titles[c]) + 30) for c in numeric if c in df.columns}
+    # and for the longest value ("2,553,098" whole, never "2,553,…")
+    widths = {
+        titles[c]: max(84, 22 * len(titles[c]) + 30, max((text_width(v) for v in pdf[titles[c]]), default=0) + 10)
+        for c in numeric
+        if c in df.columns
+    }
+    for c in whole:  # as wide as the longest value (and the heading with its sort arrow)
+        longest = max((text_width(v) for v in pdf[titles[c]]), default=0)
+        widths[titles[c]] = max(longest, text_width(titles[c]) + 24)
     widths.update(kw.pop("widths", {}))
+    config = {**TABULATOR_ZH, "columnDefaults": {"minWidth": TEXT_MIN}}
+    config.update(kw.pop("configuration", {}))
+    pin = {KEY: "left"} if pin is None and KEY in shown and len(shown) > 2 else (pin or {})
     opts = dict(
         show_index=False,
         disabled=True,
@@ -178,8 +231,10 @@ def table(df: pl.DataFrame, titles: dict[str, str], numeric: tuple[str, ...] = (
         formatters=wrap,
         text_align=align,
         widths=widths,
-        configuration=TABULATOR_ZH,
+        configuration=config,
         selectable=False,
+        frozen_columns={titles[c]: side for c, side in pin.items() if c in shown},
+        stylesheets=[TABLE_CSS],
     )
     opts.update(kw)
     return pn.widgets.Tabulator(pdf, **opts)
@@ -209,6 +264,16 @@ def plot(fig: go.Figure | str, name: str) -> pn.pane.Plotly | pn.pane.HTML:
             f"<style>{report_html.CHART_CSS}</style>{fig}", sizing_mode="stretch_width", css_classes=["hz-chart", name]
         )
     return pn.pane.Plotly(fig, config=PLOTLY_CONFIG, sizing_mode="stretch_width", css_classes=["hz-chart", name])
+
+
+#: the heat map keeps its cells readable: narrower than this, it scrolls sideways in its own box
+HEATMAP_MIN = 720
+
+
+def scroll_box(pane, min_width: int) -> pn.Column:
+    """``pane`` at least ``min_width`` wide, scrolling sideways inside its own box on a narrow screen."""
+    pane.styles = {**(pane.styles or {}), "min-width": f"{min_width}px"}  # CSS only: the page does not widen
+    return pn.Column(pane, scroll="x-auto", sizing_mode="stretch_width", css_classes=["hz-scroll"])
 
 
 def svg_title(title: str, body: str) -> str:
@@ -567,7 +632,7 @@ class OverviewPage(pn.viewable.Viewer):
             plot(distribution_figure(dist, k["vetoed"], self.offline), "hz-dist"),
             pn.pane.Markdown(markdown_text(store.previous_note(run_id)), css_classes=["hz-yoy-note"]),
             pn.FlexBox(*rankings, flex_wrap="wrap", sizing_mode="stretch_width"),
-            plot(heatmap_figure(store.heatmap(run_id), dims, self.offline), "hz-heatmap"),
+            scroll_box(plot(heatmap_figure(store.heatmap(run_id), dims, self.offline), "hz-heatmap"), HEATMAP_MIN),
             plot(trend_figure(store.trend(), self.offline), "hz-trend"),
             sizing_mode="stretch_width",
         )
@@ -694,7 +759,7 @@ class AgencyPage(pn.viewable.Viewer):
             ev = ev.sort("wd_late", descending=True, nulls_last=True, maintain_order=True).head(self.offline_rows)
             count += f"（离线文件列出逾期最久的 {self.offline_rows} 条；全部证据见本机构评估报告与评分工作簿）"
         self.ev_count = pn.pane.Markdown(count, css_classes=["hz-ev-count"])
-        filters = (
+        filters: dict[str, Any] = (
             {
                 "header_filters": {
                     EV_TITLES[c]: {"type": "input", "func": "like", "placeholder": "筛选"}
@@ -727,7 +792,12 @@ class AgencyPage(pn.viewable.Viewer):
                 pagination=None,
                 css_classes=["hz-indicators"],
                 configuration=ARITHMETIC_TABLE,
-                widths={IND_TITLES["value_text"]: 130, IND_TITLES["max_text"]: 220, IND_TITLES["note"]: 220},
+                pin={"metric_name": "left", "points": "right", "lost": "right"},
+                widths={
+                    IND_TITLES["metric_name"]: 120,
+                    IND_TITLES["max_text"]: 220,
+                    IND_TITLES["note"]: 220,
+                },
             ),
             *(
                 [
@@ -1064,3 +1134,245 @@ class WhatIfPage(pn.viewable.Viewer):
 
 def whatif_page(store: Store, run_id: str) -> pn.Column:
     return WhatIfPage(store=store, run_id=run_id).content()
+
+
+# --------------------------------------------------------------------------- 大屏 (wall mode)
+
+#: seconds each wall slide stays on screen (``/?mode=wall&interval=…``, ``dashboard.html#wall&interval=…``)
+WALL_INTERVAL = 20
+#: the bounds of a chosen interval (a typed value outside them falls back to :data:`WALL_INTERVAL`)
+WALL_INTERVAL_BOUNDS = (2, 600)
+#: how often the live wall asks whether a newer run was published (seconds)
+WALL_POLL = 30
+#: rows of a wall list (readable from across the room at 1080 px high)
+WALL_ROWS = 8
+WALL_SLIDES = ("全市概况", "排名", "督办", "项目门禁")
+
+
+def wall_interval(raw: str | None) -> int:
+    """The slide interval typed into a URL: whole seconds within :data:`WALL_INTERVAL_BOUNDS`, else the default."""
+    lo, hi = WALL_INTERVAL_BOUNDS
+    text = (raw or "").strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 4:
+        return WALL_INTERVAL
+    return int(text) if lo <= int(text) <= hi else WALL_INTERVAL
+
+
+def wall_css(slides: int) -> str:
+    """The wall's style at 1920×1080: large type; the slides take turns by a CSS animation, so the
+    same markup rotates inside the server's page and in the offline file. ``--hz-t`` is the interval."""
+    share = 100 / slides
+    return f"""
+.hz-wall {{ --hz-t: {WALL_INTERVAL}s; position: relative; box-sizing: border-box; width: 100%; height: 100vh;
+  min-height: 600px; overflow: hidden; background: #0f2240; color: #fff; padding: 28px 48px;
+  font-family: "Noto Sans CJK SC", "Microsoft YaHei", sans-serif; font-size: 28px; line-height: 1.35; }}
+.hz-wall * {{ box-sizing: border-box; }}
+.hz-wall .w-head {{ display: flex; justify-content: space-between; align-items: baseline; gap: 24px;
+  border-bottom: 2px solid #3d5a85; padding-bottom: 10px; }}
+.hz-wall .w-title {{ font-size: 44px; font-weight: 700; }}
+.hz-wall .w-fresh {{ font-size: 22px; color: #c9d6ea; text-align: right; }}
+.hz-wall .w-slide {{ position: absolute; left: 48px; right: 48px; top: 120px; bottom: 28px; visibility: hidden;
+  animation: hz-wall-turn calc({slides} * var(--hz-t)) linear infinite; }}
+.hz-wall .w-slide h2 {{ font-size: 40px; margin: 10px 0 20px; color: #ffd54f; }}
+.hz-wall .w-cards {{ display: flex; flex-wrap: wrap; gap: 24px; }}
+.hz-wall .w-card {{ flex: 1 1 380px; background: #1b355c; border-radius: 10px; padding: 20px 28px; }}
+.hz-wall .w-card .k {{ font-size: 28px; color: #c9d6ea; }}
+.hz-wall .w-card .v {{ font-size: 84px; font-weight: 700; line-height: 1.15; white-space: nowrap; }}
+.hz-wall .w-card.bad .v {{ color: #ff8a80; }} .hz-wall .w-card.veto .v {{ color: #e1bee7; }}
+.hz-wall .w-cols {{ display: flex; gap: 40px; }} .hz-wall .w-cols > div {{ flex: 1 1 0; min-width: 0; }}
+.hz-wall table {{ width: 100%; border-collapse: collapse; font-size: 26px; }}
+.hz-wall td.w, .hz-wall th {{ white-space: nowrap; }}
+.hz-wall th {{ text-align: left; color: #c9d6ea; font-weight: 600; border-bottom: 2px solid #3d5a85;
+  padding: 4px 8px; }}
+.hz-wall td {{ padding: 5px 8px; border-bottom: 1px solid #27446e; overflow-wrap: anywhere; }}
+.hz-wall td.n, .hz-wall th.n {{ text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }}
+.hz-wall .g-优秀 {{ color: #81c784; }} .hz-wall .g-良好 {{ color: #90caf9; }} .hz-wall .g-合格 {{ color: #ffe082; }}
+.hz-wall .g-不合格 {{ color: #ff8a80; }} .hz-wall .g-veto {{ color: #e1bee7; font-weight: 700; }}
+.hz-wall .w-note {{ font-size: 22px; color: #c9d6ea; margin-top: 12px; }}
+@keyframes hz-wall-turn {{ 0%, {share - 0.01:.2f}% {{ visibility: visible; }}
+  {share:.2f}%, 100% {{ visibility: hidden; }} }}
+"""
+
+
+def _wall_table(headers: list[tuple[str, bool]], rows: list[list[tuple[str, str]]]) -> str:
+    """headers: (text, numeric); rows of (text, css class) cells; every text escaped here."""
+    head = "".join(f"<th{' class=n' if num else ''}>{present.escape(h)}</th>" for h, num in headers)
+    body = "".join(
+        "<tr>" + "".join(f'<td class="{c}">{present.escape(t)}</td>' for t, c in row) + "</tr>" for row in rows
+    )
+    if not rows:
+        body = f'<tr><td colspan="{len(headers)}">（无）</td></tr>'
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _wall_cards(items: list[tuple[str, str, str]]) -> str:
+    return (
+        '<div class="w-cards">'
+        + "".join(
+            f'<div class="w-card {c}"><div class="k">{present.escape(k)}</div>'
+            f'<div class="v">{present.escape(v)}</div></div>'
+            for k, v, c in items
+        )
+        + "</div>"
+    )
+
+
+def wall_html(store: Store, run_id: str, interval: int = WALL_INTERVAL) -> str:
+    """The 大屏 of a run (issue 27 item 8): the city's KPIs, the ranking of each peer group, the
+    督办 counts and the gate failures, one slide at a time, ``interval`` seconds each. Plain HTML
+    with its own style (no script), every value escaped."""
+    run = store.run(run_id)
+    k = store.kpis(run_id)
+    dist = k["distribution"]
+    grades = store.grades(run_id)
+    overview = _wall_cards(
+        [
+            (present.GRADED_UNITS, f"{present.integer(k['graded'])} 家", ""),
+            ("平均分", present.points(k["average"]), ""),
+            *[(g, f"{dist.get(g, 0)} 家", "bad" if g == "不合格" and dist.get(g) else "") for g in GRADE_COLOURS],
+            ("一票否决", f"{k['vetoed']} 家", "veto" if k["vetoed"] else ""),
+            (
+                f"逾期事项（截至 {present.day(k['as_of'])}）",
+                present.DASH if k["overdue_now"] is None else f"{k['overdue_now']} 项",
+                "bad" if k["overdue_now"] else "",
+            ),
+        ]
+    )
+    groups = []
+    for group in store.peer_groups(run_id):
+        g = grades.filter(pl.col("peer_group") == group).head(WALL_ROWS)
+        rows = [
+            [
+                (present.DASH if r["rank"] is None else str(r["rank"]), "n"),
+                (r["agency_name"] or r["agency_code"], ""),
+                (present.points(r["total"]), "n"),
+                (r["grade_label"] or present.DASH, "w " + ("g-veto" if r["vetoed"] else f"g-{r['grade']}")),
+            ]
+            for r in g.iter_rows(named=True)
+        ]
+        more = grades.filter(pl.col("peer_group") == group).height - g.height
+        note = f'<div class="w-note">另有 {more} 家见驾驶舱总览</div>' if more > 0 else ""
+        groups.append(
+            f"<div><h3>{present.escape(group)}</h3>"
+            + _wall_table([("名次", True), ("机构", False), ("总分", True), ("等级", False)], rows)
+            + f"{note}</div>"
+        )
+    ranking = f'<div class="w-cols">{"".join(groups[:3])}</div>'
+    items = store.supervision(run["as_of"], run_id=run_id)
+    if items is None:
+        supervision = '<div class="w-note">已发布的评估运行不含督办所需的原始数据。</div>'
+    else:
+        over = items.filter(pl.col("state") == "逾期")
+        soon = items.filter(pl.col("state") == "即将到期")
+        by_cat = (
+            items.group_by("category")
+            .agg(over=(pl.col("state") == "逾期").sum(), soon=(pl.col("state") == "即将到期").sum(), n=pl.len())
+            .sort(["over", "n", "category"], descending=[True, True, False])
+        )
+        by_agency = (
+            over.with_columns(who=pl.coalesce(pl.col("agency_name"), pl.col("agency_code")))
+            .group_by("who")
+            .len()
+            .sort(["len", "who"], descending=[True, False])
+            .head(WALL_ROWS)
+        )
+        supervision = (
+            _wall_cards(
+                [
+                    ("未办结", f"{items.height} 项", ""),
+                    ("逾期", f"{over.height} 项", "bad" if over.height else ""),
+                    ("即将到期", f"{soon.height} 项", ""),
+                ]
+            )
+            + '<div class="w-cols" style="margin-top:24px"><div>'
+            + _wall_table(
+                [("事项类别", False), ("逾期", True), ("即将到期", True), ("未办结", True)],
+                [
+                    [(r["category"], ""), (str(r["over"]), "n"), (str(r["soon"]), "n"), (str(r["n"]), "n")]
+                    for r in by_cat.iter_rows(named=True)
+                ],
+            )
+            + "</div><div>"
+            + _wall_table(
+                [("逾期最多的机构", False), ("逾期", True)],
+                [[(r["who"], ""), (str(r["len"]), "n")] for r in by_agency.iter_rows(named=True)],
+            )
+            + "</div></div>"
+        )
+    gates = store.gates(run_id)
+    fails = gates.filter(~pl.col("passed"))
+    flagged = gates.filter(pl.col("accepted_while_failing")).height
+    per_condition = [
+        [
+            (f"{c} {text}", ""),
+            (str(fails.filter(pl.col("failed_conditions").str.contains(c, literal=True)).height), "n"),
+        ]
+        for c, text in GATE_CONDITIONS.items()
+    ]
+    failing = [
+        [
+            (r["project_id"], "w"),
+            (r["project_name"] or present.DASH, ""),
+            (r["owner_name"] or "", ""),
+            (r["result"], ""),
+        ]
+        for r in fails.head(WALL_ROWS).iter_rows(named=True)
+    ]
+    gate_part = (
+        _wall_cards(
+            [
+                ("项目数", f"{gates.height} 个", ""),
+                ("未通过", f"{fails.height} 个", "bad" if fails.height else ""),
+                ("带病验收", f"{flagged} 个", "bad" if flagged else ""),
+            ]
+        )
+        + '<div class="w-cols" style="margin-top:24px"><div style="flex:0 0 34%">'
+        + _wall_table([("未通过条件", False), ("项目", True)], per_condition)
+        + "</div><div>"
+        + _wall_table([("项目编号", False), ("项目名称", False), ("建设单位", False), ("结果", False)], failing)
+        + "</div></div>"
+    )
+    bodies = (overview, ranking, supervision, gate_part)
+    slides = "".join(
+        f'<section class="w-slide" data-slide="{i}" style="animation-delay: calc({i} * var(--hz-t))">'
+        f"<h2>{present.escape(name)}</h2>{body}</section>"
+        for i, (name, body) in enumerate(zip(WALL_SLIDES, bodies))
+    )
+    title = f"{run['year']} 年度惠州市公共数据管理评估"
+    return (
+        f"<style>{wall_css(len(WALL_SLIDES))}</style>"
+        f'<div class="hz-wall" data-run="{present.escape(run_id)}" style="--hz-t: {int(interval)}s">'
+        f'<div class="w-head"><div class="w-title">{present.escape(title)}</div>'
+        f'<div class="w-fresh">{present.escape(freshness_line(store, run_id))}</div></div>{slides}</div>'
+    )
+
+
+class WallPage:
+    """The live 大屏: :func:`wall_html` of the latest published run; :meth:`refresh` (called every
+    :data:`WALL_POLL` seconds by the server) redraws it when a newer run has been published."""
+
+    def __init__(self, store: Store, interval: int = WALL_INTERVAL):
+        self.store = store
+        self.interval = interval
+        self.run_id = store.latest_run_id()
+        self.closed = False
+        self.pane = pn.pane.HTML(self._html(), sizing_mode="stretch_width", margin=0, css_classes=["hz-wall-page"])
+
+    def close(self, reason: str) -> None:
+        """End this session's wall: no data stays on the screen (the login no longer holds)."""
+        self.closed = True
+        self.pane.object = f'<div class="hz-closed">{present.escape(reason)}</div>'
+
+    def _html(self) -> str:
+        if self.run_id is None:
+            return '<div class="hz-wall-empty">尚无已发布的评估运行：请先运行 hzeval assess。</div>'
+        return wall_html(self.store, self.run_id, self.interval)
+
+    def refresh(self) -> bool:
+        """Redraw when the latest published run changed; True when it did."""
+        latest = self.store.latest_run_id()
+        if self.closed or latest == self.run_id:
+            return False
+        self.run_id = latest
+        self.pane.object = self._html()
+        return True
