@@ -13,6 +13,12 @@ side by side in the same run:
 Each file is opened ``--opens`` times from ``file://`` in headless Chromium with every request
 refused; "open" is the time from navigation to the last section (the project-gate table) drawn,
 the median is reported. The aims: under 20 MB, open in under 3 s.
+
+``--per-file N`` (issue 29 item 2) measures instead, side by side in one run, N agencies' files
+``dashboards/<code>.html`` rendered as the report stage renders them (``render.run_jobs``, 2 workers):
+the baseline a cold papermill kernel per file (kernel start, imports of hzeval and Panel, the
+run's queries, Bokeh's resources, every file), then the workers' warm kernels (all of that once per
+worker, the run's queries cached and shared by scope).
 """
 
 from __future__ import annotations
@@ -84,7 +90,11 @@ def open_times(path: Path, n: int) -> list[float]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--opens", type=int, default=5)
+    ap.add_argument("--per-file", type=int, default=0, help="N agency files cold vs warm (issue 29 item 2)")
     args = ap.parse_args()
+    if args.per_file:
+        per_file(args.per_file)
+        return
 
     from common import SAMPLE_RUNS, sample_warehouse
 
@@ -115,6 +125,38 @@ def main() -> None:
         print("|---|---|---:|---:|---:|")
         for label, variant, mb, seconds, med, lo, hi in rows:
             print(f"| {label} | {variant} | {mb:.1f} MB | {seconds:.1f} s | {med:.2f} s ({lo:.2f}–{hi:.2f}) |")
+
+
+def per_file(n: int) -> None:
+    from common import SAMPLE_RUNS, sample_warehouse
+
+    from hzeval.dashboard.offline import dashboard_jobs
+    from hzeval.reports import render
+    from hzeval.runs import open_run
+    from hzeval.store.published import published_dir
+
+    with tempfile.TemporaryDirectory(prefix="hzeval-bench-") as tmp:
+        db = sample_warehouse(Path(tmp), SAMPLE_RUNS)
+        pub = published_dir(db)
+        rows = []
+        for label, warm in (("baseline: a cold kernel per file", False), ("warm kernels, one per worker", True)):
+            out = Path(tmp) / ("warm" if warm else "cold")
+            with open_run(pub, 2025) as run:
+                codes = run.con.execute("select agency_code from grades order by agency_code").fetchall()
+                jobs = dashboard_jobs(run, out, [c for (c,) in codes[:n]], whole_city=False)
+            load = os.getloadavg()[0]
+            t0 = time.perf_counter()
+            results = render.run_jobs(jobs, 2, warm=warm)
+            wall = time.perf_counter() - t0
+            assert all(r.ok for r in results), [r.error for r in results if not r.ok]
+            rows.append((label, len(jobs), wall, load, os.getloadavg()[0]))
+        print(f"machine: {os.cpu_count()} cores; sample, 2025 as of 2026-01-05, 2 workers")
+        print()
+        print("| agency files | render | wall | per file | load average (1 min) before → after |")
+        print("|---:|---|---:|---:|---|")
+        for label, k, wall, l0, l1 in rows:
+            print(f"| {k} | {label} | {wall:.1f} s | {wall / k:.2f} s | {l0:.1f} → {l1:.1f} |")
+        print(f"\nwarm / cold: {rows[1][2] / rows[0][2]:.2f}")
 
 
 if __name__ == "__main__":

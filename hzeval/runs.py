@@ -158,18 +158,31 @@ def own_reason(reason: str | None, own: str, others: dict[str, str]) -> str | No
     """``reason`` as agency ``own`` may read it: :data:`OWN_REASONS` applied, then any other
     agency's code (with the spaces around it; not part of a longer code such as a resource's
     ``HZ006-R004``) or name (``others``: code → name) read as :data:`OTHER_AGENCY`."""
-    if reason is None:
-        return None
-    for pattern, neutral in OWN_REASONS:
-        reason = re.sub(pattern, neutral, reason)
+    return own_reasoner(own, others)(reason)
+
+
+def own_reasoner(own: str, others: dict[str, str]):
+    """:func:`own_reason` for one agency, its patterns built once (an agency's evidence at city scale
+    has hundreds of distinct reasons, each scanned for every other agency's name and code)."""
     names = sorted((n for c, n in others.items() if c != own and n), key=len, reverse=True)
     codes = sorted((c for c in others if c != own), key=len, reverse=True)
-    for name in names:
-        reason = reason.replace(name, OTHER_AGENCY)
-    if codes:
-        code = r" ?(?<![A-Za-z0-9-])(?:" + "|".join(map(re.escape, codes)) + r")(?![A-Za-z0-9-]) ?"
-        reason = re.sub(code, OTHER_AGENCY, reason)
-    return reason
+    code = (
+        re.compile(r" ?(?<![A-Za-z0-9-])(?:" + "|".join(map(re.escape, codes)) + r")(?![A-Za-z0-9-]) ?")
+        if codes
+        else None
+    )
+    neutral = [(re.compile(pattern), text) for pattern, text in OWN_REASONS]
+
+    def apply(reason: str | None) -> str | None:
+        if reason is None:
+            return None
+        for pattern, text in neutral:
+            reason = pattern.sub(text, reason)
+        for name in names:
+            reason = reason.replace(name, OTHER_AGENCY)
+        return code.sub(OTHER_AGENCY, reason) if code is not None else reason
+
+    return apply
 
 
 #: grade text of a unit the scheme does not grade (参照执行) and the peer group it is listed under
@@ -991,7 +1004,8 @@ class RunReader:
         if not self.scope or self.scope == DENIED or df.is_empty():
             return df
         names = dict(self.con.execute("select agency_code, coalesce(agency_name, '') from agencies").fetchall())
-        mapping = {r: own_reason(r, self.scope, names) for r in df["reason"].drop_nulls().unique()}
+        own = own_reasoner(self.scope, names)
+        mapping = {r: own(r) for r in df["reason"].drop_nulls().unique()}
         return df.with_columns(reason=pl.col("reason").replace_strict(mapping, default=None, return_dtype=pl.String))
 
     def evidence_record(self, metric: str, record_id: str) -> dict | None:

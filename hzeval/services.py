@@ -159,7 +159,9 @@ def _render_into(out_dir: Path, year, formats, agency, workers, published, db, p
         if "dashboard" in formats:  # issue 17: the offline dashboards, the city's and each agency's
             agency_jobs = render.plan_jobs(run, out_dir, agency, kinds=("agency",), only=only)
             codes = [j.agency_code for j in agency_jobs if j.agency_code is not None]  # every agency job has one
-            jobs += offline.dashboard_jobs(run, out_dir, codes, whole_city=not agency)
+            dash = offline.dashboard_jobs(run, out_dir, codes, whole_city=not agency)
+            # the city file is the longest job: started first, it is not the night's tail (issue 29)
+            jobs = dash[:1] + jobs + dash[1:] if not agency else jobs + dash
         if on_start:
             on_start(run, jobs)
         results = render.run_jobs(jobs, workers, progress) if jobs else []

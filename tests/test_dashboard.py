@@ -91,6 +91,27 @@ def test_supervision_is_the_cli_logic(leader, published):
     assert dash["state"].to_list() == cli["state"].to_list()
 
 
+def test_an_agency_users_supervision_is_its_own_rows_of_the_one_city_list(leader, published):
+    """Every user's 督办 list is cut from the one cached city list (issue 29 item 2: 305 offline
+    files compute it once): for each agency of the sample, what its user sees is exactly what
+    ``hzeval supervise --agency`` computes for it, row for row and in the same order, and a user
+    asking for another agency gets nothing."""
+    from hzeval.assessment.supervise import supervision_items
+    from hzeval.store.warehouse import connect
+
+    codes = leader.grades(leader.latest_run_id())["agency_code"].to_list()
+    with connect(published[2], read_only=True) as con:
+        city = supervision_items(con, AS_OF)
+        own = {code: supervision_items(con, AS_OF, agency=code) for code in codes}
+    assert city.height > 0 and sum(df.height for df in own.values()) > 0
+    cols = ["agency_code", "metric_id", "record_id", "due_at", "state"]
+    for code in codes:
+        store = Store(published[0], User("u", f"agency:{code}"))
+        got = store.supervision(AS_OF)
+        assert got.select(cols).rows() == own[code].select(cols).rows(), code
+        assert store.supervision(AS_OF, OTHER if code != OTHER else OWN).is_empty()
+
+
 def test_whatif_unchanged_scheme_reproduces_official_run(leader):
     w = leader.whatif(leader.latest_run_id())
     assert w["delta"].abs().max() < 0.011

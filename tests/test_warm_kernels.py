@@ -141,8 +141,29 @@ def test_a_failed_notebook_restarts_the_kernel_and_the_next_job_renders(publishe
 
 
 def test_only_reports_run_warm(published, warm, tmp_path):
-    """Dashboards (Panel state) and the staff notebooks' gallery keep a kernel per job."""
-    assert kernel.WARM_KINDS == {"agency", "bulletin", "gates"}
+    """The reports and the offline dashboards run warm (issue 29 item 2); the staff notebooks' gallery
+    keeps a kernel per job."""
+    assert kernel.WARM_KINDS == {"agency", "bulletin", "gates", "dashboard"}
     job = agency_jobs(published, tmp_path / "out", str(ROOT / "notebooks" / "agency_report.ipynb"))[SECOND]
     assert render.execute_job(dataclasses.replace(job, kind="notebook")).ok
     assert render._WARM is None  # no warm kernel was started for it
+
+
+def test_offline_dashboards_run_one_after_another_in_one_kernel(published, warm, tmp_path):
+    """Issue 29 item 2: an agency's offline dashboard in the kernel that has just written another
+    agency's names none of the first (its store is bound to its own agency, the caches keyed by it)."""
+    from hzeval.dashboard.offline import dashboard_jobs
+
+    out = tmp_path / "out"
+    with data.open_run(published, 2025) as run:
+        jobs = {j.agency_code: j for j in dashboard_jobs(run, out, [FIRST, SECOND], whole_city=False)}
+        names = dict(run.con.execute("select agency_code, agency_name from agencies").fetchall())
+    (out / "dashboards").mkdir(parents=True, exist_ok=True)
+    first = render.execute_job(jobs[FIRST])
+    pid = render.warm_kernel().pid
+    second = render.execute_job(jobs[SECOND])
+    assert first.ok and second.ok, (first.error, second.error)
+    assert render.warm_kernel().pid == pid and render.warm_kernel().starts == 1  # one kernel for both
+    first_html, second_html = (Path(jobs[c].html).read_text(encoding="utf-8") for c in (FIRST, SECOND))
+    assert f"{names[FIRST]}（{FIRST}）" in first_html and f"{names[SECOND]}（{SECOND}）" in second_html
+    assert names[FIRST] not in second_html and FIRST not in second_html

@@ -7,6 +7,7 @@ A bad scheme raises :class:`~hzeval.errors.SchemeError` naming the file and the 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import logging
 from importlib import resources
@@ -373,8 +374,21 @@ def load_scheme(path: str | Path | None = None, year: int | None = None) -> Sche
     path = Path(path)
     try:
         raw = path.read_bytes()
+    except OSError as exc:
+        raise SchemeError(
+            f"无法读取评分方案 {path}：{exc}", f"cannot read scheme {path}: {exc}", file=str(path)
+        ) from exc
+    # a copy of the one validated parse of these bytes: every reader of a published run loads its
+    # scheme, and an offline city file reads 305 agencies' scores (issue 29 item 2)
+    return _parsed(raw, str(path)).model_copy(deep=True)
+
+
+@functools.lru_cache(maxsize=32)
+def _parsed(raw: bytes, source: str) -> Scheme:
+    path = Path(source)
+    try:
         data = yaml.safe_load(raw.decode("utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
         raise SchemeError(
             f"无法读取评分方案 {path}：{exc}", f"cannot read scheme {path}: {exc}", file=str(path)
         ) from exc

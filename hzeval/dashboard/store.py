@@ -383,11 +383,15 @@ class Store:
         if src is None or not src["has_sources"]:
             return None
         as_of = as_of.replace(second=0, microsecond=0)
-        # with when each item was notified (hzeval notify)
-        if self.user.scope is None and agency is not None:  # leaders: one cached list, filtered
-            items = _supervision(src["path"], as_of, None)
-            return with_notified(items.filter(pl.col("agency_code") == agency), self.folder)
-        return with_notified(_supervision(src["path"], as_of, self.user.agency_param(agency)), self.folder)
+        # one cached list of the whole city, filtered here to what the user may see: the 督办 list of
+        # one agency is the city's rows of that agency in the same order (supervision_items computes
+        # every item and filters by agency_code last), and 305 offline agency files then compute it
+        # once, not once each (issue 29 item 2); with when each item was notified (hzeval notify)
+        items = _supervision(src["path"], as_of, None)
+        code = agency if self.user.scope is None else self.user.agency_param(agency)
+        if code is not None:
+            items = items.filter(pl.col("agency_code") == code)
+        return with_notified(items, self.folder)
 
     def gates(self, run_id: str) -> pl.DataFrame:
         return _gates(self._path(run_id), self.user.agency_param())

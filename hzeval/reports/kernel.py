@@ -25,9 +25,11 @@ from hzeval.util.notebooks import KERNEL
 #: the papermill engine name of a warm kernel (:func:`register_engine`)
 ENGINE = "hzeval-warm"
 
-#: report kinds run in the worker's warm kernel; the offline dashboards (Panel's own state) and the
-#: staff notebooks' gallery keep a cold kernel per job
-WARM_KINDS = frozenset({"agency", "bulletin", "gates"})
+#: job kinds run in the worker's warm kernel: the reports and the offline dashboards (issue 29 item 2:
+#: Panel, Bokeh's inlined resources and the run's cached queries are paid once per worker, not once
+#: per file; each file's data comes from a store bound to its own agency, and the caches are keyed by
+#: that scope); the staff notebooks' gallery keeps a cold kernel per job
+WARM_KINDS = frozenset({"agency", "bulletin", "gates", "dashboard"})
 
 #: what a worker's kernel imports once (what every report notebook imports)
 WARMUP = "import polars, IPython.display, hzeval.present, hzeval.pages, hzeval.reports.data, hzeval.runs\n"
