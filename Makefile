@@ -10,7 +10,8 @@ PREV_AS_OF ?= 2025-01-06
 export HZEVAL_DB := $(DB)
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test venv dev sysdeps lock wheelhouse samples docs bench clean screenshots lab lab-screenshots
+.PHONY: help demo test test-lowest test-offline venv dev sysdeps lock wheelhouse samples docs bench clean screenshots lab \
+	lab-screenshots
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -69,6 +70,29 @@ sysdeps: ## install the system packages the tests need (apt, when root), or prin
 
 test: dev sysdeps ## run the whole test suite (installs the system packages it needs)
 	$(BIN)/python -m pytest -q
+
+#: the lowest-versions job (issue 28): every runtime dependency at its pyproject floor (.ci/lowest.py), in a fresh venv
+LOWEST_VENV  ?= .lowvenv
+LOWEST_TESTS ?= tests/test_metrics.py tests/test_reports.py
+test-lowest: ## the metric and report tests with the lowest versions pyproject allows (fresh venv .lowvenv/)
+	rm -rf $(LOWEST_VENV) && $(PY) -m venv $(LOWEST_VENV)
+	$(PY) .ci/lowest.py > $(LOWEST_VENV)/lowest.txt
+	$(LOWEST_VENV)/bin/pip install -q -c $(LOWEST_VENV)/lowest.txt -e . pytest openpyxl nbval
+	$(LOWEST_VENV)/bin/pip check
+	$(LOWEST_VENV)/bin/python -m pytest -q -p no:cacheprovider -m "not system" $(LOWEST_TESTS)
+
+#: the offline install (README, 离线安装), with the index switched off, in a folder outside the checkout
+OFFLINE ?= $(or $(TMPDIR),/tmp)/hzeval-offline
+OFFLINE_PIP := env -u PIP_FIND_LINKS -u PIP_EXTRA_INDEX_URL -u PIP_INDEX_URL PIP_CONFIG_FILE=/dev/null PIP_NO_INDEX=1
+test-offline: wheelhouse ## make wheelhouse, then install it with no index in a fresh venv and run a small job there
+	rm -rf $(OFFLINE) && mkdir -p $(OFFLINE)/work && $(PY) -m venv $(OFFLINE)/venv
+	$(OFFLINE_PIP) $(OFFLINE)/venv/bin/pip install -q --no-index --find-links $(CURDIR)/wheelhouse hzeval
+	cd $(OFFLINE)/work && ../venv/bin/hzeval --version
+	cd $(OFFLINE)/work && ../venv/bin/hzeval --db h.duckdb load $(CURDIR)/data_samples --quiet
+	cd $(OFFLINE)/work && ../venv/bin/hzeval --db h.duckdb assess --year 2025 --as-of 2026-01-05 > assess.txt
+	cd $(OFFLINE)/work && ../venv/bin/hzeval --db h.duckdb report --year 2025 --agency HZ009 --format html --out out
+	grep -q 一票否决 $(OFFLINE)/work/out/2025/agencies/HZ009.html
+	@echo "offline install: $(OFFLINE)/work/out/2025/agencies/HZ009.html"
 
 samples: venv ## regenerate the committed sample drop (deterministic)
 	$(BIN)/python -m hzeval.samples --out data_samples --scale 1 --committed

@@ -80,3 +80,49 @@ def test_the_lock_pins_every_runtime_dependency_within_its_range():
         name = _norm(req.name)
         assert name in pins, f"{name} is not pinned in requirements.lock (make lock)"
         assert req.specifier.contains(pins[name]), f"{name}=={pins[name]} is outside {req.specifier} (make lock)"
+
+
+def _lowest_job():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("ci_lowest", ROOT / ".ci" / "lowest.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_lowest_versions_job_pins_every_floor_of_pyproject():
+    """``make test-lowest`` (issue 28) pins each runtime dependency, and the dev extras its tests import, at the
+    ``>=`` floor pyproject declares: the constraints are generated from pyproject, so they cannot drift; each pin
+    lies inside its own range (an upper bound that excluded its floor would be caught here)."""
+    from packaging.requirements import Requirement
+
+    lowest = _lowest_job()
+    pins = lowest.floors()
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    wanted = data["project"]["dependencies"] + [
+        s for s in data["project"]["optional-dependencies"]["dev"] if _norm(Requirement(s).name) in lowest.TEST_EXTRAS
+    ]
+    assert len(wanted) == len(pins)
+    for spec in wanted:
+        req = Requirement(spec)
+        name = _norm(req.name)
+        floor = _parse(spec)[1]
+        assert pins[name] == floor, (name, pins[name], floor)
+        assert req.specifier.contains(floor), f"{name}: its floor {floor} is outside {req.specifier}"
+    assert pins["duckdb"] == "2.0" and pins["click"] == "8.2"  # the floors the job found true (pyproject comments)
+    # the Makefile installs exactly the test extras the job pins
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    install = next(line for line in makefile.splitlines() if "lowest.txt -e ." in line)
+    assert install.split("-e .", 1)[1].split() == list(lowest.TEST_EXTRAS)
+    assert "make test-lowest" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_ci_runs_the_offline_install_with_no_index():
+    """``make test-offline`` (README, 离线安装): the wheelhouse installed with the index switched off, then a job
+    run outside the checkout; ``.ci/run`` calls it."""
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "PIP_NO_INDEX=1" in makefile and "--no-index --find-links $(CURDIR)/wheelhouse hzeval" in makefile
+    assert "test-offline: wheelhouse" in makefile
+    assert "make test-offline" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
