@@ -285,7 +285,9 @@ table.data td.num, table.data th.num { text-align: right; white-space: nowrap; f
 """
 
 CSS = """
-@page { size: A4; margin: 16mm 14mm 16mm 14mm; }
+@page { size: A4; margin: 16mm 14mm 16mm 14mm;
+  @bottom-center { content: "第 " counter(page) " 页 / 共 " counter(pages) " 页"; font-size: 9pt; color: #444;
+                   font-family: "Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", sans-serif; } }
 * { box-sizing: border-box; }
 body { font-family: "Noto Serif CJK SC", "Noto Sans CJK SC", "Source Han Serif SC", "SimSun", "Songti SC", serif;
        color: #1b1b1b; margin: 0 auto; max-width: 1040px; padding: 24px 28px; line-height: 1.6; font-size: 14px; }
@@ -326,6 +328,11 @@ table.data tr.bad td { background: #fff1f0; } table.data tr.flag td { background
 table.data tr.na td { color: #888; }
 p.arith { font-size: 14px; margin: 6px 0 10px; }
 thead { display: table-header-group; } tr, .fact, .chart, .block { break-inside: avoid; page-break-inside: avoid; }
+h2 + p.note, h3 + p.note, .block, table.data caption { break-after: avoid; page-break-after: avoid; }
+h2, h3, p.note, .sugg { break-inside: avoid; page-break-inside: avoid; }
+.output_area:has(> .output_subarea > :is(h2, h3, h2 + p.note, h3 + p.note):last-child) {
+  break-after: avoid; page-break-after: avoid; break-inside: avoid; page-break-inside: avoid; }
+table.data tbody tr:first-child, table.data tbody tr:nth-child(2) { break-before: avoid; page-break-before: avoid; }
 .sugg { background: #f6f8fa; border-left: 3px solid #2f6fb3; padding: 6px 10px; margin: 4px 0 8px; font-size: 13px; }
 .more { color: #666; font-size: 12px; }
 nav ul { columns: 2; } nav li { margin: 2px 0; }
