@@ -31,10 +31,8 @@ log = logging.getLogger(__name__)
 
 PAGES = ("总览", "机构详情", "督办", "项目门禁", "方案模拟")
 AGENCY_PAGES = ("机构详情", "督办", "项目门禁")
-GRADE_COLOURS = {"优秀": "#2e7d32", "良好": "#1565c0", "合格": "#f9a825", "不合格": "#c62828"}
-#: a vetoed grade has its own colour wherever a grade is coloured
-VETO_COLOUR = "#6a1b9a"
-NA_COLOUR = "#bdbdbd"
+#: the one colour table and rate scale (:mod:`hzeval.present`), as the reports and offline files use them
+GRADE_COLOURS, VETO_COLOUR, NA_COLOUR = present.GRADE_COLOURS, present.VETO_COLOUR, present.NA_COLOUR
 #: rows of a long list an offline file carries (evidence per agency, 督办 items): the most late first;
 #: every row is in the agency's report and the workbook. Bounds the file at city scale (one
 #: precomputed state per agency).
@@ -193,11 +191,7 @@ def _grade_style(colour_of):
 
 
 def grade_colour(label: str | None) -> str | None:
-    if not label:
-        return None
-    if "一票否决" in label:
-        return VETO_COLOUR
-    return GRADE_COLOURS.get(label)
+    return present.grade_colour(label)
 
 
 def plot(fig: go.Figure | str, name: str) -> pn.pane.Plotly | pn.pane.HTML:
@@ -245,7 +239,7 @@ def heatmap_figure(df: pl.DataFrame, dimensions: list[str], offline: bool = Fals
             y=labels,
             zmin=0,
             zmax=100,
-            colorscale="RdYlGn",
+            colorscale=present.rate_colorscale(),
             text=text,
             texttemplate="%{text}",
             textfont={"size": 11},
@@ -350,7 +344,7 @@ def distribution_figure(dist: dict[str, int], vetoed: int = 0, offline: bool = F
     if offline:
         return report_html.bar_chart(
             grades,
-            [("机构数", [dist[g] for g in grades], "#1f3b63")],
+            [("机构数", [dist[g] for g in grades], [GRADE_COLOURS.get(g, "#555") for g in grades])],
             top=max(dist.values(), default=0),
             value_text=lambda v: f"{count_text(v)} 家",
             title="等级分布" + (f"（不合格含一票否决 {vetoed} 家）" if vetoed else ""),
@@ -360,7 +354,7 @@ def distribution_figure(dist: dict[str, int], vetoed: int = 0, offline: bool = F
         go.Bar(
             x=grades,
             y=[dist[g] for g in grades],
-            marker_color=[GRADE_COLOURS.get(g, "#888") for g in grades],
+            marker_color=[GRADE_COLOURS.get(g, "#555") for g in grades],
             text=text,
             textposition="auto",
             textangle=0,
