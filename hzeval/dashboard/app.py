@@ -159,7 +159,7 @@ class Dashboard:
         ]
         if self.logout_csrf:  # logout is a POST with a token, never a link
             out.append(pn.pane.HTML(auth.logout_form(self.logout_csrf), css_classes=["hz-logout"]))
-        return [*out, self.run_select, self.page_select, self.agency_select]
+        return [*out, self.run_select, self.page_select, self.agency_select, views.print_button()]
 
     def close(self, reason: str) -> None:
         """End this session's view: no data stays on the page, no widget answers any more."""
@@ -178,7 +178,7 @@ class Dashboard:
             main=[self.banner, self.main],
             header_background="#1f3b63",
             sidebar_width=260,
-            raw_css=[views.PAGE_CSS],
+            raw_css=[views.PAGE_CSS, views.PRINT_CSS],
         )
 
 

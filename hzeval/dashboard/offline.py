@@ -83,18 +83,24 @@ def dashboard_layout(published_folder: Path, run_id: str, agency: str | None = N
     )
     banner = views.trial_banner(store, run_id)
     stale = store.run(run_id)["stale_warnings"] or []
-    parts: list = [header] + ([views.run_header(store, run_id)] if stale else []) + ([banner] if banner else [])
+    parts: list = [header, views.print_button()]
+    parts += ([views.run_header(store, run_id)] if stale else []) + ([banner] if banner else [])
     if agency is None:
         first = next(iter(options.values()), None)
         select = pn.widgets.Select(
-            name="选择机构", options=options, value=first, width=360, css_classes=["hz-agency-select"]
+            name="选择机构",
+            options=options,
+            value=first,
+            width=360,
+            css_classes=["hz-agency-select"],
+            stylesheets=[views.NOT_PRINTED],
         )
         parts += [
             views.OverviewPage(store=store, run_id=run_id, offline=True).content(),
-            pn.pane.Markdown("## 机构详情（选择机构）"),
+            pn.pane.Markdown("## 机构详情（选择机构）", stylesheets=[views.SECTION_PRINT]),
             select,
             pn.panel(pn.bind(agency_part, select)),
-            pn.pane.Markdown("## 全市督办：逾期与即将到期事项"),
+            pn.pane.Markdown("## 全市督办：逾期与即将到期事项", stylesheets=[views.SECTION_PRINT]),
             views.SupervisionPage(
                 store=store, as_of=as_of, agency="", agency_options={"全部机构": ""}, offline=True
             ).body(),
@@ -109,6 +115,7 @@ def save_dashboard(published_folder: Path, out_dir: Path, target: str, run_id: s
     """Write one self-contained dashboard to ``out_dir/target``: Bokeh/Panel JS and every
     stylesheet inline (:func:`hzeval.dashboard.inline.self_contained`), one embedded state per
     agency, written atomically."""
+    import panel as pn
     from bokeh.resources import INLINE
 
     path = inside(out_dir, target)
@@ -116,7 +123,8 @@ def save_dashboard(published_folder: Path, out_dir: Path, target: str, run_id: s
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}.{os.getpid()}.raw.html")
     try:
-        layout.save(str(tmp), embed=True, resources=INLINE, title=TITLE, max_states=2000, progress=False)
+        with pn.config.set(raw_css=[*pn.config.raw_css, views.PRINT_CSS]):  # the print stylesheet (issue 27)
+            layout.save(str(tmp), embed=True, resources=INLINE, title=TITLE, max_states=2000, progress=False)
         write_atomic(path, self_contained(tmp.read_text(encoding="utf-8")))
     finally:
         tmp.unlink(missing_ok=True)

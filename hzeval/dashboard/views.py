@@ -74,6 +74,33 @@ PAGE_CSS = """
   #main { width: 100%; max-width: 100%; padding: 6px; }
 }
 """
+#: print (every live page and offline file, issue 27): no sidebar, header or widgets, the page full width,
+#: each table whole (Tabulator prints every row as a plain table: :data:`PRINT_TABLE`), sections on new pages
+PRINT_CSS = """
+@media print {
+  #header, #sidebar, #sidebar-button { display: none !important; }
+  html, body, #container, #content, #main, .main-content { height: auto !important; overflow: visible !important; }
+  #main, .main-content { width: 100% !important; max-width: none !important; margin: 0 !important;
+                         padding: 0 !important; flex: none !important; }
+}
+"""
+#: a widget's own stylesheet (Panel draws each in a shadow root): left out of print
+NOT_PRINTED = "@media print { :host { display: none !important; } }"
+#: a section heading's own stylesheet: each section starts a printed page
+SECTION_PRINT = "@media print { :host { break-before: page; } }"
+#: Tabulator's print setting: on print (Ctrl+P or 打印本页) a table is replaced by all its rows, not one page
+PRINT_TABLE = {"printAsHtml": True, "printRowRange": "all", "printStyled": False}
+
+
+def print_button() -> pn.widgets.Button:
+    """The "打印本页" button: the browser's print, under :data:`PRINT_CSS` (it is itself not printed)."""
+    button = pn.widgets.Button(
+        name="打印本页", button_type="light", width=110, css_classes=["hz-print"], stylesheets=[NOT_PRINTED]
+    )
+    button.js_on_click(code="window.print()")
+    return button
+
+
 CARDS_CSS = """<style>
 .cards { display: flex; flex-wrap: wrap; gap: 10px; font-family: "Noto Sans CJK SC", "Microsoft YaHei", sans-serif; }
 .card { flex: 1 1 160px; min-width: 140px; border: 1px solid #d9d9d9; border-radius: 6px; padding: 8px 14px;
@@ -176,7 +203,7 @@ def table(df: pl.DataFrame, titles: dict[str, str], numeric: tuple[str, ...] = (
         formatters=wrap,
         text_align=align,
         widths=widths,
-        configuration=TABULATOR_ZH,
+        configuration={**TABULATOR_ZH, **PRINT_TABLE},
         selectable=False,
     )
     opts.update(kw)
@@ -585,7 +612,7 @@ IND_TITLES = {
 }
 #: the arithmetic tables keep readable columns on a phone (they scroll sideways instead of
 #: squeezing every text column to one character)
-ARITHMETIC_TABLE = {**TABULATOR_ZH, "columnDefaults": {"minWidth": 72}}
+ARITHMETIC_TABLE = {**TABULATOR_ZH, **PRINT_TABLE, "columnDefaults": {"minWidth": 72}}
 #: the deduction table of the agency page
 DED_TITLES = {**present.DEDUCTION_COLUMNS, "article": "条款"}
 DED_TITLES.pop("deduction_text")
