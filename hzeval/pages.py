@@ -186,7 +186,7 @@ def masthead(subtitle: str, p: Mapping) -> str:
 
 def bar_chart(
     labels: Sequence[str],
-    series: Sequence[tuple[str, Sequence[float | None], str]],
+    series: Sequence[tuple[str, Sequence[float | None], str | Sequence[str]]],
     *,
     unit: str = "%",
     top: float = 100.0,
@@ -194,7 +194,7 @@ def bar_chart(
     title: str = "",
 ) -> str:
     """A horizontal bar chart as inline SVG (no script: a report mailed alone keeps its charts;
-    it scales to the page width). ``series``: (name, values, colour); a None value prints "—"."""
+    it scales to the page width). ``series``: (name, values, colour or one per label); None prints "—"."""
     value_text = value_text or (lambda v: present.DASH if v is None else f"{v:.1f}{unit}")
     n_series = max(len(series), 1)
     label_w, chart_w, bar_h, gap = 190, 480, 14, 10
@@ -225,8 +225,9 @@ def bar_chart(
             v = values[i]
             w = 0 if v is None or top <= 0 else max(0.0, min(float(v) / top, 1.0)) * chart_w
             by = y + j * bar_h
+            fill = colour if isinstance(colour, str) else colour[i]  # one colour, or one per label
             out.append(
-                f'<rect x="{label_w}" y="{by}" width="{w:.1f}" height="{bar_h - 2}" fill="{colour}"/>'
+                f'<rect x="{label_w}" y="{by}" width="{w:.1f}" height="{bar_h - 2}" fill="{fill}"/>'
                 f'<text x="{label_w + w + 4:.1f}" y="{by + bar_h - 4}" class="v">{esc(value_text(v))}</text>'
             )
     out.append(f'<line x1="{label_w}" y1="{y0}" x2="{label_w}" y2="{height - 8}" stroke="#999"/></svg>')
@@ -234,17 +235,8 @@ def bar_chart(
 
 
 def heat_colour(rate: float | None) -> str:
-    """Red (0%) → amber (60%) → green (100%); no colour for "nothing applicable"."""
-    if rate is None:
-        return ""
-    r = max(0.0, min(float(rate), 1.0))
-    stops = [(0.0, (198, 40, 40)), (0.6, (249, 168, 37)), (0.8, (253, 231, 160)), (1.0, (67, 160, 71))]
-    for (a, ca), (b, cb) in zip(stops, stops[1:]):
-        if r <= b:
-            t = 0 if b == a else (r - a) / (b - a)
-            rgb = [round(x + (y - x) * t) for x, y in zip(ca, cb)]
-            return "#%02x%02x%02x" % tuple(rgb)
-    return "#43a047"
+    """The one rate scale (:func:`hzeval.present.rate_colour`); no colour for "nothing applicable"."""
+    return present.rate_colour(rate)
 
 
 def heat_table(rows: list[tuple[str, str, bool]], dims: list[str], rates: list[list[float | None]]) -> str:
@@ -285,7 +277,9 @@ table.data td.num, table.data th.num { text-align: right; white-space: nowrap; f
 """
 
 CSS = """
-@page { size: A4; margin: 16mm 14mm 16mm 14mm; }
+@page { size: A4; margin: 16mm 14mm 16mm 14mm;
+  @bottom-center { content: "第 " counter(page) " 页 / 共 " counter(pages) " 页"; font-size: 9pt; color: #444;
+                   font-family: "Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", sans-serif; } }
 * { box-sizing: border-box; }
 body { font-family: "Noto Serif CJK SC", "Noto Sans CJK SC", "Source Han Serif SC", "SimSun", "Songti SC", serif;
        color: #1b1b1b; margin: 0 auto; max-width: 1040px; padding: 24px 28px; line-height: 1.6; font-size: 14px; }
@@ -312,20 +306,23 @@ p.note { color: #555; font-size: 12px; margin: -4px 0 8px; }
 .fact { border: 1px solid #d9d9d9; border-radius: 4px; padding: 8px 14px; min-width: 120px; background: #fafafa; }
 .fact .k { font-size: 12px; color: #666; } .fact .v { font-size: 20px; font-weight: 700; }
 .grade { display: inline-block; padding: 0 8px; border-radius: 3px; color: #fff; font-weight: 700; }
-.g-v { background: #4a148c; }
 .veto { border: 2px solid #4a148c; background: #f3e5f5; color: #2b0a3d; padding: 6px 10px; margin: 8px 0;
         border-radius: 4px; }
 td.ok { color: #1a7f37; font-weight: 700; } td.no { color: #b3000c; font-weight: 700; }
 table.data td.nowrap { white-space: nowrap; }
 @media (max-width: 600px) { body { padding: 10px; font-size: 13px; } .fact { min-width: 0; flex: 1 1 40%; }
   table.data { font-size: 11.5px; } header.mast h1 { font-size: 20px; } }
-.g-a { background: #1a7f37; } .g-b { background: #2f6fb3; } .g-c { background: #b7791f; } .g-d { background: #b3000c; }
 table.data caption { text-align: left; font-weight: 600; padding: 4px 0; }
 table.data td.empty { text-align: center; color: #777; }
 table.data tr.bad td { background: #fff1f0; } table.data tr.flag td { background: #ffe3e0; font-weight: 600; }
 table.data tr.na td { color: #888; }
 p.arith { font-size: 14px; margin: 6px 0 10px; }
 thead { display: table-header-group; } tr, .fact, .chart, .block { break-inside: avoid; page-break-inside: avoid; }
+h2 + p.note, h3 + p.note, .block, table.data caption { break-after: avoid; page-break-after: avoid; }
+h2, h3, p.note, .sugg { break-inside: avoid; page-break-inside: avoid; }
+.output_area:has(> .output_subarea > :is(h2, h3, h2 + p.note, h3 + p.note):last-child) {
+  break-after: avoid; page-break-after: avoid; break-inside: avoid; page-break-inside: avoid; }
+table.data tbody tr:first-child, table.data tbody tr:nth-child(2) { break-before: avoid; page-break-before: avoid; }
 .sugg { background: #f6f8fa; border-left: 3px solid #2f6fb3; padding: 6px 10px; margin: 4px 0 8px; font-size: 13px; }
 .more { color: #666; font-size: 12px; }
 nav ul { columns: 2; } nav li { margin: 2px 0; }
@@ -354,6 +351,13 @@ $body
 </body>
 </html>
 """)
+
+
+#: the grade badges in the one colour table (:data:`hzeval.present.GRADE_COLOURS`)
+GRADE_CSS = "".join(f".{cls} {{ background: {present.GRADE_COLOURS[g]}; }} " for g, cls in GRADE_CLASS.items()) + (
+    f".g-v {{ background: {present.VETO_COLOUR}; }}\n"
+)
+CSS += GRADE_CSS
 
 
 def page(title: str, body: str, footer: str = "", version: str = "") -> str:

@@ -200,6 +200,45 @@ NO_OFFICIAL_PREV = "上年无正式结果"
 NOT_IN_PREV = "上年未参评"
 #: a dimension with nothing applicable in either year, in the previous year only, in this year only
 NOT_APPLICABLE = "不适用"
+
+# ---- the one colour table (grades) and the one colour scale (score rates): live dashboard, offline files
+# and reports all draw from here (issue 27). White text on each grade colour, and each as text on white,
+# meets WCAG 2.1 AA (>= 4.5 : 1): 优秀 5.1, 良好 6.4, 合格 5.9, 不合格 7.2, 一票否决 11.9.
+GRADE_COLOURS = {"优秀": "#1a7f37", "良好": "#1f5fa8", "合格": "#8a5a00", "不合格": "#b3000c"}
+#: a vetoed grade has its own colour wherever a grade is coloured
+VETO_COLOUR = "#4a148c"
+#: a cell with nothing applicable (不适用): grey, with dark text
+NA_COLOUR = "#e0e0e0"
+#: score rate (0 … 1) → colour: red at 0, amber at 60% (the usual 起评), pale yellow at 80%, green at 100%,
+#: linear in RGB between the stops (as plotly interpolates a colorscale)
+RATE_STOPS = ((0.0, "#c62828"), (0.6, "#f9a825"), (0.8, "#fde7a0"), (1.0, "#43a047"))
+
+
+def grade_colour(label: str | None, vetoed: bool = False) -> str | None:
+    """The colour of a grade (or of a label such as "不合格（一票否决）"); None for no grade."""
+    if vetoed or (label and "一票否决" in label):
+        return VETO_COLOUR
+    return GRADE_COLOURS.get(label or "")
+
+
+def rate_colour(rate: float | None) -> str:
+    """The colour of a score rate on :data:`RATE_STOPS` ("" for nothing applicable)."""
+    if rate is None:
+        return ""
+    r = max(0.0, min(float(rate), 1.0))
+    rgb = [(a, tuple(int(c[i : i + 2], 16) for i in (1, 3, 5))) for a, c in RATE_STOPS]
+    for (a, ca), (b, cb) in zip(rgb, rgb[1:]):
+        if r <= b:
+            t = 0 if b == a else (r - a) / (b - a)
+            return "#%02x%02x%02x" % tuple(round(x + (y - x) * t) for x, y in zip(ca, cb))
+    return RATE_STOPS[-1][1]
+
+
+def rate_colorscale() -> list[list]:
+    """:data:`RATE_STOPS` as a plotly colorscale (over zmin 0 … zmax 100)."""
+    return [[a, c] for a, c in RATE_STOPS]
+
+
 NOT_APPLICABLE_PREV = "上年不适用"
 NOT_APPLICABLE_NOW = "本年不适用"
 #: the minus sign of a change (U+2212: "−34.66", as a leader's table prints it)

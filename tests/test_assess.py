@@ -412,6 +412,12 @@ def test_supervision_lists_unfiled_plans_and_unescalated_rectifications(db):
             ("逾期整改未上报政府", "Z", "N1", "逾期", 13),  # N2 was escalated; N3 is not overdue
         ]
     )
+    # every item cites its article; the authority's own escalation duty cites 第四十七条 (上报本级人民政府)
+    # and 第四十九条 (the authority's own liability), the articles of rectification_escalation (issue 27)
+    articles = {(r["category"], r["record_id"]): r["article"] for r in items.iter_rows(named=True)}
+    assert all(articles.values()), articles
+    assert articles[("逾期整改未上报政府", "N1")] == "第四十七条、第四十九条"
+    assert articles[("限期整改", "N1")] == "第四十七条"
     # before the scheme's date, no plan is listed
     with connect(db) as con:
         early = supervision_items(con, dt.datetime(2025, 3, 20, 10, 0))

@@ -461,3 +461,52 @@ def test_gate_failures_name_their_resources(leader):
     assert text["XM0026"] == "G2 未编目: HZ026-R925; G3 未汇聚: HZ026-R925"
     assert views.present.resources_named("G3 未汇聚: A-R1,B-R2", {"A-R1": "甲"}) == "G3 未汇聚: A-R1（甲）, B-R2"
     assert views.present.resources_named(None, {}) is None
+
+
+def _contrast(fg: str, bg: str) -> float:
+    """WCAG 2.1 contrast ratio of two ``#rrggbb`` colours."""
+
+    def lum(c: str) -> float:
+        ch = [int(c[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        ch = [x / 12.92 if x <= 0.03928 else ((x + 0.055) / 1.055) ** 2.4 for x in ch]
+        return 0.2126 * ch[0] + 0.7152 * ch[1] + 0.0722 * ch[2]
+
+    hi, lo = sorted((lum(fg), lum(bg)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_one_colour_table_for_grades_and_one_scale_for_rates():
+    """Issue 27 item 4: the live chart, the offline chart and the report badges colour a grade alike,
+    and the live heat map and the bulletin's heat table share the rate scale."""
+    from hzeval import pages, present
+
+    dist = {"优秀": 14, "良好": 4, "合格": 8, "不合格": 12}
+    live = views.distribution_figure(dist)
+    assert list(live.data[0].marker.color) == [present.GRADE_COLOURS[g] for g in dist]
+    offline = views.distribution_figure(dist, offline=True)
+    fills = [f for f in offline.split('fill="')[1:]]
+    assert [f.split('"')[0] for f in fills] == [present.GRADE_COLOURS[g] for g in dist]  # no navy bar
+    for grade, cls in pages.GRADE_CLASS.items():
+        assert f".{cls} {{ background: {present.GRADE_COLOURS[grade]}; }}" in pages.CSS
+    assert f".g-v {{ background: {present.VETO_COLOUR}; }}" in pages.CSS
+    # white badge text and coloured text on white both meet AA (4.5 : 1)
+    for colour in (*present.GRADE_COLOURS.values(), present.VETO_COLOUR):
+        assert _contrast("#ffffff", colour) >= 4.5, colour
+    # the rate scale: 71.4% lies between the stops 60% (#f9a825 = 249,168,37) and 80% (#fde7a0 = 253,231,160),
+    # t = (0.714 − 0.6) / 0.2 = 0.57: 249 + 4×0.57 = 251.3 → fb, 168 + 63×0.57 = 203.9 → cc, 37 + 123×0.57 = 107.1 → 6b
+    assert pages.heat_colour(0.714) == present.rate_colour(0.714) == "#fbcc6b"
+    assert present.rate_colour(0.0) == "#c62828" and present.rate_colour(1.0) == "#43a047"
+    assert present.rate_colour(None) == ""
+    df = pl.DataFrame(
+        {
+            "agency_code": ["HZ001"],
+            "agency_name": ["甲"],
+            "grade_label": ["良好"],
+            "vetoed": [False],
+            "dimension": ["目录管理"],
+            "rate": [71.4],
+        }
+    )
+    heat = views.heatmap_figure(df, ["目录管理"])
+    assert [list(s) for s in heat.data[0].colorscale] == [[a, c] for a, c in present.RATE_STOPS]
+    assert "background:#fbcc6b" in views.heatmap_figure(df, ["目录管理"], offline=True)

@@ -300,3 +300,19 @@ def test_wall_mode_is_not_for_an_agency_user(server, page):
     login(page, server, "hz101", "/?mode=wall")
     page.wait_for_selector(".hz-pages", timeout=30_000)
     assert "全市概况" not in text(page)
+
+
+@needs_chromium
+def test_live_page_prints_without_sidebar_and_with_whole_tables(server, agency_names, page):
+    """Issue 27 item 3: the 总览 page printed (打印本页 / Ctrl+P fire ``beforeprint``, then print media) has no
+    sidebar or header, and its ranking prints every graded and reference agency as a plain table."""
+    login(page, server, "boss")
+    page.wait_for_selector(".hz-ranking .tabulator-row", timeout=60_000)
+    assert page.locator("#sidebar").is_visible() and page.locator(".hz-print").is_visible()
+    page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+    page.emulate_media(media="print")
+    assert not page.locator("#sidebar").is_visible() and not page.locator("#header").is_visible()
+    printed = page.locator(".hz-ranking .tabulator-print-table tbody tr")
+    assert printed.count() == 40  # 优秀 14 + 良好 4 + 合格 8 + 不合格 12 + 参照执行 2, none in a scroll box
+    assert printed.last.bounding_box()["height"] > 0  # laid out, not clipped away
+    shot(page, "27_print_overview")

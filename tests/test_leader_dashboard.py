@@ -385,3 +385,46 @@ def test_offline_wall_rotates(dashboards, browser):
         page.wait_for_selector(".hz-gates .tabulator-row", timeout=60_000)
     finally:
         ctx.close()
+
+
+#: the rows of each table as printed: Tabulator's print copy (``printAsHtml``) of every row, with the
+#: height of its last row (0 when not laid out); read through the shadow roots Panel draws in
+PRINTED_TABLES = """(cls) => {
+  const out = [];
+  const walk = (root) => {
+    for (const el of root.querySelectorAll('*')) {
+      if (el.classList.contains(cls) && el.shadowRoot) {
+        const t = el.shadowRoot.querySelector('.tabulator-print-table');
+        const rows = t ? t.querySelectorAll('tbody tr') : [];
+        const last = rows.length ? rows[rows.length - 1].getBoundingClientRect().height : 0;
+        out.push([rows.length, last]);
+      }
+      if (el.shadowRoot) walk(el.shadowRoot);
+    }
+  };
+  walk(document);
+  return out;
+}"""
+
+
+@needs_chromium
+def test_offline_file_prints_whole_tables_without_widgets(dashboards, run_facts, browser):
+    """Issue 27 item 3: printing HZ102's file (Ctrl+P or 打印本页 fire ``beforeprint``; the page is then laid
+    out for print media) hides the button and prints the evidence table whole, not its first 15 rows."""
+    folder, _ = dashboards
+    ctx, page, _ = offline_page(browser, folder / "dashboards" / "HZ102.html")
+    try:
+        page.wait_for_selector(".hz-evidence .tabulator-row", timeout=60_000)
+        button = page.locator(".hz-print button")
+        assert button.is_visible() and "打印本页" in button.inner_text()
+        shown = page.locator(".hz-evidence .tabulator-row").count()
+        expected = min(run_facts["evidence_102"].height, views.OFFLINE_ROWS)
+        assert shown == 15 < expected  # one page of 15 rows on screen
+        page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+        page.emulate_media(media="print")
+        page.wait_for_function(f"() => ({PRINTED_TABLES})('hz-evidence').length > 0")
+        printed = page.evaluate(PRINTED_TABLES, "hz-evidence")
+        assert [n for n, _ in printed] == [expected] and printed[0][1] > 0  # every row, laid out
+        assert not button.is_visible()
+    finally:
+        ctx.close()

@@ -439,6 +439,51 @@ def test_pdf_holds_name_and_grade(warehouse, tmp_path):
     assert "A4" in info
 
 
+def _pdf_pages(pdf: Path) -> list[list[str]]:
+    """Each page's non-empty lines with the whitespace squeezed out (pdftotext spaces CJK freely)."""
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    count = int(re.search(r"Pages:\s+(\d+)", info).group(1))
+    pages = []
+    for i in range(1, count + 1):
+        text = subprocess.run(
+            ["pdftotext", "-layout", "-f", str(i), "-l", str(i), str(pdf), "-"], capture_output=True, text=True
+        ).stdout
+        pages.append([re.sub(r"\s+", "", line) for line in text.splitlines() if line.strip()])
+    return pages
+
+
+@pytest.mark.system("chromium", "fonts", "pdftotext")
+def test_pdf_pages_are_numbered_and_never_end_on_a_lone_heading(warehouse, tmp_path):
+    """Issue 27 item 3 on HZ105 (龙门县, the sample report whose page 1 ended on "二、指标得分与计算"
+    and its note, the table starting on page 2): every page ends with "第 N 页 / 共 M 页", and no page's
+    last line is a heading or a table header row of the report."""
+    import html as html_lib
+
+    _, pub = warehouse
+    result = render_reports(2025, out=tmp_path, formats=("html", "pdf"), agency="HZ105", published=pub)
+    assert not result.failures, result.failures
+    pdf = tmp_path / "2025" / "agencies" / "HZ105.pdf"
+    src = pdf.with_suffix(".html").read_text(encoding="utf-8")
+
+    def squeeze(fragment: str) -> str:
+        return re.sub(r"\s+", "", html_lib.unescape(re.sub(r"<[^>]+>", "", fragment)))
+
+    headings = {squeeze(m) for m in re.findall(r"<h[23][^>]*>(.*?)</h[23]>", src, re.S)}
+    headers = {squeeze(m) for m in re.findall(r"<thead>(.*?)</thead>", src, re.S)}
+    assert "二、指标得分与计算" in headings and "维度指标实际值达标值起评值满分得分失分说明" in headers
+    pages = _pdf_pages(pdf)
+    assert len(pages) >= 3
+    for number, lines in enumerate(pages, start=1):
+        assert lines[-1] == f"第{number}页/共{len(pages)}页", (number, lines[-1:])
+        assert lines[-2] not in headings | headers, (number, lines[-2])
+    # the heading and its table's header row (first seen: thead repeats on the following pages) share a page
+    where: dict[str, int] = {}
+    for n, lines in enumerate(pages):
+        for text in lines:
+            where.setdefault(text, n)
+    assert where["二、指标得分与计算"] == where["维度指标实际值达标值起评值满分得分失分说明"]
+
+
 # --------------------------------------------------------------------------- notebooks
 
 

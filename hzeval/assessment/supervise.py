@@ -69,10 +69,13 @@ def supervision_items(con, as_of: dt.datetime, agency: str | None = None, scheme
             -- the open plan is listed once the scheme's date has passed, not before
             select * from metric_items where metric_id <> 'open_plan_filed' or status = 'late'
             union all
-            -- an overdue, unfinished rectification the 本级 authority has not yet escalated
+            -- an overdue, unfinished rectification the 本级 authority has not yet escalated: the authority's
+            -- own duty, citing the articles of its escalation metric (第四十七条, and 第四十九条 on its duties)
             select i.* replace (
                        coalesce(aa.authority_code, (select agency_code from stg_authority)) as agency_code,
-                       'escalation' as metric_id)
+                       'escalation' as metric_id,
+                       (select string_agg(article, '、' order by article) from rule_articles_now
+                        where metric_id = 'rectification_escalation') as article)
             from metric_items as i
             join rectifications as r on r.notice_id = i.record_id
             left join stg_agency_authority as aa on aa.agency_code = i.agency_code

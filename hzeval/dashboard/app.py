@@ -160,7 +160,7 @@ class Dashboard:
         ]
         if self.logout_csrf:  # logout is a POST with a token, never a link
             out.append(pn.pane.HTML(auth.logout_form(self.logout_csrf), css_classes=["hz-logout"]))
-        return [*out, self.run_select, self.page_select, self.agency_select]
+        return [*out, self.run_select, self.page_select, self.agency_select, views.print_button()]
 
     def close(self, reason: str) -> None:
         """End this session's view: no data stays on the page, no widget answers any more."""
@@ -179,7 +179,7 @@ class Dashboard:
             main=[self.banner, self.main],
             header_background="#1f3b63",
             sidebar_width=300,  # the run selector's label whole ("2025 年度 · 试算 · 截至 2026-01-05")
-            raw_css=[views.PAGE_CSS],
+            raw_css=[views.PAGE_CSS, views.PRINT_CSS],
             meta_viewport=views.VIEWPORT,
         )
 

@@ -83,18 +83,24 @@ def dashboard_layout(published_folder: Path, run_id: str, agency: str | None = N
     )
     banner = views.trial_banner(store, run_id)
     stale = store.run(run_id)["stale_warnings"] or []
-    parts: list = [header] + ([views.run_header(store, run_id)] if stale else []) + ([banner] if banner else [])
+    parts: list = [header, views.print_button()]
+    parts += ([views.run_header(store, run_id)] if stale else []) + ([banner] if banner else [])
     if agency is None:
         first = next(iter(options.values()), None)
         select = pn.widgets.Select(
-            name="选择机构", options=options, value=first, width=360, css_classes=["hz-agency-select"]
+            name="选择机构",
+            options=options,
+            value=first,
+            width=360,
+            css_classes=["hz-agency-select"],
+            stylesheets=[views.NOT_PRINTED],
         )
         parts += [
             views.OverviewPage(store=store, run_id=run_id, offline=True).content(),
-            pn.pane.Markdown("## 机构详情（选择机构）"),
+            pn.pane.Markdown("## 机构详情（选择机构）", stylesheets=[views.SECTION_PRINT]),
             select,
             pn.panel(pn.bind(agency_part, select)),
-            pn.pane.Markdown("## 全市督办：逾期与即将到期事项"),
+            pn.pane.Markdown("## 全市督办：逾期与即将到期事项", stylesheets=[views.SECTION_PRINT]),
             views.SupervisionPage(
                 store=store, as_of=as_of, agency="", agency_options={"全部机构": ""}, offline=True
             ).body(),
@@ -113,7 +119,8 @@ FILE_TEMPLATE = '{% extends "base.html" %}{% block postamble %}{{ hz_head }}{% e
 
 
 def file_head() -> str:
-    return f'<meta name="viewport" content="{views.VIEWPORT}">\n<style>{views.PAGE_CSS}</style>\n'
+    # the page's CSS and its print stylesheet (issue 27: no sidebar or widgets, whole tables)
+    return f'<meta name="viewport" content="{views.VIEWPORT}">\n<style>{views.PAGE_CSS}{views.PRINT_CSS}</style>\n'
 
 
 #: ``dashboard.html#wall`` (``#wall&interval=<seconds>``): the 大屏 drawn over the page from its

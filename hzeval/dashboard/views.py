@@ -31,10 +31,8 @@ log = logging.getLogger(__name__)
 
 PAGES = ("总览", "机构详情", "督办", "项目门禁", "方案模拟")
 AGENCY_PAGES = ("机构详情", "督办", "项目门禁")
-GRADE_COLOURS = {"优秀": "#2e7d32", "良好": "#1565c0", "合格": "#f9a825", "不合格": "#c62828"}
-#: a vetoed grade has its own colour wherever a grade is coloured
-VETO_COLOUR = "#6a1b9a"
-NA_COLOUR = "#bdbdbd"
+#: the one colour table and rate scale (:mod:`hzeval.present`), as the reports and offline files use them
+GRADE_COLOURS, VETO_COLOUR, NA_COLOUR = present.GRADE_COLOURS, present.VETO_COLOUR, present.NA_COLOUR
 #: rows of a long list an offline file carries (evidence per agency, 督办 items): the most late first;
 #: every row is in the agency's report and the workbook. Bounds the file at city scale (one
 #: precomputed state per agency).
@@ -83,6 +81,35 @@ TABLE_CSS = """
 .tabulator .tabulator-header .tabulator-col .tabulator-col-title { white-space: normal; text-overflow: clip; }
 .tabulator .tabulator-row .tabulator-cell { white-space: normal; overflow-wrap: anywhere; text-overflow: clip; }
 """
+
+
+#: print (every live page and offline file, issue 27): no sidebar, header or widgets, the page full width,
+#: each table whole (Tabulator prints every row as a plain table: :data:`PRINT_TABLE`), sections on new pages
+PRINT_CSS = """
+@media print {
+  #header, #sidebar, #sidebar-button { display: none !important; }
+  html, body, #container, #content, #main, .main-content { height: auto !important; overflow: visible !important; }
+  #main, .main-content { width: 100% !important; max-width: none !important; margin: 0 !important;
+                         padding: 0 !important; flex: none !important; }
+}
+"""
+#: a widget's own stylesheet (Panel draws each in a shadow root): left out of print
+NOT_PRINTED = "@media print { :host { display: none !important; } }"
+#: a section heading's own stylesheet: each section starts a printed page
+SECTION_PRINT = "@media print { :host { break-before: page; } }"
+#: Tabulator's print setting: on print (Ctrl+P or 打印本页) a table is replaced by all its rows, not one page
+PRINT_TABLE = {"printAsHtml": True, "printRowRange": "all", "printStyled": False}
+
+
+def print_button() -> pn.widgets.Button:
+    """The "打印本页" button: the browser's print, under :data:`PRINT_CSS` (it is itself not printed)."""
+    button = pn.widgets.Button(
+        name="打印本页", button_type="light", width=110, css_classes=["hz-print"], stylesheets=[NOT_PRINTED]
+    )
+    button.js_on_click(code="window.print()")
+    return button
+
+
 CARDS_CSS = """<style>
 .cards { display: flex; flex-wrap: wrap; gap: 10px; font-family: "Noto Sans CJK SC", "Microsoft YaHei", sans-serif; }
 .card { flex: 1 1 160px; min-width: 140px; border: 1px solid #d9d9d9; border-radius: 6px; padding: 8px 14px;
@@ -218,7 +245,7 @@ def table(
         longest = max((text_width(v) for v in pdf[titles[c]]), default=0)
         widths[titles[c]] = max(longest, text_width(titles[c]) + 24)
     widths.update(kw.pop("widths", {}))
-    config = {**TABULATOR_ZH, "columnDefaults": {"minWidth": TEXT_MIN}}
+    config = {**TABULATOR_ZH, **PRINT_TABLE, "columnDefaults": {"minWidth": TEXT_MIN}}
     config.update(kw.pop("configuration", {}))
     pin = {KEY: "left"} if pin is None and KEY in shown and len(shown) > 2 else (pin or {})
     opts = dict(
@@ -248,11 +275,7 @@ def _grade_style(colour_of):
 
 
 def grade_colour(label: str | None) -> str | None:
-    if not label:
-        return None
-    if "一票否决" in label:
-        return VETO_COLOUR
-    return GRADE_COLOURS.get(label)
+    return present.grade_colour(label)
 
 
 def plot(fig: go.Figure | str, name: str) -> pn.pane.Plotly | pn.pane.HTML:
@@ -310,7 +333,7 @@ def heatmap_figure(df: pl.DataFrame, dimensions: list[str], offline: bool = Fals
             y=labels,
             zmin=0,
             zmax=100,
-            colorscale="RdYlGn",
+            colorscale=present.rate_colorscale(),
             text=text,
             texttemplate="%{text}",
             textfont={"size": 11},
@@ -415,7 +438,7 @@ def distribution_figure(dist: dict[str, int], vetoed: int = 0, offline: bool = F
     if offline:
         return report_html.bar_chart(
             grades,
-            [("机构数", [dist[g] for g in grades], "#1f3b63")],
+            [("机构数", [dist[g] for g in grades], [GRADE_COLOURS.get(g, "#555") for g in grades])],
             top=max(dist.values(), default=0),
             value_text=lambda v: f"{count_text(v)} 家",
             title="等级分布" + (f"（不合格含一票否决 {vetoed} 家）" if vetoed else ""),
@@ -425,7 +448,7 @@ def distribution_figure(dist: dict[str, int], vetoed: int = 0, offline: bool = F
         go.Bar(
             x=grades,
             y=[dist[g] for g in grades],
-            marker_color=[GRADE_COLOURS.get(g, "#888") for g in grades],
+            marker_color=[GRADE_COLOURS.get(g, "#555") for g in grades],
             text=text,
             textposition="auto",
             textangle=0,
@@ -656,7 +679,7 @@ IND_TITLES = {
 }
 #: the arithmetic tables keep readable columns on a phone (they scroll sideways instead of
 #: squeezing every text column to one character)
-ARITHMETIC_TABLE = {**TABULATOR_ZH, "columnDefaults": {"minWidth": 72}}
+ARITHMETIC_TABLE = {**TABULATOR_ZH, **PRINT_TABLE, "columnDefaults": {"minWidth": 72}}
 #: the deduction table of the agency page
 DED_TITLES = {**present.DEDUCTION_COLUMNS, "article": "条款"}
 DED_TITLES.pop("deduction_text")

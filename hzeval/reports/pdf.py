@@ -1,5 +1,6 @@
-"""PDF through headless Chromium (A4; the page CSS in :mod:`hzeval.pages` sets margins
-and page breaks; Chinese glyphs come from the system's Noto CJK fonts).
+"""PDF through headless Chromium (A4; the page CSS in :mod:`hzeval.pages` sets margins, the
+"第 N 页 / 共 M 页" footer as an ``@page`` margin box, and page breaks that keep headings with
+their tables; Chinese glyphs come from the system's Noto CJK fonts).
 
 Chromium runs with a fresh profile in a temporary folder, no network services, and prints a
 local ``file://`` page whose only script is the report folder's own plotly.js.
