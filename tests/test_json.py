@@ -45,9 +45,11 @@ def test_supervise_json_has_the_tables_rows_and_deadlines(db):
     assert items["OB-E01"]["agency_code"] == "HZ101" and items["OB-E01"]["article"] == "第二十八条第二款"
     table = run(db, "supervise", "--as-of", "2026-01-05").output
     assert f"共 {len(doc['items'])} 项" in table or str(len(doc["items"])) in table
-    # every deadline as the table writes it; items with no number of days (未告知, 待核定) have none
+    # every deadline as the table writes it; items with no number of days (未告知, 待核定, and 未回流: the draft
+    # gives 数据回流 no deadline, issue 26) have none
     assert all(i["due_date"].endswith("24:00") for i in doc["items"] if i["due_date"] is not None)
-    assert {i["state"] for i in doc["items"] if i["due_date"] is None} <= {"未告知", "待核定"}
+    assert {i["state"] for i in doc["items"] if i["due_date"] is None} <= {"未告知", "待核定", "未回流"}
+    assert any(i["state"] == "未回流" for i in doc["items"])
 
 
 def test_gate_validate_rules_explain_notify_json(db):
