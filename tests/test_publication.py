@@ -264,7 +264,7 @@ def test_dashboard_shows_the_trial_banner_until_the_run_is_official(db):
         and "数据截至（各表最新记录）2025-12-19 13:09 · 评估截至 2026-01-05 00:00" in (header.object)
     )
     assert "hz-trial" in banner.css_classes and "**试算**" in banner.object
-    assert any("（试算，截至 2026-01-05" in label for label in d.run_select.options)
+    assert "2025 年度 · 试算 · 截至 2026-01-05" in d.run_select.options
     # 参评单位 = graded units: 40 units scored, HZ013 and HZ029 参照执行 → 38
     assert store.kpis(r1["run_id"])["graded"] == 38
     with connect(db) as con:
@@ -272,7 +272,7 @@ def test_dashboard_shows_the_trial_banner_until_the_run_is_official(db):
     d = Dashboard(Store(published_dir(db), User("boss", "leader")), now=dt.datetime(2026, 1, 5, 9, 0))
     (header,) = d.banner.objects  # no 试算 banner, the freshness line says 正式
     assert header.object.split("</div>")[0].endswith(" · 正式")
-    assert any("（正式，截至 2026-01-05" in label for label in d.run_select.options)
+    assert "2025 年度 · 正式 · 截至 2026-01-05" in d.run_select.options
 
 
 def test_the_scheduled_run_makes_trial_runs_unless_official(db, tmp_path, monkeypatch):

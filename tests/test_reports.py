@@ -344,9 +344,9 @@ def test_workbook_supervision_is_the_cli_list_at_the_run_as_of(rendered, warehou
     assert sorted(r[header.index("事项编号")] for r in items) == sorted(cli["record_id"])
     # earlier-year items stay on the list (deadlines written "YYYY-MM-DD 24:00")
     deadlines = [r[header.index("截止时间")] for r in items]
-    # items whose rule sets no number of days (issue 25: 未告知 notifications, 待核定 one-source conflicts)
-    # are listed with an empty deadline
-    no_days = ("未告知", "待核定")
+    # items whose rule sets no number of days (issue 25: 未告知 notifications, 待核定 one-source conflicts;
+    # issue 26: 未回流 backflow requests) are listed with an empty deadline
+    no_days = ("未告知", "待核定", "未回流")
     assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2} 24:00", d) for d, s in zip(deadlines, states) if s not in no_days)
     assert all(d is None for d, s in zip(deadlines, states) if s in no_days) and set(states) & set(no_days)
     assert any(d.startswith("2024-") for d in deadlines)

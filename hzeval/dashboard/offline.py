@@ -12,7 +12,7 @@ from pathlib import Path
 
 from hzeval.dashboard import views
 from hzeval.dashboard.inline import self_contained
-from hzeval.dashboard.store import Store, User
+from hzeval.dashboard.store import Store, User, close_all
 from hzeval.errors import HzevalError
 from hzeval.runs import RunReader
 from hzeval.util.escape import markdown_text
@@ -182,6 +182,9 @@ def save_dashboard(published_folder: Path, out_dir: Path, target: str, run_id: s
         write_atomic(path, self_contained(tmp.read_text(encoding="utf-8")))
     finally:
         tmp.unlink(missing_ok=True)
+        # the file is written: its read-only connections go, so the warm kernel's next notebook (an
+        # agency report opening the same published file its own way) is not refused by DuckDB
+        close_all()
     return path
 
 
